@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the machine-level parts the tests talk to for real: Docker engine, Chromium, code-server.
+# Idempotent: every step checks before it acts, so developers can run it too.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+need_pkgs=()
+for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certificates \
+         libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "[setup] apt-get install ${need_pkgs[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+bash "$here/start-dockerd.sh"
+bash "$here/install-code-server.sh"

@@ -1,0 +1,380 @@
+// The contracts shared by the engine, the CLI, the language server, the extension and the webviews.
+// This is the only file where a `kyozo/...` method name is written. Keep it free of runtime
+// dependencies other than plain constants so the webview bundle can import it.
+
+// ───────────────────────────── Topology ─────────────────────────────
+
+/** Bumped on any incompatible change to the Topology JSON. */
+export const TOPOLOGY_VERSION = 1;
+
+export type ServiceType =
+  | 'containerized' // a Dockerfile and nothing more specific
+  | 'compose_stack' // a folder whose compose file groups several services (used for groups)
+  | 'nodejs'
+  | 'python'
+  | 'golang'
+  | 'rust'
+  | 'java'
+  | 'php'
+  | 'ruby'
+  | 'dotnet'
+  | 'static'
+  | 'proxy'
+  | 'infrastructure'
+  | 'worker'
+  | 'database'
+  | 'cache'
+  | 'queue';
+
+/** Why the engine believes something: a file relative to the topology root, a 1-based line, a sentence. */
+export interface Evidence {
+  file: string;
+  line?: number;
+  reason: string;
+}
+
+export type PortSource =
+  | 'kyozo.yaml'
+  | 'compose'
+  | 'dockerfile'
+  | 'procfile'
+  | 'script'
+  | 'config'
+  | 'code'
+  | 'image-default'
+  | 'framework-default';
+
+export interface PortSpec {
+  /** Port the process listens on inside the container. */
+  container: number;
+  protocol: 'tcp' | 'udp';
+  /** Host port requested by the user (compose `8080:80`, kyozo.yaml); the orchestrator allocates one otherwise. */
+  host?: number;
+  source: PortSource;
+  /** Environment variable that overrides the port at run time (`PORT`), when the code reads one. */
+  envVar?: string;
+  evidence: Evidence;
+}
+
+export interface StartSpec {
+  /** Shell-free argv when known, else a single shell string in `command`. */
+  command: string;
+  argv?: string[];
+  source: 'kyozo.yaml' | 'compose' | 'dockerfile' | 'procfile' | 'script' | 'manifest' | 'framework-default';
+  evidence: Evidence;
+}
+
+export interface BuildSpec {
+  /** Build context folder, relative to the root ('' for the root itself). */
+  context: string;
+  /** Dockerfile relative to the root; absent when Kyozo must generate one. */
+  dockerfile?: string;
+  /** Compose build target / args, when given. */
+  target?: string;
+  args?: Record<string, string>;
+  /** Toolchain for a generated Dockerfile. */
+  runtime?: 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static';
+  packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun' | 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' | 'go' | 'cargo' | 'maven' | 'gradle' | 'composer' | 'bundler' | 'dotnet';
+  /** Base image override from kyozo.yaml. */
+  baseImage?: string;
+  evidence: Evidence;
+}
+
+export interface EnvVar {
+  name: string;
+  /** Literal value when one is written down; secret-looking values are kept out of UI by `secret`. */
+  value?: string;
+  secret: boolean;
+  /** Where the name was found: compose environment, .env file, code read, kyozo.yaml. */
+  evidence: Evidence;
+}
+
+export interface HealthCheck {
+  kind: 'http' | 'tcp' | 'command' | 'none';
+  /** HTTP path such as `/healthz`. */
+  path?: string;
+  port?: number;
+  /** For `command`: argv or shell string, as written (compose `test`, Dockerfile HEALTHCHECK). */
+  command?: string[];
+  intervalSeconds?: number;
+  timeoutSeconds?: number;
+  retries?: number;
+  evidence: Evidence;
+}
+
+export interface Resources {
+  memoryMb?: number;
+  cpus?: number;
+}
+
+export interface Service {
+  /** Stable id: folder path relative to the root ('.' for the root); image-only compose services use `<compose file>#<name>`. */
+  id: string;
+  /** DNS-safe name, unique in the topology; used as network alias and compose service name. */
+  name: string;
+  /** Folder relative to the root ('.' for the root). Image-only services carry the compose file's folder. */
+  folder: string;
+  type: ServiceType;
+  language?: string;
+  frameworks: string[];
+  /** 0..1: how sure the engine is that this folder is a runnable service of this type. */
+  confidence: number;
+  evidence: Evidence[];
+  ports: PortSpec[];
+  start?: StartSpec;
+  build?: BuildSpec;
+  /** Image to run for image-only services (postgres:16, redis:7). */
+  image?: string;
+  env: EnvVar[];
+  healthCheck?: HealthCheck;
+  replicas: number;
+  resources?: Resources;
+  /** Volumes declared for the service (compose, or a data path for a database). */
+  volumes?: { target: string; source?: string; evidence: Evidence }[];
+  /** Library packages of the same workspace this service uses (ids into `libraries`). */
+  libraries?: string[];
+  /** The monorepo workspace or compose group this service belongs to (id into `groups`). */
+  group?: string;
+  /** Indicator files that made this folder a service, relative to the root. */
+  indicators: string[];
+}
+
+export type EdgeKind = 'compose' | 'env-url' | 'driver' | 'code-ref' | 'workspace-package' | 'proxy-upstream';
+
+export interface Edge {
+  /** Dependent service id. */
+  from: string;
+  /** Dependency service id. */
+  to: string;
+  kind: EdgeKind;
+  evidence: Evidence[];
+  /** For compose depends_on: the condition asked for. */
+  condition?: 'service_started' | 'service_healthy' | 'service_completed_successfully';
+  /** Environment variable that carries the address, when the edge came from one. */
+  envVar?: string;
+}
+
+export interface Library {
+  id: string;
+  name: string;
+  folder: string;
+  language?: string;
+  evidence: Evidence[];
+}
+
+export interface Group {
+  /** Folder relative to the root. */
+  id: string;
+  kind: 'compose' | 'workspace';
+  /** npm/pnpm/yarn workspaces, nx, turborepo, go.work, cargo workspace, compose. */
+  tool: string;
+  members: string[];
+  evidence: Evidence[];
+}
+
+export type PatternKind =
+  | 'reverse-proxy'
+  | 'api-gateway'
+  | 'frontend-backend'
+  | 'microservices'
+  | 'database'
+  | 'cache'
+  | 'background-workers'
+  | 'monolith'
+  | 'monorepo';
+
+export interface Pattern {
+  kind: PatternKind;
+  services: string[];
+  description: string;
+}
+
+export type ProblemSeverity = 'error' | 'warning' | 'info';
+
+export interface Problem {
+  severity: ProblemSeverity;
+  /** Stable machine code: `yaml-parse`, `dependency-cycle`, `unknown-depends-on`, `port-conflict`, `file-too-large`, ... */
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  /** 1-based column and end position when exactly known. */
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  serviceId?: string;
+}
+
+export interface Recommendation {
+  code: 'missing-expose' | 'no-health-endpoint' | 'no-dockerfile' | 'secret-literal' | 'missing-database' | string;
+  message: string;
+  serviceId?: string;
+  file?: string;
+  line?: number;
+}
+
+export interface Topology {
+  version: typeof TOPOLOGY_VERSION;
+  /** Absolute path of the analysed folder. */
+  root: string;
+  /** Workspace name (folder name, DNS-safe), used as the compose project name. */
+  name: string;
+  generatedAt: string;
+  services: Service[];
+  edges: Edge[];
+  libraries: Library[];
+  groups: Group[];
+  patterns: Pattern[];
+  /** Waves of service ids; every service in wave n depends only on services in earlier waves. */
+  order: string[][];
+  problems: Problem[];
+  recommendations: Recommendation[];
+  stats: { files: number; folders: number; durationMs: number };
+}
+
+/** What `Analyzer.update` reports beside the new topology. */
+export interface TopologyChange {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Folders that were re-analysed. */
+  reanalysed: string[];
+}
+
+// ───────────────────────────── Live status and events ─────────────────────────────
+
+export type ServiceState = 'not-deployed' | 'building' | 'starting' | 'running' | 'unhealthy' | 'stopped' | 'error';
+export type HealthState = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+export interface PublishedPort {
+  container: number;
+  host: number;
+  protocol: 'tcp' | 'udp';
+  /** `http://127.0.0.1:<host>` for TCP ports. */
+  url?: string;
+}
+
+export interface ReplicaStatus {
+  containerId: string;
+  name: string;
+  state: string;
+  health: HealthState;
+  startedAt?: string;
+  exitCode?: number;
+}
+
+export interface ServiceStatus {
+  serviceId: string;
+  name: string;
+  state: ServiceState;
+  health: HealthState;
+  replicas: { running: number; desired: number };
+  ports: PublishedPort[];
+  containers: ReplicaStatus[];
+  startedAt?: string;
+  cpuPercent?: number;
+  memoryBytes?: number;
+  /** Human-readable reason for error/unhealthy, with the exit code when there is one. */
+  message?: string;
+}
+
+export type DeploymentEventType =
+  | 'deployment_started'
+  | 'deployment_completed'
+  | 'deployment_failed'
+  | 'service_started'
+  | 'service_stopped'
+  | 'service_scaled'
+  | 'health_check_failed'
+  | 'health_changed';
+
+export interface DeploymentEvent {
+  id: string;
+  /** ISO timestamp. */
+  at: string;
+  type: DeploymentEventType;
+  workspace: string;
+  serviceId?: string;
+  durationMs?: number;
+  message?: string;
+  /** Failing build step, last log lines, replica counts, health state, ... */
+  details?: Record<string, unknown>;
+}
+
+// ───────────────────────────── Language server ↔ extension ─────────────────────────────
+
+export const Methods = {
+  /** server → client notification: a workspace folder's topology changed. */
+  topology: 'kyozo/topology',
+  /** server → client notification: live status of services. */
+  serviceStatus: 'kyozo/serviceStatus',
+  /** server → client notification: a deployment event was recorded. */
+  deploymentEvent: 'kyozo/deploymentEvent',
+  /** server → client notification: the Docker engine became reachable or unreachable. */
+  engineState: 'kyozo/engineState',
+  /** client → server request: explanation of a service or folder. */
+  explain: 'kyozo/explain',
+  /** client → server request: recent deployment events. */
+  events: 'kyozo/events',
+  /** client → server request: generated compose YAML for a workspace folder. */
+  compose: 'kyozo/compose',
+} as const;
+
+export interface TopologyParams {
+  /** Workspace folder URI the topology belongs to. */
+  folderUri: string;
+  topology: Topology;
+}
+
+export interface ServiceStatusParams {
+  folderUri: string;
+  statuses: ServiceStatus[];
+}
+
+export interface DeploymentEventParams {
+  folderUri: string;
+  event: DeploymentEvent;
+}
+
+export interface EngineStateParams {
+  reachable: boolean;
+  /** Why not, and how to fix it, when unreachable. */
+  message?: string;
+  host?: string;
+}
+
+/** `workspace/executeCommand` commands the server implements; arguments: [folderUri, serviceId?, extra?]. */
+export const ServerCommands = {
+  deploy: 'kyozo.server.deploy',
+  deployAll: 'kyozo.server.deployAll',
+  start: 'kyozo.server.start',
+  stop: 'kyozo.server.stop',
+  stopAll: 'kyozo.server.stopAll',
+  restart: 'kyozo.server.restart',
+  scale: 'kyozo.server.scale',
+  logs: 'kyozo.server.logs',
+  analyze: 'kyozo.server.analyze',
+  generateDockerfile: 'kyozo.server.generateDockerfile',
+} as const;
+
+// ───────────────────────────── Extension ↔ topology webview ─────────────────────────────
+
+export type WebviewAction = 'deploy' | 'stop' | 'restart' | 'logs' | 'reveal' | 'open';
+
+export interface WebviewViewState {
+  viewport?: { x: number; y: number; zoom: number };
+  selected?: string;
+  filters?: { types?: ServiceType[]; states?: ServiceState[]; patterns?: PatternKind[]; search?: string };
+}
+
+export type HostToWebviewMessage =
+  | { type: 'topology'; topology: Topology }
+  | { type: 'status'; statuses: ServiceStatus[] }
+  | { type: 'events'; events: DeploymentEvent[] }
+  | { type: 'restore'; state: WebviewViewState };
+
+export type WebviewToHostMessage =
+  | { type: 'ready' }
+  | { type: 'action'; action: WebviewAction; serviceId: string; requestId?: string }
+  | { type: 'state'; state: WebviewViewState }
+  | { type: 'export'; format: 'svg' | 'png'; data: string };
