@@ -1,0 +1,59 @@
+// The orchestrator's public contract: the CLI and the language server use only this.
+import type { DeploymentEvent, ServiceState, ServiceStatus, Topology } from '../../protocol';
+
+export type Runtime = 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static';
+
+export interface OrchestratorOptions {
+  /** Docker Engine address; defaults to DOCKER_HOST, then the local socket. `unix:///path` or `tcp://host:port`. */
+  dockerHost?: string;
+  /** Base images for generated Dockerfiles, per runtime (settings, `--base-image node=...`). */
+  baseImages?: Partial<Record<Runtime, string>>;
+  /** Default limits when the topology gives none (512 MiB, 0.5 CPU). */
+  defaults?: { memoryMb?: number; cpus?: number };
+  /** Where credentials, port allocations and the event log live; outside the repository. */
+  stateDir?: string;
+}
+
+export interface DeployProgress {
+  serviceId: string;
+  state: ServiceState | 'waiting' | 'healthy';
+  elapsedMs: number;
+  message?: string;
+}
+
+export interface UpOptions {
+  /** Deploy only these services (and what they depend on). */
+  services?: string[];
+  onProgress?: (p: DeployProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface EngineReachability {
+  reachable: boolean;
+  host: string;
+  /** How to fix it, when unreachable. */
+  message?: string;
+}
+
+export interface Orchestrator {
+  ping(): Promise<EngineReachability>;
+  up(topology: Topology, options?: UpOptions): Promise<ServiceStatus[]>;
+  down(topology: Topology, options?: { volumes?: boolean }): Promise<void>;
+  start(topology: Topology, serviceId: string): Promise<ServiceStatus>;
+  stop(topology: Topology, serviceId: string): Promise<ServiceStatus>;
+  restart(topology: Topology, serviceId: string): Promise<ServiceStatus>;
+  remove(topology: Topology, serviceId: string): Promise<void>;
+  scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus>;
+  /** Rebuilt from the engine's labelled containers: nothing is kept only in memory. */
+  status(topology: Topology): Promise<ServiceStatus[]>;
+  logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
+  events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]>;
+  /** Follows the engine's event stream; calls back with fresh statuses on any change of this workspace. */
+  watch(topology: () => Topology, onStatus: (statuses: ServiceStatus[]) => void, onEvent?: (e: DeploymentEvent) => void): { dispose(): void };
+}
