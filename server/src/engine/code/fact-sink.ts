@@ -1,0 +1,121 @@
+// Accumulates the facts of one file: de-duplicates, validates and caps every list so one odd file cannot grow memory.
+import type { Node } from 'web-tree-sitter';
+import { emptyFacts, type CodeFacts } from './code-facts';
+
+const maxPerList = 200;
+const maxTextLength = 300;
+const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// A URL literal Kyozo cares about: an address another service or a backing store listens on.
+const urlPattern = /^(?:https?|wss?|postgres(?:ql)?|mysql|mariadb|redis|rediss|amqps?|mongodb(?:\+srv)?|nats|kafka|grpc|mqtt|sqlserver|mssql|cockroachdb|clickhouse|memcached|jdbc:[a-z0-9]+):\/\/\S+$/i;
+
+export function lineOf(node: Node): number {
+  return node.startPosition.row + 1;
+}
+
+/** Shortens source text for a reason string: one line, at most `max` characters. */
+export function brief(text: string, max = 60): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+}
+
+/** A usable TCP port: an integer 1..65535. Everything else (0, negatives, floats, > 65535) is rejected. */
+export function validPort(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isInteger(value) && value >= 1 && value <= 65535 ? value : undefined;
+}
+
+/** "3000" → 3000; anything but plain digits → undefined. */
+export function portFromDigits(text: string): number | undefined {
+  const t = text.trim();
+  return /^\d{1,5}$/.test(t) ? validPort(Number(t)) : undefined;
+}
+
+/** A listen address: ":8080", "0.0.0.0:8080", "localhost:3000", "[::]:80", "http://*:5000", "http://0.0.0.0:8080/". */
+export function portFromAddress(text: string): number | undefined {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:\[[0-9a-fA-F:.]*\]|[\w.*+-]*):(\d{1,5})\/?$/.exec(text.trim());
+  return m ? validPort(Number(m[1])) : undefined;
+}
+
+/** What an expression tells about a port: a number, the environment variable that overrides it, or both. */
+export interface PortValue {
+  port?: number;
+  envVar?: string;
+}
+
+export function mergePort(a: PortValue | undefined, b: PortValue | undefined): PortValue | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return { port: a.port ?? b.port, envVar: a.envVar ?? b.envVar };
+}
+
+/** Environment variables whose default is the service's own listen port (not a dependency's, like REDIS_PORT). */
+export function isOwnPortVar(name: string | undefined): boolean {
+  return name !== undefined && /^(?:PORT|HTTP_PORT|SERVER_PORT|APP_PORT|LISTEN_PORT|WEB_PORT)$/.test(name);
+}
+
+export class FactSink {
+  readonly facts: CodeFacts = emptyFacts();
+  // Ports found at a listen site come first; a bare `PORT` default elsewhere is weaker evidence and goes after.
+  private readonly weakPorts: CodeFacts['ports'] = [];
+  private readonly seen = new Set<string>();
+
+  private once(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
+
+  port(value: PortValue | undefined, line: number, reason: string, weak = false): void {
+    const port = validPort(value?.port);
+    if (port === undefined) return;
+    const list = weak ? this.weakPorts : this.facts.ports;
+    if (list.length >= maxPerList || list.some((p) => p.port === port)) return;
+    const fact: CodeFacts['ports'][number] = { port, line, reason: brief(reason, 120) };
+    if (value?.envVar) fact.envVar = value.envVar;
+    list.push(fact);
+  }
+
+  env(name: string, line: number, defaultValue?: string): void {
+    if (!envNamePattern.test(name) || this.facts.envReads.length >= maxPerList) return;
+    if (!this.once(`env:${name}:${line}:${defaultValue ?? ''}`)) return;
+    const fact: CodeFacts['envReads'][number] = { name, line };
+    if (defaultValue !== undefined && defaultValue.length <= maxTextLength) fact.defaultValue = defaultValue;
+    this.facts.envReads.push(fact);
+  }
+
+  /** Records `text` if it is a URL literal (scheme://...). Returns whether it was one. */
+  url(text: string, line: number): boolean {
+    const url = text.trim();
+    if (url.length > maxTextLength || !urlPattern.test(url)) return false;
+    if (this.facts.urls.length < maxPerList && this.once(`url:${url}:${line}`)) this.facts.urls.push({ url, line });
+    return true;
+  }
+
+  route(path: string, line: number, method?: string): void {
+    if (!path.startsWith('/') || path.length > maxTextLength || /\s/.test(path)) return;
+    if (this.facts.routes.length >= maxPerList || !this.once(`route:${method ?? ''}:${path}:${line}`)) return;
+    const fact: CodeFacts['routes'][number] = { path, line };
+    if (method) fact.method = method.toUpperCase();
+    this.facts.routes.push(fact);
+  }
+
+  import(module: string, line: number): void {
+    const m = module.trim();
+    if (!m || m.length > maxTextLength || /\s/.test(m)) return;
+    if (this.facts.imports.length >= maxPerList || !this.once(`import:${m}:${line}`)) return;
+    this.facts.imports.push({ module: m, line });
+  }
+
+  finish(): CodeFacts {
+    for (const p of this.weakPorts) {
+      if (this.facts.ports.length < maxPerList && !this.facts.ports.some((q) => q.port === p.port)) this.facts.ports.push(p);
+    }
+    this.weakPorts.length = 0;
+    return this.facts;
+  }
+}
+
+/** Joins a route prefix and a path: ("api", "health") → "/api/health"; ("", "") → "/". */
+export function joinRoute(prefix: string, path: string): string {
+  const parts = [prefix, path].map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean);
+  return `/${parts.join('/')}`;
+}

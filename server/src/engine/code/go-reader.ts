@@ -1,0 +1,190 @@
+// Go: net/http, gin, echo, fiber, chi listen sites (address strings), os.Getenv with fallbacks, routes, imports.
+import type { Node } from 'web-tree-sitter';
+import { brief, FactSink, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+
+// Methods whose address argument is where the service listens.
+const listenMethods = new Set(['ListenAndServe', 'ListenAndServeTLS', 'Run', 'RunTLS', 'Start', 'StartTLS', 'Listen',
+  'ListenTLS']);
+const routeMethods = new Set(['Handle', 'HandleFunc', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Any',
+  'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options', 'Method', 'MethodFunc', 'All']);
+const verbs = /^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/i;
+
+function goString(node: Node | null | undefined): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'interpreted_string_literal' || node.type === 'raw_string_literal') return node.text.slice(1, -1);
+  return undefined;
+}
+
+function argList(call: Node): Node[] {
+  return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
+}
+
+function envCall(node: Node): string | undefined {
+  if (node.type !== 'call_expression') return undefined;
+  const fn = node.childForFieldName('function')?.text ?? '';
+  if (!/^(?:os\.Getenv|os\.LookupEnv|syscall\.Getenv)$/.test(fn)) return undefined;
+  return goString(argList(node)[0]);
+}
+
+export function readGo(root: Node, sink: FactSink): void {
+  // Every value assigned to a name (`port := os.Getenv("PORT")`, then `port = "8080"` in the fallback branch).
+  const bindings = new Map<string, Node[]>();
+  const bind = (names: Node | null, values: Node | null): void => {
+    if (!names || !values) return;
+    const ns = names.type === 'expression_list' ? names.namedChildren : [names];
+    const vs = values.type === 'expression_list' ? values.namedChildren : [values];
+    ns.forEach((n, i) => {
+      if (n.type !== 'identifier' || !vs[i] || (vs.length !== ns.length && vs.length !== 1)) return;
+      const list = bindings.get(n.text) ?? [];
+      if (list.length < 8) list.push(vs.length === 1 && ns.length > 1 ? vs[0] : vs[i]);
+      bindings.set(n.text, list);
+    });
+  };
+  for (const d of root.descendantsOfType(['short_var_declaration', 'assignment_statement'])) {
+    bind(d.childForFieldName('left'), d.childForFieldName('right'));
+  }
+  for (const spec of root.descendantsOfType(['var_spec', 'const_spec'])) {
+    const value = spec.childForFieldName('value');
+    const names = spec.childrenForFieldName('name');
+    if (value && names.length === 1) bind(names[0], value);
+  }
+
+  // A port-ish value: "8080", 8080, os.Getenv("PORT"), strconv.Itoa(p), a variable holding one of those.
+  const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 4) return undefined;
+    switch (node.type) {
+      case 'int_literal': return { port: validPort(Number(node.text)) };
+      case 'interpreted_string_literal': case 'raw_string_literal': {
+        const s = goString(node)!;
+        return { port: portFromDigits(s) ?? portFromAddress(s) };
+      }
+      case 'parenthesized_expression': return evalPort(node.namedChild(0), depth + 1);
+      case 'identifier': return evalIdent(node, depth, evalPort);
+      case 'call_expression': {
+        const env = envCall(node);
+        if (env) return { envVar: env };
+        const fn = node.childForFieldName('function')?.text ?? '';
+        const list = argList(node);
+        if (/^(?:strconv\.Itoa|fmt\.Sprint|string)$/.test(fn)) return evalPort(list[0], depth + 1);
+        if (fn === 'cmp.Or') return list.reduce<PortValue | undefined>((acc, a) => mergePort(acc, evalPort(a, depth + 1)), undefined);
+        return undefined;
+      }
+      default: return undefined;
+    }
+  };
+
+  // A listen address: ":8080", "0.0.0.0:" + port, fmt.Sprintf(":%s", port), a variable holding one of those.
+  const evalAddress = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 4) return undefined;
+    switch (node.type) {
+      case 'interpreted_string_literal': case 'raw_string_literal': return { port: portFromAddress(goString(node)!) };
+      case 'parenthesized_expression': return evalAddress(node.namedChild(0), depth + 1);
+      case 'identifier': return evalIdent(node, depth, evalAddress);
+      case 'binary_expression': {
+        const left = goString(node.childForFieldName('left'));
+        if (node.childForFieldName('operator')?.text !== '+' || left === undefined || !/^[\w.*[\]-]*:$/.test(left)) return undefined;
+        return evalPort(node.childForFieldName('right'), depth + 1);
+      }
+      case 'call_expression': {
+        const fn = node.childForFieldName('function')?.text ?? '';
+        const list = argList(node);
+        if (fn === 'fmt.Sprintf') {
+          const format = goString(list[0]);
+          if (format === undefined || !/^[\w.*[\]-]*:%[sdv]$/.test(format)) return undefined;
+          return evalPort(list[1], depth + 1);
+        }
+        if (fn === 'net.JoinHostPort') return evalPort(list[1], depth + 1);
+        if (fn === 'cmp.Or') return list.reduce<PortValue | undefined>((acc, a) => mergePort(acc, evalAddress(a, depth + 1)), undefined);
+        return undefined;
+      }
+      default: return undefined;
+    }
+  };
+
+  function evalIdent(node: Node, depth: number, by: (n: Node, d: number) => PortValue | undefined): PortValue | undefined {
+    let out: PortValue | undefined;
+    for (const v of bindings.get(node.text) ?? []) out = mergePort(out, by(v, depth + 1));
+    return out;
+  }
+
+  const reasonFor = (site: string, arg: Node | undefined): string => {
+    if (arg?.type !== 'identifier') return site;
+    const values = bindings.get(arg.text);
+    return values?.length ? `${site}, ${arg.text} = ${values.map((v) => brief(v.text, 30)).join(' / ')}` : site;
+  };
+
+  const nodes = root.descendantsOfType(['call_expression', 'keyed_element', 'interpreted_string_literal',
+    'raw_string_literal', 'import_spec']);
+  for (const node of nodes) {
+    switch (node.type) {
+      case 'call_expression': readCall(node); break;
+      case 'keyed_element': {
+        // &http.Server{Addr: ":8080"}
+        const children = node.namedChildren;
+        if (children.length === 2 && children[0].text === 'Addr') {
+          const value = children[1].type === 'literal_element' ? children[1].namedChild(0) : children[1];
+          if (value) sink.port(evalAddress(value), lineOf(node), reasonFor(`Addr: ${brief(value.text, 40)}`, value));
+        }
+        break;
+      }
+      case 'interpreted_string_literal': case 'raw_string_literal': sink.url(goString(node)!, lineOf(node)); break;
+      case 'import_spec': {
+        const path = goString(node.childForFieldName('path'));
+        if (path) sink.import(path, lineOf(node));
+        break;
+      }
+    }
+  }
+
+  function readCall(call: Node): void {
+    const line = lineOf(call);
+    const env = envCall(call);
+    if (env) {
+      readEnv(call, env);
+      return;
+    }
+    const fn = call.childForFieldName('function');
+    if (fn?.type !== 'selector_expression') return;
+    const method = fn.childForFieldName('field')?.text ?? '';
+    const list = argList(call);
+    if (listenMethods.has(method)) {
+      // net.Listen("tcp", addr) has the address second; the others first.
+      const addr = fn.text === 'net.Listen' ? list[1] : list[0];
+      if (addr) sink.port(evalAddress(addr), line, reasonFor(`${brief(fn.text, 30)}(${brief(addr.text, 40)})`, addr));
+      return;
+    }
+    if (routeMethods.has(method) && list.length >= 2) {
+      const pattern = goString(list[method === 'Method' || method === 'MethodFunc' ? 1 : 0]);
+      if (pattern === undefined) return;
+      // Go 1.22 patterns: "GET /healthz"
+      const m = /^(?:([A-Z]+)\s+)?(\/\S*)$/.exec(pattern);
+      if (!m) return;
+      const verb = m[1] ?? (verbs.test(method) ? method : method === 'Method' || method === 'MethodFunc' ? goString(list[0]) : undefined);
+      sink.route(m[2], line, verb);
+    }
+  }
+
+  function readEnv(call: Node, name: string): void {
+    let defaultValue: string | undefined;
+    // port := os.Getenv("PORT"); if port == "" { port = "8080" }  → default "8080"
+    let holder: Node | null = call.parent;
+    if (holder?.type === 'expression_list') holder = holder.parent;
+    if (holder && (holder.type === 'short_var_declaration' || holder.type === 'assignment_statement' || holder.type === 'var_spec')) {
+      const left = holder.childForFieldName('left') ?? holder.childForFieldName('name');
+      const variable = left?.type === 'expression_list' ? left.namedChild(0) : left;
+      if (variable?.type === 'identifier') {
+        for (const v of bindings.get(variable.text) ?? []) {
+          const s = goString(v);
+          if (s !== undefined && s !== '') { defaultValue = s; break; }
+        }
+      }
+    } else if (call.parent?.type === 'argument_list' && call.parent.parent?.childForFieldName('function')?.text === 'cmp.Or') {
+      defaultValue = argList(call.parent.parent).map((a) => goString(a)).find((s) => s !== undefined && s !== '');
+    }
+    sink.env(name, lineOf(call), defaultValue);
+    if (isOwnPortVar(name) && defaultValue !== undefined) {
+      sink.port({ port: portFromDigits(defaultValue) ?? portFromAddress(defaultValue), envVar: name }, lineOf(call),
+        `${brief(call.text, 40)} with fallback "${defaultValue}"`, true);
+    }
+  }
+}

@@ -1,0 +1,289 @@
+// JavaScript / TypeScript: express/koa/fastify/hono/nest listen sites, process.env reads, routes, URLs, imports.
+import type { Node } from 'web-tree-sitter';
+import { brief, FactSink, isOwnPortVar, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
+
+const httpVerbs = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
+// Objects whose `.get('/x', ...)` is an HTTP client call, not a route definition.
+const clientObjects = new Set(['axios', 'http', 'https', 'request', 'superagent', 'got', 'ky', 'fetch', 'api', 'client',
+  '$http', 'httpClient', 'agent', 'supertest', 'instance', 'map', 'cache', 'store', 'redis', 'params', 'headers', 'searchParams']);
+const nestVerbs = new Set(['Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options', 'All']);
+const wrappers = new Set(['parenthesized_expression', 'as_expression', 'non_null_expression', 'satisfies_expression', 'type_assertion']);
+const numberCasts = new Set(['Number', 'parseInt', 'parseFloat', 'String', 'Number.parseInt', 'Number.parseFloat']);
+
+/** A binding the reader can resolve: the value expression, or a port/env pair from destructuring `process.env`. */
+type Binding = { node: Node } | { value: PortValue; text: string };
+
+function unwrap(node: Node): Node {
+  let n = node;
+  while (wrappers.has(n.type) && n.namedChildCount > 0) n = n.namedChild(0)!;
+  return n;
+}
+
+function stringValue(node: Node | null): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'string') return node.text.slice(1, -1);
+  if (node.type === 'template_string' && !node.descendantsOfType('template_substitution').length) return node.text.slice(1, -1);
+  return undefined;
+}
+
+function literalText(node: Node | null): string | undefined {
+  if (!node) return undefined;
+  const n = unwrap(node);
+  if (n.type === 'number') return n.text;
+  return stringValue(n);
+}
+
+/** `process.env.X`, `process.env['X']`, `import.meta.env.X`, `Bun.env.X` → X. */
+function envName(node: Node): string | undefined {
+  if (node.type !== 'member_expression' && node.type !== 'subscript_expression') return undefined;
+  const object = node.childForFieldName('object');
+  if (!object || !/^(?:process\.env|import\.meta\.env|Bun\.env)$/.test(object.text)) return undefined;
+  if (node.type === 'member_expression') return node.childForFieldName('property')?.text;
+  return stringValue(node.childForFieldName('index'));
+}
+
+function args(call: Node): Node[] {
+  return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
+}
+
+function objectProperty(object: Node, key: string): Node | undefined {
+  for (const child of object.namedChildren) {
+    if (child.type === 'pair' && child.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '') === key) {
+      return child.childForFieldName('value') ?? undefined;
+    }
+    if (child.type === 'shorthand_property_identifier' && child.text === key) return child;
+  }
+  return undefined;
+}
+
+export function readJavaScript(root: Node, sink: FactSink): void {
+  const bindings = new Map<string, Binding>();
+  const declarators = root.descendantsOfType(['variable_declarator']);
+  for (const d of declarators) {
+    const name = d.childForFieldName('name');
+    const value = d.childForFieldName('value');
+    if (!name || !value) continue;
+    if (name.type === 'identifier') {
+      if (!bindings.has(name.text)) bindings.set(name.text, { node: value });
+    } else if (name.type === 'object_pattern' && /^(?:process\.env|import\.meta\.env|Bun\.env)$/.test(unwrap(value).text)) {
+      readEnvPattern(name, bindings, sink);
+    }
+  }
+
+  // Evaluates what an expression says about a port, following const bindings a few steps.
+  const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 4) return undefined;
+    const n = unwrap(node);
+    switch (n.type) {
+      case 'number': return { port: validPort(Number(n.text)) };
+      case 'string': case 'template_string': {
+        const s = stringValue(n);
+        return s === undefined ? undefined : { port: portFromDigits(s) };
+      }
+      case 'binary_expression': {
+        const op = n.childForFieldName('operator')?.text;
+        if (op !== '||' && op !== '??') return undefined;
+        return mergePort(evalPort(n.childForFieldName('left'), depth + 1), evalPort(n.childForFieldName('right'), depth + 1));
+      }
+      case 'unary_expression':
+        return n.childForFieldName('operator')?.text === '+' ? evalPort(n.childForFieldName('argument'), depth + 1) : undefined;
+      case 'call_expression': {
+        const fn = n.childForFieldName('function')?.text ?? '';
+        return numberCasts.has(fn) ? evalPort(args(n)[0], depth + 1) : undefined;
+      }
+      case 'member_expression': case 'subscript_expression': {
+        const name = envName(n);
+        return name ? { envVar: name } : undefined;
+      }
+      case 'identifier': {
+        const b = bindings.get(n.text);
+        if (!b) return undefined;
+        return 'node' in b ? evalPort(b.node, depth + 1) : b.value;
+      }
+      default: return undefined;
+    }
+  };
+
+  // "app.listen(PORT)" plus ", PORT = process.env.PORT || 3000" when the argument is a binding.
+  const reasonFor = (site: string, arg: Node | undefined): string => {
+    if (!arg) return site;
+    const a = unwrap(arg);
+    if (a.type !== 'identifier') return site;
+    const b = bindings.get(a.text);
+    if (!b) return site;
+    return `${site}, ${a.text} = ${brief('node' in b ? b.node.text : b.text, 50)}`;
+  };
+
+  const nodes = root.descendantsOfType(['call_expression', 'new_expression', 'member_expression', 'subscript_expression',
+    'string', 'template_string', 'import_statement', 'export_statement', 'decorator', 'pair']);
+  for (const node of nodes) {
+    switch (node.type) {
+      case 'call_expression': readCall(node); break;
+      case 'new_expression': readNew(node); break;
+      case 'member_expression': case 'subscript_expression': readEnv(node); break;
+      case 'string': case 'template_string': sink.url(node.text.slice(1, -1), lineOf(node)); break;
+      case 'import_statement': case 'export_statement': {
+        const source = stringValue(node.childForFieldName('source'));
+        if (source !== undefined) sink.import(source, lineOf(node));
+        break;
+      }
+      case 'decorator': readDecorator(node); break;
+      case 'pair': readPortPair(node); break;
+    }
+  }
+
+  function readCall(call: Node): void {
+    const fn = call.childForFieldName('function');
+    if (!fn) return;
+    const list = args(call);
+    const line = lineOf(call);
+    if (fn.type === 'import' || fn.text === 'require') {
+      const source = stringValue(list[0] ?? null);
+      if (source !== undefined) sink.import(source, line);
+      return;
+    }
+    const isMember = fn.type === 'member_expression';
+    const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.text;
+    const object = isMember ? unwrap(fn.childForFieldName('object')!) : undefined;
+    const site = `${object?.type === 'identifier' || object?.type === 'this' ? `${object.text}.` : ''}${method}`;
+    if (method === 'listen' && list.length > 0) {
+      const first = unwrap(list[0]);
+      if (first.type === 'object') {
+        const portNode = objectProperty(first, 'port');
+        sink.port(evalPort(portNode), line, reasonFor(`${site}({ port: ${brief(portNode?.text ?? '', 40)} })`, portNode));
+      } else {
+        sink.port(evalPort(first), line, reasonFor(`${site}(${brief(first.text, 40)})`, first));
+      }
+      return;
+    }
+    if (method === 'set' && isMember && list.length === 2 && stringValue(list[0]) === 'port') {
+      sink.port(evalPort(list[1]), line, reasonFor(`${site}('port', ${brief(list[1].text, 40)})`, list[1]));
+      return;
+    }
+    if ((method === 'serve' || method === 'createServer') && list.length > 0 && unwrap(list[0]).type === 'object') {
+      const portNode = objectProperty(unwrap(list[0]), 'port');
+      if (portNode) sink.port(evalPort(portNode), line, reasonFor(`${site}({ port: ${brief(portNode.text, 40)} })`, portNode));
+      return;
+    }
+    if (isMember && httpVerbs.has(method) && list.length >= 2 && object && !clientObjects.has(object.text)) {
+      const path = stringValue(list[0]);
+      const handler = unwrap(list[list.length - 1]).type;
+      if (path !== undefined && /^(?:arrow_function|function_expression|function|identifier|member_expression|call_expression)$/.test(handler)) {
+        sink.route(path, line, method === 'all' ? undefined : method);
+      }
+      return;
+    }
+    if (isMember && method === 'route' && list.length === 1) {
+      const only = unwrap(list[0]);
+      if (only.type === 'object') {
+        const url = stringValue(objectProperty(only, 'url') ?? objectProperty(only, 'path') ?? null);
+        const verb = stringValue(objectProperty(only, 'method') ?? null);
+        if (url !== undefined) sink.route(url, line, verb);
+      } else {
+        const path = stringValue(only); // express: app.route('/health').get(...)
+        if (path !== undefined) sink.route(path, line);
+      }
+    }
+  }
+
+  function readNew(node: Node): void {
+    const ctor = node.childForFieldName('constructor')?.text ?? '';
+    if (!/Server$/.test(ctor)) return;
+    const first = args(node)[0];
+    if (!first) return;
+    const a = unwrap(first);
+    const portNode = a.type === 'object' ? objectProperty(a, 'port') : a.type === 'number' ? a : undefined;
+    if (!portNode) return;
+    const shown = a.type === 'object' ? `{ port: ${brief(portNode.text, 40)} }` : a.text;
+    sink.port(evalPort(portNode), lineOf(node), reasonFor(`new ${ctor}(${shown})`, portNode));
+  }
+
+  function readEnv(node: Node): void {
+    const name = envName(node);
+    if (!name) return;
+    // Climb through casts and parentheses to find `|| default` / `?? default`.
+    let top = node;
+    for (let i = 0; i < 4; i++) {
+      const parent = top.parent;
+      if (!parent) break;
+      if (wrappers.has(parent.type) || (parent.type === 'unary_expression' && parent.childForFieldName('operator')?.text === '+')) { top = parent; continue; }
+      if (parent.type === 'arguments' && parent.parent?.type === 'call_expression' &&
+          numberCasts.has(parent.parent.childForFieldName('function')?.text ?? '')) { top = parent.parent; continue; }
+      break;
+    }
+    const parent = top.parent;
+    let defaultValue: string | undefined;
+    if (parent?.type === 'binary_expression' && /^(?:\|\||\?\?)$/.test(parent.childForFieldName('operator')?.text ?? '') &&
+        parent.childForFieldName('left')?.equals(top)) {
+      defaultValue = literalText(parent.childForFieldName('right'));
+      // `const PORT = process.env.PORT || 3000` is worth a (weak) port even before we see where it is used.
+      if (isOwnPortVar(name) && defaultValue !== undefined) {
+        sink.port({ port: portFromDigits(defaultValue), envVar: name }, lineOf(node), brief(parent.text, 80), true);
+      }
+    }
+    sink.env(name, lineOf(node), defaultValue);
+  }
+
+  function readDecorator(node: Node): void {
+    const call = node.namedChild(0);
+    if (call?.type !== 'call_expression') return;
+    const name = call.childForFieldName('function')?.text ?? '';
+    if (!nestVerbs.has(name)) return;
+    const path = stringValue(args(call)[0] ?? null) ?? '';
+    sink.route(joinRoute(controllerPrefix(node), path), lineOf(node), name === 'All' ? undefined : name);
+  }
+
+  // `port: process.env.PORT || 3000` in a config object: weak evidence, only for the service's own PORT variable.
+  function readPortPair(pair: Node): void {
+    if (pair.childForFieldName('key')?.text !== 'port') return;
+    const value = evalPort(pair.childForFieldName('value'));
+    if (value?.port !== undefined && isOwnPortVar(value.envVar)) sink.port(value, lineOf(pair), brief(pair.text, 80), true);
+  }
+}
+
+/** The `@Controller('api')` prefix of the class around a Nest handler. */
+function controllerPrefix(decorator: Node): string {
+  let n: Node | null = decorator.parent;
+  while (n && n.type !== 'class_declaration' && n.type !== 'class') n = n.parent;
+  if (!n) return '';
+  const candidates = [...n.namedChildren, ...(n.parent?.type === 'export_statement' ? n.parent.namedChildren : [])];
+  for (const d of candidates) {
+    if (d.type !== 'decorator') continue;
+    const call = d.namedChild(0);
+    if (call?.type === 'call_expression' && call.childForFieldName('function')?.text === 'Controller') {
+      const first = args(call)[0];
+      if (first?.type === 'string') return first.text.slice(1, -1);
+      if (first?.type === 'object') {
+        const path = objectProperty(first, 'path');
+        if (path?.type === 'string') return path.text.slice(1, -1);
+      }
+    }
+  }
+  return '';
+}
+
+function readEnvPattern(pattern: Node, bindings: Map<string, Binding>, sink: FactSink): void {
+  for (const p of pattern.namedChildren) {
+    const line = lineOf(p);
+    if (p.type === 'shorthand_property_identifier_pattern') {
+      sink.env(p.text, line);
+      if (!bindings.has(p.text)) bindings.set(p.text, { value: { envVar: p.text }, text: `process.env.${p.text}` });
+    } else if (p.type === 'object_assignment_pattern') {
+      const left = p.childForFieldName('left');
+      const right = p.childForFieldName('right');
+      if (left?.type !== 'shorthand_property_identifier_pattern') continue;
+      const def = literalText(right);
+      sink.env(left.text, line, def);
+      const value: PortValue = { envVar: left.text, port: def !== undefined ? portFromDigits(def) : undefined };
+      if (!bindings.has(left.text)) bindings.set(left.text, { value, text: `process.env.${left.text} ?? ${def ?? '…'}` });
+      if (isOwnPortVar(left.text)) sink.port(value, line, `{ ${brief(p.text, 40)} } = process.env`, true);
+    } else if (p.type === 'pair_pattern') {
+      const key = p.childForFieldName('key');
+      const value = p.childForFieldName('value');
+      if (key && value?.type === 'identifier') {
+        sink.env(key.text, line);
+        if (!bindings.has(value.text)) bindings.set(value.text, { value: { envVar: key.text }, text: `process.env.${key.text}` });
+      }
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// Rust: actix/axum/warp/tokio listen addresses, env::var with unwrap_or fallbacks, route definitions, `use` crates.
+import type { Node } from 'web-tree-sitter';
+import { brief, FactSink, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+
+const listenMethods = new Set(['bind', 'bind_rustls', 'bind_rustls_0_23', 'bind_openssl', 'run', 'listen', 'serve']);
+const routeAttributes = /^(?:get|post|put|delete|patch|head|options|route)$/;
+// Calls that pass a value through: "8080".to_string(), x.parse::<u16>(), .unwrap(), .expect("..")
+const passThrough = new Set(['to_string', 'to_owned', 'into', 'parse', 'unwrap', 'expect', 'ok', 'unwrap_or_default',
+  'to_socket_addrs', 'as_str']);
+const fallbackMethods = new Set(['unwrap_or', 'unwrap_or_else', 'or', 'or_else', 'map_or']);
+
+function rustString(node: Node | null | undefined): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'string_literal') return node.text.slice(1, -1);
+  if (node.type === 'raw_string_literal') return node.text.replace(/^r#*"|"#*$/g, '');
+  return undefined;
+}
+
+function argList(call: Node): Node[] {
+  return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'line_comment' && a.type !== 'block_comment') ?? [];
+}
+
+function envCall(node: Node): string | undefined {
+  if (node.type !== 'call_expression') return undefined;
+  const fn = node.childForFieldName('function')?.text ?? '';
+  if (!/(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(fn)) return undefined;
+  return rustString(argList(node)[0]);
+}
+
+export function readRust(root: Node, sink: FactSink): void {
+  const bindings = new Map<string, Node>();
+  for (const d of root.descendantsOfType(['let_declaration', 'const_item', 'static_item'])) {
+    const name = d.childForFieldName('pattern') ?? d.childForFieldName('name');
+    const value = d.childForFieldName('value');
+    if (name?.type === 'identifier' && value && !bindings.has(name.text)) bindings.set(name.text, value);
+  }
+
+  // A port number: 8080, "8080", env::var("PORT").unwrap_or("8080".into()), a binding of those.
+  const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 6) return undefined;
+    switch (node.type) {
+      case 'integer_literal': return { port: validPort(Number(node.text.replace(/_/g, '').replace(/[iu](?:8|16|32|64|128|size)$/, ''))) };
+      case 'string_literal': case 'raw_string_literal': return { port: portFromDigits(rustString(node)!) };
+      case 'identifier': {
+        const b = bindings.get(node.text);
+        return b ? evalPort(b, depth + 1) : undefined;
+      }
+      case 'parenthesized_expression': case 'reference_expression': case 'try_expression': case 'await_expression':
+        return evalPort(node.namedChildren[node.namedChildren.length - 1], depth + 1);
+      case 'closure_expression': return evalPort(node.childForFieldName('body'), depth + 1);
+      case 'block': return evalPort(node.namedChildren[node.namedChildren.length - 1], depth + 1);
+      case 'call_expression': return evalCall(node, depth, evalPort);
+      default: return undefined;
+    }
+  };
+
+  // A socket address: "0.0.0.0:8080", ("0.0.0.0", 8080), ([0, 0, 0, 0], 3000), SocketAddr::from(..), format!("..:{}", p).
+  const evalAddress = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 6) return undefined;
+    switch (node.type) {
+      case 'string_literal': case 'raw_string_literal': return { port: portFromAddress(rustString(node)!) };
+      case 'identifier': {
+        const b = bindings.get(node.text);
+        return b ? evalAddress(b, depth + 1) : undefined;
+      }
+      case 'parenthesized_expression': case 'reference_expression': case 'try_expression': case 'await_expression':
+        return evalAddress(node.namedChildren[node.namedChildren.length - 1], depth + 1);
+      case 'tuple_expression': {
+        const items = node.namedChildren;
+        if (items.length !== 2 || !/^(?:string_literal|array_expression|identifier|scoped_identifier|call_expression|field_expression)$/.test(items[0].type)) return undefined;
+        return evalPort(items[1], depth + 1);
+      }
+      case 'macro_invocation': return evalFormat(node, depth);
+      case 'call_expression': {
+        const fn = node.childForFieldName('function');
+        const text = fn?.text ?? '';
+        const list = argList(node);
+        if (/(?:SocketAddr|SocketAddrV4|SocketAddrV6)::(?:from|new)$/.test(text)) {
+          return list.length === 1 ? evalAddress(list[0], depth + 1) : evalPort(list[1], depth + 1);
+        }
+        return evalCall(node, depth, evalAddress);
+      }
+      default: return undefined;
+    }
+  };
+
+  // format!("0.0.0.0:{}", port) / format!("0.0.0.0:{port}") / format!("{}:{}", host, port)
+  function evalFormat(node: Node, depth: number): PortValue | undefined {
+    if (!/^(?:std::)?format$/.test(node.childForFieldName('macro')?.text ?? '')) return undefined;
+    const tokens = node.namedChildren.find((c) => c.type === 'token_tree')?.namedChildren ?? [];
+    const format = rustString(tokens[0]);
+    if (format === undefined) return undefined;
+    const named = /:\{(\w+)\}$/.exec(format);
+    if (named) {
+      const b = bindings.get(named[1]);
+      return b ? evalPort(b, depth + 1) : undefined;
+    }
+    if (!/:\{\}$/.test(format)) return undefined;
+    const idents = tokens.slice(1).filter((t) => t.type === 'identifier' || t.type === 'integer_literal');
+    return evalPort(idents[idents.length - 1], depth + 1);
+  }
+
+  function evalCall(node: Node, depth: number, by: (n: Node, d: number) => PortValue | undefined): PortValue | undefined {
+    const env = envCall(node);
+    if (env) return { envVar: env };
+    const fn = node.childForFieldName('function');
+    if (fn?.type === 'field_expression') {
+      const method = fn.childForFieldName('field')?.text ?? '';
+      const receiver = fn.childForFieldName('value');
+      if (passThrough.has(method)) return by(receiver!, depth + 1);
+      if (fallbackMethods.has(method)) {
+        const fallbackArgs = argList(node);
+        return mergePort(by(receiver!, depth + 1), by(fallbackArgs[fallbackArgs.length - 1], depth + 1) ?? evalPort(fallbackArgs[fallbackArgs.length - 1], depth + 1));
+      }
+      return undefined;
+    }
+    if (/^String::from$/.test(fn?.text ?? '')) return by(argList(node)[0], depth + 1);
+    return undefined;
+  }
+
+  const reasonFor = (site: string, arg: Node | undefined): string => {
+    let a = arg;
+    while (a && a.type === 'reference_expression') a = a.namedChildren[a.namedChildren.length - 1];
+    if (a?.type !== 'identifier') return site;
+    const b = bindings.get(a.text);
+    return b ? `${site}, ${a.text} = ${brief(b.text, 50)}` : site;
+  };
+
+  const nodes = root.descendantsOfType(['call_expression', 'string_literal', 'raw_string_literal', 'attribute_item',
+    'use_declaration', 'extern_crate_declaration', 'macro_invocation']);
+  for (const node of nodes) {
+    switch (node.type) {
+      case 'call_expression': readCall(node); break;
+      case 'string_literal': case 'raw_string_literal': sink.url(rustString(node)!, lineOf(node)); break;
+      case 'attribute_item': readAttribute(node); break;
+      case 'use_declaration': {
+        const arg = node.childForFieldName('argument');
+        const crate = arg?.text.split(/::|\{/)[0].trim().replace(/^::/, '');
+        if (crate && !/^(?:crate|self|super)$/.test(crate)) sink.import(crate.split(/\s/)[0], lineOf(node));
+        break;
+      }
+      case 'extern_crate_declaration': {
+        const name = node.childForFieldName('name');
+        if (name) sink.import(name.text, lineOf(node));
+        break;
+      }
+      case 'macro_invocation': {
+        // env!("X") / option_env!("X"): compile-time reads, still configuration the service expects.
+        if (/^(?:env|option_env)$/.test(node.childForFieldName('macro')?.text ?? '')) {
+          const name = rustString(node.namedChildren.find((c) => c.type === 'token_tree')?.namedChildren[0]);
+          if (name) sink.env(name, lineOf(node));
+        }
+        break;
+      }
+    }
+  }
+
+  function readCall(call: Node): void {
+    const line = lineOf(call);
+    const env = envCall(call);
+    if (env) {
+      readEnv(call, env);
+      return;
+    }
+    const fn = call.childForFieldName('function');
+    if (!fn) return;
+    const list = argList(call);
+    const method = fn.type === 'field_expression' ? fn.childForFieldName('field')?.text ?? ''
+      : fn.type === 'scoped_identifier' ? fn.childForFieldName('name')?.text ?? '' : '';
+    if (listenMethods.has(method) && list.length >= 1) {
+      const shown = fn.type === 'scoped_identifier' ? fn.text : `.${method}`;
+      sink.port(evalAddress(list[0]), line, reasonFor(`${brief(shown, 40)}(${brief(list[0].text, 40)})`, list[0]));
+      return;
+    }
+    if ((method === 'route' || method === 'resource') && list.length >= 1) {
+      const path = rustString(list[0]);
+      if (path === undefined) return;
+      const handler = list[1]?.type === 'call_expression' ? list[1].childForFieldName('function')?.text ?? '' : '';
+      const verb = /(?:^|::)(get|post|put|delete|patch|head|options)$/.exec(handler.replace(/\(\)$/, ''))?.[1] ??
+        /(?:^|::)(get|post|put|delete|patch|head|options)\(\)/.exec(list[1]?.text ?? '')?.[1];
+      sink.route(path, line, verb);
+      return;
+    }
+    if (/(?:^|::)warp::path$/.test(fn.text) && list.length === 1) {
+      const segment = rustString(list[0]);
+      if (segment) sink.route(`/${segment.replace(/^\/+/, '')}`, line);
+    }
+  }
+
+  function readAttribute(node: Node): void {
+    const attr = node.namedChildren.find((c) => c.type === 'attribute');
+    const name = attr?.namedChild(0)?.text ?? '';
+    const bare = name.replace(/^(?:actix_web|rocket)::/, '');
+    if (!routeAttributes.test(bare)) return;
+    const tokens = attr?.childForFieldName('arguments')?.namedChildren ?? [];
+    const path = rustString(tokens[0]);
+    if (path === undefined) return;
+    let verb: string | undefined = bare === 'route' ? undefined : bare;
+    if (!verb) verb = /method\s*=\s*"(\w+)"/.exec(attr?.text ?? '')?.[1];
+    sink.route(path.replace(/\?.*$/, ''), lineOf(node), verb);
+  }
+
+  function readEnv(call: Node, name: string): void {
+    // env::var("PORT").unwrap_or("8080".into()) / .unwrap_or_else(|_| "8080".to_string())
+    let defaultValue: string | undefined;
+    let n: Node = call;
+    for (let i = 0; i < 4 && n.parent?.type === 'field_expression' && n.parent.parent?.type === 'call_expression'; i++) {
+      const outer = n.parent.parent;
+      const method = n.parent.childForFieldName('field')?.text ?? '';
+      if (fallbackMethods.has(method)) {
+        const fallback = argList(outer)[argList(outer).length - 1];
+        const literal = fallback?.descendantsOfType(['string_literal', 'integer_literal'])[0];
+        defaultValue = literal ? rustString(literal) ?? literal.text : undefined;
+        break;
+      }
+      n = outer;
+    }
+    sink.env(name, lineOf(call), defaultValue);
+    if (isOwnPortVar(name) && defaultValue !== undefined) {
+      sink.port({ port: portFromDigits(defaultValue), envVar: name }, lineOf(call), brief(n.parent?.parent?.text ?? call.text, 80), true);
+    }
+  }
+}
