@@ -12,6 +12,10 @@ export interface OrchestratorOptions {
   defaults?: { memoryMb?: number; cpus?: number };
   /** Where credentials, port allocations and the event log live; outside the repository. */
   stateDir?: string;
+  /** Compose project / workspace label; defaults to the topology's name. */
+  project?: string;
+  /** How long `up`/`scale`/`restart` wait for a service to become healthy (default 90 s). */
+  healthTimeoutMs?: number;
 }
 
 export interface DeployProgress {
@@ -34,6 +38,11 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
+export interface StatusOptions {
+  /** Sample CPU and memory from the stats API (about a second per call; default true). */
+  stats?: boolean;
+}
+
 export interface EngineReachability {
   reachable: boolean;
   host: string;
@@ -51,7 +60,7 @@ export interface Orchestrator {
   remove(topology: Topology, serviceId: string): Promise<void>;
   scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus>;
   /** Rebuilt from the engine's labelled containers: nothing is kept only in memory. */
-  status(topology: Topology): Promise<ServiceStatus[]>;
+  status(topology: Topology, options?: StatusOptions): Promise<ServiceStatus[]>;
   logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
   events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]>;
   /** Follows the engine's event stream; calls back with fresh statuses on any change of this workspace. */

@@ -1,0 +1,87 @@
+// The build context of a service as a tar stream, honouring .dockerignore, plus a content hash of
+// exactly what goes into it (files, modes, the Dockerfile text, build args) so an unchanged folder
+// reuses its image instead of rebuilding. Nothing is written into the user's folder: a generated
+// Dockerfile is added to the tar only.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import ignore from 'ignore'; // gitignore-compatible matcher; .dockerignore uses the same shape of patterns
+import * as tar from 'tar-stream'; // builds the context tar in memory without a temp directory
+
+/** Folders a generated Dockerfile never needs (reinstalled inside the image). */
+export const GENERATED_CONTEXT_IGNORES = ['node_modules', '.git', '__pycache__', '.venv', 'venv', 'target', '.next', '.turbo', '*.pyc'];
+
+export interface ContextFile {
+  path: string; // posix, relative to the context
+  mode: number;
+  content?: Buffer;
+  linkTarget?: string;
+}
+
+export interface BuildContext {
+  files: ContextFile[];
+  dockerfileName: string;
+  hash: string;
+}
+
+function dockerignorePatterns(dir: string): string[] {
+  try {
+    return readFileSync(join(dir, '.dockerignore'), 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.replace(/^\.\//, '').replace(/^\//, ''));
+  } catch {
+    return [];
+  }
+}
+
+export function collectContext(
+  dir: string,
+  options: { dockerfile?: { name: string; text: string }; extraIgnores?: string[]; buildArgs?: Record<string, string>; maxBytes?: number } = {},
+): BuildContext {
+  const ig = ignore().add(dockerignorePatterns(dir)).add(options.extraIgnores ?? []);
+  const files: ContextFile[] = [];
+  let total = 0;
+  const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
+  const walk = (abs: string) => {
+    for (const name of readdirSync(abs).sort()) {
+      const full = join(abs, name);
+      const rel = relative(dir, full).split(sep).join('/');
+      const st = lstatSync(full);
+      if (ig.ignores(st.isDirectory() ? `${rel}/` : rel)) continue;
+      if (st.isDirectory()) walk(full);
+      else if (st.isSymbolicLink()) files.push({ path: rel, mode: 0o777, linkTarget: readlinkSync(full) });
+      else if (st.isFile()) {
+        total += st.size;
+        if (total > maxBytes) throw new Error(`build context ${dir} is larger than ${maxBytes >> 20} MiB; add a .dockerignore for large folders (node_modules, data)`);
+        files.push({ path: rel, mode: st.mode & 0o777, content: readFileSync(full) });
+      }
+    }
+  };
+  walk(dir);
+  let dockerfileName = 'Dockerfile';
+  if (options.dockerfile) {
+    dockerfileName = options.dockerfile.name;
+    const i = files.findIndex((f) => f.path === dockerfileName);
+    if (i >= 0) files.splice(i, 1);
+    files.push({ path: dockerfileName, mode: 0o644, content: Buffer.from(options.dockerfile.text) });
+  }
+  const hash = createHash('sha256');
+  for (const f of files.slice().sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    hash.update(`${f.path}\0${f.mode}\0${f.linkTarget ?? ''}\0`);
+    if (f.content) hash.update(createHash('sha256').update(f.content).digest());
+  }
+  hash.update(`dockerfile:${dockerfileName}\0args:${JSON.stringify(Object.entries(options.buildArgs ?? {}).sort())}`);
+  return { files, dockerfileName, hash: hash.digest('hex') };
+}
+
+export function contextTar(ctx: BuildContext): NodeJS.ReadableStream {
+  const pack = tar.pack();
+  for (const f of ctx.files) {
+    if (f.linkTarget !== undefined) pack.entry({ name: f.path, type: 'symlink', linkname: f.linkTarget, mode: f.mode, mtime: new Date(0) });
+    else pack.entry({ name: f.path, mode: f.mode, mtime: new Date(0) }, f.content ?? Buffer.alloc(0));
+  }
+  pack.finalize();
+  return pack as unknown as NodeJS.ReadableStream;
+}

@@ -1,0 +1,146 @@
+// Makes sure a service has an image: build the folder (its Dockerfile, or a generated one), tagged by
+// the content hash of the context so an unchanged folder is not rebuilt; or pull an image-only
+// service's image when it is not present.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import type Docker from 'dockerode';
+import type { Service, Topology } from '../../protocol';
+import { collectContext, contextTar, GENERATED_CONTEXT_IGNORES } from './build-context';
+import { generateDockerfile } from './dockerfile-generator';
+import { Label } from './labels';
+import type { Runtime } from './orchestrator';
+
+export class BuildError extends Error {
+  constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string) {
+    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}`);
+  }
+}
+
+export class ImageUnavailableError extends Error {
+  constructor(readonly image: string, readonly reason: string) {
+    super(`image ${image} is not present locally and could not be pulled: ${reason}. ` +
+      `Build or load it (\`docker build -t ${image} .\`, \`docker load\`), check the name, or check registry access.`);
+  }
+}
+
+export interface ImageResult {
+  image: string;
+  built: boolean;
+  durationMs: number;
+}
+
+async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+  try {
+    await docker.getImage(ref).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function imageRepository(project: string, service: Service): string {
+  return `kyozo-${project}/${service.name}`.toLowerCase();
+}
+
+/** The build inputs of a service: context folder, Dockerfile text (generated when the folder has none). */
+export function buildInputs(topology: Topology, service: Service, baseImages: Partial<Record<Runtime, string>>) {
+  const contextDir = join(topology.root, service.build?.context ?? (service.folder === '.' ? '' : service.folder));
+  const rel = relative(topology.root, contextDir);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`build context of ${service.id} (${contextDir}) is outside the workspace ${topology.root}`);
+  if (service.build?.dockerfile) {
+    const dockerfilePath = join(topology.root, service.build.dockerfile);
+    const inside = relative(contextDir, dockerfilePath);
+    if (!inside.startsWith('..') && existsSync(dockerfilePath)) return { contextDir, dockerfileName: inside.split('\\').join('/'), generated: undefined };
+    return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: readFileSync(dockerfilePath, 'utf8') };
+  }
+  return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: generateDockerfile(service, baseImages) };
+}
+
+export async function ensureServiceImage(
+  docker: Docker,
+  topology: Topology,
+  project: string,
+  service: Service,
+  baseImages: Partial<Record<Runtime, string>>,
+  onLine: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<ImageResult> {
+  const t0 = Date.now();
+  if (!service.build && service.image) {
+    if (await imageExists(docker, service.image)) return { image: service.image, built: false, durationMs: Date.now() - t0 };
+    onLine(`pulling ${service.image}`);
+    await pullImage(docker, service.image, onLine);
+    return { image: service.image, built: true, durationMs: Date.now() - t0 };
+  }
+  const inputs = buildInputs(topology, service, baseImages);
+  const ctx = collectContext(inputs.contextDir, {
+    dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
+    extraIgnores: service.build?.dockerfile ? [] : GENERATED_CONTEXT_IGNORES,
+    buildArgs: { ...service.build?.args, target: service.build?.target ?? '' },
+  });
+  const tag = `${imageRepository(project, service)}:${ctx.hash.slice(0, 16)}`;
+  if (await imageExists(docker, tag)) return { image: tag, built: false, durationMs: Date.now() - t0 };
+  onLine(`building ${tag}`);
+  const stream = await docker.buildImage(contextTar(ctx), {
+    t: tag,
+    dockerfile: ctx.dockerfileName,
+    buildargs: service.build?.args,
+    target: service.build?.target,
+    labels: { [Label.workspace]: project, [Label.service]: service.id },
+    rm: true,
+    forcerm: true,
+  } as Docker.ImageBuildOptions);
+  const lines: string[] = [];
+  let step: string | undefined;
+  await new Promise<void>((resolve, reject) => {
+    const abort = () => {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      reject(new Error(`build of ${service.id} interrupted`));
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    docker.modem.followProgress(stream, (err) => {
+      signal?.removeEventListener('abort', abort);
+      if (err) reject(new BuildError(service.id, step, lines.slice(-50), err.message));
+      else resolve();
+    }, (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+      if (event.stream) {
+        for (const raw of event.stream.split('\n')) {
+          const line = raw.trimEnd();
+          if (!line) continue;
+          if (/^Step \d+\/\d+ :/.test(line)) step = line;
+          lines.push(line);
+          onLine(line);
+        }
+      }
+      if (event.error) {
+        lines.push(event.error.trimEnd());
+        reject(new BuildError(service.id, step, lines.slice(-50), event.errorDetail?.message ?? event.error));
+      }
+    });
+  });
+  if (!(await imageExists(docker, tag))) throw new BuildError(service.id, step, lines.slice(-50), 'the engine reported no error but produced no image');
+  return { image: tag, built: true, durationMs: Date.now() - t0 };
+}
+
+export async function pullImage(docker: Docker, image: string, onLine: (line: string) => void, timeoutMs = 120_000): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ImageUnavailableError(image, `no progress within ${timeoutMs / 1000} s (registry unreachable?)`)), timeoutMs);
+    docker.pull(image, {}, (err: Error | null, stream?: NodeJS.ReadableStream) => {
+      if (err || !stream) {
+        clearTimeout(timer);
+        reject(new ImageUnavailableError(image, (err?.message ?? 'no response').replace(/^\(HTTP code \d+\) [a-z ]+ - /, '')));
+        return;
+      }
+      docker.modem.followProgress(stream, (e: Error | null) => {
+        clearTimeout(timer);
+        if (e) reject(new ImageUnavailableError(image, e.message));
+        else resolve();
+      }, (ev: { status?: string; error?: string }) => {
+        if (ev.error) {
+          clearTimeout(timer);
+          reject(new ImageUnavailableError(image, ev.error));
+        } else if (ev.status) onLine(ev.status);
+      });
+    });
+  });
+}

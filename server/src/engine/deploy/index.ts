@@ -1,0 +1,13 @@
+// The deploy stage's public surface: the CLI and the language server import only from here.
+import { DockerOrchestrator } from './docker-orchestrator';
+import type { Orchestrator, OrchestratorOptions } from './orchestrator';
+
+export type * from './orchestrator';
+export { generateDockerfile, DEFAULT_BASE_IMAGES, runtimeOf } from './dockerfile-generator';
+export { DockerOrchestrator, DeploymentError, ServiceFailure, deployable, findService, selectServices } from './docker-orchestrator';
+export { EngineUnreachableError, engineAddress } from './docker-client';
+export { BuildError, ImageUnavailableError } from './image-builder';
+
+export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator & DockerOrchestrator {
+  return new DockerOrchestrator(options);
+}
