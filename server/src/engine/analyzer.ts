@@ -1,4 +1,19 @@
-import type { Topology, TopologyChange } from '../protocol';
+// The analyzer: scan → detect → assemble → link, with per-folder caches so that `update(paths)` re-detects only
+// the folders a change touches and re-links the (small) service graph.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TOPOLOGY_VERSION, type EnvVar, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
+import { emptyFacts, type CodeFacts } from './code/code-facts';
+import { codeReadersReady, ensureLanguage, initCodeReaders, languageForFile, readCode } from './code';
+import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
+import { detectFolder, isIndicatorName } from './detect';
+import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
+import { FolderView, type Finding } from './detect/types';
+import { FileIndex, parentRel } from './scan/file-index';
+import { assemble } from './topology/assemble';
+import { link } from './topology/link';
+import { deploymentOrder } from './topology/order';
+import { findPatterns } from './topology/patterns';
 
 export interface AnalyzerOptions {
   /** Folder to analyse (absolute or relative to cwd). */
@@ -7,6 +22,8 @@ export interface AnalyzerOptions {
   extraIgnores?: string[];
   /** Cap on bytes read from any one file (default 512 KiB). */
   maxFileBytes?: number;
+  /** Read entry-point code with tree-sitter (default true). */
+  readCode?: boolean;
 }
 
 export interface UpdateResult {
@@ -24,10 +41,185 @@ export interface Analyzer {
   current(): Topology | undefined;
 }
 
-export function createAnalyzer(_options: AnalyzerOptions): Analyzer {
-  throw new Error('not implemented yet');
+/** Thrown for a root that cannot be analysed; the CLI turns it into exit code 2. */
+export class AnalyzeInputError extends Error {}
+
+export function createAnalyzer(options: AnalyzerOptions): Analyzer {
+  return new FolderAnalyzer(options);
 }
 
 export async function analyze(root: string, options: Omit<AnalyzerOptions, 'root'> = {}): Promise<Topology> {
   return createAnalyzer({ ...options, root }).analyze();
+}
+
+class FolderAnalyzer implements Analyzer {
+  readonly root: string;
+  private readonly index: FileIndex;
+  private readonly findings = new Map<string, Finding[]>();
+  private readonly compose = new Map<string, ComposeModel>();
+  private readonly code = new Map<string, CodeFacts>();
+  private readonly useCode: boolean;
+  private topology: Topology | undefined;
+  private serialized = new Map<string, string>();
+
+  constructor(options: AnalyzerOptions) {
+    this.root = path.resolve(options.root);
+    this.index = new FileIndex(this.root, { extraIgnores: options.extraIgnores, maxFileBytes: options.maxFileBytes });
+    this.useCode = options.readCode !== false;
+  }
+
+  current(): Topology | undefined {
+    return this.topology;
+  }
+
+  async analyze(): Promise<Topology> {
+    const started = performance.now();
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(this.root);
+    } catch {
+      throw new AnalyzeInputError(`${this.root} does not exist; pass a folder to analyse.`);
+    }
+    if (!stat.isDirectory()) throw new AnalyzeInputError(`${this.root} is not a directory; pass the folder that holds the services.`);
+    const codeReady = this.useCode ? initCodeReaders().catch(() => undefined) : Promise.resolve();
+    this.index.build();
+    this.findings.clear();
+    this.compose.clear();
+    this.code.clear();
+    for (const listing of this.index.allFolders()) this.detect(listing.dir);
+    await codeReady;
+    await this.loadLanguages();
+    this.topology = this.link(started);
+    this.serialized = new Map(this.topology.services.map((s) => [s.id, JSON.stringify(s)]));
+    return this.topology;
+  }
+
+  async update(changedPaths: string[]): Promise<UpdateResult> {
+    if (!this.topology) {
+      const topology = await this.analyze();
+      return { topology, change: { added: topology.services.map((s) => s.id), removed: [], changed: [], reanalysed: ['.'] } };
+    }
+    const started = performance.now();
+    const touched = new Set<string>();
+    for (const p of changedPaths) {
+      const rel = this.index.relative(p);
+      if (rel === undefined) continue; // outside the workspace: never read
+      this.index.invalidate(rel);
+      this.code.delete(rel);
+      const isDir = this.index.folder(rel) !== undefined || safeIsDir(this.index.abs(rel));
+      const dir = isDir ? (this.index.folder(parentRel(rel)) ? parentRel(rel) : rel) : parentRel(rel);
+      const base = rel.slice(rel.lastIndexOf('/') + 1);
+      const { added, removed } = this.index.refresh(rel === '.' ? '.' : dir, base === '.gitignore');
+      for (const r of removed) {
+        this.findings.delete(r);
+        this.compose.delete(r);
+      }
+      for (const a of added) touched.add(a);
+      touched.add(dir);
+      // Detectors read a little below their folder (src/main.rs, cmd/*/main.go, application.properties):
+      // re-detect every ancestor that had findings.
+      for (let d = dir; ; d = parentRel(d)) {
+        if (this.findings.has(d) || this.compose.has(d)) touched.add(d);
+        if (d === '.') break;
+      }
+    }
+    for (const d of touched) if (this.index.folder(d)) this.detect(d);
+    await this.loadLanguages();
+    const previous = this.serialized;
+    this.topology = this.link(started);
+    this.serialized = new Map(this.topology.services.map((s) => [s.id, JSON.stringify(s)]));
+    const change: TopologyChange = { added: [], removed: [], changed: [], reanalysed: [...touched].sort() };
+    for (const [id, json] of this.serialized) {
+      const before = previous.get(id);
+      if (before === undefined) change.added.push(id);
+      else if (before !== json) change.changed.push(id);
+    }
+    for (const id of previous.keys()) if (!this.serialized.has(id)) change.removed.push(id);
+    return { topology: this.topology, change };
+  }
+
+  private detect(dir: string): void {
+    const listing = this.index.folder(dir);
+    if (!listing) {
+      this.findings.delete(dir);
+      this.compose.delete(dir);
+      return;
+    }
+    const view = new FolderView(this.index, listing);
+    const found = detectFolder(view);
+    if (found.length) this.findings.set(dir, found);
+    else this.findings.delete(dir);
+    const model = listing.files.some(isIndicatorName) ? readCompose(view) : undefined;
+    if (model) this.compose.set(dir, model);
+    else this.compose.delete(dir);
+  }
+
+  /** Grammars load asynchronously, once, for the languages the entry files need. */
+  private async loadLanguages(): Promise<void> {
+    if (!this.useCode) return;
+    const langs = new Set<string>();
+    for (const fs of this.findings.values()) for (const f of fs) for (const file of f.entryFiles ?? []) {
+      const lang = languageForFile(file);
+      if (lang && !codeReadersReady(lang)) langs.add(lang);
+    }
+    await Promise.all([...langs].map((l) => ensureLanguage(l as never).catch(() => undefined)));
+  }
+
+  private codeFacts = (files: string[]): CodeFacts[] =>
+    files.map((file) => {
+      const cached = this.code.get(file);
+      if (cached) return cached;
+      const lang = languageForFile(file);
+      let facts = emptyFacts();
+      if (this.useCode && lang && codeReadersReady(lang)) {
+        const text = this.index.read(file).text;
+        if (text !== undefined) facts = readCode(lang, text);
+      }
+      this.code.set(file, facts);
+      return facts;
+    });
+
+  private dotEnv = (dir: string): EnvVar[] => {
+    const listing = this.index.folder(dir);
+    if (!listing) return [];
+    const out: EnvVar[] = [];
+    for (const name of ['.env', '.env.example', '.env.sample']) {
+      if (!listing.files.includes(name)) continue;
+      const rel = dir === '.' ? name : `${dir}/${name}`;
+      const text = this.index.read(rel).text ?? '';
+      const lines = text.split(/\r?\n/);
+      for (const [k, v] of Object.entries(parseDotEnv(text))) {
+        if (out.some((e) => e.name === k)) continue;
+        const line = lines.findIndex((l) => new RegExp(`^\\s*(export\\s+)?${k}\\s*=`).test(l)) + 1;
+        out.push({ name: k, value: name === '.env' ? v : undefined, secret: isSecretName(k) || looksLikeSecretLiteral(k, v), evidence: { file: rel, line: line || undefined, reason: `${name} defines ${k}` } });
+      }
+    }
+    return out;
+  };
+
+  private link(started: number): Topology {
+    const rootName = dnsName(path.basename(this.root));
+    const assembled = assemble({ rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv });
+    const linked = link(assembled);
+    const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => a.id.localeCompare(b.id));
+    const { order, problems: orderProblems } = deploymentOrder(services, linked.edges);
+    const frontends = new Set(assembled.services.filter((s) => s.frontend).map((s) => s.service.id));
+    const problems: Problem[] = [...this.index.problems, ...assembled.problems, ...linked.problems, ...orderProblems];
+    for (const p of problems) if (p.file === undefined) delete p.file;
+    return {
+      version: TOPOLOGY_VERSION, root: this.root, name: rootName, generatedAt: new Date().toISOString(), services, edges: linked.edges,
+      libraries: assembled.libraries.map(({ packageName: _p, ...l }) => l).sort((a, b) => a.id.localeCompare(b.id)),
+      groups: assembled.groups.sort((a, b) => a.id.localeCompare(b.id)), patterns: findPatterns(services, linked.edges, assembled.groups, frontends),
+      order, problems, recommendations: linked.recommendations,
+      stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
+    };
+  }
+}
+
+function safeIsDir(abs: string): boolean {
+  try {
+    return fs.statSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -1,3 +1,3 @@
 // The engine's public surface: everything outside server/src/engine imports from here.
-export { createAnalyzer, analyze } from './analyzer';
+export { createAnalyzer, analyze, AnalyzeInputError } from './analyzer';
 export type { Analyzer, AnalyzerOptions, UpdateResult } from './analyzer';

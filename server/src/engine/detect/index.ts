@@ -1,0 +1,59 @@
+// The detector registry: which file names make a folder worth looking at, and the detectors to run on it.
+import { isComposeFileName } from '../compose/compose-import';
+import { detectDockerfile, isDockerfileName } from './dockerfile';
+import { detectDotnet } from './dotnet';
+import { detectGo, detectGoWork } from './go';
+import { detectJava } from './java';
+import { detectKyozoYaml } from './kyozo-yaml';
+import { detectProcfile, detectStatic, detectTerraform, detectWorkspaceTools } from './misc';
+import { detectNode } from './node';
+import { detectPhp } from './php';
+import { detectProxy } from './proxy';
+import { detectPython } from './python';
+import { detectRuby } from './ruby';
+import { detectRust } from './rust';
+import type { Detector, Finding, FolderView } from './types';
+
+const INDICATOR_NAMES = new Set([
+  'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py', 'go.mod', 'go.work', 'Cargo.toml',
+  'pom.xml', 'build.gradle', 'build.gradle.kts', 'composer.json', 'Gemfile', 'nginx.conf', 'default.conf', 'nginx.conf.template',
+  'default.conf.template', 'Caddyfile', 'Procfile', 'index.html', 'kyozo.yaml', 'kyozo.yml', 'nx.json', 'turbo.json',
+  'pnpm-workspace.yaml', 'lerna.json', 'Containerfile',
+]);
+
+export function isIndicatorName(name: string): boolean {
+  return INDICATOR_NAMES.has(name) || isDockerfileName(name) || isComposeFileName(name) || name.endsWith('.tf') || /\.(cs|fs)proj$/.test(name);
+}
+
+const DETECTORS: Detector[] = [
+  detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
+  detectDotnet, detectProxy, detectTerraform, detectProcfile, detectStatic, detectWorkspaceTools,
+];
+
+/** Findings for one folder; folders without an indicator file cost one scan of their file names. */
+export function detectFolder(folder: FolderView): Finding[] {
+  if (!folder.files.some(isIndicatorName)) return [];
+  const out: Finding[] = [];
+  for (const detect of DETECTORS) {
+    let result: Finding | Finding[] | undefined;
+    try {
+      result = detect(folder);
+    } catch (err) {
+      // A detector bug must not cost the rest of the analysis: report it on the folder and go on.
+      out.push({
+        detector: 'error', confidence: 0, evidence: [], indicators: [],
+        problems: [{ severity: 'warning', code: 'detector-failed', file: folder.dir, message: `Analysing ${folder.dir} failed in ${detect.name}: ${(err as Error).message}` }],
+      });
+      continue;
+    }
+    if (Array.isArray(result)) out.push(...result);
+    else if (result) out.push(result);
+  }
+  // A bare index.html next to a real manifest is that app's page, not a static site of its own.
+  if (out.length > 1 && out.some((f) => f.detector === 'static') && out.some((f) => f.rank !== undefined && f.rank > 0 && f.detector !== 'kyozo.yaml')) {
+    return out.filter((f) => f.detector !== 'static');
+  }
+  return out;
+}
+
+export type { Finding, FolderView } from './types';

@@ -1,0 +1,84 @@
+// kyozo.yaml: the user's word on a folder. Validated against the published schema (schemas/kyozo.schema.json);
+// every key it sets wins over detection.
+import Ajv from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Evidence, PortSpec, ServiceType } from '../../protocol';
+import schema from '../../../../schemas/kyozo.schema.json';
+import { ev, findLine, isSecretName } from './text';
+import type { Finding, FolderView } from './types';
+
+export interface KyozoManifest {
+  name?: string;
+  type?: ServiceType;
+  port?: number | number[];
+  start?: string;
+  image?: string;
+  env?: Record<string, string | number | boolean>;
+  depends_on?: string[];
+  health?: string | { path?: string; command?: string | string[]; interval?: number };
+  resources?: { memory?: string; cpus?: number };
+  replicas?: number;
+  base_image?: string;
+}
+
+// Ajv compiles the schema once into a validator function; its error paths point at the offending key.
+const validate = new Ajv({ allErrors: true, strict: false }).compile<KyozoManifest>(schema);
+
+function memoryMb(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)/i.exec(v);
+  if (!m) return undefined;
+  const unit = m[2].toLowerCase();
+  return Math.round(Number(m[1]) * (unit === 'g' ? 1024 : unit === 'k' ? 1 / 1024 : unit === 'm' ? 1 : 1 / (1024 * 1024)));
+}
+
+export function detectKyozoYaml(folder: FolderView): Finding | undefined {
+  const name = folder.has('kyozo.yaml') ? 'kyozo.yaml' : folder.has('kyozo.yml') ? 'kyozo.yml' : undefined;
+  if (!name) return undefined;
+  const file = folder.rel(name);
+  const text = folder.read(name) ?? '';
+  const base: Finding = { detector: 'kyozo.yaml', confidence: 1, evidence: [ev(file, 'kyozo.yaml overrides detection')], indicators: [file], problems: [], rank: 100 };
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  if (doc.errors.length) {
+    const line = lc.linePos(doc.errors[0].pos[0]).line;
+    base.problems!.push({ severity: 'error', code: 'yaml-parse', file, line, message: `${file}:${line}: ${doc.errors[0].message.split('\n')[0]}; kyozo.yaml is ignored until it parses.` });
+    return base;
+  }
+  const value = (doc.toJS() ?? {}) as unknown;
+  if (!validate(value)) {
+    for (const err of validate.errors ?? []) {
+      const key = err.instancePath.split('/')[1] ?? (err.params as { additionalProperty?: string }).additionalProperty;
+      const line = key ? findLine(text, new RegExp(`^${key}\\s*:`, 'm')) : undefined;
+      base.problems!.push({ severity: 'error', code: 'kyozo-yaml-invalid', file, line, message: `${file}${line ? `:${line}` : ''}: ${err.instancePath || 'manifest'} ${err.message}${key && !err.instancePath ? ` (${key})` : ''}; see schemas/kyozo.schema.json.` });
+    }
+    return base;
+  }
+  const m = value;
+  const at = (key: string, reason: string): Evidence => ev(file, reason, findLine(text, new RegExp(`^${key}\\s*:`, 'm')));
+  const f = base;
+  if (m.type) {
+    f.type = m.type;
+    f.evidence.push(at('type', `kyozo.yaml sets type ${m.type}`));
+  }
+  if (m.port !== undefined) {
+    const ports = Array.isArray(m.port) ? m.port : [m.port];
+    f.ports = ports.map<PortSpec>((p) => ({ container: p, protocol: 'tcp', source: 'kyozo.yaml', evidence: at('port', `kyozo.yaml sets port ${p}`) }));
+  }
+  if (m.start) f.start = { command: m.start, source: 'kyozo.yaml', evidence: at('start', 'kyozo.yaml sets the start command') };
+  if (m.image) f.image = m.image;
+  if (m.env) f.env = Object.entries(m.env).map(([k, v]) => ({ name: k, value: String(v), secret: isSecretName(k), evidence: ev(file, `kyozo.yaml env ${k}`, findLine(text, new RegExp(`^\\s+${k}\\s*:`, 'm'))) }));
+  if (m.health) {
+    const h = typeof m.health === 'string' ? { path: m.health } : m.health;
+    f.healthCheck = h.command
+      ? { kind: 'command', command: Array.isArray(h.command) ? h.command : ['CMD-SHELL', h.command], intervalSeconds: h.interval, evidence: at('health', 'kyozo.yaml health command') }
+      : { kind: 'http', path: h.path, intervalSeconds: h.interval, evidence: at('health', `kyozo.yaml health path ${h.path}`) };
+  }
+  if (m.base_image) f.build = { baseImage: m.base_image, evidence: at('base_image', `kyozo.yaml base image ${m.base_image}`) };
+  f.override = {
+    name: m.name, replicas: m.replicas,
+    resources: m.resources ? { memoryMb: m.resources.memory ? memoryMb(m.resources.memory) : undefined, cpus: m.resources.cpus } : undefined,
+    dependsOn: m.depends_on?.map((d) => ({ name: d, evidence: ev(file, `kyozo.yaml depends_on ${d}`, findLine(text, new RegExp(`^\\s*-\\s*${d}\\s*$`, 'm'))) })),
+  };
+  f.runnable = true;
+  return f;
+}

@@ -1,0 +1,130 @@
+// package.json: frameworks, package manager (from the lockfile), scripts (start command, ports), workspaces,
+// and whether the package starts anything at all (a workspace member that does not is a library).
+import type { PortSpec, StartSpec } from '../../protocol';
+import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
+import { ev, findLine, parseJson, portsInCommand } from './text';
+import type { Dependency, Finding, FolderView } from './types';
+
+interface PackageJson {
+  name?: string;
+  main?: string;
+  bin?: unknown;
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  workspaces?: string[] | { packages?: string[] };
+  packageManager?: string;
+  private?: boolean;
+}
+
+const RUNNER = /^\s*(turbo|nx|lerna|npm-run-all|run-p|run-s|concurrently)\b|\b(npm|pnpm|yarn)\s+(run\s+\S+\s+)?(-ws|--workspaces|-r|--recursive|workspaces)\b|\bnx\s+run-many\b/;
+const ENTRY_CANDIDATES = [
+  'server.js', 'server.ts', 'index.js', 'index.ts', 'app.js', 'app.ts', 'main.js', 'main.ts', 'server.mjs', 'index.mjs',
+  'src/server.ts', 'src/server.js', 'src/index.ts', 'src/index.js', 'src/main.ts', 'src/main.js', 'src/app.ts', 'src/app.js',
+];
+
+export function nodePackageManager(folder: FolderView, pkg?: PackageJson): 'npm' | 'pnpm' | 'yarn' | 'bun' {
+  const declared = pkg?.packageManager?.split('@')[0];
+  if (declared === 'pnpm' || declared === 'yarn' || declared === 'bun' || declared === 'npm') return declared;
+  if (folder.has('pnpm-lock.yaml')) return 'pnpm';
+  if (folder.has('yarn.lock')) return 'yarn';
+  if (folder.has('bun.lockb') || folder.has('bun.lock')) return 'bun';
+  return 'npm';
+}
+
+export function detectNode(folder: FolderView): Finding | undefined {
+  if (!folder.has('package.json')) return undefined;
+  const file = folder.rel('package.json');
+  const text = folder.read('package.json');
+  const finding: Finding = {
+    detector: 'node', type: 'nodejs', rank: 5, language: 'javascript', confidence: 0.5,
+    evidence: [ev(file, 'package.json declares a Node.js package')], indicators: [file], problems: [],
+  };
+  if (text === undefined) return finding;
+  const parsed = parseJson<PackageJson>(text, file);
+  if (!parsed.ok) {
+    finding.problems!.push(parsed.problem);
+    finding.confidence = 0.3;
+    return finding;
+  }
+  const pkg = parsed.value && typeof parsed.value === 'object' ? parsed.value : {};
+  const deps = { ...(pkg.devDependencies ?? {}), ...(pkg.dependencies ?? {}) };
+  const depNames = Object.keys(deps);
+  const scripts = pkg.scripts && typeof pkg.scripts === 'object' ? pkg.scripts : {};
+  const pm = nodePackageManager(folder, pkg);
+  finding.packageName = typeof pkg.name === 'string' ? pkg.name : undefined;
+  finding.build = { runtime: 'node', packageManager: pm, evidence: ev(file, `${pm} package`) };
+  if (folder.has('tsconfig.json') || 'typescript' in deps) finding.language = 'typescript';
+  finding.dependencies = depNames.map<Dependency>((name) => ({ name, file, line: findLine(text, `"${name}"`) }));
+
+  const workspaces = Array.isArray(pkg.workspaces) ? pkg.workspaces : pkg.workspaces?.packages;
+  if (Array.isArray(workspaces) && workspaces.length) {
+    finding.workspace = { tool: pm === 'yarn' ? 'yarn workspaces' : pm === 'pnpm' ? 'pnpm workspaces' : 'npm workspaces', members: workspaces.map(String), evidence: ev(file, 'declares workspaces', findLine(text, '"workspaces"')) };
+  }
+
+  const found = NODE_FRAMEWORK_PRIORITY.map((n) => Object.entries(NODE_FRAMEWORKS).find(([dep, f]) => f.name === n && dep in deps)).filter((x) => x !== undefined);
+  const frameworks = [...new Set(found.map(([, f]) => f.name))];
+  let primary = found[0]?.[1];
+  if (primary) finding.evidence.push(ev(file, `depends on ${found[0]![0]}`, findLine(text, `"${found[0]![0]}"`)));
+  if (primary?.name === 'sveltekit' && '@sveltejs/adapter-node' in deps) primary = { ...primary, port: 3000 };
+  const spaLib = NODE_SPA_LIBS.find((l) => l in deps);
+  if (!primary && 'vite' in deps) {
+    primary = { name: 'vite', port: 5173, role: 'ui' };
+    frameworks.push('vite');
+    if (spaLib) frameworks.push(spaLib);
+    finding.evidence.push(ev(file, `vite${spaLib ? ` + ${spaLib}` : ''} single-page app`, findLine(text, '"vite"')));
+  }
+  finding.frameworks = frameworks;
+  finding.frontend = primary?.role === 'ui' || primary?.role === 'full';
+  const workerLib = depNames.find((d) => d in WORKER_LIBS && d !== 'node-cron');
+
+  // Start command: the start script, else dev/serve, else a framework convention.
+  const scriptName = ['start', 'serve', 'dev', 'preview'].find((s) => typeof scripts[s] === 'string' && !RUNNER.test(scripts[s]));
+  const runnerOnly = ['start', 'dev'].some((s) => typeof scripts[s] === 'string' && RUNNER.test(scripts[s])) && !scriptName;
+  let start: StartSpec | undefined;
+  if (scriptName) {
+    const line = findLine(text, `"${scriptName}"`);
+    start = { command: `${pm}${pm === 'npm' && scriptName !== 'start' ? ' run' : ''} ${scriptName}`.replace('yarn run', 'yarn'), source: 'script', evidence: ev(file, `"${scriptName}": "${scripts[scriptName]}"`, line) };
+  }
+  const entries = ENTRY_CANDIDATES.filter((c) => folder.exists(c));
+  if (typeof pkg.main === 'string') {
+    const main = pkg.main.replace(/^\.\//, '');
+    if (folder.exists(main)) entries.unshift(main);
+  }
+  const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
+  if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
+  finding.entryFiles = [...new Set(entries)].slice(0, 4).map((e) => folder.rel(e));
+  if (!start && primary && primary.role === 'api' && finding.entryFiles.length) {
+    start = { command: `node ${finding.entryFiles[0].slice(folder.dir === '.' ? 0 : folder.dir.length + 1)}`, source: 'framework-default', evidence: ev(finding.entryFiles[0], `${primary.name} entry file`) };
+  }
+  finding.start = start;
+
+  // Ports named in scripts (PORT=4000, --port 8080, -p 3000), then the framework's default.
+  const ports: PortSpec[] = [];
+  for (const s of ['start', 'serve', 'dev', 'preview']) {
+    if (typeof scripts[s] !== 'string') continue;
+    for (const p of portsInCommand(scripts[s])) {
+      if (!ports.some((x) => x.container === p.port)) ports.push({ container: p.port, protocol: 'tcp', source: 'script', evidence: ev(file, `"${s}" script sets ${p.reason}`, findLine(text, `"${s}"`)) });
+    }
+  }
+  if (primary?.port && (start || finding.entryFiles.length)) {
+    ports.push({ container: primary.port, protocol: 'tcp', source: 'framework-default', evidence: ev(file, `${primary.name} listens on ${primary.port} by default`) });
+  }
+  finding.ports = ports;
+
+  const hasBin = pkg.bin !== undefined;
+  if (runnerOnly) {
+    finding.runnable = false;
+    finding.evidence.push(ev(file, 'scripts only run the workspace members', findLine(text, '"start"') ?? findLine(text, '"dev"')));
+  } else if (start) {
+    finding.runnable = true;
+  } else if (hasBin || !primary) {
+    finding.runnable = false;
+  }
+  if (finding.runnable && workerLib && (!primary || primary.role !== 'api' || frameworks.length === 0)) {
+    finding.worker = !primary;
+    if (finding.worker) finding.evidence.push(ev(file, `uses ${workerLib} and no HTTP framework: a background worker`, findLine(text, `"${workerLib}"`)));
+  }
+  finding.confidence = finding.runnable ? (primary ? 0.9 : 0.75) : 0.4;
+  return finding;
+}

@@ -1,0 +1,140 @@
+// Python: requirements.txt, pyproject.toml (PEP 621, poetry, pdm, uv), Pipfile, setup.py, manage.py.
+import type { PortSpec, StartSpec } from '../../protocol';
+import { PYTHON_FRAMEWORKS, PYTHON_FRAMEWORK_PRIORITY, WORKER_LIBS } from './catalog';
+import { ev, findLine, parseTomlFile } from './text';
+import type { Finding, FolderView } from './types';
+
+const INDICATORS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];
+const ENTRY_CANDIDATES = [
+  'manage.py', 'main.py', 'app.py', 'server.py', 'wsgi.py', 'asgi.py', 'run.py', 'streamlit_app.py', 'worker.py', 'tasks.py', 'celery_app.py',
+  'app/main.py', 'app/__init__.py', 'app/app.py', 'src/main.py', 'src/app.py', 'api/main.py',
+];
+
+function reqName(spec: string): string | undefined {
+  const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?/.exec(spec);
+  return m ? m[1].toLowerCase().replace(/_/g, '-') + (m[2] ? m[2].toLowerCase() : '') : undefined;
+}
+
+export function detectPython(folder: FolderView): Finding | undefined {
+  const present = INDICATORS.filter((n) => folder.has(n));
+  if (present.length === 0) return undefined;
+  const finding: Finding = {
+    detector: 'python', type: 'python', rank: 5, language: 'python', confidence: 0.5,
+    evidence: [], indicators: present.map((n) => folder.rel(n)), problems: [], dependencies: [],
+  };
+  const deps = finding.dependencies!;
+  const add = (raw: string, file: string, line?: number) => {
+    const name = reqName(raw);
+    if (name && !deps.some((d) => d.name === name)) deps.push({ name, file, line });
+  };
+  let packageManager: 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' = 'pip';
+  let hasScripts = false;
+  if (folder.has('requirements.txt')) {
+    const file = folder.rel('requirements.txt');
+    finding.evidence.push(ev(file, 'requirements.txt lists Python dependencies'));
+    (folder.read('requirements.txt') ?? '').split(/\r?\n/).forEach((l, i) => {
+      const t = l.replace(/#.*/, '').trim();
+      if (t && !t.startsWith('-')) add(t, file, i + 1);
+    });
+  }
+  if (folder.has('pyproject.toml')) {
+    const file = folder.rel('pyproject.toml');
+    const text = folder.read('pyproject.toml') ?? '';
+    const parsed = parseTomlFile<Record<string, any>>(text, file); // eslint-disable-line @typescript-eslint/no-explicit-any
+    finding.evidence.push(ev(file, 'pyproject.toml declares a Python project'));
+    if (!parsed.ok) finding.problems!.push(parsed.problem);
+    else {
+      const t = parsed.value;
+      for (const d of (t.project?.dependencies ?? []) as unknown[]) if (typeof d === 'string') add(d, file, findLine(text, d));
+      const poetry = t.tool?.poetry;
+      if (poetry) {
+        packageManager = 'poetry';
+        for (const name of Object.keys(poetry.dependencies ?? {})) if (name !== 'python') add(name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+        if (poetry.scripts) hasScripts = true;
+      }
+      if (t.tool?.pdm) packageManager = 'pdm';
+      if (t.tool?.uv) packageManager = 'uv';
+      if (t.project?.scripts) hasScripts = true;
+      if (typeof t.project?.name === 'string') finding.packageName = t.project.name;
+      else if (typeof poetry?.name === 'string') finding.packageName = poetry.name;
+    }
+  }
+  if (folder.has('Pipfile')) {
+    const file = folder.rel('Pipfile');
+    const text = folder.read('Pipfile') ?? '';
+    packageManager = 'pipenv';
+    const parsed = parseTomlFile<Record<string, Record<string, unknown>>>(text, file);
+    if (!parsed.ok) finding.problems!.push(parsed.problem);
+    else for (const name of Object.keys(parsed.value.packages ?? {})) add(name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+    finding.evidence.push(ev(file, 'Pipfile lists Python dependencies'));
+  }
+  if (folder.has('setup.py')) {
+    const file = folder.rel('setup.py');
+    const text = folder.read('setup.py') ?? '';
+    const req = /install_requires\s*=\s*\[([^\]]*)\]/s.exec(text);
+    if (req) for (const m of req[1].matchAll(/['"]([^'"]+)['"]/g)) add(m[1], file, findLine(text, m[1]));
+    finding.evidence.push(ev(file, 'setup.py packages Python code'));
+  }
+  if (folder.has('poetry.lock')) packageManager = 'poetry';
+  if (folder.has('uv.lock')) packageManager = 'uv';
+  if (folder.has('pdm.lock')) packageManager = 'pdm';
+  finding.build = { runtime: 'python', packageManager, evidence: ev(finding.indicators[0], `${packageManager} project`) };
+
+  const names = new Set(deps.map((d) => d.name.replace(/\[.*$/, '')));
+  if (folder.has('manage.py')) names.add('django');
+  const fwName = PYTHON_FRAMEWORK_PRIORITY.find((f) => names.has(f));
+  const fw = fwName ? PYTHON_FRAMEWORKS[fwName] : undefined;
+  const frameworks = PYTHON_FRAMEWORK_PRIORITY.filter((f) => names.has(f));
+  const workerLib = [...names].find((n) => n in WORKER_LIBS);
+  if (workerLib) frameworks.push(workerLib);
+  finding.frameworks = frameworks;
+  if (fw) {
+    const dep = deps.find((d) => d.name.replace(/\[.*$/, '') === fw.name);
+    finding.evidence.push(dep ? ev(dep.file, `depends on ${fw.name}`, dep.line) : ev(folder.rel('manage.py'), 'Django project (manage.py)'));
+  }
+  finding.frontend = fw?.role === 'ui';
+
+  const entries = ENTRY_CANDIDATES.filter((c) => folder.exists(c));
+  finding.entryFiles = entries.slice(0, 4).map((e) => folder.rel(e));
+  const entry = entries.find((e) => e !== 'manage.py' && !/worker|tasks|celery/.test(e)) ?? entries[0];
+  const module = entry?.replace(/\.py$/, '').replace(/\/__init__$/, '').replace(/\//g, '.');
+  let start: StartSpec | undefined;
+  const evidence = ev(finding.indicators[0], fw ? `${fw.name} convention` : 'Python entry file');
+  if (fw?.name === 'django') {
+    const wsgi = names.has('gunicorn') ? djangoProject(folder) : undefined;
+    start = wsgi
+      ? { command: `gunicorn ${wsgi}.wsgi --bind 0.0.0.0:8000`, source: 'framework-default', evidence }
+      : { command: 'python manage.py runserver 0.0.0.0:8000', source: 'framework-default', evidence };
+  } else if (fw && ['fastapi', 'starlette'].includes(fw.name) && module) {
+    start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
+  } else if (fw?.name === 'flask' && entry) {
+    const text = folder.read(entry) ?? '';
+    start = /\.run\(/.test(text)
+      ? { command: `python ${entry}`, source: 'framework-default', evidence }
+      : { command: `flask --app ${module} run --host 0.0.0.0 --port 5000`, source: 'framework-default', evidence };
+  } else if (fw?.name === 'streamlit' && entry) {
+    start = { command: `streamlit run ${entry} --server.port 8501 --server.address 0.0.0.0`, source: 'framework-default', evidence };
+  } else if (!fw && workerLib === 'celery') {
+    const celeryEntry = entries.find((e) => /tasks|celery|worker/.test(e)) ?? entry;
+    if (celeryEntry) start = { command: `celery -A ${celeryEntry.replace(/\.py$/, '').replace(/\//g, '.')} worker --loglevel=info`, source: 'framework-default', evidence: ev(folder.rel(celeryEntry), 'Celery worker module') };
+  } else if (!fw && workerLib === 'rq') {
+    start = { command: 'rq worker', source: 'framework-default', evidence };
+  } else if (entry && entry !== 'app/__init__.py') {
+    start = { command: `python ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), 'Python entry file') };
+  }
+  finding.start = start;
+  const ports: PortSpec[] = [];
+  if (fw?.port && start) ports.push({ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: ev(finding.indicators[0], `${fw.name} listens on ${fw.port} by default`) });
+  finding.ports = ports;
+  finding.runnable = start !== undefined ? true : hasScripts || entries.length === 0 ? false : undefined;
+  finding.worker = !fw && !!workerLib && !!start;
+  if (finding.worker) finding.evidence.push(ev(finding.indicators[0], `uses ${workerLib} and no web framework: a background worker`));
+  finding.confidence = start ? (fw ? 0.9 : 0.7) : 0.4;
+  if (finding.evidence.length === 0) finding.evidence.push(ev(finding.indicators[0], 'Python project'));
+  return finding;
+}
+
+function djangoProject(folder: FolderView): string | undefined {
+  const text = folder.read('manage.py') ?? '';
+  return /DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w]+)\.settings/.exec(text)?.[1];
+}

@@ -1,0 +1,107 @@
+// What a detector sees (one folder of the index) and what it reports (a Finding: partial facts about
+// the folder as a service, each with evidence). The analyzer merges the findings of one folder.
+import type {
+  BuildSpec, EnvVar, Evidence, HealthCheck, PortSpec, Problem, Recommendation, Resources, ServiceType, StartSpec,
+} from '../../protocol';
+import type { FileIndex, FolderListing, ReadResult } from '../scan/file-index';
+
+export type DataEngine = 'postgres' | 'mysql' | 'mongo' | 'redis' | 'memcached' | 'rabbitmq' | 'kafka' | 'nats' | 'elasticsearch';
+
+export interface Dependency {
+  name: string;
+  file: string;
+  line?: number;
+}
+
+export interface WorkspaceDecl {
+  tool: string;
+  /** Member globs or folders, relative to the declaring folder. */
+  members: string[];
+  evidence: Evidence;
+}
+
+export interface Finding {
+  detector: string;
+  type?: ServiceType;
+  /** How strongly `type` is claimed; the highest rank wins when findings merge. */
+  rank?: number;
+  language?: string;
+  frameworks?: string[];
+  confidence: number;
+  evidence: Evidence[];
+  indicators: string[];
+  ports?: PortSpec[];
+  start?: StartSpec;
+  build?: Partial<BuildSpec>;
+  image?: string;
+  env?: EnvVar[];
+  healthCheck?: HealthCheck;
+  /** true: starts something; false: nothing to start (a library); undefined: no opinion. */
+  runnable?: boolean;
+  /** Starts something that listens on nothing (queue consumer, scheduler). */
+  worker?: boolean;
+  /** Frontend served to browsers (SPA, SSR app) — used for patterns. */
+  frontend?: boolean;
+  packageName?: string;
+  dependencies?: Dependency[];
+  workspace?: WorkspaceDecl;
+  /** Root-relative files worth reading with tree-sitter. */
+  entryFiles?: string[];
+  dataEngine?: DataEngine;
+  /** Explicit overrides (kyozo.yaml) that win over everything. */
+  override?: {
+    name?: string; replicas?: number; resources?: Resources; dependsOn?: { name: string; evidence: Evidence }[];
+  };
+  /** nginx/caddy upstream hosts. */
+  upstreams?: { host: string; port?: number; evidence: Evidence }[];
+  problems?: Problem[];
+  recommendations?: Recommendation[];
+}
+
+export class FolderView {
+  constructor(readonly index: FileIndex, readonly listing: FolderListing) {}
+
+  get dir(): string {
+    return this.listing.dir;
+  }
+
+  get files(): readonly string[] {
+    return this.listing.files;
+  }
+
+  get subdirs(): readonly string[] {
+    return this.listing.subdirs;
+  }
+
+  has(name: string): boolean {
+    return this.listing.files.includes(name) && !this.index.isIgnored(this.listing, name);
+  }
+
+  /** Root-relative path of a file in this folder (or below it, with a relative path). */
+  rel(name: string): string {
+    return this.dir === '.' ? name : `${this.dir}/${name}`;
+  }
+
+  readResult(name: string): ReadResult {
+    return this.index.read(this.rel(name));
+  }
+
+  read(name: string): string | undefined {
+    return this.index.read(this.rel(name)).text;
+  }
+
+  /** True when a file at a path relative to this folder ('src/index.ts') is indexed and not ignored. */
+  exists(relPath: string): boolean {
+    const slash = relPath.lastIndexOf('/');
+    if (slash < 0) return this.has(relPath);
+    return this.sub(relPath.slice(0, slash))?.has(relPath.slice(slash + 1)) ?? false;
+  }
+
+  /** Listing of a subfolder, relative to this folder ('src', 'cmd/api'). */
+  sub(relDir: string): FolderView | undefined {
+    const listing = this.index.folder(this.rel(relDir));
+    return listing ? new FolderView(this.index, listing) : undefined;
+  }
+}
+
+export type Detector = (folder: FolderView) => Finding | Finding[] | undefined;

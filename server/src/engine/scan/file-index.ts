@@ -1,0 +1,295 @@
+// The file index: one listing per folder, built by a walk that honours nested .gitignore files and the
+// default ignores, and refreshed folder by folder when files change. File contents are read on demand,
+// capped, and cached until the file is reported changed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+// `ignore` implements the full gitignore grammar (negation, anchoring, directory-only rules); it is what eslint uses.
+import ignore, { type Ignore } from 'ignore';
+import type { Problem } from '../../protocol';
+import { DEFAULT_IGNORED_DIRS, DEFAULT_MAX_FILE_BYTES } from './default-ignores';
+
+/** gitignore rules of one folder, matched against paths relative to that folder. */
+interface IgnoreScope {
+  base: string;
+  rules: Ignore;
+}
+
+export interface FolderListing {
+  /** Folder relative to the root, posix, '.' for the root. */
+  dir: string;
+  files: string[];
+  subdirs: string[];
+  /** The ignore scopes in force inside this folder, outermost first (shared arrays, never mutated). */
+  scopes: readonly IgnoreScope[];
+}
+
+export interface ReadResult {
+  text?: string;
+  /** True when the file was larger than the cap and only its head was read. */
+  truncated: boolean;
+  size: number;
+  error?: string;
+}
+
+export interface FileIndexOptions {
+  extraIgnores?: string[];
+  maxFileBytes?: number;
+}
+
+export function joinRel(dir: string, name: string): string {
+  return dir === '.' ? name : `${dir}/${name}`;
+}
+
+export function parentRel(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '.' : rel.slice(0, i);
+}
+
+export class FileIndex {
+  readonly root: string;
+  readonly maxFileBytes: number;
+  private readonly folders = new Map<string, FolderListing>();
+  private readonly contents = new Map<string, ReadResult>();
+  private readonly rootScopes: readonly IgnoreScope[];
+  problems: Problem[] = [];
+  fileCount = 0;
+
+  constructor(root: string, options: FileIndexOptions = {}) {
+    this.root = path.resolve(root);
+    this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.rootScopes = options.extraIgnores?.length ? [{ base: '.', rules: ignore().add(options.extraIgnores) }] : [];
+  }
+
+  /** Walks the whole tree. Returns the number of folders listed. */
+  build(): number {
+    this.folders.clear();
+    this.contents.clear();
+    this.problems = [];
+    this.fileCount = 0;
+    this.walk('.', this.rootScopes);
+    return this.folders.size;
+  }
+
+  folder(dir: string): FolderListing | undefined {
+    return this.folders.get(dir);
+  }
+
+  allFolders(): IterableIterator<FolderListing> {
+    return this.folders.values();
+  }
+
+  get folderCount(): number {
+    return this.folders.size;
+  }
+
+  abs(rel: string): string {
+    return rel === '.' ? this.root : path.join(this.root, rel);
+  }
+
+  /** Root-relative posix path for an absolute or relative input; undefined when it lies outside the root. */
+  relative(p: string): string | undefined {
+    const abs = path.isAbsolute(p) ? path.normalize(p) : path.join(this.root, p);
+    const rel = path.relative(this.root, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    return rel === '' ? '.' : rel.split(path.sep).join('/');
+  }
+
+  /** True when gitignore rules in force in `dir` exclude `name` (a file or, with isDir, a folder). */
+  isIgnored(listing: FolderListing, name: string, isDir = false): boolean {
+    const rel = joinRel(listing.dir, name);
+    for (const scope of listing.scopes) {
+      const sub = scope.base === '.' ? rel : rel.slice(scope.base.length + 1);
+      if (scope.rules.ignores(isDir ? `${sub}/` : sub)) return true;
+    }
+    return false;
+  }
+
+  /** Capped read of a root-relative file; cached until `invalidate`. */
+  read(rel: string): ReadResult {
+    const cached = this.contents.get(rel);
+    if (cached) return cached;
+    const result = this.readUncached(rel);
+    this.contents.set(rel, result);
+    return result;
+  }
+
+  invalidate(rel: string): void {
+    this.contents.delete(rel);
+  }
+
+  /**
+   * Re-lists one folder after a change inside it. New subfolders are walked; vanished ones are dropped with
+   * everything below them. With `deep` (a .gitignore changed) the whole subtree is walked again.
+   * Returns the folders added and removed (root-relative).
+   */
+  refresh(dir: string, deep = false): { added: string[]; removed: string[] } {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const before = this.folders.get(dir);
+    const scopes = this.scopesFor(dir);
+    if (scopes === undefined || !fs.existsSync(this.abs(dir))) {
+      if (before) this.dropSubtree(dir, removed);
+      return { added, removed };
+    }
+    if (deep || !before) {
+      if (before) this.dropSubtree(dir, removed);
+      this.walk(dir, scopes, added);
+      this.linkIntoParent(dir);
+      return { added, removed };
+    }
+    this.fileCount -= before.files.length;
+    this.folders.delete(dir);
+    this.problems = this.problems.filter((p) => p.file === undefined || parentRel(p.file) !== dir);
+    const listing = this.listOne(dir, scopes);
+    if (!listing) return { added, removed };
+    const old = new Set(before.subdirs);
+    for (const sub of listing.subdirs) {
+      if (old.delete(sub) && this.folders.has(joinRel(dir, sub))) continue;
+      this.walk(joinRel(dir, sub), listing.scopes, added);
+    }
+    for (const gone of old) this.dropSubtree(joinRel(dir, gone), removed);
+    return { added, removed };
+  }
+
+  // ── internals ──
+
+  private walk(start: string, startScopes: readonly IgnoreScope[], added?: string[]): void {
+    const stack: [string, readonly IgnoreScope[]][] = [[start, startScopes]];
+    while (stack.length) {
+      const [dir, scopes] = stack.pop()!;
+      const listing = this.listOne(dir, scopes);
+      if (!listing) continue;
+      added?.push(dir);
+      for (let i = listing.subdirs.length - 1; i >= 0; i--) stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
+    }
+  }
+
+  private listOne(dir: string, inherited: readonly IgnoreScope[]): FolderListing | undefined {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(this.abs(dir), { withFileTypes: true });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.problems.push({
+        severity: 'warning', code: 'unreadable', file: dir,
+        message: `Cannot read folder ${dir} (${e.code ?? e.message}); it was skipped. Check its permissions.`,
+      });
+      return undefined;
+    }
+    const files: string[] = [];
+    const subdirs: string[] = [];
+    let gitignore = false;
+    for (const entry of entries) {
+      const name = entry.name;
+      if (entry.isDirectory()) {
+        if (!DEFAULT_IGNORED_DIRS.has(name)) subdirs.push(name);
+      } else if (entry.isFile()) {
+        files.push(name);
+        if (name === '.gitignore') gitignore = true;
+      } else if (entry.isSymbolicLink()) {
+        this.classifySymlink(dir, name, files);
+      }
+    }
+    if (files.includes('pyvenv.cfg')) return undefined; // a Python virtual environment, whatever its name
+    let scopes = inherited;
+    if (gitignore) {
+      this.invalidate(joinRel(dir, '.gitignore'));
+      const text = this.read(joinRel(dir, '.gitignore')).text;
+      if (text) scopes = [...inherited, { base: dir, rules: ignore().add(text) }];
+    }
+    files.sort();
+    subdirs.sort();
+    const listing: FolderListing = { dir, files, subdirs: [], scopes };
+    // Ignore rules decide which folders are walked; files are checked when a detector asks for them.
+    for (const sub of subdirs) if (!this.isIgnored(listing, sub, true)) listing.subdirs.push(sub);
+    this.folders.set(dir, listing);
+    this.fileCount += files.length;
+    return listing;
+  }
+
+  private classifySymlink(dir: string, name: string, files: string[]): void {
+    const rel = joinRel(dir, name);
+    const abs = this.abs(rel);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') {
+        this.problems.push({ severity: 'warning', code: 'symlink-loop', file: rel, message: `Symbolic link ${rel} loops back on itself; it was skipped.` });
+      }
+      return; // dangling links are not worth a problem
+    }
+    if (stat.isFile()) {
+      files.push(name);
+      return;
+    }
+    if (!stat.isDirectory()) return;
+    // Linked folders are not followed (they would list the same files twice); a link to one of its own
+    // ancestors is reported, since it makes naive tools loop forever.
+    const target = fs.realpathSync(abs);
+    const here = fs.realpathSync(this.abs(dir));
+    if (here === target || here.startsWith(target + path.sep)) {
+      this.problems.push({ severity: 'warning', code: 'symlink-loop', file: rel, message: `Symbolic link ${rel} points to its own ancestor ${target}; it was not followed.` });
+    }
+  }
+
+  private readUncached(rel: string): ReadResult {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(this.abs(rel), 'r');
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, this.maxFileBytes);
+      const buf = Buffer.allocUnsafe(length);
+      let read = 0;
+      while (read < length) {
+        const n = fs.readSync(fd, buf, read, length - read, read);
+        if (n === 0) break;
+        read += n;
+      }
+      return { text: buf.toString('utf8', 0, read), truncated: size > length, size };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { truncated: false, size: 0, error: e.code ?? e.message };
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+
+  /** Scopes inherited by `dir` from its parent; undefined when the parent is not indexed or ignores it. */
+  private scopesFor(dir: string): readonly IgnoreScope[] | undefined {
+    if (dir === '.') return this.rootScopes;
+    const parent = this.folders.get(parentRel(dir));
+    if (!parent) return undefined;
+    const name = dir.slice(dir.lastIndexOf('/') + 1);
+    if (DEFAULT_IGNORED_DIRS.has(name) || this.isIgnored(parent, name, true)) return undefined;
+    return parent.scopes;
+  }
+
+  private linkIntoParent(dir: string): void {
+    if (dir === '.' || !this.folders.has(dir)) return;
+    const parent = this.folders.get(parentRel(dir));
+    const name = dir.slice(dir.lastIndexOf('/') + 1);
+    if (parent && !parent.subdirs.includes(name)) {
+      parent.subdirs.push(name);
+      parent.subdirs.sort();
+    }
+  }
+
+  private dropSubtree(dir: string, removed: string[]): void {
+    const prefix = dir === '.' ? '' : `${dir}/`;
+    for (const [key, listing] of this.folders) {
+      if (key === dir || (prefix && key.startsWith(prefix)) || dir === '.') {
+        this.fileCount -= listing.files.length;
+        this.folders.delete(key);
+        removed.push(key);
+      }
+    }
+    for (const key of this.contents.keys()) if (dir === '.' || key.startsWith(prefix)) this.contents.delete(key);
+    const parent = this.folders.get(parentRel(dir));
+    if (parent && dir !== '.') {
+      const name = dir.slice(dir.lastIndexOf('/') + 1);
+      parent.subdirs = parent.subdirs.filter((s) => s !== name);
+    }
+  }
+}

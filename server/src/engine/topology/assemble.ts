@@ -1,0 +1,284 @@
+// Assembly: merges the findings of each folder, the compose services and kyozo.yaml overrides into
+// Service records. Decides what is a service, what is a library and what is only a workspace or compose group.
+import type { EnvVar, Evidence, Group, HealthCheck, Library, PortSource, PortSpec, Problem, Service, StartSpec } from '../../protocol';
+import type { CodeFacts } from '../code/code-facts';
+import type { ComposeModel, ComposeService } from '../compose/compose-import';
+import { imageInfo } from '../detect/catalog';
+import { dnsName, ev, isSecretName } from '../detect/text';
+import type { DataEngine, Dependency, Finding } from '../detect/types';
+
+/** What linking needs beside the public Service. */
+export interface ServiceFacts {
+  service: Service;
+  dependencies: Dependency[];
+  upstreams: NonNullable<Finding['upstreams']>;
+  dataEngine?: DataEngine;
+  packageName?: string;
+  code: { file: string; facts: CodeFacts }[];
+  declaredDeps: { name: string; evidence: Evidence; condition?: ComposeService['dependsOn'][number]['condition']; compose?: ComposeModel; links?: boolean }[];
+  compose?: { model: ComposeModel; svc: ComposeService };
+  frontend: boolean;
+  /** Every name the service answers to on the network (name, compose name, aliases). */
+  hostNames: string[];
+}
+
+export interface AssembleInput {
+  rootName: string;
+  findings: Map<string, Finding[]>;
+  compose: ComposeModel[];
+  codeFacts: (files: string[]) => CodeFacts[];
+  dotEnv: (dir: string) => EnvVar[];
+}
+
+export interface Assembled {
+  services: ServiceFacts[];
+  libraries: (Library & { packageName?: string })[];
+  groups: Group[];
+  problems: Problem[];
+}
+
+const PORT_STRENGTH: PortSource[] = ['kyozo.yaml', 'compose', 'dockerfile', 'procfile', 'script', 'config', 'code', 'image-default', 'framework-default'];
+const START_STRENGTH: StartSpec['source'][] = ['kyozo.yaml', 'compose', 'procfile', 'dockerfile', 'script', 'manifest', 'framework-default'];
+const HEALTH_PATHS = /^\/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|status|ping|_health|api\/health|api\/healthz)\/?$/;
+
+function isAncestor(a: string, b: string): boolean {
+  return a === '.' ? b !== '.' : b.startsWith(`${a}/`);
+}
+
+function combineConfidence(values: number[]): number {
+  const p = values.reduce((acc, c) => acc * (1 - Math.min(0.95, Math.max(0, c))), 1);
+  return Math.round(Math.min(0.99, 1 - p) * 100) / 100;
+}
+
+export function assemble(input: AssembleInput): Assembled {
+  const problems: Problem[] = [];
+  const groups: Group[] = [];
+  const libraries: Assembled['libraries'] = [];
+
+  // Folders that compose builds are services whatever their own files say.
+  const composeBuilt = new Map<string, { model: ComposeModel; svc: ComposeService }>();
+  for (const model of input.compose) {
+    for (const svc of model.services) if (svc.build && !composeBuilt.has(svc.build.context)) composeBuilt.set(svc.build.context, { model, svc });
+    problems.push(...model.problems);
+  }
+
+  // 1. Classify folders.
+  type Kind = 'service' | 'library' | 'group-only' | 'weak';
+  const kinds = new Map<string, Kind>();
+  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  for (const dir of dirs) {
+    const fs = input.findings.get(dir) ?? [];
+    for (const f of fs) if (f.problems) problems.push(...f.problems);
+    const strong = composeBuilt.has(dir) || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
+    const runnable = fs.some((f) => f.runnable === true);
+    const notRunnable = fs.some((f) => f.runnable === false);
+    const infra = fs.some((f) => f.type === 'infrastructure');
+    const workspace = fs.find((f) => f.workspace);
+    const typed = fs.some((f) => f.type !== undefined);
+    let kind: Kind;
+    if (strong || (runnable && !fs.every((f) => f.detector === 'static' || f.runnable !== true || f.detector === 'workspace'))) kind = 'service';
+    else if (runnable) kind = 'weak'; // a static index.html: a service only when no service contains it
+    else if (infra) kind = 'service';
+    else if (workspace && !runnable) kind = 'group-only';
+    else if (notRunnable && fs.some((f) => f.packageName || f.type)) kind = 'library';
+    else if (typed && fs.some((f) => f.problems?.length)) kind = 'weak'; // a broken manifest: keep the folder visible
+    else if (typed) kind = 'weak';
+    else continue;
+    kinds.set(dir, kind);
+    if (workspace?.workspace) groups.push({ id: dir, kind: 'workspace', tool: workspace.workspace.tool, members: [], evidence: [workspace.workspace.evidence] });
+  }
+  // A folder inside a service belongs to it unless it is a service in its own right.
+  const serviceDirs: string[] = [];
+  for (const dir of dirs) {
+    const kind = kinds.get(dir);
+    if (!kind) continue;
+    const owner = serviceDirs.find((s) => isAncestor(s, dir));
+    if (kind === 'weak') {
+      if (owner) continue;
+      kinds.set(dir, 'service');
+    }
+    if (kinds.get(dir) === 'service') serviceDirs.push(dir);
+  }
+
+  // 2. Build services.
+  const services: ServiceFacts[] = [];
+  for (const dir of dirs) {
+    const kind = kinds.get(dir);
+    const fs = input.findings.get(dir) ?? [];
+    if (kind === 'library') {
+      const f = fs.find((x) => x.packageName) ?? fs[0];
+      libraries.push({ id: dir, name: f.packageName ?? baseName(dir, input.rootName), folder: dir, language: fs.find((x) => x.language)?.language, evidence: fs.flatMap((x) => x.evidence).slice(0, 4), packageName: f.packageName });
+      continue;
+    }
+    if (kind !== 'service') continue;
+    services.push(buildService(dir, fs, composeBuilt.get(dir), input));
+  }
+  for (const model of input.compose) {
+    for (const svc of model.services) {
+      if (svc.build) continue;
+      const id = `${model.files[0]}#${svc.name}`;
+      services.push(buildService(id, [], { model, svc }, input, model.dir));
+    }
+  }
+
+  // 3. Unique DNS names, groups' members.
+  const taken = new Set<string>();
+  for (const s of services) {
+    let name = s.service.name;
+    for (let i = 2; taken.has(name); i++) name = `${s.service.name}-${i}`;
+    s.service.name = name;
+    taken.add(name);
+    if (!s.hostNames.includes(name)) s.hostNames.unshift(name);
+  }
+  for (const model of input.compose) {
+    const members = services.filter((s) => s.compose?.model === model).map((s) => s.service.id);
+    if (members.length) groups.push({ id: model.dir, kind: 'compose', tool: 'compose', members, evidence: [ev(model.files[0], `compose file with ${members.length} services`)] });
+  }
+  for (const g of groups) {
+    if (g.kind !== 'workspace') continue;
+    g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)].filter((d) => isAncestor(g.id, d) && d !== g.id);
+    for (const s of services) if (isAncestor(g.id, s.service.folder) && !s.service.group) s.service.group = g.id;
+  }
+  for (const s of services) if (!s.service.group && s.compose) s.service.group = s.compose.model.dir;
+  return { services, libraries, groups, problems };
+}
+
+function depth(dir: string): number {
+  return dir === '.' ? 0 : dir.split('/').length;
+}
+
+function baseName(dir: string, rootName: string): string {
+  return dir === '.' ? rootName : dir.slice(dir.lastIndexOf('/') + 1);
+}
+
+function buildService(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
+  const folder = folderOverride ?? id;
+  const svc = compose?.svc;
+  const kyozo = fs.find((f) => f.detector === 'kyozo.yaml');
+  const ranked = [...fs].filter((f) => f.type).sort((a, b) => (b.rank ?? 0) - (a.rank ?? 0));
+  const evidence: Evidence[] = [];
+  if (svc) evidence.push(ev(svc.file, svc.build ? `compose service ${svc.name} builds this folder` : `compose service ${svc.name}`, svc.line));
+  for (const f of fs) evidence.push(...f.evidence);
+
+  // Image services: compose image, kyozo.yaml image, or a Dockerfile FROM a data store.
+  const image = kyozo?.image ?? (svc && !svc.build ? svc.image : undefined);
+  const imgInfo = image ? imageInfo(image) : undefined;
+  const dataEngine = imgInfo?.engine ?? fs.find((f) => f.dataEngine)?.dataEngine;
+
+  const language = fs.find((f) => f.language && f.detector !== 'dockerfile')?.language ?? fs.find((f) => f.language)?.language;
+  const frameworks = [...new Set(fs.flatMap((f) => f.frameworks ?? []))];
+
+  // Code facts of the entry files.
+  const entryFiles = [...new Set(fs.flatMap((f) => f.entryFiles ?? []))].slice(0, 6);
+  const code = entryFiles.length ? input.codeFacts(entryFiles).map((facts, i) => ({ file: entryFiles[i], facts })) : [];
+  const codePorts: PortSpec[] = [];
+  for (const { file, facts } of code) {
+    for (const p of facts.ports) codePorts.push({ container: p.port, protocol: 'tcp', source: 'code', envVar: p.envVar, evidence: ev(file, p.reason, p.line) });
+  }
+
+  // Ports, strongest source first; defaults only when nothing better is known.
+  const allPorts: PortSpec[] = [...(kyozo?.ports ?? []), ...(svc?.ports ?? []), ...fs.filter((f) => f !== kyozo).flatMap((f) => f.ports ?? []), ...codePorts];
+  if (imgInfo?.port && svc && !svc.build) allPorts.push({ container: imgInfo.port, protocol: 'tcp', source: 'image-default', evidence: ev(svc.file, `${image} listens on ${imgInfo.port} by default`, svc.line) });
+  allPorts.sort((a, b) => PORT_STRENGTH.indexOf(a.source) - PORT_STRENGTH.indexOf(b.source));
+  const ports: PortSpec[] = [];
+  for (const p of allPorts) {
+    const existing = ports.find((x) => x.container === p.container && x.protocol === p.protocol);
+    if (existing) {
+      if (p.host !== undefined && existing.host === undefined) existing.host = p.host;
+      if (p.envVar && !existing.envVar) existing.envVar = p.envVar;
+      continue;
+    }
+    ports.push({ ...p });
+  }
+  const strongest = ports[0]?.source;
+  const meaningful = ports.filter((p, i) => i === 0 || !(p.source === 'framework-default' || p.source === 'image-default') || strongest === p.source);
+  // A code port read from `process.env.PORT || 3000` confirms a script's PORT=; keep both but the script wins.
+
+  const starts = [kyozo?.start, svc?.start, ...fs.filter((f) => f !== kyozo).map((f) => f.start)].filter((s): s is StartSpec => !!s);
+  starts.sort((a, b) => START_STRENGTH.indexOf(a.source) - START_STRENGTH.indexOf(b.source));
+  const start = starts[0];
+
+  // Type: kyozo.yaml, then images, then a worker, then the best-ranked detector.
+  let type = kyozo?.type ?? imgInfo?.type ?? ranked[0]?.type ?? (svc?.build ? 'containerized' : 'containerized');
+  const worker = fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default');
+  const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
+  if (!kyozo?.type && !imgInfo && worker && !httpFramework) type = 'worker';
+  const finalPorts = type === 'worker' ? meaningful.filter((p) => p.source !== 'framework-default') : meaningful;
+
+  // Build: the Dockerfile, compose's build section, the language toolchain for a generated one.
+  const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
+  const langBuild = fs.find((f) => f.build?.runtime)?.build;
+  let build: Service['build'];
+  if (!image || svc?.build) {
+    const context = svc?.build?.context ?? (folder === '.' ? '' : folder);
+    build = {
+      context: context === '.' ? '' : context,
+      dockerfile: svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
+      target: svc?.build?.target, args: svc?.build?.args,
+      runtime: langBuild?.runtime, packageManager: langBuild?.packageManager, baseImage: kyozo?.build?.baseImage,
+      evidence: svc?.build?.evidence ?? dockerFinding?.build?.evidence ?? langBuild?.evidence ?? ev(folder, 'built from the folder'),
+    };
+    if (!build.runtime && type === 'proxy') build.runtime = 'static';
+  }
+
+  // Environment: kyozo.yaml > compose > .env > Dockerfile ENV > variables the code reads.
+  const env: EnvVar[] = [];
+  const addEnv = (e: EnvVar) => {
+    if (!env.some((x) => x.name === e.name)) env.push(e);
+  };
+  (kyozo?.env ?? []).forEach(addEnv);
+  (svc?.env ?? []).forEach(addEnv);
+  if (!image) input.dotEnv(folder).forEach(addEnv);
+  fs.filter((f) => f !== kyozo).flatMap((f) => f.env ?? []).forEach(addEnv);
+  for (const { file, facts } of code) facts.envReads.forEach((r) => addEnv({ name: r.name, value: r.defaultValue, secret: isSecretName(r.name), evidence: ev(file, `code reads ${r.name}`, r.line) }));
+
+  // Health: declared checks, then a health route the code defines, then a TCP probe for data stores.
+  let healthCheck: HealthCheck | undefined = kyozo?.healthCheck ?? svc?.healthCheck ?? fs.find((f) => f.healthCheck)?.healthCheck;
+  if (!healthCheck) {
+    for (const { file, facts } of code) {
+      const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path));
+      if (route) {
+        healthCheck = { kind: 'http', path: route.path, port: finalPorts[0]?.container, evidence: ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line) };
+        break;
+      }
+    }
+  }
+  if (!healthCheck && finalPorts[0] && (type === 'database' || type === 'cache' || type === 'queue')) {
+    healthCheck = { kind: 'tcp', port: finalPorts[0].container, evidence: finalPorts[0].evidence };
+  }
+
+  const name = dnsName(kyozo?.override?.name ?? svc?.name ?? baseName(folder, input.rootName));
+  const confidences = fs.map((f) => f.confidence);
+  if (svc) confidences.push(svc.build ? 0.95 : 0.9);
+  const indicators = [...new Set([...(svc ? [svc.file] : []), ...fs.flatMap((f) => f.indicators)])];
+
+  const service: Service = {
+    id, name, folder, type, language: language ?? (imgInfo ? undefined : language), frameworks,
+    confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts, start, build, image,
+    env, healthCheck, replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
+    resources: kyozo?.override?.resources ?? svc?.resources, volumes: svc?.volumes.length ? svc.volumes : undefined, indicators,
+  };
+  if (service.language === undefined) delete service.language;
+  for (const k of ['start', 'build', 'image', 'healthCheck', 'resources', 'volumes'] as const) if (service[k] === undefined) delete service[k];
+
+  const declaredDeps: ServiceFacts['declaredDeps'] = [
+    ...(svc?.dependsOn ?? []).map((d) => ({ ...d, compose: compose!.model })),
+    ...(svc?.links ?? []).map((d) => ({ ...d, compose: compose!.model, links: true })),
+    ...(kyozo?.override?.dependsOn ?? []),
+  ];
+  return {
+    service, dependencies: fs.flatMap((f) => f.dependencies ?? []), upstreams: fs.flatMap((f) => f.upstreams ?? []), dataEngine,
+    packageName: fs.find((f) => f.packageName)?.packageName, code, declaredDeps, compose, frontend: fs.some((f) => f.frontend),
+    hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
+  };
+}
+
+function dedupeEvidence(list: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const k = `${e.file}:${e.line ?? ''}:${e.reason}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,190 @@
+// Linking: dependencies between services (declared, environment URLs, drivers, workspace packages, proxy
+// upstreams, code references), then the problems and recommendations only the whole graph can show.
+import type { Edge, EdgeKind, Evidence, Problem, Recommendation, Service } from '../../protocol';
+import { driverFor } from '../detect/catalog';
+import { ev, looksLikeSecretLiteral } from '../detect/text';
+import type { DataEngine } from '../detect/types';
+import type { Assembled, ServiceFacts } from './assemble';
+
+const ENGINE_LABEL: Record<DataEngine, string> = {
+  postgres: 'PostgreSQL', mysql: 'MySQL', mongo: 'MongoDB', redis: 'Redis', memcached: 'Memcached', rabbitmq: 'RabbitMQ', kafka: 'Kafka', nats: 'NATS', elasticsearch: 'Elasticsearch',
+};
+
+/** Hosts named by an environment value: URLs (`postgres://db:5432/app`), `host:port`, or a bare host for *_HOST vars. */
+export function hostsInValue(name: string, value: string): string[] {
+  const out: string[] = [];
+  for (const m of value.matchAll(/[a-z][a-z0-9+.-]*:\/\/(?:[^@/\s]*@)?([A-Za-z0-9_.-]+)(?::\d+)?/gi)) out.push(m[1]);
+  if (out.length === 0) {
+    const hp = /^([A-Za-z][A-Za-z0-9_.-]*):(\d{2,5})$/.exec(value.trim());
+    if (hp) out.push(hp[1]);
+    else if (/(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|SERVICE)$/i.test(name) && /^[A-Za-z][A-Za-z0-9_.-]*$/.test(value.trim())) out.push(value.trim());
+  }
+  return out.map((h) => h.toLowerCase());
+}
+
+export interface Linked {
+  edges: Edge[];
+  problems: Problem[];
+  recommendations: Recommendation[];
+}
+
+export function link(a: Assembled): Linked {
+  const edges = new Map<string, Edge>();
+  const problems: Problem[] = [];
+  const recommendations: Recommendation[] = [];
+  const byHost = new Map<string, ServiceFacts>();
+  for (const s of a.services) for (const h of s.hostNames) if (!byHost.has(h.toLowerCase())) byHost.set(h.toLowerCase(), s);
+  const byPackage = new Map<string, ServiceFacts>();
+  for (const s of a.services) if (s.packageName) byPackage.set(s.packageName, s);
+  const libraryByPackage = new Map(a.libraries.filter((l) => l.packageName).map((l) => [l.packageName!, l]));
+
+  const add = (from: ServiceFacts, to: ServiceFacts, kind: EdgeKind, evidence: Evidence, extra: Partial<Edge> = {}) => {
+    if (from === to) return;
+    const key = `${from.service.id}\u0000${to.service.id}\u0000${kind}`;
+    const existing = edges.get(key);
+    if (existing) {
+      if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) existing.evidence.push(evidence);
+      return;
+    }
+    edges.set(key, { from: from.service.id, to: to.service.id, kind, evidence: [evidence], ...extra });
+  };
+
+  for (const s of a.services) {
+    // Declared: compose depends_on / links, kyozo.yaml depends_on.
+    for (const d of s.declaredDeps) {
+      const target = d.compose
+        ? a.services.find((x) => x.compose?.model === d.compose && x.compose?.svc.name === d.name)
+        : byHost.get(d.name.toLowerCase());
+      if (!target) {
+        const known = d.compose ? d.compose.services.map((x) => x.name) : a.services.map((x) => x.service.name);
+        const suggestion = closest(d.name, known);
+        problems.push({
+          severity: 'error', code: 'unknown-depends-on', file: d.evidence.file, line: d.evidence.line, serviceId: s.service.id,
+          message: `${s.service.name} depends on "${d.name}", which is not a service here${suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`}`,
+        });
+        continue;
+      }
+      add(s, target, 'compose', d.evidence, d.condition ? { condition: d.condition } : {});
+    }
+    // Environment values naming another service.
+    for (const e of s.service.env) {
+      if (!e.value) continue;
+      for (const host of hostsInValue(e.name, e.value)) {
+        const target = byHost.get(host);
+        if (target) add(s, target, 'env-url', e.evidence, { envVar: e.name });
+      }
+    }
+    // Proxy upstreams.
+    for (const u of s.upstreams) {
+      const target = byHost.get(u.host.toLowerCase());
+      if (target) add(s, target, 'proxy-upstream', u.evidence);
+    }
+    // Workspace packages and libraries.
+    for (const d of s.dependencies) {
+      const target = byPackage.get(d.name);
+      if (target && target !== s) add(s, target, 'workspace-package', ev(d.file, `depends on workspace package ${d.name}`, d.line));
+      const lib = libraryByPackage.get(d.name);
+      if (lib && !(s.service.libraries ??= []).includes(lib.id)) s.service.libraries.push(lib.id);
+    }
+    // Code: URL literals and env reads such as USERS_URL naming a service.
+    for (const { file, facts } of s.code) {
+      for (const u of facts.urls) {
+        for (const host of hostsInValue('', u.url)) {
+          const target = byHost.get(host);
+          if (target) add(s, target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
+        }
+      }
+      for (const r of facts.envReads) {
+        const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|HOST|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL)$/.exec(r.name);
+        const target = m ? byHost.get(m[1].toLowerCase().replace(/_/g, '-')) : undefined;
+        if (target) add(s, target, 'code-ref', ev(file, `code reads ${r.name}`, r.line));
+      }
+    }
+  }
+
+  // Drivers: a data-store client links to the one matching store, or asks for one.
+  for (const s of a.services) {
+    const seen = new Set<DataEngine>();
+    for (const d of s.dependencies) {
+      const engine = driverFor(d.name);
+      if (!engine || seen.has(engine) || s.dataEngine) continue;
+      seen.add(engine);
+      const stores = a.services.filter((x) => x.dataEngine === engine);
+      const connected = stores.filter((x) => edges.has(`${s.service.id}\u0000${x.service.id}\u0000env-url`) || edges.has(`${s.service.id}\u0000${x.service.id}\u0000compose`));
+      const target = stores.length === 1 ? stores[0] : connected.length === 1 ? connected[0] : undefined;
+      if (target) add(s, target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line));
+      else if (stores.length === 0) {
+        recommendations.push({
+          code: 'missing-database', serviceId: s.service.id, file: d.file, line: d.line,
+          message: `${s.service.name} uses ${d.name}, a ${ENGINE_LABEL[engine]} client, but no ${ENGINE_LABEL[engine]} service is defined: add one (compose image or kyozo.yaml) so it can be deployed with the stack.`,
+        });
+      }
+    }
+  }
+
+  // Ports claimed twice on the host.
+  const hostPorts = new Map<number, Service>();
+  for (const s of a.services) {
+    for (const p of s.service.ports) {
+      if (p.host === undefined) continue;
+      const other = hostPorts.get(p.host);
+      if (other && other !== s.service) {
+        problems.push({
+          severity: 'error', code: 'port-conflict', file: p.evidence.file, line: p.evidence.line, serviceId: s.service.id,
+          message: `${s.service.name} and ${other.name} both publish host port ${p.host}; change one of them (Kyozo allocates a free port when none is given).`,
+        });
+      } else hostPorts.set(p.host, s.service);
+    }
+  }
+
+  // Recommendations that need the whole service.
+  for (const s of a.services) {
+    const svc = s.service;
+    const main = svc.ports[0];
+    const deployable = svc.type !== 'infrastructure' && !svc.image;
+    if (deployable && svc.build?.dockerfile && main && !svc.ports.some((p) => p.source === 'dockerfile') && ['code', 'script', 'procfile', 'config', 'framework-default'].includes(main.source)) {
+      recommendations.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
+    }
+    if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
+      recommendations.push({ code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments wait for real readiness instead of an open port.` });
+    }
+    if (deployable && svc.build && !svc.build.dockerfile) {
+      recommendations.push({ code: 'no-dockerfile', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).` });
+    }
+    for (const e of svc.env) {
+      const fromFile = /(^|\/)(\.env[^/]*|(docker-)?compose[^/]*\.ya?ml)$/.test(e.evidence.file);
+      if (fromFile && looksLikeSecretLiteral(e.name, e.value)) {
+        recommendations.push({ code: 'secret-literal', serviceId: svc.id, file: e.evidence.file, line: e.evidence.line, message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.` });
+      }
+    }
+  }
+  return { edges: [...edges.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to) || x.kind.localeCompare(y.kind)), problems, recommendations };
+}
+
+/** The known name closest to a misspelling (edit distance ≤ 2), for "did you mean". */
+export function closest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}

@@ -1,0 +1,83 @@
+// Deployment order: waves of services that can start in parallel (Kahn's algorithm by levels); strongly
+// connected components (Tarjan) name every cycle, whose members start together after everything else.
+import type { Edge, Problem, Service } from '../../protocol';
+
+export function deploymentOrder(services: Service[], edges: Edge[]): { order: string[][]; problems: Problem[] } {
+  const ids = services.filter((s) => s.type !== 'infrastructure').map((s) => s.id);
+  const idSet = new Set(ids);
+  const deps = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
+  for (const e of edges) if (idSet.has(e.from) && idSet.has(e.to) && e.from !== e.to) deps.get(e.from)!.add(e.to);
+
+  const problems: Problem[] = [];
+  const cycles = stronglyConnected(ids, deps).filter((c) => c.length > 1);
+  for (const cycle of cycles) {
+    const names = cycle.map((id) => services.find((s) => s.id === id)!.name);
+    const edge = edges.find((e) => cycle.includes(e.from) && cycle.includes(e.to));
+    problems.push({
+      severity: 'error', code: 'dependency-cycle', file: edge?.evidence[0]?.file, line: edge?.evidence[0]?.line, serviceId: cycle[0],
+      message: `Dependency cycle: ${[...names, names[0]].join(' → ')}. Break one dependency (e.g. connect lazily or drop a depends_on) so the services can start in order.`,
+    });
+  }
+  const inCycle = new Set(cycles.flat());
+  const order: string[][] = [];
+  const placed = new Set<string>();
+  let remaining = ids.filter((id) => !inCycle.has(id));
+  while (remaining.length) {
+    const wave = remaining.filter((id) => [...deps.get(id)!].every((d) => placed.has(d)));
+    if (wave.length === 0) break; // only services depending on a cycle are left
+    wave.sort();
+    order.push(wave);
+    wave.forEach((id) => placed.add(id));
+    remaining = remaining.filter((id) => !placed.has(id));
+  }
+  if (cycles.length) {
+    const cycleWave = [...inCycle].sort();
+    order.push(cycleWave);
+    cycleWave.forEach((id) => placed.add(id));
+    while (remaining.length) {
+      const wave = remaining.filter((id) => [...deps.get(id)!].every((d) => placed.has(d)));
+      if (wave.length === 0) {
+        order.push([...remaining].sort());
+        break;
+      }
+      wave.sort();
+      order.push(wave);
+      wave.forEach((id) => placed.add(id));
+      remaining = remaining.filter((id) => !placed.has(id));
+    }
+  }
+  return { order, problems };
+}
+
+function stronglyConnected(ids: string[], deps: Map<string, Set<string>>): string[][] {
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of deps.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      out.push(comp.sort());
+    }
+  };
+  for (const id of ids) if (!idx.has(id)) visit(id);
+  return out;
+}

@@ -1,0 +1,36 @@
+// Architecture patterns read off the graph, each naming the services that show it.
+import type { Edge, Group, Pattern, Service } from '../../protocol';
+
+export function findPatterns(services: Service[], edges: Edge[], groups: Group[], frontends: Set<string>): Pattern[] {
+  const out: Pattern[] = [];
+  const apps = services.filter((s) => !['database', 'cache', 'queue', 'infrastructure', 'proxy'].includes(s.type));
+  const proxies = services.filter((s) => s.type === 'proxy');
+  for (const p of proxies) {
+    const upstream = edges.filter((e) => e.from === p.id && e.kind === 'proxy-upstream').map((e) => e.to);
+    if (upstream.length === 0) continue;
+    const gateway = upstream.length >= 2;
+    out.push({
+      kind: gateway ? 'api-gateway' : 'reverse-proxy', services: [p.id, ...upstream],
+      description: gateway ? `${p.name} routes requests to ${upstream.length} services` : `${p.name} proxies to ${services.find((s) => s.id === upstream[0])?.name}`,
+    });
+  }
+  const front = apps.filter((s) => frontends.has(s.id));
+  const back = apps.filter((s) => !frontends.has(s.id) && s.type !== 'worker' && s.ports.length > 0);
+  if (front.length && back.length) {
+    out.push({ kind: 'frontend-backend', services: [...front, ...back].map((s) => s.id), description: `${front.map((s) => s.name).join(', ')} in front of ${back.map((s) => s.name).join(', ')}` });
+  }
+  const linkedBackends = back.filter((s) => edges.some((e) => e.from === s.id || e.to === s.id));
+  if (back.length >= 3 && linkedBackends.length >= 3) {
+    out.push({ kind: 'microservices', services: back.map((s) => s.id), description: `${back.length} independently deployable backend services` });
+  }
+  for (const [kind, type] of [['database', 'database'], ['cache', 'cache']] as const) {
+    const stores = services.filter((s) => s.type === type);
+    if (stores.length) out.push({ kind, services: stores.map((s) => s.id), description: `${stores.map((s) => s.name).join(', ')} (${stores.map((s) => s.image ?? s.type).join(', ')})` });
+  }
+  const workers = services.filter((s) => s.type === 'worker');
+  if (workers.length) out.push({ kind: 'background-workers', services: workers.map((s) => s.id), description: `${workers.map((s) => s.name).join(', ')} run in the background` });
+  if (apps.length === 1) out.push({ kind: 'monolith', services: [apps[0].id], description: `${apps[0].name} is the one application service` });
+  const ws = groups.filter((g) => g.kind === 'workspace');
+  if (ws.length) out.push({ kind: 'monorepo', services: ws.flatMap((g) => g.members.filter((m) => services.some((s) => s.id === m))), description: ws.map((g) => `${g.tool} at ${g.id}`).join('; ') });
+  return out;
+}
