@@ -1,6 +1,6 @@
 // C#: ASP.NET Core minimal API routes, [Http*]/[Route] attributes, Kestrel URLs and Listen* ports, env reads, usings.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, joinRoute, lineOf, portFromAddress, validPort } from './fact-sink';
+import { brief, FactSink, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const mapVerbs: Record<string, string | undefined> = {
   MapGet: 'GET', MapPost: 'POST', MapPut: 'PUT', MapDelete: 'DELETE', MapPatch: 'PATCH', MapHealthChecks: 'GET',
@@ -38,6 +38,55 @@ function classRoute(node: Node): string {
 }
 
 export function readCSharp(root: Node, sink: FactSink): void {
+  const bindings = new Map<string, Node>();
+  for (const d of root.descendantsOfType('variable_declarator')) {
+    const name = d.childForFieldName('name');
+    const value = d.namedChildren[d.namedChildren.length - 1];
+    if (name && value && !value.equals(name) && !bindings.has(name.text)) bindings.set(name.text, value);
+  }
+
+  // A port: 8080, "8080", Environment.GetEnvironmentVariable("PORT") ?? "8080", int.Parse(x), a local holding one.
+  const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 4) return undefined;
+    switch (node.type) {
+      case 'integer_literal': return { port: validPort(Number(node.text)) };
+      case 'string_literal': return { port: portFromDigits(csString(node) ?? '') };
+      case 'parenthesized_expression': case 'argument': return evalPort(node.namedChild(0), depth + 1);
+      case 'identifier': {
+        const b = bindings.get(node.text);
+        return b ? evalPort(b, depth + 1) : undefined;
+      }
+      case 'binary_expression':
+        return node.childForFieldName('operator')?.text === '??'
+          ? mergePort(evalPort(node.childForFieldName('left'), depth + 1), evalPort(node.childForFieldName('right'), depth + 1))
+          : undefined;
+      case 'invocation_expression': {
+        const fn = node.childForFieldName('function')?.text ?? '';
+        const first = argList(node)[0];
+        if (fn === 'Environment.GetEnvironmentVariable') {
+          const name = csString(first);
+          return name ? { envVar: name } : undefined;
+        }
+        return /^(?:int\.Parse|Int32\.Parse|Convert\.ToInt32)$/.test(fn) ? evalPort(first, depth + 1) : undefined;
+      }
+      default: return undefined;
+    }
+  };
+
+  // "http://0.0.0.0:8080" or $"http://0.0.0.0:{port}"
+  const evalUrl = (node: Node | null | undefined): PortValue | undefined => {
+    const n = node?.type === 'argument' ? node.namedChild(0) : node;
+    if (!n) return undefined;
+    const plain = csString(n);
+    if (plain !== undefined) return /^https?:\/\//.test(plain) ? { port: portFromAddress(plain) } : undefined;
+    if (n.type === 'identifier') {
+      const b = bindings.get(n.text);
+      return b && b.type !== 'identifier' ? evalUrl(b) : undefined;
+    }
+    const m = /^\$"https?:\/\/[^"{]*:\{(\w+)\}\/?"$/.exec(n.type === 'interpolated_string_expression' ? n.text : '');
+    return m ? evalPort(bindings.get(m[1])) : undefined;
+  };
+
   for (const node of root.descendantsOfType(['invocation_expression', 'attribute', 'string_literal', 'verbatim_string_literal',
     'using_directive'])) {
     const line = lineOf(node);
@@ -82,11 +131,9 @@ export function readCSharp(root: Node, sink: FactSink): void {
     } else if ((method === 'Run' || method === 'UseUrls' || method === 'Add') && list.length >= 1) {
       // app.Run("http://0.0.0.0:8080"), builder.WebHost.UseUrls("http://*:5000"), app.Urls.Add("http://+:80")
       if (method === 'Add' && !/Urls$/.test(fn?.childForFieldName('expression')?.text ?? '')) return;
-      const url = csString(list[0]);
-      if (url !== undefined && /^https?:\/\//.test(url)) sink.port({ port: portFromAddress(url) }, line, brief(call.text, 60));
+      sink.port(evalUrl(list[0]), line, brief(call.text, 60));
     } else if (/^(?:ListenAnyIP|ListenLocalhost|Listen)$/.test(method) && list.length >= 1) {
-      const portArg = (method === 'Listen' ? list[1] : list[0])?.namedChild(0);
-      if (portArg?.type === 'integer_literal') sink.port({ port: validPort(Number(portArg.text)) }, line, brief(call.text, 60));
+      sink.port(evalPort(method === 'Listen' ? list[1] : list[0]), line, brief(call.text, 60));
     }
   }
 }

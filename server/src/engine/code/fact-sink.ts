@@ -12,6 +12,15 @@ export function lineOf(node: Node): number {
   return node.startPosition.row + 1;
 }
 
+/** Where a fact was found: a node (line and column) or a 1-based line. */
+export type At = Node | number;
+
+function position(at: At): { line: number; order: number } {
+  if (typeof at === 'number') return { line: at, order: (at - 1) * 100_000 };
+  const { row, column } = at.startPosition;
+  return { line: row + 1, order: row * 100_000 + Math.min(column, 99_999) };
+}
+
 /** Shortens source text for a reason string: one line, at most `max` characters. */
 export function brief(text: string, max = 60): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
@@ -57,6 +66,8 @@ export class FactSink {
   // Ports found at a listen site come first; a bare `PORT` default elsewhere is weaker evidence and goes after.
   private readonly weakPorts: CodeFacts['ports'] = [];
   private readonly seen = new Set<string>();
+  // Source order of each fact, so lists read top to bottom even when nodes are visited outer-first.
+  private readonly order = new WeakMap<object, number>();
 
   private once(key: string): boolean {
     if (this.seen.has(key)) return false;
@@ -64,7 +75,8 @@ export class FactSink {
     return true;
   }
 
-  port(value: PortValue | undefined, line: number, reason: string, weak = false): void {
+  port(value: PortValue | undefined, at: At, reason: string, weak = false): void {
+    const { line } = position(at);
     const port = validPort(value?.port);
     if (port === undefined) return;
     const list = weak ? this.weakPorts : this.facts.ports;
@@ -74,35 +86,47 @@ export class FactSink {
     list.push(fact);
   }
 
-  env(name: string, line: number, defaultValue?: string): void {
+  env(name: string, at: At, defaultValue?: string): void {
+    const { line, order } = position(at);
     if (!envNamePattern.test(name) || this.facts.envReads.length >= maxPerList) return;
     if (!this.once(`env:${name}:${line}:${defaultValue ?? ''}`)) return;
     const fact: CodeFacts['envReads'][number] = { name, line };
     if (defaultValue !== undefined && defaultValue.length <= maxTextLength) fact.defaultValue = defaultValue;
     this.facts.envReads.push(fact);
+    this.order.set(fact, order);
   }
 
   /** Records `text` if it is a URL literal (scheme://...). Returns whether it was one. */
-  url(text: string, line: number): boolean {
+  url(text: string, at: At): boolean {
+    const { line, order } = position(at);
     const url = text.trim();
     if (url.length > maxTextLength || !urlPattern.test(url)) return false;
-    if (this.facts.urls.length < maxPerList && this.once(`url:${url}:${line}`)) this.facts.urls.push({ url, line });
+    if (this.facts.urls.length < maxPerList && this.once(`url:${url}:${line}`)) {
+      const fact = { url, line };
+      this.facts.urls.push(fact);
+      this.order.set(fact, order);
+    }
     return true;
   }
 
-  route(path: string, line: number, method?: string): void {
+  route(path: string, at: At, method?: string): void {
+    const { line, order } = position(at);
     if (!path.startsWith('/') || path.length > maxTextLength || /\s/.test(path)) return;
     if (this.facts.routes.length >= maxPerList || !this.once(`route:${method ?? ''}:${path}:${line}`)) return;
     const fact: CodeFacts['routes'][number] = { path, line };
     if (method) fact.method = method.toUpperCase();
     this.facts.routes.push(fact);
+    this.order.set(fact, order);
   }
 
-  import(module: string, line: number): void {
+  import(module: string, at: At): void {
+    const { line, order } = position(at);
     const m = module.trim();
     if (!m || m.length > maxTextLength || /\s/.test(m)) return;
     if (this.facts.imports.length >= maxPerList || !this.once(`import:${m}:${line}`)) return;
-    this.facts.imports.push({ module: m, line });
+    const fact = { module: m, line };
+    this.facts.imports.push(fact);
+    this.order.set(fact, order);
   }
 
   finish(): CodeFacts {
@@ -110,6 +134,11 @@ export class FactSink {
       if (this.facts.ports.length < maxPerList && !this.facts.ports.some((q) => q.port === p.port)) this.facts.ports.push(p);
     }
     this.weakPorts.length = 0;
+    const byOrder = (a: object, b: object): number => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0);
+    this.facts.envReads.sort(byOrder);
+    this.facts.urls.sort(byOrder);
+    this.facts.routes.sort(byOrder);
+    this.facts.imports.sort(byOrder);
     return this.facts;
   }
 }

@@ -1,6 +1,6 @@
 // Go: net/http, gin, echo, fiber, chi listen sites (address strings), os.Getenv with fallbacks, routes, imports.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 // Methods whose address argument is where the service listens.
 const listenMethods = new Set(['ListenAndServe', 'ListenAndServeTLS', 'Run', 'RunTLS', 'Start', 'StartTLS', 'Listen',
@@ -108,9 +108,12 @@ export function readGo(root: Node, sink: FactSink): void {
   }
 
   const reasonFor = (site: string, arg: Node | undefined): string => {
-    if (arg?.type !== 'identifier') return site;
-    const values = bindings.get(arg.text);
-    return values?.length ? `${site}, ${arg.text} = ${values.map((v) => brief(v.text, 30)).join(' / ')}` : site;
+    if (!arg) return site;
+    const idents = arg.type === 'identifier' ? [arg] : arg.descendantsOfType('identifier');
+    const bound = idents.find((i) => bindings.has(i.text));
+    if (!bound) return site;
+    const values = bindings.get(bound.text)!;
+    return `${site}, ${bound.text} = ${values.map((v) => brief(v.text, 30)).join(' / ')}`;
   };
 
   const nodes = root.descendantsOfType(['call_expression', 'keyed_element', 'interpreted_string_literal',
@@ -137,7 +140,7 @@ export function readGo(root: Node, sink: FactSink): void {
   }
 
   function readCall(call: Node): void {
-    const line = lineOf(call);
+    const line: At = call.childForFieldName('function')?.childForFieldName('field') ?? call;
     const env = envCall(call);
     if (env) {
       readEnv(call, env);

@@ -1,6 +1,6 @@
 // JavaScript / TypeScript: express/koa/fastify/hono/nest listen sites, process.env reads, routes, URLs, imports.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, isOwnPortVar, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
+import { brief, FactSink, type At, isOwnPortVar, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const httpVerbs = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
 // Objects whose `.get('/x', ...)` is an HTTP client call, not a route definition.
@@ -95,7 +95,7 @@ export function readJavaScript(root: Node, sink: FactSink): void {
         const name = envName(n);
         return name ? { envVar: name } : undefined;
       }
-      case 'identifier': {
+      case 'identifier': case 'shorthand_property_identifier': {
         const b = bindings.get(n.text);
         if (!b) return undefined;
         return 'node' in b ? evalPort(b.node, depth + 1) : b.value;
@@ -108,7 +108,7 @@ export function readJavaScript(root: Node, sink: FactSink): void {
   const reasonFor = (site: string, arg: Node | undefined): string => {
     if (!arg) return site;
     const a = unwrap(arg);
-    if (a.type !== 'identifier') return site;
+    if (a.type !== 'identifier' && a.type !== 'shorthand_property_identifier') return site;
     const b = bindings.get(a.text);
     if (!b) return site;
     return `${site}, ${a.text} = ${brief('node' in b ? b.node.text : b.text, 50)}`;
@@ -136,7 +136,8 @@ export function readJavaScript(root: Node, sink: FactSink): void {
     const fn = call.childForFieldName('function');
     if (!fn) return;
     const list = args(call);
-    const line = lineOf(call);
+    // A chained call (`http.createServer(app)\n  .listen(3000)`) is reported on the line of its method name.
+    const line: At = (fn.type === 'member_expression' ? fn.childForFieldName('property') : null) ?? call;
     if (fn.type === 'import' || fn.text === 'require') {
       const source = stringValue(list[0] ?? null);
       if (source !== undefined) sink.import(source, line);

@@ -1,6 +1,6 @@
 // Python: flask/uvicorn/aiohttp/waitress/http.server listen sites, os.environ reads, decorator and django routes.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const runMethods = new Set(['run', 'run_app', 'run_server', 'serve', 'run_simple', 'listen']);
 const serverClasses = /^(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|WSGIServer|make_server)$/;
@@ -133,7 +133,7 @@ export function readPython(root: Node, sink: FactSink): void {
     const fn = call.childForFieldName('function');
     if (!fn) return;
     const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn.text;
-    const line = lineOf(call);
+    const line: At = fn.type === 'attribute' ? fn.childForFieldName('attribute') ?? call : call;
     if (runMethods.has(name)) {
       const kw = keyword(call, 'port');
       if (kw) {

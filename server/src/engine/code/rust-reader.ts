@@ -1,6 +1,6 @@
 // Rust: actix/axum/warp/tokio listen addresses, env::var with unwrap_or fallbacks, route definitions, `use` crates.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const listenMethods = new Set(['bind', 'bind_rustls', 'bind_rustls_0_23', 'bind_openssl', 'run', 'listen', 'serve']);
 const routeAttributes = /^(?:get|post|put|delete|patch|head|options|route)$/;
@@ -25,6 +25,14 @@ function envCall(node: Node): string | undefined {
   const fn = node.childForFieldName('function')?.text ?? '';
   if (!/(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(fn)) return undefined;
   return rustString(argList(node)[0]);
+}
+
+/** Whether a SocketAddr's host is 0.0.0.0 / [::] (given as an array, a tuple's first item or Ipv4Addr::UNSPECIFIED). */
+function unspecifiedHost(list: Node[]): boolean {
+  const host = list.length === 1 && list[0].type === 'tuple_expression' ? list[0].namedChild(0) : list[0];
+  if (!host) return false;
+  const t = host.text.replace(/\s+/g, '');
+  return t === '[0,0,0,0]' || t === '[0;4]' || /UNSPECIFIED/.test(t) || /^"(?:0\.0\.0\.0|::)"\.parse/.test(t);
 }
 
 export function readRust(root: Node, sink: FactSink): void {
@@ -156,7 +164,7 @@ export function readRust(root: Node, sink: FactSink): void {
   }
 
   function readCall(call: Node): void {
-    const line = lineOf(call);
+    const line: At = call.childForFieldName('function')?.childForFieldName('field') ?? call;
     const env = envCall(call);
     if (env) {
       readEnv(call, env);
@@ -179,6 +187,11 @@ export function readRust(root: Node, sink: FactSink): void {
       const verb = /(?:^|::)(get|post|put|delete|patch|head|options)$/.exec(handler.replace(/\(\)$/, ''))?.[1] ??
         /(?:^|::)(get|post|put|delete|patch|head|options)\(\)/.exec(list[1]?.text ?? '')?.[1];
       sink.route(path, line, verb);
+      return;
+    }
+    if (/(?:^|::)SocketAddr(?:V4)?::(?:from|new)$/.test(fn.text) && unspecifiedHost(list)) {
+      // SocketAddr::from(([0, 0, 0, 0], 3000)) binds every interface: only a server builds that address.
+      sink.port(evalAddress(call), line, brief(call.text, 60));
       return;
     }
     if (/(?:^|::)warp::path$/.test(fn.text) && list.length === 1) {
