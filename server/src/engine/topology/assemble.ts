@@ -171,6 +171,7 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   // Code facts of the entry files.
   const entryFiles = [...new Set(fs.flatMap((f) => f.entryFiles ?? []))].slice(0, 6);
   const code = entryFiles.length ? input.codeFacts(entryFiles).map((facts, i) => ({ file: entryFiles[i], facts })) : [];
+  if (language === 'go' && frameworks.length === 0 && code.some((c) => c.facts.imports.some((i) => i.module === 'net/http'))) frameworks.push('net/http');
   const codePorts: PortSpec[] = [];
   for (const { file, facts } of code) {
     for (const p of facts.ports) codePorts.push({ container: p.port, protocol: 'tcp', source: 'code', envVar: p.envVar, evidence: ev(file, p.reason, p.line) });
