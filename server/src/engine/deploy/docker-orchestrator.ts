@@ -371,7 +371,8 @@ export class DockerOrchestrator implements Orchestrator {
           const img = await ensureServiceImage(this.docker, topology, ws.project, service, this.options.baseImages ?? {}, (line) => progress(service.id, started, 'building', line), options.signal);
           const deps = topology.edges
             .filter((e) => e.from === service.id && e.to !== service.id && tasks.has(e.to) && (waveOf.get(e.to) ?? -1) < (waveOf.get(service.id) ?? 0))
-            .map((e) => e.to);
+            .map((e) => e.to)
+            .filter((id, i, a) => a.indexOf(id) === i);
           if (deps.length) {
             progress(service.id, started, 'waiting', `waiting for ${deps.join(', ')} to be healthy`);
             const results = await Promise.allSettled(deps.map((d) => tasks.get(d)));

@@ -70,30 +70,35 @@ export function generateDockerfile(service: Service, baseImages: Partial<Record<
         : 'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; else npm install --omit=dev --no-audit --no-fund; fi';
       const lock = lockfiles[pm] && pm !== 'npm' ? ` ${lockfiles[pm]}` : '';
       const needsBuild = service.frameworks.some((f) => BUILD_FRAMEWORKS.includes(f));
-      lines.push(
-        `FROM ${base} AS deps`,
-        'WORKDIR /app',
-        'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm',
-        `COPY package*.json${lock} ./`,
-        `RUN ${install} && mkdir -p node_modules`,
-      );
+      const env = 'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp';
       if (needsBuild) {
+        // Multi-stage: the build needs dev dependencies, the run-time image only production ones and the output.
         lines.push(
-          '',
           `FROM ${base} AS build`,
           'WORKDIR /app',
           'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm',
+          `COPY package*.json${lock} ./`,
+          `RUN ${pm === 'npm' ? 'npm install --no-audit --no-fund' : install.replace(/ --prod(uction)?/, '')}`,
           'COPY . .',
-          `RUN ${pm === 'npm' ? 'npm install --no-audit --no-fund' : install.replace(/ --prod(uction)?/, '')} && ${pm} run build`,
+          `RUN ${pm} run build && ${pm === 'npm' ? 'npm prune --omit=dev' : 'rm -rf node_modules && ' + install}`,
+          '',
+          `FROM ${base}`,
+          'WORKDIR /app',
+          env,
+          `COPY --chown=${USER} --from=build /app .`,
+        );
+      } else {
+        // One stage: dependencies in their own layer (cached while package files are unchanged), then the sources.
+        lines.push(
+          `FROM ${base}`,
+          'WORKDIR /app',
+          env,
+          `COPY package*.json${lock} ./`,
+          `RUN ${install} && mkdir -p node_modules`,
+          `COPY --chown=${USER} . .`,
         );
       }
       lines.push(
-        '',
-        `FROM ${base}`,
-        'WORKDIR /app',
-        'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp',
-        `COPY --chown=${USER} --from=deps /app/node_modules ./node_modules`,
-        needsBuild ? `COPY --chown=${USER} --from=build /app .` : `COPY --chown=${USER} . .`,
         `USER ${USER}`,
         ...expose(service),
         cmd(service, [pm === 'bun' ? 'bun' : 'npm', 'start']),
