@@ -318,7 +318,52 @@ export const Methods = {
   events: 'kyozo/events',
   /** client → server request: generated compose YAML for a workspace folder. */
   compose: 'kyozo/compose',
+  /** server → client notification: a chunk of a log stream started with ServerCommands.logs. */
+  logOutput: 'kyozo/logOutput',
+  /** client → server notification: stop following a log stream. */
+  stopLogs: 'kyozo/stopLogs',
 } as const;
+
+export interface LogOutputParams {
+  /** Returned by ServerCommands.logs. */
+  streamId: string;
+  text: string;
+  /** Set on the last message of the stream (the container stopped or the stream was closed). */
+  done?: boolean;
+}
+
+export interface StopLogsParams {
+  streamId: string;
+}
+
+/** The `kyozo.*` settings, sent as initializationOptions.settings and with workspace/didChangeConfiguration. */
+export interface KyozoSettings {
+  docker: { host?: string };
+  /** Base images for generated Dockerfiles, per runtime (`node`, `python`, ...). */
+  baseImages: Record<string, string>;
+  /** Default limits when a service declares none. */
+  defaults: { memoryMb?: number; cpus?: number };
+  /** Extra gitignore-style globs the analysis skips. */
+  ignore: string[];
+  /** Deploy every service after the first analysis (off by default). */
+  autoDeploy: boolean;
+}
+
+export interface ExplainParams {
+  folderUri: string;
+  /** A service id, or a folder URI inside the workspace folder. */
+  serviceId?: string;
+  uri?: string;
+}
+
+export interface EventsParams {
+  folderUri: string;
+  serviceId?: string;
+}
+
+export interface ComposeParams {
+  folderUri: string;
+}
 
 export interface TopologyParams {
   /** Workspace folder URI the topology belongs to. */
@@ -370,11 +415,15 @@ export interface WebviewViewState {
 export type HostToWebviewMessage =
   | { type: 'topology'; topology: Topology }
   | { type: 'status'; statuses: ServiceStatus[] }
+  /** Appended to what the webview already has (deduplicated by id): the full list once, then each new event. */
   | { type: 'events'; events: DeploymentEvent[] }
-  | { type: 'restore'; state: WebviewViewState };
+  | { type: 'restore'; state: WebviewViewState }
+  /** Selects a service and scrolls it into view (e.g. "Show in Topology" from the Services view). */
+  | { type: 'select'; serviceId: string };
 
 export type WebviewToHostMessage =
   | { type: 'ready' }
   | { type: 'action'; action: WebviewAction; serviceId: string; requestId?: string }
   | { type: 'state'; state: WebviewViewState }
+  /** `data`: the SVG document text, or the PNG bytes in base64 (no `data:` prefix). */
   | { type: 'export'; format: 'svg' | 'png'; data: string };

@@ -1,0 +1,251 @@
+// workspace/executeCommand over the orchestrator: deploy/start/stop/restart/scale/logs with work-done progress and
+// cancellation; live status from orchestrator.watch, pushed as kyozo/serviceStatus and kyozo/deploymentEvent.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ResponseError, ErrorCodes, LSPErrorCodes, type CancellationToken, type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
+} from 'vscode-languageserver';
+import type { Orchestrator } from '../engine/deploy/orchestrator';
+import {
+  Methods, ServerCommands, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
+  type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
+} from '../protocol';
+import { generateDockerfile, type OrchestratorFactory } from './orchestrator-link';
+import { serviceById } from './service-lookup';
+import type { WorkspaceFolderState } from './workspace-folder';
+
+interface Progress { report(message: string, percentage?: number): void; done(): void; signal: AbortSignal }
+
+export class DeployCommands {
+  private orchestrator: Orchestrator | undefined;
+  private reachable: boolean | undefined;
+  private readonly logStreams = new Map<string, AbortController>();
+  private nextStream = 1;
+  private pingTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly factory: OrchestratorFactory | undefined,
+    private readonly settings: () => KyozoSettings,
+    private readonly folders: () => Iterable<WorkspaceFolderState>,
+    private readonly folder: (uri: string) => WorkspaceFolderState | undefined,
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.factory) {
+      this.sendEngineState({ reachable: false, message: 'This build of Kyozo has no Docker orchestrator; deploy commands are unavailable.' });
+      return;
+    }
+    const s = this.settings();
+    this.orchestrator = this.factory({ dockerHost: s.docker.host || undefined, baseImages: s.baseImages, defaults: s.defaults });
+    await this.ping();
+  }
+
+  settingsChanged(): void {
+    for (const f of this.folders()) { f.watch?.dispose(); f.watch = undefined; }
+    void this.start().then(() => { for (const f of this.folders()) this.folderReady(f); });
+  }
+
+  private async ping(): Promise<void> {
+    clearTimeout(this.pingTimer);
+    if (!this.orchestrator) return;
+    const r = await this.orchestrator.ping().catch((e: Error) => ({ reachable: false, host: this.settings().docker.host ?? '', message: e.message }));
+    const changed = r.reachable !== this.reachable;
+    this.reachable = r.reachable;
+    for (const f of this.folders()) f.engineReachable = r.reachable;
+    this.sendEngineState({ reachable: r.reachable, host: r.host, message: r.message });
+    if (changed && r.reachable) for (const f of this.folders()) this.folderReady(f);
+    // While the engine is away, look again now and then so the UI recovers by itself.
+    if (!r.reachable) this.pingTimer = setTimeout(() => void this.ping(), 15_000).unref();
+  }
+
+  private sendEngineState(p: EngineStateParams): void {
+    void this.connection.sendNotification(Methods.engineState, p);
+  }
+
+  /** Called after a folder's first analysis: initial statuses, the event watch, and the seed's auto-deploy. */
+  folderReady(f: WorkspaceFolderState): void {
+    f.engineReachable = this.reachable;
+    const o = this.orchestrator;
+    if (!o || !this.reachable || !f.topology || f.watch) return;
+    f.watch = o.watch(() => f.topology!, (statuses) => this.publishStatuses(f, statuses), (e) => this.publishEvent(f, e));
+    void o.status(f.topology).then((s) => this.publishStatuses(f, s)).catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
+    if (this.settings().autoDeploy && f.topology.services.length > 0) {
+      void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}`), signal: p.signal }))
+        .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
+    }
+  }
+
+  topologyChanged(f: WorkspaceFolderState): void {
+    if (!f.watch) this.folderReady(f);
+  }
+
+  private publishStatuses(f: WorkspaceFolderState, statuses: ServiceStatus[], replaceAll = true): void {
+    if (replaceAll) f.statuses.clear();
+    for (const s of statuses) f.statuses.set(s.serviceId, s);
+    const params: ServiceStatusParams = { folderUri: f.uri, statuses: [...f.statuses.values()] };
+    void this.connection.sendNotification(Methods.serviceStatus, params);
+    this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  }
+
+  private publishEvent(f: WorkspaceFolderState, event: DeploymentEvent): void {
+    const params: DeploymentEventParams = { folderUri: f.uri, event };
+    void this.connection.sendNotification(Methods.deploymentEvent, params);
+  }
+
+  async events(folderUri: string, serviceId?: string): Promise<DeploymentEvent[]> {
+    const f = this.folder(folderUri);
+    if (!f?.topology || !this.orchestrator) return [];
+    return this.orchestrator.events(f.topology, serviceId);
+  }
+
+  async compose(folderUri: string): Promise<string> {
+    const f = this.folder(folderUri);
+    await f?.idle();
+    if (!f?.topology) throw new ResponseError(ErrorCodes.InvalidParams, `No analysed workspace folder ${folderUri}`);
+    throw new ResponseError(ErrorCodes.InternalError, 'Compose export is not part of this build yet; run `kyozo compose` from the CLI.');
+  }
+
+  async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter): Promise<unknown> {
+    const [folderUri, serviceId, extra] = (params.arguments ?? []) as [string | undefined, string | undefined, unknown];
+    if (params.command === ServerCommands.analyze) {
+      const targets = folderUri ? [this.folder(folderUri)].filter((f): f is WorkspaceFolderState => !!f) : [...this.folders()];
+      await Promise.all(targets.map((f) => f.analyze()));
+      return targets.map((f) => ({ folderUri: f.uri, services: f.topology?.services.length ?? 0, durationMs: f.topology?.stats.durationMs, error: f.lastError }));
+    }
+    const f = folderUri ? this.folder(folderUri) : undefined;
+    if (!f) throw new ResponseError(ErrorCodes.InvalidParams, `${params.command}: "${folderUri}" is not an open workspace folder; pass the folder URI as the first argument.`);
+    await f.idle();
+    const t = f.topology;
+    if (!t) throw new ResponseError(ErrorCodes.InternalError, `${f.root} has not been analysed${f.lastError ? `: ${f.lastError}` : ''}. Run "Kyozo: Analyze Workspace".`);
+    const service = serviceId ? serviceById(t, serviceId) : undefined;
+    const needService = (): NonNullable<typeof service> => {
+      if (!service) throw new ResponseError(ErrorCodes.InvalidParams, `${params.command}: no service "${serviceId ?? ''}" in ${f.root} (services: ${t.services.map((s) => s.id).join(', ') || 'none'}).`);
+      return service;
+    };
+    if (params.command === ServerCommands.generateDockerfile) return this.writeDockerfile(f, needService());
+    const o = this.requireOrchestrator();
+    const name = service?.name ?? f.root;
+    switch (params.command) {
+      case ServerCommands.deploy: {
+        const s = needService();
+        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, params.workDoneToken);
+        this.publishStatuses(f, statuses, false);
+        return statuses;
+      }
+      case ServerCommands.deployAll: {
+        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, params.workDoneToken);
+        this.publishStatuses(f, statuses, false);
+        return statuses;
+      }
+      case ServerCommands.start: return this.single(f, `Starting ${name}`, () => o.start(t, needService().id), token, workDone, params.workDoneToken);
+      case ServerCommands.stop: return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, params.workDoneToken);
+      case ServerCommands.restart: return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, params.workDoneToken);
+      case ServerCommands.scale: {
+        const replicas = Number(extra);
+        if (!Number.isInteger(replicas) || replicas < 0 || replicas > 50) throw new ResponseError(ErrorCodes.InvalidParams, `Scale ${name}: replicas must be a whole number from 0 to 50, got "${String(extra)}".`);
+        return this.single(f, `Scaling ${name} to ${replicas}`, () => o.scale(t, needService().id, replicas), token, workDone, params.workDoneToken);
+      }
+      case ServerCommands.stopAll: {
+        const running = [...f.statuses.values()].filter((s) => s.state !== 'stopped' && s.state !== 'not-deployed');
+        await this.run(f, `Stopping ${running.length} services`, async (p) => {
+          for (const [i, s] of running.entries()) {
+            if (p.signal.aborted) break;
+            p.report(`${s.name}`, Math.round((i / Math.max(1, running.length)) * 100));
+            await o.stop(t, s.serviceId);
+          }
+        }, token, workDone, params.workDoneToken);
+        this.publishStatuses(f, await o.status(t));
+        return null;
+      }
+      case ServerCommands.logs: return this.followLogs(f, o, needService().id);
+      default:
+        throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown Kyozo command ${params.command}`);
+    }
+  }
+
+  private requireOrchestrator(): Orchestrator {
+    if (!this.orchestrator) throw new ResponseError(ErrorCodes.InternalError, 'Deploying needs the Docker orchestrator, which this build of Kyozo does not include.');
+    if (this.reachable === false) throw new ResponseError(ErrorCodes.InternalError, `The Docker engine is not reachable. Start Docker (or set "kyozo.docker.host"), then retry.`);
+    return this.orchestrator;
+  }
+
+  private async single(f: WorkspaceFolderState, title: string, op: () => Promise<ServiceStatus>, token: CancellationToken, workDone: WorkDoneProgressReporter, clientToken: unknown): Promise<ServiceStatus> {
+    const status = await this.run(f, title, op, token, workDone, clientToken);
+    this.publishStatuses(f, [status], false);
+    return status;
+  }
+
+  /** Runs with a progress notification the user can cancel (client token when given, else server-created). */
+  private async run<T>(_f: WorkspaceFolderState, title: string, op: (p: Progress) => Promise<T>, token?: CancellationToken, workDone?: WorkDoneProgressReporter, clientToken?: unknown): Promise<T> {
+    const abort = new AbortController();
+    token?.onCancellationRequested(() => abort.abort());
+    let reporter: WorkDoneProgressReporter | undefined = clientToken !== undefined ? workDone : undefined;
+    if (!reporter) {
+      const created = await this.connection.window.createWorkDoneProgress().catch(() => undefined);
+      created?.token.onCancellationRequested(() => abort.abort());
+      reporter = created;
+    }
+    reporter?.begin(`Kyozo: ${title}`, undefined, undefined, true);
+    const progress: Progress = { report: (m, pct) => reporter?.report(pct ?? 0, m), done: () => reporter?.done(), signal: abort.signal };
+    try {
+      return await op(progress);
+    } catch (e) {
+      if (abort.signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, `${title}: cancelled`);
+      throw new ResponseError(ErrorCodes.InternalError, `${title} failed: ${(e as Error).message}`);
+    } finally {
+      progress.done();
+    }
+  }
+
+  private followLogs(f: WorkspaceFolderState, o: Orchestrator, serviceId: string): { streamId: string } {
+    const streamId = `logs-${this.nextStream++}`;
+    const abort = new AbortController();
+    this.logStreams.set(streamId, abort);
+    const send = (p: LogOutputParams) => void this.connection.sendNotification(Methods.logOutput, p);
+    void (async () => {
+      let buffer = '';
+      let timer: NodeJS.Timeout | undefined;
+      const flush = () => { if (buffer) { send({ streamId, text: buffer }); buffer = ''; } timer = undefined; };
+      try {
+        for await (const chunk of o.logs(f.topology!, serviceId, { follow: true, tail: 200, signal: abort.signal })) {
+          buffer += chunk.endsWith('\n') ? chunk : chunk + '\n';
+          if (buffer.length > 64 * 1024) flush();
+          else timer ??= setTimeout(flush, 50);
+        }
+        flush();
+        send({ streamId, text: '', done: true });
+      } catch (e) {
+        clearTimeout(timer);
+        flush();
+        send({ streamId, text: abort.signal.aborted ? '' : `\n[kyozo] log stream ended: ${(e as Error).message}\n`, done: true });
+      } finally {
+        this.logStreams.delete(streamId);
+      }
+    })();
+    return { streamId };
+  }
+
+  stopLogs(streamId: string): void {
+    this.logStreams.get(streamId)?.abort();
+    this.logStreams.delete(streamId);
+  }
+
+  private async writeDockerfile(f: WorkspaceFolderState, service: NonNullable<ReturnType<typeof serviceById>>): Promise<{ uri: string }> {
+    const file = join(f.root, service.folder, 'Dockerfile');
+    const uri = `${f.rootUri}/${[...service.folder.split('/').filter((p) => p && p !== '.'), 'Dockerfile'].map(encodeURIComponent).join('/')}`;
+    if (existsSync(file)) throw new ResponseError(ErrorCodes.InvalidParams, `${file} already exists; Kyozo does not overwrite it.`);
+    const text = generateDockerfile(service, this.settings().baseImages);
+    const r = await this.connection.workspace.applyEdit({
+      label: `Generate Dockerfile for ${service.name}`,
+      edit: { documentChanges: [{ kind: 'create', uri, options: { overwrite: false, ignoreIfExists: true } }, { textDocument: { uri, version: null }, edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: text }] }] },
+    });
+    if (!r.applied) throw new ResponseError(ErrorCodes.InternalError, `The editor refused to create ${file}${r.failureReason ? `: ${r.failureReason}` : ''}.`);
+    return { uri };
+  }
+
+  dispose(): void {
+    clearTimeout(this.pingTimer);
+    for (const a of this.logStreams.values()) a.abort();
+  }
+}

@@ -1,0 +1,224 @@
+// Diagnostics with exact ranges: the open text is read directly (compose, Dockerfile, .env, JSON manifests);
+// anything else the engine reported (topology problems and recommendations) is placed on its line.
+import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-protocol';
+import type { Problem, Recommendation, Topology } from '../protocol';
+import { parseCompose, type ComposeDocument } from './compose-document';
+import { documentKind } from './document-kind';
+import { readDockerfile } from './dockerfile-document';
+import { hostsInValue, isExternalHost, serviceByName, serviceForFile, type FeatureContext } from './service-lookup';
+import { LineIndex } from './text-ranges';
+
+export const SOURCE = 'kyozo';
+
+/** Machine-readable payload the code actions read back. */
+export type DiagnosticData =
+  | { code: 'unknown-depends-on'; service: string; name: string; suggestion?: string }
+  | { code: 'missing-expose'; serviceId: string; port: number }
+  | { code: 'no-healthcheck'; serviceId: string }
+  | { code: 'env-url-unknown'; host: string }
+  | { code: string };
+
+/** Problem codes the text readers compute themselves for the file kinds they understand. */
+const LOCAL_CODES: Record<string, string[]> = {
+  compose: ['yaml-parse', 'unknown-depends-on', 'dependency-cycle', 'port-conflict'],
+  dockerfile: ['missing-expose'],
+  'package-json': ['json-parse'],
+};
+
+export function computeDiagnostics(ctx: FeatureContext, rel: string, text: string): Diagnostic[] {
+  const kind = documentKind(rel);
+  const lines = new LineIndex(text);
+  const out: Diagnostic[] = [];
+  if (kind === 'compose') out.push(...composeDiagnostics(ctx, rel, text, lines));
+  else if (kind === 'dockerfile') out.push(...dockerfileDiagnostics(ctx, rel, text, lines));
+  else if (kind === 'dotenv') out.push(...dotenvDiagnostics(ctx, lines));
+  else if (kind === 'package-json') out.push(...jsonDiagnostics(text, lines));
+  const local = LOCAL_CODES[kind] ?? [];
+  for (const p of ctx.topology.problems) {
+    if (p.file !== rel || local.includes(p.code)) continue;
+    out.push(fromProblem(p, lines));
+  }
+  for (const r of ctx.topology.recommendations) {
+    if (r.file !== rel || local.includes(r.code)) continue;
+    out.push(fromRecommendation(r, lines));
+  }
+  return out;
+}
+
+/** Files the engine has something to say about, so diagnostics are published for them even when closed. */
+export function filesWithFindings(t: Topology): Set<string> {
+  const files = new Set<string>();
+  for (const p of t.problems) if (p.file) files.add(p.file);
+  for (const r of t.recommendations) if (r.file) files.add(r.file);
+  for (const s of t.services) {
+    if (s.build?.dockerfile) files.add(s.build.dockerfile);
+    for (const i of s.indicators) if (documentKind(i) === 'compose') files.add(i);
+  }
+  return files;
+}
+
+function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, lines: LineIndex): Diagnostic[] {
+  const doc = parseCompose(text);
+  const out: Diagnostic[] = [];
+  for (const e of doc.errors) out.push(diag(lines.range(e.span.start, e.span.end), `Malformed compose file: ${e.message}`, 'yaml-parse', DiagnosticSeverity.Error));
+  const names = doc.services.map((s) => s.name);
+  for (const svc of doc.services) {
+    for (const d of svc.dependsOn) {
+      if (names.includes(d.name)) continue;
+      const suggestion = closest(d.name, names.filter((n) => n !== svc.name));
+      out.push(diag(lines.range(d.start, d.end),
+        `Service "${svc.name}" depends on "${d.name}", which is not a service in this file${suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${names.join(', ')})`}`,
+        'unknown-depends-on', DiagnosticSeverity.Error, { code: 'unknown-depends-on', service: svc.name, name: d.name, suggestion }));
+    }
+  }
+  for (const cycle of cycles(doc)) {
+    const path = [...cycle, cycle[0]].join(' → ');
+    for (let i = 0; i < cycle.length; i++) {
+      const from = doc.services.find((s) => s.name === cycle[i])!;
+      const entry = from.dependsOn.find((d) => d.name === cycle[(i + 1) % cycle.length]);
+      if (entry) out.push(diag(lines.range(entry.start, entry.end), `Dependency cycle: ${path}. Nothing in a cycle can start first; remove one of these depends_on entries.`, 'dependency-cycle', DiagnosticSeverity.Error));
+    }
+  }
+  // Host ports: claimed twice in this file, or by another service of the workspace.
+  const claims = new Map<number, string[]>();
+  for (const svc of doc.services) for (const p of svc.ports) if (p.host) claims.set(p.host, [...(claims.get(p.host) ?? []), svc.name]);
+  for (const s of ctx.topology.services) {
+    for (const p of s.ports) {
+      if (!p.host || (p.source === 'compose' && p.evidence.file === rel)) continue;
+      claims.set(p.host, [...(claims.get(p.host) ?? []), `${s.name} (${p.evidence.file}${p.evidence.line ? `:${p.evidence.line}` : ''})`]);
+    }
+  }
+  for (const svc of doc.services) {
+    for (const p of svc.ports) {
+      const owners = p.host ? claims.get(p.host) ?? [] : [];
+      if (owners.length < 2) continue;
+      out.push(diag(lines.range(p.start, p.end), `Host port ${p.host} is claimed by more than one service: ${[...new Set(owners)].join(', ')}. Only one can bind it; change one host port.`, 'port-conflict', DiagnosticSeverity.Error));
+    }
+    for (const e of svc.environment) out.push(...envUrlDiagnostics(ctx, e.name, e.value, e.valueSpan.start, lines, names));
+  }
+  return out;
+}
+
+function envUrlDiagnostics(ctx: FeatureContext, name: string, value: string, valueStart: number, lines: LineIndex, composeNames: string[] = []): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const { host, index } of hostsInValue(name, value)) {
+    if (isExternalHost(host) || composeNames.includes(host) || serviceByName(ctx.topology, host)) continue;
+    if (!/:\/\//.test(value) && !/(HOST|URL|ADDR)/i.test(name)) continue;
+    const known = ctx.topology.services.map((s) => s.name);
+    const suggestion = closest(host, known);
+    out.push(diag(lines.range(valueStart + index, valueStart + index + host.length),
+      `${name} points to "${host}", which names no service in this workspace${suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${known.join(', ') || 'none'})`}`,
+      'env-url-unknown', DiagnosticSeverity.Warning, { code: 'env-url-unknown', host }));
+  }
+  return out;
+}
+
+function dotenvDiagnostics(ctx: FeatureContext, lines: LineIndex): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (let l = 0; l < lines.lineCount; l++) {
+    const text = lines.lineText(l);
+    const m = /^(\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']?)([^"'#\s]*)/.exec(text);
+    if (!m) continue;
+    const start = lines.offsetAt({ line: l, character: m[1].length });
+    out.push(...envUrlDiagnostics(ctx, m[2], m[3], start, lines));
+  }
+  return out;
+}
+
+function dockerfileDiagnostics(ctx: FeatureContext, rel: string, text: string, lines: LineIndex): Diagnostic[] {
+  const service = serviceForFile(ctx.topology, rel);
+  const facts = readDockerfile(text);
+  const out: Diagnostic[] = [];
+  if (!service || facts.lastFrom < 0) return out;
+  const anchor = lines.lineRange(facts.lastFrom);
+  // Ports the code or scripts listen on; the Dockerfile's own EXPOSE and defaults are not evidence of listening.
+  const listening = [...new Set(service.ports.filter((p) => p.source === 'code' || p.source === 'script' || p.source === 'config' || p.source === 'procfile' || p.source === 'kyozo.yaml').map((p) => p.container))];
+  for (const port of listening) {
+    if (facts.exposed.includes(port)) continue;
+    const ev = service.ports.find((p) => p.container === port)!.evidence;
+    out.push(diag(anchor, `${service.name} listens on port ${port} (${ev.file}${ev.line ? `:${ev.line}` : ''}) but this Dockerfile does not EXPOSE it`, 'missing-expose', DiagnosticSeverity.Warning, { code: 'missing-expose', serviceId: service.id, port }));
+  }
+  if (!facts.hasHealthcheck && service.ports.length > 0 && service.healthCheck?.kind !== 'command') {
+    out.push(diag(anchor, `${service.name} has no HEALTHCHECK: Kyozo cannot tell when it is ready`, 'no-healthcheck', DiagnosticSeverity.Hint, { code: 'no-healthcheck', serviceId: service.id }));
+  }
+  return out;
+}
+
+function jsonDiagnostics(text: string, lines: LineIndex): Diagnostic[] {
+  try {
+    JSON.parse(text);
+    return [];
+  } catch (e) {
+    const msg = (e as Error).message;
+    const at = /position (\d+)/.exec(msg);
+    const lc = /line (\d+) column (\d+)/.exec(msg);
+    let offset = at ? Number(at[1]) : text.length;
+    if (!at && lc) offset = lines.offsetAt({ line: Number(lc[1]) - 1, character: Number(lc[2]) - 1 });
+    return [diag(lines.range(offset, Math.min(offset + 1, text.length)), `Malformed JSON: ${msg.replace(/^JSON\.parse: /, '')}`, 'json-parse', DiagnosticSeverity.Error)];
+  }
+}
+
+function fromProblem(p: Problem, lines: LineIndex): Diagnostic {
+  const line = (p.line ?? 1) - 1;
+  let range = lines.lineRange(line);
+  if (p.column) {
+    const start = { line, character: p.column - 1 };
+    const end = p.endLine ? { line: p.endLine - 1, character: (p.endColumn ?? p.column) - 1 } : range.end;
+    range = { start, end };
+  }
+  const severity = p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information;
+  return diag(range, p.message, p.code, severity);
+}
+
+function fromRecommendation(r: Recommendation, lines: LineIndex): Diagnostic {
+  return diag(lines.lineRange((r.line ?? 1) - 1), r.message, r.code, DiagnosticSeverity.Information, { code: r.code, serviceId: r.serviceId });
+}
+
+function diag(range: Diagnostic['range'], message: string, code: string, severity: DiagnosticSeverity, data?: DiagnosticData | Record<string, unknown>): Diagnostic {
+  return { range, message, code, severity, source: SOURCE, ...(data ? { data } : {}) };
+}
+
+/** Elementary cycles among compose depends_on, each reported once (rotated to start at its smallest name). */
+function cycles(doc: ComposeDocument): string[][] {
+  const graph = new Map(doc.services.map((s) => [s.name, s.dependsOn.map((d) => d.name)]));
+  const found = new Map<string, string[]>();
+  const visit = (node: string, stack: string[]) => {
+    const at = stack.indexOf(node);
+    if (at >= 0) {
+      const cyc = stack.slice(at);
+      const min = cyc.indexOf([...cyc].sort()[0]);
+      const rotated = [...cyc.slice(min), ...cyc.slice(0, min)];
+      found.set(rotated.join('\0'), rotated);
+      return;
+    }
+    if (stack.length > 64) return;
+    for (const next of graph.get(node) ?? []) if (graph.has(next)) visit(next, [...stack, node]);
+  };
+  for (const name of graph.keys()) visit(name, []);
+  return [...found.values()];
+}
+
+/** Closest name by edit distance, when close enough to be a typo. */
+export function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}

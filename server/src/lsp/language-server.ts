@@ -1,0 +1,201 @@
+// The thin adapter: LSP requests → pure feature functions over the folder's topology; engine results → notifications.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CodeActionKind, DidChangeWatchedFilesNotification, TextDocumentSyncKind,
+  type Connection, type Diagnostic, type InitializeResult, type TextDocuments,
+} from 'vscode-languageserver';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Analyzer, AnalyzerOptions } from '../engine';
+import {
+  Methods, ServerCommands, type ComposeParams, type EventsParams, type ExplainParams, type KyozoSettings,
+  type StopLogsParams, type TopologyParams,
+} from '../protocol';
+import { computeCodeActions } from './code-actions';
+import { computeCodeLenses } from './code-lens';
+import { DeployCommands } from './deploy-commands';
+import { computeDiagnostics, filesWithFindings } from './diagnostics';
+import { computeHover, describeService } from './hover';
+import type { OrchestratorFactory } from './orchestrator-link';
+import { serviceById, serviceForFile } from './service-lookup';
+import { WorkspaceFolderState } from './workspace-folder';
+
+export const DEFAULT_SETTINGS: KyozoSettings = { docker: {}, baseImages: {}, defaults: {}, ignore: [], autoDeploy: false };
+
+export interface ServerDeps {
+  createAnalyzer(options: AnalyzerOptions): Analyzer;
+  createOrchestrator?: OrchestratorFactory;
+}
+
+export function startLanguageServer(connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps): void {
+  const folders = new Map<string, WorkspaceFolderState>();
+  let settings: KyozoSettings = DEFAULT_SETTINGS;
+  const published = new Map<string, Set<string>>();
+  const reportedErrors = new Set<string>();
+  const commands = new DeployCommands(connection, deps.createOrchestrator, () => settings, () => folders.values(), (uri) => folders.get(uri) ?? folderFor(uri));
+
+  const folderFor = (uri: string): WorkspaceFolderState | undefined => {
+    let best: WorkspaceFolderState | undefined;
+    for (const f of folders.values()) if (f.relativePath(uri) !== undefined && (!best || f.root.length > best.root.length)) best = f;
+    return best;
+  };
+
+  const readText = (f: WorkspaceFolderState, rel: string): string | undefined => {
+    const uri = pathToFileURL(join(f.root, rel)).href;
+    const open = documents.get(uri);
+    if (open) return open.getText();
+    try { return readFileSync(join(f.root, rel), 'utf8'); } catch { return undefined; }
+  };
+
+  const publishDiagnostics = (f: WorkspaceFolderState) => {
+    const ctx = f.context();
+    if (!ctx) return;
+    const files = filesWithFindings(ctx.topology);
+    for (const d of documents.all()) { const rel = f.relativePath(d.uri); if (rel && folderFor(d.uri) === f) files.add(rel); }
+    const now = new Set<string>();
+    for (const rel of files) {
+      const text = readText(f, rel);
+      if (text === undefined) continue;
+      const uri = `${f.rootUri}/${rel.split('/').map(encodeURIComponent).join('/')}`;
+      const open = documents.get(uri) ?? documents.get(pathToFileURL(join(f.root, rel)).href);
+      const diagnostics = computeDiagnostics(ctx, rel, text);
+      connection.sendDiagnostics({ uri: open?.uri ?? uri, diagnostics, version: open?.version });
+      now.add(open?.uri ?? uri);
+    }
+    for (const old of published.get(f.uri) ?? []) if (!now.has(old)) connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    published.set(f.uri, now);
+  };
+
+  const onTopology = (f: WorkspaceFolderState) => {
+    const params: TopologyParams = { folderUri: f.uri, topology: f.topology! };
+    void connection.sendNotification(Methods.topology, params);
+    publishDiagnostics(f);
+    connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    commands.topologyChanged(f);
+  };
+
+  const onError = (f: WorkspaceFolderState, e: Error) => {
+    connection.console.error(`Kyozo could not analyse ${f.root}: ${e.stack ?? e.message}`);
+    if (reportedErrors.has(f.uri + e.message)) return;
+    reportedErrors.add(f.uri + e.message);
+    void connection.window.showErrorMessage(`Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; details are in the Kyozo output.`);
+  };
+
+  const addFolder = (uri: string) => {
+    if (folders.has(uri)) return;
+    let analyzer: Analyzer;
+    try {
+      analyzer = deps.createAnalyzer({ root: fileURLToPath(uri), extraIgnores: settings.ignore });
+    } catch (e) {
+      connection.console.error(`Kyozo cannot analyse ${uri}: ${(e as Error).message}`);
+      return;
+    }
+    const f = new WorkspaceFolderState(uri, analyzer, onTopology, onError);
+    folders.set(uri, f);
+    void f.analyze().then(() => commands.folderReady(f));
+  };
+
+  const removeFolder = (uri: string) => {
+    const f = folders.get(uri);
+    if (!f) return;
+    f.dispose();
+    for (const old of published.get(uri) ?? []) connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    published.delete(uri);
+    folders.delete(uri);
+  };
+
+  let watchedDynamically = false;
+  connection.onInitialize((params): InitializeResult => {
+    const init = params.initializationOptions as { settings?: Partial<KyozoSettings> } | undefined;
+    settings = { ...DEFAULT_SETTINGS, ...init?.settings };
+    for (const wf of params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : [])) addFolder(wf.uri);
+    watchedDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Refactor, CodeActionKind.Source] },
+        executeCommandProvider: { commands: Object.values(ServerCommands) },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'kyozo-language-server', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (watchedDynamically) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] });
+    }
+    connection.workspace.onDidChangeWorkspaceFolders((e) => {
+      for (const r of e.removed) removeFolder(r.uri);
+      for (const a of e.added) addFolder(a.uri);
+    });
+    void commands.start();
+  });
+
+  connection.onDidChangeConfiguration((change) => {
+    const next = (change.settings as { kyozo?: Partial<KyozoSettings> } | undefined)?.kyozo;
+    if (!next) return;
+    const ignoresChanged = JSON.stringify(next.ignore ?? []) !== JSON.stringify(settings.ignore);
+    settings = { ...DEFAULT_SETTINGS, ...next };
+    commands.settingsChanged();
+    if (ignoresChanged) for (const uri of [...folders.keys()]) { removeFolder(uri); addFolder(uri); }
+  });
+
+  connection.onDidChangeWatchedFiles((params) => {
+    const byFolder = new Map<WorkspaceFolderState, string[]>();
+    for (const c of params.changes) {
+      const f = folderFor(c.uri);
+      const rel = f?.relativePath(c.uri);
+      if (!f || !rel || /(^|\/)(node_modules|\.git)(\/|$)/.test(rel)) continue;
+      byFolder.set(f, [...(byFolder.get(f) ?? []), rel]);
+    }
+    for (const [f, paths] of byFolder) f.changed(paths);
+  });
+
+  // Open documents: diagnostics follow every keystroke; the topology follows saves (the engine reads the disk).
+  documents.onDidChangeContent((e) => {
+    const f = folderFor(e.document.uri);
+    const ctx = f?.context();
+    const rel = f?.relativePath(e.document.uri);
+    if (!f || !ctx || !rel) return;
+    connection.sendDiagnostics({ uri: e.document.uri, version: e.document.version, diagnostics: computeDiagnostics(ctx, rel, e.document.getText()) });
+  });
+  documents.onDidSave((e) => {
+    const f = folderFor(e.document.uri);
+    const rel = f?.relativePath(e.document.uri);
+    if (f && rel) f.changed([rel]);
+  });
+
+  const withDocument = <T>(uri: string, fn: (f: WorkspaceFolderState, rel: string, text: string) => T): T | undefined => {
+    const f = folderFor(uri);
+    const rel = f?.relativePath(uri);
+    const doc = documents.get(uri);
+    if (!f || !rel || !doc || !f.context()) return undefined;
+    return fn(f, rel, doc.getText());
+  };
+
+  connection.onHover((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeHover(f.context()!, rel, text, p.position)) ?? null);
+  connection.onCodeLens((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeCodeLenses(f.context()!, rel, text)) ?? []);
+  connection.onCodeAction((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeCodeActions(f.context()!, {
+    rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[], readFile: (r) => readText(f, r),
+  }).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)))) ?? []);
+
+  connection.onExecuteCommand((params, token, workDone) => commands.execute(params, token, workDone));
+
+  connection.onRequest(Methods.explain, async (p: ExplainParams) => {
+    const f = folders.get(p.folderUri) ?? (p.uri ? folderFor(p.uri) : undefined);
+    await f?.idle();
+    const ctx = f?.context();
+    if (!f || !ctx) return null;
+    const s = p.serviceId ? serviceById(ctx.topology, p.serviceId) : p.uri ? serviceForFile(ctx.topology, (f.relativePath(p.uri) ?? '') + '/x') : undefined;
+    return s ? { serviceId: s.id, markdown: describeService(ctx, s) } : null;
+  });
+  connection.onRequest(Methods.events, (p: EventsParams) => commands.events(p.folderUri, p.serviceId));
+  connection.onRequest(Methods.compose, (p: ComposeParams) => commands.compose(p.folderUri));
+  connection.onNotification(Methods.stopLogs, (p: StopLogsParams) => commands.stopLogs(p.streamId));
+
+  connection.onShutdown(() => { for (const f of folders.values()) f.dispose(); commands.dispose(); });
+}

@@ -1,0 +1,12 @@
+// Entry of dist/server.js. The client starts it over IPC (`--node-ipc`); tests use `--stdio`.
+import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createAnalyzer } from '../engine';
+import { startLanguageServer } from './language-server';
+import { createOrchestrator } from './orchestrator-link';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+startLanguageServer(connection, documents, { createAnalyzer, createOrchestrator });
+documents.listen(connection);
+connection.listen();
