@@ -10,7 +10,7 @@ import { detectFolder, isIndicatorName } from './detect';
 import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
 import { FolderView, type Finding } from './detect/types';
 import { FileIndex, parentRel } from './scan/file-index';
-import { assemble } from './topology/assemble';
+import { assemble, type ServiceCache, type ServiceFacts } from './topology/assemble';
 import { link } from './topology/link';
 import { deploymentOrder } from './topology/order';
 import { findPatterns } from './topology/patterns';
@@ -59,8 +59,10 @@ class FolderAnalyzer implements Analyzer {
   private readonly compose = new Map<string, ComposeModel>();
   private readonly code = new Map<string, CodeFacts>();
   private readonly useCode: boolean;
+  private readonly serviceCache: ServiceCache = new Map();
   private topology: Topology | undefined;
-  private serialized = new Map<string, string>();
+  /** Per service: the cached build it came from and its JSON, to tell what an update changed. */
+  private snapshot = new Map<string, { built?: ServiceFacts; annotations: string; json: string }>();
 
   constructor(options: AnalyzerOptions) {
     this.root = path.resolve(options.root);
@@ -86,11 +88,11 @@ class FolderAnalyzer implements Analyzer {
     this.findings.clear();
     this.compose.clear();
     this.code.clear();
+    this.serviceCache.clear();
     for (const listing of this.index.allFolders()) this.detect(listing.dir);
     await codeReady;
     await this.loadLanguages();
     this.topology = this.link(started);
-    this.serialized = new Map(this.topology.services.map((s) => [s.id, JSON.stringify(s)]));
     return this.topology;
   }
 
@@ -125,16 +127,15 @@ class FolderAnalyzer implements Analyzer {
     }
     for (const d of touched) if (this.index.folder(d)) this.detect(d);
     await this.loadLanguages();
-    const previous = this.serialized;
+    const previous = this.snapshot;
     this.topology = this.link(started);
-    this.serialized = new Map(this.topology.services.map((s) => [s.id, JSON.stringify(s)]));
     const change: TopologyChange = { added: [], removed: [], changed: [], reanalysed: [...touched].sort() };
-    for (const [id, json] of this.serialized) {
+    for (const [id, now] of this.snapshot) {
       const before = previous.get(id);
       if (before === undefined) change.added.push(id);
-      else if (before !== json) change.changed.push(id);
+      else if (before.json !== now.json) change.changed.push(id);
     }
-    for (const id of previous.keys()) if (!this.serialized.has(id)) change.removed.push(id);
+    for (const id of previous.keys()) if (!this.snapshot.has(id)) change.removed.push(id);
     return { topology: this.topology, change };
   }
 
@@ -199,17 +200,30 @@ class FolderAnalyzer implements Analyzer {
 
   private link(started: number): Topology {
     const rootName = dnsName(path.basename(this.root));
-    const assembled = assemble({ rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv });
+    const assembled = assemble({
+      rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv,
+      cache: this.serviceCache, folderVersion: (dir) => this.index.folder(dir),
+    });
     const linked = link(assembled);
-    const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => a.id.localeCompare(b.id));
+    // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
+    const previous = this.snapshot;
+    this.snapshot = new Map();
+    for (const s of assembled.services) {
+      const before = previous.get(s.service.id);
+      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}`;
+      const same = before !== undefined && before.built === s.built && before.annotations === annotations;
+      this.snapshot.set(s.service.id, { built: s.built, annotations, json: same ? before.json : JSON.stringify(s.service) });
+    }
+    for (const id of this.serviceCache.keys()) if (!this.snapshot.has(id)) this.serviceCache.delete(id);
+    const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const { order, problems: orderProblems } = deploymentOrder(services, linked.edges);
     const frontends = new Set(assembled.services.filter((s) => s.frontend).map((s) => s.service.id));
     const problems: Problem[] = [...this.index.problems, ...assembled.problems, ...linked.problems, ...orderProblems];
     for (const p of problems) if (p.file === undefined) delete p.file;
     return {
       version: TOPOLOGY_VERSION, root: this.root, name: rootName, generatedAt: new Date().toISOString(), services, edges: linked.edges,
-      libraries: assembled.libraries.map(({ packageName: _p, ...l }) => l).sort((a, b) => a.id.localeCompare(b.id)),
-      groups: assembled.groups.sort((a, b) => a.id.localeCompare(b.id)), patterns: findPatterns(services, linked.edges, assembled.groups, frontends),
+      libraries: assembled.libraries.map(({ packageName: _p, ...l }) => l).sort((a, b) => (a.id < b.id ? -1 : 1)),
+      groups: assembled.groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), patterns: findPatterns(services, linked.edges, assembled.groups, frontends),
       order, problems, recommendations: linked.recommendations,
       stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
     };

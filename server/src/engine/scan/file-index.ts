@@ -110,6 +110,15 @@ export class FileIndex {
     if (cached) return cached;
     const result = this.readUncached(rel);
     this.contents.set(rel, result);
+    if (result.truncated && !this.problems.some((p) => p.code === 'file-too-large' && p.file === rel)) {
+      this.problems.push({
+        severity: 'warning', code: 'file-too-large', file: rel,
+        message: `${rel} is ${Math.round(result.size / 1024)} KiB; only its first ${Math.round(this.maxFileBytes / 1024)} KiB were read. Facts further down are not seen.`,
+      });
+    }
+    if (result.error && result.error !== 'ENOENT') {
+      this.problems.push({ severity: 'warning', code: 'unreadable', file: rel, message: `Cannot read ${rel} (${result.error}); check its permissions.` });
+    }
     return result;
   }
 

@@ -20,10 +20,18 @@ export interface ServiceFacts {
   frontend: boolean;
   /** Every name the service answers to on the network (name, compose name, aliases). */
   hostNames: string[];
+  /** The cached record this copy was made from: unchanged identity means unchanged inputs. */
+  built?: ServiceFacts;
 }
+
+/** Built services by id, reused while nothing they were built from has changed. */
+export type ServiceCache = Map<string, { inputs: unknown[]; facts: ServiceFacts }>;
 
 export interface AssembleInput {
   rootName: string;
+  cache?: ServiceCache;
+  /** The identity of a folder's listing changes whenever the folder changes (new files, an edited .env). */
+  folderVersion?: (dir: string) => unknown;
   findings: Map<string, Finding[]>;
   compose: ComposeModel[];
   codeFacts: (files: string[]) => CodeFacts[];
@@ -65,7 +73,7 @@ export function assemble(input: AssembleInput): Assembled {
   // 1. Classify folders.
   type Kind = 'service' | 'library' | 'group-only' | 'weak';
   const kinds = new Map<string, Kind>();
-  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   for (const dir of dirs) {
     const fs = input.findings.get(dir) ?? [];
     for (const f of fs) if (f.problems) problems.push(...f.problems);
@@ -88,16 +96,22 @@ export function assemble(input: AssembleInput): Assembled {
     if (workspace?.workspace) groups.push({ id: dir, kind: 'workspace', tool: workspace.workspace.tool, members: [], evidence: [workspace.workspace.evidence] });
   }
   // A folder inside a service belongs to it unless it is a service in its own right.
-  const serviceDirs: string[] = [];
+  const serviceDirs = new Set<string>();
+  const insideService = (dir: string): boolean => {
+    for (let d = dir; d !== '.';) {
+      d = d.includes('/') ? d.slice(0, d.lastIndexOf('/')) : '.';
+      if (serviceDirs.has(d)) return true;
+    }
+    return false;
+  };
   for (const dir of dirs) {
     const kind = kinds.get(dir);
     if (!kind) continue;
-    const owner = serviceDirs.find((s) => isAncestor(s, dir));
     if (kind === 'weak') {
-      if (owner) continue;
+      if (insideService(dir)) continue;
       kinds.set(dir, 'service');
     }
-    if (kinds.get(dir) === 'service') serviceDirs.push(dir);
+    if (kinds.get(dir) === 'service') serviceDirs.add(dir);
   }
 
   // 2. Build services.
@@ -111,13 +125,13 @@ export function assemble(input: AssembleInput): Assembled {
       continue;
     }
     if (kind !== 'service') continue;
-    services.push(buildService(dir, fs, composeBuilt.get(dir), input));
+    services.push(cachedBuild(dir, fs, composeBuilt.get(dir), input));
   }
   for (const model of input.compose) {
     for (const svc of model.services) {
       if (svc.build) continue;
       const id = `${model.files[0]}#${svc.name}`;
-      services.push(buildService(id, [], { model, svc }, input, model.dir));
+      services.push(cachedBuild(id, [], { model, svc }, input, model.dir));
     }
   }
 
@@ -143,12 +157,37 @@ export function assemble(input: AssembleInput): Assembled {
   return { services, libraries, groups, problems };
 }
 
+const entryFilesMemo = new WeakMap<Finding[], string[]>();
+function entryFilesOf(fs: Finding[]): string[] {
+  let files = entryFilesMemo.get(fs);
+  if (!files) {
+    files = [...new Set(fs.flatMap((f) => f.entryFiles ?? []))].slice(0, 6);
+    entryFilesMemo.set(fs, files);
+  }
+  return files;
+}
+
 function depth(dir: string): number {
   return dir === '.' ? 0 : dir.split('/').length;
 }
 
 function baseName(dir: string, rootName: string): string {
   return dir === '.' ? rootName : dir.slice(dir.lastIndexOf('/') + 1);
+}
+
+/** buildService memoised on its inputs; returns a copy the later stages may rename and annotate. */
+function cachedBuild(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
+  const folder = folderOverride ?? id;
+  const entryFiles = entryFilesOf(fs);
+  const inputs: unknown[] = [fs, compose?.model, compose?.svc, input.folderVersion?.(folder), ...(entryFiles.length ? input.codeFacts(entryFiles) : [])];
+  const hit = input.cache?.get(id);
+  let facts: ServiceFacts;
+  if (hit && hit.inputs.length === inputs.length && hit.inputs.every((v, i) => v === inputs[i])) facts = hit.facts;
+  else {
+    facts = buildService(id, fs, compose, input, folderOverride);
+    input.cache?.set(id, { inputs, facts });
+  }
+  return { ...facts, service: { ...facts.service }, hostNames: [...facts.hostNames], built: facts };
 }
 
 function buildService(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
@@ -169,7 +208,7 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   const frameworks = [...new Set(fs.flatMap((f) => f.frameworks ?? []))];
 
   // Code facts of the entry files.
-  const entryFiles = [...new Set(fs.flatMap((f) => f.entryFiles ?? []))].slice(0, 6);
+  const entryFiles = entryFilesOf(fs);
   const code = entryFiles.length ? input.codeFacts(entryFiles).map((facts, i) => ({ file: entryFiles[i], facts })) : [];
   if (language === 'go' && frameworks.length === 0 && code.some((c) => c.facts.imports.some((i) => i.module === 'net/http'))) frameworks.push('net/http');
   const codePorts: PortSpec[] = [];

@@ -22,6 +22,19 @@ export function hostsInValue(name: string, value: string): string[] {
   return out.map((h) => h.toLowerCase());
 }
 
+// Env values and URLs are re-linked on every update; their hosts only change when the value does.
+const hostsMemo = new Map<string, string[]>();
+function hostsOf(name: string, value: string): string[] {
+  const key = `${name}\u0000${value}`;
+  let hosts = hostsMemo.get(key);
+  if (!hosts) {
+    if (hostsMemo.size > 50_000) hostsMemo.clear();
+    hosts = hostsInValue(name, value);
+    hostsMemo.set(key, hosts);
+  }
+  return hosts;
+}
+
 export interface Linked {
   edges: Edge[];
   problems: Problem[];
@@ -69,7 +82,7 @@ export function link(a: Assembled): Linked {
     // Environment values naming another service.
     for (const e of s.service.env) {
       if (!e.value) continue;
-      for (const host of hostsInValue(e.name, e.value)) {
+      for (const host of hostsOf(e.name, e.value)) {
         const target = byHost.get(host);
         if (target) add(s, target, 'env-url', e.evidence, { envVar: e.name });
       }
@@ -89,7 +102,7 @@ export function link(a: Assembled): Linked {
     // Code: URL literals and env reads such as USERS_URL naming a service.
     for (const { file, facts } of s.code) {
       for (const u of facts.urls) {
-        for (const host of hostsInValue('', u.url)) {
+        for (const host of hostsOf('', u.url)) {
           const target = byHost.get(host);
           if (target) add(s, target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
         }
@@ -103,13 +116,15 @@ export function link(a: Assembled): Linked {
   }
 
   // Drivers: a data-store client links to the one matching store, or asks for one.
+  const storesByEngine = new Map<DataEngine, ServiceFacts[]>();
+  for (const x of a.services) if (x.dataEngine) storesByEngine.set(x.dataEngine, [...(storesByEngine.get(x.dataEngine) ?? []), x]);
   for (const s of a.services) {
     const seen = new Set<DataEngine>();
     for (const d of s.dependencies) {
       const engine = driverFor(d.name);
       if (!engine || seen.has(engine) || s.dataEngine) continue;
       seen.add(engine);
-      const stores = a.services.filter((x) => x.dataEngine === engine);
+      const stores = storesByEngine.get(engine) ?? [];
       const connected = stores.filter((x) => edges.has(`${s.service.id}\u0000${x.service.id}\u0000env-url`) || edges.has(`${s.service.id}\u0000${x.service.id}\u0000compose`));
       const target = stores.length === 1 ? stores[0] : connected.length === 1 ? connected[0] : undefined;
       if (target) add(s, target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line));
@@ -158,7 +173,8 @@ export function link(a: Assembled): Linked {
       }
     }
   }
-  return { edges: [...edges.values()].sort((x, y) => x.from.localeCompare(y.from) || x.to.localeCompare(y.to) || x.kind.localeCompare(y.kind)), problems, recommendations };
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return { edges: [...edges.values()].sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind)), problems, recommendations };
 }
 
 /** The known name closest to a misspelling (edit distance ≤ 2), for "did you mean". */
