@@ -15,7 +15,7 @@ export async function engineAvailable(): Promise<boolean> {
     return true;
   } catch (e) {
     const line = `no Docker engine answers at ${engineAddress()} (${(e as Error).message}); start one with \`bash .ci/start-dockerd.sh\``;
-    if (process.env.CI === 'true') throw new Error(`${line} (required when CI=true)`);
+    if (process.env.CI === 'true') throw new Error(`${line} (required when CI=true)`, { cause: e });
     console.log(`# skipped: ${line}`);
     return false;
   }

@@ -1,6 +1,7 @@
 // The `kyozo` command line. Each area registers its commands; this file only assembles them.
 import { Command } from 'commander';
 import { registerAnalyzeCommands } from './analyze-commands';
+import { registerDeployCommands } from './deploy-commands';
 
 const program = new Command('kyozo')
   .description('Directory organization is deployment strategy: detect, explain and deploy the services in a folder tree.')
@@ -8,6 +9,7 @@ const program = new Command('kyozo')
   .showHelpAfterError();
 
 registerAnalyzeCommands(program);
+registerDeployCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`kyozo: ${err instanceof Error ? err.message : String(err)}\n`);

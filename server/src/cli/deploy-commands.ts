@@ -1,0 +1,344 @@
+// `kyozo up/down/ps/logs/start/stop/restart/rm/scale/events/dockerfile/compose`: the orchestrator and the
+// compose export on the command line. Exit codes: 1 deployment failed, 2 bad input, 69 engine unreachable.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
+import { analyze } from '../engine';
+import { exportCompose } from '../engine/compose/compose-export';
+import {
+  createOrchestrator, DeploymentError, EngineUnreachableError, findService, generateDockerfile, runtimeOf,
+  type DeployProgress, type Runtime,
+} from '../engine/deploy';
+
+const RUNTIMES: Runtime[] = ['node', 'python', 'go', 'rust', 'java', 'php', 'ruby', 'dotnet', 'static'];
+const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
+const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
+const dim = paint(2);
+const bold = paint(1);
+const red = paint(31);
+const green = paint(32);
+const yellow = paint(33);
+
+interface DeployFlags {
+  dir?: string;
+  dockerHost?: string;
+  baseImage: string[];
+  stateDir?: string;
+  topology?: string;
+  memory?: string;
+  cpus?: string;
+  project?: string;
+}
+
+class CliInputError extends Error {}
+
+function parseBaseImages(list: string[]): Partial<Record<Runtime, string>> {
+  const out: Partial<Record<Runtime, string>> = {};
+  const all = [...(process.env.KYOZO_BASE_IMAGES ?? '').split(',').filter(Boolean), ...list];
+  for (const item of all) {
+    const [runtime, image] = item.split('=', 2).map((x) => x.trim());
+    if (!runtime || !image || !RUNTIMES.includes(runtime as Runtime)) {
+      throw new CliInputError(`--base-image expects <runtime>=<image> with runtime one of ${RUNTIMES.join(', ')}; got '${item}'`);
+    }
+    out[runtime as Runtime] = image;
+  }
+  return out;
+}
+
+function orchestratorFor(flags: DeployFlags) {
+  const memoryMb = flags.memory ? parseMemoryMb(flags.memory) : undefined;
+  const cpus = flags.cpus ? Number(flags.cpus) : undefined;
+  if (cpus !== undefined && !(cpus > 0)) throw new CliInputError(`--cpus expects a positive number, got '${flags.cpus}'`);
+  return createOrchestrator({
+    dockerHost: flags.dockerHost,
+    baseImages: parseBaseImages(flags.baseImage),
+    stateDir: flags.stateDir,
+    project: flags.project,
+    defaults: { memoryMb, cpus },
+  });
+}
+
+function parseMemoryMb(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
+  if (!m) throw new CliInputError(`--memory expects a size such as 512m or 1g, got '${text}'`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 'm')[0]!.toLowerCase();
+  return unit === 'g' ? n * 1024 : unit === 'k' ? n / 1024 : n;
+}
+
+async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> {
+  if (flags.topology) {
+    try {
+      return JSON.parse(readFileSync(flags.topology, 'utf8')) as Topology;
+    } catch (e) {
+      throw new CliInputError(`cannot read topology ${flags.topology}: ${(e as Error).message}`);
+    }
+  }
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new CliInputError(`${root} is not a folder; pass the folder to deploy`);
+  return analyze(root);
+}
+
+/** Splits `[dir] [service...]`: the first argument is the folder when it names an existing directory. */
+function dirAndServices(args: string[], flags: DeployFlags): { dir: string; services: string[] } {
+  if (args[0] && !flags.dir && existsSync(args[0]) && statSync(args[0]).isDirectory()) return { dir: args[0], services: args.slice(1) };
+  return { dir: flags.dir ?? '.', services: args };
+}
+
+function withDeployOptions(cmd: Command): Command {
+  return cmd
+    .option('-d, --dir <dir>', 'workspace folder (default: current folder)')
+    .option('--docker-host <url>', 'Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)')
+    .option('--base-image <runtime=image>', 'base image for generated Dockerfiles, e.g. node=node:20-slim (repeatable; also KYOZO_BASE_IMAGES)', (v: string, p: string[]) => [...p, v], [])
+    .option('--state-dir <dir>', 'where credentials, port allocations and events are kept (default: KYOZO_STATE_DIR or ~/.local/state/kyozo)')
+    .option('--project <name>', 'compose project / workspace name (default: the folder name)')
+    .option('--topology <file>', 'use a topology JSON (from `kyozo analyze --json`) instead of analysing the folder')
+    .option('--memory <size>', 'default memory limit per container (default 512m)')
+    .option('--cpus <n>', 'default CPU limit per container (default 0.5)');
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+function uptime(iso?: string): string {
+  if (!iso) return '-';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+function bytes(n?: number): string {
+  if (n === undefined) return '-';
+  return n > 1 << 30 ? `${(n / (1 << 30)).toFixed(1)}GiB` : `${(n / (1 << 20)).toFixed(1)}MiB`;
+}
+
+function stateColor(state: string): string {
+  return state === 'running' || state === 'healthy' ? green(state) : state === 'error' || state === 'unhealthy' ? red(state) : yellow(state);
+}
+
+export function formatStatuses(statuses: ServiceStatus[]): string {
+  if (!statuses.length) return 'No deployable services in this folder.';
+  const rows = [['SERVICE', 'STATE', 'HEALTH', 'REPLICAS', 'PORTS', 'UPTIME', 'CPU', 'MEMORY']];
+  for (const s of statuses) {
+    rows.push([
+      s.name, s.state, s.health, `${s.replicas.running}/${s.replicas.desired}`,
+      s.ports.map((p) => p.url ?? `${p.host}->${p.container}/${p.protocol}`).join(' ') || '-',
+      uptime(s.startedAt), s.cpuPercent === undefined ? '-' : `${s.cpuPercent.toFixed(1)}%`, bytes(s.memoryBytes),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r, ri) => {
+    const text = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+    return ri === 0 ? bold(text) : text.replace(r[1]!, stateColor(r[1]!));
+  });
+  for (const s of statuses) if (s.message) lines.push(`${dim(`${s.name}:`)} ${s.message}`);
+  return lines.join('\n');
+}
+
+function formatEvents(events: DeploymentEvent[]): string {
+  if (!events.length) return 'No deployment events recorded yet.';
+  return events.map((e) => [
+    dim(e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')),
+    e.type.padEnd(20),
+    (e.serviceId ?? '-').padEnd(16),
+    e.durationMs !== undefined ? seconds(e.durationMs).padStart(7) : '      -',
+    e.message ?? '',
+  ].join('  ')).join('\n');
+}
+
+/** Progress lines: one per state change per service, with the elapsed time; build output with --verbose. */
+function progressPrinter(topology: Topology, verbose: boolean) {
+  const last = new Map<string, string>();
+  const name = (id: string) => topology.services.find((s) => s.id === id)?.name ?? id;
+  const width = Math.max(8, ...topology.services.map((s) => s.name.length));
+  return (p: DeployProgress) => {
+    const key = `${p.state}`;
+    const changed = last.get(p.serviceId) !== key;
+    if (!changed && !(verbose && p.message)) return;
+    last.set(p.serviceId, key);
+    const msg = p.message && (changed || verbose) ? ` ${dim(p.message.split('\n')[0]!)}` : '';
+    process.stdout.write(`${name(p.serviceId).padEnd(width)}  ${stateColor(p.state).padEnd(useColor ? 19 : 10)} ${dim(seconds(p.elapsedMs).padStart(6))}${msg}\n`);
+  };
+}
+
+async function run(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (err instanceof EngineUnreachableError) {
+      process.stderr.write(`kyozo: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    if (err instanceof CliInputError) {
+      process.stderr.write(`kyozo: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof DeploymentError) {
+      process.stderr.write(`${red('deployment failed')}\n${err.failures.map((f) => `  ${bold(f.serviceId)}: ${f.message.replace(/\n/g, '\n    ')}`).join('\n')}\n`);
+      const logTail = err.failures.find((f) => Array.isArray(f.details.logTail))?.details.logTail as string[] | undefined;
+      if (logTail?.length && err.failures.some((f) => f.details.step)) process.stderr.write(`${dim('last build output:')}\n${logTail.map((l) => `    ${l}`).join('\n')}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export function registerDeployCommands(program: Command): void {
+  withDeployOptions(program.command('up').argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'))
+    .description('build and start the services of a folder in dependency order, waiting for each to be healthy')
+    .option('-v, --verbose', 'print build output')
+    .option('--json', 'print the final statuses as JSON')
+    .action((args: string[], flags: DeployFlags & { verbose?: boolean; json?: boolean }) => run(async () => {
+      const { dir, services } = dirAndServices(args, flags);
+      const topology = await loadTopology(dir, flags);
+      const orchestrator = orchestratorFor(flags);
+      const abort = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        process.stderr.write('\nkyozo: interrupting; removing containers that were created but not started (Ctrl-C again to quit now)\n');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      const t0 = Date.now();
+      try {
+        const statuses = await orchestrator.up(topology, { services, onProgress: flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose)), signal: abort.signal });
+        if (flags.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+        else process.stdout.write(`\n${formatStatuses(statuses)}\n${dim(`deployed in ${seconds(Date.now() - t0)}`)}\n`);
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+      }
+    }));
+
+  withDeployOptions(program.command('down').argument('[dir]'))
+    .description('remove the containers and the network of a folder (volumes only with --volumes)')
+    .option('--volumes', 'also remove the named volumes (database data)')
+    .action((dir: string | undefined, flags: DeployFlags & { volumes?: boolean }) => run(async () => {
+      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+      await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
+      process.stdout.write(`removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`);
+    }));
+
+  withDeployOptions(program.command('ps').argument('[dir]'))
+    .description('services with state, health, replicas, URLs, uptime, CPU and memory (rebuilt from the engine)')
+    .option('--json', 'print ServiceStatus[] as JSON')
+    .option('--no-stats', 'skip CPU and memory sampling (faster)')
+    .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) => run(async () => {
+      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+      const statuses = await orchestratorFor(flags).status(topology, { stats: flags.stats !== false });
+      process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${formatStatuses(statuses)}\n`);
+    }));
+
+  for (const [verb, description] of [
+    ['start', 'start a service (deploys it when it has no containers yet)'],
+    ['stop', 'stop a service\'s containers (kept, restartable)'],
+    ['restart', 'restart a service and wait until it is healthy again'],
+    ['rm', 'remove a service\'s containers'],
+  ] as const) {
+    withDeployOptions(program.command(verb).argument('<service>', 'service name or id'))
+      .description(description)
+      .action((ref: string, flags: DeployFlags) => run(async () => {
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const orchestrator = orchestratorFor(flags);
+        const service = findServiceOrExit(topology, ref);
+        if (verb === 'rm') {
+          await orchestrator.remove(topology, service.id);
+          process.stdout.write(`removed ${service.name}\n`);
+          return;
+        }
+        const status = await orchestrator[verb](topology, service.id);
+        process.stdout.write(`${formatStatuses([status])}\n`);
+      }));
+  }
+
+  withDeployOptions(program.command('scale').argument('<service=replicas...>', 'e.g. api=3'))
+    .description('run N replicas of a service behind its shared network alias')
+    .action((specs: string[], flags: DeployFlags) => run(async () => {
+      const topology = await loadTopology(flags.dir ?? '.', flags);
+      const orchestrator = orchestratorFor(flags);
+      const out: ServiceStatus[] = [];
+      for (const spec of specs) {
+        const m = /^([^=]+)=(\d+)$/.exec(spec);
+        if (!m) throw new CliInputError(`scale expects <service>=<replicas>, e.g. api=3; got '${spec}'`);
+        const service = findServiceOrExit(topology, m[1]!);
+        out.push(await orchestrator.scale(topology, service.id, Number(m[2])));
+      }
+      process.stdout.write(`${formatStatuses(out)}\n`);
+    }));
+
+  withDeployOptions(program.command('logs').argument('<service>', 'service name or id'))
+    .description('print a service\'s container logs (all replicas)')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('--tail <n>', 'lines per container to start from', '200')
+    .action((ref: string, flags: DeployFlags & { follow?: boolean; tail: string }) => run(async () => {
+      const topology = await loadTopology(flags.dir ?? '.', flags);
+      const service = findServiceOrExit(topology, ref);
+      const tail = Number(flags.tail);
+      if (!Number.isInteger(tail) || tail < 0) throw new CliInputError(`--tail expects a whole number, got '${flags.tail}'`);
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      for await (const line of orchestratorFor(flags).logs(topology, service.id, { follow: flags.follow, tail, signal: abort.signal })) {
+        process.stdout.write(`${line}\n`);
+      }
+    }));
+
+  withDeployOptions(program.command('events').argument('[service]', 'only this service\'s events'))
+    .description('the durable deployment event log (started, completed, failed, stopped, scaled, health) with durations')
+    .option('--json', 'print the events as JSON')
+    .option('-n, --last <n>', 'only the last N events')
+    .action((ref: string | undefined, flags: DeployFlags & { json?: boolean; last?: string }) => run(async () => {
+      const topology = await loadTopology(flags.dir ?? '.', flags);
+      const id = ref ? findServiceOrExit(topology, ref).id : undefined;
+      let events = await orchestratorFor(flags).events(topology, id);
+      if (flags.last) events = events.slice(-Number(flags.last));
+      process.stdout.write(flags.json ? `${JSON.stringify(events, null, 2)}\n` : `${formatEvents(events)}\n`);
+    }));
+
+  withDeployOptions(program.command('dockerfile').argument('<service>', 'service name or id'))
+    .description('print the Dockerfile Kyozo generates for a service without one (commit it to customise)')
+    .action((ref: string, flags: DeployFlags) => run(async () => {
+      const topology = await loadTopology(flags.dir ?? '.', flags);
+      const service = findServiceOrExit(topology, ref);
+      if (service.build?.dockerfile) {
+        process.stderr.write(`${service.name} has its own Dockerfile (${service.build.dockerfile}); Kyozo builds that one.\n`);
+        process.stdout.write(readFileSync(join(topology.root, service.build.dockerfile), 'utf8'));
+        return;
+      }
+      if (service.image && !service.build) throw new CliInputError(`${service.name} runs the image ${service.image}; nothing to build`);
+      if (!runtimeOf(service)) throw new CliInputError(`${service.name} is of type ${service.type}, for which Kyozo has no Dockerfile template; add a Dockerfile or set type in kyozo.yaml`);
+      process.stdout.write(generateDockerfile(service, parseBaseImages(flags.baseImage)));
+    }));
+
+  withDeployOptions(program.command('compose').argument('[dir]'))
+    .description('write a compose file (compose-spec valid) for the folder: builds, ports, environment, depends_on, healthchecks, volumes, limits')
+    .option('-o, --output <file>', 'write to this file (and generated Dockerfiles to .kyozo/dockerfiles beside it) instead of stdout')
+    .action((dir: string | undefined, flags: DeployFlags & { output?: string }) => run(async () => {
+      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+      const outputDir = flags.output ? dirname(resolve(flags.output)) : topology.root;
+      const out = exportCompose(topology, { outputDir, baseImages: parseBaseImages(flags.baseImage), defaults: { memoryMb: flags.memory ? parseMemoryMb(flags.memory) : undefined, cpus: flags.cpus ? Number(flags.cpus) : undefined } });
+      if (!flags.output) {
+        process.stdout.write(out.yaml);
+        const n = Object.keys(out.dockerfiles).length;
+        if (n) process.stderr.write(`kyozo: ${n} service(s) use generated Dockerfiles (${Object.keys(out.dockerfiles).join(', ')}); use -o <file> to write them too\n`);
+        return;
+      }
+      mkdirSync(outputDir, { recursive: true });
+      writeFileSync(resolve(flags.output), out.yaml);
+      for (const [file, text] of Object.entries(out.dockerfiles)) {
+        mkdirSync(dirname(join(outputDir, file)), { recursive: true });
+        writeFileSync(join(outputDir, file), text);
+      }
+      process.stdout.write(`wrote ${flags.output}${Object.keys(out.dockerfiles).length ? ` and ${Object.keys(out.dockerfiles).length} generated Dockerfile(s) in ${join(outputDir, '.kyozo/dockerfiles')}` : ''}\n`);
+    }));
+}
+
+function findServiceOrExit(topology: Topology, ref: string) {
+  try {
+    return findService(topology, ref);
+  } catch (e) {
+    throw new CliInputError((e as Error).message);
+  }
+}
