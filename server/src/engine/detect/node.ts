@@ -94,6 +94,7 @@ export function detectNode(folder: FolderView): Finding | undefined {
   const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
   if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
   finding.entryFiles = [...new Set(entries)].slice(0, 4).map((e) => folder.rel(e));
+  if (finding.entryFiles.some((f) => /\.[mc]?tsx?$/.test(f))) finding.language = 'typescript';
   if (!start && primary && primary.role === 'api' && finding.entryFiles.length) {
     start = { command: `node ${finding.entryFiles[0].slice(folder.dir === '.' ? 0 : folder.dir.length + 1)}`, source: 'framework-default', evidence: ev(finding.entryFiles[0], `${primary.name} entry file`) };
   }

@@ -97,9 +97,13 @@ export class FileIndex {
   /** True when gitignore rules in force in `dir` exclude `name` (a file or, with isDir, a folder). */
   isIgnored(listing: FolderListing, name: string, isDir = false): boolean {
     const rel = joinRel(listing.dir, name);
-    for (const scope of listing.scopes) {
+    // As in git, the deepest .gitignore with an opinion (a match or a `!` re-include) decides.
+    for (let i = listing.scopes.length - 1; i >= 0; i--) {
+      const scope = listing.scopes[i];
       const sub = scope.base === '.' ? rel : rel.slice(scope.base.length + 1);
-      if (scope.rules.ignores(isDir ? `${sub}/` : sub)) return true;
+      const verdict = scope.rules.test(isDir ? `${sub}/` : sub);
+      if (verdict.ignored) return true;
+      if (verdict.unignored) return false;
     }
     return false;
   }
