@@ -1,0 +1,307 @@
+// An end-to-end encrypted Yjs provider: keeps a Y.Doc in sync with one room through the relay, which only sees
+// ciphertext. Local edits are batched for `batchMs` and sealed as one signed frame; every frame carries this
+// device's next clock; frames stay queued until the server acknowledges them as durable and are resent (re-sealed,
+// renumbered from the server's last durable clock) after a reconnect. Joining loads the snapshot plus the trailing
+// log, applying updates one at a time (never one flat merge over the whole log).
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { applyAwarenessUpdate, encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
+import {
+  CloseCode, FrameKind, authSignedBytes, decodeJsonFrame, decodeU64Frame, encodeAuth, type ErrorBody, type HelloBody,
+} from '../wire';
+import { signBytes, type DeviceIdentity } from './identity';
+import { OpenError, openData, openSnapshot, sealData, sealSnapshot, type RoomKeyring } from './room-crypto';
+
+export interface ProviderOptions {
+  /** ws://host:port of the sync server. */
+  url: string;
+  roomId: string;
+  token: string;
+  identity: DeviceIdentity;
+  keyring: RoomKeyring;
+  /** Reloads the keyring (for example SyncApi.loadKeyring); called when the room key rotates. */
+  refreshKeys?: () => Promise<void>;
+  awareness?: Awareness;
+  /** Local edits within this window become one signed frame. */
+  batchMs?: number;
+  /** Upload a snapshot once this many updates trail the current one (0 disables). */
+  autoCompactAfter?: number;
+  connect?: boolean;
+}
+
+export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
+const PERMANENT = new Set<number>([CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.NotFound, CloseCode.MemberRemoved]);
+const MAX_BATCH = 64; // a merge never spans more than this many local updates
+
+interface Outgoing { clock: number; update: Uint8Array }
+
+export class EncryptedProvider extends EventEmitter {
+  readonly doc: Y.Doc;
+  status: ProviderStatus = 'disconnected';
+  synced = false;
+  head = 0;
+  role = '';
+  /** Frames this provider refused to apply (tampered, replayed, unknown key), by reason. */
+  readonly refused: Record<string, number> = {};
+  private ws: WebSocket | null = null;
+  private live = false;
+  private stopped = false;
+  private clock = 0;
+  private unsent: Uint8Array[] = [];
+  private inflight: Outgoing[] = [];
+  private batchTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private attempts = 0;
+  private trailing = 0;
+  private compacting = false;
+  private awarenessClock = 0;
+  private deferred: Buffer[] = [];
+  private readonly seen = new Map<string, number>();
+  private readonly me: string;
+  private readonly onDocUpdate = (update: Uint8Array, origin: unknown) => {
+    if (origin === this) return;
+    this.unsent.push(update);
+    if (this.unsent.length >= MAX_BATCH) this.flush();
+    else if (!this.batchTimer) this.batchTimer = setTimeout(() => this.flush(), this.opts.batchMs ?? 20);
+  };
+  private readonly onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    if (origin === this || !this.live || !this.opts.awareness) return;
+    const changed = added.concat(updated, removed);
+    const key = this.opts.keyring.get(this.opts.keyring.current);
+    if (!key) return;
+    this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, encodeAwarenessUpdate(this.opts.awareness, changed)));
+  };
+
+  constructor(doc: Y.Doc, private readonly opts: ProviderOptions) {
+    super();
+    this.doc = doc;
+    this.me = opts.identity.signPublicKey.toString('hex');
+    doc.on('update', this.onDocUpdate);
+    opts.awareness?.on('update', this.onAwareness);
+    if (opts.connect !== false) this.connect();
+  }
+
+  /** Local updates not yet acknowledged as durable by the server. */
+  get pendingCount(): number {
+    return this.unsent.length + this.inflight.length;
+  }
+
+  connect(): void {
+    this.stopped = false;
+    if (this.ws) return;
+    this.setStatus('connecting');
+    const ws = new WebSocket(`${this.opts.url}/v1/rooms/${this.opts.roomId}/sync`, { perMessageDeflate: false });
+    this.ws = ws;
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', (data: Buffer) => this.onFrame(ws, data));
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
+    ws.on('error', (err) => this.emit('socket-error', err));
+  }
+
+  /** Closes the socket without reconnecting; local edits stay queued and are sent on the next connect(). */
+  disconnect(): void {
+    this.stopped = true;
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    this.ws?.close(1000, 'client disconnect');
+  }
+
+  destroy(): void {
+    this.disconnect();
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.doc.off('update', this.onDocUpdate);
+    this.opts.awareness?.off('update', this.onAwareness);
+    this.removeAllListeners();
+  }
+
+  whenSynced(): Promise<void> {
+    return this.synced ? Promise.resolve() : new Promise((resolve) => this.once('synced', () => resolve()));
+  }
+
+  /** Resolves once every local edit so far is acknowledged as durable. */
+  async whenAcked(timeoutMs = 10_000): Promise<void> {
+    this.flush();
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingCount > 0) {
+      if (Date.now() > deadline) throw new Error(`${this.pendingCount} updates still unacknowledged after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Seals the local edits batched so far into one frame now. */
+  flush(): void {
+    if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = null; }
+    if (!this.live || this.unsent.length === 0) return;
+    const key = this.opts.keyring.get(this.opts.keyring.current);
+    if (!key) return;
+    const update = this.unsent.length === 1 ? this.unsent[0] : Y.mergeUpdates(this.unsent);
+    this.unsent = [];
+    const out = { clock: ++this.clock, update };
+    this.inflight.push(out);
+    this.sendUpdate(out);
+  }
+
+  /** Uploads an encrypted snapshot of the whole document that replaces the log it covers. */
+  compact(): boolean {
+    const key = this.opts.keyring.get(this.opts.keyring.current);
+    if (!this.live || !this.synced || !key || this.pendingCount > 0 || this.compacting) return false;
+    this.compacting = true;
+    const state = Y.encodeStateAsUpdate(this.doc);
+    this.sendRaw(sealSnapshot(this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, this.head, new Map(this.seen), state));
+    return true;
+  }
+
+  private sendUpdate(out: Outgoing): void {
+    const epoch = this.opts.keyring.current;
+    this.sendRaw(sealData(FrameKind.Update, this.opts.roomId, this.opts.identity, epoch, this.opts.keyring.get(epoch)!, out.clock, out.update));
+    this.trailing++;
+  }
+
+  private sendRaw(frame: Buffer): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(frame);
+  }
+
+  private setStatus(s: ProviderStatus): void {
+    if (this.status !== s) { this.status = s; this.emit('status', s); }
+  }
+
+  private onClose(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.live = false;
+    this.synced = false;
+    this.compacting = false;
+    this.setStatus('disconnected');
+    this.emit('close', { code, reason });
+    if (PERMANENT.has(code)) { this.stopped = true; this.emit('denied', { code, reason }); return; }
+    if (this.stopped) return;
+    const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempts++, 6)) * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; if (!this.stopped) this.connect(); }, delay);
+  }
+
+  private refuse(reason: string, detail: Record<string, unknown> = {}): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    this.emit('refused', { reason, ...detail });
+  }
+
+  private onFrame(ws: WebSocket, frame: Buffer): void {
+    if (this.ws !== ws || frame.length === 0) return;
+    try {
+      switch (frame[0]) {
+        case FrameKind.Challenge: {
+          const sig = signBytes(this.opts.identity, authSignedBytes(frame.subarray(1), this.opts.roomId));
+          ws.send(encodeAuth(this.opts.identity.signPublicKey, sig, this.opts.token));
+          return;
+        }
+        case FrameKind.Hello: return void this.onHello(decodeJsonFrame<HelloBody>(frame));
+        case FrameKind.Update: return this.applyUpdateFrame(frame);
+        case FrameKind.Snapshot: return this.applySnapshotFrame(frame);
+        case FrameKind.Awareness: return this.applyAwarenessFrame(frame);
+        case FrameKind.Synced:
+          this.synced = true;
+          this.attempts = 0;
+          this.emit('synced');
+          this.maybeCompact();
+          return;
+        case FrameKind.Ack: {
+          const clock = decodeU64Frame(frame);
+          while (this.inflight.length && this.inflight[0].clock <= clock) this.inflight.shift();
+          if (clock > (this.seen.get(this.me) ?? 0)) this.seen.set(this.me, clock);
+          this.emit('acked', clock);
+          this.maybeCompact();
+          return;
+        }
+        case FrameKind.Head:
+          this.head = decodeU64Frame(frame);
+          this.compacting = false;
+          this.trailing = 0;
+          this.emit('head', this.head);
+          return;
+        case FrameKind.KeyRotated:
+          void this.reloadKeys();
+          return;
+        case FrameKind.Error: return this.onServerError(decodeJsonFrame<ErrorBody>(frame));
+        default:
+          this.refuse('bad-frame', { kind: frame[0] });
+      }
+    } catch (err) {
+      this.refuse(err instanceof OpenError ? err.reason : 'bad-frame', { message: (err as Error).message });
+    }
+  }
+
+  private async onHello(h: HelloBody): Promise<void> {
+    this.role = h.role;
+    this.head = h.head;
+    this.trailing = h.trailing;
+    this.setStatus('connected');
+    if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
+    // Everything up to lastClock is durable on the server; the rest is renumbered from there and resent.
+    this.inflight = this.inflight.filter((o) => o.clock > h.lastClock);
+    this.clock = h.lastClock;
+    for (const o of this.inflight) o.clock = ++this.clock;
+    this.live = true;
+    // A viewer's frames are sent too: the server is the authority and answers 'forbidden'.
+    for (const o of this.inflight) this.sendUpdate(o);
+    this.flush();
+  }
+
+  private async reloadKeys(): Promise<void> {
+    if (!this.opts.refreshKeys) return;
+    await this.opts.refreshKeys();
+    const retry = this.deferred;
+    this.deferred = [];
+    for (const f of retry) this.onFrame(this.ws!, f);
+    this.emit('keys', this.opts.keyring.current);
+  }
+
+  private onServerError(e: ErrorBody): void {
+    this.emit('server-error', e);
+    if (e.code === 'snapshot-ahead' || e.code === 'stale-head' || e.code === 'bad-signature') { this.compacting = false; return; }
+    if (e.code === 'forbidden') { this.inflight = []; return; }
+    if (e.code === 'stale-epoch' || e.code === 'clock-gap' || e.code === 'replay' || e.code === 'no-room-key') {
+      // Resynchronise: reload keys, reconnect, and let HELLO tell us where the durable log ends.
+      void this.reloadKeys().finally(() => this.ws?.close(4000, 'resync'));
+    }
+  }
+
+  private keyFor = (epoch: number) => this.opts.keyring.get(epoch);
+
+  private applyUpdateFrame(frame: Buffer): void {
+    let opened;
+    try {
+      opened = openData(this.opts.roomId, frame, this.keyFor);
+    } catch (err) {
+      if (err instanceof OpenError && err.reason === 'unknown-epoch' && this.opts.refreshKeys && this.deferred.length < 10_000) {
+        this.deferred.push(frame);
+        if (this.deferred.length === 1) void this.reloadKeys();
+        return;
+      }
+      throw err;
+    }
+    const sender = opened.header.sender.toString('hex');
+    const last = this.seen.get(sender) ?? 0;
+    if (opened.header.clock <= last) return this.refuse('replay', { sender, clock: opened.header.clock });
+    if (opened.header.clock !== last + 1 && last !== 0) return this.refuse('clock-gap', { sender, clock: opened.header.clock, expected: last + 1 });
+    this.seen.set(sender, opened.header.clock);
+    Y.applyUpdate(this.doc, opened.plaintext, this);
+    this.trailing++;
+    if (this.synced) this.maybeCompact();
+  }
+
+  private applySnapshotFrame(frame: Buffer): void {
+    const { header, plaintext } = openSnapshot(this.opts.roomId, frame, this.keyFor);
+    Y.applyUpdate(this.doc, plaintext, this);
+    for (const [s, c] of header.clocks) if (c > (this.seen.get(s) ?? 0)) this.seen.set(s, c);
+  }
+
+  private applyAwarenessFrame(frame: Buffer): void {
+    if (!this.opts.awareness) return;
+    const { plaintext } = openData(this.opts.roomId, frame, this.keyFor);
+    applyAwarenessUpdate(this.opts.awareness, plaintext, this);
+  }
+
+  private maybeCompact(): void {
+    const n = this.opts.autoCompactAfter ?? 0;
+    if (n > 0 && this.trailing >= n) this.compact();
+  }
+}

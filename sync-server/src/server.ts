@@ -1,0 +1,64 @@
+// Wires the store, the HTTP API and the WebSocket relay onto one HTTP server.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { defaultConfig, type SyncServerConfig } from './config';
+import { createApi } from './http-api';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { Relay } from './relay';
+import { SqliteStore } from './store/sqlite-store';
+import type { SyncStore } from './store/store';
+
+export interface RunningSyncServer {
+  url: string; // http://host:port
+  wsUrl: string; // ws://host:port
+  port: number;
+  store: SyncStore;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export async function startSyncServer(overrides: Partial<SyncServerConfig> = {}, logDestination?: NodeJS.WritableStream): Promise<RunningSyncServer> {
+  const cfg = defaultConfig(overrides);
+  const log = createLogger(cfg.logLevel, logDestination);
+  const metrics = createMetrics();
+  const store = new SqliteStore({
+    dataDir: cfg.dataDir, commitWindowMs: cfg.commitWindowMs, synchronous: cfg.synchronous,
+    onCommit: (n, ms) => { metrics.commitBatch.observe(n); metrics.commitSeconds.observe(ms / 1000); },
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
+  // Ciphertext does not compress, so permessage-deflate would only cost CPU.
+  const relay = new Relay(wss, store, cfg, log, metrics);
+  const app = createApi(store, () => relay, cfg, log, metrics);
+  const http: Server = createServer(app);
+  http.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(cfg.port, cfg.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info({ host: cfg.host, port, dataDir: cfg.dataDir }, 'sync server listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${cfg.host}:${port}`,
+    wsUrl: `ws://${cfg.host}:${port}`,
+    port,
+    store,
+    log,
+    close() {
+      closing ??= (async () => {
+        http.close();
+        await relay.shutdown();
+        wss.close();
+        await store.close();
+        http.closeAllConnections();
+        log.info('sync server stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,254 @@
+// Embedded SQLite store. better-sqlite3: synchronous, fast, builds from source; WAL lets readers run beside the writer.
+//
+// Group commit: log writes are queued and committed together in one transaction at the end of a short window
+// (commitWindowMs) or as soon as maxBatch writes wait. Every promise of a batch resolves only after its COMMIT
+// returned, so an acknowledgement always follows durability. synchronous=FULL fsyncs the WAL on every commit
+// (survives power loss); group commit keeps that to one fsync per window instead of one per keystroke.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type {
+  DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, SyncStore, Team, User, WrappedKey,
+} from './store';
+
+interface Pending {
+  op: { kind: 'update'; u: LogUpdate } | { kind: 'snapshot'; s: SnapshotWrite };
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  commitWindowMs?: number;
+  maxBatch?: number;
+  synchronous?: 'FULL' | 'NORMAL';
+  onCommit?: (batchSize: number, ms: number) => void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, pw_hash TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS device_keys (sign_pub BLOB PRIMARY KEY, dh_pub BLOB NOT NULL, user_id TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS device_keys_user ON device_keys(user_id);
+CREATE TABLE IF NOT EXISTS teams (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS members (team_id TEXT NOT NULL, user_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (team_id, user_id));
+CREATE INDEX IF NOT EXISTS members_user ON members(user_id);
+CREATE TABLE IF NOT EXISTS invites (id TEXT PRIMARY KEY, team_id TEXT NOT NULL, role TEXT NOT NULL, expires_at INTEGER NOT NULL, used_by TEXT, created_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rooms (id TEXT PRIMARY KEY, team_id TEXT NOT NULL, name TEXT NOT NULL, key_epoch INTEGER NOT NULL DEFAULT 0,
+  head INTEGER NOT NULL DEFAULT 0, rotation_required INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS rooms_team ON rooms(team_id);
+CREATE TABLE IF NOT EXISTS room_keys (room_id TEXT NOT NULL, epoch INTEGER NOT NULL, recipient BLOB NOT NULL, wrapped BLOB NOT NULL,
+  PRIMARY KEY (room_id, epoch, recipient));
+CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, frame BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS updates_room ON updates(room_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS updates_sender ON updates(room_id, sender, clock);
+CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT PRIMARY KEY, head INTEGER NOT NULL, frame BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, PRIMARY KEY (room_id, sender));
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+`;
+
+type Row = Record<string, unknown>;
+const toRoom = (r: Row): Room => ({
+  id: r.id as string, teamId: r.team_id as string, name: r.name as string, keyEpoch: r.key_epoch as number,
+  head: r.head as number, rotationRequired: r.rotation_required === 1, createdAt: r.created_at as number,
+});
+const toUser = (r: Row | undefined): User | undefined => r && ({ id: r.id as string, username: r.username as string, passwordHash: r.pw_hash as string, createdAt: r.created_at as number });
+const toKey = (r: Row): DeviceKey => ({ signPublicKey: r.sign_pub as Buffer, dhPublicKey: r.dh_pub as Buffer, userId: r.user_id as string, createdAt: r.created_at as number });
+
+export class SqliteStore implements SyncStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly window: number;
+  private readonly maxBatch: number;
+  private closed = false;
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.path = join(opts.dataDir, 'sync.db');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+    this.window = opts.commitWindowMs ?? 4;
+    this.maxBatch = opts.maxBatch ?? 1000;
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      insertUpdate: p('INSERT OR IGNORE INTO updates (room_id, sender, clock, frame) VALUES (?, ?, ?, ?)'),
+      upsertClock: p('INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)'),
+      putSnapshot: p('INSERT INTO snapshots (room_id, head, frame) VALUES (?, ?, ?) ON CONFLICT(room_id) DO UPDATE SET head = excluded.head, frame = excluded.frame'),
+      setHead: p('UPDATE rooms SET head = ? WHERE id = ?'),
+      dropCovered: p('DELETE FROM updates WHERE room_id = ? AND sender = ? AND clock <= ?'),
+      snapshot: p('SELECT head, frame FROM snapshots WHERE room_id = ?'),
+      updates: p('SELECT frame FROM updates WHERE room_id = ? ORDER BY id'),
+      clocks: p('SELECT sender, clock FROM sender_clocks WHERE room_id = ?'),
+    };
+  }
+
+  // ---- log (hot path) ----
+  appendUpdate(u: LogUpdate): Promise<void> {
+    return this.enqueue({ kind: 'update', u });
+  }
+
+  putSnapshot(s: SnapshotWrite): Promise<void> {
+    return this.enqueue({ kind: 'snapshot', s });
+  }
+
+  private enqueue(op: Pending['op']): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.commit();
+      else if (!this.timer) this.timer = setTimeout(() => this.commit(), this.window);
+    });
+  }
+
+  private commit(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const started = performance.now();
+    try {
+      this.db.transaction(() => {
+        for (const { op } of batch) {
+          if (op.kind === 'update') {
+            const { roomId, sender, clock, frame } = op.u;
+            this.st.insertUpdate.run(roomId, sender, clock, frame);
+            this.st.upsertClock.run(roomId, sender, clock);
+          } else {
+            const { roomId, head, frame, covers } = op.s;
+            this.st.putSnapshot.run(roomId, head, frame);
+            this.st.setHead.run(head, roomId);
+            for (const [hex, clock] of covers) this.st.dropCovered.run(roomId, Buffer.from(hex, 'hex'), clock);
+          }
+        }
+      })();
+    } catch (err) {
+      for (const p of batch) p.reject(err as Error);
+      return;
+    }
+    this.opts.onCommit?.(batch.length, performance.now() - started);
+    for (const p of batch) p.resolve();
+  }
+
+  async loadRoomLog(roomId: string): Promise<RoomLog> {
+    const snap = this.st.snapshot.get(roomId) as Row | undefined;
+    const updates = (this.st.updates.all(roomId) as Row[]).map((r) => r.frame as Buffer);
+    return { head: snap ? (snap.head as number) : 0, snapshot: snap ? (snap.frame as Buffer) : null, updates };
+  }
+
+  async senderClocks(roomId: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const r of this.st.clocks.all(roomId) as Row[]) out.set((r.sender as Buffer).toString('hex'), r.clock as number);
+    return out;
+  }
+
+  async storedBytes(roomId: string): Promise<number> {
+    const u = this.db.prepare('SELECT coalesce(sum(length(frame)), 0) AS n FROM updates WHERE room_id = ?').get(roomId) as Row;
+    const s = this.db.prepare('SELECT coalesce(sum(length(frame)), 0) AS n FROM snapshots WHERE room_id = ?').get(roomId) as Row;
+    return (u.n as number) + (s.n as number);
+  }
+
+  async flush(): Promise<void> {
+    this.commit();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+
+  // ---- accounts, teams, rooms ----
+  async createUser(u: User): Promise<void> {
+    this.db.prepare('INSERT INTO users (id, username, pw_hash, created_at) VALUES (?, ?, ?, ?)').run(u.id, u.username, u.passwordHash, u.createdAt);
+  }
+  async userByName(username: string) { return toUser(this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined); }
+  async userById(id: string) { return toUser(this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined); }
+  async addToken(hash: string, userId: string, name: string, expiresAt: number) {
+    this.db.prepare('INSERT INTO tokens (hash, user_id, name, expires_at) VALUES (?, ?, ?, ?)').run(hash, userId, name, expiresAt);
+  }
+  async userByTokenHash(hash: string, now: number) {
+    return toUser(this.db.prepare('SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?').get(hash, now) as Row | undefined);
+  }
+  async deleteToken(hash: string) { this.db.prepare('DELETE FROM tokens WHERE hash = ?').run(hash); }
+  async addDeviceKey(k: DeviceKey) {
+    this.db.prepare('INSERT INTO device_keys (sign_pub, dh_pub, user_id, created_at) VALUES (?, ?, ?, ?)').run(k.signPublicKey, k.dhPublicKey, k.userId, k.createdAt);
+  }
+  async deviceKey(signPub: Buffer) {
+    const r = this.db.prepare('SELECT * FROM device_keys WHERE sign_pub = ?').get(signPub) as Row | undefined;
+    return r && toKey(r);
+  }
+  async deviceKeysOf(userId: string) { return (this.db.prepare('SELECT * FROM device_keys WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(toKey); }
+  async createTeam(t: Team, ownerId: string) {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)').run(t.id, t.name, t.createdAt);
+      this.db.prepare('INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?)').run(t.id, ownerId, 'owner');
+    })();
+  }
+  async teamsOf(userId: string) {
+    return (this.db.prepare('SELECT t.*, m.role FROM members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = ? ORDER BY t.created_at').all(userId) as Row[])
+      .map((r) => ({ id: r.id as string, name: r.name as string, createdAt: r.created_at as number, role: r.role as Role }));
+  }
+  async team(id: string) {
+    const r = this.db.prepare('SELECT * FROM teams WHERE id = ?').get(id) as Row | undefined;
+    return r && { id: r.id as string, name: r.name as string, createdAt: r.created_at as number };
+  }
+  async members(teamId: string): Promise<Member[]> {
+    return (this.db.prepare('SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.username').all(teamId) as Row[])
+      .map((r) => ({ teamId, userId: r.user_id as string, username: r.username as string, role: r.role as Role }));
+  }
+  async membership(teamId: string, userId: string): Promise<Member | undefined> {
+    const r = this.db.prepare('SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? AND m.user_id = ?').get(teamId, userId) as Row | undefined;
+    return r && { teamId, userId, username: r.username as string, role: r.role as Role };
+  }
+  async setMember(teamId: string, userId: string, role: Role) {
+    this.db.prepare('INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT(team_id, user_id) DO UPDATE SET role = excluded.role').run(teamId, userId, role);
+  }
+  async removeMember(teamId: string, userId: string) { this.db.prepare('DELETE FROM members WHERE team_id = ? AND user_id = ?').run(teamId, userId); }
+  async createInvite(i: Invite) {
+    this.db.prepare('INSERT INTO invites (id, team_id, role, expires_at, used_by, created_by) VALUES (?, ?, ?, ?, NULL, ?)').run(i.id, i.teamId, i.role, i.expiresAt, i.createdBy);
+  }
+  async invite(id: string): Promise<Invite | undefined> {
+    const r = this.db.prepare('SELECT * FROM invites WHERE id = ?').get(id) as Row | undefined;
+    return r && { id, teamId: r.team_id as string, role: r.role as Role, expiresAt: r.expires_at as number, usedBy: r.used_by as string | null, createdBy: r.created_by as string };
+  }
+  async markInviteUsed(id: string, userId: string) {
+    return this.db.prepare('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL').run(userId, id).changes === 1;
+  }
+  async createRoom(r: Room) {
+    this.db.prepare('INSERT INTO rooms (id, team_id, name, key_epoch, head, rotation_required, created_at) VALUES (?, ?, ?, 0, 0, 0, ?)').run(r.id, r.teamId, r.name, r.createdAt);
+  }
+  async room(id: string) {
+    const r = this.db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as Row | undefined;
+    return r && toRoom(r);
+  }
+  async rooms(teamId: string) { return (this.db.prepare('SELECT * FROM rooms WHERE team_id = ? ORDER BY created_at').all(teamId) as Row[]).map(toRoom); }
+  async setRoomsRotationRequired(teamId: string) { this.db.prepare('UPDATE rooms SET rotation_required = 1 WHERE team_id = ? AND key_epoch > 0').run(teamId); }
+  async addWrappedKeys(roomId: string, epoch: number, wraps: WrappedKey[], bumpEpoch: boolean) {
+    this.db.transaction(() => {
+      const ins = this.db.prepare('INSERT OR REPLACE INTO room_keys (room_id, epoch, recipient, wrapped) VALUES (?, ?, ?, ?)');
+      for (const w of wraps) ins.run(roomId, epoch, w.recipient, w.wrapped);
+      if (bumpEpoch) this.db.prepare('UPDATE rooms SET key_epoch = ?, rotation_required = 0 WHERE id = ?').run(epoch, roomId);
+    })();
+  }
+  async wrappedKeysFor(roomId: string, recipients: Buffer[]) {
+    const q = this.db.prepare('SELECT * FROM room_keys WHERE room_id = ? AND recipient = ? ORDER BY epoch');
+    return recipients.flatMap((rcp) => (q.all(roomId, rcp) as Row[]).map((r) => ({
+      roomId, epoch: r.epoch as number, recipient: r.recipient as Buffer, wrapped: r.wrapped as Buffer,
+    })));
+  }
+  async secret(name: string, create: () => Buffer) {
+    const r = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as Row | undefined;
+    if (r) return r.value as Buffer;
+    const v = create();
+    this.db.prepare('INSERT INTO secrets (name, value) VALUES (?, ?)').run(name, v);
+    return v;
+  }
+}

@@ -1,0 +1,69 @@
+// The storage contract. SQLite implements it for one instance; a PostgreSQL store can implement the same interface
+// for several instances (the log methods are already asynchronous and idempotent per (room, sender, clock)).
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+export const ROLE_RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+
+export interface User { id: string; username: string; passwordHash: string; createdAt: number }
+export interface DeviceKey { signPublicKey: Buffer; dhPublicKey: Buffer; userId: string; createdAt: number }
+export interface Team { id: string; name: string; createdAt: number }
+export interface Member { teamId: string; userId: string; username: string; role: Role }
+export interface Room { id: string; teamId: string; name: string; keyEpoch: number; head: number; rotationRequired: boolean; createdAt: number }
+export interface Invite { id: string; teamId: string; role: Role; expiresAt: number; usedBy: string | null; createdBy: string }
+export interface WrappedKey { roomId: string; epoch: number; recipient: Buffer; wrapped: Buffer }
+
+/** One accepted update: the sealed frame exactly as received. */
+export interface LogUpdate { roomId: string; sender: Buffer; clock: number; frame: Buffer }
+
+export interface SnapshotWrite {
+  roomId: string;
+  head: number; // new head number (previous + 1)
+  frame: Buffer;
+  covers: Map<string, number>; // hex sender -> highest clock included; updates at or below are dropped
+}
+
+export interface RoomLog {
+  head: number;
+  snapshot: Buffer | null;
+  updates: Buffer[]; // in acceptance order
+}
+
+export interface SyncStore {
+  // Accounts, teams, rooms: low volume, request path.
+  createUser(user: User): Promise<void>;
+  userByName(username: string): Promise<User | undefined>;
+  userById(id: string): Promise<User | undefined>;
+  addToken(tokenHash: string, userId: string, name: string, expiresAt: number): Promise<void>;
+  userByTokenHash(tokenHash: string, now: number): Promise<User | undefined>;
+  deleteToken(tokenHash: string): Promise<void>;
+  addDeviceKey(key: DeviceKey): Promise<void>;
+  deviceKey(signPublicKey: Buffer): Promise<DeviceKey | undefined>;
+  deviceKeysOf(userId: string): Promise<DeviceKey[]>;
+  createTeam(team: Team, ownerId: string): Promise<void>;
+  teamsOf(userId: string): Promise<(Team & { role: Role })[]>;
+  team(id: string): Promise<Team | undefined>;
+  members(teamId: string): Promise<Member[]>;
+  membership(teamId: string, userId: string): Promise<Member | undefined>;
+  setMember(teamId: string, userId: string, role: Role): Promise<void>;
+  removeMember(teamId: string, userId: string): Promise<void>;
+  createInvite(invite: Invite): Promise<void>;
+  invite(id: string): Promise<Invite | undefined>;
+  markInviteUsed(id: string, userId: string): Promise<boolean>;
+  createRoom(room: Room): Promise<void>;
+  room(id: string): Promise<Room | undefined>;
+  rooms(teamId: string): Promise<Room[]>;
+  setRoomsRotationRequired(teamId: string): Promise<void>;
+  addWrappedKeys(roomId: string, epoch: number, wraps: WrappedKey[], bumpEpoch: boolean): Promise<void>;
+  wrappedKeysFor(roomId: string, recipients: Buffer[]): Promise<WrappedKey[]>;
+  secret(name: string, create: () => Buffer): Promise<Buffer>;
+
+  // The encrypted log: hot path. Resolves only once the write is durable.
+  appendUpdate(update: LogUpdate): Promise<void>;
+  putSnapshot(snapshot: SnapshotWrite): Promise<void>;
+  loadRoomLog(roomId: string): Promise<RoomLog>;
+  senderClocks(roomId: string): Promise<Map<string, number>>;
+  storedBytes(roomId: string): Promise<number>;
+  /** Commits everything queued; resolves when durable. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

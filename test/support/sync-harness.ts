@@ -1,0 +1,94 @@
+// Helpers for the sync server tests: a real server on 127.0.0.1 with a temporary data dir and captured logs, real
+// accounts with real device keys, and real providers over real WebSockets.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import * as Y from 'yjs';
+import WebSocket from 'ws';
+import { startSyncServer, type RunningSyncServer } from '../../sync-server/src/server';
+import type { SyncServerConfig } from '../../sync-server/src/config';
+import { createIdentity, EncryptedProvider, RoomKeyring, SyncApi, type DeviceIdentity, type ProviderOptions } from '../../sync-server/src/client';
+import { authSignedBytes, encodeAuth, FrameKind } from '../../sync-server/src/wire';
+import { signBytes } from '../../sync-server/src/client/identity';
+
+export interface TestServer extends RunningSyncServer { dataDir: string; logs: string[]; stop(): Promise<void> }
+
+export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Promise<TestServer> {
+  const dataDir = cfg.dataDir ?? mkdtempSync(join(tmpdir(), 'kyozo-sync-test-'));
+  const logs: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(chunk.toString()); cb(); } });
+  const server = await startSyncServer({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'debug', ...cfg }, sink);
+  return {
+    ...server, dataDir, logs,
+    async stop() { await server.close(); if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+export interface TestUser { name: string; api: SyncApi; identity: DeviceIdentity; userId: string; token: string }
+
+let seq = 0;
+export async function createUser(server: { url: string }, name = `user${++seq}`): Promise<TestUser> {
+  const api = new SyncApi(server.url);
+  await api.createAccount(name, 'correct horse battery');
+  const { token, userId } = await api.login(name, 'correct horse battery');
+  const identity = createIdentity();
+  await api.registerDevice(identity);
+  return { name, api, identity, userId, token };
+}
+
+/** Owner creates a team, invites `others` with the given role, and creates a room keyed to everyone. */
+export async function createTeamRoom(owner: TestUser, others: { user: TestUser; role?: string }[] = []) {
+  const team = await owner.api.createTeam('team');
+  for (const o of others) {
+    const { invite } = await owner.api.invite(team.id, o.role ?? 'member');
+    await o.user.api.acceptInvite(invite);
+  }
+  const { room, keyring } = await owner.api.createRoom(team.id, 'doc', owner.identity);
+  return { teamId: team.id, roomId: room.id, ownerKeyring: keyring };
+}
+
+export async function openProvider(server: { wsUrl: string }, user: TestUser, roomId: string, extra: Partial<ProviderOptions> = {}) {
+  const keyring = new RoomKeyring();
+  await user.api.loadKeyring(roomId, user.identity, () => true, keyring);
+  const doc = new Y.Doc();
+  const provider = new EncryptedProvider(doc, {
+    url: server.wsUrl, roomId, token: user.token, identity: user.identity, keyring, batchMs: 5,
+    refreshKeys: async () => { await user.api.loadKeyring(roomId, user.identity, () => true, keyring); },
+    ...extra,
+  });
+  return { doc, provider, keyring, text: doc.getText('t') };
+}
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A raw authenticated socket for sending hand-made frames. Resolves after HELLO; collects every frame received. */
+export async function rawSocket(server: { wsUrl: string }, user: TestUser, roomId: string, identity = user.identity, token = user.token) {
+  const ws = new WebSocket(`${server.wsUrl}/v1/rooms/${roomId}/sync`);
+  const frames: Buffer[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  ws.on('close', (code, reason) => { closed = { code, reason: reason.toString() }; });
+  ws.on('message', (d: Buffer) => {
+    frames.push(d);
+    if (d[0] === FrameKind.Challenge) ws.send(encodeAuth(identity.signPublicKey, signBytes(identity, authSignedBytes(d.subarray(1), roomId)), token));
+  });
+  await waitFor(() => frames.some((f) => f[0] === FrameKind.Synced) || closed !== null, 'raw socket to sync');
+  return { ws, frames, closed: () => closed as { code: number; reason: string } | null };
+}
+
+/** Opens a socket and returns the close code (and frames) after `act` runs. */
+export async function closeCodeOf(url: string, act: (ws: WebSocket, challenge: Buffer) => void, timeoutMs = 8000): Promise<number> {
+  const ws = new WebSocket(url);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { ws.terminate(); reject(new Error(`no close within ${timeoutMs} ms`)); }, timeoutMs);
+    ws.on('message', (d: Buffer) => { if (d[0] === FrameKind.Challenge) act(ws, d.subarray(1)); });
+    ws.on('close', (code) => { clearTimeout(t); resolve(code); });
+    ws.on('error', () => undefined);
+  });
+}
