@@ -37,9 +37,13 @@ function classRoute(node: Node): string {
   return '';
 }
 
-export function readCSharp(root: Node, sink: FactSink): void {
+export function readCSharp(root: Node, sink: FactSink, source: string): void {
+  const types = ['invocation_expression', 'attribute', 'using_directive', 'variable_declarator'];
+  if (source.includes('://')) types.push('string_literal', 'verbatim_string_literal');
+  const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
-  for (const d of root.descendantsOfType('variable_declarator')) {
+  for (const d of nodes) {
+    if (d.type !== 'variable_declarator') continue;
     const name = d.childForFieldName('name');
     const value = d.namedChildren[d.namedChildren.length - 1];
     if (name && value && !value.equals(name) && !bindings.has(name.text)) bindings.set(name.text, value);
@@ -87,8 +91,7 @@ export function readCSharp(root: Node, sink: FactSink): void {
     return m ? evalPort(bindings.get(m[1])) : undefined;
   };
 
-  for (const node of root.descendantsOfType(['invocation_expression', 'attribute', 'string_literal', 'verbatim_string_literal',
-    'using_directive'])) {
+  for (const node of nodes) {
     const line = lineOf(node);
     switch (node.type) {
       case 'invocation_expression': readInvocation(node, line); break;

@@ -26,7 +26,11 @@ function envCall(node: Node): string | undefined {
   return goString(argList(node)[0]);
 }
 
-export function readGo(root: Node, sink: FactSink): void {
+export function readGo(root: Node, sink: FactSink, source: string): void {
+  const types = ['call_expression', 'import_spec', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
+  if (source.includes('Addr')) types.push('keyed_element');
+  if (source.includes('://')) types.push('interpreted_string_literal', 'raw_string_literal');
+  const nodes = root.descendantsOfType(types);
   // Every value assigned to a name (`port := os.Getenv("PORT")`, then `port = "8080"` in the fallback branch).
   const bindings = new Map<string, Node[]>();
   const bind = (names: Node | null, values: Node | null): void => {
@@ -40,13 +44,14 @@ export function readGo(root: Node, sink: FactSink): void {
       bindings.set(n.text, list);
     });
   };
-  for (const d of root.descendantsOfType(['short_var_declaration', 'assignment_statement'])) {
-    bind(d.childForFieldName('left'), d.childForFieldName('right'));
-  }
-  for (const spec of root.descendantsOfType(['var_spec', 'const_spec'])) {
-    const value = spec.childForFieldName('value');
-    const names = spec.childrenForFieldName('name');
-    if (value && names.length === 1) bind(names[0], value);
+  for (const d of nodes) {
+    if (d.type === 'short_var_declaration' || d.type === 'assignment_statement') {
+      bind(d.childForFieldName('left'), d.childForFieldName('right'));
+    } else if (d.type === 'var_spec' || d.type === 'const_spec') {
+      const value = d.childForFieldName('value');
+      const names = d.childrenForFieldName('name');
+      if (value && names.length === 1) bind(names[0], value);
+    }
   }
 
   // A port-ish value: "8080", 8080, os.Getenv("PORT"), strconv.Itoa(p), a variable holding one of those.
@@ -116,8 +121,6 @@ export function readGo(root: Node, sink: FactSink): void {
     return `${site}, ${bound.text} = ${values.map((v) => brief(v.text, 30)).join(' / ')}`;
   };
 
-  const nodes = root.descendantsOfType(['call_expression', 'keyed_element', 'interpreted_string_literal',
-    'raw_string_literal', 'import_spec']);
   for (const node of nodes) {
     switch (node.type) {
       case 'call_expression': readCall(node); break;
@@ -130,7 +133,11 @@ export function readGo(root: Node, sink: FactSink): void {
         }
         break;
       }
-      case 'interpreted_string_literal': case 'raw_string_literal': sink.url(goString(node)!, lineOf(node)); break;
+      case 'interpreted_string_literal': case 'raw_string_literal': {
+        const s = goString(node)!;
+        if (s.includes('://')) sink.url(s, node);
+        break;
+      }
       case 'import_spec': {
         const path = goString(node.childForFieldName('path'));
         if (path) sink.import(path, lineOf(node));
@@ -149,6 +156,7 @@ export function readGo(root: Node, sink: FactSink): void {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'selector_expression') return;
     const method = fn.childForFieldName('field')?.text ?? '';
+    if (!listenMethods.has(method) && !routeMethods.has(method)) return;
     const list = argList(call);
     if (listenMethods.has(method)) {
       // net.Listen("tcp", addr) has the address second; the others first.

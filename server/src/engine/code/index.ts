@@ -20,8 +20,10 @@ export { ensureLanguage };
 export const maxSourceBytes = 256 * 1024;
 /** A parse that takes longer than this is cancelled (pathological input); the file then yields no facts. */
 const parseBudgetMs = 250;
+/** Below this size a parse is fast whatever the content, so the (measurable) progress callback is not installed. */
+const watchedParseBytes = 64 * 1024;
 
-const readers: Record<CodeLanguage, (root: Node, sink: FactSink) => void> = {
+const readers: Record<CodeLanguage, (root: Node, sink: FactSink, source: string) => void> = {
   javascript: readJavaScript,
   typescript: readJavaScript,
   tsx: readJavaScript,
@@ -81,12 +83,14 @@ export function readCode(language: CodeLanguage, source: string): CodeFacts {
   const deadline = performance.now() + parseBudgetMs;
   let tree;
   try {
-    tree = parser.parse(source, null, { progressCallback: () => performance.now() > deadline });
+    tree = source.length > watchedParseBytes
+      ? parser.parse(source, null, { progressCallback: () => performance.now() > deadline })
+      : parser.parse(source);
     if (!tree) {
       parser.reset();
       return emptyFacts();
     }
-    readers[language](tree.rootNode, sink);
+    readers[language](tree.rootNode, sink, source);
   } catch {
     // A reader bug or an odd tree must not stop the analysis: keep what was found before the failure.
   } finally {

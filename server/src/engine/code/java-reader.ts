@@ -57,9 +57,10 @@ function classPrefix(method: Node): string {
   return '';
 }
 
-export function readJava(root: Node, sink: FactSink): void {
-  const nodes = root.descendantsOfType(['method_declaration', 'method_invocation', 'object_creation_expression',
-    'string_literal', 'import_declaration']);
+export function readJava(root: Node, sink: FactSink, source: string): void {
+  const types = ['method_declaration', 'method_invocation', 'object_creation_expression', 'import_declaration'];
+  if (source.includes('://')) types.push('string_literal');
+  const nodes = root.descendantsOfType(types);
   for (const node of nodes) {
     switch (node.type) {
       case 'method_declaration': readHandler(node); break;

@@ -22,7 +22,10 @@ function unwrap(node: Node): Node {
 function stringValue(node: Node | null): string | undefined {
   if (!node) return undefined;
   if (node.type === 'string') return node.text.slice(1, -1);
-  if (node.type === 'template_string' && !node.descendantsOfType('template_substitution').length) return node.text.slice(1, -1);
+  if (node.type === 'template_string') {
+    const text = node.text;
+    return text.includes('${') ? undefined : text.slice(1, -1);
+  }
   return undefined;
 }
 
@@ -56,10 +59,22 @@ function objectProperty(object: Node, key: string): Node | undefined {
   return undefined;
 }
 
-export function readJavaScript(root: Node, sink: FactSink): void {
+const envPrefix = /^(?:process\.env|import\.meta\.env|Bun\.env)\b/;
+const interestingCalls = new Set(['listen', 'set', 'serve', 'createServer', 'route', 'require', ...httpVerbs]);
+
+export function readJavaScript(root: Node, sink: FactSink, source: string): void {
+  // One tree traversal for everything; node kinds the text cannot contain are not even collected.
+  const types = ['call_expression', 'variable_declarator', 'import_statement', 'export_statement'];
+  if (source.includes('env')) types.push('member_expression', 'subscript_expression');
+  if (source.includes('://')) types.push('string', 'template_string');
+  if (source.includes('Server')) types.push('new_expression');
+  if (source.includes('@')) types.push('decorator');
+  if (source.includes('port')) types.push('pair');
+  const nodes = root.descendantsOfType(types);
+
   const bindings = new Map<string, Binding>();
-  const declarators = root.descendantsOfType(['variable_declarator']);
-  for (const d of declarators) {
+  for (const d of nodes) {
+    if (d.type !== 'variable_declarator') continue;
     const name = d.childForFieldName('name');
     const value = d.childForFieldName('value');
     if (!name || !value) continue;
@@ -114,14 +129,16 @@ export function readJavaScript(root: Node, sink: FactSink): void {
     return `${site}, ${a.text} = ${brief('node' in b ? b.node.text : b.text, 50)}`;
   };
 
-  const nodes = root.descendantsOfType(['call_expression', 'new_expression', 'member_expression', 'subscript_expression',
-    'string', 'template_string', 'import_statement', 'export_statement', 'decorator', 'pair']);
   for (const node of nodes) {
     switch (node.type) {
       case 'call_expression': readCall(node); break;
       case 'new_expression': readNew(node); break;
-      case 'member_expression': case 'subscript_expression': readEnv(node); break;
-      case 'string': case 'template_string': sink.url(node.text.slice(1, -1), lineOf(node)); break;
+      case 'member_expression': case 'subscript_expression': if (envPrefix.test(node.text)) readEnv(node); break;
+      case 'string': case 'template_string': {
+        const text = node.text;
+        if (text.includes('://')) sink.url(text.slice(1, -1), node);
+        break;
+      }
       case 'import_statement': case 'export_statement': {
         const source = stringValue(node.childForFieldName('source'));
         if (source !== undefined) sink.import(source, lineOf(node));
@@ -135,16 +152,17 @@ export function readJavaScript(root: Node, sink: FactSink): void {
   function readCall(call: Node): void {
     const fn = call.childForFieldName('function');
     if (!fn) return;
+    const isMember = fn.type === 'member_expression';
+    const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.type === 'import' ? 'require' : fn.text;
+    if (!interestingCalls.has(method)) return;
     const list = args(call);
     // A chained call (`http.createServer(app)\n  .listen(3000)`) is reported on the line of its method name.
     const line: At = (fn.type === 'member_expression' ? fn.childForFieldName('property') : null) ?? call;
-    if (fn.type === 'import' || fn.text === 'require') {
+    if (method === 'require' && !isMember) {
       const source = stringValue(list[0] ?? null);
       if (source !== undefined) sink.import(source, line);
       return;
     }
-    const isMember = fn.type === 'member_expression';
-    const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.text;
     const object = isMember ? unwrap(fn.childForFieldName('object')!) : undefined;
     const site = `${object?.type === 'identifier' || object?.type === 'this' ? `${object.text}.` : ''}${method}`;
     if (method === 'listen' && list.length > 0) {

@@ -15,9 +15,11 @@ function argList(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren ?? [];
 }
 
-export function readPhp(root: Node, sink: FactSink): void {
-  for (const node of root.descendantsOfType(['scoped_call_expression', 'member_call_expression', 'function_call_expression',
-    'subscript_expression', 'attribute', 'string', 'encapsed_string', 'namespace_use_clause'])) {
+export function readPhp(root: Node, sink: FactSink, source: string): void {
+  const types = ['scoped_call_expression', 'member_call_expression', 'function_call_expression', 'subscript_expression',
+    'attribute', 'namespace_use_clause'];
+  if (source.includes('://')) types.push('string', 'encapsed_string');
+  for (const node of root.descendantsOfType(types)) {
     const line = lineOf(node);
     switch (node.type) {
       case 'scoped_call_expression': case 'member_call_expression': {

@@ -9,8 +9,9 @@ const envGetters = /^(?:os\.environ\.get|os\.getenv|environ\.get|getenv|os\.envi
 
 /** The value of a plain (non-f) string literal, without prefix and quotes. */
 export function pythonString(node: Node | null | undefined): string | undefined {
-  if (!node || node.type !== 'string' || node.descendantsOfType('interpolation').length > 0) return undefined;
-  return stringBody(node.text);
+  if (!node || node.type !== 'string') return undefined;
+  const text = node.text;
+  return /^[rRbBuU]*[fF]/.test(text) ? undefined : stringBody(text); // an f-string has no single value
 }
 
 function stringBody(text: string): string | undefined {
@@ -57,9 +58,14 @@ function envAccess(node: Node): { name: string; fallback?: Node } | undefined {
   return undefined;
 }
 
-export function readPython(root: Node, sink: FactSink): void {
+export function readPython(root: Node, sink: FactSink, source: string): void {
+  const types = ['call', 'decorator', 'import_statement', 'import_from_statement', 'assignment'];
+  if (source.includes('environ')) types.push('subscript');
+  if (source.includes('://')) types.push('string');
+  const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
-  for (const a of root.descendantsOfType('assignment')) {
+  for (const a of nodes) {
+    if (a.type !== 'assignment') continue;
     const left = a.childForFieldName('left');
     const right = a.childForFieldName('right');
     if (left?.type === 'identifier' && right && !bindings.has(left.text)) bindings.set(left.text, right);
@@ -100,16 +106,15 @@ export function readPython(root: Node, sink: FactSink): void {
     return b ? `${site}, ${arg.text} = ${brief(b.text, 50)}` : site;
   };
 
-  const nodes = root.descendantsOfType(['call', 'subscript', 'string', 'decorator', 'import_statement',
-    'import_from_statement', 'assignment']);
   for (const node of nodes) {
     switch (node.type) {
       case 'call': readCall(node); break;
       case 'subscript': readEnv(node); break;
       case 'string': {
         // f"http://{host}:8000" keeps its placeholders: the host may still name a service.
-        const body = stringBody(node.text);
-        if (body !== undefined) sink.url(body, lineOf(node));
+        const text = node.text;
+        const body = text.includes('://') ? stringBody(text) : undefined;
+        if (body !== undefined) sink.url(body, node);
         break;
       }
       case 'decorator': readDecorator(node); break;

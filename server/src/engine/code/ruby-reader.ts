@@ -20,8 +20,10 @@ function portValue(node: Node | null | undefined): number | undefined {
   return s === undefined ? undefined : portFromDigits(s);
 }
 
-export function readRuby(root: Node, sink: FactSink): void {
-  for (const node of root.descendantsOfType(['call', 'element_reference', 'string'])) {
+export function readRuby(root: Node, sink: FactSink, source: string): void {
+  const types = ['call', 'element_reference'];
+  if (source.includes('://')) types.push('string');
+  for (const node of root.descendantsOfType(types)) {
     if (node.type === 'element_reference') {
       // ENV['X']
       if (node.childForFieldName('object')?.text === 'ENV') {

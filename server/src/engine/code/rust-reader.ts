@@ -35,9 +35,14 @@ function unspecifiedHost(list: Node[]): boolean {
   return t === '[0,0,0,0]' || t === '[0;4]' || /UNSPECIFIED/.test(t) || /^"(?:0\.0\.0\.0|::)"\.parse/.test(t);
 }
 
-export function readRust(root: Node, sink: FactSink): void {
+export function readRust(root: Node, sink: FactSink, source: string): void {
+  const types = ['call_expression', 'attribute_item', 'use_declaration', 'extern_crate_declaration', 'macro_invocation',
+    'let_declaration', 'const_item', 'static_item'];
+  if (source.includes('://')) types.push('string_literal', 'raw_string_literal');
+  const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
-  for (const d of root.descendantsOfType(['let_declaration', 'const_item', 'static_item'])) {
+  for (const d of nodes) {
+    if (d.type !== 'let_declaration' && d.type !== 'const_item' && d.type !== 'static_item') continue;
     const name = d.childForFieldName('pattern') ?? d.childForFieldName('name');
     const value = d.childForFieldName('value');
     if (name?.type === 'identifier' && value && !bindings.has(name.text)) bindings.set(name.text, value);
@@ -134,12 +139,14 @@ export function readRust(root: Node, sink: FactSink): void {
     return b ? `${site}, ${a.text} = ${brief(b.text, 50)}` : site;
   };
 
-  const nodes = root.descendantsOfType(['call_expression', 'string_literal', 'raw_string_literal', 'attribute_item',
-    'use_declaration', 'extern_crate_declaration', 'macro_invocation']);
   for (const node of nodes) {
     switch (node.type) {
       case 'call_expression': readCall(node); break;
-      case 'string_literal': case 'raw_string_literal': sink.url(rustString(node)!, lineOf(node)); break;
+      case 'string_literal': case 'raw_string_literal': {
+        const s = rustString(node)!;
+        if (s.includes('://')) sink.url(s, node);
+        break;
+      }
       case 'attribute_item': readAttribute(node); break;
       case 'use_declaration': {
         const arg = node.childForFieldName('argument');
