@@ -20,7 +20,7 @@ const wanted = args.length ? suites.filter((s) => args.includes(s.name)) : suite
 
 function testFiles(dir) {
   let out = [];
-  let entries = [];
+  let entries;
   try { entries = readdirSync(dir); } catch { return out; }
   for (const e of entries.sort()) {
     const p = join(dir, e);
