@@ -1,0 +1,107 @@
+// What the client knows, fed only by the server's notifications: topology and statuses per folder, events, engine state.
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import {
+  Methods, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type Service, type ServiceStatus,
+  type ServiceStatusParams, type Topology, type TopologyParams,
+} from '../../server/src/protocol';
+
+export interface FolderModel {
+  folderUri: string;
+  topology: Topology;
+  statuses: Map<string, ServiceStatus>;
+}
+
+export interface ServiceRef {
+  folderUri: string;
+  service: Service;
+  status?: ServiceStatus;
+}
+
+export class KyozoModel implements vscode.Disposable {
+  readonly folders = new Map<string, FolderModel>();
+  readonly events: (DeploymentEvent & { folderUri: string })[] = [];
+  engine: EngineStateParams | undefined;
+  /** Set once the first topology of every folder arrived (or failed), so welcome views don't flash. */
+  ready = false;
+
+  private readonly topologyEmitter = new vscode.EventEmitter<string>();
+  private readonly statusEmitter = new vscode.EventEmitter<string>();
+  private readonly eventEmitter = new vscode.EventEmitter<DeploymentEvent>();
+  private readonly engineEmitter = new vscode.EventEmitter<EngineStateParams>();
+  readonly onDidChangeTopology = this.topologyEmitter.event;
+  readonly onDidChangeStatus = this.statusEmitter.event;
+  readonly onDidAddEvent = this.eventEmitter.event;
+  readonly onDidChangeEngine = this.engineEmitter.event;
+
+  attach(client: LanguageClient): vscode.Disposable[] {
+    return [
+      client.onNotification(Methods.topology, (p: TopologyParams) => {
+        const prev = this.folders.get(p.folderUri);
+        this.folders.set(p.folderUri, { folderUri: p.folderUri, topology: p.topology, statuses: prev?.statuses ?? new Map() });
+        this.ready = true;
+        this.updateContext();
+        this.topologyEmitter.fire(p.folderUri);
+      }),
+      client.onNotification(Methods.serviceStatus, (p: ServiceStatusParams) => {
+        const f = this.folders.get(p.folderUri);
+        if (!f) return;
+        f.statuses = new Map(p.statuses.map((s) => [s.serviceId, s]));
+        this.statusEmitter.fire(p.folderUri);
+      }),
+      client.onNotification(Methods.deploymentEvent, (p: DeploymentEventParams) => {
+        this.events.unshift({ ...p.event, folderUri: p.folderUri });
+        if (this.events.length > 500) this.events.length = 500;
+        this.eventEmitter.fire(p.event);
+      }),
+      client.onNotification(Methods.engineState, (p: EngineStateParams) => {
+        this.engine = p;
+        this.updateContext();
+        this.engineEmitter.fire(p);
+      }),
+    ];
+  }
+
+  services(): ServiceRef[] {
+    const out: ServiceRef[] = [];
+    for (const f of this.folders.values()) for (const s of f.topology.services) out.push({ folderUri: f.folderUri, service: s, status: f.statuses.get(s.id) });
+    return out;
+  }
+
+  find(folderUri: string, serviceId: string): ServiceRef | undefined {
+    const f = this.folders.get(folderUri);
+    const service = f?.topology.services.find((s) => s.id === serviceId);
+    return f && service ? { folderUri, service, status: f.statuses.get(serviceId) } : undefined;
+  }
+
+  /** The service whose folder is exactly this URI (Explorer decorations, "Deploy Folder as a Service"). */
+  serviceAtFolder(uri: vscode.Uri): ServiceRef | undefined {
+    for (const f of this.folders.values()) {
+      const root = vscode.Uri.parse(f.folderUri);
+      if (uri.scheme !== root.scheme || !(uri.path === root.path || uri.path.startsWith(root.path.replace(/\/$/, '') + '/'))) continue;
+      const rel = uri.path === root.path ? '.' : uri.path.slice(root.path.replace(/\/$/, '').length + 1);
+      const service = f.topology.services.find((s) => s.folder === rel && !s.id.includes('#'));
+      if (service) return { folderUri: f.folderUri, service, status: f.statuses.get(service.id) };
+    }
+    return undefined;
+  }
+
+  folderUriOf(ref: { folderUri: string; service: Service }): vscode.Uri {
+    const root = vscode.Uri.parse(ref.folderUri);
+    return ref.service.folder === '.' ? root : vscode.Uri.joinPath(root, ...ref.service.folder.split('/'));
+  }
+
+  private updateContext(): void {
+    const count = [...this.folders.values()].reduce((n, f) => n + f.topology.services.length, 0);
+    void vscode.commands.executeCommand('setContext', 'kyozo.ready', this.ready);
+    void vscode.commands.executeCommand('setContext', 'kyozo.hasServices', count > 0);
+    void vscode.commands.executeCommand('setContext', 'kyozo.engineUnreachable', this.engine ? !this.engine.reachable : false);
+  }
+
+  dispose(): void {
+    this.topologyEmitter.dispose();
+    this.statusEmitter.dispose();
+    this.eventEmitter.dispose();
+    this.engineEmitter.dispose();
+  }
+}

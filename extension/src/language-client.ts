@@ -1,0 +1,32 @@
+// Starts dist/server.js over IPC and keeps its settings in sync with `kyozo.*`.
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { KyozoSettings } from '../../server/src/protocol';
+
+const INDICATORS = '**/{Dockerfile,Dockerfile.*,*.dockerfile,package.json,requirements*.txt,pyproject.toml,go.mod,Cargo.toml,nginx.conf,kyozo.yaml,kyozo.yml,Procfile,.env,.env.*,docker-compose*.yml,docker-compose*.yaml,compose*.yml,compose*.yaml}';
+
+export function readSettings(): KyozoSettings {
+  const c = vscode.workspace.getConfiguration('kyozo');
+  return {
+    docker: { host: c.get<string>('docker.host') || undefined },
+    baseImages: c.get<Record<string, string>>('baseImages') ?? {},
+    defaults: { memoryMb: c.get<number>('defaults.memoryMb'), cpus: c.get<number>('defaults.cpus') },
+    ignore: c.get<string[]>('ignore') ?? [],
+    autoDeploy: c.get<boolean>('autoDeploy') ?? false,
+  };
+}
+
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file', pattern: INDICATORS }],
+    initializationOptions: { settings: readSettings() },
+    outputChannel: output,
+    synchronize: { configurationSection: 'kyozo' },
+  };
+  return new LanguageClient('kyozo', 'Kyozo', serverOptions, clientOptions);
+}

@@ -1,0 +1,99 @@
+// The Services view: services per workspace folder, grouped by deployment wave or by pattern, with inline actions.
+import * as vscode from 'vscode';
+import type { KyozoModel, ServiceRef } from './kyozo-model';
+import { iconOf, stateOf, summary, tooltipOf } from './service-presentation';
+
+type Node =
+  | { kind: 'folder'; folderUri: string; label: string }
+  | { kind: 'group'; folderUri: string; label: string; ids: string[]; description?: string }
+  | { kind: 'service'; ref: ServiceRef };
+
+export const SERVICES_VIEW = 'kyozo.services';
+
+class ServicesTree implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  constructor(private readonly model: KyozoModel) {}
+
+  refresh(): void { this.changed.fire(undefined); }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) {
+      const folders = [...this.model.folders.values()].filter((f) => f.topology.services.length > 0);
+      if (folders.length === 1) return this.groups(folders[0].folderUri);
+      return folders.map((f) => ({ kind: 'folder', folderUri: f.folderUri, label: f.topology.name }));
+    }
+    if (node.kind === 'folder') return this.groups(node.folderUri);
+    if (node.kind === 'group') return node.ids.map((id) => this.model.find(node.folderUri, id)).filter((r): r is ServiceRef => !!r).map((ref) => ({ kind: 'service', ref }));
+    return [];
+  }
+
+  private groups(folderUri: string): Node[] {
+    const f = this.model.folders.get(folderUri);
+    if (!f) return [];
+    const t = f.topology;
+    const by = vscode.workspace.getConfiguration('kyozo').get<string>('servicesView.groupBy', 'wave');
+    const groups: Node[] = [];
+    if (by === 'pattern' && t.patterns.length) {
+      for (const p of t.patterns) groups.push({ kind: 'group', folderUri, label: p.kind, ids: p.services, description: p.description });
+      const seen = new Set(t.patterns.flatMap((p) => p.services));
+      const rest = t.services.filter((s) => !seen.has(s.id)).map((s) => s.id);
+      if (rest.length) groups.push({ kind: 'group', folderUri, label: 'other', ids: rest });
+      return groups;
+    }
+    t.order.forEach((wave, i) => groups.push({ kind: 'group', folderUri, label: `Wave ${i + 1}`, ids: wave, description: i === 0 ? 'no dependencies' : `after wave ${i}` }));
+    const ordered = new Set(t.order.flat());
+    const rest = t.services.filter((s) => !ordered.has(s.id)).map((s) => s.id);
+    if (rest.length) groups.push({ kind: 'group', folderUri, label: 'Not deployed by Kyozo', ids: rest, description: 'infrastructure' });
+    return groups;
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'folder') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+      item.iconPath = new vscode.ThemeIcon('root-folder');
+      item.id = `folder:${node.folderUri}`;
+      return item;
+    }
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+      item.description = node.description;
+      item.id = `group:${node.folderUri}:${node.label}`;
+      item.contextValue = 'kyozo.group';
+      return item;
+    }
+    const { service, status } = node.ref;
+    const state = stateOf(status);
+    const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `service:${node.ref.folderUri}:${service.id}`;
+    item.description = summary(service, status);
+    item.tooltip = tooltipOf(service, status);
+    item.iconPath = iconOf(state);
+    item.contextValue = `kyozo.service.${state}${status?.ports.some((p) => p.url) ? '.web' : ''}`;
+    item.command = { command: 'kyozo.revealService', title: 'Reveal', arguments: [node.ref] };
+    item.accessibilityInformation = { label: `${service.name}, ${service.type}, ${state}` };
+    return item;
+  }
+}
+
+export function registerServicesView(context: vscode.ExtensionContext, model: KyozoModel): vscode.TreeView<unknown> {
+  const tree = new ServicesTree(model);
+  const view = vscode.window.createTreeView(SERVICES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  const update = () => {
+    tree.refresh();
+    const all = model.services();
+    const running = all.filter((r) => r.status?.state === 'running').length;
+    view.badge = running ? { value: running, tooltip: `${running} services running` } : undefined;
+    view.message = model.engine && !model.engine.reachable && all.length
+      ? `Docker engine not reachable${model.engine.host ? ` at ${model.engine.host}` : ''}: ${model.engine.message ?? 'start Docker or set kyozo.docker.host'}`
+      : undefined;
+  };
+  context.subscriptions.push(
+    view,
+    model.onDidChangeTopology(update),
+    model.onDidChangeStatus(update),
+    model.onDidChangeEngine(update),
+    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('kyozo.servicesView')) update(); }),
+  );
+  return view as vscode.TreeView<unknown>;
+}
