@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TOPOLOGY_VERSION, type EnvVar, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
 import { emptyFacts, type CodeFacts } from './code/code-facts';
-import { codeReadersReady, ensureLanguage, initCodeReaders, languageForFile, readCode } from './code';
+import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './code';
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
 import { detectFolder, isIndicatorName } from './detect';
 import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
@@ -83,15 +83,13 @@ class FolderAnalyzer implements Analyzer {
       throw new AnalyzeInputError(`${this.root} does not exist; pass a folder to analyse.`);
     }
     if (!stat.isDirectory()) throw new AnalyzeInputError(`${this.root} is not a directory; pass the folder that holds the services.`);
-    const codeReady = this.useCode ? initCodeReaders().catch(() => undefined) : Promise.resolve();
     this.index.build();
     this.findings.clear();
     this.compose.clear();
     this.code.clear();
     this.serviceCache.clear();
     for (const listing of this.index.allFolders()) this.detect(listing.dir);
-    await codeReady;
-    await this.loadLanguages();
+    await this.loadLanguages(); // only the grammars this repository's entry files need
     this.topology = this.link(started);
     return this.topology;
   }
