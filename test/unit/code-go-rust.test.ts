@@ -62,6 +62,18 @@ describe('code readers: Go', () => {
     assert.deepEqual(facts.envReads, [{ name: 'ADMIN_PORT', line: 10 }]);
   });
 
+  it('reads Addr of a client config as a host, not as a listen port', () => {
+    const facts = readCode('go', lines(
+      'package main',
+      'func main() {',
+      '\trdb := redis.NewClient(&redis.Options{Addr: "cache:6379"})',
+      '\tsrv := &http.Server{Addr: ":8080"}',
+      '}',
+    ));
+    assert.deepEqual(facts.ports, [{ port: 8080, line: 4, reason: 'http.Server{Addr: ":8080"}' }]);
+    assert.deepEqual(facts.hosts, [{ host: 'cache', line: 3, port: 6379 }]);
+  });
+
   it('collects Go URL literals including raw strings', () => {
     const facts = readCode('go', lines(
       'package main',

@@ -105,6 +105,31 @@ describe('code readers: JavaScript', () => {
     ]);
   });
 
+  it('reads express-generator bin/www (normalizePort, app.set, server.listen)', () => {
+    const facts = readCode('javascript', lines(
+      "var app = require('../app');",
+      "var http = require('http');",
+      "var port = normalizePort(process.env.PORT || '3000');",
+      "app.set('port', port);",
+      'var server = http.createServer(app);',
+      'server.listen(port);',
+    ));
+    assert.deepEqual(facts.ports, [
+      { port: 3000, line: 4, reason: "app.set('port', port), port = normalizePort(process.env.PORT || '3000')", envVar: 'PORT' },
+    ]);
+  });
+
+  it('reads client host names but not loopback or listen hosts', () => {
+    const facts = readCode('javascript', lines(
+      "const pool = new Pool({ host: process.env.PGHOST || 'db', port: 5432 });",
+      "const redis = new Redis({ host: 'cache' });",
+      "app.listen({ port: 3000, host: '0.0.0.0' });",
+      "const local = { hostname: 'localhost' };",
+    ));
+    assert.deepEqual(facts.hosts, [{ host: 'db', line: 1 }, { host: 'cache', line: 2 }]);
+    assert.deepEqual(facts.ports.map((p) => p.port), [3000]);
+  });
+
   it('collects URL literals and template literals, and every import form', () => {
     const facts = readCode('javascript', lines(
       "import pg from 'pg';",

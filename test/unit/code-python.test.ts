@@ -62,6 +62,16 @@ describe('code readers: Python', () => {
     assert.deepEqual(facts.urls, [{ url: 'redis://cache:6379/0', line: 3 }]);
   });
 
+  it('reads client host names from keyword arguments', () => {
+    const facts = readCode('python', lines(
+      'r = redis.Redis(host="cache", port=6379)',
+      'conn = psycopg2.connect(host=os.environ.get("DB_HOST", "db"), dbname="app")',
+      'app.run(host="0.0.0.0", port=5000)',
+    ));
+    assert.deepEqual(facts.hosts, [{ host: 'cache', line: 1 }, { host: 'db', line: 2 }]);
+    assert.deepEqual(facts.ports.map((p) => p.port), [5000]);
+  });
+
   it('does not take a dependency port default as the service port', () => {
     const facts = readCode('python', 'redis_port = int(os.environ.get("REDIS_PORT", 6379))\n');
     assert.deepEqual(facts.ports, []);

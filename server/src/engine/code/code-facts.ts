@@ -13,8 +13,13 @@ export interface CodeFacts {
   routes: { path: string; line: number; method?: string }[];
   /** Imported modules / packages (`pg`, `psycopg2`, `github.com/lib/pq`). */
   imports: { module: string; line: number }[];
+  /**
+   * Host names given to clients in code: `new Pool({ host: 'db' })`, `redis.Redis(host="cache")`,
+   * `redis.Options{Addr: "cache:6379"}`. Loopback and wildcard addresses are left out. JS/TS, Python and Go only.
+   */
+  hosts: { host: string; line: number; port?: number }[];
 }
 
 export function emptyFacts(): CodeFacts {
-  return { ports: [], envReads: [], urls: [], routes: [], imports: [] };
+  return { ports: [], envReads: [], urls: [], routes: [], imports: [], hosts: [] };
 }

@@ -4,6 +4,7 @@ import { emptyFacts, type CodeFacts } from './code-facts';
 
 const maxPerList = 200;
 const maxTextLength = 300;
+const hostPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A URL literal Kyozo cares about: an address another service or a backing store listens on.
 const urlPattern = /^(?:https?|wss?|postgres(?:ql)?|mysql|mariadb|redis|rediss|amqps?|mongodb(?:\+srv)?|nats|kafka|grpc|mqtt|sqlserver|mssql|cockroachdb|clickhouse|memcached|jdbc:[a-z0-9]+):\/\/\S+$/i;
@@ -119,6 +120,18 @@ export class FactSink {
     this.order.set(fact, order);
   }
 
+  /** Records a host name a client connects to; ignores loopback/wildcard addresses and anything not host-shaped. */
+  host(name: string, at: At, port?: number): void {
+    const host = name.trim().toLowerCase();
+    if (!hostPattern.test(host) || /^(?:localhost|0\.0\.0\.0|127\.\d+\.\d+\.\d+|::1?)$/.test(host)) return;
+    const { line, order } = position(at);
+    if (this.facts.hosts.length >= maxPerList || !this.once(`host:${host}:${line}`)) return;
+    const fact: CodeFacts['hosts'][number] = { host, line };
+    if (validPort(port) !== undefined) fact.port = port;
+    this.facts.hosts.push(fact);
+    this.order.set(fact, order);
+  }
+
   import(module: string, at: At): void {
     const { line, order } = position(at);
     const m = module.trim();
@@ -139,6 +152,7 @@ export class FactSink {
     this.facts.urls.sort(byOrder);
     this.facts.routes.sort(byOrder);
     this.facts.imports.sort(byOrder);
+    this.facts.hosts.sort(byOrder);
     return this.facts;
   }
 }

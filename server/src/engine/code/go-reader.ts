@@ -28,7 +28,7 @@ function envCall(node: Node): string | undefined {
 
 export function readGo(root: Node, sink: FactSink, source: string): void {
   const types = ['call_expression', 'import_spec', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
-  if (source.includes('Addr')) types.push('keyed_element');
+  if (source.includes('Addr') || source.includes('Host')) types.push('keyed_element');
   if (source.includes('://')) types.push('interpreted_string_literal', 'raw_string_literal');
   const nodes = root.descendantsOfType(types);
   // Every value assigned to a name (`port := os.Getenv("PORT")`, then `port = "8080"` in the fallback branch).
@@ -127,9 +127,18 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       case 'keyed_element': {
         // &http.Server{Addr: ":8080"}
         const children = node.namedChildren;
-        if (children.length === 2 && children[0].text === 'Addr') {
-          const value = children[1].type === 'literal_element' ? children[1].namedChild(0) : children[1];
-          if (value) sink.port(evalAddress(value), lineOf(node), reasonFor(`Addr: ${brief(value.text, 40)}`, value));
+        const key = children.length === 2 ? children[0].text : '';
+        if (key !== 'Addr' && key !== 'Host') break;
+        const value = children[1].type === 'literal_element' ? children[1].namedChild(0) : children[1];
+        if (!value) break;
+        // &http.Server{Addr: ":8080"} is where this service listens; redis.Options{Addr: "cache:6379"} is a dependency.
+        const literalType = node.parent?.parent?.childForFieldName('type')?.text ?? '';
+        if (key === 'Addr' && /(?:^|\.)Server$/.test(literalType)) {
+          sink.port(evalAddress(value), node, reasonFor(`${literalType}{Addr: ${brief(value.text, 40)}}`, value));
+        } else {
+          const s = goString(value);
+          const m = s === undefined ? undefined : /^([\w.-]+)(?::(\d{1,5}))?$/.exec(s);
+          if (m) sink.host(m[1], node, m[2] ? Number(m[2]) : undefined);
         }
         break;
       }

@@ -8,7 +8,8 @@ const clientObjects = new Set(['axios', 'http', 'https', 'request', 'superagent'
   '$http', 'httpClient', 'agent', 'supertest', 'instance', 'map', 'cache', 'store', 'redis', 'params', 'headers', 'searchParams']);
 const nestVerbs = new Set(['Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options', 'All']);
 const wrappers = new Set(['parenthesized_expression', 'as_expression', 'non_null_expression', 'satisfies_expression', 'type_assertion']);
-const numberCasts = new Set(['Number', 'parseInt', 'parseFloat', 'String', 'Number.parseInt', 'Number.parseFloat']);
+// normalizePort is express-generator's bin/www helper: it returns its argument as a number.
+const numberCasts = new Set(['Number', 'parseInt', 'parseFloat', 'String', 'Number.parseInt', 'Number.parseFloat', 'normalizePort']);
 
 /** A binding the reader can resolve: the value expression, or a port/env pair from destructuring `process.env`. */
 type Binding = { node: Node } | { value: PortValue; text: string };
@@ -69,7 +70,7 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
   if (source.includes('://')) types.push('string', 'template_string');
   if (source.includes('Server')) types.push('new_expression');
   if (source.includes('@')) types.push('decorator');
-  if (source.includes('port')) types.push('pair');
+  if (source.includes('port') || source.includes('host')) types.push('pair');
   const nodes = root.descendantsOfType(types);
 
   const bindings = new Map<string, Binding>();
@@ -254,7 +255,15 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
 
   // `port: process.env.PORT || 3000` in a config object: weak evidence, only for the service's own PORT variable.
   function readPortPair(pair: Node): void {
-    if (pair.childForFieldName('key')?.text !== 'port') return;
+    const key = pair.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '');
+    if (key === 'host' || key === 'hostname') {
+      // { host: 'db' } or { host: process.env.DB_HOST || 'db' }
+      const value = unwrap(pair.childForFieldName('value')!);
+      const literal = value.type === 'binary_expression' ? literalText(value.childForFieldName('right')) : stringValue(value);
+      if (literal !== undefined) sink.host(literal, pair);
+      return;
+    }
+    if (key !== 'port') return;
     const value = evalPort(pair.childForFieldName('value'));
     if (value?.port !== undefined && isOwnPortVar(value.envVar)) sink.port(value, lineOf(pair), brief(pair.text, 80), true);
   }

@@ -135,6 +135,13 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
 
   function readCall(call: Node): void {
     readEnv(call);
+    const hostArg = keyword(call, 'host') ?? keyword(call, 'hostname');
+    if (hostArg) {
+      // redis.Redis(host="cache") / psycopg2.connect(host=os.environ.get("DB_HOST", "db"))
+      const env = envAccess(hostArg);
+      const literal = env ? pythonString(env.fallback) : pythonString(hostArg);
+      if (literal !== undefined) sink.host(literal, hostArg);
+    }
     const fn = call.childForFieldName('function');
     if (!fn) return;
     const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn.text;
