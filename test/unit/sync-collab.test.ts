@@ -1,0 +1,109 @@
+// Real providers over real WebSockets against a real sync server on 127.0.0.1: convergence, offline edits,
+// joining from snapshot + log, awareness.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import { createTeamRoom, createUser, openProvider, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+
+let server: TestServer;
+let alice: TestUser;
+let bob: TestUser;
+let carol: TestUser;
+before(async () => {
+  server = await startTestServer();
+  [alice, bob, carol] = await Promise.all([createUser(server), createUser(server), createUser(server)]);
+});
+after(async () => { await server.stop(); });
+
+test('three clients converge on concurrent edits', async () => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);
+  const clients = await Promise.all([alice, bob, carol].map((u) => openProvider(server, u, roomId)));
+  await Promise.all(clients.map((c) => c.provider.whenSynced()));
+  for (let round = 0; round < 20; round++) {
+    clients.forEach((c, i) => c.text.insert(Math.random() < 0.5 ? 0 : c.text.length, `${'abc'[i]}${round};`));
+    if (round % 5 === 0) await new Promise((r) => setTimeout(r, 3));
+  }
+  await waitFor(() => clients.every((c) => c.text.toString() === clients[0].text.toString() && c.text.length === clients[0].text.length) && clients[0].text.toString().split(';').length === 61, 'convergence');
+  for (const i of [0, 1, 2]) for (let r = 0; r < 20; r++) assert.ok(clients[1].text.toString().includes(`${'abc'[i]}${r};`), `edit ${'abc'[i]}${r} present`);
+  await Promise.all(clients.map((c) => c.provider.whenAcked()));
+  assert.deepEqual(clients.map((c) => c.provider.refused), [{}, {}, {}]);
+  clients.forEach((c) => c.provider.destroy());
+});
+
+test('offline edits are resent after reconnect, and unacknowledged ones are not lost', async () => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(server, alice, roomId);
+  const b = await openProvider(server, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  a.text.insert(0, 'online;');
+  a.provider.flush();
+  a.provider.disconnect(); // possibly before its acknowledgement arrived
+  a.text.insert(a.text.length, 'offline-1;');
+  a.text.insert(a.text.length, 'offline-2;');
+  b.text.insert(0, 'bob-while-alice-away;');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(b.text.toString().includes('offline-1'), false, 'offline edits stay local while disconnected');
+  assert.ok(a.provider.pendingCount > 0, 'offline edits are queued');
+  a.provider.connect();
+  await waitFor(() => b.text.toString().includes('offline-2;') && a.text.toString().includes('bob-while-alice-away;'), 'offline edits to arrive');
+  await a.provider.whenAcked();
+  assert.equal(a.text.toString(), b.text.toString());
+  // The server has every one of them durably: a fresh client sees the same document.
+  const c = await openProvider(server, alice, roomId);
+  await c.provider.whenSynced();
+  assert.equal(c.text.toString(), a.text.toString());
+  assert.equal(a.text.toString().split('online;').length, 2, 'no duplicate text after resend');
+  [a, b, c].forEach((x) => x.provider.destroy());
+});
+
+test('a new client joins from snapshot plus trailing log; compaction drops the covered updates', async () => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(server, alice, roomId);
+  const b = await openProvider(server, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  for (let i = 0; i < 60; i++) {
+    (i % 2 ? a : b).text.insert(0, `e${i};`);
+    (i % 2 ? a : b).provider.flush();
+  }
+  await Promise.all([a.provider.whenAcked(), b.provider.whenAcked()]);
+  await waitFor(() => a.text.toString() === b.text.toString() && a.text.length > 0 && a.text.toString().split(';').length === 61, 'both see 60 edits');
+  const before = await server.store.loadRoomLog(roomId);
+  assert.equal(before.updates.length, 60);
+  const head = new Promise<number>((r) => a.provider.once('head', r));
+  assert.equal(a.provider.compact(), true);
+  assert.equal(await head, 1);
+  for (let i = 0; i < 5; i++) { b.text.insert(0, `tail${i};`); b.provider.flush(); }
+  await b.provider.whenAcked();
+  const log = await server.store.loadRoomLog(roomId);
+  assert.ok(log.snapshot, 'a snapshot is stored');
+  assert.equal(log.head, 1);
+  assert.equal(log.updates.length, 5, 'only the trailing updates remain after compaction');
+  const c = await openProvider(server, alice, roomId);
+  await c.provider.whenSynced();
+  assert.equal(c.text.toString(), b.text.toString());
+  assert.ok(c.text.toString().includes('tail4;') && c.text.toString().includes('e0;'));
+  // A snapshot that does not build on the current head is refused.
+  const stale = new Promise<{ code: string }>((r) => b.provider.once('server-error', r));
+  (b.provider as unknown as { head: number }).head = 0;
+  assert.equal(b.provider.compact(), true);
+  assert.equal((await stale).code, 'stale-head');
+  [a, b, c].forEach((x) => x.provider.destroy());
+});
+
+test('awareness is relayed encrypted and not stored', async () => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const docA = new Y.Doc();
+  const awA = new Awareness(docA);
+  const awB = new Awareness(new Y.Doc());
+  const a = await openProvider(server, alice, roomId, { awareness: awA });
+  const b = await openProvider(server, bob, roomId, { awareness: awB });
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  awA.setLocalStateField('cursor', { line: 7 });
+  await waitFor(() => (awB.getStates().get(awA.clientID) as { cursor?: { line: number } } | undefined)?.cursor?.line === 7, 'cursor to arrive');
+  const log = await server.store.loadRoomLog(roomId);
+  assert.equal(log.updates.length, 0, 'awareness is not stored');
+  [a, b].forEach((x) => x.provider.destroy());
+  awA.destroy();
+  awB.destroy();
+});
