@@ -48,8 +48,13 @@ export function findService(topology: Topology, ref: string): Service {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -202,6 +207,9 @@ export class DockerOrchestrator implements Orchestrator {
         NanoCpus: Math.round((service.resources?.cpus ?? this.cpus) * 1e9),
         RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 5 },
         Privileged: false,
+        // A tiny init as PID 1 forwards signals and reaps zombies: `stop` is prompt even for processes
+        // (busybox httpd, shells) that install no SIGTERM handler.
+        Init: true,
         SecurityOpt: ['no-new-privileges:true'],
         // A non-root process needs no capabilities; images that start as root (databases dropping to
         // their own user) keep the few they need for that, minus the ones no service should use.
@@ -522,10 +530,13 @@ export class DockerOrchestrator implements Orchestrator {
         return { serviceId: service.id, name: service.name, state: 'not-deployed', health: 'none', replicas: { running: 0, desired }, ports: [], containers: [] };
       }
       const infos = await Promise.all(mine.map((c) => this.docker.getContainer(c.Id).inspect().catch(() => undefined)));
+      const samples = options.stats !== false
+        ? await Promise.all(infos.map((i) => (i?.State.Running ? this.stats(i.Id) : undefined)))
+        : [];
       const replicas: ReplicaStatus[] = [];
       let cpu = 0;
       let mem = 0;
-      for (const info of infos) {
+      for (const [index, info] of infos.entries()) {
         if (!info) continue;
         const health = await this.probeContainer(service, info);
         replicas.push({
@@ -536,10 +547,10 @@ export class DockerOrchestrator implements Orchestrator {
           startedAt: info.State.Running ? info.State.StartedAt : undefined,
           exitCode: info.State.Running ? undefined : info.State.ExitCode,
         });
-        if (options.stats !== false && info.State.Running) {
-          const s = await this.stats(info.Id);
-          cpu += s.cpuPercent;
-          mem += s.memoryBytes;
+        const sample = samples[index];
+        if (sample) {
+          cpu += sample.cpuPercent;
+          mem += sample.memoryBytes;
         }
       }
       const running = replicas.filter((r) => r.state === 'running');
