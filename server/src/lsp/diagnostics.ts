@@ -131,8 +131,9 @@ function dockerfileDiagnostics(ctx: FeatureContext, rel: string, text: string, l
   const out: Diagnostic[] = [];
   if (!service || facts.lastFrom < 0) return out;
   const anchor = lines.lineRange(facts.lastFrom);
-  // Ports the code or scripts listen on; the Dockerfile's own EXPOSE and defaults are not evidence of listening.
-  const listening = [...new Set(service.ports.filter((p) => p.source === 'code' || p.source === 'script' || p.source === 'config' || p.source === 'procfile' || p.source === 'kyozo.yaml').map((p) => p.container))];
+  // Ports the process listens on (code, scripts, config, compose, kyozo.yaml); the Dockerfile's own EXPOSE and
+  // image/framework defaults are not evidence that something listens.
+  const listening = [...new Set(service.ports.filter((p) => !['dockerfile', 'image-default', 'framework-default'].includes(p.source)).map((p) => p.container))];
   for (const port of listening) {
     if (facts.exposed.includes(port)) continue;
     const ev = service.ports.find((p) => p.container === port)!.evidence;

@@ -8,10 +8,8 @@ import { LineIndex, contains } from './text-ranges';
 
 export function computeHover(ctx: FeatureContext, rel: string, text: string, position: Position): Hover | undefined {
   const kind = documentKind(rel);
-  if (kind === 'compose') {
-    const found = composeHover(ctx, rel, text, position);
-    if (found) return found;
-  }
+  // In a compose file only its entries (service names, depends_on, env values) have a hover.
+  if (kind === 'compose') return composeHover(ctx, rel, text, position);
   if (kind === 'dotenv') return envFileHover(ctx, text, position);
   if (!isIndicatorKind(kind)) return undefined;
   const service = serviceForFile(ctx.topology, rel);
@@ -93,9 +91,13 @@ export function describeService(ctx: FeatureContext, s: Service): string {
     out.push(`Health check: ${what}`);
   }
   const deps = dependenciesOf(t, s.id);
-  if (deps.length) out.push(`Depends on: ${deps.map((e) => `${link(ctx, e.to)} (${e.kind}${e.envVar ? ` \`${e.envVar}\`` : ''})`).join(', ')}`);
-  const users = dependentsOf(t, s.id);
-  if (users.length) out.push(`Used by: ${users.map((e) => link(ctx, e.from)).join(', ')}`);
+  if (deps.length) {
+    const byTarget = new Map<string, string[]>();
+    for (const e of deps) byTarget.set(e.to, [...(byTarget.get(e.to) ?? []), `${e.kind}${e.envVar ? ` \`${e.envVar}\`` : ''}`]);
+    out.push(`Depends on: ${[...byTarget].map(([to, how]) => `${link(ctx, to)} (${how.join(', ')})`).join(', ')}`);
+  }
+  const users = [...new Set(dependentsOf(t, s.id).map((e) => e.from))];
+  if (users.length) out.push(`Used by: ${users.map((id) => link(ctx, id)).join(', ')}`);
   const wave = t.order.findIndex((w) => w.includes(s.id));
   if (wave >= 0) out.push(`Deployment wave: ${wave + 1} of ${t.order.length}`);
   if (s.evidence.length) out.push(`Why: ${s.evidence.slice(0, 3).map((e) => evidence(ctx, e)).join('; ')}`);

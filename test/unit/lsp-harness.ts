@@ -1,0 +1,88 @@
+// Drives the built language server (dist/server.js) over stdio with a real JSON-RPC connection, as an editor would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+} from 'vscode-languageserver-protocol/node';
+import type { PublishDiagnosticsParams, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import { Methods, type TopologyParams } from '../../server/src/protocol';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname;
+
+export interface LspSession {
+  connection: MessageConnection;
+  folder: string;
+  folderUri: string;
+  uri(rel: string): string;
+  diagnostics: Map<string, PublishDiagnosticsParams>;
+  topologies: TopologyParams[];
+  appliedEdits: WorkspaceEdit[];
+  /** Resolves with the next notification of `method` that satisfies `accept`. */
+  next<T>(method: string, accept?: (p: T) => boolean, timeoutMs?: number): Promise<T>;
+  open(rel: string, text: string, languageId?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Copies a fixture to a temporary folder (tests change files) and starts an initialised session on it. */
+export async function startSession(fixture: string): Promise<LspSession> {
+  const folder = mkdtempSync(join(tmpdir(), 'kyozo-lsp-'));
+  cpSync(join(repoRoot, 'test/fixtures', fixture), folder, { recursive: true });
+  const folderUri = pathToFileURL(folder).href;
+  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist/server.js'), '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/kyozo-test.sock' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const diagnostics = new Map<string, PublishDiagnosticsParams>();
+  const topologies: TopologyParams[] = [];
+  const appliedEdits: WorkspaceEdit[] = [];
+  const waiters: { method: string; accept: (p: unknown) => boolean; resolve: (p: unknown) => void }[] = [];
+  const deliver = (method: string, p: unknown) => {
+    for (const w of [...waiters]) if (w.method === method && w.accept(p)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(p); }
+  };
+  connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { diagnostics.set(p.uri, p); deliver('textDocument/publishDiagnostics', p); });
+  connection.onNotification(Methods.topology, (p: TopologyParams) => { topologies.push(p); deliver(Methods.topology, p); });
+  connection.onNotification((method: string, p: unknown) => deliver(method, p));
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onRequest('workspace/codeLens/refresh', () => null);
+  connection.onRequest('window/workDoneProgress/create', () => null);
+  connection.onRequest('workspace/configuration', () => []);
+  connection.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => { appliedEdits.push(p.edit); return { applied: true }; });
+  connection.listen();
+
+  const session: LspSession = {
+    connection, folder, folderUri, diagnostics, topologies, appliedEdits,
+    uri: (rel) => pathToFileURL(join(folder, rel)).href,
+    next<T>(method: string, accept: (p: T) => boolean = () => true, timeoutMs = 20_000) {
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms; server stderr: ${stderr}`)), timeoutMs);
+        waiters.push({ method, accept: accept as (p: unknown) => boolean, resolve: (p) => { clearTimeout(timer); resolve(p as T); } });
+      });
+    },
+    async open(rel, text, languageId = 'plaintext') {
+      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: session.uri(rel), languageId, version: 1, text } });
+    },
+    async close() {
+      try {
+        await Promise.race([connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+        await connection.sendNotification('exit');
+      } catch { /* the server may already be gone */ }
+      connection.dispose();
+      child.kill();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+  const firstTopology = session.next<TopologyParams>(Methods.topology);
+  await connection.sendRequest('initialize', {
+    processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
+    capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
+    initializationOptions: { settings: { docker: { host: 'unix:///nonexistent/kyozo-test.sock' }, baseImages: {}, defaults: {}, ignore: [], autoDeploy: false } },
+  });
+  await connection.sendNotification('initialized', {});
+  await firstTopology;
+  return session;
+}
