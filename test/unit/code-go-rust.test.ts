@@ -62,6 +62,24 @@ describe('code readers: Go', () => {
     assert.deepEqual(facts.envReads, [{ name: 'ADMIN_PORT', line: 10 }]);
   });
 
+  it('prefixes routes registered on gin/echo groups', () => {
+    const facts = readCode('go', lines(
+      'func main() {',
+      '\tr := gin.Default()',
+      '\tapi := r.Group("/api")',
+      '\tv1 := api.Group("/v1/")',
+      '\tv1.GET("/health", health)',
+      '\tapi.GET("/", index)',
+      '\tr.GET("/livez", live)',
+      '}',
+    ));
+    assert.deepEqual(facts.routes, [
+      { path: '/api/v1/health', line: 5, method: 'GET' },
+      { path: '/api', line: 6, method: 'GET' },
+      { path: '/livez', line: 7, method: 'GET' },
+    ]);
+  });
+
   it('reads Addr of a client config as a host, not as a listen port', () => {
     const facts = readCode('go', lines(
       'package main',

@@ -28,6 +28,7 @@ describe('code readers: Java', () => {
       { path: '/api/health', line: 6, method: 'GET' },
       { path: '/api/items', line: 8, method: 'POST' },
       { path: '/api/ready', line: 10, method: 'GET' },
+      { path: '/api/readyz', line: 10, method: 'GET' },
     ]);
     assert.deepEqual(facts.envReads, [{ name: 'APP_MODE', line: 7 }]);
     assert.deepEqual(facts.urls, [{ url: 'jdbc:postgresql://db:5432/app', line: 12 }]);

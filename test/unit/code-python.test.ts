@@ -103,6 +103,14 @@ describe('code readers: Python', () => {
     ]);
   });
 
+  it('reads flask add_url_rule and starlette Route', () => {
+    const facts = readCode('python', lines(
+      'app.add_url_rule("/health", view_func=health)',
+      'routes = [Route("/ready", endpoint=ready, methods=["GET"])]',
+    ));
+    assert.deepEqual(facts.routes, [{ path: '/health', line: 1 }, { path: '/ready', line: 2, method: 'GET' }]);
+  });
+
   it('reads http.server, gunicorn bind and f-string URLs', () => {
     const facts = readCode('python', lines(
       'from http.server import HTTPServer, SimpleHTTPRequestHandler',

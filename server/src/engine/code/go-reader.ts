@@ -180,8 +180,21 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       const m = /^(?:([A-Z]+)\s+)?(\/\S*)$/.exec(pattern);
       if (!m) return;
       const verb = m[1] ?? (verbs.test(method) ? method : method === 'Method' || method === 'MethodFunc' ? goString(list[0]) : undefined);
-      sink.route(m[2], line, verb);
+      const prefix = groupPrefix(fn.childForFieldName('operand'));
+      sink.route(prefix && m[2] === '/' ? prefix : prefix + m[2], line, verb);
     }
+  }
+
+  // gin/echo/fiber: api := r.Group("/api"); api.GET("/health") → "/api/health" (nested groups too).
+  function groupPrefix(receiver: Node | null, depth = 0): string {
+    if (receiver?.type !== 'identifier' || depth > 4) return '';
+    const value = bindings.get(receiver.text)?.[0];
+    if (value?.type !== 'call_expression') return '';
+    const fn = value.childForFieldName('function');
+    if (fn?.type !== 'selector_expression' || !/^(?:Group|Route)$/.test(fn.childForFieldName('field')?.text ?? '')) return '';
+    const prefix = goString(argList(value)[0]);
+    if (prefix === undefined || !prefix.startsWith('/')) return '';
+    return groupPrefix(fn.childForFieldName('operand'), depth + 1) + prefix.replace(/\/+$/, '');
   }
 
   function readEnv(call: Node, name: string): void {

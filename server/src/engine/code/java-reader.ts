@@ -20,19 +20,26 @@ function annotationName(a: Node): string {
   return (a.childForFieldName('name')?.text ?? '').replace(/^.*\./, '');
 }
 
-/** The path of `@GetMapping("/x")`, `@GetMapping(value = "/x")`, `@RequestMapping(path = {"/x"})`, `@Path("/x")`. */
-function annotationPath(a: Node): { path?: string; method?: string } {
+/** The paths of `@GetMapping("/x")`, `@GetMapping(value = "/x")`, `@RequestMapping(path = {"/x", "/y"})`, `@Path("/x")`. */
+function annotationPath(a: Node): { path?: string; paths: string[]; method?: string } {
+  const out: { path?: string; paths: string[]; method?: string } = { paths: [] };
   const list = a.childForFieldName('arguments');
-  if (!list) return {};
-  const out: { path?: string; method?: string } = {};
+  if (!list) return out;
+  const take = (value: Node | null): void => {
+    const items = value?.type === 'element_value_array_initializer' ? value.namedChildren : value ? [value] : [];
+    for (const item of items) {
+      const s = javaString(item);
+      if (s !== undefined) out.paths.push(s);
+    }
+    out.path ??= out.paths[0];
+  };
   for (const arg of list.namedChildren) {
-    if (arg.type === 'string_literal') out.path ??= javaString(arg);
-    else if (arg.type === 'element_value_array_initializer') out.path ??= javaString(arg.namedChild(0));
+    if (arg.type === 'string_literal' || arg.type === 'element_value_array_initializer') take(arg);
     else if (arg.type === 'element_value_pair') {
       const key = arg.childForFieldName('key')?.text;
       const value = arg.childForFieldName('value');
       if (key === 'value' || key === 'path') {
-        out.path ??= value?.type === 'element_value_array_initializer' ? javaString(value.namedChild(0)) : javaString(value);
+        take(value);
       } else if (key === 'method') {
         out.method = /RequestMethod\.(\w+)/.exec(value?.text ?? '')?.[1];
       }
@@ -92,8 +99,8 @@ export function readJava(root: Node, sink: FactSink, source: string): void {
     for (const a of annotations) {
       const name = annotationName(a);
       if (name in mappingVerbs) {
-        const { path, method: verb } = annotationPath(a);
-        sink.route(joinRoute(classPrefix(method), path ?? ''), lineOf(a), mappingVerbs[name] ?? verb);
+        const { paths, method: verb } = annotationPath(a);
+        for (const path of paths.length ? paths : ['']) sink.route(joinRoute(classPrefix(method), path), a, mappingVerbs[name] ?? verb);
       } else if (name === 'Path') jaxPath = annotationPath(a).path ?? '';
       else if (/^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/.test(name)) jaxVerb = name;
     }

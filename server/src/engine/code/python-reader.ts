@@ -164,6 +164,13 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
       if (portNode) sink.port(evalPort(portNode), line, reasonFor(`${name}(${brief(first.text, 40)}, …)`, portNode));
       return;
     }
+    if (name === 'add_url_rule' || (name === 'Route' && fn.type === 'identifier')) {
+      // flask app.add_url_rule("/health", view_func=health) / starlette Route("/health", endpoint=health)
+      const path = pythonString(positional(call)[0]) ?? pythonString(keyword(call, 'rule') ?? keyword(call, 'path'));
+      const methods = keyword(call, 'methods');
+      if (path !== undefined) sink.route(path, line, methods?.type === 'list' ? pythonString(methods.namedChildren[0]) : undefined);
+      return;
+    }
     if ((name === 'path' || name === 're_path' || name === 'url') && fn.type === 'identifier') {
       const pos = positional(call);
       const route = pythonString(pos[0]);
