@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { interpolate, parseDotEnv } from '../../server/src/engine/compose/compose-import';
 import { commandArgv, parseDockerfile } from '../../server/src/engine/detect/dockerfile';
-import { dnsName, looksLikeSecretLiteral, portsInCommand } from '../../server/src/engine/detect/text';
-import { closest, hostsInValue } from '../../server/src/engine/topology/link';
+import { closest, dnsName, looksLikeSecretLiteral, portsInCommand } from '../../server/src/engine/detect/text';
+import { hostsInValue } from '../../server/src/engine/topology/link';
 import { deploymentOrder } from '../../server/src/engine/topology/order';
 import type { Edge, Service } from '../../server/src/protocol';
 

@@ -46,7 +46,8 @@ export function formatTopology(t: Topology): string {
   if (t.libraries.length) out.push('', `${bold('Libraries:')} ${t.libraries.map((l) => `${l.name} (${l.folder})`).join(', ')}`);
   if (t.order.length) out.push('', bold('Deployment order:'), ...t.order.map((w, i) => `  wave ${i + 1}: ${w.map(name).join(', ')}`));
   if (t.patterns.length) out.push('', bold('Patterns:'), ...t.patterns.map((p) => `  ${p.kind}: ${p.description}`));
-  if (t.problems.length) out.push('', bold('Problems:'), ...t.problems.map((p) => `  ${p.severity === 'error' ? red('error') : yellow(p.severity)} ${p.file ? `${p.file}${p.line ? `:${p.line}` : ''} ` : ''}${p.message}`));
+  const at = (p: { file?: string; line?: number; message: string }) => (p.file && !p.message.startsWith(p.file) ? `${p.file}${p.line ? `:${p.line}` : ''} ` : '');
+  if (t.problems.length) out.push('', bold('Problems:'), ...t.problems.map((p) => `  ${p.severity === 'error' ? red('error') : yellow(p.severity)} ${at(p)}${p.message}`));
   if (t.recommendations.length) out.push('', bold('Recommendations:'), ...t.recommendations.map((r) => `  ${dim(r.code)} ${r.message}`));
   out.push('', dim(`${t.services.length} services, ${t.edges.length} dependencies · ${t.stats.files} files in ${t.stats.folders} folders · ${t.stats.durationMs.toFixed(0)} ms`));
   return out.join('\n');

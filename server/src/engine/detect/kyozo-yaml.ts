@@ -4,7 +4,7 @@ import Ajv from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Evidence, PortSpec, ServiceType } from '../../protocol';
 import schema from '../../../../schemas/kyozo.schema.json';
-import { ev, findLine, isSecretName } from './text';
+import { closest, ev, findLine, isSecretName } from './text';
 import type { Finding, FolderView } from './types';
 
 export interface KyozoManifest {
@@ -31,6 +31,11 @@ function memoryMb(v: string): number | undefined {
   return Math.round(Number(m[1]) * (unit === 'g' ? 1024 : unit === 'k' ? 1 / 1024 : unit === 'm' ? 1 : 1 / (1024 * 1024)));
 }
 
+function suggest(key: string | undefined): string {
+  const near = key ? closest(key, Object.keys(schema.properties)) : undefined;
+  return near ? ` (did you mean ${near}?)` : '';
+}
+
 export function detectKyozoYaml(folder: FolderView): Finding | undefined {
   const name = folder.has('kyozo.yaml') ? 'kyozo.yaml' : folder.has('kyozo.yml') ? 'kyozo.yml' : undefined;
   if (!name) return undefined;
@@ -46,10 +51,20 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
   }
   const value = (doc.toJS() ?? {}) as unknown;
   if (!validate(value)) {
+    // One message per offending key; a oneOf failure lists the accepted forms instead of three raw errors.
+    const byPath = new Map<string, NonNullable<typeof validate.errors>>();
     for (const err of validate.errors ?? []) {
-      const key = err.instancePath.split('/')[1] ?? (err.params as { additionalProperty?: string }).additionalProperty;
+      const key = err.instancePath || `/${(err.params as { additionalProperty?: string }).additionalProperty ?? ''}`;
+      byPath.set(key, [...(byPath.get(key) ?? []), err]);
+    }
+    for (const [at, errs] of byPath) {
+      const key = at.split('/')[1];
       const line = key ? findLine(text, new RegExp(`^${key}\\s*:`, 'm')) : undefined;
-      base.problems!.push({ severity: 'error', code: 'kyozo-yaml-invalid', file, line, message: `${file}${line ? `:${line}` : ''}: ${err.instancePath || 'manifest'} ${err.message}${key && !err.instancePath ? ` (${key})` : ''}; see schemas/kyozo.schema.json.` });
+      const types = errs.filter((e) => e.keyword === 'type').map((e) => (e.params as { type: string }).type);
+      const detail = errs.some((e) => e.keyword === 'oneOf') && types.length
+        ? `must be ${types.join(' or ')}`
+        : errs[0].keyword === 'additionalProperties' ? `is not a kyozo.yaml key${suggest(key)}` : errs[0].message ?? 'is invalid';
+      base.problems!.push({ severity: 'error', code: 'kyozo-yaml-invalid', file, line, message: `${file}${line ? `:${line}` : ''}: ${key ?? 'manifest'} ${detail}; see schemas/kyozo.schema.json.` });
     }
     return base;
   }

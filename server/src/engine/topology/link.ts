@@ -2,7 +2,7 @@
 // upstreams, code references), then the problems and recommendations only the whole graph can show.
 import type { Edge, EdgeKind, Evidence, Problem, Recommendation, Service } from '../../protocol';
 import { driverFor } from '../detect/catalog';
-import { ev, looksLikeSecretLiteral } from '../detect/text';
+import { closest, ev, looksLikeSecretLiteral } from '../detect/text';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
 
@@ -175,32 +175,4 @@ export function link(a: Assembled): Linked {
   }
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return { edges: [...edges.values()].sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind)), problems, recommendations };
-}
-
-/** The known name closest to a misspelling (edit distance ≤ 2), for "did you mean". */
-export function closest(name: string, known: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of known) {
-    const d = editDistance(name.toLowerCase(), k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
 }
