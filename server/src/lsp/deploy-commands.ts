@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import {
   ResponseError, ErrorCodes, LSPErrorCodes, type CancellationToken, type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
-import type { Orchestrator } from '../engine/deploy/orchestrator';
+import type { Orchestrator } from '../engine/deploy';
 import {
   Methods, ServerCommands, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
   type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
 } from '../protocol';
+import { exportCompose } from '../engine/compose/compose-export';
 import { generateDockerfile, type OrchestratorFactory } from './orchestrator-link';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
@@ -102,8 +103,9 @@ export class DeployCommands {
   async compose(folderUri: string): Promise<string> {
     const f = this.folder(folderUri);
     await f?.idle();
-    if (!f?.topology) throw new ResponseError(ErrorCodes.InvalidParams, `No analysed workspace folder ${folderUri}`);
-    throw new ResponseError(ErrorCodes.InternalError, 'Compose export is not part of this build yet; run `kyozo compose` from the CLI.');
+    if (!f?.topology) throw new ResponseError(ErrorCodes.InvalidParams, `No analysed workspace folder ${folderUri}; open it and run "Kyozo: Analyze Workspace".`);
+    const s = this.settings();
+    return exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults }).yaml;
   }
 
   async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter): Promise<unknown> {

@@ -1,8 +1,8 @@
 // The one place the language server reaches the deploy engine: the orchestrator factory and the Dockerfile generator.
-import type { Orchestrator, OrchestratorOptions } from '../engine/deploy/orchestrator';
-export { generateDockerfile } from '../engine/deploy/dockerfile-generator';
+import type { Orchestrator, OrchestratorOptions } from '../engine/deploy';
+import { createOrchestrator as createDockerOrchestrator } from '../engine/deploy';
+export { generateDockerfile } from '../engine/deploy';
 
 export type OrchestratorFactory = (options: OrchestratorOptions) => Orchestrator;
 
-/** Undefined until the deploy engine exports `createOrchestrator`; deploy commands then explain that clearly. */
-export const createOrchestrator: OrchestratorFactory | undefined = undefined;
+export const createOrchestrator: OrchestratorFactory = (options) => createDockerOrchestrator(options);
