@@ -30,21 +30,18 @@ export function detectRust(folder: FolderView): Finding | undefined {
   finding.packageName = t.package.name;
   const depTable: Record<string, unknown> = t.dependencies ?? {};
   const deps: Dependency[] = [];
-  const engines: DataEngine[] = [];
   for (const [name, spec] of Object.entries(depTable)) {
     const line = findLine(text, new RegExp(`^${name.replace(/[-]/g, '[-_]')}\\s*=`, 'm'));
-    deps.push({ name, file, line });
     const features = spec && typeof spec === 'object' ? ((spec as { features?: unknown[] }).features ?? []).map(String) : [];
+    let engine: DataEngine | undefined;
     if (name === 'sqlx' || name === 'diesel' || name === 'sea-orm') {
-      if (features.some((f) => /postgres/.test(f))) engines.push('postgres');
-      if (features.some((f) => /mysql/.test(f))) engines.push('mysql');
+      engine = features.some((f) => /postgres/.test(f)) ? 'postgres' : features.some((f) => /mysql/.test(f)) ? 'mysql' : undefined;
     }
-    if (name === 'mongodb') engines.push('mongo');
-    if (name === 'redis') engines.push('redis');
+    if (name === 'mongodb') engine = 'mongo';
+    if (name === 'redis') engine = 'redis';
+    deps.push({ name: engine && !['mongodb', 'redis'].includes(name) ? `${name} (${engine} feature)` : name, file, line, engine });
   }
-  // Feature-resolved drivers are recorded as synthetic dependencies the linker understands.
-  for (const e of engines) deps.push({ name: `${e === 'postgres' ? 'tokio-postgres' : e === 'mysql' ? 'mysql_async' : e === 'mongo' ? 'mongodb' : 'deadpool-redis'}`, file, line: undefined });
-  finding.dependencies = deps.filter((d, i) => deps.findIndex((x) => x.name === d.name) === i);
+  finding.dependencies = deps;
   const fwName = Object.keys(RUST_FRAMEWORKS).find((n) => n in depTable);
   const fw = fwName ? RUST_FRAMEWORKS[fwName] : undefined;
   finding.frameworks = fw ? [fw.name] : [];

@@ -11,6 +11,8 @@ export interface Dependency {
   name: string;
   file: string;
   line?: number;
+  /** Data store this dependency talks to when the name alone does not say (sqlx with the postgres feature). */
+  engine?: DataEngine;
 }
 
 export interface WorkspaceDecl {

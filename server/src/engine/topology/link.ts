@@ -121,7 +121,7 @@ export function link(a: Assembled): Linked {
   for (const s of a.services) {
     const seen = new Set<DataEngine>();
     for (const d of s.dependencies) {
-      const engine = driverFor(d.name);
+      const engine = d.engine ?? driverFor(d.name);
       if (!engine || seen.has(engine) || s.dataEngine) continue;
       seen.add(engine);
       const stores = storesByEngine.get(engine) ?? [];

@@ -14,10 +14,24 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
       description: gateway ? `${p.name} routes requests to ${upstream.length} services` : `${p.name} proxies to ${services.find((s) => s.id === upstream[0])?.name}`,
     });
   }
+  // Frontend + backend: a browser-facing app that calls a backend, directly or through the same proxy.
   const front = apps.filter((s) => frontends.has(s.id));
   const back = apps.filter((s) => !frontends.has(s.id) && s.type !== 'worker' && s.ports.length > 0);
-  if (front.length && back.length) {
-    out.push({ kind: 'frontend-backend', services: [...front, ...back].map((s) => s.id), description: `${front.map((s) => s.name).join(', ')} in front of ${back.map((s) => s.name).join(', ')}` });
+  const backIds = new Set(back.map((s) => s.id));
+  const pairs = new Set<string>();
+  for (const f of front) {
+    for (const e of edges) if (e.from === f.id && backIds.has(e.to)) pairs.add(f.id).add(e.to);
+  }
+  for (const p of proxies) {
+    const up = edges.filter((e) => e.from === p.id && e.kind === 'proxy-upstream').map((e) => e.to);
+    const f = up.filter((id) => frontends.has(id));
+    const b = up.filter((id) => backIds.has(id));
+    if (f.length && b.length) [...f, ...b].forEach((id) => pairs.add(id));
+  }
+  if (pairs.size) {
+    const fs = front.filter((s) => pairs.has(s.id));
+    const bs = back.filter((s) => pairs.has(s.id));
+    out.push({ kind: 'frontend-backend', services: [...fs, ...bs].map((s) => s.id), description: `${fs.map((s) => s.name).join(', ')} in front of ${bs.map((s) => s.name).join(', ')}` });
   }
   const linkedBackends = back.filter((s) => edges.some((e) => e.from === s.id || e.to === s.id));
   if (back.length >= 3 && linkedBackends.length >= 3) {
