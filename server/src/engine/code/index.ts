@@ -78,7 +78,7 @@ export function codeReaderProblem(language: CodeLanguage): string | undefined {
 export function readCode(language: CodeLanguage, source: string): CodeFacts {
   const parser = parserFor(language);
   if (!parser || typeof source !== 'string' || source.length > maxSourceBytes ||
-      Buffer.byteLength(source, 'utf8') > maxSourceBytes) return emptyFacts();
+      (source.length * 3 > maxSourceBytes && Buffer.byteLength(source, 'utf8') > maxSourceBytes)) return emptyFacts();
   const sink = new FactSink();
   const deadline = performance.now() + parseBudgetMs;
   let tree;
