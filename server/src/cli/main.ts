@@ -1,19 +1,26 @@
 // The `kyozo` command line. Each area registers its commands; this file only assembles them.
+// Deploy and sync pull in dockerode, express and friends: they are loaded only when a command needs them, so
+// `kyozo analyze` starts as fast as the engine allows.
 import { Command } from 'commander';
 import { registerAnalyzeCommands } from './analyze-commands';
-import { registerDeployCommands } from './deploy-commands';
-import { registerSyncCommands } from './sync-commands';
 
-const program = new Command('kyozo')
-  .description('Directory organization is deployment strategy: detect, explain and deploy the services in a folder tree.')
-  .version('0.1.0')
-  .showHelpAfterError();
+const ENGINE_ONLY = new Set(['analyze', 'explain']);
 
-registerAnalyzeCommands(program);
-registerDeployCommands(program);
-registerSyncCommands(program);
+async function main(): Promise<void> {
+  const program = new Command('kyozo')
+    .description('Directory organization is deployment strategy: detect, explain and deploy the services in a folder tree.')
+    .version('0.1.0')
+    .showHelpAfterError();
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+  registerAnalyzeCommands(program);
+  if (!ENGINE_ONLY.has(process.argv[2])) {
+    (await import('./deploy-commands')).registerDeployCommands(program);
+    (await import('./sync-commands')).registerSyncCommands(program);
+  }
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
   process.stderr.write(`kyozo: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
