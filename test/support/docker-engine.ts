@@ -11,7 +11,7 @@ export function testDocker(): Docker {
 /** True when an engine answers; false (after one clear line) outside CI; throws in CI, where the engine is required. */
 export async function engineAvailable(): Promise<boolean> {
   try {
-    await Promise.race([testDocker().ping(), new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 3000))]);
+    await Promise.race([testDocker().ping(), new Promise((_, r) => setTimeout(() => r(new Error('no answer within 10 s')), 10_000))]);
     return true;
   } catch (e) {
     const line = `no Docker engine answers at ${engineAddress()} (${(e as Error).message}); start one with \`bash .ci/start-dockerd.sh\``;

@@ -306,6 +306,9 @@ export class DockerOrchestrator implements Orchestrator {
         const st = info.State;
         if (!st.Running || st.Restarting || info.RestartCount > 0) {
           if (st.Status === 'created') continue;
+          // Keep the container for its logs and exit code, but end the restart loop.
+          await this.docker.getContainer(id).update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } }).catch(() => undefined);
+          await this.docker.getContainer(id).stop({ t: 1 }).catch(() => undefined);
           const logs = await this.tailLogs(id, 30);
           throw new ServiceFailure(service.id, `${service.name} exited with code ${st.ExitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`, { exitCode: st.ExitCode, logTail: logs });
         }
@@ -545,7 +548,7 @@ export class DockerOrchestrator implements Orchestrator {
           state: info.State.Status,
           health: info.State.Running ? health : 'none',
           startedAt: info.State.Running ? info.State.StartedAt : undefined,
-          exitCode: info.State.Running ? undefined : info.State.ExitCode,
+          exitCode: info.State.Running && !info.State.Restarting ? undefined : info.State.ExitCode,
         });
         const sample = samples[index];
         if (sample) {
