@@ -107,6 +107,10 @@ export function link(a: Assembled): Linked {
           if (target) add(s, target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
         }
       }
+      for (const h of facts.hosts ?? []) {
+        const target = byHost.get(h.host.toLowerCase());
+        if (target) add(s, target, 'code-ref', ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line));
+      }
       for (const r of facts.envReads) {
         const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|HOST|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL)$/.exec(r.name);
         const target = m ? byHost.get(m[1].toLowerCase().replace(/_/g, '-')) : undefined;
