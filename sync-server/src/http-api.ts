@@ -53,6 +53,12 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
+  app.use((req, res, next) => {
+    const t0 = performance.now();
+    // The path only: query strings and bodies may carry secrets and are never logged.
+    res.on('finish', () => log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) }, 'http'));
+    next();
+  });
   const inviteSecret = store.secret('invite-hmac', () => randomBytes(32));
 
   const auth = (req: Request, _res: Response, next: NextFunction) => {

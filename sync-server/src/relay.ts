@@ -290,7 +290,7 @@ export class Relay {
     conn.joinQueue.length = 0;
     this.send(conn, Buffer.from([FrameKind.Synced]));
     conn.state = 'live';
-    this.log.debug({ room: room.id, user: conn.userId, role: conn.role }, 'joined');
+    this.log.info({ room: room.id, user: conn.userId, role: conn.role, sender: conn.sender.slice(0, 16) }, 'joined');
     for (const f of conn.pending.splice(0)) {
       if ((conn.state as ConnState) !== 'live') break;
       this.handle(conn, f);
@@ -366,6 +366,7 @@ export class Relay {
     const entry: Inflight = { sender: conn.sender, clock: h.clock, frame };
     room.inflight.add(entry);
     this.metrics.framesIn.inc({ kind: 'update' });
+    if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
     this.relay(room, conn, frame);
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
       () => {
@@ -411,6 +412,7 @@ export class Relay {
     this.metrics.framesIn.inc({ kind: 'snapshot' });
     this.store.putSnapshot({ roomId: room.id, head, frame, covers: h.clocks }).then(
       () => {
+        this.log.info({ room: room.id, head, bytes: frame.length, covers: h.clocks.size }, 'snapshot stored; covered updates dropped');
         const f = encodeU64Frame(FrameKind.Head, head);
         for (const c of room.conns) this.send(c, f);
       },
