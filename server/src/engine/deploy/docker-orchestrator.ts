@@ -73,6 +73,8 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly memoryMb: number;
   private readonly cpus: number;
   private readonly healthTimeoutMs: number;
+  /** Probe results of the last two seconds, so a status right after a wait does not probe again. */
+  private readonly recentProbes = new Map<string, { health: HealthState; at: number }>();
 
   constructor(private readonly options: OrchestratorOptions = {}) {
     this.host = engineAddress(options.dockerHost);
@@ -249,8 +251,8 @@ export class DockerOrchestrator implements Orchestrator {
   /** Creates/starts/removes the replicas of one service so it matches the topology and the desired count. */
   private async applyService(ws: Workspace, service: Service, image: string, deployment: string, onMessage: (m: string) => void, signal?: AbortSignal): Promise<string[]> {
     const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
-    const existing = await this.containers(ws, service.id);
     const all = await this.containers(ws);
+    const existing = all.filter((c) => c.Labels[Label.service] === service.id);
     const owned = new Map<number, string>();
     for (const c of all) {
       for (const p of c.Ports ?? []) {
@@ -339,6 +341,14 @@ export class DockerOrchestrator implements Orchestrator {
     if (!info.State.Running) return 'unhealthy';
     const h = info.State.Health?.Status;
     if (h) return h === 'healthy' ? 'healthy' : h === 'unhealthy' ? 'unhealthy' : 'starting';
+    const recent = this.recentProbes.get(info.Id);
+    if (recent && Date.now() - recent.at < 2000 && recent.health === 'healthy' && Date.parse(info.State.StartedAt) < recent.at) return recent.health;
+    const health = await this.probePorts(service, info);
+    this.recentProbes.set(info.Id, { health, at: Date.now() });
+    return health;
+  }
+
+  private async probePorts(service: Service, info: Docker.ContainerInspectInfo): Promise<HealthState> {
     const hc = service.healthCheck;
     const bindings = info.NetworkSettings?.Ports ?? {};
     const portOf = (container: number) => Number(bindings[`${container}/tcp`]?.[0]?.HostPort ?? 0);
@@ -370,7 +380,9 @@ export class DockerOrchestrator implements Orchestrator {
     const progress = (serviceId: string, started: number, state: DeployProgress['state'], message?: string) =>
       options.onProgress?.({ serviceId, state, elapsedMs: Date.now() - started, message });
     try {
-      await this.ensureNetwork(ws);
+      // The network is created while images are checked or built; containers wait for it.
+      const network = this.ensureNetwork(ws);
+      network.catch(() => undefined);
       const waveOf = new Map<string, number>();
       topology.order.forEach((wave, i) => wave.forEach((id) => waveOf.set(id, i)));
       const tasks = new Map<string, Promise<void>>();
@@ -392,6 +404,7 @@ export class DockerOrchestrator implements Orchestrator {
           }
           if (options.signal?.aborted) throw new Error('interrupted');
           progress(service.id, started, 'starting');
+          await network;
           const ids = await this.applyService(ws, service, img.image, deployment, (m) => progress(service.id, started, 'starting', m), options.signal);
           await this.waitHealthy(ws, service, ids, options.signal);
           const durationMs = Date.now() - started;
