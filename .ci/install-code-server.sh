@@ -5,7 +5,7 @@
 set -euo pipefail
 dir=${KYOZO_CODE_SERVER_DIR:-/opt/kyozo-code-server}
 cs="$dir/node_modules/code-server"
-if [ -f "$dir/.ready" ]; then echo "[setup] code-server ready in $dir"; exit 0; fi
+if [ -f "$dir/.ready" ] && [ -f "$dir/node_modules/argon2/lib/binding/napi-v3/argon2.node" ]; then echo "[setup] code-server ready in $dir"; exit 0; fi
 mkdir -p "$dir"
 cd "$dir"
 [ -f package.json ] || echo '{"name":"kyozo-code-server","private":true}' > package.json
@@ -19,7 +19,9 @@ npm_config_yes=true npm rebuild >/dev/null 2>&1 || npm_config_yes=true npm rebui
 ln -sfn node_modules node_modules.asar
 cd extensions
 npm install --no-audit --no-fund --omit=dev --ignore-scripts >/dev/null
-cd "$cs"
+# argon2 is hoisted next to code-server: rebuild it from the install root, where npm finds it.
+cd "$dir"
 npm_config_yes=true npm rebuild argon2 >/dev/null
+[ -f node_modules/argon2/lib/binding/napi-v3/argon2.node ] || { echo "[setup] argon2 binding missing after rebuild" >&2; exit 1; }
 touch "$dir/.ready"
 echo "[setup] code-server installed"

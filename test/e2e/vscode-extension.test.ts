@@ -1,0 +1,120 @@
+// Kyozo inside a real VS Code (code-server 4.100.3 = VS Code 1.100.3) driven through Debian's Chromium:
+// Explorer badges, Services view items, hover and CodeLens via vscode.execute*Provider, then Deploy on a service
+// and the container running in the Docker engine, with the badge and the tree item turning to running.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { bundleSuite, CHROMIUM, CODE_SERVER, explorerBadges, openBrowser, repoRoot, startCodeServer, themeColor, viewRows, workbenchUrl, type CodeServer } from './vscode/harness';
+
+const artefacts = join(repoRoot, 'test-results');
+
+async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the service to running', { timeout: 600_000 }, async (t) => {
+  const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
+  if (missing.length && process.env.CI === 'true') throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
+  if (missing.length) { console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`); t.skip('code-server or Chromium missing'); return; }
+  if (!(await engineAvailable())) { t.skip('no Docker engine'); return; }
+  execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+  await ensureTestBaseImages();
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-')));
+  const folder = join(base, 'shop');
+  const signals = join(base, 'signals');
+  cpSync(join(repoRoot, 'test/fixtures/vscode-workspace'), folder, { recursive: true });
+  mkdirSync(join(folder, '.vscode'), { recursive: true });
+  writeFileSync(join(folder, '.vscode/settings.json'), JSON.stringify({ 'kyozo.baseImages': { node: TEST_BASE_IMAGES.node, static: TEST_BASE_IMAGES.busybox } }, null, 2));
+  mkdirSync(signals, { recursive: true });
+  writeFileSync(join(signals, 'interactive'), '1');
+  mkdirSync(artefacts, { recursive: true });
+  const suite = await bundleSuite(base);
+
+  let cs: CodeServer | undefined;
+  let closeBrowser: (() => Promise<void>) | undefined;
+  t.after(async () => {
+    await closeBrowser?.();
+    await cs?.stop();
+    const docker = testDocker();
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.root=${folder}`] } })) {
+      await cleanupWorkspace(c.Labels['dev.kyozo.workspace'], { images: true });
+    }
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  cs = await startCodeServer(folder, { KYOZO_E2E_DIR: signals });
+  const { browser, page } = await openBrowser();
+  closeBrowser = () => browser.close();
+  const results = () => (existsSync(join(signals, 'results.json')) ? readFileSync(join(signals, 'results.json'), 'utf8') : '(no results yet)');
+  const why = () => `results: ${results()}\ncode-server: ${cs!.output().slice(-3000)}`;
+  await page.goto(workbenchUrl(cs, folder, suite));
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await waitFile(join(signals, 'phase1'), 180_000, why);
+
+  // Phase 1, in the page: type badges on the service folders, then the Services view.
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout: 30_000 });
+  let badges = await explorerBadges(page);
+  for (let i = 0; i < 40 && badges.length < 2; i++) { await page.waitForTimeout(250); badges = await explorerBadges(page); }
+  const byLabel = (label: string) => badges.find((b) => b.label === label || b.label.startsWith(`${label} `) || b.label.endsWith(`/${label}`));
+  assert.equal(byLabel('api')?.badge, 'JS', JSON.stringify(badges));
+  assert.equal(byLabel('web')?.badge, 'DK', JSON.stringify(badges));
+  const green = await themeColor(page, '--vscode-charts-green');
+  assert.notEqual(byLabel('web')?.color, green, 'not running yet, so not green');
+
+  await page.click('.activitybar a[aria-label^="Kyozo"]', { force: true });
+  await page.waitForFunction(() => document.querySelectorAll('.pane .monaco-list-row').length > 0, undefined, { timeout: 30_000 });
+  let rows = await viewRows(page, 'Services');
+  assert.ok(rows.some((r) => r.startsWith('api, nodejs')), JSON.stringify(rows));
+  assert.ok(rows.some((r) => r.startsWith('web, containerized, not-deployed')), JSON.stringify(rows));
+  await page.screenshot({ path: join(artefacts, 'vscode-services-before-deploy.png') });
+
+  const inner1 = JSON.parse(results());
+  assert.equal(inner1.error, undefined, inner1.error);
+  assert.deepEqual(inner1.services.map((s: { id: string }) => s.id).sort(), ['api', 'web']);
+  assert.match(inner1.hover, /\*\*api\*\* — nodejs/);
+  assert.match(inner1.hover, /Port: 3001\/tcp \(env `PORT`\) — from code: listen/);
+  // Other extensions (the built-in npm one) may add their own lenses beside ours.
+  assert.ok(inner1.lensesBefore.includes('$(play) Deploy api'), JSON.stringify(inner1.lensesBefore));
+  assert.ok(inner1.webLensesBefore.includes('$(play) Deploy web'), JSON.stringify(inner1.webLensesBefore));
+  assert.ok(!inner1.webLensesBefore.includes('$(debug-stop) Stop'), JSON.stringify(inner1.webLensesBefore));
+
+  // Phase 2: the suite runs "Kyozo: Deploy Service..." on web; the engine must run it and the UI must follow.
+  writeFileSync(join(signals, 'deploy'), '1');
+  await waitFile(join(signals, 'phase2'), 300_000, why);
+  const inner2 = JSON.parse(results());
+  assert.equal(inner2.error, undefined, inner2.error);
+  assert.equal(inner2.webStatus.state, 'running');
+  assert.ok(inner2.webLensesAfter.includes('$(debug-stop) Stop'), JSON.stringify(inner2.webLensesAfter));
+  assert.ok(inner2.webLensesAfter.some((l: string) => /^\$\(globe\) Open http:\/\/127\.0\.0\.1:\d+$/.test(l)), JSON.stringify(inner2.webLensesAfter));
+
+  const containers = await testDocker().listContainers({ filters: { label: [`dev.kyozo.root=${folder}`, 'dev.kyozo.service=web'] } });
+  assert.equal(containers.length, 1, 'one web container in the engine');
+  assert.equal(containers[0].State, 'running');
+
+  await page.waitForFunction((g) => {
+    for (const row of Array.from(document.querySelectorAll('.explorer-folders-view .monaco-list-row'))) {
+      if (!/web/.test(row.getAttribute('aria-label') ?? '')) continue;
+      const el = row.querySelector('[class*="monaco-decoration-itemBadge-"]');
+      if (el && getComputedStyle(el, '::after').color === g) return true;
+    }
+    return false;
+  }, green, { timeout: 30_000 });
+  badges = await explorerBadges(page);
+  assert.equal(byLabel('web')?.color, green, 'web badge is green once running');
+  await page.click('.activitybar a[aria-label^="Kyozo"]', { force: true });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('.pane .monaco-list-row')).some((r) => (r.getAttribute('aria-label') ?? '').startsWith('web, containerized, running')), undefined, { timeout: 30_000 });
+  rows = await viewRows(page, 'Services');
+  assert.ok(rows.some((r) => r === 'web, containerized, running'), JSON.stringify(rows));
+  await page.screenshot({ path: join(artefacts, 'vscode-workbench.png') });
+  writeFileSync(join(signals, 'done'), '1');
+  await waitFile(join(signals, 'results.json'), 10_000, why);
+});
