@@ -98,7 +98,7 @@ export class GraphView {
     svg('rect', { class: 'status-bar', x: inset + 3, y: 12, width: 3, height: NODE_H - 24, rx: 1.5 }, el);
     svg('rect', { class: 'badge', x: inset + 12, y: 15, width: 28, height: 28, rx: 5 }, el);
     svg('text', { class: 'badge-text', x: inset + 26, y: 33, 'text-anchor': 'middle' }, el).textContent = TYPE_GLYPH[s.type] ?? '?';
-    svg('text', { class: 'node-name', x: inset + 48, y: 25 }, el).textContent = truncate(s.name, inset ? 17 : 19);
+    svg('text', { class: 'node-name', x: inset + 48, y: 25 }, el).textContent = truncate(s.name, inset ? 14 : 16);
     const port = s.ports[0];
     svg('text', { class: 'node-meta', x: inset + 48, y: 42 }, el).textContent = `${TYPE_LABEL[s.type] ?? s.type}${port ? ` · :${port.container}` : ''}`;
     svg('circle', { class: 'status-dot', cx: NODE_W - inset - 14, cy: 17, r: 4.5 }, el);

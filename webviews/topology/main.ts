@@ -21,8 +21,6 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-/** Above this many services the first paint uses the linear quick layout while ELK refines it. */
-const QUICK_FIRST = 120;
 const MAX_EVENTS = 300;
 
 const vscode = acquireVsCodeApi();
@@ -124,12 +122,14 @@ async function setTopology(t: Topology): Promise<void> {
   if (selected && !model.services.has(selected)) selected = undefined;
   document.body.dataset.layout = 'pending';
 
-  if (!previous && t.services.length > QUICK_FIRST) {
-    // Large first load: paint in linear time, refine below.
+  if (!previous) {
+    // First load: paint wave columns in linear time, then let ELK (cold, seconds at 500 services) refine them.
     layout = quickLayout(model, previous);
     paint(layout, undefined);
     timings.firstRender = performance.now() - started;
     document.body.dataset.layout = 'quick';
+    await afterPaint();
+    if (gen !== generation) return;
   }
   let refined: Layout;
   try {
@@ -152,6 +152,14 @@ async function setTopology(t: Topology): Promise<void> {
   fitted = true;
   document.body.dataset.layout = 'elk';
   revealSelected();
+}
+
+/** Resolves once the frame holding the current DOM has been painted (or soon, when the panel is hidden). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100);
+  });
 }
 
 /** Draws the graph; known nodes start at their old place and glide to the new one. */
