@@ -80,6 +80,27 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     assert.match(files, /busybox httpd/);
   });
 
+  test('api is probed over HTTP on its health path (kyozo.yaml), from the host through the published port', async () => {
+    assert.deepEqual([topology.services.find((s) => s.id === 'api')!.healthCheck?.kind, topology.services.find((s) => s.id === 'api')!.healthCheck?.path], ['http', '/health']);
+    const lines: string[] = [];
+    for await (const line of orchestrator.logs(topology, 'api', { tail: 50 })) lines.push(line);
+    assert.ok(lines.some((l) => l.startsWith('first health check: GET /health')), lines.join('\n'));
+  });
+
+  test('watch reports status changes from the engine event stream', async () => {
+    const seen: ServiceStatus[][] = [];
+    const watcher = orchestrator.watch(() => topology, (s) => seen.push(s));
+    try {
+      await orchestrator.stop(topology, 'files');
+      const deadline = Date.now() + 20_000;
+      while (!seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.ok(seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped'), 'a stopped state was pushed');
+    } finally {
+      watcher.dispose();
+      await orchestrator.start(topology, 'files');
+    }
+  });
+
   test('containers carry labels, limits and hardening; env is injected at run time, not baked into the image', async () => {
     const list = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`] } });
     assert.equal(list.length, 3);
