@@ -1,0 +1,269 @@
+// Expected topologies written as plain data, and one checker that compares a real Topology against them.
+// The checker collects every mismatch of a fixture into one list, so a failing test shows everything the
+// engine got wrong at once (not only the first difference).
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  EdgeKind, HealthCheck, PatternKind, PortSource, ServiceType, StartSpec, Topology, BuildSpec,
+} from '../../server/src/protocol';
+
+export const FIXTURES = join(__dirname, '..', 'fixtures');
+
+export interface ExpectedPort {
+  container: number;
+  source: PortSource;
+  /** Evidence file, relative to the fixture root. */
+  file?: string;
+  line?: number;
+  host?: number;
+  envVar?: string;
+}
+
+export interface ExpectedService {
+  type?: ServiceType;
+  name?: string;
+  /** Each must match one of the service's frameworks (case and punctuation ignored, prefix allowed: actix ~ actix-web). */
+  frameworks?: string[];
+  /** The main (strongest) port; `null` = the service lists no port. */
+  port?: ExpectedPort | null;
+  /** Start command must contain `includes`; `source` checked when given. */
+  start?: { includes: string; source?: StartSpec['source'] };
+  /** `null` = no health check is known, so a `no-health-endpoint` recommendation is expected for it. */
+  health?: { kind: HealthCheck['kind']; path?: string } | null;
+  /** Dockerfile used to build (relative to the root); `null` = none, so a `no-dockerfile` recommendation is expected. */
+  dockerfile?: string | null;
+  packageManager?: BuildSpec['packageManager'];
+  /** Library ids this service uses (exact set). */
+  libraries?: string[];
+  image?: string;
+  replicas?: number;
+  resources?: { memoryMb?: number; cpus?: number };
+  baseImage?: string;
+  /** Environment variables that must be present with these values. */
+  env?: Record<string, string>;
+}
+
+/** [from, to, kind]; kind '*' = at least one edge from→to of any kind. */
+export type ExpectedEdge = [string, string, EdgeKind | '*'];
+
+export interface ExpectedProblem {
+  code: string;
+  file?: string;
+  line?: number;
+  /** Words the message must contain (e.g. the members of a cycle). */
+  messageIncludes?: string[];
+}
+
+export interface ExpectedRecommendation {
+  code: string;
+  serviceId?: string;
+  file?: string;
+}
+
+export interface ExpectedTopology {
+  /** Exact set of service ids, with per-service facts. */
+  services: Record<string, ExpectedService>;
+  /** Exact set of (from, to, kind) edges, apart from `optionalEdges`. */
+  edges: ExpectedEdge[];
+  /** Edges the engine may or may not report (SEMANTICS.md leaves them open). */
+  optionalEdges?: ExpectedEdge[];
+  order: string[][];
+  /** Pattern kinds that must be reported; anything else reported must be in `optionalPatterns`. */
+  patterns: PatternKind[];
+  optionalPatterns?: PatternKind[];
+  /** At least one kind of each list must be reported (where SEMANTICS allows either name). */
+  patternsOneOf?: PatternKind[][];
+  /** Problems (severity error or warning) must be exactly these, matched by code, then file/line when given. */
+  problems: ExpectedProblem[];
+  /** Exact set of library ids. */
+  libraries: string[];
+  recommendations?: ExpectedRecommendation[];
+  forbiddenRecommendations?: ExpectedRecommendation[];
+  groups?: { id: string; kind: 'compose' | 'workspace'; tool?: string[] }[];
+  /** No service evidence / indicator may point below these (ignored folders). */
+  forbiddenPathPrefixes?: string[];
+}
+
+const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+const FRAMEWORK_ALIASES: Record<string, string[]> = {
+  nestjs: ['nest'],
+  nethttp: ['http', 'gohttp', 'stdlib'],
+  springboot: ['spring'],
+};
+
+export function frameworkMatches(actual: string[], expected: string): boolean {
+  const e = norm(expected);
+  const accepted = [e, ...(FRAMEWORK_ALIASES[e] ?? [])];
+  return actual.some((a) => accepted.some((x) => norm(a) === x || norm(a).startsWith(x)));
+}
+
+/** Compare a topology with its expectation; returns human-readable mismatches (empty = all good). */
+export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
+  const out: string[] = [];
+  const byId = new Map(topo.services.map((s) => [s.id, s]));
+
+  const actualIds = [...byId.keys()].sort();
+  const expectedIds = Object.keys(exp.services).sort();
+  const missing = expectedIds.filter((id) => !byId.has(id));
+  const extra = actualIds.filter((id) => !(id in exp.services));
+  if (missing.length) out.push(`services missing: ${missing.join(', ')} (got ${actualIds.join(', ') || 'none'})`);
+  if (extra.length) out.push(`services not expected: ${extra.join(', ')}`);
+
+  const recs = topo.recommendations ?? [];
+  const hasRec = (code: string, serviceId?: string, file?: string) =>
+    recs.some((r) => r.code === code && (serviceId === undefined || r.serviceId === serviceId) && (file === undefined || r.file === file));
+
+  for (const [id, e] of Object.entries(exp.services)) {
+    const s = byId.get(id);
+    if (!s) continue;
+    const p = `service ${id}:`;
+    if (e.type !== undefined && s.type !== e.type) out.push(`${p} type ${s.type}, expected ${e.type}`);
+    if (e.name !== undefined && s.name !== e.name) out.push(`${p} name ${s.name}, expected ${e.name}`);
+    for (const f of e.frameworks ?? []) {
+      if (!frameworkMatches(s.frameworks ?? [], f)) out.push(`${p} frameworks [${(s.frameworks ?? []).join(', ')}] lack ${f}`);
+    }
+    if (e.port === null) {
+      if (s.ports.length) out.push(`${p} expected no port, got ${s.ports.map((x) => `${x.container}/${x.source}`).join(', ')}`);
+    } else if (e.port) {
+      const m = s.ports[0];
+      if (!m) out.push(`${p} no port, expected ${e.port.container} from ${e.port.source}`);
+      else {
+        const got = `${m.container} from ${m.source} (${m.evidence?.file}:${m.evidence?.line ?? '?'})`;
+        if (m.container !== e.port.container) out.push(`${p} main port ${got}, expected ${e.port.container}`);
+        if (m.source !== e.port.source) out.push(`${p} main port ${got}, expected source ${e.port.source}`);
+        if (e.port.file !== undefined && m.evidence?.file !== e.port.file) out.push(`${p} main port ${got}, expected evidence file ${e.port.file}`);
+        if (e.port.line !== undefined && m.evidence?.line !== e.port.line) out.push(`${p} main port ${got}, expected evidence line ${e.port.line}`);
+        if (e.port.host !== undefined && m.host !== e.port.host) out.push(`${p} main port host ${m.host}, expected ${e.port.host}`);
+        if (e.port.envVar !== undefined && m.envVar !== e.port.envVar) out.push(`${p} main port envVar ${m.envVar}, expected ${e.port.envVar}`);
+      }
+    }
+    if (e.start) {
+      if (!s.start) out.push(`${p} no start command, expected one containing "${e.start.includes}"`);
+      else {
+        if (!s.start.command.includes(e.start.includes)) out.push(`${p} start "${s.start.command}" does not contain "${e.start.includes}"`);
+        if (e.start.source && s.start.source !== e.start.source) out.push(`${p} start source ${s.start.source}, expected ${e.start.source}`);
+      }
+    }
+    if (e.health === null) {
+      if (!hasRec('no-health-endpoint', id)) out.push(`${p} expected a no-health-endpoint recommendation`);
+    } else if (e.health) {
+      const h = s.healthCheck;
+      if (!h) out.push(`${p} no health check, expected ${e.health.kind}${e.health.path ? ' ' + e.health.path : ''}`);
+      else {
+        if (h.kind !== e.health.kind) out.push(`${p} health kind ${h.kind}, expected ${e.health.kind}`);
+        if (e.health.path !== undefined && h.path !== e.health.path) out.push(`${p} health path ${h.path}, expected ${e.health.path}`);
+      }
+      if (hasRec('no-health-endpoint', id)) out.push(`${p} has a health check yet a no-health-endpoint recommendation`);
+    }
+    if (e.dockerfile === null) {
+      if (!hasRec('no-dockerfile', id)) out.push(`${p} expected a no-dockerfile recommendation`);
+      if (s.build?.dockerfile) out.push(`${p} build.dockerfile ${s.build.dockerfile}, expected none`);
+    } else if (e.dockerfile !== undefined) {
+      if (s.build?.dockerfile !== e.dockerfile) out.push(`${p} build.dockerfile ${s.build?.dockerfile}, expected ${e.dockerfile}`);
+      if (hasRec('no-dockerfile', id)) out.push(`${p} has a Dockerfile yet a no-dockerfile recommendation`);
+    }
+    if (e.packageManager !== undefined && s.build?.packageManager !== e.packageManager) {
+      out.push(`${p} packageManager ${s.build?.packageManager}, expected ${e.packageManager}`);
+    }
+    if (e.libraries !== undefined) {
+      const got = [...(s.libraries ?? [])].sort().join(', ');
+      if (got !== [...e.libraries].sort().join(', ')) out.push(`${p} libraries [${got}], expected [${e.libraries.join(', ')}]`);
+    }
+    if (e.image !== undefined && s.image !== e.image) out.push(`${p} image ${s.image}, expected ${e.image}`);
+    if (e.replicas !== undefined && s.replicas !== e.replicas) out.push(`${p} replicas ${s.replicas}, expected ${e.replicas}`);
+    if (e.resources) {
+      if (e.resources.memoryMb !== undefined && s.resources?.memoryMb !== e.resources.memoryMb) out.push(`${p} memoryMb ${s.resources?.memoryMb}, expected ${e.resources.memoryMb}`);
+      if (e.resources.cpus !== undefined && s.resources?.cpus !== e.resources.cpus) out.push(`${p} cpus ${s.resources?.cpus}, expected ${e.resources.cpus}`);
+    }
+    if (e.baseImage !== undefined && s.build?.baseImage !== e.baseImage) out.push(`${p} baseImage ${s.build?.baseImage}, expected ${e.baseImage}`);
+    for (const [k, v] of Object.entries(e.env ?? {})) {
+      const got = s.env.find((x) => x.name === k);
+      if (!got) out.push(`${p} env ${k} missing`);
+      else if (got.value !== v) out.push(`${p} env ${k}=${got.value}, expected ${v}`);
+    }
+  }
+
+  // Edges: exact set apart from optional ones.
+  const key = (f: string, t: string, k: string) => `${f} -> ${t} [${k}]`;
+  const actualEdges = new Set(topo.edges.map((x) => key(x.from, x.to, x.kind)));
+  const wildcard = exp.edges.filter((x) => x[2] === '*').concat((exp.optionalEdges ?? []).filter((x) => x[2] === '*'));
+  const allowed = new Set([...exp.edges, ...(exp.optionalEdges ?? [])].filter((x) => x[2] !== '*').map((x) => key(...x)));
+  for (const [f, t, k] of exp.edges) {
+    if (k === '*') {
+      if (!topo.edges.some((x) => x.from === f && x.to === t)) out.push(`edge missing: ${f} -> ${t} (any kind)`);
+    } else if (!actualEdges.has(key(f, t, k))) out.push(`edge missing: ${key(f, t, k)}`);
+  }
+  for (const x of topo.edges) {
+    const k = key(x.from, x.to, x.kind);
+    if (!allowed.has(k) && !wildcard.some(([f, t]) => f === x.from && t === x.to)) out.push(`edge not expected: ${k}`);
+  }
+
+  const orderGot = JSON.stringify(topo.order);
+  const orderExp = JSON.stringify(exp.order);
+  if (orderGot !== orderExp) out.push(`order ${orderGot}, expected ${orderExp}`);
+
+  const kinds = new Set(topo.patterns.map((x) => x.kind));
+  for (const k of exp.patterns) if (!kinds.has(k)) out.push(`pattern missing: ${k}`);
+  for (const group of exp.patternsOneOf ?? []) {
+    if (!group.some((k) => kinds.has(k))) out.push(`pattern missing: one of ${group.join(' / ')}`);
+  }
+  for (const k of kinds) {
+    if (!exp.patterns.includes(k) && !(exp.optionalPatterns ?? []).includes(k)) out.push(`pattern not expected: ${k}`);
+  }
+
+  const problems = topo.problems.filter((x) => x.severity !== 'info');
+  const unmatched = [...problems];
+  for (const e of exp.problems) {
+    const i = unmatched.findIndex((x) => x.code === e.code && (e.file === undefined || x.file === e.file)
+      && (e.line === undefined || x.line === e.line)
+      && (e.messageIncludes ?? []).every((w) => x.message.includes(w)));
+    if (i < 0) {
+      const sameCode = problems.filter((x) => x.code === e.code).map((x) => `${x.file}:${x.line} "${x.message}"`);
+      out.push(`problem missing: ${e.code}${e.file ? ' at ' + e.file + (e.line ? ':' + e.line : '') : ''}`
+        + `${e.messageIncludes ? ' naming ' + e.messageIncludes.join(', ') : ''}${sameCode.length ? ` (got ${sameCode.join('; ')})` : ''}`);
+    } else unmatched.splice(i, 1);
+  }
+  const expectedCodes = new Set(exp.problems.map((x) => x.code));
+  for (const x of unmatched) {
+    if (!expectedCodes.has(x.code)) out.push(`problem not expected: ${x.code} ${x.file ?? ''}:${x.line ?? ''} "${x.message}"`);
+  }
+
+  const libs = topo.libraries.map((l) => l.id).sort().join(', ');
+  if (libs !== [...exp.libraries].sort().join(', ')) out.push(`libraries [${libs}], expected [${exp.libraries.join(', ')}]`);
+
+  for (const r of exp.recommendations ?? []) {
+    if (!hasRec(r.code, r.serviceId, r.file)) out.push(`recommendation missing: ${r.code}${r.serviceId ? ' for ' + r.serviceId : ''}${r.file ? ' in ' + r.file : ''}`);
+  }
+  for (const r of exp.forbiddenRecommendations ?? []) {
+    if (hasRec(r.code, r.serviceId, r.file)) out.push(`recommendation not expected: ${r.code}${r.serviceId ? ' for ' + r.serviceId : ''}`);
+  }
+
+  for (const g of exp.groups ?? []) {
+    const got = topo.groups.find((x) => x.id === g.id && x.kind === g.kind);
+    if (!got) out.push(`group missing: ${g.kind} at ${g.id} (got ${topo.groups.map((x) => `${x.kind}@${x.id}`).join(', ') || 'none'})`);
+    else if (g.tool && !g.tool.some((t) => norm(got.tool).includes(norm(t)))) out.push(`group ${g.id} tool ${got.tool}, expected one of ${g.tool.join(', ')}`);
+  }
+
+  for (const prefix of exp.forbiddenPathPrefixes ?? []) {
+    for (const s of topo.services) {
+      const files = [...s.indicators, ...s.evidence.map((x) => x.file), ...s.ports.map((x) => x.evidence.file)];
+      const bad = files.filter((f) => f === prefix.replace(/\/$/, '') || f.startsWith(prefix));
+      if (bad.length) out.push(`service ${s.id} uses ignored path ${bad[0]}`);
+    }
+  }
+  return out;
+}
+
+/** Copy a fixture into a fresh temp folder (for tests that edit files or add symlinks). */
+export function copyFixture(name: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `kyozo-fixture-${name}-`));
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A topology with the run-dependent fields cleared, for equality between two analyses of the same tree. */
+export function stable(t: Topology): Omit<Topology, 'generatedAt' | 'stats'> & { stats: { files: number; folders: number } } {
+  const { generatedAt: _g, stats, ...rest } = t;
+  return { ...rest, stats: { files: stats.files, folders: stats.folders } };
+}

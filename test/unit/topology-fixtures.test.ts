@@ -1,0 +1,319 @@
+// Expected topologies of the multi-service fixtures (compose, monorepos, gateways, problems), per SEMANTICS of issue 2.
+// Each fixture in test/fixtures/<name> is analysed by the real engine and compared with the plain data below.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyze } from '../../server/src/engine';
+import { checkTopology, FIXTURES, type ExpectedTopology } from '../support/fixture-expect';
+
+export const expected: Record<string, ExpectedTopology> = {
+  // compose.yaml + override, ${VAR:-default}, anchors/merge keys, depends_on long+short, links, healthchecks,
+  // postgres/redis/rabbitmq image services, env URLs, drivers, secrets in compose and .env.
+  'compose-stack': {
+    services: {
+      api: {
+        type: 'nodejs', name: 'api', frameworks: ['express'],
+        port: { container: 8000, host: 8000, source: 'compose', file: 'compose.yaml', line: 18 },
+        start: { includes: 'node src/server.js', source: 'dockerfile' },
+        health: { kind: 'http', path: '/healthz' },
+        dockerfile: 'api/Dockerfile', packageManager: 'npm',
+        env: { DATABASE_URL: 'postgres://app:app@db:5432/shop', REDIS_URL: 'redis://cache:6379/0', NODE_ENV: 'development', LOG_LEVEL: 'info' },
+      },
+      worker: {
+        type: 'worker', name: 'worker', frameworks: ['celery'], port: null,
+        start: { includes: 'celery -A tasks worker', source: 'compose' },
+        dockerfile: 'worker/Dockerfile', packageManager: 'pip',
+        env: { LOG_LEVEL: 'debug', DATABASE_URL: 'postgres://app:app@db:5432/shop' },
+      },
+      web: {
+        type: 'nodejs', name: 'web', frameworks: ['vite'],
+        port: { container: 80, host: 8080, source: 'compose', file: 'compose.yaml', line: 48 },
+        dockerfile: 'web/Dockerfile.prod', packageManager: 'yarn',
+      },
+      'compose.yaml#db': {
+        type: 'database', name: 'db', image: 'postgres:16-alpine',
+        port: { container: 5432, source: 'image-default' }, health: { kind: 'command' },
+      },
+      'compose.yaml#cache': {
+        type: 'cache', name: 'cache', image: 'redis:7-alpine',
+        port: { container: 6379, source: 'image-default' }, health: { kind: 'tcp' },
+      },
+      'compose.yaml#mq': {
+        type: 'queue', name: 'mq', image: 'rabbitmq:3.13-management-alpine',
+        port: { container: 5672, source: 'image-default' }, health: { kind: 'command' },
+      },
+    },
+    edges: [
+      ['api', 'compose.yaml#db', 'compose'], ['api', 'compose.yaml#cache', 'compose'], ['api', 'compose.yaml#mq', 'compose'],
+      ['api', 'compose.yaml#db', 'env-url'], ['api', 'compose.yaml#cache', 'env-url'], ['api', 'compose.yaml#mq', 'env-url'],
+      ['api', 'compose.yaml#db', 'driver'], ['api', 'compose.yaml#cache', 'driver'], ['api', 'compose.yaml#mq', 'driver'],
+      ['worker', 'compose.yaml#db', 'compose'], ['worker', 'compose.yaml#mq', 'compose'],
+      ['worker', 'compose.yaml#cache', 'compose'], // only in compose.override.yaml
+      ['worker', 'compose.yaml#db', 'env-url'], ['worker', 'compose.yaml#mq', 'env-url'],
+      ['worker', 'compose.yaml#db', 'driver'], ['worker', 'compose.yaml#cache', 'driver'],
+      ['web', 'api', 'compose'], // links
+    ],
+    // plain `celery` (no [redis] extra) talking to the one queue: SEMANTICS lists only celery[redis]
+    optionalEdges: [['worker', 'compose.yaml#mq', 'driver']],
+    order: [['compose.yaml#cache', 'compose.yaml#db', 'compose.yaml#mq'], ['api', 'worker'], ['web']],
+    patterns: ['database', 'cache', 'frontend-backend', 'background-workers'],
+    optionalPatterns: ['microservices'],
+    problems: [],
+    libraries: [],
+    recommendations: [{ code: 'secret-literal', file: 'compose.yaml' }, { code: 'secret-literal', file: '.env' }],
+    forbiddenRecommendations: [{ code: 'missing-expose', serviceId: 'worker' }, { code: 'missing-database' }],
+    groups: [{ id: '.', kind: 'compose', tool: ['compose'] }],
+  },
+
+  // pnpm workspace + Turborepo, 7 services in four languages, two libraries, infra in a root compose file.
+  'monorepo-polyglot': {
+    services: {
+      'apps/web': {
+        type: 'nodejs', name: 'web', frameworks: ['next'], port: { container: 3000, source: 'framework-default' },
+        start: { includes: 'pnpm start', source: 'script' }, libraries: ['packages/ui'], dockerfile: null, packageManager: 'pnpm',
+      },
+      'apps/api': {
+        type: 'nodejs', name: 'api', frameworks: ['nestjs'],
+        port: { container: 4000, source: 'code', file: 'apps/api/src/main.ts', line: 8, envVar: 'PORT' },
+        start: { includes: 'pnpm start', source: 'script' }, libraries: ['packages/db'], packageManager: 'pnpm',
+      },
+      'apps/admin': {
+        type: 'nodejs', name: 'admin', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' },
+        libraries: ['packages/ui'],
+      },
+      'services/users': {
+        type: 'python', name: 'users', frameworks: ['fastapi'],
+        port: { container: 8001, source: 'code', file: 'services/users/app/main.py', line: 24 },
+        health: { kind: 'http', path: '/healthz' }, dockerfile: null, packageManager: 'poetry',
+      },
+      'services/billing': {
+        type: 'golang', name: 'billing', frameworks: ['gin'],
+        port: { container: 8082, source: 'dockerfile', file: 'services/billing/Dockerfile', line: 10 },
+        start: { includes: '/billing', source: 'dockerfile' },
+        health: { kind: 'http', path: '/health' }, dockerfile: 'services/billing/Dockerfile',
+      },
+      'services/search': {
+        type: 'rust', name: 'search', frameworks: ['axum'],
+        port: { container: 7700, source: 'dockerfile', file: 'services/search/Dockerfile', line: 8 },
+        health: { kind: 'http', path: '/healthz' }, dockerfile: 'services/search/Dockerfile',
+      },
+      'services/notifier': {
+        type: 'worker', name: 'notifier', port: null, start: { includes: 'pnpm start' }, packageManager: 'pnpm',
+      },
+      'docker-compose.yml#db': { type: 'database', name: 'db', image: 'postgres:16', port: { container: 5432, source: 'image-default' } },
+      'docker-compose.yml#redis': { type: 'cache', name: 'redis', image: 'redis:7.2', port: { container: 6379, source: 'image-default' } },
+    },
+    edges: [
+      ['apps/web', 'apps/api', 'env-url'],
+      ['apps/admin', 'apps/api', 'workspace-package'],
+      ['apps/api', 'services/users', 'env-url'], ['apps/api', 'services/billing', 'env-url'], ['apps/api', 'services/search', 'env-url'],
+      ['apps/api', 'docker-compose.yml#db', 'driver'],
+      ['services/users', 'docker-compose.yml#db', 'driver'],
+      ['services/billing', 'docker-compose.yml#db', 'driver'],
+      ['services/notifier', 'docker-compose.yml#redis', 'driver'],
+      ['services/notifier', 'docker-compose.yml#redis', 'code-ref'], // code reads REDIS_URL (issue: "env reads found in code")
+    ],
+    order: [
+      ['docker-compose.yml#db', 'docker-compose.yml#redis', 'services/search'],
+      ['services/billing', 'services/notifier', 'services/users'],
+      ['apps/api'],
+      ['apps/admin', 'apps/web'],
+    ],
+    patterns: ['monorepo', 'microservices', 'database', 'cache', 'background-workers', 'frontend-backend'],
+    optionalPatterns: ['api-gateway'],
+    problems: [],
+    libraries: ['packages/db', 'packages/ui'],
+    forbiddenRecommendations: [{ code: 'missing-database' }],
+    groups: [{ id: '.', kind: 'workspace', tool: ['pnpm', 'turbo'] }],
+  },
+
+  // nginx upstream/proxy_pass in front of two services.
+  'nginx-gateway': {
+    services: {
+      gateway: { type: 'proxy', port: { container: 80, source: 'dockerfile', file: 'gateway/Dockerfile', line: 3 }, dockerfile: 'gateway/Dockerfile' },
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3000, source: 'dockerfile', file: 'api/Dockerfile', line: 6 },
+        start: { includes: 'npm start', source: 'dockerfile' }, health: { kind: 'http', path: '/healthz' },
+      },
+      auth: {
+        type: 'python', frameworks: ['fastapi'], port: { container: 8000, source: 'dockerfile', file: 'auth/Dockerfile', line: 6 },
+        start: { includes: 'uvicorn main:app', source: 'dockerfile' }, health: { kind: 'http', path: '/ping' },
+      },
+    },
+    edges: [['gateway', 'api', 'proxy-upstream'], ['gateway', 'auth', 'proxy-upstream']],
+    order: [['api', 'auth'], ['gateway']],
+    patterns: [],
+    // SEMANTICS names both for a proxy in front of services; either one must be reported.
+    patternsOneOf: [['reverse-proxy', 'api-gateway']],
+    optionalPatterns: ['reverse-proxy', 'api-gateway', 'microservices'],
+    problems: [],
+    libraries: [],
+  },
+
+  // A dependency cycle, an unknown depends_on and two services publishing the same host port.
+  'cycle-and-conflicts': {
+    services: {
+      orders: { type: 'nodejs', frameworks: ['express'], port: { container: 8080, host: 8080, source: 'compose', file: 'docker-compose.yml', line: 6 } },
+      payments: { type: 'nodejs', frameworks: ['express'], port: { container: 9000, host: 8080, source: 'compose', file: 'docker-compose.yml', line: 12 } },
+      inventory: { type: 'nodejs', port: { container: 7000, source: 'dockerfile', file: 'inventory/Dockerfile', line: 5 } },
+      auth: { type: 'nodejs', port: { container: 4000, source: 'dockerfile', file: 'auth/Dockerfile', line: 5 } },
+      reporting: { type: 'nodejs', port: { container: 5000, source: 'dockerfile', file: 'reporting/Dockerfile', line: 5 } },
+    },
+    edges: [
+      ['orders', 'payments', 'compose'], ['payments', 'inventory', 'compose'], ['inventory', 'orders', 'compose'],
+      ['reporting', 'auth', 'compose'],
+    ],
+    order: [['auth'], ['reporting'], ['inventory', 'orders', 'payments']],
+    patterns: ['microservices'],
+    problems: [
+      { code: 'dependency-cycle', messageIncludes: ['orders', 'payments', 'inventory'] },
+      { code: 'unknown-depends-on', file: 'docker-compose.yml', line: 25, messageIncludes: ['analytics'] },
+      { code: 'port-conflict', messageIncludes: ['8080'] },
+    ],
+    libraries: [],
+  },
+
+  // Driver deps with a matching database service (edge) and without one (recommendation).
+  'driver-deps': {
+    services: {
+      'compose.yaml#postgres': { type: 'database', port: { container: 5432, source: 'image-default' }, health: { kind: 'tcp' } },
+      'compose.yaml#mongo': { type: 'database', port: { container: 27017, source: 'image-default' } },
+      catalog: { type: 'nodejs', frameworks: ['express'], port: { container: 3000, source: 'code', file: 'catalog/index.js', line: 8 } },
+      accounts: { type: 'python', frameworks: ['fastapi'], port: { container: 8000, source: 'framework-default' } },
+      sessions: { type: 'nodejs', frameworks: ['express'] },
+      events: { type: 'python', frameworks: ['fastapi'] },
+      reports: { type: 'nodejs', frameworks: ['express'] },
+    },
+    edges: [
+      ['catalog', 'compose.yaml#mongo', 'driver'], ['accounts', 'compose.yaml#postgres', 'driver'],
+      ['catalog', 'compose.yaml#mongo', 'code-ref'], // code reads MONGO_URL (issue: "env reads found in code")
+    ],
+    order: [
+      ['compose.yaml#mongo', 'compose.yaml#postgres', 'events', 'reports', 'sessions'],
+      ['accounts', 'catalog'],
+    ],
+    patterns: ['database'],
+    problems: [],
+    libraries: [],
+    recommendations: [
+      { code: 'missing-database', serviceId: 'sessions' },
+      { code: 'missing-database', serviceId: 'events' },
+      { code: 'missing-database', serviceId: 'reports' },
+    ],
+    forbiddenRecommendations: [{ code: 'missing-database', serviceId: 'catalog' }, { code: 'missing-database', serviceId: 'accounts' }],
+  },
+
+  // Broken compose YAML, package.json, Dockerfile and Cargo.toml: problems with file:line, analysis goes on.
+  'malformed-inputs': {
+    services: {
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 8080, source: 'dockerfile', file: 'api/Dockerfile', line: 5 },
+        health: { kind: 'http', path: '/healthz' },
+      },
+      web: { port: { container: 3000, source: 'dockerfile', file: 'web/Dockerfile', line: 5 } },
+      worker: { type: 'python', port: { container: 9000, source: 'dockerfile', file: 'worker/Dockerfile', line: 6 } },
+      engine: { port: { container: 3000, source: 'dockerfile', file: 'engine/Dockerfile', line: 8 } },
+    },
+    edges: [],
+    order: [['api', 'engine', 'web', 'worker']],
+    patterns: [],
+    optionalPatterns: ['microservices'],
+    problems: [
+      { code: 'yaml-parse', file: 'compose.yaml', line: 6 },
+      { code: 'json-parse', file: 'web/package.json', line: 6 },
+      { code: 'dockerfile-parse', file: 'worker/Dockerfile', line: 4 },
+      { code: 'toml-parse', file: 'engine/Cargo.toml', line: 6 },
+    ],
+    libraries: [],
+  },
+
+  // kyozo.yaml overrides every detected field; an invalid kyozo.yaml is a problem and detection still works.
+  'kyozo-overrides': {
+    services: {
+      api: {
+        type: 'nodejs', name: 'storefront-api', frameworks: ['express'],
+        port: { container: 9000, source: 'kyozo.yaml', file: 'api/kyozo.yaml', line: 3 },
+        start: { includes: 'node dist/main.js', source: 'kyozo.yaml' },
+        health: { kind: 'http', path: '/livez' },
+        replicas: 2, resources: { memoryMb: 512, cpus: 0.5 }, baseImage: 'node:20-slim',
+        env: { LOG_LEVEL: 'debug' },
+      },
+      search: { type: 'database', name: 'search', port: { container: 7700, source: 'dockerfile', file: 'search/Dockerfile', line: 3 } },
+      broken: {
+        type: 'nodejs', name: 'broken', frameworks: ['express'], replicas: 1,
+        port: { container: 3000, source: 'code', file: 'broken/server.js', line: 5 },
+      },
+    },
+    // kyozo.yaml depends_on has no EdgeKind of its own in protocol.ts: any kind is accepted.
+    edges: [['api', 'search', '*']],
+    order: [['broken', 'search'], ['api']],
+    patterns: ['database'],
+    problems: [{ code: 'kyozo-yaml-invalid', file: 'broken/kyozo.yaml' }],
+    libraries: [],
+  },
+
+  // Nested and root .gitignore, default ignores (node_modules, dist), a service nested inside a service.
+  'gitignore-nesting': {
+    services: {
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3000, source: 'code', file: 'api/src/index.js', line: 7 },
+        health: { kind: 'http', path: '/health' }, start: { includes: 'npm start', source: 'script' },
+      },
+      'api/admin': {
+        type: 'nodejs', name: 'admin', frameworks: ['express'],
+        port: { container: 3100, source: 'code', file: 'api/admin/server.js', line: 5 },
+      },
+      web: { type: 'static', port: { container: 80, source: 'framework-default' } },
+    },
+    edges: [],
+    order: [['api', 'api/admin', 'web']],
+    patterns: [],
+    optionalPatterns: ['frontend-backend'],
+    problems: [],
+    libraries: [],
+    forbiddenPathPrefixes: ['generated/', 'sandbox/', 'api/tmp/', 'api/node_modules/', 'web/dist/', 'api/settings.local'],
+  },
+
+  // Terraform folder (infrastructure: listed, never in order) beside one app with a Dockerfile HEALTHCHECK.
+  'terraform-app': {
+    services: {
+      infra: { type: 'infrastructure' },
+      app: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 8080, source: 'dockerfile', file: 'app/Dockerfile', line: 6 },
+        health: { kind: 'command' }, start: { includes: 'node server.js', source: 'dockerfile' }, dockerfile: 'app/Dockerfile',
+      },
+    },
+    edges: [],
+    order: [['app']],
+    patterns: ['monolith'],
+    problems: [],
+    libraries: [],
+  },
+
+  // Heroku-style root app: Procfile web + worker + release; the root folder itself is the service.
+  'heroku-app': {
+    services: {
+      '.': {
+        type: 'python', name: 'heroku-app', frameworks: ['fastapi'],
+        port: { container: 8080, source: 'procfile', file: 'Procfile', line: 1 },
+        start: { includes: 'uvicorn main:app --host 0.0.0.0 --port 8080', source: 'procfile' },
+        health: { kind: 'http', path: '/health' }, dockerfile: null, packageManager: 'pip',
+      },
+    },
+    edges: [],
+    order: [['.']],
+    patterns: ['monolith'],
+    optionalPatterns: ['background-workers'],
+    problems: [],
+    libraries: [],
+    recommendations: [{ code: 'missing-database', serviceId: '.' }],
+  },
+};
+
+for (const [name, exp] of Object.entries(expected)) {
+  test(`topology of fixture ${name}`, async () => {
+    const topo = await analyze(join(FIXTURES, name));
+    const mismatches = checkTopology(topo, exp);
+    assert.deepEqual(mismatches, [], `fixture ${name}:\n  ${mismatches.join('\n  ')}`);
+  });
+}
