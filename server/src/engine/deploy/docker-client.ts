@@ -19,8 +19,9 @@ export function createDockerClient(dockerHost?: string): Docker {
 
 export class EngineUnreachableError extends Error {
   readonly exitCode = 69; // EX_UNAVAILABLE
-  constructor(readonly host: string, cause: string) {
-    super(unreachableMessage(host, cause));
+  /** `detail` is either the low-level cause or, from a failed ping, the full message already written. */
+  constructor(readonly host: string, detail: string) {
+    super(detail.startsWith('Cannot reach') ? detail : unreachableMessage(host, detail));
   }
 }
 

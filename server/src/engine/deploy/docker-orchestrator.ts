@@ -90,7 +90,7 @@ export class DockerOrchestrator implements Orchestrator {
 
   private async requireEngine(): Promise<void> {
     const r = await this.ping();
-    if (!r.reachable) throw new EngineUnreachableError(this.host, (r.message ?? '').split('(').slice(1).join('(').split(')')[0] || 'unreachable');
+    if (!r.reachable) throw new EngineUnreachableError(this.host, r.message ?? 'no answer');
   }
 
   workspace(topology: Topology): Workspace {
