@@ -1,6 +1,6 @@
 // One entry per artefact. Everything is bundled so the VSIX and the CLI ship only what runs.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -35,4 +35,22 @@ if (watch) {
 } else {
   await Promise.all(artefacts.map((a) => esbuild.build(a)));
   console.log(`built ${artefacts.map((a) => a.outfile).join(', ')}`);
+  if (production) copyRuntimePackages();
+}
+
+// The externals above are required at run time; for the VSIX (`npm run package`, built with --production) the few
+// the language server loads are copied to dist/node_modules, where Node resolves them first. Only what runs:
+// no source maps, typings, debug builds, or grammars the code readers do not use.
+function copyRuntimePackages() {
+  const grammars = ['javascript', 'typescript', 'tsx', 'python', 'go', 'rust', 'java', 'ruby', 'php', 'c-sharp'];
+  const keep = (path) => !/\.(map|md|d\.ts|d\.cts)$/.test(path) && !/\/(debug|test|examples|\.github)(\/|$)/.test(path);
+  rmSync('dist/node_modules', { recursive: true, force: true });
+  for (const pkg of ['web-tree-sitter', 'ssh2', 'asn1', 'safer-buffer', 'bcrypt-pbkdf', 'tweetnacl']) {
+    cpSync(`node_modules/${pkg}`, `dist/node_modules/${pkg}`, { recursive: true, filter: keep });
+  }
+  cpSync('node_modules/@vscode/tree-sitter-wasm/package.json', 'dist/node_modules/@vscode/tree-sitter-wasm/package.json');
+  for (const g of grammars) {
+    cpSync(`node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`, `dist/node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`);
+  }
+  console.log('copied run-time packages to dist/node_modules');
 }

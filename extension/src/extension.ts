@@ -9,6 +9,8 @@ import { createLanguageClient } from './language-client';
 import { LogTerminals } from './log-terminal';
 import { registerServicesView } from './services-view';
 import { registerStatusBar } from './status-bar';
+import { registerTopologyPanel } from './topology-panel';
+import { topologySource } from './topology-source';
 
 /** What other extensions (and the end-to-end suite) can read: the same model the views render. */
 export interface KyozoApi {
@@ -37,7 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   const logs = new LogTerminals(client);
   context.subscriptions.push(logs);
   registerCommands(context, client, model, logs);
-  // registerTopologyPanel(context, topologySource(model)) is added once extension/src/topology-panel.ts lands.
+  context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 
   const loaded = new Set<string>();
   async function loadEvents(folderUri: string): Promise<void> {

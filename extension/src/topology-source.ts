@@ -2,8 +2,9 @@
 import * as vscode from 'vscode';
 import type { DeploymentEvent, ServiceStatus, Topology, WebviewAction } from '../../server/src/protocol';
 import type { KyozoModel } from './kyozo-model';
+import type { TopologyPanelSource } from './topology-panel';
 
-export function topologySource(model: KyozoModel) {
+export function topologySource(model: KyozoModel): TopologyPanelSource {
   /** The panel shows one folder: the one holding the active editor, else the first with services. */
   const folder = () => {
     const active = vscode.window.activeTextEditor?.document.uri;

@@ -31,7 +31,8 @@ export async function startSession(fixture: string): Promise<LspSession> {
   const folder = mkdtempSync(join(tmpdir(), 'kyozo-lsp-'));
   cpSync(join(repoRoot, 'test/fixtures', fixture), folder, { recursive: true });
   const folderUri = pathToFileURL(folder).href;
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'dist/server.js'), '--stdio'], {
+  // KYOZO_LSP_SERVER runs the same tests against another build, e.g. the server inside an unpacked VSIX.
+  const child: ChildProcess = spawn(process.execPath, [process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'dist/server.js'), '--stdio'], {
     stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/kyozo-test.sock' },
   });
   let stderr = '';
