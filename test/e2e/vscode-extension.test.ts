@@ -39,11 +39,10 @@ test('Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the
   mkdirSync(artefacts, { recursive: true });
   const suite = await bundleSuite(base);
 
-  let cs: CodeServer | undefined;
-  let closeBrowser: (() => Promise<void>) | undefined;
+  const live: { cs?: CodeServer; closeBrowser?: () => Promise<void> } = {};
   t.after(async () => {
-    await closeBrowser?.();
-    await cs?.stop();
+    await live.closeBrowser?.();
+    await live.cs?.stop();
     const docker = testDocker();
     for (const c of await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.root=${folder}`] } })) {
       await cleanupWorkspace(c.Labels['dev.kyozo.workspace'], { images: true });
@@ -51,11 +50,12 @@ test('Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the
     rmSync(base, { recursive: true, force: true });
   });
 
-  cs = await startCodeServer(folder, { KYOZO_E2E_DIR: signals });
+  const cs = await startCodeServer(folder, { KYOZO_E2E_DIR: signals });
+  live.cs = cs;
   const { browser, page } = await openBrowser();
-  closeBrowser = () => browser.close();
+  live.closeBrowser = () => browser.close();
   const results = () => (existsSync(join(signals, 'results.json')) ? readFileSync(join(signals, 'results.json'), 'utf8') : '(no results yet)');
-  const why = () => `results: ${results()}\ncode-server: ${cs!.output().slice(-3000)}`;
+  const why = () => `results: ${results()}\ncode-server: ${cs.output().slice(-3000)}`;
   await page.goto(workbenchUrl(cs, folder, suite));
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   await waitFile(join(signals, 'phase1'), 180_000, why);
