@@ -1,18 +1,22 @@
 // Embedded SQLite store. better-sqlite3: synchronous, fast, builds from source; WAL lets readers run beside the writer.
 //
-// Group commit: log writes are queued and committed together in one transaction at the end of a short window
-// (commitWindowMs) or as soon as maxBatch writes wait. Every promise of a batch resolves only after its COMMIT
-// returned, so an acknowledgement always follows durability. synchronous=FULL fsyncs the WAL on every commit
-// (survives power loss); group commit keeps that to one fsync per window instead of one per keystroke.
+// Group commit: log writes are queued and committed together in one transaction by a writer thread
+// (sqlite-writer.ts): the first write opens a short window (commitWindowMs), and whatever arrives while a batch is
+// being committed forms the next batch. Every promise of a batch resolves only after its COMMIT returned, so an
+// acknowledgement always follows durability. synchronous=FULL fsyncs the WAL on every commit (survives power loss);
+// group commit keeps that to one fsync per batch instead of one per keystroke, and the writer thread keeps the
+// fsync off the relay's event loop. Reads and the rare account writes use a second connection on this thread.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
 import type {
   DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, SyncStore, Team, User, WrappedKey,
 } from './store';
 
 interface Pending {
-  op: { kind: 'update'; u: LogUpdate } | { kind: 'snapshot'; s: SnapshotWrite };
+  op: { kind: 'update'; u: LogUpdate } | { kind: 'snapshot'; s: SnapshotWrite } | { kind: 'noop' };
   resolve: () => void;
   reject: (e: Error) => void;
 }
@@ -64,6 +68,11 @@ export class SqliteStore implements SyncStore {
   private readonly maxBatch: number;
   private closed = false;
   private readonly st: Record<string, Database.Statement>;
+  private readonly writer: Worker;
+  private batchId = 0;
+  private committing: { id: number; items: Pending[] } | null = null;
+  private writerError: Error | null = null;
+  private onWriterClosed: (() => void) | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     mkdirSync(opts.dataDir, { recursive: true });
@@ -71,21 +80,22 @@ export class SqliteStore implements SyncStore {
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
-    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
     this.window = opts.commitWindowMs ?? 4;
     this.maxBatch = opts.maxBatch ?? 1000;
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
-      insertUpdate: p('INSERT OR IGNORE INTO updates (room_id, sender, clock, frame) VALUES (?, ?, ?, ?)'),
-      upsertClock: p('INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)'),
-      putSnapshot: p('INSERT INTO snapshots (room_id, head, frame) VALUES (?, ?, ?) ON CONFLICT(room_id) DO UPDATE SET head = excluded.head, frame = excluded.frame'),
-      setHead: p('UPDATE rooms SET head = ? WHERE id = ?'),
-      dropCovered: p('DELETE FROM updates WHERE room_id = ? AND sender = ? AND clock <= ?'),
       snapshot: p('SELECT head, frame FROM snapshots WHERE room_id = ?'),
       updates: p('SELECT frame FROM updates WHERE room_id = ? ORDER BY id'),
       clocks: p('SELECT sender, clock FROM sender_clocks WHERE room_id = ?'),
     };
+    this.writer = new Worker(WRITER_SOURCE, {
+      eval: true,
+      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3') },
+    });
+    this.writer.on('message', (m: { type: string; id?: number; ms?: number; message?: string }) => this.onWriter(m));
+    this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
   }
 
   // ---- log (hot path) ----
@@ -99,40 +109,44 @@ export class SqliteStore implements SyncStore {
 
   private enqueue(op: Pending['op']): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.writerError) return Promise.reject(this.writerError);
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.commit();
-      else if (!this.timer) this.timer = setTimeout(() => this.commit(), this.window);
+      if (this.committing) return; // the next batch goes when this one is durable
+      if (this.queue.length >= this.maxBatch || op.kind === 'noop') this.sendBatch();
+      else if (!this.timer) this.timer = setTimeout(() => this.sendBatch(), this.window);
     });
   }
 
-  private commit(): void {
+  private sendBatch(): void {
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
-    const batch = this.queue;
-    if (batch.length === 0) return;
+    if (this.committing || this.queue.length === 0) return;
+    const items = this.queue;
     this.queue = [];
-    const started = performance.now();
-    try {
-      this.db.transaction(() => {
-        for (const { op } of batch) {
-          if (op.kind === 'update') {
-            const { roomId, sender, clock, frame } = op.u;
-            this.st.insertUpdate.run(roomId, sender, clock, frame);
-            this.st.upsertClock.run(roomId, sender, clock);
-          } else {
-            const { roomId, head, frame, covers } = op.s;
-            this.st.putSnapshot.run(roomId, head, frame);
-            this.st.setHead.run(head, roomId);
-            for (const [hex, clock] of covers) this.st.dropCovered.run(roomId, Buffer.from(hex, 'hex'), clock);
-          }
-        }
-      })();
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-      return;
+    this.committing = { id: ++this.batchId, items };
+    this.writer.postMessage({ type: 'batch', id: this.batchId, ops: items.map((i) => i.op).filter((o) => o.kind !== 'noop') });
+  }
+
+  private onWriter(m: { type: string; id?: number; ms?: number; message?: string }): void {
+    if (m.type === 'closed') { this.onWriterClosed?.(); return; }
+    const batch = this.committing;
+    if (!batch || batch.id !== m.id) return;
+    this.committing = null;
+    if (m.type === 'done') {
+      this.opts.onCommit?.(batch.items.length, m.ms ?? 0);
+      for (const p of batch.items) p.resolve();
+    } else {
+      const err = new Error(`log commit failed: ${m.message}`);
+      for (const p of batch.items) p.reject(err);
     }
-    this.opts.onCommit?.(batch.length, performance.now() - started);
-    for (const p of batch) p.resolve();
+    if (this.queue.length) this.sendBatch();
+  }
+
+  private failCommitting(err: Error): void {
+    const items = [...(this.committing?.items ?? []), ...this.queue];
+    this.committing = null;
+    this.queue = [];
+    for (const p of items) p.reject(err);
   }
 
   async loadRoomLog(roomId: string): Promise<RoomLog> {
@@ -153,14 +167,24 @@ export class SqliteStore implements SyncStore {
     return (u.n as number) + (s.n as number);
   }
 
-  async flush(): Promise<void> {
-    this.commit();
+  /** Resolves once everything queued before the call is durable. */
+  flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.enqueue({ kind: 'noop' });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.commit();
+    await this.flush().catch(() => undefined);
     this.closed = true;
+    if (!this.writerError) {
+      await new Promise<void>((resolve) => {
+        this.onWriterClosed = resolve;
+        this.writer.postMessage({ type: 'close' });
+        setTimeout(resolve, 5000).unref();
+      });
+    }
+    await this.writer.terminate();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

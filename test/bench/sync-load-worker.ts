@@ -1,0 +1,168 @@
+// Load generator for `npm run bench:sync`, run as a separate process so the server's CPU and RSS are its own.
+// Each process owns whole rooms, so a frame's send time and its receipt by the room's other clients are measured on
+// the same clock. All frames are prepared before the timed phase (sealing and signing are the clients' cost, not
+// the relay's).
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import { importIdentity, type ExportedIdentity } from '../../sync-server/src/client/identity';
+import { sealData } from '../../sync-server/src/client/room-crypto';
+import { signBytes } from '../../sync-server/src/client/identity';
+import { FrameKind, authSignedBytes, encodeAuth } from '../../sync-server/src/wire';
+
+export interface WorkerConfig {
+  kind: 'kyozo' | 'y-websocket';
+  wsUrl: string;
+  token: string;
+  roomKey: string; // base64, kyozo only
+  rooms: { id: string; devices: ExportedIdentity[] }[]; // y-websocket: devices only give the count
+  ratePerClient: number;
+  warmupMs: number;
+  measureMs: number;
+}
+
+interface Client {
+  idx: number;
+  ws: WebSocket;
+  sender: string;
+  frames: Buffer[];
+  sendTimes: Float64Array;
+  next: number; // index of the next frame
+  due: number; // time the next frame is due
+  base: number; // clock before the first frame
+}
+
+const send = (m: unknown) => process.send!(m);
+
+async function run(cfg: WorkerConfig): Promise<void> {
+  const clients: Client[] = [];
+  const bySender = new Map<string, Client>();
+  const perClient = Math.ceil((cfg.ratePerClient * (cfg.warmupMs + cfg.measureMs)) / 1000) + 2;
+  let measuring = false;
+  let windowStart = 0;
+  let windowEnd = Infinity;
+  const latencies: number[] = [];
+  let framesOut = 0; // frames received by clients in the window (relays, echoes, acks)
+  let framesIn = 0; // frames sent by clients in the window
+  let relayed = 0;
+  let idx = 0;
+
+  const onMessage = (c: Client, data: Buffer) => {
+    const now = performance.now();
+    if (now >= windowStart && now < windowEnd && measuring) framesOut++;
+    let from: Client | undefined;
+    let n = -1;
+    if (cfg.kind === 'kyozo') {
+      if (data[0] !== FrameKind.Update) return;
+      from = bySender.get(data.subarray(1, 33).toString('hex'));
+      n = data.readUInt32BE(41) - (from?.base ?? 0) - 1;
+    } else {
+      const m = /~(\d+)\.(\d+)~/.exec(data.toString('latin1'));
+      if (!m) return;
+      from = clients[Number(m[1])];
+      n = Number(m[2]);
+    }
+    if (!from || from === c || n < 0) return;
+    const sent = from.sendTimes[n];
+    if (sent >= windowStart && sent < windowEnd && measuring) {
+      latencies.push(now - sent);
+      relayed++;
+    }
+  };
+
+  // Connect every client, a few dozen at a time; prepare frames once all are in (preparing blocks the loop).
+  const pending: Promise<void>[] = [];
+  const prepare: (() => void)[] = [];
+  for (const room of cfg.rooms) {
+    for (const dev of room.devices) {
+      const i = idx++;
+      pending.push((async () => {
+        const id = cfg.kind === 'kyozo' ? importIdentity(dev) : null;
+        const url = cfg.kind === 'kyozo' ? `${cfg.wsUrl}/v1/rooms/${room.id}/sync` : `${cfg.wsUrl}/${room.id}`;
+        const ws = new WebSocket(url, { perMessageDeflate: false });
+        const c: Client = { idx: i, ws, sender: id ? id.signPublicKey.toString('hex') : String(i), frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
+        clients[i] = c;
+        if (id) bySender.set(c.sender, c);
+        await new Promise<void>((resolve, reject) => {
+          ws.on('error', reject);
+          ws.on('close', (code) => reject(new Error(`client ${i} closed with ${code} while connecting`)));
+          if (!id) ws.on('open', () => resolve());
+          ws.on('message', (data: Buffer) => {
+            if (id && data[0] === FrameKind.Challenge) ws.send(encodeAuth(id.signPublicKey, signBytes(id, authSignedBytes(data.subarray(1), room.id)), cfg.token));
+            else if (id && data[0] === FrameKind.Hello) c.base = (JSON.parse(data.subarray(1).toString()) as { lastClock: number }).lastClock;
+            else if (id && data[0] === FrameKind.Synced) resolve();
+            else onMessage(c, data);
+          });
+        });
+        ws.removeAllListeners('message');
+        ws.removeAllListeners('close');
+        ws.removeAllListeners('error');
+        ws.on('error', () => undefined);
+        ws.on('message', (data: Buffer) => onMessage(c, data));
+        prepare.push(() => {
+        // Prepare this client's frames: real Yjs updates of a typist, sealed and signed (kyozo) or framed as the
+        // y-websocket sync protocol expects.
+        const doc = new Y.Doc();
+        const text = doc.getText('t');
+        let last: Uint8Array = new Uint8Array();
+        doc.on('update', (u: Uint8Array) => { last = u; });
+        const key = Buffer.from(cfg.roomKey, 'base64');
+        for (let n = 0; n < perClient; n++) {
+          text.insert(text.length, `~${i}.${n}~`);
+          if (id) c.frames.push(sealData(FrameKind.Update, room.id, id, 1, key, c.base + n + 1, last));
+          else {
+            const e = encoding.createEncoder();
+            encoding.writeVarUint(e, 0); // messageSync
+            encoding.writeVarUint(e, 2); // messageYjsUpdate
+            encoding.writeVarUint8Array(e, last);
+            c.frames.push(Buffer.from(encoding.toUint8Array(e)));
+          }
+        }
+        });
+      })());
+      if (pending.length % 50 === 0) await Promise.all(pending.slice(-50));
+    }
+  }
+  await Promise.all(pending);
+  for (const p of prepare) p();
+  send({ type: 'ready', clients: clients.length });
+
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const period = 1000 / cfg.ratePerClient;
+  const t0 = performance.now();
+  for (const c of clients) c.due = t0 + Math.random() * period;
+  windowStart = t0 + cfg.warmupMs;
+  windowEnd = windowStart + cfg.measureMs;
+  measuring = true;
+  const stopAt = windowEnd;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      if (now >= stopAt) return resolve();
+      for (const c of clients) {
+        while (c.due <= now && c.next < c.frames.length) {
+          c.sendTimes[c.next] = now;
+          c.ws.send(c.frames[c.next++]);
+          c.due += period;
+          if (now >= windowStart && now < windowEnd) framesIn++;
+        }
+      }
+      setTimeout(tick, 2);
+    };
+    tick();
+  });
+  await new Promise((r) => setTimeout(r, 300)); // let the last relays of the window arrive
+  measuring = false;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+  send({ type: 'result', framesIn, framesOut, relayed, p50: q(0.5), p99: q(0.99), samples: latencies.length, measureMs: cfg.measureMs });
+  for (const c of clients) c.ws.terminate();
+  setTimeout(() => process.exit(0), 100);
+}
+
+process.once('message', (m: { type: string; cfg: WorkerConfig }) => {
+  run(m.cfg).catch((err: unknown) => {
+    send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    setTimeout(() => process.exit(1), 100);
+  });
+});

@@ -1,0 +1,241 @@
+// `npm run bench:sync`: our relay versus the stock y-websocket 2.x server (yjs 13) on the same loopback load, plus
+// stored bytes versus plain Yjs for a 10,000-edit document. Servers run as their own processes; the load runs in two
+// other processes; CPU and RSS are read from /proc for the server process only. Bounded: about two minutes.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import * as Y from 'yjs';
+import { createIdentity, exportIdentity, newRoomKey, SyncApi, wrapRoomKey, EncryptedProvider, RoomKeyring, type ExportedIdentity } from '../../sync-server/src/client';
+import { startSyncServer } from '../../sync-server/src/server';
+import type { WorkerConfig } from './sync-load-worker';
+
+const root = join(__dirname, '..', '..');
+const quick = process.argv.includes('--quick');
+const LOADS = [
+  { name: 'target', clients: quick ? 500 : 2000, roomSize: 5, rate: 5, warmupMs: 3000, measureMs: quick ? 8000 : 20_000 },
+  { name: 'saturation', clients: 500, roomSize: 5, rate: 60, warmupMs: 2000, measureMs: quick ? 5000 : 8000 },
+];
+const TICK = 100; // Linux USER_HZ
+
+interface Outcome {
+  server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
+  p50: number; p99: number; cpuPct: number; rssMB: number; error?: string;
+}
+
+function procStats(pid: number): { cpu: number; rss: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpu = (Number(fields[11]) + Number(fields[12])) / TICK;
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  return { cpu, rss };
+}
+
+function waitListening(child: ChildProcess, pattern: RegExp): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    const on = (d: Buffer) => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.on('exit', (c) => reject(new Error(`server exited ${c}: ${out}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+  });
+}
+
+async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  if (kind === 'kyozo') {
+    const child = spawn(process.execPath, [join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info' },
+    });
+    const port = await waitListening(child, /"port":(\d+)[^\n]*sync server listening/);
+    return { child, port };
+  }
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'node_modules/y-websocket/bin/server.cjs')], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+  });
+  await waitListening(child, /(running) at/);
+  return { child, port };
+}
+
+async function prepareKyozo(url: string, clients: number, roomSize: number) {
+  const api = new SyncApi(url);
+  await api.createAccount('bench', 'bench-password-123');
+  const { token } = await api.login('bench', 'bench-password-123');
+  const team = await api.createTeam('bench');
+  const roomKey = newRoomKey();
+  const rooms: { id: string; devices: ExportedIdentity[] }[] = [];
+  for (let r = 0; r < clients / roomSize; r++) {
+    const room = await api.createRoomRecord(team.id, `room-${r}`);
+    const devices = Array.from({ length: roomSize }, () => createIdentity());
+    await Promise.all(devices.map((d) => api.registerDevice(d)));
+    // The room key is wrapped to the room's first device (the bench clients share it in memory).
+    await api.uploadKeys(room.id, 1, [{ recipient: devices[0].signPublicKey, wrapped: wrapRoomKey(room.id, 1, roomKey, devices[0], devices[0]) }]);
+    rooms.push({ id: room.id, devices: devices.map(exportIdentity) });
+  }
+  return { token, roomKey: roomKey.toString('base64'), rooms };
+}
+
+async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]): Promise<Outcome> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-'));
+  const { child, port } = await startServer(kind, dataDir);
+  const wsUrl = `ws://127.0.0.1:${port}`;
+  const nRooms = load.clients / load.roomSize;
+  const base = { server: kind, load: load.name, clients: load.clients, rooms: nRooms };
+  const workers: ChildProcess[] = [];
+  try {
+    const prep = kind === 'kyozo'
+      ? await prepareKyozo(`http://127.0.0.1:${port}`, load.clients, load.roomSize)
+      : { token: '', roomKey: '', rooms: Array.from({ length: nRooms }, (_, r) => ({ id: `room-${r}`, devices: Array.from({ length: load.roomSize }, () => ({ signPrivatePkcs8: '', dhPrivatePkcs8: '' })) })) };
+    const halves = [prep.rooms.filter((_, i) => i % 2 === 0), prep.rooms.filter((_, i) => i % 2 === 1)];
+    const results: Record<string, number>[] = [];
+    const ready: Promise<void>[] = [];
+    const done: Promise<void>[] = [];
+    for (const rooms of halves) {
+      const w = fork(join(__dirname, 'sync-load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      workers.push(w);
+      const cfg: WorkerConfig = { kind, wsUrl, token: prep.token, roomKey: prep.roomKey, rooms, ratePerClient: load.rate, warmupMs: load.warmupMs, measureMs: load.measureMs };
+      ready.push(new Promise((resolve, reject) => {
+        w.on('message', (m: { type: string; message?: string }) => {
+          if (m.type === 'ready') resolve();
+          if (m.type === 'error') reject(new Error(m.message));
+        });
+      }));
+      done.push(new Promise((resolve, reject) => {
+        w.on('message', (m: { type: string; message?: string } & Record<string, number>) => {
+          if (m.type === 'result') { results.push(m); resolve(); }
+          if (m.type === 'error') reject(new Error(m.message));
+        });
+        w.on('exit', (c) => { if (c) reject(new Error(`load worker exited ${c}`)); });
+      }));
+      w.send({ type: 'start', cfg });
+    }
+    for (const d of done) d.catch(() => undefined); // rejections are awaited below; avoid unhandled ones meanwhile
+    await Promise.all(ready);
+    const pid = child.pid!;
+    for (const w of workers) w.send({ type: 'go' });
+    await new Promise((r) => setTimeout(r, load.warmupMs));
+    const s0 = procStats(pid);
+    let rss = s0.rss;
+    const sampler = setInterval(() => { try { rss = Math.max(rss, procStats(pid).rss); } catch { /* exited */ } }, 250);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, load.measureMs));
+    const s1 = procStats(pid);
+    const elapsed = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    await Promise.all(done);
+    const sum = (k: string) => results.reduce((n, r) => n + r[k], 0);
+    const secs = load.measureMs / 1000;
+    // Percentiles across workers: weighted by sample count is close enough with two equal halves.
+    const p = (k: string) => Math.max(...results.map((r) => r[k]));
+    return {
+      ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
+      p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss),
+    };
+  } catch (err) {
+    return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, error: (err as Error).message };
+  } finally {
+    for (const w of workers) w.kill('SIGKILL');
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function storage(): Promise<{ plain: number; log: number; compacted: number; plainLog: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-store-'));
+  const server = await startSyncServer({ port: 0, dataDir, logLevel: 'warn', rateLimitPerSecond: 1e9, rateLimitBurst: 1e9 });
+  try {
+    const api = new SyncApi(server.url);
+    await api.createAccount('store', 'bench-password-123');
+    const { token } = await api.login('store', 'bench-password-123');
+    const me = createIdentity();
+    await api.registerDevice(me);
+    const team = await api.createTeam('store');
+    const { room, keyring } = await api.createRoom(team.id, 'doc', me);
+    const doc = new Y.Doc();
+    const p = new EncryptedProvider(doc, { url: server.wsUrl, roomId: room.id, token, identity: me, keyring: keyring as RoomKeyring, batchMs: 1000 });
+    await p.whenSynced();
+    const text = doc.getText('t');
+    let plainLog = 0;
+    doc.on('update', (u: Uint8Array) => { plainLog += u.length; });
+    // 10,000 edits of a typist (mostly appends, some mid-text inserts and deletes), each its own frame.
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    for (let i = 0; i < 10_000; i++) {
+      const r = rnd();
+      if (r < 0.1 && text.length > 10) text.delete(Math.floor(rnd() * (text.length - 1)), 1);
+      else if (r < 0.25) text.insert(Math.floor(rnd() * text.length), 'abcdefghij'[i % 10]);
+      else text.insert(text.length, i % 12 === 11 ? '\n' : 'etaoin shrdlu'[i % 13]);
+      p.flush();
+      if (i % 500 === 499) await p.whenAcked(60_000);
+    }
+    await p.whenAcked(60_000);
+    const log = await server.store.storedBytes(room.id);
+    const head = new Promise((r) => p.once('head', r));
+    if (!p.compact()) throw new Error('compaction was refused');
+    await head;
+    await server.store.flush();
+    const compacted = await server.store.storedBytes(room.id);
+    p.destroy();
+    return { plain: Y.encodeStateAsUpdate(doc).length, log, compacted, plainLog };
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+
+async function main(): Promise<void> {
+  await esbuild.build({ entryPoints: [join(root, 'sync-server/src/main.ts')], outfile: join(root, 'dist/sync-server.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'], logLevel: 'warning' });
+  const outcomes: Outcome[] = [];
+  for (const load of LOADS) {
+    for (const kind of ['kyozo', 'y-websocket'] as const) {
+      process.stdout.write(`running ${load.name} load (${load.clients} clients, ${load.rate} updates/s each) against ${kind}...\n`);
+      outcomes.push(await runLoad(kind, load));
+    }
+  }
+  process.stdout.write('measuring stored bytes for a 10,000-edit document...\n');
+  const st = await storage();
+
+  const rows = [['server', 'load', 'clients/rooms', 'in msg/s', 'out msg/s', 'relayed/s', 'p50 ms', 'p99 ms', 'CPU %', 'RSS MB']];
+  for (const o of outcomes) rows.push([o.server, o.load, `${o.clients}/${o.rooms}`, f0(o.inPerSec), f0(o.outPerSec), f0(o.relayedPerSec), f1(o.p50), f1(o.p99), f0(o.cpuPct), f0(o.rssMB)]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log('\nRelay on loopback (same load, same run; server process measured alone)');
+  for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
+  for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
+
+  const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l)!;
+  const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l)!;
+  const t = ours('target');
+  const ratio = ours('saturation').relayedPerSec / ref('saturation').relayedPerSec;
+  console.log('\nStored bytes, 10,000-edit document');
+  console.log(`  plain Yjs state (Y.encodeStateAsUpdate):   ${f0(st.plain)} B`);
+  console.log(`  plain Yjs, sum of the 10,000 updates:       ${f0(st.plainLog)} B`);
+  console.log(`  ours, encrypted log before compaction:      ${f0(st.log)} B (${(st.log / st.plain).toFixed(1)}x plain state)`);
+  console.log(`  ours, after compaction (snapshot + tail):   ${f0(st.compacted)} B (${(st.compacted / st.plain).toFixed(2)}x plain state)`);
+  console.log('\nTargets (2-core machine)');
+  const check = (ok: boolean, text: string) => console.log(`  [${ok ? 'met' : 'MISSED'}] ${text}`);
+  check(t.clients >= 2000 && !t.error, `2,000 clients in rooms of 5 at 5 updates/s: ran ${t.clients} clients${quick ? ' (--quick)' : ''}`);
+  check(t.p99 < 50, `relay p99 under 50 ms: ${f1(t.p99)} ms (y-websocket ${f1(ref('target').p99)} ms)`);
+  check(t.rssMB < 300, `server RSS under 300 MB: ${f0(t.rssMB)} MB (y-websocket ${f0(ref('target').rssMB)} MB)`);
+  check(ratio >= 2, `at least 2x the stock server's throughput at saturation: ${ratio.toFixed(2)}x (${f0(ours('saturation').relayedPerSec)} vs ${f0(ref('saturation').relayedPerSec)} relayed msg/s)`);
+  check(st.compacted <= 3 * st.plain, `stored bytes at most 3x plain Yjs after compaction: ${(st.compacted / st.plain).toFixed(2)}x`);
+}
+
+main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
