@@ -87,6 +87,18 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     assert.ok(lines.some((l) => l.startsWith('first health check: GET /health')), lines.join('\n'));
   });
 
+  test('logs --follow streams lines and ends when aborted', async () => {
+    const abort = new AbortController();
+    const lines: string[] = [];
+    const timer = setTimeout(() => abort.abort(), 15_000);
+    for await (const line of orchestrator.logs(topology, 'web', { follow: true, tail: 5, signal: abort.signal })) {
+      lines.push(line);
+      if (line.includes('web listening on 3000')) abort.abort();
+    }
+    clearTimeout(timer);
+    assert.ok(lines.some((l) => l.includes('web listening on 3000, api at http://api:3001')), lines.join('\n'));
+  });
+
   test('watch reports status changes from the engine event stream', async () => {
     const seen: ServiceStatus[][] = [];
     const watcher = orchestrator.watch(() => topology, (s) => seen.push(s));
