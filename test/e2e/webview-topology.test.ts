@@ -66,6 +66,7 @@ test('renders one node per service, one edge per dependency and a box per group,
     const p = await shop(theme);
     assert.equal(await p.page.locator('.nodes .node').count(), 10);
     assert.equal(await p.page.locator('.edges .edge').count(), 11);
+    assert.equal(await p.page.evaluate(() => document.body.dataset.engine), 'elk', 'ELK ran (in its worker), not the fallback');
     assert.deepEqual(await p.page.$$eval('.groups .group', (els) => els.map((e) => (e as SVGGElement).dataset.id).sort()), ['apps', 'services']);
     assert.match(await p.page.locator('.count').textContent() ?? '', /10 services · 11 dependencies/);
     assert.match(await p.page.locator('svg.graph').getAttribute('aria-label') ?? '', /10 services, 11 dependencies/);

@@ -18,6 +18,8 @@ export function topologyCsp(cspSource: string, nonce: string): string {
     "default-src 'none'",
     `style-src ${cspSource}`,
     `script-src 'nonce-${nonce}'`,
+    // The ELK layout worker is started from a blob of the bundle's own text; nothing is fetched.
+    'worker-src blob:',
     // data: only for rasterising the exported SVG into a PNG.
     `img-src ${cspSource} data:`,
     `font-src ${cspSource}`,

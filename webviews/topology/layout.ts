@@ -2,9 +2,12 @@
 // `quickLayout` places nodes in wave columns in linear time (first paint), `elkLayout` refines it with elkjs's
 // layered algorithm (elkjs: the Eclipse Layout Kernel compiled to JS, the reference layered/compound layout).
 // ELK lays out each group's inside, then the top level with groups as fixed boxes and edges lifted to them:
-// one hierarchical ELK run (INCLUDE_CHILDREN) costs tens of seconds at 500 services, this costs well under one.
-import ELK from 'elkjs/lib/elk.bundled.js';
+// one hierarchical ELK run (INCLUDE_CHILDREN) costs tens of seconds at 500 services, this costs a second or two.
+// ELK runs in a Web Worker started from a blob (CSP `worker-src blob:`), so panning stays smooth while it works.
+import ELK from 'elkjs/lib/elk-api.js';
 import type { ElkNode } from 'elkjs/lib/elk-api';
+// The worker's source is inlined as text by esbuild: the panel loads one script and no worker file.
+import elkWorkerSource from 'elkjs/lib/elk-worker.min.js' with { type: 'text' };
 import type { GraphModel } from './model';
 
 export const NODE_W = 196;
@@ -84,6 +87,42 @@ function assemble(m: GraphModel, topBoxes: Map<string, Box>, inner: Map<string, 
 }
 
 let elk: InstanceType<typeof ELK> | undefined;
+let workerFailure: Promise<never> | undefined;
+
+/** One worker for the panel's lifetime; a failure to start or a crash rejects every pending layout. */
+function layoutEngine(): { elk: InstanceType<typeof ELK>; failed: Promise<never> } {
+  if (!elk) {
+    let fail!: (e: Error) => void;
+    workerFailure = new Promise<never>((_, reject) => { fail = reject; });
+    workerFailure.catch(() => undefined);
+    elk = new ELK({
+      workerFactory: () => {
+        const url = URL.createObjectURL(new Blob([elkWorkerSource as unknown as string], { type: 'text/javascript' }));
+        const worker = new Worker(url);
+        worker.addEventListener('error', (ev) => {
+          fail(new Error(`the ELK layout worker failed: ${ev.message || 'blocked or crashed'}`));
+          elk = undefined;
+        });
+        return worker;
+      },
+    });
+  }
+  return { elk, failed: workerFailure! };
+}
+
+/** Starts the worker and warms ELK up on a tiny graph while the panel waits for its first topology. */
+export function prepareLayout(): void {
+  try {
+    const { elk: engine } = layoutEngine();
+    void engine.layout({
+      id: 'warm-up', layoutOptions: { ...BASE, 'elk.partitioning.activate': 'true' },
+      children: ['a', 'b', 'c'].map((id, i) => ({ id, width: NODE_W, height: NODE_H, layoutOptions: { 'elk.partitioning.partition': String(i) } })),
+      edges: [{ id: 'ab', sources: ['a'], targets: ['b'] }, { id: 'bc', sources: ['b'], targets: ['c'] }],
+    }).catch(() => undefined);
+  } catch {
+    // No worker (CSP or platform): elkLayout reports it when a topology arrives.
+  }
+}
 
 const BASE: Record<string, string> = {
   'elk.algorithm': 'layered',
@@ -95,7 +134,8 @@ const BASE: Record<string, string> = {
 };
 
 export async function elkLayout(m: GraphModel, previous?: Layout): Promise<Layout> {
-  elk ??= new ELK();
+  const engine = layoutEngine();
+  const run = (graph: ElkNode) => Promise.race([engine.elk.layout(graph), engine.failed]);
   const big = m.services.size > 150;
   const inner = new Map<string, { boxes: Map<string, Box>; w: number; h: number }>();
   await Promise.all(m.groups.map(async (g) => {
@@ -119,7 +159,7 @@ export async function elkLayout(m: GraphModel, previous?: Layout): Promise<Layou
       edges: m.edges.filter((e) => members.has(e.from) && members.has(e.to) && (m.wave.get(e.to) ?? 0) <= (m.wave.get(e.from) ?? 0))
         .map((e, i) => ({ id: `e${i}`, sources: [e.to], targets: [e.from] })),
     };
-    const r = await elk!.layout(graph);
+    const r = await run(graph);
     inner.set(g.id, {
       boxes: new Map((r.children ?? []).map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0, w: NODE_W, h: NODE_H }])),
       w: r.width ?? 0, h: r.height ?? 0,
@@ -145,7 +185,7 @@ export async function elkLayout(m: GraphModel, previous?: Layout): Promise<Layou
     }),
     edges,
   };
-  const r = await elk.layout(root);
+  const r = await run(root);
   const topBoxes = new Map((r.children ?? []).map((c) => [c.id.slice(2), { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? NODE_W, h: c.height ?? NODE_H }]));
   return assemble(m, topBoxes, inner, r.width ?? 0, r.height ?? 0);
 }

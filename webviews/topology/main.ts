@@ -8,7 +8,7 @@ import { DetailsPane } from './details-pane';
 import { exportPng, exportSvg } from './export-image';
 import { GraphView } from './graph-view';
 import { EDGE_LABEL } from './labels';
-import { elkLayout, quickLayout, type Layout } from './layout';
+import { elkLayout, prepareLayout, quickLayout, type Layout } from './layout';
 import { buildModel, reachable, type GraphModel } from './model';
 import { html, svg } from './svg';
 import { Toolbar, type Filters } from './toolbar';
@@ -90,6 +90,7 @@ window.addEventListener('message', (ev: MessageEvent) => onMessage(ev.data));
 
 restore(vscode.getState() as WebviewViewState | undefined);
 post({ type: 'ready' });
+prepareLayout();
 
 function onMessage(m: HostToWebviewMessage | undefined): void {
   if (!m || typeof m !== 'object') return;
@@ -134,7 +135,9 @@ async function setTopology(t: Topology): Promise<void> {
   let refined: Layout;
   try {
     refined = await elkLayout(model, previous);
+    document.body.dataset.engine = 'elk';
   } catch (err) {
+    document.body.dataset.engine = 'columns';
     // ELK failing on an odd graph must not leave the panel empty: fall back to wave columns.
     console.error('Kyozo topology: ELK layout failed, using wave columns', err);
     refined = quickLayout(model, previous);
