@@ -147,18 +147,49 @@ function formatEvents(events: DeploymentEvent[]): string {
   ].join('  ')).join('\n');
 }
 
-/** Progress lines: one per state change per service, with the elapsed time; build output with --verbose. */
-function progressPrinter(topology: Topology, verbose: boolean) {
-  const last = new Map<string, string>();
+/**
+ * Live progress. On a terminal: one line per service, redrawn in place with its state and a ticking
+ * elapsed time. Elsewhere (CI logs, pipes): one line per state change. Build output with --verbose.
+ */
+function progressPrinter(topology: Topology, verbose: boolean): { onProgress: (p: DeployProgress) => void; stop: () => void } {
   const name = (id: string) => topology.services.find((s) => s.id === id)?.name ?? id;
   const width = Math.max(8, ...topology.services.map((s) => s.name.length));
-  return (p: DeployProgress) => {
-    const key = `${p.state}`;
-    const changed = last.get(p.serviceId) !== key;
-    if (!changed && !(verbose && p.message)) return;
-    last.set(p.serviceId, key);
-    const msg = p.message && (changed || verbose) ? ` ${dim(p.message.split('\n')[0]!)}` : '';
-    process.stdout.write(`${name(p.serviceId).padEnd(width)}  ${stateColor(p.state).padEnd(useColor ? 19 : 10)} ${dim(seconds(p.elapsedMs).padStart(6))}${msg}\n`);
+  const line = (id: string, state: string, elapsedMs: number, message?: string) =>
+    `${name(id).padEnd(width)}  ${stateColor(state)}${' '.repeat(Math.max(1, 10 - state.length))}${dim(seconds(elapsedMs).padStart(6))}${message ? ` ${dim(message.split('\n')[0]!.slice(0, 100))}` : ''}`;
+  if (!process.stdout.isTTY || verbose) {
+    const last = new Map<string, string>();
+    return {
+      onProgress: (p) => {
+        const changed = last.get(p.serviceId) !== p.state;
+        if (!changed && !(verbose && p.message)) return;
+        last.set(p.serviceId, p.state);
+        process.stdout.write(`${line(p.serviceId, p.state, p.elapsedMs, p.message)}\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const rows = new Map<string, { state: string; since: number; elapsedBase: number; message?: string; done: boolean }>();
+  let drawn = 0;
+  const draw = () => {
+    if (drawn) process.stdout.write(`\x1b[${drawn}A`);
+    for (const [id, r] of rows) {
+      const elapsed = r.done ? r.elapsedBase : r.elapsedBase + (Date.now() - r.since);
+      process.stdout.write(`\x1b[2K${line(id, r.state, elapsed, r.message)}\n`);
+    }
+    drawn = rows.size;
+  };
+  const timer = setInterval(draw, 200);
+  return {
+    onProgress: (p) => {
+      const finished = p.state === 'healthy' || p.state === 'error';
+      const prev = rows.get(p.serviceId);
+      rows.set(p.serviceId, { state: p.state, since: Date.now(), elapsedBase: p.elapsedMs, message: p.message ?? (prev?.state === p.state ? prev.message : undefined), done: finished });
+      draw();
+    },
+    stop: () => {
+      clearInterval(timer);
+      draw();
+    },
   };
 }
 
@@ -203,8 +234,9 @@ export function registerDeployCommands(program: Command): void {
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
       const t0 = Date.now();
+      const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
       try {
-        const statuses = await orchestrator.up(topology, { services, onProgress: flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose)), signal: abort.signal });
+        const statuses = await orchestrator.up(topology, { services, onProgress: printer?.onProgress, signal: abort.signal }).finally(() => printer?.stop());
         if (flags.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
         else process.stdout.write(`\n${formatStatuses(statuses)}\n${dim(`deployed in ${seconds(Date.now() - t0)}`)}\n`);
       } finally {
