@@ -7,7 +7,7 @@ import { closest, SOURCE, type DiagnosticData } from './diagnostics';
 import { documentKind, isIndicatorKind } from './document-kind';
 import { readDockerfile } from './dockerfile-document';
 import { serviceForCompose, serviceForFile, uriOf, type FeatureContext } from './service-lookup';
-import { LineIndex } from './text-ranges';
+import { lineIndexOf, type LineIndex } from './text-ranges';
 
 export interface CodeActionInput {
   rel: string;
@@ -21,7 +21,7 @@ export interface CodeActionInput {
 export function computeCodeActions(ctx: FeatureContext, input: CodeActionInput): CodeAction[] {
   const { rel, text } = input;
   const uri = uriOf(ctx, rel);
-  const lines = new LineIndex(text);
+  const lines = lineIndexOf(text);
   const out: CodeAction[] = [];
   const edit = (title: string, edits: TextEdit[], kind: string, diagnostics?: Diagnostic[], isPreferred?: boolean): CodeAction =>
     ({ title, kind, diagnostics, isPreferred, edit: { changes: { [uri]: edits } } });
@@ -103,7 +103,7 @@ function addToCompose(ctx: FeatureContext, service: Service, readFile: (rel: str
     const doc = parseCompose(text);
     if (doc.services.length === 0) continue;
     if (doc.services.some((c) => serviceForCompose(ctx.topology, file, c.name, c.build)?.id === service.id)) return undefined;
-    const lines = new LineIndex(text);
+    const lines = lineIndexOf(text);
     const last = doc.services[doc.services.length - 1];
     const endPos = lines.positionAt(last.entry.end);
     const indent = doc.serviceIndent || '  ';

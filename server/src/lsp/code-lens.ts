@@ -4,7 +4,7 @@ import { ServerCommands, type Service } from '../protocol';
 import { parseCompose } from './compose-document';
 import { documentKind, isIndicatorKind } from './document-kind';
 import { serviceForCompose, serviceForFile, type FeatureContext } from './service-lookup';
-import { LineIndex } from './text-ranges';
+import { lineIndexOf } from './text-ranges';
 
 /** Client-side commands the lenses use beside the server's own (the client owns terminals and browsers). */
 export const ClientCommands = {
@@ -16,7 +16,7 @@ export function computeCodeLenses(ctx: FeatureContext, rel: string, text: string
   const kind = documentKind(rel);
   if (kind === 'compose') {
     const doc = parseCompose(text);
-    const lines = new LineIndex(text);
+    const lines = lineIndexOf(text);
     const out: CodeLens[] = [];
     for (const svc of doc.services) {
       const s = serviceForCompose(ctx.topology, rel, svc.name, svc.build);

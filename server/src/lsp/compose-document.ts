@@ -29,7 +29,19 @@ export interface ComposeDocument {
   serviceIndent: string;
 }
 
+// Hover and CodeLens ask about the same open text many times between edits: keep the last few parses.
+const recent = new Map<string, ComposeDocument>();
+
 export function parseCompose(text: string): ComposeDocument {
+  const hit = recent.get(text);
+  if (hit) return hit;
+  const parsed = parseComposeText(text);
+  recent.set(text, parsed);
+  if (recent.size > 8) recent.delete(recent.keys().next().value!);
+  return parsed;
+}
+
+function parseComposeText(text: string): ComposeDocument {
   const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
   const out: ComposeDocument = { services: [], errors: [], serviceIndent: '  ' };
   for (const e of doc.errors) out.errors.push({ message: e.message.split('\n')[0], span: { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) } });

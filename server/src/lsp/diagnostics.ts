@@ -6,7 +6,7 @@ import { parseCompose, type ComposeDocument } from './compose-document';
 import { documentKind } from './document-kind';
 import { readDockerfile } from './dockerfile-document';
 import { hostsInValue, isExternalHost, serviceByName, serviceForFile, type FeatureContext } from './service-lookup';
-import { LineIndex } from './text-ranges';
+import { lineIndexOf, type LineIndex } from './text-ranges';
 
 export const SOURCE = 'kyozo';
 
@@ -27,7 +27,7 @@ const LOCAL_CODES: Record<string, string[]> = {
 
 export function computeDiagnostics(ctx: FeatureContext, rel: string, text: string): Diagnostic[] {
   const kind = documentKind(rel);
-  const lines = new LineIndex(text);
+  const lines = lineIndexOf(text);
   const out: Diagnostic[] = [];
   if (kind === 'compose') out.push(...composeDiagnostics(ctx, rel, text, lines));
   else if (kind === 'dockerfile') out.push(...dockerfileDiagnostics(ctx, rel, text, lines));

@@ -4,7 +4,7 @@ import type { Evidence, Service } from '../protocol';
 import { parseCompose } from './compose-document';
 import { documentKind, isIndicatorKind } from './document-kind';
 import { dependenciesOf, dependentsOf, hostsInValue, serviceByName, serviceForCompose, serviceForFile, uriOf, type FeatureContext } from './service-lookup';
-import { LineIndex, contains } from './text-ranges';
+import { contains, lineIndexOf } from './text-ranges';
 
 export function computeHover(ctx: FeatureContext, rel: string, text: string, position: Position): Hover | undefined {
   const kind = documentKind(rel);
@@ -19,7 +19,7 @@ export function computeHover(ctx: FeatureContext, rel: string, text: string, pos
 
 function composeHover(ctx: FeatureContext, rel: string, text: string, position: Position): Hover | undefined {
   const doc = parseCompose(text);
-  const lines = new LineIndex(text);
+  const lines = lineIndexOf(text);
   for (const svc of doc.services) {
     const keyRange = lines.range(svc.key.start, svc.key.end);
     if (contains(keyRange, position)) {
@@ -45,7 +45,7 @@ function composeHover(ctx: FeatureContext, rel: string, text: string, position: 
 }
 
 function envFileHover(ctx: FeatureContext, text: string, position: Position): Hover | undefined {
-  const lines = new LineIndex(text);
+  const lines = lineIndexOf(text);
   const line = lines.lineText(position.line);
   const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']?([^"'#\s]*)/.exec(line);
   if (!m) return undefined;

@@ -1,6 +1,19 @@
 // Offset/line helpers over plain text, so features need no TextDocument implementation.
 import type { Position, Range } from 'vscode-languageserver-protocol';
 
+const recent = new Map<string, LineIndex>();
+
+/** A line index for this text, shared by the features that read the same open document. */
+export function lineIndexOf(text: string): LineIndex {
+  let ix = recent.get(text);
+  if (!ix) {
+    ix = new LineIndex(text);
+    recent.set(text, ix);
+    if (recent.size > 8) recent.delete(recent.keys().next().value!);
+  }
+  return ix;
+}
+
 export class LineIndex {
   private readonly starts: number[] = [0];
   constructor(readonly text: string) {
