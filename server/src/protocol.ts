@@ -85,6 +85,8 @@ export interface EnvVar {
   /** Literal value when one is written down; secret-looking values are kept out of UI by `secret`. */
   value?: string;
   secret: boolean;
+  /** The written value is a `${VAR}` interpolation: what `value` shows was resolved, not typed into the file. */
+  interpolated?: boolean;
   /** Where the name was found: compose environment, .env file, code read, kyozo.yaml. */
   evidence: Evidence;
 }

@@ -131,7 +131,7 @@ class FolderAnalyzer implements Analyzer {
     for (const [id, now] of this.snapshot) {
       const before = previous.get(id);
       if (before === undefined) change.added.push(id);
-      else if (before.json !== now.json) change.changed.push(id);
+      else if (before.json !== now.json || before.annotations !== now.annotations) change.changed.push(id);
     }
     for (const id of previous.keys()) if (!this.snapshot.has(id)) change.removed.push(id);
     return { topology: this.topology, change };
@@ -206,9 +206,12 @@ class FolderAnalyzer implements Analyzer {
     // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
     const previous = this.snapshot;
     this.snapshot = new Map();
+    const outgoing = new Map<string, string[]>();
+    for (const e of linked.edges) outgoing.set(e.from, [...(outgoing.get(e.from) ?? []), `${e.to}:${e.kind}`]);
     for (const s of assembled.services) {
       const before = previous.get(s.service.id);
-      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}`;
+      // A service whose dependencies changed has changed for its users too, even when its own record did not.
+      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}|${outgoing.get(s.service.id)?.join(',') ?? ''}`;
       const same = before !== undefined && before.built === s.built && before.annotations === annotations;
       this.snapshot.set(s.service.id, { built: s.built, annotations, json: same ? before.json : JSON.stringify(s.service) });
     }
@@ -217,6 +220,13 @@ class FolderAnalyzer implements Analyzer {
     const { order, problems: orderProblems } = deploymentOrder(services, linked.edges);
     const frontends = new Set(assembled.services.filter((s) => s.frontend).map((s) => s.service.id));
     const problems: Problem[] = [...this.index.problems, ...assembled.problems, ...linked.problems, ...orderProblems];
+    // A compose folder's .env feeds interpolation, not one service: its literal secrets are flagged on their own.
+    for (const model of this.compose.values()) {
+      for (const e of this.dotEnv(model.dir)) {
+        if (!looksLikeSecretLiteral(e.name, e.value) || linked.recommendations.some((r) => r.code === 'secret-literal' && r.file === e.evidence.file && r.line === e.evidence.line)) continue;
+        linked.recommendations.push({ code: 'secret-literal', file: e.evidence.file, line: e.evidence.line, message: `${e.name} is written as a literal in ${e.evidence.file}; keep that file out of version control or use a secret store.` });
+      }
+    }
     for (const p of problems) if (p.file === undefined) delete p.file;
     return {
       version: TOPOLOGY_VERSION, root: this.root, name: rootName, generatedAt: new Date().toISOString(), services, edges: linked.edges,

@@ -184,6 +184,7 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
       return range ? lc.linePos(range[0]).line : 1;
     };
     for (const [svcName, rawDef] of Object.entries(services as Record<string, unknown>)) {
+      const rawEnv = rawEnvironment((rawDef as Record<string, unknown> | null)?.environment);
       const def = interpolateDeep(rawDef ?? {}, vars, (missing, message) => {
         if (message !== undefined) model.problems.push({ severity: 'warning', code: 'compose-variable', file, line: keyLine(svcName), message: `${file}: ${missing} is required by service ${svcName}: ${message || 'set it in .env'}` });
       }) as Record<string, unknown>;
@@ -195,10 +196,25 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
         byName.set(svcName, svc);
         model.services.push(svc);
       }
-      applyService(svc, def, folder, model, at, file);
+      applyService(svc, def, folder, model, at, file, rawEnv);
     }
   }
   return model;
+}
+
+/** The environment as written, before interpolation, to tell typed-in values from `${VAR}` ones. */
+function rawEnvironment(env: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (Array.isArray(env)) {
+    for (const entry of env) {
+      const s = String(entry);
+      const eq = s.indexOf('=');
+      out[eq < 0 ? s : s.slice(0, eq)] = eq < 0 ? undefined : s.slice(eq + 1);
+    }
+  } else if (env && typeof env === 'object') {
+    for (const [k, v] of Object.entries(env)) out[k] = toStr(v);
+  }
+  return out;
 }
 
 function interpolateDeep(v: unknown, vars: Record<string, string>, onMissing: (n: string, m?: string) => void): unknown {
@@ -214,7 +230,7 @@ function interpolateDeep(v: unknown, vars: Record<string, string>, onMissing: (n
 
 function applyService(
   svc: ComposeService, def: Record<string, unknown>, folder: FolderView, model: ComposeModel,
-  at: (sub: (string | number)[], reason: string) => Evidence, file: string,
+  at: (sub: (string | number)[], reason: string) => Evidence, file: string, rawEnv: Record<string, string | undefined> = {},
 ): void {
   const name = svc.name;
   if (def.build !== undefined) {
@@ -251,7 +267,8 @@ function applyService(
   });
   const setEnv = (key: string, value: string | undefined, evidence: Evidence) => {
     svc.env = svc.env.filter((e) => e.name !== key);
-    svc.env.push({ name: key, value, secret: looksLikeSecretLiteral(key, value) || /PASSWORD|SECRET|TOKEN|KEY$/i.test(key), evidence });
+    const interpolated = /\$\{?[A-Za-z_]/.test(rawEnv[key] ?? '');
+    svc.env.push({ name: key, value, secret: looksLikeSecretLiteral(key, value) || /PASSWORD|SECRET|TOKEN|KEY$/i.test(key), ...(interpolated ? { interpolated } : {}), evidence });
   };
   if (Array.isArray(def.environment)) {
     def.environment.forEach((entry, i) => {

@@ -3,6 +3,7 @@
 import type { PortSpec, StartSpec } from '../../protocol';
 import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
 import { ev, findLine, parseJson, portsInCommand } from './text';
+import { parentRel } from '../scan/file-index';
 import type { Dependency, Finding, FolderView } from './types';
 
 interface PackageJson {
@@ -23,12 +24,20 @@ const ENTRY_CANDIDATES = [
   'src/server.ts', 'src/server.js', 'src/index.ts', 'src/index.js', 'src/main.ts', 'src/main.js', 'src/app.ts', 'src/app.js',
 ];
 
+const LOCKFILES: [string, 'npm' | 'pnpm' | 'yarn' | 'bun'][] = [
+  ['pnpm-lock.yaml', 'pnpm'], ['yarn.lock', 'yarn'], ['bun.lockb', 'bun'], ['bun.lock', 'bun'], ['package-lock.json', 'npm'],
+];
+
+/** The package manager: `packageManager` field, else the nearest lockfile, here or at a workspace root above. */
 export function nodePackageManager(folder: FolderView, pkg?: PackageJson): 'npm' | 'pnpm' | 'yarn' | 'bun' {
   const declared = pkg?.packageManager?.split('@')[0];
   if (declared === 'pnpm' || declared === 'yarn' || declared === 'bun' || declared === 'npm') return declared;
-  if (folder.has('pnpm-lock.yaml')) return 'pnpm';
-  if (folder.has('yarn.lock')) return 'yarn';
-  if (folder.has('bun.lockb') || folder.has('bun.lock')) return 'bun';
+  for (let dir: string | undefined = folder.dir; dir !== undefined; dir = dir === '.' ? undefined : parentRel(dir)) {
+    const listing = folder.index.folder(dir);
+    const hit = listing && LOCKFILES.find(([name]) => listing.files.includes(name));
+    if (hit) return hit[1];
+    if (listing?.files.includes('pnpm-workspace.yaml')) return 'pnpm';
+  }
   return 'npm';
 }
 

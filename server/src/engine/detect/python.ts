@@ -1,6 +1,6 @@
 // Python: requirements.txt, pyproject.toml (PEP 621, poetry, pdm, uv), Pipfile, setup.py, manage.py.
 import type { PortSpec, StartSpec } from '../../protocol';
-import { PYTHON_FRAMEWORKS, PYTHON_FRAMEWORK_PRIORITY, WORKER_LIBS } from './catalog';
+import { PYTHON_FRAMEWORKS, PYTHON_FRAMEWORK_PRIORITY, WORKER_LIBS, driverFor } from './catalog';
 import { ev, findLine, parseTomlFile } from './text';
 import type { Finding, FolderView } from './types';
 
@@ -25,7 +25,10 @@ export function detectPython(folder: FolderView): Finding | undefined {
   const deps = finding.dependencies!;
   const add = (raw: string, file: string, line?: number) => {
     const name = reqName(raw);
-    if (name && !deps.some((d) => d.name === name)) deps.push({ name, file, line });
+    if (!name || deps.some((d) => d.name === name)) return;
+    // `celery[redis]`: the extra names the broker the package will talk to.
+    const extra = /\[([^\]]+)\]/.exec(name)?.[1].split(',').map((x) => x.trim()).map((x) => driverFor(x) ?? (x === 'redis' ? 'redis' : x === 'postgres' || x === 'postgresql' ? 'postgres' : undefined)).find(Boolean);
+    deps.push({ name, file, line, engine: extra ?? driverFor(name.replace(/\[.*$/, '')) });
   };
   let packageManager: 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' = 'pip';
   let hasScripts = false;

@@ -172,7 +172,7 @@ export function link(a: Assembled): Linked {
     }
     for (const e of svc.env) {
       const fromFile = /(^|\/)(\.env[^/]*|(docker-)?compose[^/]*\.ya?ml)$/.test(e.evidence.file);
-      if (fromFile && looksLikeSecretLiteral(e.name, e.value)) {
+      if (fromFile && !e.interpolated && looksLikeSecretLiteral(e.name, e.value)) {
         recommendations.push({ code: 'secret-literal', serviceId: svc.id, file: e.evidence.file, line: e.evidence.line, message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.` });
       }
     }
