@@ -11,6 +11,16 @@ import { analyze } from '../../server/src/engine/index';
 import { exportCompose } from '../../server/src/engine/compose/compose-export';
 import { edge, port, service, topology } from '../support/docker-topology-builder';
 
+interface ComposeService {
+  build: { context: string; dockerfile: string };
+  environment: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck: { test: string[] };
+  deploy: { replicas: number; resources: { limits: { cpus: string; memory: string } } };
+  ports: string[];
+  volumes?: string[];
+}
+
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'deploy-stack');
 
 function validator() {
@@ -41,7 +51,7 @@ describe('compose export', () => {
     const validate = validator();
     const doc = parse(out.yaml) as Record<string, unknown>;
     assert.equal(validate(doc), true, JSON.stringify(validate.errors, null, 2));
-    const services = doc.services as Record<string, Record<string, any>>;
+    const services = doc.services as Record<string, ComposeService>;
     assert.deepEqual(Object.keys(services).sort(), ['api', 'files', 'web']);
     assert.deepEqual(services.web!.depends_on, { api: { condition: 'service_healthy' } });
     assert.equal(services.web!.environment.API_URL, 'http://api:3001');
@@ -64,14 +74,14 @@ describe('compose export', () => {
     const out = exportCompose(t);
     const validate = validator();
     assert.equal(validate(out.document), true, JSON.stringify(validate.errors, null, 2));
-    const s = out.document.services as Record<string, Record<string, any>>;
+    const s = out.document.services as Record<string, ComposeService>;
     assert.deepEqual(s.db!.volumes, ['db-data:/var/lib/postgresql/data']);
     assert.ok((out.document.volumes as Record<string, unknown>)['db-data']);
     assert.match(s.api!.environment.DATABASE_URL, /^postgres:\/\/kyozo:\$\{KYOZO_DB_PASSWORD:-kyozo-dev\}@db:5432\/db$/);
     assert.ok(!out.yaml.includes('sk_live_abc'), 'secret literal must not be written');
     assert.equal(s.api!.deploy.replicas, 3);
     assert.deepEqual(s.api!.deploy.resources.limits, { cpus: '1', memory: '256M' });
-    assert.equal(s.api!.depends_on.db.condition, 'service_healthy');
+    assert.equal(s.api!.depends_on?.db?.condition, 'service_healthy');
     assert.ok(s.api!.healthcheck.test.join(' ').includes('/healthz'));
   });
 
