@@ -129,13 +129,15 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
       const m = s.ports[0];
       if (!m) out.push(`${p} no port, expected ${e.port.container} from ${e.port.source}`);
       else {
-        const got = `${m.container} from ${m.source} (${m.evidence?.file}:${m.evidence?.line ?? '?'})`;
-        if (m.container !== e.port.container) out.push(`${p} main port ${got}, expected ${e.port.container}`);
-        if (m.source !== e.port.source) out.push(`${p} main port ${got}, expected source ${e.port.source}`);
-        if (e.port.file !== undefined && m.evidence?.file !== e.port.file) out.push(`${p} main port ${got}, expected evidence file ${e.port.file}`);
-        if (e.port.line !== undefined && m.evidence?.line !== e.port.line) out.push(`${p} main port ${got}, expected evidence line ${e.port.line}`);
-        if (e.port.host !== undefined && m.host !== e.port.host) out.push(`${p} main port host ${m.host}, expected ${e.port.host}`);
-        if (e.port.envVar !== undefined && m.envVar !== e.port.envVar) out.push(`${p} main port envVar ${m.envVar}, expected ${e.port.envVar}`);
+        const got = `${m.container} from ${m.source} (${m.evidence?.file}:${m.evidence?.line ?? '?'}${m.host ? ', host ' + m.host : ''}${m.envVar ? ', env ' + m.envVar : ''})`;
+        const want = e.port;
+        const wrong = (want.container !== m.container) || (want.source !== m.source)
+          || (want.file !== undefined && want.file !== m.evidence?.file) || (want.line !== undefined && want.line !== m.evidence?.line)
+          || (want.host !== undefined && want.host !== m.host) || (want.envVar !== undefined && want.envVar !== m.envVar);
+        if (wrong) {
+          out.push(`${p} main port ${got}, expected ${want.container} from ${want.source}`
+            + ` (${want.file ?? '*'}:${want.line ?? '*'}${want.host ? ', host ' + want.host : ''}${want.envVar ? ', env ' + want.envVar : ''})`);
+        }
       }
     }
     if (e.start) {

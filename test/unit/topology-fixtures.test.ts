@@ -127,6 +127,30 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: '.', kind: 'workspace', tool: ['pnpm', 'turbo'] }],
   },
 
+  // yarn workspaces + Nx (project.json): two apps, two libraries, `nx run-many` at the root is only a runner.
+  'nx-yarn-workspace': {
+    services: {
+      'apps/api': {
+        type: 'nodejs', name: 'api', frameworks: ['express'],
+        // Nx's express generator writes `process.env.PORT ? Number(process.env.PORT) : 3333`
+        port: { container: 3333, source: 'code', file: 'apps/api/src/main.ts', line: 5, envVar: 'PORT' },
+        start: { includes: 'yarn start', source: 'script' }, health: { kind: 'http', path: '/api/health' },
+        libraries: ['libs/shared-utils'], packageManager: 'yarn',
+      },
+      'apps/web': {
+        type: 'nodejs', name: 'web', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' },
+        libraries: ['libs/shared-utils', 'libs/ui'], packageManager: 'yarn',
+      },
+    },
+    edges: [],
+    order: [['apps/api', 'apps/web']],
+    patterns: ['monorepo'],
+    optionalPatterns: ['frontend-backend'],
+    problems: [],
+    libraries: ['libs/shared-utils', 'libs/ui'],
+    groups: [{ id: '.', kind: 'workspace', tool: ['nx', 'yarn'] }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
