@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Topology } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine/index';
 import { createOrchestrator, DeploymentError, EngineUnreachableError } from '../../server/src/engine/deploy/index';
-import { cleanupWorkspace, engineAvailable } from '../support/docker-engine';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { port, service, topology as buildTopology } from '../support/docker-topology-builder';
 
@@ -76,6 +76,10 @@ describe('deploy errors on a real engine', { timeout: 240_000 }, async () => {
     assert.ok(tail.some((l) => l.includes('about to fail on purpose')));
     assert.ok(tail.some((l) => l.includes('step one works')));
     assert.equal(typeof failed.durationMs, 'number');
+    // The engine keeps the last good step as an untagged cache image (as `docker build` does): remove ours.
+    for (const id of tail.map((l) => /^ ---> ([0-9a-f]{12})$/.exec(l)?.[1]).filter(Boolean)) {
+      await testDocker().getImage(id!).remove().catch(() => undefined);
+    }
   });
 
   test('a container that exits at once gives state error with its exit code and last logs', async () => {

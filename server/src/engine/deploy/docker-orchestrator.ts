@@ -151,19 +151,35 @@ export class DockerOrchestrator implements Orchestrator {
     return removed;
   }
 
-  private async ensureNetwork(ws: Workspace): Promise<void> {
-    const found = await this.docker.listNetworks({ filters: { name: [ws.network] } });
-    if (found.some((n) => n.Name === ws.network)) return;
-    try {
-      await this.docker.createNetwork({
-        Name: ws.network,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        Labels: { [Label.workspace]: ws.project, [Label.composeProject]: ws.project, [Label.composeNetwork]: 'default', [Label.composeVersion]: COMPOSE_VERSION },
-      });
-    } catch (e) {
-      if (!/already exists/.test((e as Error).message)) throw e;
+  private readonly networks = new Map<string, Promise<void>>();
+
+  /** One network per workspace; concurrent callers in this process share one creation. */
+  private ensureNetwork(ws: Workspace): Promise<void> {
+    let pending = this.networks.get(ws.network);
+    if (!pending) {
+      pending = this.createNetwork(ws).finally(() => this.networks.delete(ws.network));
+      this.networks.set(ws.network, pending);
     }
+    return pending;
+  }
+
+  private async createNetwork(ws: Workspace): Promise<void> {
+    const named = async () => (await this.docker.listNetworks({ filters: { name: [ws.network] } })).filter((n) => n.Name === ws.network);
+    if ((await named()).length === 0) {
+      try {
+        await this.docker.createNetwork({
+          Name: ws.network,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: { [Label.workspace]: ws.project, [Label.composeProject]: ws.project, [Label.composeNetwork]: 'default', [Label.composeVersion]: COMPOSE_VERSION },
+        });
+      } catch (e) {
+        if (!/already exists/.test((e as Error).message)) throw e;
+      }
+    }
+    // The engine's duplicate check is not atomic: if two processes raced, keep the oldest network only.
+    const all = (await named()).sort((a, b) => (a.Created ?? '').localeCompare(b.Created ?? ''));
+    for (const extra of all.slice(1)) await this.docker.getNetwork(extra.Id).remove().catch(() => undefined);
   }
 
   private async ensureVolumes(ws: Workspace, service: Service): Promise<{ Type: 'volume'; Source: string; Target: string }[]> {
@@ -419,7 +435,7 @@ export class DockerOrchestrator implements Orchestrator {
       };
       for (const s of selected) tasks.set(s.id, Promise.resolve());
       for (const s of selected) tasks.set(s.id, run(s));
-      await Promise.allSettled([...tasks.values()]);
+      await Promise.allSettled([...tasks.values(), network]);
       if (failures.length) {
         const first = failures.find((f) => !f.details.dependencies) ?? failures[0]!;
         ws.events.append('deployment_failed', {
