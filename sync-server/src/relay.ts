@@ -48,6 +48,8 @@ class Conn {
   userId = '';
   role: Role = 'viewer';
   sender = '';
+  senderKey: Buffer = Buffer.alloc(0);
+  ackClock = 0; // highest durable clock not yet acknowledged (acks are cumulative, one per commit batch)
   room: RoomState | null = null;
   alive = true;
   tokens: number;
@@ -67,6 +69,8 @@ export class Relay {
   private readonly loading = new Map<string, Promise<RoomState | undefined>>();
   private readonly conns = new Set<Conn>();
   private heartbeat: NodeJS.Timeout;
+  private readonly inUpdate;
+  private readonly inAwareness;
 
   constructor(
     wss: WebSocketServer,
@@ -75,6 +79,8 @@ export class Relay {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
+    this.inUpdate = metrics.framesIn.labels('update');
+    this.inAwareness = metrics.framesIn.labels('awareness');
     wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.heartbeat = setInterval(() => this.beat(), cfg.heartbeatMs);
     this.heartbeat.unref();
@@ -238,7 +244,8 @@ export class Relay {
       if (conn.authTimer) { clearTimeout(conn.authTimer); conn.authTimer = null; }
       conn.userId = user.id;
       conn.role = member.role;
-      conn.sender = Buffer.from(auth.signPublicKey).toString('hex');
+      conn.senderKey = Buffer.from(auth.signPublicKey);
+      conn.sender = conn.senderKey.toString('hex');
       await this.join(conn);
     } catch (err) {
       if (err instanceof FrameError) return this.reject(conn, CloseCode.Unauthorized, err.message);
@@ -331,7 +338,7 @@ export class Relay {
   }
 
   private checkSender(conn: Conn, sender: Buffer): boolean {
-    if (sender.toString('hex') === conn.sender) return true;
+    if (sender.equals(conn.senderKey)) return true;
     this.sendError(conn, { code: 'sender-mismatch', message: 'frame sender is not the device key this socket authenticated with' });
     return false;
   }
@@ -365,13 +372,15 @@ export class Relay {
     room.clocks.set(conn.sender, h.clock);
     const entry: Inflight = { sender: conn.sender, clock: h.clock, frame };
     room.inflight.add(entry);
-    this.metrics.framesIn.inc({ kind: 'update' });
+    this.inUpdate.inc();
     if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
     this.relay(room, conn, frame);
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
       () => {
         room.inflight.delete(entry);
-        this.send(conn, encodeU64Frame(FrameKind.Ack, h.clock));
+        // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
+        if (conn.ackClock === 0) queueMicrotask(() => { this.send(conn, encodeU64Frame(FrameKind.Ack, conn.ackClock)); conn.ackClock = 0; });
+        conn.ackClock = Math.max(conn.ackClock, h.clock);
         if (room.conns.size === 0) this.maybeDropRoom(room);
       },
       (err: Error) => this.storageFailed(room, err),
@@ -390,7 +399,7 @@ export class Relay {
   private onAwareness(conn: Conn, room: RoomState, frame: Buffer): void {
     const h = readDataHeader(frame);
     if (!this.checkSender(conn, h.sender)) return;
-    this.metrics.framesIn.inc({ kind: 'awareness' });
+    this.inAwareness.inc();
     this.relay(room, conn, frame);
   }
 

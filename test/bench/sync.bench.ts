@@ -17,6 +17,10 @@ const LOADS = [
   { name: 'target', clients: quick ? 500 : 2000, roomSize: 5, rate: 5, warmupMs: 3000, measureMs: quick ? 8000 : 20_000 },
   { name: 'saturation', clients: 500, roomSize: 5, rate: 60, warmupMs: 2000, measureMs: quick ? 5000 : 8000 },
 ];
+const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
+const SERVERS = (arg('--servers') ?? 'kyozo,y-websocket').split(',') as ('kyozo' | 'y-websocket')[];
+const LOAD_NAMES = (arg('--loads') ?? 'target,saturation').split(',');
 const TICK = 100; // Linux USER_HZ
 
 interface Outcome {
@@ -204,14 +208,14 @@ const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 async function main(): Promise<void> {
   await esbuild.build({ entryPoints: [join(root, 'sync-server/src/main.ts')], outfile: join(root, 'dist/sync-server.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'], logLevel: 'warning' });
   const outcomes: Outcome[] = [];
-  for (const load of LOADS) {
-    for (const kind of ['kyozo', 'y-websocket'] as const) {
+  for (const load of LOADS.filter((l) => LOAD_NAMES.includes(l.name))) {
+    for (const kind of SERVERS) {
       process.stdout.write(`running ${load.name} load (${load.clients} clients, ${load.rate} updates/s each) against ${kind}...\n`);
       outcomes.push(await runLoad(kind, load));
     }
   }
   process.stdout.write('measuring stored bytes for a 10,000-edit document...\n');
-  const st = await storage();
+  const st = process.argv.includes('--no-storage') ? { plain: NaN, log: NaN, compacted: NaN, plainLog: NaN } : await storage();
 
   const rows = [['server', 'load', 'clients/rooms', 'in msg/s', 'out msg/s', 'relayed/s', 'p50 ms', 'p99 ms', 'CPU %', 'RSS MB']];
   for (const o of outcomes) rows.push([o.server, o.load, `${o.clients}/${o.rooms}`, f0(o.inPerSec), f0(o.outPerSec), f0(o.relayedPerSec), f1(o.p50), f1(o.p99), f0(o.cpuPct), f0(o.rssMB)]);
@@ -220,8 +224,9 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
 
-  const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l)!;
-  const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l)!;
+  const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN };
+  const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l) ?? missing;
+  const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l) ?? missing;
   const t = ours('target');
   const ratio = ours('saturation').relayedPerSec / ref('saturation').relayedPerSec;
   console.log('\nStored bytes, 10,000-edit document');

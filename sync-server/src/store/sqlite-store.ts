@@ -44,7 +44,6 @@ CREATE INDEX IF NOT EXISTS rooms_team ON rooms(team_id);
 CREATE TABLE IF NOT EXISTS room_keys (room_id TEXT NOT NULL, epoch INTEGER NOT NULL, recipient BLOB NOT NULL, wrapped BLOB NOT NULL,
   PRIMARY KEY (room_id, epoch, recipient));
 CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, frame BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS updates_room ON updates(room_id, id);
 CREATE UNIQUE INDEX IF NOT EXISTS updates_sender ON updates(room_id, sender, clock);
 CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT PRIMARY KEY, head INTEGER NOT NULL, frame BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, PRIMARY KEY (room_id, sender));

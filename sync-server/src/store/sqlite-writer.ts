@@ -17,17 +17,26 @@ const st = {
   dropCovered: db.prepare('DELETE FROM updates WHERE room_id = ? AND sender = ? AND clock <= ?'),
 };
 const commit = db.transaction((ops) => {
+  const clocks = new Map(); // one clock upsert per (room, sender) per batch
+  const flushClocks = () => {
+    for (const c of clocks.values()) st.upsertClock.run(c.roomId, c.sender, c.clock);
+    clocks.clear();
+  };
   for (const op of ops) {
     if (op.kind === 'update') {
       const sender = buf(op.u.sender);
       st.insertUpdate.run(op.u.roomId, sender, op.u.clock, buf(op.u.frame));
-      st.upsertClock.run(op.u.roomId, sender, op.u.clock);
+      const k = op.u.roomId + ':' + sender.toString('hex');
+      const c = clocks.get(k);
+      if (!c) clocks.set(k, { roomId: op.u.roomId, sender, clock: op.u.clock });
+      else if (op.u.clock > c.clock) c.clock = op.u.clock;
     } else if (op.kind === 'snapshot') {
       st.putSnapshot.run(op.s.roomId, op.s.head, buf(op.s.frame));
       st.setHead.run(op.s.head, op.s.roomId);
       for (const [hex, clock] of op.s.covers) st.dropCovered.run(op.s.roomId, Buffer.from(hex, 'hex'), clock);
     }
   }
+  flushClocks();
 });
 parentPort.on('message', (m) => {
   if (m.type === 'batch') {
