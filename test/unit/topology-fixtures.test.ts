@@ -109,6 +109,7 @@ export const expected: Record<string, ExpectedTopology> = {
       ['apps/api', 'services/users', 'env-url'], ['apps/api', 'services/billing', 'env-url'], ['apps/api', 'services/search', 'env-url'],
       ['apps/api', 'docker-compose.yml#db', 'driver'],
       ['services/users', 'docker-compose.yml#db', 'driver'],
+      ['services/users', 'docker-compose.yml#db', 'env-url'], // DB_HOST=db in services/users/.env
       ['services/billing', 'docker-compose.yml#db', 'driver'],
       ['services/notifier', 'docker-compose.yml#redis', 'driver'],
       ['services/notifier', 'docker-compose.yml#redis', 'code-ref'], // code reads REDIS_URL (issue: "env reads found in code")
@@ -149,6 +150,41 @@ export const expected: Record<string, ExpectedTopology> = {
     problems: [],
     libraries: ['libs/shared-utils', 'libs/ui'],
     groups: [{ id: '.', kind: 'workspace', tool: ['nx', 'yarn'] }],
+  },
+
+  // Image-only services in a compose file below the root: type and default port from the image name.
+  'compose-images': {
+    services: {
+      'deploy/compose.yaml#mysql': { type: 'database', name: 'mysql', image: 'mysql:8.4', port: { container: 3306, source: 'image-default' }, health: { kind: 'tcp' } },
+      'deploy/compose.yaml#mariadb': { type: 'database', name: 'mariadb', port: { container: 3306, source: 'image-default' } },
+      'deploy/compose.yaml#mongo': { type: 'database', name: 'mongo', port: { container: 27017, source: 'image-default' } },
+      'deploy/compose.yaml#search': {
+        type: 'database', name: 'search', port: { container: 9200, host: 9200, source: 'compose', file: 'deploy/compose.yaml', line: 22 },
+      },
+      'deploy/compose.yaml#kafka': { type: 'queue', name: 'kafka', port: { container: 9092, source: 'image-default' } },
+      'deploy/compose.yaml#nats': { type: 'queue', name: 'nats' },
+      'deploy/compose.yaml#sessions': { type: 'cache', name: 'sessions', image: 'valkey/valkey:7.2' },
+      'deploy/compose.yaml#memcached': { type: 'cache', name: 'memcached' },
+      'deploy/compose.yaml#edge': { type: 'proxy', name: 'edge', port: { container: 80, host: 8443, source: 'compose', file: 'deploy/compose.yaml', line: 37 } },
+      'deploy/compose.yaml#renderer': {
+        type: 'containerized', name: 'renderer', image: 'ghcr.io/acme/pdf-renderer:2.3.1',
+        port: { container: 9000, source: 'compose', file: 'deploy/compose.yaml', line: 42 },
+        start: { includes: 'serve --workers 2', source: 'compose' },
+      },
+    },
+    edges: [],
+    order: [[
+      'deploy/compose.yaml#edge', 'deploy/compose.yaml#kafka', 'deploy/compose.yaml#mariadb', 'deploy/compose.yaml#memcached',
+      'deploy/compose.yaml#mongo', 'deploy/compose.yaml#mysql', 'deploy/compose.yaml#nats', 'deploy/compose.yaml#renderer',
+      'deploy/compose.yaml#search', 'deploy/compose.yaml#sessions',
+    ]],
+    patterns: ['database', 'cache'],
+    // renderer is the only non-backing service: calling that a monolith is defensible either way
+    optionalPatterns: ['reverse-proxy', 'monolith'],
+    problems: [],
+    libraries: [],
+    forbiddenRecommendations: [{ code: 'secret-literal' }, { code: 'no-dockerfile' }, { code: 'missing-database' }],
+    groups: [{ id: 'deploy', kind: 'compose', tool: ['compose'] }],
   },
 
   // nginx upstream/proxy_pass in front of two services.

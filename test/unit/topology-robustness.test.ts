@@ -184,3 +184,17 @@ test('update() of a compose file re-links edges across folders', async () => {
     cleanup();
   }
 });
+
+test('kyozo explain prints the evidence behind every field of a service', (t) => {
+  if (!existsSync(CLI)) return t.skip('dist/cli.js is missing: run `npm run build` first');
+  const dir = join(FIXTURES, 'nginx-gateway');
+  const r = spawnSync(process.execPath, [CLI, 'explain', 'api', '-C', dir], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  for (const fact of ['api/Dockerfile:6', 'EXPOSE 3000', 'api/package.json', 'express', '/healthz', 'api/index.js:4', 'gateway/nginx.conf:']) {
+    assert.ok(r.stdout.includes(fact), `explain mentions ${fact}:\n${r.stdout}`);
+  }
+  const json = spawnSync(process.execPath, [CLI, 'explain', 'gateway', '-C', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(json.status, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as unknown;
+  assert.ok(JSON.stringify(parsed).includes('gateway/nginx.conf'), 'the JSON explanation carries the nginx.conf evidence');
+});
