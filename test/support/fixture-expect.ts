@@ -1,7 +1,7 @@
 // Expected topologies written as plain data, and one checker that compares a real Topology against them.
 // The checker collects every mismatch of a fixture into one list, so a failing test shows everything the
 // engine got wrong at once (not only the first difference).
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {
@@ -98,9 +98,48 @@ export function frameworkMatches(actual: string[], expected: string): boolean {
   return actual.some((a) => accepted.some((x) => norm(a) === x || norm(a).startsWith(x)));
 }
 
+/** What holds for every topology, whatever the fixture: ids, names, evidence, order, edges. */
+export function checkInvariants(topo: Topology): string[] {
+  const out: string[] = [];
+  const ids = new Set(topo.services.map((s) => s.id));
+  const names = new Set<string>();
+  const fileExists = (f: string) => existsSync(join(topo.root, f));
+  for (const s of topo.services) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s.name)) out.push(`service ${s.id}: name "${s.name}" is not DNS-safe`);
+    if (names.has(s.name)) out.push(`service ${s.id}: name "${s.name}" is not unique`);
+    names.add(s.name);
+    if (!(s.confidence > 0 && s.confidence <= 1)) out.push(`service ${s.id}: confidence ${s.confidence} outside (0, 1]`);
+    if (!s.evidence.length) out.push(`service ${s.id}: no evidence`);
+    for (const ev of [...s.evidence, ...s.ports.map((x) => x.evidence), ...(s.start ? [s.start.evidence] : [])]) {
+      if (!ev?.file || !ev.reason) out.push(`service ${s.id}: evidence without file or reason: ${JSON.stringify(ev)}`);
+      else if (ev.file.includes('\\') || ev.file.startsWith('/') || !fileExists(ev.file)) out.push(`service ${s.id}: evidence file ${ev.file} is not a file under the root`);
+    }
+    for (const x of s.ports) {
+      if (!Number.isInteger(x.container) || x.container < 1 || x.container > 65535) out.push(`service ${s.id}: port ${x.container} out of range`);
+    }
+  }
+  for (const e of topo.edges) {
+    if (!ids.has(e.from) || !ids.has(e.to)) out.push(`edge ${e.from} -> ${e.to} names an unknown service`);
+    if (e.from === e.to) out.push(`edge ${e.from} -> ${e.to} is a self-loop`);
+    if (!e.evidence.length) out.push(`edge ${e.from} -> ${e.to} [${e.kind}] has no evidence`);
+  }
+  const inOrder = topo.order.flat();
+  const deployable = topo.services.filter((s) => s.type !== 'infrastructure').map((s) => s.id).sort();
+  if (JSON.stringify([...inOrder].sort()) !== JSON.stringify(deployable)) {
+    out.push(`order must hold every deployable service exactly once: order has [${[...inOrder].sort().join(', ')}], services [${deployable.join(', ')}]`);
+  }
+  for (const wave of topo.order) {
+    if (JSON.stringify(wave) !== JSON.stringify([...wave].sort())) out.push(`order wave ${JSON.stringify(wave)} is not sorted`);
+  }
+  for (const p of topo.problems) {
+    if (p.file && !fileExists(p.file)) out.push(`problem ${p.code}: file ${p.file} is not under the root`);
+  }
+  return out;
+}
+
 /** Compare a topology with its expectation; returns human-readable mismatches (empty = all good). */
 export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
-  const out: string[] = [];
+  const out: string[] = checkInvariants(topo);
   const byId = new Map(topo.services.map((s) => [s.id, s]));
 
   const actualIds = [...byId.keys()].sort();
