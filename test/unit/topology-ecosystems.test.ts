@@ -213,7 +213,7 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
-  // Dockerfile, Dockerfile.dev beside it, api.Dockerfile, Dockerfile.dev alone, a Dockerfile without EXPOSE.
+  // Dockerfile, Dockerfile.dev beside it, api.Dockerfile, Dockerfile.dev alone, a Dockerfile without EXPOSE, EXPOSE from an ARG.
   'dockerfile-variants': {
     services: {
       api: {
@@ -229,13 +229,15 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'nodejs', frameworks: ['express'], port: { container: 3300, source: 'code', file: 'tools/index.js', line: 5 },
         dockerfile: 'tools/Dockerfile',
       },
+      // EXPOSE $APP_PORT with ARG APP_PORT=7070; index.html and no server manifest make it static
+      args: { type: 'static', port: { container: 7070, source: 'dockerfile', file: 'args/Dockerfile', line: 6 }, dockerfile: 'args/Dockerfile' },
       devbox: {
         type: 'containerized', port: { container: 8888, source: 'dockerfile', file: 'devbox/Dockerfile.dev', line: 4 },
         dockerfile: 'devbox/Dockerfile.dev',
       },
     },
     edges: [],
-    order: [['api', 'app', 'devbox', 'legacy', 'tools']],
+    order: [['api', 'app', 'args', 'devbox', 'legacy', 'tools']],
     patterns: [],
     problems: [],
     libraries: [],

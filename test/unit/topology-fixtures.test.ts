@@ -187,6 +187,37 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: 'deploy', kind: 'compose', tool: ['compose'] }],
   },
 
+  // Compose syntax variants: env_file, list-form environment, long-form ports, ip:host:container, flow depends_on,
+  // expose, a host-only env value (CACHE_HOST=memcache), EXPOSE ${PORT} from an ARG.
+  'compose-variants': {
+    services: {
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3000, host: 8081, source: 'compose', file: 'compose.yaml', line: 11 },
+        start: { includes: 'node src/index.js', source: 'dockerfile' }, health: { kind: 'http', path: '/healthz' },
+        env: { USERS_URL: 'http://users:4000', NODE_ENV: 'production', SEARCH_URL: 'http://search:9200' },
+      },
+      users: {
+        type: 'python', frameworks: ['flask'], port: { container: 4000, source: 'compose', file: 'compose.yaml', line: 19 },
+        start: { includes: 'gunicorn --bind 0.0.0.0:$PORT app:app', source: 'dockerfile' }, env: { CACHE_HOST: 'memcache' },
+      },
+      'compose.yaml#memcache': { type: 'cache', port: { container: 11211, host: 11211, source: 'compose', file: 'compose.yaml', line: 27 } },
+      'compose.yaml#search': { type: 'database', image: 'opensearchproject/opensearch:2.15.0' },
+    },
+    edges: [
+      ['api', 'users', 'compose'], ['api', 'users', 'env-url'], ['api', 'compose.yaml#search', 'env-url'],
+      ['api', 'users', 'code-ref'], ['api', 'compose.yaml#search', 'code-ref'], // code reads USERS_URL / SEARCH_URL
+      ['users', 'compose.yaml#memcache', 'env-url'],
+      ['users', 'compose.yaml#memcache', 'driver'], // pymemcache, and exactly one cache service
+    ],
+    order: [['compose.yaml#memcache', 'compose.yaml#search'], ['users'], ['api']],
+    patterns: ['cache', 'database'],
+    optionalPatterns: ['microservices'],
+    problems: [],
+    libraries: [],
+    recommendations: [{ code: 'missing-expose', serviceId: 'api' }],
+    forbiddenRecommendations: [{ code: 'missing-expose', serviceId: 'users' }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
