@@ -264,9 +264,17 @@ export const expected: Record<string, ExpectedTopology> = {
       },
       'from-default': { type: 'python', frameworks: ['fastapi'], port: { container: 8000, source: 'framework-default' } },
       'from-go-code': { type: 'golang', port: { container: 9100, source: 'code', file: 'from-go-code/main.go', line: 10 } },
+      // common idioms: a named constant, a config module, os.getenv with an int default, Go's `if port == ""` default
+      'from-const': { type: 'nodejs', port: { container: 5000, source: 'code', file: 'from-const/server.js' } },
+      'from-config-module': { type: 'nodejs', frameworks: ['koa'], port: { container: 8088, source: 'code', file: 'from-config-module/src/config.js', line: 2, envVar: 'PORT' } },
+      'from-getenv': { type: 'python', frameworks: ['fastapi'], port: { container: 8070, source: 'code', file: 'from-getenv/main.py', line: 15, envVar: 'PORT' } },
+      'from-go-env': { type: 'golang', port: { container: 9300, source: 'code', file: 'from-go-env/main.go', envVar: 'PORT' } },
     },
     edges: [],
-    order: [['from-code', 'from-default', 'from-dockerfile', 'from-go-code', 'from-procfile', 'from-script-env', 'from-script-flag']],
+    order: [[
+      'from-code', 'from-config-module', 'from-const', 'from-default', 'from-dockerfile', 'from-getenv', 'from-go-code', 'from-go-env',
+      'from-procfile', 'from-script-env', 'from-script-flag',
+    ]],
     patterns: [],
     problems: [],
     libraries: [],
