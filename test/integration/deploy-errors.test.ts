@@ -1,7 +1,7 @@
 // Each deploy error produced on purpose against the real engine: unreachable engine, failing build,
 // a container that exits at once, an image that is neither present nor pullable, a host-port conflict.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -21,6 +21,7 @@ const work = mkdtempSync(join(tmpdir(), 'kyozo-deploy-errors-'));
 const stateDir = join(work, 'state');
 const brokenProject = `kz-broken-${run}`;
 const imageProject = `kz-images-${run}`;
+const slowProject = `kz-slow-${run}`;
 
 test('an unreachable engine gives exit code 69 and says how to start one', () => {
   const res = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), 'ps', join(repo, 'test/fixtures/deploy-stack')], {
@@ -59,6 +60,7 @@ describe('deploy errors on a real engine', { timeout: 240_000 }, async () => {
     blocker?.close();
     await cleanupWorkspace(brokenProject, { images: true });
     await cleanupWorkspace(imageProject, { images: true });
+    await cleanupWorkspace(slowProject, { images: true });
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -106,6 +108,32 @@ describe('deploy errors on a real engine', { timeout: 240_000 }, async () => {
     const failed = (await orchestrator.events(t)).filter((e) => e.type === 'deployment_failed').at(-1)!;
     assert.equal(failed.details?.image, `kyozo-test/does-not-exist-${run}:1`);
     assert.ok(String(failed.details?.reason).length > 0);
+  });
+
+  test('Ctrl-C during up stops the build at once, records the interruption and leaves no containers', async () => {
+    const dir = join(work, slowProject);
+    cpSync(join(repo, 'test/fixtures/deploy-slow'), dir, { recursive: true });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), 'up', '--verbose', dir], {
+      cwd: repo, env: { ...process.env, KYOZO_STATE_DIR: stateDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const t0 = Date.now();
+    while (!out.includes('a long build step starts') && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(out.includes('a long build step starts'), out);
+    const interruptedAt = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 1, out);
+    assert.ok(Date.now() - interruptedAt < 15_000, 'the 30 s build step was not waited for');
+    assert.match(out, /interrupt/);
+    const slow = await analyze(dir);
+    const events = await orchestrator.events(slow);
+    assert.equal(events.at(-1)!.type, 'deployment_failed');
+    assert.match(events.at(-1)!.message ?? '', /interrupted/);
+    const left = await testDocker().listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${slowProject}`] } });
+    assert.equal(left.length, 0);
   });
 
   test('a host port taken by another program is replaced by a free one and reported', async () => {
