@@ -218,6 +218,25 @@ export const expected: Record<string, ExpectedTopology> = {
     forbiddenRecommendations: [{ code: 'missing-expose', serviceId: 'users' }],
   },
 
+  // A workspace root that starts something itself is a service; its members with nothing to start are libraries.
+  'root-app-workspace': {
+    services: {
+      '.': {
+        type: 'nodejs', name: 'root-app-workspace', frameworks: ['express'],
+        port: { container: 3000, source: 'code', file: 'src/server.js', line: 15, envVar: 'PORT' },
+        start: { includes: 'npm start', source: 'script' }, health: { kind: 'http', path: '/healthz' },
+        libraries: ['packages/emails', 'packages/validation'], packageManager: 'npm',
+      },
+    },
+    edges: [],
+    order: [['.']],
+    patterns: ['monolith'],
+    optionalPatterns: ['monorepo'],
+    problems: [],
+    libraries: ['packages/emails', 'packages/validation'],
+    groups: [{ id: '.', kind: 'workspace', tool: ['npm'] }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
@@ -334,11 +353,13 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'nodejs', name: 'broken', frameworks: ['express'], replicas: 1,
         port: { container: 3000, source: 'code', file: 'broken/server.js', line: 5 },
       },
+      scheduler: { type: 'worker', port: null, start: { includes: 'python -m scheduler', source: 'kyozo.yaml' } },
     },
     // kyozo.yaml depends_on has no EdgeKind of its own in protocol.ts: any kind is accepted.
-    edges: [['api', 'search', '*']],
-    order: [['broken', 'search'], ['api']],
-    patterns: ['database'],
+    // scheduler names the api by its kyozo.yaml name (storefront-api).
+    edges: [['api', 'search', '*'], ['scheduler', 'api', '*']],
+    order: [['broken', 'search'], ['api'], ['scheduler']],
+    patterns: ['database', 'background-workers'],
     problems: [{ code: 'kyozo-yaml-invalid', file: 'broken/kyozo.yaml' }],
     libraries: [],
   },
