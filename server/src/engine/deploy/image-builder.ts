@@ -12,7 +12,10 @@ import type { Runtime } from './orchestrator';
 
 export class BuildError extends Error {
   constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string) {
-    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}`);
+    const baseImageMissing = /^Step \d+\/\d+ : FROM /i.test(step ?? '') && /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
+    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing
+      ? ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)'
+      : ''}`);
   }
 }
 
