@@ -6,7 +6,7 @@
 // Bounded: every child process has a timeout, runs and edits are fixed counts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyze, createAnalyzer } from '../../server/src/engine';
@@ -201,6 +201,10 @@ async function main(): Promise<void> {
   const findCount = Number(timeShell(`find '${TREE}' -type f | wc -l`).out);
   const rgCount = Number(timeShell(`rg --files --no-require-git --hidden '${TREE}' | wc -l`).out);
 
+  // Context for the CLI figure: what a bare Node.js process costs to start, and `kyozo --version` (startup + bundle load).
+  const nodeStartMs = median([0, 1, 2].map(() => timeShell(`'${process.execPath}' -e 0`).ms));
+  const cliStartMs = median([0, 1, 2].map(() => timeShell(`'${process.execPath}' '${CLI}' --version`).ms));
+
   const rgTimes: number[] = []; const findTimes: number[] = []; const cliRuns: { ms: number; rssMb: number }[] = []; const inProc: number[] = [];
   let services = 0; let libraries = 0; let scanned = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -251,11 +255,13 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(34)}${ours.padStart(14)}   ${reference.padEnd(34)}${target.padEnd(16)}${ok === undefined ? '' : ok ? 'ok' : 'MISSED'}`);
 
   console.log(`\ntree: ${findCount} files on disk, ${rgCount} not ignored (rg), Kyozo scanned ${scanned}; found ${services} services, ${libraries} libraries`);
-  console.log(`runs: ${RUNS} cold analyses (median shown), ${EDITS} one-file edits\n`);
+  console.log(`runs: ${RUNS} cold analyses (median shown), ${EDITS} one-file edits; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores\n`);
   row('measure', 'kyozo', 'reference (same run)', 'target', undefined);
   row('cold `kyozo analyze --json` (CLI)', ms(cliMs), `rg --files ${ms(rgMs)}`, `≤ ${TARGET.ratio}x floor`, cliMs <= TARGET.ratio * rgMs);
   row('  ratio to rg --files floor', `${(cliMs / rgMs).toFixed(2)}x`, `find -type f ${ms(findMs)} (${(cliMs / findMs).toFixed(2)}x)`, `≤ ${TARGET.ratio}x`, cliMs / rgMs <= TARGET.ratio);
-  row('cold analyze() in-process', ms(median(inProc)), `ratio ${(median(inProc) / rgMs).toFixed(2)}x rg`, `≤ ${TARGET.ratio}x floor`, median(inProc) <= TARGET.ratio * rgMs);
+  row('  of which process start', ms(cliStartMs), `bare \`node -e 0\` ${ms(nodeStartMs)}`, '', undefined);
+  row('analyze() in-process, 1st run', ms(inProc[0]), `ratio ${(inProc[0] / rgMs).toFixed(2)}x rg`, `≤ ${TARGET.ratio}x floor`, inProc[0] <= TARGET.ratio * rgMs);
+  row('analyze() in-process, median', ms(median(inProc)), `ratio ${(median(inProc) / rgMs).toFixed(2)}x rg`, `≤ ${TARGET.ratio}x floor`, median(inProc) <= TARGET.ratio * rgMs);
   row('update() p50, all edits', ms(pct(all, 50)), `source ${ms(pct(srcTimes, 50))}, Dockerfile ${ms(pct(dockerTimes, 50))}`, '', undefined);
   row('update() p99, all edits', ms(pct(all, 99)), `source ${ms(pct(srcTimes, 99))}, Dockerfile ${ms(pct(dockerTimes, 99))}`, `< ${TARGET.p99Ms} ms`, pct(all, 99) < TARGET.p99Ms);
   row('peak RSS, CLI process', `${cliRss.toFixed(0)} MB`, '', `< ${TARGET.rssMb} MB`, cliRss < TARGET.rssMb);
