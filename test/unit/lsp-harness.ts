@@ -1,13 +1,13 @@
 // Drives the built language server (dist/server.js) over stdio with a real JSON-RPC connection, as an editor would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from 'vscode-languageserver-protocol/node';
-import type { PublishDiagnosticsParams, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import { WorkDoneProgress, type PublishDiagnosticsParams, type WorkspaceEdit } from 'vscode-languageserver-protocol';
 import { Methods, type TopologyParams } from '../../server/src/protocol';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname;
@@ -20,6 +20,9 @@ export interface LspSession {
   diagnostics: Map<string, PublishDiagnosticsParams>;
   topologies: TopologyParams[];
   appliedEdits: WorkspaceEdit[];
+  /** `$/progress` notifications, in order. */
+  progress: { token: string | number; value: { kind: string; title?: string; message?: string; cancellable?: boolean } }[];
+  watchProgress(token: string | number): void;
   /** Resolves with the next notification of `method` that satisfies `accept`. */
   next<T>(method: string, accept?: (p: T) => boolean, timeoutMs?: number): Promise<T>;
   open(rel: string, text: string, languageId?: string): Promise<void>;
@@ -27,13 +30,23 @@ export interface LspSession {
 }
 
 /** Copies a fixture to a temporary folder (tests change files) and starts an initialised session on it. */
-export async function startSession(fixture: string): Promise<LspSession> {
+export interface SessionOptions {
+  /** Use the machine's Docker engine (integration tests); by default the server is pointed at a socket that does not exist. */
+  realEngine?: boolean;
+  baseImages?: Record<string, string>;
+  /** Extra files written into the copied fixture before the server starts. */
+  files?: Record<string, string>;
+}
+
+export async function startSession(fixture: string, options: SessionOptions = {}): Promise<LspSession> {
   const folder = mkdtempSync(join(tmpdir(), 'kyozo-lsp-'));
   cpSync(join(repoRoot, 'test/fixtures', fixture), folder, { recursive: true });
+  for (const [rel, text] of Object.entries(options.files ?? {})) writeFileSync(join(folder, rel), text);
+  const noEngine = 'unix:///nonexistent/kyozo-test.sock';
   const folderUri = pathToFileURL(folder).href;
   // KYOZO_LSP_SERVER runs the same tests against another build, e.g. the server inside an unpacked VSIX.
   const child: ChildProcess = spawn(process.execPath, [process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'dist/server.js'), '--stdio'], {
-    stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/kyozo-test.sock' },
+    stdio: ['pipe', 'pipe', 'pipe'], env: options.realEngine ? process.env : { ...process.env, DOCKER_HOST: noEngine },
   });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
@@ -41,6 +54,7 @@ export async function startSession(fixture: string): Promise<LspSession> {
   const diagnostics = new Map<string, PublishDiagnosticsParams>();
   const topologies: TopologyParams[] = [];
   const appliedEdits: WorkspaceEdit[] = [];
+  const progress: LspSession['progress'] = [];
   const waiters: { method: string; accept: (p: unknown) => boolean; resolve: (p: unknown) => void }[] = [];
   const deliver = (method: string, p: unknown) => {
     for (const w of [...waiters]) if (w.method === method && w.accept(p)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(p); }
@@ -50,13 +64,22 @@ export async function startSession(fixture: string): Promise<LspSession> {
   connection.onNotification((method: string, p: unknown) => deliver(method, p));
   connection.onRequest('client/registerCapability', () => null);
   connection.onRequest('workspace/codeLens/refresh', () => null);
-  connection.onRequest('window/workDoneProgress/create', () => null);
+  // JSON-RPC routes $/progress by token, so each token is followed explicitly: server-created ones on creation,
+  // client-chosen ones through session.watchProgress before the request.
+  const watchProgress = (token: string | number) => {
+    connection.onProgress(WorkDoneProgress.type, token, (value) => {
+      const p = { token, value: value as LspSession['progress'][number]['value'] };
+      progress.push(p);
+      deliver('$/progress', p);
+    });
+  };
+  connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => { watchProgress(p.token); deliver('window/workDoneProgress/create', p); return null; });
   connection.onRequest('workspace/configuration', () => []);
   connection.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => { appliedEdits.push(p.edit); return { applied: true }; });
   connection.listen();
 
   const session: LspSession = {
-    connection, folder, folderUri, diagnostics, topologies, appliedEdits,
+    connection, folder, folderUri, diagnostics, topologies, appliedEdits, progress, watchProgress,
     uri: (rel) => pathToFileURL(join(folder, rel)).href,
     next<T>(method: string, accept: (p: T) => boolean = () => true, timeoutMs = 20_000) {
       return new Promise<T>((resolve, reject) => {
@@ -81,7 +104,7 @@ export async function startSession(fixture: string): Promise<LspSession> {
   await connection.sendRequest('initialize', {
     processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
     capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
-    initializationOptions: { settings: { docker: { host: 'unix:///nonexistent/kyozo-test.sock' }, baseImages: {}, defaults: {}, ignore: [], autoDeploy: false } },
+    initializationOptions: { settings: { docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [], autoDeploy: false } },
   });
   await connection.sendNotification('initialized', {});
   await firstTopology;

@@ -32,14 +32,18 @@ export class DeployCommands {
     private readonly folder: (uri: string) => WorkspaceFolderState | undefined,
   ) {}
 
-  async start(): Promise<void> {
+  private firstPing: Promise<void> = Promise.resolve();
+
+  /** Creates the orchestrator from the current settings at once; commands wait for the first ping. */
+  start(): Promise<void> {
     if (!this.factory) {
       this.sendEngineState({ reachable: false, message: 'This build of Kyozo has no Docker orchestrator; deploy commands are unavailable.' });
-      return;
+      return this.firstPing;
     }
     const s = this.settings();
     this.orchestrator = this.factory({ dockerHost: s.docker.host || undefined, baseImages: s.baseImages, defaults: s.defaults });
-    await this.ping();
+    this.firstPing = this.ping();
+    return this.firstPing;
   }
 
   settingsChanged(): void {
@@ -108,13 +112,14 @@ export class DeployCommands {
     return exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults }).yaml;
   }
 
-  async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter): Promise<unknown> {
+  async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter, clientToken?: string | number): Promise<unknown> {
     const [folderUri, serviceId, extra] = (params.arguments ?? []) as [string | undefined, string | undefined, unknown];
     if (params.command === ServerCommands.analyze) {
       const targets = folderUri ? [this.folder(folderUri)].filter((f): f is WorkspaceFolderState => !!f) : [...this.folders()];
       await Promise.all(targets.map((f) => f.analyze()));
       return targets.map((f) => ({ folderUri: f.uri, services: f.topology?.services.length ?? 0, durationMs: f.topology?.stats.durationMs, error: f.lastError }));
     }
+    await this.firstPing;
     const f = folderUri ? this.folder(folderUri) : undefined;
     if (!f) throw new ResponseError(ErrorCodes.InvalidParams, `${params.command}: "${folderUri}" is not an open workspace folder; pass the folder URI as the first argument.`);
     await f.idle();
@@ -131,22 +136,22 @@ export class DeployCommands {
     switch (params.command) {
       case ServerCommands.deploy: {
         const s = needService();
-        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, params.workDoneToken);
+        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, clientToken);
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
       case ServerCommands.deployAll: {
-        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, params.workDoneToken);
+        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, clientToken);
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
-      case ServerCommands.start: return this.single(f, `Starting ${name}`, () => o.start(t, needService().id), token, workDone, params.workDoneToken);
-      case ServerCommands.stop: return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, params.workDoneToken);
-      case ServerCommands.restart: return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, params.workDoneToken);
+      case ServerCommands.start: return this.single(f, `Starting ${name}`, () => o.start(t, needService().id), token, workDone, clientToken);
+      case ServerCommands.stop: return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, clientToken);
+      case ServerCommands.restart: return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, clientToken);
       case ServerCommands.scale: {
         const replicas = Number(extra);
         if (!Number.isInteger(replicas) || replicas < 0 || replicas > 50) throw new ResponseError(ErrorCodes.InvalidParams, `Scale ${name}: replicas must be a whole number from 0 to 50, got "${String(extra)}".`);
-        return this.single(f, `Scaling ${name} to ${replicas}`, () => o.scale(t, needService().id, replicas), token, workDone, params.workDoneToken);
+        return this.single(f, `Scaling ${name} to ${replicas}`, () => o.scale(t, needService().id, replicas), token, workDone, clientToken);
       }
       case ServerCommands.stopAll: {
         const running = [...f.statuses.values()].filter((s) => s.state !== 'stopped' && s.state !== 'not-deployed');
@@ -156,7 +161,7 @@ export class DeployCommands {
             p.report(`${s.name}`, Math.round((i / Math.max(1, running.length)) * 100));
             await o.stop(t, s.serviceId);
           }
-        }, token, workDone, params.workDoneToken);
+        }, token, workDone, clientToken);
         this.publishStatuses(f, await o.status(t));
         return null;
       }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, DidChangeWatchedFilesNotification, TextDocumentSyncKind,
+  CodeActionKind, DidChangeWatchedFilesNotification, ExecuteCommandRequest, TextDocumentSyncKind,
   type Connection, type Diagnostic, type InitializeResult, type TextDocuments,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -111,6 +111,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     settings = { ...DEFAULT_SETTINGS, ...init?.settings };
     for (const wf of params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : [])) addFolder(wf.uri);
     watchedDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
+    void commands.start();
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -132,7 +133,6 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
       for (const r of e.removed) removeFolder(r.uri);
       for (const a of e.added) addFolder(a.uri);
     });
-    void commands.start();
   });
 
   connection.onDidChangeConfiguration((change) => {
@@ -183,7 +183,11 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[], readFile: (r) => readText(f, r),
   }).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)))) ?? []);
 
-  connection.onExecuteCommand((params, token, workDone) => commands.execute(params, token, workDone));
+  // Registered as a plain request so the client's workDoneToken is seen before the library consumes it.
+  connection.onRequest(ExecuteCommandRequest.type, (params, token) => {
+    const clientToken = params.workDoneToken;
+    return commands.execute(params, token, connection.window.attachWorkDoneProgress(clientToken), clientToken);
+  });
 
   connection.onRequest(Methods.explain, async (p: ExplainParams) => {
     const f = folders.get(p.folderUri) ?? (p.uri ? folderFor(p.uri) : undefined);
