@@ -81,6 +81,8 @@ export interface ExpectedTopology {
   recommendations?: ExpectedRecommendation[];
   forbiddenRecommendations?: ExpectedRecommendation[];
   groups?: { id: string; kind: 'compose' | 'workspace'; tool?: string[] }[];
+  /** Exact set of service names (where which folder gets a collision suffix is left to the engine). */
+  names?: string[];
   /** No service evidence / indicator may point below these (ignored folders). */
   forbiddenPathPrefixes?: string[];
 }
@@ -286,6 +288,10 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
     else if (g.tool && !g.tool.some((t) => norm(got.tool).includes(norm(t)))) out.push(`group ${g.id} tool ${got.tool}, expected one of ${g.tool.join(', ')}`);
   }
 
+  if (exp.names) {
+    const got = topo.services.map((s) => s.name).sort().join(', ');
+    if (got !== [...exp.names].sort().join(', ')) out.push(`names [${got}], expected [${[...exp.names].sort().join(', ')}]`);
+  }
   for (const prefix of exp.forbiddenPathPrefixes ?? []) {
     for (const s of topo.services) {
       const files = [...s.indicators, ...s.evidence.map((x) => x.file), ...s.ports.map((x) => x.evidence.file)];

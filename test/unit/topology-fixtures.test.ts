@@ -237,6 +237,23 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: '.', kind: 'workspace', tool: ['npm'] }],
   },
 
+  // Names: two folders called `app` (one gets '-2'), a folder with a space and capitals, an underscore.
+  'name-collisions': {
+    services: {
+      'frontend/app': { type: 'nodejs', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' } },
+      'backend/app': { type: 'python', frameworks: ['flask'], port: { container: 5000, source: 'framework-default' } },
+      'Admin Panel': { type: 'nodejs', name: 'admin-panel', port: { container: 3000, source: 'code', file: 'Admin Panel/index.js', line: 5 } },
+      billing_service: { type: 'golang', name: 'billing-service', port: { container: 8080, source: 'code', file: 'billing_service/main.go', line: 7 } },
+    },
+    names: ['admin-panel', 'app', 'app-2', 'billing-service'],
+    edges: [],
+    order: [['Admin Panel', 'backend/app', 'billing_service', 'frontend/app']],
+    patterns: [],
+    optionalPatterns: ['frontend-backend'],
+    problems: [],
+    libraries: [],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
