@@ -198,3 +198,53 @@ test('kyozo explain prints the evidence behind every field of a service', (t) =>
   const parsed = JSON.parse(json.stdout) as unknown;
   assert.ok(JSON.stringify(parsed).includes('gateway/nginx.conf'), 'the JSON explanation carries the nginx.conf evidence');
 });
+
+test('update() after a .gitignore edit brings a formerly ignored service in', async () => {
+  const { dir, cleanup } = copyFixture('gitignore-nesting');
+  try {
+    const analyzer = createAnalyzer({ root: dir });
+    assert.deepEqual(ids(await analyzer.analyze()), ['api', 'api/admin', 'web']);
+    const gitignore = join(dir, '.gitignore');
+    writeFileSync(gitignore, readFileSync(gitignore, 'utf8').replace('sandbox/\n', ''));
+    const r = await analyzer.update(['.gitignore']);
+    assert.deepEqual(r.change.added, ['sandbox']);
+    assert.deepEqual(ids(r.topology), ['api', 'api/admin', 'sandbox', 'web']);
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)));
+  } finally {
+    cleanup();
+  }
+});
+
+test('update() after a kyozo.yaml edit applies the new override', async () => {
+  const { dir, cleanup } = copyFixture('kyozo-overrides');
+  try {
+    const analyzer = createAnalyzer({ root: dir });
+    await analyzer.analyze();
+    const manifest = join(dir, 'api', 'kyozo.yaml');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('port: 9000', 'port: 9100').replace('replicas: 2', 'replicas: 3'));
+    const r = await analyzer.update([manifest]);
+    const api = r.topology.services.find((s) => s.id === 'api');
+    assert.equal(api?.ports[0]?.container, 9100);
+    assert.equal(api?.ports[0]?.source, 'kyozo.yaml');
+    assert.equal(api?.replicas, 3);
+    assert.deepEqual(r.change.changed, ['api']);
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)));
+  } finally {
+    cleanup();
+  }
+});
+
+test('update() with paths that do not exist or lie outside the root changes nothing and does not throw', async () => {
+  const { dir, cleanup } = copyFixture('node-apis');
+  try {
+    const analyzer = createAnalyzer({ root: dir });
+    const before = await analyzer.analyze();
+    const r = await analyzer.update(['no/such/file.js', '/etc/hostname', join(dir, '..', 'elsewhere.txt')]);
+    assert.deepEqual(r.change.added, []);
+    assert.deepEqual(r.change.removed, []);
+    assert.deepEqual(r.change.changed, []);
+    assert.deepEqual(canonical(r.topology), canonical(before));
+  } finally {
+    cleanup();
+  }
+});
