@@ -197,14 +197,14 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
         if (h.kind !== e.health.kind) out.push(`${p} health kind ${h.kind}, expected ${e.health.kind}`);
         if (e.health.path !== undefined && h.path !== e.health.path) out.push(`${p} health path ${h.path}, expected ${e.health.path}`);
       }
-      if (hasRec('no-health-endpoint', id)) out.push(`${p} has a health check yet a no-health-endpoint recommendation`);
+      if (hasRec('no-health-endpoint', id)) out.push(`${p} a health check is expected, yet it has a no-health-endpoint recommendation`);
     }
     if (e.dockerfile === null) {
       if (!hasRec('no-dockerfile', id)) out.push(`${p} expected a no-dockerfile recommendation`);
       if (s.build?.dockerfile) out.push(`${p} build.dockerfile ${s.build.dockerfile}, expected none`);
     } else if (e.dockerfile !== undefined) {
       if (s.build?.dockerfile !== e.dockerfile) out.push(`${p} build.dockerfile ${s.build?.dockerfile}, expected ${e.dockerfile}`);
-      if (hasRec('no-dockerfile', id)) out.push(`${p} has a Dockerfile yet a no-dockerfile recommendation`);
+      if (hasRec('no-dockerfile', id)) out.push(`${p} a Dockerfile is expected, yet it has a no-dockerfile recommendation`);
     }
     if (e.packageManager !== undefined && s.build?.packageManager !== e.packageManager) {
       out.push(`${p} packageManager ${s.build?.packageManager}, expected ${e.packageManager}`);

@@ -254,6 +254,39 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
+  // Django + Celery from ONE build context (`build: .` twice), a very common layout. SEMANTICS is silent on two
+  // compose services sharing a folder: the folder is the first (web); the second keeps the compose-file id form.
+  'django-celery-compose': {
+    services: {
+      '.': {
+        type: 'python', name: 'web', frameworks: ['django'],
+        port: { container: 8000, host: 8000, source: 'compose', file: 'docker-compose.yml', line: 6 },
+        start: { includes: 'gunicorn proj.wsgi:application', source: 'compose' },
+        health: { kind: 'http', path: '/healthz/' }, dockerfile: 'Dockerfile',
+      },
+      'docker-compose.yml#worker': {
+        type: 'worker', name: 'worker', frameworks: ['celery'], port: null,
+        start: { includes: 'celery -A proj worker', source: 'compose' }, dockerfile: 'Dockerfile',
+      },
+      'docker-compose.yml#db': { type: 'database', name: 'db', port: { container: 5432, source: 'image-default' } },
+      'docker-compose.yml#redis': { type: 'cache', name: 'redis', port: { container: 6379, source: 'image-default' } },
+    },
+    edges: [
+      ['.', 'docker-compose.yml#db', 'compose'], ['.', 'docker-compose.yml#redis', 'compose'],
+      ['.', 'docker-compose.yml#db', 'env-url'], ['.', 'docker-compose.yml#redis', 'env-url'],
+      ['.', 'docker-compose.yml#db', 'driver'], ['.', 'docker-compose.yml#redis', 'driver'],
+      ['docker-compose.yml#worker', 'docker-compose.yml#db', 'compose'], ['docker-compose.yml#worker', 'docker-compose.yml#redis', 'compose'],
+      ['docker-compose.yml#worker', 'docker-compose.yml#db', 'env-url'], ['docker-compose.yml#worker', 'docker-compose.yml#redis', 'env-url'],
+      ['docker-compose.yml#worker', 'docker-compose.yml#db', 'driver'], ['docker-compose.yml#worker', 'docker-compose.yml#redis', 'driver'],
+    ],
+    order: [['docker-compose.yml#db', 'docker-compose.yml#redis'], ['.', 'docker-compose.yml#worker']],
+    patterns: ['database', 'cache', 'background-workers'],
+    optionalPatterns: ['monolith'],
+    problems: [],
+    libraries: [],
+    names: ['db', 'redis', 'web', 'worker'],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
