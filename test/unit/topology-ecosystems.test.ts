@@ -152,7 +152,7 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: '.', kind: 'workspace', tool: ['cargo'] }],
   },
 
-  // Spring Boot with Maven (server.port in application.properties) and with Gradle (default port).
+  // Spring Boot with Maven (server.port in application.properties) and with Gradle (default port; application.yml port).
   'java-spring': {
     services: {
       orders: {
@@ -161,9 +161,14 @@ export const expected: Record<string, ExpectedTopology> = {
         packageManager: 'maven',
       },
       inventory: { type: 'java', frameworks: ['spring-boot'], port: { container: 8080, source: 'framework-default' }, packageManager: 'gradle' },
+      // Groovy build.gradle, server.port nested in application.yml, a /healthz mapping
+      billing: {
+        type: 'java', frameworks: ['spring-boot'], packageManager: 'gradle', health: { kind: 'http', path: '/healthz' },
+        port: { container: 8282, source: 'config', file: 'billing/src/main/resources/application.yml', line: 5 },
+      },
     },
     edges: [],
-    order: [['inventory', 'orders']],
+    order: [['billing', 'inventory', 'orders']],
     patterns: [],
     problems: [],
     libraries: [],
@@ -269,11 +274,17 @@ export const expected: Record<string, ExpectedTopology> = {
       'from-config-module': { type: 'nodejs', frameworks: ['koa'], port: { container: 8088, source: 'code', file: 'from-config-module/src/config.js', line: 2, envVar: 'PORT' } },
       'from-getenv': { type: 'python', frameworks: ['fastapi'], port: { container: 8070, source: 'code', file: 'from-getenv/main.py', line: 15, envVar: 'PORT' } },
       'from-go-env': { type: 'golang', port: { container: 9300, source: 'code', file: 'from-go-env/main.go', envVar: 'PORT' } },
+      // tool configuration files: vite server.port, gunicorn bind (stronger than the Procfile, which names no port)
+      'from-vite-config': { type: 'nodejs', frameworks: ['vite'], port: { container: 4200, source: 'config', file: 'from-vite-config/vite.config.js', line: 5 } },
+      'from-gunicorn-conf': {
+        type: 'python', frameworks: ['flask'], port: { container: 8050, source: 'config', file: 'from-gunicorn-conf/gunicorn.conf.py', line: 3 },
+        start: { includes: 'gunicorn -c gunicorn.conf.py app:app', source: 'procfile' },
+      },
     },
     edges: [],
     order: [[
       'from-code', 'from-config-module', 'from-const', 'from-default', 'from-dockerfile', 'from-getenv', 'from-go-code', 'from-go-env',
-      'from-procfile', 'from-script-env', 'from-script-flag',
+      'from-gunicorn-conf', 'from-procfile', 'from-script-env', 'from-script-flag', 'from-vite-config',
     ]],
     patterns: [],
     problems: [],
