@@ -107,14 +107,17 @@ export const expected: Record<string, ExpectedTopology> = {
       },
       inventory: { type: 'golang', frameworks: ['gin'], port: { container: 8081, source: 'code', file: 'inventory/main.go', line: 14 } },
       catalog: { type: 'golang', frameworks: ['echo'], port: { container: 1323, source: 'framework-default' } },
-      ledger: { type: 'golang', frameworks: ['fiber'], port: { container: 3002, source: 'code', file: 'ledger/main.go', line: 28 } },
+      ledger: { type: 'golang', frameworks: ['fiber'], port: { container: 3002, source: 'code', file: 'ledger/main.go', line: 37 } },
       status: {
         type: 'golang', frameworks: ['net/http'], port: { container: 8085, source: 'code', file: 'status/main.go', line: 17 },
         health: { kind: 'http', path: '/healthz' }, start: { includes: 'go run', source: 'framework-default' },
       },
     },
-    edges: [['gateway', 'inventory', 'code-ref'], ['gateway', 'catalog', 'code-ref']],
-    order: [['catalog', 'inventory', 'ledger', 'status'], ['gateway']],
+    edges: [
+      ['gateway', 'inventory', 'code-ref'], ['gateway', 'catalog', 'code-ref'],
+      ['ledger', 'inventory', 'code-ref'], // grpc.NewClient("inventory:50051")
+    ],
+    order: [['catalog', 'inventory', 'status'], ['gateway', 'ledger']],
     patterns: ['monorepo', 'microservices'],
     optionalPatterns: ['api-gateway', 'reverse-proxy'],
     problems: [],
