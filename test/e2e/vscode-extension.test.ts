@@ -96,6 +96,10 @@ test('Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the
   assert.ok(inner2.webLensesAfter.includes('$(debug-stop) Stop'), JSON.stringify(inner2.webLensesAfter));
   assert.ok(inner2.webLensesAfter.some((l: string) => /^\$\(globe\) Open http:\/\/127\.0\.0\.1:\d+$/.test(l)), JSON.stringify(inner2.webLensesAfter));
 
+  assert.ok(inner2.terminals.includes('Kyozo logs: web'), JSON.stringify(inner2.terminals));
+  assert.deepEqual(inner2.running, ['web']);
+  const statusTexts = await page.evaluate(() => Array.from(document.querySelectorAll('.statusbar-item')).map((e) => e.textContent?.trim() ?? ''));
+  assert.ok(statusTexts.includes('1/2'), `status bar shows running/total: ${JSON.stringify(statusTexts)}`);
   const containers = await testDocker().listContainers({ filters: { label: [`dev.kyozo.root=${folder}`, 'dev.kyozo.service=web'] } });
   assert.equal(containers.length, 1, 'one web container in the engine');
   assert.equal(containers[0].State, 'running');

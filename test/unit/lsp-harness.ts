@@ -103,7 +103,7 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   const firstTopology = session.next<TopologyParams>(Methods.topology);
   await connection.sendRequest('initialize', {
     processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
-    capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
+    capabilities: { workspace: { workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
     initializationOptions: { settings: { docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [], autoDeploy: false } },
   });
   await connection.sendNotification('initialized', {});

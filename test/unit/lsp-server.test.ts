@@ -1,11 +1,13 @@
 // The built language server over a real JSON-RPC connection, on a fixture workspace copied to disk.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, CodeLens, Diagnostic, Hover, MarkupContent, PublishDiagnosticsParams, TextEdit } from 'vscode-languageserver-protocol';
 import { Methods, ServerCommands, type TopologyParams } from '../../server/src/protocol';
-import { startSession, type LspSession } from './lsp-harness';
+import { repoRoot, startSession, type LspSession } from './lsp-harness';
 
 const hoverText = (h: Hover | null) => (h ? (h.contents as MarkupContent).value : '');
 const codes = (ds: Diagnostic[]) => ds.map((d) => d.code).sort();
@@ -168,6 +170,25 @@ describe('language server on test/fixtures/lsp-workspace', () => {
     assert.ok(t.edges.some((e) => e.from === 'api' && e.to === 'docker-compose.yml#cache' && e.kind === 'compose'));
     const lenses = await s.connection.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: s.uri('auth/package.json') } });
     assert.deepEqual(lenses.map((l) => l.command?.title), ['$(play) Deploy auth']);
+  });
+
+  it('analyses a second workspace folder added at run time (multi-root) and keeps their topologies apart', async () => {
+    const second = mkdtempSync(join(tmpdir(), 'kyozo-lsp-second-'));
+    try {
+      cpSync(join(repoRoot, 'test/fixtures/vscode-workspace'), second, { recursive: true });
+      const uri = pathToFileURL(second).href;
+      const next = s.next<TopologyParams>(Methods.topology, (p) => p.folderUri === uri);
+      await s.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [{ uri, name: 'second' }], removed: [] } });
+      const t = (await next).topology;
+      assert.deepEqual(t.services.map((x) => x.id).sort(), ['api', 'web']);
+      assert.equal(t.root, second);
+      await s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: `${uri}/api/package.json`, languageId: 'json', version: 1, text: readFileSync(join(second, 'api/package.json'), 'utf8') } });
+      const h = await s.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri: `${uri}/api/package.json` }, position: { line: 1, character: 4 } });
+      assert.match(hoverText(h), /Port: 3001/, 'the hover comes from the second folder, not the first');
+      await s.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [{ uri, name: 'second' }] } });
+    } finally {
+      rmSync(second, { recursive: true, force: true });
+    }
   });
 
   it('explains a service and refuses deploy commands with an actionable error when no engine answers', async () => {

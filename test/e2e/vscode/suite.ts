@@ -78,7 +78,12 @@ export async function run(): Promise<void> {
     }, 240_000);
     results.webStatus = status;
     results.webLensesAfter = await lensTitles(dockerfile, (t) => t.some((x) => x.includes('Stop')));
-    results.statusBar = api.model.services().filter((r) => r.status?.state === 'running').map((r) => r.service.id);
+    await vscode.commands.executeCommand('kyozo.showLogs', folderUri, 'web');
+    results.terminals = await until('the logs terminal', () => {
+      const names = vscode.window.terminals.map((t) => t.name);
+      return names.includes('Kyozo logs: web') ? names : undefined;
+    }, 20_000);
+    results.running = api.model.services().filter((r) => r.status?.state === 'running').map((r) => r.service.id);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('workbench.view.explorer');
     signal('phase2');
