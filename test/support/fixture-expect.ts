@@ -279,7 +279,8 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
     if (!hasRec(r.code, r.serviceId, r.file)) out.push(`recommendation missing: ${r.code}${r.serviceId ? ' for ' + r.serviceId : ''}${r.file ? ' in ' + r.file : ''}`);
   }
   for (const r of exp.forbiddenRecommendations ?? []) {
-    if (hasRec(r.code, r.serviceId, r.file)) out.push(`recommendation not expected: ${r.code}${r.serviceId ? ' for ' + r.serviceId : ''}`);
+    const hits = recs.filter((x) => x.code === r.code && (r.serviceId === undefined || x.serviceId === r.serviceId) && (r.file === undefined || x.file === r.file));
+    for (const x of hits) out.push(`recommendation not expected: ${x.code} for ${x.serviceId ?? '-'} (${x.file ?? ''}:${x.line ?? ''}) "${x.message}"`);
   }
 
   for (const g of exp.groups ?? []) {

@@ -1,6 +1,8 @@
 // The bundled example (`npx kyozo analyze examples/shop` in the README) has its expected topology asserted too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../../server/src/engine';
 import { checkTopology, type ExpectedTopology } from '../support/fixture-expect';
@@ -48,7 +50,11 @@ export const expected: ExpectedTopology = {
   optionalPatterns: ['reverse-proxy', 'api-gateway'],
   problems: [],
   libraries: ['packages/shared'],
-  forbiddenRecommendations: [{ code: 'missing-database' }, { code: 'secret-literal' }, { code: 'no-dockerfile' }],
+  forbiddenRecommendations: [
+    { code: 'missing-database' }, { code: 'secret-literal' }, { code: 'no-dockerfile' },
+    // every Dockerfile of the example EXPOSEs its port
+    { code: 'missing-expose' },
+  ],
   groups: [{ id: '.', kind: 'workspace', tool: ['npm'] }],
 };
 
@@ -57,4 +63,14 @@ test('topology of the bundled example examples/shop', async () => {
   const mismatches = checkTopology(topo, expected);
   assert.deepEqual(mismatches, [], `examples/shop:\n  ${mismatches.join('\n  ')}`);
   assert.equal(topo.name, 'shop');
+});
+
+test('the README command `kyozo analyze examples/shop` prints every service, the patterns and the order', (t) => {
+  const cli = join(__dirname, '..', '..', 'dist', 'cli.js');
+  if (!existsSync(cli)) return t.skip('dist/cli.js is missing: run `npm run build` first');
+  const r = spawnSync(process.execPath, [cli, 'analyze', 'examples/shop'], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  for (const word of ['gateway', 'web', 'api', 'users', 'orders', 'worker', 'db', 'cache', 'express', 'fastapi', 'chi', 'vite', '3000', '8000', '8080', '5432', '6379']) {
+    assert.ok(r.stdout.includes(word), `output mentions ${word}:\n${r.stdout}`);
+  }
 });
