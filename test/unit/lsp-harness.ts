@@ -23,6 +23,8 @@ export interface LspSession {
   /** `$/progress` notifications, in order. */
   progress: { token: string | number; value: { kind: string; title?: string; message?: string; cancellable?: boolean } }[];
   watchProgress(token: string | number): void;
+  /** Every other server notification (kyozo/engineState, kyozo/serviceStatus, ...), in order. */
+  notifications: { method: string; params: unknown }[];
   /** Resolves with the next notification of `method` that satisfies `accept`. */
   next<T>(method: string, accept?: (p: T) => boolean, timeoutMs?: number): Promise<T>;
   open(rel: string, text: string, languageId?: string): Promise<void>;
@@ -61,7 +63,8 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   };
   connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { diagnostics.set(p.uri, p); deliver('textDocument/publishDiagnostics', p); });
   connection.onNotification(Methods.topology, (p: TopologyParams) => { topologies.push(p); deliver(Methods.topology, p); });
-  connection.onNotification((method: string, p: unknown) => deliver(method, p));
+  const notifications: { method: string; params: unknown }[] = [];
+  connection.onNotification((method: string, p: unknown) => { notifications.push({ method, params: p }); deliver(method, p); });
   connection.onRequest('client/registerCapability', () => null);
   connection.onRequest('workspace/codeLens/refresh', () => null);
   // JSON-RPC routes $/progress by token, so each token is followed explicitly: server-created ones on creation,
@@ -79,7 +82,7 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   connection.listen();
 
   const session: LspSession = {
-    connection, folder, folderUri, diagnostics, topologies, appliedEdits, progress, watchProgress,
+    connection, folder, folderUri, diagnostics, topologies, appliedEdits, progress, watchProgress, notifications,
     uri: (rel) => pathToFileURL(join(folder, rel)).href,
     next<T>(method: string, accept: (p: T) => boolean = () => true, timeoutMs = 20_000) {
       return new Promise<T>((resolve, reject) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, CodeLens, Diagnostic, Hover, MarkupContent, PublishDiagnosticsParams, TextEdit } from 'vscode-languageserver-protocol';
-import { Methods, ServerCommands, type TopologyParams } from '../../server/src/protocol';
+import { Methods, ServerCommands, type EngineStateParams, type TopologyParams } from '../../server/src/protocol';
 import { repoRoot, startSession, type LspSession } from './lsp-harness';
 
 const hoverText = (h: Hover | null) => (h ? (h.contents as MarkupContent).value : '');
@@ -191,9 +191,21 @@ describe('language server on test/fixtures/lsp-workspace', () => {
     }
   });
 
+  it('tells the client the Docker engine is unreachable, and how to fix it', async () => {
+    let state = s.notifications.find((n) => n.method === Methods.engineState)?.params as EngineStateParams | undefined;
+    state ??= await s.next<EngineStateParams>(Methods.engineState);
+    assert.equal(state.reachable, false);
+    assert.match(state.message ?? '', /docker|DOCKER_HOST|kyozo\.docker\.host/i);
+  });
+
   it('explains a service and refuses deploy commands with an actionable error when no engine answers', async () => {
     const r = await s.connection.sendRequest<{ serviceId: string; markdown: string }>(Methods.explain, { folderUri: s.folderUri, serviceId: 'web' });
     assert.match(r.markdown, /\*\*web\*\*/);
+    const compose = await s.connection.sendRequest<string>(Methods.compose, { folderUri: s.folderUri });
+    assert.match(compose, /^services:\n/m);
+    assert.match(compose, /\n {2}api:\n/);
+    const engine = await s.connection.sendRequest<unknown[]>(Methods.events, { folderUri: s.folderUri });
+    assert.ok(Array.isArray(engine));
     await assert.rejects(s.connection.sendRequest('workspace/executeCommand', { command: ServerCommands.deploy, arguments: [s.folderUri, 'nope'] }), /no service "nope"|Docker/);
     await assert.rejects(s.connection.sendRequest('workspace/executeCommand', { command: ServerCommands.deploy, arguments: ['file:///not/a/folder', 'api'] }), /not an open workspace folder/);
   });
