@@ -133,8 +133,9 @@ export const expected: Record<string, ExpectedTopology> = {
     services: {
       'apps/api': {
         type: 'nodejs', name: 'api', frameworks: ['express'],
-        // Nx's express generator writes `process.env.PORT ? Number(process.env.PORT) : 3333`
-        port: { container: 3333, source: 'code', file: 'apps/api/src/main.ts', line: 5, envVar: 'PORT' },
+        // Nx's express generator writes `process.env.PORT ? Number(process.env.PORT) : 3333` (line 5), used by listen (line 10):
+        // either line is a fair evidence line, so none is pinned.
+        port: { container: 3333, source: 'code', file: 'apps/api/src/main.ts', envVar: 'PORT' },
         start: { includes: 'yarn start', source: 'script' }, health: { kind: 'http', path: '/api/health' },
         libraries: ['libs/shared-utils'], packageManager: 'yarn',
       },
