@@ -165,6 +165,16 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'selector_expression') return;
     const method = fn.childForFieldName('field')?.text ?? '';
+    // Clients dialled by address: grpc.NewClient("inventory:50051"), grpc.Dial(...), net.Dial("tcp", "cache:6379").
+    if (/^(?:NewClient|Dial|DialContext|DialTimeout)$/.test(method)) {
+      const list = argList(call);
+      for (const a of list.slice(0, 3)) {
+        const s = goString(a);
+        const m = s === undefined ? undefined : /^([A-Za-z][\w.-]*):(\d{1,5})$/.exec(s);
+        if (m && !/^(localhost|127\.0\.0\.1|0\.0\.0\.0)$/.test(m[1])) sink.host(m[1], line, Number(m[2]));
+      }
+      return;
+    }
     if (!listenMethods.has(method) && !routeMethods.has(method)) return;
     const list = argList(call);
     if (listenMethods.has(method)) {

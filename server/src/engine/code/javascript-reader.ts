@@ -101,6 +101,12 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
         if (op !== '||' && op !== '??') return undefined;
         return mergePort(evalPort(n.childForFieldName('left'), depth + 1), evalPort(n.childForFieldName('right'), depth + 1));
       }
+      case 'ternary_expression': {
+        // `process.env.PORT ? Number(process.env.PORT) : 3333`: the env variable, else the literal default.
+        const cond = evalPort(n.childForFieldName('condition'), depth + 1);
+        if (!cond?.envVar) return undefined;
+        return mergePort(evalPort(n.childForFieldName('consequence'), depth + 1) ?? cond, evalPort(n.childForFieldName('alternative'), depth + 1));
+      }
       case 'unary_expression':
         return n.childForFieldName('operator')?.text === '+' ? evalPort(n.childForFieldName('argument'), depth + 1) : undefined;
       case 'call_expression': {

@@ -1,6 +1,7 @@
 // Dockerfile: a small instruction parser (continuations, comments, JSON and shell forms, stages) and the
 // detector that reads ports (EXPOSE), start (CMD/ENTRYPOINT), HEALTHCHECK and base images from it.
 import type { Evidence, PortSpec, Problem } from '../../protocol';
+import { interpolate } from '../compose/compose-import';
 import { imageInfo, languageOfImage } from './catalog';
 import { ev } from './text';
 import type { Finding, FolderView } from './types';
@@ -124,11 +125,18 @@ export function detectDockerfile(folder: FolderView): Finding | undefined {
   finding.problems!.push(...model.problems);
   const stage = finalStage(model);
   const ports: PortSpec[] = [];
+  // ARG defaults and ENV values, for `EXPOSE $PORT`; an ARG declared anywhere keeps its default.
+  const vars: Record<string, string> = {};
+  for (const ins of model.instructions) {
+    if (ins.keyword !== 'ARG') continue;
+    const m = /^([A-Za-z_]\w*)=("[^"]*"|'[^']*'|\S*)/.exec(ins.args);
+    if (m) vars[m[1]] = m[2].replace(/^["']|["']$/g, '');
+  }
   for (const ins of stage) {
     const evidence: Evidence = ev(file, `${ins.keyword} ${ins.args}`.slice(0, 120), ins.line);
     switch (ins.keyword) {
       case 'EXPOSE':
-        for (const token of ins.args.split(/\s+/)) {
+        for (const token of interpolate(ins.args, vars).split(/\s+/)) {
           const m = /^(\d+)(?:-\d+)?(?:\/(tcp|udp))?$/i.exec(token);
           if (m && Number(m[1]) > 0 && Number(m[1]) < 65536 && !ports.some((p) => p.container === Number(m[1]))) {
             ports.push({ container: Number(m[1]), protocol: (m[2]?.toLowerCase() as 'tcp' | 'udp') ?? 'tcp', source: 'dockerfile', evidence });
@@ -159,7 +167,9 @@ export function detectDockerfile(folder: FolderView): Finding | undefined {
         finding.env ??= [];
         for (const m of ins.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)(?:=|\s+)("[^"]*"|'[^']*'|\S*)/g)) {
           // ENV values are part of the image; keep the name, never the value, when it looks secret.
-          finding.env.push({ name: m[1], value: m[2].replace(/^["']|["']$/g, ''), secret: false, evidence });
+          const value = interpolate(m[2].replace(/^["']|["']$/g, ''), vars);
+          vars[m[1]] = value;
+          finding.env.push({ name: m[1], value, secret: false, evidence });
           if (!ins.args.includes('=')) break; // legacy `ENV KEY value with spaces`
         }
         break;

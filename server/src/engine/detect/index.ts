@@ -49,8 +49,9 @@ export function detectFolder(folder: FolderView): Finding[] {
     if (Array.isArray(result)) out.push(...result);
     else if (result) out.push(result);
   }
-  // A bare index.html next to a real manifest is that app's page, not a static site of its own.
-  if (out.length > 1 && out.some((f) => f.detector === 'static') && out.some((f) => f.rank !== undefined && f.rank > 0 && f.detector !== 'kyozo.yaml')) {
+  // A bare index.html next to a language manifest or proxy config is that app's page, not a static site of its
+  // own; beside only a Dockerfile, it is what the image serves.
+  if (out.length > 1 && out.some((f) => f.detector === 'static') && out.some((f) => (f.rank ?? 0) > 2 && f.detector !== 'kyozo.yaml' && !(f.detector === 'dockerfile' && f.type === 'containerized'))) {
     return out.filter((f) => f.detector !== 'static');
   }
   return out;

@@ -23,6 +23,8 @@ const ENTRY_CANDIDATES = [
   'server.js', 'server.ts', 'index.js', 'index.ts', 'app.js', 'app.ts', 'main.js', 'main.ts', 'server.mjs', 'index.mjs',
   'src/server.ts', 'src/server.js', 'src/index.ts', 'src/index.js', 'src/main.ts', 'src/main.js', 'src/app.ts', 'src/app.js',
 ];
+/** Where a port default is often kept instead of the entry file. */
+const CONFIG_CANDIDATES = ['config.js', 'config.ts', 'src/config.ts', 'src/config.js', 'src/config/index.ts', 'src/config/index.js', 'src/env.ts', 'src/env.js'];
 
 const LOCKFILES: [string, 'npm' | 'pnpm' | 'yarn' | 'bun'][] = [
   ['pnpm-lock.yaml', 'pnpm'], ['yarn.lock', 'yarn'], ['bun.lockb', 'bun'], ['bun.lock', 'bun'], ['package-lock.json', 'npm'],
@@ -102,7 +104,8 @@ export function detectNode(folder: FolderView): Finding | undefined {
   }
   const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
   if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
-  finding.entryFiles = [...new Set(entries)].slice(0, 4).map((e) => folder.rel(e));
+  const configs = CONFIG_CANDIDATES.filter((c) => folder.exists(c)).slice(0, 1);
+  finding.entryFiles = [...new Set([...entries.slice(0, 4), ...configs])].map((e) => folder.rel(e));
   if (finding.entryFiles.some((f) => /\.[mc]?tsx?$/.test(f))) finding.language = 'typescript';
   if (!start && primary && primary.role === 'api' && finding.entryFiles.length) {
     start = { command: `node ${finding.entryFiles[0].slice(folder.dir === '.' ? 0 : folder.dir.length + 1)}`, source: 'framework-default', evidence: ev(finding.entryFiles[0], `${primary.name} entry file`) };
@@ -116,6 +119,13 @@ export function detectNode(folder: FolderView): Finding | undefined {
     for (const p of portsInCommand(scripts[s])) {
       if (!ports.some((x) => x.container === p.port)) ports.push({ container: p.port, protocol: 'tcp', source: 'script', evidence: ev(file, `"${s}" script sets ${p.reason}`, findLine(text, `"${s}"`)) });
     }
+  }
+  // vite/astro/nuxt config: `server: { port: 4200 }`.
+  const configFile = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'astro.config.mjs', 'nuxt.config.ts'].find((c) => folder.has(c));
+  const configText = configFile ? folder.read(configFile) ?? '' : '';
+  const configPort = /server\s*:\s*\{[^}]*?\bport\s*:\s*(\d{2,5})/s.exec(configText);
+  if (configPort && !ports.some((p) => p.container === Number(configPort[1]))) {
+    ports.push({ container: Number(configPort[1]), protocol: 'tcp', source: 'config', evidence: ev(folder.rel(configFile!), `server.port ${configPort[1]}`, findLine(configText, /\bport\s*:/)) });
   }
   if (primary?.port && (start || finding.entryFiles.length)) {
     ports.push({ container: primary.port, protocol: 'tcp', source: 'framework-default', evidence: ev(file, `${primary.name} listens on ${primary.port} by default`) });

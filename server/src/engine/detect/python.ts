@@ -99,6 +99,8 @@ export function detectPython(folder: FolderView): Finding | undefined {
 
   const entries = ENTRY_CANDIDATES.filter((c) => folder.exists(c));
   finding.entryFiles = entries.slice(0, 4).map((e) => folder.rel(e));
+  const project = fw?.name === 'django' ? djangoProject(folder) : undefined;
+  if (project && folder.exists(`${project}/urls.py`)) finding.entryFiles.push(folder.rel(`${project}/urls.py`));
   const entry = entries.find((e) => e !== 'manage.py' && !/worker|tasks|celery/.test(e)) ?? entries[0];
   const module = entry?.replace(/\.py$/, '').replace(/\/__init__$/, '').replace(/\//g, '.');
   let start: StartSpec | undefined;
@@ -127,6 +129,10 @@ export function detectPython(folder: FolderView): Finding | undefined {
   }
   finding.start = start;
   const ports: PortSpec[] = [];
+  // gunicorn.conf.py: `bind = "0.0.0.0:8050"`.
+  const gconf = folder.has('gunicorn.conf.py') ? folder.read('gunicorn.conf.py') ?? '' : '';
+  const bind = /^bind\s*=\s*\[?\s*['"][^'"]*:(\d{2,5})['"]/m.exec(gconf);
+  if (bind) ports.push({ container: Number(bind[1]), protocol: 'tcp', source: 'config', evidence: ev(folder.rel('gunicorn.conf.py'), `bind ${bind[1]}`, findLine(gconf, /^bind\s*=/m)) });
   if (fw?.port && start) ports.push({ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: ev(finding.indicators[0], `${fw.name} listens on ${fw.port} by default`) });
   finding.ports = ports;
   finding.runnable = start !== undefined ? true : hasScripts || entries.length === 0 ? false : undefined;

@@ -22,6 +22,8 @@ export interface ServiceFacts {
   hostNames: string[];
   /** The cached record this copy was made from: unchanged identity means unchanged inputs. */
   built?: ServiceFacts;
+  /** Ports the Dockerfile's base image already EXPOSEs (nginx: 80). */
+  exposedByBase: number[];
 }
 
 /** Built services by id, reused while nothing they were built from has changed. */
@@ -64,9 +66,15 @@ export function assemble(input: AssembleInput): Assembled {
   const libraries: Assembled['libraries'] = [];
 
   // Folders that compose builds are services whatever their own files say.
+  // When several compose services build the same folder (web + worker from one image), the one that publishes a
+  // port owns the folder's id and the others become services of their own, `<compose file>#<name>`.
   const composeBuilt = new Map<string, { model: ComposeModel; svc: ComposeService }>();
   for (const model of input.compose) {
-    for (const svc of model.services) if (svc.build && !composeBuilt.has(svc.build.context)) composeBuilt.set(svc.build.context, { model, svc });
+    for (const svc of model.services) {
+      if (!svc.build) continue;
+      const owner = composeBuilt.get(svc.build.context);
+      if (!owner || (owner.svc.ports.every((p) => p.host === undefined) && svc.ports.some((p) => p.host !== undefined))) composeBuilt.set(svc.build.context, { model, svc });
+    }
     problems.push(...model.problems);
   }
 
@@ -129,9 +137,10 @@ export function assemble(input: AssembleInput): Assembled {
   }
   for (const model of input.compose) {
     for (const svc of model.services) {
-      if (svc.build) continue;
+      if (svc.build && composeBuilt.get(svc.build.context)?.svc === svc) continue;
       const id = `${model.files[0]}#${svc.name}`;
-      services.push(cachedBuild(id, [], { model, svc }, input, model.dir));
+      const folder = svc.build ? svc.build.context : model.dir;
+      services.push(cachedBuild(id, svc.build ? input.findings.get(folder) ?? [] : [], { model, svc }, input, folder));
     }
   }
 
@@ -240,10 +249,12 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
 
   // Type: kyozo.yaml, then images, then a worker, then the best-ranked detector.
   let type = kyozo?.type ?? imgInfo?.type ?? ranked[0]?.type ?? (svc?.build ? 'containerized' : 'containerized');
-  const worker = fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default');
+  const workerCommand = !!svc?.start && /\b(celery\b.*\bworker|celery\b.*\bbeat|rq\s+worker|sidekiq|dramatiq|huey_consumer|arq\s)/.test(svc.start.command) && svc.ports.length === 0;
+  const worker = workerCommand || (fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default'));
   const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
-  if (!kyozo?.type && !imgInfo && worker && !httpFramework) type = 'worker';
-  const finalPorts = type === 'worker' ? meaningful.filter((p) => p.source !== 'framework-default') : meaningful;
+  if (!kyozo?.type && !imgInfo && worker && (!httpFramework || workerCommand)) type = 'worker';
+  // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
+  const finalPorts = type === 'worker' ? meaningful.filter((p) => (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default')) : meaningful;
 
   // Build: the Dockerfile, compose's build section, the language toolchain for a generated one.
   const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
@@ -276,9 +287,9 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   let healthCheck: HealthCheck | undefined = kyozo?.healthCheck ?? svc?.healthCheck ?? fs.find((f) => f.healthCheck)?.healthCheck;
   if (!healthCheck) {
     for (const { file, facts } of code) {
-      const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path));
-      if (route) {
-        healthCheck = { kind: 'http', path: route.path, port: finalPorts[0]?.container, evidence: ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line) };
+      const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path.startsWith('/') ? r.path : `/${r.path}`));
+      if (route && type !== 'worker') {
+        healthCheck = { kind: 'http', path: route.path.startsWith('/') ? route.path : `/${route.path}`, port: finalPorts[0]?.container, evidence: ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line) };
         break;
       }
     }
@@ -310,6 +321,7 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
     service, dependencies: fs.flatMap((f) => f.dependencies ?? []), upstreams: fs.flatMap((f) => f.upstreams ?? []), dataEngine,
     packageName: fs.find((f) => f.packageName)?.packageName, code, declaredDeps, compose, frontend: fs.some((f) => f.frontend),
     hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
+    exposedByBase: fs.filter((f) => f.detector === 'dockerfile').flatMap((f) => f.ports ?? []).filter((p) => p.source === 'image-default').map((p) => p.container),
   };
 }
 
