@@ -288,6 +288,28 @@ export const expected: Record<string, ExpectedTopology> = {
     names: ['db', 'redis', 'web', 'worker'],
   },
 
+  // Turborepo's Docker layout: compose builds from the repository root with `dockerfile: ./apps/<app>/Dockerfile`.
+  // The service is the app folder that holds the Dockerfile, not the root (the build context).
+  'turbo-docker': {
+    services: {
+      'apps/web': {
+        type: 'nodejs', name: 'web', frameworks: ['next'], port: { container: 3000, host: 3000, source: 'compose', file: 'docker-compose.yml', line: 8 },
+        start: { includes: 'node apps/web/server.js', source: 'dockerfile' }, dockerfile: 'apps/web/Dockerfile', libraries: ['packages/ui'],
+        env: { API_URL: 'http://api:3001' },
+      },
+      'apps/api': {
+        type: 'nodejs', name: 'api', frameworks: ['express'], port: { container: 3001, host: 3001, source: 'compose', file: 'docker-compose.yml', line: 18 },
+        dockerfile: 'apps/api/Dockerfile', health: { kind: 'http', path: '/status' },
+      },
+    },
+    edges: [['apps/web', 'apps/api', 'compose'], ['apps/web', 'apps/api', 'env-url'], ['apps/web', 'apps/api', 'code-ref']],
+    order: [['apps/api'], ['apps/web']],
+    patterns: ['monorepo', 'frontend-backend'],
+    problems: [],
+    libraries: ['packages/ui'],
+    groups: [{ id: '.', kind: 'workspace', tool: ['pnpm', 'turbo'] }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
