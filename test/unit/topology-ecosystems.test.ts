@@ -6,7 +6,7 @@ import { analyze } from '../../server/src/engine';
 import { checkTopology, FIXTURES, type ExpectedTopology } from '../support/fixture-expect';
 
 export const expected: Record<string, ExpectedTopology> = {
-  // express / fastify / koa / nestjs with npm, pnpm and yarn lockfiles; ports from code and a PORT=4000 script.
+  // express / fastify / koa / nestjs with npm, pnpm, yarn and bun lockfiles; ports from code and a PORT=4000 script.
   'node-apis': {
     services: {
       'express-api': {
@@ -27,9 +27,14 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'nodejs', frameworks: ['nestjs'], port: { container: 8081, source: 'code', file: 'nest-api/src/main.ts', line: 6 },
         start: { includes: 'npm start', source: 'script' }, health: null, packageManager: 'npm',
       },
+      // bun.lock (text lockfile of Bun 1.2): Bun is the package manager and runs the start script
+      'bun-api': {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3002, source: 'code', file: 'bun-api/src/index.ts', line: 5, envVar: 'PORT' },
+        start: { includes: 'bun', source: 'script' }, health: { kind: 'http', path: '/healthz' }, packageManager: 'bun',
+      },
     },
     edges: [],
-    order: [['express-api', 'fastify-api', 'koa-api', 'nest-api']],
+    order: [['bun-api', 'express-api', 'fastify-api', 'koa-api', 'nest-api']],
     patterns: [],
     problems: [],
     libraries: [],

@@ -11,7 +11,7 @@ import { copyFixture, FIXTURES, stable } from '../support/fixture-expect';
 
 const REPO = join(__dirname, '..', '..');
 const CLI = join(REPO, 'dist', 'cli.js');
-const NODE_APIS = ['express-api', 'fastify-api', 'koa-api', 'nest-api'];
+const NODE_APIS = ['bun-api', 'express-api', 'fastify-api', 'koa-api', 'nest-api'];
 
 const ids = (t: Topology) => t.services.map((s) => s.id).sort();
 const problemSummary = (t: Topology) => t.problems.map((p) => `${p.code} ${p.file ?? ''}:${p.line ?? ''}`).join('; ');
