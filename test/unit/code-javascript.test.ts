@@ -195,3 +195,20 @@ describe('code readers: TypeScript', () => {
     assert.deepEqual(facts.imports, [{ module: 'react', line: 1 }]);
   });
 });
+
+describe('code readers: plain node:http handlers', () => {
+  it('finds routes compared against req.url or a parsed pathname, and a ternary PORT default', () => {
+    const facts = readCode('javascript', lines(
+      "const http = require('node:http');",
+      'const port = process.env.PORT ? Number(process.env.PORT) : 3333;',
+      'http.createServer((req, res) => {',
+      "  if (req.url === '/health') return res.end('ok');",
+      "  if ('/ready' == new URL(req.url, 'http://x').pathname) return res.end('ready');",
+      "  if (req.url === 'health') return;",
+      '}).listen(port);',
+    ));
+    assert.deepEqual(facts.routes.map((r) => [r.path, r.line]), [['/health', 4], ['/ready', 5]]);
+    assert.equal(facts.ports[0]?.port, 3333);
+    assert.equal(facts.ports[0]?.envVar, 'PORT');
+  });
+});

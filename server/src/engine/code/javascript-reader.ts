@@ -71,6 +71,7 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
   if (source.includes('Server')) types.push('new_expression');
   if (source.includes('@')) types.push('decorator');
   if (source.includes('port') || source.includes('host')) types.push('pair');
+  if (source.includes('.url') || source.includes('pathname')) types.push('binary_expression');
   const nodes = root.descendantsOfType(types);
 
   const bindings = new Map<string, Binding>();
@@ -153,6 +154,20 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
       }
       case 'decorator': readDecorator(node); break;
       case 'pair': readPortPair(node); break;
+      case 'binary_expression': readUrlComparison(node); break;
+    }
+  }
+
+  // A plain node:http handler routes by comparison: `if (req.url === '/health')`, `url.pathname == "/ready"`.
+  function readUrlComparison(node: Node): void {
+    const op = node.childForFieldName('operator')?.text;
+    if (op !== '===' && op !== '==') return;
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    for (const [subject, value] of [[left, right], [right, left]] as const) {
+      if (!subject || !value || !/\.(url|pathname|path)$/.test(subject.text)) continue;
+      const path = stringValue(value);
+      if (path !== undefined && path.startsWith('/')) sink.route(path, node);
     }
   }
 
