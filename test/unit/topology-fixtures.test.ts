@@ -426,11 +426,14 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'nodejs', name: 'broken', frameworks: ['express'], replicas: 1,
         port: { container: 3000, source: 'code', file: 'broken/server.js', line: 5 },
       },
-      scheduler: { type: 'worker', port: null, start: { includes: 'python -m scheduler', source: 'kyozo.yaml' } },
+      scheduler: {
+        type: 'worker', port: null, start: { includes: 'python -m scheduler', source: 'kyozo.yaml' },
+        env: { API_URL: 'http://storefront-api:9000' },
+      },
     },
     // kyozo.yaml depends_on has no EdgeKind of its own in protocol.ts: any kind is accepted.
     // scheduler names the api by its kyozo.yaml name (storefront-api).
-    edges: [['api', 'search', '*'], ['scheduler', 'api', '*']],
+    edges: [['api', 'search', '*'], ['scheduler', 'api', '*'], ['scheduler', 'api', 'env-url']],
     order: [['broken', 'search'], ['api'], ['scheduler']],
     patterns: ['database', 'background-workers'],
     problems: [{ code: 'kyozo-yaml-invalid', file: 'broken/kyozo.yaml' }],
