@@ -248,3 +248,11 @@ test('update() with paths that do not exist or lie outside the root changes noth
     cleanup();
   }
 });
+
+test('two analyses of the same tree give byte-identical JSON apart from timing', async () => {
+  for (const name of ['monorepo-polyglot', 'compose-stack']) {
+    const a = JSON.stringify(stable(await analyze(join(FIXTURES, name))));
+    const b = JSON.stringify(stable(await createAnalyzer({ root: join(FIXTURES, name) }).analyze()));
+    assert.equal(a, b, `${name}: output is not deterministic`);
+  }
+});
