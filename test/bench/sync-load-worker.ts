@@ -51,7 +51,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
     const now = performance.now();
     if (now >= windowStart && now < windowEnd && measuring) framesOut++;
     let from: Client | undefined;
-    let n = -1;
+    let n: number;
     if (cfg.kind === 'kyozo') {
       if (data[0] !== FrameKind.Update) return;
       from = bySender.get(data.subarray(1, 33).toString('hex'));
@@ -70,84 +70,82 @@ async function run(cfg: WorkerConfig): Promise<void> {
     }
   };
 
-  // Connect every client, a few dozen at a time; prepare frames once all are in (preparing blocks the loop).
-  const pending: Promise<void>[] = [];
-  const prepare: (() => void)[] = [];
+  // Prepare every client's frames first (sealing and signing block the loop), then connect a few dozen at a time.
+  // Fresh device keys start at clock 0, which HELLO confirms.
+  const key = Buffer.from(cfg.roomKey, 'base64');
+  const plan: { room: string; id: ReturnType<typeof importIdentity> | null; c: Client }[] = [];
   for (const room of cfg.rooms) {
     for (const dev of room.devices) {
       const i = idx++;
-      pending.push((async () => {
-        const id = cfg.kind === 'kyozo' ? importIdentity(dev) : null;
-        const url = cfg.kind === 'kyozo' ? `${cfg.wsUrl}/v1/rooms/${room.id}/sync` : `${cfg.wsUrl}/${room.id}`;
-        const ws = new WebSocket(url, { perMessageDeflate: false });
-        const c: Client = { idx: i, ws, sender: id ? id.signPublicKey.toString('hex') : String(i), frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
-        clients[i] = c;
-        if (id) bySender.set(c.sender, c);
-        await new Promise<void>((resolve, reject) => {
-          ws.on('error', reject);
-          ws.on('close', (code) => reject(new Error(`client ${i} closed with ${code} while connecting`)));
-          if (!id) ws.on('open', () => resolve());
-          ws.on('message', (data: Buffer) => {
-            if (id && data[0] === FrameKind.Challenge) ws.send(encodeAuth(id.signPublicKey, signBytes(id, authSignedBytes(data.subarray(1), room.id)), cfg.token));
-            else if (id && data[0] === FrameKind.Hello) c.base = (JSON.parse(data.subarray(1).toString()) as { lastClock: number }).lastClock;
-            else if (id && data[0] === FrameKind.Synced) resolve();
-            else onMessage(c, data);
-          });
-        });
-        ws.removeAllListeners('message');
-        ws.removeAllListeners('close');
-        ws.removeAllListeners('error');
-        ws.on('error', () => undefined);
-        ws.on('message', (data: Buffer) => onMessage(c, data));
-        prepare.push(() => {
-        // Prepare this client's frames: real Yjs updates of a typist, sealed and signed (kyozo) or framed as the
-        // y-websocket sync protocol expects.
-        const doc = new Y.Doc();
-        const text = doc.getText('t');
-        let last: Uint8Array = new Uint8Array();
-        doc.on('update', (u: Uint8Array) => { last = u; });
-        const key = Buffer.from(cfg.roomKey, 'base64');
-        for (let n = 0; n < perClient; n++) {
-          text.insert(text.length, `~${i}.${n}~`);
-          if (id) c.frames.push(sealData(FrameKind.Update, room.id, id, 1, key, c.base + n + 1, last));
-          else {
-            const e = encoding.createEncoder();
-            encoding.writeVarUint(e, 0); // messageSync
-            encoding.writeVarUint(e, 2); // messageYjsUpdate
-            encoding.writeVarUint8Array(e, last);
-            c.frames.push(Buffer.from(encoding.toUint8Array(e)));
-          }
+      const id = cfg.kind === 'kyozo' ? importIdentity(dev) : null;
+      const c: Client = { idx: i, ws: null as unknown as WebSocket, sender: id ? id.signPublicKey.toString('hex') : String(i), frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
+      clients[i] = c;
+      if (id) bySender.set(c.sender, c);
+      // Real Yjs updates of a typist, sealed and signed (kyozo) or framed as the y-websocket sync protocol expects.
+      const doc = new Y.Doc();
+      const text = doc.getText('t');
+      let last: Uint8Array = new Uint8Array();
+      doc.on('update', (u: Uint8Array) => { last = u; });
+      for (let n = 0; n < perClient; n++) {
+        text.insert(text.length, `~${i}.${n}~`);
+        if (id) c.frames.push(sealData(FrameKind.Update, room.id, id, 1, key, n + 1, last));
+        else {
+          const e = encoding.createEncoder();
+          encoding.writeVarUint(e, 0); // messageSync
+          encoding.writeVarUint(e, 2); // messageYjsUpdate
+          encoding.writeVarUint8Array(e, last);
+          c.frames.push(Buffer.from(encoding.toUint8Array(e)));
         }
-        });
-      })());
-      if (pending.length % 50 === 0) await Promise.all(pending.slice(-50));
+      }
+      plan.push({ room: room.id, id, c });
     }
   }
-  await Promise.all(pending);
-  for (const p of prepare) p();
+  const connect = async ({ room, id, c }: typeof plan[number]) => {
+    const url = cfg.kind === 'kyozo' ? `${cfg.wsUrl}/v1/rooms/${room}/sync` : `${cfg.wsUrl}/${room}`;
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    c.ws = ws;
+    await new Promise<void>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('close', (code) => reject(new Error(`client ${c.idx} closed with ${code} while connecting`)));
+      if (!id) ws.on('open', () => resolve());
+      ws.on('message', (data: Buffer) => {
+        if (id && data[0] === FrameKind.Challenge) ws.send(encodeAuth(id.signPublicKey, signBytes(id, authSignedBytes(data.subarray(1), room)), cfg.token));
+        else if (id && data[0] === FrameKind.Hello && (JSON.parse(data.subarray(1).toString()) as { lastClock: number }).lastClock !== 0) reject(new Error('bench devices must be fresh'));
+        else if (id && data[0] === FrameKind.Synced) resolve();
+      });
+    });
+    ws.removeAllListeners('message');
+    ws.removeAllListeners('close');
+    ws.removeAllListeners('error');
+    ws.on('error', () => undefined);
+    ws.on('message', (data: Buffer) => onMessage(c, data));
+  };
+  for (let i = 0; i < plan.length; i += 50) await Promise.all(plan.slice(i, i + 50).map(connect));
   send({ type: 'ready', clients: clients.length });
 
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const period = 1000 / cfg.ratePerClient;
   const t0 = performance.now();
-  for (const c of clients) c.due = t0 + Math.random() * period;
+  // Clients are spread evenly over one period and served in phase order: each tick only touches the due ones.
+  const order = clients.map((c, i) => { c.due = t0 + (i / clients.length) * period; return c; });
   windowStart = t0 + cfg.warmupMs;
   windowEnd = windowStart + cfg.measureMs;
   measuring = true;
-  const stopAt = windowEnd;
+  let ptr = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      if (now >= stopAt) return resolve();
-      for (const c of clients) {
-        while (c.due <= now && c.next < c.frames.length) {
-          c.sendTimes[c.next] = now;
-          c.ws.send(c.frames[c.next++]);
-          c.due += period;
-          if (now >= windowStart && now < windowEnd) framesIn++;
-        }
+      if (now >= windowEnd) return resolve();
+      for (let guard = 0; guard < order.length * 4; guard++) {
+        const c = order[ptr];
+        if (c.due > now || c.next >= c.frames.length) break;
+        c.sendTimes[c.next] = now;
+        c.ws.send(c.frames[c.next++]);
+        c.due += period;
+        if (now >= windowStart) framesIn++;
+        ptr = (ptr + 1) % order.length;
       }
-      setTimeout(tick, 2);
+      setTimeout(tick, 1);
     };
     tick();
   });

@@ -14,9 +14,10 @@ export function registerSyncCommands(program: Command): void {
     .action(async (opts: { port: string; host: string; dataDir: string; logLevel: string }) => {
       const server = await startSyncServer({ port: port(opts.port, '--port'), host: opts.host, dataDir: opts.dataDir, logLevel: opts.logLevel });
       await new Promise<void>((resolve) => {
-        const stop = () => { void server.close().then(resolve); };
+        const stop = () => { void server.close().then(resolve, resolve); };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      process.exit(0); // everything acknowledged is durable now; do not wait for idle keep-alive sockets
     });
 }

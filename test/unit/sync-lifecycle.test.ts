@@ -1,0 +1,84 @@
+// Server lifecycle and limits: graceful shutdown keeps and acknowledges everything accepted, oversized frames are
+// refused, dead peers are cut by the heartbeat, and `kyozo sync-server` starts the server from the CLI.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SyncApi } from '../../sync-server/src/client';
+import { FrameKind } from '../../sync-server/src/wire';
+import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor } from '../support/sync-harness';
+import { repoRoot } from '../support/sync-process';
+
+test('graceful shutdown acknowledges every accepted update and keeps it', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-graceful-'));
+  try {
+    const s1 = await startTestServer({ dataDir, commitWindowMs: 50 });
+    const alice = await createUser(s1);
+    const { roomId } = await createTeamRoom(alice);
+    const a = await openProvider(s1, alice, roomId);
+    await a.provider.whenSynced();
+    let acked = 0;
+    a.provider.on('acked', (c: number) => { acked = c; });
+    for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `g${i};`); a.provider.flush(); }
+    await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length > 0, 'writes waiting in the commit window');
+    const closed = new Promise((r) => a.provider.once('close', r));
+    await s1.close(); // SIGTERM path: commit, acknowledge, then close sockets
+    await closed;
+    a.provider.disconnect(); // no reconnect attempts to the stopped server
+    assert.equal(acked, 20, 'every accepted update was acknowledged before the socket closed');
+    const s2 = await startTestServer({ dataDir });
+    const b = await openProvider(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
+    await b.provider.whenSynced();
+    assert.equal(b.text.toString(), Array.from({ length: 20 }, (_, i) => `g${i};`).join(''));
+    b.provider.destroy();
+    a.provider.destroy();
+    await s2.close();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an oversized frame closes the socket with 1009 and a silent peer is cut by the heartbeat', async () => {
+  const server = await startTestServer({ maxFrameBytes: 64 * 1024, heartbeatMs: 200 });
+  try {
+    const alice = await createUser(server);
+    const { roomId } = await createTeamRoom(alice);
+    const s = await rawSocket(server, alice, roomId);
+    s.ws.send(Buffer.concat([Buffer.from([FrameKind.Update]), Buffer.alloc(70 * 1024)]));
+    await waitFor(() => s.closed() !== null, 'close after an oversized frame');
+    assert.equal(s.closed()!.code, 1009);
+    const quiet = await rawSocket(server, alice, roomId);
+    // Stop reading: pings are never answered.
+    (quiet.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const connections = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
+    assert.equal(await connections(), 1, 'the quiet peer is connected at first');
+    const deadline = Date.now() + 3000;
+    while ((await connections()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await connections(), 0, 'the unresponsive peer was terminated');
+    quiet.ws.terminate();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('`kyozo sync-server --port --data-dir` starts the server and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-cli-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/src/cli/main.ts'), 'sync-server', '--port', '0', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    await waitFor(() => /sync server listening/.test(out), `the CLI to start the server (${out})`, 45_000);
+    const port = Number(/"port":(\d+)/.exec(out)![1]);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    assert.match(out, new RegExp(`"dataDir":"${dataDir.replace(/[/\\]/g, '.')}"`));
+    const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    child.kill('SIGTERM');
+    assert.equal(await exit, 0);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
