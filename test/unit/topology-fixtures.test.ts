@@ -310,6 +310,28 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: '.', kind: 'workspace', tool: ['pnpm', 'turbo'] }],
   },
 
+  // A compose file in deploy/ building a sibling folder (`build: ../api`); a scheme-less host:port env value.
+  'compose-in-subfolder': {
+    services: {
+      api: {
+        type: 'golang', frameworks: ['net/http'], port: { container: 8080, host: 8080, source: 'compose', file: 'deploy/docker-compose.yml', line: 6 },
+        health: { kind: 'http', path: '/healthz' }, dockerfile: 'api/Dockerfile', env: { REDIS_ADDR: 'cache:6379' },
+      },
+      'deploy/docker-compose.yml#cache': { type: 'cache', name: 'cache', port: { container: 6379, source: 'image-default' } },
+    },
+    edges: [
+      ['api', 'deploy/docker-compose.yml#cache', 'compose'],
+      ['api', 'deploy/docker-compose.yml#cache', 'env-url'],
+      ['api', 'deploy/docker-compose.yml#cache', 'driver'], // go-redis
+    ],
+    order: [['deploy/docker-compose.yml#cache'], ['api']],
+    patterns: ['cache'],
+    optionalPatterns: ['monolith'],
+    problems: [],
+    libraries: [],
+    groups: [{ id: 'deploy', kind: 'compose', tool: ['compose'] }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
