@@ -256,3 +256,47 @@ test('two analyses of the same tree give byte-identical JSON apart from timing',
     assert.equal(a, b, `${name}: output is not deterministic`);
   }
 });
+
+test('update() across folders in a monorepo always equals a cold analysis', async () => {
+  const { dir, cleanup } = copyFixture('monorepo-polyglot');
+  const edit = (rel: string, from: string | RegExp, to: string) => {
+    const p = join(dir, rel);
+    const before = readFileSync(p, 'utf8');
+    const after = before.replace(from, to);
+    assert.notEqual(after, before, `edit of ${rel} changed nothing`);
+    writeFileSync(p, after);
+  };
+  try {
+    const analyzer = createAnalyzer({ root: dir });
+    await analyzer.analyze();
+
+    // 1. an env URL disappears: only the api's edge to users goes
+    edit('apps/api/.env', 'USERS_URL=http://users:8001\n', '');
+    let r = await analyzer.update(['apps/api/.env']);
+    assert.ok(!r.topology.edges.some((e) => e.from === 'apps/api' && e.to === 'services/users' && e.kind === 'env-url'));
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after removing an env URL');
+
+    // 2. a library starts something: it becomes a service and leaves `libraries`
+    edit('packages/ui/package.json', '"private": true,', '"private": true,\n  "scripts": { "start": "node server.js" },');
+    writeFileSync(join(dir, 'packages/ui/server.js'), "require('node:http').createServer((_q, s) => s.end('ui')).listen(6006);\n");
+    r = await analyzer.update(['packages/ui/package.json', 'packages/ui/server.js']);
+    assert.deepEqual(r.change.added, ['packages/ui']);
+    assert.ok(!r.topology.libraries.some((l) => l.id === 'packages/ui'));
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after a library became a service');
+
+    // 3. an image service is renamed in compose: ids change and the driver edge follows
+    edit('docker-compose.yml', '  redis:\n', '  cache:\n');
+    r = await analyzer.update(['docker-compose.yml']);
+    assert.deepEqual(r.change.added, ['docker-compose.yml#cache']);
+    assert.deepEqual(r.change.removed, ['docker-compose.yml#redis']);
+    assert.ok(r.topology.edges.some((e) => e.from === 'services/notifier' && e.to === 'docker-compose.yml#cache' && e.kind === 'driver'));
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after renaming a compose service');
+
+    // 4. the workspace definition changes
+    edit('pnpm-workspace.yaml', '  - "services/notifier"\n', '');
+    r = await analyzer.update(['pnpm-workspace.yaml']);
+    assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after editing pnpm-workspace.yaml');
+  } finally {
+    cleanup();
+  }
+});
