@@ -182,7 +182,7 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
-  // Rails and Sinatra Gemfiles.
+  // Rails and Sinatra Gemfiles, a Sidekiq worker from a Procfile.
   'ruby-apps': {
     services: {
       storefront: { type: 'ruby', frameworks: ['rails'], port: { container: 3000, source: 'framework-default' }, packageManager: 'bundler' },
@@ -190,10 +190,13 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'ruby', frameworks: ['sinatra'], port: { container: 4567, source: 'framework-default' },
         health: { kind: 'http', path: '/health' }, packageManager: 'bundler',
       },
+      // a Procfile with only a worker process: Sidekiq
+      jobs: { type: 'worker', port: null, start: { includes: 'bundle exec sidekiq', source: 'procfile' }, packageManager: 'bundler' },
     },
     edges: [],
-    order: [['storefront', 'webhooks']],
-    patterns: [],
+    order: [['jobs', 'storefront', 'webhooks']],
+    patterns: ['background-workers'],
+    recommendations: [{ code: 'missing-database', serviceId: 'jobs' }],
     problems: [],
     libraries: [],
   },
