@@ -28,6 +28,8 @@ export interface ExpectedService {
   /** The main (strongest) port; `null` = the service lists no port. */
   port?: ExpectedPort | null;
   /** Start command must contain `includes`; `source` checked when given. */
+  /** Every port as `container/protocol` (exact set). */
+  allPorts?: string[];
   start?: { includes: string; source?: StartSpec['source'] };
   /** `null` = no health check is known, so a `no-health-endpoint` recommendation is expected for it. */
   health?: { kind: HealthCheck['kind']; path?: string } | null;
@@ -180,6 +182,10 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
             + ` (${want.file ?? '*'}:${want.line ?? '*'}${want.host ? ', host ' + want.host : ''}${want.envVar ? ', env ' + want.envVar : ''})`);
         }
       }
+    }
+    if (e.allPorts) {
+      const got = [...new Set(s.ports.map((x) => `${x.container}/${x.protocol}`))].sort().join(', ');
+      if (got !== [...e.allPorts].sort().join(', ')) out.push(`${p} ports [${got}], expected [${[...e.allPorts].sort().join(', ')}]`);
     }
     if (e.start) {
       if (!s.start) out.push(`${p} no start command, expected one containing "${e.start.includes}"`);

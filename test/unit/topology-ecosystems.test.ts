@@ -247,13 +247,18 @@ export const expected: Record<string, ExpectedTopology> = {
       },
       // EXPOSE $APP_PORT with ARG APP_PORT=7070; index.html and no server manifest make it static
       args: { type: 'static', port: { container: 7070, source: 'dockerfile', file: 'args/Dockerfile', line: 6 }, dockerfile: 'args/Dockerfile' },
+      // UDP and TCP on one EXPOSE line
+      dns: {
+        type: 'containerized', port: { container: 53, source: 'dockerfile', file: 'dns/Dockerfile', line: 3 },
+        allPorts: ['53/udp', '53/tcp', '9153/tcp'], dockerfile: 'dns/Dockerfile',
+      },
       devbox: {
         type: 'containerized', port: { container: 8888, source: 'dockerfile', file: 'devbox/Dockerfile.dev', line: 4 },
         dockerfile: 'devbox/Dockerfile.dev',
       },
     },
     edges: [],
-    order: [['api', 'app', 'args', 'devbox', 'legacy', 'tools']],
+    order: [['api', 'app', 'args', 'devbox', 'dns', 'legacy', 'tools']],
     patterns: [],
     problems: [],
     libraries: [],

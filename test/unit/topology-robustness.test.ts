@@ -121,7 +121,7 @@ test('update() after editing, adding and deleting returns the new topology and w
   try {
     const analyzer = createAnalyzer({ root: dir });
     const first = await analyzer.analyze();
-    assert.deepEqual(ids(first), ['api', 'app', 'args', 'devbox', 'legacy', 'tools']);
+    assert.deepEqual(ids(first), ['api', 'app', 'args', 'devbox', 'dns', 'legacy', 'tools']);
     assert.equal(analyzer.current(), first);
 
     // 1. change a port in a Dockerfile
@@ -159,7 +159,7 @@ test('update() after editing, adding and deleting returns the new topology and w
     const removed = await analyzer.update(['tools', ...toolsFiles]);
     assert.deepEqual(removed.change.removed, ['tools']);
     assert.deepEqual(removed.change.added, []);
-    assert.deepEqual(ids(removed.topology), ['api', 'app', 'args', 'billing', 'devbox', 'legacy']);
+    assert.deepEqual(ids(removed.topology), ['api', 'app', 'args', 'billing', 'devbox', 'dns', 'legacy']);
     assert.ok(!removed.topology.recommendations.some((r) => r.serviceId === 'tools'), 'recommendations of a deleted service go too');
     assert.deepEqual(canonical(removed.topology), canonical(await analyze(dir)));
     assert.equal(analyzer.current(), removed.topology);
