@@ -105,6 +105,7 @@ export const expected: Record<string, ExpectedTopology> = {
     },
     edges: [
       ['apps/web', 'apps/api', 'env-url'],
+      ['apps/web', 'apps/api', 'code-ref'], // app/page.tsx reads process.env.API_URL (inside a template literal)
       ['apps/admin', 'apps/api', 'workspace-package'],
       ['apps/api', 'services/users', 'env-url'], ['apps/api', 'services/billing', 'env-url'], ['apps/api', 'services/search', 'env-url'],
       ['apps/api', 'docker-compose.yml#db', 'driver'],
@@ -201,7 +202,8 @@ export const expected: Record<string, ExpectedTopology> = {
         type: 'python', frameworks: ['flask'], port: { container: 4000, source: 'compose', file: 'compose.yaml', line: 19 },
         start: { includes: 'gunicorn --bind 0.0.0.0:$PORT app:app', source: 'dockerfile' }, env: { CACHE_HOST: 'memcache' },
       },
-      'compose.yaml#memcache': { type: 'cache', port: { container: 11211, host: 11211, source: 'compose', file: 'compose.yaml', line: 27 } },
+      // host port interpolated from the project .env (MEMCACHE_PORT=11311), as docker compose does
+      'compose.yaml#memcache': { type: 'cache', port: { container: 11211, host: 11311, source: 'compose', file: 'compose.yaml', line: 27 } },
       'compose.yaml#search': { type: 'database', image: 'opensearchproject/opensearch:2.15.0' },
     },
     edges: [
@@ -302,7 +304,10 @@ export const expected: Record<string, ExpectedTopology> = {
         dockerfile: 'apps/api/Dockerfile', health: { kind: 'http', path: '/status' },
       },
     },
-    edges: [['apps/web', 'apps/api', 'compose'], ['apps/web', 'apps/api', 'env-url'], ['apps/web', 'apps/api', 'code-ref']],
+    edges: [
+      ['apps/web', 'apps/api', 'compose'], ['apps/web', 'apps/api', 'env-url'],
+      ['apps/web', 'apps/api', 'code-ref'], // app/page.tsx reads process.env.API_URL (inside a template literal)
+    ],
     order: [['apps/api'], ['apps/web']],
     patterns: ['monorepo', 'frontend-backend'],
     problems: [],
