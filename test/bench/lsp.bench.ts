@@ -54,7 +54,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const files = generate(dir);
   const genMs = performance.now() - t0;
-  const child = spawn(process.execPath, [join(root, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/kyozo-bench.sock' } });
+  // The flags the extension starts the server with (extension/src/language-client.ts); override to compare.
+  const nodeArgs = (process.env.KYOZO_BENCH_NODE_ARGS ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/kyozo-bench.sock' } });
   const c = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   for (const m of ['client/registerCapability', 'workspace/codeLens/refresh', 'window/workDoneProgress/create']) c.onRequest(m, () => null);
   c.onNotification(() => undefined);
