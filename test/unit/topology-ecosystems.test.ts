@@ -64,7 +64,7 @@ export const expected: Record<string, ExpectedTopology> = {
   'python-services': {
     services: {
       'flask-app': {
-        type: 'python', frameworks: ['flask'], port: { container: 5050, source: 'code', file: 'flask-app/app.py', line: 26 },
+        type: 'python', frameworks: ['flask'], port: { container: 5050, source: 'code', file: 'flask-app/app.py', line: 32 },
         health: { kind: 'http', path: '/health' }, packageManager: 'pip', dockerfile: null,
       },
       'fastapi-poetry': {
@@ -91,8 +91,8 @@ export const expected: Record<string, ExpectedTopology> = {
       'setuppy-service': { type: 'python', frameworks: ['flask'], port: { container: 5000, source: 'framework-default' } },
       'celery-worker': { type: 'worker', frameworks: ['celery'], port: null, start: { includes: 'celery' }, packageManager: 'pip' },
     },
-    edges: [],
-    order: [['celery-worker', 'django-site', 'fastapi-poetry', 'flask-app', 'pdm-service', 'setuppy-service', 'streamlit-dash', 'uv-api']],
+    edges: [['flask-app', 'uv-api', 'code-ref']], // httpx.Client(base_url="http://uv-api:8000")
+    order: [['celery-worker', 'django-site', 'fastapi-poetry', 'pdm-service', 'setuppy-service', 'streamlit-dash', 'uv-api'], ['flask-app']],
     patterns: ['background-workers'],
     problems: [],
     libraries: [],
@@ -175,8 +175,8 @@ export const expected: Record<string, ExpectedTopology> = {
         port: { container: 8282, source: 'config', file: 'billing/src/main/resources/application.yml', line: 5 },
       },
     },
-    edges: [],
-    order: [['billing', 'inventory', 'orders']],
+    edges: [['orders', 'inventory', 'code-ref']], // RestClient.create("http://inventory:8080")
+    order: [['billing', 'inventory'], ['orders']],
     patterns: [],
     problems: [],
     libraries: [],
