@@ -210,8 +210,8 @@ export const expected: Record<string, ExpectedTopology> = {
         health: { kind: 'http', path: '/healthz' }, packageManager: 'dotnet',
       },
     },
-    edges: [],
-    order: [['Reports.Api', 'billing']],
+    edges: [['Reports.Api', 'billing', 'code-ref']], // AddHttpClient(... new Uri("http://billing:8080"))
+    order: [['billing'], ['Reports.Api']],
     patterns: [],
     problems: [],
     libraries: [],
