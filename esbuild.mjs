@@ -19,7 +19,10 @@ const node = {
 };
 
 const artefacts = [
-  { ...node, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js' },
+  // The CLI is three bundles: `kyozo analyze` loads only the first; deploy and sync commands load theirs on use.
+  { ...node, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', define: { KYOZO_SPLIT_CLI: 'true' } },
+  { ...node, entryPoints: ['server/src/cli/deploy-commands.ts'], outfile: 'dist/cli-deploy.js' },
+  { ...node, entryPoints: ['server/src/cli/sync-commands.ts'], outfile: 'dist/cli-sync.js' },
   { ...node, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
   { ...node, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['sync-server/src/main.ts'], outfile: 'dist/sync-server.js' },

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TOPOLOGY_VERSION, type EnvVar, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
-import { emptyFacts, type CodeFacts } from './code/code-facts';
+import { emptyFacts, type CodeFacts, type CodeLanguage } from './code/code-facts';
 import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './code';
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
 import { detectFolder, isIndicatorName } from './detect';
@@ -40,6 +40,11 @@ export interface Analyzer {
   /** Last topology computed, if any. */
   current(): Topology | undefined;
 }
+
+const MANIFEST_LANGUAGE: Record<string, CodeLanguage> = {
+  'package.json': 'javascript', 'tsconfig.json': 'typescript', 'requirements.txt': 'python', 'pyproject.toml': 'python', Pipfile: 'python',
+  'manage.py': 'python', 'go.mod': 'go', 'Cargo.toml': 'rust', 'pom.xml': 'java', 'build.gradle': 'java', Gemfile: 'ruby', 'composer.json': 'php',
+};
 
 /** Thrown for a root that cannot be analysed; the CLI turns it into exit code 2. */
 export class AnalyzeInputError extends Error {}
@@ -83,11 +88,23 @@ class FolderAnalyzer implements Analyzer {
       throw new AnalyzeInputError(`${this.root} does not exist; pass a folder to analyse.`);
     }
     if (!stat.isDirectory()) throw new AnalyzeInputError(`${this.root} is not a directory; pass the folder that holds the services.`);
-    this.index.build();
     this.findings.clear();
     this.compose.clear();
     this.code.clear();
     this.serviceCache.clear();
+    // Grammars take longer to compile than most trees take to walk: start each as soon as a manifest hints at
+    // its language, and let the compile run while the walk goes on.
+    const hinted = new Set<CodeLanguage>();
+    await this.index.buildInterleaved((listing) => {
+      if (!this.useCode) return;
+      for (const name of listing.files) {
+        const lang = MANIFEST_LANGUAGE[name] ?? (name.endsWith('.csproj') ? 'csharp' : undefined);
+        if (lang && !hinted.has(lang)) {
+          hinted.add(lang);
+          ensureLanguage(lang).catch(() => undefined);
+        }
+      }
+    });
     for (const listing of this.index.allFolders()) this.detect(listing.dir);
     await this.loadLanguages(); // only the grammars this repository's entry files need
     this.topology = this.link(started);
@@ -161,7 +178,7 @@ class FolderAnalyzer implements Analyzer {
       const lang = languageForFile(file);
       if (lang && !codeReadersReady(lang)) langs.add(lang);
     }
-    await Promise.all([...langs].map((l) => ensureLanguage(l as never).catch(() => undefined)));
+    await Promise.all([...langs].map((l) => ensureLanguage(l as CodeLanguage).catch(() => undefined)));
   }
 
   private codeFacts = (files: string[]): CodeFacts[] =>

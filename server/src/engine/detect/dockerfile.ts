@@ -138,8 +138,9 @@ export function detectDockerfile(folder: FolderView): Finding | undefined {
       case 'EXPOSE':
         for (const token of interpolate(ins.args, vars).split(/\s+/)) {
           const m = /^(\d+)(?:-\d+)?(?:\/(tcp|udp))?$/i.exec(token);
-          if (m && Number(m[1]) > 0 && Number(m[1]) < 65536 && !ports.some((p) => p.container === Number(m[1]))) {
-            ports.push({ container: Number(m[1]), protocol: (m[2]?.toLowerCase() as 'tcp' | 'udp') ?? 'tcp', source: 'dockerfile', evidence });
+          const protocol = (m?.[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp';
+          if (m && Number(m[1]) > 0 && Number(m[1]) < 65536 && !ports.some((p) => p.container === Number(m[1]) && p.protocol === protocol)) {
+            ports.push({ container: Number(m[1]), protocol, source: 'dockerfile', evidence });
           }
         }
         break;

@@ -23,6 +23,8 @@ const ENTRY_CANDIDATES = [
   'server.js', 'server.ts', 'index.js', 'index.ts', 'app.js', 'app.ts', 'main.js', 'main.ts', 'server.mjs', 'index.mjs',
   'src/server.ts', 'src/server.js', 'src/index.ts', 'src/index.js', 'src/main.ts', 'src/main.js', 'src/app.ts', 'src/app.js',
 ];
+/** Pages of SSR frameworks: where a frontend reads the URLs of the services it calls. */
+const PAGE_CANDIDATES = ['app/page.tsx', 'app/page.jsx', 'src/app/page.tsx', 'pages/index.tsx', 'pages/index.jsx', 'pages/index.js', 'src/pages/index.tsx', 'app/routes/_index.tsx'];
 /** Where a port default is often kept instead of the entry file. */
 const CONFIG_CANDIDATES = ['config.js', 'config.ts', 'src/config.ts', 'src/config.js', 'src/config/index.ts', 'src/config/index.js', 'src/env.ts', 'src/env.js'];
 
@@ -105,7 +107,8 @@ export function detectNode(folder: FolderView): Finding | undefined {
   const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
   if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
   const configs = CONFIG_CANDIDATES.filter((c) => folder.exists(c)).slice(0, 1);
-  finding.entryFiles = [...new Set([...entries.slice(0, 4), ...configs])].map((e) => folder.rel(e));
+  const pages = entries.length < 2 ? PAGE_CANDIDATES.filter((c) => folder.exists(c)).slice(0, 1) : [];
+  finding.entryFiles = [...new Set([...entries.slice(0, 4), ...configs, ...pages])].map((e) => folder.rel(e));
   if (finding.entryFiles.some((f) => /\.[mc]?tsx?$/.test(f))) finding.language = 'typescript';
   if (!start && primary && primary.role === 'api' && finding.entryFiles.length) {
     start = { command: `node ${finding.entryFiles[0].slice(folder.dir === '.' ? 0 : folder.dir.length + 1)}`, source: 'framework-default', evidence: ev(finding.entryFiles[0], `${primary.name} entry file`) };

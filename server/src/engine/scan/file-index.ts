@@ -70,6 +70,31 @@ export class FileIndex {
     return this.folders.size;
   }
 
+  /**
+   * The same walk as build(), handing the event loop a turn every `chunk` folders so work started before it (the
+   * tree-sitter grammars compiling on V8's background threads) progresses meanwhile. `onFolder` sees each listing.
+   */
+  async buildInterleaved(onFolder: (listing: FolderListing) => void, chunk = 200): Promise<number> {
+    this.folders.clear();
+    this.contents.clear();
+    this.problems = [];
+    this.fileCount = 0;
+    const stack: [string, readonly IgnoreScope[]][] = [['.', this.rootScopes]];
+    let since = 0;
+    while (stack.length) {
+      const [dir, scopes] = stack.pop()!;
+      const listing = this.listOne(dir, scopes);
+      if (!listing) continue;
+      onFolder(listing);
+      for (let i = listing.subdirs.length - 1; i >= 0; i--) stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
+      if (++since >= chunk) {
+        since = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    return this.folders.size;
+  }
+
   folder(dir: string): FolderListing | undefined {
     return this.folders.get(dir);
   }

@@ -22,8 +22,8 @@ export interface ServiceFacts {
   hostNames: string[];
   /** The cached record this copy was made from: unchanged identity means unchanged inputs. */
   built?: ServiceFacts;
-  /** Ports the Dockerfile's base image already EXPOSEs (nginx: 80). */
-  exposedByBase: number[];
+  /** Ports the Dockerfile EXPOSEs, itself or through its base image (nginx: 80). */
+  exposed: number[];
 }
 
 /** Built services by id, reused while nothing they were built from has changed. */
@@ -71,9 +71,10 @@ export function assemble(input: AssembleInput): Assembled {
   const composeBuilt = new Map<string, { model: ComposeModel; svc: ComposeService }>();
   for (const model of input.compose) {
     for (const svc of model.services) {
-      if (!svc.build) continue;
-      const owner = composeBuilt.get(svc.build.context);
-      if (!owner || (owner.svc.ports.every((p) => p.host === undefined) && svc.ports.some((p) => p.host !== undefined))) composeBuilt.set(svc.build.context, { model, svc });
+      const folder = builtFolder(svc, input.findings);
+      if (folder === undefined) continue;
+      const owner = composeBuilt.get(folder);
+      if (!owner || (owner.svc.ports.every((p) => p.host === undefined) && svc.ports.some((p) => p.host !== undefined))) composeBuilt.set(folder, { model, svc });
     }
     problems.push(...model.problems);
   }
@@ -137,9 +138,10 @@ export function assemble(input: AssembleInput): Assembled {
   }
   for (const model of input.compose) {
     for (const svc of model.services) {
-      if (svc.build && composeBuilt.get(svc.build.context)?.svc === svc) continue;
+      const built = builtFolder(svc, input.findings);
+      if (built !== undefined && composeBuilt.get(built)?.svc === svc) continue;
       const id = `${model.files[0]}#${svc.name}`;
-      const folder = svc.build ? svc.build.context : model.dir;
+      const folder = built ?? model.dir;
       services.push(cachedBuild(id, svc.build ? input.findings.get(folder) ?? [] : [], { model, svc }, input, folder));
     }
   }
@@ -164,6 +166,17 @@ export function assemble(input: AssembleInput): Assembled {
   }
   for (const s of services) if (!s.service.group && s.compose) s.service.group = s.compose.model.dir;
   return { services, libraries, groups, problems };
+}
+
+/**
+ * The folder a compose service builds: its context, or — when the context is a monorepo root and the Dockerfile
+ * lives in a member's folder (`context: .`, `dockerfile: apps/web/Dockerfile`) — that member.
+ */
+function builtFolder(svc: ComposeService, findings: Map<string, Finding[]>): string | undefined {
+  if (!svc.build) return undefined;
+  const df = svc.build.dockerfile;
+  const dfDir = df && df.includes('/') ? df.slice(0, df.lastIndexOf('/')) : df ? '.' : undefined;
+  return dfDir && dfDir !== svc.build.context && findings.has(dfDir) ? dfDir : svc.build.context;
 }
 
 const entryFilesMemo = new WeakMap<Finding[], string[]>();
@@ -321,7 +334,7 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
     service, dependencies: fs.flatMap((f) => f.dependencies ?? []), upstreams: fs.flatMap((f) => f.upstreams ?? []), dataEngine,
     packageName: fs.find((f) => f.packageName)?.packageName, code, declaredDeps, compose, frontend: fs.some((f) => f.frontend),
     hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
-    exposedByBase: fs.filter((f) => f.detector === 'dockerfile').flatMap((f) => f.ports ?? []).filter((p) => p.source === 'image-default').map((p) => p.container),
+    exposed: fs.filter((f) => f.detector === 'dockerfile').flatMap((f) => f.ports ?? []).map((p) => p.container),
   };
 }
 

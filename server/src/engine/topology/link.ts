@@ -161,7 +161,7 @@ export function link(a: Assembled): Linked {
     const svc = s.service;
     const main = svc.ports[0];
     const deployable = svc.type !== 'infrastructure' && !svc.image;
-    if (deployable && svc.build?.dockerfile && main && !svc.ports.some((p) => p.source === 'dockerfile' || (p.source === 'compose' && p.evidence.reason.startsWith('compose expose'))) && main.source !== 'image-default' && !s.exposedByBase.includes(main.container)) {
+    if (deployable && svc.build?.dockerfile && main && !s.exposed.includes(main.container) && !svc.ports.some((p) => p.source === 'compose' && p.evidence.reason.startsWith('compose expose')) && main.source !== 'image-default') {
       recommendations.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
     }
     if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
