@@ -217,6 +217,65 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
+  // Poetry path dependencies on a shared library; the FastAPI app lives in a package (no __main__ block).
+  'python-monorepo': {
+    services: {
+      'services/orders': {
+        type: 'python', name: 'orders', frameworks: ['fastapi'], port: { container: 8000, source: 'framework-default' },
+        start: { includes: 'uvicorn orders.main:app' }, health: { kind: 'http', path: '/health' },
+        packageManager: 'poetry', libraries: ['libs/common'],
+      },
+      'services/emails': {
+        type: 'worker', name: 'emails', frameworks: ['celery'], port: null, start: { includes: 'celery' },
+        packageManager: 'poetry', libraries: ['libs/common'],
+      },
+    },
+    edges: [],
+    order: [['services/emails', 'services/orders']],
+    patterns: ['background-workers'],
+    optionalPatterns: ['monorepo'],
+    problems: [],
+    libraries: ['libs/common'],
+    recommendations: [{ code: 'missing-database', serviceId: 'services/emails' }],
+  },
+
+  // The standard Go layout: one go.mod at the root, one binary per cmd/<name>; the root itself starts nothing.
+  'go-cmd-layout': {
+    services: {
+      'cmd/api': {
+        type: 'golang', name: 'api', frameworks: ['chi'], port: { container: 8181, source: 'code', file: 'cmd/api/main.go', line: 27 },
+        health: { kind: 'http', path: '/healthz' }, start: { includes: 'go run ./cmd/api' },
+      },
+      // an asynq server: a queue consumer with nothing listening
+      'cmd/worker': { type: 'worker', name: 'worker', port: null, start: { includes: 'go run ./cmd/worker' } },
+    },
+    edges: [],
+    order: [['cmd/api', 'cmd/worker']],
+    patterns: ['background-workers'],
+    problems: [],
+    libraries: [],
+  },
+
+  // Maven multi-module: a parent pom (packaging pom), two Spring Boot services and a plain jar module.
+  'maven-multimodule': {
+    services: {
+      'catalog-service': {
+        type: 'java', frameworks: ['spring-boot'], packageManager: 'maven', libraries: ['shared-model'],
+        port: { container: 8081, source: 'config', file: 'catalog-service/src/main/resources/application.properties', line: 1 },
+      },
+      'checkout-service': {
+        type: 'java', frameworks: ['spring-boot'], packageManager: 'maven', libraries: ['shared-model'],
+        port: { container: 8080, source: 'framework-default' },
+      },
+    },
+    edges: [],
+    order: [['catalog-service', 'checkout-service']],
+    patterns: [],
+    optionalPatterns: ['monorepo'],
+    problems: [],
+    libraries: ['shared-model'],
+  },
+
   // A plain index.html site at the root.
   'static-site': {
     services: {
