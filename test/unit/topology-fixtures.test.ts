@@ -337,6 +337,20 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: 'deploy', kind: 'compose', tool: ['compose'] }],
   },
 
+  // Frontends reaching the backend through their dev-server proxy (vite server.proxy) and Next.js rewrites.
+  'frontend-proxies': {
+    services: {
+      frontend: { type: 'nodejs', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' } },
+      site: { type: 'nodejs', frameworks: ['next'], port: { container: 3000, source: 'framework-default' }, start: { includes: 'npm start' } },
+      backend: { type: 'python', frameworks: ['fastapi'], port: { container: 8000, source: 'framework-default' }, health: { kind: 'http', path: '/healthz' } },
+    },
+    edges: [['frontend', 'backend', 'code-ref'], ['site', 'backend', 'code-ref']],
+    order: [['backend'], ['frontend', 'site']],
+    patterns: ['frontend-backend'],
+    problems: [],
+    libraries: [],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
