@@ -503,7 +503,8 @@ export const expected: Record<string, ExpectedTopology> = {
     forbiddenPathPrefixes: ['generated/', 'sandbox/', 'api/tmp/', 'api/node_modules/', 'web/dist/', 'api/settings.local'],
   },
 
-  // Terraform folder (infrastructure: listed, never in order) beside one app with a Dockerfile HEALTHCHECK.
+  // Terraform folder (infrastructure: listed, never in order) beside one app with a Dockerfile HEALTHCHECK;
+  // Kubernetes manifests, a Helm chart and a CI workflow with service containers are not services.
   'terraform-app': {
     services: {
       infra: { type: 'infrastructure' },
