@@ -43,6 +43,18 @@ describe('language server deploy commands on a real engine', async () => {
     assert.ok(titles.includes('$(debug-stop) Stop') && titles.some((x) => x?.startsWith('$(globe) Open http://127.0.0.1:')), JSON.stringify(titles));
   });
 
+  // Known failure, reported to the deploy engine: while orchestrator.watch() is following events (as it always is in the
+  // language server), scale's new replica is killed (exit 137); `kyozo scale` from the CLI, with no watch, works.
+  it('scales a running service to two replicas and refuses a bad count', { skip: !available, todo: 'orchestrator.scale races watch(): new replica exits 137', timeout: 120_000 }, async () => {
+    const scaled = await s.connection.sendRequest<ServiceStatus>('workspace/executeCommand', { command: ServerCommands.scale, arguments: [s.folderUri, 'web', 2] });
+    assert.deepEqual(scaled.replicas, { running: 2, desired: 2 });
+    await assert.rejects(s.connection.sendRequest('workspace/executeCommand', { command: ServerCommands.scale, arguments: [s.folderUri, 'web', 'many'] }), /whole number from 0 to 50/);
+    const lenses = await s.connection.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: s.uri('web/Dockerfile') } });
+    assert.equal(lenses[0].command?.title, '$(pass-filled) running 2/2');
+    const back = await s.connection.sendRequest<ServiceStatus>('workspace/executeCommand', { command: ServerCommands.scale, arguments: [s.folderUri, 'web', 1] });
+    assert.deepEqual(back.replicas, { running: 1, desired: 1 });
+  });
+
   it('streams logs as kyozo/logOutput until stopped', { skip: !available, timeout: 60_000 }, async () => {
     const url = (await s.connection.sendRequest<ServiceStatus[]>('workspace/executeCommand', { command: ServerCommands.deploy, arguments: [s.folderUri, 'web'] }))
       .find((x) => x.serviceId === 'web')!.ports.find((p) => p.url)!.url!;
@@ -58,6 +70,11 @@ describe('language server deploy commands on a real engine', async () => {
     assert.equal(st.state, 'stopped');
     const lenses = await s.connection.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: s.uri('web/Dockerfile') } });
     assert.equal(lenses[0].command?.title, '$(play) Deploy web');
+  });
+
+  it('starts it again after a stop', { skip: !available, timeout: 120_000 }, async () => {
+    const started = await s.connection.sendRequest<ServiceStatus>('workspace/executeCommand', { command: ServerCommands.start, arguments: [s.folderUri, 'web'] });
+    assert.equal(started.state, 'running');
   });
 
   it('cancels a deploy when the client cancels the request', { skip: !available, timeout: 120_000 }, async () => {
