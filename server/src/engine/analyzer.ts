@@ -118,14 +118,20 @@ class FolderAnalyzer implements Analyzer {
     }
     const started = performance.now();
     const touched = new Set<string>();
+    let relevant = false;
     for (const p of changedPaths) {
       const rel = this.index.relative(p);
       if (rel === undefined) continue; // outside the workspace: never read
+      // An edit to a file that is still there, that no detector or code reader ever read, changes nothing: most
+      // keystrokes in a source file end here.
+      const base = rel.slice(rel.lastIndexOf('/') + 1);
+      const parent = this.index.folder(parentRel(rel));
+      if (rel !== '.' && parent?.files.includes(base) && !this.index.wasRead(rel) && base !== '.gitignore' && safeIsFile(this.index.abs(rel))) continue;
+      relevant = true;
       this.index.invalidate(rel);
       this.code.delete(rel);
       const isDir = this.index.folder(rel) !== undefined || safeIsDir(this.index.abs(rel));
       const dir = isDir ? (this.index.folder(parentRel(rel)) ? parentRel(rel) : rel) : parentRel(rel);
-      const base = rel.slice(rel.lastIndexOf('/') + 1);
       const { added, removed } = this.index.refresh(rel === '.' ? '.' : dir, base === '.gitignore');
       for (const r of removed) {
         this.findings.delete(r);
@@ -140,6 +146,7 @@ class FolderAnalyzer implements Analyzer {
         if (d === '.') break;
       }
     }
+    if (!relevant) return { topology: this.topology, change: { added: [], removed: [], changed: [], reanalysed: [] } };
     for (const d of touched) if (this.index.folder(d)) this.detect(d);
     await this.loadLanguages();
     const previous = this.snapshot;
@@ -195,12 +202,24 @@ class FolderAnalyzer implements Analyzer {
       return facts;
     });
 
+  /** .env values per folder listing: a new listing (the folder changed) reads them again. */
+  private readonly dotEnvMemo = new WeakMap<object, EnvVar[]>();
+
   private dotEnv = (dir: string): EnvVar[] => {
     const listing = this.index.folder(dir);
     if (!listing) return [];
+    let memo = this.dotEnvMemo.get(listing);
+    if (!memo) {
+      memo = this.readDotEnv(dir, listing.files);
+      this.dotEnvMemo.set(listing, memo);
+    }
+    return memo;
+  };
+
+  private readDotEnv(dir: string, files: string[]): EnvVar[] {
     const out: EnvVar[] = [];
     for (const name of ['.env', '.env.example', '.env.sample']) {
-      if (!listing.files.includes(name)) continue;
+      if (!files.includes(name)) continue;
       const rel = dir === '.' ? name : `${dir}/${name}`;
       const text = this.index.read(rel).text ?? '';
       const lines = text.split(/\r?\n/);
@@ -211,7 +230,7 @@ class FolderAnalyzer implements Analyzer {
       }
     }
     return out;
-  };
+  }
 
   private link(started: number): Topology {
     const rootName = dnsName(path.basename(this.root));
@@ -252,6 +271,14 @@ class FolderAnalyzer implements Analyzer {
       order, problems, recommendations: linked.recommendations,
       stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
     };
+  }
+}
+
+function safeIsFile(abs: string): boolean {
+  try {
+    return fs.statSync(abs).isFile();
+  } catch {
+    return false;
   }
 }
 

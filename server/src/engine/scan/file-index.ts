@@ -151,6 +151,11 @@ export class FileIndex {
     return result;
   }
 
+  /** True when the file's content was read (and is cached) since it last changed. */
+  wasRead(rel: string): boolean {
+    return this.contents.has(rel);
+  }
+
   invalidate(rel: string): void {
     this.contents.delete(rel);
   }

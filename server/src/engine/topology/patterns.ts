@@ -3,10 +3,16 @@ import type { Edge, Group, Pattern, Service } from '../../protocol';
 
 export function findPatterns(services: Service[], edges: Edge[], groups: Group[], frontends: Set<string>): Pattern[] {
   const out: Pattern[] = [];
+  const from = new Map<string, Edge[]>();
+  const touched = new Set<string>();
+  for (const e of edges) {
+    from.set(e.from, [...(from.get(e.from) ?? []), e]);
+    touched.add(e.from).add(e.to);
+  }
   const apps = services.filter((s) => !['database', 'cache', 'queue', 'infrastructure', 'proxy'].includes(s.type));
   const proxies = services.filter((s) => s.type === 'proxy');
   for (const p of proxies) {
-    const upstream = edges.filter((e) => e.from === p.id && e.kind === 'proxy-upstream').map((e) => e.to);
+    const upstream = (from.get(p.id) ?? []).filter((e) => e.kind === 'proxy-upstream').map((e) => e.to);
     if (upstream.length === 0) continue;
     const gateway = upstream.length >= 2;
     out.push({
@@ -20,10 +26,10 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
   const backIds = new Set(back.map((s) => s.id));
   const pairs = new Set<string>();
   for (const f of front) {
-    for (const e of edges) if (e.from === f.id && backIds.has(e.to)) pairs.add(f.id).add(e.to);
+    for (const e of from.get(f.id) ?? []) if (backIds.has(e.to)) pairs.add(f.id).add(e.to);
   }
   for (const p of proxies) {
-    const up = edges.filter((e) => e.from === p.id && e.kind === 'proxy-upstream').map((e) => e.to);
+    const up = (from.get(p.id) ?? []).filter((e) => e.kind === 'proxy-upstream').map((e) => e.to);
     const f = up.filter((id) => frontends.has(id));
     const b = up.filter((id) => backIds.has(id));
     if (f.length && b.length) [...f, ...b].forEach((id) => pairs.add(id));
@@ -33,7 +39,7 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
     const bs = back.filter((s) => pairs.has(s.id));
     out.push({ kind: 'frontend-backend', services: [...fs, ...bs].map((s) => s.id), description: `${fs.map((s) => s.name).join(', ')} in front of ${bs.map((s) => s.name).join(', ')}` });
   }
-  const linkedBackends = back.filter((s) => edges.some((e) => e.from === s.id || e.to === s.id));
+  const linkedBackends = back.filter((s) => touched.has(s.id));
   if (back.length >= 3 && linkedBackends.length >= 3) {
     out.push({ kind: 'microservices', services: back.map((s) => s.id), description: `${back.length} independently deployable backend services` });
   }
