@@ -315,7 +315,7 @@ export const expected: Record<string, ExpectedTopology> = {
     groups: [{ id: '.', kind: 'workspace', tool: ['pnpm', 'turbo'] }],
   },
 
-  // A compose file in deploy/ building a sibling folder (`build: ../api`); a scheme-less host:port env value.
+  // A compose file in deploy/ building sibling folders (`build: ../api`, a Dockerfile in web/docker/); a host:port env value.
   'compose-in-subfolder': {
     services: {
       api: {
@@ -323,15 +323,18 @@ export const expected: Record<string, ExpectedTopology> = {
         health: { kind: 'http', path: '/healthz' }, dockerfile: 'api/Dockerfile', env: { REDIS_ADDR: 'cache:6379' },
       },
       'deploy/docker-compose.yml#cache': { type: 'cache', name: 'cache', port: { container: 6379, source: 'image-default' } },
+      // the Dockerfile in web/docker/ is web's (compose says so): web/docker is not a service of its own
+      web: { name: 'web', port: { container: 80, source: 'dockerfile', file: 'web/docker/Dockerfile.prod', line: 3 }, dockerfile: 'web/docker/Dockerfile.prod' },
     },
     edges: [
       ['api', 'deploy/docker-compose.yml#cache', 'compose'],
       ['api', 'deploy/docker-compose.yml#cache', 'env-url'],
       ['api', 'deploy/docker-compose.yml#cache', 'driver'], // go-redis
+      ['web', 'api', 'compose'],
     ],
-    order: [['deploy/docker-compose.yml#cache'], ['api']],
+    order: [['deploy/docker-compose.yml#cache'], ['api'], ['web']],
     patterns: ['cache'],
-    optionalPatterns: ['monolith'],
+    optionalPatterns: ['monolith', 'frontend-backend'],
     problems: [],
     libraries: [],
     groups: [{ id: 'deploy', kind: 'compose', tool: ['compose'] }],
