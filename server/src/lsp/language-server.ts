@@ -194,7 +194,8 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     await f?.idle();
     const ctx = f?.context();
     if (!f || !ctx) return null;
-    const s = p.serviceId ? serviceById(ctx.topology, p.serviceId) : p.uri ? serviceForFile(ctx.topology, (f.relativePath(p.uri) ?? '') + '/x') : undefined;
+    const rel = p.uri ? f.relativePath(p.uri) : undefined;
+    const s = p.serviceId ? serviceById(ctx.topology, p.serviceId) : rel ? ctx.topology.services.find((x) => x.folder === rel && !x.id.includes('#')) ?? serviceForFile(ctx.topology, rel) : undefined;
     return s ? { serviceId: s.id, markdown: describeService(ctx, s) } : null;
   });
   connection.onRequest(Methods.events, (p: EventsParams) => commands.events(p.folderUri, p.serviceId));
