@@ -138,6 +138,9 @@ export function checkInvariants(topo: Topology): string[] {
   for (const p of topo.problems) {
     if (p.file && !fileExists(p.file)) out.push(`problem ${p.code}: file ${p.file} is not under the root`);
   }
+  // CRLF files and byte order marks must not leak into commands, names or values
+  const leaked = JSON.stringify(topo.services).match(/.{0,40}(\\r|\\ufeff|\ufeff).{0,20}/);
+  if (leaked) out.push(`a carriage return or byte order mark leaked into the topology: ${leaked[0]}`);
   return out;
 }
 

@@ -354,6 +354,22 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
+  // Files saved on Windows: CRLF everywhere and a UTF-8 byte order mark in package.json.
+  'windows-files': {
+    services: {
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 5000, host: 5001, source: 'compose', file: 'compose.yaml', line: 5 },
+        start: { includes: 'node server.js', source: 'dockerfile' }, health: { kind: 'http', path: '/health' }, packageManager: 'npm',
+        env: { GREETING: 'hello from windows' },
+      },
+    },
+    edges: [],
+    order: [['api']],
+    patterns: ['monolith'],
+    problems: [],
+    libraries: [],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
