@@ -217,34 +217,44 @@ async function main(): Promise<void> {
     services = topo.services.length; libraries = topo.libraries.length; scanned = topo.stats.files;
   }
 
-  // update() after one-file edits: alternately a source file and a Dockerfile EXPOSE line.
+  // update() after one-file edits, in turn: a plain source file (nothing reads it: the cheap case), the entry file
+  // the code reader uses (its listen port changes), and a Dockerfile EXPOSE line. Each edit is checked in the result.
   const analyzer = createAnalyzer({ root: TREE });
   await analyzer.analyze();
   const srcRel = join(svcDir(0), sourceFile(KINDS[0], 7)[0]);
+  const entryRel = join(svcDir(0), 'src', 'index.js'); // service 0 is express without a Dockerfile: its port comes from code
   const dockerRel = join(svcDir(1), 'Dockerfile');
-  const originals = new Map([srcRel, dockerRel].map((p) => [p, readFileSync(join(TREE, p), 'utf8')]));
-  const srcTimes: number[] = []; const dockerTimes: number[] = [];
-  let dockerSeen = 0;
+  const originals = new Map([srcRel, entryRel, dockerRel].map((p) => [p, readFileSync(join(TREE, p), 'utf8')]));
+  const srcTimes: number[] = []; const entryTimes: number[] = []; const dockerTimes: number[] = [];
+  let seen = 0; let checked = 0;
+  const timed = async (rel: string, into: number[]) => {
+    const t0 = performance.now();
+    const r = await analyzer.update([rel]);
+    into.push(performance.now() - t0);
+    return r.topology;
+  };
   try {
     for (let e = 0; e < EDITS; e++) {
-      if (e % 2 === 0) {
+      const port = 20000 + e;
+      if (e % 3 === 0) {
         writeFileSync(join(TREE, srcRel), `${originals.get(srcRel)}// edit ${e}\n`);
-        const t0 = performance.now();
-        await analyzer.update([srcRel]);
-        srcTimes.push(performance.now() - t0);
+        await timed(srcRel, srcTimes);
+      } else if (e % 3 === 1) {
+        writeFileSync(join(TREE, entryRel), originals.get(entryRel)!.replace(/\|\| \d+\)/, `|| ${port})`));
+        const t = await timed(entryRel, entryTimes);
+        checked++;
+        if (t.services.find((s) => s.id === svcDir(0))?.ports[0]?.container === port) seen++;
       } else {
-        const port = 20000 + e;
         writeFileSync(join(TREE, dockerRel), originals.get(dockerRel)!.replace(/EXPOSE \d+/, `EXPOSE ${port}`));
-        const t0 = performance.now();
-        const { topology } = await analyzer.update([dockerRel]);
-        dockerTimes.push(performance.now() - t0);
-        if (topology.services.find((s) => s.id === svcDir(1))?.ports[0]?.container === port) dockerSeen++;
+        const t = await timed(dockerRel, dockerTimes);
+        checked++;
+        if (t.services.find((s) => s.id === svcDir(1))?.ports[0]?.container === port) seen++;
       }
     }
   } finally {
     for (const [p, text] of originals) writeFileSync(join(TREE, p), text);
   }
-  const all = [...srcTimes, ...dockerTimes];
+  const all = [...srcTimes, ...entryTimes, ...dockerTimes];
   const inProcRssMb = process.resourceUsage().maxRSS / 1024;
 
   const cliMs = median(cliRuns.map((c) => c.ms));
@@ -252,7 +262,7 @@ async function main(): Promise<void> {
   const rgMs = median(rgTimes);
   const findMs = median(findTimes);
   const row = (label: string, ours: string, reference: string, target: string, ok?: boolean) =>
-    console.log(`${label.padEnd(34)}${ours.padStart(14)}   ${reference.padEnd(34)}${target.padEnd(16)}${ok === undefined ? '' : ok ? 'ok' : 'MISSED'}`);
+    console.log(`${label.padEnd(34)}${ours.padStart(14)}   ${reference.padEnd(52)}${target.padEnd(16)}${ok === undefined ? '' : ok ? 'ok' : 'MISSED'}`);
 
   console.log(`\ntree: ${findCount} files on disk, ${rgCount} not ignored (rg), Kyozo scanned ${scanned}; found ${services} services, ${libraries} libraries`);
   console.log(`runs: ${RUNS} cold analyses (median shown), ${EDITS} one-file edits; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores\n`);
@@ -262,11 +272,12 @@ async function main(): Promise<void> {
   row('  of which process start', ms(cliStartMs), `bare \`node -e 0\` ${ms(nodeStartMs)}`, '', undefined);
   row('analyze() in-process, 1st run', ms(inProc[0]), `ratio ${(inProc[0] / rgMs).toFixed(2)}x rg`, `≤ ${TARGET.ratio}x floor`, inProc[0] <= TARGET.ratio * rgMs);
   row('analyze() in-process, median', ms(median(inProc)), `ratio ${(median(inProc) / rgMs).toFixed(2)}x rg`, `≤ ${TARGET.ratio}x floor`, median(inProc) <= TARGET.ratio * rgMs);
-  row('update() p50, all edits', ms(pct(all, 50)), `source ${ms(pct(srcTimes, 50))}, Dockerfile ${ms(pct(dockerTimes, 50))}`, '', undefined);
-  row('update() p99, all edits', ms(pct(all, 99)), `source ${ms(pct(srcTimes, 99))}, Dockerfile ${ms(pct(dockerTimes, 99))}`, `< ${TARGET.p99Ms} ms`, pct(all, 99) < TARGET.p99Ms);
+  const kinds = (q: number) => `plain ${ms(pct(srcTimes, q))}, entry ${ms(pct(entryTimes, q))}, Dockerfile ${ms(pct(dockerTimes, q))}`;
+  row('update() p50, all edits', ms(pct(all, 50)), kinds(50), '', undefined);
+  row('update() p99, all edits', ms(pct(all, 99)), kinds(99), `< ${TARGET.p99Ms} ms`, pct(all, 99) < TARGET.p99Ms);
   row('peak RSS, CLI process', `${cliRss.toFixed(0)} MB`, '', `< ${TARGET.rssMb} MB`, cliRss < TARGET.rssMb);
   row('peak RSS, this process (tsx+bench)', `${inProcRssMb.toFixed(0)} MB`, '', '', undefined);
-  if (dockerSeen !== dockerTimes.length) console.log(`\nWARNING: only ${dockerSeen}/${dockerTimes.length} Dockerfile edits showed the new EXPOSE port after update()`);
+  if (seen !== checked) console.log(`\nWARNING: only ${seen}/${checked} port edits (entry file, Dockerfile) showed the new port after update()`);
   console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
