@@ -101,6 +101,8 @@ export const expected: Record<string, ExpectedTopology> = {
       { code: 'missing-database', serviceId: 'celery-worker' },
     ],
     forbiddenRecommendations: [{ code: 'missing-database', serviceId: 'streamlit-dash' }],
+    // a committed virtualenv and bytecode are noise
+    forbiddenPathPrefixes: ['flask-app/.venv/', 'flask-app/__pycache__/'],
   },
 
   // go.work with chi (calling two others by URL in code), gin, echo, fiber, net/http and a library module.
@@ -158,6 +160,7 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: ['crates/common'],
     recommendations: [{ code: 'missing-database', serviceId: 'services/accounts' }],
     groups: [{ id: '.', kind: 'workspace', tool: ['cargo'] }],
+    forbiddenPathPrefixes: ['target/'],
   },
 
   // Spring Boot with Maven (server.port in application.properties) and with Gradle (default port; application.yml port).
@@ -215,6 +218,8 @@ export const expected: Record<string, ExpectedTopology> = {
     patterns: [],
     problems: [],
     libraries: [],
+    // committed vendor/ and .NET bin/obj output are noise, never services or evidence
+    forbiddenPathPrefixes: ['billing/vendor/', 'Reports.Api/bin/', 'Reports.Api/obj/'],
   },
 
   // Poetry path dependencies on a shared library; the FastAPI app lives in a package (no __main__ block).
