@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  Methods, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type Service, type ServiceStatus,
+  Methods, type AnalysisFailedParams, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type Service, type ServiceStatus,
   type ServiceStatusParams, type Topology, type TopologyParams,
 } from '../../server/src/protocol';
 
@@ -24,6 +24,8 @@ export class KyozoModel implements vscode.Disposable {
   engine: EngineStateParams | undefined;
   /** Set once the first topology of every folder arrived (or failed), so welcome views don't flash. */
   ready = false;
+  /** Why the last analysis failed, until one succeeds. */
+  analysisError: string | undefined;
 
   private readonly topologyEmitter = new vscode.EventEmitter<string>();
   private readonly statusEmitter = new vscode.EventEmitter<string>();
@@ -39,6 +41,7 @@ export class KyozoModel implements vscode.Disposable {
       client.onNotification(Methods.topology, (p: TopologyParams) => {
         const prev = this.folders.get(p.folderUri);
         this.folders.set(p.folderUri, { folderUri: p.folderUri, topology: p.topology, statuses: prev?.statuses ?? new Map() });
+        this.analysisError = undefined;
         this.ready = true;
         this.updateContext();
         this.topologyEmitter.fire(p.folderUri);
@@ -53,6 +56,12 @@ export class KyozoModel implements vscode.Disposable {
         this.events.unshift({ ...p.event, folderUri: p.folderUri });
         if (this.events.length > 500) this.events.length = 500;
         this.eventEmitter.fire(p.event);
+      }),
+      client.onNotification(Methods.analysisFailed, (p: AnalysisFailedParams) => {
+        this.analysisError = p.message;
+        this.ready = true;
+        this.updateContext();
+        this.topologyEmitter.fire(p.folderUri);
       }),
       client.onNotification(Methods.engineState, (p: EngineStateParams) => {
         this.engine = p;
@@ -95,6 +104,7 @@ export class KyozoModel implements vscode.Disposable {
     const count = [...this.folders.values()].reduce((n, f) => n + f.topology.services.length, 0);
     void vscode.commands.executeCommand('setContext', 'kyozo.ready', this.ready);
     void vscode.commands.executeCommand('setContext', 'kyozo.hasServices', count > 0);
+    void vscode.commands.executeCommand('setContext', 'kyozo.analysisFailed', this.analysisError !== undefined);
     void vscode.commands.executeCommand('setContext', 'kyozo.engineUnreachable', this.engine ? !this.engine.reachable : false);
   }
 

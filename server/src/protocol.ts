@@ -314,6 +314,8 @@ export const Methods = {
   deploymentEvent: 'kyozo/deploymentEvent',
   /** server → client notification: the Docker engine became reachable or unreachable. */
   engineState: 'kyozo/engineState',
+  /** server → client notification: a workspace folder could not be analysed (the view shows why, not "analysing…"). */
+  analysisFailed: 'kyozo/analysisFailed',
   /** client → server request: explanation of a service or folder. */
   explain: 'kyozo/explain',
   /** client → server request: recent deployment events. */
@@ -381,6 +383,12 @@ export interface ServiceStatusParams {
 export interface DeploymentEventParams {
   folderUri: string;
   event: DeploymentEvent;
+}
+
+export interface AnalysisFailedParams {
+  folderUri: string;
+  /** What failed and what to do next. */
+  message: string;
 }
 
 export interface EngineStateParams {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, CodeLens, Diagnostic, Hover, MarkupContent, PublishDiagnosticsParams, TextEdit } from 'vscode-languageserver-protocol';
-import { Methods, ServerCommands, type EngineStateParams, type TopologyParams } from '../../server/src/protocol';
+import { Methods, ServerCommands, type AnalysisFailedParams, type EngineStateParams, type TopologyParams } from '../../server/src/protocol';
 import { repoRoot, startSession, type LspSession } from './lsp-harness';
 
 const hoverText = (h: Hover | null) => (h ? (h.contents as MarkupContent).value : '');
@@ -189,6 +189,16 @@ describe('language server on test/fixtures/lsp-workspace', () => {
     } finally {
       rmSync(second, { recursive: true, force: true });
     }
+  });
+
+  it('tells the client when a folder cannot be analysed, instead of leaving it "analysing…"', async () => {
+    const missing = join(tmpdir(), `kyozo-lsp-missing-${process.pid}`);
+    const uri = pathToFileURL(missing).href;
+    const failed = s.next<AnalysisFailedParams>(Methods.analysisFailed, (p) => p.folderUri === uri);
+    await s.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [{ uri, name: 'missing' }], removed: [] } });
+    const p = await failed;
+    assert.match(p.message, /could not analyse .*does not exist/);
+    await s.connection.sendNotification('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [{ uri, name: 'missing' }] } });
   });
 
   it('tells the client the Docker engine is unreachable, and how to fix it', async () => {

@@ -9,7 +9,7 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analyzer, AnalyzerOptions } from '../engine';
 import {
-  Methods, ServerCommands, type ComposeParams, type EventsParams, type ExplainParams, type KyozoSettings,
+  Methods, ServerCommands, type AnalysisFailedParams, type ComposeParams, type EventsParams, type ExplainParams, type KyozoSettings,
   type StopLogsParams, type TopologyParams,
 } from '../protocol';
 import { computeCodeActions } from './code-actions';
@@ -77,9 +77,12 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
 
   const onError = (f: WorkspaceFolderState, e: Error) => {
     connection.console.error(`Kyozo could not analyse ${f.root}: ${e.stack ?? e.message}`);
+    const failed: AnalysisFailedParams = { folderUri: f.uri, message: `Kyozo could not analyse ${f.root}: ${e.message}` };
+    void connection.sendNotification(Methods.analysisFailed, failed);
     if (reportedErrors.has(f.uri + e.message)) return;
     reportedErrors.add(f.uri + e.message);
-    void connection.window.showErrorMessage(`Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; details are in the Kyozo output.`);
+    // A request to the client: a client that does not answer it must not take the server down.
+    connection.window.showErrorMessage(`Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; details are in the Kyozo output.`).catch(() => undefined);
   };
 
   const addFolder = (uri: string) => {
