@@ -43,7 +43,12 @@ test('a symlink loop becomes a symlink-loop problem, not a crash or a hang', asy
   }
 });
 
-test('an unreadable folder becomes an unreadable problem and the rest is analysed', async () => {
+test('an unreadable folder becomes an unreadable problem and the rest is analysed', async (t) => {
+  if (process.getuid?.() === 0) {
+    // root reads every folder, so the analysis runs as `nobody`, which must be able to read this checkout
+    const probe = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(join(REPO, 'package.json'))})`], { uid: 65534, gid: 65534 });
+    if (probe.status !== 0) return t.skip(`running as root and ${REPO} is not readable by nobody: cannot test an unreadable folder here`);
+  }
   const { dir, cleanup } = copyFixture('node-apis');
   try {
     mkdirSync(join(dir, 'koa-api', 'secrets'));
