@@ -82,7 +82,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     if (reportedErrors.has(f.uri + e.message)) return;
     reportedErrors.add(f.uri + e.message);
     // A request to the client: a client that does not answer it must not take the server down.
-    connection.window.showErrorMessage(`Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; details are in the Kyozo output.`).catch(() => undefined);
+    Promise.resolve(connection.window.showErrorMessage(`Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; details are in the Kyozo output.`) as unknown).catch(() => undefined);
   };
 
   const addFolder = (uri: string) => {
