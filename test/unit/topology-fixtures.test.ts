@@ -370,6 +370,33 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
   },
 
+  // Services that only meet through Kafka: a producer with an HTTP API and two consumers (Python, Go).
+  'event-driven': {
+    services: {
+      'compose.yaml#kafka': { type: 'queue', name: 'kafka', port: { container: 9092, source: 'image-default' } },
+      orders: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3000, host: 3000, source: 'compose', file: 'compose.yaml', line: 13 },
+        start: { includes: 'node index.js', source: 'dockerfile' },
+      },
+      // consumers with nothing listening are workers
+      shipping: { type: 'worker', port: null, start: { includes: 'python consumer.py', source: 'dockerfile' } },
+      notifications: { type: 'worker', port: null, start: { includes: '/notifications', source: 'dockerfile' } },
+    },
+    edges: [
+      ['orders', 'compose.yaml#kafka', 'compose'], ['orders', 'compose.yaml#kafka', 'env-url'], ['orders', 'compose.yaml#kafka', 'driver'],
+      ['orders', 'compose.yaml#kafka', 'code-ref'], // code reads KAFKA_BROKERS
+      ['shipping', 'compose.yaml#kafka', 'compose'], ['shipping', 'compose.yaml#kafka', 'env-url'], ['shipping', 'compose.yaml#kafka', 'driver'],
+      ['notifications', 'compose.yaml#kafka', 'compose'], ['notifications', 'compose.yaml#kafka', 'env-url'], ['notifications', 'compose.yaml#kafka', 'driver'],
+      ['notifications', 'compose.yaml#kafka', 'code-ref'], // code reads KAFKA_ADDR
+    ],
+    order: [['compose.yaml#kafka'], ['notifications', 'orders', 'shipping']],
+    patterns: ['background-workers'],
+    optionalPatterns: ['microservices', 'monolith'],
+    problems: [],
+    libraries: [],
+    forbiddenRecommendations: [{ code: 'missing-database' }, { code: 'missing-expose', serviceId: 'shipping' }, { code: 'missing-expose', serviceId: 'notifications' }],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
