@@ -143,10 +143,11 @@ export class DockerOrchestrator implements Orchestrator {
       const dep = c.Labels[Label.deployment];
       const neverStarted = c.State === 'created' && (!dep || dead.has(dep) || !open.has(dep));
       const orphan = removeOrphans && !ids.has(c.Labels[Label.service] ?? '');
-      if (neverStarted || orphan) {
-        await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-        removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
-      }
+      if (!neverStarted && !orphan) continue;
+      // A never-started container is removed without force: if a live deployment started it since the
+      // listing above, the engine refuses (409) instead of killing the new replica.
+      const gone = await this.docker.getContainer(c.Id).remove({ force: orphan }).then(() => true, () => false);
+      if (gone) removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
     }
     return removed;
   }
@@ -536,10 +537,22 @@ export class DockerOrchestrator implements Orchestrator {
     if (replicas === 0) {
       for (const c of await this.containers(ws, service.id)) await this.docker.getContainer(c.Id).remove({ force: true });
     } else {
-      await this.ensureNetwork(ws);
-      const img = await ensureServiceImage(this.docker, topology, ws.project, service, this.options.baseImages ?? {}, () => undefined);
-      const ids = await this.applyService(ws, service, img.image, `scale-${Date.now().toString(36)}`, () => undefined);
-      await this.waitHealthy(ws, service, ids);
+      // Scaling creates containers, so it is recorded as a deployment with this process's pid, like `up`:
+      // reconcile() (run by every status(), which watch() calls on each engine event, in this process or
+      // another one) then knows the fresh 'created' replicas belong to a live deployment and leaves them alone.
+      const deployment = `scale-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      ws.events.append('deployment_started', { serviceId: service.id, details: { deployment, pid: process.pid, services: [service.id], scale: { from: before, to: replicas } } });
+      try {
+        await this.ensureNetwork(ws);
+        const img = await ensureServiceImage(this.docker, topology, ws.project, service, this.options.baseImages ?? {}, () => undefined);
+        const ids = await this.applyService(ws, service, img.image, deployment, () => undefined);
+        await this.waitHealthy(ws, service, ids);
+      } catch (err) {
+        const failure = toFailure(service.id, err);
+        ws.events.append('deployment_failed', { serviceId: service.id, durationMs: Date.now() - t0, message: failure.message.split('\n')[0], details: { deployment, ...failure.details } });
+        throw err;
+      }
+      ws.events.append('deployment_completed', { serviceId: service.id, durationMs: Date.now() - t0, details: { deployment, services: [service.id] } });
     }
     ws.events.append('service_scaled', { serviceId: service.id, durationMs: Date.now() - t0, details: { from: before, to: replicas } });
     return this.serviceStatus(topology, service.id);

@@ -1,0 +1,95 @@
+// Scaling while orchestrator.watch() follows the engine's events (as the language server always does):
+// the status refresh that every container event triggers must not remove or kill the replicas scale creates.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DeploymentEvent, ServiceStatus, Topology } from '../../server/src/protocol';
+import { analyze } from '../../server/src/engine/index';
+import { createOrchestrator } from '../../server/src/engine/deploy/index';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
+
+const fixture = join(import.meta.dirname, '..', 'fixtures', 'deploy-stack');
+const run = randomBytes(3).toString('hex');
+const work = mkdtempSync(join(tmpdir(), 'kyozo-scale-watch-'));
+const stateDir = join(work, 'state');
+const project = `kz-sw-${run}`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('scale while watch() follows engine events', { timeout: 240_000 }, async () => {
+  if (!(await engineAvailable())) {
+    test('scale while watch() follows engine events', { skip: 'no Docker engine' }, () => undefined);
+    return;
+  }
+  const orchestrator = createOrchestrator({ baseImages: { node: TEST_BASE_IMAGES.node }, stateDir });
+  const docker = testDocker();
+  let topology: Topology;
+  let watcher: { dispose(): void } | undefined;
+  const pushed: ServiceStatus[][] = [];
+  const events: DeploymentEvent[] = [];
+  const files = (all: ServiceStatus[]) => all.find((s) => s.name === 'files')!;
+  /** Exit codes of this workspace's `files` containers that died (from the engine's own event stream). */
+  const deaths: string[] = [];
+  let deathStream: NodeJS.ReadableStream | undefined;
+
+  before(async () => {
+    await ensureTestBaseImages();
+    const dir = join(work, project);
+    cpSync(fixture, dir, { recursive: true });
+    topology = await analyze(dir);
+    const up = await orchestrator.up(topology, { services: ['files'] });
+    assert.equal(files(up).state, 'running', JSON.stringify(files(up)));
+    deathStream = await docker.getEvents({ filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['die'] } });
+    deathStream.on('data', (d: Buffer) => {
+      for (const line of d.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const ev = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+          deaths.push(`${ev.Actor?.Attributes?.name} exit ${ev.Actor?.Attributes?.exitCode}`);
+        } catch {
+          // a partial line; the assertion below reports what was parsed
+        }
+      }
+    });
+    watcher = orchestrator.watch(() => topology, (s) => pushed.push(s), (e) => events.push(e));
+  });
+
+  after(async () => {
+    watcher?.dispose();
+    (deathStream as unknown as { destroy(): void } | undefined)?.destroy();
+    await cleanupWorkspace(project, { images: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('scale to 3 with watch active: status shows 3 running replicas, still running seconds later', async () => {
+    const scaled = await orchestrator.scale(topology, 'files', 3);
+    assert.deepEqual(scaled.replicas, { running: 3, desired: 3 }, JSON.stringify(scaled));
+    assert.equal(scaled.state, 'running');
+    const now = files(await orchestrator.status(topology, { stats: false }));
+    assert.deepEqual(now.replicas, { running: 3, desired: 3 });
+    assert.deepEqual(now.containers.map((c) => c.name).sort(), [1, 2, 3].map((n) => `${project}_files_${n}`));
+    await sleep(4000); // let watch() refresh several times on the events scale caused
+    const later = files(await orchestrator.status(topology, { stats: false }));
+    assert.deepEqual(later.replicas, { running: 3, desired: 3 }, JSON.stringify(later));
+    assert.deepEqual(later.containers.map((c) => c.containerId).sort(), now.containers.map((c) => c.containerId).sort(), 'the same three containers, none replaced');
+    assert.ok(later.containers.every((c) => c.state === 'running'), JSON.stringify(later.containers));
+    assert.deepEqual(deaths, [], 'no replica died while scaling up');
+    assert.ok(pushed.some((s) => files(s).replicas.running === 3), 'watch() pushed the scaled status');
+  });
+
+  test('scale back to 1 with watch active removes two replicas and keeps the first', async () => {
+    const first = files(await orchestrator.status(topology, { stats: false })).containers.find((c) => c.name.endsWith('_files_1'))!;
+    const back = await orchestrator.scale(topology, 'files', 1);
+    assert.deepEqual(back.replicas, { running: 1, desired: 1 });
+    const containers = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=${back.serviceId}`] } });
+    assert.deepEqual(containers.map((c) => c.Id), [first.containerId]);
+    await sleep(2000);
+    const later = files(await orchestrator.status(topology, { stats: false }));
+    assert.deepEqual(later.replicas, { running: 1, desired: 1 });
+    assert.equal(later.containers[0]!.containerId, first.containerId);
+  });
+});
