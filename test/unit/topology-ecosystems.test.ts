@@ -270,7 +270,8 @@ export const expected: Record<string, ExpectedTopology> = {
       },
       'checkout-service': {
         type: 'java', frameworks: ['spring-boot'], packageManager: 'maven', libraries: ['shared-model'],
-        port: { container: 8080, source: 'framework-default' },
+        // server.port=${PORT:8082}: a Spring placeholder with a default
+        port: { container: 8082, source: 'config', file: 'checkout-service/src/main/resources/application.properties', line: 2, envVar: 'PORT' },
       },
     },
     edges: [],
@@ -355,6 +356,10 @@ export const expected: Record<string, ExpectedTopology> = {
       'from-config-module': { type: 'nodejs', frameworks: ['koa'], port: { container: 8088, source: 'code', envVar: 'PORT' } },
       'from-getenv': { type: 'python', frameworks: ['fastapi'], port: { container: 8070, source: 'code', file: 'from-getenv/main.py', line: 15, envVar: 'PORT' } },
       'from-go-env': { type: 'golang', port: { container: 9300, source: 'code', file: 'from-go-env/main.go', envVar: 'PORT' } },
+      'from-nullish': {
+        type: 'nodejs', frameworks: ['fastify'], port: { container: 4500, source: 'code', file: 'from-nullish/src/server.ts', envVar: 'PORT' },
+        health: { kind: 'http', path: '/livez' },
+      },
       // tool configuration files: vite server.port, gunicorn bind (stronger than the Procfile, which names no port)
       'from-vite-config': { type: 'nodejs', frameworks: ['vite'], port: { container: 4200, source: 'config', file: 'from-vite-config/vite.config.js', line: 5 } },
       'from-gunicorn-conf': {
@@ -365,7 +370,7 @@ export const expected: Record<string, ExpectedTopology> = {
     edges: [],
     order: [[
       'from-code', 'from-config-module', 'from-const', 'from-default', 'from-dockerfile', 'from-getenv', 'from-go-code', 'from-go-env',
-      'from-gunicorn-conf', 'from-procfile', 'from-script-env', 'from-script-flag', 'from-vite-config',
+      'from-gunicorn-conf', 'from-nullish', 'from-procfile', 'from-script-env', 'from-script-flag', 'from-vite-config',
     ]],
     patterns: [],
     problems: [],
