@@ -40,7 +40,7 @@ async function runCommand(page: Page, title: string): Promise<void> {
   } catch (err) {
     await page.screenshot({ path: join(artefacts, 'vscode-command-palette.png') });
     const rows = await page.$$eval('.quick-input-list .monaco-list-row', (els) => els.map((e) => e.getAttribute('aria-label')));
-    throw new Error(`"${title}" is not in the command palette (is the extension activated?); rows: ${JSON.stringify(rows)}; ${String(err)}`);
+    throw new Error(`"${title}" is not in the command palette (is the extension activated?); rows: ${JSON.stringify(rows)}`, { cause: err });
   }
   await page.keyboard.press('Enter');
 }
