@@ -66,7 +66,15 @@ describe('scale while watch() follows engine events', { timeout: 240_000 }, asyn
   });
 
   test('scale to 3 with watch active: status shows 3 running replicas, still running seconds later', async () => {
-    const scaled = await orchestrator.scale(topology, 'files', 3);
+    // watch() refreshes 200 ms after each event, which hits the window between a replica's create and start
+    // only sometimes. A status() on every create event with no delay (another client reading status) hits it
+    // every time: before the fix, scale failed here with 404/409 (its new replica removed under it).
+    const created = await docker.getEvents({ filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['create'] } });
+    const refreshes: Promise<unknown>[] = [];
+    created.on('data', () => refreshes.push(orchestrator.status(topology, { stats: false }).catch((e: Error) => e)));
+    const scaled = await orchestrator.scale(topology, 'files', 3).finally(() => (created as unknown as { destroy(): void }).destroy());
+    await Promise.all(refreshes);
+    assert.ok(refreshes.length >= 1, 'status() ran while scale was creating replicas');
     assert.deepEqual(scaled.replicas, { running: 3, desired: 3 }, JSON.stringify(scaled));
     assert.equal(scaled.state, 'running');
     const now = files(await orchestrator.status(topology, { stats: false }));
@@ -79,6 +87,11 @@ describe('scale while watch() follows engine events', { timeout: 240_000 }, asyn
     assert.ok(later.containers.every((c) => c.state === 'running'), JSON.stringify(later.containers));
     assert.deepEqual(deaths, [], 'no replica died while scaling up');
     assert.ok(pushed.some((s) => files(s).replicas.running === 3), 'watch() pushed the scaled status');
+    // scale is recorded as a deployment with its pid (so another process's reconcile sees it as live), and closed.
+    const log = await orchestrator.events(topology, scaled.serviceId);
+    const started = log.find((e) => e.type === 'deployment_started' && String(e.details?.deployment).startsWith('scale-'));
+    assert.equal(started?.details?.pid, process.pid);
+    assert.ok(log.some((e) => e.type === 'deployment_completed' && e.details?.deployment === started!.details!.deployment));
   });
 
   test('scale back to 1 with watch active removes two replicas and keeps the first', async () => {
