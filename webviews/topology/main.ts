@@ -212,6 +212,8 @@ function select(id: string | undefined, persist: boolean): void {
   if (id && !model?.services.has(id)) id = undefined;
   selected = id;
   applySelection();
+  // The details pane narrows the stage: keep the chosen node in sight.
+  if (id) requestAnimationFrame(() => revealSelected());
   if (persist) saveState();
 }
 
