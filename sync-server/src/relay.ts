@@ -282,7 +282,8 @@ export class Relay {
     this.metrics.connections.inc();
     // Everything accepted so far becomes durable first, so lastClock tells the client exactly what it may forget.
     await this.store.flush();
-    const inflight = [...room.inflight].map((i) => i.frame);
+    // Frames committed from here on are relayed into joinQueue; the log below may contain some of them as well,
+    // and the client drops such duplicates by (sender, clock).
     const log = await this.store.loadRoomLog(room.id);
     if ((conn.state as ConnState) === 'closed') return;
     const hello: HelloBody = {
@@ -292,8 +293,18 @@ export class Relay {
     this.send(conn, encodeJsonFrame(FrameKind.Hello, hello));
     if (log.snapshot) this.send(conn, log.snapshot);
     for (const f of log.updates) this.send(conn, f);
-    for (const f of inflight) this.send(conn, f);
-    for (const f of conn.joinQueue) this.send(conn, f);
+    const seen = new Map<string, number>(log.snapshot ? readSnapshotHeader(log.snapshot).clocks : []);
+    for (const f of log.updates) {
+      const h = readDataHeader(f);
+      seen.set(h.sender.toString('hex'), h.clock);
+    }
+    for (const f of conn.joinQueue) {
+      if (f[0] === FrameKind.Update) {
+        const h = readDataHeader(f);
+        if (h.clock <= (seen.get(h.sender.toString('hex')) ?? 0)) continue; // already in the log just sent
+      }
+      this.send(conn, f);
+    }
     conn.joinQueue.length = 0;
     this.send(conn, Buffer.from([FrameKind.Synced]));
     conn.state = 'live';
@@ -374,10 +385,12 @@ export class Relay {
     room.inflight.add(entry);
     this.inUpdate.inc();
     if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
-    this.relay(room, conn, frame);
+    // Relayed only once durable: a peer can then never build on an update that a crash could still lose, so every
+    // acknowledged update stays readable after a restart (its causal dependencies are durable too).
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
       () => {
         room.inflight.delete(entry);
+        this.relay(room, conn, frame);
         // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
         if (conn.ackClock === 0) queueMicrotask(() => { this.send(conn, encodeU64Frame(FrameKind.Ack, conn.ackClock)); conn.ackClock = 0; });
         conn.ackClock = Math.max(conn.ackClock, h.clock);

@@ -61,7 +61,7 @@ async function freePort(): Promise<number> {
 async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   if (kind === 'kyozo') {
     const child = spawn(process.execPath, [join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info' },
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
     });
     const port = await waitListening(child, /"port":(\d+)[^\n]*sync server listening/);
     return { child, port };

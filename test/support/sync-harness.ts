@@ -12,6 +12,9 @@ import { createIdentity, EncryptedProvider, RoomKeyring, SyncApi, type DeviceIde
 import { authSignedBytes, encodeAuth, FrameKind } from '../../sync-server/src/wire';
 import { signBytes } from '../../sync-server/src/client/identity';
 
+// Every provider a test opens, so a failing test cannot leave one reconnecting forever (which would keep the runner alive).
+const openProviders = new Set<{ url: string; provider: EncryptedProvider }>();
+
 export interface TestServer extends RunningSyncServer { dataDir: string; logs: string[]; stop(): Promise<void> }
 
 export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Promise<TestServer> {
@@ -21,7 +24,11 @@ export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Prom
   const server = await startSyncServer({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'debug', ...cfg }, sink);
   return {
     ...server, dataDir, logs,
-    async stop() { await server.close(); if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true }); },
+    async stop() {
+      for (const p of openProviders) if (p.url === server.wsUrl) { p.provider.destroy(); openProviders.delete(p); }
+      await server.close();
+      if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -57,6 +64,7 @@ export async function openProvider(server: { wsUrl: string }, user: TestUser, ro
     refreshKeys: async () => { await user.api.loadKeyring(roomId, user.identity, () => true, keyring); },
     ...extra,
   });
+  openProviders.add({ url: server.wsUrl, provider });
   return { doc, provider, keyring, text: doc.getText('t') };
 }
 

@@ -15,11 +15,13 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-crash-'));
   let proc: ServerProcess | null = await spawnSyncServer(dataDir);
   const port = proc.port;
+  const providers: { provider: { destroy(): void } }[] = [];
   try {
     const owner = await createUser(proc);
     const writers = await Promise.all(Array.from({ length: CLIENTS - 1 }, () => createUser(proc!)));
     const { roomId } = await createTeamRoom(owner, writers.map((user) => ({ user })));
     const clients = await Promise.all([owner, ...writers].map((u) => openProvider(proc!, u, roomId)));
+    providers.push(...clients);
     await Promise.all(clients.map((c) => c.provider.whenSynced()));
     const acknowledged = new Set<string>();
     const written = new Set<string>();
@@ -52,6 +54,7 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
       proc = await spawnSyncServer(dataDir, port);
       // A fresh reader on the restarted server must see every acknowledged edit.
       const checker = await openProvider(proc, owner, roomId);
+      providers.push(checker);
       await checker.provider.whenSynced();
       const text = checker.text.toString();
       const missing = [...acknowledged].filter((m) => !text.includes(m));
@@ -64,12 +67,14 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
     await waitFor(() => clients.every((c) => c.provider.pendingCount === 0 && c.provider.status === 'connected'), 'writers to resend', 30_000);
     await Promise.all(clients.map((c) => c.provider.whenAcked()));
     const final = await openProvider(proc, owner, roomId);
+    providers.push(final);
     await final.provider.whenSynced();
     const text = final.text.toString();
     assert.deepEqual([...written].filter((m) => !text.includes(m)), [], 'every written edit arrives after resend');
     final.provider.destroy();
     clients.forEach((c) => c.provider.destroy());
   } finally {
+    for (const p of providers) p.provider.destroy();
     if (proc) await killHard(proc);
     rmSync(dataDir, { recursive: true, force: true });
   }
