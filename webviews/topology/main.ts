@@ -168,6 +168,8 @@ function afterPaint(): Promise<void> {
 /** Draws the graph; known nodes start at their old place and glide to the new one. */
 function paint(next: Layout, previous: Layout | undefined): void {
   if (!model) return;
+  // Fit before the elements exist: measuring the stage then costs no style pass over thousands of nodes.
+  if (!fitted && !restoredViewport) fit(next);
   if (previous) {
     const from: Layout = { ...next, nodes: new Map(next.nodes), groups: new Map(next.groups) };
     for (const [id, b] of previous.nodes) if (from.nodes.has(id)) from.nodes.set(id, b);
@@ -178,7 +180,6 @@ function paint(next: Layout, previous: Layout | undefined): void {
   } else {
     graph.render(model, next, statuses);
   }
-  if (!fitted && !restoredViewport) fit(next);
   applyFilters();
   applySelection();
 }

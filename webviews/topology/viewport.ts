@@ -38,6 +38,9 @@ export class Viewport {
     if (![s.x, s.y, s.zoom].every(Number.isFinite)) return;
     this.state = { x: s.x, y: s.y, zoom: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, s.zoom)) };
     this.target.setAttribute('transform', `translate(${this.state.x} ${this.state.y}) scale(${this.state.zoom})`);
+    // Level of detail: text smaller than a few pixels is noise and most of the paint cost of a large graph.
+    this.svgEl.classList.toggle('lod-medium', this.state.zoom < 0.5);
+    this.svgEl.classList.toggle('lod-low', this.state.zoom < 0.28);
     this.changed();
   }
 
