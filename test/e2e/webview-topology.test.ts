@@ -356,3 +356,15 @@ test('a topology of another version or a malformed message shows an actionable b
   assert.deepEqual(p.errors.filter((e) => !/favicon|404/.test(e)), []);
   await p.page.close();
 });
+
+test('when the host forbids workers, the graph is still laid out in wave columns, without overlaps', async () => {
+  const p = await WebviewPage.open(browser, harness, { noWorker: true });
+  await p.send({ type: 'topology', topology: shopTopology() });
+  await p.settled();
+  assert.equal(await p.page.evaluate(() => document.body.dataset.engine), 'columns');
+  assert.equal(await p.page.locator('.nodes .node').count(), 10);
+  assert.deepEqual(overlaps(await nodeRects(p)), []);
+  assert.ok((await p.violations()).some((v) => v.startsWith('worker-src') || v.startsWith('script-src')), 'the blocked worker was reported');
+  assert.ok(p.errors.some((e) => /ELK layout failed/.test(e)), 'the fallback is logged');
+  await p.page.close();
+});

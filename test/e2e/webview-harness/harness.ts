@@ -26,8 +26,11 @@ export async function startHarness(): Promise<Harness> {
     if (url.pathname === '/') {
       const nonce = makeNonce();
       const q = url.search;
+      let page = topologyHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/topology.js`, styleUri: `${origin}/dist/topology.css`, preludeScripts: [`${origin}/shim.js${q}`] });
+      // A host whose CSP forbids workers: the panel must still lay the graph out (without ELK).
+      if (url.searchParams.get('noWorker')) page = page.replace('; worker-src blob:', '');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(topologyHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/topology.js`, styleUri: `${origin}/dist/topology.css`, preludeScripts: [`${origin}/shim.js${q}`] }));
+      res.end(page);
     } else if (url.pathname === '/shim.js') {
       const theme = THEMES[(url.searchParams.get('theme') as Theme) ?? 'light'] ?? THEMES.light;
       const state = url.searchParams.get('state');
@@ -80,11 +83,12 @@ export class WebviewPage {
     page.on('console', (m) => { if (m.type() === 'error') this.errors.push(m.text()); });
   }
 
-  static async open(browser: Browser, h: Harness, opts: { theme?: Theme; state?: WebviewViewState; width?: number; height?: number } = {}): Promise<WebviewPage> {
+  static async open(browser: Browser, h: Harness, opts: { theme?: Theme; state?: WebviewViewState; width?: number; height?: number; noWorker?: boolean } = {}): Promise<WebviewPage> {
     const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 760 } });
     const wp = new WebviewPage(page);
     const q = new URLSearchParams({ theme: opts.theme ?? 'light' });
     if (opts.state) q.set('state', JSON.stringify(opts.state));
+    if (opts.noWorker) q.set('noWorker', '1');
     await page.goto(`${h.origin}/?${q}`);
     await page.waitForFunction(() => (window as unknown as { __harness: { posted: { type: string }[] } }).__harness.posted.some((m) => m.type === 'ready'));
     return wp;
