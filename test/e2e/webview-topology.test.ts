@@ -158,6 +158,13 @@ test('clicking an action in the details pane posts the action message', async ()
   await p.page.click('.details button[data-action="open"]');
   const last = (await p.posted()).at(-1);
   assert.deepEqual(last && last.type === 'action' ? [last.action, last.serviceId] : last, ['open', 'apps/api']);
+  // Deployment events for the selected service appear in its pane as they arrive (deduplicated by id).
+  const event = { id: 'ev-1', at: '2026-01-01T10:00:00.000Z', type: 'deployment_failed' as const, workspace: 'shop', serviceId: 'apps/api', durationMs: 4200, message: 'exit code 1: Cannot find module express' };
+  await p.send({ type: 'events', events: [event, { ...event, id: 'ev-2', serviceId: 'proxy', message: 'other service' }] });
+  await p.send({ type: 'events', events: [event] });
+  await p.page.waitForSelector('.details .event-deployment_failed');
+  assert.equal(await p.page.locator('.details .event').count(), 1);
+  assert.match(await p.page.locator('.details .event').textContent() ?? '', /deployment failed · 4\.2 s.*Cannot find module express/);
   // Environment: keys only, never the values.
   const text = await p.page.locator('.details').textContent() ?? '';
   assert.match(text, /DATABASE_URL/);
