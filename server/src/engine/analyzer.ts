@@ -7,6 +7,7 @@ import { emptyFacts, type CodeFacts, type CodeLanguage } from './code/code-facts
 import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './code';
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
 import { detectFolder, isIndicatorName } from './detect';
+import { dockerfileFinding } from './detect/dockerfile';
 import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
 import { FolderView, type Finding } from './detect/types';
 import { FileIndex, parentRel } from './scan/file-index';
@@ -196,11 +197,24 @@ class FolderAnalyzer implements Analyzer {
       let facts = emptyFacts();
       if (this.useCode && lang && codeReadersReady(lang)) {
         const text = this.index.read(file).text;
-        if (text !== undefined) facts = readCode(lang, text);
+        if (text !== undefined) facts = withHostLiterals(readCode(lang, text), text);
       }
       this.code.set(file, facts);
       return facts;
     });
+
+  /** Dockerfile facts by path, per listing of its folder (so an edit in that folder reads it again). */
+  private readonly dockerfileMemo = new WeakMap<object, Map<string, Finding | undefined>>();
+
+  private namedDockerfile = (rel: string): Finding | undefined => {
+    const listing = this.index.folder(parentRel(rel));
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    if (!listing || !listing.files.includes(name)) return undefined;
+    let memo = this.dockerfileMemo.get(listing);
+    if (!memo) this.dockerfileMemo.set(listing, (memo = new Map()));
+    if (!memo.has(rel)) memo.set(rel, dockerfileFinding(new FolderView(this.index, listing), name));
+    return memo.get(rel);
+  };
 
   /** .env values per folder listing: a new listing (the folder changed) reads them again. */
   private readonly dotEnvMemo = new WeakMap<object, EnvVar[]>();
@@ -236,7 +250,7 @@ class FolderAnalyzer implements Analyzer {
     const rootName = dnsName(path.basename(this.root));
     const assembled = assemble({
       rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv,
-      cache: this.serviceCache, folderVersion: (dir) => this.index.folder(dir),
+      cache: this.serviceCache, folderVersion: (dir) => this.index.folder(dir), dockerfile: this.namedDockerfile,
     });
     const linked = link(assembled);
     // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
@@ -272,6 +286,25 @@ class FolderAnalyzer implements Analyzer {
       stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
     };
   }
+}
+
+/**
+ * Quoted `name:port` literals (`'kafka:9092'` in a client config, a `bootstrap.servers` value) name hosts the
+ * grammar-specific readers do not know the API of; the linker keeps only those that are services.
+ */
+function withHostLiterals(facts: CodeFacts, text: string): CodeFacts {
+  const re = /['"`]([a-z][a-z0-9-]*):(\d{2,5})['"`,/]/g;
+  let m: RegExpExecArray | null;
+  let line = 1;
+  let last = 0;
+  const hosts = [...(facts.hosts ?? [])];
+  while ((m = re.exec(text))) {
+    for (let i = last; i < m.index; i++) if (text.charCodeAt(i) === 10) line++;
+    last = m.index;
+    if (['localhost', 'http', 'https'].includes(m[1]) || hosts.some((h) => h.host === m![1])) continue;
+    hosts.push({ host: m[1], line, port: Number(m[2]) });
+  }
+  return hosts.length === (facts.hosts ?? []).length ? facts : { ...facts, hosts };
 }
 
 function safeIsFile(abs: string): boolean {

@@ -112,6 +112,14 @@ export function detectDockerfile(folder: FolderView): Finding | undefined {
   const names = folder.files.filter(isDockerfileName).filter((n) => folder.has(n));
   if (names.length === 0) return undefined;
   const primary = names.includes('Dockerfile') ? 'Dockerfile' : names.find((n) => !/\.(dev|test|ci|local)$/i.test(n)) ?? names[0];
+  const finding = dockerfileFinding(folder, primary);
+  finding.indicators = names.map((n) => folder.rel(n));
+  return finding;
+}
+
+/** What one Dockerfile of a folder says (also used for a Dockerfile compose names for another folder). */
+export function dockerfileFinding(folder: FolderView, primary: string): Finding {
+  const names = [primary];
   const file = folder.rel(primary);
   const read = folder.readResult(primary);
   const finding: Finding = {
@@ -178,6 +186,9 @@ export function detectDockerfile(folder: FolderView): Finding | undefined {
     }
   }
   finding.ports = ports;
+  // Files the start command runs (`python consumer.py`, `node dist/index.js`) are the code worth reading.
+  const runs = [...(finding.start?.command ?? '').matchAll(/(?:^|\s|")((?:\.\/)?[\w./-]+\.(?:py|js|mjs|cjs|ts|rb|php))\b/g)].map((m) => m[1].replace(/^\.\//, ''));
+  finding.entryFiles = runs.filter((f) => folder.exists(f)).slice(0, 2).map((f) => folder.rel(f));
   const base = model.stages.at(-1);
   if (base) {
     finding.evidence.push(ev(file, `runs on base image ${base.from}`, base.line));

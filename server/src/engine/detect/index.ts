@@ -2,7 +2,7 @@
 import { isComposeFileName } from '../compose/compose-import';
 import { detectDockerfile, isDockerfileName } from './dockerfile';
 import { detectDotnet } from './dotnet';
-import { detectGo, detectGoWork } from './go';
+import { detectGo, detectGoCommand, detectGoWork } from './go';
 import { detectJava } from './java';
 import { detectKyozoYaml } from './kyozo-yaml';
 import { detectProcfile, detectStatic, detectTerraform, detectWorkspaceTools } from './misc';
@@ -18,7 +18,7 @@ const INDICATOR_NAMES = new Set([
   'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py', 'go.mod', 'go.work', 'Cargo.toml',
   'pom.xml', 'build.gradle', 'build.gradle.kts', 'composer.json', 'Gemfile', 'nginx.conf', 'default.conf', 'nginx.conf.template',
   'default.conf.template', 'Caddyfile', 'Procfile', 'index.html', 'kyozo.yaml', 'kyozo.yml', 'nx.json', 'turbo.json',
-  'pnpm-workspace.yaml', 'lerna.json', 'Containerfile',
+  'pnpm-workspace.yaml', 'lerna.json', 'Containerfile', 'main.go',
 ]);
 
 export function isIndicatorName(name: string): boolean {
@@ -26,7 +26,7 @@ export function isIndicatorName(name: string): boolean {
 }
 
 const DETECTORS: Detector[] = [
-  detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
+  detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoCommand, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
   detectDotnet, detectProxy, detectTerraform, detectProcfile, detectStatic, detectWorkspaceTools,
 ];
 

@@ -12,8 +12,14 @@ export function detectJava(folder: FolderView): Finding | undefined {
   const file = folder.rel(manifest);
   const text = folder.read(manifest) ?? '';
   const deps: Dependency[] = [];
+  let packageName: string | undefined;
   if (maven) {
-    for (const m of text.matchAll(/<artifactId>\s*([^<\s]+)\s*<\/artifactId>/g)) deps.push({ name: m[1], file, line: findLine(text, m[0]) });
+    // The project's own artifactId is the first one outside <parent>; the rest are dependencies and plugins.
+    const withoutParent = text.replace(/<parent>[\s\S]*?<\/parent>/, '');
+    packageName = /<artifactId>\s*([^<\s]+)\s*<\/artifactId>/.exec(withoutParent)?.[1];
+    for (const m of withoutParent.matchAll(/<artifactId>\s*([^<\s]+)\s*<\/artifactId>/g)) {
+      if (m[1] !== packageName) deps.push({ name: m[1], file, line: findLine(text, m[0]) });
+    }
   } else {
     for (const m of text.matchAll(/['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]/g)) deps.push({ name: m[2], file, line: findLine(text, m[0]) });
   }
@@ -22,9 +28,13 @@ export function detectJava(folder: FolderView): Finding | undefined {
     evidence: [ev(file, `${maven ? 'Maven' : 'Gradle'} project`)], indicators: [file], dependencies: deps,
     build: { runtime: 'java', packageManager: maven ? 'maven' : 'gradle', evidence: ev(file, maven ? 'Maven build' : 'Gradle build') },
   };
+  finding.packageName = packageName ?? (gradle ? folder.dir.split('/').at(-1) : undefined);
   const modules = maven ? [...text.matchAll(/<module>\s*([^<\s]+)\s*<\/module>/g)].map((m) => m[1]) : [];
   if (modules.length) finding.workspace = { tool: 'maven modules', members: modules, evidence: ev(file, 'aggregates Maven modules', findLine(text, '<modules>')) };
-  const boot = /org\.springframework\.boot/.test(text);
+  // An aggregator (`<packaging>pom</packaging>`) only builds its modules; a Spring Boot app applies the plugin or
+  // depends on a starter — inheriting the Boot parent alone makes neither.
+  const aggregator = modules.length > 0 || /<packaging>\s*pom\s*<\/packaging>/.test(text);
+  const boot = !aggregator && (/spring-boot-maven-plugin|org\.springframework\.boot['"]?\s*(version|\))|id\s*\(?\s*['"]org\.springframework\.boot/.test(text) || deps.some((d) => /^spring-boot-starter/.test(d.name)));
   const web = deps.some((d) => /^spring-boot-starter-(web|webflux)$/.test(d.name));
   if (boot) {
     finding.frameworks = ['spring-boot'];
@@ -37,14 +47,22 @@ export function detectJava(folder: FolderView): Finding | undefined {
     const props = ['src/main/resources/application.properties', 'src/main/resources/application.yml', 'src/main/resources/application.yaml'].find((p) => folder.exists(p));
     if (props) {
       const ptext = folder.read(props) ?? '';
-      const m = /^server\.port\s*[=:]\s*(\d+)/m.exec(ptext) ?? /^server:\s*\n(?:\s+.*\n)*?\s+port:\s*(\d+)/m.exec(ptext);
-      if (m) finding.ports.push({ container: Number(m[1]), protocol: 'tcp', source: 'config', evidence: ev(folder.rel(props), `server.port ${m[1]}`, findLine(ptext, m[0].split('\n').at(-1)!.trim())) });
+      // `server.port=8081`, `server.port=${PORT:8082}` (env with a default), or YAML `server: port:`.
+      const m = /^server\.port\s*[=:]\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext) ?? /^server:\s*\n(?:\s+.*\n)*?\s+port:\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext);
+      const port = m ? Number(m[2] ?? m[3]) : undefined;
+      if (m && port) {
+        finding.ports.push({
+          container: port, protocol: 'tcp', source: 'config', ...(m[1] ? { envVar: m[1] } : {}),
+          evidence: ev(folder.rel(props), `server.port ${m[1] ? `\${${m[1]}:${port}}` : port}`, findLine(ptext, m[0].split('\n').at(-1)!.trim())),
+        });
+      }
     }
     if (web) finding.ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'Spring Boot listens on 8080 by default') });
     finding.entryFiles = findApplicationClass(folder);
     finding.confidence = 0.85;
   } else {
-    finding.runnable = modules.length ? false : undefined;
+    // A module without Boot is a library of its siblings (or an aggregator of them).
+    finding.runnable = false;
     finding.frameworks = [];
     finding.confidence = 0.4;
   }

@@ -124,7 +124,9 @@ export function detectNode(folder: FolderView): Finding | undefined {
     }
   }
   // vite/astro/nuxt config: `server: { port: 4200 }`.
-  const configFile = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'astro.config.mjs', 'nuxt.config.ts'].find((c) => folder.has(c));
+  const configFile = ['vite.config.ts', 'vite.config.js', 'vite.config.mjs', 'astro.config.mjs', 'nuxt.config.ts', 'next.config.js', 'next.config.mjs', 'next.config.ts'].find((c) => folder.has(c));
+  // Dev-server proxies and rewrites (`target: 'http://backend:8000'`) name the services the frontend calls.
+  if (configFile) finding.entryFiles.push(folder.rel(configFile));
   const configText = configFile ? folder.read(configFile) ?? '' : '';
   const configPort = /server\s*:\s*\{[^}]*?\bport\s*:\s*(\d{2,5})/s.exec(configText);
   if (configPort && !ports.some((p) => p.container === Number(configPort[1]))) {

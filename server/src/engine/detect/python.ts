@@ -52,7 +52,12 @@ export function detectPython(folder: FolderView): Finding | undefined {
       const poetry = t.tool?.poetry;
       if (poetry) {
         packageManager = 'poetry';
-        for (const name of Object.keys(poetry.dependencies ?? {})) if (name !== 'python') add(name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+        for (const [name, spec] of Object.entries(poetry.dependencies ?? {})) {
+          if (name === 'python') continue;
+          // `celery = { extras = ["redis"], version = "^5" }` → celery[redis]
+          const extras = spec && typeof spec === 'object' && Array.isArray((spec as { extras?: unknown[] }).extras) ? (spec as { extras: unknown[] }).extras.map(String) : [];
+          add(extras.length ? `${name}[${extras.join(',')}]` : name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+        }
         if (poetry.scripts) hasScripts = true;
       }
       if (t.tool?.pdm) packageManager = 'pdm';
@@ -97,12 +102,15 @@ export function detectPython(folder: FolderView): Finding | undefined {
   }
   finding.frontend = fw?.role === 'ui';
 
-  const entries = ENTRY_CANDIDATES.filter((c) => folder.exists(c));
+  // Package layouts: `emails/tasks.py`, `src/orders/main.py` under the project's own package name.
+  const pkg = finding.packageName?.toLowerCase().replace(/-/g, '_');
+  const packaged = pkg ? ['main.py', 'app.py', '__main__.py', 'api.py', 'server.py', 'tasks.py', 'worker.py', 'celery_app.py'].flatMap((f) => [`${pkg}/${f}`, `src/${pkg}/${f}`]) : [];
+  const entries = [...ENTRY_CANDIDATES, ...packaged].filter((c) => folder.exists(c));
   finding.entryFiles = entries.slice(0, 4).map((e) => folder.rel(e));
   const project = fw?.name === 'django' ? djangoProject(folder) : undefined;
   if (project && folder.exists(`${project}/urls.py`)) finding.entryFiles.push(folder.rel(`${project}/urls.py`));
   const entry = entries.find((e) => e !== 'manage.py' && !/worker|tasks|celery/.test(e)) ?? entries[0];
-  const module = entry?.replace(/\.py$/, '').replace(/\/__init__$/, '').replace(/\//g, '.');
+  const module = entry?.replace(/^src\//, '').replace(/\.py$/, '').replace(/\/(__init__|__main__)$/, '').replace(/\//g, '.');
   let start: StartSpec | undefined;
   const evidence = ev(finding.indicators[0], fw ? `${fw.name} convention` : 'Python entry file');
   if (fw?.name === 'django') {
@@ -121,7 +129,7 @@ export function detectPython(folder: FolderView): Finding | undefined {
     start = { command: `streamlit run ${entry} --server.port 8501 --server.address 0.0.0.0`, source: 'framework-default', evidence };
   } else if (!fw && workerLib === 'celery') {
     const celeryEntry = entries.find((e) => /tasks|celery|worker/.test(e)) ?? entry;
-    if (celeryEntry) start = { command: `celery -A ${celeryEntry.replace(/\.py$/, '').replace(/\//g, '.')} worker --loglevel=info`, source: 'framework-default', evidence: ev(folder.rel(celeryEntry), 'Celery worker module') };
+    if (celeryEntry) start = { command: `celery -A ${celeryEntry.replace(/^src\//, '').replace(/\.py$/, '').replace(/\//g, '.')} worker --loglevel=info`, source: 'framework-default', evidence: ev(folder.rel(celeryEntry), 'Celery worker module') };
   } else if (!fw && workerLib === 'rq') {
     start = { command: 'rq worker', source: 'framework-default', evidence };
   } else if (entry && entry !== 'app/__init__.py') {

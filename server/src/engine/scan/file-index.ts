@@ -290,7 +290,9 @@ export class FileIndex {
         if (n === 0) break;
         read += n;
       }
-      return { text: buf.toString('utf8', 0, read), truncated: size > length, size };
+      const text = buf.toString('utf8', 0, read);
+      // Editors on Windows write a byte-order mark; no parser downstream expects one.
+      return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, truncated: size > length, size };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       return { truncated: false, size: 0, error: e.code ?? e.message };

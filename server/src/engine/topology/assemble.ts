@@ -34,6 +34,8 @@ export interface AssembleInput {
   cache?: ServiceCache;
   /** The identity of a folder's listing changes whenever the folder changes (new files, an edited .env). */
   folderVersion?: (dir: string) => unknown;
+  /** What a Dockerfile compose names says, when it is not its folder's own (`dockerfile: docker/Dockerfile.prod`). */
+  dockerfile?: (path: string) => Finding | undefined;
   findings: Map<string, Finding[]>;
   compose: ComposeModel[];
   codeFacts: (files: string[]) => CodeFacts[];
@@ -79,13 +81,26 @@ export function assemble(input: AssembleInput): Assembled {
     problems.push(...model.problems);
   }
 
+  // Dockerfiles that compose builds another folder with (`context: ../web`, `dockerfile: docker/Dockerfile.prod`)
+  // make their own folder nothing of its own.
+  const borrowedDockerfiles = new Set<string>();
+  for (const [folder, { svc }] of composeBuilt) {
+    const df = svc.build?.dockerfile;
+    if (df) {
+      const dfDir = df.includes('/') ? df.slice(0, df.lastIndexOf('/')) : '.';
+      if (dfDir !== folder) borrowedDockerfiles.add(df);
+    }
+  }
+
   // 1. Classify folders.
   type Kind = 'service' | 'library' | 'group-only' | 'weak';
   const kinds = new Map<string, Kind>();
   const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   for (const dir of dirs) {
-    const fs = input.findings.get(dir) ?? [];
-    for (const f of fs) if (f.problems) problems.push(...f.problems);
+    const all = input.findings.get(dir) ?? [];
+    for (const f of all) if (f.problems) problems.push(...f.problems);
+    const fs = all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowedDockerfiles.has(f.build.dockerfile)));
+    if (fs.length === 0 && !composeBuilt.has(dir)) continue;
     const strong = composeBuilt.has(dir) || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
     const runnable = fs.some((f) => f.runnable === true);
     const notRunnable = fs.some((f) => f.runnable === false);
@@ -176,7 +191,18 @@ function builtFolder(svc: ComposeService, findings: Map<string, Finding[]>): str
   if (!svc.build) return undefined;
   const df = svc.build.dockerfile;
   const dfDir = df && df.includes('/') ? df.slice(0, df.lastIndexOf('/')) : df ? '.' : undefined;
-  return dfDir && dfDir !== svc.build.context && findings.has(dfDir) ? dfDir : svc.build.context;
+  const contextIsWorkspaceRoot = (findings.get(svc.build.context) ?? []).some((f) => f.workspace);
+  return dfDir && dfDir !== svc.build.context && contextIsWorkspaceRoot && findings.has(dfDir) ? dfDir : svc.build.context;
+}
+
+const withDockerfileMemo = new WeakMap<Finding[], WeakMap<Finding, Finding[]>>();
+/** The folder's findings with another Dockerfile's in place of its own, memoised so cached builds stay valid. */
+function withDockerfile(own: Finding[], dockerfile: Finding): Finding[] {
+  let byFinding = withDockerfileMemo.get(own);
+  if (!byFinding) withDockerfileMemo.set(own, (byFinding = new WeakMap()));
+  let out = byFinding.get(dockerfile);
+  if (!out) byFinding.set(dockerfile, (out = [...own.filter((f) => f.detector !== 'dockerfile'), dockerfile]));
+  return out;
 }
 
 const entryFilesMemo = new WeakMap<Finding[], string[]>();
@@ -198,8 +224,12 @@ function baseName(dir: string, rootName: string): string {
 }
 
 /** buildService memoised on its inputs; returns a copy the later stages may rename and annotate. */
-function cachedBuild(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
+function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
   const folder = folderOverride ?? id;
+  // Compose may build the folder with a Dockerfile that is not the folder's own: that one's facts apply.
+  const named = compose?.svc.build?.dockerfile;
+  const borrowed = named && !own.some((f) => f.detector === 'dockerfile' && f.build?.dockerfile === named) ? input.dockerfile?.(named) : undefined;
+  const fs = borrowed ? withDockerfile(own, borrowed) : own;
   const entryFiles = entryFilesOf(fs);
   const inputs: unknown[] = [fs, compose?.model, compose?.svc, input.folderVersion?.(folder), ...(entryFiles.length ? input.codeFacts(entryFiles) : [])];
   const hit = input.cache?.get(id);
@@ -266,6 +296,12 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   const worker = workerCommand || (fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default'));
   const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
   if (!kyozo?.type && !imgInfo && worker && (!httpFramework || workerCommand)) type = 'worker';
+  // Something that starts, listens on nothing and serves no HTTP framework is a background worker (a queue or
+  // stream consumer, a scheduler) — once its code was read and no listen call was found in it.
+  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet'];
+  if (!kyozo?.type && !imgInfo && type !== 'worker' && LANGUAGE_TYPES.includes(type) && start && code.length > 0 && meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend)) {
+    type = 'worker';
+  }
   // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
   const finalPorts = type === 'worker' ? meaningful.filter((p) => (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default')) : meaningful;
 
@@ -274,7 +310,7 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   const langBuild = fs.find((f) => f.build?.runtime)?.build;
   let build: Service['build'];
   if (!image || svc?.build) {
-    const context = svc?.build?.context ?? (folder === '.' ? '' : folder);
+    const context = svc?.build?.context ?? langBuild?.context ?? (folder === '.' ? '' : folder);
     build = {
       context: context === '.' ? '' : context,
       dockerfile: svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,

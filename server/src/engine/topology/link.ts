@@ -112,7 +112,7 @@ export function link(a: Assembled): Linked {
         if (target) add(s, target, 'code-ref', ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line));
       }
       for (const r of facts.envReads) {
-        const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|HOST|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL)$/.exec(r.name);
+        const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|URI|DSN|HOSTS?|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL|BROKERS?|SERVERS?)$/.exec(r.name);
         const target = m ? byHost.get(m[1].toLowerCase().replace(/_/g, '-')) : undefined;
         if (target) add(s, target, 'code-ref', ev(file, `code reads ${r.name}`, r.line));
       }

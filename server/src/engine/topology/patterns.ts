@@ -50,7 +50,8 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
   const workers = services.filter((s) => s.type === 'worker');
   if (workers.length) out.push({ kind: 'background-workers', services: workers.map((s) => s.id), description: `${workers.map((s) => s.name).join(', ')} run in the background` });
   if (apps.length === 1) out.push({ kind: 'monolith', services: [apps[0].id], description: `${apps[0].name} is the one application service` });
-  const ws = groups.filter((g) => g.kind === 'workspace');
+  // Several programs of one Go module are one codebase, not a monorepo of projects.
+  const ws = groups.filter((g) => g.kind === 'workspace' && g.tool !== 'go commands');
   if (ws.length) out.push({ kind: 'monorepo', services: ws.flatMap((g) => g.members.filter((m) => services.some((s) => s.id === m))), description: ws.map((g) => `${g.tool} at ${g.id}`).join('; ') });
   return out;
 }
