@@ -397,6 +397,28 @@ export const expected: Record<string, ExpectedTopology> = {
     forbiddenRecommendations: [{ code: 'missing-database' }, { code: 'missing-expose', serviceId: 'shipping' }, { code: 'missing-expose', serviceId: 'notifications' }],
   },
 
+  // `extends` from a shared file (not itself a compose file): the inherited environment links both services to redis.
+  'compose-extends': {
+    services: {
+      api: {
+        type: 'nodejs', frameworks: ['express'], port: { container: 3000, host: 3000, source: 'compose', file: 'compose.yaml', line: 8 },
+        env: { REDIS_URL: 'redis://redis:6379/1', NODE_ENV: 'production' },
+      },
+      jobs: { type: 'worker', port: null, start: { includes: 'node worker.js', source: 'dockerfile' }, env: { REDIS_URL: 'redis://redis:6379/1' } },
+      'compose.yaml#redis': { type: 'cache', name: 'redis', port: { container: 6379, source: 'image-default' } },
+    },
+    edges: [
+      ['api', 'compose.yaml#redis', 'env-url'], ['api', 'compose.yaml#redis', 'driver'], ['api', 'compose.yaml#redis', 'code-ref'],
+      ['jobs', 'compose.yaml#redis', 'env-url'], ['jobs', 'compose.yaml#redis', 'driver'], ['jobs', 'compose.yaml#redis', 'code-ref'],
+    ],
+    order: [['compose.yaml#redis'], ['api', 'jobs']],
+    patterns: ['cache', 'background-workers'],
+    optionalPatterns: ['monolith'],
+    problems: [],
+    libraries: [],
+    names: ['api', 'jobs', 'redis'],
+  },
+
   // nginx upstream/proxy_pass in front of two services.
   'nginx-gateway': {
     services: {
