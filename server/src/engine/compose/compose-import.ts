@@ -183,7 +183,8 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
       const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
       return range ? lc.linePos(range[0]).line : 1;
     };
-    for (const [svcName, rawDef] of Object.entries(services as Record<string, unknown>)) {
+    for (const [svcName, ownDef] of Object.entries(services as Record<string, unknown>)) {
+      const rawDef = resolveExtends(ownDef, services as Record<string, unknown>, folder, model, file, 0);
       const rawEnv = rawEnvironment((rawDef as Record<string, unknown> | null)?.environment);
       const def = interpolateDeep(rawDef ?? {}, vars, (missing, message) => {
         if (message !== undefined) model.problems.push({ severity: 'warning', code: 'compose-variable', file, line: keyLine(svcName), message: `${file}: ${missing} is required by service ${svcName}: ${message || 'set it in .env'}` });
@@ -200,6 +201,49 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
     }
   }
   return model;
+}
+
+/**
+ * `extends: { file: common.yml, service: node-base }` (or `extends: base` in the same file): the base service's
+ * settings under the service's own, as compose merges them — mappings key by key, environment by variable.
+ */
+function resolveExtends(def: unknown, sameFile: Record<string, unknown>, folder: FolderView, model: ComposeModel, file: string, depth: number): unknown {
+  const d = def as Record<string, unknown> | null;
+  const ext = d?.extends;
+  if (!d || ext === undefined || depth > 5) return def;
+  const spec = typeof ext === 'string' ? { service: ext } : (ext as { file?: string; service?: string });
+  let pool = sameFile;
+  if (spec.file) {
+    const rel = resolveRel(folder.dir, spec.file);
+    const text = rel ? folder.index.read(rel).text : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text === undefined ? undefined : parseDocument(text, { merge: true }).toJS();
+    } catch {
+      parsed = undefined;
+    }
+    const services = (parsed as { services?: Record<string, unknown> } | undefined)?.services;
+    if (!services) {
+      model.problems.push({ severity: 'warning', code: 'compose-extends', file, message: `${file}: extends names ${spec.file}, which cannot be read as a compose file; its settings were not applied.` });
+      return def;
+    }
+    pool = services;
+  }
+  const base = spec.service ? pool[spec.service] : undefined;
+  if (base === undefined) {
+    model.problems.push({ severity: 'warning', code: 'compose-extends', file, message: `${file}: extends names service ${spec.service ?? '(none)'}${spec.file ? ` in ${spec.file}` : ''}, which does not exist.` });
+    return def;
+  }
+  const resolvedBase = resolveExtends(base, pool, folder, model, file, depth + 1) as Record<string, unknown>;
+  const { extends: _ignored, ...own } = d;
+  const merged: Record<string, unknown> = { ...resolvedBase, ...own };
+  if (resolvedBase.environment !== undefined || own.environment !== undefined) {
+    merged.environment = { ...rawEnvironment(resolvedBase.environment), ...rawEnvironment(own.environment) };
+  }
+  for (const key of ['ports', 'expose', 'volumes', 'depends_on', 'links']) {
+    if (Array.isArray(resolvedBase[key]) && Array.isArray(own[key])) merged[key] = [...new Set([...(resolvedBase[key] as unknown[]), ...(own[key] as unknown[])])];
+  }
+  return merged;
 }
 
 /** The environment as written, before interpolation, to tell typed-in values from `${VAR}` ones. */
