@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 `;
 
 type Row = Record<string, unknown>;
+const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 const toRoom = (r: Row): Room => ({
   id: r.id as string, teamId: r.team_id as string, name: r.name as string, keyEpoch: r.key_epoch as number,
   head: r.head as number, rotationRequired: r.rotation_required === 1, createdAt: r.created_at as number,
@@ -91,6 +92,8 @@ export class SqliteStore implements SyncStore {
     };
     this.writer = new Worker(WRITER_SOURCE, {
       eval: true,
+      // The writer only ever holds one batch (at most MAX_BATCH_BYTES); a small young generation keeps the RSS down.
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 },
       workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3') },
     });
     this.writer.on('message', (m: { type: string; id?: number; ms?: number; message?: string }) => this.onWriter(m));
@@ -120,8 +123,13 @@ export class SqliteStore implements SyncStore {
   private sendBatch(): void {
     if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     if (this.committing || this.queue.length === 0) return;
-    const items = this.queue;
-    this.queue = [];
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+      const op = this.queue[n++].op;
+      bytes += op.kind === 'update' ? op.u.frame.length : op.kind === 'snapshot' ? op.s.frame.length : 0;
+    }
+    const items = this.queue.splice(0, n);
     this.committing = { id: ++this.batchId, items };
     this.writer.postMessage({ type: 'batch', id: this.batchId, ops: items.map((i) => i.op).filter((o) => o.kind !== 'noop') });
   }
