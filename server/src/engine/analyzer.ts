@@ -64,6 +64,10 @@ class FolderAnalyzer implements Analyzer {
   private readonly findings = new Map<string, Finding[]>();
   private readonly compose = new Map<string, ComposeModel>();
   private readonly code = new Map<string, CodeFacts>();
+  /** Set when a detection or code read produced something new since the last link. */
+  private dirty = false;
+  /** Per folder with findings: the files and listings its detection looked at. */
+  private readonly reads = new Map<string, Set<string>>();
   private readonly useCode: boolean;
   private readonly serviceCache: ServiceCache = new Map();
   private topology: Topology | undefined;
@@ -92,6 +96,7 @@ class FolderAnalyzer implements Analyzer {
     this.findings.clear();
     this.compose.clear();
     this.code.clear();
+    this.reads.clear();
     this.serviceCache.clear();
     // Grammars take longer to compile than most trees take to walk: start each as soon as a manifest hints at
     // its language, and let the compile run while the walk goes on.
@@ -119,6 +124,7 @@ class FolderAnalyzer implements Analyzer {
     }
     const started = performance.now();
     const touched = new Set<string>();
+    const changedKeys = new Set<string>();
     let relevant = false;
     for (const p of changedPaths) {
       const rel = this.index.relative(p);
@@ -129,26 +135,50 @@ class FolderAnalyzer implements Analyzer {
       const parent = this.index.folder(parentRel(rel));
       if (rel !== '.' && parent?.files.includes(base) && !this.index.wasRead(rel) && base !== '.gitignore' && safeIsFile(this.index.abs(rel))) continue;
       relevant = true;
+      // Only a code file may turn out to change nothing (its facts compared below); anything else that was read
+      // (a manifest, a Dockerfile, a .env the linker reads) re-links.
+      if (!this.code.has(rel)) this.dirty = true;
       this.index.invalidate(rel);
-      this.code.delete(rel);
+      this.rereadCode(rel);
+      changedKeys.add(rel);
       const isDir = this.index.folder(rel) !== undefined || safeIsDir(this.index.abs(rel));
       const dir = isDir ? (this.index.folder(parentRel(rel)) ? parentRel(rel) : rel) : parentRel(rel);
+      const before = this.index.folder(dir);
+      const names = before ? `${before.files.join('/')}|${before.subdirs.join('/')}` : undefined;
       const { added, removed } = this.index.refresh(rel === '.' ? '.' : dir, base === '.gitignore');
+      const after = this.index.folder(dir);
+      if (!after || names !== `${after.files.join('/')}|${after.subdirs.join('/')}`) changedKeys.add(`dir:${dir}`);
       for (const r of removed) {
+        changedKeys.add(`dir:${r}`);
         this.findings.delete(r);
         this.compose.delete(r);
+        this.reads.delete(r);
       }
-      for (const a of added) touched.add(a);
-      touched.add(dir);
-      // Detectors read a little below their folder (src/main.rs, cmd/*/main.go, application.properties):
-      // re-detect every ancestor that had findings.
-      for (let d = dir; ; d = parentRel(d)) {
-        if (this.findings.has(d) || this.compose.has(d)) touched.add(d);
-        if (d === '.') break;
+      for (const a of added) {
+        changedKeys.add(`dir:${a}`);
+        touched.add(a);
+      }
+      if (changedKeys.has(`dir:${dir}`)) touched.add(dir);
+    }
+    const unchanged: UpdateResult = { topology: this.topology, change: { added: [], removed: [], changed: [], reanalysed: [] } };
+    if (!relevant) return unchanged;
+    // Detectors read a little beyond their folder (src/main.rs, cmd/*/main.go, application.properties, env_file):
+    // re-detect exactly the folders whose detection looked at something that changed.
+    for (const [d, reads] of this.reads) {
+      for (const key of changedKeys) {
+        if (reads.has(key)) {
+          touched.add(d);
+          break;
+        }
       }
     }
-    if (!relevant) return { topology: this.topology, change: { added: [], removed: [], changed: [], reanalysed: [] } };
-    for (const d of touched) if (this.index.folder(d)) this.detect(d);
+    for (const d of touched) {
+      if (this.index.folder(d)) this.detect(d);
+      else if (this.findings.delete(d) || this.compose.delete(d)) this.dirty = true;
+    }
+    if (changedKeys.size && [...changedKeys].some((k) => k.startsWith('dir:'))) this.dirty = true;
+    // An edit that left every detection and code fact as it was (a comment, a body) changes nothing.
+    if (!this.dirty) return { ...unchanged, change: { ...unchanged.change, reanalysed: [...touched].sort() } };
     await this.loadLanguages();
     const previous = this.snapshot;
     this.topology = this.link(started);
@@ -163,19 +193,26 @@ class FolderAnalyzer implements Analyzer {
   }
 
   private detect(dir: string): void {
-    const listing = this.index.folder(dir);
-    if (!listing) {
-      this.findings.delete(dir);
-      this.compose.delete(dir);
-      return;
-    }
-    const view = new FolderView(this.index, listing);
-    const found = detectFolder(view);
-    if (found.length) this.findings.set(dir, found);
-    else this.findings.delete(dir);
-    const model = listing.files.some(isIndicatorName) ? readCompose(view) : undefined;
-    if (model) this.compose.set(dir, model);
-    else this.compose.delete(dir);
+    const { result, reads } = this.index.track(() => {
+      const listing = this.index.folder(dir);
+      if (!listing) return undefined;
+      const view = new FolderView(this.index, listing);
+      return { found: detectFolder(view), model: listing.files.some(isIndicatorName) ? readCompose(view) : undefined };
+    });
+    // Unchanged results keep their identity, so everything built from them is reused and nothing re-links.
+    const oldFound = this.findings.get(dir);
+    const oldModel = this.compose.get(dir);
+    const sameFound = oldFound !== undefined && result?.found.length && JSON.stringify(oldFound) === JSON.stringify(result.found);
+    const sameModel = oldModel !== undefined && result?.model && JSON.stringify(oldModel) === JSON.stringify(result.model);
+    if (result?.found.length) {
+      if (!sameFound) this.findings.set(dir, result.found);
+    } else this.findings.delete(dir);
+    if (result?.model) {
+      if (!sameModel) this.compose.set(dir, result.model);
+    } else this.compose.delete(dir);
+    if (!sameFound || !sameModel) this.dirty = true;
+    if (result?.found.length || result?.model) this.reads.set(dir, reads);
+    else this.reads.delete(dir);
   }
 
   /** Grammars load asynchronously, once, for the languages the entry files need. */
@@ -246,7 +283,18 @@ class FolderAnalyzer implements Analyzer {
     return out;
   }
 
+  /** A changed file's code facts, read again now; equal facts keep the old object so nothing rebuilds. */
+  private rereadCode(rel: string): void {
+    const old = this.code.get(rel);
+    this.code.delete(rel);
+    if (!old) return;
+    const fresh = this.codeFacts([rel])[0];
+    if (JSON.stringify(fresh) === JSON.stringify(old)) this.code.set(rel, old);
+    else this.dirty = true;
+  }
+
   private link(started: number): Topology {
+    this.dirty = false;
     const rootName = dnsName(path.basename(this.root));
     const assembled = assemble({
       rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv,

@@ -51,6 +51,7 @@ export class FileIndex {
   private readonly folders = new Map<string, FolderListing>();
   private readonly contents = new Map<string, ReadResult>();
   private readonly rootScopes: readonly IgnoreScope[];
+  private tracker: Set<string> | undefined;
   problems: Problem[] = [];
   fileCount = 0;
 
@@ -96,7 +97,24 @@ export class FileIndex {
   }
 
   folder(dir: string): FolderListing | undefined {
+    this.tracker?.add(`dir:${dir}`);
     return this.folders.get(dir);
+  }
+
+  /**
+   * Runs `fn` and returns what it looked at: files read (`path`) and folder listings consulted (`dir:path`).
+   * The analyzer re-runs a folder's detection only when one of these changes.
+   */
+  track<T>(fn: () => T): { result: T; reads: Set<string> } {
+    const outer = this.tracker;
+    const reads = new Set<string>();
+    this.tracker = reads;
+    try {
+      return { result: fn(), reads };
+    } finally {
+      this.tracker = outer;
+      if (outer) for (const r of reads) outer.add(r);
+    }
   }
 
   allFolders(): IterableIterator<FolderListing> {
@@ -135,6 +153,7 @@ export class FileIndex {
 
   /** Capped read of a root-relative file; cached until `invalidate`. */
   read(rel: string): ReadResult {
+    this.tracker?.add(rel);
     const cached = this.contents.get(rel);
     if (cached) return cached;
     const result = this.readUncached(rel);
