@@ -27,7 +27,7 @@ export interface ServiceFacts {
 }
 
 /** Built services by id, reused while nothing they were built from has changed. */
-export type ServiceCache = Map<string, { inputs: unknown[]; facts: ServiceFacts }>;
+export type ServiceCache = Map<string, { inputs: unknown[]; facts: ServiceFacts; final?: ServiceFacts }>;
 
 export interface AssembleInput {
   rootName: string;
@@ -161,15 +161,16 @@ export function assemble(input: AssembleInput): Assembled {
     }
   }
 
-  // 3. Unique DNS names, groups' members.
+  // 3. Unique DNS names and groups, decided on the cached records without touching them.
+  const nameOf = new Map<ServiceFacts, string>();
   const taken = new Set<string>();
   for (const s of services) {
     let name = s.service.name;
     for (let i = 2; taken.has(name); i++) name = `${s.service.name}-${i}`;
-    s.service.name = name;
+    nameOf.set(s, name);
     taken.add(name);
-    if (!s.hostNames.includes(name)) s.hostNames.unshift(name);
   }
+  const groupOf = new Map<ServiceFacts, string>();
   for (const model of input.compose) {
     const members = services.filter((s) => s.compose?.model === model).map((s) => s.service.id);
     if (members.length) groups.push({ id: model.dir, kind: 'compose', tool: 'compose', members, evidence: [ev(model.files[0], `compose file with ${members.length} services`)] });
@@ -177,10 +178,26 @@ export function assemble(input: AssembleInput): Assembled {
   for (const g of groups) {
     if (g.kind !== 'workspace') continue;
     g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)].filter((d) => isAncestor(g.id, d) && d !== g.id);
-    for (const s of services) if (isAncestor(g.id, s.service.folder) && !s.service.group) s.service.group = g.id;
+    for (const s of services) if (!groupOf.has(s) && isAncestor(g.id, s.service.folder)) groupOf.set(s, g.id);
   }
-  for (const s of services) if (!s.service.group && s.compose) s.service.group = s.compose.model.dir;
-  return { services, libraries, groups, problems };
+  for (const s of services) if (!groupOf.has(s) && s.compose) groupOf.set(s, s.compose.model.dir);
+  // The records handed on are copies carrying the final name and group; a copy is reused while its record,
+  // name and group stay the same (most of them, on an update).
+  const finals = services.map((s) => finalCopy(s, nameOf.get(s)!, groupOf.get(s), input.cache));
+  return { services: finals, libraries, groups, problems };
+}
+
+function finalCopy(facts: ServiceFacts, name: string, group: string | undefined, cache: ServiceCache | undefined): ServiceFacts {
+  const entry = cache?.get(facts.service.id);
+  const prev = entry?.final;
+  if (prev && prev.built === facts && prev.service.name === name && prev.service.group === group) {
+    if (prev.service.libraries) delete prev.service.libraries; // the linker sets them afresh
+    return prev;
+  }
+  const hostNames = facts.hostNames.includes(name) ? facts.hostNames : [name, ...facts.hostNames];
+  const copy: ServiceFacts = { ...facts, service: { ...facts.service, name, ...(group !== undefined ? { group } : {}) }, hostNames, built: facts };
+  if (entry && entry.facts === facts) entry.final = copy;
+  return copy;
 }
 
 /**
@@ -239,7 +256,7 @@ function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel;
     facts = buildService(id, fs, compose, input, folderOverride);
     input.cache?.set(id, { inputs, facts });
   }
-  return { ...facts, service: { ...facts.service }, hostNames: [...facts.hostNames], built: facts };
+  return facts;
 }
 
 function buildService(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
@@ -352,14 +369,16 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   if (svc) confidences.push(svc.build ? 0.95 : 0.9);
   const indicators = [...new Set([...(svc ? [svc.file] : []), ...fs.flatMap((f) => f.indicators)])];
 
+  // Optional fields are left out rather than deleted afterwards: `delete` drops V8's fast object layout, and every
+  // update copies these records.
+  const resources = kyozo?.override?.resources ?? svc?.resources;
   const service: Service = {
-    id, name, folder, type, language: language ?? (imgInfo ? undefined : language), frameworks,
-    confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts, start, build, image,
-    env, healthCheck, replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
-    resources: kyozo?.override?.resources ?? svc?.resources, volumes: svc?.volumes.length ? svc.volumes : undefined, indicators,
+    id, name, folder, type, ...(language !== undefined ? { language } : {}), frameworks,
+    confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts,
+    ...(start ? { start } : {}), ...(build ? { build } : {}), ...(image ? { image } : {}),
+    env, ...(healthCheck ? { healthCheck } : {}), replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
+    ...(resources ? { resources } : {}), ...(svc?.volumes.length ? { volumes: svc.volumes } : {}), indicators,
   };
-  if (service.language === undefined) delete service.language;
-  for (const k of ['start', 'build', 'image', 'healthCheck', 'resources', 'volumes'] as const) if (service[k] === undefined) delete service[k];
 
   const declaredDeps: ServiceFacts['declaredDeps'] = [
     ...(svc?.dependsOn ?? []).map((d) => ({ ...d, compose: compose!.model })),
