@@ -1,6 +1,7 @@
 // Diagnostics with exact ranges: the open text is read directly (compose, Dockerfile, .env, JSON manifests);
 // anything else the engine reported (topology problems and recommendations) is placed on its line.
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-protocol';
+import { closest } from '../engine/detect/text';
 import type { Problem, Recommendation, Topology } from '../protocol';
 import { parseCompose, type ComposeDocument } from './compose-document';
 import { documentKind } from './document-kind';
@@ -197,29 +198,4 @@ function cycles(doc: ComposeDocument): string[][] {
   };
   for (const name of graph.keys()) visit(name, []);
   return [...found.values()];
-}
-
-/** Closest name by edit distance, when close enough to be a typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

@@ -88,10 +88,10 @@ export function dnsName(raw: string): string {
   return (s || 'service').slice(0, 63).replace(/-+$/, '');
 }
 
-/** The known name closest to a misspelling (edit distance ≤ 2), for "did you mean". */
+/** The known name closest to a misspelling, when close enough to be a typo (2 edits, more for long names). */
 export function closest(name: string, known: string[]): string | undefined {
   let best: string | undefined;
-  let bestD = 3;
+  let bestD = Infinity;
   for (const k of known) {
     const d = editDistance(name.toLowerCase(), k.toLowerCase());
     if (d < bestD) {
@@ -99,7 +99,7 @@ export function closest(name: string, known: string[]): string | undefined {
       best = k;
     }
   }
-  return best;
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
