@@ -12,7 +12,7 @@ import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
 import { FolderView, type Finding } from './detect/types';
 import { FileIndex, parentRel } from './scan/file-index';
 import { assemble, type ServiceCache, type ServiceFacts } from './topology/assemble';
-import { link } from './topology/link';
+import { createLinkCache, link, type LinkCache } from './topology/link';
 import { deploymentOrder } from './topology/order';
 import { findPatterns } from './topology/patterns';
 
@@ -70,6 +70,7 @@ class FolderAnalyzer implements Analyzer {
   private readonly reads = new Map<string, Set<string>>();
   private readonly useCode: boolean;
   private readonly serviceCache: ServiceCache = new Map();
+  private linkCache: LinkCache = createLinkCache();
   private topology: Topology | undefined;
   /** Per service: the cached build it came from and its JSON, to tell what an update changed. */
   private snapshot = new Map<string, { built?: ServiceFacts; annotations: string; json: string }>();
@@ -98,6 +99,7 @@ class FolderAnalyzer implements Analyzer {
     this.code.clear();
     this.reads.clear();
     this.serviceCache.clear();
+    this.linkCache = createLinkCache();
     // Grammars take longer to compile than most trees take to walk: start each as soon as a manifest hints at
     // its language, and let the compile run while the walk goes on.
     const hinted = new Set<CodeLanguage>();
@@ -300,7 +302,7 @@ class FolderAnalyzer implements Analyzer {
       rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv,
       cache: this.serviceCache, folderVersion: (dir) => this.index.folder(dir), dockerfile: this.namedDockerfile,
     });
-    const linked = link(assembled);
+    const linked = link(assembled, this.linkCache);
     // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
     const previous = this.snapshot;
     this.snapshot = new Map();

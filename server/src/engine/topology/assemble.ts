@@ -54,7 +54,8 @@ const START_STRENGTH: StartSpec['source'][] = ['kyozo.yaml', 'compose', 'procfil
 const HEALTH_PATHS = /^\/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|status|ping|_health|api\/health|api\/healthz)\/?$/;
 
 function isAncestor(a: string, b: string): boolean {
-  return a === '.' ? b !== '.' : b.startsWith(`${a}/`);
+  if (a === '.') return b !== '.';
+  return b.length > a.length && b.charCodeAt(a.length) === 47 /* '/' */ && b.startsWith(a);
 }
 
 function combineConfidence(values: number[]): number {
@@ -233,7 +234,10 @@ function entryFilesOf(fs: Finding[]): string[] {
 }
 
 function depth(dir: string): number {
-  return dir === '.' ? 0 : dir.split('/').length;
+  if (dir === '.') return 0;
+  let n = 1;
+  for (let i = 0; i < dir.length; i++) if (dir.charCodeAt(i) === 47) n++;
+  return n;
 }
 
 function baseName(dir: string, rootName: string): string {

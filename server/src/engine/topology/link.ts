@@ -41,8 +41,78 @@ export interface Linked {
   recommendations: Recommendation[];
 }
 
-export function link(a: Assembled): Linked {
-  const edges = new Map<string, Edge>();
+/** What one service's own record says it lacks: EXPOSE, a health endpoint, a Dockerfile, secrets kept out of files. */
+function serviceRecommendations(s: ServiceFacts): Recommendation[] {
+  const recs: Recommendation[] = [];
+  const svc = s.service;
+  const main = svc.ports[0];
+  const deployable = svc.type !== 'infrastructure' && !svc.image;
+  if (deployable && svc.build?.dockerfile && main && !s.exposed.includes(main.container) && !svc.ports.some((p) => p.source === 'compose' && p.evidence.reason.startsWith('compose expose')) && main.source !== 'image-default') {
+    recs.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
+  }
+  if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
+    recs.push({ code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments wait for real readiness instead of an open port.` });
+  }
+  if (deployable && svc.build && !svc.build.dockerfile) {
+    recs.push({ code: 'no-dockerfile', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).` });
+  }
+  for (const e of svc.env) {
+    const fromFile = /(^|\/)(\.env[^/]*|(docker-)?compose[^/]*\.ya?ml)$/.test(e.evidence.file);
+    if (fromFile && !e.interpolated && looksLikeSecretLiteral(e.name, e.value)) {
+      recs.push({ code: 'secret-literal', serviceId: svc.id, file: e.evidence.file, line: e.evidence.line, message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.` });
+    }
+  }
+  return recs;
+}
+
+/** What one service contributes to the graph, cached while the service and the names around it stay the same. */
+interface ServiceLinks {
+  edges: Edge[];
+  libraries: string[];
+  problems: Problem[];
+  driverRecommendations: Recommendation[];
+  recommendations: Recommendation[];
+}
+
+/**
+ * Per service, its links and what they were computed against. `world` counts changes to anything a service's links
+ * may look up in the others (names, packages, data stores, libraries); it moves only when one of those changes.
+ */
+export interface LinkCache {
+  entries: Map<string, { built: ServiceFacts | undefined; name: string; world: number; links: ServiceLinks }>;
+  signatures: Map<string, { built: ServiceFacts | undefined; signature: string }>;
+  libraries: string;
+  world: number;
+}
+
+export function createLinkCache(): LinkCache {
+  return { entries: new Map(), signatures: new Map(), libraries: '', world: 0 };
+}
+
+function worldOf(a: Assembled, cache: LinkCache): number {
+  let changed = cache.signatures.size !== a.services.length;
+  for (const s of a.services) {
+    const prev = cache.signatures.get(s.service.id);
+    if (prev && prev.built === s.built && s.built !== undefined) continue;
+    const signature = `${s.hostNames.join(',')}|${s.packageName ?? ''}|${s.dataEngine ?? ''}`;
+    if (!prev || prev.signature !== signature) changed = true;
+    cache.signatures.set(s.service.id, { built: s.built, signature });
+  }
+  if (cache.signatures.size !== a.services.length) {
+    const ids = new Set(a.services.map((s) => s.service.id));
+    for (const id of cache.signatures.keys()) if (!ids.has(id)) cache.signatures.delete(id);
+    changed = true;
+  }
+  const libraries = a.libraries.map((l) => `${l.id}|${l.packageName ?? ''}`).join(',');
+  if (libraries !== cache.libraries) {
+    cache.libraries = libraries;
+    changed = true;
+  }
+  if (changed) cache.world++;
+  return cache.world;
+}
+
+export function link(a: Assembled, cache?: LinkCache): Linked {
   const problems: Problem[] = [];
   const recommendations: Recommendation[] = [];
   const byHost = new Map<string, ServiceFacts>();
@@ -50,19 +120,23 @@ export function link(a: Assembled): Linked {
   const byPackage = new Map<string, ServiceFacts>();
   for (const s of a.services) if (s.packageName) byPackage.set(s.packageName, s);
   const libraryByPackage = new Map(a.libraries.filter((l) => l.packageName).map((l) => [l.packageName!, l]));
+  const storesByEngine = new Map<DataEngine, ServiceFacts[]>();
+  for (const x of a.services) if (x.dataEngine) storesByEngine.set(x.dataEngine, [...(storesByEngine.get(x.dataEngine) ?? []), x]);
+  const world = cache ? worldOf(a, cache) : 0;
 
-  const add = (from: ServiceFacts, to: ServiceFacts, kind: EdgeKind, evidence: Evidence, extra: Partial<Edge> = {}) => {
-    if (from === to) return;
-    const key = `${from.service.id}\u0000${to.service.id}\u0000${kind}`;
-    const existing = edges.get(key);
-    if (existing) {
-      if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) existing.evidence.push(evidence);
-      return;
-    }
-    edges.set(key, { from: from.service.id, to: to.service.id, kind, evidence: [evidence], ...extra });
-  };
-
-  for (const s of a.services) {
+  const linksOf = (s: ServiceFacts): ServiceLinks => {
+    const edges = new Map<string, Edge>();
+    const out: ServiceLinks = { edges: [], libraries: [], problems: [], driverRecommendations: [], recommendations: serviceRecommendations(s) };
+    const add = (to: ServiceFacts, kind: EdgeKind, evidence: Evidence, extra: Partial<Edge> = {}) => {
+      if (s === to) return;
+      const key = `${to.service.id}\u0000${kind}`;
+      const existing = edges.get(key);
+      if (existing) {
+        if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) existing.evidence.push(evidence);
+        return;
+      }
+      edges.set(key, { from: s.service.id, to: to.service.id, kind, evidence: [evidence], ...extra });
+    };
     // Declared: compose depends_on / links, kyozo.yaml depends_on.
     for (const d of s.declaredDeps) {
       const target = d.compose
@@ -71,75 +145,90 @@ export function link(a: Assembled): Linked {
       if (!target) {
         const known = d.compose ? d.compose.services.map((x) => x.name) : a.services.map((x) => x.service.name);
         const suggestion = closest(d.name, known);
-        problems.push({
+        out.problems.push({
           severity: 'error', code: 'unknown-depends-on', file: d.evidence.file, line: d.evidence.line, serviceId: s.service.id,
           message: `${s.service.name} depends on "${d.name}", which is not a service here${suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`}`,
         });
         continue;
       }
-      add(s, target, 'compose', d.evidence, d.condition ? { condition: d.condition } : {});
+      add(target, 'compose', d.evidence, d.condition ? { condition: d.condition } : {});
     }
     // Environment values naming another service.
     for (const e of s.service.env) {
       if (!e.value) continue;
       for (const host of hostsOf(e.name, e.value)) {
         const target = byHost.get(host);
-        if (target) add(s, target, 'env-url', e.evidence, { envVar: e.name });
+        if (target) add(target, 'env-url', e.evidence, { envVar: e.name });
       }
     }
     // Proxy upstreams.
     for (const u of s.upstreams) {
       const target = byHost.get(u.host.toLowerCase());
-      if (target) add(s, target, 'proxy-upstream', u.evidence);
+      if (target) add(target, 'proxy-upstream', u.evidence);
     }
     // Workspace packages and libraries.
     for (const d of s.dependencies) {
       const target = byPackage.get(d.name);
-      if (target && target !== s) add(s, target, 'workspace-package', ev(d.file, `depends on workspace package ${d.name}`, d.line));
+      if (target && target !== s) add(target, 'workspace-package', ev(d.file, `depends on workspace package ${d.name}`, d.line));
       const lib = libraryByPackage.get(d.name);
-      if (lib && !(s.service.libraries ??= []).includes(lib.id)) s.service.libraries.push(lib.id);
+      if (lib && !out.libraries.includes(lib.id)) out.libraries.push(lib.id);
     }
-    // Code: URL literals and env reads such as USERS_URL naming a service.
+    // Code: URL literals, client host names and env reads such as USERS_URL naming a service.
     for (const { file, facts } of s.code) {
       for (const u of facts.urls) {
         for (const host of hostsOf('', u.url)) {
           const target = byHost.get(host);
-          if (target) add(s, target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
+          if (target) add(target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
         }
       }
       for (const h of facts.hosts ?? []) {
         const target = byHost.get(h.host.toLowerCase());
-        if (target) add(s, target, 'code-ref', ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line));
+        if (target) add(target, 'code-ref', ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line));
       }
       for (const r of facts.envReads) {
         const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|URI|DSN|HOSTS?|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL|BROKERS?|SERVERS?)$/.exec(r.name);
         const target = m ? byHost.get(m[1].toLowerCase().replace(/_/g, '-')) : undefined;
-        if (target) add(s, target, 'code-ref', ev(file, `code reads ${r.name}`, r.line));
+        if (target) add(target, 'code-ref', ev(file, `code reads ${r.name}`, r.line));
       }
     }
-  }
-
-  // Drivers: a data-store client links to the one matching store, or asks for one.
-  const storesByEngine = new Map<DataEngine, ServiceFacts[]>();
-  for (const x of a.services) if (x.dataEngine) storesByEngine.set(x.dataEngine, [...(storesByEngine.get(x.dataEngine) ?? []), x]);
-  for (const s of a.services) {
+    // Drivers: a data-store client links to the one matching store, or asks for one.
     const seen = new Set<DataEngine>();
     for (const d of s.dependencies) {
       const engine = d.engine ?? driverFor(d.name);
       if (!engine || seen.has(engine) || s.dataEngine) continue;
       seen.add(engine);
       const stores = storesByEngine.get(engine) ?? [];
-      const connected = stores.filter((x) => edges.has(`${s.service.id}\u0000${x.service.id}\u0000env-url`) || edges.has(`${s.service.id}\u0000${x.service.id}\u0000compose`));
+      const connected = stores.filter((x) => edges.has(`${x.service.id}\u0000env-url`) || edges.has(`${x.service.id}\u0000compose`));
       const target = stores.length === 1 ? stores[0] : connected.length === 1 ? connected[0] : undefined;
-      if (target) add(s, target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line));
+      if (target) add(target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line));
       else if (stores.length === 0) {
-        recommendations.push({
+        out.driverRecommendations.push({
           code: 'missing-database', serviceId: s.service.id, file: d.file, line: d.line,
           message: `${s.service.name} uses ${d.name}, a ${ENGINE_LABEL[engine]} client, but no ${ENGINE_LABEL[engine]} service is defined: add one (compose image or kyozo.yaml) so it can be deployed with the stack.`,
         });
       }
     }
+    out.edges = [...edges.values()];
+    return out;
+  };
+
+  const all: ServiceLinks[] = a.services.map((s) => {
+    const hit = cache?.entries.get(s.service.id);
+    if (hit && hit.built === s.built && hit.built !== undefined && hit.name === s.service.name && hit.world === world) return hit.links;
+    const links = linksOf(s);
+    cache?.entries.set(s.service.id, { built: s.built, name: s.service.name, world, links });
+    return links;
+  });
+  if (cache && cache.entries.size > a.services.length) {
+    const ids = new Set(a.services.map((s) => s.service.id));
+    for (const id of cache.entries.keys()) if (!ids.has(id)) cache.entries.delete(id);
   }
+  a.services.forEach((s, i) => {
+    if (all[i].libraries.length) s.service.libraries = [...all[i].libraries];
+  });
+  for (const l of all) problems.push(...l.problems);
+  for (const l of all) recommendations.push(...l.driverRecommendations);
+  const edges = all.flatMap((l) => l.edges);
 
   // Ports claimed twice on the host.
   const hostPorts = new Map<number, Service>();
@@ -156,27 +245,8 @@ export function link(a: Assembled): Linked {
     }
   }
 
-  // Recommendations that need the whole service.
-  for (const s of a.services) {
-    const svc = s.service;
-    const main = svc.ports[0];
-    const deployable = svc.type !== 'infrastructure' && !svc.image;
-    if (deployable && svc.build?.dockerfile && main && !s.exposed.includes(main.container) && !svc.ports.some((p) => p.source === 'compose' && p.evidence.reason.startsWith('compose expose')) && main.source !== 'image-default') {
-      recommendations.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
-    }
-    if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
-      recommendations.push({ code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments wait for real readiness instead of an open port.` });
-    }
-    if (deployable && svc.build && !svc.build.dockerfile) {
-      recommendations.push({ code: 'no-dockerfile', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).` });
-    }
-    for (const e of svc.env) {
-      const fromFile = /(^|\/)(\.env[^/]*|(docker-)?compose[^/]*\.ya?ml)$/.test(e.evidence.file);
-      if (fromFile && !e.interpolated && looksLikeSecretLiteral(e.name, e.value)) {
-        recommendations.push({ code: 'secret-literal', serviceId: svc.id, file: e.evidence.file, line: e.evidence.line, message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.` });
-      }
-    }
-  }
+  for (const l of all) recommendations.push(...l.recommendations);
+
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return { edges: [...edges.values()].sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind)), problems, recommendations };
+  return { edges: edges.sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind)), problems, recommendations };
 }
