@@ -89,10 +89,14 @@ test('Kyozo: Open Topology shows the workspace services in a real VS Code and su
   await page.waitForTimeout(800); // the view state is saved 150 ms after a change
   await page.screenshot({ path: join(artefacts, 'vscode-panel.png') });
 
-  // Reload the window: the serializer restores the panel, and the webview its selection.
-  await page.reload();
+  // Reload the window the way a user does (Developer: Reload Window): VS Code shuts the workbench down, which saves
+  // its editor state, then reloads; the serializer restores the panel, and the webview its selection. (A bare
+  // page.reload() can outrun the workbench's state save, and then there is nothing to restore.)
+  const reloaded = page.waitForEvent('load', { timeout: 90_000 });
+  await runCommand(page, 'Developer: Reload Window');
+  await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-  const restored = await topologyFrame(page, 60_000, hasBoth);
+  const restored = await topologyFrame(page, 120_000, hasBoth);
   await restored.frame.waitForSelector('.node.selected[data-id="api"]', { timeout: 30_000 });
   assert.equal(await restored.frame.locator('.details h2').textContent(), 'api');
   await page.screenshot({ path: join(artefacts, 'vscode-panel-restored.png') });
