@@ -8,6 +8,10 @@ test('a build failing on its FROM step says the base image is missing and how to
   assert.match(e.message, /--base-image <runtime>=<image>/);
   const other = new BuildError('api', 'Step 3/5 : RUN make', ['x'], 'returned a non-zero code: 2');
   assert.ok(!other.message.includes('--base-image'));
+  // A Dockerfile of the user's own: settings do not choose its base image, its FROM line does.
+  const own = new BuildError('gateway', 'Step 1/5 : FROM nginx:1.27-alpine', [], 'dial tcp: lookup registry-1.docker.io: no such host', 'gateway/Dockerfile');
+  assert.match(own.message, /change the FROM line of gateway\/Dockerfile/);
+  assert.ok(!own.message.includes('--base-image'));
 });
 
 test('missing images and unreachable engines carry what failed and what to do', () => {

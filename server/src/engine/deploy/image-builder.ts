@@ -11,11 +11,13 @@ import { Label } from './labels';
 import type { Runtime } from './orchestrator';
 
 export class BuildError extends Error {
-  constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string) {
+  /** `ownDockerfile`: the service's own Dockerfile (root-relative), whose FROM line only its author can change. */
+  constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string, ownDockerfile?: string) {
     const baseImageMissing = /^Step \d+\/\d+ : FROM /i.test(step ?? '') && /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
-    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing
-      ? ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)'
-      : ''}`);
+    const hint = ownDockerfile
+      ? ` (the base image is neither present nor pullable: load it with \`docker load\` or \`docker pull\`, or change the FROM line of ${ownDockerfile})`
+      : ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)';
+    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing ? hint : ''}`);
   }
 }
 
@@ -103,7 +105,7 @@ export async function ensureServiceImage(
     signal?.addEventListener('abort', abort, { once: true });
     docker.modem.followProgress(stream, (err) => {
       signal?.removeEventListener('abort', abort);
-      if (err) reject(new BuildError(service.id, step, lines.slice(-50), err.message));
+      if (err) reject(new BuildError(service.id, step, lines.slice(-50), err.message, service.build?.dockerfile));
       else resolve();
     }, (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
       if (event.stream) {
@@ -117,7 +119,7 @@ export async function ensureServiceImage(
       }
       if (event.error) {
         lines.push(event.error.trimEnd());
-        reject(new BuildError(service.id, step, lines.slice(-50), event.errorDetail?.message ?? event.error));
+        reject(new BuildError(service.id, step, lines.slice(-50), event.errorDetail?.message ?? event.error, service.build?.dockerfile));
       }
     });
   });
