@@ -46,7 +46,12 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
           if (await acked) acknowledged.add(marker);
         }
       });
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 500)));
+      // Kill once this round has written something (on a busy machine that takes longer than on an idle one), at a
+      // random moment after that, while the writers are still going.
+      const before = acknowledged.size;
+      const until = Date.now() + 15_000;
+      while (acknowledged.size - before < CLIENTS * 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
       await killHard(proc!); // SIGKILL mid-load: no flush, no shutdown hook
       running = false;
       await Promise.all(loops);

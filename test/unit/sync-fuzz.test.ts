@@ -76,12 +76,23 @@ test('100,000 random and mutated frames do not crash the server', { timeout: 120
     });
   }
 
+  // Frames the server actually handled (refused or accepted), from its own counters. Frames written to a socket the
+  // server has just closed never reach it, and how many those are depends on timing: the loop below keeps going
+  // until the server itself has handled TOTAL frames, so the figure asserted does not depend on the machine's load.
+  const processed = async () => {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const refused = [...metrics.matchAll(/^kyozo_sync_rejected_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const accepted = [...metrics.matchAll(/^kyozo_sync_frames_in_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    return { refused, accepted, total: refused + accepted };
+  };
+
   // After authentication: mutated frames on live sockets, reconnecting whenever the server closes one.
-  while (sent < TOTAL) {
+  let quota = TOTAL;
+  while (sent < quota && Date.now() - started < 90_000) {
     const s = await rawSocket(server, alice, roomId);
     if (s.closed()) { reconnects++; continue; }
-    while (sent < TOTAL && s.ws.readyState === WebSocket.OPEN) {
-      for (let i = 0; i < 200 && sent < TOTAL; i++, sent++) {
+    while (sent < quota && s.ws.readyState === WebSocket.OPEN) {
+      for (let i = 0; i < 200 && sent < quota; i++, sent++) {
         const r = rnd();
         if (r < 0.01) s.ws.send('{"kind":"update"}');
         else s.ws.send(mutate(seeds[int(seeds.length)]));
@@ -92,15 +103,17 @@ test('100,000 random and mutated frames do not crash the server', { timeout: 120
     errorsReceived += s.frames.filter((f) => f[0] === FrameKind.Error).length;
     s.ws.close();
     reconnects++;
+    if (sent >= quota) {
+      const seen = (await processed()).total;
+      if (seen < TOTAL) quota = sent + Math.min(TOTAL, Math.ceil((TOTAL - seen) * 1.2));
+    }
   }
-  assert.equal(sent, TOTAL);
+  assert.ok(sent >= TOTAL);
   assert.ok(errorsReceived > 1000, `the server answered bad frames with errors (${errorsReceived})`);
   assert.ok(Date.now() - started < 110_000);
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  const refusedTotal = [...metrics.matchAll(/^kyozo_sync_rejected_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  const acceptedTotal = [...metrics.matchAll(/^kyozo_sync_frames_in_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  console.log(`fuzz: ${sent} frames, ${refusedTotal} refusals, ${acceptedTotal} accepted, ${reconnects} sockets, ${Date.now() - started} ms`);
-  assert.ok(refusedTotal + acceptedTotal > TOTAL * 0.8, `the server processed the frames (${refusedTotal} refused, ${acceptedTotal} accepted)`);
+  const { refused: refusedTotal, accepted: acceptedTotal, total } = await processed();
+  console.log(`fuzz: ${sent} frames sent, ${refusedTotal} refusals, ${acceptedTotal} accepted, ${reconnects} sockets, ${Date.now() - started} ms`);
+  assert.ok(total >= TOTAL, `the server handled ${TOTAL} hostile frames (${refusedTotal} refused, ${acceptedTotal} accepted of ${sent} sent)`);
 
   // Still healthy, and real clients still work in the same room.
   assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
