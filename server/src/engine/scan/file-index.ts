@@ -63,10 +63,7 @@ export class FileIndex {
 
   /** Walks the whole tree. Returns the number of folders listed. */
   build(): number {
-    this.folders.clear();
-    this.contents.clear();
-    this.problems = [];
-    this.fileCount = 0;
+    this.reset();
     this.walk('.', this.rootScopes);
     return this.folders.size;
   }
@@ -76,24 +73,23 @@ export class FileIndex {
    * tree-sitter grammars compiling on V8's background threads) progresses meanwhile. `onFolder` sees each listing.
    */
   async buildInterleaved(onFolder: (listing: FolderListing) => void, chunk = 200): Promise<number> {
-    this.folders.clear();
-    this.contents.clear();
-    this.problems = [];
-    this.fileCount = 0;
-    const stack: [string, readonly IgnoreScope[]][] = [['.', this.rootScopes]];
+    this.reset();
     let since = 0;
-    while (stack.length) {
-      const [dir, scopes] = stack.pop()!;
-      const listing = this.listOne(dir, scopes);
-      if (!listing) continue;
+    for (const listing of this.listings('.', this.rootScopes)) {
       onFolder(listing);
-      for (let i = listing.subdirs.length - 1; i >= 0; i--) stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
       if (++since >= chunk) {
         since = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
     return this.folders.size;
+  }
+
+  private reset(): void {
+    this.folders.clear();
+    this.contents.clear();
+    this.problems = [];
+    this.fileCount = 0;
   }
 
   folder(dir: string): FolderListing | undefined {
@@ -216,12 +212,17 @@ export class FileIndex {
   // ── internals ──
 
   private walk(start: string, startScopes: readonly IgnoreScope[], added?: string[]): void {
+    for (const listing of this.listings(start, startScopes)) added?.push(listing.dir);
+  }
+
+  /** Lists `start` and every folder below it that is not ignored, depth first, indexing each as it goes. */
+  private *listings(start: string, startScopes: readonly IgnoreScope[]): Generator<FolderListing> {
     const stack: [string, readonly IgnoreScope[]][] = [[start, startScopes]];
     while (stack.length) {
       const [dir, scopes] = stack.pop()!;
       const listing = this.listOne(dir, scopes);
       if (!listing) continue;
-      added?.push(dir);
+      yield listing;
       for (let i = listing.subdirs.length - 1; i >= 0; i--) stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
     }
   }
