@@ -2,7 +2,7 @@
 // the folders a change touches and re-links the (small) service graph.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TOPOLOGY_VERSION, type EnvVar, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
+import { TOPOLOGY_VERSION, type Edge, type EnvVar, type Group, type Pattern, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
 import { emptyFacts, type CodeFacts, type CodeLanguage } from './code/code-facts';
 import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './code';
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
@@ -100,6 +100,7 @@ class FolderAnalyzer implements Analyzer {
     this.reads.clear();
     this.serviceCache.clear();
     this.linkCache = createLinkCache();
+    this.shape = undefined;
     // Grammars take longer to compile than most trees take to walk: start each as soon as a manifest hints at
     // its language, and let the compile run while the walk goes on.
     const hinted = new Set<CodeLanguage>();
@@ -295,6 +296,26 @@ class FolderAnalyzer implements Analyzer {
     else this.dirty = true;
   }
 
+  /** The last order and patterns, with what they were computed from. */
+  private shape: { services: Service[]; edges: Edge[]; groups: Group[]; frontends: Set<string>; order: string[][]; problems: Problem[]; patterns: Pattern[] } | undefined;
+
+  /**
+   * Deployment order and patterns depend only on the edges and on each service's id, name, type, image and ports:
+   * an update that changes none of these (an edited port number, a new env var) reuses the last ones.
+   */
+  private graphShape(services: Service[], edges: Edge[], groups: Group[], frontends: Set<string>): { order: string[][]; problems: Problem[]; patterns: Pattern[] } {
+    const last = this.shape;
+    if (last && last.edges === edges && sameServiceShapes(last.services, services) && sameGroups(last.groups, groups) && sameSet(last.frontends, frontends)) {
+      last.services = services;
+      last.groups = groups;
+      return last;
+    }
+    const { order, problems } = deploymentOrder(services, edges);
+    const patterns = findPatterns(services, edges, groups, frontends);
+    this.shape = { services, edges, groups, frontends, order, problems, patterns };
+    return this.shape;
+  }
+
   private link(started: number): Topology {
     this.dirty = false;
     const rootName = dnsName(path.basename(this.root));
@@ -307,7 +328,11 @@ class FolderAnalyzer implements Analyzer {
     const previous = this.snapshot;
     this.snapshot = new Map();
     const outgoing = new Map<string, string[]>();
-    for (const e of linked.edges) outgoing.set(e.from, [...(outgoing.get(e.from) ?? []), `${e.to}:${e.kind}`]);
+    for (const e of linked.edges) {
+      const list = outgoing.get(e.from);
+      if (list) list.push(`${e.to}:${e.kind}`);
+      else outgoing.set(e.from, [`${e.to}:${e.kind}`]);
+    }
     for (const s of assembled.services) {
       const before = previous.get(s.service.id);
       // A service whose dependencies changed has changed for its users too, even when its own record did not.
@@ -317,8 +342,9 @@ class FolderAnalyzer implements Analyzer {
     }
     for (const id of this.serviceCache.keys()) if (!this.snapshot.has(id)) this.serviceCache.delete(id);
     const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const { order, problems: orderProblems } = deploymentOrder(services, linked.edges);
     const frontends = new Set(assembled.services.filter((s) => s.frontend).map((s) => s.service.id));
+    const groups = assembled.groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const { order, problems: orderProblems, patterns } = this.graphShape(services, linked.edges, groups, frontends);
     const problems: Problem[] = [...this.index.problems, ...assembled.problems, ...linked.problems, ...orderProblems];
     // A compose folder's .env feeds interpolation, not one service: its literal secrets are flagged on their own.
     for (const model of this.compose.values()) {
@@ -331,8 +357,7 @@ class FolderAnalyzer implements Analyzer {
     return {
       version: TOPOLOGY_VERSION, root: this.root, name: rootName, generatedAt: new Date().toISOString(), services, edges: linked.edges,
       libraries: assembled.libraries.map(({ packageName: _p, ...l }) => l).sort((a, b) => (a.id < b.id ? -1 : 1)),
-      groups: assembled.groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), patterns: findPatterns(services, linked.edges, assembled.groups, frontends),
-      order, problems, recommendations: linked.recommendations,
+      groups, patterns, order, problems, recommendations: linked.recommendations,
       stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
     };
   }
@@ -355,6 +380,35 @@ function withHostLiterals(facts: CodeFacts, text: string): CodeFacts {
     hosts.push({ host: m[1], line, port: Number(m[2]) });
   }
   return hosts.length === (facts.hosts ?? []).length ? facts : { ...facts, hosts };
+}
+
+/** Services that agree on everything order and patterns read, in the same order. */
+function sameServiceShapes(a: Service[], b: Service[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x.id !== y.id || x.name !== y.name || x.type !== y.type || x.image !== y.image || x.ports.length !== y.ports.length) return false;
+  }
+  return true;
+}
+
+function sameGroups(a: Group[], b: Group[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.id !== y.id || x.kind !== y.kind || x.tool !== y.tool || x.members.length !== y.members.length) return false;
+    for (let m = 0; m < x.members.length; m++) if (x.members[m] !== y.members[m]) return false;
+  }
+  return true;
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const v of a) if (!b.has(v)) return false;
+  return true;
 }
 
 function safeIsFile(abs: string): boolean {

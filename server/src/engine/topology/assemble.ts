@@ -27,7 +27,24 @@ export interface ServiceFacts {
 }
 
 /** Built services by id, reused while nothing they were built from has changed. */
-export type ServiceCache = Map<string, { inputs: unknown[]; facts: ServiceFacts; final?: ServiceFacts }>;
+export type ServiceCache = Map<string, { inputs: BuildInputs; facts: ServiceFacts; final?: ServiceFacts }>;
+
+/** Everything buildService reads, by identity. */
+interface BuildInputs {
+  fs: Finding[];
+  model: ComposeModel | undefined;
+  svc: ComposeService | undefined;
+  version: unknown;
+  code: CodeFacts[];
+}
+
+function sameInputs(a: BuildInputs, b: BuildInputs): boolean {
+  if (a.fs !== b.fs || a.model !== b.model || a.svc !== b.svc || a.version !== b.version || a.code.length !== b.code.length) return false;
+  for (let i = 0; i < a.code.length; i++) if (a.code[i] !== b.code[i]) return false;
+  return true;
+}
+
+const NO_CODE: CodeFacts[] = [];
 
 export interface AssembleInput {
   rootName: string;
@@ -100,7 +117,7 @@ export function assemble(input: AssembleInput): Assembled {
   for (const dir of dirs) {
     const all = input.findings.get(dir) ?? [];
     for (const f of all) if (f.problems) problems.push(...f.problems);
-    const fs = all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowedDockerfiles.has(f.build.dockerfile)));
+    const fs = borrowedDockerfiles.size ? all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowedDockerfiles.has(f.build.dockerfile))) : all;
     if (fs.length === 0 && !composeBuilt.has(dir)) continue;
     const strong = composeBuilt.has(dir) || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
     const runnable = fs.some((f) => f.runnable === true);
@@ -252,10 +269,10 @@ function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel;
   const borrowed = named && !own.some((f) => f.detector === 'dockerfile' && f.build?.dockerfile === named) ? input.dockerfile?.(named) : undefined;
   const fs = borrowed ? withDockerfile(own, borrowed) : own;
   const entryFiles = entryFilesOf(fs);
-  const inputs: unknown[] = [fs, compose?.model, compose?.svc, input.folderVersion?.(folder), ...(entryFiles.length ? input.codeFacts(entryFiles) : [])];
+  const inputs: BuildInputs = { fs, model: compose?.model, svc: compose?.svc, version: input.folderVersion?.(folder), code: entryFiles.length ? input.codeFacts(entryFiles) : NO_CODE };
   const hit = input.cache?.get(id);
   let facts: ServiceFacts;
-  if (hit && hit.inputs.length === inputs.length && hit.inputs.every((v, i) => v === inputs[i])) facts = hit.facts;
+  if (hit && sameInputs(hit.inputs, inputs)) facts = hit.facts;
   else {
     facts = buildService(id, fs, compose, input, folderOverride);
     input.cache?.set(id, { inputs, facts });

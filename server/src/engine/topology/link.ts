@@ -83,10 +83,33 @@ export interface LinkCache {
   signatures: Map<string, { built: ServiceFacts | undefined; signature: string }>;
   libraries: string;
   world: number;
+  /** The last run's per-service links and the sorted edges made from them: reused while every link is. */
+  last?: { links: ServiceLinks[]; edges: Edge[] };
 }
 
 export function createLinkCache(): LinkCache {
   return { entries: new Map(), signatures: new Map(), libraries: '', world: 0 };
+}
+
+function sameLinks(a: ServiceLinks[], b: ServiceLinks[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].edges !== b[i].edges) return false;
+  return true;
+}
+
+function sameEdges(a: Edge[], b: Edge[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.from !== y.from || x.to !== y.to || x.kind !== y.kind || x.envVar !== y.envVar || x.condition !== y.condition || x.evidence.length !== y.evidence.length) return false;
+    for (let e = 0; e < x.evidence.length; e++) {
+      const p = x.evidence[e];
+      const q = y.evidence[e];
+      if (p.file !== q.file || p.line !== q.line || p.reason !== q.reason) return false;
+    }
+  }
+  return true;
 }
 
 function worldOf(a: Assembled, cache: LinkCache): number {
@@ -216,6 +239,8 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
     const hit = cache?.entries.get(s.service.id);
     if (hit && hit.built === s.built && hit.built !== undefined && hit.name === s.service.name && hit.world === world) return hit.links;
     const links = linksOf(s);
+    // Equal edges keep the previous array, so a rebuilt service whose dependencies stayed put changes no edge.
+    if (hit && sameEdges(hit.links.edges, links.edges)) links.edges = hit.links.edges;
     cache?.entries.set(s.service.id, { built: s.built, name: s.service.name, world, links });
     return links;
   });
@@ -228,7 +253,11 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
   });
   for (const l of all) problems.push(...l.problems);
   for (const l of all) recommendations.push(...l.driverRecommendations);
-  const edges = all.flatMap((l) => l.edges);
+  // Most updates change no service's links: the previous edge array (the same object) then stands, so what is
+  // derived from the edges alone (order, patterns) can be reused by identity.
+  const reused = cache?.last && sameLinks(cache.last.links, all) ? cache.last.edges : undefined;
+  const edges = reused ?? sortEdges(all.flatMap((l) => l.edges));
+  if (cache) cache.last = { links: all, edges };
 
   // Ports claimed twice on the host.
   const hostPorts = new Map<number, Service>();
@@ -247,6 +276,10 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
 
   for (const l of all) recommendations.push(...l.recommendations);
 
+  return { edges, problems, recommendations };
+}
+
+function sortEdges(edges: Edge[]): Edge[] {
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  return { edges: edges.sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind)), problems, recommendations };
+  return edges.sort((x, y) => cmp(x.from, y.from) || cmp(x.to, y.to) || cmp(x.kind, y.kind));
 }

@@ -6,7 +6,9 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
   const from = new Map<string, Edge[]>();
   const touched = new Set<string>();
   for (const e of edges) {
-    from.set(e.from, [...(from.get(e.from) ?? []), e]);
+    const list = from.get(e.from);
+    if (list) list.push(e);
+    else from.set(e.from, [e]);
     touched.add(e.from).add(e.to);
   }
   const apps = services.filter((s) => !['database', 'cache', 'queue', 'infrastructure', 'proxy'].includes(s.type));
@@ -52,6 +54,7 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
   if (apps.length === 1) out.push({ kind: 'monolith', services: [apps[0].id], description: `${apps[0].name} is the one application service` });
   // Several programs of one Go module are one codebase, not a monorepo of projects.
   const ws = groups.filter((g) => g.kind === 'workspace' && g.tool !== 'go commands');
-  if (ws.length) out.push({ kind: 'monorepo', services: ws.flatMap((g) => g.members.filter((m) => services.some((s) => s.id === m))), description: ws.map((g) => `${g.tool} at ${g.id}`).join('; ') });
+  const ids = new Set(services.map((s) => s.id));
+  if (ws.length) out.push({ kind: 'monorepo', services: ws.flatMap((g) => g.members.filter((m) => ids.has(m))), description: ws.map((g) => `${g.tool} at ${g.id}`).join('; ') });
   return out;
 }
