@@ -2,7 +2,7 @@
 // stored bytes versus plain Yjs for a 10,000-edit document. Servers run as their own processes; the load runs in two
 // other processes; CPU and RSS are read from /proc for the server process only. Bounded: about two minutes.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -22,10 +22,19 @@ if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
 const SERVERS = (arg('--servers') ?? 'kyozo,y-websocket').split(',') as ('kyozo' | 'y-websocket')[];
 const LOAD_NAMES = (arg('--loads') ?? 'target,saturation').split(',');
 const TICK = 100; // Linux USER_HZ
+// Extra node flags for profiling a run, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
+const nodeArgs = (env: string) => (process.env[env] ?? '').split(' ').filter(Boolean);
 
 interface Outcome {
   server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
-  p50: number; p99: number; cpuPct: number; rssMB: number; error?: string;
+  p50: number; p99: number; cpuPct: number; rssMB: number; commitsPerSec?: number; batchMean?: number; error?: string;
+}
+
+/** Group-commit counters from the server's Prometheus endpoint (kyozo only): commits (one fsync each) and writes. */
+async function commitCounters(port: number): Promise<{ commits: number; writes: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { commits: num('kyozo_sync_commit_batch_size_count'), writes: num('kyozo_sync_commit_batch_size_sum') };
 }
 
 function procStats(pid: number): { cpu: number; rss: number } {
@@ -60,9 +69,10 @@ async function freePort(): Promise<number> {
 
 async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   if (kind === 'kyozo') {
-    const child = spawn(process.execPath, [join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS ?? '' },
+    const child = spawn(process.execPath, [...nodeArgs('BENCH_SERVER_NODE_ARGS'), join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info' },
     });
+    if (process.env.BENCH_SERVER_LOG) { const out = createWriteStream(process.env.BENCH_SERVER_LOG); child.stdout!.pipe(out); child.stderr!.pipe(out); }
     const port = await waitListening(child, /"port":(\d+)[^\n]*sync server listening/);
     return { child, port };
   }
@@ -108,7 +118,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     for (const rooms of halves) {
-      const w = fork(join(__dirname, 'sync-load-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const w = fork(join(__dirname, 'sync-load-worker.ts'), [], { execArgv: [...nodeArgs('BENCH_WORKER_NODE_ARGS'), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
       const cfg: WorkerConfig = { kind, wsUrl, token: prep.token, roomKey: prep.roomKey, rooms, ratePerClient: load.rate, warmupMs: load.warmupMs, measureMs: load.measureMs };
       ready.push(new Promise((resolve, reject) => {
@@ -131,6 +141,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const pid = child.pid!;
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
+    const c0 = kind === 'kyozo' ? await commitCounters(port) : undefined;
     const s0 = procStats(pid);
     let rss = s0.rss;
     const sampler = setInterval(() => { try { rss = Math.max(rss, procStats(pid).rss); } catch { /* exited */ } }, 250);
@@ -138,6 +149,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     await new Promise((r) => setTimeout(r, load.measureMs));
     const s1 = procStats(pid);
     const elapsed = (performance.now() - t0) / 1000;
+    const c1 = c0 && await commitCounters(port);
     clearInterval(sampler);
     await Promise.all(done);
     const sum = (k: string) => results.reduce((n, r) => n + r[k], 0);
@@ -147,13 +159,18 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     return {
       ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
       p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss),
+      commitsPerSec: c0 && c1 ? (c1.commits - c0.commits) / elapsed : undefined,
+      batchMean: c0 && c1 ? (c1.writes - c0.writes) / (c1.commits - c0.commits) : undefined,
     };
   } catch (err) {
     return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, error: (err as Error).message };
   } finally {
+    // Workers exit by themselves after reporting (so a profiled worker writes its profile); stragglers are killed.
+    await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => { w.once('exit', r); setTimeout(r, 5000); }))));
     for (const w of workers) w.kill('SIGKILL');
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -224,6 +241,9 @@ async function main(): Promise<void> {
   console.log('\nRelay on loopback (same load, same run; server process measured alone)');
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
+  for (const o of outcomes) {
+    if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit`);
+  }
 
   const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN };
   const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l) ?? missing;
