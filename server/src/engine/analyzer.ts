@@ -199,8 +199,10 @@ class FolderAnalyzer implements Analyzer {
     const { result, reads } = this.index.track(() => {
       const listing = this.index.folder(dir);
       if (!listing) return undefined;
+      // Most folders hold no indicator file at all: one scan of their names settles them.
+      if (!listing.files.some(isIndicatorName)) return { found: [], model: undefined };
       const view = new FolderView(this.index, listing);
-      return { found: detectFolder(view), model: listing.files.some(isIndicatorName) ? readCompose(view) : undefined };
+      return { found: detectFolder(view), model: readCompose(view) };
     });
     // Unchanged results keep their identity, so everything built from them is reused and nothing re-links.
     const oldFound = this.findings.get(dir);

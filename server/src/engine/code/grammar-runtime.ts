@@ -2,6 +2,7 @@
 // Grammars come from @vscode/tree-sitter-wasm: its ABI 14/15 builds load in web-tree-sitter 0.27, while the
 // tree-sitter-wasms 0.1.x builds use the old `dylink` section that 0.27 rejects (checked in both at install time).
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { Language, Parser } from 'web-tree-sitter';
 import type { CodeLanguage } from './code-facts';
 
@@ -33,7 +34,18 @@ function grammarPath(language: CodeLanguage): string {
   return localRequire.resolve(`@vscode/tree-sitter-wasm/wasm/${grammarFile[language]}`);
 }
 
+/**
+ * Grammars run on V8's baseline WebAssembly compiler only. By default V8 also recompiles the hot lexer and parser
+ * functions of each grammar with its optimising compiler on background threads; for the small entry files Kyozo
+ * reads that work never pays back, and on a 2-core machine it competes with the walk (a cold `kyozo analyze` of a
+ * 200-service tree: 830 -> 480 ms of CPU). Set before the first module compiles; it affects WebAssembly only.
+ */
+function baselineWasmOnly(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 function initRuntime(): Promise<void> {
+  if (!runtime) baselineWasmOnly();
   runtime ??= Parser.init({
     locateFile: (name: string) => localRequire.resolve(`web-tree-sitter/${name}`),
   }).catch((err: unknown) => {

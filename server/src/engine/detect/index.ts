@@ -21,8 +21,18 @@ const INDICATOR_NAMES = new Set([
   'pnpm-workspace.yaml', 'lerna.json', 'Containerfile', 'main.go',
 ]);
 
+// Every file name of the tree passes through here, and most names repeat across folders (index.js, main.go): the
+// verdict is remembered per name.
+const indicatorVerdicts = new Map<string, boolean>();
+
 export function isIndicatorName(name: string): boolean {
-  return INDICATOR_NAMES.has(name) || isDockerfileName(name) || isComposeFileName(name) || name.endsWith('.tf') || /\.(cs|fs)proj$/.test(name);
+  let verdict = indicatorVerdicts.get(name);
+  if (verdict === undefined) {
+    verdict = INDICATOR_NAMES.has(name) || isDockerfileName(name) || isComposeFileName(name) || name.endsWith('.tf') || /\.(cs|fs)proj$/.test(name);
+    if (indicatorVerdicts.size >= 100_000) indicatorVerdicts.clear();
+    indicatorVerdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
 const DETECTORS: Detector[] = [

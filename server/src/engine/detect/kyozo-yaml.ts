@@ -1,6 +1,6 @@
 // kyozo.yaml: the user's word on a folder. Validated against the published schema (schemas/kyozo.schema.json);
 // every key it sets wins over detection.
-import Ajv from 'ajv';
+import type { default as AjvClass, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Evidence, PortSpec, ServiceType } from '../../protocol';
 import schema from '../../../../schemas/kyozo.schema.json';
@@ -21,8 +21,17 @@ export interface KyozoManifest {
   base_image?: string;
 }
 
-// Ajv compiles the schema once into a validator function; its error paths point at the offending key.
-const validate = new Ajv({ allErrors: true, strict: false }).compile<KyozoManifest>(schema);
+// Ajv compiles the schema once into a validator function; its error paths point at the offending key. Loading Ajv
+// and compiling cost tens of milliseconds, so both wait for the first kyozo.yaml: most repositories have none.
+let compiled: ValidateFunction<KyozoManifest> | undefined;
+function validator(): ValidateFunction<KyozoManifest> {
+  if (!compiled) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred on purpose; esbuild still bundles it
+    const Ajv = (require('ajv') as { default: typeof AjvClass }).default;
+    compiled = new Ajv({ allErrors: true, strict: false }).compile<KyozoManifest>(schema);
+  }
+  return compiled;
+}
 
 function memoryMb(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([kmg]?)/i.exec(v);
@@ -50,6 +59,7 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
     return base;
   }
   const value = (doc.toJS() ?? {}) as unknown;
+  const validate = validator();
   if (!validate(value)) {
     // One message per offending key; a oneOf failure lists the accepted forms instead of three raw errors.
     const byPath = new Map<string, NonNullable<typeof validate.errors>>();
