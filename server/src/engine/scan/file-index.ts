@@ -297,22 +297,28 @@ export class FileIndex {
     }
   }
 
+  /** One buffer for every read (cap + 1 bytes, so a read that fills it tells the file is over the cap). */
+  private scratch: Buffer | undefined;
+
   private readUncached(rel: string): ReadResult {
     let fd: number | undefined;
     try {
       fd = fs.openSync(this.abs(rel), 'r');
-      const size = fs.fstatSync(fd).size;
-      const length = Math.min(size, this.maxFileBytes);
-      const buf = Buffer.allocUnsafe(length);
+      const buf = (this.scratch ??= Buffer.allocUnsafe(this.maxFileBytes + 1));
       let read = 0;
-      while (read < length) {
-        const n = fs.readSync(fd, buf, read, length - read, read);
+      // Small requests first: most files read are manifests of a few KiB, and a large request costs the kernel
+      // more than the bytes it returns.
+      for (let want = 16 * 1024; read < buf.length; want *= 2) {
+        const n = fs.readSync(fd, buf, read, Math.min(want, buf.length - read), read);
         if (n === 0) break;
         read += n;
       }
-      const text = buf.toString('utf8', 0, read);
+      // Only a file over the cap needs its real size (for the problem it raises); the others were read whole.
+      const truncated = read > this.maxFileBytes;
+      const size = truncated ? fs.fstatSync(fd).size : read;
+      const text = buf.toString('utf8', 0, Math.min(read, this.maxFileBytes));
       // Editors on Windows write a byte-order mark; no parser downstream expects one.
-      return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, truncated: size > length, size };
+      return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, truncated, size };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       return { truncated: false, size: 0, error: e.code ?? e.message };
