@@ -318,6 +318,20 @@ class FolderAnalyzer implements Analyzer {
     return this.shape;
   }
 
+  /** Each service's outgoing edges as one string, recomputed only when the edge array is a new one. */
+  private outgoing: { edges: Edge[]; byService: Map<string, string> } | undefined;
+
+  private outgoingOf(edges: Edge[]): Map<string, string> {
+    if (this.outgoing?.edges === edges) return this.outgoing.byService;
+    const byService = new Map<string, string>();
+    for (const e of edges) {
+      const before = byService.get(e.from);
+      byService.set(e.from, before === undefined ? `${e.to}:${e.kind}` : `${before},${e.to}:${e.kind}`);
+    }
+    this.outgoing = { edges, byService };
+    return byService;
+  }
+
   private link(started: number): Topology {
     this.dirty = false;
     const rootName = dnsName(path.basename(this.root));
@@ -329,16 +343,11 @@ class FolderAnalyzer implements Analyzer {
     // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
     const previous = this.snapshot;
     this.snapshot = new Map();
-    const outgoing = new Map<string, string[]>();
-    for (const e of linked.edges) {
-      const list = outgoing.get(e.from);
-      if (list) list.push(`${e.to}:${e.kind}`);
-      else outgoing.set(e.from, [`${e.to}:${e.kind}`]);
-    }
+    const outgoing = this.outgoingOf(linked.edges);
     for (const s of assembled.services) {
       const before = previous.get(s.service.id);
       // A service whose dependencies changed has changed for its users too, even when its own record did not.
-      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}|${outgoing.get(s.service.id)?.join(',') ?? ''}`;
+      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}|${outgoing.get(s.service.id) ?? ''}`;
       const same = before !== undefined && before.built === s.built && before.annotations === annotations;
       this.snapshot.set(s.service.id, { built: s.built, annotations, json: same ? before.json : JSON.stringify(s.service) });
     }
