@@ -42,10 +42,12 @@ export interface Analyzer {
   current(): Topology | undefined;
 }
 
-const MANIFEST_LANGUAGE: Record<string, CodeLanguage> = {
-  'package.json': 'javascript', 'tsconfig.json': 'typescript', 'requirements.txt': 'python', 'pyproject.toml': 'python', Pipfile: 'python',
-  'manage.py': 'python', 'go.mod': 'go', 'Cargo.toml': 'rust', 'pom.xml': 'java', 'build.gradle': 'java', Gemfile: 'ruby', 'composer.json': 'php',
-};
+// A Map, not an object literal: every file name of the tree is looked up here, and a Map keeps that lookup fast
+// for keys it does not hold.
+const MANIFEST_LANGUAGE = new Map<string, CodeLanguage>([
+  ['package.json', 'javascript'], ['tsconfig.json', 'typescript'], ['requirements.txt', 'python'], ['pyproject.toml', 'python'], ['Pipfile', 'python'],
+  ['manage.py', 'python'], ['go.mod', 'go'], ['Cargo.toml', 'rust'], ['pom.xml', 'java'], ['build.gradle', 'java'], ['Gemfile', 'ruby'], ['composer.json', 'php'],
+]);
 
 /** Thrown for a root that cannot be analysed; the CLI turns it into exit code 2. */
 export class AnalyzeInputError extends Error {}
@@ -107,7 +109,7 @@ class FolderAnalyzer implements Analyzer {
     await this.index.buildInterleaved((listing) => {
       if (!this.useCode) return;
       for (const name of listing.files) {
-        const lang = MANIFEST_LANGUAGE[name] ?? (name.endsWith('.csproj') ? 'csharp' : undefined);
+        const lang = MANIFEST_LANGUAGE.get(name) ?? (name.endsWith('.csproj') ? 'csharp' : undefined);
         if (lang && !hinted.has(lang)) {
           hinted.add(lang);
           ensureLanguage(lang).catch(() => undefined);
