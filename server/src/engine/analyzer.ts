@@ -184,7 +184,7 @@ class FolderAnalyzer implements Analyzer {
     if (changedKeys.size && [...changedKeys].some((k) => k.startsWith('dir:'))) this.dirty = true;
     // An edit that left every detection and code fact as it was (a comment, a body) changes nothing.
     if (!this.dirty) return { ...unchanged, change: { ...unchanged.change, reanalysed: [...touched].sort() } };
-    await this.loadLanguages();
+    await this.loadLanguages(touched);
     const previous = this.snapshot;
     this.topology = this.link(started);
     const change: TopologyChange = { added: [], removed: [], changed: [], reanalysed: [...touched].sort() };
@@ -222,11 +222,15 @@ class FolderAnalyzer implements Analyzer {
     else this.reads.delete(dir);
   }
 
-  /** Grammars load asynchronously, once, for the languages the entry files need. */
-  private async loadLanguages(): Promise<void> {
+  /**
+   * Grammars load asynchronously, once, for the languages the entry files need: those of every folder, or after an
+   * update those of the folders it re-detected (only they can name a new entry file).
+   */
+  private async loadLanguages(dirs?: Iterable<string>): Promise<void> {
     if (!this.useCode) return;
     const langs = new Set<string>();
-    for (const fs of this.findings.values()) for (const f of fs) for (const file of f.entryFiles ?? []) {
+    const findings = dirs ? [...dirs].map((d) => this.findings.get(d) ?? []) : this.findings.values();
+    for (const fs of findings) for (const f of fs) for (const file of f.entryFiles ?? []) {
       const lang = languageForFile(file);
       if (lang && !codeReadersReady(lang)) langs.add(lang);
     }
