@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SyncApi } from '../../sync-server/src/client';
 import { FrameKind } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor } from '../support/sync-harness';
+import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer } from '../support/sync-harness';
 import { repoRoot } from '../support/sync-process';
 
 test('graceful shutdown acknowledges every accepted update and keeps it', async () => {
@@ -36,6 +36,45 @@ test('graceful shutdown acknowledges every accepted update and keeps it', async 
     a.provider.destroy();
     await s2.close();
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('after a restart every sender clock is back: from the log, and from the clocks a snapshot dropped with its updates', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-clocks-'));
+  const servers: TestServer[] = [];
+  try {
+    const s1 = await startTestServer({ dataDir });
+    servers.push(s1);
+    const alice = await createUser(s1);
+    const bob = await createUser(s1);
+    const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+    const a = await openProvider(s1, alice, roomId);
+    const b = await openProvider(s1, bob, roomId);
+    await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+    const edit = async (x: typeof a, n: number) => {
+      for (let i = 0; i < n; i++) { x.text.insert(0, `${i};`); x.provider.flush(); await x.provider.whenAcked(); }
+    };
+    await edit(a, 4);
+    await edit(b, 3);
+    await waitFor(() => a.text.length === b.text.length && a.text.length > 0, 'alice sees every edit');
+    const head = new Promise((r) => a.provider.once('head', r));
+    assert.equal(a.provider.compact(), true);
+    await head;
+    await edit(b, 2); // bob's clocks 4 and 5 stay in the log; alice's 1..4 are only in the snapshot now
+    a.provider.destroy();
+    b.provider.destroy();
+    await s1.close();
+    const s2 = await startTestServer({ dataDir });
+    servers.push(s2);
+    const clocks = await s2.store.senderClocks(roomId);
+    assert.deepEqual([clocks.get(alice.identity.signPublicKey.toString('hex')), clocks.get(bob.identity.signPublicKey.toString('hex'))], [4, 5]);
+    const raw = await rawSocket(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
+    const hello = raw.frames.find((f) => f[0] === FrameKind.Hello)!;
+    assert.equal((JSON.parse(hello.subarray(1).toString()) as { lastClock: number }).lastClock, 4);
+    raw.ws.close();
+  } finally {
+    for (const s of servers) await s.stop(); // a failed assertion must not leave a server keeping the runner alive
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -50,6 +50,40 @@ CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 `;
 
+/** One commit batch as the writer thread receives it (see sqlite-writer.ts). */
+export interface PackedBatch {
+  type: 'batch';
+  id: number;
+  rooms: string[]; // per update
+  clocks: number[]; // per update
+  bytes: ArrayBuffer; // per update: sender bytes, then frame bytes
+  offsets: Uint32Array; // per update: [end of sender, end of frame] in bytes
+  snapshots: { at: number; roomId: string; head: number; frame: Buffer; covers: [string, number][] }[]; // at: index of the next update
+}
+
+// One copy of every frame into a single transferred buffer: structured-cloning an object per update (and the whole
+// socket read chunk behind every frame view) cost more than the commit itself once batches held thousands of frames.
+function packBatch(id: number, items: Pending[]): PackedBatch {
+  let total = 0;
+  for (const { op } of items) if (op.kind === 'update') total += op.u.sender.length + op.u.frame.length;
+  const bytes = Buffer.allocUnsafeSlow(total);
+  const offsets = new Uint32Array(2 * items.length);
+  const batch: PackedBatch = { type: 'batch', id, rooms: [], clocks: [], bytes: bytes.buffer as ArrayBuffer, offsets, snapshots: [] };
+  let at = 0;
+  for (const { op } of items) {
+    if (op.kind === 'snapshot') batch.snapshots.push({ at: batch.rooms.length, roomId: op.s.roomId, head: op.s.head, frame: op.s.frame, covers: [...op.s.covers] });
+    if (op.kind !== 'update') continue;
+    const i = batch.rooms.length;
+    batch.rooms.push(op.u.roomId);
+    batch.clocks.push(op.u.clock);
+    at += op.u.sender.copy(bytes, at);
+    offsets[2 * i] = at;
+    at += op.u.frame.copy(bytes, at);
+    offsets[2 * i + 1] = at;
+  }
+  return batch;
+}
+
 type Row = Record<string, unknown>;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 const toRoom = (r: Row): Room => ({
@@ -88,7 +122,13 @@ export class SqliteStore implements SyncStore {
     this.st = {
       snapshot: p('SELECT head, frame FROM snapshots WHERE room_id = ?'),
       updates: p('SELECT frame FROM updates WHERE room_id = ? ORDER BY id'),
-      clocks: p('SELECT sender, clock FROM sender_clocks WHERE room_id = ?'),
+      // A sender's clock is its newest update in the log; sender_clocks keeps the clocks of updates a snapshot
+      // dropped, so the log writes no clock row per update (that second scattered B-tree page per row doubled the
+      // cost of a commit).
+      clocks: p(`SELECT sender, max(clock) AS clock FROM (
+          SELECT sender, clock FROM sender_clocks WHERE room_id = @room
+          UNION ALL SELECT sender, max(clock) AS clock FROM updates WHERE room_id = @room GROUP BY sender
+        ) GROUP BY sender`),
     };
     this.writer = new Worker(WRITER_SOURCE, {
       eval: true,
@@ -131,7 +171,8 @@ export class SqliteStore implements SyncStore {
     }
     const items = this.queue.splice(0, n);
     this.committing = { id: ++this.batchId, items };
-    this.writer.postMessage({ type: 'batch', id: this.batchId, ops: items.map((i) => i.op).filter((o) => o.kind !== 'noop') });
+    const batch = packBatch(this.batchId, items);
+    this.writer.postMessage(batch, [batch.bytes, batch.offsets.buffer as ArrayBuffer]);
   }
 
   private onWriter(m: { type: string; id?: number; ms?: number; message?: string }): void {
@@ -164,7 +205,7 @@ export class SqliteStore implements SyncStore {
 
   async senderClocks(roomId: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const r of this.st.clocks.all(roomId) as Row[]) out.set((r.sender as Buffer).toString('hex'), r.clock as number);
+    for (const r of this.st.clocks.all({ room: roomId }) as Row[]) out.set((r.sender as Buffer).toString('hex'), r.clock as number);
     return out;
   }
 
