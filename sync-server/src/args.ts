@@ -7,6 +7,10 @@ export function parseSyncServerArgs(argv: string[], env: NodeJS.ProcessEnv): Par
   if (env.KYOZO_SYNC_DATA_DIR) cfg.dataDir = env.KYOZO_SYNC_DATA_DIR;
   if (env.KYOZO_SYNC_HOST) cfg.host = env.KYOZO_SYNC_HOST;
   if (env.KYOZO_SYNC_LOG_LEVEL) cfg.logLevel = env.KYOZO_SYNC_LOG_LEVEL;
+  if (env.KYOZO_SYNC_COMMIT_WINDOW_MS) {
+    cfg.commitWindowMs = Number(env.KYOZO_SYNC_COMMIT_WINDOW_MS);
+    if (!(cfg.commitWindowMs >= 0)) throw new Error(`KYOZO_SYNC_COMMIT_WINDOW_MS must be a number of milliseconds, got "${env.KYOZO_SYNC_COMMIT_WINDOW_MS}"`);
+  }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {

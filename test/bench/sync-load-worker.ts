@@ -42,6 +42,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
   let windowStart = 0;
   let windowEnd = Infinity;
   const latencies: number[] = [];
+  const slow: string[] = [];
   let framesOut = 0; // frames received by clients in the window (relays, echoes, acks)
   let framesIn = 0; // frames sent by clients in the window
   let relayed = 0;
@@ -66,6 +67,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
     const sent = from.sendTimes[n];
     if (sent >= windowStart && sent < windowEnd && measuring) {
       latencies.push(now - sent);
+      if (process.env.BENCH_DEBUG && now - sent > 50) slow.push(`${((sent - windowStart) / 1000).toFixed(2)}s:${Math.round(now - sent)}`);
       relayed++;
     }
   };
@@ -152,6 +154,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
   await new Promise((r) => setTimeout(r, 300)); // let the last relays of the window arrive
   measuring = false;
   latencies.sort((a, b) => a - b);
+  if (process.env.BENCH_DEBUG) console.error(`slow (${slow.length}):`, slow.filter((_, i) => i % Math.ceil(slow.length / 40) === 0).join(' '));
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
   send({ type: 'result', framesIn, framesOut, relayed, p50: q(0.5), p99: q(0.99), samples: latencies.length, measureMs: cfg.measureMs });
   for (const c of clients) c.ws.terminate();

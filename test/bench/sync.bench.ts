@@ -15,7 +15,7 @@ const root = join(__dirname, '..', '..');
 const quick = process.argv.includes('--quick');
 const LOADS = [
   { name: 'target', clients: quick ? 500 : 2000, roomSize: 5, rate: 5, warmupMs: 3000, measureMs: quick ? 8000 : 20_000 },
-  { name: 'saturation', clients: 500, roomSize: 5, rate: 30, warmupMs: 2000, measureMs: quick ? 5000 : 8000 },
+  { name: 'saturation', clients: 500, roomSize: 5, rate: Number(process.env.BENCH_SAT_RATE ?? 30), warmupMs: 2000, measureMs: quick ? 5000 : 8000 },
 ];
 const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
@@ -27,7 +27,7 @@ const nodeArgs = (env: string) => (process.env[env] ?? '').split(' ').filter(Boo
 
 interface Outcome {
   server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
-  p50: number; p99: number; cpuPct: number; rssMB: number; commitsPerSec?: number; batchMean?: number; error?: string;
+  p50: number; p99: number; cpuPct: number; rssMB: number; idleRssMB: number; commitsPerSec?: number; batchMean?: number; error?: string;
 }
 
 /** Group-commit counters from the server's Prometheus endpoint (kyozo only): commits (one fsync each) and writes. */
@@ -139,6 +139,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     for (const d of done) d.catch(() => undefined); // rejections are awaited below; avoid unhandled ones meanwhile
     await Promise.all(ready);
     const pid = child.pid!;
+    const idleRssMB = procStats(pid).rss; // every client connected and synced, nothing sent yet
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
     const c0 = kind === 'kyozo' ? await commitCounters(port) : undefined;
@@ -158,12 +159,12 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const p = (k: string) => Math.max(...results.map((r) => r[k]));
     return {
       ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
-      p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss),
+      p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss), idleRssMB,
       commitsPerSec: c0 && c1 ? (c1.commits - c0.commits) / elapsed : undefined,
       batchMean: c0 && c1 ? (c1.writes - c0.writes) / (c1.commits - c0.commits) : undefined,
     };
   } catch (err) {
-    return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, error: (err as Error).message };
+    return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN, error: (err as Error).message };
   } finally {
     // Workers exit by themselves after reporting (so a profiled worker writes its profile); stragglers are killed.
     await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => { w.once('exit', r); setTimeout(r, 5000); }))));
@@ -235,8 +236,8 @@ async function main(): Promise<void> {
   const st = process.argv.includes('--no-storage') ? { plain: NaN, log: NaN, compacted: NaN, plainLog: NaN } : await storage();
 
   const perCpu = (o: Outcome) => o.relayedPerSec / (o.cpuPct / 100);
-  const rows = [['server', 'load', 'clients/rooms', 'in msg/s', 'out msg/s', 'relayed/s', 'p50 ms', 'p99 ms', 'CPU %', 'RSS MB', 'relayed/CPU-s']];
-  for (const o of outcomes) rows.push([o.server, o.load, `${o.clients}/${o.rooms}`, f0(o.inPerSec), f0(o.outPerSec), f0(o.relayedPerSec), f1(o.p50), f1(o.p99), f0(o.cpuPct), f0(o.rssMB), f0(perCpu(o))]);
+  const rows = [['server', 'load', 'clients/rooms', 'in msg/s', 'out msg/s', 'relayed/s', 'p50 ms', 'p99 ms', 'CPU %', 'RSS MB', 'idle RSS', 'relayed/CPU-s']];
+  for (const o of outcomes) rows.push([o.server, o.load, `${o.clients}/${o.rooms}`, f0(o.inPerSec), f0(o.outPerSec), f0(o.relayedPerSec), f1(o.p50), f1(o.p99), f0(o.cpuPct), f0(o.rssMB), f0(o.idleRssMB), f0(perCpu(o))]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log('\nRelay on loopback (same load, same run; server process measured alone)');
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
     if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit`);
   }
 
-  const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN };
+  const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN };
   const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l) ?? missing;
   const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l) ?? missing;
   const t = ours('target');

@@ -104,6 +104,7 @@ export class SqliteStore implements SyncStore {
   private readonly st: Record<string, Database.Statement>;
   private readonly writer: Worker;
   private batchId = 0;
+  private lastSent = 0; // when the last batch went to the writer
   private committing: { id: number; items: Pending[] } | null = null;
   private writerError: Error | null = null;
   private onWriterClosed: (() => void) | null = null;
@@ -171,6 +172,7 @@ export class SqliteStore implements SyncStore {
     }
     const items = this.queue.splice(0, n);
     this.committing = { id: ++this.batchId, items };
+    this.lastSent = performance.now();
     const batch = packBatch(this.batchId, items);
     this.writer.postMessage(batch, [batch.bytes, batch.offsets.buffer as ArrayBuffer]);
   }
@@ -187,7 +189,16 @@ export class SqliteStore implements SyncStore {
       const err = new Error(`log commit failed: ${m.message}`);
       for (const p of batch.items) p.reject(err);
     }
-    if (this.queue.length) this.sendBatch();
+    if (this.queue.length) this.scheduleNext();
+  }
+
+  // At most one commit per window: under load the waiting batch gathers more writes, so fewer commits (each with a
+  // fixed cost on the writer thread: fsync, WAL header, thread round trip) carry the same load, for a wait bounded by
+  // the window.
+  private scheduleNext(): void {
+    const wait = this.lastSent + this.window - performance.now();
+    if (wait <= 0 || this.queue.length >= this.maxBatch) this.sendBatch();
+    else if (!this.timer) this.timer = setTimeout(() => this.sendBatch(), wait);
   }
 
   private failCommitting(err: Error): void {
