@@ -1,15 +1,17 @@
 // Embedded SQLite store. better-sqlite3: synchronous, fast, builds from source; WAL lets readers run beside the writer.
 //
 // Group commit: log writes are queued and committed together in one transaction by a writer thread
-// (sqlite-writer.ts): the first write opens a short window (commitWindowMs), and whatever arrives while a batch is
-// being committed forms the next batch. Every promise of a batch resolves only after its COMMIT returned, so an
-// acknowledgement always follows durability. synchronous=FULL fsyncs the WAL on every commit (survives power loss);
-// group commit keeps that to one fsync per batch instead of one per keystroke, and the writer thread keeps the
-// fsync off the relay's event loop. Reads and the rare account writes use a second connection on this thread.
+// (sqlite-writer.ts): the first write opens a short window (commitWindowMs), whatever arrives while a batch is
+// being committed forms the next batch, and batches go at most one per window. Every promise of a batch resolves
+// only after its COMMIT returned, so an acknowledgement always follows durability. synchronous=FULL fsyncs the WAL
+// on every commit (survives power loss); group commit keeps that to one fsync per batch instead of one per
+// keystroke, and the writer thread keeps the fsync off the relay's event loop. A third connection, on its own
+// thread, checkpoints the WAL into the database file. Reads and the rare account writes use a connection on this
+// thread.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { WRITER_SOURCE } from './sqlite-writer';
+import { CHECKPOINTER_SOURCE, WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
 import type {
   DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, SyncStore, Team, User, WrappedKey,
@@ -86,6 +88,7 @@ function packBatch(id: number, items: Pending[]): PackedBatch {
 
 type Row = Record<string, unknown>;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+const CHECKPOINT_MS = 250;
 const toRoom = (r: Row): Room => ({
   id: r.id as string, teamId: r.team_id as string, name: r.name as string, keyEpoch: r.key_epoch as number,
   head: r.head as number, rotationRequired: r.rotation_required === 1, createdAt: r.created_at as number,
@@ -103,6 +106,7 @@ export class SqliteStore implements SyncStore {
   private closed = false;
   private readonly st: Record<string, Database.Statement>;
   private readonly writer: Worker;
+  private readonly checkpointer: Worker;
   private batchId = 0;
   private lastSent = 0; // when the last batch went to the writer
   private committing: { id: number; items: Pending[] } | null = null;
@@ -116,6 +120,7 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('wal_autocheckpoint = 0'); // the checkpoint thread does it, never the relay's event loop
     this.db.exec(SCHEMA);
     this.window = opts.commitWindowMs ?? 4;
     this.maxBatch = opts.maxBatch ?? 1000;
@@ -139,6 +144,14 @@ export class SqliteStore implements SyncStore {
     });
     this.writer.on('message', (m: { type: string; id?: number; ms?: number; message?: string }) => this.onWriter(m));
     this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
+    this.checkpointer = new Worker(CHECKPOINTER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3'), intervalMs: CHECKPOINT_MS },
+    });
+    const fallBack = () => { if (!this.writerError && !this.closed) this.writer.postMessage({ type: 'autocheckpoint' }); };
+    this.checkpointer.on('message', (m: { type: string }) => { if (m.type === 'failed') fallBack(); });
+    this.checkpointer.on('error', fallBack);
   }
 
   // ---- log (hot path) ----
@@ -244,6 +257,13 @@ export class SqliteStore implements SyncStore {
       });
     }
     await this.writer.terminate();
+    await new Promise<void>((resolve) => {
+      this.checkpointer.once('message', () => resolve());
+      this.checkpointer.once('exit', () => resolve());
+      this.checkpointer.postMessage({ type: 'close' });
+      setTimeout(resolve, 5000).unref();
+    });
+    await this.checkpointer.terminate();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

@@ -12,6 +12,9 @@ db.pragma('busy_timeout = 10000');
 // Each update dirties the index page of its (room, sender); 8 MB keeps those pages of a few thousand active senders
 // in memory instead of re-reading them from the OS for every commit.
 db.pragma('cache_size = -8192');
+// Checkpoints run on their own thread (CHECKPOINTER_SOURCE); the automatic one would run inside a commit and hold
+// back that batch's acknowledgements. Turned back on if that thread fails, so the WAL cannot grow without bound.
+db.pragma('wal_autocheckpoint = 0');
 const st = {
   insertUpdate: db.prepare('INSERT OR IGNORE INTO updates (room_id, sender, clock, frame) VALUES (?, ?, ?, ?)'),
   upsertClock: db.prepare('INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)'),
@@ -52,7 +55,36 @@ parentPort.on('message', (m) => {
     } catch (e) {
       parentPort.postMessage({ type: 'failed', id: m.id, message: String(e && e.message) });
     }
+  } else if (m.type === 'autocheckpoint') {
+    db.pragma('wal_autocheckpoint = 1000');
   } else if (m.type === 'close') {
+    db.close();
+    parentPort.postMessage({ type: 'closed' });
+  }
+});
+`;
+
+// The checkpoint thread: copies committed WAL pages into the database file beside the writer (a PASSIVE checkpoint
+// never blocks a commit), so no acknowledgement waits for a checkpoint, and a page rewritten by many commits between
+// two checkpoints is copied once.
+export const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlitePath);
+const db = new Database(workerData.path);
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('busy_timeout = 10000');
+db.pragma('wal_autocheckpoint = 0');
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (e) {
+    clearInterval(timer);
+    parentPort.postMessage({ type: 'failed', message: String(e && e.message) });
+  }
+}, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m.type === 'close') {
+    clearInterval(timer);
     db.close();
     parentPort.postMessage({ type: 'closed' });
   }
