@@ -2,7 +2,7 @@
 // refused, dead peers are cut by the heartbeat, and `kyozo sync-server` starts the server from the CLI.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -76,6 +76,23 @@ test('after a restart every sender clock is back: from the log, and from the clo
   } finally {
     for (const s of servers) await s.stop(); // a failed assertion must not leave a server keeping the runner alive
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('committed log pages reach the database file while the server runs (the checkpoint thread), not only at shutdown', async () => {
+  const server = await startTestServer();
+  try {
+    const alice = await createUser(server);
+    const { roomId } = await createTeamRoom(alice);
+    const dbFile = join(server.dataDir, 'sync.db');
+    const before = statSync(dbFile).size;
+    const a = await openProvider(server, alice, roomId);
+    await a.provider.whenSynced();
+    for (let i = 0; i < 200; i++) { a.text.insert(a.text.length, `page filler ${i} `.repeat(8)); a.provider.flush(); }
+    await a.provider.whenAcked();
+    await waitFor(() => statSync(dbFile).size > before + 64 * 1024, 'the database file to take the checkpointed log', 5000);
+  } finally {
+    await server.stop();
   }
 });
 
