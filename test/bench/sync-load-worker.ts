@@ -1,7 +1,7 @@
-// Load generator for `npm run bench:sync`, run as a separate process so the server's CPU and RSS are its own.
-// Each process owns whole rooms, so a frame's send time and its receipt by the room's other clients are measured on
-// the same clock. All frames are prepared before the timed phase (sealing and signing are the clients' cost, not
-// the relay's).
+// Load generator for `npm run bench:sync` (what it sends and measures: see the header of sync.bench.ts), run as a
+// separate process so the server's CPU and RSS are its own. Each process owns whole rooms, so a frame's send time and
+// its receipt by the room's other clients are measured on the same clock. All frames are prepared before the timed
+// phase (sealing and signing are the clients' cost, not the relay's); receivers only parse routing bytes.
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
