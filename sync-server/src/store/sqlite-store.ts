@@ -63,8 +63,8 @@ export interface PackedBatch {
   snapshots: { at: number; roomId: string; head: number; frame: Buffer; covers: [string, number][] }[]; // at: index of the next update
 }
 
-// One copy of every frame into a single transferred buffer: structured-cloning an object per update (and the whole
-// socket read chunk behind every frame view) cost more than the commit itself once batches held thousands of frames.
+// One copy of every frame into a single transferred buffer: structured-cloning an object per update would copy, on
+// the relay's event loop, the whole socket read chunk behind every frame (a frame is a view of that chunk).
 function packBatch(id: number, items: Pending[]): PackedBatch {
   let total = 0;
   for (const { op } of items) if (op.kind === 'update') total += op.u.sender.length + op.u.frame.length;
