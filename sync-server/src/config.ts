@@ -8,6 +8,8 @@ export interface SyncServerConfig {
   /** Frames per second per connection (token bucket refill) and the burst allowed. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
+  /** Updates of one connection awaiting durability before the relay stops reading that socket (resumes at half). */
+  maxInflightPerConnection: number;
   /** A socket that has not authenticated by then is closed with 4408. */
   authTimeoutMs: number;
   /** Bytes a client may send before authentication completes. */
@@ -28,6 +30,7 @@ export function defaultConfig(overrides: Partial<SyncServerConfig> = {}): SyncSe
     maxFrameBytes: 8 * 1024 * 1024,
     rateLimitPerSecond: 200,
     rateLimitBurst: 400,
+    maxInflightPerConnection: 256,
     authTimeoutMs: 5000,
     preAuthBufferBytes: 64 * 1024,
     maxRoomsPerTeam: 1000,

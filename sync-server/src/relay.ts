@@ -54,6 +54,8 @@ class Conn {
   room: RoomState | null = null;
   alive = true;
   corked = false; // the socket holds this turn's frames until Relay.uncorkAll
+  inflight = 0; // accepted updates not yet durable
+  paused = false; // reading stopped until inflight drops (backpressure)
   tokens: number;
   lastRefill = Date.now();
   preAuthBytes = 0;
@@ -404,6 +406,7 @@ export class Relay {
     room.clocks.set(conn.sender, h.clock);
     const entry: Inflight = { sender: conn.sender, clock: h.clock, frame };
     room.inflight.add(entry);
+    this.holdBack(conn, 1);
     this.inUpdate.inc();
     if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
     // Relayed only once durable: a peer can then never build on an update that a crash could still lose, so every
@@ -411,6 +414,7 @@ export class Relay {
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
       () => {
         room.inflight.delete(entry);
+        this.holdBack(conn, -1);
         this.relay(room, conn, frame);
         // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
         if (conn.ackClock === 0) queueMicrotask(() => { this.send(conn, encodeU64Frame(FrameKind.Ack, conn.ackClock)); conn.ackClock = 0; });
@@ -419,6 +423,20 @@ export class Relay {
       },
       (err: Error) => this.storageFailed(room, err),
     );
+  }
+
+  // Backpressure: a connection whose updates outrun the log writer stops being read, so the frames awaiting
+  // durability (and the memory they hold) stay bounded; TCP then slows the client down.
+  private holdBack(conn: Conn, delta: number): void {
+    conn.inflight += delta;
+    const max = this.cfg.maxInflightPerConnection;
+    if (!conn.paused && conn.inflight >= max) {
+      conn.paused = true;
+      conn.ws.pause();
+    } else if (conn.paused && conn.inflight <= max / 2) {
+      conn.paused = false;
+      conn.ws.resume();
+    }
   }
 
   private storageFailed(room: RoomState, err: Error): void {

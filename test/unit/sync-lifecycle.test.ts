@@ -96,6 +96,25 @@ test('committed log pages reach the database file while the server runs (the che
   }
 });
 
+test('a client that outruns the log writer is held back by TCP, and every update it sent is stored and acknowledged', async () => {
+  const server = await startTestServer({ maxInflightPerConnection: 4, commitWindowMs: 40 });
+  try {
+    const alice = await createUser(server);
+    const { roomId } = await createTeamRoom(alice);
+    const a = await openProvider(server, alice, roomId);
+    await a.provider.whenSynced();
+    let acked = 0;
+    a.provider.on('acked', (c: number) => { acked = c; });
+    // ~150 KB in one go: more than one socket read, so reading stops after the first and resumes as commits land.
+    for (let i = 0; i < 400; i++) { a.text.insert(a.text.length, `${i};`.padEnd(120, '.')); a.provider.flush(); }
+    await a.provider.whenAcked(30_000); // a refused or lost update would never be acknowledged
+    assert.equal(acked, 400);
+    assert.equal((await server.store.loadRoomLog(roomId)).updates.length, 400);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('an oversized frame closes the socket with 1009 and a silent peer is cut by the heartbeat', async () => {
   const server = await startTestServer({ maxFrameBytes: 64 * 1024, heartbeatMs: 200 });
   try {
