@@ -119,7 +119,10 @@ async function prepareKyozo(url: string, clients: number, roomSize: number) {
 
 async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]): Promise<Outcome> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-'));
-  const { child, port } = await startServer(kind, dataDir);
+  const { child, port } = await startServer(kind, dataDir).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const wsUrl = `ws://127.0.0.1:${port}`;
   const nRooms = load.clients / load.roomSize;
   const base = { server: kind, load: load.name, clients: load.clients, rooms: nRooms };
