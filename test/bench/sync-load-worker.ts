@@ -34,6 +34,29 @@ interface Client {
 
 const send = (m: unknown) => process.send!(m);
 
+/** The `~client.n~` marker inside a Yjs update, read from the bytes (no string copy of the message). */
+function readMarker(data: Buffer): [number, number] | null {
+  // A '~' byte can also occur in the update's varint header, so try each one.
+  for (let start = data.indexOf(0x7e); start >= 0; start = data.indexOf(0x7e, start + 1)) {
+    const m = markerAt(data, start + 1);
+    if (m) return m;
+  }
+  return null;
+}
+
+function markerAt(data: Buffer, from: number): [number, number] | null {
+  const out: [number, number] = [0, 0];
+  let part = 0;
+  let digits = 0;
+  for (let i = from; i < data.length; i++) {
+    const b = data[i];
+    if (b >= 0x30 && b <= 0x39) { out[part] = out[part] * 10 + (b - 0x30); digits++; }
+    else if (b === 0x2e && part === 0 && digits > 0) { part = 1; digits = 0; } // '.'
+    else return b === 0x7e && part === 1 && digits > 0 ? out : null;
+  }
+  return null;
+}
+
 async function run(cfg: WorkerConfig): Promise<void> {
   const clients: Client[] = [];
   const bySender = new Map<string, Client>();
@@ -58,10 +81,10 @@ async function run(cfg: WorkerConfig): Promise<void> {
       from = bySender.get(data.subarray(1, 33).toString('hex'));
       n = data.readUInt32BE(41) - (from?.base ?? 0) - 1;
     } else {
-      const m = /~(\d+)\.(\d+)~/.exec(data.toString('latin1'));
+      const m = readMarker(data);
       if (!m) return;
-      from = clients[Number(m[1])];
-      n = Number(m[2]);
+      from = clients[m[0]];
+      n = m[1];
     }
     if (!from || from === c || n < 0) return;
     const sent = from.sendTimes[n];
