@@ -70,12 +70,14 @@ class FolderAnalyzer implements Analyzer {
   private dirty = false;
   /** Per folder with findings: the files and listings its detection looked at. */
   private readonly reads = new Map<string, Set<string>>();
+  /** The same, inverted: for a file or `dir:` listing, the folders whose detection read it. */
+  private readonly readers = new Map<string, Set<string>>();
   private readonly useCode: boolean;
   private readonly serviceCache: ServiceCache = new Map();
   private linkCache: LinkCache = createLinkCache();
   private topology: Topology | undefined;
   /** Per service: the cached build it came from and its JSON, to tell what an update changed. */
-  private snapshot = new Map<string, { built?: ServiceFacts; annotations: string; json: string }>();
+  private snapshot = new Map<string, Snapshot>();
 
   constructor(options: AnalyzerOptions) {
     this.root = path.resolve(options.root);
@@ -100,6 +102,7 @@ class FolderAnalyzer implements Analyzer {
     this.compose.clear();
     this.code.clear();
     this.reads.clear();
+    this.readers.clear();
     this.serviceCache.clear();
     this.linkCache = createLinkCache();
     this.shape = undefined;
@@ -157,7 +160,7 @@ class FolderAnalyzer implements Analyzer {
         changedKeys.add(`dir:${r}`);
         this.findings.delete(r);
         this.compose.delete(r);
-        this.reads.delete(r);
+        this.setReads(r, undefined);
       }
       for (const a of added) {
         changedKeys.add(`dir:${a}`);
@@ -169,14 +172,7 @@ class FolderAnalyzer implements Analyzer {
     if (!relevant) return unchanged;
     // Detectors read a little beyond their folder (src/main.rs, cmd/*/main.go, application.properties, env_file):
     // re-detect exactly the folders whose detection looked at something that changed.
-    for (const [d, reads] of this.reads) {
-      for (const key of changedKeys) {
-        if (reads.has(key)) {
-          touched.add(d);
-          break;
-        }
-      }
-    }
+    for (const key of changedKeys) for (const d of this.readers.get(key) ?? []) touched.add(d);
     for (const d of touched) {
       if (this.index.folder(d)) this.detect(d);
       else if (this.findings.delete(d) || this.compose.delete(d)) this.dirty = true;
@@ -191,7 +187,7 @@ class FolderAnalyzer implements Analyzer {
     for (const [id, now] of this.snapshot) {
       const before = previous.get(id);
       if (before === undefined) change.added.push(id);
-      else if (before.json !== now.json || before.annotations !== now.annotations) change.changed.push(id);
+      else if (before !== now && (before.json !== now.json || !sameAnnotations(before, now.name, now.group, now.out, now.libraries))) change.changed.push(id);
     }
     for (const id of previous.keys()) if (!this.snapshot.has(id)) change.removed.push(id);
     return { topology: this.topology, change };
@@ -218,8 +214,26 @@ class FolderAnalyzer implements Analyzer {
       if (!sameModel) this.compose.set(dir, result.model);
     } else this.compose.delete(dir);
     if (!sameFound || !sameModel) this.dirty = true;
-    if (result?.found.length || result?.model) this.reads.set(dir, reads);
-    else this.reads.delete(dir);
+    this.setReads(dir, result?.found.length || result?.model ? reads : undefined);
+  }
+
+  /** Records what a folder's detection read, in both directions. */
+  private setReads(dir: string, reads: Set<string> | undefined): void {
+    for (const key of this.reads.get(dir) ?? []) {
+      const dirs = this.readers.get(key);
+      dirs?.delete(dir);
+      if (dirs?.size === 0) this.readers.delete(key);
+    }
+    if (!reads) {
+      this.reads.delete(dir);
+      return;
+    }
+    this.reads.set(dir, reads);
+    for (const key of reads) {
+      const dirs = this.readers.get(key);
+      if (dirs) dirs.add(dir);
+      else this.readers.set(key, new Set([dir]));
+    }
   }
 
   /**
@@ -353,9 +367,10 @@ class FolderAnalyzer implements Analyzer {
     for (const s of assembled.services) {
       const before = previous.get(s.service.id);
       // A service whose dependencies changed has changed for its users too, even when its own record did not.
-      const annotations = `${s.service.name}|${s.service.group ?? ''}|${s.service.libraries?.join(',') ?? ''}|${outgoing.get(s.service.id) ?? ''}`;
-      const same = before !== undefined && before.built === s.built && before.annotations === annotations;
-      this.snapshot.set(s.service.id, { built: s.built, annotations, json: same ? before.json : JSON.stringify(s.service) });
+      const svc = s.service;
+      const out = outgoing.get(svc.id);
+      if (before !== undefined && before.built === s.built && sameAnnotations(before, svc.name, svc.group, out, svc.libraries)) this.snapshot.set(svc.id, before);
+      else this.snapshot.set(svc.id, { built: s.built, name: svc.name, group: svc.group, libraries: svc.libraries && [...svc.libraries], out, json: JSON.stringify(svc) });
     }
     for (const id of this.serviceCache.keys()) if (!this.snapshot.has(id)) this.serviceCache.delete(id);
     const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -397,6 +412,28 @@ function withHostLiterals(facts: CodeFacts, text: string): CodeFacts {
     hosts.push({ host: m[1], line, port: Number(m[2]) });
   }
   return hosts.length === (facts.hosts ?? []).length ? facts : { ...facts, hosts };
+}
+
+/** What a service was last reported as: its record (by the build it came from, as JSON) and what links add to it. */
+interface Snapshot {
+  built?: ServiceFacts;
+  name: string;
+  group?: string;
+  libraries?: string[];
+  /** Its outgoing edges, `to:kind` joined. */
+  out?: string;
+  json: string;
+}
+
+function sameAnnotations(a: Snapshot, name: string, group: string | undefined, out: string | undefined, libraries: string[] | undefined): boolean {
+  return a.name === name && a.group === group && a.out === out && sameOptionalStrings(a.libraries, libraries);
+}
+
+function sameOptionalStrings(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Services that agree on everything order and patterns read, in the same order. */

@@ -116,7 +116,7 @@ export function assemble(input: AssembleInput): Assembled {
   const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   for (const dir of dirs) {
     const all = input.findings.get(dir) ?? [];
-    for (const f of all) if (f.problems) problems.push(...f.problems);
+    for (const f of all) if (f.problems?.length) problems.push(...f.problems);
     const fs = borrowedDockerfiles.size ? all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowedDockerfiles.has(f.build.dockerfile))) : all;
     if (fs.length === 0 && !composeBuilt.has(dir)) continue;
     const strong = composeBuilt.has(dir) || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
@@ -208,10 +208,8 @@ export function assemble(input: AssembleInput): Assembled {
 function finalCopy(facts: ServiceFacts, name: string, group: string | undefined, cache: ServiceCache | undefined): ServiceFacts {
   const entry = cache?.get(facts.service.id);
   const prev = entry?.final;
-  if (prev && prev.built === facts && prev.service.name === name && prev.service.group === group) {
-    if (prev.service.libraries) delete prev.service.libraries; // the linker sets them afresh
-    return prev;
-  }
+  // The linker keeps `libraries` up to date on the copy it is handed.
+  if (prev && prev.built === facts && prev.service.name === name && prev.service.group === group) return prev;
   const hostNames = facts.hostNames.includes(name) ? facts.hostNames : [name, ...facts.hostNames];
   const copy: ServiceFacts = { ...facts, service: { ...facts.service, name, ...(group !== undefined ? { group } : {}) }, hostNames, built: facts };
   if (entry && entry.facts === facts) entry.final = copy;

@@ -91,6 +91,12 @@ export function createLinkCache(): LinkCache {
   return { entries: new Map(), signatures: new Map(), libraries: '', world: 0 };
 }
 
+function sameStrings(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function sameLinks(a: ServiceLinks[], b: ServiceLinks[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i].edges !== b[i].edges) return false;
@@ -139,7 +145,12 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
   const problems: Problem[] = [];
   const recommendations: Recommendation[] = [];
   const byHost = new Map<string, ServiceFacts>();
-  for (const s of a.services) for (const h of s.hostNames) if (!byHost.has(h.toLowerCase())) byHost.set(h.toLowerCase(), s);
+  for (const s of a.services) {
+    for (const h of s.hostNames) {
+      const host = h.toLowerCase();
+      if (!byHost.has(host)) byHost.set(host, s);
+    }
+  }
   const byPackage = new Map<string, ServiceFacts>();
   for (const s of a.services) if (s.packageName) byPackage.set(s.packageName, s);
   const libraryByPackage = new Map(a.libraries.filter((l) => l.packageName).map((l) => [l.packageName!, l]));
@@ -248,8 +259,13 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
     const ids = new Set(a.services.map((s) => s.service.id));
     for (const id of cache.entries.keys()) if (!ids.has(id)) cache.entries.delete(id);
   }
+  // Set in place on the records handed in, and only when they differ: most services keep theirs across updates.
   a.services.forEach((s, i) => {
-    if (all[i].libraries.length) s.service.libraries = [...all[i].libraries];
+    const libs = all[i].libraries;
+    const now = s.service.libraries;
+    if (libs.length) {
+      if (!now || !sameStrings(now, libs)) s.service.libraries = [...libs];
+    } else if (now) delete s.service.libraries;
   });
   for (const l of all) problems.push(...l.problems);
   for (const l of all) recommendations.push(...l.driverRecommendations);
