@@ -15,6 +15,7 @@ import { assemble, type ServiceCache, type ServiceFacts } from './topology/assem
 import { createLinkCache, link, type LinkCache } from './topology/link';
 import { deploymentOrder } from './topology/order';
 import { findPatterns } from './topology/patterns';
+import { sameItems, sameOptionalItems } from './topology/same';
 
 export interface AnalyzerOptions {
   /** Folder to analyse (absolute or relative to cwd). */
@@ -327,7 +328,7 @@ class FolderAnalyzer implements Analyzer {
    */
   private graphShape(services: Service[], edges: Edge[], groups: Group[], frontends: Set<string>): { order: string[][]; problems: Problem[]; patterns: Pattern[] } {
     const last = this.shape;
-    if (last && last.edges === edges && sameServiceShapes(last.services, services) && sameGroups(last.groups, groups) && sameSet(last.frontends, frontends)) {
+    if (last && last.edges === edges && sameItems(last.services, services, sameShape) && sameItems(last.groups, groups, sameGroup) && sameSet(last.frontends, frontends)) {
       last.services = services;
       last.groups = groups;
       return last;
@@ -426,37 +427,16 @@ interface Snapshot {
 }
 
 function sameAnnotations(a: Snapshot, name: string, group: string | undefined, out: string | undefined, libraries: string[] | undefined): boolean {
-  return a.name === name && a.group === group && a.out === out && sameOptionalStrings(a.libraries, libraries);
+  return a.name === name && a.group === group && a.out === out && sameOptionalItems(a.libraries, libraries);
 }
 
-function sameOptionalStrings(a: string[] | undefined, b: string[] | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** Services that agree on everything order and patterns read. */
+function sameShape(x: Service, y: Service): boolean {
+  return x.id === y.id && x.name === y.name && x.type === y.type && x.image === y.image && x.ports.length === y.ports.length;
 }
 
-/** Services that agree on everything order and patterns read, in the same order. */
-function sameServiceShapes(a: Service[], b: Service[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === y) continue;
-    if (x.id !== y.id || x.name !== y.name || x.type !== y.type || x.image !== y.image || x.ports.length !== y.ports.length) return false;
-  }
-  return true;
-}
-
-function sameGroups(a: Group[], b: Group[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x.id !== y.id || x.kind !== y.kind || x.tool !== y.tool || x.members.length !== y.members.length) return false;
-    for (let m = 0; m < x.members.length; m++) if (x.members[m] !== y.members[m]) return false;
-  }
-  return true;
+function sameGroup(x: Group, y: Group): boolean {
+  return x.id === y.id && x.kind === y.kind && x.tool === y.tool && sameItems(x.members, y.members);
 }
 
 function sameSet(a: Set<string>, b: Set<string>): boolean {

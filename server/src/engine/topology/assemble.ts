@@ -6,6 +6,7 @@ import type { ComposeModel, ComposeService } from '../compose/compose-import';
 import { imageInfo } from '../detect/catalog';
 import { dnsName, ev, isSecretName } from '../detect/text';
 import type { DataEngine, Dependency, Finding } from '../detect/types';
+import { sameItems } from './same';
 
 /** What linking needs beside the public Service. */
 export interface ServiceFacts {
@@ -39,9 +40,7 @@ interface BuildInputs {
 }
 
 function sameInputs(a: BuildInputs, b: BuildInputs): boolean {
-  if (a.fs !== b.fs || a.model !== b.model || a.svc !== b.svc || a.version !== b.version || a.code.length !== b.code.length) return false;
-  for (let i = 0; i < a.code.length; i++) if (a.code[i] !== b.code[i]) return false;
-  return true;
+  return a.fs === b.fs && a.model === b.model && a.svc === b.svc && a.version === b.version && sameItems(a.code, b.code);
 }
 
 const NO_CODE: CodeFacts[] = [];

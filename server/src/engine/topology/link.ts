@@ -5,6 +5,7 @@ import { driverFor } from '../detect/catalog';
 import { closest, ev, looksLikeSecretLiteral } from '../detect/text';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
+import { sameItems } from './same';
 
 const ENGINE_LABEL: Record<DataEngine, string> = {
   postgres: 'PostgreSQL', mysql: 'MySQL', mongo: 'MongoDB', redis: 'Redis', memcached: 'Memcached', rabbitmq: 'RabbitMQ', kafka: 'Kafka', nats: 'NATS', elasticsearch: 'Elasticsearch',
@@ -91,31 +92,10 @@ export function createLinkCache(): LinkCache {
   return { entries: new Map(), signatures: new Map(), libraries: '', world: 0 };
 }
 
-function sameStrings(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const sameEvidence = (p: Evidence, q: Evidence) => p.file === q.file && p.line === q.line && p.reason === q.reason;
 
-function sameLinks(a: ServiceLinks[], b: ServiceLinks[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].edges !== b[i].edges) return false;
-  return true;
-}
-
-function sameEdges(a: Edge[], b: Edge[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x.from !== y.from || x.to !== y.to || x.kind !== y.kind || x.envVar !== y.envVar || x.condition !== y.condition || x.evidence.length !== y.evidence.length) return false;
-    for (let e = 0; e < x.evidence.length; e++) {
-      const p = x.evidence[e];
-      const q = y.evidence[e];
-      if (p.file !== q.file || p.line !== q.line || p.reason !== q.reason) return false;
-    }
-  }
-  return true;
+function sameEdge(x: Edge, y: Edge): boolean {
+  return x.from === y.from && x.to === y.to && x.kind === y.kind && x.envVar === y.envVar && x.condition === y.condition && sameItems(x.evidence, y.evidence, sameEvidence);
 }
 
 function worldOf(a: Assembled, cache: LinkCache): number {
@@ -251,7 +231,7 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
     if (hit && hit.built === s.built && hit.built !== undefined && hit.name === s.service.name && hit.world === world) return hit.links;
     const links = linksOf(s);
     // Equal edges keep the previous array, so a rebuilt service whose dependencies stayed put changes no edge.
-    if (hit && sameEdges(hit.links.edges, links.edges)) links.edges = hit.links.edges;
+    if (hit && sameItems(hit.links.edges, links.edges, sameEdge)) links.edges = hit.links.edges;
     cache?.entries.set(s.service.id, { built: s.built, name: s.service.name, world, links });
     return links;
   });
@@ -264,14 +244,14 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
     const libs = all[i].libraries;
     const now = s.service.libraries;
     if (libs.length) {
-      if (!now || !sameStrings(now, libs)) s.service.libraries = [...libs];
+      if (!now || !sameItems(now, libs)) s.service.libraries = [...libs];
     } else if (now) delete s.service.libraries;
   });
   for (const l of all) problems.push(...l.problems);
   for (const l of all) recommendations.push(...l.driverRecommendations);
   // Most updates change no service's links: the previous edge array (the same object) then stands, so what is
   // derived from the edges alone (order, patterns) can be reused by identity.
-  const reused = cache?.last && sameLinks(cache.last.links, all) ? cache.last.edges : undefined;
+  const reused = cache?.last && sameItems(cache.last.links, all, (x, y) => x.edges === y.edges) ? cache.last.edges : undefined;
   const edges = reused ?? sortEdges(all.flatMap((l) => l.edges));
   if (cache) cache.last = { links: all, edges };
 
