@@ -11,23 +11,29 @@ import { FrameKind } from '../../sync-server/src/wire';
 import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer } from '../support/sync-harness';
 import { repoRoot } from '../support/sync-process';
 
+/** One user, one room, one synced provider, and the highest clock the server has acknowledged to it so far. */
+async function soleWriter(server: TestServer) {
+  const alice = await createUser(server);
+  const { roomId } = await createTeamRoom(alice);
+  const a = await openProvider(server, alice, roomId);
+  await a.provider.whenSynced();
+  let acked = 0;
+  a.provider.on('acked', (c: number) => { acked = c; });
+  return { alice, roomId, a, acked: () => acked };
+}
+
 test('graceful shutdown acknowledges every accepted update and keeps it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-graceful-'));
   try {
     const s1 = await startTestServer({ dataDir, commitWindowMs: 50 });
-    const alice = await createUser(s1);
-    const { roomId } = await createTeamRoom(alice);
-    const a = await openProvider(s1, alice, roomId);
-    await a.provider.whenSynced();
-    let acked = 0;
-    a.provider.on('acked', (c: number) => { acked = c; });
+    const { alice, roomId, a, acked } = await soleWriter(s1);
     for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `g${i};`); a.provider.flush(); }
     await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length > 0, 'writes waiting in the commit window');
     const closed = new Promise((r) => a.provider.once('close', r));
     await s1.close(); // SIGTERM path: commit, acknowledge, then close sockets
     await closed;
     a.provider.disconnect(); // no reconnect attempts to the stopped server
-    assert.equal(acked, 20, 'every accepted update was acknowledged before the socket closed');
+    assert.equal(acked(), 20, 'every accepted update was acknowledged before the socket closed');
     const s2 = await startTestServer({ dataDir });
     const b = await openProvider(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
     await b.provider.whenSynced();
@@ -99,16 +105,11 @@ test('committed log pages reach the database file while the server runs (the che
 test('a client that outruns the log writer is held back by TCP, and every update it sent is stored and acknowledged', async () => {
   const server = await startTestServer({ maxInflightPerConnection: 4, commitWindowMs: 40 });
   try {
-    const alice = await createUser(server);
-    const { roomId } = await createTeamRoom(alice);
-    const a = await openProvider(server, alice, roomId);
-    await a.provider.whenSynced();
-    let acked = 0;
-    a.provider.on('acked', (c: number) => { acked = c; });
+    const { roomId, a, acked } = await soleWriter(server);
     // ~150 KB in one go: more than one socket read, so reading stops after the first and resumes as commits land.
     for (let i = 0; i < 400; i++) { a.text.insert(a.text.length, `${i};`.padEnd(120, '.')); a.provider.flush(); }
     await a.provider.whenAcked(30_000); // a refused or lost update would never be acknowledged
-    assert.equal(acked, 400);
+    assert.equal(acked(), 400);
     assert.equal((await server.store.loadRoomLog(roomId)).updates.length, 400);
   } finally {
     await server.stop();
