@@ -2,19 +2,24 @@
 // its fsync (synchronous=FULL) blocks this thread, never the relay's event loop. Kept as plain JavaScript source
 // run with `eval` so the server stays a single bundled file (dist/sync-server.js) with no extra worker entry.
 // A batch arrives packed (PackedBatch in sqlite-store.ts): every update's sender and frame in one transferred buffer.
-export const WRITER_SOURCE = `
+
+// How both threads open their connection: the store's durability setting, a wait for locks, and no automatic
+// checkpoint. The automatic one would run inside a commit and hold back that batch's acknowledgements, so the
+// checkpoint thread does it; the writer turns it back on if that thread fails, so the WAL cannot grow without bound.
+const OPEN_CONNECTION = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
 const db = new Database(workerData.path);
-db.pragma('journal_mode = WAL');
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('busy_timeout = 10000');
+db.pragma('wal_autocheckpoint = 0');
+`;
+
+export const WRITER_SOURCE = `${OPEN_CONNECTION}
+db.pragma('journal_mode = WAL');
 // Each update dirties the index page of its (room, sender); 8 MB keeps those pages of a few thousand active senders
 // in memory instead of re-reading them from the OS for every commit.
 db.pragma('cache_size = -8192');
-// Checkpoints run on their own thread (CHECKPOINTER_SOURCE); the automatic one would run inside a commit and hold
-// back that batch's acknowledgements. Turned back on if that thread fails, so the WAL cannot grow without bound.
-db.pragma('wal_autocheckpoint = 0');
 const st = {
   insertUpdate: db.prepare('INSERT OR IGNORE INTO updates (room_id, sender, clock, frame) VALUES (?, ?, ?, ?)'),
   upsertClock: db.prepare('INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)'),
@@ -67,13 +72,7 @@ parentPort.on('message', (m) => {
 // The checkpoint thread: copies committed WAL pages into the database file beside the writer (a PASSIVE checkpoint
 // never blocks a commit), so no acknowledgement waits for a checkpoint, and a page rewritten by many commits between
 // two checkpoints is copied once.
-export const CHECKPOINTER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlitePath);
-const db = new Database(workerData.path);
-db.pragma('synchronous = ' + workerData.synchronous);
-db.pragma('busy_timeout = 10000');
-db.pragma('wal_autocheckpoint = 0');
+export const CHECKPOINTER_SOURCE = `${OPEN_CONNECTION}
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
