@@ -34,18 +34,12 @@ function grammarPath(language: CodeLanguage): string {
   return localRequire.resolve(`@vscode/tree-sitter-wasm/wasm/${grammarFile[language]}`);
 }
 
-/**
- * Grammars run on V8's baseline WebAssembly compiler only. By default V8 also recompiles the hot lexer and parser
- * functions of each grammar with its optimising compiler on background threads; for the small entry files Kyozo
- * reads that work never pays back, and on a 2-core machine it competes with the walk (a cold `kyozo analyze` of a
- * 200-service tree: 830 -> 480 ms of CPU). Set before the first module compiles; it affects WebAssembly only.
- */
-function baselineWasmOnly(): void {
-  setFlagsFromString('--liftoff-only');
-}
-
 function initRuntime(): Promise<void> {
-  if (!runtime) baselineWasmOnly();
+  // Grammars run on V8's baseline WebAssembly compiler only. By default V8 also recompiles the hot lexer and parser
+  // functions of each grammar with its optimising compiler on background threads; for the small entry files Kyozo
+  // reads that work never pays back, and on a 2-core machine it competes with the walk (a cold `kyozo analyze` of a
+  // 200-service tree: 830 -> 480 ms of CPU). Set before the first module compiles; it affects WebAssembly only.
+  if (!runtime) setFlagsFromString('--liftoff-only');
   runtime ??= Parser.init({
     locateFile: (name: string) => localRequire.resolve(`web-tree-sitter/${name}`),
   }).catch((err: unknown) => {
