@@ -26,6 +26,7 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
   const store = new SqliteStore({
     dataDir: cfg.dataDir, commitWindowMs: cfg.commitWindowMs, synchronous: cfg.synchronous,
     onCommit: (n, ms) => { metrics.commitBatch.observe(n); metrics.commitSeconds.observe(ms / 1000); },
+    onCheckpointFailed: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
   // Ciphertext does not compress, so permessage-deflate would only cost CPU.

@@ -85,7 +85,7 @@ test('after a restart every sender clock is back: from the log, and from the clo
   }
 });
 
-test('committed log pages reach the database file while the server runs (the checkpoint thread), not only at shutdown', async () => {
+test('committed log pages reach the database file while the server runs (checkpoints between commits), not only at shutdown', async () => {
   const server = await startTestServer();
   try {
     const alice = await createUser(server);

@@ -5,13 +5,13 @@
 // being committed forms the next batch, and batches go at most one per window. Every promise of a batch resolves
 // only after its COMMIT returned, so an acknowledgement always follows durability. synchronous=FULL fsyncs the WAL
 // on every commit (survives power loss); group commit keeps that to one fsync per batch instead of one per
-// keystroke, and the writer thread keeps the fsync off the relay's event loop. A third connection, on its own
-// thread, checkpoints the WAL into the database file. Reads and the rare account writes use a connection on this
-// thread.
+// keystroke, and the writer thread keeps the fsync off the relay's event loop; it also checkpoints the WAL into the
+// database file between commits (how the log is laid out, and why checkpoints run there: sqlite-writer.ts). Reads
+// and the rare account writes use a connection on this thread.
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { CHECKPOINTER_SOURCE, WRITER_SOURCE } from './sqlite-writer';
+import { WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
 import type {
   DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, SyncStore, Team, User, WrappedKey,
@@ -29,6 +29,8 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
   synchronous?: 'FULL' | 'NORMAL';
   onCommit?: (batchSize: number, ms: number) => void;
+  /** A checkpoint failed; the WAL keeps every commit and the next checkpoint tries again. */
+  onCheckpointFailed?: (message: string) => void;
 }
 
 const SCHEMA = `
@@ -45,8 +47,9 @@ CREATE TABLE IF NOT EXISTS rooms (id TEXT PRIMARY KEY, team_id TEXT NOT NULL, na
 CREATE INDEX IF NOT EXISTS rooms_team ON rooms(team_id);
 CREATE TABLE IF NOT EXISTS room_keys (room_id TEXT NOT NULL, epoch INTEGER NOT NULL, recipient BLOB NOT NULL, wrapped BLOB NOT NULL,
   PRIMARY KEY (room_id, epoch, recipient));
-CREATE TABLE IF NOT EXISTS updates (id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, frame BLOB NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS updates_sender ON updates(room_id, sender, clock);
+CREATE TABLE IF NOT EXISTS room_numbers (no INTEGER PRIMARY KEY, room_id TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, room INTEGER NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, frame BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS log_room ON log(room);
 CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT PRIMARY KEY, head INTEGER NOT NULL, frame BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, PRIMARY KEY (room_id, sender));
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -87,8 +90,17 @@ function packBatch(id: number, items: Pending[]): PackedBatch {
 }
 
 type Row = Record<string, unknown>;
+const ROOM_NO = '(SELECT no FROM room_numbers WHERE room_id = ?)';
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 const CHECKPOINT_MS = 250;
+
+// Databases written before the log moved to \`log\` keep their updates, in the same order.
+const MIGRATE_UPDATES = `
+INSERT OR IGNORE INTO room_numbers (room_id) SELECT DISTINCT room_id FROM updates;
+INSERT INTO log (id, room, sender, clock, frame)
+  SELECT u.id, n.no, u.sender, u.clock, u.frame FROM updates u JOIN room_numbers n ON n.room_id = u.room_id ORDER BY u.id;
+DROP TABLE updates;
+`;
 const toRoom = (r: Row): Room => ({
   id: r.id as string, teamId: r.team_id as string, name: r.name as string, keyEpoch: r.key_epoch as number,
   head: r.head as number, rotationRequired: r.rotation_required === 1, createdAt: r.created_at as number,
@@ -106,7 +118,6 @@ export class SqliteStore implements SyncStore {
   private closed = false;
   private readonly st: Record<string, Database.Statement>;
   private readonly writer: Worker;
-  private readonly checkpointer: Worker;
   private batchId = 0;
   private lastSent = 0; // when the last batch went to the writer
   private committing: { id: number; items: Pending[] } | null = null;
@@ -120,38 +131,33 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
     this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('wal_autocheckpoint = 0'); // the checkpoint thread does it, never the relay's event loop
+    this.db.pragma('wal_autocheckpoint = 0'); // the writer thread does it, never the relay's event loop
     this.db.exec(SCHEMA);
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'updates'").get()) this.db.transaction(() => this.db.exec(MIGRATE_UPDATES))();
     this.window = opts.commitWindowMs ?? 4;
     this.maxBatch = opts.maxBatch ?? 1000;
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       snapshot: p('SELECT head, frame FROM snapshots WHERE room_id = ?'),
-      updates: p('SELECT frame FROM updates WHERE room_id = ? ORDER BY id'),
+      updates: p(`SELECT frame FROM log WHERE room = ${ROOM_NO} ORDER BY id`),
       // A sender's clock is its newest update in the log; sender_clocks keeps the clocks of updates a snapshot
       // dropped, so the log writes no clock row per update (that second scattered B-tree page per row doubled the
       // cost of a commit).
       clocks: p(`SELECT sender, max(clock) AS clock FROM (
           SELECT sender, clock FROM sender_clocks WHERE room_id = @room
-          UNION ALL SELECT sender, max(clock) AS clock FROM updates WHERE room_id = @room GROUP BY sender
+          UNION ALL SELECT sender, max(clock) AS clock FROM log WHERE room = ${ROOM_NO.replace('?', '@room')} GROUP BY sender
         ) GROUP BY sender`),
+      logBytes: p(`SELECT coalesce(sum(length(frame)), 0) AS n FROM log WHERE room = ${ROOM_NO}`),
+      snapshotBytes: p('SELECT coalesce(sum(length(frame)), 0) AS n FROM snapshots WHERE room_id = ?'),
     };
     this.writer = new Worker(WRITER_SOURCE, {
       eval: true,
       // The writer only ever holds one batch (at most MAX_BATCH_BYTES); a small young generation keeps the RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 },
-      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3') },
+      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3'), checkpointMs: CHECKPOINT_MS },
     });
     this.writer.on('message', (m: { type: string; id?: number; ms?: number; message?: string }) => this.onWriter(m));
     this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
-    this.checkpointer = new Worker(CHECKPOINTER_SOURCE, {
-      eval: true,
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
-      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3'), intervalMs: CHECKPOINT_MS },
-    });
-    const fallBack = () => { if (!this.writerError && !this.closed) this.writer.postMessage({ type: 'autocheckpoint' }); };
-    this.checkpointer.on('message', (m: { type: string }) => { if (m.type === 'failed') fallBack(); });
-    this.checkpointer.on('error', fallBack);
   }
 
   // ---- log (hot path) ----
@@ -192,6 +198,7 @@ export class SqliteStore implements SyncStore {
 
   private onWriter(m: { type: string; id?: number; ms?: number; message?: string }): void {
     if (m.type === 'closed') { this.onWriterClosed?.(); return; }
+    if (m.type === 'checkpoint-failed') { this.opts.onCheckpointFailed?.(m.message ?? ''); return; }
     const batch = this.committing;
     if (!batch || batch.id !== m.id) return;
     this.committing = null;
@@ -234,9 +241,7 @@ export class SqliteStore implements SyncStore {
   }
 
   async storedBytes(roomId: string): Promise<number> {
-    const u = this.db.prepare('SELECT coalesce(sum(length(frame)), 0) AS n FROM updates WHERE room_id = ?').get(roomId) as Row;
-    const s = this.db.prepare('SELECT coalesce(sum(length(frame)), 0) AS n FROM snapshots WHERE room_id = ?').get(roomId) as Row;
-    return (u.n as number) + (s.n as number);
+    return ((this.st.logBytes.get(roomId) as Row).n as number) + ((this.st.snapshotBytes.get(roomId) as Row).n as number);
   }
 
   /** Resolves once everything queued before the call is durable. */
@@ -257,13 +262,6 @@ export class SqliteStore implements SyncStore {
       });
     }
     await this.writer.terminate();
-    await new Promise<void>((resolve) => {
-      this.checkpointer.once('message', () => resolve());
-      this.checkpointer.once('exit', () => resolve());
-      this.checkpointer.postMessage({ type: 'close' });
-      setTimeout(resolve, 5000).unref();
-    });
-    await this.checkpointer.terminate();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
