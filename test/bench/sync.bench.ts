@@ -27,6 +27,7 @@ import { startSyncServer } from '../../sync-server/src/server';
 import type { WorkerConfig } from './sync-load-worker';
 
 const root = join(__dirname, '..', '..');
+const WORKER_BUNDLE = join(root, 'dist', 'bench', 'sync-load-worker.js');
 const quick = process.argv.includes('--quick');
 const LOADS = [
   { name: 'target', clients: quick ? 500 : 2000, roomSize: 5, rate: 5, warmupMs: 3000, measureMs: quick ? 8000 : 20_000 },
@@ -136,7 +137,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     for (const rooms of halves) {
-      const w = fork(join(__dirname, 'sync-load-worker.ts'), [], { execArgv: [...nodeArgs('BENCH_WORKER_NODE_ARGS'), '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const w = fork(WORKER_BUNDLE, [], { execArgv: nodeArgs('BENCH_WORKER_NODE_ARGS'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
       const cfg: WorkerConfig = { kind, wsUrl, token: prep.token, roomKey: prep.roomKey, rooms, ratePerClient: load.rate, warmupMs: load.warmupMs, measureMs: load.measureMs };
       ready.push(new Promise((resolve, reject) => {
@@ -158,6 +159,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     await Promise.all(ready);
     const pid = child.pid!;
     const idleRssMB = procStats(pid).rss; // every client connected and synced, nothing sent yet
+    process.stdout.write(`  ${load.clients} clients connected; sending for ${(load.warmupMs + load.measureMs) / 1000} s\n`);
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
     const c0 = kind === 'kyozo' ? await commitCounters(port) : undefined;
@@ -242,7 +244,11 @@ const f0 = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
 async function main(): Promise<void> {
-  await esbuild.build({ entryPoints: [join(root, 'sync-server/src/main.ts')], outfile: join(root, 'dist/sync-server.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'], logLevel: 'warning' });
+  const bundle = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' } as const;
+  await esbuild.build({ ...bundle, entryPoints: [join(root, 'sync-server/src/main.ts')], outfile: join(root, 'dist/sync-server.js'), external: ['better-sqlite3'] });
+  // The load generator runs as bundled JavaScript, without a transpiling loader in the processes that share the
+  // two cores with the server under test.
+  await esbuild.build({ ...bundle, entryPoints: [join(__dirname, 'sync-load-worker.ts')], outfile: WORKER_BUNDLE });
   const outcomes: Outcome[] = [];
   for (const load of LOADS.filter((l) => LOAD_NAMES.includes(l.name))) {
     for (const kind of SERVERS) {
