@@ -92,6 +92,9 @@ function packBatch(id: number, items: Pending[]): PackedBatch {
 type Row = Record<string, unknown>;
 const ROOM_NO = '(SELECT no FROM room_numbers WHERE room_id = ?)';
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+// A commit, and the checkpoint after it, take time in proportion to its writes; past the writer's capacity an
+// unbounded batch kept growing (each slower commit gathered a larger next one: 22,000 writes, 2 commits/s).
+const MAX_BATCH_WRITES = 4000;
 const CHECKPOINT_MS = 250;
 
 // Databases written before the log moved to \`log\` keep their updates, in the same order.
@@ -185,7 +188,7 @@ export class SqliteStore implements SyncStore {
     if (this.committing || this.queue.length === 0) return;
     let bytes = 0;
     let n = 0;
-    while (n < this.queue.length && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+    while (n < this.queue.length && (n === 0 || (bytes < MAX_BATCH_BYTES && n < MAX_BATCH_WRITES))) {
       const op = this.queue[n++].op;
       bytes += op.kind === 'update' ? op.u.frame.length : op.kind === 'snapshot' ? op.s.frame.length : 0;
     }
