@@ -117,8 +117,10 @@ test('Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the
     }
     return false;
   }, green, { timeout: 30_000 });
+  // The Explorer re-renders its rows as decorations change; read until the row is there again (at most 10 s).
   badges = await explorerBadges(page);
-  assert.equal(byLabel('web')?.color, green, 'web badge is green once running');
+  for (let i = 0; i < 40 && byLabel('web')?.color !== green; i++) { await page.waitForTimeout(250); badges = await explorerBadges(page); }
+  assert.equal(byLabel('web')?.color, green, `web badge is green once running: ${JSON.stringify(badges)}`);
   await page.click('.activitybar a[aria-label^="Kyozo"]', { force: true });
   const runningLabel = `web, ${typeOf('web')}, running`;
   await page.waitForFunction((l) => Array.from(document.querySelectorAll('.pane .monaco-list-row')).some((r) => r.getAttribute('aria-label') === l), runningLabel, { timeout: 30_000 });
