@@ -24,7 +24,6 @@ export interface WorkerConfig {
 interface Client {
   idx: number;
   ws: WebSocket;
-  sender: string;
   frames: Buffer[];
   sendTimes: Float64Array;
   next: number; // index of the next frame
@@ -106,7 +105,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
     for (const dev of room.devices) {
       const i = idx++;
       const id = cfg.kind === 'kyozo' ? importIdentity(dev) : null;
-      const c: Client = { idx: i, ws: null as unknown as WebSocket, sender: id ? id.signPublicKey.toString('hex') : String(i), frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
+      const c: Client = { idx: i, ws: null as unknown as WebSocket, frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
       clients[i] = c;
       if (id) {
         const k = senderKey(id.signPublicKey, 0);

@@ -97,7 +97,7 @@ const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 const MAX_BATCH_WRITES = 4000;
 const CHECKPOINT_MS = 250;
 
-// Databases written before the log moved to \`log\` keep their updates, in the same order.
+// Databases written before the log moved to `log` keep their updates, in the same order.
 const MIGRATE_UPDATES = `
 INSERT OR IGNORE INTO room_numbers (room_id) SELECT DISTINCT room_id FROM updates;
 INSERT INTO log (id, room, sender, clock, frame)

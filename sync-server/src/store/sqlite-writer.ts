@@ -60,7 +60,6 @@ const putSnapshot = (s) => {
 };
 const commit = db.transaction((b) => {
   const bytes = Buffer.from(b.bytes);
-  const accepted = [];
   let start = 0;
   let next = 0; // next snapshot
   for (let i = 0; i < b.rooms.length; i++) {
@@ -70,17 +69,14 @@ const commit = db.transaction((b) => {
     const no = roomNo(b.rooms[i]);
     const sender = bytes.subarray(start, senderEnd);
     const key = no + ':' + sender.toString('hex');
-    let last = newest.get(key);
-    if (last === undefined) last = st.newestClock.get(no, sender, b.rooms[i], sender).c ?? 0;
+    const last = newest.get(key) ?? st.newestClock.get(no, sender, b.rooms[i], sender).c ?? 0;
     if (b.clocks[i] > last) {
       st.insertUpdate.run(no, sender, b.clocks[i], bytes.subarray(senderEnd, end));
-      last = b.clocks[i];
+      newest.set(key, b.clocks[i]);
     }
-    accepted.push([key, last]);
     start = end;
   }
   while (next < b.snapshots.length) putSnapshot(b.snapshots[next++]);
-  return accepted;
 });
 let lastCheckpoint = performance.now();
 let checkpointTimer = null; // set while committed frames wait for a checkpoint
@@ -104,11 +100,12 @@ parentPort.on('message', (m) => {
   if (m.type === 'batch') {
     const t0 = performance.now();
     try {
-      // The clocks are remembered only once the transaction committed.
-      for (const [key, clock] of commit(m)) newest.set(key, clock);
+      commit(m);
       parentPort.postMessage({ type: 'done', id: m.id, ms: performance.now() - t0 });
     } catch (e) {
-      roomNos.clear(); // a number taken inside the failed transaction was rolled back with it
+      // What the failed transaction added was rolled back with it: read numbers and clocks from the database again.
+      roomNos.clear();
+      newest.clear();
       parentPort.postMessage({ type: 'failed', id: m.id, message: String(e && e.message) });
       return;
     }
