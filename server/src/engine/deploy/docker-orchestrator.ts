@@ -313,6 +313,25 @@ export class DockerOrchestrator implements Orchestrator {
     return ids;
   }
 
+  /**
+   * The exit code of a container caught crashing. Inspected while the engine has already restarted it, the state
+   * reads running with code 0; with the restart policy now off, that run ends by itself a moment later with the
+   * real code. One that keeps running is stopped.
+   */
+  private async exitCodeOfCrashLoop(container: Docker.Container, st: Docker.ContainerInspectInfo['State']): Promise<number> {
+    if (!st.Running && !st.Restarting) return st.ExitCode;
+    const timer = new AbortController();
+    const waited = await Promise.race([
+      container.wait({ condition: 'not-running' }).then((r: { StatusCode?: number }) => r.StatusCode).catch(() => undefined),
+      sleep(3000, timer.signal).then(() => undefined),
+    ]);
+    timer.abort();
+    if (waited !== undefined) return waited;
+    await container.stop({ t: 1 }).catch(() => undefined);
+    const after = await container.inspect().catch(() => undefined);
+    return after?.State.ExitCode ?? st.ExitCode;
+  }
+
   /** Waits until every replica is healthy (or running, when nothing can be probed); throws with the exit code and last logs. */
   private async waitHealthy(ws: Workspace, service: Service, ids: string[], signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.healthTimeoutMs;
@@ -326,10 +345,11 @@ export class DockerOrchestrator implements Orchestrator {
         if (!st.Running || st.Restarting || info.RestartCount > 0) {
           if (st.Status === 'created') continue;
           // Keep the container for its logs and exit code, but end the restart loop.
-          await this.docker.getContainer(id).update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } }).catch(() => undefined);
-          await this.docker.getContainer(id).stop({ t: 1 }).catch(() => undefined);
+          const container = this.docker.getContainer(id);
+          await container.update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } }).catch(() => undefined);
+          const exitCode = await this.exitCodeOfCrashLoop(container, st);
           const logs = await this.tailLogs(id, 30);
-          throw new ServiceFailure(service.id, `${service.name} exited with code ${st.ExitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`, { exitCode: st.ExitCode, logTail: logs });
+          throw new ServiceFailure(service.id, `${service.name} exited with code ${exitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`, { exitCode, logTail: logs });
         }
         const health = await this.probeContainer(service, info);
         if (health === 'healthy' || health === 'none') {
