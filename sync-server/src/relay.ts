@@ -27,6 +27,10 @@ export function ed25519Key(raw: Buffer) {
 
 const MAX_AUTH_FRAME = 4096;
 const MAX_BUFFERED_OUT = 32 * 1024 * 1024;
+// Heartbeats go out in slices: every socket is still pinged once per heartbeat interval, but a twentieth of them at a
+// time. Pinging thousands at once (and reading their pongs) was a burst of syscalls that held every relay behind it
+// for ~100 ms on a loaded machine.
+const HEARTBEAT_SLICES = 20;
 
 interface Inflight { sender: string; clock: number; frame: Buffer }
 
@@ -53,6 +57,7 @@ class Conn {
   ackClock = 0; // highest durable clock not yet acknowledged (acks are cumulative, one per commit batch)
   room: RoomState | null = null;
   alive = true;
+  slot = 0; // heartbeat slice
   corked = false; // the socket holds this turn's frames until Relay.uncorkAll
   inflight = 0; // accepted updates not yet durable
   paused = false; // reading stopped until inflight drops (backpressure)
@@ -73,6 +78,9 @@ export class Relay {
   private readonly loading = new Map<string, Promise<RoomState | undefined>>();
   private readonly conns = new Set<Conn>();
   private heartbeat: NodeJS.Timeout;
+  private readonly slices: Set<Conn>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
+  private nextSlot = 0;
+  private beatCount = 0;
   private readonly corked: Conn[] = [];
   private readonly inUpdate;
   private readonly inAwareness;
@@ -87,7 +95,7 @@ export class Relay {
     this.inUpdate = metrics.framesIn.labels('update');
     this.inAwareness = metrics.framesIn.labels('awareness');
     wss.on('connection', (ws, req) => this.onConnection(ws, req));
-    this.heartbeat = setInterval(() => this.beat(), cfg.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), cfg.heartbeatMs / HEARTBEAT_SLICES);
     this.heartbeat.unref();
   }
 
@@ -135,6 +143,8 @@ export class Relay {
     const m = /^\/v1\/rooms\/([A-Za-z0-9_-]{1,64})\/sync(?:\?.*)?$/.exec(req.url ?? '');
     const conn = new Conn(ws, req.socket, m ? m[1] : '', this.cfg.rateLimitBurst);
     this.conns.add(conn);
+    conn.slot = this.nextSlot++ % HEARTBEAT_SLICES;
+    this.slices[conn.slot].add(conn);
     ws.on('pong', () => { conn.alive = true; });
     ws.on('close', () => this.onClose(conn));
     ws.on('error', (err) => this.log.debug({ err: err.message, room: conn.roomId }, 'socket error'));
@@ -153,6 +163,7 @@ export class Relay {
     const wasAuthed = conn.state === 'live' || conn.state === 'joining';
     conn.state = 'closed';
     this.conns.delete(conn);
+    this.slices[conn.slot].delete(conn);
     const room = conn.room;
     if (room) {
       room.conns.delete(conn);
@@ -185,10 +196,13 @@ export class Relay {
     setTimeout(() => conn.ws.terminate(), 1000).unref();
   }
 
+  /** Pings one slice; a socket that has not answered its previous ping (one interval ago) is cut off. */
   private beat(): void {
-    for (const c of this.conns) {
+    for (const c of this.slices[this.beatCount++ % HEARTBEAT_SLICES]) {
       if (!c.alive) { c.ws.terminate(); continue; }
       c.alive = false;
+      if (c.state === 'closed') continue;
+      this.cork(c); // leaves with whatever else this turn sends to the socket
       try { c.ws.ping(); } catch { /* closed meanwhile */ }
     }
   }

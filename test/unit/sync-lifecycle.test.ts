@@ -139,6 +139,32 @@ test('an oversized frame closes the socket with 1009 and a silent peer is cut by
   }
 });
 
+test('heartbeats reach every socket once per interval, spread over it rather than all at once', async () => {
+  const server = await startTestServer({ heartbeatMs: 1000 });
+  const sockets: Awaited<ReturnType<typeof rawSocket>>[] = [];
+  try {
+    const alice = await createUser(server);
+    const { roomId } = await createTeamRoom(alice);
+    const pings = new Map<number, number[]>();
+    for (let i = 0; i < 40; i++) {
+      const s = await rawSocket(server, alice, roomId);
+      s.ws.on('ping', () => pings.set(i, [...(pings.get(i) ?? []), performance.now()]));
+      sockets.push(s);
+    }
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1300));
+    const inWindow = [...pings.values()].map((ts) => ts.filter((t) => t >= t0 + 150 && t < t0 + 1150));
+    // Any 1,000 ms stretch holds exactly one ping per socket (none missed, none doubled).
+    assert.deepEqual(inWindow.map((ts) => ts.length), Array(40).fill(1), 'one ping per socket per interval');
+    const times = inWindow.flat().sort((a, b) => a - b);
+    const densest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 100).length));
+    assert.ok(densest <= 12, `pings are spread over the interval: at most 12 of 40 within 100 ms, saw ${densest}`);
+  } finally {
+    for (const s of sockets) s.ws.terminate();
+    await server.stop();
+  }
+});
+
 test('`kyozo sync-server --port --data-dir` starts the server and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-cli-'));
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/src/cli/main.ts'), 'sync-server', '--port', '0', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
