@@ -10,6 +10,10 @@ export interface SyncServerConfig {
   rateLimitBurst: number;
   /** Updates of one connection awaiting durability before the relay stops reading that socket (resumes at half). */
   maxInflightPerConnection: number;
+  /** Bytes queued for one socket before it is closed (1013) as too slow; it reconnects and catches up from the log. */
+  maxBufferedPerConnection: number;
+  /** Bytes queued for all sockets together before the relay stops reading every client (resumes at half). */
+  maxBufferedTotal: number;
   /** A socket that has not authenticated by then is closed with 4408. */
   authTimeoutMs: number;
   /** Bytes a client may send before authentication completes. */
@@ -31,6 +35,8 @@ export function defaultConfig(overrides: Partial<SyncServerConfig> = {}): SyncSe
     rateLimitPerSecond: 200,
     rateLimitBurst: 400,
     maxInflightPerConnection: 256,
+    maxBufferedPerConnection: 8 * 1024 * 1024,
+    maxBufferedTotal: 128 * 1024 * 1024,
     authTimeoutMs: 5000,
     preAuthBufferBytes: 64 * 1024,
     maxRoomsPerTeam: 1000,

@@ -26,7 +26,8 @@ export function ed25519Key(raw: Buffer) {
 }
 
 const MAX_AUTH_FRAME = 4096;
-const MAX_BUFFERED_OUT = 32 * 1024 * 1024;
+// How often the relay adds up what waits in the sockets' send queues (see watchOutgoing).
+const OUTGOING_CHECK_MS = 100;
 // Heartbeats go out in slices: every socket is still pinged once per heartbeat interval, but a twentieth of them at a
 // time. Pinging thousands at once (and reading their pongs) was a burst of syscalls that held every relay behind it
 // for ~100 ms on a loaded machine.
@@ -60,7 +61,8 @@ class Conn {
   slot = 0; // heartbeat slice
   corked = false; // the socket holds this turn's frames until Relay.uncorkAll
   inflight = 0; // accepted updates not yet durable
-  paused = false; // reading stopped until inflight drops (backpressure)
+  paused = false; // this socket's updates wait for the log writer (backpressure)
+  reading = true; // whether the socket is read: not while paused, nor while every outgoing queue is full
   tokens: number;
   lastRefill = Date.now();
   preAuthBytes = 0;
@@ -78,6 +80,10 @@ export class Relay {
   private readonly loading = new Map<string, Promise<RoomState | undefined>>();
   private readonly conns = new Set<Conn>();
   private heartbeat: NodeJS.Timeout;
+  private outgoingTimer: NodeJS.Timeout;
+  private throttled = false; // reading every client stopped until the outgoing queues drain
+  private throttles = 0;
+  private throttleLoggedAt = 0;
   private readonly slices: Set<Conn>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
   private nextSlot = 0;
   private beatCount = 0;
@@ -97,6 +103,8 @@ export class Relay {
     wss.on('connection', (ws, req) => this.onConnection(ws, req));
     this.heartbeat = setInterval(() => this.beat(), cfg.heartbeatMs / HEARTBEAT_SLICES);
     this.heartbeat.unref();
+    this.outgoingTimer = setInterval(() => this.watchOutgoing(), OUTGOING_CHECK_MS);
+    this.outgoingTimer.unref();
   }
 
   // ---- hooks called by the HTTP API ----
@@ -133,6 +141,7 @@ export class Relay {
   /** Graceful shutdown: commit and acknowledge everything accepted, then close every socket. */
   async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
+    clearInterval(this.outgoingTimer);
     await this.store.flush();
     await new Promise((r) => setImmediate(r)); // let the acknowledgements of the last commit go out
     for (const c of this.conns) this.close(c, CloseCode.ShuttingDown, 'server shutting down');
@@ -209,7 +218,7 @@ export class Relay {
 
   private send(conn: Conn, frame: Buffer): void {
     if (conn.state === 'closed') return;
-    if (conn.ws.bufferedAmount > MAX_BUFFERED_OUT) {
+    if (conn.ws.bufferedAmount > this.cfg.maxBufferedPerConnection) {
       this.close(conn, 1013, 'client too slow: outgoing buffer full, reconnect');
       return;
     }
@@ -446,10 +455,43 @@ export class Relay {
     const max = this.cfg.maxInflightPerConnection;
     if (!conn.paused && conn.inflight >= max) {
       conn.paused = true;
-      conn.ws.pause();
+      this.applyReading(conn);
     } else if (conn.paused && conn.inflight <= max / 2) {
       conn.paused = false;
-      conn.ws.resume();
+      this.applyReading(conn);
+    }
+  }
+
+  private applyReading(conn: Conn): void {
+    // Sockets still authenticating are read on: their frames are few and bounded, and their auth timer runs.
+    const read = !conn.paused && !(this.throttled && conn.state === 'live');
+    if (read === conn.reading) return;
+    conn.reading = read;
+    if (read) conn.ws.resume();
+    else conn.ws.pause();
+  }
+
+  // Overload: when receivers fall behind, what the relay sends them waits in the sockets' queues, in this process.
+  // Past maxBufferedTotal the relay stops reading every client, so senders are held back by TCP (and the frames
+  // wait in their own processes) instead of the relay's memory growing with the backlog; it reads again at half.
+  private watchOutgoing(): void {
+    let total = 0;
+    for (const c of this.conns) total += c.ws.bufferedAmount;
+    this.metrics.outgoingBytes.set(total);
+    const max = this.cfg.maxBufferedTotal;
+    const throttle = this.throttled ? total > max / 2 : total > max;
+    const changed = throttle !== this.throttled;
+    this.throttled = throttle;
+    // Also while throttled: a socket that went live since the last check stops being read too.
+    if (changed || throttle) for (const c of this.conns) this.applyReading(c);
+    if (!changed) return;
+    this.metrics.readingPaused.set(throttle ? 1 : 0);
+    if (throttle) this.throttles++;
+    const now = Date.now();
+    if (throttle && now - this.throttleLoggedAt >= 10_000) { // at most one line per 10 s of sustained overload
+      this.throttleLoggedAt = now;
+      this.log.warn({ bufferedBytes: total, connections: this.conns.size, pausesSinceLastLine: this.throttles }, 'outgoing queues full: reading clients paused until half has drained');
+      this.throttles = 0;
     }
   }
 

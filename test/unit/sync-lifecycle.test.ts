@@ -116,6 +116,68 @@ test('a client that outruns the log writer is held back by TCP, and every update
   }
 });
 
+/** A value from the server's Prometheus endpoint. */
+async function metric(server: TestServer, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
+/** 400 updates of ~50 KB each (20 MB, far more than loopback's socket buffers hold), each flushed as its own frame. */
+const LARGE = 400;
+function sendLarge(a: { text: { insert(i: number, s: string): void; length: number }; provider: { flush(): void } }) {
+  for (let i = 0; i < LARGE; i++) { a.text.insert(a.text.length, `${i}:`.padEnd(50_000, String.fromCharCode(97 + (i % 26)))); a.provider.flush(); }
+}
+
+test('receivers that stop reading: past the total outgoing limit the relay stops reading senders, and resumes losing nothing', async () => {
+  const server = await startTestServer({ maxBufferedTotal: 1024 * 1024, maxBufferedPerConnection: 256 * 1024 * 1024, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6 });
+  try {
+    const { alice, roomId, a, acked } = await soleWriter(server);
+    const b = await rawSocket(server, alice, roomId);
+    const socketB = (b.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socketB.pause();
+    sendLarge(a);
+    await waitFor(() => acked() > 0, 'the first updates to be acknowledged');
+    let paused = 0;
+    const deadline = Date.now() + 15_000;
+    while (paused !== 1 && Date.now() < deadline) { paused = await metric(server, 'kyozo_sync_reading_paused'); await new Promise((r) => setTimeout(r, 20)); }
+    assert.equal(paused, 1, 'reading stopped once the outgoing queues held more than 1 MiB');
+    assert.ok(await metric(server, 'kyozo_sync_outgoing_buffered_bytes') > 512 * 1024, 'the gauge shows what waits');
+    const stalled = acked();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(acked(), stalled, 'nothing more is read (nor acknowledged) from the sender while the receiver does not read');
+    assert.ok(stalled < LARGE, `the sender is held back (${stalled} of ${LARGE} acknowledged)`);
+    socketB.resume();
+    await a.provider.whenAcked(30_000);
+    assert.equal(acked(), LARGE, 'every update was read, stored and acknowledged once the receiver drained');
+    await waitFor(() => b.frames.filter((f) => f[0] === FrameKind.Update).length === LARGE, 'the receiver to get every update', 30_000);
+    assert.equal(await metric(server, 'kyozo_sync_reading_paused'), 0);
+    assert.ok(server.logs.some((l) => l.includes('outgoing queues full')), 'the overload was logged');
+    b.ws.terminate();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a receiver that stops reading is closed once its own queue passes the per-socket limit; the sender goes on', async () => {
+  const server = await startTestServer({ maxBufferedPerConnection: 1024 * 1024, rateLimitPerSecond: 1e6, rateLimitBurst: 1e6 });
+  try {
+    const { alice, roomId, a, acked } = await soleWriter(server);
+    const b = await rawSocket(server, alice, roomId);
+    (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const connections = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
+    assert.equal(await connections(), 2);
+    sendLarge(a);
+    await a.provider.whenAcked(30_000);
+    assert.equal(acked(), LARGE, 'the sender was never held back by the slow receiver');
+    const deadline = Date.now() + 5000;
+    while ((await connections()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await connections(), 1, 'the slow receiver was cut off');
+    b.ws.terminate();
+  } finally {
+    await server.stop();
+  }
+});
+
 test('an oversized frame closes the socket with 1009 and a silent peer is cut by the heartbeat', async () => {
   const server = await startTestServer({ maxFrameBytes: 64 * 1024, heartbeatMs: 200 });
   try {
