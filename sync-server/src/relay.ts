@@ -83,6 +83,7 @@ export class Relay {
   private outgoingTimer: NodeJS.Timeout;
   private throttled = false; // reading every client stopped until the outgoing queues drain
   private throttles = 0;
+  private outgoingEstimate = 0; // the last measured total plus what was sent since: measured again past the limit
   private throttleLoggedAt = 0;
   private readonly slices: Set<Conn>[] = Array.from({ length: HEARTBEAT_SLICES }, () => new Set());
   private nextSlot = 0;
@@ -224,6 +225,8 @@ export class Relay {
     }
     this.cork(conn);
     conn.ws.send(frame);
+    this.outgoingEstimate += frame.length;
+    if (!this.throttled && this.outgoingEstimate > this.cfg.maxBufferedTotal) this.watchOutgoing();
   }
 
   // Frames sent to one socket in the same event-loop turn leave in one writev: a group commit releases hundreds of
@@ -474,9 +477,11 @@ export class Relay {
   // Overload: when receivers fall behind, what the relay sends them waits in the sockets' queues, in this process.
   // Past maxBufferedTotal the relay stops reading every client, so senders are held back by TCP (and the frames
   // wait in their own processes) instead of the relay's memory growing with the backlog; it reads again at half.
+  // Measured every OUTGOING_CHECK_MS, and at once when what was sent since the last measurement could pass the limit.
   private watchOutgoing(): void {
     let total = 0;
     for (const c of this.conns) total += c.ws.bufferedAmount;
+    this.outgoingEstimate = total;
     this.metrics.outgoingBytes.set(total);
     const max = this.cfg.maxBufferedTotal;
     const throttle = this.throttled ? total > max / 2 : total > max;
