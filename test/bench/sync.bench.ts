@@ -44,6 +44,13 @@ const nodeArgs = (env: string) => (process.env[env] ?? '').split(' ').filter(Boo
 interface Outcome {
   server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
   p50: number; p99: number; cpuPct: number; rssMB: number; idleRssMB: number; commitsPerSec?: number; batchMean?: number; error?: string;
+  stealPct?: number; idlePct?: number;
+}
+
+/** The machine's CPU time split from /proc/stat: [idle, steal, total] in ticks, over all cores. */
+function machineTicks(): [number, number, number] {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return [f[3] + f[4], f[7] ?? 0, f.reduce((a, b) => a + b, 0)];
 }
 
 /** Group-commit counters from the server's Prometheus endpoint (kyozo only): commits (one fsync each) and writes. */
@@ -164,11 +171,13 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     await new Promise((r) => setTimeout(r, load.warmupMs));
     const c0 = kind === 'kyozo' ? await commitCounters(port) : undefined;
     const s0 = procStats(pid);
+    const m0 = machineTicks();
     let rss = s0.rss;
     const sampler = setInterval(() => { try { rss = Math.max(rss, procStats(pid).rss); } catch { /* exited */ } }, 250);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, load.measureMs));
     const s1 = procStats(pid);
+    const m1 = machineTicks();
     const elapsed = (performance.now() - t0) / 1000;
     const c1 = c0 && await commitCounters(port);
     clearInterval(sampler);
@@ -181,6 +190,7 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
       ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
       p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss), idleRssMB,
       commitsPerSec: c0 && c1 ? (c1.commits - c0.commits) / elapsed : undefined,
+      idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100, stealPct: ((m1[1] - m0[1]) / (m1[2] - m0[2])) * 100,
       batchMean: c0 && c1 ? (c1.writes - c0.writes) / (c1.commits - c0.commits) : undefined,
     };
   } catch (err) {
@@ -266,6 +276,8 @@ async function main(): Promise<void> {
   console.log('\nRelay on loopback (same load, same run; server process measured alone)');
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
+  // Time the hypervisor gave to other guests ("steal") is time this machine's four busy processes did not get.
+  for (const o of outcomes) if (o.stealPct !== undefined) console.log(`  ${o.server} ${o.load}: machine ${f1(o.idlePct ?? NaN)} % idle, ${f1(o.stealPct)} % stolen by the hypervisor during the window`);
   for (const o of outcomes) {
     if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit`);
   }
