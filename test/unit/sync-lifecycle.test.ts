@@ -116,6 +116,16 @@ test('a client that outruns the log writer is held back by TCP, and every update
   }
 });
 
+/** Authenticated connections the server reports on /healthz, and a wait until it reports `n`. */
+async function connectionsOf(server: TestServer): Promise<number> {
+  return ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
+}
+async function untilConnections(server: TestServer, n: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await connectionsOf(server)) !== n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return connectionsOf(server);
+}
+
 /** Values from one scrape of the server's Prometheus endpoint. */
 async function metrics(server: TestServer, ...names: string[]): Promise<number[]> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -173,14 +183,11 @@ test('a receiver that stops reading is closed once its own queue passes the per-
     const { alice, roomId, a, acked } = await soleWriter(server);
     const b = await rawSocket(server, alice, roomId);
     (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const connections = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
-    assert.equal(await connections(), 2);
+    assert.equal(await connectionsOf(server), 2);
     sendLarge(a);
     await a.provider.whenAcked(30_000);
     assert.equal(acked(), LARGE, 'the sender was never held back by the slow receiver');
-    const deadline = Date.now() + 5000;
-    while ((await connections()) !== 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await connections(), 1, 'the slow receiver was cut off');
+    assert.equal(await untilConnections(server, 1, 5000), 1, 'the slow receiver was cut off');
     b.ws.terminate();
   } finally {
     await server.stop();
@@ -199,11 +206,8 @@ test('an oversized frame closes the socket with 1009 and a silent peer is cut by
     const quiet = await rawSocket(server, alice, roomId);
     // Stop reading: pings are never answered.
     (quiet.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const connections = async () => ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
-    assert.equal(await connections(), 1, 'the quiet peer is connected at first');
-    const deadline = Date.now() + 3000;
-    while ((await connections()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await connections(), 0, 'the unresponsive peer was terminated');
+    assert.equal(await connectionsOf(server), 1, 'the quiet peer is connected at first');
+    assert.equal(await untilConnections(server, 0, 3000), 0, 'the unresponsive peer was terminated');
     quiet.ws.terminate();
   } finally {
     await server.stop();
