@@ -116,6 +116,9 @@ test('a client that outruns the log writer is held back by TCP, and every update
   }
 });
 
+/** The TCP socket under a client WebSocket: pausing it stops the client reading, as a stalled peer would. */
+const tcpOf = (ws: unknown) => (ws as { _socket: { pause(): void; resume(): void } })._socket;
+
 /** Authenticated connections the server reports on /healthz, and a wait until it reports `n`. */
 async function connectionsOf(server: TestServer): Promise<number> {
   return ((await (await fetch(`${server.url}/healthz`)).json()) as { connections: number }).connections;
@@ -144,7 +147,7 @@ test('receivers that stop reading: past the total outgoing limit the relay stops
   try {
     const { alice, roomId, a, acked } = await soleWriter(server);
     const b = await rawSocket(server, alice, roomId);
-    const socketB = (b.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const socketB = tcpOf(b.ws);
     socketB.pause();
     sendLarge(a);
     await waitFor(() => acked() > 0, 'the first updates to be acknowledged');
@@ -182,7 +185,7 @@ test('a receiver that stops reading is closed once its own queue passes the per-
   try {
     const { alice, roomId, a, acked } = await soleWriter(server);
     const b = await rawSocket(server, alice, roomId);
-    (b.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    tcpOf(b.ws).pause();
     assert.equal(await connectionsOf(server), 2);
     sendLarge(a);
     await a.provider.whenAcked(30_000);
@@ -205,7 +208,7 @@ test('an oversized frame closes the socket with 1009 and a silent peer is cut by
     assert.equal(s.closed()!.code, 1009);
     const quiet = await rawSocket(server, alice, roomId);
     // Stop reading: pings are never answered.
-    (quiet.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    tcpOf(quiet.ws).pause();
     assert.equal(await connectionsOf(server), 1, 'the quiet peer is connected at first');
     assert.equal(await untilConnections(server, 0, 3000), 0, 'the unresponsive peer was terminated');
     quiet.ws.terminate();
