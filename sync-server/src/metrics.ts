@@ -15,7 +15,7 @@ export function createMetrics() {
     framesOut: new Counter({ name: 'kyozo_sync_frames_out_total', help: 'Frames relayed to clients', registers: [registry] }),
     rejected: new Counter({ name: 'kyozo_sync_rejected_total', help: 'Frames or connections refused', labelNames: ['reason'], registers: [registry] }),
     commitBatch: new Histogram({ name: 'kyozo_sync_commit_batch_size', help: 'Writes per group commit', buckets: [1, 4, 16, 64, 256, 1024], registers: [registry] }),
-    commitSeconds: new Histogram({ name: 'kyozo_sync_commit_seconds', help: 'Group commit duration', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1], registers: [registry] }),
+    commitSeconds: new Histogram({ name: 'kyozo_sync_commit_seconds', help: 'Group commit time, from hand-off to the writer thread until durable', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1], registers: [registry] }),
   };
 }
 

@@ -2,6 +2,7 @@
 // separate process so the server's CPU and RSS are its own. Each process owns whole rooms, so a frame's send time and
 // its receipt by the room's other clients are measured on the same clock. All frames are prepared before the timed
 // phase (sealing and signing are the clients' cost, not the relay's); receivers only parse routing bytes.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -162,6 +163,9 @@ async function run(cfg: WorkerConfig): Promise<void> {
   windowStart = t0 + cfg.warmupMs;
   windowEnd = windowStart + cfg.measureMs;
   measuring = true;
+  // This process's own event-loop delay during the window: time a received frame waited here, not in the server.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  setTimeout(() => lag.enable(), cfg.warmupMs);
   let ptr = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -180,12 +184,14 @@ async function run(cfg: WorkerConfig): Promise<void> {
     };
     tick();
   });
+  lag.disable();
   await new Promise((r) => setTimeout(r, 300)); // let the last relays of the window arrive
   measuring = false;
   latencies.sort((a, b) => a - b);
   if (process.env.BENCH_DEBUG) console.error(`slow (${slow.length}):`, slow.filter((_, i) => i % Math.ceil(slow.length / 40) === 0).join(' '));
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
-  send({ type: 'result', framesIn, framesOut, relayed, p50: q(0.5), p99: q(0.99), samples: latencies.length, measureMs: cfg.measureMs });
+  send({ type: 'result', framesIn, framesOut, relayed, p50: q(0.5), p99: q(0.99), samples: latencies.length, measureMs: cfg.measureMs,
+    lagP99Ms: lag.percentile(99) / 1e6 - 10, lagMaxMs: lag.max / 1e6 - 10 });
   for (const c of clients) c.ws.terminate();
   setTimeout(() => process.exit(0), 100);
 }

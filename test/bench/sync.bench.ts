@@ -13,7 +13,8 @@
 //
 // Loads: `target` is 2,000 clients in rooms of 5 at 5 updates/s; `saturation` is 500 clients in rooms of 5 at 100
 // updates/s, more than the stock server can relay here, so "throughput" is the relayed messages per second delivered.
-// Flags: --quick, --clients N, --servers kyozo,y-websocket, --loads target,saturation, --no-storage. Environment:
+// Flags: --quick, --clients N, --servers kyozo,y-websocket, --loads target,saturation, --no-storage, --load-nice N
+// (the load processes' niceness, default 10: see LOAD_NICE). Environment:
 // BENCH_SAT_RATE, BENCH_SERVER_NODE_ARGS / BENCH_WORKER_NODE_ARGS (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'),
 // BENCH_SERVER_LOG (file for the server's output), BENCH_DEBUG=1 (workers print when slow relays were sent).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -38,12 +39,18 @@ if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
 const SERVERS = (arg('--servers') ?? 'kyozo,y-websocket').split(',') as ('kyozo' | 'y-websocket')[];
 const LOAD_NAMES = (arg('--loads') ?? 'target,saturation').split(',');
 const TICK = 100; // Linux USER_HZ
+// The load processes run at this niceness (started through `nice`, so every thread has it): on this 2-core machine
+// they share the cores with the server under test, and clients of a real deployment run elsewhere. At 10 they still
+// get any core the server leaves idle, and the same holds for both servers. `--load-nice 0` runs them as peers.
+const LOAD_NICE = Number(arg('--load-nice') ?? 10);
+// prom-client samples the event loop with a 10 ms timer and reports the interval: the delay is what exceeds it.
+const LAG_RESOLUTION_MS = 10;
 // Extra node flags for profiling a run, e.g. BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'.
 const nodeArgs = (env: string) => (process.env[env] ?? '').split(' ').filter(Boolean);
 
 interface Outcome {
   server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
-  p50: number; p99: number; cpuPct: number; rssMB: number; idleRssMB: number; commitsPerSec?: number; batchMean?: number; error?: string;
+  p50: number; p99: number; cpuPct: number; rssMB: number; idleRssMB: number; commitsPerSec?: number; batchMean?: number; commitsOver10?: number; commitsOver50?: number; gcPct?: number; loadCpuPct?: number[]; loadLagP99Ms?: number; loadLagMaxMs?: number; lagP99Ms?: number; lagMaxMs?: number; error?: string;
   stealPct?: number; idlePct?: number;
 }
 
@@ -53,11 +60,21 @@ function machineTicks(): [number, number, number] {
   return [f[3] + f[4], f[7] ?? 0, f.reduce((a, b) => a + b, 0)];
 }
 
-/** Group-commit counters from the server's Prometheus endpoint (kyozo only): commits (one fsync each) and writes. */
-async function commitCounters(port: number): Promise<{ commits: number; writes: number }> {
+/** Counters from the server's Prometheus endpoint (kyozo only): group commits (one fsync each), writes, commits that
+ *  took more than 10 and 50 ms (a slow commit holds every relay of its batch), time in GC, and the event loop's delay
+ *  since the previous scrape (prom-client resets that histogram at each scrape). */
+async function serverCounters(port: number) {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { commits: num('kyozo_sync_commit_batch_size_count'), writes: num('kyozo_sync_commit_batch_size_sum') };
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  const commits = num('kyozo_sync_commit_seconds_count');
+  return {
+    commits, writes: num('kyozo_sync_commit_batch_size_sum'),
+    over10: commits - num('kyozo_sync_commit_seconds_bucket\\{le="0.01"\\}'),
+    over50: commits - num('kyozo_sync_commit_seconds_bucket\\{le="0.05"\\}'),
+    gcSeconds: sum(/^kyozo_sync_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
+    lagP99: num('kyozo_sync_nodejs_eventloop_lag_p99_seconds'), lagMax: num('kyozo_sync_nodejs_eventloop_lag_max_seconds'),
+  };
 }
 
 function procStats(pid: number): { cpu: number; rss: number } {
@@ -144,7 +161,10 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const ready: Promise<void>[] = [];
     const done: Promise<void>[] = [];
     for (const rooms of halves) {
-      const w = fork(WORKER_BUNDLE, [], { execArgv: nodeArgs('BENCH_WORKER_NODE_ARGS'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const execArgv = nodeArgs('BENCH_WORKER_NODE_ARGS');
+      const w = LOAD_NICE
+        ? spawn('nice', ['-n', String(LOAD_NICE), process.execPath, ...execArgv, WORKER_BUNDLE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        : fork(WORKER_BUNDLE, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
       const cfg: WorkerConfig = { kind, wsUrl, token: prep.token, roomKey: prep.roomKey, rooms, ratePerClient: load.rate, warmupMs: load.warmupMs, measureMs: load.measureMs };
       ready.push(new Promise((resolve, reject) => {
@@ -169,17 +189,19 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     process.stdout.write(`  ${load.clients} clients connected; sending for ${(load.warmupMs + load.measureMs) / 1000} s\n`);
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
-    const c0 = kind === 'kyozo' ? await commitCounters(port) : undefined;
+    const c0 = kind === 'kyozo' ? await serverCounters(port) : undefined;
     const s0 = procStats(pid);
+    const w0 = workers.map((w) => procStats(w.pid!).cpu);
     const m0 = machineTicks();
     let rss = s0.rss;
     const sampler = setInterval(() => { try { rss = Math.max(rss, procStats(pid).rss); } catch { /* exited */ } }, 250);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, load.measureMs));
     const s1 = procStats(pid);
+    const w1 = workers.map((w) => procStats(w.pid!).cpu);
     const m1 = machineTicks();
     const elapsed = (performance.now() - t0) / 1000;
-    const c1 = c0 && await commitCounters(port);
+    const c1 = c0 && await serverCounters(port);
     clearInterval(sampler);
     await Promise.all(done);
     const sum = (k: string) => results.reduce((n, r) => n + r[k], 0);
@@ -192,6 +214,10 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
       commitsPerSec: c0 && c1 ? (c1.commits - c0.commits) / elapsed : undefined,
       idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100, stealPct: ((m1[1] - m0[1]) / (m1[2] - m0[2])) * 100,
       batchMean: c0 && c1 ? (c1.writes - c0.writes) / (c1.commits - c0.commits) : undefined,
+      commitsOver10: c0 && c1 ? c1.over10 - c0.over10 : undefined, commitsOver50: c0 && c1 ? c1.over50 - c0.over50 : undefined,
+      loadLagP99Ms: p('lagP99Ms'), loadLagMaxMs: p('lagMaxMs'),
+      loadCpuPct: w1.map((c, i) => ((c - w0[i]) / elapsed) * 100),
+      gcPct: c0 && c1 ? ((c1.gcSeconds - c0.gcSeconds) / elapsed) * 100 : undefined, lagP99Ms: c1 && c1.lagP99 * 1000 - LAG_RESOLUTION_MS, lagMaxMs: c1 && c1.lagMax * 1000 - LAG_RESOLUTION_MS,
     };
   } catch (err) {
     return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN, error: (err as Error).message };
@@ -277,9 +303,10 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
   // Time the hypervisor gave to other guests ("steal") is time this machine's four busy processes did not get.
-  for (const o of outcomes) if (o.stealPct !== undefined) console.log(`  ${o.server} ${o.load}: machine ${f1(o.idlePct ?? NaN)} % idle, ${f1(o.stealPct)} % stolen by the hypervisor during the window`);
+  for (const o of outcomes) if (o.stealPct !== undefined) console.log(`  ${o.server} ${o.load}: machine ${f1(o.idlePct ?? NaN)} % idle, ${f1(o.stealPct)} % stolen by the hypervisor during the window; load processes ${(o.loadCpuPct ?? []).map(f0).join(' and ')} % CPU, their event loop delay p99 ${f1(o.loadLagP99Ms ?? NaN)} ms, max ${f1(o.loadLagMaxMs ?? NaN)} ms`);
   for (const o of outcomes) {
-    if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit`);
+    if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit, ${o.commitsOver10} over 10 ms and ${o.commitsOver50} over 50 ms`);
+    if (o.lagMaxMs !== undefined) console.log(`  ${o.server} ${o.load}: server event loop delay p99 ${f1(o.lagP99Ms ?? NaN)} ms, max ${f1(o.lagMaxMs)} ms; ${f1(o.gcPct ?? NaN)} % of the window in GC`);
   }
 
   const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN };

@@ -28,6 +28,7 @@ export interface SqliteStoreOptions {
   commitWindowMs?: number;
   maxBatch?: number;
   synchronous?: 'FULL' | 'NORMAL';
+  /** A batch is durable; ms runs from its hand-off to the writer thread (what the relay waits for, fsync included). */
   onCommit?: (batchSize: number, ms: number) => void;
   /** A checkpoint failed; the WAL keeps every commit and the next checkpoint tries again. */
   onCheckpointFailed?: (message: string) => void;
@@ -159,7 +160,7 @@ export class SqliteStore implements SyncStore {
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 },
       workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3'), checkpointMs: CHECKPOINT_MS },
     });
-    this.writer.on('message', (m: { type: string; id?: number; ms?: number; message?: string }) => this.onWriter(m));
+    this.writer.on('message', (m: { type: string; id?: number; message?: string }) => this.onWriter(m));
     this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
   }
 
@@ -199,14 +200,14 @@ export class SqliteStore implements SyncStore {
     this.writer.postMessage(batch, [batch.bytes, batch.offsets.buffer as ArrayBuffer]);
   }
 
-  private onWriter(m: { type: string; id?: number; ms?: number; message?: string }): void {
+  private onWriter(m: { type: string; id?: number; message?: string }): void {
     if (m.type === 'closed') { this.onWriterClosed?.(); return; }
     if (m.type === 'checkpoint-failed') { this.opts.onCheckpointFailed?.(m.message ?? ''); return; }
     const batch = this.committing;
     if (!batch || batch.id !== m.id) return;
     this.committing = null;
     if (m.type === 'done') {
-      this.opts.onCommit?.(batch.items.length, m.ms ?? 0);
+      this.opts.onCommit?.(batch.items.length, performance.now() - this.lastSent); // as the relay waits: hand-off to durable
       for (const p of batch.items) p.resolve();
     } else {
       const err = new Error(`log commit failed: ${m.message}`);
