@@ -1,5 +1,6 @@
 // The SQLite store on its own: databases of the earlier layout open with their log intact, a repeated write is stored
-// once, snapshots drop exactly the updates they cover, and the WAL is reused under sustained writes instead of growing.
+// once, concurrent writes share a commit, snapshots drop exactly the updates they cover, and the WAL is reused under
+// sustained writes instead of growing.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,29 @@ test('a write repeated with the same (room, sender, clock), in one batch or afte
       await store.appendUpdate({ roomId: 'r1', sender: senderA, clock: 1, frame: frame('x after restart') });
       await store.appendUpdate({ roomId: 'r1', sender: senderB, clock: 1, frame: frame('y') });
       assert.deepEqual((await store.loadRoomLog('r1')).updates.map(String), ['x', 'y']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('writes that arrive within one commit window share one commit, reported once with its size and its wait', async () => {
+  await withStore(async (dataDir) => {
+    const commits: { n: number; ms: number }[] = [];
+    const store = new SqliteStore({ dataDir, commitWindowMs: 30, onCommit: (n, ms) => commits.push({ n, ms }) });
+    try {
+      await store.createRoom(room('r1'));
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.appendUpdate({ roomId: 'r1', sender: senderA, clock: i + 1, frame: frame(`a${i + 1}`) })));
+      const firstWait = performance.now() - t0;
+      const t1 = performance.now();
+      await store.appendUpdate({ roomId: 'r1', sender: senderB, clock: 1, frame: frame('b1') });
+      const secondWait = performance.now() - t1;
+      assert.deepEqual(commits.map((c) => c.n), [10, 1]);
+      // From hand-off to durable: after the window opened by the first write, and within what the caller waited.
+      assert.ok(commits[0].ms > 0 && commits[0].ms <= firstWait - 25, `first commit ${commits[0].ms} ms of a ${firstWait} ms wait`);
+      assert.ok(commits[1].ms > 0 && commits[1].ms <= secondWait, `second commit ${commits[1].ms} ms of a ${secondWait} ms wait`);
+      assert.equal((await store.loadRoomLog('r1')).updates.length, 11);
     } finally {
       await store.close();
     }
