@@ -230,11 +230,15 @@ test('heartbeats reach every socket once per interval, spread over it rather tha
       sockets.push(s);
     }
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 1300));
-    const inWindow = [...pings.values()].map((ts) => ts.filter((t) => t >= t0 + 150 && t < t0 + 1150));
-    // Any 1,000 ms stretch holds exactly one ping per socket (none missed, none doubled).
-    assert.deepEqual(inWindow.map((ts) => ts.length), Array(40).fill(1), 'one ping per socket per interval');
-    const times = inWindow.flat().sort((a, b) => a - b);
+    await new Promise((r) => setTimeout(r, 2800));
+    // Once per interval for every socket: none missed, none doubled. The interval timer may run late on a loaded
+    // machine, so a gap can be longer than the interval, never much shorter.
+    for (const [i, ts] of pings) {
+      const gaps = ts.slice(1).map((t, k) => t - ts[k]);
+      assert.ok(gaps.every((g) => g > 800 && g < 1600), `socket ${i}: pings ${Math.round(ts[0] - t0)} ms after the start, then every ${gaps.map(Math.round).join(', ')} ms`);
+    }
+    assert.deepEqual([...Array(40).keys()].filter((i) => (pings.get(i)?.length ?? 0) < 2), [], 'sockets pinged fewer than twice in 2.8 s');
+    const times = [...pings.values()].flat().filter((t) => t >= t0 + 150 && t < t0 + 1150).sort((a, b) => a - b);
     const densest = Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + 100).length));
     assert.ok(densest <= 12, `pings are spread over the interval: at most 12 of 40 within 100 ms, saw ${densest}`);
   } finally {
