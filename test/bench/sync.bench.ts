@@ -211,13 +211,14 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     return {
       ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
       p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss), idleRssMB,
-      commitsPerSec: c0 && c1 ? (c1.commits - c0.commits) / elapsed : undefined,
       idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100, stealPct: ((m1[1] - m0[1]) / (m1[2] - m0[2])) * 100,
-      batchMean: c0 && c1 ? (c1.writes - c0.writes) / (c1.commits - c0.commits) : undefined,
-      commitsOver10: c0 && c1 ? c1.over10 - c0.over10 : undefined, commitsOver50: c0 && c1 ? c1.over50 - c0.over50 : undefined,
       loadLagP99Ms: p('lagP99Ms'), loadLagMaxMs: p('lagMaxMs'),
       loadCpuPct: w1.map((c, i) => ((c - w0[i]) / elapsed) * 100),
-      gcPct: c0 && c1 ? ((c1.gcSeconds - c0.gcSeconds) / elapsed) * 100 : undefined, lagP99Ms: c1 && c1.lagP99 * 1000 - LAG_RESOLUTION_MS, lagMaxMs: c1 && c1.lagMax * 1000 - LAG_RESOLUTION_MS,
+      ...(c0 && c1 && {
+        commitsPerSec: (c1.commits - c0.commits) / elapsed, batchMean: (c1.writes - c0.writes) / (c1.commits - c0.commits),
+        commitsOver10: c1.over10 - c0.over10, commitsOver50: c1.over50 - c0.over50, gcPct: ((c1.gcSeconds - c0.gcSeconds) / elapsed) * 100,
+        lagP99Ms: c1.lagP99 * 1000 - LAG_RESOLUTION_MS, lagMaxMs: c1.lagMax * 1000 - LAG_RESOLUTION_MS,
+      }),
     };
   } catch (err) {
     return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN, error: (err as Error).message };
