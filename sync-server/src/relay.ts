@@ -81,6 +81,7 @@ export class Relay {
   private readonly conns = new Set<Conn>();
   private heartbeat: NodeJS.Timeout;
   private outgoingTimer: NodeJS.Timeout;
+  private stopping = false; // shutdown has begun: no socket is read, no frame accepted
   private throttled = false; // reading every client stopped until the outgoing queues drain
   private throttles = 0;
   private outgoingEstimate = 0; // the last measured total plus what was sent since: measured again past the limit
@@ -143,6 +144,10 @@ export class Relay {
   async shutdown(): Promise<void> {
     clearInterval(this.heartbeat);
     clearInterval(this.outgoingTimer);
+    // Nothing is accepted once shutdown begins, so the flush below covers every accepted update. A frame that still
+    // arrives is left unacknowledged, and its client resends it after reconnecting.
+    this.stopping = true;
+    for (const c of this.conns) this.applyReading(c);
     await this.store.flush();
     await new Promise((r) => setImmediate(r)); // let the acknowledgements of the last commit go out
     for (const c of this.conns) this.close(c, CloseCode.ShuttingDown, 'server shutting down');
@@ -252,7 +257,7 @@ export class Relay {
   }
 
   private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
-    if (conn.state === 'closed') return;
+    if (conn.state === 'closed' || this.stopping) return;
     if (!isBinary || data.length === 0) {
       if (conn.state === 'pre-auth' && conn.userId === '') { this.reject(conn, CloseCode.Unauthorized, 'expected a binary AUTH frame'); return; }
       this.sendError(conn, { code: 'bad-frame', message: 'frames are binary; text frames are not part of the protocol' });
@@ -359,7 +364,7 @@ export class Relay {
     conn.state = 'live';
     this.log.info({ room: room.id, user: conn.userId, role: conn.role, sender: conn.sender.slice(0, 16) }, 'joined');
     for (const f of conn.pending.splice(0)) {
-      if ((conn.state as ConnState) !== 'live') break;
+      if ((conn.state as ConnState) !== 'live' || this.stopping) break;
       this.handle(conn, f);
     }
   }
@@ -467,7 +472,7 @@ export class Relay {
 
   private applyReading(conn: Conn): void {
     // Sockets still authenticating are read on: their frames are few and bounded, and their auth timer runs.
-    const read = !conn.paused && !(this.throttled && conn.state === 'live');
+    const read = !this.stopping && !conn.paused && !(this.throttled && conn.state === 'live');
     if (read === conn.reading) return;
     conn.reading = read;
     if (read) conn.ws.resume();

@@ -25,12 +25,14 @@ async function soleWriter(server: TestServer) {
 test('graceful shutdown acknowledges every accepted update and keeps it', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-graceful-'));
   try {
-    const s1 = await startTestServer({ dataDir, commitWindowMs: 50 });
+    // A commit window far longer than the test: the updates are durable only if shutdown commits them itself.
+    const s1 = await startTestServer({ dataDir, commitWindowMs: 60_000 });
     const { alice, roomId, a, acked } = await soleWriter(s1);
     for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `g${i};`); a.provider.flush(); }
-    await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length > 0, 'writes waiting in the commit window');
+    await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length === 20, 'all 20 writes accepted, waiting in the commit window');
+    assert.equal(acked(), 0, 'nothing is acknowledged before it is durable');
     const closed = new Promise((r) => a.provider.once('close', r));
-    await s1.close(); // SIGTERM path: commit, acknowledge, then close sockets
+    await s1.close(); // SIGTERM path: stop reading, commit, acknowledge, then close sockets
     await closed;
     a.provider.disconnect(); // no reconnect attempts to the stopped server
     assert.equal(acked(), 20, 'every accepted update was acknowledged before the socket closed');
@@ -42,6 +44,40 @@ test('graceful shutdown acknowledges every accepted update and keeps it', async 
     a.provider.destroy();
     await s2.close();
   } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an update sent while the server shuts down is either acknowledged and stored, or neither, and is resent after the restart', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-midstream-'));
+  const servers: TestServer[] = [];
+  try {
+    const s1 = await startTestServer({ dataDir });
+    servers.push(s1);
+    const { alice, roomId, a, acked } = await soleWriter(s1);
+    const total = 300;
+    let sent = 0;
+    const writer = setInterval(() => { // keeps writing through the shutdown, the downtime and the restart
+      if (sent === total) return clearInterval(writer);
+      a.text.insert(a.text.length, `m${sent++};`);
+      a.provider.flush();
+    }, 1);
+    await waitFor(() => acked() >= 20, 'the first updates acknowledged');
+    await s1.close();
+    const ackedAtClose = acked();
+    const s2 = await startTestServer({ dataDir, port: s1.port }); // the same address: the provider reconnects by itself
+    servers.push(s2);
+    const stored = (await s2.store.senderClocks(roomId)).get(alice.identity.signPublicKey.toString('hex'));
+    assert.equal(stored, ackedAtClose, 'what the server stored before stopping is exactly what it acknowledged');
+    await waitFor(() => sent === total, 'every edit made');
+    await a.provider.whenAcked();
+    const b = await openProvider(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
+    await b.provider.whenSynced();
+    assert.equal(b.text.toString(), Array.from({ length: total }, (_, i) => `m${i};`).join(''));
+    a.provider.destroy();
+    b.provider.destroy();
+  } finally {
+    for (const s of servers) await s.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
