@@ -57,6 +57,35 @@ test('offline edits are resent after reconnect, and unacknowledged ones are not 
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
+test('20,000 offline keystrokes reach the peer after reconnect as a few dozen frames, neither one flat merge nor a frame per batch', async (t) => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(server, alice, roomId);
+  const b = await openProvider(server, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const me = alice.identity.signPublicKey.toString('hex');
+  a.text.insert(0, 'start;');
+  await a.provider.whenAcked();
+  const before = (await server.store.senderClocks(roomId)).get(me)!;
+  const gone = new Promise((r) => a.provider.once('close', r));
+  a.provider.disconnect();
+  await gone;
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (let i = 0; i < 20_000; i++) a.text.insert(Math.floor(random() * (a.text.length + 1)), 'abcdefghij'[i % 10]);
+  const closes: number[] = [];
+  a.provider.on('close', (c: { code: number }) => closes.push(c.code));
+  a.provider.connect();
+  await a.provider.whenAcked(30_000);
+  await waitFor(() => b.text.toString() === a.text.toString(), 'bob to see every offline keystroke', 30_000);
+  assert.equal(b.text.length, 20_006);
+  const frames = (await server.store.senderClocks(roomId)).get(me)! - before;
+  // One frame would mean one merge over all 20,000 updates; the server allows 400 frames in a burst.
+  assert.ok(frames > 1 && frames < 100, `offline edits sent as ${frames} frames`);
+  t.diagnostic(`20,000 offline keystrokes sent as ${frames} frames`);
+  assert.deepEqual(closes, [], 'the reconnect is not closed (rate limit, frame size)');
+  [a, b].forEach((x) => x.provider.destroy());
+});
+
 test('a new client joins from snapshot plus trailing log; compaction drops the covered updates', async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
   const a = await openProvider(server, alice, roomId);
