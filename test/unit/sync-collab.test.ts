@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
+import { CloseCode } from '../../sync-server/src/wire';
 import { createTeamRoom, createUser, openProvider, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
 
 let server: TestServer;
@@ -57,7 +58,7 @@ test('offline edits are resent after reconnect, and unacknowledged ones are not 
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
-test('20,000 offline keystrokes reach the peer after reconnect as a few dozen frames, neither one flat merge nor a frame per batch', async (t) => {
+test('20,000 offline keystrokes reach the peer after reconnect in a few merged frames, neither one flat merge nor a frame per batch', async (t) => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
   const a = await openProvider(server, alice, roomId);
   const b = await openProvider(server, bob, roomId);
@@ -83,6 +84,22 @@ test('20,000 offline keystrokes reach the peer after reconnect as a few dozen fr
   assert.ok(frames > 1 && frames < 100, `offline edits sent as ${frames} frames`);
   t.diagnostic(`20,000 offline keystrokes sent as ${frames} frames`);
   assert.deepEqual(closes, [], 'the reconnect is not closed (rate limit, frame size)');
+  [a, b].forEach((x) => x.provider.destroy());
+});
+
+test('a client that bursts past the rate limit is closed once (4429); after the reconnect its unacknowledged frames go out merged', async () => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(server, alice, roomId);
+  const b = await openProvider(server, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const closes: number[] = [];
+  a.provider.on('close', (c: { code: number }) => closes.push(c.code));
+  for (let i = 0; i < 1000; i++) { a.text.insert(a.text.length, `${i};`); a.provider.flush(); } // 1,000 frames at once
+  await a.provider.whenAcked(30_000);
+  await waitFor(() => b.text.toString() === a.text.toString(), 'bob to see all 1,000 edits', 30_000);
+  assert.equal(b.text.toString(), Array.from({ length: 1000 }, (_, i) => `${i};`).join(''));
+  // The server stored what it accepted before the limit; the rest was resent as a few merged frames, within the limit.
+  assert.deepEqual(closes, [CloseCode.RateLimited]);
   [a, b].forEach((x) => x.provider.destroy());
 });
 

@@ -32,13 +32,32 @@ export interface ProviderOptions {
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
 const PERMANENT = new Set<number>([CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.NotFound, CloseCode.MemberRemoved]);
-const MAX_BATCH = 64; // a merge never spans more than this many local updates (or offline frames)
-// Offline frames are merged upward only while the result stays this small, well under the server's frame limit.
-const MAX_COALESCED_BYTES = 256 * 1024;
+const MAX_BATCH = 64; // a merge never spans more than this many inputs (local updates, or queued frames)
+// Queued frames are merged only while the result stays this small, well under the server's frame limit.
+const MAX_MERGED_BYTES = 256 * 1024;
 
-/** A frame awaiting acknowledgement. `level` marks frames made offline: the server has never seen them, so they may
- * be merged; MAX_BATCH frames of level k become one of level k + 1. */
-interface Outgoing { clock: number; update: Uint8Array; level?: number }
+/**
+ * Merges frames queued for resending, MAX_BATCH at a time and in passes, until at most MAX_BATCH remain (or merging
+ * would pass MAX_MERGED_BYTES). No merge spans more than MAX_BATCH inputs: one flat mergeUpdates over everything typed
+ * offline would block for seconds (20,000 keystrokes: ~10 s, against ~80 ms in merges of 64), and a reconnect that
+ * resent one frame per batch could run into the server's frames-per-second limit.
+ */
+function mergeForResend(queue: Uint8Array[]): Uint8Array[] {
+  let list = queue;
+  while (list.length > MAX_BATCH) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < list.length; i += MAX_BATCH) {
+      const group = list.slice(i, i + MAX_BATCH);
+      if (group.length > 1 && group.reduce((n, u) => n + u.length, 0) <= MAX_MERGED_BYTES) next.push(Y.mergeUpdates(group));
+      else next.push(...group);
+    }
+    if (next.length === list.length) break;
+    list = next;
+  }
+  return list;
+}
+
+interface Outgoing { clock: number; update: Uint8Array }
 
 export class EncryptedProvider extends EventEmitter {
   readonly doc: Y.Doc;
@@ -143,26 +162,7 @@ export class EncryptedProvider extends EventEmitter {
     this.unsent = [];
     const out: Outgoing = { clock: ++this.clock, update }; // renumbered from the server's last durable clock on HELLO
     this.inflight.push(out);
-    if (this.live) { this.sendUpdate(out); return; }
-    out.level = 0;
-    this.coalesceOffline();
-  }
-
-  // Offline edits are merged like a log-structured tree: every merge spans at most MAX_BATCH inputs, so hours of
-  // offline typing never meet one flat mergeUpdates (20,000 keystrokes: ~10 s flat, ~80 ms in merges of 64), and the
-  // reconnect resends a few dozen frames rather than one per keystroke batch (the server limits frames per second).
-  private coalesceOffline(): void {
-    for (;;) {
-      const start = this.inflight.length - MAX_BATCH;
-      if (start < 0) return;
-      const tail = this.inflight.slice(start);
-      const level = tail[0].level;
-      if (level === undefined || tail.some((o) => o.level !== level)) return;
-      if (tail.reduce((n, o) => n + o.update.length, 0) > MAX_COALESCED_BYTES) return;
-      this.inflight.length = start;
-      this.inflight.push({ clock: tail[0].clock, update: Y.mergeUpdates(tail.map((o) => o.update)), level: level + 1 });
-      this.clock = tail[0].clock;
-    }
+    if (this.live) this.sendUpdate(out);
   }
 
   /** Uploads an encrypted snapshot of the whole document that replaces the log it covers. */
@@ -259,10 +259,11 @@ export class EncryptedProvider extends EventEmitter {
     this.trailing = h.trailing;
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
-    // Everything up to lastClock is durable on the server; the rest is renumbered from there and resent.
-    this.inflight = this.inflight.filter((o) => o.clock > h.lastClock);
+    // Everything up to lastClock is durable on the server; the server has none of the rest, so it is merged, renumbered
+    // from there and resent.
+    const queued = mergeForResend(this.inflight.filter((o) => o.clock > h.lastClock).map((o) => o.update));
     this.clock = h.lastClock;
-    for (const o of this.inflight) o.clock = ++this.clock;
+    this.inflight = queued.map((update) => ({ clock: ++this.clock, update }));
     this.live = true;
     // A viewer's frames are sent too: the server is the authority and answers 'forbidden'.
     for (const o of this.inflight) this.sendUpdate(o);
