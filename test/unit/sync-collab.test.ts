@@ -17,6 +17,15 @@ before(async () => {
 });
 after(async () => { await server.stop(); });
 
+/** A new room of alice's team with bob as a member, and a synced provider for each. */
+async function aliceAndBob() {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(server, alice, roomId);
+  const b = await openProvider(server, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  return { roomId, a, b };
+}
+
 test('three clients converge on concurrent edits', async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);
   const clients = await Promise.all([alice, bob, carol].map((u) => openProvider(server, u, roomId)));
@@ -33,10 +42,7 @@ test('three clients converge on concurrent edits', async () => {
 });
 
 test('offline edits are resent after reconnect, and unacknowledged ones are not lost', async () => {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, a, b } = await aliceAndBob();
   a.text.insert(0, 'online;');
   a.provider.flush();
   a.provider.disconnect(); // possibly before its acknowledgement arrived
@@ -59,10 +65,7 @@ test('offline edits are resent after reconnect, and unacknowledged ones are not 
 });
 
 test('20,000 offline keystrokes reach the peer after reconnect in a few merged frames, neither one flat merge nor a frame per batch', async (t) => {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, a, b } = await aliceAndBob();
   const me = alice.identity.signPublicKey.toString('hex');
   a.text.insert(0, 'start;');
   await a.provider.whenAcked();
@@ -88,10 +91,7 @@ test('20,000 offline keystrokes reach the peer after reconnect in a few merged f
 });
 
 test('a client that bursts past the rate limit is closed once (4429); after the reconnect its unacknowledged frames go out merged', async () => {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { a, b } = await aliceAndBob();
   const closes: number[] = [];
   a.provider.on('close', (c: { code: number }) => closes.push(c.code));
   for (let i = 0; i < 1000; i++) { a.text.insert(a.text.length, `${i};`); a.provider.flush(); } // 1,000 frames at once
@@ -104,10 +104,7 @@ test('a client that bursts past the rate limit is closed once (4429); after the 
 });
 
 test('a new client joins from snapshot plus trailing log; compaction drops the covered updates', async () => {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, a, b } = await aliceAndBob();
   for (let i = 0; i < 60; i++) {
     (i % 2 ? a : b).text.insert(0, `e${i};`);
     (i % 2 ? a : b).provider.flush();

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SyncApi } from '../../sync-server/src/client';
 import { FrameKind } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer } from '../support/sync-harness';
+import type { SyncServerConfig } from '../../sync-server/src/config';
+import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
 import { repoRoot } from '../support/sync-process';
 
 /** One user, one room, one synced provider, and the highest clock the server has acknowledged to it so far. */
@@ -22,104 +23,102 @@ async function soleWriter(server: TestServer) {
   return { alice, roomId, a, acked: () => acked };
 }
 
-test('graceful shutdown acknowledges every accepted update and keeps it', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-graceful-'));
-  try {
-    // A commit window far longer than the test: the updates are durable only if shutdown commits them itself.
-    const s1 = await startTestServer({ dataDir, commitWindowMs: 60_000 });
-    const { alice, roomId, a, acked } = await soleWriter(s1);
-    for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `g${i};`); a.provider.flush(); }
-    await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length === 20, 'all 20 writes accepted, waiting in the commit window');
-    assert.equal(acked(), 0, 'nothing is acknowledged before it is durable');
-    const closed = new Promise((r) => a.provider.once('close', r));
-    await s1.close(); // SIGTERM path: stop reading, commit, acknowledge, then close sockets
-    await closed;
-    a.provider.disconnect(); // no reconnect attempts to the stopped server
-    assert.equal(acked(), 20, 'every accepted update was acknowledged before the socket closed');
-    const s2 = await startTestServer({ dataDir });
-    const b = await openProvider(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
-    await b.provider.whenSynced();
-    assert.equal(b.text.toString(), Array.from({ length: 20 }, (_, i) => `g${i};`).join(''));
-    b.provider.destroy();
-    a.provider.destroy();
-    await s2.close();
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
-
-test('an update sent while the server shuts down is either acknowledged and stored, or neither, and is resent after the restart', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-midstream-'));
+/**
+ * Runs `body` with one data directory shared by every server it starts (restarts keep the database). Every server is
+ * stopped and the directory removed afterwards, also when an assertion fails, so no server keeps the runner alive.
+ */
+async function withRestarts(prefix: string, body: (start: (cfg?: Partial<SyncServerConfig>) => Promise<TestServer>) => Promise<void>) {
+  const dataDir = mkdtempSync(join(tmpdir(), `kyozo-sync-${prefix}-`));
   const servers: TestServer[] = [];
   try {
-    const s1 = await startTestServer({ dataDir });
-    servers.push(s1);
-    const { alice, roomId, a, acked } = await soleWriter(s1);
-    const total = 300;
-    let sent = 0;
-    const writer = setInterval(() => { // keeps writing through the shutdown, the downtime and the restart
-      if (sent === total) return clearInterval(writer);
-      a.text.insert(a.text.length, `m${sent++};`);
-      a.provider.flush();
-    }, 1);
-    await waitFor(() => acked() >= 20, 'the first updates acknowledged');
-    await s1.close();
-    const ackedAtClose = acked();
-    const s2 = await startTestServer({ dataDir, port: s1.port }); // the same address: the provider reconnects by itself
-    servers.push(s2);
-    const stored = (await s2.store.senderClocks(roomId)).get(alice.identity.signPublicKey.toString('hex'));
-    assert.equal(stored, ackedAtClose, 'what the server stored before stopping is exactly what it acknowledged');
-    await waitFor(() => sent === total, 'every edit made');
-    await a.provider.whenAcked();
-    const b = await openProvider(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
-    await b.provider.whenSynced();
-    assert.equal(b.text.toString(), Array.from({ length: total }, (_, i) => `m${i};`).join(''));
-    a.provider.destroy();
-    b.provider.destroy();
+    await body(async (cfg = {}) => {
+      const s = await startTestServer({ dataDir, ...cfg });
+      servers.push(s);
+      return s;
+    });
   } finally {
     for (const s of servers) await s.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-});
+}
 
-test('after a restart every sender clock is back: from the log, and from the clocks a snapshot dropped with its updates', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-clocks-'));
-  const servers: TestServer[] = [];
-  try {
-    const s1 = await startTestServer({ dataDir });
-    servers.push(s1);
-    const alice = await createUser(s1);
-    const bob = await createUser(s1);
-    const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-    const a = await openProvider(s1, alice, roomId);
-    const b = await openProvider(s1, bob, roomId);
-    await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
-    const edit = async (x: typeof a, n: number) => {
-      for (let i = 0; i < n; i++) { x.text.insert(0, `${i};`); x.provider.flush(); await x.provider.whenAcked(); }
-    };
-    await edit(a, 4);
-    await edit(b, 3);
-    await waitFor(() => a.text.length === b.text.length && a.text.length > 0, 'alice sees every edit');
-    const head = new Promise((r) => a.provider.once('head', r));
-    assert.equal(a.provider.compact(), true);
-    await head;
-    await edit(b, 2); // bob's clocks 4 and 5 stay in the log; alice's 1..4 are only in the snapshot now
-    a.provider.destroy();
-    b.provider.destroy();
-    await s1.close();
-    const s2 = await startTestServer({ dataDir });
-    servers.push(s2);
-    const clocks = await s2.store.senderClocks(roomId);
-    assert.deepEqual([clocks.get(alice.identity.signPublicKey.toString('hex')), clocks.get(bob.identity.signPublicKey.toString('hex'))], [4, 5]);
-    const raw = await rawSocket(s2, { ...alice, api: new SyncApi(s2.url, alice.token) }, roomId);
-    const hello = raw.frames.find((f) => f[0] === FrameKind.Hello)!;
-    assert.equal((JSON.parse(hello.subarray(1).toString()) as { lastClock: number }).lastClock, 4);
-    raw.ws.close();
-  } finally {
-    for (const s of servers) await s.stop(); // a failed assertion must not leave a server keeping the runner alive
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+/** The same user's account on a restarted server (same database, new address). */
+const on = (server: TestServer, user: TestUser): TestUser => ({ ...user, api: new SyncApi(server.url, user.token) });
+
+test('graceful shutdown acknowledges every accepted update and keeps it', () => withRestarts('graceful', async (start) => {
+  // A commit window far longer than the test: the updates are durable only if shutdown commits them itself.
+  const s1 = await start({ commitWindowMs: 60_000 });
+  const { alice, roomId, a, acked } = await soleWriter(s1);
+  for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `g${i};`); a.provider.flush(); }
+  await waitFor(() => (s1.store as unknown as { queue: unknown[] }).queue.length === 20, 'all 20 writes accepted, waiting in the commit window');
+  assert.equal(acked(), 0, 'nothing is acknowledged before it is durable');
+  const closed = new Promise((r) => a.provider.once('close', r));
+  await s1.close(); // SIGTERM path: stop reading, commit, acknowledge, then close sockets
+  await closed;
+  a.provider.disconnect(); // no reconnect attempts to the stopped server
+  assert.equal(acked(), 20, 'every accepted update was acknowledged before the socket closed');
+  const s2 = await start();
+  const b = await openProvider(s2, on(s2, alice), roomId);
+  await b.provider.whenSynced();
+  assert.equal(b.text.toString(), Array.from({ length: 20 }, (_, i) => `g${i};`).join(''));
+  b.provider.destroy();
+  a.provider.destroy();
+}));
+
+test('an update sent while the server shuts down is either acknowledged and stored, or neither, and is resent after the restart', () => withRestarts('midstream', async (start) => {
+  const s1 = await start();
+  const { alice, roomId, a, acked } = await soleWriter(s1);
+  const total = 300;
+  let sent = 0;
+  const writer = setInterval(() => { // keeps writing through the shutdown, the downtime and the restart
+    if (sent === total) return clearInterval(writer);
+    a.text.insert(a.text.length, `m${sent++};`);
+    a.provider.flush();
+  }, 1);
+  await waitFor(() => acked() >= 20, 'the first updates acknowledged');
+  await s1.close();
+  const ackedAtClose = acked();
+  const s2 = await start({ port: s1.port }); // the same address: the provider reconnects by itself
+  const stored = (await s2.store.senderClocks(roomId)).get(alice.identity.signPublicKey.toString('hex'));
+  assert.equal(stored, ackedAtClose, 'what the server stored before stopping is exactly what it acknowledged');
+  await waitFor(() => sent === total, 'every edit made');
+  await a.provider.whenAcked();
+  const b = await openProvider(s2, on(s2, alice), roomId);
+  await b.provider.whenSynced();
+  assert.equal(b.text.toString(), Array.from({ length: total }, (_, i) => `m${i};`).join(''));
+  a.provider.destroy();
+  b.provider.destroy();
+}));
+
+test('after a restart every sender clock is back: from the log, and from the clocks a snapshot dropped with its updates', () => withRestarts('clocks', async (start) => {
+  const s1 = await start();
+  const alice = await createUser(s1);
+  const bob = await createUser(s1);
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+  const a = await openProvider(s1, alice, roomId);
+  const b = await openProvider(s1, bob, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const edit = async (x: typeof a, n: number) => {
+    for (let i = 0; i < n; i++) { x.text.insert(0, `${i};`); x.provider.flush(); await x.provider.whenAcked(); }
+  };
+  await edit(a, 4);
+  await edit(b, 3);
+  await waitFor(() => a.text.length === b.text.length && a.text.length > 0, 'alice sees every edit');
+  const head = new Promise((r) => a.provider.once('head', r));
+  assert.equal(a.provider.compact(), true);
+  await head;
+  await edit(b, 2); // bob's clocks 4 and 5 stay in the log; alice's 1..4 are only in the snapshot now
+  a.provider.destroy();
+  b.provider.destroy();
+  await s1.close();
+  const s2 = await start();
+  const clocks = await s2.store.senderClocks(roomId);
+  assert.deepEqual([clocks.get(alice.identity.signPublicKey.toString('hex')), clocks.get(bob.identity.signPublicKey.toString('hex'))], [4, 5]);
+  const raw = await rawSocket(s2, on(s2, alice), roomId);
+  const hello = raw.frames.find((f) => f[0] === FrameKind.Hello)!;
+  assert.equal((JSON.parse(hello.subarray(1).toString()) as { lastClock: number }).lastClock, 4);
+  raw.ws.close();
+}));
 
 test('committed log pages reach the database file while the server runs (checkpoints between commits), not only at shutdown', async () => {
   const server = await startTestServer();
