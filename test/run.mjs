@@ -38,7 +38,9 @@ for (const suite of wanted) {
   console.log(`\n=== ${suite.name}: ${files.length} files ===`);
   const code = await new Promise((resolve) => {
     const child = spawn(process.execPath, [
-      '--import', 'tsx', '--test', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec',
+      // --test-force-exit: a test that fails before its cleanup (a provider or timer left open) must not keep its file's
+      // process, and so the whole run, alive once every test has finished.
+      '--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec',
       ...files.map((f) => relative(root, f)),
     ], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KYOZO_TEST_SUITE: suite.name } });
     let tail = '';

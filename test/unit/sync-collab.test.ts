@@ -1,7 +1,7 @@
 // Real providers over real WebSockets against a real sync server on 127.0.0.1: convergence, offline edits,
 // joining from snapshot + log, awareness.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { CloseCode } from '../../sync-server/src/wire';
@@ -134,19 +134,60 @@ test('a new client joins from snapshot plus trailing log; compaction drops the c
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
-test('awareness is relayed encrypted and not stored', async () => {
+/** Awareness frames the server has accepted so far, from its Prometheus counter. */
+async function awarenessFramesIn(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^kyozo_sync_frames_in_total\{kind="awareness"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+type Presence = { cursor?: { line: number } } | undefined;
+const cursorOf = (seen: Awareness, of: Awareness) => (seen.getStates().get(of.clientID) as Presence)?.cursor?.line;
+
+/** Awareness instances destroyed when the test ends, passed or failed (each holds an interval timer). */
+function awarenesses(t: TestContext, n: number): Awareness[] {
+  const list = Array.from({ length: n }, () => new Awareness(new Y.Doc()));
+  t.after(() => list.forEach((x) => x.destroy()));
+  return list;
+}
+
+test('awareness is relayed encrypted and not stored; a cursor moved 100 times goes out in a few signed frames', async (t) => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const docA = new Y.Doc();
-  const awA = new Awareness(docA);
-  const awB = new Awareness(new Y.Doc());
+  const [awA, awB] = awarenesses(t, 2);
   const a = await openProvider(server, alice, roomId, { awareness: awA });
   const b = await openProvider(server, bob, roomId, { awareness: awB });
   await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
   awA.setLocalStateField('cursor', { line: 7 });
-  await waitFor(() => (awB.getStates().get(awA.clientID) as { cursor?: { line: number } } | undefined)?.cursor?.line === 7, 'cursor to arrive');
+  await waitFor(() => cursorOf(awB, awA) === 7, 'cursor to arrive');
+  const before = await awarenessFramesIn();
+  for (let line = 1; line <= 100; line++) { // a cursor dragged in 10 strokes of 10 positions each
+    awA.setLocalStateField('cursor', { line });
+    if (line % 10 === 0) await new Promise((r) => setTimeout(r, 10));
+  }
+  await waitFor(() => cursorOf(awB, awA) === 100, 'the last position to arrive');
+  const frames = (await awarenessFramesIn()) - before;
+  assert.ok(frames >= 1 && frames <= 30, `100 cursor moves sent as ${frames} frames`);
+  t.diagnostic(`100 cursor moves in 10 strokes sent as ${frames} awareness frames`);
   const log = await server.store.loadRoomLog(roomId);
   assert.equal(log.updates.length, 0, 'awareness is not stored');
   [a, b].forEach((x) => x.provider.destroy());
-  awA.destroy();
-  awB.destroy();
+});
+
+test('a client that joins late sees the cursors already there at once, and a client that leaves takes its cursor along', async (t) => {
+  const { roomId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);
+  const [awA, awB, awC] = awarenesses(t, 3);
+  const a = await openProvider(server, alice, roomId, { awareness: awA });
+  const b = await openProvider(server, bob, roomId, { awareness: awB });
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  awA.setLocalStateField('cursor', { line: 1 });
+  awB.setLocalStateField('cursor', { line: 2 });
+  await waitFor(() => cursorOf(awA, awB) === 2 && cursorOf(awB, awA) === 1, 'alice and bob see each other');
+  awC.setLocalStateField('cursor', { line: 3 });
+  const c = await openProvider(server, carol, roomId, { awareness: awC });
+  await c.provider.whenSynced();
+  // Well before the 15 s renewal: the room answers a newcomer.
+  await waitFor(() => cursorOf(awC, awA) === 1 && cursorOf(awC, awB) === 2, 'carol to see both cursors', 3000);
+  await waitFor(() => cursorOf(awA, awC) === 3 && cursorOf(awB, awC) === 3, 'both to see carol', 3000);
+  b.provider.destroy();
+  await waitFor(() => !awA.getStates().has(awB.clientID) && !awC.getStates().has(awB.clientID), "bob's cursor to go with him", 3000);
+  [a, c].forEach((x) => x.provider.destroy());
 });

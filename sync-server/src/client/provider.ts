@@ -79,6 +79,7 @@ export class EncryptedProvider extends EventEmitter {
   private trailing = 0;
   private compacting = false;
   private awarenessClock = 0;
+  private awarenessTimer: NodeJS.Timeout | null = null;
   private deferred: Buffer[] = [];
   private readonly seen = new Map<string, number>();
   private readonly me: string;
@@ -88,12 +89,13 @@ export class EncryptedProvider extends EventEmitter {
     if (this.unsent.length >= MAX_BATCH) this.flush();
     else if (!this.batchTimer && this.live) this.batchTimer = setTimeout(() => this.flush(), this.opts.batchMs ?? 20);
   };
+  // Presence speaks only for this client (peers time out the others themselves) and, like edits, goes out at most once
+  // per batch window: a cursor dragged across a file is one signed frame per window, not one per position.
   private readonly onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
-    if (origin === this || !this.live || !this.opts.awareness) return;
-    const changed = added.concat(updated, removed);
-    const key = this.opts.keyring.get(this.opts.keyring.current);
-    if (!key) return;
-    this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, encodeAwarenessUpdate(this.opts.awareness, changed)));
+    const aw = this.opts.awareness;
+    if (origin === this || !aw) return;
+    const id = aw.clientID;
+    if (added.includes(id) || updated.includes(id) || removed.includes(id)) this.scheduleAwareness();
   };
 
   constructor(doc: Y.Doc, private readonly opts: ProviderOptions) {
@@ -125,6 +127,8 @@ export class EncryptedProvider extends EventEmitter {
   /** Closes the socket without reconnecting; local edits stay queued and are sent on the next connect(). */
   disconnect(): void {
     this.stopped = true;
+    // Peers drop this client's cursor now rather than when it times out (30 s).
+    if (this.live && this.opts.awareness) this.sendAwareness(new Map());
     this.live = false; // edits from here on are queued (and coalesced) for the next connect, not sent to a closing socket
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
     this.ws?.close(1000, 'client disconnect');
@@ -133,6 +137,7 @@ export class EncryptedProvider extends EventEmitter {
   destroy(): void {
     this.disconnect();
     if (this.batchTimer) clearTimeout(this.batchTimer);
+    if (this.awarenessTimer) clearTimeout(this.awarenessTimer);
     this.doc.off('update', this.onDocUpdate);
     this.opts.awareness?.off('update', this.onAwareness);
     this.removeAllListeners();
@@ -224,6 +229,7 @@ export class EncryptedProvider extends EventEmitter {
         case FrameKind.Synced:
           this.synced = true;
           this.attempts = 0;
+          if (this.opts.awareness?.getLocalState()) this.sendAwareness(); // present to the room on every (re)join
           this.emit('synced');
           this.maybeCompact();
           return;
@@ -320,9 +326,28 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private applyAwarenessFrame(frame: Buffer): void {
-    if (!this.opts.awareness) return;
+    const aw = this.opts.awareness;
+    if (!aw) return;
     const { plaintext } = openData(this.opts.roomId, frame, this.keyFor);
-    applyAwarenessUpdate(this.opts.awareness, plaintext, this);
+    const known = aw.getStates().size;
+    applyAwarenessUpdate(aw, plaintext, this);
+    // The server keeps no presence: a peer seen for the first time (one who just joined) hears this client's state
+    // now instead of at its next renewal (15 s). Peers who already know it see an update, not an addition, and stay quiet.
+    if (aw.getStates().size > known) this.scheduleAwareness();
+  }
+
+  private scheduleAwareness(): void {
+    if (this.live && !this.awarenessTimer) this.awarenessTimer = setTimeout(() => this.sendAwareness(), this.opts.batchMs ?? 20);
+  }
+
+  /** Sends this client's presence; `states` overrides the awareness's own (an empty map announces leaving). */
+  private sendAwareness(states?: Map<number, Record<string, unknown>>): void {
+    if (this.awarenessTimer) { clearTimeout(this.awarenessTimer); this.awarenessTimer = null; }
+    const aw = this.opts.awareness;
+    const key = this.opts.keyring.get(this.opts.keyring.current);
+    if (!aw || !key || !this.live) return;
+    const body = encodeAwarenessUpdate(aw, [aw.clientID], states ?? aw.getStates());
+    this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, body));
   }
 
   private maybeCompact(): void {
