@@ -134,6 +134,25 @@ test('a new client joins from snapshot plus trailing log; compaction drops the c
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
+test('a room compacts itself: with default options a member uploads a snapshot once ~500 updates trail, so the log stays bounded', async () => {
+  const { roomId, a, b } = await aliceAndBob();
+  for (let i = 0; i < 1500; i++) {
+    (i % 2 ? a : b).text.insert(0, `${i};`);
+    (i % 2 ? a : b).provider.flush();
+    if (i % 100 === 99) await Promise.all([a.provider.whenAcked(), b.provider.whenAcked()]);
+  }
+  await Promise.all([a.provider.whenAcked(), b.provider.whenAcked()]);
+  await waitFor(() => a.text.toString() === b.text.toString() && a.text.length > 0, 'convergence');
+  await server.store.flush();
+  const log = await server.store.loadRoomLog(roomId);
+  assert.ok(log.head >= 2, `snapshots taken: head ${log.head}`);
+  assert.ok(log.updates.length < 700, `${log.updates.length} updates trail the snapshot, of 1,500 written`);
+  const c = await openProvider(server, alice, roomId);
+  await c.provider.whenSynced();
+  assert.equal(c.text.toString(), a.text.toString());
+  [a, b, c].forEach((x) => x.provider.destroy());
+});
+
 /** Awareness frames the server has accepted so far, from its Prometheus counter. */
 async function awarenessFramesIn(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();

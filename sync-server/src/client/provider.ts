@@ -25,13 +25,17 @@ export interface ProviderOptions {
   awareness?: Awareness;
   /** Local edits within this window become one signed frame. */
   batchMs?: number;
-  /** Upload a snapshot once this many updates trail the current one (0 disables). */
+  /**
+   * Upload a snapshot once about this many updates trail the current one (default 500; 0 disables). Each client adds
+   * up to a quarter at random, so the members of a room rarely race for the same head.
+   */
   autoCompactAfter?: number;
   connect?: boolean;
 }
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
 const PERMANENT = new Set<number>([CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.NotFound, CloseCode.MemberRemoved]);
+const DEFAULT_COMPACT_AFTER = 500; // trailing updates; a joining client then applies at most ~625 on top of a snapshot
 const MAX_BATCH = 64; // a merge never spans more than this many inputs (local updates, or queued frames)
 // Queued frames are merged only while the result stays this small, well under the server's frame limit.
 const MAX_MERGED_BYTES = 256 * 1024;
@@ -350,8 +354,11 @@ export class EncryptedProvider extends EventEmitter {
     this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, body));
   }
 
+  private readonly compactJitter = Math.random() / 4;
+
   private maybeCompact(): void {
-    const n = this.opts.autoCompactAfter ?? 0;
-    if (n > 0 && this.trailing >= n) this.compact();
+    const n = this.opts.autoCompactAfter ?? DEFAULT_COMPACT_AFTER;
+    // A viewer's snapshot would be refused: compaction is a member's job.
+    if (n > 0 && this.role !== 'viewer' && this.trailing >= Math.round(n * (1 + this.compactJitter))) this.compact();
   }
 }
