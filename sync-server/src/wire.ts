@@ -177,6 +177,7 @@ export interface HelloBody {
   epoch: number; // current room key epoch
   head: number; // current snapshot head
   trailing: number; // updates stored after the snapshot
+  maxFrameBytes?: number; // the largest frame the server accepts (it closes the socket with 1009 past it)
 }
 
 export interface ErrorBody {

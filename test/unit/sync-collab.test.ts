@@ -153,6 +153,37 @@ test('a room compacts itself: with default options a member uploads a snapshot o
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
+test('a batch of large pastes goes out as several frames under the limit, and a snapshot past the limit is not sent', async () => {
+  const small = await startTestServer({ maxFrameBytes: 256 * 1024 });
+  try {
+    const [owner, member] = await Promise.all([createUser(small), createUser(small)]);
+    const { roomId } = await createTeamRoom(owner, [{ user: member }]);
+    const a = await openProvider(small, owner, roomId, { autoCompactAfter: 3 });
+    const b = await openProvider(small, member, roomId, { autoCompactAfter: 0 });
+    await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+    const closes: number[] = [];
+    a.provider.on('close', (c: { code: number }) => closes.push(c.code));
+    const skipped: { bytes: number; limit: number }[] = [];
+    a.provider.on('compact-skipped', (e: { bytes: number; limit: number }) => skipped.push(e));
+    // Twelve pastes of 100 KB in one batch: 1.2 MB, nearly five times the server's frame limit.
+    for (let i = 0; i < 12; i++) a.text.insert(a.text.length, String.fromCharCode(97 + i).repeat(100_000));
+    a.provider.flush();
+    await a.provider.whenAcked();
+    await waitFor(() => b.text.length === 1_200_000, 'bob to receive every paste');
+    assert.equal(b.text.toString(), a.text.toString());
+    assert.deepEqual(closes, [], 'no frame was past the limit');
+    // The document is now larger than a frame: auto-compaction measures the snapshot and keeps it.
+    await waitFor(() => skipped.length > 0, 'the snapshot to be measured');
+    assert.equal(skipped[0].limit, 256 * 1024);
+    assert.ok(skipped[0].bytes > 1_000_000, `snapshot of ${skipped[0].bytes} bytes`);
+    assert.equal((await small.store.loadRoomLog(roomId)).head, 0, 'no snapshot stored');
+    assert.deepEqual(closes, [], 'the socket stays open');
+    [a, b].forEach((x) => x.provider.destroy());
+  } finally {
+    await small.stop();
+  }
+});
+
 /** Awareness frames the server has accepted so far, from its Prometheus counter. */
 async function awarenessFramesIn(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();

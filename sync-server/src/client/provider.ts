@@ -84,6 +84,7 @@ export class EncryptedProvider extends EventEmitter {
   private compacting = false;
   private awarenessClock = 0;
   private awarenessTimer: NodeJS.Timeout | null = null;
+  private maxFrameBytes = 8 * 1024 * 1024; // until HELLO says otherwise
   private deferred: Buffer[] = [];
   private readonly seen = new Map<string, number>();
   private readonly me: string;
@@ -167,20 +168,39 @@ export class EncryptedProvider extends EventEmitter {
     if (this.unsent.length === 0) return;
     const key = this.opts.keyring.get(this.opts.keyring.current);
     if (this.live && !key) return; // sent once the rotated key has loaded
-    const update = this.unsent.length === 1 ? this.unsent[0] : Y.mergeUpdates(this.unsent);
+    // One frame per MAX_BATCH updates or MAX_MERGED_BYTES, whichever comes first: a batch of large pastes never
+    // becomes one frame past the server's limit (which would close the socket, again after every reconnect).
+    let group: Uint8Array[] = [];
+    let bytes = 0;
+    const send = () => {
+      const out: Outgoing = { clock: ++this.clock, update: group.length === 1 ? group[0] : Y.mergeUpdates(group) };
+      this.inflight.push(out); // renumbered from the server's last durable clock on HELLO
+      if (this.live) this.sendUpdate(out);
+      group = [];
+      bytes = 0;
+    };
+    for (const u of this.unsent) {
+      if (group.length && bytes + u.length > MAX_MERGED_BYTES) send();
+      group.push(u);
+      bytes += u.length;
+    }
+    send();
     this.unsent = [];
-    const out: Outgoing = { clock: ++this.clock, update }; // renumbered from the server's last durable clock on HELLO
-    this.inflight.push(out);
-    if (this.live) this.sendUpdate(out);
   }
 
   /** Uploads an encrypted snapshot of the whole document that replaces the log it covers. */
   compact(): boolean {
     const key = this.opts.keyring.get(this.opts.keyring.current);
     if (!this.live || !this.synced || !key || this.pendingCount > 0 || this.compacting) return false;
+    const frame = sealSnapshot(this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, this.head, new Map(this.seen), Y.encodeStateAsUpdate(this.doc));
+    if (frame.length > this.maxFrameBytes) {
+      // The server would close the socket (1009). The log stays as it is; the next try comes after as many updates.
+      this.trailing = 0;
+      this.emit('compact-skipped', { bytes: frame.length, limit: this.maxFrameBytes });
+      return false;
+    }
     this.compacting = true;
-    const state = Y.encodeStateAsUpdate(this.doc);
-    this.sendRaw(sealSnapshot(this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, this.head, new Map(this.seen), state));
+    this.sendRaw(frame);
     return true;
   }
 
@@ -267,6 +287,7 @@ export class EncryptedProvider extends EventEmitter {
     this.role = h.role;
     this.head = h.head;
     this.trailing = h.trailing;
+    if (h.maxFrameBytes) this.maxFrameBytes = h.maxFrameBytes;
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
     // Everything up to lastClock is durable on the server; the server has none of the rest, so it is merged, renumbered
