@@ -153,7 +153,7 @@ test('a room compacts itself: with default options a member uploads a snapshot o
   [a, b, c].forEach((x) => x.provider.destroy());
 });
 
-test('a batch of large pastes goes out as several frames under the limit, and a snapshot past the limit is not sent', async () => {
+test('large pastes go out as frames under the limit; a snapshot or a single edit past it is held, not sent, and reported', async () => {
   const small = await startTestServer({ maxFrameBytes: 256 * 1024 });
   try {
     const [owner, member] = await Promise.all([createUser(small), createUser(small)]);
@@ -178,6 +178,18 @@ test('a batch of large pastes goes out as several frames under the limit, and a 
     assert.ok(skipped[0].bytes > 1_000_000, `snapshot of ${skipped[0].bytes} bytes`);
     assert.equal((await small.store.loadRoomLog(roomId)).head, 0, 'no snapshot stored');
     assert.deepEqual(closes, [], 'the socket stays open');
+    // One paste larger than the limit cannot be split: it waits, with the edits after it, and the application hears why.
+    const tooLarge = new Promise<{ bytes: number; limit: number }>((r) => a.provider.once('update-too-large', r));
+    a.text.insert(0, 'z'.repeat(300_000));
+    a.provider.flush();
+    a.text.insert(0, 'after;');
+    a.provider.flush();
+    const held = await tooLarge;
+    assert.ok(held.bytes > held.limit && held.limit === 256 * 1024, `held ${held.bytes} > ${held.limit}`);
+    await assert.rejects(a.provider.whenAcked(300), /held behind an edit larger than the server's 262144-byte frame limit/);
+    assert.equal(a.provider.pendingCount, 2, 'both edits stay queued');
+    assert.equal(b.text.length, 1_200_000, 'nothing out of order reached bob');
+    assert.deepEqual(closes, [], 'no reconnect loop');
     [a, b].forEach((x) => x.provider.destroy());
   } finally {
     await small.stop();

@@ -85,6 +85,7 @@ export class EncryptedProvider extends EventEmitter {
   private awarenessClock = 0;
   private awarenessTimer: NodeJS.Timeout | null = null;
   private maxFrameBytes = 8 * 1024 * 1024; // until HELLO says otherwise
+  private heldAt = 0; // clock of a queued frame past maxFrameBytes; it and later frames wait
   private deferred: Buffer[] = [];
   private readonly seen = new Map<string, number>();
   private readonly me: string;
@@ -157,7 +158,10 @@ export class EncryptedProvider extends EventEmitter {
     this.flush();
     const deadline = Date.now() + timeoutMs;
     while (this.pendingCount > 0) {
-      if (Date.now() > deadline) throw new Error(`${this.pendingCount} updates still unacknowledged after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        const held = this.heldAt ? `; held behind an edit larger than the server's ${this.maxFrameBytes}-byte frame limit` : '';
+        throw new Error(`${this.pendingCount} updates still unacknowledged after ${timeoutMs} ms${held}`);
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -205,8 +209,18 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private sendUpdate(out: Outgoing): void {
+    if (this.heldAt) return; // queued behind the frame the server cannot take: clocks go in order
     const epoch = this.opts.keyring.current;
-    this.sendRaw(sealData(FrameKind.Update, this.opts.roomId, this.opts.identity, epoch, this.opts.keyring.get(epoch)!, out.clock, out.update));
+    const frame = sealData(FrameKind.Update, this.opts.roomId, this.opts.identity, epoch, this.opts.keyring.get(epoch)!, out.clock, out.update);
+    if (frame.length > this.maxFrameBytes) {
+      // One edit larger than the server's frame limit (a single huge paste): sending it would close the socket with
+      // 1009 after every reconnect. It stays queued, with everything after it, until a server with a larger limit
+      // says so in HELLO; nothing is lost, and the application hears why.
+      this.heldAt = out.clock;
+      this.emit('update-too-large', { bytes: frame.length, limit: this.maxFrameBytes });
+      return;
+    }
+    this.sendRaw(frame);
     this.trailing++;
   }
 
@@ -288,6 +302,7 @@ export class EncryptedProvider extends EventEmitter {
     this.head = h.head;
     this.trailing = h.trailing;
     if (h.maxFrameBytes) this.maxFrameBytes = h.maxFrameBytes;
+    this.heldAt = 0;
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
     // Everything up to lastClock is durable on the server; the server has none of the rest, so it is merged, renumbered
