@@ -1,34 +1,68 @@
-// Command-line and environment settings of the sync server, shared by dist/sync-server.js and `kyozo sync-server`.
+// The sync server's command-line and environment settings: one table for dist/sync-server.js (read with node's own
+// util.parseArgs, so the bundled server needs no argument library) and `kyozo sync-server` (commander, like every
+// other kyozo command). A flag wins over its environment variable; anything unset keeps config.ts's default.
+import { parseArgs } from 'node:util';
 import type { SyncServerConfig } from './config';
 
-export function parseSyncServerArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<SyncServerConfig> {
+type Setter = (cfg: Partial<SyncServerConfig>, value: string, what: string) => void;
+
+export interface SyncSetting { flag: string; env: string; help: string; set: Setter }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const SYNC_SETTINGS: readonly SyncSetting[] = [
+  { flag: 'port', env: 'KYOZO_SYNC_PORT', help: 'TCP port to listen on (default 4444)', set: (c, v, w) => { c.port = port(v, w); } },
+  { flag: 'host', env: 'KYOZO_SYNC_HOST', help: 'address to bind (default 127.0.0.1; use 0.0.0.0 only behind TLS)', set: (c, v) => { c.host = v; } },
+  { flag: 'data-dir', env: 'KYOZO_SYNC_DATA_DIR', help: 'where the SQLite database lives (default .kyozo-sync)', set: (c, v) => { c.dataDir = v; } },
+  {
+    flag: 'log-level', env: 'KYOZO_SYNC_LOG_LEVEL', help: `pino log level: ${LOG_LEVELS.join(', ')} (default info)`,
+    set: (c, v, w) => {
+      if (!LOG_LEVELS.includes(v)) throw new Error(`${w} must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+      c.logLevel = v;
+    },
+  },
+  {
+    flag: 'commit-window-ms', env: 'KYOZO_SYNC_COMMIT_WINDOW_MS', help: 'at most one group commit per this many ms (default 4)',
+    set: (c, v, w) => { c.commitWindowMs = number(v, w, 0, 1000); },
+  },
+  {
+    flag: 'max-frame-bytes', env: 'KYOZO_SYNC_MAX_FRAME_BYTES', help: 'largest frame accepted, snapshots included (default 8388608)',
+    set: (c, v, w) => { c.maxFrameBytes = number(v, w, 64 * 1024, 256 * 1024 * 1024, true); },
+  },
+];
+
+/** Settings from flag values (keyed by flag name or its camelCase, as commander gives them) and the environment. */
+export function syncServerConfig(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Partial<SyncServerConfig> {
   const cfg: Partial<SyncServerConfig> = {};
-  if (env.KYOZO_SYNC_PORT) cfg.port = port(env.KYOZO_SYNC_PORT, 'KYOZO_SYNC_PORT');
-  if (env.KYOZO_SYNC_DATA_DIR) cfg.dataDir = env.KYOZO_SYNC_DATA_DIR;
-  if (env.KYOZO_SYNC_HOST) cfg.host = env.KYOZO_SYNC_HOST;
-  if (env.KYOZO_SYNC_LOG_LEVEL) cfg.logLevel = env.KYOZO_SYNC_LOG_LEVEL;
-  if (env.KYOZO_SYNC_COMMIT_WINDOW_MS) {
-    cfg.commitWindowMs = Number(env.KYOZO_SYNC_COMMIT_WINDOW_MS);
-    if (!(cfg.commitWindowMs >= 0)) throw new Error(`KYOZO_SYNC_COMMIT_WINDOW_MS must be a number of milliseconds, got "${env.KYOZO_SYNC_COMMIT_WINDOW_MS}"`);
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--port') cfg.port = port(value(), '--port');
-    else if (a === '--data-dir') cfg.dataDir = value();
-    else if (a === '--host') cfg.host = value();
-    else if (a === '--log-level') cfg.logLevel = value();
-    else throw new Error(`unknown option ${a}: use --port, --data-dir, --host or --log-level`);
+  for (const s of SYNC_SETTINGS) {
+    const flag = values[s.flag] ?? values[s.flag.replace(/-(\w)/g, (_, ch: string) => ch.toUpperCase())];
+    if (typeof flag === 'string') s.set(cfg, flag, `--${s.flag}`);
+    else if (env[s.env] !== undefined && env[s.env] !== '') s.set(cfg, env[s.env]!, s.env);
   }
   return cfg;
 }
 
+/** dist/sync-server.js's command line. */
+export function parseSyncServerArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<SyncServerConfig> {
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: Object.fromEntries(SYNC_SETTINGS.map((s) => [s.flag, { type: 'string' as const }])) }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; options: ${SYNC_SETTINGS.map((s) => `--${s.flag}`).join(', ')}`, { cause: err });
+  }
+  return syncServerConfig(values, env);
+}
+
 export function port(v: string, what: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${what} must be a port number 0-65535, got "${v}"`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${what} must be a port number 0-65535, got "${v}"`);
+  return n;
+}
+
+function number(v: string, what: string, min: number, max: number, integer = false): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new Error(`${what} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${v}"`);
+  }
   return n;
 }

@@ -1,5 +1,5 @@
-// Entry of dist/sync-server.js: `node dist/sync-server.js [--port N] [--data-dir DIR] [--host H]`.
-// Environment: KYOZO_SYNC_PORT, KYOZO_SYNC_DATA_DIR, KYOZO_SYNC_HOST, KYOZO_SYNC_LOG_LEVEL, KYOZO_SYNC_COMMIT_WINDOW_MS.
+// Entry of dist/sync-server.js: `node dist/sync-server.js [--port N] [--data-dir DIR] [--host H] ...`; every flag and
+// its environment variable are in args.ts.
 import { startSyncServer } from './server';
 import { parseSyncServerArgs } from './args';
 

@@ -42,7 +42,7 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
     http.listen(cfg.port, cfg.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ host: cfg.host, port, dataDir: cfg.dataDir }, 'sync server listening');
+  log.info({ host: cfg.host, port, dataDir: cfg.dataDir, maxFrameBytes: cfg.maxFrameBytes, commitWindowMs: cfg.commitWindowMs }, 'sync server listening');
   let closing: Promise<void> | null = null;
   return {
     url: `http://${cfg.host}:${port}`,

@@ -284,7 +284,9 @@ test('heartbeats reach every socket once per interval, spread over it rather tha
 
 test('`kyozo sync-server --port --data-dir` starts the server and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-cli-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/src/cli/main.ts'), 'sync-server', '--port', '0', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/src/cli/main.ts'), 'sync-server', '--port', '0', '--data-dir', dataDir, '--max-frame-bytes', '131072'], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_COMMIT_WINDOW_MS: '7', KYOZO_SYNC_MAX_FRAME_BYTES: '999999' },
+  });
   try {
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -293,6 +295,7 @@ test('`kyozo sync-server --port --data-dir` starts the server and stops cleanly 
     const port = Number(/"port":(\d+)/.exec(out)![1]);
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     assert.match(out, new RegExp(`"dataDir":"${dataDir.replace(/[/\\]/g, '.')}"`));
+    assert.match(out, /"maxFrameBytes":131072,"commitWindowMs":7\b/, 'the flag wins over its environment variable; the environment fills the rest');
     const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     child.kill('SIGTERM');
     assert.equal(await exit, 0);

@@ -1,0 +1,31 @@
+// The sync server's settings: one table read by dist/sync-server.js (util.parseArgs) and `kyozo sync-server`
+// (commander); flags win over the environment, and every bad value is refused with what was expected.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseSyncServerArgs, syncServerConfig } from '../../sync-server/src/args';
+
+test('flags win over environment variables, the environment fills the rest, and nothing set keeps the defaults', () => {
+  assert.deepEqual(parseSyncServerArgs([], {}), {});
+  assert.deepEqual(
+    parseSyncServerArgs(['--port', '5000', '--data-dir', '/srv/sync', '--max-frame-bytes', '1048576'], {
+      KYOZO_SYNC_PORT: '6000', KYOZO_SYNC_HOST: '0.0.0.0', KYOZO_SYNC_COMMIT_WINDOW_MS: '2.5', KYOZO_SYNC_LOG_LEVEL: '',
+    }),
+    { port: 5000, host: '0.0.0.0', dataDir: '/srv/sync', commitWindowMs: 2.5, maxFrameBytes: 1048576 },
+  );
+  assert.deepEqual(parseSyncServerArgs(['--log-level=debug'], {}), { logLevel: 'debug' });
+  // commander hands over camelCase keys
+  assert.deepEqual(syncServerConfig({ dataDir: 'd', maxFrameBytes: '65536', logLevel: 'warn' }, {}), { dataDir: 'd', maxFrameBytes: 65536, logLevel: 'warn' });
+});
+
+test('bad values and unknown options are refused, naming the setting and what it takes', () => {
+  const refused = (argv: string[], env: NodeJS.ProcessEnv, message: RegExp) => assert.throws(() => parseSyncServerArgs(argv, env), message);
+  refused(['--port', '70000'], {}, /--port must be a port number 0-65535, got "70000"/);
+  refused([], { KYOZO_SYNC_PORT: 'http' }, /KYOZO_SYNC_PORT must be a port number/);
+  refused(['--max-frame-bytes', '1000'], {}, /--max-frame-bytes must be a whole number from 65536 to 268435456, got "1000"/);
+  refused(['--max-frame-bytes', '65536.5'], {}, /whole number/);
+  refused([], { KYOZO_SYNC_COMMIT_WINDOW_MS: '-1' }, /KYOZO_SYNC_COMMIT_WINDOW_MS must be a number from 0 to 1000/);
+  refused(['--log-level', 'loud'], {}, /--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
+  refused(['--prot', '1'], {}, /Unknown option '--prot'.*options: --port, --host, --data-dir, --log-level, --commit-window-ms, --max-frame-bytes/);
+  refused(['--port'], {}, /--port/);
+  refused(['serve'], {}, /serve/);
+});
