@@ -86,6 +86,7 @@ export class EncryptedProvider extends EventEmitter {
   private awarenessTimer: NodeJS.Timeout | null = null;
   private maxFrameBytes = 8 * 1024 * 1024; // until HELLO says otherwise
   private heldAt = 0; // clock of a queued frame past maxFrameBytes; it and later frames wait
+  private readonly compactJitter = Math.random() / 4;
   private deferred: Buffer[] = [];
   private readonly seen = new Map<string, number>();
   private readonly me: string;
@@ -135,7 +136,7 @@ export class EncryptedProvider extends EventEmitter {
     this.stopped = true;
     // Peers drop this client's cursor now rather than when it times out (30 s).
     if (this.live && this.opts.awareness) this.sendAwareness(new Map());
-    this.live = false; // edits from here on are queued (and coalesced) for the next connect, not sent to a closing socket
+    this.live = false; // edits from here on are queued for the next connect (merged then), not sent to a closing socket
     if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
     this.ws?.close(1000, 'client disconnect');
   }
@@ -166,7 +167,7 @@ export class EncryptedProvider extends EventEmitter {
     }
   }
 
-  /** Seals the local edits batched so far into one frame now (offline: queues them as one frame for the reconnect). */
+  /** Seals the local edits batched so far into frames now (offline: queues them for the reconnect). */
   flush(): void {
     if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = null; }
     if (this.unsent.length === 0) return;
@@ -301,7 +302,7 @@ export class EncryptedProvider extends EventEmitter {
     this.role = h.role;
     this.head = h.head;
     this.trailing = h.trailing;
-    if (h.maxFrameBytes) this.maxFrameBytes = h.maxFrameBytes;
+    if (Number.isInteger(h.maxFrameBytes) && h.maxFrameBytes! >= 64 * 1024) this.maxFrameBytes = h.maxFrameBytes!;
     this.heldAt = 0;
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
@@ -390,7 +391,6 @@ export class EncryptedProvider extends EventEmitter {
     this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, body));
   }
 
-  private readonly compactJitter = Math.random() / 4;
 
   private maybeCompact(): void {
     const n = this.opts.autoCompactAfter ?? DEFAULT_COMPACT_AFTER;
