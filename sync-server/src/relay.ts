@@ -342,7 +342,7 @@ export class Relay {
     if ((conn.state as ConnState) === 'closed') return;
     const hello: HelloBody = {
       room: room.id, role: conn.role, lastClock: room.clocks.get(conn.sender) ?? 0, epoch: room.epoch, head: room.head,
-      trailing: log.updates.length, maxFrameBytes: this.cfg.maxFrameBytes,
+      trailing: log.updates.length, maxFrameBytes: this.cfg.maxFrameBytes, heartbeatMs: this.cfg.heartbeatMs,
     };
     this.send(conn, encodeJsonFrame(FrameKind.Hello, hello));
     if (log.snapshot) this.send(conn, log.snapshot);

@@ -178,6 +178,7 @@ export interface HelloBody {
   head: number; // current snapshot head
   trailing: number; // updates stored after the snapshot
   maxFrameBytes?: number; // the largest frame the server accepts (it closes the socket with 1009 past it)
+  heartbeatMs?: number; // the server pings every socket once per this interval
 }
 
 export interface ErrorBody {

@@ -2,6 +2,7 @@
 // refused, dead peers are cut by the heartbeat, and `kyozo sync-server` starts the server from the CLI.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,41 @@ test('an oversized frame closes the socket with 1009 and a silent peer is cut by
     assert.equal(await untilConnections(server, 0, 3000), 0, 'the unresponsive peer was terminated');
     quiet.ws.terminate();
   } finally {
+    await server.stop();
+  }
+});
+
+test('a connection that goes silent without closing (a vanished network) is dropped by the client and reconnected', { timeout: 30_000 }, async () => {
+  const server = await startTestServer({ heartbeatMs: 400 }); // the client gives up after 2.5 intervals without a word
+  // A real TCP hop between client and server that can stop forwarding without closing anything.
+  const links: { a: Socket; b: Socket }[] = [];
+  const proxy = createNetServer((a) => {
+    const b = connect(server.port, '127.0.0.1');
+    a.pipe(b).pipe(a);
+    a.on('error', () => b.destroy());
+    b.on('error', () => a.destroy());
+    links.push({ a, b });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const via = { wsUrl: `ws://127.0.0.1:${(proxy.address() as AddressInfo).port}` };
+  try {
+    const alice = await createUser(server);
+    const bob = await createUser(server);
+    const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
+    const a = await openProvider(via, alice, roomId);
+    const b = await openProvider(server, bob, roomId);
+    await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+    const dropped = new Promise<{ code: number }>((r) => a.provider.once('close', r));
+    for (const { a: x, b: y } of links.splice(0)) { x.unpipe(); y.unpipe(); x.pause(); y.pause(); } // silence, no FIN
+    a.text.insert(0, 'typed while the network was gone;');
+    assert.equal((await dropped).code, 1006, 'the client gave up on the silent socket');
+    await a.provider.whenAcked(); // through a fresh connection
+    await waitFor(() => b.text.toString() === 'typed while the network was gone;', 'bob to receive the edit');
+    a.provider.destroy();
+    b.provider.destroy();
+  } finally {
+    for (const { a, b } of links) { a.destroy(); b.destroy(); }
+    proxy.close();
     await server.stop();
   }
 });

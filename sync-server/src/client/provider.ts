@@ -31,6 +31,12 @@ export interface ProviderOptions {
    */
   autoCompactAfter?: number;
   connect?: boolean;
+  /**
+   * A socket on which the server has sent nothing (no frame, no ping) for this long is dropped and reconnected: a
+   * network that vanished without closing the connection is noticed. Default: 2.5 of the server's heartbeat
+   * intervals (from HELLO; 75 s for the default 30 s).
+   */
+  idleTimeoutMs?: number;
 }
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
@@ -87,6 +93,8 @@ export class EncryptedProvider extends EventEmitter {
   private maxFrameBytes = 8 * 1024 * 1024; // until HELLO says otherwise
   private heldAt = 0; // clock of a queued frame past maxFrameBytes; it and later frames wait
   private readonly compactJitter = Math.random() / 4;
+  private idleMs = 75_000; // until HELLO names the server's heartbeat
+  private idleTimer: NodeJS.Timeout | null = null;
   private deferred: Buffer[] = [];
   private readonly seen = new Map<string, number>();
   private readonly me: string;
@@ -126,7 +134,9 @@ export class EncryptedProvider extends EventEmitter {
     const ws = new WebSocket(`${this.opts.url}/v1/rooms/${this.opts.roomId}/sync`, { perMessageDeflate: false });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
-    ws.on('message', (data: Buffer) => this.onFrame(ws, data));
+    ws.on('open', () => this.touch(ws));
+    ws.on('ping', () => this.touch(ws));
+    ws.on('message', (data: Buffer) => { this.touch(ws); this.onFrame(ws, data); });
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
     ws.on('error', (err) => this.emit('socket-error', err));
   }
@@ -145,6 +155,7 @@ export class EncryptedProvider extends EventEmitter {
     this.disconnect();
     if (this.batchTimer) clearTimeout(this.batchTimer);
     if (this.awarenessTimer) clearTimeout(this.awarenessTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.doc.off('update', this.onDocUpdate);
     this.opts.awareness?.off('update', this.onAwareness);
     this.removeAllListeners();
@@ -233,8 +244,21 @@ export class EncryptedProvider extends EventEmitter {
     if (this.status !== s) { this.status = s; this.emit('status', s); }
   }
 
+  /** The server was heard from on `ws`: the idle watchdog starts over. */
+  private touch(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.ws !== ws) return;
+      this.emit('idle', { ms: this.idleMs });
+      ws.terminate(); // closes with 1006; the close handler reconnects
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return;
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
     this.ws = null;
     this.live = false;
     this.synced = false;
@@ -304,6 +328,9 @@ export class EncryptedProvider extends EventEmitter {
     this.trailing = h.trailing;
     if (Number.isInteger(h.maxFrameBytes) && h.maxFrameBytes! >= 64 * 1024) this.maxFrameBytes = h.maxFrameBytes!;
     this.heldAt = 0;
+    const beat = Number.isFinite(h.heartbeatMs) && h.heartbeatMs! >= 100 ? h.heartbeatMs! : 30_000;
+    this.idleMs = this.opts.idleTimeoutMs ?? 2.5 * beat;
+    if (this.ws) this.touch(this.ws);
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
     // Everything up to lastClock is durable on the server; the server has none of the rest, so it is merged, renumbered
