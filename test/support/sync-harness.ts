@@ -55,6 +55,18 @@ export async function createTeamRoom(owner: TestUser, others: { user: TestUser; 
   return { teamId: team.id, roomId: room.id, ownerKeyring: keyring };
 }
 
+/**
+ * A new room of `owner`'s team with `member` in it (as `role`, member by default), and a synced provider for each;
+ * the owner's connects through `ownerVia` when given (a proxy in front of `server`).
+ */
+export async function syncedPair(server: { wsUrl: string }, owner: TestUser, member: TestUser, opts: { role?: string; ownerVia?: { wsUrl: string } } = {}) {
+  const { roomId, teamId } = await createTeamRoom(owner, [{ user: member, role: opts.role }]);
+  const a = await openProvider(opts.ownerVia ?? server, owner, roomId);
+  const b = await openProvider(server, member, roomId);
+  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  return { roomId, teamId, a, b };
+}
+
 export async function openProvider(server: { wsUrl: string }, user: TestUser, roomId: string, extra: Partial<ProviderOptions> = {}) {
   const keyring = new RoomKeyring();
   await user.api.loadKeyring(roomId, user.identity, () => true, keyring);

@@ -5,7 +5,7 @@ import { createIdentity, SyncApi, SyncApiError } from '../../sync-server/src/cli
 import { signBytes } from '../../sync-server/src/client/identity';
 import { sealData } from '../../sync-server/src/client/room-crypto';
 import { CloseCode, FrameKind, authSignedBytes, encodeAuth } from '../../sync-server/src/wire';
-import { closeCodeOf, createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import { closeCodeOf, createTeamRoom, createUser, rawSocket, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
 
 let server: TestServer;
 let alice: TestUser;
@@ -50,10 +50,7 @@ test("a room of another team is refused with 4403, and the HTTP API hides it", a
 });
 
 test("a viewer reads but the server refuses the viewer's updates", async () => {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob, role: 'viewer' }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, a, b } = await syncedPair(server, alice, bob, { role: 'viewer' });
   a.text.insert(0, 'from-owner;');
   await waitFor(() => b.text.toString() === 'from-owner;', 'viewer to read');
   const refused = new Promise<{ code: string }>((r) => b.provider.once('server-error', r));
@@ -109,10 +106,7 @@ test('a connection over the frame rate limit is closed with 4429', async () => {
 });
 
 test('removing a member closes their sockets within a second and rotates the key; they cannot decrypt new updates', async () => {
-  const { roomId, teamId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, teamId, a, b } = await syncedPair(server, alice, bob);
   a.text.insert(0, 'before;');
   await waitFor(() => b.text.toString() === 'before;', 'bob to read');
   const closed = new Promise<{ code: number }>((r) => b.provider.once('close', r));

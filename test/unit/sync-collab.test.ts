@@ -5,7 +5,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { CloseCode } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import { createTeamRoom, createUser, openProvider, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
 
 let server: TestServer;
 let alice: TestUser;
@@ -17,14 +17,7 @@ before(async () => {
 });
 after(async () => { await server.stop(); });
 
-/** A new room of alice's team with bob as a member, and a synced provider for each. */
-async function aliceAndBob() {
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(server, alice, roomId);
-  const b = await openProvider(server, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
-  return { roomId, a, b };
-}
+const aliceAndBob = () => syncedPair(server, alice, bob);
 
 test('three clients converge on concurrent edits', async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);

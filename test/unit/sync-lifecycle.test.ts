@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { SyncApi } from '../../sync-server/src/client';
 import { FrameKind } from '../../sync-server/src/wire';
 import type { SyncServerConfig } from '../../sync-server/src/config';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
 import { repoRoot } from '../support/sync-process';
 
 /** One user, one room, one synced provider, and the highest clock the server has acknowledged to it so far. */
@@ -95,10 +95,7 @@ test('after a restart every sender clock is back: from the log, and from the clo
   const s1 = await start();
   const alice = await createUser(s1);
   const bob = await createUser(s1);
-  const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const a = await openProvider(s1, alice, roomId);
-  const b = await openProvider(s1, bob, roomId);
-  await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+  const { roomId, a, b } = await syncedPair(s1, alice, bob);
   const edit = async (x: typeof a, n: number) => {
     for (let i = 0; i < n; i++) { x.text.insert(0, `${i};`); x.provider.flush(); await x.provider.whenAcked(); }
   };
@@ -269,10 +266,7 @@ test('a connection that goes silent without closing (a vanished network) is drop
   try {
     const alice = await createUser(server);
     const bob = await createUser(server);
-    const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-    const a = await openProvider(via, alice, roomId);
-    const b = await openProvider(server, bob, roomId);
-    await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
+    const { a, b } = await syncedPair(server, alice, bob, { ownerVia: via });
     const dropped = new Promise<{ code: number }>((r) => a.provider.once('close', r));
     for (const { a: x, b: y } of links.splice(0)) { x.unpipe(); y.unpipe(); x.pause(); y.pause(); } // silence, no FIN
     a.text.insert(0, 'typed while the network was gone;');
