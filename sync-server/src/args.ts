@@ -53,7 +53,7 @@ export function parseSyncServerArgs(argv: string[], env: NodeJS.ProcessEnv): Par
   return syncServerConfig(values, env);
 }
 
-export function port(v: string, what: string): number {
+function port(v: string, what: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${what} must be a port number 0-65535, got "${v}"`);
   return n;

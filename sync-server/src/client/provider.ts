@@ -91,7 +91,7 @@ export class EncryptedProvider extends EventEmitter {
   private awarenessClock = 0;
   private awarenessTimer: NodeJS.Timeout | null = null;
   private maxFrameBytes = 8 * 1024 * 1024; // until HELLO says otherwise
-  private heldAt = 0; // clock of a queued frame past maxFrameBytes; it and later frames wait
+  private held = false; // a queued frame is past maxFrameBytes: it and the frames after it wait
   private readonly compactJitter = Math.random() / 4;
   private idleMs = 75_000; // until HELLO names the server's heartbeat
   private idleTimer: NodeJS.Timeout | null = null;
@@ -171,7 +171,7 @@ export class EncryptedProvider extends EventEmitter {
     const deadline = Date.now() + timeoutMs;
     while (this.pendingCount > 0) {
       if (Date.now() > deadline) {
-        const held = this.heldAt ? `; held behind an edit larger than the server's ${this.maxFrameBytes}-byte frame limit` : '';
+        const held = this.held ? `; held behind an edit larger than the server's ${this.maxFrameBytes}-byte frame limit` : '';
         throw new Error(`${this.pendingCount} updates still unacknowledged after ${timeoutMs} ms${held}`);
       }
       await new Promise((r) => setTimeout(r, 10));
@@ -221,14 +221,14 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private sendUpdate(out: Outgoing): void {
-    if (this.heldAt) return; // queued behind the frame the server cannot take: clocks go in order
+    if (this.held) return; // queued behind the frame the server cannot take: clocks go in order
     const epoch = this.opts.keyring.current;
     const frame = sealData(FrameKind.Update, this.opts.roomId, this.opts.identity, epoch, this.opts.keyring.get(epoch)!, out.clock, out.update);
     if (frame.length > this.maxFrameBytes) {
       // One edit larger than the server's frame limit (a single huge paste): sending it would close the socket with
       // 1009 after every reconnect. It stays queued, with everything after it, until a server with a larger limit
       // says so in HELLO; nothing is lost, and the application hears why.
-      this.heldAt = out.clock;
+      this.held = true;
       this.emit('update-too-large', { bytes: frame.length, limit: this.maxFrameBytes });
       return;
     }
@@ -327,7 +327,7 @@ export class EncryptedProvider extends EventEmitter {
     this.head = h.head;
     this.trailing = h.trailing;
     if (Number.isInteger(h.maxFrameBytes) && h.maxFrameBytes! >= 64 * 1024) this.maxFrameBytes = h.maxFrameBytes!;
-    this.heldAt = 0;
+    this.held = false;
     const beat = Number.isFinite(h.heartbeatMs) && h.heartbeatMs! >= 100 ? h.heartbeatMs! : 30_000;
     this.idleMs = this.opts.idleTimeoutMs ?? 2.5 * beat;
     if (this.ws) this.touch(this.ws);
