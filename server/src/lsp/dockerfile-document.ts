@@ -1,4 +1,6 @@
 // The few Dockerfile facts the language server needs with positions: instructions, EXPOSEd ports, HEALTHCHECK.
+// They come from the engine's parser, so continuations, comments and the escape directive are read one way only.
+import { parseDockerfile } from '../engine/detect/dockerfile';
 
 export interface DockerInstruction { keyword: string; line: number; args: string }
 
@@ -13,20 +15,24 @@ export interface DockerfileFacts {
 }
 
 export function readDockerfile(text: string): DockerfileFacts {
-  const lines = text.split(/\r?\n/);
   const facts: DockerfileFacts = { instructions: [], exposed: [], lastFrom: -1, firstCmd: -1, hasHealthcheck: false };
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let full = lines[i];
-    while (/\\\s*$/.test(full) && i + 1 < lines.length) full = full.replace(/\\\s*$/, ' ') + lines[++i];
-    const m = /^\s*([A-Za-z]+)\s*(.*)$/.exec(full);
-    if (!m || full.trimStart().startsWith('#')) continue;
-    const keyword = m[1].toUpperCase();
-    facts.instructions.push({ keyword, line: start, args: m[2] });
-    if (keyword === 'FROM') { facts.lastFrom = start; facts.firstCmd = -1; facts.exposed = []; facts.hasHealthcheck = false; }
-    if ((keyword === 'CMD' || keyword === 'ENTRYPOINT') && facts.firstCmd < 0) facts.firstCmd = start;
+  for (const ins of parseDockerfile(text, '').instructions) {
+    const { keyword, args } = ins;
+    const line = ins.line - 1;
+    facts.instructions.push({ keyword, line, args });
+    if (keyword === 'FROM') {
+      facts.lastFrom = line;
+      facts.firstCmd = -1;
+      facts.exposed = [];
+      facts.hasHealthcheck = false;
+    }
+    if ((keyword === 'CMD' || keyword === 'ENTRYPOINT') && facts.firstCmd < 0) facts.firstCmd = line;
     if (keyword === 'HEALTHCHECK') facts.hasHealthcheck = true;
-    if (keyword === 'EXPOSE') for (const p of m[2].split(/\s+/)) { const n = Number(p.split('/')[0]); if (Number.isInteger(n) && n > 0) facts.exposed.push(n); }
+    if (keyword !== 'EXPOSE') continue;
+    for (const p of args.split(/\s+/)) {
+      const n = Number(p.split('/')[0]);
+      if (Number.isInteger(n) && n > 0) facts.exposed.push(n);
+    }
   }
   return facts;
 }
