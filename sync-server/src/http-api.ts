@@ -34,6 +34,8 @@ const schemas = {
     epoch: z.number().int().min(1),
     wraps: z.array(z.object({ recipient: b64key(32), wrapped: z.string().min(1).max(2048) })).min(1).max(10_000),
   }),
+  // A signed roster of at most 1 MiB (base64: 4/3 of that); the server stores it and never parses it.
+  roster: z.object({ version: z.number().int().min(1).max(2 ** 53 - 1), roster: z.string().min(1).max(1_398_104) }),
 };
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -164,6 +166,29 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     const closed = relay().memberRemoved(teamId, userId);
     log.info({ team: teamId, user: userId, closed }, 'member removed; room keys must rotate');
     res.json({ removed: userId, socketsClosed: closed, rotationRequired: (await store.rooms(teamId)).filter((r) => r.rotationRequired).map((r) => r.id) });
+  }));
+
+  // The team roster (devices, roles, version) is signed by an admin's client (sync-server/src/client/team-roster.ts);
+  // the server keeps the newest one so clients can fetch it, and refuses an upload that does not raise the version.
+  app.get('/v1/teams/:teamId/roster', auth, wrap(async (req, res) => {
+    const teamId = String(req.params.teamId);
+    await requireRole(teamId, req.user, 'viewer');
+    const r = await store.roster(teamId);
+    const none = `team ${teamId} has no signed roster yet: an admin's client signs one`;
+    if (!r) throw new ApiError(404, 'no-roster', none);
+    res.json({ teamId, version: r.version, roster: r.blob.toString('base64') });
+  }));
+
+  app.put('/v1/teams/:teamId/roster', auth, wrap(async (req, res) => {
+    const teamId = String(req.params.teamId);
+    await requireRole(teamId, req.user, 'admin');
+    const b = parse(schemas.roster, req.body, 'roster');
+    if (!(await store.putRoster({ teamId, version: b.version, blob: Buffer.from(b.roster, 'base64') }))) {
+      const current = (await store.roster(teamId))?.version ?? 0;
+      const next = `fetch the roster, apply your change and sign version ${current + 1}`;
+      throw new ApiError(409, 'stale-roster', `roster version ${b.version} is not above ${current}: ${next}`);
+    }
+    res.status(201).json({ teamId, version: b.version });
   }));
 
   app.post('/v1/teams/:teamId/invites', auth, wrap(async (req, res) => {

@@ -14,7 +14,8 @@ import { Worker } from 'node:worker_threads';
 import { WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
 import type {
-  DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, SyncStore, Team, User, WrappedKey,
+  DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, StoredRoster, SyncStore, Team, User,
+  WrappedKey,
 } from './store';
 
 interface Pending {
@@ -54,6 +55,7 @@ CREATE INDEX IF NOT EXISTS log_room ON log(room);
 CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT PRIMARY KEY, head INTEGER NOT NULL, frame BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT NULL, clock INTEGER NOT NULL, PRIMARY KEY (room_id, sender));
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS team_rosters (team_id TEXT PRIMARY KEY, version INTEGER NOT NULL, blob BLOB NOT NULL);
 `;
 
 /** One commit batch as the writer thread receives it (see sqlite-writer.ts). */
@@ -348,6 +350,15 @@ export class SqliteStore implements SyncStore {
     return recipients.flatMap((rcp) => (q.all(roomId, rcp) as Row[]).map((r) => ({
       roomId, epoch: r.epoch as number, recipient: r.recipient as Buffer, wrapped: r.wrapped as Buffer,
     })));
+  }
+  async roster(teamId: string): Promise<StoredRoster | undefined> {
+    const r = this.db.prepare('SELECT version, blob FROM team_rosters WHERE team_id = ?').get(teamId);
+    return r ? { teamId, version: (r as Row).version as number, blob: (r as Row).blob as Buffer } : undefined;
+  }
+  async putRoster(r: StoredRoster) {
+    return this.db.prepare(`INSERT INTO team_rosters (team_id, version, blob) VALUES (?, ?, ?)
+      ON CONFLICT(team_id) DO UPDATE SET version = excluded.version, blob = excluded.blob
+      WHERE excluded.version > team_rosters.version`).run(r.teamId, r.version, r.blob).changes === 1;
   }
   async secret(name: string, create: () => Buffer) {
     const r = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as Row | undefined;

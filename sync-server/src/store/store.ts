@@ -11,6 +11,8 @@ export interface Member { teamId: string; userId: string; username: string; role
 export interface Room { id: string; teamId: string; name: string; keyEpoch: number; head: number; rotationRequired: boolean; createdAt: number }
 export interface Invite { id: string; teamId: string; role: Role; expiresAt: number; usedBy: string | null; createdBy: string }
 export interface WrappedKey { roomId: string; epoch: number; recipient: Buffer; wrapped: Buffer }
+/** A team's signed roster as an admin's client uploaded it: the server never parses the blob, only keeps the newest. */
+export interface StoredRoster { teamId: string; version: number; blob: Buffer }
 
 /** One accepted update: the sealed frame exactly as received. */
 export interface LogUpdate { roomId: string; sender: Buffer; clock: number; frame: Buffer }
@@ -55,6 +57,9 @@ export interface SyncStore {
   setRoomsRotationRequired(teamId: string): Promise<void>;
   addWrappedKeys(roomId: string, epoch: number, wraps: WrappedKey[], bumpEpoch: boolean): Promise<void>;
   wrappedKeysFor(roomId: string, recipients: Buffer[]): Promise<WrappedKey[]>;
+  roster(teamId: string): Promise<StoredRoster | undefined>;
+  /** Keeps `roster` only if its version is above the stored one (no rollback); returns whether it was kept. */
+  putRoster(roster: StoredRoster): Promise<boolean>;
   secret(name: string, create: () => Buffer): Promise<Buffer>;
 
   // The encrypted log: hot path. Resolves only once the write is durable.
