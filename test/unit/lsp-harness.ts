@@ -38,12 +38,15 @@ export interface SessionOptions {
   baseImages?: Record<string, string>;
   /** Extra files written into the copied fixture before the server starts. */
   files?: Record<string, string>;
+  /** Runs on the copied fixture before the server starts, for what plain files cannot express (links, FIFOs). */
+  prepare?: (folder: string) => void;
 }
 
 export async function startSession(fixture: string, options: SessionOptions = {}): Promise<LspSession> {
   const folder = mkdtempSync(join(tmpdir(), 'kyozo-lsp-'));
   cpSync(join(repoRoot, 'test/fixtures', fixture), folder, { recursive: true });
   for (const [rel, text] of Object.entries(options.files ?? {})) writeFileSync(join(folder, rel), text);
+  options.prepare?.(folder);
   const noEngine = 'unix:///nonexistent/kyozo-test.sock';
   const folderUri = pathToFileURL(folder).href;
   // KYOZO_LSP_SERVER runs the same tests against another build, e.g. the server inside an unpacked VSIX.

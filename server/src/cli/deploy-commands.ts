@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
-import { analyze } from '../engine';
+import { analyze, DEFAULT_MAX_FILE_BYTES, WorkspaceFileError, WorkspaceFiles } from '../engine';
 import { exportCompose } from '../engine/compose/compose-export';
 import {
   createOrchestrator, DeploymentError, EngineUnreachableError, findService, generateDockerfile, runtimeOf,
@@ -335,8 +335,16 @@ export function registerDeployCommands(program: Command): void {
       const topology = await loadTopology(flags.dir ?? '.', flags);
       const service = findServiceOrExit(topology, ref);
       if (service.build?.dockerfile) {
+        const label = `Dockerfile ${service.build.dockerfile} of ${service.name}`;
+        let text: string;
+        try {
+          text = new WorkspaceFiles(topology.root).readWhole(service.build.dockerfile, DEFAULT_MAX_FILE_BYTES, label);
+        } catch (e) {
+          if (e instanceof WorkspaceFileError) throw new CliInputError(e.message);
+          throw e;
+        }
         process.stderr.write(`${service.name} has its own Dockerfile (${service.build.dockerfile}); Kyozo builds that one.\n`);
-        process.stdout.write(readFileSync(join(topology.root, service.build.dockerfile), 'utf8'));
+        process.stdout.write(text);
         return;
       }
       if (service.image && !service.build) throw new CliInputError(`${service.name} runs the image ${service.image}; nothing to build`);

@@ -1,5 +1,4 @@
 // The thin adapter: LSP requests → pure feature functions over the folder's topology; engine results → notifications.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -7,7 +6,7 @@ import {
   type Connection, type Diagnostic, type InitializeResult, type TextDocuments,
 } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Analyzer, AnalyzerOptions } from '../engine';
+import { DEFAULT_MAX_FILE_BYTES, utf8, WorkspaceFiles, type Analyzer, type AnalyzerOptions } from '../engine';
 import {
   Methods, ServerCommands, type AnalysisFailedParams, type ComposeParams, type EventsParams, type ExplainParams, type KyozoSettings,
   type StopLogsParams, type TopologyParams,
@@ -41,11 +40,16 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     return best;
   };
 
+  // Files named by the topology are repository input: read as the engine reads them (inside the workspace, regular
+  // files only, capped), so a FIFO or a link to a host file named in a problem neither hangs nor leaks here.
+  const workspaceFiles = new WeakMap<WorkspaceFolderState, WorkspaceFiles>();
   const readText = (f: WorkspaceFolderState, rel: string): string | undefined => {
     const uri = pathToFileURL(join(f.root, rel)).href;
     const open = documents.get(uri);
     if (open) return open.getText();
-    try { return readFileSync(join(f.root, rel), 'utf8'); } catch { return undefined; }
+    let files = workspaceFiles.get(f);
+    if (!files) workspaceFiles.set(f, (files = new WorkspaceFiles(f.root)));
+    try { return utf8(files.read(rel, DEFAULT_MAX_FILE_BYTES).bytes); } catch { return undefined; }
   };
 
   const publishDiagnostics = (f: WorkspaceFolderState) => {

@@ -284,8 +284,17 @@ function applyService(
       svc.build = undefined;
     } else {
       const context = resolveRel(folder.dir, ctxRaw);
+      // A context linked out of the workspace would copy that host folder into the image.
+      const escape = context === undefined
+        ? undefined
+        : folder.index.escapes(context, `build context ${ctxRaw} of service ${name}`);
       if (context === undefined) {
         model.problems.push({ severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line, message: `${file}: service ${name} builds from ${ctxRaw}, outside the analysed folder; it is shown as an image service.` });
+      } else if (escape) {
+        model.problems.push({
+          severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line,
+          message: `${file}: ${escape.message} Service ${name} is shown as an image service.`,
+        });
       } else {
         const dockerfile = toStr(b.dockerfile);
         svc.build = {
@@ -327,8 +336,17 @@ function applyService(
   for (const ef of envFiles) {
     const p = typeof ef === 'object' && ef ? toStr((ef as Record<string, unknown>).path) : toStr(ef);
     const rel = p ? resolveRel(folder.dir, p) : undefined;
-    if (!rel) continue;
-    const text = folder.index.read(rel).text;
+    if (!rel) {
+      if (p) {
+        model.problems.push({
+          severity: 'warning', code: 'compose-env-file', file, line: at(['env_file'], '').line,
+          message: `${file}: env_file ${p} of service ${name} is outside the workspace; Kyozo reads only files ` +
+            'inside the workspace, so its variables were not loaded. Copy the file into the workspace.',
+        });
+      }
+      continue;
+    }
+    const text = folder.index.read(rel, `env_file ${p} of service ${name}`).text;
     if (text === undefined) continue;
     const values = parseDotEnv(text);
     for (const [k, v] of Object.entries(values)) {

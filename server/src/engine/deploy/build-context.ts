@@ -1,12 +1,15 @@
 // The build context of a service as a tar stream, honouring .dockerignore, plus a content hash of
 // exactly what goes into it (files, modes, the Dockerfile text, build args) so an unchanged folder
 // reuses its image instead of rebuilding. Nothing is written into the user's folder: a generated
-// Dockerfile is added to the tar only.
+// Dockerfile is added to the tar only. The context folder must lie inside the workspace (its real path), links
+// inside it go into the tar as links (never their targets), and only regular files are read.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { readdirSync, lstatSync, readlinkSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ignore from 'ignore'; // gitignore-compatible matcher; .dockerignore uses the same shape of patterns
 import * as tar from 'tar-stream'; // builds the context tar in memory without a temp directory
+import { DEFAULT_MAX_FILE_BYTES } from '../scan/default-ignores';
+import { readRegularFile, WorkspaceFileError, WorkspaceFiles } from '../scan/workspace-files';
 
 /** Folders a generated Dockerfile never needs (reinstalled inside the image). */
 export const GENERATED_CONTEXT_IGNORES = ['node_modules', '.git', '__pycache__', '.venv', 'venv', 'target', '.next', '.turbo', '*.pyc'];
@@ -24,42 +27,65 @@ export interface BuildContext {
   hash: string;
 }
 
-function dockerignorePatterns(dir: string): string[] {
+/** The .dockerignore of a context: an unreadable one is an error, since building without it could ship secrets. */
+function dockerignorePatterns(workspace: WorkspaceFiles, dir: string, context: string): string[] {
+  let text: string;
   try {
-    return readFileSync(join(dir, '.dockerignore'), 'utf8')
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'))
-      .map((l) => l.replace(/^\.\//, '').replace(/^\//, ''));
-  } catch {
-    return [];
+    text = workspace.readWhole(join(dir, '.dockerignore'), DEFAULT_MAX_FILE_BYTES, `.dockerignore of ${context}`);
+  } catch (err) {
+    if (err instanceof WorkspaceFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    const why = code ?? (err as Error).message;
+    throw new Error(`cannot read the .dockerignore of ${context} (${why}); check its permissions`, { cause: err });
   }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.replace(/^\.\//, '').replace(/^\//, ''));
 }
 
-export function collectContext(
-  dir: string,
-  options: { dockerfile?: { name: string; text: string }; extraIgnores?: string[]; buildArgs?: Record<string, string>; maxBytes?: number } = {},
-): BuildContext {
-  const ig = ignore().add(dockerignorePatterns(dir)).add(options.extraIgnores ?? []);
+export interface CollectOptions {
+  /** The workspace root the context must stay inside (its real path); the context folder itself by default. */
+  root?: string;
+  dockerfile?: { name: string; text: string };
+  extraIgnores?: string[];
+  buildArgs?: Record<string, string>;
+  maxBytes?: number;
+}
+
+export function collectContext(dir: string, options: CollectOptions = {}): BuildContext {
+  const workspace = new WorkspaceFiles(options.root ?? dir);
+  const context = `build context ${workspace.display(dir)}`;
+  // Refused before anything is read: a context linked out of the workspace would copy that host folder.
+  const realDir = workspace.folder(dir, context);
+  const ig = ignore().add(dockerignorePatterns(workspace, realDir, context)).add(options.extraIgnores ?? []);
   const files: ContextFile[] = [];
   let total = 0;
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
+  const tooLarge = () =>
+    new Error(`${context} is larger than ${maxBytes >> 20} MiB; add a .dockerignore for large folders (node_modules, data)`);
+  // lstat throughout: a linked folder is not descended into, and a link is added as a link.
   const walk = (abs: string) => {
     for (const name of readdirSync(abs).sort()) {
       const full = join(abs, name);
-      const rel = relative(dir, full).split(sep).join('/');
+      const rel = relative(realDir, full).split(sep).join('/');
       const st = lstatSync(full);
       if (ig.ignores(st.isDirectory() ? `${rel}/` : rel)) continue;
       if (st.isDirectory()) walk(full);
       else if (st.isSymbolicLink()) files.push({ path: rel, mode: 0o777, linkTarget: readlinkSync(full) });
       else if (st.isFile()) {
-        total += st.size;
-        if (total > maxBytes) throw new Error(`build context ${dir} is larger than ${maxBytes >> 20} MiB; add a .dockerignore for large folders (node_modules, data)`);
-        files.push({ path: rel, mode: st.mode & 0o777, content: readFileSync(full) });
+        if (total + st.size > maxBytes) throw tooLarge();
+        const read = readRegularFile(full, maxBytes - total, `${rel} in ${context}`, rel, st);
+        if (read.truncated) throw tooLarge();
+        total += read.bytes.length;
+        files.push({ path: rel, mode: st.mode & 0o777, content: read.bytes });
       }
+      // FIFOs, sockets and devices are left out, as a read of one would block or never end.
     }
   };
-  walk(dir);
+  walk(realDir);
   let dockerfileName = 'Dockerfile';
   if (options.dockerfile) {
     dockerfileName = options.dockerfile.name;

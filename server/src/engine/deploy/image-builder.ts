@@ -1,10 +1,11 @@
 // Makes sure a service has an image: build the folder (its Dockerfile, or a generated one), tagged by
 // the content hash of the context so an unchanged folder is not rebuilt; or pull an image-only
 // service's image when it is not present.
-import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type Docker from 'dockerode';
 import type { Service, Topology } from '../../protocol';
+import { DEFAULT_MAX_FILE_BYTES } from '../scan/default-ignores';
+import { WorkspaceFiles } from '../scan/workspace-files';
 import { collectContext, contextTar, GENERATED_CONTEXT_IGNORES } from './build-context';
 import { generateDockerfile } from './dockerfile-generator';
 import { Label } from './labels';
@@ -47,16 +48,41 @@ export function imageRepository(project: string, service: Service): string {
   return `kyozo-${project}/${service.name}`.toLowerCase();
 }
 
-/** The build inputs of a service: context folder, Dockerfile text (generated when the folder has none). */
+/** Rethrows a missing path as what the user can act on; refusals and other errors pass through. */
+function missing<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`${what} does not exist; fix the path or create it`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * The build inputs of a service: context folder (its real path, inside the workspace), Dockerfile text (generated
+ * when the folder has none). Everything the engine is sent is checked here, before any tar is made.
+ */
 export function buildInputs(topology: Topology, service: Service, baseImages: Partial<Record<Runtime, string>>) {
-  const contextDir = join(topology.root, service.build?.context ?? (service.folder === '.' ? '' : service.folder));
-  const rel = relative(topology.root, contextDir);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`build context of ${service.id} (${contextDir}) is outside the workspace ${topology.root}`);
+  const contextRel = service.build?.context ?? (service.folder === '.' ? '' : service.folder);
+  const written = join(topology.root, contextRel);
+  const rel = relative(topology.root, written);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new Error(`build context of ${service.id} (${written}) is outside the workspace ${topology.root}`);
+  }
+  const workspace = new WorkspaceFiles(topology.root);
+  const contextLabel = `build context ${contextRel || '.'} of ${service.id}`;
+  const contextDir = missing(contextLabel, () => workspace.folder(written, contextLabel));
   if (service.build?.dockerfile) {
-    const dockerfilePath = join(topology.root, service.build.dockerfile);
-    const inside = relative(contextDir, dockerfilePath);
-    if (!inside.startsWith('..') && existsSync(dockerfilePath)) return { contextDir, dockerfileName: inside.split('\\').join('/'), generated: undefined };
-    return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: readFileSync(dockerfilePath, 'utf8') };
+    const label = `Dockerfile ${service.build.dockerfile} of ${service.id}`;
+    const text = missing(label, () => workspace.readWhole(service.build!.dockerfile!, DEFAULT_MAX_FILE_BYTES, label));
+    // Named by its real path: a Dockerfile linked to another file of the context is that file in the tar.
+    const inside = relative(contextDir, workspace.resolve(service.build.dockerfile, label));
+    if (!inside.startsWith('..') && !isAbsolute(inside)) {
+      return { contextDir, dockerfileName: inside.split(sep).join('/'), generated: undefined };
+    }
+    return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: text };
   }
   return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: generateDockerfile(service, baseImages) };
 }
@@ -79,6 +105,7 @@ export async function ensureServiceImage(
   }
   const inputs = buildInputs(topology, service, baseImages);
   const ctx = collectContext(inputs.contextDir, {
+    root: topology.root,
     dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
     extraIgnores: service.build?.dockerfile ? [] : GENERATED_CONTEXT_IGNORES,
     buildArgs: { ...service.build?.args, target: service.build?.target ?? '' },

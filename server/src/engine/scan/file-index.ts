@@ -1,12 +1,13 @@
 // The file index: one listing per folder, built by a walk that honours nested .gitignore files and the
-// default ignores, and refreshed folder by folder when files change. File contents are read on demand,
-// capped, and cached until the file is reported changed.
+// default ignores, and refreshed folder by folder when files change. File contents are read on demand through
+// WorkspaceFiles (inside the real root, regular files only, capped), and cached until the file is reported changed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 // `ignore` implements the full gitignore grammar (negation, anchoring, directory-only rules); it is what eslint uses.
 import ignore, { type Ignore } from 'ignore';
 import type { Problem } from '../../protocol';
 import { DEFAULT_IGNORED_DIRS, DEFAULT_MAX_FILE_BYTES } from './default-ignores';
+import { notRegularFile, utf8, WorkspaceFileError, WorkspaceFiles } from './workspace-files';
 
 /** gitignore rules of one folder, matched against paths relative to that folder. */
 interface IgnoreScope {
@@ -28,6 +29,7 @@ export interface ReadResult {
   /** True when the file was larger than the cap and only its head was read. */
   truncated: boolean;
   size: number;
+  /** An errno code, or a refusal code of WorkspaceFiles (outside-workspace, not-a-regular-file). */
   error?: string;
 }
 
@@ -48,6 +50,7 @@ export function parentRel(rel: string): string {
 export class FileIndex {
   readonly root: string;
   readonly maxFileBytes: number;
+  readonly files: WorkspaceFiles;
   private readonly folders = new Map<string, FolderListing>();
   private readonly contents = new Map<string, ReadResult>();
   private readonly rootScopes: readonly IgnoreScope[];
@@ -57,6 +60,7 @@ export class FileIndex {
 
   constructor(root: string, options: FileIndexOptions = {}) {
     this.root = path.resolve(root);
+    this.files = new WorkspaceFiles(this.root);
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.rootScopes = options.extraIgnores?.length ? [{ base: '.', rules: ignore().add(options.extraIgnores) }] : [];
   }
@@ -147,13 +151,20 @@ export class FileIndex {
     return false;
   }
 
-  /** Capped read of a root-relative file; cached until `invalidate`. */
-  read(rel: string): ReadResult {
+  /**
+   * Capped read of a root-relative file; cached until `invalidate`. `label` names the file in a refusal the first
+   * time it is read ("env_file ../x.env of service api").
+   */
+  read(rel: string, label = rel): ReadResult {
     this.tracker?.add(rel);
     const cached = this.contents.get(rel);
     if (cached) return cached;
-    const result = this.readUncached(rel);
+    const { result, refusal } = this.readUncached(rel, label);
     this.contents.set(rel, result);
+    if (refusal) {
+      this.report({ severity: 'warning', code: refusal.code, file: rel, message: refusal.message });
+      return result;
+    }
     if (result.truncated && !this.problems.some((p) => p.code === 'file-too-large' && p.file === rel)) {
       this.problems.push({
         severity: 'warning', code: 'file-too-large', file: rel,
@@ -164,6 +175,20 @@ export class FileIndex {
       this.problems.push({ severity: 'warning', code: 'unreadable', file: rel, message: `Cannot read ${rel} (${result.error}); check its permissions.` });
     }
     return result;
+  }
+
+  /**
+   * The refusal when the real path of `rel` (a folder or file Kyozo would hand to the engine) leaves the workspace;
+   * undefined when it stays inside or does not exist.
+   */
+  escapes(rel: string, label: string): WorkspaceFileError | undefined {
+    this.tracker?.add(rel);
+    try {
+      this.files.resolve(rel, label);
+      return undefined;
+    } catch (err) {
+      return err instanceof WorkspaceFileError ? err : undefined;
+    }
   }
 
   /** True when the file's content was read (and is cached) since it last changed. */
@@ -241,6 +266,7 @@ export class FileIndex {
     }
     const files: string[] = [];
     const subdirs: string[] = [];
+    const special: fs.Dirent[] = [];
     let gitignore = false;
     for (const entry of entries) {
       const name = entry.name;
@@ -251,6 +277,8 @@ export class FileIndex {
         if (name === '.gitignore') gitignore = true;
       } else if (entry.isSymbolicLink()) {
         this.classifySymlink(dir, name, files);
+      } else {
+        special.push(entry);
       }
     }
     if (files.includes('pyvenv.cfg')) return undefined; // a Python virtual environment, whatever its name
@@ -265,6 +293,14 @@ export class FileIndex {
     const listing: FolderListing = { dir, files, subdirs: [], scopes };
     // Ignore rules decide which folders are walked; files are checked when a detector asks for them.
     for (const sub of subdirs) if (!this.isIgnored(listing, sub, true)) listing.subdirs.push(sub);
+    // A FIFO, socket or device is never listed (a read would block or never end); it is reported, as one named like a
+    // manifest or an env_file would otherwise be missing from the analysis without a word.
+    for (const entry of special) {
+      if (this.isIgnored(listing, entry.name)) continue;
+      const rel = joinRel(dir, entry.name);
+      const refusal = notRegularFile(rel, rel, entry);
+      this.report({ severity: 'warning', code: refusal.code, file: rel, message: refusal.message });
+    }
     this.folders.set(dir, listing);
     this.fileCount += files.length;
     return listing;
@@ -283,11 +319,11 @@ export class FileIndex {
       }
       return; // dangling links are not worth a problem
     }
-    if (stat.isFile()) {
+    if (!stat.isDirectory()) {
+      // Listed whatever it points to: a read decides (inside the real root, a regular file), and names the link if not.
       files.push(name);
       return;
     }
-    if (!stat.isDirectory()) return;
     // Linked folders are not followed (they would list the same files twice); a link to one of its own
     // ancestors is reported, since it makes naive tools loop forever.
     const target = fs.realpathSync(abs);
@@ -300,31 +336,23 @@ export class FileIndex {
   /** One buffer for every read (cap + 1 bytes, so a read that fills it tells the file is over the cap). */
   private scratch: Buffer | undefined;
 
-  private readUncached(rel: string): ReadResult {
-    let fd: number | undefined;
+  private readUncached(rel: string, label: string): { result: ReadResult; refusal?: WorkspaceFileError } {
     try {
-      fd = fs.openSync(this.abs(rel), 'r');
-      const buf = (this.scratch ??= Buffer.allocUnsafe(this.maxFileBytes + 1));
-      let read = 0;
-      // Small requests first: most files read are manifests of a few KiB, and a large request costs the kernel
-      // more than the bytes it returns.
-      for (let want = 16 * 1024; read < buf.length; want *= 2) {
-        const n = fs.readSync(fd, buf, read, Math.min(want, buf.length - read), read);
-        if (n === 0) break;
-        read += n;
-      }
-      // Only a file over the cap needs its real size (for the problem it raises); the others were read whole.
-      const truncated = read > this.maxFileBytes;
-      const size = truncated ? fs.fstatSync(fd).size : read;
-      const text = buf.toString('utf8', 0, Math.min(read, this.maxFileBytes));
-      // Editors on Windows write a byte-order mark; no parser downstream expects one.
-      return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, truncated, size };
+      const scratch = (this.scratch ??= Buffer.allocUnsafe(this.maxFileBytes + 1));
+      const { bytes, truncated, size } = this.files.read(rel, this.maxFileBytes, label, scratch);
+      return { result: { text: utf8(bytes), truncated, size } };
     } catch (err) {
+      if (err instanceof WorkspaceFileError) {
+        return { result: { truncated: false, size: 0, error: err.code }, refusal: err };
+      }
       const e = err as NodeJS.ErrnoException;
-      return { truncated: false, size: 0, error: e.code ?? e.message };
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+      return { result: { truncated: false, size: 0, error: e.code ?? e.message } };
     }
+  }
+
+  /** Adds a problem about a file once, however often the file is listed or read. */
+  private report(problem: Problem): void {
+    if (!this.problems.some((p) => p.code === problem.code && p.file === problem.file)) this.problems.push(problem);
   }
 
   /** Scopes inherited by `dir` from its parent; undefined when the parent is not indexed or ignores it. */
