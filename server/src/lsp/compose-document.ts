@@ -1,6 +1,7 @@
 // A compose file read with positions: service keys, depends_on entries, environment values, ports.
 // `yaml` (already the engine's YAML parser) keeps source ranges on every node, which gives exact diagnostics.
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
+import { bytesOverCap, overCapText } from './document-size';
 
 export interface Span { start: number; end: number }
 
@@ -33,6 +34,12 @@ export interface ComposeDocument {
 const recent = new Map<string, ComposeDocument>();
 
 export function parseCompose(text: string): ComposeDocument {
+  // A YAML tree of a many-MB file costs seconds and a lot of memory: past the engine's cap it is not built at all.
+  const tooLarge = bytesOverCap(text);
+  if (tooLarge !== undefined) {
+    const message = `compose file too large to analyse (${overCapText(tooLarge)}); it was not parsed`;
+    return { services: [], errors: [{ message, span: { start: 0, end: 1 } }], serviceIndent: '  ' };
+  }
   const hit = recent.get(text);
   if (hit) return hit;
   const parsed = parseComposeText(text);

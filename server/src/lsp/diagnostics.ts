@@ -5,6 +5,7 @@ import { closest } from '../engine/detect/text';
 import type { Problem, Recommendation, Topology } from '../protocol';
 import { parseCompose, type ComposeDocument } from './compose-document';
 import { documentKind } from './document-kind';
+import { bytesOverCap, MAX_DOCUMENT_BYTES, overCapText } from './document-size';
 import { readDockerfile } from './dockerfile-document';
 import { hostsInValue, isExternalHost, serviceByName, serviceForFile, type FeatureContext } from './service-lookup';
 import { lineIndexOf, type LineIndex } from './text-ranges';
@@ -27,6 +28,8 @@ const LOCAL_CODES: Record<string, string[]> = {
 };
 
 export function computeDiagnostics(ctx: FeatureContext, rel: string, text: string): Diagnostic[] {
+  const tooLarge = bytesOverCap(text);
+  if (tooLarge !== undefined) return [tooLargeDiagnostic(rel, tooLarge)];
   const kind = documentKind(rel);
   const lines = lineIndexOf(text);
   const out: Diagnostic[] = [];
@@ -44,6 +47,16 @@ export function computeDiagnostics(ctx: FeatureContext, rel: string, text: strin
     out.push(fromRecommendation(r, lines));
   }
   return out;
+}
+
+/** The one diagnostic of a file over the cap, in place of everything Kyozo would otherwise say about it. */
+function tooLargeDiagnostic(rel: string, bytes: number): Diagnostic {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  const message = `${name} is too large to analyse (${overCapText(bytes)}): Kyozo reads files of up to `
+    + `${Math.round(MAX_DOCUMENT_BYTES / 1024)} KiB, as the workspace analysis does, so it gives this file no hovers, `
+    + 'CodeLens or other diagnostics. Split it into smaller files to get them back.';
+  const start = { line: 0, character: 0 };
+  return diag({ start, end: start }, message, 'file-too-large', DiagnosticSeverity.Information);
 }
 
 /** Files the engine has something to say about, so diagnostics are published for them even when closed. */

@@ -8,13 +8,15 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DEFAULT_MAX_FILE_BYTES, utf8, WorkspaceFiles, type Analyzer, type AnalyzerOptions } from '../engine';
 import {
-  Methods, ServerCommands, type AnalysisFailedParams, type ComposeParams, type EventsParams, type ExplainParams, type KyozoSettings,
-  type StopLogsParams, type TopologyParams,
+  Methods, ServerCommands, type AnalysisFailedParams, type ComposeParams, type EventsParams, type ExplainParams,
+  type InitializationOptions, type KyozoSettings, type StopLogsParams, type TopologyParams, type WorkspaceTrustParams,
 } from '../protocol';
 import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
 import { DeployCommands } from './deploy-commands';
 import { computeDiagnostics, filesWithFindings } from './diagnostics';
+import { DocumentAnalysisQueue } from './document-analysis';
+import { bytesOverCap } from './document-size';
 import { computeHover, describeService } from './hover';
 import type { OrchestratorFactory } from './orchestrator-link';
 import { serviceById, serviceForFile } from './service-lookup';
@@ -52,6 +54,26 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     try { return utf8(files.read(rel, DEFAULT_MAX_FILE_BYTES).bytes); } catch { return undefined; }
   };
 
+  // Diagnostics are computed by the analysis queue, never inside a request or notification handler: a large or
+  // slow file then delays nothing but its own diagnostics. `analysedIn` is the folder a file was scheduled for.
+  const analysedIn = new Map<string, WorkspaceFolderState>();
+  const analyseDocument = async (uri: string, signal: AbortSignal): Promise<void> => {
+    // One turn first, so edits already received (a newer version of this document among them) land before the work.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (signal.aborted) return;
+    const f = analysedIn.get(uri) ?? folderFor(uri);
+    const rel = f?.relativePath(uri);
+    const ctx = f?.context();
+    if (!f || !rel || !ctx) return;
+    const open = documents.get(uri);
+    const text = open ? open.getText() : readText(f, rel);
+    const diagnostics = text === undefined ? [] : computeDiagnostics(ctx, rel, text);
+    connection.sendDiagnostics({ uri, version: open?.version, diagnostics });
+  };
+  const analyses = new DocumentAnalysisQueue(analyseDocument, (uri, e) => {
+    connection.console.error(`Kyozo could not compute diagnostics for ${uri}: ${e.stack ?? e.message}`);
+  });
+
   const publishDiagnostics = (f: WorkspaceFolderState) => {
     const ctx = f.context();
     if (!ctx) return;
@@ -59,16 +81,21 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     for (const d of documents.all()) { const rel = f.relativePath(d.uri); if (rel && folderFor(d.uri) === f) files.add(rel); }
     const now = new Set<string>();
     for (const rel of files) {
-      const text = readText(f, rel);
-      if (text === undefined) continue;
       const uri = `${f.rootUri}/${rel.split('/').map(encodeURIComponent).join('/')}`;
       const open = documents.get(uri) ?? documents.get(pathToFileURL(join(f.root, rel)).href);
-      const diagnostics = computeDiagnostics(ctx, rel, text);
-      connection.sendDiagnostics({ uri: open?.uri ?? uri, diagnostics, version: open?.version });
       now.add(open?.uri ?? uri);
     }
-    for (const old of published.get(f.uri) ?? []) if (!now.has(old)) connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    for (const old of published.get(f.uri) ?? []) {
+      if (now.has(old)) continue;
+      analyses.cancel(old);
+      analysedIn.delete(old);
+      connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    }
     published.set(f.uri, now);
+    for (const uri of now) {
+      analysedIn.set(uri, f);
+      analyses.schedule(uri, 0);
+    }
   };
 
   const onTopology = (f: WorkspaceFolderState) => {
@@ -107,15 +134,20 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     const f = folders.get(uri);
     if (!f) return;
     f.dispose();
-    for (const old of published.get(uri) ?? []) connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    for (const old of published.get(uri) ?? []) {
+      analyses.cancel(old);
+      analysedIn.delete(old);
+      connection.sendDiagnostics({ uri: old, diagnostics: [] });
+    }
     published.delete(uri);
     folders.delete(uri);
   };
 
   let watchedDynamically = false;
   connection.onInitialize((params): InitializeResult => {
-    const init = params.initializationOptions as { settings?: Partial<KyozoSettings> } | undefined;
+    const init = params.initializationOptions as InitializationOptions | undefined;
     settings = { ...DEFAULT_SETTINGS, ...init?.settings };
+    commands.setTrusted(init?.workspaceTrusted === true);
     for (const wf of params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : [])) addFolder(wf.uri);
     watchedDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     void commands.start();
@@ -162,14 +194,9 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     for (const [f, paths] of byFolder) f.changed(paths);
   });
 
-  // Open documents: diagnostics follow every keystroke; the topology follows saves (the engine reads the disk).
-  documents.onDidChangeContent((e) => {
-    const f = folderFor(e.document.uri);
-    const ctx = f?.context();
-    const rel = f?.relativePath(e.document.uri);
-    if (!f || !ctx || !rel) return;
-    connection.sendDiagnostics({ uri: e.document.uri, version: e.document.version, diagnostics: computeDiagnostics(ctx, rel, e.document.getText()) });
-  });
+  // Open documents: diagnostics follow the edits once they pause; the topology follows saves (the engine reads the disk).
+  documents.onDidChangeContent((e) => analyses.schedule(e.document.uri));
+  documents.onDidClose((e) => analyses.cancel(e.document.uri));
   documents.onDidSave((e) => {
     const f = folderFor(e.document.uri);
     const rel = f?.relativePath(e.document.uri);
@@ -181,7 +208,10 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     const rel = f?.relativePath(uri);
     const doc = documents.get(uri);
     if (!f || !rel || !doc || !f.context()) return undefined;
-    return fn(f, rel, doc.getText());
+    const text = doc.getText();
+    // Past the engine's file cap a document is not read (its one diagnostic says so).
+    if (bytesOverCap(text) !== undefined) return undefined;
+    return fn(f, rel, text);
   };
 
   connection.onHover((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeHover(f.context()!, rel, text, p.position)) ?? null);
@@ -208,6 +238,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
   connection.onRequest(Methods.events, (p: EventsParams) => commands.events(p.folderUri, p.serviceId));
   connection.onRequest(Methods.compose, (p: ComposeParams) => commands.compose(p.folderUri));
   connection.onNotification(Methods.stopLogs, (p: StopLogsParams) => commands.stopLogs(p.streamId));
+  connection.onNotification(Methods.workspaceTrust, (p: WorkspaceTrustParams) => commands.setTrusted(p.trusted === true));
 
-  connection.onShutdown(() => { for (const f of folders.values()) f.dispose(); commands.dispose(); });
+  connection.onShutdown(() => { for (const f of folders.values()) f.dispose(); commands.dispose(); analyses.dispose(); });
 }
