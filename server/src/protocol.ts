@@ -326,7 +326,23 @@ export const Methods = {
   logOutput: 'kyozo/logOutput',
   /** client → server notification: stop following a log stream. */
   stopLogs: 'kyozo/stopLogs',
+  /** client → server notification: the user trusted the workspace (VS Code's onDidGrantWorkspaceTrust). */
+  workspaceTrust: 'kyozo/workspaceTrust',
 } as const;
+
+/** What the client sends as initializationOptions. */
+export interface InitializationOptions {
+  settings?: Partial<KyozoSettings>;
+  /**
+   * The user trusts the workspace's authors. Without it (absent or false) the server analyses but never deploys,
+   * starts, stops, scales or reads logs, and ignores autoDeploy, until kyozo/workspaceTrust says otherwise.
+   */
+  workspaceTrusted?: boolean;
+}
+
+export interface WorkspaceTrustParams {
+  trusted: boolean;
+}
 
 export interface LogOutputParams {
   /** Returned by ServerCommands.logs. */
@@ -411,6 +427,18 @@ export const ServerCommands = {
   analyze: 'kyozo.server.analyze',
   generateDockerfile: 'kyozo.server.generateDockerfile',
 } as const;
+
+/** Server commands that act on the Docker engine, each with its name for messages: refused in an untrusted workspace. */
+export const EngineCommandNames: Readonly<Record<string, string>> = {
+  [ServerCommands.deploy]: 'Deploy',
+  [ServerCommands.deployAll]: 'Deploy All',
+  [ServerCommands.start]: 'Start',
+  [ServerCommands.stop]: 'Stop',
+  [ServerCommands.stopAll]: 'Stop All',
+  [ServerCommands.restart]: 'Restart',
+  [ServerCommands.scale]: 'Scale',
+  [ServerCommands.logs]: 'Show Logs',
+};
 
 // ───────────────────────────── Extension ↔ topology webview ─────────────────────────────
 

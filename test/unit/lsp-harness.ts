@@ -38,6 +38,9 @@ export interface SessionOptions {
   baseImages?: Record<string, string>;
   /** Extra files written into the copied fixture before the server starts. */
   files?: Record<string, string>;
+  /** What the client says of the workspace's trust (initializationOptions.workspaceTrusted; 'unset': nothing). */
+  workspaceTrusted?: boolean | 'unset';
+  autoDeploy?: boolean;
   /** Runs on the copied fixture before the server starts, for what plain files cannot express (links, FIFOs). */
   prepare?: (folder: string) => void;
 }
@@ -110,7 +113,13 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   await connection.sendRequest('initialize', {
     processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
     capabilities: { workspace: { workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
-    initializationOptions: { settings: { docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [], autoDeploy: false } },
+    initializationOptions: {
+      settings: {
+        docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [],
+        autoDeploy: options.autoDeploy ?? false,
+      },
+      workspaceTrusted: options.workspaceTrusted === 'unset' ? undefined : options.workspaceTrusted ?? true,
+    },
   });
   await connection.sendNotification('initialized', {});
   await firstTopology;

@@ -7,7 +7,7 @@ import {
 } from 'vscode-languageserver';
 import type { Orchestrator } from '../engine/deploy';
 import {
-  Methods, ServerCommands, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
+  EngineCommandNames, Methods, ServerCommands, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
   type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
 } from '../protocol';
 import { exportCompose } from '../engine/compose/compose-export';
@@ -23,6 +23,8 @@ export class DeployCommands {
   private readonly logStreams = new Map<string, AbortController>();
   private nextStream = 1;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Set only when the client says the user trusts the workspace; until then nothing is deployed or changed. */
+  private trusted = false;
 
   constructor(
     private readonly connection: Connection,
@@ -44,6 +46,13 @@ export class DeployCommands {
     this.orchestrator = this.factory({ dockerHost: s.docker.host || undefined, baseImages: s.baseImages, defaults: s.defaults });
     this.firstPing = this.ping();
     return this.firstPing;
+  }
+
+  /** Trust granted after start applies at once: commands are accepted and auto-deploy runs where it was held back. */
+  setTrusted(trusted: boolean): void {
+    const granted = trusted && !this.trusted;
+    this.trusted = trusted;
+    if (granted) for (const f of this.folders()) if (f.watch) this.autoDeploy(f);
   }
 
   settingsChanged(): void {
@@ -75,10 +84,14 @@ export class DeployCommands {
     if (!o || !this.reachable || !f.topology || f.watch) return;
     f.watch = o.watch(() => f.topology!, (statuses) => this.publishStatuses(f, statuses), (e) => this.publishEvent(f, e));
     void o.status(f.topology).then((s) => this.publishStatuses(f, s)).catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
-    if (this.settings().autoDeploy && f.topology.services.length > 0) {
-      void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}`), signal: p.signal }))
-        .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
-    }
+    this.autoDeploy(f);
+  }
+
+  private autoDeploy(f: WorkspaceFolderState): void {
+    const o = this.orchestrator;
+    if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length) return;
+    void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}`), signal: p.signal }))
+      .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
   }
 
   topologyChanged(f: WorkspaceFolderState): void {
@@ -118,6 +131,12 @@ export class DeployCommands {
       const targets = folderUri ? [this.folder(folderUri)].filter((f): f is WorkspaceFolderState => !!f) : [...this.folders()];
       await Promise.all(targets.map((f) => f.analyze()));
       return targets.map((f) => ({ folderUri: f.uri, services: f.topology?.services.length ?? 0, durationMs: f.topology?.stats.durationMs, error: f.lastError }));
+    }
+    const engineCommand = EngineCommandNames[params.command];
+    if (engineCommand && !this.trusted) {
+      throw new ResponseError(ErrorCodes.InvalidRequest, `Kyozo: "${engineCommand}" is not available in an untrusted workspace: `
+        + "it would build, run or change containers from this repository's files on your Docker engine. "
+        + 'Trust the workspace ("Manage Workspace Trust"), then retry.');
     }
     await this.firstPing;
     const f = folderUri ? this.folder(folderUri) : undefined;
