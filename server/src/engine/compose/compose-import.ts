@@ -291,9 +291,11 @@ function applyService(
       if (context === undefined) {
         model.problems.push({ severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line, message: `${file}: service ${name} builds from ${ctxRaw}, outside the analysed folder; it is shown as an image service.` });
       } else if (escape) {
+        // serviceId as assemble names a compose service that builds nothing, so a deploy can say why it is not built.
         model.problems.push({
           severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line,
           message: `${file}: ${escape.message} Service ${name} is shown as an image service.`,
+          serviceId: `${model.files[0]}#${name}`,
         });
       } else {
         const dockerfile = toStr(b.dockerfile);

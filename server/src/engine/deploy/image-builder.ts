@@ -103,6 +103,10 @@ export async function ensureServiceImage(
     await pullImage(docker, service.image, onLine);
     return { image: service.image, built: true, durationMs: Date.now() - t0 };
   }
+  // A compose build the analysis refused (its context leaves the workspace) must not fall back to building the
+  // compose folder instead, nor fail with a misleading "cannot generate a Dockerfile".
+  const refused = topology.problems.find((p) => p.code === 'compose-build-outside' && p.serviceId === service.id);
+  if (refused) throw new Error(`not built: ${refused.message}`);
   const inputs = buildInputs(topology, service, baseImages);
   const ctx = collectContext(inputs.contextDir, {
     root: topology.root,
