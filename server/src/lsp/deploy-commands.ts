@@ -25,6 +25,8 @@ export class DeployCommands {
   private pingTimer: NodeJS.Timeout | undefined;
   /** Set only when the client says the user trusts the workspace; until then nothing is deployed or changed. */
   private trusted = false;
+  /** Folders auto-deployed in this session: once each, not again after a settings change or a trust grant. */
+  private readonly autoDeployed = new WeakSet<WorkspaceFolderState>();
 
   constructor(
     private readonly connection: Connection,
@@ -89,7 +91,8 @@ export class DeployCommands {
 
   private autoDeploy(f: WorkspaceFolderState): void {
     const o = this.orchestrator;
-    if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length) return;
+    if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f)) return;
+    this.autoDeployed.add(f);
     void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}`), signal: p.signal }))
       .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
   }
