@@ -1,11 +1,12 @@
 // Every "Kyozo: ..." command. Each forwards the user's intent to the server; nothing here talks to Docker.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Methods, ServerCommands, type ComposeParams, type ExplainParams, type ServiceStatus } from '../../server/src/protocol';
+import { Methods, ServerCommands, type ComposeParams, type ExplainParams } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
 import { EVENTS_VIEW } from './events-view';
 import { stateOf, summary, urlOf } from './service-presentation';
+import { whenTrusted } from './workspace-trust';
 
 /** Arguments arrive from CodeLens (folderUri, serviceId), tree items ({kind:'service', ref}), or nothing (quick pick). */
 function refFromArgs(model: KyozoModel, args: unknown[]): ServiceRef | undefined {
@@ -62,11 +63,16 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     vscode.window.setStatusBarMessage(`Kyozo: ${r.reduce((n, x) => n + x.services, 0)} services found`, 4000);
     return r;
   }));
-  reg('kyozo.deployService', onService('Deploy Service', (r) => server<ServiceStatus[]>(ServerCommands.deploy, r.folderUri, r.service.id)));
-  reg('kyozo.startService', onService('Start Service', (r) => server(ServerCommands.start, r.folderUri, r.service.id)));
-  reg('kyozo.stopService', onService('Stop Service', (r) => server(ServerCommands.stop, r.folderUri, r.service.id), (r) => stateOf(r.status) !== 'not-deployed'));
-  reg('kyozo.restartService', onService('Restart Service', (r) => server(ServerCommands.restart, r.folderUri, r.service.id), (r) => stateOf(r.status) !== 'not-deployed'));
-  reg('kyozo.scaleService', onService('Scale Service', async (r, args) => {
+  // Commands that act on the Docker engine are refused in Restricted Mode, before a service is picked or asked for.
+  const onEngine = (title: string, run: Parameters<typeof onService>[1], filter?: (r: ServiceRef) => boolean) =>
+    whenTrusted(title, onService(title, run, filter));
+  const deployed = (r: ServiceRef) => stateOf(r.status) !== 'not-deployed';
+  const onRef = (command: string) => (r: ServiceRef) => server(command, r.folderUri, r.service.id);
+  reg('kyozo.deployService', onEngine('Deploy Service', onRef(ServerCommands.deploy)));
+  reg('kyozo.startService', onEngine('Start Service', onRef(ServerCommands.start)));
+  reg('kyozo.stopService', onEngine('Stop Service', onRef(ServerCommands.stop), deployed));
+  reg('kyozo.restartService', onEngine('Restart Service', onRef(ServerCommands.restart), deployed));
+  reg('kyozo.scaleService', onEngine('Scale Service', async (r, args) => {
     let replicas = typeof args[2] === 'number' ? args[2] : undefined;
     if (replicas === undefined) {
       const input = await vscode.window.showInputBox({
@@ -78,7 +84,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     }
     return server(ServerCommands.scale, r.folderUri, r.service.id, replicas);
   }));
-  reg('kyozo.showLogs', onService('Show Logs', (r) => logs.open(r.folderUri, r.service.id, r.service.name)));
+  reg('kyozo.showLogs', onEngine('Show Logs', (r) => logs.open(r.folderUri, r.service.id, r.service.name)));
   reg('kyozo.openServiceUrl', onService('Open Service', async (r, args) => {
     const url = (typeof args[2] === 'string' ? args[2] : undefined) ?? urlOf(r.status);
     if (!url) throw new Error(`${r.service.name} publishes no HTTP port yet; deploy it first.`);
@@ -90,15 +96,15 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     if (indicator) await vscode.window.showTextDocument(vscode.Uri.joinPath(root, ...indicator.split('/')), { preview: true });
     else await vscode.commands.executeCommand('revealInExplorer', model.folderUriOf(r));
   }));
-  reg('kyozo.deployAll', guarded(async (...args) => {
+  reg('kyozo.deployAll', whenTrusted('Deploy All', guarded(async (...args) => {
     const folder = folderUriFor(model, args);
     if (!folder) throw new Error('no analysed workspace folder; open a folder and run "Kyozo: Analyze Workspace".');
     return server(ServerCommands.deployAll, folder);
-  }));
-  reg('kyozo.stopAll', guarded(async (...args) => {
+  })));
+  reg('kyozo.stopAll', whenTrusted('Stop All', guarded(async (...args) => {
     const folders = typeof args[0] === 'string' ? [args[0]] : [...model.folders.keys()];
     for (const f of folders) await server(ServerCommands.stopAll, f);
-  }));
+  })));
   reg('kyozo.generateCompose', guarded(async (...args) => {
     const folderUri = folderUriFor(model, args);
     if (!folderUri) throw new Error('no analysed workspace folder to export.');
@@ -110,7 +116,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
   reg('kyozo.showEvents', guarded(async () => {
     await vscode.commands.executeCommand(`${EVENTS_VIEW}.focus`);
   }));
-  reg('kyozo.deployFolder', guarded(async (...args) => {
+  reg('kyozo.deployFolder', whenTrusted('Deploy Folder as a Service', guarded(async (...args) => {
     const uri = args[0] instanceof vscode.Uri ? args[0] : undefined;
     const ref = uri ? model.serviceAtFolder(uri) : await pickService(model, 'Deploy Folder as a Service');
     if (!ref) {
@@ -118,7 +124,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       throw new Error(`${rel} is not a service Kyozo recognises. Add a Dockerfile, a start script, or a kyozo.yaml with "start" and "port", then run "Kyozo: Analyze Workspace".`);
     }
     return server(ServerCommands.deploy, ref.folderUri, ref.service.id);
-  }));
+  })));
   reg('kyozo.showServiceDetails', guarded(async (...args) => {
     const uri = args[0] instanceof vscode.Uri ? args[0] : undefined;
     const ref = uri ? model.serviceAtFolder(uri) : refFromArgs(model, args) ?? (await pickService(model, 'Show Service Details'));

@@ -11,6 +11,7 @@ import { registerServicesView } from './services-view';
 import { registerStatusBar } from './status-bar';
 import { registerTopologyPanel } from './topology-panel';
 import { topologySource } from './topology-source';
+import { registerWorkspaceTrust } from './workspace-trust';
 
 /** What other extensions (and the end-to-end suite) can read: the same model the views render. */
 export interface KyozoApi {
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   const logs = new LogTerminals(client);
   context.subscriptions.push(logs);
   registerCommands(context, client, model, logs);
+  registerWorkspaceTrust(context, client);
   context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 
   const loaded = new Set<string>();

@@ -1,7 +1,8 @@
 // Starts dist/server.js over IPC and keeps its settings in sync with `kyozo.*`.
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import type { KyozoSettings } from '../../server/src/protocol';
+import { EngineCommandNames, type InitializationOptions, type KyozoSettings } from '../../server/src/protocol';
+import { allowedByTrust } from './workspace-trust';
 
 const INDICATORS = '**/{Dockerfile,Dockerfile.*,*.dockerfile,package.json,requirements*.txt,pyproject.toml,go.mod,Cargo.toml,nginx.conf,kyozo.yaml,kyozo.yml,Procfile,.env,.env.*,docker-compose*.yml,docker-compose*.yaml,compose*.yml,compose*.yaml}';
 
@@ -27,9 +28,19 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', pattern: INDICATORS }],
-    initializationOptions: { settings: readSettings() },
+    // Read when the server starts, so trust granted before that is already included.
+    initializationOptions: (): InitializationOptions => ({
+      settings: readSettings(), workspaceTrusted: vscode.workspace.isTrusted,
+    }),
     outputChannel: output,
     synchronize: { configurationSection: 'kyozo' },
+    middleware: {
+      // CodeLens and code actions run server commands directly: engine commands are refused here in Restricted Mode.
+      executeCommand: (command, args, next) => {
+        const name = EngineCommandNames[command];
+        return name && !allowedByTrust(name) ? undefined : next(command, args);
+      },
+    },
   };
   return new LanguageClient('kyozo', 'Kyozo', serverOptions, clientOptions);
 }
