@@ -1,6 +1,6 @@
 // Accumulates the facts of one file: de-duplicates, validates and caps every list so one odd file cannot grow memory.
 import type { Node } from 'web-tree-sitter';
-import { emptyFacts, type CodeFacts } from './code-facts';
+import { emptyFacts, type BrokerSystem, type CodeFacts } from './code-facts';
 
 const maxPerList = 200;
 const maxTextLength = 300;
@@ -87,13 +87,48 @@ export class FactSink {
     list.push(fact);
   }
 
-  env(name: string, at: At, defaultValue?: string): void {
+  env(name: string, at: At, defaultValue?: string, via?: string): void {
     const { line, order } = position(at);
     if (!envNamePattern.test(name) || this.facts.envReads.length >= maxPerList) return;
     if (!this.once(`env:${name}:${line}:${defaultValue ?? ''}`)) return;
     const fact: CodeFacts['envReads'][number] = { name, line };
     if (defaultValue !== undefined && defaultValue.length <= maxTextLength) fact.defaultValue = defaultValue;
+    if (via) fact.via = brief(via, 60);
     this.facts.envReads.push(fact);
+    this.order.set(fact, order);
+  }
+
+  /** A gRPC service served or called, as the code names it (`CartService`, or with its package). */
+  grpc(service: string, role: 'server' | 'client', at: At, reason: string): void {
+    const name = service.trim();
+    if (!/^[A-Za-z_][\w.]*$/.test(name) || name.length > maxTextLength || this.facts.grpc.length >= maxPerList) return;
+    const { line, order } = position(at);
+    if (!this.once(`grpc:${role}:${name}:${line}`)) return;
+    const fact: CodeFacts['grpc'][number] = { service: name, role, line, reason: brief(reason, 80) };
+    this.facts.grpc.push(fact);
+    this.order.set(fact, order);
+  }
+
+  topic(system: BrokerSystem, name: string, role: 'produce' | 'consume', at: At, reason: string, inModule = false,
+  ): void {
+    const n = name.trim();
+    if (!n || n.length > maxTextLength || /\s/.test(n) || this.facts.topics.length >= maxPerList) return;
+    const { line, order } = position(at);
+    if (!this.once(`topic:${system}:${role}:${n}:${line}`)) return;
+    const fact: CodeFacts['topics'][number] = { system, name: n, role, line, reason: brief(reason, 80) };
+    if (inModule) fact.inModule = true;
+    this.facts.topics.push(fact);
+    this.order.set(fact, order);
+  }
+
+  /** An address handed to a client, with the environment variables it was built from (none: nothing recorded). */
+  dial(envVars: Iterable<string>, at: At, reason: string): void {
+    const names = [...new Set(envVars)].filter((n) => envNamePattern.test(n));
+    if (names.length === 0 || this.facts.dials.length >= maxPerList) return;
+    const { line, order } = position(at);
+    if (!this.once(`dial:${names.join(',')}:${line}`)) return;
+    const fact: CodeFacts['dials'][number] = { envVars: names, line, reason: brief(reason, 80) };
+    this.facts.dials.push(fact);
     this.order.set(fact, order);
   }
 
@@ -153,6 +188,9 @@ export class FactSink {
     this.facts.routes.sort(byOrder);
     this.facts.imports.sort(byOrder);
     this.facts.hosts.sort(byOrder);
+    this.facts.grpc.sort(byOrder);
+    this.facts.topics.sort(byOrder);
+    this.facts.dials.sort(byOrder);
     return this.facts;
   }
 }

@@ -1,5 +1,7 @@
 // Go: net/http, gin, echo, fiber, chi listen sites (address strings), os.Getenv with fallbacks, routes, imports.
 import type { Node } from 'web-tree-sitter';
+import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 // Methods whose address argument is where the service listens.
@@ -19,16 +21,47 @@ function argList(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
 }
 
+function isEnvCall(node: Node): boolean {
+  return node.type === 'call_expression' &&
+    /^(?:os\.Getenv|os\.LookupEnv|syscall\.Getenv)$/.test(node.childForFieldName('function')?.text ?? '');
+}
+
 function envCall(node: Node): string | undefined {
-  if (node.type !== 'call_expression') return undefined;
-  const fn = node.childForFieldName('function')?.text ?? '';
-  if (!/^(?:os\.Getenv|os\.LookupEnv|syscall\.Getenv)$/.test(fn)) return undefined;
-  return goString(argList(node)[0]);
+  return isEnvCall(node) ? goString(argList(node)[0]) : undefined;
+}
+
+/** `grpc.Dial(target)`, `grpc.NewClient(target)`, `http.Get(url)`: the argument that holds the address, if a dial. */
+function dialTarget(call: Node): Node | undefined {
+  const fn = call.childForFieldName('function');
+  if (fn?.type !== 'selector_expression') return undefined;
+  const pkg = fn.childForFieldName('operand')?.text;
+  const method = fn.childForFieldName('field')?.text ?? '';
+  const list = argList(call);
+  if (pkg === 'grpc' && /^(?:Dial|DialContext|NewClient)$/.test(method)) return list[method === 'DialContext' ? 1 : 0];
+  if (pkg === 'http' && /^(?:Get|Post|Head)$/.test(method)) return list[0];
+  if (pkg === 'http' && /^NewRequest(?:WithContext)?$/.test(method)) return list[method === 'NewRequest' ? 1 : 2];
+  return undefined;
+}
+
+// Generated-code calls that are not gRPC clients though they look like `New<X>Client`.
+const notGrpcPackages = /^(?:redis|http|kafka|sarama|nats|storage|pubsub|s3|sqs|sns|dynamodb|minio|mongo|amqp)$/i;
+const contextArg = /^(?:ctx|\w*Ctx|context\.(?:Background|TODO)\(\))$/;
+
+/** The names of a function's parameters in order, with whether each is a plain string. */
+function parameters(fn: Node): { name: string; plainString: boolean }[] {
+  const out: { name: string; plainString: boolean }[] = [];
+  for (const d of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (d.type !== 'parameter_declaration') continue;
+    const plainString = d.childForFieldName('type')?.text === 'string';
+    for (const n of d.childrenForFieldName('name')) out.push({ name: n.text, plainString });
+  }
+  return out;
 }
 
 export function readGo(root: Node, sink: FactSink, source: string): void {
   const types = ['call_expression', 'import_spec', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
-  if (source.includes('Addr') || source.includes('Host')) types.push('keyed_element');
+  if (source.includes('Addr') || source.includes('Host') || source.includes('Topic')) types.push('keyed_element');
+  if (/Getenv|LookupEnv|Dial|NewClient/.test(source)) types.push('function_declaration');
   if (source.includes('://')) types.push('interpreted_string_literal', 'raw_string_literal');
   const nodes = root.descendantsOfType(types);
   // Every value assigned to a name (`port := os.Getenv("PORT")`, then `port = "8080"` in the fallback branch).
@@ -53,6 +86,76 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       if (value && names.length === 1) bind(names[0], value);
     }
   }
+
+  // Functions this file defines around an env read or a dial of one of their parameters: `mustMapEnv(&x, "NAME")`,
+  // `getenvOr("NAME", "default")`, `mustConnGRPC(ctx, &conn, addr)`. Their calls count as the read or the dial.
+  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  const dialWrappers = new Map<string, number>();
+  for (const fn of nodes) {
+    if (fn.type !== 'function_declaration') continue;
+    const name = fn.childForFieldName('name')?.text;
+    const params = parameters(fn);
+    const body = fn.childForFieldName('body');
+    if (!name || !body || params.length === 0) continue;
+    const index = (n: Node | undefined) => (n?.type === 'identifier' ? params.findIndex((p) => p.name === n.text) : -1);
+    for (const call of body.descendantsOfType('call_expression')) {
+      const key = isEnvCall(call) ? index(argList(call)[0]) : -1;
+      if (key >= 0 && !envWrappers.has(name)) {
+        const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+        const fallback = params.findIndex((p, i) => i !== key && p.plainString && used.has(p.name));
+        envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
+      }
+      const dial = dialTarget(call);
+      if (dial && index(dial) >= 0 && !dialWrappers.has(name)) dialWrappers.set(name, index(dial));
+    }
+  }
+  // `&svc.cartSvcAddr` handed to an env wrapper holds that variable afterwards.
+  const heldEnv = new Map<string, string>();
+
+  /** A string a node stands for: a literal, or a name bound to one (`const ordersTopic = "orders"`). */
+  const stringOf = (node: Node | null | undefined, depth = 0): string | undefined => {
+    if (!node || depth > 3) return undefined;
+    const s = goString(node);
+    if (s !== undefined) return s;
+    if (node.type !== 'identifier') return undefined;
+    for (const v of bindings.get(node.text) ?? []) {
+      const value = stringOf(v, depth + 1);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+
+  /** The environment variables an address expression is built from. */
+  const envVarsOf = (node: Node | null | undefined, out = new Set<string>(), depth = 0): Set<string> => {
+    if (!node || depth > 5) return out;
+    switch (node.type) {
+      case 'identifier':
+        for (const v of bindings.get(node.text) ?? []) envVarsOf(v, out, depth + 1);
+        break;
+      case 'selector_expression': {
+        const held = heldEnv.get(node.text);
+        if (held) out.add(held);
+        break;
+      }
+      case 'parenthesized_expression': envVarsOf(node.namedChild(0), out, depth + 1); break;
+      case 'binary_expression':
+        envVarsOf(node.childForFieldName('left'), out, depth + 1);
+        envVarsOf(node.childForFieldName('right'), out, depth + 1);
+        break;
+      case 'call_expression': {
+        const env = envCall(node);
+        const fn = node.childForFieldName('function')?.text ?? '';
+        const wrapper = envWrappers.get(fn);
+        const viaWrapper = wrapper ? goString(argList(node)[wrapper.key]) : undefined;
+        if (env ?? viaWrapper) out.add((env ?? viaWrapper)!);
+        else if (/^(?:fmt\.Sprintf|net\.JoinHostPort|strings\.\w+|cmp\.Or|string)$/.test(fn)) {
+          for (const a of argList(node)) envVarsOf(a, out, depth + 1);
+        }
+        break;
+      }
+    }
+    return out;
+  };
 
   // A port-ish value: "8080", 8080, os.Getenv("PORT"), strconv.Itoa(p), a variable holding one of those.
   const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
@@ -86,7 +189,10 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       case 'parenthesized_expression': return evalAddress(node.namedChild(0), depth + 1);
       case 'identifier': return evalIdent(node, depth, evalAddress);
       case 'binary_expression': {
-        const left = goString(node.childForFieldName('left'));
+        // ":" + port, "0.0.0.0:" + port, or addr + ":" + port (a host variable, then the port)
+        const leftNode = node.childForFieldName('left');
+        const left = goString(leftNode) ??
+          (leftNode?.type === 'binary_expression' ? goString(leftNode.childForFieldName('right')) : undefined);
         if (node.childForFieldName('operator')?.text !== '+' || left === undefined || !/^[\w.*[\]-]*:$/.test(left)) return undefined;
         return evalPort(node.childForFieldName('right'), depth + 1);
       }
@@ -112,6 +218,9 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
     return out;
   }
 
+  const families = brokerFamilies(nodes.filter((n) => n.type === 'import_spec')
+    .map((n) => ({ module: goString(n.childForFieldName('path')) ?? '' })));
+
   const reasonFor = (site: string, arg: Node | undefined): string => {
     if (!arg) return site;
     const idents = arg.type === 'identifier' ? [arg] : arg.descendantsOfType('identifier');
@@ -128,6 +237,10 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
         // &http.Server{Addr: ":8080"}
         const children = node.namedChildren;
         const key = children.length === 2 ? children[0].text : '';
+        if (key === 'Topic') {
+          readTopicField(node, children[1]);
+          break;
+        }
         if (key !== 'Addr' && key !== 'Host') break;
         const value = children[1].type === 'literal_element' ? children[1].namedChild(0) : children[1];
         if (!value) break;
@@ -155,6 +268,33 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
     }
   }
 
+  // kafka.Writer{Topic: "orders"} sends, kafka.ReaderConfig{Topic: "orders"} receives; sarama.ProducerMessage sends.
+  function readTopicField(element: Node, valueNode: Node): void {
+    const literalType = element.parent?.parent?.childForFieldName('type')?.text ?? '';
+    const value = valueNode.type === 'literal_element' ? valueNode.namedChild(0) : valueNode;
+    const topic = stringOf(value);
+    if (topic === undefined || !families.has('kafka')) return;
+    const role = /(?:Writer|WriterConfig|ProducerMessage|Message)$/.test(literalType) ? 'produce'
+      : /(?:Reader|ReaderConfig)$/.test(literalType) ? 'consume' : undefined;
+    const shown = `${brief(literalType, 30)}{Topic: ${brief(valueNode.text, 30)}}`;
+    if (role) sink.topic('kafka', topic, role, element, shown);
+  }
+
+  function argValue(node: Node | undefined, depth = 0): Arg {
+    if (!node) return undefined;
+    const s = stringOf(node);
+    if (s !== undefined) return s;
+    if (node.type === 'composite_literal' && depth < 2) {
+      const body = node.childForFieldName('body');
+      const elements = body?.namedChildren ?? [];
+      if (elements.every((e) => e.type === 'literal_element')) {
+        return elements.map((e) => stringOf(e.namedChild(0))).filter((x): x is string => x !== undefined);
+      }
+    }
+    if (node.type === 'unary_expression') return argValue(node.childForFieldName('operand') ?? undefined, depth + 1);
+    return undefined;
+  }
+
   function readCall(call: Node): void {
     const line: At = call.childForFieldName('function')?.childForFieldName('field') ?? call;
     const env = envCall(call);
@@ -163,8 +303,32 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       return;
     }
     const fn = call.childForFieldName('function');
+    if (fn?.type === 'identifier') {
+      readWrapperCall(call, fn.text);
+      return;
+    }
     if (fn?.type !== 'selector_expression') return;
     const method = fn.childForFieldName('field')?.text ?? '';
+    const target = dialTarget(call);
+    // A dial of the enclosing function's own parameter is a wrapper's: its callers say what it dials.
+    if (target && !isParameter(target)) {
+      sink.dial(envVarsOf(target), line, `${brief(fn.text, 30)}(${brief(target.text, 40)})`);
+    }
+    const grpcName = /^Register(\w+)Server$/.exec(method)?.[1] ?? /^New(\w+)Client$/.exec(method)?.[1];
+    if (grpcName && !notGrpcPackages.test(fn.childForFieldName('operand')?.text ?? '')) {
+      const server = method.startsWith('Register');
+      const service = server && grpcName === 'Health' ? GRPC_HEALTH : grpcName;
+      sink.grpc(service, server ? 'server' : 'client', line, brief(fn.text, 60));
+      return;
+    }
+    if (families.size) {
+      const list = argList(call);
+      const args = (list.length && contextArg.test(list[0].text) ? list.slice(1) : list).map((a) => argValue(a));
+      for (const use of brokerUses({ lang: 'go', method, args, kw: {} }, families)) {
+        const verb = use.role === 'produce' ? 'sends to' : 'receives from';
+        sink.topic(use.system, use.name, use.role, line, `${brief(fn.text, 30)}(…) ${verb} ${use.name}`);
+      }
+    }
     // Clients dialled by address: grpc.NewClient("inventory:50051"), grpc.Dial(...), net.Dial("tcp", "cache:6379").
     if (/^(?:NewClient|Dial|DialContext|DialTimeout)$/.test(method)) {
       const list = argList(call);
@@ -192,6 +356,32 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       const verb = m[1] ?? (verbs.test(method) ? method : method === 'Method' || method === 'MethodFunc' ? goString(list[0]) : undefined);
       const prefix = groupPrefix(fn.childForFieldName('operand'));
       sink.route(prefix && m[2] === '/' ? prefix : prefix + m[2], line, verb);
+    }
+  }
+
+  function isParameter(node: Node): boolean {
+    if (node.type !== 'identifier') return false;
+    let fn: Node | null = node.parent;
+    while (fn && !/^(?:function_declaration|method_declaration|func_literal)$/.test(fn.type)) fn = fn.parent;
+    return !!fn && parameters(fn).some((p) => p.name === node.text);
+  }
+
+  function readWrapperCall(call: Node, name: string): void {
+    const list = argList(call);
+    const env = envWrappers.get(name);
+    const key = env ? goString(list[env.key]) : undefined;
+    if (env && key !== undefined && /^[A-Z][A-Z0-9_]*$/.test(key)) {
+      const fallback = env.fallback !== undefined ? goString(list[env.fallback]) : undefined;
+      sink.env(key, lineOf(call), fallback || undefined, name);
+      for (const a of list) {
+        const held = a.type === 'unary_expression' && a.text.startsWith('&') ? a.childForFieldName('operand') : null;
+        if (held) heldEnv.set(held.text, key);
+      }
+      return;
+    }
+    const dial = dialWrappers.get(name);
+    if (dial !== undefined && list[dial]) {
+      sink.dial(envVarsOf(list[dial]), lineOf(call), `${name}(…, ${brief(list[dial].text, 40)})`);
     }
   }
 

@@ -1,6 +1,11 @@
 // JavaScript / TypeScript: express/koa/fastify/hono/nest listen sites, process.env reads, routes, URLs, imports.
 import type { Node } from 'web-tree-sitter';
-import { brief, FactSink, type At, isOwnPortVar, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
+import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { GRPC_HEALTH } from './code-facts';
+import {
+  brief, FactSink, type At, isOwnPortVar, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort,
+  type PortValue,
+} from './fact-sink';
 
 const httpVerbs = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
 // Objects whose `.get('/x', ...)` is an HTTP client call, not a route definition.
@@ -37,14 +42,30 @@ function literalText(node: Node | null): string | undefined {
   return stringValue(n);
 }
 
-/** `process.env.X`, `process.env['X']`, `import.meta.env.X`, `Bun.env.X` → X. */
-function envName(node: Node): string | undefined {
+/**
+ * `process.env.X`, `process.env['X']`, `import.meta.env.X`, `Bun.env.X` → X; `process.env[NAME]` with NAME a constant
+ * holding the name when `constant` resolves it.
+ */
+function envName(node: Node, constant?: (n: Node) => string | undefined): string | undefined {
   if (node.type !== 'member_expression' && node.type !== 'subscript_expression') return undefined;
   const object = node.childForFieldName('object');
   if (!object || !/^(?:process\.env|import\.meta\.env|Bun\.env)$/.test(object.text)) return undefined;
   if (node.type === 'member_expression') return node.childForFieldName('property')?.text;
-  return stringValue(node.childForFieldName('index'));
+  const index = node.childForFieldName('index');
+  return stringValue(index) ?? (index?.type === 'identifier' ? constant?.(index) : undefined);
 }
+
+/** The parameter names of a function, arrow function or method, in order. */
+function parameterNames(fn: Node): string[] {
+  const single = fn.childForFieldName('parameter');
+  if (single) return [single.text];
+  return (fn.childForFieldName('parameters')?.namedChildren ?? [])
+    .map((p) => (p.type === 'assignment_pattern' ? p.childForFieldName('left') : p))
+    .map((p) => (p?.type === 'identifier' ? p.text : ''));
+}
+
+// HTTP clients whose first argument is the address of another service; `axios.create({ baseURL })` names it once.
+const httpCallees = /^(?:fetch|axios|axios\.(?:get|post|put|patch|delete|head|request)|got|ky|superagent\.\w+)$/;
 
 function args(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
@@ -61,14 +82,18 @@ function objectProperty(object: Node, key: string): Node | undefined {
 }
 
 const envPrefix = /^(?:process\.env|import\.meta\.env|Bun\.env)\b/;
-const interestingCalls = new Set(['listen', 'set', 'serve', 'createServer', 'route', 'require', ...httpVerbs]);
+const interestingCalls = new Set(['listen', 'set', 'serve', 'createServer', 'route', 'require', 'bindAsync',
+  ...httpVerbs]);
 
 export function readJavaScript(root: Node, sink: FactSink, source: string): void {
   // One tree traversal for everything; node kinds the text cannot contain are not even collected.
   const types = ['call_expression', 'variable_declarator', 'import_statement', 'export_statement'];
   if (source.includes('env')) types.push('member_expression', 'subscript_expression');
   if (source.includes('://')) types.push('string', 'template_string');
-  if (source.includes('Server')) types.push('new_expression');
+  if (/Server|credentials|Queue|Worker|Kafka/.test(source)) types.push('new_expression');
+  if (/env\[/.test(source)) {
+    types.push('function_declaration', 'arrow_function', 'function_expression', 'method_definition');
+  }
   if (source.includes('@')) types.push('decorator');
   if (source.includes('port') || source.includes('host')) types.push('pair');
   if (source.includes('.url') || source.includes('pathname')) types.push('binary_expression');
@@ -86,6 +111,98 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
       readEnvPattern(name, bindings, sink);
     }
   }
+
+  /** A string an expression stands for: a literal or a const holding one (`const TOPIC = 'orders'`). */
+  const stringOf = (node: Node | null | undefined, depth = 0): string | undefined => {
+    if (!node || depth > 3) return undefined;
+    const n = unwrap(node);
+    const s = stringValue(n);
+    if (s !== undefined || n.type !== 'identifier') return s;
+    const b = bindings.get(n.text);
+    return b && 'node' in b ? stringOf(b.node, depth + 1) : undefined;
+  };
+  const constant = (n: Node) => stringOf(n);
+
+  // Functions this file defines around `process.env[name]` of a parameter (`function requiredEnv(name) {...}`,
+  // `const env = (name, fallback) => process.env[name] ?? fallback`): their calls read the variable they name.
+  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  for (const fn of nodes) {
+    if (!/^(?:function_declaration|arrow_function|function_expression|method_definition)$/.test(fn.type)) continue;
+    const holder = fn.type === 'function_declaration' || fn.type === 'method_definition' ? fn : fn.parent;
+    const named = holder?.type === 'variable_declarator' || holder === fn;
+    const name = named ? holder.childForFieldName('name')?.text : undefined;
+    const body = fn.childForFieldName('body');
+    const params = parameterNames(fn);
+    if (!name || !body || params.length === 0 || envWrappers.has(name)) continue;
+    for (const access of body.descendantsOfType('subscript_expression')) {
+      const index = access.childForFieldName('index');
+      const key = index?.type === 'identifier' && envPrefix.test(access.text) ? params.indexOf(index.text) : -1;
+      if (key < 0) continue;
+      const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+      const fallback = params.findIndex((p, i) => i !== key && p !== '' && used.has(p));
+      envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
+      break;
+    }
+  }
+
+  const families = brokerFamilies(nodes.flatMap((n) => {
+    if (n.type === 'import_statement') return [{ module: stringValue(n.childForFieldName('source')) ?? '' }];
+    const fn = n.type === 'call_expression' ? n.childForFieldName('function') : null;
+    return fn?.text === 'require' ? [{ module: stringValue(args(n)[0] ?? null) ?? '' }] : [];
+  }));
+
+  const argValue = (node: Node | null | undefined, depth = 0): Arg => {
+    if (!node) return undefined;
+    const n = unwrap(node);
+    const s = stringOf(n);
+    if (s !== undefined) return s;
+    if (n.type === 'array') return n.namedChildren.map((c) => stringOf(c)).filter((x): x is string => x !== undefined);
+    if (n.type === 'object' && depth < 2) {
+      const out: Record<string, Arg> = {};
+      for (const p of n.namedChildren) {
+        const key = p.type === 'pair' ? p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '') : undefined;
+        if (key) out[key] = argValue(p.childForFieldName('value'), depth + 1);
+      }
+      return out;
+    }
+    return undefined;
+  };
+
+  /** The environment variables an address expression is built from: a name, a template, a wrapper call. */
+  const envVarsOf = (node: Node | null | undefined, out = new Set<string>(), depth = 0): Set<string> => {
+    if (!node || depth > 5) return out;
+    const n = unwrap(node);
+    const env = envName(n, constant);
+    if (env) {
+      out.add(env);
+      return out;
+    }
+    switch (n.type) {
+      case 'identifier': {
+        const b = bindings.get(n.text);
+        if (b && 'node' in b) envVarsOf(b.node, out, depth + 1);
+        else if (b?.value.envVar) out.add(b.value.envVar);
+        break;
+      }
+      case 'template_string':
+        for (const sub of n.namedChildren) {
+          if (sub.type === 'template_substitution') envVarsOf(sub.namedChild(0), out, depth + 1);
+        }
+        break;
+      case 'binary_expression':
+        envVarsOf(n.childForFieldName('left'), out, depth + 1);
+        envVarsOf(n.childForFieldName('right'), out, depth + 1);
+        break;
+      case 'call_expression': {
+        const fn = n.childForFieldName('function')?.text ?? '';
+        const wrapper = envWrappers.get(fn);
+        const key = wrapper ? stringOf(args(n)[wrapper.key]) : undefined;
+        if (key) out.add(key);
+        break;
+      }
+    }
+    return out;
+  };
 
   // Evaluates what an expression says about a port, following const bindings a few steps.
   const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
@@ -115,7 +232,7 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
         return numberCasts.has(fn) ? evalPort(args(n)[0], depth + 1) : undefined;
       }
       case 'member_expression': case 'subscript_expression': {
-        const name = envName(n);
+        const name = envName(n, constant);
         return name ? { envVar: name } : undefined;
       }
       case 'identifier': case 'shorthand_property_identifier': {
@@ -176,7 +293,10 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
     if (!fn) return;
     const isMember = fn.type === 'member_expression';
     const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.type === 'import' ? 'require' : fn.text;
-    if (!interestingCalls.has(method)) return;
+    if (!interestingCalls.has(method)) {
+      readServiceCall(call, fn, method);
+      return;
+    }
     const list = args(call);
     // A chained call (`http.createServer(app)\n  .listen(3000)`) is reported on the line of its method name.
     const line: At = (fn.type === 'member_expression' ? fn.childForFieldName('property') : null) ?? call;
@@ -195,6 +315,11 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
       } else {
         sink.port(evalPort(first), line, reasonFor(`${site}(${brief(first.text, 40)})`, first));
       }
+      return;
+    }
+    if (method === 'bindAsync' && list.length > 0) {
+      // @grpc/grpc-js: server.bindAsync(`0.0.0.0:${PORT}`, credentials, cb)
+      sink.port(evalAddress(list[0]), line, reasonFor(`${site}(${brief(list[0].text, 40)})`, list[0]));
       return;
     }
     if (method === 'set' && isMember && list.length === 2 && stringValue(list[0]) === 'port') {
@@ -227,10 +352,90 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
     }
   }
 
+  // A listen address: "0.0.0.0:50051", `0.0.0.0:${PORT}`, a const holding one.
+  function evalAddress(node: Node | null | undefined, depth = 0): PortValue | undefined {
+    if (!node || depth > 4) return undefined;
+    const n = unwrap(node);
+    if (n.type === 'identifier') {
+      const b = bindings.get(n.text);
+      return b && 'node' in b ? evalAddress(b.node, depth + 1) : undefined;
+    }
+    if (n.type === 'string') return { port: portFromAddress(n.text.slice(1, -1)) };
+    if (n.type !== 'template_string') return undefined;
+    const last = n.namedChildren[n.namedChildren.length - 1];
+    const head = n.text.slice(1, last ? last.startIndex - n.startIndex : -1);
+    if (last?.type === 'template_substitution' && n.text.endsWith('}`') && /^[\w.*[\]:-]*:$/.test(head)) {
+      return evalPort(last.namedChild(0), depth + 1);
+    }
+    return { port: portFromAddress(stringValue(n) ?? '') };
+  }
+
+  /** Env wrapper calls, gRPC services served, dialled addresses and broker queues. */
+  function readServiceCall(call: Node, fn: Node, method: string): void {
+    const list = args(call);
+    const line: At = (fn.type === 'member_expression' ? fn.childForFieldName('property') : null) ?? call;
+    const wrapper = fn.type === 'identifier' ? envWrappers.get(method) : undefined;
+    if (wrapper) {
+      const key = stringOf(list[wrapper.key]);
+      if (key !== undefined && /^[A-Z][A-Z0-9_]*$/.test(key)) {
+        const fallback = wrapper.fallback !== undefined ? literalText(list[wrapper.fallback] ?? null) : undefined;
+        sink.env(key, lineOf(call), fallback, method);
+      }
+      return;
+    }
+    if (method === 'addService' && list.length >= 1) {
+      // server.addService(shopProto.CurrencyService.service, handlers)
+      const first = unwrap(list[0]);
+      if (first.type === 'member_expression' && first.childForFieldName('property')?.text === 'service') {
+        const owner = first.childForFieldName('object');
+        const served = owner?.type === 'member_expression' ? owner.childForFieldName('property')?.text : owner?.text;
+        const shown = `addService(${brief(first.text, 50)})`;
+        if (served) sink.grpc(served === 'Health' ? GRPC_HEALTH : served, 'server', line, shown);
+      }
+      return;
+    }
+    if (httpCallees.test(fn.text) && list[0]) {
+      sink.dial(envVarsOf(list[0]), line, `${brief(fn.text, 30)}(${brief(list[0].text, 40)})`);
+      return;
+    }
+    if (method === 'create' && fn.type === 'member_expression' && fn.childForFieldName('object')?.text === 'axios') {
+      const options = list[0] ? unwrap(list[0]) : undefined;
+      const base = options?.type === 'object' ? objectProperty(options, 'baseURL') : undefined;
+      if (base) sink.dial(envVarsOf(base), line, `axios.create({ baseURL: ${brief(base.text, 40)} })`);
+      return;
+    }
+    readBrokerCall(method, list, line, fn.text, false);
+  }
+
+  function readBrokerCall(method: string, list: Node[], line: At, shown: string, ctor: boolean): void {
+    if (!families.size) return;
+    const values = list.map((a) => argValue(a));
+    // kafkajs producer.send({ topic }) takes one object; `res.send('ok')` is an HTTP reply, not a topic.
+    if (method === 'send' && typeof values[0] !== 'object') return;
+    for (const use of brokerUses({ lang: 'javascript', method, args: values, kw: {}, ctor }, families)) {
+      const verb = use.role === 'produce' ? 'sends to' : 'receives from';
+      sink.topic(use.system, use.name, use.role, line, `${brief(shown, 30)}(…) ${verb} ${use.name}`);
+    }
+  }
+
   function readNew(node: Node): void {
-    const ctor = node.childForFieldName('constructor')?.text ?? '';
+    const ctorNode = node.childForFieldName('constructor');
+    const ctor = ctorNode?.text ?? '';
+    const list = args(node);
+    // A generated gRPC client: new pkg.CurrencyService(addr, credentials.createInsecure()), new CartServiceClient()
+    if (list.length >= 2 && /credentials/.test(list[1].text)) {
+      const last = ctorNode?.type === 'member_expression' ? ctorNode.childForFieldName('property')?.text : ctor;
+      const called = last?.replace(/Client$/, '');
+      if (called && /^[A-Z]\w*$/.test(called)) {
+        sink.grpc(called, 'client', lineOf(node), `new ${brief(ctor, 50)}(…)`);
+        sink.dial(envVarsOf(list[0]), lineOf(node), `new ${brief(ctor, 40)}(${brief(list[0].text, 30)}, …)`);
+      }
+      return;
+    }
+    const bare = ctorNode?.type === 'member_expression' ? ctorNode.childForFieldName('property')?.text ?? '' : ctor;
+    if (/^(?:Queue|Worker)$/.test(bare)) readBrokerCall(bare, list, node, `new ${ctor}`, true);
     if (!/Server$/.test(ctor)) return;
-    const first = args(node)[0];
+    const first = list[0];
     if (!first) return;
     const a = unwrap(first);
     const portNode = a.type === 'object' ? objectProperty(a, 'port') : a.type === 'number' ? a : undefined;
@@ -240,7 +445,7 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
   }
 
   function readEnv(node: Node): void {
-    const name = envName(node);
+    const name = envName(node, constant);
     if (!name) return;
     // Climb through casts and parentheses to find `|| default` / `?? default`.
     let top = node;

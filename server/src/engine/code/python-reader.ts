@@ -1,5 +1,7 @@
 // Python: flask/uvicorn/aiohttp/waitress/http.server listen sites, os.environ reads, decorator and django routes.
 import type { Node } from 'web-tree-sitter';
+import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const runMethods = new Set(['run', 'run_app', 'run_server', 'serve', 'run_simple', 'listen']);
@@ -40,36 +42,143 @@ function literal(node: Node | undefined): string | undefined {
   return pythonString(node);
 }
 
-/** `os.environ.get("X", d)` / `os.getenv("X")` / `os.environ["X"]` → { name, default node }. */
-function envAccess(node: Node): { name: string; fallback?: Node } | undefined {
+/** Names bound to `os.environ` in a file (`env = os.environ`, then `env.get("X")`), beside the usual ones. */
+type EnvAliases = ReadonlySet<string>;
+
+/**
+ * `os.environ.get("X", d)` / `os.getenv("X")` / `os.environ["X"]` → { name, default node, the key node }. With
+ * `anyKey`, a key that is not a literal is accepted too (name ''): how a wrapper's own read is recognised.
+ */
+function envAccess(
+  node: Node, aliases: EnvAliases, anyKey = false,
+): { name: string; key?: Node; fallback?: Node } | undefined {
   if (node.type === 'call') {
-    const fn = node.childForFieldName('function')?.text ?? '';
-    if (!envGetters.test(fn)) return undefined;
+    const fnNode = node.childForFieldName('function');
+    const fn = fnNode?.text ?? '';
+    const aliased = fnNode?.type === 'attribute' && fnNode.childForFieldName('attribute')?.text === 'get' &&
+      aliases.has(fnNode.childForFieldName('object')?.text ?? '');
+    if (!envGetters.test(fn) && !aliased) return undefined;
     const [first, second] = positional(node);
-    const name = pythonString(first);
-    return name ? { name, fallback: second ?? keyword(node, 'default') } : undefined;
+    const name = pythonString(first) ?? (anyKey && first ? '' : undefined);
+    return name !== undefined ? { name, key: first, fallback: second ?? keyword(node, 'default') } : undefined;
   }
   if (node.type === 'subscript') {
-    const value = node.childForFieldName('value')?.text;
-    if (value !== 'os.environ' && value !== 'environ') return undefined;
-    const name = pythonString(node.childForFieldName('subscript'));
-    return name ? { name } : undefined;
+    const value = node.childForFieldName('value')?.text ?? '';
+    if (value !== 'os.environ' && value !== 'environ' && !aliases.has(value)) return undefined;
+    const key = node.childForFieldName('subscript') ?? undefined;
+    const name = pythonString(key) ?? (anyKey && key ? '' : undefined);
+    return name !== undefined ? { name, key } : undefined;
   }
   return undefined;
 }
+
+// Generated gRPC code: `add_CartServiceServicer_to_server(...)` serves, `demo_pb2_grpc.CartServiceStub(ch)` calls.
+const servicerAdder = /^add_(\w+)Servicer_to_server$/;
+const stubClass = /^(\w+)Stub$/;
+const channelMakers = /^(?:grpc\.)?(?:aio\.)?(?:insecure_channel|secure_channel)$/;
+// HTTP clients whose first argument (or base_url) is the address of another service.
+const httpCalls = /^(?:requests|httpx|session|client|aiohttp)\.(?:get|post|put|patch|delete|head|request)$/;
+const httpClients = /^(?:httpx\.(?:Async)?Client|aiohttp\.ClientSession)$/;
 
 export function readPython(root: Node, sink: FactSink, source: string): void {
   const types = ['call', 'decorator', 'import_statement', 'import_from_statement', 'assignment'];
   if (source.includes('environ')) types.push('subscript');
   if (source.includes('://')) types.push('string');
+  if (source.includes('environ') || source.includes('getenv')) types.push('function_definition');
   const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
+  const aliases = new Set<string>();
   for (const a of nodes) {
     if (a.type !== 'assignment') continue;
     const left = a.childForFieldName('left');
     const right = a.childForFieldName('right');
     if (left?.type === 'identifier' && right && !bindings.has(left.text)) bindings.set(left.text, right);
+    if (left?.type === 'identifier' && /^(?:os\.)?environ$/.test(right?.text ?? '')) aliases.add(left.text);
   }
+
+  // Functions and methods this file defines around an env read of a parameter (`def env(name, default=None):
+  // return os.environ.get(name, default)`): their calls with a literal name read that variable.
+  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  for (const fn of nodes) {
+    if (fn.type !== 'function_definition') continue;
+    const name = fn.childForFieldName('name')?.text;
+    const body = fn.childForFieldName('body');
+    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
+      .map((p) => (p.type === 'identifier' ? p : p.childForFieldName('name'))?.text ?? '')
+      .filter((p, i) => !(i === 0 && (p === 'self' || p === 'cls')));
+    if (!name || !body || params.length === 0 || envWrappers.has(name)) continue;
+    for (const access of body.descendantsOfType(['call', 'subscript'])) {
+      const env = envAccess(access, aliases, true);
+      const key = env?.key?.type === 'identifier' ? params.indexOf(env.key.text) : -1;
+      if (key < 0) continue;
+      const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+      const fallback = params.findIndex((p, i) => i !== key && used.has(p));
+      envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
+      break;
+    }
+  }
+  const families = brokerFamilies(nodes.flatMap((n) => {
+    if (n.type === 'import_from_statement') return [{ module: n.childForFieldName('module_name')?.text ?? '' }];
+    if (n.type === 'import_statement') {
+      return n.childrenForFieldName('name').map((m) => ({ module: m.text.split(/\s/)[0] }));
+    }
+    return [];
+  }));
+
+  /** A string a node stands for: a literal, or a module-level name bound to one (`ORDERS_TOPIC = 'orders'`). */
+  const stringOf = (node: Node | null | undefined, depth = 0): string | undefined => {
+    if (!node || depth > 3) return undefined;
+    const s = pythonString(node);
+    if (s !== undefined || node.type !== 'identifier') return s;
+    return stringOf(bindings.get(node.text), depth + 1);
+  };
+
+  const argValue = (node: Node | null | undefined): Arg => {
+    if (!node) return undefined;
+    const s = stringOf(node);
+    if (s !== undefined) return s;
+    if (node.type === 'list' || node.type === 'tuple') {
+      return node.namedChildren.map((c) => stringOf(c)).filter((x): x is string => x !== undefined);
+    }
+    if (node.type === 'identifier') {
+      const bound = bindings.get(node.text);
+      return bound && bound.type !== 'identifier' ? argValue(bound) : undefined;
+    }
+    return undefined;
+  };
+
+  /** The environment variables an address expression is built from: f"{host}:{port}", a name, a call. */
+  const envVarsOf = (node: Node | null | undefined, out = new Set<string>(), depth = 0): Set<string> => {
+    if (!node || depth > 5) return out;
+    const env = node.type === 'call' || node.type === 'subscript' ? envAccess(node, aliases) : undefined;
+    if (env) {
+      out.add(env.name);
+      return out;
+    }
+    switch (node.type) {
+      case 'identifier': envVarsOf(bindings.get(node.text), out, depth + 1); break;
+      case 'string':
+        for (const i of node.namedChildren) {
+          if (i.type === 'interpolation') envVarsOf(i.childForFieldName('expression'), out, depth + 1);
+        }
+        break;
+      case 'binary_operator': case 'boolean_operator':
+        envVarsOf(node.childForFieldName('left'), out, depth + 1);
+        envVarsOf(node.childForFieldName('right'), out, depth + 1);
+        break;
+      case 'parenthesized_expression': envVarsOf(node.namedChild(0), out, depth + 1); break;
+      case 'call': {
+        const fn = node.childForFieldName('function');
+        const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn?.text ?? '';
+        const wrapper = envWrappers.get(name);
+        const key = wrapper ? pythonString(positional(node)[wrapper.key]) : undefined;
+        if (key) out.add(key);
+        else if (/^(?:str|format)$/.test(name)) for (const a of argList(node)) envVarsOf(a, out, depth + 1);
+        break;
+      }
+    }
+    return out;
+  };
 
   const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
     if (!node || depth > 4) return undefined;
@@ -89,7 +198,7 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
         return b ? evalPort(b, depth + 1) : undefined;
       }
       case 'call': case 'subscript': {
-        const env = envAccess(node);
+        const env = envAccess(node, aliases);
         if (env) return { envVar: env.name, port: evalPort(env.fallback, depth + 1)?.port };
         if (node.type === 'call' && /^(?:int|str)$/.test(node.childForFieldName('function')?.text ?? '')) {
           return evalPort(positional(node)[0], depth + 1);
@@ -98,6 +207,25 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
       }
       default: return undefined;
     }
+  };
+
+  // A listen address: "[::]:50051", "[::]:" + port, f"0.0.0.0:{port}", a name bound to one of those.
+  const evalAddress = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
+    if (!node || depth > 4) return undefined;
+    if (node.type === 'identifier') return evalAddress(bindings.get(node.text), depth + 1);
+    if (node.type === 'binary_operator') {
+      const left = pythonString(node.childForFieldName('left'));
+      return left !== undefined && /:$/.test(left) ? evalPort(node.childForFieldName('right'), depth + 1) : undefined;
+    }
+    if (node.type !== 'string') return undefined;
+    const plain = pythonString(node);
+    if (plain !== undefined) return { port: portFromAddress(plain) };
+    const parts = node.namedChildren.filter((c) => c.type === 'string_content' || c.type === 'interpolation');
+    const last = parts[parts.length - 1];
+    const before = parts[parts.length - 2];
+    if (last?.type !== 'interpolation' || before?.type !== 'string_content') return undefined;
+    if (!before.text.endsWith(':')) return undefined;
+    return evalPort(last.childForFieldName('expression'), depth + 1);
   };
 
   const reasonFor = (site: string, arg: Node | undefined): string => {
@@ -138,7 +266,7 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
     const hostArg = keyword(call, 'host') ?? keyword(call, 'hostname');
     if (hostArg) {
       // redis.Redis(host="cache") / psycopg2.connect(host=os.environ.get("DB_HOST", "db"))
-      const env = envAccess(hostArg);
+      const env = envAccess(hostArg, aliases);
       const literal = env ? pythonString(env.fallback) : pythonString(hostArg);
       if (literal !== undefined) sink.host(literal, hostArg);
     }
@@ -146,6 +274,7 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
     if (!fn) return;
     const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn.text;
     const line: At = fn.type === 'attribute' ? fn.childForFieldName('attribute') ?? call : call;
+    if (readServiceCall(call, fn, name, line)) return;
     if (runMethods.has(name)) {
       const kw = keyword(call, 'port');
       if (kw) {
@@ -155,6 +284,12 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
       const pos = positional(call);
       const arg = name === 'listen' ? pos[0] : name === 'run_simple' ? pos[1] : undefined; // tornado / werkzeug
       if (arg) sink.port(evalPort(arg), line, reasonFor(`${brief(fn.text, 30)}(${brief(arg.text, 40)})`, arg));
+      return;
+    }
+    if (name === 'add_insecure_port' || name === 'add_secure_port') {
+      // grpc: server.add_insecure_port("[::]:" + port) / f"[::]:{port}"
+      const addr = positional(call)[0];
+      if (addr) sink.port(evalAddress(addr), line, reasonFor(`${brief(fn.text, 30)}(${brief(addr.text, 40)})`, addr));
       return;
     }
     if (serverClasses.test(name)) {
@@ -180,8 +315,63 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
     }
   }
 
+  /** gRPC services, dialled addresses, broker queues and env wrapper calls; true when the call was one of them. */
+  function readServiceCall(call: Node, fn: Node, name: string, line: At): boolean {
+    const wrapper = envWrappers.get(name);
+    if (wrapper) {
+      const pos = positional(call);
+      const key = pythonString(pos[wrapper.key]);
+      if (key !== undefined && /^[A-Z][A-Z0-9_]*$/.test(key)) {
+        const fallback = wrapper.fallback !== undefined ? literal(pos[wrapper.fallback]) : undefined;
+        sink.env(key, lineOf(call), fallback, name);
+        return true;
+      }
+    }
+    const served = servicerAdder.exec(name)?.[1];
+    if (served) {
+      sink.grpc(served === 'Health' ? GRPC_HEALTH : served, 'server', line, brief(fn.text, 60));
+      return true;
+    }
+    const stub = stubClass.exec(name)?.[1];
+    if (stub && (fn.type !== 'attribute' || /pb2_grpc$/.test(fn.childForFieldName('object')?.text ?? ''))) {
+      sink.grpc(stub, 'client', line, brief(fn.text, 60));
+      return true;
+    }
+    if (channelMakers.test(fn.text) || httpCalls.test(fn.text) || httpClients.test(fn.text)) {
+      const client = httpClients.test(fn.text);
+      const target = client ? keyword(call, 'base_url') : positional(call)[0] ?? keyword(call, 'url');
+      if (target) sink.dial(envVarsOf(target), line, `${brief(fn.text, 30)}(${brief(target.text, 40)})`);
+      return channelMakers.test(fn.text);
+    }
+    if (families.size) {
+      const kw: Record<string, Arg> = {};
+      for (const a of argList(call)) {
+        if (a.type !== 'keyword_argument') continue;
+        kw[a.childForFieldName('name')?.text ?? ''] = argValue(a.childForFieldName('value'));
+      }
+      const ctor = fn.type === 'identifier' || /^[A-Z]/.test(name);
+      const view = { lang: 'python' as const, method: name, args: positional(call).map(argValue), kw, ctor };
+      for (const use of brokerUses(view, families)) {
+        const verb = use.role === 'produce' ? 'sends to' : 'receives from';
+        sink.topic(use.system, use.name, use.role, line, `${brief(fn.text, 30)}(…) ${verb} ${use.name}`);
+      }
+    }
+    return false;
+  }
+
+  // Celery: `@app.task` / `@shared_task(name="x")` over a function makes it a task the worker runs.
+  function readCeleryTask(node: Node, call: Node | null): void {
+    if (!families.has('celery')) return;
+    const fn = node.parent?.type === 'decorated_definition' ? node.parent.childForFieldName('definition') : null;
+    const funcName = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
+    if (!funcName) return;
+    const explicit = call ? pythonString(keyword(call, 'name')) : undefined;
+    const task = explicit ?? funcName;
+    sink.topic('celery', task, 'consume', lineOf(node), `task ${task}`, explicit === undefined);
+  }
+
   function readEnv(node: Node): void {
-    const env = envAccess(node);
+    const env = envAccess(node, aliases);
     if (!env) return;
     let top = node;
     // int(os.environ.get("PORT", 5000)) or os.environ.get("PORT") or "8000"
@@ -200,6 +390,8 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
 
   function readDecorator(node: Node): void {
     const call = node.namedChild(0);
+    const target = call?.type === 'call' ? call.childForFieldName('function')?.text : call?.text;
+    if (target && /^(?:\w+\.task|shared_task)$/.test(target)) readCeleryTask(node, call?.type === 'call' ? call : null);
     if (call?.type !== 'call') return;
     const fn = call.childForFieldName('function');
     if (fn?.type !== 'attribute') return;
