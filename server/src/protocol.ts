@@ -92,7 +92,8 @@ export interface EnvVar {
 }
 
 export interface HealthCheck {
-  kind: 'http' | 'tcp' | 'command' | 'none';
+  /** `grpc`: the standard gRPC health service (grpc.health.v1.Health/Check) on `port`. */
+  kind: 'http' | 'tcp' | 'command' | 'grpc' | 'none';
   /** HTTP path such as `/healthz`. */
   path?: string;
   port?: number;
@@ -141,7 +142,13 @@ export interface Service {
   indicators: string[];
 }
 
-export type EdgeKind = 'compose' | 'env-url' | 'driver' | 'code-ref' | 'workspace-package' | 'proxy-upstream';
+/**
+ * `grpc`: a generated client of a proto service another service serves; `broker`: a queue, topic, channel or task name
+ * one service sends to and another receives from (the edge points from the sender to the receiver and does not order
+ * the deployment).
+ */
+export type EdgeKind =
+  'compose' | 'env-url' | 'driver' | 'code-ref' | 'grpc' | 'broker' | 'workspace-package' | 'proxy-upstream';
 
 export interface Edge {
   /** Dependent service id. */
@@ -154,6 +161,8 @@ export interface Edge {
   condition?: 'service_started' | 'service_healthy' | 'service_completed_successfully';
   /** Environment variable that carries the address, when the edge came from one. */
   envVar?: string;
+  /** How sure the engine is of the dependency, 0..1: declared 1, a value naming the host 0.9, a name match 0.6-0.85. */
+  confidence?: number;
 }
 
 export interface Library {
@@ -208,7 +217,8 @@ export interface Problem {
 }
 
 export interface Recommendation {
-  code: 'missing-expose' | 'no-health-endpoint' | 'no-dockerfile' | 'secret-literal' | 'missing-database' | string;
+  code: 'missing-expose' | 'no-health-endpoint' | 'no-grpc-health' | 'no-dockerfile' | 'secret-literal'
+    | 'missing-database' | 'unknown-service-address' | 'ambiguous-grpc-server' | string;
   message: string;
   serviceId?: string;
   file?: string;

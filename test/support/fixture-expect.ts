@@ -61,6 +61,15 @@ export interface ExpectedRecommendation {
   code: string;
   serviceId?: string;
   file?: string;
+  /** Words the message must contain (the env var, the candidate services). */
+  messageIncludes?: string[];
+}
+
+/** Evidence an edge must carry (each item must be among the edge's evidence; more is allowed). */
+export interface ExpectedEdgeEvidence {
+  edge: [string, string, EdgeKind];
+  evidence: { file: string; line?: number; reasonIncludes?: string }[];
+  envVar?: string;
 }
 
 export interface ExpectedTopology {
@@ -87,6 +96,7 @@ export interface ExpectedTopology {
   names?: string[];
   /** No service evidence / indicator may point below these (ignored folders). */
   forbiddenPathPrefixes?: string[];
+  edgeEvidence?: ExpectedEdgeEvidence[];
 }
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -126,6 +136,13 @@ export function checkInvariants(topo: Topology): string[] {
     if (!ids.has(e.from) || !ids.has(e.to)) out.push(`edge ${e.from} -> ${e.to} names an unknown service`);
     if (e.from === e.to) out.push(`edge ${e.from} -> ${e.to} is a self-loop`);
     if (!e.evidence.length) out.push(`edge ${e.from} -> ${e.to} [${e.kind}] has no evidence`);
+    if (!(typeof e.confidence === 'number' && e.confidence > 0 && e.confidence <= 1)) {
+      out.push(`edge ${e.from} -> ${e.to} [${e.kind}] has confidence ${e.confidence}, expected one in (0, 1]`);
+    }
+    for (const ev of e.evidence) {
+      if (ev.file && !ev.file.startsWith('/') && fileExists(ev.file)) continue;
+      out.push(`edge ${e.from} -> ${e.to}: evidence file ${ev.file} is not a file under the root`);
+    }
   }
   const inOrder = topo.order.flat();
   const deployable = topo.services.filter((s) => s.type !== 'infrastructure').map((s) => s.id).sort();
@@ -157,8 +174,9 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
   if (extra.length) out.push(`services not expected: ${extra.join(', ')}`);
 
   const recs = topo.recommendations ?? [];
-  const hasRec = (code: string, serviceId?: string, file?: string) =>
-    recs.some((r) => r.code === code && (serviceId === undefined || r.serviceId === serviceId) && (file === undefined || r.file === file));
+  const hasRec = (code: string, serviceId?: string, file?: string, words: string[] = []) =>
+    recs.some((r) => r.code === code && (serviceId === undefined || r.serviceId === serviceId)
+      && (file === undefined || r.file === file) && words.every((w) => r.message.includes(w)));
 
   for (const [id, e] of Object.entries(exp.services)) {
     const s = byId.get(id);
@@ -251,6 +269,24 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
     if (!allowed.has(k) && !wildcard.some(([f, t]) => f === x.from && t === x.to)) out.push(`edge not expected: ${k}`);
   }
 
+  for (const x of exp.edgeEvidence ?? []) {
+    const [f, t, k] = x.edge;
+    const edge = topo.edges.find((e) => e.from === f && e.to === t && e.kind === k);
+    if (!edge) continue; // reported above as a missing edge
+    if (x.envVar !== undefined && edge.envVar !== x.envVar) {
+      out.push(`edge ${key(f, t, k)}: envVar ${edge.envVar}, expected ${x.envVar}`);
+    }
+    for (const want of x.evidence) {
+      const hit = edge.evidence.some((e) => e.file === want.file && (want.line === undefined || e.line === want.line)
+        && (want.reasonIncludes === undefined || e.reason.includes(want.reasonIncludes)));
+      if (!hit) {
+        const got = edge.evidence.map((e) => `${e.file}:${e.line ?? '?'} "${e.reason}"`).join('; ');
+        out.push(`edge ${key(f, t, k)}: no evidence at ${want.file}:${want.line ?? '*'}`
+          + `${want.reasonIncludes ? ` saying "${want.reasonIncludes}"` : ''} (got ${got})`);
+      }
+    }
+  }
+
   const orderGot = JSON.stringify(topo.order);
   const orderExp = JSON.stringify(exp.order);
   if (orderGot !== orderExp) out.push(`order ${orderGot}, expected ${orderExp}`);
@@ -285,7 +321,13 @@ export function checkTopology(topo: Topology, exp: ExpectedTopology): string[] {
   if (libs !== [...exp.libraries].sort().join(', ')) out.push(`libraries [${libs}], expected [${exp.libraries.join(', ')}]`);
 
   for (const r of exp.recommendations ?? []) {
-    if (!hasRec(r.code, r.serviceId, r.file)) out.push(`recommendation missing: ${r.code}${r.serviceId ? ' for ' + r.serviceId : ''}${r.file ? ' in ' + r.file : ''}`);
+    if (!hasRec(r.code, r.serviceId, r.file, r.messageIncludes)) {
+      const same = recs.filter((x) => x.code === r.code).map((x) => `${x.serviceId ?? '-'}: "${x.message}"`);
+      const naming = r.messageIncludes ? ' naming ' + r.messageIncludes.join(', ') : '';
+      const where = `${r.serviceId ? ' for ' + r.serviceId : ''}${r.file ? ' in ' + r.file : ''}`;
+      out.push(`recommendation missing: ${r.code}${where}`
+        + `${naming}${same.length ? ` (got ${same.join('; ')})` : ''}`);
+    }
   }
   for (const r of exp.forbiddenRecommendations ?? []) {
     const hits = recs.filter((x) => x.code === r.code && (r.serviceId === undefined || x.serviceId === r.serviceId) && (r.file === undefined || x.file === r.file));

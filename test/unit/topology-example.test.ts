@@ -43,6 +43,7 @@ export const expected: ExpectedTopology = {
     ['users', 'compose.yaml#db', 'compose'], ['users', 'compose.yaml#db', 'env-url'], ['users', 'compose.yaml#db', 'driver'],
     ['orders', 'compose.yaml#db', 'compose'], ['orders', 'compose.yaml#db', 'env-url'], ['orders', 'compose.yaml#db', 'driver'],
     ['worker', 'compose.yaml#cache', 'compose'], ['worker', 'compose.yaml#cache', 'env-url'], ['worker', 'compose.yaml#cache', 'driver'],
+    ['api', 'worker', 'broker'], // new Queue('emails') in the api, new Worker('emails') in the worker (BullMQ)
   ],
   order: [['compose.yaml#cache', 'compose.yaml#db', 'web'], ['orders', 'users', 'worker'], ['api'], ['gateway']],
   patterns: ['frontend-backend', 'microservices', 'database', 'cache', 'background-workers', 'monorepo'],

@@ -243,12 +243,13 @@ export const expected: Record<string, ExpectedTopology> = {
   // Names: two folders called `app` (one gets '-2'), a folder with a space and capitals, an underscore.
   'name-collisions': {
     services: {
-      'frontend/app': { type: 'nodejs', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' } },
-      'backend/app': { type: 'python', frameworks: ['flask'], port: { container: 5000, source: 'framework-default' } },
+      // an app/ folder takes its parent's name, so the two apps no longer collide
+      'frontend/app': { type: 'nodejs', name: 'frontend', frameworks: ['vite'], port: { container: 5173, source: 'framework-default' } },
+      'backend/app': { type: 'python', name: 'backend', frameworks: ['flask'], port: { container: 5000, source: 'framework-default' } },
       'Admin Panel': { type: 'nodejs', name: 'admin-panel', port: { container: 3000, source: 'code', file: 'Admin Panel/index.js', line: 5 } },
       billing_service: { type: 'golang', name: 'billing-service', port: { container: 8080, source: 'code', file: 'billing_service/main.go', line: 7 } },
     },
-    names: ['admin-panel', 'app', 'app-2', 'billing-service'],
+    names: ['admin-panel', 'backend', 'billing-service', 'frontend'],
     edges: [],
     order: [['Admin Panel', 'backend/app', 'billing_service', 'frontend/app']],
     patterns: [],
@@ -388,6 +389,8 @@ export const expected: Record<string, ExpectedTopology> = {
       ['shipping', 'compose.yaml#kafka', 'compose'], ['shipping', 'compose.yaml#kafka', 'env-url'], ['shipping', 'compose.yaml#kafka', 'driver'],
       ['notifications', 'compose.yaml#kafka', 'compose'], ['notifications', 'compose.yaml#kafka', 'env-url'], ['notifications', 'compose.yaml#kafka', 'driver'],
       ['notifications', 'compose.yaml#kafka', 'code-ref'], // code reads KAFKA_ADDR
+      // the order-placed topic: orders produces it, both consumers subscribe to it
+      ['orders', 'shipping', 'broker'], ['orders', 'notifications', 'broker'],
     ],
     order: [['compose.yaml#kafka'], ['notifications', 'orders', 'shipping']],
     patterns: ['background-workers'],
@@ -410,6 +413,7 @@ export const expected: Record<string, ExpectedTopology> = {
     edges: [
       ['api', 'compose.yaml#redis', 'env-url'], ['api', 'compose.yaml#redis', 'driver'], ['api', 'compose.yaml#redis', 'code-ref'],
       ['jobs', 'compose.yaml#redis', 'env-url'], ['jobs', 'compose.yaml#redis', 'driver'], ['jobs', 'compose.yaml#redis', 'code-ref'],
+      ['api', 'jobs', 'broker'], // BullMQ queue thumbnails
     ],
     order: [['compose.yaml#redis'], ['api', 'jobs']],
     patterns: ['cache', 'background-workers'],

@@ -21,5 +21,6 @@ export const STATES = Object.keys(STATE_LABEL) as ServiceState[];
 
 export const EDGE_LABEL: Record<EdgeKind, string> = {
   compose: 'compose depends_on', 'env-url': 'environment URL', driver: 'client driver', 'code-ref': 'URL in code',
-  'workspace-package': 'workspace package', 'proxy-upstream': 'proxy upstream',
+  grpc: 'gRPC client', broker: 'queue or topic', 'workspace-package': 'workspace package',
+  'proxy-upstream': 'proxy upstream',
 };

@@ -45,7 +45,10 @@ export function detectGo(folder: FolderView): Finding | undefined {
   const cmd = folder.sub('cmd');
   for (const sub of cmd?.subdirs ?? []) if (cmd!.sub(sub)?.has('main.go')) mains.push(`cmd/${sub}/main.go`);
   if (mains.length === 0) {
-    const mainFile = folder.files.find((f) => f.endsWith('.go') && !f.endsWith('_test.go') && /^package\s+main\b/m.test(folder.read(f) ?? ''));
+    // Several files of package main (server.go, catalog.go): the one that defines func main() is the entry point.
+    const mainFiles = folder.files
+      .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go') && /^package\s+main\b/m.test(folder.read(f) ?? ''));
+    const mainFile = mainFiles.find((f) => /^func\s+main\s*\(\s*\)/m.test(folder.read(f) ?? '')) ?? mainFiles[0];
     if (mainFile) mains.push(mainFile);
   }
   finding.entryFiles = mains.slice(0, 3).map((m) => folder.rel(m));

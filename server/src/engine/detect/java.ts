@@ -60,6 +60,23 @@ export function detectJava(folder: FolderView): Finding | undefined {
     if (web) finding.ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'Spring Boot listens on 8080 by default') });
     finding.entryFiles = findApplicationClass(folder);
     finding.confidence = 0.85;
+  } else if (!aggregator && mainClass(text)) {
+    // Gradle's `application` plugin or a Maven plugin naming a main class (exec, shade, jar): a plain Java program,
+    // a gRPC server with grpc-java for instance.
+    const main = mainClass(text)!;
+    const simple = main.slice(main.lastIndexOf('.') + 1);
+    finding.frameworks = [];
+    const line = findLine(text, main);
+    const app = packageName ?? folder.dir.split('/').at(-1);
+    const command = maven ? 'java -jar target/*.jar' : `build/install/${app}/bin/${simple}`;
+    finding.start = { command, source: 'framework-default', evidence: ev(file, `main class ${main}`, line) };
+    finding.evidence.push(ev(file, `runs ${main}`, line));
+    finding.runnable = true;
+    finding.ports = [];
+    const source = ['src/main/java', 'src/main/kotlin'].map((d) => `${d}/${main.replace(/\./g, '/')}`)
+      .flatMap((base) => [`${base}.java`, `${base}.kt`]).find((f) => folder.exists(f));
+    finding.entryFiles = source ? [folder.rel(source)] : [];
+    finding.confidence = 0.75;
   } else {
     // A module without Boot is a library of its siblings (or an aggregator of them).
     finding.runnable = false;
@@ -67,6 +84,13 @@ export function detectJava(folder: FolderView): Finding | undefined {
     finding.confidence = 0.4;
   }
   return finding;
+}
+
+/** The main class: `application { mainClass = 'a.B' }`, `mainClassName = 'a.B'`, `<mainClass>a.B</mainClass>`. */
+function mainClass(build: string): string | undefined {
+  const gradle = /\bmainClass(?:Name)?\s*(?:=|\.set\()\s*['"]([\w.$]+)['"]/.exec(build);
+  if (gradle && /\bapplication\b/.test(build)) return gradle[1];
+  return /<mainClass>\s*([\w.$]+)\s*<\/mainClass>/.exec(build)?.[1];
 }
 
 function findApplicationClass(folder: FolderView): string[] {

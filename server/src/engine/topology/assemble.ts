@@ -1,7 +1,7 @@
 // Assembly: merges the findings of each folder, the compose services and kyozo.yaml overrides into
 // Service records. Decides what is a service, what is a library and what is only a workspace or compose group.
 import type { EnvVar, Evidence, Group, HealthCheck, Library, PortSource, PortSpec, Problem, Service, StartSpec } from '../../protocol';
-import type { CodeFacts } from '../code/code-facts';
+import { GRPC_HEALTH, type CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
 import { imageInfo } from '../detect/catalog';
 import { dnsName, ev, isSecretName } from '../detect/text';
@@ -67,7 +67,11 @@ export interface Assembled {
 
 const PORT_STRENGTH: PortSource[] = ['kyozo.yaml', 'compose', 'dockerfile', 'procfile', 'script', 'config', 'code', 'image-default', 'framework-default'];
 const START_STRENGTH: StartSpec['source'][] = ['kyozo.yaml', 'compose', 'procfile', 'dockerfile', 'script', 'manifest', 'framework-default'];
-const HEALTH_PATHS = /^\/(health|healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|status|ping|_health|api\/health|api\/healthz)\/?$/;
+const HEALTH_PATHS = new RegExp('^/(health|healthz|_healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|' +
+  'status|ping|_health|' +
+  'api/health|api/healthz|health/live|health/ready|health/liveness|health/readiness|actuator/health|up)/?$');
+// A manifest in one of these folders belongs to the project around it: `src/cartservice/src/cartservice.csproj`.
+const GENERIC_FOLDERS = new Set(['src', 'app', 'server', 'backend']);
 
 function isAncestor(a: string, b: string): boolean {
   if (a === '.') return b !== '.';
@@ -183,6 +187,10 @@ export function assemble(input: AssembleInput): Assembled {
   const taken = new Set<string>();
   for (const s of services) {
     let name = s.service.name;
+    // A generic folder named after its parent, beside the parent's own service: `shop`, `shop/server` → shop-server.
+    const last = s.service.folder.slice(s.service.folder.lastIndexOf('/') + 1);
+    const qualified = dnsName(`${name}-${last}`);
+    if (taken.has(name) && GENERIC_FOLDERS.has(last) && !taken.has(qualified)) name = qualified;
     for (let i = 2; taken.has(name); i++) name = `${s.service.name}-${i}`;
     nameOf.set(s, name);
     taken.add(name);
@@ -256,6 +264,13 @@ function depth(dir: string): number {
 
 function baseName(dir: string, rootName: string): string {
   return dir === '.' ? rootName : dir.slice(dir.lastIndexOf('/') + 1);
+}
+
+/** The name people use for a folder's service: a generic folder (`src/`, `app/`...) takes its parent's name. */
+function folderName(dir: string, rootName: string): string {
+  let d = dir;
+  while (d.includes('/') && GENERIC_FOLDERS.has(d.slice(d.lastIndexOf('/') + 1))) d = d.slice(0, d.lastIndexOf('/'));
+  return baseName(d, rootName);
 }
 
 /** buildService memoised on its inputs; returns a copy the later stages may rename and annotate. */
@@ -378,11 +393,22 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
       }
     }
   }
+  if (!healthCheck && type !== 'worker') {
+    // grpc.health.v1.Health registered in code: probe it rather than an open port.
+    for (const { file, facts } of code) {
+      const health = (facts.grpc ?? []).find((g) => g.role === 'server' && g.service === GRPC_HEALTH);
+      if (health) {
+        const evidence = ev(file, `registers the gRPC health service (${health.reason})`, health.line);
+        healthCheck = { kind: 'grpc', port: finalPorts[0]?.container, evidence };
+        break;
+      }
+    }
+  }
   if (!healthCheck && finalPorts[0] && (type === 'database' || type === 'cache' || type === 'queue')) {
     healthCheck = { kind: 'tcp', port: finalPorts[0].container, evidence: finalPorts[0].evidence };
   }
 
-  const name = dnsName(kyozo?.override?.name ?? svc?.name ?? baseName(folder, input.rootName));
+  const name = dnsName(kyozo?.override?.name ?? svc?.name ?? folderName(folder, input.rootName));
   const confidences = fs.map((f) => f.confidence);
   if (svc) confidences.push(svc.build ? 0.95 : 0.9);
   const indicators = [...new Set([...(svc ? [svc.file] : []), ...fs.flatMap((f) => f.indicators)])];

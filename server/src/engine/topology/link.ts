@@ -5,6 +5,11 @@ import { driverFor } from '../detect/catalog';
 import { closest, ev, looksLikeSecretLiteral } from '../detect/text';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
+import {
+  addressPrefix, candidatesFor, codeIndex, type CodeIndex, grpcKey, isStoreName, namesAService, servicesNamed, topicKey,
+  topicName,
+} from './code-links';
+import { GRPC_HEALTH } from '../code/code-facts';
 import { sameItems } from './same';
 
 const ENGINE_LABEL: Record<DataEngine, string> = {
@@ -36,6 +41,17 @@ function hostsOf(name: string, value: string): string[] {
   return hosts;
 }
 
+// How sure each kind of evidence makes an edge; an edge seen several ways keeps the highest.
+const CONFIDENCE = {
+  declared: 1, envValue: 0.9, proxy: 0.9, workspace: 0.95, urlInCode: 0.8, hostInCode: 0.75, grpc: 0.9, broker: 0.7,
+  nameExact: 0.7, nameStem: 0.6, dialled: 0.15, driverOnly: 0.6, driverConnected: 0.8,
+} as const;
+
+const BROKER_LABEL: Record<string, string> = {
+  kafka: 'Kafka topic', rabbitmq: 'RabbitMQ queue', 'redis-channel': 'Redis channel', 'redis-list': 'Redis list',
+  nats: 'NATS subject', celery: 'Celery task', bull: 'BullMQ queue',
+};
+
 export interface Linked {
   edges: Edge[];
   problems: Problem[];
@@ -52,7 +68,24 @@ function serviceRecommendations(s: ServiceFacts): Recommendation[] {
     recs.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
   }
   if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
-    recs.push({ code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments wait for real readiness instead of an open port.` });
+    // A gRPC server is probed with the gRPC health service, so that is what it lacks, not an HTTP route.
+    const grpc = s.code.flatMap(({ file, facts }) => (facts.grpc ?? []).map((g) => ({ file, g })))
+      .find((x) => x.g.role === 'server' && x.g.service !== GRPC_HEALTH);
+    if (grpc) {
+      recs.push({
+        code: 'no-grpc-health', serviceId: svc.id, file: grpc.file, line: grpc.g.line,
+        message: `${svc.name} serves ${grpc.g.service} over gRPC (${grpc.file}:${grpc.g.line}) but does not ` +
+          'register the standard health service; register grpc.health.v1.Health (grpc-go health.NewServer(), ' +
+          'grpcio-health-checking, grpc-js-health-check, Grpc.AspNetCore.HealthChecks) so deployments can wait ' +
+          'for SERVING.',
+      });
+    } else {
+      recs.push({
+        code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0],
+        message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments ` +
+          'wait for real readiness instead of an open port.',
+      });
+    }
   }
   if (deployable && svc.build && !svc.build.dockerfile) {
     recs.push({ code: 'no-dockerfile', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).` });
@@ -103,7 +136,7 @@ function worldOf(a: Assembled, cache: LinkCache): number {
   for (const s of a.services) {
     const prev = cache.signatures.get(s.service.id);
     if (prev && prev.built === s.built && s.built !== undefined) continue;
-    const signature = `${s.hostNames.join(',')}|${s.packageName ?? ''}|${s.dataEngine ?? ''}`;
+    const signature = `${s.hostNames.join(',')}|${s.packageName ?? ''}|${s.dataEngine ?? ''}|${codeSignature(s)}`;
     if (!prev || prev.signature !== signature) changed = true;
     cache.signatures.set(s.service.id, { built: s.built, signature });
   }
@@ -119,6 +152,18 @@ function worldOf(a: Assembled, cache: LinkCache): number {
   }
   if (changed) cache.world++;
   return cache.world;
+}
+
+/** What other services' links may look up in this one's code: the gRPC services it serves, the queues it reads. */
+function codeSignature(s: ServiceFacts): string {
+  const parts: string[] = [];
+  for (const { file, facts } of s.code) {
+    for (const g of facts.grpc ?? []) if (g.role === 'server') parts.push(`${g.service}@${file}:${g.line}`);
+    for (const t of facts.topics ?? []) {
+      if (t.role === 'consume') parts.push(`${topicKey(s, file, t)}@${file}:${t.line}`);
+    }
+  }
+  return parts.join(',');
 }
 
 export function link(a: Assembled, cache?: LinkCache): Linked {
@@ -137,19 +182,122 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
   const storesByEngine = new Map<DataEngine, ServiceFacts[]>();
   for (const x of a.services) if (x.dataEngine) storesByEngine.set(x.dataEngine, [...(storesByEngine.get(x.dataEngine) ?? []), x]);
   const world = cache ? worldOf(a, cache) : 0;
+  let index: CodeIndex | undefined;
+  const codeIndexOf = (): CodeIndex => (index ??= codeIndex(a.services));
+
+  type Add = (to: ServiceFacts, kind: EdgeKind, evidence: Evidence, confidence: number, extra?: Partial<Edge>) => void;
+
+  /** Address variables that name a service, gRPC clients of a service served here, queues another service reads. */
+  const linkCode = (s: ServiceFacts, out: ServiceLinks, add: Add, edges: Map<string, Edge>): void => {
+    const idx = codeIndexOf();
+    const self = s.service.name;
+    // Variables fed to a client (`grpc.Dial(addr)`, `insecure_channel(f"{host}:{port}")`) are addresses for certain.
+    const dialled = new Map<string, { file: string; line: number; reason: string }>();
+    for (const { file, facts } of s.code) {
+      for (const d of facts.dials ?? []) {
+        for (const v of d.envVars) if (!dialled.has(v)) dialled.set(v, { file, line: d.line, reason: d.reason });
+      }
+    }
+    const reported = new Set<string>();
+    const recommend = (code: string, file: string, line: number, message: string) =>
+      out.recommendations.push({ code, serviceId: s.service.id, file, line, message });
+    for (const { file, facts } of s.code) {
+      for (const r of facts.envReads) {
+        const prefix = addressPrefix(r.name);
+        if (!prefix) continue;
+        // A value given to the variable (compose, .env, kyozo.yaml, a default) that names another service wins.
+        const declared = s.service.env.find((e) => e.name === r.name && e.value);
+        const valueTargets = declared
+          ? hostsOf(declared.name, declared.value!).map((h) => byHost.get(h)).filter((x) => x && x !== s)
+          : [];
+        const { services, exact } = servicesNamed(prefix, idx, s);
+        if (valueTargets.length && !(services.length === 1 && valueTargets.includes(services[0]))) continue;
+        const dial = dialled.get(r.name);
+        if (services.length === 1) {
+          const [to] = services;
+          const via = r.via ? ` through ${r.via}` : '';
+          const confidence = (exact ? CONFIDENCE.nameExact : CONFIDENCE.nameStem) + (dial ? CONFIDENCE.dialled : 0);
+          const read = ev(file, `code reads ${r.name}${via}, named after ${to.service.name}`, r.line);
+          add(to, 'code-ref', read, confidence, { envVar: r.name });
+          if (dial) add(to, 'code-ref', ev(dial.file, `${dial.reason} dials ${r.name}`, dial.line), confidence);
+          continue;
+        }
+        // Only a name that says it is another service's address (or a dialled one) asks for a decision.
+        const addressOfService = namesAService(r.name) || dial !== undefined;
+        const valueElsewhere = declared !== undefined && !declared.evidence.reason.startsWith('code reads');
+        if (!addressOfService || isStoreName(prefix) || reported.has(r.name) || valueElsewhere) continue;
+        reported.add(r.name);
+        const where = `${file}:${r.line}`;
+        const fix = `give ${r.name} a value (host:port in .env or kyozo.yaml env) or declare the dependency with ` +
+          'depends_on in kyozo.yaml';
+        if (services.length > 1) {
+          const names = services.map((x) => x.service.name).sort().join(', ');
+          recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
+            `another service, and ${names} all match its name; ${fix}, naming one of them.`);
+          continue;
+        }
+        const candidates = candidatesFor(prefix, a.services, s);
+        const hint = candidates.length ? `candidates: ${candidates.join(', ')}` : 'no service here has a name like it';
+        const named = prefix.toLowerCase().replace(/_/g, '-');
+        recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
+          `another service, but no service here is named after ${named} (${hint}); ${fix}, or add the service to ` +
+          'the tree.');
+      }
+      // gRPC: a generated client of a proto service exactly one other service serves.
+      for (const g of facts.grpc ?? []) {
+        if (g.role !== 'client') continue;
+        const servers = (idx.grpcServers.get(grpcKey(g.service)) ?? []).filter((x) => x.s !== s);
+        const byService = [...new Set(servers.map((x) => x.s))];
+        let target = byService.length === 1 ? byService[0] : undefined;
+        // Several services serve it: the one an address variable already points at, if exactly one.
+        if (!target && byService.length > 1) {
+          const linked = (x: ServiceFacts) =>
+            edges.has(`${x.service.id}\u0000code-ref`) || edges.has(`${x.service.id}\u0000env-url`);
+          const pointed = byService.filter(linked);
+          if (pointed.length === 1) target = pointed[0];
+          else if (!reported.has(`grpc:${g.service}`)) {
+            reported.add(`grpc:${g.service}`);
+            const names = byService.map((x) => x.service.name).sort().join(', ');
+            recommend('ambiguous-grpc-server', file, g.line, `${self} calls ${g.service} over gRPC ` +
+              `(${file}:${g.line}), which ${names} all serve; declare which one with depends_on in kyozo.yaml, ` +
+              'or give its address variable a value naming it.');
+          }
+        }
+        if (!target) continue;
+        const server = servers.find((x) => x.s === target)!;
+        const serves = `${target.service.name} serves ${g.service} (${server.use.reason})`;
+        const calls = `calls ${g.service} through its generated client (${g.reason})`;
+        add(target, 'grpc', ev(file, calls, g.line), CONFIDENCE.grpc);
+        add(target, 'grpc', ev(server.file, serves, server.use.line), CONFIDENCE.grpc);
+      }
+      // Brokers: what this service sends to a queue, topic, channel or task another service receives from.
+      for (const t of facts.topics ?? []) {
+        if (t.role !== 'produce') continue;
+        const what = `${BROKER_LABEL[t.system] ?? t.system} ${topicName(s, file, t)}`;
+        for (const c of idx.consumers.get(topicKey(s, file, t)) ?? []) {
+          if (c.s === s) continue;
+          const receives = `${c.s.service.name} receives from ${what} (${c.topic.reason})`;
+          add(c.s, 'broker', ev(file, `sends to ${what} (${t.reason})`, t.line), CONFIDENCE.broker);
+          add(c.s, 'broker', ev(c.file, receives, c.topic.line), CONFIDENCE.broker);
+        }
+      }
+    }
+  };
 
   const linksOf = (s: ServiceFacts): ServiceLinks => {
     const edges = new Map<string, Edge>();
     const out: ServiceLinks = { edges: [], libraries: [], problems: [], driverRecommendations: [], recommendations: serviceRecommendations(s) };
-    const add = (to: ServiceFacts, kind: EdgeKind, evidence: Evidence, extra: Partial<Edge> = {}) => {
+    const add: Add = (to, kind, evidence, confidence, extra = {}) => {
       if (s === to) return;
       const key = `${to.service.id}\u0000${kind}`;
       const existing = edges.get(key);
       if (existing) {
         if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) existing.evidence.push(evidence);
+        existing.confidence = Math.max(existing.confidence ?? 0, confidence);
+        if (extra.envVar && !existing.envVar) existing.envVar = extra.envVar;
         return;
       }
-      edges.set(key, { from: s.service.id, to: to.service.id, kind, evidence: [evidence], ...extra });
+      edges.set(key, { from: s.service.id, to: to.service.id, kind, evidence: [evidence], ...extra, confidence });
     };
     // Declared: compose depends_on / links, kyozo.yaml depends_on.
     for (const d of s.declaredDeps) {
@@ -165,25 +313,26 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
         });
         continue;
       }
-      add(target, 'compose', d.evidence, d.condition ? { condition: d.condition } : {});
+      add(target, 'compose', d.evidence, CONFIDENCE.declared, d.condition ? { condition: d.condition } : {});
     }
     // Environment values naming another service.
     for (const e of s.service.env) {
       if (!e.value) continue;
       for (const host of hostsOf(e.name, e.value)) {
         const target = byHost.get(host);
-        if (target) add(target, 'env-url', e.evidence, { envVar: e.name });
+        if (target) add(target, 'env-url', e.evidence, CONFIDENCE.envValue, { envVar: e.name });
       }
     }
     // Proxy upstreams.
     for (const u of s.upstreams) {
       const target = byHost.get(u.host.toLowerCase());
-      if (target) add(target, 'proxy-upstream', u.evidence);
+      if (target) add(target, 'proxy-upstream', u.evidence, CONFIDENCE.proxy);
     }
     // Workspace packages and libraries.
     for (const d of s.dependencies) {
       const target = byPackage.get(d.name);
-      if (target && target !== s) add(target, 'workspace-package', ev(d.file, `depends on workspace package ${d.name}`, d.line));
+      const uses = ev(d.file, `depends on workspace package ${d.name}`, d.line);
+      if (target && target !== s) add(target, 'workspace-package', uses, CONFIDENCE.workspace);
       const lib = libraryByPackage.get(d.name);
       if (lib && !out.libraries.includes(lib.id)) out.libraries.push(lib.id);
     }
@@ -192,19 +341,16 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
       for (const u of facts.urls) {
         for (const host of hostsOf('', u.url)) {
           const target = byHost.get(host);
-          if (target) add(target, 'code-ref', ev(file, `code calls ${u.url}`, u.line));
+          if (target) add(target, 'code-ref', ev(file, `code calls ${u.url}`, u.line), CONFIDENCE.urlInCode);
         }
       }
       for (const h of facts.hosts ?? []) {
         const target = byHost.get(h.host.toLowerCase());
-        if (target) add(target, 'code-ref', ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line));
-      }
-      for (const r of facts.envReads) {
-        const m = /^([A-Z0-9_]+?)_(?:SERVICE_)?(?:URL|URI|DSN|HOSTS?|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL|BROKERS?|SERVERS?)$/.exec(r.name);
-        const target = m ? byHost.get(m[1].toLowerCase().replace(/_/g, '-')) : undefined;
-        if (target) add(target, 'code-ref', ev(file, `code reads ${r.name}`, r.line));
+        const connects = ev(file, `code connects to ${h.host}${h.port ? `:${h.port}` : ''}`, h.line);
+        if (target) add(target, 'code-ref', connects, CONFIDENCE.hostInCode);
       }
     }
+    if (s.code.length) linkCode(s, out, add, edges);
     // Drivers: a data-store client links to the one matching store, or asks for one.
     const seen = new Set<DataEngine>();
     for (const d of s.dependencies) {
@@ -214,7 +360,8 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
       const stores = storesByEngine.get(engine) ?? [];
       const connected = stores.filter((x) => edges.has(`${x.service.id}\u0000env-url`) || edges.has(`${x.service.id}\u0000compose`));
       const target = stores.length === 1 ? stores[0] : connected.length === 1 ? connected[0] : undefined;
-      if (target) add(target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line));
+      const sure = stores.length === 1 ? CONFIDENCE.driverOnly : CONFIDENCE.driverConnected;
+      if (target) add(target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line), sure);
       else if (stores.length === 0) {
         out.driverRecommendations.push({
           code: 'missing-database', serviceId: s.service.id, file: d.file, line: d.line,

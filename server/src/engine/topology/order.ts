@@ -6,13 +6,16 @@ export function deploymentOrder(services: Service[], edges: Edge[]): { order: st
   const ids = services.filter((s) => s.type !== 'infrastructure').map((s) => s.id);
   const idSet = new Set(ids);
   const deps = new Map<string, Set<string>>(ids.map((id) => [id, new Set()]));
-  for (const e of edges) if (idSet.has(e.from) && idSet.has(e.to) && e.from !== e.to) deps.get(e.from)!.add(e.to);
+  // A queue between two services orders nothing: each waits on the broker, not on the other.
+  for (const e of edges) {
+    if (e.kind !== 'broker' && idSet.has(e.from) && idSet.has(e.to) && e.from !== e.to) deps.get(e.from)!.add(e.to);
+  }
 
   const problems: Problem[] = [];
   const cycles = stronglyConnected(ids, deps).filter((c) => c.length > 1);
   for (const cycle of cycles) {
     const names = cycle.map((id) => services.find((s) => s.id === id)!.name);
-    const edge = edges.find((e) => cycle.includes(e.from) && cycle.includes(e.to));
+    const edge = edges.find((e) => e.kind !== 'broker' && cycle.includes(e.from) && cycle.includes(e.to));
     problems.push({
       severity: 'error', code: 'dependency-cycle', file: edge?.evidence[0]?.file, line: edge?.evidence[0]?.line, serviceId: cycle[0],
       message: `Dependency cycle: ${[...names, names[0]].join(' → ')}. Break one dependency (e.g. connect lazily or drop a depends_on) so the services can start in order.`,
