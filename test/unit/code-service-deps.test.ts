@@ -106,7 +106,8 @@ describe('service dependencies in Python', () => {
     ]);
     assert.deepEqual(dials(facts), [[['CATALOG_SERVICE_HOST', 'CATALOG_SERVICE_PORT'], 13], [['USERS_API_URL'], 18]]);
     assert.deepEqual(grpc(facts), [
-      ['ProductCatalogService', 'client', 14], ['RecommendationService', 'server', 15], ['grpc.health.v1.Health', 'server', 16],
+      ['ProductCatalogService', 'client', 14], ['RecommendationService', 'server', 15],
+      ['grpc.health.v1.Health', 'server', 16],
     ]);
     assert.deepEqual(topics(facts), [['kafka', 'orders', 'consume', 19]]);
   });
@@ -220,7 +221,9 @@ describe('service dependencies in C# and Java', () => {
       'await producer.ProduceAsync("orders", message);',
       'consumer.Subscribe("payments");',
     ));
-    assert.deepEqual(env(facts), [['CATALOG_SERVICE_ADDR', 3, undefined, 'Env'], ['REDIS_ADDR', 4, undefined, undefined]]);
+    assert.deepEqual(env(facts), [
+      ['CATALOG_SERVICE_ADDR', 3, undefined, 'Env'], ['REDIS_ADDR', 4, undefined, undefined],
+    ]);
     assert.deepEqual(grpc(facts), [
       ['ProductCatalogService', 'client', 6], ['CartService', 'server', 7], ['grpc.health.v1.Health', 'server', 8],
       ['CartService', 'server', 9],
@@ -241,7 +244,7 @@ describe('service dependencies in C# and Java', () => {
       '    String target = env("CURRENCY_SERVICE_ADDR", "currency:7000");',
       '    ManagedChannel ch = ManagedChannelBuilder.forTarget(target).usePlaintext().build();',
       '    CurrencyServiceGrpc.CurrencyServiceBlockingStub stub = CurrencyServiceGrpc.newBlockingStub(ch);',
-      '    server = ServerBuilder.forPort(9555).addService(new AdServiceImpl()).addService(health.getHealthService()).build();',
+      '    server = ServerBuilder.forPort(9555).addService(new AdServiceImpl()).addService(health.getHealthService());',
       '    kafkaTemplate.send("ads-served", ad);',
       '  }',
       '  static class AdServiceImpl extends hipstershop.AdServiceGrpc.AdServiceImplBase {}',

@@ -58,6 +58,11 @@ export function detectJava(folder: FolderView): Finding | undefined {
       }
     }
     if (web) finding.ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'Spring Boot listens on 8080 by default') });
+    const actuator = deps.find((d) => d.name === 'spring-boot-starter-actuator');
+    if (web && actuator) {
+      const evidence = ev(actuator.file, 'Spring Boot Actuator serves /actuator/health', actuator.line);
+      finding.frameworkHealth = { kind: 'http', path: '/actuator/health', evidence };
+    }
     finding.entryFiles = findApplicationClass(folder);
     finding.confidence = 0.85;
   } else if (!aggregator && mainClass(text)) {

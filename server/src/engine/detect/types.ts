@@ -38,6 +38,8 @@ export interface Finding {
   image?: string;
   env?: EnvVar[];
   healthCheck?: HealthCheck;
+  /** A health endpoint the framework serves with no route in the code (Spring Boot Actuator); code routes win. */
+  frameworkHealth?: HealthCheck;
   /** true: starts something; false: nothing to start (a library); undefined: no opinion. */
   runnable?: boolean;
   /** Starts something that listens on nothing (queue consumer, scheduler). */

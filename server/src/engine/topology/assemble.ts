@@ -394,6 +394,11 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
     }
   }
   if (!healthCheck && type !== 'worker') {
+    healthCheck = fs.find((f) => f.frameworkHealth)?.frameworkHealth;
+    const port = finalPorts[0]?.container;
+    if (healthCheck && port !== undefined) healthCheck = { ...healthCheck, port };
+  }
+  if (!healthCheck && type !== 'worker') {
     // grpc.health.v1.Health registered in code: probe it rather than an open port.
     for (const { file, facts } of code) {
       const health = (facts.grpc ?? []).find((g) => g.role === 'server' && g.service === GRPC_HEALTH);

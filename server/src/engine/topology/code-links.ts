@@ -30,11 +30,14 @@ const ownAddress = new RegExp('^(?:LISTEN|BIND|HTTP|HTTPS|GRPC|SERVER|PUBLIC|BAS
 const storeWords = new RegExp('^(?:db|database|postgres|postgresql|pg|mysql|mariadb|mongo|mongodb|redis|cache|' +
   'memcached|kafka|rabbitmq|rabbit|amqp|mq|broker|nats|elasticsearch|elastic|es|sql|sqlserver|mssql|celery|queue)$');
 
-/** The service part of an address variable's name, or undefined when the name is not an address of another service. */
+/** The service part of an address variable's name (`CART_SERVICE_ADDR` → CART), if it is an address at all. */
 export function addressPrefix(envVar: string): string | undefined {
-  const m = addressName.exec(envVar);
-  if (!m || ownAddress.test(m[1].toUpperCase())) return undefined;
-  return m[1];
+  return addressName.exec(envVar)?.[1];
+}
+
+/** `LISTEN_ADDR`, `PUBLIC_URL`, `ADMIN_URL`: a service's own address, unless a service has exactly that name. */
+export function isOwnAddress(prefix: string): boolean {
+  return ownAddress.test(prefix.toUpperCase());
 }
 
 /** Whether a name says outright that it holds another service's address (`*_SERVICE_ADDR`, `*_SVC_HOST`). */
@@ -120,6 +123,7 @@ export function servicesNamed(
   const key = nameKey(prefix);
   const exact = (index.byKey.get(key) ?? []).filter((s) => s !== self);
   if (exact.length) return { services: exact, exact: true };
+  if (isOwnAddress(prefix)) return { services: [], exact: false };
   const stem = nameStem(key);
   return { services: stem ? (index.byStem.get(stem) ?? []).filter((s) => s !== self) : [], exact: false };
 }

@@ -6,8 +6,8 @@ import { closest, ev, looksLikeSecretLiteral } from '../detect/text';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
 import {
-  addressPrefix, candidatesFor, codeIndex, type CodeIndex, grpcKey, isStoreName, namesAService, servicesNamed, topicKey,
-  topicName,
+  addressPrefix, candidatesFor, codeIndex, type CodeIndex, grpcKey, isOwnAddress, isStoreName, namesAService,
+  servicesNamed, topicKey, topicName,
 } from './code-links';
 import { GRPC_HEALTH } from '../code/code-facts';
 import { sameItems } from './same';
@@ -225,23 +225,24 @@ export function link(a: Assembled, cache?: LinkCache): Linked {
         // Only a name that says it is another service's address (or a dialled one) asks for a decision.
         const addressOfService = namesAService(r.name) || dial !== undefined;
         const valueElsewhere = declared !== undefined && !declared.evidence.reason.startsWith('code reads');
-        if (!addressOfService || isStoreName(prefix) || reported.has(r.name) || valueElsewhere) continue;
+        const notAsked = !addressOfService || isStoreName(prefix) || isOwnAddress(prefix);
+        if (notAsked || reported.has(r.name) || valueElsewhere) continue;
         reported.add(r.name);
         const where = `${file}:${r.line}`;
-        const fix = `give ${r.name} a value (host:port in .env or kyozo.yaml env) or declare the dependency with ` +
-          'depends_on in kyozo.yaml';
+        const value = `give ${r.name} a value (host:port in .env or kyozo.yaml env)`;
         if (services.length > 1) {
           const names = services.map((x) => x.service.name).sort().join(', ');
           recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
-            `another service, and ${names} all match its name; ${fix}, naming one of them.`);
+            `another service, and ${names} all match its name; ${value} naming one of them, or declare the ` +
+            'dependency with depends_on in kyozo.yaml.');
           continue;
         }
         const candidates = candidatesFor(prefix, a.services, s);
         const hint = candidates.length ? `candidates: ${candidates.join(', ')}` : 'no service here has a name like it';
         const named = prefix.toLowerCase().replace(/_/g, '-');
         recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
-          `another service, but no service here is named after ${named} (${hint}); ${fix}, or add the service to ` +
-          'the tree.');
+          `another service, but no service here is named after ${named} (${hint}); ${value}, declare the dependency ` +
+          'with depends_on in kyozo.yaml, or add the service to the tree.');
       }
       // gRPC: a generated client of a proto service exactly one other service serves.
       for (const g of facts.grpc ?? []) {
