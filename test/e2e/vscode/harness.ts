@@ -13,10 +13,14 @@ export const CODE_SERVER = process.env.KYOZO_CODE_SERVER ?? '/opt/kyozo-code-ser
 export const CHROMIUM = process.env.KYOZO_CHROMIUM ?? '/usr/bin/chromium';
 const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Bundles test/e2e/vscode/suite.ts into one CommonJS module the extension host can require. */
-export async function bundleSuite(outDir: string): Promise<string> {
+/** Bundles a suite of test/e2e/vscode/ (suite.ts by default) into one CommonJS module the extension host requires. */
+export async function bundleSuite(outDir: string, suite = 'suite.ts'): Promise<string> {
   const outfile = join(outDir, 'suite', 'index.js');
-  await esbuild.build({ entryPoints: [join(repoRoot, 'test/e2e/vscode/suite.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+  const entryPoints = [join(repoRoot, 'test/e2e/vscode', suite)];
+  await esbuild.build({
+    entryPoints, outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -30,7 +34,17 @@ export function freePort(): Promise<number> {
 
 export interface CodeServer { port: number; url: string; process: ChildProcess; output(): string; stop(): Promise<void> }
 
-export async function startCodeServer(folder: string, env: Record<string, string>): Promise<CodeServer> {
+export interface CodeServerOptions {
+  /**
+   * Keep VS Code's workspace trust on: the folder opens in Restricted Mode (no start-up prompt) until trusted through
+   * the workbench. Off by default, as a trusted workspace is what most tests need.
+   */
+  workspaceTrust?: boolean;
+}
+
+export async function startCodeServer(
+  folder: string, env: Record<string, string>, options: CodeServerOptions = {},
+): Promise<CodeServer> {
   const port = await freePort();
   const base = mkdtempSync(join(tmpdir(), 'kyozo-cs-'));
   const userData = join(base, 'user-data');
@@ -38,12 +52,16 @@ export async function startCodeServer(folder: string, env: Record<string, string
   mkdirSync(join(userData, 'User'), { recursive: true });
   mkdirSync(extensions, { recursive: true });
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
+    'security.workspace.trust.enabled': !!options.workspaceTrust, 'security.workspace.trust.startupPrompt': 'never',
     'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none',
     'workbench.enableExperiments': false, 'git.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false,
   }, null, 2));
-  const child = spawn(process.execPath, [CODE_SERVER, '--auth', 'none', '--disable-workspace-trust', '--disable-telemetry', '--disable-update-check',
-    '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, folder], {
+  const trust = options.workspaceTrust ? [] : ['--disable-workspace-trust'];
+  const child = spawn(process.execPath, [
+    CODE_SERVER, '--auth', 'none', ...trust, '--disable-telemetry', '--disable-update-check',
+    '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, folder,
+  ], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
