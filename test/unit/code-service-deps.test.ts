@@ -263,3 +263,59 @@ describe('service dependencies in C# and Java', () => {
     ]);
   });
 });
+
+describe('service dependencies in Ruby, Rust and PHP', () => {
+  it('Ruby: an ENV.fetch wrapper, grpc stubs and services, the health checker', () => {
+    const facts = readCode('ruby', lines(
+      'def env(name, default = nil)',
+      '  ENV.fetch(name, default)',
+      'end',
+      'addr = env("CART_SERVICE_ADDR", "cart:7070")',
+      'stub = Demo::CartService::Stub.new(addr, :this_channel_is_insecure)',
+      'class CheckoutServer < Demo::CheckoutService::Service',
+      'end',
+      'server.handle(Grpc::Health::Checker.new)',
+      'env(some_name)',
+    ));
+    assert.deepEqual(env(facts), [['CART_SERVICE_ADDR', 4, 'cart:7070', 'env']]);
+    assert.deepEqual(grpc(facts), [
+      ['CartService', 'client', 5], ['CheckoutService', 'server', 6], ['grpc.health.v1.Health', 'server', 8],
+    ]);
+  });
+
+  it('Rust: an env::var wrapper, tonic clients and servers, tonic-health; actix HttpServer is no gRPC server', () => {
+    const facts = readCode('rust', lines(
+      'use tonic::transport::Server;',
+      'fn env_or(key: &str, default: &str) -> String {',
+      '    std::env::var(key).unwrap_or_else(|_| default.to_string())',
+      '}',
+      'async fn run() {',
+      '    let addr = env_or("CART_SERVICE_ADDR", "http://cart:7070");',
+      '    let client = CartServiceClient::connect(addr).await?;',
+      '    let (reporter, health) = tonic_health::server::health_reporter();',
+      '    Server::builder().add_service(CheckoutServiceServer::new(svc)).serve(a).await?;',
+      '}',
+    ));
+    assert.deepEqual(env(facts), [['CART_SERVICE_ADDR', 6, 'http://cart:7070', 'env_or']]);
+    assert.deepEqual(grpc(facts), [
+      ['CartService', 'client', 7], ['grpc.health.v1.Health', 'server', 8], ['CheckoutService', 'server', 9],
+    ]);
+    const actix = readCode('rust', 'fn main() { HttpServer::new(|| App::new()).bind(("0.0.0.0", 8080)); }');
+    assert.deepEqual(grpc(actix), []);
+  });
+
+  it('PHP: a getenv wrapper and a generated gRPC client', () => {
+    const facts = readCode('php', lines(
+      '<?php',
+      'function env_or($name, $default = null) {',
+      '  $v = getenv($name);',
+      '  return $v === false ? $default : $v;',
+      '}',
+      '$addr = env_or("CART_SERVICE_ADDR", "cart:7070");',
+      '$client = new \\Hipstershop\\CartServiceClient($addr, ["credentials" => $insecureCredentials]);',
+      '$http = new GuzzleHttp\\Client(["base_uri" => $addr]);',
+    ));
+    assert.deepEqual(env(facts), [['CART_SERVICE_ADDR', 6, 'cart:7070', 'env_or']]);
+    assert.deepEqual(grpc(facts), [['CartService', 'client', 7]]);
+  });
+});

@@ -19,9 +19,43 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
   const types = ['scoped_call_expression', 'member_call_expression', 'function_call_expression', 'subscript_expression',
     'attribute', 'namespace_use_clause'];
   if (source.includes('://')) types.push('string', 'encapsed_string');
-  for (const node of root.descendantsOfType(types)) {
+  if (source.includes('getenv') || source.includes('$_ENV')) types.push('function_definition');
+  if (source.includes('Client')) types.push('object_creation_expression');
+  const nodes = root.descendantsOfType(types);
+  // Functions this file defines around getenv($name) / $_ENV[$name]: `env_or('NAME', 'default')` reads NAME.
+  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  for (const fn of nodes) {
+    if (fn.type !== 'function_definition') continue;
+    const name = fn.childForFieldName('name')?.text;
+    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
+      .map((p) => p.childForFieldName('name')?.text ?? '');
+    const body = fn.childForFieldName('body');
+    if (!name || !body || params.length === 0) continue;
+    for (const read of body.descendantsOfType(['function_call_expression', 'subscript_expression'])) {
+      const fnName = read.childForFieldName('function')?.text ?? '';
+      let keyNode: Node | null | undefined;
+      if (read.type === 'subscript_expression') {
+        if (read.namedChild(0)?.text === '$_ENV') keyNode = read.namedChild(1);
+      } else if (/^(?:getenv|env)$/.test(fnName)) keyNode = argList(read)[0]?.namedChild(0);
+      const key = keyNode?.type === 'variable_name' ? params.indexOf(keyNode.text) : -1;
+      if (key < 0) continue;
+      const used = new Set(body.descendantsOfType('variable_name').map((v) => v.text));
+      const fallback = params.findIndex((p, i) => i !== key && used.has(p));
+      envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
+      break;
+    }
+  }
+  for (const node of nodes) {
     const line = lineOf(node);
     switch (node.type) {
+      case 'object_creation_expression': {
+        // new \Hipstershop\CartServiceClient($addr, ['credentials' => ...]): a generated gRPC client.
+        const type = node.namedChildren.find((c) => c.type === 'qualified_name' || c.type === 'name');
+        const called = /(?:^|\\)(\w+)Client$/.exec(type?.text ?? '')?.[1];
+        const args = node.namedChildren.find((c) => c.type === 'arguments');
+        if (called && /credentials/.test(args?.text ?? '')) sink.grpc(called, 'client', line, `new ${type!.text}(…)`);
+        break;
+      }
       case 'scoped_call_expression': case 'member_call_expression': {
         // Route::get('/health', ...) / $app->get('/health', ...)
         const method = node.childForFieldName('name')?.text.toLowerCase() ?? '';
@@ -39,8 +73,14 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
           const name = phpString(list[0]);
           if (name) sink.env(name, line, phpString(list[1]));
         }
+        const wrapper = envWrappers.get(fn);
+        const wrapped = wrapper ? phpString(list[wrapper.key]) : undefined;
+        if (wrapper && wrapped !== undefined && /^[A-Z][A-Z0-9_]*$/.test(wrapped)) {
+          sink.env(wrapped, line, wrapper.fallback !== undefined ? phpString(list[wrapper.fallback]) : undefined, fn);
+        }
         break;
       }
+      case 'function_definition': break;
       case 'subscript_expression': {
         const target = node.namedChild(0)?.text;
         if (target === '$_ENV' || target === '$_SERVER') {

@@ -1,5 +1,6 @@
 // Rust: actix/axum/warp/tokio listen addresses, env::var with unwrap_or fallbacks, route definitions, `use` crates.
 import type { Node } from 'web-tree-sitter';
+import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const listenMethods = new Set(['bind', 'bind_rustls', 'bind_rustls_0_23', 'bind_openssl', 'run', 'listen', 'serve']);
@@ -20,12 +21,17 @@ function argList(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'line_comment' && a.type !== 'block_comment') ?? [];
 }
 
-function envCall(node: Node): string | undefined {
-  if (node.type !== 'call_expression') return undefined;
-  const fn = node.childForFieldName('function')?.text ?? '';
-  if (!/(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(fn)) return undefined;
-  return rustString(argList(node)[0]);
+function isEnvCall(node: Node): boolean {
+  return node.type === 'call_expression' &&
+    /(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(node.childForFieldName('function')?.text ?? '');
 }
+
+function envCall(node: Node): string | undefined {
+  return isEnvCall(node) ? rustString(argList(node)[0]) : undefined;
+}
+
+// tonic: `CartServiceClient::connect(addr)` calls CartService, `CartServiceServer::new(svc)` serves it.
+const tonicType = /(?:^|::)(\w+?)(Client|Server)::(connect|new|with_interceptor)$/;
 
 /** Whether a SocketAddr's host is 0.0.0.0 / [::] (given as an array, a tuple's first item or Ipv4Addr::UNSPECIFIED). */
 function unspecifiedHost(list: Node[]): boolean {
@@ -39,7 +45,26 @@ export function readRust(root: Node, sink: FactSink, source: string): void {
   const types = ['call_expression', 'attribute_item', 'use_declaration', 'extern_crate_declaration', 'macro_invocation',
     'let_declaration', 'const_item', 'static_item'];
   if (source.includes('://')) types.push('string_literal', 'raw_string_literal');
+  if (source.includes('var(')) types.push('function_item');
   const nodes = root.descendantsOfType(types);
+  // Functions this file defines around env::var(parameter): `env_or("NAME", "default")` reads NAME.
+  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  for (const fn of nodes) {
+    if (fn.type !== 'function_item') continue;
+    const name = fn.childForFieldName('name')?.text;
+    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
+      .filter((p) => p.type === 'parameter').map((p) => p.childForFieldName('pattern')?.text ?? '');
+    const body = fn.childForFieldName('body');
+    if (!name || !body || params.length === 0) continue;
+    const read = body.descendantsOfType('call_expression')
+      .find((c) => isEnvCall(c) && params.includes(argList(c)[0]?.text ?? ''));
+    if (!read) continue;
+    const key = params.indexOf(argList(read)[0].text);
+    const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+    const fallback = params.findIndex((p, i) => i !== key && used.has(p));
+    envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
+  }
+  const usesTonic = source.includes('tonic');
   const bindings = new Map<string, Node>();
   for (const d of nodes) {
     if (d.type !== 'let_declaration' && d.type !== 'const_item' && d.type !== 'static_item') continue;
@@ -179,6 +204,25 @@ export function readRust(root: Node, sink: FactSink, source: string): void {
     }
     const fn = call.childForFieldName('function');
     if (!fn) return;
+    const wrapper = fn.type === 'identifier' ? envWrappers.get(fn.text) : undefined;
+    const wrapped = wrapper ? rustString(argList(call)[wrapper.key]) : undefined;
+    if (wrapper && wrapped !== undefined && /^[A-Z][A-Z0-9_]*$/.test(wrapped)) {
+      const fallback = wrapper.fallback !== undefined ? rustString(argList(call)[wrapper.fallback]) : undefined;
+      sink.env(wrapped, lineOf(call), fallback, fn.text);
+      return;
+    }
+    // Only with tonic in the file: actix's HttpServer::new is no gRPC server.
+    const tonic = usesTonic ? tonicType.exec(fn.text) : null;
+    if (tonic && !(tonic[2] === 'Server' && tonic[3] === 'connect')) {
+      const served = tonic[2] === 'Server';
+      const service = served && tonic[1] === 'Health' ? GRPC_HEALTH : tonic[1];
+      sink.grpc(service, served ? 'server' : 'client', line, brief(fn.text, 60));
+      return;
+    }
+    if (/(?:^|::)health_reporter$/.test(fn.text)) {
+      sink.grpc(GRPC_HEALTH, 'server', line, brief(fn.text, 60)); // tonic_health serves grpc.health.v1.Health
+      return;
+    }
     const list = argList(call);
     const method = fn.type === 'field_expression' ? fn.childForFieldName('field')?.text ?? ''
       : fn.type === 'scoped_identifier' ? fn.childForFieldName('name')?.text ?? '' : '';
