@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { analyze } from '../../server/src/engine';
+import { explain } from '../../server/src/engine/context/explain';
 import { checkTopology, FIXTURES, type ExpectedEdge, type ExpectedTopology } from '../support/fixture-expect';
 
 const go = 'src/frontend/main.go';
@@ -296,3 +297,14 @@ for (const [name, exp] of Object.entries(expected)) {
     assert.deepEqual(mismatches, [], `fixture ${name}:\n  ${mismatches.join('\n  ')}`);
   });
 }
+
+test('kyozo explain names a gRPC health probe and the edges a service\'s code gives it', async () => {
+  const topo = await analyze(join(FIXTURES, 'grpc-microservices'));
+  const facts = explain(topo, 'src/cartservice/src', topo.root).facts;
+  const health = facts.find((f) => f.field === 'health');
+  assert.equal(health?.value, 'gRPC health service on 7070');
+  assert.deepEqual(health?.evidence.map((e) => [e.file, e.line]), [['src/cartservice/src/Program.cs', 39]]);
+  const checkout = explain(topo, 'src/checkoutservice', topo.root).facts.filter((f) => f.field === 'depends on');
+  assert.ok(checkout.some((f) => f.value === 'cartservice (grpc)'), JSON.stringify(checkout.map((f) => f.value)));
+  assert.ok(checkout.some((f) => f.value === 'accountingservice (broker)'), JSON.stringify(checkout.map((f) => f.value)));
+});

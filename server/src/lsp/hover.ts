@@ -87,8 +87,12 @@ export function describeService(ctx: FeatureContext, s: Service): string {
   }
   if (s.start) out.push(`Start: \`${s.start.command}\` — from ${s.start.source}: ${evidence(ctx, s.start.evidence)}`);
   if (s.healthCheck && s.healthCheck.kind !== 'none') {
-    const what = s.healthCheck.kind === 'http' ? `HTTP ${s.healthCheck.path ?? '/'}` : s.healthCheck.kind === 'command' ? `\`${(s.healthCheck.command ?? []).join(' ')}\`` : 'TCP';
-    out.push(`Health check: ${what}`);
+    const hc = s.healthCheck;
+    const what: Record<string, string> = {
+      http: `HTTP ${hc.path ?? '/'}`, command: `\`${(hc.command ?? []).join(' ')}\``, grpc: 'gRPC health service',
+      tcp: 'TCP',
+    };
+    out.push(`Health check: ${what[hc.kind] ?? 'TCP'}`);
   }
   const deps = dependenciesOf(t, s.id);
   if (deps.length) {

@@ -62,7 +62,13 @@ export function explain(topology: Topology, target: string, cwd?: string): Expla
   if (service.start) facts.push({ field: 'start', value: service.start.command, evidence: [service.start.evidence] });
   if (service.build) facts.push({ field: 'build', value: service.build.dockerfile ? `Dockerfile ${service.build.dockerfile}` : `generated Dockerfile (${service.build.runtime ?? 'unknown runtime'})`, evidence: [service.build.evidence] });
   if (service.image) facts.push({ field: 'image', value: service.image, evidence: service.evidence.slice(0, 1) });
-  if (service.healthCheck) facts.push({ field: 'health', value: service.healthCheck.kind === 'http' ? `HTTP ${service.healthCheck.path}` : service.healthCheck.kind === 'tcp' ? `TCP ${service.healthCheck.port}` : (service.healthCheck.command ?? []).join(' '), evidence: [service.healthCheck.evidence] });
+  if (service.healthCheck) {
+    const hc = service.healthCheck;
+    const value: Record<string, string> = {
+      http: `HTTP ${hc.path}`, tcp: `TCP ${hc.port}`, grpc: `gRPC health service on ${hc.port ?? 'the main port'}`,
+    };
+    facts.push({ field: 'health', value: value[hc.kind] ?? (hc.command ?? []).join(' '), evidence: [hc.evidence] });
+  }
   if (service.env.length) facts.push({ field: 'environment', value: service.env.map((e) => e.name).join(', '), evidence: service.env.slice(0, 6).map((e) => e.evidence) });
   const dependsOn = topology.edges.filter((e) => e.from === service.id);
   const dependents = topology.edges.filter((e) => e.to === service.id);
