@@ -85,6 +85,20 @@ describe('compose export', () => {
     assert.ok(s.api!.healthcheck.test.join(' ').includes('/healthz'));
   });
 
+  test('a queue between two services is no depends_on: requests and replies both ways make no cycle', () => {
+    const t = topology('/srv/shop', 'shop', [
+      service('api', { ports: [port(3000)] }), service('worker', { ports: [] }), service('catalog', { ports: [port(3550)] }),
+    ], [
+      edge('api', 'worker', { kind: 'broker' }), edge('worker', 'api', { kind: 'broker' }),
+      edge('api', 'catalog', { kind: 'grpc' }),
+    ]);
+    const s = exportCompose(t).document.services as Record<string, ComposeService>;
+    assert.deepEqual(Object.keys(s.api!.depends_on ?? {}), ['catalog']);
+    assert.equal(s.worker!.depends_on, undefined);
+    assert.equal(s.api!.environment.WORKER_URL, undefined);
+    assert.equal(s.api!.environment.CATALOG_URL, 'http://catalog:3550');
+  });
+
   test('a document with a broken field fails the same schema (the validation can fail)', () => {
     const validate = validator();
     assert.equal(validate({ services: { api: { ports: [{ target: 'not-a-port' }], deploy: { replicas: 'three' } } } }), false);

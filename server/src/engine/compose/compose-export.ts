@@ -133,7 +133,8 @@ export function exportCompose(topology: Topology, options: ComposeExportOptions 
     for (const p of s.ports) if (p.envVar) environment[p.envVar] = String(p.container);
     const dependsOn: Record<string, { condition: string }> = {};
     for (const e of topology.edges) {
-      if (e.from !== s.id) continue;
+      // A queue links a sender to a receiver but neither waits for the other, and replies would make a cycle.
+      if (e.from !== s.id || e.kind === 'broker') continue;
       const dep = byId.get(e.to);
       if (!dep || dep.id === s.id) continue;
       const depKind = dataKind(dep);
