@@ -87,7 +87,8 @@ describe('compose export', () => {
 
   test('a queue between two services is no depends_on: requests and replies both ways make no cycle', () => {
     const t = topology('/srv/shop', 'shop', [
-      service('api', { ports: [port(3000)] }), service('worker', { ports: [] }), service('catalog', { ports: [port(3550)] }),
+      service('api', { ports: [port(3000)] }), service('worker', { ports: [] }),
+      service('catalog', { ports: [port(3550)] }),
     ], [
       edge('api', 'worker', { kind: 'broker' }), edge('worker', 'api', { kind: 'broker' }),
       edge('api', 'catalog', { kind: 'grpc' }),
