@@ -29,6 +29,30 @@ export const SYNC_SETTINGS: readonly SyncSetting[] = [
     flag: 'max-frame-bytes', env: 'KYOZO_SYNC_MAX_FRAME_BYTES', help: 'largest frame accepted, snapshots included (default 8388608)',
     set: (c, v, w) => { c.maxFrameBytes = number(v, w, 64 * 1024, 256 * 1024 * 1024, true); },
   },
+  {
+    flag: 'room-quota-bytes', env: 'KYOZO_SYNC_ROOM_QUOTA_BYTES',
+    help: 'bytes one room may hold, log and snapshot (default 67108864)',
+    set: (c, v, w) => { c.roomQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true); },
+  },
+  {
+    flag: 'user-quota-bytes', env: 'KYOZO_SYNC_USER_QUOTA_BYTES',
+    help: "bytes of one user's updates across all rooms (default 268435456)",
+    set: (c, v, w) => { c.userQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true); },
+  },
+  {
+    flag: 'max-pre-auth-per-address', env: 'KYOZO_SYNC_MAX_PRE_AUTH_PER_ADDRESS',
+    help: 'sockets one address may have authenticating at once (default 128)',
+    set: (c, v, w) => { c.maxPreAuthPerAddress = number(v, w, 1, 100_000, true); },
+  },
+  {
+    // Prefer the environment variable: a flag's value is visible to every local user in the process list.
+    flag: 'metrics-token', env: 'KYOZO_SYNC_METRICS_TOKEN',
+    help: 'bearer token for GET /metrics, 16+ characters (default: /metrics off)',
+    set: (c, v, w) => {
+      if (v.length < 16) throw new Error(`${w} must be at least 16 characters (a random secret for the scraper)`);
+      c.metricsToken = v;
+    },
+  },
 ];
 
 /** Settings from flag values (keyed by flag name or its camelCase, as commander gives them) and the environment. */

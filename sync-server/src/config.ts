@@ -16,8 +16,22 @@ export interface SyncServerConfig {
   maxBufferedTotal: number;
   /** A socket that has not authenticated by then is closed with 4408. */
   authTimeoutMs: number;
-  /** Bytes a client may send before authentication completes. */
+  /** Bytes a client may send before authentication completes, counted as they arrive (partial frames included). */
   preAuthBufferBytes: number;
+  /** Sockets from one address still authenticating at once; more are closed with 4429. */
+  maxPreAuthPerAddress: number;
+  /** Bytes one room may hold (its log and snapshot); an update past it is refused with quota-exceeded. */
+  roomQuotaBytes: number;
+  /** Bytes of updates one user's devices may hold across every room's log. */
+  userQuotaBytes: number;
+  /** Failed logins allowed per account, and per client address, before each further one waits (doubling from 1 s). */
+  loginFreeFailuresPerAccount: number;
+  loginFreeFailuresPerAddress: number;
+  /** The bearer token GET /metrics requires; without one /metrics is off. */
+  metricsToken: string;
+  /** An HTTP request must send its headers within this, and all of itself within requestTimeoutMs (else 408). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   maxRoomsPerTeam: number;
   heartbeatMs: number;
   commitWindowMs: number;
@@ -38,7 +52,15 @@ export function defaultConfig(overrides: Partial<SyncServerConfig> = {}): SyncSe
     maxBufferedPerConnection: 8 * 1024 * 1024,
     maxBufferedTotal: 128 * 1024 * 1024,
     authTimeoutMs: 5000,
-    preAuthBufferBytes: 64 * 1024,
+    preAuthBufferBytes: 8 * 1024,
+    maxPreAuthPerAddress: 128,
+    roomQuotaBytes: 64 * 1024 * 1024,
+    userQuotaBytes: 256 * 1024 * 1024,
+    loginFreeFailuresPerAccount: 5,
+    loginFreeFailuresPerAddress: 20,
+    metricsToken: '',
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
     maxRoomsPerTeam: 1000,
     heartbeatMs: 30_000,
     commitWindowMs: 4,

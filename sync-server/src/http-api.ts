@@ -4,9 +4,14 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { hashPassword, newId, newToken, signInvite, tokenHash, verifyInvite, verifyPassword } from './auth';
+import {
+  HashingBusyError, dummyPasswordHash, hashPassword, needsRehash, newId, newToken, sameSecret, signInvite, tokenHash,
+  verifyInvite, verifyPassword,
+} from './auth';
+import { addressKey } from './client-address';
 import type { SyncServerConfig } from './config';
 import type { Logger } from './logger';
+import { LoginThrottle } from './login-throttle';
 import type { Metrics } from './metrics';
 import type { Relay } from './relay';
 import { ROLE_RANK, type Role, type SyncStore, type User } from './store/store';
@@ -62,6 +67,7 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     next();
   });
   const inviteSecret = store.secret('invite-hmac', () => randomBytes(32));
+  const logins = new LoginThrottle(cfg.loginFreeFailuresPerAccount, cfg.loginFreeFailuresPerAddress);
 
   const auth = (req: Request, _res: Response, next: NextFunction) => {
     const h = req.headers.authorization ?? '';
@@ -82,10 +88,20 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
   }
 
   app.get('/healthz', (_req, res) => { res.json({ ok: true, connections: relay().connectionCount() }); });
-  app.get('/metrics', async (_req, res) => {
+  // Metrics name no user, room or key, but they show the server's activity: only the scraper holding the token reads
+  // them. The token is compared in constant time.
+  app.get('/metrics', wrap(async (req, res) => {
+    if (!cfg.metricsToken) {
+      throw new ApiError(404, 'not-found', '/metrics is off: start the server with --metrics-token (or '
+        + 'KYOZO_SYNC_METRICS_TOKEN) and scrape with Authorization: Bearer <that token>');
+    }
+    const h = req.headers.authorization ?? '';
+    if (!h.startsWith('Bearer ') || !sameSecret(h.slice(7), cfg.metricsToken)) {
+      throw new ApiError(401, 'unauthorized', '/metrics needs Authorization: Bearer <the server\'s --metrics-token>');
+    }
     res.set('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
-  });
+  }));
 
   app.post('/v1/accounts', wrap(async (req, res) => {
     const b = parse(schemas.account, req.body, 'account');
@@ -98,8 +114,26 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
 
   app.post('/v1/tokens', wrap(async (req, res) => {
     const b = parse(schemas.token, req.body, 'token request');
+    const address = addressKey(req.socket.remoteAddress);
+    const tooMany = (wait: { ms: number; by: string }) => {
+      const seconds = Math.ceil(wait.ms / 1000);
+      res.set('Retry-After', String(seconds));
+      const whose = wait.by === 'account' ? 'for this account' : 'from your address';
+      const message = `too many failed logins ${whose}: wait ${seconds} s before trying again`;
+      return new ApiError(429, 'too-many-attempts', message);
+    };
+    const waiting = logins.waitFor(b.username, address);
+    if (waiting) throw tooMany(waiting);
     const user = await store.userByName(b.username);
-    if (!user || !(await verifyPassword(b.password, user.passwordHash))) throw new ApiError(401, 'unauthorized', 'wrong username or password');
+    // An unknown account is checked against a dummy hash: its answer takes as long as a wrong password's.
+    const ok = await verifyPassword(b.password, user?.passwordHash ?? (await dummyPasswordHash()));
+    if (!user || !ok) {
+      const wait = logins.failed(b.username, address);
+      if (wait) throw tooMany(wait);
+      throw new ApiError(401, 'unauthorized', 'wrong username or password');
+    }
+    logins.succeeded(b.username);
+    if (needsRehash(user.passwordHash)) await store.setPasswordHash(user.id, await hashPassword(b.password));
     const token = newToken();
     const expiresAt = Date.now() + cfg.tokenTtlDays * 86400_000;
     await store.addToken(tokenHash(token), user.id, b.name ?? 'default', expiresAt);
@@ -107,7 +141,10 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
   }));
 
   app.delete('/v1/tokens/current', auth, wrap(async (req, res) => {
-    await store.deleteToken(tokenHash(req.token));
+    const hash = tokenHash(req.token);
+    await store.deleteToken(hash);
+    const closed = relay().tokenRevoked(hash);
+    log.info({ user: req.user.id, socketsClosed: closed }, 'token revoked');
     res.status(204).end();
   }));
 
@@ -147,9 +184,22 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     const me = await requireRole(teamId, req.user, 'admin');
     const target = await store.membership(teamId, userId);
     if (!target) throw new ApiError(404, 'not-found', `user ${userId} is not a member of team ${teamId}`);
-    if ((b.role === 'owner' || target.role === 'owner' || b.role === 'admin') && me.role !== 'owner') throw new ApiError(403, 'forbidden', 'only an owner can grant or change owner and admin roles');
+    // Admin-level grants are the owner's, and so is acting on an admin: an admin cannot mint admins or demote a peer.
+    if ((ROLE_RANK[b.role] >= ROLE_RANK.admin || ROLE_RANK[target.role] >= ROLE_RANK.admin) && me.role !== 'owner') {
+      const message = 'only an owner can grant the admin or owner role, or change the role of an admin or owner';
+      throw new ApiError(403, 'forbidden', message);
+    }
+    const owners = async () => (await store.members(teamId)).filter((m) => m.role === 'owner').length;
+    if (target.role === 'owner' && b.role !== 'owner' && (await owners()) === 1) {
+      throw new ApiError(409, 'conflict', 'cannot demote the last owner; make someone else owner first');
+    }
     await store.setMember(teamId, userId, b.role);
     relay().roleChanged(teamId, userId, b.role);
+    // What a demoted admin handed out but nobody used yet goes with the role.
+    if (ROLE_RANK[b.role] < ROLE_RANK[target.role]) {
+      const revoked = await store.revokeInvitesBy(teamId, userId);
+      if (revoked) log.info({ team: teamId, user: userId, revoked }, 'role lowered; their unused invites are revoked');
+    }
     res.json({ teamId, userId, role: b.role });
   }));
 
@@ -162,9 +212,12 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     if (target.role === 'owner' && (await store.members(teamId)).filter((m) => m.role === 'owner').length === 1) throw new ApiError(409, 'conflict', 'cannot remove the last owner; make someone else owner first');
     if (ROLE_RANK[target.role] >= ROLE_RANK.admin && me.role !== 'owner' && userId !== req.user.id) throw new ApiError(403, 'forbidden', 'only an owner can remove an admin');
     await store.removeMember(teamId, userId);
+    const revoked = await store.revokeInvitesBy(teamId, userId);
+    // Writes would be sealed under a key the removed member holds: none is taken until an admin rotates each room key.
     await store.setRoomsRotationRequired(teamId);
+    relay().rotationRequired(teamId);
     const closed = relay().memberRemoved(teamId, userId);
-    log.info({ team: teamId, user: userId, closed }, 'member removed; room keys must rotate');
+    log.info({ team: teamId, user: userId, closed, invitesRevoked: revoked }, 'member removed; room keys must rotate');
     res.json({ removed: userId, socketsClosed: closed, rotationRequired: (await store.rooms(teamId)).filter((r) => r.rotationRequired).map((r) => r.id) });
   }));
 
@@ -193,8 +246,11 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
 
   app.post('/v1/teams/:teamId/invites', auth, wrap(async (req, res) => {
     const teamId = String(req.params.teamId);
-    await requireRole(teamId, req.user, 'admin');
+    const me = await requireRole(teamId, req.user, 'admin');
     const b = parse(schemas.invite, req.body, 'invite');
+    if (b.role === 'admin' && me.role !== 'owner') {
+      throw new ApiError(403, 'forbidden', 'only an owner can invite admins: invite a member for an owner to raise');
+    }
     const id = randomBytes(16).toString('base64url'); // 128 random bits
     const expiresAt = Date.now() + b.ttlSeconds * 1000;
     await store.createInvite({ id, teamId, role: b.role, expiresAt, usedBy: null, createdBy: req.user.id });
@@ -207,9 +263,18 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     if (!payload) throw new ApiError(400, 'invalid-invite', 'the invite signature does not verify: ask for a new invite');
     const inv = await store.invite(payload.id);
     if (!inv || inv.teamId !== payload.team || inv.role !== payload.role) throw new ApiError(400, 'invalid-invite', 'unknown invite');
+    const revoked = new ApiError(410, 'invite-revoked',
+      'the invite was revoked (the admin who made it was removed or demoted): ask an admin for a new one');
+    if (inv.revokedAt) throw revoked;
     if (inv.expiresAt <= Date.now()) throw new ApiError(410, 'invite-expired', 'the invite has expired: ask an admin for a new one');
+    // Its maker must still be allowed to grant it now, also for invites made before revocation on removal existed.
+    const maker = await store.membership(inv.teamId, inv.createdBy);
+    if (!maker || ROLE_RANK[maker.role] < ROLE_RANK[inv.role === 'admin' ? 'owner' : 'admin']) throw revoked;
     if (await store.membership(inv.teamId, req.user.id)) throw new ApiError(409, 'conflict', 'you are already a member of this team');
-    if (!(await store.markInviteUsed(inv.id, req.user.id))) throw new ApiError(410, 'invite-used', 'the invite was already used');
+    if (!(await store.markInviteUsed(inv.id, req.user.id))) {
+      if ((await store.invite(inv.id))?.revokedAt) throw revoked;
+      throw new ApiError(410, 'invite-used', 'the invite was already used');
+    }
     await store.setMember(inv.teamId, req.user.id, inv.role);
     res.json({ teamId: inv.teamId, role: inv.role });
   }));
@@ -269,6 +334,11 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
     void _next;
     if (err instanceof ApiError) {
       res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      return;
+    }
+    if (err instanceof HashingBusyError) {
+      const message = 'too many password checks at once: retry in a second';
+      res.set('Retry-After', '1').status(503).json({ error: { code: 'busy', message } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };

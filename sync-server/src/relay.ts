@@ -1,23 +1,28 @@
 // The WebSocket relay: authenticates a socket to one room, enforces per-sender clocks, stores and relays frames.
 //
-// DESIGN: the relay never decrypts (it has no key) and does not verify update signatures on the hot path: an Ed25519
-// verify costs ~130 us here, which at 10,000 updates/s would be more than a core. Instead the socket is bound to one
-// device key at authentication (proof of possession: the client signs a fresh server challenge with the key the
-// account registered), and every frame's sender field must equal that key. Integrity against the relay itself is
-// what matters for end-to-end encryption, and that is enforced where it counts: every receiving client verifies the
-// signature and the AEAD tag and drops anything tampered. Snapshots, which delete log entries, are verified here too.
+// DESIGN: the relay never decrypts (it has no key). The socket is bound to one device key at authentication (proof of
+// possession: the client signs a fresh server challenge with the key the account registered), and every frame's
+// sender field must equal that key. Every frame it stores (updates and snapshots) must also carry a valid signature
+// of that key, so no member can fill a room with bytes every client would refuse; the checks run on verifier threads,
+// a turn's frames at a time (frame-verifier.ts), and each socket's frames are then taken in arrival order, so clocks,
+// epochs and quotas are checked exactly as if verification were instant. Awareness is relayed, never stored, and
+// only its receivers verify it. Integrity against the relay itself is still enforced where it counts: every receiving
+// client verifies the signature and the AEAD tag and drops anything tampered.
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { tokenHash } from './auth';
+import type { ByteQuota, RoomBytes } from './byte-quota';
+import { addressKey } from './client-address';
 import type { SyncServerConfig } from './config';
+import { FrameVerifier, type Verdict } from './frame-verifier';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { ROLE_RANK, type Role, type SyncStore } from './store/store';
 import {
-  CloseCode, FrameError, FrameKind, SIGNATURE_BYTES, authSignedBytes, decodeAuth, encodeJsonFrame, encodeU64Frame,
-  readDataHeader, readSnapshotHeader, signedBytes, type ErrorBody, type HelloBody,
+  CloseCode, FrameError, FrameKind, MIN_DATA_FRAME, SENDER_BYTES, SIGNATURE_BYTES, authSignedBytes, decodeAuth,
+  encodeJsonFrame, encodeU64Frame, readDataHeader, readSnapshotHeader, signedBytes, type ErrorBody, type HelloBody,
 } from './wire';
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -32,8 +37,12 @@ const OUTGOING_CHECK_MS = 100;
 // time. Pinging thousands at once (and reading their pongs) was a burst of syscalls that held every relay behind it
 // for ~100 ms on a loaded machine.
 const HEARTBEAT_SLICES = 20;
+// At most one warning line per this long about sockets refused past the per-address cap.
+const CAP_WARNING_MS = 10_000;
 
 interface Inflight { sender: string; clock: number; frame: Buffer }
+/** A frame waiting its turn on its socket: 'pending' until its signature is checked, 'unchecked' if it needs none. */
+interface Queued { frame: Buffer; verdict: Verdict | 'pending' | 'unchecked' }
 
 class RoomState {
   readonly conns = new Set<Conn>();
@@ -44,6 +53,8 @@ class RoomState {
     public epoch: number,
     public head: number,
     readonly clocks: Map<string, number>,
+    public rotationRequired: boolean, // a member left and the key has not been rotated since: no writes
+    readonly bytes: RoomBytes,
   ) {}
 }
 
@@ -55,6 +66,9 @@ class Conn {
   role: Role = 'viewer';
   sender = '';
   senderKey: Buffer = Buffer.alloc(0);
+  tokenHash = ''; // of the token it authenticated with, re-checked at heartbeats
+  userSenders: string[] = []; // the user's device keys (hex): the user quota counts all of them
+  closing = false; // a close frame went out: never read again
   ackClock = 0; // highest durable clock not yet acknowledged (acks are cumulative, one per commit batch)
   room: RoomState | null = null;
   alive = true;
@@ -65,12 +79,21 @@ class Conn {
   reading = true; // whether the socket is read: not while paused, nor while every outgoing queue is full
   tokens: number;
   lastRefill = Date.now();
-  preAuthBytes = 0;
+  preAuthBytes = 0; // bytes received, partial frames included, while not authenticated
+  countsPreAuth = false; // counted among its address's unauthenticated sockets
+  stopCounting: () => void = () => undefined;
+  readonly queue: Queued[] = []; // frames of a live socket, in arrival order, while one awaits its signature check
   readonly pending: Buffer[] = []; // frames received while authenticating or joining
   readonly joinQueue: Buffer[] = []; // relayed frames that arrived while the initial state was being sent
   readonly challenge = randomBytes(32);
   authTimer: NodeJS.Timeout | null = null;
-  constructor(readonly ws: WebSocket, readonly socket: Socket, readonly roomId: string, burst: number) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+    readonly roomId: string,
+    burst: number,
+    readonly address: string,
+  ) {
     this.tokens = burst;
   }
 }
@@ -92,6 +115,10 @@ export class Relay {
   private readonly corked: Conn[] = [];
   private readonly inUpdate;
   private readonly inAwareness;
+  private readonly preAuthByAddress = new Map<string, number>();
+  private capWarnedAt = 0;
+  private capRefusals = 0;
+  private readonly verifier: FrameVerifier;
 
   constructor(
     wss: WebSocketServer,
@@ -99,7 +126,9 @@ export class Relay {
     private readonly cfg: SyncServerConfig,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly quota: ByteQuota,
   ) {
+    this.verifier = new FrameVerifier(undefined, (err) => log.error({ err: err.message }, 'frame verifier failed'));
     this.inUpdate = metrics.framesIn.labels('update');
     this.inAwareness = metrics.framesIn.labels('awareness');
     wss.on('connection', (ws, req) => this.onConnection(ws, req));
@@ -126,14 +155,39 @@ export class Relay {
     for (const c of this.conns) if (c.room?.teamId === teamId && c.userId === userId) c.role = role;
   }
 
+  /** A member left the team: its keyed rooms take no writes until their key is rotated (keysRotated). */
+  rotationRequired(teamId: string): void {
+    const mark = (room: RoomState | undefined) => {
+      if (room?.teamId === teamId && room.epoch > 0) room.rotationRequired = true;
+    };
+    for (const room of this.rooms.values()) mark(room);
+    for (const loading of this.loading.values()) void loading.then(mark); // read from the database before the change
+  }
+
+  /** Closes every socket authenticated with a token that was just revoked; returns how many. */
+  tokenRevoked(hash: string): number {
+    let n = 0;
+    for (const c of this.conns) {
+      if (c.tokenHash !== hash) continue;
+      this.close(c, CloseCode.Unauthorized, 'token revoked: log in again');
+      n++;
+    }
+    return n;
+  }
+
   keysRotated(roomId: string, epoch: number): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
     room.epoch = epoch;
+    room.rotationRequired = false;
     const frame = Buffer.alloc(5);
     frame[0] = FrameKind.KeyRotated;
     frame.writeUInt32BE(epoch, 1);
-    for (const c of room.conns) this.send(c, frame);
+    const announce = () => { for (const c of room.conns) this.send(c, frame); };
+    // Updates accepted under the old key are relayed once durable; the notice goes after them, so a client that has
+    // seen the rotation (and refuses older keys from then on) never receives one of them live.
+    if (room.inflight.size === 0) announce();
+    else this.store.flush().then(announce, announce);
   }
 
   connectionCount(): number {
@@ -151,12 +205,13 @@ export class Relay {
     await this.store.flush();
     await new Promise((r) => setImmediate(r)); // let the acknowledgements of the last commit go out
     for (const c of this.conns) this.close(c, CloseCode.ShuttingDown, 'server shutting down');
+    await this.verifier.close();
   }
 
   // ---- connection lifecycle ----
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const m = /^\/v1\/rooms\/([A-Za-z0-9_-]{1,64})\/sync(?:\?.*)?$/.exec(req.url ?? '');
-    const conn = new Conn(ws, req.socket, m ? m[1] : '', this.cfg.rateLimitBurst);
+    const conn = new Conn(ws, req.socket, m ? m[1] : '', this.cfg.rateLimitBurst, addressKey(req.socket.remoteAddress));
     this.conns.add(conn);
     conn.slot = this.nextSlot++ % HEARTBEAT_SLICES;
     this.slices[conn.slot].add(conn);
@@ -167,14 +222,56 @@ export class Relay {
       this.reject(conn, CloseCode.NotFound, 'unknown path: connect to /v1/rooms/<roomId>/sync');
       return;
     }
+    const waiting = this.preAuthByAddress.get(conn.address) ?? 0;
+    if (waiting >= this.cfg.maxPreAuthPerAddress) {
+      this.refuseOverCap(conn);
+      return;
+    }
+    this.preAuthByAddress.set(conn.address, waiting + 1);
+    conn.countsPreAuth = true;
+    // Counted as bytes arrive, not as whole frames: ws holds a frame until it is complete, and an unauthenticated
+    // peer may not make it hold more than a few KiB (a declared 8 MiB frame was 8 MiB per idle socket).
+    const count = (chunk: Buffer) => {
+      conn.preAuthBytes += chunk.length;
+      if (conn.preAuthBytes <= this.cfg.preAuthBufferBytes || conn.closing) return;
+      this.reject(conn, CloseCode.TooLarge, `more than ${this.cfg.preAuthBufferBytes} bytes before authentication`);
+      ws.pause(); // the close frame still goes out; nothing more is read or held
+    };
+    req.socket.prependListener('data', count);
+    conn.stopCounting = () => req.socket.off('data', count);
     conn.authTimer = setTimeout(() => this.reject(conn, CloseCode.AuthTimeout, `not authenticated within ${this.cfg.authTimeoutMs} ms`), this.cfg.authTimeoutMs);
     ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
     const challenge = Buffer.concat([Buffer.from([FrameKind.Challenge]), conn.challenge]);
     ws.send(challenge);
   }
 
+  /** The socket is authenticated, or gone: it no longer counts against its address. */
+  private leavePreAuth(conn: Conn): void {
+    conn.stopCounting();
+    if (!conn.countsPreAuth) return;
+    conn.countsPreAuth = false;
+    const n = (this.preAuthByAddress.get(conn.address) ?? 1) - 1;
+    if (n > 0) this.preAuthByAddress.set(conn.address, n);
+    else this.preAuthByAddress.delete(conn.address);
+  }
+
+  private refuseOverCap(conn: Conn): void {
+    const limit = this.cfg.maxPreAuthPerAddress;
+    const reason = `too many unauthenticated connections from your address (limit ${limit}): retry later`;
+    this.reject(conn, CloseCode.RateLimited, reason);
+    conn.ws.pause(); // whatever it sends until it is cut off is not read, so not held
+    this.capRefusals++;
+    const now = Date.now();
+    if (now - this.capWarnedAt < CAP_WARNING_MS) return;
+    this.capWarnedAt = now;
+    this.log.warn({ address: conn.address, limit, refusedSinceLastLine: this.capRefusals },
+      `too many unauthenticated connections from ${conn.address}: more are refused (4429) until some authenticate`);
+    this.capRefusals = 0;
+  }
+
   private onClose(conn: Conn): void {
     if (conn.authTimer) clearTimeout(conn.authTimer);
+    this.leavePreAuth(conn);
     const wasAuthed = conn.state === 'live' || conn.state === 'joining';
     conn.state = 'closed';
     this.conns.delete(conn);
@@ -202,6 +299,7 @@ export class Relay {
 
   private close(conn: Conn, code: number, reason: string): void {
     if (conn.state === 'closed') return;
+    conn.closing = true;
     try {
       conn.ws.close(code, reason.slice(0, 120));
     } catch {
@@ -217,9 +315,18 @@ export class Relay {
       if (!c.alive) { c.ws.terminate(); continue; }
       c.alive = false;
       if (c.state === 'closed') continue;
+      if (c.tokenHash) this.checkToken(c);
       this.cork(c); // leaves with whatever else this turn sends to the socket
       try { c.ws.ping(); } catch { /* closed meanwhile */ }
     }
+  }
+
+  /** A socket lives as long as its token: one revoked or expired since the socket opened closes it (4401). */
+  private checkToken(c: Conn): void {
+    this.store.tokenExpiresAt(c.tokenHash).then((expires) => {
+      if (expires !== undefined && expires > Date.now()) return;
+      this.close(c, CloseCode.Unauthorized, `token ${expires === undefined ? 'revoked' : 'expired'}: log in again`);
+    }, (err: Error) => this.log.error({ err: err.message }, 'token check failed; checked again at the next heartbeat'));
   }
 
   private send(conn: Conn, frame: Buffer): void {
@@ -264,8 +371,7 @@ export class Relay {
       return;
     }
     if (conn.state === 'pre-auth') {
-      conn.preAuthBytes += data.length;
-      if (conn.preAuthBytes > this.cfg.preAuthBufferBytes) { this.reject(conn, CloseCode.TooLarge, 'pre-authentication buffer exceeded'); return; }
+      if (conn.closing) return;
       if (conn.userId === '' && conn.pending.length === 0 && conn.authTimer) {
         // First frame: must be AUTH.
         if (data[0] !== FrameKind.Auth || data.length > MAX_AUTH_FRAME) { this.reject(conn, CloseCode.Unauthorized, 'the first frame must be AUTH with a token'); return; }
@@ -294,12 +400,16 @@ export class Relay {
       if (!roomRow) return this.reject(conn, CloseCode.NotFound, `room ${conn.roomId} does not exist`);
       const member = await this.store.membership(roomRow.teamId, user.id);
       if (!member) return this.reject(conn, CloseCode.Forbidden, 'room belongs to a team you are not a member of');
-      if (conn.state === 'closed') return;
+      const devices = await this.store.deviceKeysOf(user.id);
+      if (conn.state === 'closed' || conn.closing) return;
       if (conn.authTimer) { clearTimeout(conn.authTimer); conn.authTimer = null; }
+      this.leavePreAuth(conn);
       conn.userId = user.id;
       conn.role = member.role;
       conn.senderKey = Buffer.from(auth.signPublicKey);
       conn.sender = conn.senderKey.toString('hex');
+      conn.tokenHash = tokenHash(auth.token);
+      conn.userSenders = devices.map((d) => d.signPublicKey.toString('hex'));
       await this.join(conn);
     } catch (err) {
       if (err instanceof FrameError) return this.reject(conn, CloseCode.Unauthorized, err.message);
@@ -316,8 +426,8 @@ export class Relay {
       p = (async () => {
         const row = await this.store.room(roomId);
         if (!row) return undefined;
-        const clocks = await this.store.senderClocks(roomId);
-        const state = new RoomState(roomId, row.teamId, row.keyEpoch, row.head, clocks);
+        const [clocks, bytes] = await Promise.all([this.store.senderClocks(roomId), this.quota.room(roomId)]);
+        const state = new RoomState(roomId, row.teamId, row.keyEpoch, row.head, clocks, row.rotationRequired, bytes);
         this.rooms.set(roomId, state);
         this.metrics.rooms.set(this.rooms.size);
         return state;
@@ -384,12 +494,43 @@ export class Relay {
       this.close(conn, CloseCode.RateLimited, 'rate limit exceeded');
       return;
     }
+    const stored = frame[0] === FrameKind.Update || frame[0] === FrameKind.Snapshot;
+    if (!stored && conn.queue.length === 0) return this.dispatch(conn, frame, 'unchecked');
+    // Frames that will be refused anyway (a viewer's, a malformed one, another key's) cost no signature check.
+    const item: Queued = { frame, verdict: stored && this.mayStore(conn, frame) ? 'pending' : 'unchecked' };
+    conn.queue.push(item);
+    this.holdBack(conn, 1); // counts against the socket's in-flight limit until it is taken
+    if (item.verdict === 'unchecked') return this.drain(conn);
+    this.verifier.check(conn.roomId, frame, (verdict) => {
+      item.verdict = verdict;
+      this.drain(conn);
+    });
+  }
+
+  /** Takes the socket's frames whose turn has come: in arrival order, up to the first still being checked. */
+  private drain(conn: Conn): void {
+    let n = 0;
+    while (n < conn.queue.length && conn.queue[n].verdict !== 'pending') n++;
+    for (const item of conn.queue.splice(0, n)) {
+      this.holdBack(conn, -1);
+      // Not accepted, so not acknowledged: its client sends it again after reconnecting.
+      if (conn.state !== 'live' || this.stopping) continue;
+      this.dispatch(conn, item.frame, item.verdict as Verdict | 'unchecked');
+    }
+  }
+
+  private mayStore(conn: Conn, frame: Buffer): boolean {
+    if (ROLE_RANK[conn.role] < ROLE_RANK.member || frame.length < MIN_DATA_FRAME) return false;
+    return frame.subarray(1, 1 + SENDER_BYTES).equals(conn.senderKey);
+  }
+
+  private dispatch(conn: Conn, frame: Buffer, verdict: Verdict | 'unchecked'): void {
     const room = conn.room!;
     try {
       switch (frame[0]) {
-        case FrameKind.Update: return this.onUpdate(conn, room, frame);
+        case FrameKind.Update: return this.onUpdate(conn, room, frame, verdict);
         case FrameKind.Awareness: return this.onAwareness(conn, room, frame);
-        case FrameKind.Snapshot: return this.onSnapshot(conn, room, frame);
+        case FrameKind.Snapshot: return this.onSnapshot(conn, room, frame, verdict);
         default:
           this.sendError(conn, { code: 'bad-frame', message: `unknown frame kind 0x${frame[0].toString(16)}` });
       }
@@ -400,6 +541,33 @@ export class Relay {
         this.sendError(conn, { code: 'internal', message: 'internal error; the frame was not stored' });
       }
     }
+  }
+
+  /** Whether the frame's signature verifies for its sender; a frame that skipped the threads is checked here. */
+  private signed(room: RoomState, frame: Buffer, verdict: Verdict | 'unchecked'): boolean {
+    if (verdict === 'error') throw new Error('no verifier thread could check the signature');
+    if (verdict !== 'unchecked') return verdict === 'valid';
+    // Rare: the frame looked unstorable when it arrived (its sender's role has been raised since).
+    const body = frame.subarray(0, frame.length - SIGNATURE_BYTES);
+    const signer = ed25519Key(frame.subarray(1, 1 + SENDER_BYTES));
+    try {
+      return verify(null, signedBytes(room.id, body), signer, frame.subarray(frame.length - SIGNATURE_BYTES));
+    } catch {
+      return false;
+    }
+  }
+
+  /** A member was removed and the room key not rotated since: the removed member could still read new writes. */
+  private refuseBeforeRotation(conn: Conn, room: RoomState, clock?: number): boolean {
+    if (!room.rotationRequired) return false;
+    this.sendError(conn, {
+      code: 'rotation-required',
+      message: `a member left this room's team and still holds key epoch ${room.epoch}: nothing is stored until an `
+        + `admin rotates the room key (epoch ${room.epoch + 1})`,
+      ...(clock !== undefined ? { clock } : {}),
+      expected: room.epoch + 1,
+    });
+    return true;
   }
 
   private checkSender(conn: Conn, sender: Buffer): boolean {
@@ -424,19 +592,27 @@ export class Relay {
     this.metrics.framesOut.inc(n);
   }
 
-  private onUpdate(conn: Conn, room: RoomState, frame: Buffer): void {
+  private onUpdate(conn: Conn, room: RoomState, frame: Buffer, verdict: Verdict | 'unchecked'): void {
     if (!this.canWrite(conn)) return;
     const h = readDataHeader(frame);
     if (!this.checkSender(conn, h.sender)) return;
     if (room.epoch === 0) return this.sendError(conn, { code: 'no-room-key', message: 'the room has no key yet: an admin must upload wrapped keys first' });
     if (h.epoch !== room.epoch) return this.sendError(conn, { code: 'stale-epoch', message: `frame uses key epoch ${h.epoch}; the room is at ${room.epoch}: fetch keys and re-seal`, expected: room.epoch, clock: h.clock });
+    if (this.refuseBeforeRotation(conn, room, h.clock)) return;
     const last = room.clocks.get(conn.sender) ?? 0;
     if (h.clock !== last + 1) {
       return this.sendError(conn, { code: h.clock <= last ? 'replay' : 'clock-gap', message: `clock ${h.clock} refused: expected ${last + 1}`, clock: h.clock, expected: last + 1 });
     }
+    if (!this.signed(room, frame, verdict)) {
+      const message = `update ${h.clock} is not signed by its sender key for this room: not stored`;
+      return this.sendError(conn, { code: 'bad-signature', message, clock: h.clock });
+    }
+    const over = this.quota.refusal(room.id, room.bytes, conn.userSenders, frame.length);
+    if (over) return this.sendError(conn, { code: 'quota-exceeded', message: over, clock: h.clock });
     room.clocks.set(conn.sender, h.clock);
     const entry: Inflight = { sender: conn.sender, clock: h.clock, frame };
     room.inflight.add(entry);
+    this.quota.accepted(room.bytes, entry.sender, frame.length);
     this.holdBack(conn, 1);
     this.inUpdate.inc();
     if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
@@ -445,6 +621,7 @@ export class Relay {
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
       () => {
         room.inflight.delete(entry);
+        this.quota.durable(room.bytes, entry.sender, frame.length);
         this.holdBack(conn, -1);
         this.relay(room, conn, frame);
         // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
@@ -471,6 +648,7 @@ export class Relay {
   }
 
   private applyReading(conn: Conn): void {
+    if (conn.closing) return; // its close frame is out: whatever it still sends is not read
     // Sockets still authenticating are read on: their frames are few and bounded, and their auth timer runs.
     const read = !this.stopping && !conn.paused && !(this.throttled && conn.state === 'live');
     if (read === conn.reading) return;
@@ -509,6 +687,7 @@ export class Relay {
     // Nothing of the failed batch was acknowledged; dropping the room state makes the next join reload the durable
     // clocks, and clients resend what was not acknowledged.
     this.log.error({ room: room.id, err: err.message }, 'storage write failed; closing the room');
+    for (const e of room.inflight) this.quota.lost(e.sender, e.frame.length);
     room.inflight.clear();
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
     for (const c of room.conns) this.close(c, CloseCode.StorageFailure, 'storage failure; reconnect to resend');
@@ -521,19 +700,21 @@ export class Relay {
     this.relay(room, conn, frame);
   }
 
-  private onSnapshot(conn: Conn, room: RoomState, frame: Buffer): void {
+  private onSnapshot(conn: Conn, room: RoomState, frame: Buffer, verdict: Verdict | 'unchecked'): void {
     if (!this.canWrite(conn)) return;
     const h = readSnapshotHeader(frame);
     if (!this.checkSender(conn, h.sender)) return;
     if (h.epoch !== room.epoch) return this.sendError(conn, { code: 'stale-epoch', message: `snapshot uses epoch ${h.epoch}; the room is at ${room.epoch}`, expected: room.epoch });
+    if (this.refuseBeforeRotation(conn, room)) return;
     if (h.baseHead !== room.head) return this.sendError(conn, { code: 'stale-head', message: `snapshot builds on head ${h.baseHead}; the current head is ${room.head}`, expected: room.head });
     for (const [sender, clock] of h.clocks) {
       if (clock > (room.clocks.get(sender) ?? 0)) return this.sendError(conn, { code: 'snapshot-ahead', message: 'snapshot claims updates the server has not stored' });
     }
-    const body = frame.subarray(0, frame.length - SIGNATURE_BYTES);
-    if (!verify(null, signedBytes(room.id, body), ed25519Key(h.sender), frame.subarray(frame.length - SIGNATURE_BYTES))) {
+    if (!this.signed(room, frame, verdict)) {
       return this.sendError(conn, { code: 'bad-signature', message: 'snapshot signature does not verify' });
     }
+    const over = this.quota.snapshotRefusal(room.id, frame.length);
+    if (over) return this.sendError(conn, { code: 'quota-exceeded', message: over });
     room.head += 1;
     const head = room.head;
     this.metrics.framesIn.inc({ kind: 'snapshot' });
@@ -542,6 +723,11 @@ export class Relay {
         this.log.info({ room: room.id, head, bytes: frame.length, covers: h.clocks.size }, 'snapshot stored; covered updates dropped');
         const f = encodeU64Frame(FrameKind.Head, head);
         for (const c of room.conns) this.send(c, f);
+        // Recounted once the writes committed after it in the same batch have counted themselves durable (their
+        // callbacks were queued before this one), or they would count twice.
+        queueMicrotask(() => this.quota.recount(room.id, room.bytes).catch((err: Error) => {
+          this.log.error({ room: room.id, err: err.message }, 'recounting the room\'s bytes after a snapshot failed');
+        }));
       },
       (err: Error) => this.storageFailed(room, err),
     );

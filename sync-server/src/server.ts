@@ -2,11 +2,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { ByteQuota } from './byte-quota';
 import { defaultConfig, type SyncServerConfig } from './config';
 import { createApi } from './http-api';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { Relay } from './relay';
+import { checkPrivateDataDir } from './store/private-data-dir';
 import { SqliteStore } from './store/sqlite-store';
 import type { SyncStore } from './store/store';
 
@@ -23,16 +25,28 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
   const cfg = defaultConfig(overrides);
   const log = createLogger(cfg.logLevel, logDestination);
   const metrics = createMetrics();
+  checkPrivateDataDir(cfg.dataDir);
   const store = new SqliteStore({
     dataDir: cfg.dataDir, commitWindowMs: cfg.commitWindowMs, synchronous: cfg.synchronous,
     onCommit: (n, ms) => { metrics.commitBatch.observe(n); metrics.commitSeconds.observe(ms / 1000); },
     onCheckpointFailed: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
   });
+  const counted = performance.now();
+  const quota = await ByteQuota.load(store, cfg.roomQuotaBytes, cfg.userQuotaBytes).catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
+  const countMs = Math.round(performance.now() - counted);
+  if (countMs > 1000) log.info({ ms: countMs }, 'counted the bytes every sender holds, for the quotas');
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
   // Ciphertext does not compress, so permessage-deflate would only cost CPU.
-  const relay = new Relay(wss, store, cfg, log, metrics);
+  const relay = new Relay(wss, store, cfg, log, metrics, quota);
   const app = createApi(store, () => relay, cfg, log, metrics);
-  const http: Server = createServer(app);
+  // A client that sends its request slowly (slowloris) is cut off; node checks the deadlines every second here
+  // instead of every 30 s.
+  const http: Server = createServer({
+    headersTimeout: cfg.headersTimeoutMs, requestTimeout: cfg.requestTimeoutMs, connectionsCheckingInterval: 1000,
+  }, app);
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -42,7 +56,11 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
     http.listen(cfg.port, cfg.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({ host: cfg.host, port, dataDir: cfg.dataDir, maxFrameBytes: cfg.maxFrameBytes, commitWindowMs: cfg.commitWindowMs }, 'sync server listening');
+  log.info({
+    host: cfg.host, port, dataDir: cfg.dataDir, maxFrameBytes: cfg.maxFrameBytes, commitWindowMs: cfg.commitWindowMs,
+    roomQuotaBytes: cfg.roomQuotaBytes, userQuotaBytes: cfg.userQuotaBytes,
+    maxPreAuthPerAddress: cfg.maxPreAuthPerAddress, metrics: cfg.metricsToken ? 'token' : 'off',
+  }, 'sync server listening');
   let closing: Promise<void> | null = null;
   return {
     url: `http://${cfg.host}:${port}`,

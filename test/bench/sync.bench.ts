@@ -63,8 +63,12 @@ function machineTicks(): [number, number, number] {
 /** Counters from the server's Prometheus endpoint (kyozo only): group commits (one fsync each), writes, commits that
  *  took more than 10 and 50 ms (a slow commit holds every relay of its batch), time in GC, and the event loop's delay
  *  since the previous scrape (prom-client resets that histogram at each scrape). */
+// The server under test serves /metrics only with a token; this one is the bench's own.
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+
 async function serverCounters(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const headers = { authorization: `Bearer ${METRICS_TOKEN}` };
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers })).text();
   const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
   const commits = num('kyozo_sync_commit_seconds_count');
@@ -110,7 +114,8 @@ async function freePort(): Promise<number> {
 async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string): Promise<{ child: ChildProcess; port: number }> {
   if (kind === 'kyozo') {
     const child = spawn(process.execPath, [...nodeArgs('BENCH_SERVER_NODE_ARGS'), join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info' },
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN },
     });
     if (process.env.BENCH_SERVER_LOG) { const out = createWriteStream(process.env.BENCH_SERVER_LOG); child.stdout!.pipe(out); child.stderr!.pipe(out); }
     const port = await waitListening(child, /"port":(\d+)[^\n]*sync server listening/);

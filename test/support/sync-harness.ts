@@ -17,11 +17,15 @@ const openProviders = new Set<{ url: string; provider: EncryptedProvider }>();
 
 export interface TestServer extends RunningSyncServer { dataDir: string; logs: string[]; stop(): Promise<void> }
 
+/** The token test servers' /metrics answers to (see scrapeMetrics). */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+
 export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Promise<TestServer> {
   const dataDir = cfg.dataDir ?? mkdtempSync(join(tmpdir(), 'kyozo-sync-test-'));
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(chunk.toString()); cb(); } });
-  const server = await startSyncServer({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'debug', ...cfg }, sink);
+  const settings = { port: 0, host: '127.0.0.1', dataDir, logLevel: 'debug', metricsToken: TEST_METRICS_TOKEN, ...cfg };
+  const server = await startSyncServer(settings, sink);
   return {
     ...server, dataDir, logs,
     async stop() {
@@ -30,6 +34,13 @@ export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Prom
       if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** One scrape of a test server's Prometheus endpoint. */
+export async function scrapeMetrics(server: { url: string }): Promise<string> {
+  const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` } });
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
+  return res.text();
 }
 
 export interface TestUser { name: string; api: SyncApi; identity: DeviceIdentity; userId: string; token: string }

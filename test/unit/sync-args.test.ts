@@ -29,3 +29,22 @@ test('bad values and unknown options are refused, naming the setting and what it
   refused(['--port'], {}, /--port/);
   refused(['serve'], {}, /serve/);
 });
+
+test('quotas, the metrics token and the per-address cap are settings like the others, each checked', () => {
+  assert.deepEqual(
+    parseSyncServerArgs(['--room-quota-bytes', '1048576', '--max-pre-auth-per-address', '16'], {
+      KYOZO_SYNC_USER_QUOTA_BYTES: '8388608', KYOZO_SYNC_METRICS_TOKEN: 'scrape-token-0123456789',
+    }),
+    {
+      roomQuotaBytes: 1048576, userQuotaBytes: 8388608, maxPreAuthPerAddress: 16,
+      metricsToken: 'scrape-token-0123456789',
+    },
+  );
+  const refused = (argv: string[], env: NodeJS.ProcessEnv, message: RegExp) => {
+    assert.throws(() => parseSyncServerArgs(argv, env), message);
+  };
+  refused(['--room-quota-bytes', '1000'], {}, /--room-quota-bytes must be a whole number from 65536 to \d+, got "1000/);
+  refused([], { KYOZO_SYNC_USER_QUOTA_BYTES: '1e99' }, /KYOZO_SYNC_USER_QUOTA_BYTES must be a whole number/);
+  refused(['--metrics-token', 'short'], {}, /--metrics-token must be at least 16 characters/);
+  refused(['--max-pre-auth-per-address', '0'], {}, /--max-pre-auth-per-address must be a whole number from 1 to 1/);
+});

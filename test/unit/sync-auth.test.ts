@@ -5,7 +5,10 @@ import { createIdentity, SyncApi, SyncApiError } from '../../sync-server/src/cli
 import { signBytes } from '../../sync-server/src/client/identity';
 import { sealData } from '../../sync-server/src/client/room-crypto';
 import { CloseCode, FrameKind, authSignedBytes, encodeAuth } from '../../sync-server/src/wire';
-import { closeCodeOf, createTeamRoom, createUser, rawSocket, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import {
+  closeCodeOf, createTeamRoom, createUser, rawSocket, scrapeMetrics, startTestServer, syncedPair, waitFor,
+  type TestServer, type TestUser,
+} from '../support/sync-harness';
 
 let server: TestServer;
 let alice: TestUser;
@@ -92,7 +95,7 @@ test('roles, invites and validation: refused with consistent error bodies', asyn
   await rejects(alice.api.createRoomRecord(team.id, 'one too many'), 409, 'limit');
   const health = await fetch(`${server.url}/healthz`);
   assert.equal(health.status, 200);
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await scrapeMetrics(server);
   assert.match(metrics, /kyozo_sync_rejected_total/);
 });
 

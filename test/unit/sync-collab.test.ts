@@ -5,7 +5,10 @@ import { after, before, test, type TestContext } from 'node:test';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { CloseCode } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import {
+  createTeamRoom, createUser, openProvider, scrapeMetrics, startTestServer, syncedPair, waitFor,
+  type TestServer, type TestUser,
+} from '../support/sync-harness';
 
 let server: TestServer;
 let alice: TestUser;
@@ -191,7 +194,7 @@ test('large pastes go out as frames under the limit; a snapshot or a single edit
 
 /** Awareness frames the server has accepted so far, from its Prometheus counter. */
 async function awarenessFramesIn(): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await scrapeMetrics(server);
   return Number(/^kyozo_sync_frames_in_total\{kind="awareness"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 

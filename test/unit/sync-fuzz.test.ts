@@ -7,7 +7,10 @@ import { Doc, encodeStateAsUpdate } from 'yjs';
 import { sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto';
 import { signBytes } from '../../sync-server/src/client/identity';
 import { FrameKind, authSignedBytes, encodeAuth } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import {
+  createTeamRoom, createUser, openProvider, rawSocket, scrapeMetrics, startTestServer, waitFor,
+  type TestServer, type TestUser,
+} from '../support/sync-harness';
 
 const TOTAL = 100_000;
 const PRE_AUTH = 5_000;
@@ -80,7 +83,7 @@ test('100,000 random and mutated frames do not crash the server', { timeout: 120
   // server has just closed never reach it, and how many those are depends on timing: the loop below keeps going
   // until the server itself has handled TOTAL frames, so the figure asserted does not depend on the machine's load.
   const processed = async () => {
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await scrapeMetrics(server);
     const refused = [...metrics.matchAll(/^kyozo_sync_rejected_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
     const accepted = [...metrics.matchAll(/^kyozo_sync_frames_in_total\{[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
     return { refused, accepted, total: refused + accepted };

@@ -10,7 +10,10 @@ import { test } from 'node:test';
 import { SyncApi } from '../../sync-server/src/client';
 import { FrameKind } from '../../sync-server/src/wire';
 import type { SyncServerConfig } from '../../sync-server/src/config';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, syncedPair, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import {
+  createTeamRoom, createUser, openProvider, rawSocket, scrapeMetrics, startTestServer, syncedPair, waitFor,
+  type TestServer, type TestUser,
+} from '../support/sync-harness';
 import { repoRoot } from '../support/sync-process';
 
 /** One user, one room, one synced provider, and the highest clock the server has acknowledged to it so far. */
@@ -164,7 +167,7 @@ async function untilConnections(server: TestServer, n: number, timeoutMs: number
 
 /** Values from one scrape of the server's Prometheus endpoint. */
 async function metrics(server: TestServer, ...names: string[]): Promise<number[]> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const text = await scrapeMetrics(server);
   return names.map((name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN));
 }
 const metric = async (server: TestServer, name: string) => (await metrics(server, name))[0];

@@ -9,8 +9,8 @@
 // database file between commits (how the log is laid out, and why checkpoints run there: sqlite-writer.ts). Reads
 // and the rare account writes use a connection on this thread.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { createPrivateDataDir } from './private-data-dir';
 import { WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
 import type {
@@ -131,7 +131,7 @@ export class SqliteStore implements SyncStore {
   private onWriterClosed: (() => void) | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
-    mkdirSync(opts.dataDir, { recursive: true });
+    createPrivateDataDir(opts.dataDir);
     this.path = join(opts.dataDir, 'sync.db');
     this.db = new Database(this.path);
     this.db.pragma('journal_mode = WAL');
@@ -140,6 +140,9 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('wal_autocheckpoint = 0'); // the writer thread does it, never the relay's event loop
     this.db.exec(SCHEMA);
     if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'updates'").get()) this.db.transaction(() => this.db.exec(MIGRATE_UPDATES))();
+    if (!(this.db.prepare('PRAGMA table_info(invites)').all() as Row[]).some((c) => c.name === 'revoked_at')) {
+      this.db.exec('ALTER TABLE invites ADD COLUMN revoked_at INTEGER');
+    }
     this.window = opts.commitWindowMs ?? 4;
     this.maxBatch = opts.maxBatch ?? 1000;
     const p = (sql: string) => this.db.prepare(sql);
@@ -155,6 +158,9 @@ export class SqliteStore implements SyncStore {
         ) GROUP BY sender`),
       logBytes: p(`SELECT coalesce(sum(length(frame)), 0) AS n FROM log WHERE room = ${ROOM_NO}`),
       snapshotBytes: p('SELECT coalesce(sum(length(frame)), 0) AS n FROM snapshots WHERE room_id = ?'),
+      // length() of a BLOB is read from the record header: no frame is loaded to count it.
+      senderBytes: p('SELECT sender, sum(length(frame)) AS n FROM log GROUP BY sender'),
+      roomSenderBytes: p(`SELECT sender, sum(length(frame)) AS n FROM log WHERE room = ${ROOM_NO} GROUP BY sender`),
     };
     this.writer = new Worker(WRITER_SOURCE, {
       eval: true,
@@ -250,6 +256,11 @@ export class SqliteStore implements SyncStore {
     return ((this.st.logBytes.get(roomId) as Row).n as number) + ((this.st.snapshotBytes.get(roomId) as Row).n as number);
   }
 
+  async logBytesBySender(roomId?: string): Promise<Map<string, number>> {
+    const rows = (roomId === undefined ? this.st.senderBytes.all() : this.st.roomSenderBytes.all(roomId)) as Row[];
+    return new Map(rows.map((r) => [(r.sender as Buffer).toString('hex'), r.n as number]));
+  }
+
   /** Resolves once everything queued before the call is durable. */
   flush(): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -284,7 +295,14 @@ export class SqliteStore implements SyncStore {
   async userByTokenHash(hash: string, now: number) {
     return toUser(this.db.prepare('SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?').get(hash, now) as Row | undefined);
   }
+  async tokenExpiresAt(hash: string) {
+    const r = this.db.prepare('SELECT expires_at FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
+    return r?.expires_at as number | undefined;
+  }
   async deleteToken(hash: string) { this.db.prepare('DELETE FROM tokens WHERE hash = ?').run(hash); }
+  async setPasswordHash(userId: string, hash: string) {
+    this.db.prepare('UPDATE users SET pw_hash = ? WHERE id = ?').run(hash, userId);
+  }
   async addDeviceKey(k: DeviceKey) {
     this.db.prepare('INSERT INTO device_keys (sign_pub, dh_pub, user_id, created_at) VALUES (?, ?, ?, ?)').run(k.signPublicKey, k.dhPublicKey, k.userId, k.createdAt);
   }
@@ -324,10 +342,19 @@ export class SqliteStore implements SyncStore {
   }
   async invite(id: string): Promise<Invite | undefined> {
     const r = this.db.prepare('SELECT * FROM invites WHERE id = ?').get(id) as Row | undefined;
-    return r && { id, teamId: r.team_id as string, role: r.role as Role, expiresAt: r.expires_at as number, usedBy: r.used_by as string | null, createdBy: r.created_by as string };
+    return r && {
+      id, teamId: r.team_id as string, role: r.role as Role, expiresAt: r.expires_at as number,
+      usedBy: r.used_by as string | null, createdBy: r.created_by as string, revokedAt: r.revoked_at as number | null,
+    };
   }
   async markInviteUsed(id: string, userId: string) {
-    return this.db.prepare('UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL').run(userId, id).changes === 1;
+    const sql = 'UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL AND revoked_at IS NULL';
+    return this.db.prepare(sql).run(userId, id).changes === 1;
+  }
+  async revokeInvitesBy(teamId: string, userId: string) {
+    const sql = `UPDATE invites SET revoked_at = ?
+      WHERE team_id = ? AND created_by = ? AND used_by IS NULL AND revoked_at IS NULL`;
+    return this.db.prepare(sql).run(Date.now(), teamId, userId).changes;
   }
   async createRoom(r: Room) {
     this.db.prepare('INSERT INTO rooms (id, team_id, name, key_epoch, head, rotation_required, created_at) VALUES (?, ?, ?, 0, 0, 0, ?)').run(r.id, r.teamId, r.name, r.createdAt);

@@ -9,7 +9,11 @@ export interface DeviceKey { signPublicKey: Buffer; dhPublicKey: Buffer; userId:
 export interface Team { id: string; name: string; createdAt: number }
 export interface Member { teamId: string; userId: string; username: string; role: Role }
 export interface Room { id: string; teamId: string; name: string; keyEpoch: number; head: number; rotationRequired: boolean; createdAt: number }
-export interface Invite { id: string; teamId: string; role: Role; expiresAt: number; usedBy: string | null; createdBy: string }
+export interface Invite {
+  id: string; teamId: string; role: Role; expiresAt: number; usedBy: string | null; createdBy: string;
+  /** Set when its creator was removed or demoted before it was used. */
+  revokedAt?: number | null;
+}
 export interface WrappedKey { roomId: string; epoch: number; recipient: Buffer; wrapped: Buffer }
 /** A team's signed roster as an admin's client uploaded it: the server never parses the blob, only keeps the newest. */
 export interface StoredRoster { teamId: string; version: number; blob: Buffer }
@@ -37,7 +41,10 @@ export interface SyncStore {
   userById(id: string): Promise<User | undefined>;
   addToken(tokenHash: string, userId: string, name: string, expiresAt: number): Promise<void>;
   userByTokenHash(tokenHash: string, now: number): Promise<User | undefined>;
+  /** When the token expires; undefined once it is deleted (revoked) or if it never existed. */
+  tokenExpiresAt(tokenHash: string): Promise<number | undefined>;
   deleteToken(tokenHash: string): Promise<void>;
+  setPasswordHash(userId: string, passwordHash: string): Promise<void>;
   addDeviceKey(key: DeviceKey): Promise<void>;
   deviceKey(signPublicKey: Buffer): Promise<DeviceKey | undefined>;
   deviceKeysOf(userId: string): Promise<DeviceKey[]>;
@@ -51,6 +58,8 @@ export interface SyncStore {
   createInvite(invite: Invite): Promise<void>;
   invite(id: string): Promise<Invite | undefined>;
   markInviteUsed(id: string, userId: string): Promise<boolean>;
+  /** Revokes the unused invites `userId` created for the team; returns how many. */
+  revokeInvitesBy(teamId: string, userId: string): Promise<number>;
   createRoom(room: Room): Promise<void>;
   room(id: string): Promise<Room | undefined>;
   rooms(teamId: string): Promise<Room[]>;
@@ -68,6 +77,8 @@ export interface SyncStore {
   loadRoomLog(roomId: string): Promise<RoomLog>;
   senderClocks(roomId: string): Promise<Map<string, number>>;
   storedBytes(roomId: string): Promise<number>;
+  /** Bytes of updates in the log per sender (hex), over every room, or over one room. */
+  logBytesBySender(roomId?: string): Promise<Map<string, number>>;
   /** Commits everything queued; resolves when durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
