@@ -64,6 +64,7 @@ function parameterNames(fn: Node): string[] {
     .map((p) => (p?.type === 'identifier' ? p.text : ''));
 }
 
+const functionTypes = /^(?:function_declaration|arrow_function|function_expression|method_definition)$/;
 // HTTP clients whose first argument is the address of another service; `axios.create({ baseURL })` names it once.
 const httpCallees = /^(?:fetch|axios|axios\.(?:get|post|put|patch|delete|head|request)|got|ky|superagent\.\w+)$/;
 
@@ -91,9 +92,6 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
   if (source.includes('env')) types.push('member_expression', 'subscript_expression');
   if (source.includes('://')) types.push('string', 'template_string');
   if (/Server|credentials|Queue|Worker|Kafka/.test(source)) types.push('new_expression');
-  if (/env\[/.test(source)) {
-    types.push('function_declaration', 'arrow_function', 'function_expression', 'method_definition');
-  }
   if (source.includes('@')) types.push('decorator');
   if (source.includes('port') || source.includes('host')) types.push('pair');
   if (source.includes('.url') || source.includes('pathname')) types.push('binary_expression');
@@ -125,24 +123,24 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
 
   // Functions this file defines around `process.env[name]` of a parameter (`function requiredEnv(name) {...}`,
   // `const env = (name, fallback) => process.env[name] ?? fallback`): their calls read the variable they name.
+  // Found from each `process.env[identifier]` up to its function, so a large file is not walked once per function.
   const envWrappers = new Map<string, { key: number; fallback?: number }>();
-  for (const fn of nodes) {
-    if (!/^(?:function_declaration|arrow_function|function_expression|method_definition)$/.test(fn.type)) continue;
+  for (const access of nodes) {
+    const index = access.type === 'subscript_expression' ? access.childForFieldName('index') : null;
+    if (index?.type !== 'identifier' || !envPrefix.test(access.text)) continue;
+    let fn: Node | null = access.parent;
+    for (let i = 0; fn && i < 32 && !functionTypes.test(fn.type); i++) fn = fn.parent;
+    if (!fn || !functionTypes.test(fn.type)) continue;
     const holder = fn.type === 'function_declaration' || fn.type === 'method_definition' ? fn : fn.parent;
     const named = holder?.type === 'variable_declarator' || holder === fn;
     const name = named ? holder.childForFieldName('name')?.text : undefined;
     const body = fn.childForFieldName('body');
     const params = parameterNames(fn);
-    if (!name || !body || params.length === 0 || envWrappers.has(name)) continue;
-    for (const access of body.descendantsOfType('subscript_expression')) {
-      const index = access.childForFieldName('index');
-      const key = index?.type === 'identifier' && envPrefix.test(access.text) ? params.indexOf(index.text) : -1;
-      if (key < 0) continue;
-      const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
-      const fallback = params.findIndex((p, i) => i !== key && p !== '' && used.has(p));
-      envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
-      break;
-    }
+    const key = params.indexOf(index.text);
+    if (!name || !body || key < 0 || envWrappers.has(name)) continue;
+    const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+    const fallback = params.findIndex((p, i) => i !== key && p !== '' && used.has(p));
+    envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
   }
 
   const families = brokerFamilies(nodes.flatMap((n) => {

@@ -84,7 +84,6 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
   const types = ['call', 'decorator', 'import_statement', 'import_from_statement', 'assignment'];
   if (source.includes('environ')) types.push('subscript');
   if (source.includes('://')) types.push('string');
-  if (source.includes('environ') || source.includes('getenv')) types.push('function_definition');
   const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
   const aliases = new Set<string>();
@@ -98,24 +97,24 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
 
   // Functions and methods this file defines around an env read of a parameter (`def env(name, default=None):
   // return os.environ.get(name, default)`): their calls with a literal name read that variable.
+  // Found from each env read of a name up to its function, so a large file is not walked once per function.
   const envWrappers = new Map<string, { key: number; fallback?: number }>();
-  for (const fn of nodes) {
-    if (fn.type !== 'function_definition') continue;
-    const name = fn.childForFieldName('name')?.text;
-    const body = fn.childForFieldName('body');
-    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
+  for (const access of nodes) {
+    if (access.type !== 'call' && access.type !== 'subscript') continue;
+    const env = envAccess(access, aliases, true);
+    if (env?.key?.type !== 'identifier') continue;
+    let fn: Node | null = access.parent;
+    for (let i = 0; fn && i < 32 && fn.type !== 'function_definition'; i++) fn = fn.parent;
+    const name = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
+    const body = fn?.childForFieldName('body');
+    const params = (fn?.childForFieldName('parameters')?.namedChildren ?? [])
       .map((p) => (p.type === 'identifier' ? p : p.childForFieldName('name'))?.text ?? '')
       .filter((p, i) => !(i === 0 && (p === 'self' || p === 'cls')));
-    if (!name || !body || params.length === 0 || envWrappers.has(name)) continue;
-    for (const access of body.descendantsOfType(['call', 'subscript'])) {
-      const env = envAccess(access, aliases, true);
-      const key = env?.key?.type === 'identifier' ? params.indexOf(env.key.text) : -1;
-      if (key < 0) continue;
-      const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
-      const fallback = params.findIndex((p, i) => i !== key && used.has(p));
-      envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
-      break;
-    }
+    const key = params.indexOf(env.key.text);
+    if (!name || !body || key < 0 || envWrappers.has(name)) continue;
+    const used = new Set(body.descendantsOfType('identifier').map((i) => i.text));
+    const fallback = params.findIndex((p, i) => i !== key && used.has(p));
+    envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
   }
   const families = brokerFamilies(nodes.flatMap((n) => {
     if (n.type === 'import_from_statement') return [{ module: n.childForFieldName('module_name')?.text ?? '' }];
