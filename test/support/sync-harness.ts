@@ -8,7 +8,10 @@ import * as Y from 'yjs';
 import WebSocket from 'ws';
 import { startSyncServer, type RunningSyncServer } from '../../sync-server/src/server';
 import type { SyncServerConfig } from '../../sync-server/src/config';
-import { createIdentity, EncryptedProvider, RoomKeyring, SyncApi, type DeviceIdentity, type ProviderOptions } from '../../sync-server/src/client';
+import {
+  createIdentity, DeviceTrust, EncryptedProvider, MemoryTrustStore, RoomKeyring, SyncApi, type DeviceIdentity,
+  type ProviderOptions,
+} from '../../sync-server/src/client';
 import { authSignedBytes, encodeAuth, FrameKind } from '../../sync-server/src/wire';
 import { signBytes } from '../../sync-server/src/client/identity';
 
@@ -43,7 +46,10 @@ export async function scrapeMetrics(server: { url: string }): Promise<string> {
   return res.text();
 }
 
-export interface TestUser { name: string; api: SyncApi; identity: DeviceIdentity; userId: string; token: string }
+/** A user with one device, and what that device trusts (nothing but itself at first). */
+export interface TestUser {
+  name: string; api: SyncApi; identity: DeviceIdentity; userId: string; token: string; trust: DeviceTrust;
+}
 
 let seq = 0;
 export async function createUser(server: { url: string }, name = `user${++seq}`): Promise<TestUser> {
@@ -52,18 +58,31 @@ export async function createUser(server: { url: string }, name = `user${++seq}`)
   const { token, userId } = await api.login(name, 'correct horse battery');
   const identity = createIdentity();
   await api.registerDevice(identity);
-  return { name, api, identity, userId, token };
+  return { name, api, identity, userId, token, trust: await DeviceTrust.open(new MemoryTrustStore(), identity) };
 }
 
-/** Owner creates a team, invites `others` with the given role, and creates a room keyed to everyone. */
-export async function createTeamRoom(owner: TestUser, others: { user: TestUser; role?: string }[] = []) {
+export interface TeamInvitee { user: TestUser; role?: string; verify?: boolean }
+
+/**
+ * Owner creates a team, invites `others` with the given role, verifies their devices' fingerprints (as a user would
+ * after comparing them out of band; `verify: false` leaves one unverified), and creates a room keyed to the verified.
+ */
+export async function createTeamRoom(owner: TestUser, others: TeamInvitee[] = []) {
   const team = await owner.api.createTeam('team');
   for (const o of others) {
     const { invite } = await owner.api.invite(team.id, o.role ?? 'member');
     await o.user.api.acceptInvite(invite);
   }
-  const { room, keyring } = await owner.api.createRoom(team.id, 'doc', owner.identity);
+  await verifyDevices(owner, team.id, others.filter((o) => o.verify !== false).map((o) => o.user));
+  const { room, keyring } = await owner.api.createRoom(team.id, 'doc', owner.identity, owner.trust);
   return { teamId: team.id, roomId: room.id, ownerKeyring: keyring };
+}
+
+/** `by` verifies the fingerprints of every device of `users` in the team (the out-of-band comparison, done). */
+export async function verifyDevices(by: TestUser, teamId: string, users: TestUser[]): Promise<void> {
+  for (const d of await by.api.teamDevices(teamId, by.trust)) {
+    if (users.some((u) => u.userId === d.userId)) await by.trust.verify(d.fingerprint);
+  }
 }
 
 /**
@@ -78,13 +97,16 @@ export async function syncedPair(server: { wsUrl: string }, owner: TestUser, mem
   return { roomId, teamId, a, b };
 }
 
+/** A provider for `user` in `roomId`, trusting what the user's device trusts (the team roster, pinned on first use). */
 export async function openProvider(server: { wsUrl: string }, user: TestUser, roomId: string, extra: Partial<ProviderOptions> = {}) {
   const keyring = new RoomKeyring();
-  await user.api.loadKeyring(roomId, user.identity, () => true, keyring);
+  const { teamId } = await user.api.room(roomId);
+  await user.api.loadKeyring(roomId, user.identity, user.trust, keyring);
   const doc = new Y.Doc();
   const provider = new EncryptedProvider(doc, {
     url: server.wsUrl, roomId, token: user.token, identity: user.identity, keyring, batchMs: 5,
-    refreshKeys: async () => { await user.api.loadKeyring(roomId, user.identity, () => true, keyring); },
+    trust: user.trust.forTeam(teamId),
+    refreshKeys: async () => { await user.api.loadKeyring(roomId, user.identity, user.trust, keyring); },
     ...extra,
   });
   openProviders.add({ url: server.wsUrl, provider });

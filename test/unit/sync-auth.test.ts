@@ -102,7 +102,7 @@ test('roles, invites and validation: refused with consistent error bodies', asyn
 test('a connection over the frame rate limit is closed with 4429', async () => {
   const { roomId } = await createTeamRoom(alice);
   const s = await rawSocket(server, alice, roomId);
-  const keyring = await alice.api.loadKeyring(roomId, alice.identity);
+  const keyring = await alice.api.loadKeyring(roomId, alice.identity, alice.trust);
   for (let i = 1; i <= 200; i++) s.ws.send(sealData(FrameKind.Awareness, roomId, alice.identity, keyring.current, keyring.get(keyring.current)!, i, Buffer.from('{}')));
   await waitFor(() => s.closed() !== null, 'rate-limit close');
   assert.equal(s.closed()!.code, CloseCode.RateLimited);

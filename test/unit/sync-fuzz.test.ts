@@ -50,7 +50,7 @@ async function drain(ws: WebSocket): Promise<void> {
 
 test('100,000 random and mutated frames do not crash the server', { timeout: 120_000 }, async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
-  const key = (await alice.api.loadKeyring(roomId, alice.identity)).get(1)!;
+  const key = (await alice.api.loadKeyring(roomId, alice.identity, alice.trust)).get(1)!;
   const d = new Doc();
   d.getText('t').insert(0, 'seed');
   const seeds = [

@@ -26,7 +26,7 @@ test('replayed and reordered frames are refused by the server and never relayed'
   const b = await openProvider(server, bob, roomId);
   await b.provider.whenSynced();
   const s = await rawSocket(server, alice, roomId);
-  const keyring = await alice.api.loadKeyring(roomId, alice.identity);
+  const keyring = await alice.api.loadKeyring(roomId, alice.identity, alice.trust);
   const key = keyring.get(1)!;
   const frames = [1, 2, 3].map((clock) => {
     const d = new Doc();
@@ -60,7 +60,7 @@ test('tampered frames: a forged sender or signature is refused by the server, an
   const b = await openProvider(server, bob, roomId);
   await b.provider.whenSynced();
   const s = await rawSocket(server, alice, roomId);
-  const key = (await alice.api.loadKeyring(roomId, alice.identity)).get(1)!;
+  const key = (await alice.api.loadKeyring(roomId, alice.identity, alice.trust)).get(1)!;
   const upd = (text: string) => { const d = new Doc(); d.getText('t').insert(0, text); return encodeStateAsUpdate(d); };
 
   // 1. A frame claiming bob as sender: the socket is bound to alice's key.

@@ -3,6 +3,12 @@
 // device's next clock; frames stay queued until the server acknowledges them as durable and are resent (re-sealed,
 // renumbered from the server's last durable clock) after a reconnect. Joining loads the snapshot plus the trailing
 // log, applying updates one at a time (never one flat merge over the whole log).
+//
+// The relay is not trusted with anything but delivery. What a frame may do is decided here, from the team's signed
+// roster (`trust`): updates and snapshots count only from devices of members with a writing role, presence only from
+// members, and a presence client id stays with the device that first used it (in an update or in presence). Once the
+// room's key has rotated, an update under an older key is refused, and no sender goes back to an older key; a
+// snapshot may not claim updates of this device beyond the last one this device sent.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -10,6 +16,8 @@ import { applyAwarenessUpdate, encodeAwarenessUpdate, type Awareness } from 'y-p
 import {
   CloseCode, FrameKind, authSignedBytes, decodeJsonFrame, decodeU64Frame, encodeAuth, type ErrorBody, type HelloBody,
 } from '../wire';
+import * as decoding from 'lib0/decoding'; // the varint reader Yjs and y-protocols encode awareness updates with
+import type { RoomTrust } from './device-trust';
 import { signBytes, type DeviceIdentity } from './identity';
 import { OpenError, openData, openSnapshot, sealData, sealSnapshot, type RoomKeyring } from './room-crypto';
 
@@ -20,7 +28,15 @@ export interface ProviderOptions {
   token: string;
   identity: DeviceIdentity;
   keyring: RoomKeyring;
-  /** Reloads the keyring (for example SyncApi.loadKeyring); called when the room key rotates. */
+  /**
+   * Who may write and who is present, from the team's signed roster (DeviceTrust.forTeam). Required: a frame is
+   * never applied on the relay's word alone.
+   */
+  trust: RoomTrust;
+  /**
+   * Reloads the keyring and the roster (SyncApi.loadKeyring with the DeviceTrust does both); called when the room key
+   * rotates, and when a frame comes from a device the roster does not list yet.
+   */
   refreshKeys?: () => Promise<void>;
   awareness?: Awareness;
   /** Local edits within this window become one signed frame. */
@@ -45,6 +61,8 @@ const DEFAULT_COMPACT_AFTER = 500; // trailing updates; a joining client then ap
 const MAX_BATCH = 64; // a merge never spans more than this many inputs (local updates, or queued frames)
 // Queued frames are merged only while the result stays this small, well under the server's frame limit.
 const MAX_MERGED_BYTES = 256 * 1024;
+// A device outside the roster triggers at most one roster reload per this interval (a flood of them costs nothing).
+const TRUST_REFRESH_MS = 1000;
 
 /**
  * Merges frames queued for resending, MAX_BATCH at a time and in passes, until at most MAX_BATCH remain (or merging
@@ -96,7 +114,14 @@ export class EncryptedProvider extends EventEmitter {
   private idleMs = 75_000; // until HELLO names the server's heartbeat
   private idleTimer: NodeJS.Timeout | null = null;
   private deferred: Buffer[] = [];
-  private readonly seen = new Map<string, number>();
+  private retrying = false; // deferred frames are being retried after a reload: they are not deferred again
+  private lastTrustRefresh = 0;
+  private readonly seen = new Map<string, number>(); // per sender: the newest clock applied or covered by a snapshot
+  private readonly applied = new Map<string, number>(); // per sender: the newest clock of an update applied here
+  private readonly senderEpochs = new Map<string, number>(); // the newest key epoch each sender was applied under
+  private epochSeen = 0; // the newest key epoch the server announced (HELLO, KEY_ROTATED)
+  private helloClock = 0; // the last clock of this device the server said it stored
+  private readonly presenceOwners = new Map<number, string>(); // Yjs client id -> hex sender key
   private readonly me: string;
   private readonly onDocUpdate = (update: Uint8Array, origin: unknown) => {
     if (origin === this) return;
@@ -117,6 +142,8 @@ export class EncryptedProvider extends EventEmitter {
     super();
     this.doc = doc;
     this.me = opts.identity.signPublicKey.toString('hex');
+    this.presenceOwners.set(doc.clientID, this.me);
+    if (opts.awareness) this.presenceOwners.set(opts.awareness.clientID, this.me);
     doc.on('update', this.onDocUpdate);
     opts.awareness?.on('update', this.onAwareness);
     if (opts.connect !== false) this.connect();
@@ -182,8 +209,7 @@ export class EncryptedProvider extends EventEmitter {
   flush(): void {
     if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = null; }
     if (this.unsent.length === 0) return;
-    const key = this.opts.keyring.get(this.opts.keyring.current);
-    if (this.live && !key) return; // sent once the rotated key has loaded
+    if (this.live && !this.keyed()) return; // sent once the rotated key has loaded
     // One frame per MAX_BATCH updates or MAX_MERGED_BYTES, whichever comes first: a batch of large pastes never
     // becomes one frame past the server's limit (which would close the socket, again after every reconnect).
     let group: Uint8Array[] = [];
@@ -311,7 +337,8 @@ export class EncryptedProvider extends EventEmitter {
           this.emit('head', this.head);
           return;
         case FrameKind.KeyRotated:
-          void this.reloadKeys();
+          if (frame.length >= 5) this.epochSeen = Math.max(this.epochSeen, frame.readUInt32BE(1));
+          void this.reloadKeys().then(() => this.resumeIfKeyed());
           return;
         case FrameKind.Error: return this.onServerError(decodeJsonFrame<ErrorBody>(frame));
         default:
@@ -323,6 +350,9 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private async onHello(h: HelloBody): Promise<void> {
+    const ws = this.ws;
+    this.helloClock = h.lastClock;
+    this.epochSeen = Math.max(this.epochSeen, h.epoch);
     this.role = h.role;
     this.head = h.head;
     this.trailing = h.trailing;
@@ -333,6 +363,14 @@ export class EncryptedProvider extends EventEmitter {
     if (this.ws) this.touch(this.ws);
     this.setStatus('connected');
     if (h.epoch > this.opts.keyring.current) await this.reloadKeys();
+    if (this.ws !== ws) return;
+    if (!this.keyed()) {
+      // The server names a key this device does not hold, or holds only from a signer it does not trust (a forged
+      // wrap): nothing is sealed until a trusted key for that epoch arrives. Edits stay queued; the socket stays open
+      // for the rotation notice, after which the provider reconnects and sends them.
+      this.emit('keys-missing', { epoch: this.epochSeen, have: this.opts.keyring.current });
+      return;
+    }
     // Everything up to lastClock is durable on the server; the server has none of the rest, so it is merged, renumbered
     // from there and resent.
     const queued = mergeForResend(this.inflight.filter((o) => o.clock > h.lastClock).map((o) => o.update));
@@ -346,11 +384,54 @@ export class EncryptedProvider extends EventEmitter {
 
   private async reloadKeys(): Promise<void> {
     if (!this.opts.refreshKeys) return;
-    await this.opts.refreshKeys();
+    this.lastTrustRefresh = Date.now();
+    try {
+      await this.opts.refreshKeys();
+    } catch (err) {
+      this.emit('refresh-failed', err);
+    }
     const retry = this.deferred;
     this.deferred = [];
-    for (const f of retry) this.onFrame(this.ws!, f);
+    this.retrying = true;
+    try {
+      for (const f of retry) this.onFrame(this.ws!, f);
+    } finally {
+      this.retrying = false;
+    }
     this.emit('keys', this.opts.keyring.current);
+  }
+
+  /** The key of the newest epoch the server announced is here: seal with it (and not with an older one). */
+  private keyed(): boolean {
+    const k = this.opts.keyring;
+    return k.current >= this.epochSeen && k.get(k.current) !== undefined;
+  }
+
+  /**
+   * Edits held for want of the announced key go out once it has loaded: at once on a live socket, and after a
+   * rejoin (HELLO renumbers them) on one that never went live.
+   */
+  private resumeIfKeyed(): void {
+    if (!this.keyed()) {
+      this.emit('keys-missing', { epoch: this.epochSeen, have: this.opts.keyring.current });
+      return;
+    }
+    if (this.live) this.flush();
+    else if (this.ws && this.status === 'connected') this.ws.close(4000, 'resync');
+  }
+
+  /**
+   * A verified frame from a device the roster does not give this right: reload the roster once (the sender may have
+   * joined since) and try the frame again, or refuse it.
+   */
+  private untrusted(frame: Buffer, sender: Buffer, what: string): void {
+    const canReload = this.opts.refreshKeys && !this.retrying && this.deferred.length < 10_000;
+    if (canReload && (this.deferred.length > 0 || Date.now() - this.lastTrustRefresh >= TRUST_REFRESH_MS)) {
+      this.deferred.push(frame);
+      if (this.deferred.length === 1) void this.reloadKeys();
+      return;
+    }
+    this.refuse('untrusted-sender', { sender: sender.toString('hex'), what });
   }
 
   private onServerError(e: ErrorBody): void {
@@ -365,30 +446,62 @@ export class EncryptedProvider extends EventEmitter {
 
   private keyFor = (epoch: number) => this.opts.keyring.get(epoch);
 
-  private applyUpdateFrame(frame: Buffer): void {
-    let opened;
+  private openDeferring<T>(frame: Buffer, open: () => T): T | undefined {
     try {
-      opened = openData(this.opts.roomId, frame, this.keyFor);
+      return open();
     } catch (err) {
-      if (err instanceof OpenError && err.reason === 'unknown-epoch' && this.opts.refreshKeys && this.deferred.length < 10_000) {
+      const retry = !this.retrying && this.opts.refreshKeys && this.deferred.length < 10_000;
+      if (err instanceof OpenError && err.reason === 'unknown-epoch' && retry) {
         this.deferred.push(frame);
         if (this.deferred.length === 1) void this.reloadKeys();
-        return;
+        return undefined;
       }
       throw err;
     }
-    const sender = opened.header.sender.toString('hex');
-    const last = this.seen.get(sender) ?? 0;
-    if (opened.header.clock <= last) return this.refuse('replay', { sender, clock: opened.header.clock });
-    if (opened.header.clock !== last + 1 && last !== 0) return this.refuse('clock-gap', { sender, clock: opened.header.clock, expected: last + 1 });
-    this.seen.set(sender, opened.header.clock);
+  }
+
+  private applyUpdateFrame(frame: Buffer): void {
+    const opened = this.openDeferring(frame, () => openData(this.opts.roomId, frame, this.keyFor));
+    if (!opened) return;
+    const { header } = opened;
+    if (!this.opts.trust.canWrite(header.sender)) return this.untrusted(frame, header.sender, 'update');
+    const sender = header.sender.toString('hex');
+    // Live, every update was accepted by the relay under the room's current key; only the log a join replays holds
+    // older ones. A sender never goes back to an older key.
+    if ((this.synced && header.epoch < this.epochSeen) || header.epoch < (this.senderEpochs.get(sender) ?? 0)) {
+      return this.refuse('stale-epoch', { sender, epoch: header.epoch, current: this.epochSeen });
+    }
+    // Replays are judged against the updates applied here; a snapshot's claim only says where the sender's clocks
+    // go on. An update a snapshot claimed to cover is applied anyway (Yjs ignores what it already has), so a snapshot
+    // that claims more than it holds cannot hide the updates it left out.
+    const last = this.applied.get(sender) ?? 0;
+    const base = Math.max(last, this.seen.get(sender) ?? 0);
+    if (header.clock <= last) return this.refuse('replay', { sender, clock: header.clock });
+    if (base !== 0 && header.clock > base + 1) {
+      return this.refuse('clock-gap', { sender, clock: header.clock, expected: base + 1 });
+    }
+    this.applied.set(sender, header.clock);
+    if (header.clock > base) this.seen.set(sender, header.clock);
+    this.senderEpochs.set(sender, header.epoch);
+    // The Yjs client ids whose items this update creates belong to its sender: nobody else may speak for them.
+    for (const client of Y.parseUpdateMeta(opened.plaintext).from.keys()) {
+      if (!this.presenceOwners.has(client)) this.presenceOwners.set(client, sender);
+    }
     Y.applyUpdate(this.doc, opened.plaintext, this);
     this.trailing++;
     if (this.synced) this.maybeCompact();
   }
 
   private applySnapshotFrame(frame: Buffer): void {
-    const { header, plaintext } = openSnapshot(this.opts.roomId, frame, this.keyFor);
+    const opened = this.openDeferring(frame, () => openSnapshot(this.opts.roomId, frame, this.keyFor));
+    if (!opened) return;
+    const { header, plaintext } = opened;
+    if (!this.opts.trust.canWrite(header.sender)) return this.untrusted(frame, header.sender, 'snapshot');
+    // Its writer saw at most what this device sent and the server stored: a snapshot that covers more of this
+    // device's updates was not made from the room's log, and applying it would also hide updates still to come.
+    const mine = header.clocks.get(this.me) ?? 0;
+    const sent = Math.max(this.clock, this.helloClock);
+    if (mine > sent) return this.refuse('snapshot-ahead', { sender: header.sender.toString('hex'), mine, sent });
     Y.applyUpdate(this.doc, plaintext, this);
     for (const [s, c] of header.clocks) if (c > (this.seen.get(s) ?? 0)) this.seen.set(s, c);
   }
@@ -396,7 +509,15 @@ export class EncryptedProvider extends EventEmitter {
   private applyAwarenessFrame(frame: Buffer): void {
     const aw = this.opts.awareness;
     if (!aw) return;
-    const { plaintext } = openData(this.opts.roomId, frame, this.keyFor);
+    const { header, plaintext } = openData(this.opts.roomId, frame, this.keyFor);
+    if (!this.opts.trust.isMember(header.sender)) return this.untrusted(frame, header.sender, 'presence');
+    const sender = header.sender.toString('hex');
+    const clients = awarenessClients(plaintext);
+    const taken = clients.find((c) => (this.presenceOwners.get(c) ?? sender) !== sender);
+    if (taken !== undefined) {
+      return this.refuse('presence-spoofed', { sender, client: taken, owner: this.presenceOwners.get(taken) });
+    }
+    for (const c of clients) this.presenceOwners.set(c, sender);
     const known = aw.getStates().size;
     applyAwarenessUpdate(aw, plaintext, this);
     // The server keeps no presence: a peer seen for the first time (one who just joined) hears this client's state
@@ -419,9 +540,27 @@ export class EncryptedProvider extends EventEmitter {
   }
 
 
+  /** The device key a Yjs client id (a cursor, an author) is bound to, hex; undefined if none spoke for it yet. */
+  ownerOf(clientId: number): string | undefined {
+    return this.presenceOwners.get(clientId);
+  }
+
   private maybeCompact(): void {
     const n = this.opts.autoCompactAfter ?? DEFAULT_COMPACT_AFTER;
     // A viewer's snapshot would be refused: compaction is a member's job.
     if (n > 0 && this.role !== 'viewer' && this.trailing >= Math.round(n * (1 + this.compactJitter))) this.compact();
   }
+}
+
+/** The client ids an awareness update speaks for (y-protocols: count, then id, clock and JSON state for each). */
+function awarenessClients(update: Uint8Array): number[] {
+  const d = decoding.createDecoder(update);
+  const n = decoding.readVarUint(d);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(decoding.readVarUint(d));
+    decoding.readVarUint(d);
+    decoding.readVarString(d);
+  }
+  return out;
 }
