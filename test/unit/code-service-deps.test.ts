@@ -171,6 +171,7 @@ describe('service dependencies in JavaScript and TypeScript', () => {
       'server.addService(health.Health.service, { check });',
       'const api = axios.create({ baseURL: users });',
       "server.bindAsync(`0.0.0.0:${process.env.PORT || 50051}`, creds, () => {});",
+      'axios.get(`${shipping}/rates`);',
     ));
     assert.deepEqual(env(facts).filter(([name]) => name !== 'PORT'), [
       ['CURRENCY_SERVICE_ADDR', 9, undefined, 'requiredEnv'], ['SHIPPING_SERVICE_ADDR', 10, undefined, undefined],
@@ -179,7 +180,9 @@ describe('service dependencies in JavaScript and TypeScript', () => {
     assert.deepEqual(grpc(facts), [
       ['CurrencyService', 'client', 12], ['PaymentService', 'server', 13], ['grpc.health.v1.Health', 'server', 14],
     ]);
-    assert.deepEqual(dials(facts), [[['CURRENCY_SERVICE_ADDR'], 12], [['USERS_URL'], 15]]);
+    assert.deepEqual(dials(facts), [
+      [['CURRENCY_SERVICE_ADDR'], 12], [['USERS_URL'], 15], [['SHIPPING_SERVICE_ADDR'], 17],
+    ]);
     assert.deepEqual(facts.ports.map((p) => [p.port, p.line, p.envVar]), [[50051, 16, 'PORT']]);
   });
 

@@ -62,9 +62,23 @@ function rabbitTarget(exchange: string | undefined, key: string | undefined): st
   return exchange;
 }
 
+const normalized = (method: string) => method.toLowerCase().replace(/_/g, '').replace(/async$/, '');
+
+// Every method and constructor brokerUses knows, normalized: readers skip the others before resolving arguments.
+const known = new Set(['kafkaconsumer', 'aiokafkaconsumer', 'queue', 'worker', 'kafkalistener', 'rabbitlistener',
+  'sendtask', 'send', 'sendandwait', 'produce', 'subscribe', 'queuesubscribe', 'publish', 'publishwithcontext',
+  'sendtoqueue', 'basicpublish', 'basicconsume', 'consume', 'consumepartition', 'queuebind', 'bindqueue',
+  'convertandsend', 'lpush', 'rpush', 'listleftpush', 'listrightpush', 'lpop', 'rpop', 'listleftpop', 'listrightpop',
+  'blpop', 'brpop']);
+
+/** Whether brokerUses may find something in a call of this method (cheap: no argument is looked at). */
+export function mayBeBrokerCall(method: string): boolean {
+  return known.has(normalized(method));
+}
+
 /** What one call sends to or receives from, if it is a broker call of a library the file imports. */
 export function brokerUses(call: CallView, families: Set<BrokerFamily>): BrokerUse[] {
-  const m = call.method.toLowerCase().replace(/_/g, '').replace(/async$/, '');
+  const m = normalized(call.method);
   const { args, kw, lang } = call;
   const out: BrokerUse[] = [];
   const add = (system: BrokerSystem, role: BrokerUse['role'], names: (string | undefined)[]): BrokerUse[] => {

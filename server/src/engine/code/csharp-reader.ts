@@ -1,6 +1,6 @@
 // C#: ASP.NET Core minimal API routes, [Http*]/[Route] attributes, Kestrel URLs and Listen* ports, env reads, usings.
 import type { Node } from 'web-tree-sitter';
-import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
@@ -266,7 +266,7 @@ export function readCSharp(root: Node, sink: FactSink, source: string): void {
       }
       return;
     }
-    if (families.size) {
+    if (families.size && mayBeBrokerCall(method)) {
       const kw: Record<string, Arg> = {};
       const positional: Arg[] = [];
       for (const a of list) {

@@ -1,6 +1,6 @@
 // Go: net/http, gin, echo, fiber, chi listen sites (address strings), os.Getenv with fallbacks, routes, imports.
 import type { Node } from 'web-tree-sitter';
-import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
@@ -46,6 +46,7 @@ function dialTarget(call: Node): Node | undefined {
 // Generated-code calls that are not gRPC clients though they look like `New<X>Client`.
 const notGrpcPackages = /^(?:redis|http|kafka|sarama|nats|storage|pubsub|s3|sqs|sns|dynamodb|minio|mongo|amqp)$/i;
 const contextArg = /^(?:ctx|\w*Ctx|context\.(?:Background|TODO)\(\))$/;
+const dialMethods = /^(?:Dial|DialContext|NewClient|Get|Post|Head|NewRequest|NewRequestWithContext)$/;
 
 /** The names of a function's parameters in order, with whether each is a plain string. */
 function parameters(fn: Node): { name: string; plainString: boolean }[] {
@@ -61,7 +62,9 @@ function parameters(fn: Node): { name: string; plainString: boolean }[] {
 export function readGo(root: Node, sink: FactSink, source: string): void {
   const types = ['call_expression', 'import_spec', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
   if (source.includes('Addr') || source.includes('Host') || source.includes('Topic')) types.push('keyed_element');
-  if (/Getenv|LookupEnv|Dial|NewClient/.test(source)) types.push('function_declaration');
+  // A wrapper reads or dials one of its parameters: a name, not a literal, inside the parentheses.
+  const wrapped = /(?:Getenv|LookupEnv|Dial|DialContext|NewClient)\(\s*(?:ctx,\s*)?[A-Za-z_]/;
+  if (wrapped.test(source)) types.push('function_declaration');
   if (source.includes('://')) types.push('interpreted_string_literal', 'raw_string_literal');
   const nodes = root.descendantsOfType(types);
   // Every value assigned to a name (`port := os.Getenv("PORT")`, then `port = "8080"` in the fallback branch).
@@ -309,7 +312,7 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
     }
     if (fn?.type !== 'selector_expression') return;
     const method = fn.childForFieldName('field')?.text ?? '';
-    const target = dialTarget(call);
+    const target = dialMethods.test(method) ? dialTarget(call) : undefined;
     // A dial of the enclosing function's own parameter is a wrapper's: its callers say what it dials.
     if (target && !isParameter(target)) {
       sink.dial(envVarsOf(target), line, `${brief(fn.text, 30)}(${brief(target.text, 40)})`);
@@ -321,7 +324,7 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
       sink.grpc(service, server ? 'server' : 'client', line, brief(fn.text, 60));
       return;
     }
-    if (families.size) {
+    if (families.size && mayBeBrokerCall(method)) {
       const list = argList(call);
       const args = (list.length && contextArg.test(list[0].text) ? list.slice(1) : list).map((a) => argValue(a));
       for (const use of brokerUses({ lang: 'go', method, args, kw: {} }, families)) {

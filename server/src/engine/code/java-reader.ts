@@ -1,6 +1,6 @@
 // Java: Spring / JAX-RS route annotations (with class-level prefixes), System.getenv, a few embedded-server ports.
 import type { Node } from 'web-tree-sitter';
-import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
 
@@ -257,7 +257,7 @@ export function readJava(root: Node, sink: FactSink, source: string): void {
       sink.port(evalPort(list[0]), line, `${object ?? ''}.forPort(${brief(list[0].text, 40)})`);
       return;
     }
-    if (families.size && name) {
+    if (families.size && name && mayBeBrokerCall(name)) {
       const shown = brief(`${object ?? ''}.${name}`, 30);
       const view = { lang: 'java' as const, method: name, args: list.map((a) => stringOf(a)), kw: {} };
       for (const use of brokerUses(view, families)) {

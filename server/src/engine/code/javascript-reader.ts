@@ -1,6 +1,6 @@
 // JavaScript / TypeScript: express/koa/fastify/hono/nest listen sites, process.env reads, routes, URLs, imports.
 import type { Node } from 'web-tree-sitter';
-import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import {
   brief, FactSink, type At, isOwnPortVar, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort,
@@ -67,6 +67,8 @@ function parameterNames(fn: Node): string[] {
 const functionTypes = /^(?:function_declaration|arrow_function|function_expression|method_definition)$/;
 // HTTP clients whose first argument is the address of another service; `axios.create({ baseURL })` names it once.
 const httpCallees = /^(?:fetch|axios|axios\.(?:get|post|put|patch|delete|head|request)|got|ky|superagent\.\w+)$/;
+const httpMethods = new Set(['fetch', 'axios', 'got', 'ky', 'get', 'post', 'put', 'patch', 'delete', 'head',
+  'request']);
 
 function args(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
@@ -143,11 +145,13 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
     envWrappers.set(name, fallback >= 0 ? { key, fallback } : { key });
   }
 
-  const families = brokerFamilies(nodes.flatMap((n) => {
+  // The broker libraries imported, looked up on the first call that could be a broker call (most files have none).
+  let imported: ReturnType<typeof brokerFamilies> | undefined;
+  const families = () => (imported ??= brokerFamilies(nodes.flatMap((n) => {
     if (n.type === 'import_statement') return [{ module: stringValue(n.childForFieldName('source')) ?? '' }];
     const fn = n.type === 'call_expression' ? n.childForFieldName('function') : null;
     return fn?.text === 'require' ? [{ module: stringValue(args(n)[0] ?? null) ?? '' }] : [];
-  }));
+  })));
 
   const argValue = (node: Node | null | undefined, depth = 0): Arg => {
     if (!node) return undefined;
@@ -291,7 +295,8 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
     if (!fn) return;
     const isMember = fn.type === 'member_expression';
     const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.type === 'import' ? 'require' : fn.text;
-    if (!interestingCalls.has(method)) {
+    // axios.get(url) is a client call, not a route: it may dial another service.
+    if (!interestingCalls.has(method) || (isMember && httpVerbs.has(method) && /^axios\./.test(fn.text))) {
       readServiceCall(call, fn, method);
       return;
     }
@@ -370,9 +375,13 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
 
   /** Env wrapper calls, gRPC services served, dialled addresses and broker queues. */
   function readServiceCall(call: Node, fn: Node, method: string): void {
+    const wrapper = fn.type === 'identifier' ? envWrappers.get(method) : undefined;
+    const http = httpMethods.has(method);
+    const broker = mayBeBrokerCall(method) && families().size > 0;
+    // Most calls are none of these: their arguments are not even listed.
+    if (!wrapper && !http && !broker && method !== 'addService' && method !== 'create') return;
     const list = args(call);
     const line: At = (fn.type === 'member_expression' ? fn.childForFieldName('property') : null) ?? call;
-    const wrapper = fn.type === 'identifier' ? envWrappers.get(method) : undefined;
     if (wrapper) {
       const key = stringOf(list[wrapper.key]);
       if (key !== undefined && /^[A-Z][A-Z0-9_]*$/.test(key)) {
@@ -392,25 +401,26 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
       }
       return;
     }
-    if (httpCallees.test(fn.text) && list[0]) {
-      sink.dial(envVarsOf(list[0]), line, `${brief(fn.text, 30)}(${brief(list[0].text, 40)})`);
+    const text = fn.text;
+    if (http && httpCallees.test(text) && list[0]) {
+      sink.dial(envVarsOf(list[0]), line, `${brief(text, 30)}(${brief(list[0].text, 40)})`);
       return;
     }
-    if (method === 'create' && fn.type === 'member_expression' && fn.childForFieldName('object')?.text === 'axios') {
+    if (method === 'create' && text === 'axios.create') {
       const options = list[0] ? unwrap(list[0]) : undefined;
       const base = options?.type === 'object' ? objectProperty(options, 'baseURL') : undefined;
       if (base) sink.dial(envVarsOf(base), line, `axios.create({ baseURL: ${brief(base.text, 40)} })`);
       return;
     }
-    readBrokerCall(method, list, line, fn.text, false);
+    if (broker) readBrokerCall(method, list, line, text, false);
   }
 
   function readBrokerCall(method: string, list: Node[], line: At, shown: string, ctor: boolean): void {
-    if (!families.size) return;
+    if (!mayBeBrokerCall(method) || !families().size) return;
     const values = list.map((a) => argValue(a));
     // kafkajs producer.send({ topic }) takes one object; `res.send('ok')` is an HTTP reply, not a topic.
     if (method === 'send' && typeof values[0] !== 'object') return;
-    for (const use of brokerUses({ lang: 'javascript', method, args: values, kw: {}, ctor }, families)) {
+    for (const use of brokerUses({ lang: 'javascript', method, args: values, kw: {}, ctor }, families())) {
       const verb = use.role === 'produce' ? 'sends to' : 'receives from';
       sink.topic(use.system, use.name, use.role, line, `${brief(shown, 30)}(…) ${verb} ${use.name}`);
     }

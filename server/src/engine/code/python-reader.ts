@@ -1,6 +1,6 @@
 // Python: flask/uvicorn/aiohttp/waitress/http.server listen sites, os.environ reads, decorator and django routes.
 import type { Node } from 'web-tree-sitter';
-import { type Arg, brokerFamilies, brokerUses } from './broker-calls';
+import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
 
@@ -79,6 +79,9 @@ const channelMakers = /^(?:grpc\.)?(?:aio\.)?(?:insecure_channel|secure_channel)
 // HTTP clients whose first argument (or base_url) is the address of another service.
 const httpCalls = /^(?:requests|httpx|session|client|aiohttp)\.(?:get|post|put|patch|delete|head|request)$/;
 const httpClients = /^(?:httpx\.(?:Async)?Client|aiohttp\.ClientSession)$/;
+// The last name of every call above: only these calls are worth their full text.
+const clientMethods = new Set(['insecure_channel', 'secure_channel', 'get', 'post', 'put', 'patch', 'delete', 'head',
+  'request', 'Client', 'AsyncClient', 'ClientSession']);
 
 export function readPython(root: Node, sink: FactSink, source: string): void {
   const types = ['call', 'decorator', 'import_statement', 'import_from_statement', 'assignment'];
@@ -99,7 +102,9 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
   // return os.environ.get(name, default)`): their calls with a literal name read that variable.
   // Found from each env read of a name up to its function, so a large file is not walked once per function.
   const envWrappers = new Map<string, { key: number; fallback?: number }>();
-  for (const access of nodes) {
+  // Only a read whose key is a name, not a literal, can be a wrapper's.
+  const keyedByName = aliases.size > 0 || /(?:environ(?:\.get)?|getenv)\s*[[(]\s*[A-Za-z_]/.test(source);
+  for (const access of keyedByName ? nodes : []) {
     if (access.type !== 'call' && access.type !== 'subscript') continue;
     const env = envAccess(access, aliases, true);
     if (env?.key?.type !== 'identifier') continue;
@@ -336,13 +341,16 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
       sink.grpc(stub, 'client', line, brief(fn.text, 60));
       return true;
     }
-    if (channelMakers.test(fn.text) || httpCalls.test(fn.text) || httpClients.test(fn.text)) {
-      const client = httpClients.test(fn.text);
+    if (clientMethods.has(name)) {
+      const text = fn.text;
+      const channel = channelMakers.test(text);
+      const client = httpClients.test(text);
+      if (!channel && !client && !httpCalls.test(text)) return false;
       const target = client ? keyword(call, 'base_url') : positional(call)[0] ?? keyword(call, 'url');
-      if (target) sink.dial(envVarsOf(target), line, `${brief(fn.text, 30)}(${brief(target.text, 40)})`);
-      return channelMakers.test(fn.text);
+      if (target) sink.dial(envVarsOf(target), line, `${brief(text, 30)}(${brief(target.text, 40)})`);
+      return channel;
     }
-    if (families.size) {
+    if (families.size && mayBeBrokerCall(name)) {
       const kw: Record<string, Arg> = {};
       for (const a of argList(call)) {
         if (a.type !== 'keyword_argument') continue;
