@@ -27,6 +27,11 @@ export interface LspSession {
   notifications: { method: string; params: unknown }[];
   /** Resolves with the next notification of `method` that satisfies `accept`. */
   next<T>(method: string, accept?: (p: T) => boolean, timeoutMs?: number): Promise<T>;
+  /**
+   * The diagnostics last published for `uri` if they satisfy `accept`, else the next that do: the server computes them
+   * in the background, so they may not be there yet right after the topology or an edit.
+   */
+  diagnosticsOf(uri: string, accept?: (p: PublishDiagnosticsParams) => boolean): Promise<PublishDiagnosticsParams>;
   open(rel: string, text: string, languageId?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -95,6 +100,12 @@ export async function startSession(fixture: string, options: SessionOptions = {}
         const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms; server stderr: ${stderr}`)), timeoutMs);
         waiters.push({ method, accept: accept as (p: unknown) => boolean, resolve: (p) => { clearTimeout(timer); resolve(p as T); } });
       });
+    },
+    diagnosticsOf(uri, accept = () => true) {
+      const last = diagnostics.get(uri);
+      if (last && accept(last)) return Promise.resolve(last);
+      const method = 'textDocument/publishDiagnostics';
+      return session.next<PublishDiagnosticsParams>(method, (p) => p.uri === uri && accept(p));
     },
     async open(rel, text, languageId = 'plaintext') {
       await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: session.uri(rel), languageId, version: 1, text } });

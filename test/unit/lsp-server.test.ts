@@ -63,8 +63,7 @@ describe('language server on test/fixtures/lsp-workspace', () => {
   });
 
   it('reports compose diagnostics with exact ranges', async () => {
-    const p = s.diagnostics.get(s.uri('docker-compose.yml'));
-    assert.ok(p, 'diagnostics published for the compose file');
+    const p = await s.diagnosticsOf(s.uri('docker-compose.yml'));
     const ds = p.diagnostics;
     const unknown = ds.find((d) => d.code === 'unknown-depends-on')!;
     assert.deepEqual(unknown.range, { start: { line: 7, character: 8 }, end: { line: 7, character: 13 } });
@@ -79,12 +78,13 @@ describe('language server on test/fixtures/lsp-workspace', () => {
     assert.match(env.message, /AUTH_URL points to "auht", which names no service.*Did you mean "auth"/);
   });
 
-  it('warns when the code listens on a port the Dockerfile does not EXPOSE', () => {
-    const ds = s.diagnostics.get(s.uri('api/Dockerfile'))!.diagnostics;
+  it('warns when the code listens on a port the Dockerfile does not EXPOSE', async () => {
+    const ds = (await s.diagnosticsOf(s.uri('api/Dockerfile'))).diagnostics;
     const d = ds.find((x) => x.code === 'missing-expose')!;
     assert.deepEqual(d.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 19 } });
     assert.match(d.message, /listens on port 3000/);
-    assert.deepEqual(s.diagnostics.get(s.uri('web/Dockerfile'))?.diagnostics.filter((x) => x.code === 'missing-expose') ?? [], []);
+    const web = (await s.diagnosticsOf(s.uri('web/Dockerfile'))).diagnostics;
+    assert.deepEqual(web.filter((x) => x.code === 'missing-expose'), []);
   });
 
   it('offers code actions with their edits: depends_on typo, env host, EXPOSE, HEALTHCHECK', async () => {

@@ -3,7 +3,7 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-protocol';
 import { closest } from '../engine/detect/text';
 import type { Problem, Recommendation, Topology } from '../protocol';
-import { parseCompose, type ComposeDocument } from './compose-document';
+import { parseCompose, type ComposeDocument, type ComposeService } from './compose-document';
 import { documentKind } from './document-kind';
 import { bytesOverCap, MAX_DOCUMENT_BYTES, overCapText } from './document-size';
 import { readDockerfile } from './dockerfile-document';
@@ -76,37 +76,49 @@ function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, line
   const out: Diagnostic[] = [];
   for (const e of doc.errors) out.push(diag(lines.range(e.span.start, e.span.end), `Malformed compose file: ${e.message}`, 'yaml-parse', DiagnosticSeverity.Error));
   const names = doc.services.map((s) => s.name);
+  const known = new Set(names);
+  const byName = new Map<string, ComposeService>();
+  for (const svc of doc.services) if (!byName.has(svc.name)) byName.set(svc.name, svc);
+  const suggest = suggester(names);
   for (const svc of doc.services) {
     for (const d of svc.dependsOn) {
-      if (names.includes(d.name)) continue;
-      const suggestion = closest(d.name, names.filter((n) => n !== svc.name));
+      if (known.has(d.name)) continue;
+      const suggestion = suggest(d.name, svc.name);
+      const hint = suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${listed(names)})`;
       out.push(diag(lines.range(d.start, d.end),
-        `Service "${svc.name}" depends on "${d.name}", which is not a service in this file${suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${names.join(', ')})`}`,
+        `Service "${svc.name}" depends on "${d.name}", which is not a service in this file${hint}`,
         'unknown-depends-on', DiagnosticSeverity.Error, { code: 'unknown-depends-on', service: svc.name, name: d.name, suggestion }));
     }
   }
   for (const cycle of cycles(doc)) {
     const path = [...cycle, cycle[0]].join(' → ');
     for (let i = 0; i < cycle.length; i++) {
-      const from = doc.services.find((s) => s.name === cycle[i])!;
+      const from = byName.get(cycle[i])!;
       const entry = from.dependsOn.find((d) => d.name === cycle[(i + 1) % cycle.length]);
       if (entry) out.push(diag(lines.range(entry.start, entry.end), `Dependency cycle: ${path}. Nothing in a cycle can start first; remove one of these depends_on entries.`, 'dependency-cycle', DiagnosticSeverity.Error));
     }
   }
   // Host ports: claimed twice in this file, or by another service of the workspace.
   const claims = new Map<number, string[]>();
-  for (const svc of doc.services) for (const p of svc.ports) if (p.host) claims.set(p.host, [...(claims.get(p.host) ?? []), svc.name]);
+  const claim = (port: number, owner: string) => {
+    const owners = claims.get(port);
+    if (owners) owners.push(owner);
+    else claims.set(port, [owner]);
+  };
+  for (const svc of doc.services) for (const p of svc.ports) if (p.host) claim(p.host, svc.name);
   for (const s of ctx.topology.services) {
     for (const p of s.ports) {
       if (!p.host || (p.source === 'compose' && p.evidence.file === rel)) continue;
-      claims.set(p.host, [...(claims.get(p.host) ?? []), `${s.name} (${p.evidence.file}${p.evidence.line ? `:${p.evidence.line}` : ''})`]);
+      claim(p.host, `${s.name} (${p.evidence.file}${p.evidence.line ? `:${p.evidence.line}` : ''})`);
     }
   }
   for (const svc of doc.services) {
     for (const p of svc.ports) {
       const owners = p.host ? claims.get(p.host) ?? [] : [];
       if (owners.length < 2) continue;
-      out.push(diag(lines.range(p.start, p.end), `Host port ${p.host} is claimed by more than one service: ${[...new Set(owners)].join(', ')}. Only one can bind it; change one host port.`, 'port-conflict', DiagnosticSeverity.Error));
+      const message = `Host port ${p.host} is claimed by more than one service: ${listed([...new Set(owners)])}. `
+        + 'Only one can bind it; change one host port.';
+      out.push(diag(lines.range(p.start, p.end), message, 'port-conflict', DiagnosticSeverity.Error));
     }
     for (const e of svc.environment) out.push(...envUrlDiagnostics(ctx, e.name, e.value, e.valueSpan.start, lines, names));
   }
@@ -193,22 +205,98 @@ function diag(range: Diagnostic['range'], message: string, code: string, severit
   return { range, message, code, severity, source: SOURCE, ...(data ? { data } : {}) };
 }
 
-/** Elementary cycles among compose depends_on, each reported once (rotated to start at its smallest name). */
+/** Names for a message: the first ten, then how many more, so a file of thousands of services stays readable. */
+function listed(names: string[]): string {
+  if (names.length <= 10) return names.join(', ');
+  return `${names.slice(0, 10).join(', ')} and ${(names.length - 10).toLocaleString('en-US')} more`;
+}
+
+/**
+ * `closest` for the missing names of one file, within a budget of about 200,000 name comparisons: each look-up
+ * compares against every service, and thousands of typos times thousands of services took minutes. Past the budget
+ * the diagnostic lists the services instead of suggesting one.
+ */
+function suggester(names: string[]): (missing: string, self: string) => string | undefined {
+  const memo = new Map<string, string | undefined>();
+  const lookups = Math.max(1, Math.min(100, Math.floor(200_000 / Math.max(1, names.length))));
+  return (missing, self) => {
+    const key = `${missing}\0${self}`;
+    if (!memo.has(key) && memo.size < lookups) memo.set(key, closest(missing, names.filter((n) => n !== self)));
+    return memo.get(key);
+  };
+}
+
+/**
+ * One cycle per strongly connected group of compose services (Tarjan's algorithm, then the shortest way back to its
+ * smallest name), plus each service that depends on itself: linear in the file. Enumerating every elementary cycle,
+ * as before, grew factorially: ten services that all depend on each other kept the server busy for hours.
+ */
 function cycles(doc: ComposeDocument): string[][] {
   const graph = new Map(doc.services.map((s) => [s.name, s.dependsOn.map((d) => d.name)]));
-  const found = new Map<string, string[]>();
-  const visit = (node: string, stack: string[]) => {
-    const at = stack.indexOf(node);
-    if (at >= 0) {
-      const cyc = stack.slice(at);
-      const min = cyc.indexOf([...cyc].sort()[0]);
-      const rotated = [...cyc.slice(min), ...cyc.slice(0, min)];
-      found.set(rotated.join('\0'), rotated);
-      return;
+  const next = (name: string) => (graph.get(name) ?? []).filter((n) => graph.has(n));
+  const out: string[][] = [];
+  for (const name of graph.keys()) if (next(name).includes(name)) out.push([name]);
+  for (const group of stronglyConnected([...graph.keys()], next)) {
+    if (group.length < 2) continue;
+    const members = new Set(group);
+    const start = [...group].sort()[0];
+    // Breadth-first from the start through the group until an edge leads back to it.
+    const parent = new Map<string, string>([[start, start]]);
+    const queue = [start];
+    let last: string | undefined;
+    for (let i = 0; i < queue.length && last === undefined; i++) {
+      for (const w of next(queue[i])) {
+        if (!members.has(w)) continue;
+        if (w === start) { last = queue[i]; break; }
+        if (!parent.has(w)) { parent.set(w, queue[i]); queue.push(w); }
+      }
     }
-    if (stack.length > 64) return;
-    for (const next of graph.get(node) ?? []) if (graph.has(next)) visit(next, [...stack, node]);
-  };
-  for (const name of graph.keys()) visit(name, []);
-  return [...found.values()];
+    const path: string[] = [];
+    for (let v = last!; v !== start; v = parent.get(v)!) path.push(v);
+    out.push([start, ...path.reverse()]);
+  }
+  return out.sort((a, b) => a[0].localeCompare(b[0]) || a.length - b.length);
+}
+
+/** Tarjan's strongly connected components, iterative so a chain of thousands of services cannot overflow the stack. */
+function stronglyConnected(nodes: string[], next: (n: string) => string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  for (const root of nodes) {
+    if (index.has(root)) continue;
+    const work: { node: string; edges: string[]; at: number }[] = [];
+    const enter = (node: string) => {
+      index.set(node, index.size);
+      low.set(node, index.get(node)!);
+      stack.push(node);
+      onStack.add(node);
+      work.push({ node, edges: next(node), at: 0 });
+    };
+    enter(root);
+    while (work.length) {
+      const top = work[work.length - 1];
+      if (top.at < top.edges.length) {
+        const w = top.edges[top.at++];
+        if (!index.has(w)) enter(w);
+        else if (onStack.has(w)) low.set(top.node, Math.min(low.get(top.node)!, index.get(w)!));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.node, Math.min(low.get(parent.node)!, low.get(top.node)!));
+      if (low.get(top.node) !== index.get(top.node)) continue;
+      const group: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        group.push(w);
+      } while (w !== top.node);
+      out.push(group);
+    }
+  }
+  return out;
 }

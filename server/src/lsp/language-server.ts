@@ -15,6 +15,7 @@ import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
 import { DeployCommands } from './deploy-commands';
 import { computeDiagnostics, filesWithFindings } from './diagnostics';
+import { DiagnosticsThread } from './diagnostics-thread';
 import { DocumentAnalysisQueue } from './document-analysis';
 import { bytesOverCap } from './document-size';
 import { computeHover, describeService } from './hover';
@@ -27,6 +28,8 @@ export const DEFAULT_SETTINGS: KyozoSettings = { docker: {}, baseImages: {}, def
 export interface ServerDeps {
   createAnalyzer(options: AnalyzerOptions): Analyzer;
   createOrchestrator?: OrchestratorFactory;
+  /** dist/diagnostics-worker.js; without it diagnostics are computed on the main thread. */
+  diagnosticsWorker?: string;
 }
 
 export function startLanguageServer(connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps): void {
@@ -57,6 +60,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
   // Diagnostics are computed by the analysis queue, never inside a request or notification handler: a large or
   // slow file then delays nothing but its own diagnostics. `analysedIn` is the folder a file was scheduled for.
   const analysedIn = new Map<string, WorkspaceFolderState>();
+  const thread = new DiagnosticsThread(deps.diagnosticsWorker, (m) => connection.console.error(m));
   const analyseDocument = async (uri: string, signal: AbortSignal): Promise<void> => {
     // One turn first, so edits already received (a newer version of this document among them) land before the work.
     await new Promise((resolve) => setImmediate(resolve));
@@ -66,9 +70,14 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     const ctx = f?.context();
     if (!f || !rel || !ctx) return;
     const open = documents.get(uri);
+    const version = open?.version;
     const text = open ? open.getText() : readText(f, rel);
-    const diagnostics = text === undefined ? [] : computeDiagnostics(ctx, rel, text);
-    connection.sendDiagnostics({ uri, version: open?.version, diagnostics });
+    let diagnostics: Diagnostic[] = [];
+    // Over the cap the answer is one diagnostic, found without reading: no need to copy the text to the worker.
+    if (text !== undefined && bytesOverCap(text) !== undefined) diagnostics = computeDiagnostics(ctx, rel, text);
+    else if (text !== undefined) diagnostics = await thread.compute(f.uri, ctx, rel, text, signal);
+    if (signal.aborted) return;
+    connection.sendDiagnostics({ uri, version, diagnostics });
   };
   const analyses = new DocumentAnalysisQueue(analyseDocument, (uri, e) => {
     connection.console.error(`Kyozo could not compute diagnostics for ${uri}: ${e.stack ?? e.message}`);
@@ -148,6 +157,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     const init = params.initializationOptions as InitializationOptions | undefined;
     settings = { ...DEFAULT_SETTINGS, ...init?.settings };
     commands.setTrusted(init?.workspaceTrusted === true);
+    thread.warm();
     for (const wf of params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : [])) addFolder(wf.uri);
     watchedDynamically = !!params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration;
     void commands.start();
@@ -240,5 +250,10 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
   connection.onNotification(Methods.stopLogs, (p: StopLogsParams) => commands.stopLogs(p.streamId));
   connection.onNotification(Methods.workspaceTrust, (p: WorkspaceTrustParams) => commands.setTrusted(p.trusted === true));
 
-  connection.onShutdown(() => { for (const f of folders.values()) f.dispose(); commands.dispose(); analyses.dispose(); });
+  connection.onShutdown(() => {
+    for (const f of folders.values()) f.dispose();
+    commands.dispose();
+    analyses.dispose();
+    thread.stop();
+  });
 }

@@ -1,4 +1,5 @@
 // Entry of dist/server.js. The client starts it over IPC (`--node-ipc`); tests use `--stdio`.
+import { join } from 'node:path';
 import { createConnection, ProposedFeatures, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createAnalyzer } from '../engine';
@@ -7,7 +8,9 @@ import { createOrchestrator } from './orchestrator-link';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
-startLanguageServer(connection, documents, { createAnalyzer, createOrchestrator });
+// The worker is bundled next to this file (esbuild.mjs).
+const diagnosticsWorker = join(__dirname, 'diagnostics-worker.js');
+startLanguageServer(connection, documents, { createAnalyzer, createOrchestrator, diagnosticsWorker });
 documents.listen(connection);
 connection.listen();
 
