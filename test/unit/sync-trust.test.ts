@@ -94,6 +94,44 @@ test("a wrap signed by the operator's key at a bumped epoch is refused; no edit 
   assert.equal(underOwnersKey.length, fromBob.length, 'all under the epoch-3 key');
 });
 
+test("with a forged wrap in force, nothing the client sends opens with the operator's key", async (t) => {
+  const relay = await startHostileRelay();
+  t.after(() => relay.close());
+  const { roomId, teamId, ownerKeyring } = await createTeamRoom(alice, [{ user: bob }]);
+  const operator = createIdentity();
+  const known = newRoomKey();
+  db.putWrap(roomId, 2, bob.identity.signPublicKey, wrapRoomKey(roomId, 2, known, bob.identity, operator));
+  db.setRoomEpoch(roomId, 2);
+  const aw = new Awareness(new Y.Doc());
+  t.after(() => aw.destroy());
+  aw.setLocalState({ user: { name: 'bob' } });
+  const [b] = closing(t, await openProvider(relay, bob, roomId, { awareness: aw }));
+  const first = await relay.connection(0);
+  first.hello({ room: roomId, epoch: 2 });
+  first.send(Buffer.from([FrameKind.Synced]));
+  await b.provider.whenSynced();
+  b.text.insert(0, 'typed while the operator held the key;');
+  b.provider.flush();
+  aw.setLocalStateField('cursor', 3);
+  await new Promise((r) => setTimeout(r, 100));
+  const sealed = (frames: Buffer[]) => frames.filter((f) => f[0] === FrameKind.Update || f[0] === FrameKind.Awareness);
+  assert.deepEqual(sealed(first.received).filter((f) => opens(roomId, f, known)), [], 'nothing sent opens with it');
+  // The owner rotates for real; the relay announces it, and the client sends what it held under that key.
+  const epoch = await alice.api.rotateRoomKey(roomId, teamId, alice.identity, ownerKeyring, alice.trust);
+  const rotated = Buffer.alloc(5);
+  rotated[0] = FrameKind.KeyRotated;
+  rotated.writeUInt32BE(epoch, 1);
+  first.send(rotated);
+  const second = await relay.connection(1);
+  second.hello({ room: roomId, epoch });
+  second.send(Buffer.from([FrameKind.Synced]));
+  await waitFor(() => second.received.some((f) => f[0] === FrameKind.Update), 'the held edit');
+  const sent = sealed([...first.received, ...second.received]);
+  assert.deepEqual(sent.filter((f) => opens(roomId, f, known)), [], 'nor afterwards');
+  const update = second.received.find((f) => f[0] === FrameKind.Update)!;
+  assert.equal(opens(roomId, update, ownerKeyring.get(epoch)!), true, "the edit is sealed under the owner's key");
+});
+
 test('a device key swapped on the server is refused with a warning; the next key is for the real one', async (t) => {
   const { roomId, teamId, a, b } = await syncedPair(server, alice, bob);
   closing(t, a, b);
@@ -137,14 +175,20 @@ test('a roster rolled back or signed without authority is refused with a warning
   assert.equal(warnings.at(-1)?.kind, 'roster-refused');
   assert.equal(warnings.at(-1)?.reason, 'rollback');
   assert.equal(bob.trust.canWrite(teamId, carol.identity.signPublicKey), true);
+  // A role goes by the signed roster: demoted there, carol still shows her presence but writes nothing bob applies.
+  await alice.api.changeRole(teamId, carol.userId, 'viewer', alice.identity, alice.trust);
+  await bob.api.syncRoster(teamId, bob.trust);
+  assert.equal(bob.trust.canWrite(teamId, carol.identity.signPublicKey), false);
+  assert.equal(bob.trust.isMember(teamId, carol.identity.signPublicKey), true);
+  const latest = bob.trust.roster(teamId)!;
 
   const operator = createIdentity();
-  const forged = signRoster(teamId, second.version + 5, [
+  const forged = signRoster(teamId, latest.version + 5, [
     { userId: 'usr_operator', username: alice.name, role: 'owner', devices: [operator] },
     { userId: bob.userId, username: bob.name, role: 'member', devices: [bob.identity] },
   ], operator);
   db.setRoster(teamId, forged.version, forged.blob);
-  assert.equal((await bob.api.syncRoster(teamId, bob.trust))?.version, second.version, 'the forged roster is refused');
+  assert.equal((await bob.api.syncRoster(teamId, bob.trust))?.version, latest.version, 'the forged roster is refused');
   assert.equal(warnings.at(-1)?.reason, 'untrusted-signer');
   assert.equal(bob.trust.canWrap(teamId, operator.signPublicKey), false);
   assert.equal(bob.trust.canWrite(teamId, operator.signPublicKey), false);
