@@ -24,8 +24,8 @@ const artefacts = [
   { ...node, entryPoints: ['server/src/cli/deploy-commands.ts'], outfile: 'dist/cli-deploy.js' },
   { ...node, entryPoints: ['server/src/cli/sync-commands.ts'], outfile: 'dist/cli-sync.js' },
   { ...node, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
-  // The language server's diagnostics run in this worker thread, off the thread that answers requests.
-  { ...node, entryPoints: ['server/src/lsp/diagnostics-worker.ts'], outfile: 'dist/diagnostics-worker.js' },
+  // The language server checks documents in this worker thread, off the thread that answers requests.
+  { ...node, entryPoints: ['server/src/lsp/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },
   { ...node, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['sync-server/src/main.ts'], outfile: 'dist/sync-server.js' },
   {

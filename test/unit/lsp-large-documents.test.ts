@@ -136,6 +136,28 @@ describe('large and busy documents in the language server', () => {
     assert.ok(answered >= 3, `${answered} hovers answered while the file was analysed`);
   });
 
+  it('keeps answering hovers on another file while CodeLens are computed for a compose file near the cap', {
+    timeout: 60_000,
+  }, async () => {
+    // A compose file's lenses need its parse, which for 500 KB takes about a second.
+    const text = unknownDependencies(9_500, 'l');
+    const uri = s.uri('lenses/compose.yaml');
+    await s.open('lenses/compose.yaml', text, 'yaml');
+    let done = false;
+    const lenses = s.connection.sendRequest<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } })
+      .finally(() => { done = true; });
+    let answered = 0;
+    while (!done) {
+      const hover = await within(500, `hover ${answered + 1} while the lenses are computed`, hoverApi());
+      assert.match(hoverText(hover), /\*\*api\*\*/);
+      answered++;
+      await pause(20);
+    }
+    // Its services are not services of this workspace's topology: no lens, but an answer.
+    assert.deepEqual(await lenses, []);
+    assert.ok(answered >= 2, `${answered} hovers answered while the lenses were computed`);
+  });
+
   it('drops the analysis of a version replaced while it runs, and publishes the newer one', {
     timeout: 60_000,
   }, async () => {

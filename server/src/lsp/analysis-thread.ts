@@ -1,30 +1,39 @@
-// The main thread's side of dist/diagnostics-worker.js: hands one document at a time to the worker, sends each folder's
-// topology once per change, and stops the worker when the document it works on is replaced by a newer version.
-// Without a worker script (the server run from source) or when the worker cannot start, diagnostics are computed here.
+// The main thread's side of dist/analysis-worker.js: hands documents to the worker, sends each folder's topology once
+// per change, and stops the worker when the document it checks is replaced by a newer version. Compose parses the
+// worker makes are kept in compose-document's cache, so hovers and lenses on a large compose file find them there.
+// Without a worker script (the server run from source), or when the worker cannot start, the work is done here.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import type { Topology } from '../protocol';
+import { parseCompose, rememberCompose, type ComposeDocument } from './compose-document';
 import { computeDiagnostics } from './diagnostics';
 import type { FeatureContext } from './service-lookup';
 
-export type DiagnosticsRequest =
+export type AnalysisRequest =
   | { kind: 'context'; folder: string; topology: Topology; rootUri: string }
-  | { kind: 'diagnose'; id: number; folder: string; rel: string; text: string };
+  | { kind: 'diagnose'; id: number; folder: string; rel: string; text: string; withCompose: boolean }
+  | { kind: 'compose'; id: number; text: string };
 
-export type DiagnosticsReply = { id: number; diagnostics: Diagnostic[] } | { id: number; error: string };
+export type AnalysisReply =
+  | { id: number; diagnostics: Diagnostic[]; compose?: ComposeDocument }
+  | { id: number; compose: ComposeDocument }
+  | { id: number; error: string };
 
-interface InFlight { id: number; started: number; resolve(d: Diagnostic[]): void; reject(e: Error): void }
+interface Job { text: string; started: number; resolve(r: AnalysisReply): void; reject(e: Error): void }
 
-/** Work that ran this long is worth a new worker when its result is no longer wanted; shorter work just finishes. */
+/** Below this size a compose file is parsed where it is needed: the copy to the worker and back would cost more. */
+export const LARGE_COMPOSE_CHARS = 64 * 1024;
+
+/** A check that ran this long is worth a new worker when its result is no longer wanted; a shorter one finishes. */
 const RESTART_AFTER_MS = 100;
 
-export class DiagnosticsThread {
+export class AnalysisThread {
   private worker: Worker | undefined;
   private failed = false;
   private errors = 0;
   private readonly sent = new Map<string, Topology>();
-  private inFlight: InFlight | undefined;
+  private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
   constructor(private readonly script: string | undefined, private readonly log: (message: string) => void) {}
@@ -35,27 +44,48 @@ export class DiagnosticsThread {
   }
 
   /** The diagnostics of `rel` in `folder`; rejects with an AbortError once `signal` is aborted. */
-  compute(folder: string, ctx: FeatureContext, rel: string, text: string, signal: AbortSignal): Promise<Diagnostic[]> {
+  async diagnose(
+    folder: string, ctx: FeatureContext, rel: string, text: string, signal: AbortSignal,
+  ): Promise<Diagnostic[]> {
     const worker = this.start();
-    if (!worker) return Promise.resolve(computeDiagnostics(ctx, rel, text));
+    if (!worker) return computeDiagnostics(ctx, rel, text);
     if (this.sent.get(folder) !== ctx.topology) {
-      const update: DiagnosticsRequest = { kind: 'context', folder, topology: ctx.topology, rootUri: ctx.rootUri };
-      worker.postMessage(update);
+      this.post(worker, { kind: 'context', folder, topology: ctx.topology, rootUri: ctx.rootUri });
       this.sent.set(folder, ctx.topology);
     }
     const id = this.nextId++;
-    return new Promise<Diagnostic[]>((resolve, reject) => {
-      const job: InFlight = { id, started: Date.now(), resolve, reject };
-      this.inFlight = job;
-      signal.addEventListener('abort', () => {
-        if (this.inFlight !== job) return;
-        this.inFlight = undefined;
-        if (Date.now() - job.started >= RESTART_AFTER_MS) this.stop();
-        reject(new DOMException('replaced by a newer version', 'AbortError'));
-      }, { once: true });
-      const request: DiagnosticsRequest = { kind: 'diagnose', id, folder, rel, text };
-      worker.postMessage(request);
+    const withCompose = text.length > LARGE_COMPOSE_CHARS;
+    const reply = this.send(worker, { kind: 'diagnose', id, folder, rel, text, withCompose });
+    signal.addEventListener('abort', () => {
+      const job = this.jobs.get(id);
+      if (!job) return;
+      this.jobs.delete(id);
+      if (Date.now() - job.started >= RESTART_AFTER_MS) this.stop();
+      job.reject(new DOMException('replaced by a newer version', 'AbortError'));
+    }, { once: true });
+    const r = await reply;
+    if ('error' in r) throw new Error(r.error);
+    return 'diagnostics' in r ? r.diagnostics : [];
+  }
+
+  /** Parses a compose file in the worker and keeps the result where parseCompose finds it. */
+  async parseCompose(text: string): Promise<ComposeDocument> {
+    const worker = this.start();
+    if (!worker) return parseCompose(text);
+    const r = await this.send(worker, { kind: 'compose', id: this.nextId++, text });
+    if ('error' in r) throw new Error(r.error);
+    return r.compose!;
+  }
+
+  private send(worker: Worker, request: Exclude<AnalysisRequest, { kind: 'context' }>): Promise<AnalysisReply> {
+    return new Promise<AnalysisReply>((resolve, reject) => {
+      this.jobs.set(request.id, { text: request.text, started: Date.now(), resolve, reject });
+      this.post(worker, request);
     });
+  }
+
+  private post(worker: Worker, request: AnalysisRequest): void {
+    worker.postMessage(request);
   }
 
   private start(): Worker | undefined {
@@ -63,24 +93,19 @@ export class DiagnosticsThread {
     if (!existsSync(this.script)) return this.fallBack(`${this.script} does not exist`);
     try {
       const worker = new Worker(this.script);
-      worker.on('message', (reply: DiagnosticsReply) => {
-        const job = this.inFlight;
-        if (!job || job.id !== reply.id) return;
-        this.inFlight = undefined;
-        if ('error' in reply) job.reject(new Error(reply.error));
-        else job.resolve(reply.diagnostics);
+      worker.on('message', (reply: AnalysisReply) => {
+        const job = this.jobs.get(reply.id);
+        if (!job) return;
+        this.jobs.delete(reply.id);
+        if ('compose' in reply && reply.compose) rememberCompose(job.text, reply.compose);
+        job.resolve(reply);
       });
       worker.on('error', (e) => {
-        this.log(`Kyozo's diagnostics worker failed: ${e.stack ?? e.message}`);
+        this.log(`Kyozo's analysis worker failed: ${e.stack ?? e.message}`);
         if (++this.errors >= 3) this.fallBack('it failed three times');
       });
       worker.on('exit', () => {
-        if (this.worker !== worker) return;
-        this.worker = undefined;
-        this.sent.clear();
-        const job = this.inFlight;
-        this.inFlight = undefined;
-        job?.reject(new Error('the diagnostics worker stopped; the next change of the file computes them again'));
+        if (this.worker === worker) this.stop();
       });
       worker.unref();
       this.worker = worker;
@@ -92,15 +117,18 @@ export class DiagnosticsThread {
 
   private fallBack(why: string): undefined {
     this.failed = true;
-    this.log(`Kyozo computes diagnostics on the main thread: its worker (${this.script}) is not usable: ${why}`);
+    this.log(`Kyozo analyses documents on the main thread: its worker (${this.script}) is not usable: ${why}`);
     return undefined;
   }
 
-  /** Ends the worker (and whatever it is computing); the next request starts a new one. */
+  /** Ends the worker and fails what it was doing; the next request starts a new one. */
   stop(): void {
     const worker = this.worker;
     this.worker = undefined;
     this.sent.clear();
+    const stopped = new Error('the analysis worker stopped; the next change of the file is checked again');
+    for (const job of this.jobs.values()) job.reject(stopped);
+    this.jobs.clear();
     void worker?.terminate();
   }
 }

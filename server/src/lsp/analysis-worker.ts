@@ -1,24 +1,34 @@
-// Entry of dist/diagnostics-worker.js, a worker thread of the language server: computes one document's diagnostics
-// at a time, so a file that takes a second to read (a compose file near the size cap) never holds up the main thread,
-// which answers hovers, CodeLens and commands meanwhile.
+// Entry of dist/analysis-worker.js, a worker thread of the language server: computes a document's diagnostics and
+// parses large compose files, one at a time, so a file that takes a second to read (a compose file near the size cap)
+// never holds up the main thread, which answers hovers, CodeLens and commands meanwhile.
 import { parentPort } from 'node:worker_threads';
+import type { AnalysisReply, AnalysisRequest } from './analysis-thread';
+import { parseCompose } from './compose-document';
 import { computeDiagnostics } from './diagnostics';
-import type { DiagnosticsReply, DiagnosticsRequest } from './diagnostics-thread';
+import { documentKind } from './document-kind';
 import type { FeatureContext } from './service-lookup';
 
 const contexts = new Map<string, FeatureContext>();
 
-parentPort!.on('message', (m: DiagnosticsRequest) => {
+function answer(m: Exclude<AnalysisRequest, { kind: 'context' }>): AnalysisReply {
+  if (m.kind === 'compose') return { id: m.id, compose: parseCompose(m.text) };
+  const ctx = contexts.get(m.folder);
+  if (!ctx) throw new Error(`no topology for ${m.folder}`);
+  const diagnostics = computeDiagnostics(ctx, m.rel, m.text);
+  // The parse is at hand (cached by computeDiagnostics): the main thread keeps it for the file's hovers and lenses.
+  const compose = m.withCompose && documentKind(m.rel) === 'compose' ? parseCompose(m.text) : undefined;
+  return { id: m.id, diagnostics, compose };
+}
+
+parentPort!.on('message', (m: AnalysisRequest) => {
   if (m.kind === 'context') {
     // Diagnostics read the topology only; statuses stay with the main thread.
     contexts.set(m.folder, { topology: m.topology, rootUri: m.rootUri, statuses: new Map() });
     return;
   }
-  const ctx = contexts.get(m.folder);
-  let reply: DiagnosticsReply;
+  let reply: AnalysisReply;
   try {
-    if (!ctx) throw new Error(`no topology for ${m.folder}`);
-    reply = { id: m.id, diagnostics: computeDiagnostics(ctx, m.rel, m.text) };
+    reply = answer(m);
   } catch (e) {
     reply = { id: m.id, error: (e as Error).stack ?? String(e) };
   }

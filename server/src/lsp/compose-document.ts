@@ -43,9 +43,19 @@ export function parseCompose(text: string): ComposeDocument {
   const hit = recent.get(text);
   if (hit) return hit;
   const parsed = parseComposeText(text);
-  recent.set(text, parsed);
-  if (recent.size > 8) recent.delete(recent.keys().next().value!);
+  rememberCompose(text, parsed);
   return parsed;
+}
+
+/** Keeps a parse made elsewhere (the language server's worker thread) for the next parseCompose of the same text. */
+export function rememberCompose(text: string, doc: ComposeDocument): void {
+  recent.set(text, doc);
+  if (recent.size > 8) recent.delete(recent.keys().next().value!);
+}
+
+/** True when parseCompose(text) would answer from its cache. */
+export function composeParsed(text: string): boolean {
+  return recent.has(text);
 }
 
 function parseComposeText(text: string): ComposeDocument {

@@ -15,12 +15,14 @@ import { computeCodeActions } from './code-actions';
 import { computeCodeLenses } from './code-lens';
 import { DeployCommands } from './deploy-commands';
 import { computeDiagnostics, filesWithFindings } from './diagnostics';
-import { DiagnosticsThread } from './diagnostics-thread';
+import { AnalysisThread, LARGE_COMPOSE_CHARS } from './analysis-thread';
+import { composeParsed } from './compose-document';
 import { DocumentAnalysisQueue } from './document-analysis';
+import { documentKind } from './document-kind';
 import { bytesOverCap } from './document-size';
 import { computeHover, describeService } from './hover';
 import type { OrchestratorFactory } from './orchestrator-link';
-import { serviceById, serviceForFile } from './service-lookup';
+import { serviceById, serviceForFile, type FeatureContext } from './service-lookup';
 import { WorkspaceFolderState } from './workspace-folder';
 
 export const DEFAULT_SETTINGS: KyozoSettings = { docker: {}, baseImages: {}, defaults: {}, ignore: [], autoDeploy: false };
@@ -28,8 +30,8 @@ export const DEFAULT_SETTINGS: KyozoSettings = { docker: {}, baseImages: {}, def
 export interface ServerDeps {
   createAnalyzer(options: AnalyzerOptions): Analyzer;
   createOrchestrator?: OrchestratorFactory;
-  /** dist/diagnostics-worker.js; without it diagnostics are computed on the main thread. */
-  diagnosticsWorker?: string;
+  /** dist/analysis-worker.js; without it documents are analysed on the main thread. */
+  analysisWorker?: string;
 }
 
 export function startLanguageServer(connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps): void {
@@ -60,7 +62,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
   // Diagnostics are computed by the analysis queue, never inside a request or notification handler: a large or
   // slow file then delays nothing but its own diagnostics. `analysedIn` is the folder a file was scheduled for.
   const analysedIn = new Map<string, WorkspaceFolderState>();
-  const thread = new DiagnosticsThread(deps.diagnosticsWorker, (m) => connection.console.error(m));
+  const thread = new AnalysisThread(deps.analysisWorker, (m) => connection.console.error(m));
   const analyseDocument = async (uri: string, signal: AbortSignal): Promise<void> => {
     // One turn first, so edits already received (a newer version of this document among them) land before the work.
     await new Promise((resolve) => setImmediate(resolve));
@@ -75,7 +77,7 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     let diagnostics: Diagnostic[] = [];
     // Over the cap the answer is one diagnostic, found without reading: no need to copy the text to the worker.
     if (text !== undefined && bytesOverCap(text) !== undefined) diagnostics = computeDiagnostics(ctx, rel, text);
-    else if (text !== undefined) diagnostics = await thread.compute(f.uri, ctx, rel, text, signal);
+    else if (text !== undefined) diagnostics = await thread.diagnose(f.uri, ctx, rel, text, signal);
     if (signal.aborted) return;
     connection.sendDiagnostics({ uri, version, diagnostics });
   };
@@ -213,7 +215,8 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     if (f && rel) f.changed([rel]);
   });
 
-  const withDocument = <T>(uri: string, fn: (f: WorkspaceFolderState, rel: string, text: string) => T): T | undefined => {
+  type Feature<T> = (ctx: FeatureContext, f: WorkspaceFolderState, rel: string, text: string) => T;
+  const withDocument = async <T>(uri: string, fn: Feature<T>): Promise<T | undefined> => {
     const f = folderFor(uri);
     const rel = f?.relativePath(uri);
     const doc = documents.get(uri);
@@ -221,14 +224,29 @@ export function startLanguageServer(connection: Connection, documents: TextDocum
     const text = doc.getText();
     // Past the engine's file cap a document is not read (its one diagnostic says so).
     if (bytesOverCap(text) !== undefined) return undefined;
-    return fn(f, rel, text);
+    // A large compose file is parsed by the worker (the features then find the parse cached), so a request about it
+    // does not hold up the thread that answers requests about every other file.
+    if (documentKind(rel) === 'compose' && text.length > LARGE_COMPOSE_CHARS && !composeParsed(text)) {
+      const parsed = await thread.parseCompose(text).then(() => true, () => false);
+      if (!parsed || documents.get(uri)?.getText() !== text) return undefined;
+    }
+    const ctx = f.context();
+    return ctx ? fn(ctx, f, rel, text) : undefined;
   };
 
-  connection.onHover((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeHover(f.context()!, rel, text, p.position)) ?? null);
-  connection.onCodeLens((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeCodeLenses(f.context()!, rel, text)) ?? []);
-  connection.onCodeAction((p) => withDocument(p.textDocument.uri, (f, rel, text) => computeCodeActions(f.context()!, {
-    rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[], readFile: (r) => readText(f, r),
-  }).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)))) ?? []);
+  connection.onHover(async (p) => {
+    const hover = await withDocument(p.textDocument.uri, (ctx, _f, rel, t) => computeHover(ctx, rel, t, p.position));
+    return hover ?? null;
+  });
+  connection.onCodeLens(async (p) => {
+    return (await withDocument(p.textDocument.uri, (ctx, _f, rel, text) => computeCodeLenses(ctx, rel, text))) ?? [];
+  });
+  connection.onCodeAction(async (p) => {
+    const actions = await withDocument(p.textDocument.uri, (ctx, f, rel, text) => computeCodeActions(ctx, {
+      rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[], readFile: (r) => readText(f, r),
+    }));
+    return (actions ?? []).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)));
+  });
 
   // Registered as a plain request so the client's workDoneToken is seen before the library consumes it.
   connection.onRequest(ExecuteCommandRequest.type, (params, token) => {

@@ -9,8 +9,8 @@ import { createOrchestrator } from './orchestrator-link';
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 // The worker is bundled next to this file (esbuild.mjs).
-const diagnosticsWorker = join(__dirname, 'diagnostics-worker.js');
-startLanguageServer(connection, documents, { createAnalyzer, createOrchestrator, diagnosticsWorker });
+const analysisWorker = join(__dirname, 'analysis-worker.js');
+startLanguageServer(connection, documents, { createAnalyzer, createOrchestrator, analysisWorker });
 documents.listen(connection);
 connection.listen();
 
