@@ -289,18 +289,28 @@ test('removing a member rotates the room key: the removed device cannot open edi
   const { roomId, teamId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);
   const [a, b, c] = closing(t, ...await Promise.all([alice, bob, carol].map((u) => openProvider(server, u, roomId))));
   await Promise.all([a, b, c].map((x) => x.provider.whenSynced()));
+  b.text.insert(0, 'bob before;');
+  await b.provider.whenAcked();
+  await waitFor(() => a.text.toString() === 'bob before;', 'alice to read bob');
   const keyrings = new Map([[roomId, a.keyring]]);
   const removal = await alice.api.removeMember(teamId, bob.userId, alice.identity, alice.trust, { keyrings });
   assert.deepEqual(removal.rotated, [{ roomId, epoch: 2 }]);
   a.text.insert(0, 'after the removal;');
   await a.provider.whenAcked();
-  await waitFor(() => c.text.toString() === 'after the removal;', 'carol, still a member, to read it');
+  await waitFor(() => c.text.toString() === 'after the removal;bob before;', 'carol, still a member, to read it');
   const log = await server.store.loadRoomLog(roomId);
   const last = log.updates[log.updates.length - 1];
   assert.equal(last.readUInt32BE(33), 2);
   assert.throws(() => openData(roomId, last, (e) => b.keyring.get(e)), /no room key for epoch 2/);
   assert.equal(b.keyring.get(2), undefined);
   assert.equal(carol.trust.isMember(teamId, bob.identity.signPublicKey), false, 'carol no longer counts bob in');
+  // Compacted by a member after the removal, bob's past edits reach a client that joins later.
+  const head = once(a.provider, 'head');
+  assert.equal(a.provider.compact(), true);
+  await head;
+  const [late] = closing(t, await openProvider(server, carol, roomId));
+  await late.provider.whenSynced();
+  assert.equal(late.text.toString(), 'after the removal;bob before;');
 });
 
 test('once the client has seen a rotation, an update sealed under the old epoch is not applied', async (t) => {

@@ -246,6 +246,8 @@ export class SyncApi {
    * them is signed, and every room of the team gets a new key wrapped only to the remaining devices `policy` allows
    * (verified by default), so nothing written afterwards opens with a key they kept. `keyrings` (by room id) receive
    * the new keys; a provider using one of them picks its key up from the rotation notice in any case.
+   * Clients that load the new roster no longer apply the member's updates, so compact the open rooms afterwards
+   * (EncryptedProvider.compact): their past edits then reach later joiners inside a current member's snapshot.
    * Without an identity and trust it removes on the server only: the rooms then refuse writes until an admin rotates.
    */
   removeMember(teamId: string, userId: string): Promise<Removal>;

@@ -78,9 +78,10 @@ export class DeviceTrust extends EventEmitter {
   static async open(store: TrustStore, identity: DeviceIdentity): Promise<DeviceTrust> {
     const t = new DeviceTrust(store, identity);
     const snap = await store.load();
+    const key32 = (k: unknown) => typeof k === 'string' && Buffer.from(k, 'base64').length === 32;
     for (const d of snap?.devices ?? []) {
-      const key32 = (k: unknown) => typeof k === 'string' && Buffer.from(k, 'base64').length === 32;
-      if (!key32(d.signPublicKey) || !key32(d.dhPublicKey) || !['verified', 'pinned', 'unverified'].includes(d.state)) {
+      const ok = typeof d === 'object' && d !== null && key32(d.signPublicKey) && key32(d.dhPublicKey);
+      if (!ok || !['verified', 'pinned', 'unverified'].includes(d.state)) {
         const entry = JSON.stringify(d).slice(0, 120);
         throw new TrustStoreError(`the trust store holds a malformed device entry (${entry}): restore it or remove it`);
       }
@@ -88,10 +89,11 @@ export class DeviceTrust extends EventEmitter {
     }
     for (const r of snap?.rosters ?? []) {
       try {
+        if (typeof r?.teamId !== 'string' || typeof r.blob !== 'string') throw new Error('not { teamId, blob }');
         t.rosters.set(r.teamId, openRoster(Buffer.from(r.blob, 'base64'), r.teamId));
       } catch (e) {
         const why = (e as Error).message;
-        throw new TrustStoreError(`the trust store holds a roster of team ${r.teamId} that does not verify: ${why}`);
+        throw new TrustStoreError(`the trust store holds a roster of team ${r?.teamId} that does not verify: ${why}`);
       }
     }
     t.known.set(t.own, {
