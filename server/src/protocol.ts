@@ -18,10 +18,15 @@ export type ServiceType =
   | 'php'
   | 'ruby'
   | 'dotnet'
+  | 'elixir'
+  | 'gleam'
+  | 'deno'
+  | 'cpp'
   | 'static'
   | 'proxy'
   | 'infrastructure'
-  | 'worker'
+  | 'worker' // starts, listens on nothing and keeps running (a consumer, a scheduler, a bot)
+  | 'job' // starts, listens on nothing and runs to completion (a migration, an import, a report)
   | 'database'
   | 'cache'
   | 'queue';

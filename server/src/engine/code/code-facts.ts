@@ -39,6 +39,8 @@ export interface CodeFacts {
    * traced back to the environment variables that feed them.
    */
   dials: { envVars: string[]; line: number; reason: string }[];
+  /** What keeps the program running when it listens on nothing (a loop, a scheduler, a consumer); else a job. */
+  longRunning?: { line: number; reason: string };
 }
 
 /** Where a queue or topic name lives: the same name on two systems is two different things. */

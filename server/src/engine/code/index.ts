@@ -12,6 +12,7 @@ import { readJava } from './java-reader';
 import { readRuby } from './ruby-reader';
 import { readPhp } from './php-reader';
 import { readCSharp } from './csharp-reader';
+import { longRunningMarker } from './program-lifetime';
 
 export * from './code-facts';
 export { ensureLanguage };
@@ -96,5 +97,8 @@ export function readCode(language: CodeLanguage, source: string): CodeFacts {
   } finally {
     tree?.delete();
   }
-  return sink.finish();
+  const facts = sink.finish();
+  const marker = longRunningMarker(source);
+  if (marker) facts.longRunning = marker;
+  return facts;
 }

@@ -103,6 +103,8 @@ export const DRIVERS: Record<string, DataEngine> = {
   // php
   'ext-pdo_pgsql': 'postgres', 'ext-pgsql': 'postgres', 'ext-pdo_mysql': 'mysql', 'predis/predis': 'redis', 'ext-redis': 'redis',
   'php-amqplib/php-amqplib': 'rabbitmq', 'mongodb/mongodb': 'mongo',
+  // elixir (mix deps; ecto_sql only names the engine through its adapter)
+  postgrex: 'postgres', myxql: 'mysql', redix: 'redis', amqp: 'rabbitmq', broadway_kafka: 'kafka', gnat: 'nats',
   // .NET (lower-cased package ids)
   npgsql: 'postgres', 'npgsql.entityframeworkcore.postgresql': 'postgres', 'mysql.data': 'mysql', mysqlconnector: 'mysql',
   'pomelo.entityframeworkcore.mysql': 'mysql', 'mongodb.driver': 'mongo', 'stackexchange.redis': 'redis', 'rabbitmq.client': 'rabbitmq', 'confluent.kafka': 'kafka',

@@ -1,10 +1,15 @@
 // The detector registry: which file names make a folder worth looking at, and the detectors to run on it.
 import { isComposeFileName } from '../compose/compose-import';
 import { detectDockerfile, isDockerfileName } from './dockerfile';
+import { detectDeno } from './deno';
 import { detectDotnet } from './dotnet';
+import { detectElixir } from './elixir';
+import { detectLoneScript, detectShellEntry } from './entry-scripts';
+import { detectGleam } from './gleam';
 import { detectGo, detectGoCommand, detectGoWork } from './go';
 import { detectJava } from './java';
 import { detectKyozoYaml } from './kyozo-yaml';
+import { detectNative } from './native';
 import { detectProcfile, detectStatic, detectTerraform, detectWorkspaceTools } from './misc';
 import { detectNode } from './node';
 import { detectPhp } from './php';
@@ -12,6 +17,7 @@ import { detectProxy } from './proxy';
 import { detectPython } from './python';
 import { detectRuby } from './ruby';
 import { detectRust } from './rust';
+import { detectScala } from './scala';
 import type { Detector, Finding, FolderView } from './types';
 
 const INDICATOR_NAMES = new Set([
@@ -19,6 +25,8 @@ const INDICATOR_NAMES = new Set([
   'pom.xml', 'build.gradle', 'build.gradle.kts', 'composer.json', 'Gemfile', 'nginx.conf', 'default.conf', 'nginx.conf.template',
   'default.conf.template', 'Caddyfile', 'Procfile', 'index.html', 'kyozo.yaml', 'kyozo.yml', 'nx.json', 'turbo.json',
   'pnpm-workspace.yaml', 'lerna.json', 'Containerfile', 'main.go',
+  'mix.exs', 'gleam.toml', 'deno.json', 'deno.jsonc', 'CMakeLists.txt', 'meson.build', 'Makefile', 'build.sbt', 'start.sh', 'run.sh',
+  'main.py', 'bot.py', 'index.js', 'index.php',
 ]);
 
 // Every file name of the tree passes through here, and most names repeat across folders (index.js, main.go): the
@@ -37,7 +45,8 @@ export function isIndicatorName(name: string): boolean {
 
 const DETECTORS: Detector[] = [
   detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoCommand, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
-  detectDotnet, detectProxy, detectTerraform, detectProcfile, detectStatic, detectWorkspaceTools,
+  detectDotnet, detectElixir, detectGleam, detectDeno, detectNative, detectScala, detectProxy, detectTerraform, detectProcfile,
+  detectShellEntry, detectLoneScript, detectStatic, detectWorkspaceTools,
 ];
 
 /** Findings for one folder; folders without an indicator file cost one scan of their file names. */

@@ -1,4 +1,6 @@
 // Java: Maven pom.xml and Gradle build files; Spring Boot apps (port from application.properties/yml).
+import { ktorFacts } from './ktor';
+import { markProgramKind } from './program-kind';
 import { ev, findLine } from './text';
 import type { Dependency, Finding, FolderView } from './types';
 
@@ -36,6 +38,7 @@ export function detectJava(folder: FolderView): Finding | undefined {
   const aggregator = modules.length > 0 || /<packaging>\s*pom\s*<\/packaging>/.test(text);
   const boot = !aggregator && (/spring-boot-maven-plugin|org\.springframework\.boot['"]?\s*(version|\))|id\s*\(?\s*['"]org\.springframework\.boot/.test(text) || deps.some((d) => /^spring-boot-starter/.test(d.name)));
   const web = deps.some((d) => /^spring-boot-starter-(web|webflux)$/.test(d.name));
+  const ktor = !aggregator && deps.some((d) => /^ktor-server-(core|netty|cio|jetty)(-jvm)?$/.test(d.name));
   if (boot) {
     finding.frameworks = ['spring-boot'];
     finding.evidence.push(ev(file, 'Spring Boot application', findLine(text, 'org.springframework.boot')));
@@ -65,10 +68,10 @@ export function detectJava(folder: FolderView): Finding | undefined {
     }
     finding.entryFiles = findApplicationClass(folder);
     finding.confidence = 0.85;
-  } else if (!aggregator && mainClass(text)) {
+  } else if (!aggregator && (mainClass(text) || ktor)) {
     // Gradle's `application` plugin or a Maven plugin naming a main class (exec, shade, jar): a plain Java program,
-    // a gRPC server with grpc-java for instance.
-    const main = mainClass(text)!;
+    // a gRPC server with grpc-java for instance. The Ktor plugin applies `application` itself.
+    const main = mainClass(text) ?? 'ApplicationKt';
     const simple = main.slice(main.lastIndexOf('.') + 1);
     finding.frameworks = [];
     const line = findLine(text, main);
@@ -79,9 +82,14 @@ export function detectJava(folder: FolderView): Finding | undefined {
     finding.runnable = true;
     finding.ports = [];
     const source = ['src/main/java', 'src/main/kotlin'].map((d) => `${d}/${main.replace(/\./g, '/')}`)
-      .flatMap((base) => [`${base}.java`, `${base}.kt`]).find((f) => folder.exists(f));
+      .flatMap((base) => [`${base}.java`, `${base}.kt`, `${base.replace(/Kt$/, '')}.kt`]).find((f) => folder.exists(f));
     finding.entryFiles = source ? [folder.rel(source)] : [];
     finding.confidence = 0.75;
+    if (ktor) Object.assign(finding, ktorFacts(folder, file, source));
+    else if (source) {
+      const what = `${simple}.main returns`;
+      markProgramKind(finding, [{ file: folder.rel(source), text: folder.read(source) ?? '' }], { file: folder.rel(source), what });
+    }
   } else {
     // A module without Boot is a library of its siblings (or an aggregator of them).
     finding.runnable = false;

@@ -2,6 +2,7 @@
 // and whether the package starts anything at all (a workspace member that does not is a library).
 import type { PortSpec, StartSpec } from '../../protocol';
 import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
+import { bunFacts } from './bun-runtime';
 import { ev, findLine, parseJson, portsInCommand } from './text';
 import { parentRel } from '../scan/file-index';
 import type { Dependency, Finding, FolderView } from './types';
@@ -9,6 +10,8 @@ import type { Dependency, Finding, FolderView } from './types';
 interface PackageJson {
   name?: string;
   main?: string;
+  /** The entry module `bun init` writes. */
+  module?: string;
   bin?: unknown;
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
@@ -104,6 +107,7 @@ export function detectNode(folder: FolderView): Finding | undefined {
     const main = pkg.main.replace(/^\.\//, '');
     if (folder.exists(main)) entries.unshift(main);
   }
+  if (typeof pkg.module === 'string' && folder.exists(pkg.module.replace(/^\.\//, ''))) entries.unshift(pkg.module.replace(/^\.\//, ''));
   const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
   if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
   const configs = CONFIG_CANDIDATES.filter((c) => folder.exists(c)).slice(0, 1);
@@ -113,6 +117,8 @@ export function detectNode(folder: FolderView): Finding | undefined {
   if (!start && primary && primary.role === 'api' && finding.entryFiles.length) {
     start = { command: `node ${finding.entryFiles[0].slice(folder.dir === '.' ? 0 : folder.dir.length + 1)}`, source: 'framework-default', evidence: ev(finding.entryFiles[0], `${primary.name} entry file`) };
   }
+  const bun = pm === 'bun' ? bunFacts(folder, entries, start !== undefined) : undefined;
+  start ??= bun?.start;
   finding.start = start;
 
   // Ports named in scripts (PORT=4000, --port 8080, -p 3000), then the framework's default.
@@ -135,6 +141,7 @@ export function detectNode(folder: FolderView): Finding | undefined {
   if (primary?.port && (start || finding.entryFiles.length)) {
     ports.push({ container: primary.port, protocol: 'tcp', source: 'framework-default', evidence: ev(file, `${primary.name} listens on ${primary.port} by default`) });
   }
+  for (const p of bun?.ports ?? []) if (!ports.some((x) => x.container === p.container)) ports.push(p);
   finding.ports = ports;
 
   const hasBin = pkg.bin !== undefined;

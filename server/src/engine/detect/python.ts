@@ -32,6 +32,7 @@ export function detectPython(folder: FolderView): Finding | undefined {
   };
   let packageManager: 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' = 'pip';
   let hasScripts = false;
+  let script: { name: string; target: string; file: string; line?: number } | undefined;
   if (folder.has('requirements.txt')) {
     const file = folder.rel('requirements.txt');
     finding.evidence.push(ev(file, 'requirements.txt lists Python dependencies'));
@@ -63,6 +64,10 @@ export function detectPython(folder: FolderView): Finding | undefined {
       if (t.tool?.pdm) packageManager = 'pdm';
       if (t.tool?.uv) packageManager = 'uv';
       if (t.project?.scripts) hasScripts = true;
+      // [project.scripts] `name = "pkg.module:func"`: a console program the package installs and runs.
+      const scripts = (t.project?.scripts ?? poetry?.scripts ?? {}) as Record<string, unknown>;
+      const first = Object.entries(scripts).find(([, v]) => typeof v === 'string' && /^[\w.]+:\w+$/.test(v));
+      if (first) script = { name: first[0], target: String(first[1]), file, line: findLine(text, new RegExp(`^"?${first[0]}"?\\s*=`, 'm')) };
       if (typeof t.project?.name === 'string') finding.packageName = t.project.name;
       else if (typeof poetry?.name === 'string') finding.packageName = poetry.name;
     }
@@ -132,6 +137,11 @@ export function detectPython(folder: FolderView): Finding | undefined {
     if (celeryEntry) start = { command: `celery -A ${celeryEntry.replace(/^src\//, '').replace(/\.py$/, '').replace(/\//g, '.')} worker --loglevel=info`, source: 'framework-default', evidence: ev(folder.rel(celeryEntry), 'Celery worker module') };
   } else if (!fw && workerLib === 'rq') {
     start = { command: 'rq worker', source: 'framework-default', evidence };
+  } else if (!fw && script) {
+    const mod = script.target.split(':')[0].replace(/\./g, '/');
+    const source = [`${mod}.py`, `src/${mod}.py`, `${mod}/__init__.py`, `src/${mod}/__init__.py`].find((f) => folder.exists(f));
+    if (source && !finding.entryFiles.includes(folder.rel(source))) finding.entryFiles.unshift(folder.rel(source));
+    start = { command: script.name, source: 'manifest', evidence: ev(script.file, `[project.scripts] ${script.name} = "${script.target}"`, script.line) };
   } else if (entry && entry !== 'app/__init__.py') {
     start = { command: `python ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), 'Python entry file') };
   }

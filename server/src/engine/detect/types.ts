@@ -44,6 +44,8 @@ export interface Finding {
   runnable?: boolean;
   /** Starts something that listens on nothing (queue consumer, scheduler). */
   worker?: boolean;
+  /** Starts something that listens on nothing and runs to completion (a migration, an import); evidence says why. */
+  job?: boolean;
   /** Frontend served to browsers (SPA, SSR app) — used for patterns. */
   frontend?: boolean;
   packageName?: string;

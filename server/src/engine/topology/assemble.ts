@@ -292,6 +292,20 @@ function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel;
   return facts;
 }
 
+/** A program that listens on nothing: a worker when its code keeps it alive (a loop, a consumer), else a job. */
+function programKind(code: { file: string; facts: CodeFacts }[], evidence: Evidence[]): 'worker' | 'job' {
+  for (const { file, facts } of code) {
+    const consumes = facts.topics.find((t) => t.role === 'consume');
+    const why = facts.longRunning ?? (consumes && { line: consumes.line, reason: `consumes ${consumes.name}` });
+    if (why) {
+      evidence.push(ev(file, `listens on nothing and ${why.reason}: a worker`, why.line));
+      return 'worker';
+    }
+  }
+  evidence.push(ev(code[0].file, 'listens on nothing and has no loop, scheduler or consumer: a job that runs to completion'));
+  return 'job';
+}
+
 function buildService(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
   const folder = folderOverride ?? id;
   const svc = compose?.svc;
@@ -345,15 +359,19 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   const workerCommand = !!svc?.start && /\b(celery\b.*\bworker|celery\b.*\bbeat|rq\s+worker|sidekiq|dramatiq|huey_consumer|arq\s)/.test(svc.start.command) && svc.ports.length === 0;
   const worker = workerCommand || (fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default'));
   const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
+  const job = !worker && fs.some((f) => f.job) && !meaningful.some((p) => p.source !== 'framework-default');
   if (!kyozo?.type && !imgInfo && worker && (!httpFramework || workerCommand)) type = 'worker';
+  else if (!kyozo?.type && !imgInfo && job && !httpFramework) type = 'job';
   // Something that starts, listens on nothing and serves no HTTP framework is a background worker (a queue or
-  // stream consumer, a scheduler) — once its code was read and no listen call was found in it.
-  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet'];
-  if (!kyozo?.type && !imgInfo && type !== 'worker' && LANGUAGE_TYPES.includes(type) && start && code.length > 0 && meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend)) {
-    type = 'worker';
+  // stream consumer, a scheduler, a bot) when its code keeps it alive, else a job that runs to completion — once
+  // its code was read and no listen call was found in it.
+  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet', 'elixir', 'gleam', 'deno', 'cpp'];
+  if (!kyozo?.type && !imgInfo && type !== 'worker' && type !== 'job' && LANGUAGE_TYPES.includes(type) && start && code.length > 0 &&
+      meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend)) {
+    type = programKind(code, evidence);
   }
   // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
-  const finalPorts = type === 'worker' ? meaningful.filter((p) => (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default')) : meaningful;
+  const finalPorts = type === 'worker' || type === 'job' ? meaningful.filter((p) => (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default')) : meaningful;
 
   // Build: the Dockerfile, compose's build section, the language toolchain for a generated one.
   const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
@@ -387,18 +405,18 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   if (!healthCheck) {
     for (const { file, facts } of code) {
       const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path.startsWith('/') ? r.path : `/${r.path}`));
-      if (route && type !== 'worker') {
+      if (route && type !== 'worker' && type !== 'job') {
         healthCheck = { kind: 'http', path: route.path.startsWith('/') ? route.path : `/${route.path}`, port: finalPorts[0]?.container, evidence: ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line) };
         break;
       }
     }
   }
-  if (!healthCheck && type !== 'worker') {
+  if (!healthCheck && type !== 'worker' && type !== 'job') {
     healthCheck = fs.find((f) => f.frameworkHealth)?.frameworkHealth;
     const port = finalPorts[0]?.container;
     if (healthCheck && port !== undefined) healthCheck = { ...healthCheck, port };
   }
-  if (!healthCheck && type !== 'worker') {
+  if (!healthCheck && type !== 'worker' && type !== 'job') {
     // grpc.health.v1.Health registered in code: probe it rather than an open port.
     for (const { file, facts } of code) {
       const health = (facts.grpc ?? []).find((g) => g.role === 'server' && g.service === GRPC_HEALTH);

@@ -1,0 +1,198 @@
+// Expected topologies of the runtimes added after the first ecosystems (Elixir, Gleam, Deno, C/C++, Kotlin, Scala,
+// Bun, shell entry points) and of programs that listen on nothing: a worker keeps running, a job runs to completion.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyze } from '../../server/src/engine';
+import type { Topology } from '../../server/src/protocol';
+import { checkTopology, FIXTURES, type ExpectedService, type ExpectedTopology } from '../support/fixture-expect';
+
+const runtimes: Record<string, ExpectedService> = {
+  // Phoenix: endpoint port from config/runtime.exs (PORT with a default), the /healthz route of the router
+  'phoenix-shop': {
+    type: 'elixir', frameworks: ['phoenix', 'ecto'], start: { includes: 'mix phx.server' },
+    port: { container: 4100, source: 'config', file: 'phoenix-shop/config/runtime.exs', line: 13, envVar: 'PORT' },
+    health: { kind: 'http', path: '/healthz' }, dockerfile: null,
+  },
+  // Plug.Cowboy child spec with its port; a mix release is what runs
+  'plug-api': {
+    type: 'elixir', frameworks: ['plug'], start: { includes: '_build/prod/rel/plug_api/bin/plug_api start', source: 'manifest' },
+    port: { container: 4001, source: 'code', file: 'plug-api/lib/plug_api/application.ex', line: 7 },
+    health: { kind: 'http', path: '/health' },
+  },
+  // an OTP application consuming a RabbitMQ queue, listening on nothing
+  'elixir-mailer': { type: 'worker', port: null, start: { includes: 'mix run --no-halt' } },
+  'gleam-web': {
+    type: 'gleam', frameworks: ['wisp', 'mist'], start: { includes: 'gleam run' },
+    port: { container: 8001, source: 'code', file: 'gleam-web/src/gleam_web.gleam', line: 15 },
+    health: { kind: 'http', path: '/health' },
+  },
+  'deno-api': {
+    type: 'deno', frameworks: ['hono'], start: { includes: 'deno task start', source: 'script' },
+    port: { container: 8002, source: 'code', file: 'deno-api/main.ts', line: 11 }, health: { kind: 'http', path: '/health' },
+  },
+  'fresh-site': {
+    type: 'deno', frameworks: ['fresh'], start: { includes: 'deno task start', source: 'script' },
+    port: { container: 8000, source: 'framework-default' }, health: null,
+  },
+  'crow-server': {
+    type: 'cpp', frameworks: ['crow'], start: { includes: './build/crow_server', source: 'manifest' },
+    port: { container: 18080, source: 'code', file: 'crow-server/main.cpp', line: 17 }, health: { kind: 'http', path: '/healthz' },
+  },
+  'drogon-api': {
+    type: 'cpp', frameworks: ['drogon'], start: { includes: './build/drogon_api' },
+    port: { container: 8090, source: 'code', file: 'drogon-api/src/main.cc', line: 12 }, health: { kind: 'http', path: '/ping' },
+  },
+  'httplib-meson': {
+    type: 'cpp', frameworks: ['cpp-httplib'], start: { includes: './builddir/inventory' },
+    port: { container: 8091, source: 'code', file: 'httplib-meson/src/server.cpp', line: 16 }, health: { kind: 'http', path: '/status' },
+  },
+  // a Makefile-built Boost.Beast echo server: no route to probe
+  'beast-echo': {
+    type: 'cpp', frameworks: ['boost-beast'], start: { includes: './beast_echo' },
+    port: { container: 8092, source: 'code', file: 'beast-echo/main.cpp', line: 11 }, health: null,
+  },
+  'ktor-api': {
+    type: 'java', frameworks: ['ktor'],
+    port: { container: 8093, source: 'code', file: 'ktor-api/src/main/kotlin/com/acme/ktor/Application.kt', line: 10 },
+    health: { kind: 'http', path: '/health' },
+  },
+  'play-app': {
+    type: 'java', frameworks: ['play'], start: { includes: 'target/universal/stage/bin/play-app' },
+    port: { container: 9000, source: 'framework-default' }, health: { kind: 'http', path: '/health' },
+  },
+  'http4s-api': {
+    type: 'java', frameworks: ['http4s'],
+    port: { container: 8095, source: 'code', file: 'http4s-api/src/main/scala/acme/Main.scala', line: 18 },
+    health: { kind: 'http', path: '/health' },
+  },
+  'akka-api': {
+    type: 'java', frameworks: ['akka-http'],
+    port: { container: 8096, source: 'code', file: 'akka-api/src/main/scala/acme/Server.scala', line: 16 },
+    health: { kind: 'http', path: '/ready' },
+  },
+  // Bun runs the "module" entry; Bun.serve's port reads PORT with a default
+  'bun-api': {
+    type: 'nodejs', start: { includes: 'bun run index.ts' }, packageManager: 'bun',
+    port: { container: 3100, source: 'code', file: 'bun-api/index.ts', line: 2, envVar: 'PORT' }, health: { kind: 'http', path: '/health' },
+  },
+  // start.sh execs gunicorn on its own port: that is the process the image runs
+  'shell-app': {
+    type: 'python', frameworks: ['flask'], start: { includes: 'sh start.sh', source: 'script' },
+    port: { container: 8098, source: 'script', file: 'shell-app/start.sh', line: 5 }, health: { kind: 'http', path: '/ping' },
+  },
+  'compose.yaml#postgres': { type: 'database', port: { container: 5432, source: 'image-default' } },
+  'compose.yaml#redis': { type: 'cache', port: { container: 6379, source: 'image-default' } },
+  'compose.yaml#rabbitmq': { type: 'queue', port: { container: 5672, source: 'image-default' } },
+};
+
+export const expected: Record<string, ExpectedTopology> = {
+  'polyglot-runtimes': {
+    services: runtimes,
+    edges: [
+      ['phoenix-shop', 'compose.yaml#postgres', 'driver'], ['plug-api', 'compose.yaml#redis', 'driver'],
+      ['elixir-mailer', 'compose.yaml#rabbitmq', 'driver'], ['ktor-api', 'compose.yaml#postgres', 'driver'],
+      ['play-app', 'compose.yaml#postgres', 'driver'],
+    ],
+    edgeEvidence: [
+      { edge: ['phoenix-shop', 'compose.yaml#postgres', 'driver'], evidence: [{ file: 'phoenix-shop/mix.exs', line: 27, reasonIncludes: 'postgrex' }] },
+      { edge: ['plug-api', 'compose.yaml#redis', 'driver'], evidence: [{ file: 'plug-api/mix.exs', line: 16, reasonIncludes: 'redix' }] },
+      { edge: ['elixir-mailer', 'compose.yaml#rabbitmq', 'driver'], evidence: [{ file: 'elixir-mailer/mix.exs', line: 13, reasonIncludes: 'amqp' }] },
+    ],
+    order: [
+      ['akka-api', 'beast-echo', 'bun-api', 'compose.yaml#postgres', 'compose.yaml#rabbitmq', 'compose.yaml#redis', 'crow-server',
+        'deno-api', 'drogon-api', 'fresh-site', 'gleam-web', 'http4s-api', 'httplib-meson', 'shell-app'],
+      ['elixir-mailer', 'ktor-api', 'phoenix-shop', 'play-app', 'plug-api'],
+    ],
+    patterns: ['microservices', 'database', 'cache', 'background-workers'],
+    problems: [],
+    libraries: [],
+    recommendations: [{ code: 'no-health-endpoint', serviceId: 'beast-echo' }, { code: 'no-health-endpoint', serviceId: 'fresh-site' }],
+  },
+  'runnable-programs': {
+    services: {
+      'go-poller': { type: 'worker', port: null, start: { includes: 'go run' } },
+      'go-migrate': { type: 'job', port: null, start: { includes: 'go run' } },
+      'rust-cleanup': { type: 'job', port: null, start: { includes: 'cargo run' } },
+      'py-digest': { type: 'worker', port: null, start: { includes: 'digest', source: 'manifest' } },
+      'py-export': { type: 'job', port: null, start: { includes: 'export-orders', source: 'manifest' } },
+      'java-batch': { type: 'job', port: null, start: { includes: 'build/install/java-batch/bin/Main' } },
+      'node-consumer': { type: 'worker', port: null, start: { includes: 'npm start', source: 'script' } },
+      'c-report': { type: 'job', port: null, start: { includes: './report', source: 'manifest' } },
+      'sync-loop': { type: 'worker', port: null, start: { includes: 'sh run.sh', source: 'script' } },
+    },
+    edges: [],
+    order: [['c-report', 'go-migrate', 'go-poller', 'java-batch', 'node-consumer', 'py-digest', 'py-export', 'rust-cleanup', 'sync-loop']],
+    patterns: ['background-workers'],
+    problems: [],
+    libraries: ['shared-lib'],
+    forbiddenRecommendations: [
+      { code: 'no-health-endpoint', serviceId: 'go-migrate' }, { code: 'no-health-endpoint', serviceId: 'go-poller' },
+    ],
+  },
+  // a repository that is one bot.py and a README
+  'lone-bot': {
+    services: { '.': { type: 'worker', name: 'lone-bot', port: null, start: { includes: 'python bot.py' } } },
+    edges: [],
+    order: [['.']],
+    patterns: ['background-workers'],
+    optionalPatterns: ['monolith'],
+    problems: [],
+    libraries: [],
+  },
+};
+
+for (const [name, exp] of Object.entries(expected)) {
+  test(`topology of fixture ${name}`, async () => {
+    const topo = await analyze(join(FIXTURES, name));
+    const mismatches = checkTopology(topo, exp);
+    assert.deepEqual(mismatches, [], `fixture ${name}:\n  ${mismatches.join('\n  ')}`);
+  });
+}
+
+/** The sentence, file and line that say why a program is a worker or a job. */
+const kindEvidence: [fixture: string, id: string, file: string, line: number | undefined, says: string][] = [
+  ['runnable-programs', 'go-poller', 'go-poller/main.go', 15, 'wakes up on an interval: a worker'],
+  ['runnable-programs', 'go-migrate', 'go-migrate/main.go', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'py-digest', 'py-digest/src/digest/cli.py', 14, 'runs a scheduler: a worker'],
+  ['runnable-programs', 'py-export', 'py-export/exporter/main.py', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'rust-cleanup', 'rust-cleanup/src/cleanup.rs', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'java-batch', 'java-batch/src/main/java/com/acme/batch/Main.java', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'node-consumer', 'node-consumer/consumer.js', 9, 'consumes messages: a worker'],
+  ['runnable-programs', 'c-report', 'c-report/report.c', 5, 'main() returns: a job'],
+  ['runnable-programs', 'sync-loop', 'sync-loop/run.sh', 4, 'loops forever: a worker'],
+  ['polyglot-runtimes', 'elixir-mailer', 'elixir-mailer/mix.exs', 9, 'supervision tree of ElixirMailer.Application: a worker'],
+  ['lone-bot', '.', 'bot.py', 17, 'keeps a bot connected: a worker'],
+];
+
+test('every worker and job says why it is one, with the file and line', async () => {
+  const topologies = new Map<string, Topology>();
+  const misses: string[] = [];
+  for (const [fixture, id, file, line, says] of kindEvidence) {
+    if (!topologies.has(fixture)) topologies.set(fixture, await analyze(join(FIXTURES, fixture)));
+    const svc = topologies.get(fixture)!.services.find((s) => s.id === id);
+    const hit = svc?.evidence.find((e) => e.file === file && e.reason.includes(says) && (line === undefined || e.line === line));
+    if (!hit) misses.push(`${fixture} ${id}: no evidence ${file}:${line ?? '*'} "${says}" in ${JSON.stringify(svc?.evidence ?? [])}`);
+  }
+  assert.deepEqual(misses, []);
+});
+
+/** Each new ecosystem as a repository of its own: the app at the root, with the same facts as inside the monorepo. */
+const singleApps = [
+  'phoenix-shop', 'plug-api', 'gleam-web', 'deno-api', 'fresh-site', 'crow-server', 'drogon-api', 'httplib-meson', 'beast-echo',
+  'ktor-api', 'play-app', 'http4s-api', 'akka-api', 'bun-api', 'shell-app',
+];
+
+for (const app of singleApps) {
+  test(`single-app repository ${app}`, async () => {
+    const topo = await analyze(join(FIXTURES, 'polyglot-runtimes', app));
+    const inner = runtimes[app];
+    const port = inner.port ? { ...inner.port, ...(inner.port.file ? { file: inner.port.file.slice(app.length + 1) } : {}) } : inner.port;
+    const exp: ExpectedTopology = {
+      services: { '.': { ...inner, port, name: app } },
+      edges: [], order: [['.']], patterns: [], optionalPatterns: ['monolith'], problems: [], libraries: [],
+    };
+    const mismatches = checkTopology(topo, exp);
+    assert.deepEqual(mismatches, [], `${app} at the root:\n  ${mismatches.join('\n  ')}`);
+  });
+}
