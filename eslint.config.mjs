@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.vscode-test/**', 'out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'test/realworld/**', '.vscode-test/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

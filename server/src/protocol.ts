@@ -82,7 +82,20 @@ export interface BuildSpec {
   packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun' | 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' | 'go' | 'cargo' | 'maven' | 'gradle' | 'composer' | 'bundler' | 'dotnet';
   /** Base image override from kyozo.yaml. */
   baseImage?: string;
+  /** Node.js: how a generated image builds and serves the package. */
+  node?: NodeBuildPlan;
   evidence: Evidence;
+}
+
+export interface NodeBuildPlan {
+  /** The package folder relative to the build context, when the context is the workspace root it belongs to. */
+  member?: string;
+  /** The package script the build stage runs (`build`); dev dependencies are pruned after it. */
+  buildScript?: string;
+  /** Built files (relative to the package) served by a static server, `index.html` for unknown routes. */
+  staticDir?: string;
+  /** Next.js `output: 'standalone'`: the image runs `.next/standalone/server.js` with only the traced files. */
+  nextStandalone?: boolean;
 }
 
 export interface EnvVar {

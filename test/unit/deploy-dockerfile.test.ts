@@ -11,7 +11,7 @@ describe('generated Dockerfiles', () => {
       env: [{ name: 'API_KEY', value: 'very-secret', secret: true, evidence: { file: 'api/.env', reason: '.env' } }],
     }));
     assert.match(text, /^FROM node:20-slim$/m);
-    assert.match(text, /^COPY package\*\.json \.\/$/m);
+    assert.match(text, /^COPY package\.json package-lock\.json\* \.\/$/m);
     assert.match(text, /npm ci --omit=dev/);
     assert.match(text, /^USER 10001:10001$/m);
     assert.match(text, /^EXPOSE 3001$/m);

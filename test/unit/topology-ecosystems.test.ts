@@ -25,7 +25,8 @@ export const expected: Record<string, ExpectedTopology> = {
       },
       'nest-api': {
         type: 'nodejs', frameworks: ['nestjs'], port: { container: 8081, source: 'code', file: 'nest-api/src/main.ts', line: 6 },
-        start: { includes: 'npm start', source: 'script' }, health: null, packageManager: 'npm',
+        // `nest start` needs the CLI, a dev dependency: the production start is `start:prod` (node dist/main)
+        start: { includes: 'npm run start:prod', source: 'script' }, health: null, packageManager: 'npm',
       },
       // bun.lock (text lockfile of Bun 1.2): Bun is the package manager and runs the start script
       'bun-api': {

@@ -69,8 +69,10 @@ export const expected: Record<string, ExpectedTopology> = {
   'monorepo-polyglot': {
     services: {
       'apps/web': {
+        // next.config.mjs sets output: 'standalone', so the image runs the standalone server, not `next start`
         type: 'nodejs', name: 'web', frameworks: ['next'], port: { container: 3000, source: 'framework-default' },
-        start: { includes: 'pnpm start', source: 'script' }, libraries: ['packages/ui'], dockerfile: null, packageManager: 'pnpm',
+        start: { includes: 'node server.js', source: 'framework-default' }, libraries: ['packages/ui'], dockerfile: null,
+        packageManager: 'pnpm',
       },
       'apps/api': {
         type: 'nodejs', name: 'api', frameworks: ['nestjs'],

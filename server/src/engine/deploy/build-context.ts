@@ -11,8 +11,11 @@ import * as tar from 'tar-stream'; // builds the context tar in memory without a
 import { DEFAULT_MAX_FILE_BYTES } from '../scan/default-ignores';
 import { readRegularFile, WorkspaceFileError, WorkspaceFiles } from '../scan/workspace-files';
 
-/** Folders a generated Dockerfile never needs (reinstalled inside the image). */
-export const GENERATED_CONTEXT_IGNORES = ['node_modules', '.git', '__pycache__', '.venv', 'venv', 'target', '.next', '.turbo', '*.pyc'];
+/** What a generated Dockerfile never needs (reinstalled or rebuilt inside the image), and local secrets. */
+export const GENERATED_CONTEXT_IGNORES = [
+  'node_modules', '.git', '__pycache__', '.venv', 'venv', 'target', '.next', '.turbo', '.nuxt', '.output', '.svelte-kit',
+  '*.pyc', '.env', '.env.*', '!.env.example', '!.env.sample',
+];
 
 export interface ContextFile {
   path: string; // posix, relative to the context

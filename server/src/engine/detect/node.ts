@@ -3,6 +3,7 @@
 import type { PortSpec, StartSpec } from '../../protocol';
 import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
 import { bunFacts } from './bun-runtime';
+import { planNodeBuild } from './node-build-plan';
 import { ev, findLine, parseJson, portsInCommand } from './text';
 import { parentRel } from '../scan/file-index';
 import type { Dependency, Finding, FolderView } from './types';
@@ -22,6 +23,8 @@ interface PackageJson {
 }
 
 const RUNNER = /^\s*(turbo|nx|lerna|npm-run-all|run-p|run-s|concurrently)\b|\b(npm|pnpm|yarn)\s+(run\s+\S+\s+)?(-ws|--workspaces|-r|--recursive|workspaces)\b|\bnx\s+run-many\b/;
+/** A root script that only starts one member (`npm start -w apps/web`): the member is the service, not the root. */
+const MEMBER_RUNNER = /^\s*(npm|pnpm|yarn|bun)\b[^&|;]*\s(--workspace|-w|--filter|-F)[=\s]\S+[^&|;]*$|^\s*yarn\s+workspace\s+\S+\s+\S+\s*$/;
 const ENTRY_CANDIDATES = [
   'server.js', 'server.ts', 'index.js', 'index.ts', 'app.js', 'app.ts', 'main.js', 'main.ts', 'server.mjs', 'index.mjs',
   'src/server.ts', 'src/server.js', 'src/index.ts', 'src/index.js', 'src/main.ts', 'src/main.js', 'src/app.ts', 'src/app.js',
@@ -95,8 +98,9 @@ export function detectNode(folder: FolderView): Finding | undefined {
   const workerLib = depNames.find((d) => d in WORKER_LIBS && d !== 'node-cron');
 
   // Start command: the start script, else dev/serve, else a framework convention.
-  const scriptName = ['start', 'serve', 'dev', 'preview'].find((s) => typeof scripts[s] === 'string' && !RUNNER.test(scripts[s]));
-  const runnerOnly = ['start', 'dev'].some((s) => typeof scripts[s] === 'string' && RUNNER.test(scripts[s])) && !scriptName;
+  const runs = (s: string) => RUNNER.test(s) || (finding.workspace !== undefined && MEMBER_RUNNER.test(s));
+  const scriptName = ['start', 'serve', 'dev', 'preview'].find((s) => typeof scripts[s] === 'string' && !runs(scripts[s]));
+  const runnerOnly = ['start', 'dev'].some((s) => typeof scripts[s] === 'string' && runs(scripts[s])) && !scriptName;
   let start: StartSpec | undefined;
   if (scriptName) {
     const line = findLine(text, `"${scriptName}"`);
@@ -156,6 +160,10 @@ export function detectNode(folder: FolderView): Finding | undefined {
   if (finding.runnable && workerLib && (!primary || primary.role !== 'api' || frameworks.length === 0)) {
     finding.worker = !primary;
     if (finding.worker) finding.evidence.push(ev(file, `uses ${workerLib} and no HTTP framework: a background worker`, findLine(text, `"${workerLib}"`)));
+  }
+  if (!runnerOnly && !finding.worker) {
+    const facts = { file, text, name: finding.packageName, scripts, deps, primary, frameworks, scriptName, configFile, configText, pm };
+    planNodeBuild(folder, facts, finding);
   }
   finding.confidence = finding.runnable ? (primary ? 0.9 : 0.75) : 0.4;
   return finding;

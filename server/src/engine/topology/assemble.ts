@@ -378,12 +378,14 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   const langBuild = fs.find((f) => f.build?.runtime)?.build;
   let build: Service['build'];
   if (!image || svc?.build) {
-    const context = svc?.build?.context ?? langBuild?.context ?? (folder === '.' ? '' : folder);
+    // A generated Node image of a workspace member builds from the workspace root; a Dockerfile from its folder.
+    const context = svc?.build?.context ?? (dockerFinding ? undefined : langBuild?.context) ?? (folder === '.' ? '' : folder);
     build = {
       context: context === '.' ? '' : context,
       dockerfile: svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
       target: svc?.build?.target, args: svc?.build?.args,
       runtime: langBuild?.runtime, packageManager: langBuild?.packageManager, baseImage: kyozo?.build?.baseImage,
+      node: svc?.build || dockerFinding ? undefined : langBuild?.node,
       evidence: svc?.build?.evidence ?? dockerFinding?.build?.evidence ?? langBuild?.evidence ?? ev(folder, 'built from the folder'),
     };
     if (!build.runtime && type === 'proxy') build.runtime = 'static';

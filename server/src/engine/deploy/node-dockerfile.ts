@@ -1,0 +1,196 @@
+// The generated Dockerfile of a Node.js package. What it runs is what the detection reported (build.node, start,
+// ports): a static build is served by a real static server (index.html for unknown routes, gzip, cache headers),
+// an SSR framework by its production server, and dev dependencies never reach the run-time image. A workspace
+// member is built from its workspace root (one install from the root lockfile) and runs alone.
+import type { Service } from '../../protocol';
+import { STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
+
+const USER = '10001:10001';
+/** Frameworks that always build; used when a service carries no build plan (a topology saved by an older version). */
+const BUILD_FRAMEWORKS = ['next', 'vite', 'nuxt', 'astro', 'sveltekit', 'remix', 'angular', 'gatsby', 'nestjs'];
+
+/** Cache headers for the static server: hashed assets are immutable, pages are revalidated. */
+const SERVE_CONFIG = {
+  headers: [
+    {
+      source: '{assets,_astro,_next/static,static}/**',
+      headers: [{ key: 'Cache-Control', value: 'public, max-age=31536000, immutable' }],
+    },
+    { source: '**/*.html', headers: [{ key: 'Cache-Control', value: 'no-cache' }] },
+  ],
+};
+
+type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
+
+/** Installs every dependency exactly as the lockfile says; fails when the lockfile is out of date. */
+function installAll(pm: Pm): string {
+  switch (pm) {
+    case 'pnpm':
+      return 'corepack enable && pnpm install --frozen-lockfile';
+    case 'yarn':
+      return 'corepack enable && if [ -f .yarnrc.yml ]; then yarn install --immutable; '
+        + 'else yarn install --frozen-lockfile; fi';
+    case 'bun':
+      return 'bun install --frozen-lockfile';
+    default:
+      return 'if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi';
+  }
+}
+
+/** Removes dev dependencies after the build (workspace-aware: run at the root). */
+function pruneDev(pm: Pm): string {
+  switch (pm) {
+    case 'pnpm':
+      return 'pnpm prune --prod --ignore-scripts';
+    case 'yarn':
+      return 'if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; '
+        + 'else yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline; fi';
+    case 'bun':
+      return 'rm -rf node_modules && bun install --production --frozen-lockfile';
+    default:
+      return 'npm prune --omit=dev --no-audit --no-fund';
+  }
+}
+
+/** Production-only install for a package that needs no build (one stage). */
+function installProd(pm: Pm): string {
+  switch (pm) {
+    case 'pnpm':
+      return 'corepack enable && pnpm install --frozen-lockfile --prod';
+    case 'yarn':
+      return 'corepack enable && if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; '
+        + 'else yarn install --production --frozen-lockfile; fi';
+    case 'bun':
+      return 'bun install --production --frozen-lockfile';
+    default:
+      return 'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; '
+        + 'else npm install --omit=dev --no-audit --no-fund; fi';
+  }
+}
+
+const LOCKFILES: Record<Pm, string> = {
+  npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock', bun: 'bun.lock',
+};
+
+function healthcheck(service: Service, port: number | undefined): string[] {
+  const hc = service.healthCheck;
+  if (hc?.kind !== 'http' || !hc.path || !(hc.port ?? port)) return [];
+  const url = `http://127.0.0.1:${hc.port ?? port}${hc.path.startsWith('/') ? '' : '/'}${hc.path}`;
+  const probe = `fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
+  const options = '--interval=5s --timeout=3s --start-period=30s --retries=3';
+  return [`HEALTHCHECK ${options} CMD ${JSON.stringify(['node', '-e', probe])}`];
+}
+
+function expose(service: Service): string[] {
+  const ports = [...new Set(service.ports.map((p) => `${p.container}${p.protocol === 'udp' ? '/udp' : ''}`))];
+  return ports.length ? [`EXPOSE ${ports.join(' ')}`] : [];
+}
+
+function cmd(service: Service, fallback: string[]): string {
+  const start = service.start;
+  const argv = start?.argv?.length ? start.argv : start?.command ? ['sh', '-c', start.command] : fallback;
+  return `CMD ${JSON.stringify(argv)}`;
+}
+
+/** The lines of the generated Dockerfile of a Node.js service, after the header comment. */
+export function nodeDockerfileLines(service: Service, base: string): string[] {
+  const pm = (service.build?.packageManager ?? 'npm') as Pm;
+  const plan = service.build?.node ?? {};
+  const member = plan.member;
+  const app = member ? `/app/${member}` : '/app';
+  const port = service.ports[0]?.container;
+  const framework = service.frameworks.some((f) => BUILD_FRAMEWORKS.includes(f));
+  const buildScript = plan.buildScript ?? (framework ? 'build' : undefined);
+  const labels = [`LABEL org.opencontainers.image.title=${JSON.stringify(service.name)} dev.kyozo.generated="node"`];
+  const runEnv = 'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp';
+  const listenEnv = port ? [`ENV HOST=0.0.0.0 PORT=${port}${plan.nextStandalone ? ' HOSTNAME=0.0.0.0' : ''}`] : [];
+  const tail = [`USER ${USER}`, ...expose(service), ...healthcheck(service, port)];
+
+  if (!buildScript && !member) {
+    // One stage: production dependencies in their own layer (cached while package files are unchanged), then sources.
+    return [
+      `FROM ${base}`,
+      ...labels,
+      'WORKDIR /app',
+      runEnv,
+      ...listenEnv,
+      `COPY package.json ${LOCKFILES[pm] === 'package-lock.json' ? 'package-lock.json*' : `${LOCKFILES[pm]}*`} ./`,
+      `RUN ${installProd(pm)} && mkdir -p node_modules`,
+      `COPY --chown=${USER} . .`,
+      ...tail,
+      cmd(service, [pm === 'bun' ? 'bun' : 'npm', 'start']),
+    ];
+  }
+
+  // Build stage: every dependency from the lockfile (a member's whole workspace: its siblings are linked, not
+  // fetched), the build, then the dev dependencies pruned so the run-time stage copies only what runs.
+  const build = [
+    `FROM ${base} AS build`,
+    'WORKDIR /app',
+    'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm CI=1',
+    'ENV NEXT_TELEMETRY_DISABLED=1 ASTRO_TELEMETRY_DISABLED=1',
+  ];
+  if (member || pm === 'yarn') {
+    // A workspace install needs every member's package.json, and yarn berry its .yarnrc.yml and release.
+    build.push('COPY . .', `RUN ${installAll(pm)}`);
+  } else {
+    build.push(`COPY package.json ${LOCKFILES[pm]}* ./`, `RUN ${installAll(pm)}`, 'COPY . .');
+  }
+  if (buildScript) build.push(...(member ? [`WORKDIR ${app}`] : []), `RUN ${pm} run ${buildScript}`);
+
+  if (plan.staticDir && port) {
+    const serveConfig = JSON.stringify(SERVE_CONFIG).replace(/'/g, "'\\''");
+    return [
+      ...build,
+      `RUN npm install --prefix ${STATIC_SERVER.dir} --no-audit --no-fund `
+        + `${STATIC_SERVER.package}@${STATIC_SERVER.version} `
+        + `&& printf '%s\\n' '${serveConfig}' > ${STATIC_SERVER.dir}/serve.json`,
+      '',
+      `FROM ${base}`,
+      ...labels,
+      `WORKDIR ${app}`,
+      runEnv,
+      `COPY --from=build ${STATIC_SERVER.dir} ${STATIC_SERVER.dir}`,
+      // Owned by root and read-only for the server's user: the site cannot be changed from inside.
+      `COPY --from=build ${app}/${plan.staticDir} ${app}/${plan.staticDir}`,
+      ...tail,
+      `CMD ${JSON.stringify(staticServerArgv(plan.staticDir, port))}`,
+    ];
+  }
+
+  if (plan.nextStandalone) {
+    const rel = member ? `${member}/` : '';
+    return [
+      ...build,
+      'RUN mkdir -p public',
+      '',
+      `FROM ${base}`,
+      ...labels,
+      'WORKDIR /app',
+      runEnv,
+      ...listenEnv,
+      // The standalone output carries the traced node_modules only; static assets and public/ are copied beside it.
+      `COPY --chown=${USER} --from=build ${app}/.next/standalone ./`,
+      `COPY --chown=${USER} --from=build ${app}/.next/static ./${rel}.next/static`,
+      `COPY --chown=${USER} --from=build ${app}/public ./${rel}public`,
+      `WORKDIR ${app}`,
+      ...tail,
+      cmd(service, ['node', 'server.js']),
+    ];
+  }
+
+  return [
+    ...build,
+    ...(member && buildScript ? ['WORKDIR /app'] : []),
+    `RUN ${pruneDev(pm)}`,
+    '',
+    `FROM ${base}`,
+    ...labels,
+    `WORKDIR ${app}`,
+    runEnv,
+    ...listenEnv,
+    `COPY --chown=${USER} --from=build /app /app`,
+    ...tail,
+    cmd(service, [pm === 'bun' ? 'bun' : 'npm', 'start']),
+  ];
+}

@@ -1,0 +1,150 @@
+// Generated Node.js images on real project folders: what detection reports (start, port, build context) is what
+// the generated Dockerfile builds and runs. The projects in test/realworld/ come from the frameworks' own create
+// tools; the others are written to a temporary folder by each test.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { Service } from '../../server/src/protocol';
+import { analyze } from '../../server/src/engine/index';
+import { generateDockerfile } from '../../server/src/engine/deploy/index';
+import { collectContext, GENERATED_CONTEXT_IGNORES } from '../../server/src/engine/deploy/build-context';
+
+const realworld = join(import.meta.dirname, '..', 'realworld');
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+
+async function only(dir: string, id = '.'): Promise<Service> {
+  const topology = await analyze(dir);
+  const svc = topology.services.find((s) => s.id === id);
+  assert.ok(svc, `${id} in ${dir}: ${topology.services.map((s) => s.id).join(', ')}`);
+  return svc;
+}
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kyozo-node-image-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** The stage the container runs: everything after the last FROM. */
+function runStage(dockerfile: string): string {
+  return dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+}
+
+/** The port the image's command listens on: the static server's --listen, else the PORT the image sets. */
+function listenPort(dockerfile: string): number | undefined {
+  const stage = runStage(dockerfile);
+  const listen = /"--listen","tcp:\/\/0\.0\.0\.0:(\d+)"/.exec(stage)?.[1] ?? /^ENV .*\bPORT=(\d+)/m.exec(stage)?.[1];
+  return listen ? Number(listen) : undefined;
+}
+
+describe('generated Node.js images', () => {
+  test('a Vite SPA is built, then served by a static server with index.html fallback, not its dev server', async () => {
+    const svc = await only(join(realworld, 'vite-react'));
+    assert.equal(svc.start?.source, 'framework-default');
+    assert.doesNotMatch(svc.start?.command ?? '', /\bdev\b|vite/);
+    const text = generateDockerfile(svc);
+    assert.match(text, /^RUN npm ci --no-audit --no-fund$|npm ci --no-audit --no-fund/m, 'installs from the lockfile');
+    assert.match(text, /^RUN npm run build$/m);
+    const run = runStage(text);
+    assert.match(run, /"--single"/, 'unknown routes get index.html');
+    assert.match(run, /^COPY --from=build \/app\/dist \/app\/dist$/m, 'only the built files reach the run-time image');
+    assert.doesNotMatch(run, /COPY --chown=10001:10001 --from=build \/app \/app|node_modules(?!\/serve)/);
+    assert.doesNotMatch(text, /npm run dev|vite preview/);
+    assert.match(run, /^USER 10001:10001$/m);
+    assert.equal(listenPort(text), svc.ports[0]?.container);
+  });
+
+  test('the detected port is the port the generated image listens on, for each project in test/realworld', async () => {
+    for (const [dir, id] of [['vite-react', '.'], ['vite-vue', '.'], ['astro-site', '.'], ['next-app', '.'],
+      ['express-api', '.'], ['npm-workspace', 'apps/web']] as const) {
+      const svc = await only(join(realworld, dir), id);
+      const text = generateDockerfile(svc);
+      assert.equal(listenPort(text), svc.ports[0]?.container, `${dir}: ${svc.ports.map((p) => p.container)}\n${text}`);
+      assert.match(text, new RegExp(`^EXPOSE ${svc.ports[0]!.container}$`, 'm'), dir);
+      assert.match(runStage(text), /^USER 10001:10001$/m, dir);
+    }
+  });
+
+  test('a static Astro site is served as files; Astro with the node adapter runs its standalone server', async () => {
+    const site = await only(join(realworld, 'astro-site'));
+    assert.match(runStage(generateDockerfile(site)), /"--single".*"dist"\]$/m);
+    const ssr = await only(project({
+      'package.json': JSON.stringify({
+        name: 'ssr', type: 'module', scripts: { dev: 'astro dev', build: 'astro build', preview: 'astro preview' },
+        dependencies: { astro: '^5.9.4', '@astrojs/node': '^9.2.2' },
+      }),
+      'package-lock.json': '{}',
+      'astro.config.mjs':
+        "import node from '@astrojs/node';\n" +
+        "export default { output: 'server', adapter: node({ mode: 'standalone' }) };\n",
+    }));
+    assert.deepEqual(ssr.start?.argv, ['node', './dist/server/entry.mjs']);
+    assert.equal(ssr.ports[0]?.container, 4321);
+    const text = generateDockerfile(ssr);
+    assert.match(runStage(text), /^ENV HOST=0\.0\.0\.0 PORT=4321$/m, 'Astro binds localhost unless HOST says not to');
+    assert.match(text, /^RUN npm prune --omit=dev --no-audit --no-fund$/m, 'dev dependencies are absent at run time');
+  });
+
+  test('Next.js with output: standalone runs server.js from the standalone output, with HOSTNAME set', async () => {
+    const svc = await only(join(fixtures, 'monorepo-polyglot'), 'apps/web');
+    assert.deepEqual(svc.start?.argv, ['node', 'server.js']);
+    assert.equal(svc.build?.context, '', 'a pnpm workspace member builds from the workspace root');
+    const text = generateDockerfile(svc);
+    assert.match(text, /^COPY --chown=10001:10001 --from=build \/app\/apps\/web\/\.next\/standalone \.\/$/m);
+    assert.match(text, /^WORKDIR \/app\/apps\/web$/m);
+    assert.match(text, /HOSTNAME=0\.0\.0\.0/);
+    assert.match(text, /pnpm install --frozen-lockfile/);
+  });
+
+  test('a workspace member builds from the workspace root and runs alone; a root starting it is none', async () => {
+    const topology = await analyze(join(realworld, 'npm-workspace'));
+    assert.deepEqual(topology.services.map((s) => s.id), ['apps/web']);
+    const web = topology.services[0]!;
+    assert.equal(web.build?.context, '');
+    assert.equal(web.build?.node?.member, 'apps/web');
+    const text = generateDockerfile(web);
+    assert.match(text, /^COPY \. \.\nRUN .*npm ci/m, 'one install at the root, with every member linked');
+    assert.match(runStage(text), /^WORKDIR \/app\/apps\/web$/m);
+  });
+
+  test('SvelteKit (adapter-node), Nuxt and NestJS run their production servers, not their dev servers', async () => {
+    const dir = project({
+      'kit/package.json': JSON.stringify({
+        name: 'kit', type: 'module', scripts: { dev: 'vite dev', build: 'vite build', preview: 'vite preview' },
+        devDependencies: { '@sveltejs/kit': '^2', '@sveltejs/adapter-node': '^5', vite: '^6', svelte: '^5' },
+      }),
+      'nuxt/package.json': JSON.stringify({
+        name: 'nuxt-app', type: 'module', scripts: { build: 'nuxt build', dev: 'nuxt dev', preview: 'nuxt preview' },
+        dependencies: { nuxt: '^3', vue: '^3' },
+      }),
+    });
+    const kit = await only(dir, 'kit');
+    assert.deepEqual([kit.start?.argv, kit.ports[0]?.container], [['node', 'build'], 3000]);
+    const nuxt = await only(dir, 'nuxt');
+    assert.deepEqual([nuxt.start?.argv, nuxt.ports[0]?.container], [['node', '.output/server/index.mjs'], 3000]);
+    for (const svc of [kit, nuxt]) assert.equal(listenPort(generateDockerfile(svc)), 3000, svc.id);
+    const nest = await only(join(fixtures, 'node-apis'), 'nest-api');
+    assert.equal(nest.start?.command, 'npm run start:prod', '`nest start` needs the Nest CLI, a dev dependency');
+    assert.match(generateDockerfile(nest), /^RUN npm run build$/m);
+  });
+
+  test('a known health route becomes the image HEALTHCHECK', async () => {
+    const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
+    assert.equal(svc.healthCheck?.path, '/health');
+    assert.match(generateDockerfile(svc), /^HEALTHCHECK .*CMD \["node","-e",".*http:\/\/127\.0\.0\.1:3000\/health/m);
+  });
+
+  test('the generated context leaves out .env files and node_modules, keeping .env.example', () => {
+    const dir = project({
+      'package.json': '{}', '.env': 'SECRET=1', '.env.local': 'SECRET=2', '.env.example': 'SECRET=',
+      'node_modules/x/i.js': '',
+    });
+    const ctx = collectContext(dir, { extraIgnores: GENERATED_CONTEXT_IGNORES });
+    assert.deepEqual(ctx.files.map((f) => f.path).sort(), ['.env.example', 'package.json']);
+  });
+});
