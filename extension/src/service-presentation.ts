@@ -4,7 +4,8 @@ import type { Service, ServiceState, ServiceStatus, ServiceType } from '../../se
 
 const BADGES: Record<ServiceType, string> = {
   containerized: 'DK', compose_stack: 'CS', nodejs: 'JS', python: 'PY', golang: 'GO', rust: 'RS', java: 'JV', php: 'PH',
-  ruby: 'RB', dotnet: 'NT', elixir: 'EX', gleam: 'GL', deno: 'DN', cpp: 'C+', job: 'JB', static: 'ST', proxy: 'PX', infrastructure: 'TF', worker: 'WK', database: 'DB', cache: 'CA', queue: 'MQ',
+  ruby: 'RB', dotnet: 'NT', elixir: 'EX', gleam: 'GL', deno: 'DN', cpp: 'C+', job: 'JB', static: 'ST', proxy: 'PX',
+  infrastructure: 'TF', worker: 'WK', database: 'DB', cache: 'CA', queue: 'MQ',
 };
 
 export function badgeOf(type: ServiceType): string {

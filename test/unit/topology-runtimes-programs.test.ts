@@ -2,10 +2,13 @@
 // Bun, shell entry points) and of programs that listen on nothing: a worker keeps running, a job runs to completion.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../../server/src/engine';
 import type { Topology } from '../../server/src/protocol';
-import { checkTopology, FIXTURES, type ExpectedService, type ExpectedTopology } from '../support/fixture-expect';
+import {
+  checkTopology, copyFixture, FIXTURES, type ExpectedService, type ExpectedTopology,
+} from '../support/fixture-expect';
 
 const runtimes: Record<string, ExpectedService> = {
   // Phoenix: endpoint port from config/runtime.exs (PORT with a default), the /healthz route of the router
@@ -16,7 +19,8 @@ const runtimes: Record<string, ExpectedService> = {
   },
   // Plug.Cowboy child spec with its port; a mix release is what runs
   'plug-api': {
-    type: 'elixir', frameworks: ['plug'], start: { includes: '_build/prod/rel/plug_api/bin/plug_api start', source: 'manifest' },
+    type: 'elixir', frameworks: ['plug'],
+    start: { includes: '_build/prod/rel/plug_api/bin/plug_api start', source: 'manifest' },
     port: { container: 4001, source: 'code', file: 'plug-api/lib/plug_api/application.ex', line: 7 },
     health: { kind: 'http', path: '/health' },
   },
@@ -29,7 +33,8 @@ const runtimes: Record<string, ExpectedService> = {
   },
   'deno-api': {
     type: 'deno', frameworks: ['hono'], start: { includes: 'deno task start', source: 'script' },
-    port: { container: 8002, source: 'code', file: 'deno-api/main.ts', line: 11 }, health: { kind: 'http', path: '/health' },
+    port: { container: 8002, source: 'code', file: 'deno-api/main.ts', line: 11 },
+    health: { kind: 'http', path: '/health' },
   },
   'fresh-site': {
     type: 'deno', frameworks: ['fresh'], start: { includes: 'deno task start', source: 'script' },
@@ -37,15 +42,18 @@ const runtimes: Record<string, ExpectedService> = {
   },
   'crow-server': {
     type: 'cpp', frameworks: ['crow'], start: { includes: './build/crow_server', source: 'manifest' },
-    port: { container: 18080, source: 'code', file: 'crow-server/main.cpp', line: 17 }, health: { kind: 'http', path: '/healthz' },
+    port: { container: 18080, source: 'code', file: 'crow-server/main.cpp', line: 17 },
+    health: { kind: 'http', path: '/healthz' },
   },
   'drogon-api': {
     type: 'cpp', frameworks: ['drogon'], start: { includes: './build/drogon_api' },
-    port: { container: 8090, source: 'code', file: 'drogon-api/src/main.cc', line: 12 }, health: { kind: 'http', path: '/ping' },
+    port: { container: 8090, source: 'code', file: 'drogon-api/src/main.cc', line: 12 },
+    health: { kind: 'http', path: '/ping' },
   },
   'httplib-meson': {
     type: 'cpp', frameworks: ['cpp-httplib'], start: { includes: './builddir/inventory' },
-    port: { container: 8091, source: 'code', file: 'httplib-meson/src/server.cpp', line: 16 }, health: { kind: 'http', path: '/status' },
+    port: { container: 8091, source: 'code', file: 'httplib-meson/src/server.cpp', line: 16 },
+    health: { kind: 'http', path: '/status' },
   },
   // a Makefile-built Boost.Beast echo server: no route to probe
   'beast-echo': {
@@ -74,12 +82,14 @@ const runtimes: Record<string, ExpectedService> = {
   // Bun runs the "module" entry; Bun.serve's port reads PORT with a default
   'bun-api': {
     type: 'nodejs', start: { includes: 'bun run index.ts' }, packageManager: 'bun',
-    port: { container: 3100, source: 'code', file: 'bun-api/index.ts', line: 2, envVar: 'PORT' }, health: { kind: 'http', path: '/health' },
+    port: { container: 3100, source: 'code', file: 'bun-api/index.ts', line: 2, envVar: 'PORT' },
+    health: { kind: 'http', path: '/health' },
   },
   // start.sh execs gunicorn on its own port: that is the process the image runs
   'shell-app': {
     type: 'python', frameworks: ['flask'], start: { includes: 'sh start.sh', source: 'script' },
-    port: { container: 8098, source: 'script', file: 'shell-app/start.sh', line: 5 }, health: { kind: 'http', path: '/ping' },
+    port: { container: 8098, source: 'script', file: 'shell-app/start.sh', line: 5 },
+    health: { kind: 'http', path: '/ping' },
   },
   'compose.yaml#postgres': { type: 'database', port: { container: 5432, source: 'image-default' } },
   'compose.yaml#redis': { type: 'cache', port: { container: 6379, source: 'image-default' } },
@@ -95,19 +105,25 @@ export const expected: Record<string, ExpectedTopology> = {
       ['play-app', 'compose.yaml#postgres', 'driver'],
     ],
     edgeEvidence: [
-      { edge: ['phoenix-shop', 'compose.yaml#postgres', 'driver'], evidence: [{ file: 'phoenix-shop/mix.exs', line: 27, reasonIncludes: 'postgrex' }] },
-      { edge: ['plug-api', 'compose.yaml#redis', 'driver'], evidence: [{ file: 'plug-api/mix.exs', line: 16, reasonIncludes: 'redix' }] },
-      { edge: ['elixir-mailer', 'compose.yaml#rabbitmq', 'driver'], evidence: [{ file: 'elixir-mailer/mix.exs', line: 13, reasonIncludes: 'amqp' }] },
+      { edge: ['phoenix-shop', 'compose.yaml#postgres', 'driver'],
+        evidence: [{ file: 'phoenix-shop/mix.exs', line: 27, reasonIncludes: 'postgrex' }] },
+      { edge: ['plug-api', 'compose.yaml#redis', 'driver'],
+        evidence: [{ file: 'plug-api/mix.exs', line: 16, reasonIncludes: 'redix' }] },
+      { edge: ['elixir-mailer', 'compose.yaml#rabbitmq', 'driver'],
+        evidence: [{ file: 'elixir-mailer/mix.exs', line: 13, reasonIncludes: 'amqp' }] },
     ],
     order: [
-      ['akka-api', 'beast-echo', 'bun-api', 'compose.yaml#postgres', 'compose.yaml#rabbitmq', 'compose.yaml#redis', 'crow-server',
+      ['akka-api', 'beast-echo', 'bun-api', 'compose.yaml#postgres', 'compose.yaml#rabbitmq', 'compose.yaml#redis',
+        'crow-server',
         'deno-api', 'drogon-api', 'fresh-site', 'gleam-web', 'http4s-api', 'httplib-meson', 'shell-app'],
       ['elixir-mailer', 'ktor-api', 'phoenix-shop', 'play-app', 'plug-api'],
     ],
     patterns: ['microservices', 'database', 'cache', 'background-workers'],
     problems: [],
     libraries: [],
-    recommendations: [{ code: 'no-health-endpoint', serviceId: 'beast-echo' }, { code: 'no-health-endpoint', serviceId: 'fresh-site' }],
+    recommendations: [
+      { code: 'no-health-endpoint', serviceId: 'beast-echo' }, { code: 'no-health-endpoint', serviceId: 'fresh-site' },
+    ],
   },
   'runnable-programs': {
     services: {
@@ -122,7 +138,10 @@ export const expected: Record<string, ExpectedTopology> = {
       'sync-loop': { type: 'worker', port: null, start: { includes: 'sh run.sh', source: 'script' } },
     },
     edges: [],
-    order: [['c-report', 'go-migrate', 'go-poller', 'java-batch', 'node-consumer', 'py-digest', 'py-export', 'rust-cleanup', 'sync-loop']],
+    order: [[
+      'c-report', 'go-migrate', 'go-poller', 'java-batch', 'node-consumer', 'py-digest', 'py-export', 'rust-cleanup',
+      'sync-loop',
+    ]],
     patterns: ['background-workers'],
     problems: [],
     libraries: ['shared-lib'],
@@ -157,11 +176,11 @@ const kindEvidence: [fixture: string, id: string, file: string, line: number | u
   ['runnable-programs', 'py-digest', 'py-digest/src/digest/cli.py', 14, 'runs a scheduler: a worker'],
   ['runnable-programs', 'py-export', 'py-export/exporter/main.py', undefined, 'a job that runs to completion'],
   ['runnable-programs', 'rust-cleanup', 'rust-cleanup/src/cleanup.rs', undefined, 'a job that runs to completion'],
-  ['runnable-programs', 'java-batch', 'java-batch/src/main/java/com/acme/batch/Main.java', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'java-batch', 'java-batch/src/main/java/com/acme/batch/Main.java', 8, 'main returns: a job'],
   ['runnable-programs', 'node-consumer', 'node-consumer/consumer.js', 9, 'consumes messages: a worker'],
   ['runnable-programs', 'c-report', 'c-report/report.c', 5, 'main() returns: a job'],
   ['runnable-programs', 'sync-loop', 'sync-loop/run.sh', 4, 'loops forever: a worker'],
-  ['polyglot-runtimes', 'elixir-mailer', 'elixir-mailer/mix.exs', 9, 'supervision tree of ElixirMailer.Application: a worker'],
+  ['polyglot-runtimes', 'elixir-mailer', 'elixir-mailer/mix.exs', 9, 'tree of ElixirMailer.Application: a worker'],
   ['lone-bot', '.', 'bot.py', 17, 'keeps a bot connected: a worker'],
 ];
 
@@ -171,23 +190,25 @@ test('every worker and job says why it is one, with the file and line', async ()
   for (const [fixture, id, file, line, says] of kindEvidence) {
     if (!topologies.has(fixture)) topologies.set(fixture, await analyze(join(FIXTURES, fixture)));
     const svc = topologies.get(fixture)!.services.find((s) => s.id === id);
-    const hit = svc?.evidence.find((e) => e.file === file && e.reason.includes(says) && (line === undefined || e.line === line));
-    if (!hit) misses.push(`${fixture} ${id}: no evidence ${file}:${line ?? '*'} "${says}" in ${JSON.stringify(svc?.evidence ?? [])}`);
+    const hit = svc?.evidence.find((e) => e.file === file && e.reason.includes(says) && (line ?? e.line) === e.line);
+    if (!hit) misses.push(`${fixture} ${id}: no ${file}:${line ?? '*'} "${says}" in ${JSON.stringify(svc?.evidence)}`);
   }
   assert.deepEqual(misses, []);
 });
 
 /** Each new ecosystem as a repository of its own: the app at the root, with the same facts as inside the monorepo. */
 const singleApps = [
-  'phoenix-shop', 'plug-api', 'gleam-web', 'deno-api', 'fresh-site', 'crow-server', 'drogon-api', 'httplib-meson', 'beast-echo',
-  'ktor-api', 'play-app', 'http4s-api', 'akka-api', 'bun-api', 'shell-app',
+  'phoenix-shop', 'plug-api', 'gleam-web', 'deno-api', 'fresh-site', 'crow-server', 'drogon-api', 'httplib-meson',
+  'beast-echo', 'ktor-api', 'play-app', 'http4s-api', 'akka-api', 'bun-api', 'shell-app',
 ];
 
 for (const app of singleApps) {
   test(`single-app repository ${app}`, async () => {
     const topo = await analyze(join(FIXTURES, 'polyglot-runtimes', app));
     const inner = runtimes[app];
-    const port = inner.port ? { ...inner.port, ...(inner.port.file ? { file: inner.port.file.slice(app.length + 1) } : {}) } : inner.port;
+    // Evidence files are relative to the analysed root, here the app's own folder.
+    const file = inner.port?.file?.slice(app.length + 1);
+    const port = inner.port && file ? { ...inner.port, file } : inner.port;
     const exp: ExpectedTopology = {
       services: { '.': { ...inner, port, name: app } },
       edges: [], order: [['.']], patterns: [], optionalPatterns: ['monolith'], problems: [], libraries: [],
@@ -196,3 +217,24 @@ for (const app of singleApps) {
     assert.deepEqual(mismatches, [], `${app} at the root:\n  ${mismatches.join('\n  ')}`);
   });
 }
+
+test('a broken gleam.toml or deno.jsonc is a problem naming the file and line, and the rest is analysed', async () => {
+  const { dir, cleanup } = copyFixture('polyglot-runtimes');
+  try {
+    writeFileSync(join(dir, 'gleam-web', 'gleam.toml'), 'name = "gleam_web"\n[dependencies\nwisp = "1"\n');
+    writeFileSync(join(dir, 'deno-api', 'deno.jsonc'), '{\n  // tasks\n  "tasks": { "start": "deno run main.ts" \n');
+    mkdirSync(join(dir, 'empty-mix'));
+    writeFileSync(join(dir, 'empty-mix', 'mix.exs'), '');
+    const topo = await analyze(dir);
+    const problems = topo.problems.map((p) => `${p.code} ${p.file}:${p.line ?? ''} ${p.message}`);
+    const gleam = problems.find((p) => p.startsWith('toml-parse gleam-web/gleam.toml:2'));
+    const deno = problems.find((p) => p.startsWith('json-parse deno-api/deno.jsonc'));
+    assert.ok(gleam && /fix it/.test(gleam), `no toml-parse problem for gleam.toml in ${JSON.stringify(problems)}`);
+    assert.ok(deno && /fix it/.test(deno), `no json-parse problem for deno.jsonc in ${JSON.stringify(problems)}`);
+    // An empty mix.exs declares no program: a library, not a crash.
+    assert.ok(topo.libraries.some((l) => l.id === 'empty-mix'), JSON.stringify(topo.libraries));
+    assert.ok(topo.services.some((s) => s.id === 'phoenix-shop' && s.ports[0]?.container === 4100));
+  } finally {
+    cleanup();
+  }
+});

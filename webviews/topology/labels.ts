@@ -11,7 +11,8 @@ export const TYPE_LABEL: Record<ServiceType, string> = {
 /** Two or three letters drawn in the node's badge: readable in every theme without an icon font. */
 export const TYPE_GLYPH: Record<ServiceType, string> = {
   containerized: 'CT', compose_stack: 'CS', nodejs: 'JS', python: 'PY', golang: 'GO', rust: 'RS', java: 'JV', php: 'PHP',
-  ruby: 'RB', dotnet: '.N', elixir: 'EX', gleam: 'GL', deno: 'DN', cpp: 'C+', job: 'JB', static: 'WW', proxy: 'PX', infrastructure: 'TF', worker: 'WK', database: 'DB', cache: 'CA', queue: 'MQ',
+  ruby: 'RB', dotnet: '.N', elixir: 'EX', gleam: 'GL', deno: 'DN', cpp: 'C+', job: 'JB', static: 'WW', proxy: 'PX',
+  infrastructure: 'TF', worker: 'WK', database: 'DB', cache: 'CA', queue: 'MQ',
 };
 
 export const STATE_LABEL: Record<ServiceState, string> = {

@@ -8,24 +8,30 @@ export interface LongRunningMarker {
   reason: string;
 }
 
+/** One marker per reason, written as alternatives so each stays readable. */
+const any = (...parts: string[]) => new RegExp(parts.join('|'), 'm');
+
 const MARKERS: [RegExp, string][] = [
-  [/\bwhile\s*\(?\s*(?:True|true|1|:)\s*\)?\s*(?::|\{|do\b|;)/, 'loops forever'],
-  [/^\s*for\s*\{/m, 'loops forever (for {})'],
-  [/\bloop\s*\{/, 'loops forever (loop {})'],
-  [/\bfor\s*\(\s*;\s*;\s*\)/, 'loops forever (for (;;))'],
-  [/\bsetInterval\s*\(|\btime\.Tick(?:er)?\b|\bNewTicker\s*\(|\btokio::time::interval\b|:timer\.send_interval\b/,
-    'wakes up on an interval'],
-  [/\bschedule\.every\b|\b(?:Blocking|AsyncIO|Background)Scheduler\b|\bcron\.schedule\s*\(|\bnew CronJob\b|@Scheduled\b|\bcron\.New\s*\(|\bQuantum\b|\bOban\.Plugins\.Cron\b/,
-    'runs a scheduler'],
-  [/\b(?:run_polling|start_polling|infinity_polling|polling)\s*\(|\bclient\.run\s*\(|\bbot\.launch\s*\(|\bclient\.login\s*\(/,
-    'keeps a bot connected'],
-  [/\b(?:basic_consume|start_consuming|\.subscribe|\.consume|consumer\.run|\.Consume|\.poll|ReadMessage|FetchMessage|\.on\(\s*['"]message)\s*\(/,
-    'consumes messages'],
-  [/\brun_forever\s*\(|\bserve_forever\s*\(|\bProcess\.sleep\(:infinity\)|\bselect\s*\{\s*\}|\bsignal\.Notify\s*\(|\bwait_for_signal\b/,
-    'waits until it is stopped'],
-  [/\basynq\.NewServer\b|\bworker\.New\s*\(|\bnew Worker\s*\(|\bNewWorker\s*\(|\bWorker\(\s*\[|\bmachinery\.NewServer\b/,
-    'runs a queue worker'],
-  [/\buse\s+(?:GenServer|Broadway|Supervisor)\b|\bmod:\s*\{/, 'starts a supervised OTP process'],
+  [any(String.raw`\bwhile\s*\(?\s*(?:True|true|1|:)\s*\)?\s*(?::|\{|do\b|;)`), 'loops forever'],
+  [any(String.raw`^\s*for\s*\{`), 'loops forever (for {})'],
+  [any(String.raw`\bloop\s*\{`), 'loops forever (loop {})'],
+  [any(String.raw`\bfor\s*\(\s*;\s*;\s*\)`), 'loops forever (for (;;))'],
+  [any(String.raw`\bsetInterval\s*\(`, String.raw`\btime\.Tick(?:er)?\b`, String.raw`\bNewTicker\s*\(`,
+    String.raw`\btokio::time::interval\b`, String.raw`:timer\.send_interval\b`),
+  'wakes up on an interval'],
+  [any(String.raw`\bschedule\.every\b`, String.raw`\b(?:Blocking|AsyncIO|Background)Scheduler\b`,
+    String.raw`\bcron\.schedule\s*\(`, String.raw`\bnew CronJob\b`, String.raw`@Scheduled\b`,
+    String.raw`\bcron\.New\s*\(`, String.raw`\bOban\.Plugins\.Cron\b`),
+  'runs a scheduler'],
+  [any(String.raw`\b(?:run_polling|start_polling|infinity_polling|polling)\s*\(`, String.raw`\bclient\.run\s*\(`,
+    String.raw`\bbot\.launch\s*\(`, String.raw`\bclient\.login\s*\(`), 'keeps a bot connected'],
+  [any(String.raw`\b(?:basic_consume|start_consuming|consumer\.run|ReadMessage|FetchMessage)\s*\(`,
+    String.raw`\.(?:subscribe|consume|Consume|poll)\s*\(`, String.raw`\.on\(\s*['"]message['"]`), 'consumes messages'],
+  [any(String.raw`\b(?:run_forever|serve_forever)\s*\(`, String.raw`\bProcess\.sleep\(:infinity\)`,
+    String.raw`\bselect\s*\{\s*\}`, String.raw`\bsignal\.Notify\s*\(`), 'waits until it is stopped'],
+  [any(String.raw`\basynq\.NewServer\b`, String.raw`\bworker\.New\s*\(`, String.raw`\bnew Worker\s*\(`,
+    String.raw`\bNewWorker\s*\(`, String.raw`\bmachinery\.NewServer\b`), 'runs a queue worker'],
+  [any(String.raw`\buse\s+(?:GenServer|Broadway|Supervisor)\b`), 'starts a supervised OTP process'],
 ];
 
 /** The first long-running marker of a source file, or undefined when nothing in it keeps the program alive. */

@@ -7,25 +7,31 @@ import type { FolderView } from './types';
 export interface BunFacts {
   start?: StartSpec;
   ports: PortSpec[];
-  serves: boolean;
 }
+
+/** `port: 3000`, `port: Number(process.env.PORT) || 3000`, `port: Bun.env.PORT ?? 3000`. */
+const PORT = /\bport\s*:\s*(?:(?:Number\()?\s*(?:process\.env|Bun\.env)\.(\w+)\s*\)?\s*(?:\?\?|\|\|)\s*)?(\d{2,5})/;
 
 /** `entries` are folder-relative entry files, best first; `hasStart` is whether a script already starts the app. */
 export function bunFacts(folder: FolderView, entries: string[], hasStart: boolean): BunFacts {
-  const out: BunFacts = { ports: [], serves: false };
+  const out: BunFacts = { ports: [] };
+  const runs = (entry: string, reason: string): StartSpec | undefined => {
+    if (hasStart) return undefined;
+    return { command: `bun run ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), reason) };
+  };
   for (const entry of entries) {
     const src = folder.read(entry) ?? '';
     const at = src.search(/\bBun\.serve\s*\(/);
     if (at < 0) continue;
-    out.serves = true;
-    const call = src.slice(at, at + 400);
-    const port = /\bport\s*:\s*(?:(?:Number\()?\s*(?:process\.env|Bun\.env)\.(\w+)\s*\)?\s*(?:\?\?|\|\|)\s*)?(\d{2,5})/.exec(call);
+    const port = PORT.exec(src.slice(at, at + 400));
     const container = port ? Number(port[2]) : 3000;
-    const evidence = ev(folder.rel(entry), port ? `Bun.serve on port ${container}` : 'Bun.serve listens on 3000 by default', findLine(src, port ? port[0] : 'Bun.serve'));
-    out.ports.push({ container, protocol: 'tcp', source: port ? 'code' : 'framework-default', ...(port?.[1] ? { envVar: port[1] } : {}), evidence });
-    if (!hasStart) out.start = { command: `bun run ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), 'Bun.serve entry module') };
+    const reason = port ? `Bun.serve on port ${container}` : 'Bun.serve listens on 3000 by default';
+    const evidence = ev(folder.rel(entry), reason, findLine(src, port ? port[0] : 'Bun.serve'));
+    const env = port?.[1] ? { envVar: port[1] } : {};
+    out.ports.push({ container, protocol: 'tcp', source: port ? 'code' : 'framework-default', ...env, evidence });
+    out.start = runs(entry, 'Bun.serve entry module');
     return out;
   }
-  if (!hasStart && entries.length) out.start = { command: `bun run ${entries[0]}`, source: 'framework-default', evidence: ev(folder.rel(entries[0]), 'entry module run by Bun') };
+  if (entries.length) out.start = runs(entries[0], 'entry module run by Bun');
   return out;
 }

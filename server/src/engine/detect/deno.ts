@@ -13,7 +13,12 @@ interface DenoJson {
   exports?: unknown;
 }
 
-const FRAMEWORKS: [RegExp, string][] = [[/\$fresh\/|@fresh\/core|jsr:@fresh/, 'fresh'], [/@oak\/oak|deno\.land\/x\/oak/, 'oak'], [/\bhono\b/, 'hono']];
+const FRAMEWORKS: [RegExp, string][] = [
+  [/\$fresh\/|@fresh\/core|jsr:@fresh/, 'fresh'], [/@oak\/oak|deno\.land\/x\/oak/, 'oak'], [/\bhono\b/, 'hono'],
+];
+/** `Deno.serve({ port: 8080 }, handler)`, `app.listen({ port: Number(Deno.env.get("PORT") ?? 8000) })`. */
+const LISTEN = new RegExp(String.raw`(Deno\.serve|\.listen)\s*\(\s*\{[^}]*?\bport\s*:\s*` +
+  String.raw`(?:Number\(\s*Deno\.env\.get\(\s*["'](\w+)["']\s*\)\s*\?\?\s*)?["']?(\d{2,5})`, 's');
 const ENTRIES = ['main.ts', 'server.ts', 'mod.ts', 'main.js', 'src/main.ts', 'dev.ts'];
 
 export function detectDeno(folder: FolderView): Finding | undefined {
@@ -49,34 +54,40 @@ export function detectDeno(folder: FolderView): Finding | undefined {
   let start: StartSpec | undefined;
   const ports: PortSpec[] = [];
   if (task) {
-    start = { command: `deno task ${task}`, source: 'script', evidence: ev(file, `"${task}": "${tasks[task]}"`, findLine(text, `"${task}"`)) };
+    const line = findLine(text, `"${task}"`);
+    start = { command: `deno task ${task}`, source: 'script', evidence: ev(file, `"${task}": "${tasks[task]}"`, line) };
     for (const p of portsInCommand(tasks[task])) {
-      ports.push({ container: p.port, protocol: 'tcp', source: 'script', evidence: ev(file, `"${task}" task sets ${p.reason}`, findLine(text, `"${task}"`)) });
+      const evidence = ev(file, `"${task}" task sets ${p.reason}`, line);
+      ports.push({ container: p.port, protocol: 'tcp', source: 'script', evidence });
     }
   }
   const fromTask = task ? /\bdeno\s+(?:run|serve)\s+(?:-\S+\s+)*([\w./-]+\.[jt]sx?)/.exec(tasks[task])?.[1] : undefined;
-  const entries = [...new Set([fromTask, ...ENTRIES].filter((e): e is string => !!e && folder.exists(e.replace(/^\.\//, ''))))]
-    .map((e) => e.replace(/^\.\//, ''));
+  const entries = [...new Set([fromTask, ...ENTRIES].map((e) => e?.replace(/^\.\//, '')))]
+    .filter((e): e is string => !!e && folder.exists(e));
   finding.entryFiles = entries.slice(0, 3).map((e) => folder.rel(e));
   if (!start && entries.length && !cfg.exports) {
-    start = { command: `deno run -A ${entries[0]}`, source: 'framework-default', evidence: ev(folder.rel(entries[0]), 'entry module') };
+    const evidence = ev(folder.rel(entries[0]), 'entry module');
+    start = { command: `deno run -A ${entries[0]}`, source: 'framework-default', evidence };
   }
-  // `Deno.serve({ port: 8080 }, handler)`, `app.listen({ port: 8000 })`: the TypeScript reader does not know Deno.
+  // The TypeScript reader does not know Deno's listen calls.
   for (const e of entries) {
     const src = folder.read(e) ?? '';
-    const m = /(Deno\.serve|\.listen)\s*\(\s*\{[^}]*?\bport\s*:\s*(?:Number\(\s*Deno\.env\.get\(\s*["'](\w+)["']\s*\)\s*\?\?\s*)?["']?(\d{2,5})/s.exec(src);
+    const m = LISTEN.exec(src);
     if (m && !ports.some((p) => p.container === Number(m[3]))) {
-      ports.push({
-        container: Number(m[3]), protocol: 'tcp', source: 'code', ...(m[2] ? { envVar: m[2] } : {}),
-        evidence: ev(folder.rel(e), `${m[1].replace(/^\./, '')} on port ${m[3]}`, findLine(src, m[0].split('\n')[0])),
-      });
+      const line = findLine(src, m[0].split('\n')[0]);
+      const evidence = ev(folder.rel(e), `${m[1].replace(/^\./, '')} on port ${m[3]}`, line);
+      const env = m[2] ? { envVar: m[2] } : {};
+      ports.push({ container: Number(m[3]), protocol: 'tcp', source: 'code', ...env, evidence });
     }
     if (/\bDeno\.serve\s*\(/.test(src) && !finding.evidence.some((x) => x.reason.startsWith('Deno.serve'))) {
       finding.evidence.push(ev(folder.rel(e), 'Deno.serve starts an HTTP server', findLine(src, 'Deno.serve')));
     }
   }
   const serves = finding.frameworks!.length > 0 || finding.evidence.some((x) => x.reason.startsWith('Deno.serve'));
-  if (serves) ports.push({ container: 8000, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'Deno servers listen on 8000 by default') });
+  if (serves) {
+    const evidence = ev(file, 'Deno servers listen on 8000 by default');
+    ports.push({ container: 8000, protocol: 'tcp', source: 'framework-default', evidence });
+  }
   finding.ports = ports;
   finding.start = start;
   finding.runnable = start ? true : false;

@@ -1,12 +1,15 @@
 // Programs without a manifest: a start.sh, a run.sh with no Procfile beside it, or a lone main.py, bot.py, index.js
-// or index.php at the top of a repository. Each one starts something, so its folder is deployable.
+// or index.php at the root of a repository. Each one starts something, so its folder is deployable.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
 import { ev, findLine, portsInCommand } from './text';
 import type { Finding, FolderView } from './types';
 
 const SHELL_ENTRIES = ['start.sh', 'run.sh'];
-const MANIFESTS = ['package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'composer.json', 'deno.json', 'deno.jsonc'];
+const MANIFESTS = [
+  'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'composer.json', 'deno.json',
+  'deno.jsonc',
+];
 const LONE: [string, string, 'python' | 'javascript' | 'php'][] = [
   ['main.py', 'python main.py', 'python'], ['bot.py', 'python bot.py', 'python'],
   ['index.js', 'node index.js', 'javascript'], ['index.php', 'php -S 0.0.0.0:8000 index.php', 'php'],
@@ -15,30 +18,29 @@ const TYPE_OF = { python: 'python', javascript: 'nodejs', php: 'php' } as const;
 const RUNTIME_OF = { python: 'python', javascript: 'node', php: 'php' } as const;
 
 export function detectShellEntry(folder: FolderView): Finding | undefined {
-  const script = SHELL_ENTRIES.find((f) => folder.has(f) && (f !== 'run.sh' || !folder.has('Procfile')));
-  if (!script || folder.has('Procfile')) return undefined;
+  if (folder.has('Procfile')) return undefined;
+  const script = SHELL_ENTRIES.find((f) => folder.has(f));
+  if (!script) return undefined;
   const file = folder.rel(script);
   const text = folder.read(script) ?? '';
   // The last command that is not a comment, an export or a `set`: usually the `exec` that becomes the process.
   const lines = text.split(/\r?\n/);
   let at = -1;
-  for (let i = lines.length - 1; i >= 0; i--) {
+  for (let i = lines.length - 1; i >= 0 && at < 0; i--) {
     const l = lines[i].trim();
-    if (l && !/^(#|set\s|export\s|fi$|done$|esac$|\}$|;;)/.test(l)) {
-      at = i;
-      break;
-    }
+    if (l && !/^(#|set\s|export\s|fi$|done$|esac$|\}$|;;)/.test(l)) at = i;
   }
-  const ports: PortSpec[] = [];
-  for (const p of portsInCommand(text)) {
-    ports.push({ container: p.port, protocol: 'tcp', source: 'script', evidence: ev(file, `${script} sets ${p.reason}`, findLine(text, p.reason)) });
-  }
+  const line = at >= 0 ? at + 1 : undefined;
+  const ports: PortSpec[] = portsInCommand(text).map((p) => {
+    const evidence = ev(file, `${script} sets ${p.reason}`, findLine(text, p.reason));
+    return { container: p.port, protocol: 'tcp', source: 'script', evidence };
+  });
   const finding: Finding = {
     detector: 'shell-entry', rank: 1, confidence: 0.6, runnable: true, indicators: [file], ports,
-    evidence: [ev(file, `${script} starts the program`, at >= 0 ? at + 1 : undefined)],
-    start: { command: `sh ${script}`, source: 'script', evidence: ev(file, at >= 0 ? lines[at].trim() : script, at >= 0 ? at + 1 : undefined) },
+    evidence: [ev(file, `${script} starts the program`, line)],
+    start: { command: `sh ${script}`, source: 'script', evidence: ev(file, at >= 0 ? lines[at].trim() : script, line) },
   };
-  if (!ports.length) markProgramKind(finding, [{ file, text }], { file, line: at >= 0 ? at + 1 : undefined, what: `${script} ends` });
+  if (!ports.length) markProgramKind(finding, [{ file, text }], { file, line, what: `${script} ends` });
   return finding;
 }
 
@@ -50,13 +52,14 @@ export function detectLoneScript(folder: FolderView): Finding | undefined {
   const [name, command, language] = present[0];
   const file = folder.rel(name);
   const finding: Finding = {
-    detector: 'lone-script', type: TYPE_OF[language], rank: 4, language, confidence: 0.6, frameworks: [], runnable: true,
-    evidence: [ev(file, `${name} with no manifest: a program of its own`)], indicators: [file], entryFiles: [file],
-    start: { command, source: 'framework-default', evidence: ev(file, `runs ${name}`) },
+    detector: 'lone-script', type: TYPE_OF[language], rank: 4, language, confidence: 0.6, frameworks: [],
+    runnable: true, evidence: [ev(file, `${name} with no manifest: a program of its own`)], indicators: [file],
+    entryFiles: [file], start: { command, source: 'framework-default', evidence: ev(file, `runs ${name}`) },
     build: { runtime: RUNTIME_OF[language], evidence: ev(file, `${language} script`) },
   };
   if (language === 'php') {
-    finding.ports = [{ container: 8000, protocol: 'tcp', source: 'framework-default', evidence: ev(file, "PHP's built-in server on 8000") }];
+    const evidence = ev(file, "PHP's built-in server on 8000");
+    finding.ports = [{ container: 8000, protocol: 'tcp', source: 'framework-default', evidence }];
   }
   return finding;
 }

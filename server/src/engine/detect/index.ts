@@ -25,7 +25,8 @@ const INDICATOR_NAMES = new Set([
   'pom.xml', 'build.gradle', 'build.gradle.kts', 'composer.json', 'Gemfile', 'nginx.conf', 'default.conf', 'nginx.conf.template',
   'default.conf.template', 'Caddyfile', 'Procfile', 'index.html', 'kyozo.yaml', 'kyozo.yml', 'nx.json', 'turbo.json',
   'pnpm-workspace.yaml', 'lerna.json', 'Containerfile', 'main.go',
-  'mix.exs', 'gleam.toml', 'deno.json', 'deno.jsonc', 'CMakeLists.txt', 'meson.build', 'Makefile', 'build.sbt', 'start.sh', 'run.sh',
+  'mix.exs', 'gleam.toml', 'deno.json', 'deno.jsonc', 'CMakeLists.txt', 'meson.build', 'Makefile', 'build.sbt', 'start.sh',
+  'run.sh',
   'main.py', 'bot.py', 'index.js', 'index.php',
 ]);
 
@@ -45,8 +46,8 @@ export function isIndicatorName(name: string): boolean {
 
 const DETECTORS: Detector[] = [
   detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoCommand, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
-  detectDotnet, detectElixir, detectGleam, detectDeno, detectNative, detectScala, detectProxy, detectTerraform, detectProcfile,
-  detectShellEntry, detectLoneScript, detectStatic, detectWorkspaceTools,
+  detectDotnet, detectElixir, detectGleam, detectDeno, detectNative, detectScala, detectProxy, detectTerraform,
+  detectProcfile, detectShellEntry, detectLoneScript, detectStatic, detectWorkspaceTools,
 ];
 
 /** Findings for one folder; folders without an indicator file cost one scan of their file names. */

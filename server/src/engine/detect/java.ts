@@ -88,7 +88,10 @@ export function detectJava(folder: FolderView): Finding | undefined {
     if (ktor) Object.assign(finding, ktorFacts(folder, file, source));
     else if (source) {
       const what = `${simple}.main returns`;
-      markProgramKind(finding, [{ file: folder.rel(source), text: folder.read(source) ?? '' }], { file: folder.rel(source), what });
+      const at = folder.rel(source);
+      const text = folder.read(source) ?? '';
+      const line = findLine(text, /\bstatic\s+void\s+main\s*\(|\bfun\s+main\s*\(/);
+      markProgramKind(finding, [{ file: at, text }], { file: at, line, what });
     }
   } else {
     // A module without Boot is a library of its siblings (or an aggregator of them).

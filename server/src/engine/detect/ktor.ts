@@ -4,38 +4,53 @@ import type { HealthCheck, PortSpec } from '../../protocol';
 import { ev, findLine } from './text';
 import type { FolderView } from './types';
 
-const CONFIGS = ['src/main/resources/application.conf', 'src/main/resources/application.yaml', 'src/main/resources/application.yml'];
+const RESOURCES = 'src/main/resources';
+const CONFIGS = ['application.conf', 'application.yaml', 'application.yml'].map((f) => `${RESOURCES}/${f}`);
+const EMBEDDED = new RegExp(String.raw`embeddedServer\(\s*\w+\s*,\s*(?:port\s*=\s*)?` +
+  String.raw`(?:System\.getenv\("(\w+)"\)\?\.toInt\(\)\s*\?:\s*)?(\d{2,5})`);
+const HEALTH = /\bget\(\s*"(\/(?:health|healthz|ready|readyz|live|livez|status|ping))"\s*\)/;
 
-export function ktorFacts(folder: FolderView, buildFile: string, mainSource: string | undefined): { frameworks: string[]; ports: PortSpec[]; healthCheck?: HealthCheck; entryFiles: string[] } {
+export interface KtorFacts {
+  frameworks: string[];
+  ports: PortSpec[];
+  healthCheck?: HealthCheck;
+  entryFiles: string[];
+}
+
+/** `mainSource` is the folder-relative file of the main class, when found. */
+export function ktorFacts(folder: FolderView, buildFile: string, mainSource: string | undefined): KtorFacts {
   const ports: PortSpec[] = [];
   const entryFiles = mainSource ? [folder.rel(mainSource)] : [];
   const sources = kotlinSources(folder, mainSource);
   for (const s of sources) {
-    const m = /embeddedServer\(\s*\w+\s*,\s*(?:port\s*=\s*)?(?:System\.getenv\("(\w+)"\)\?\.toInt\(\)\s*\?:\s*)?(\d{2,5})/.exec(s.text);
-    if (m) {
-      ports.push({
-        container: Number(m[2]), protocol: 'tcp', source: 'code', ...(m[1] ? { envVar: m[1] } : {}),
-        evidence: ev(folder.rel(s.file), `embeddedServer on port ${m[2]}`, findLine(s.text, m[0])),
-      });
-      break;
-    }
+    const m = EMBEDDED.exec(s.text);
+    if (!m) continue;
+    const evidence = ev(folder.rel(s.file), `embeddedServer on port ${m[2]}`, findLine(s.text, m[0]));
+    const env = m[1] ? { envVar: m[1] } : {};
+    ports.push({ container: Number(m[2]), protocol: 'tcp', source: 'code', ...env, evidence });
+    break;
   }
   const conf = CONFIGS.find((c) => folder.exists(c));
   if (conf && !ports.length) {
     const text = folder.read(conf) ?? '';
     const m = /^\s*port\s*[:=]\s*(\d{2,5})/m.exec(text);
-    const env = /^\s*port\s*[:=]\s*\$\{\??(\w+)/m.exec(text)?.[1] ?? /^\s*port\s*[:=]\s*"?\$(\w+):/m.exec(text)?.[1];
-    if (m) ports.push({ container: Number(m[1]), protocol: 'tcp', source: 'config', ...(env ? { envVar: env } : {}), evidence: ev(folder.rel(conf), `ktor.deployment.port ${m[1]}`, findLine(text, m[0].trim())) });
+    const envVar = /^\s*port\s*[:=]\s*\$\{\??(\w+)/m.exec(text)?.[1] ?? /^\s*port\s*[:=]\s*"?\$(\w+):/m.exec(text)?.[1];
+    if (m) {
+      const evidence = ev(folder.rel(conf), `ktor.deployment.port ${m[1]}`, findLine(text, m[0].trim()));
+      const env = envVar ? { envVar } : {};
+      ports.push({ container: Number(m[1]), protocol: 'tcp', source: 'config', ...env, evidence });
+    }
   }
-  ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: ev(buildFile, 'Ktor listens on 8080 by default') });
+  const fallback = ev(buildFile, 'Ktor listens on 8080 by default');
+  ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: fallback });
   let healthCheck: HealthCheck | undefined;
   for (const s of sources) {
-    const h = /\bget\(\s*"(\/(?:health|healthz|ready|readyz|live|livez|status|ping))"\s*\)/.exec(s.text);
-    if (h) {
-      healthCheck = { kind: 'http', path: h[1], port: ports[0].container, evidence: ev(folder.rel(s.file), `GET ${h[1]} route`, findLine(s.text, h[0])) };
-      if (!entryFiles.includes(folder.rel(s.file))) entryFiles.push(folder.rel(s.file));
-      break;
-    }
+    const h = HEALTH.exec(s.text);
+    if (!h) continue;
+    const evidence = ev(folder.rel(s.file), `GET ${h[1]} route`, findLine(s.text, h[0]));
+    healthCheck = { kind: 'http', path: h[1], port: ports[0].container, evidence };
+    if (!entryFiles.includes(folder.rel(s.file))) entryFiles.push(folder.rel(s.file));
+    break;
   }
   return { frameworks: ['ktor'], ports, healthCheck, entryFiles };
 }

@@ -111,7 +111,8 @@ export function detectNode(folder: FolderView): Finding | undefined {
     const main = pkg.main.replace(/^\.\//, '');
     if (folder.exists(main)) entries.unshift(main);
   }
-  if (typeof pkg.module === 'string' && folder.exists(pkg.module.replace(/^\.\//, ''))) entries.unshift(pkg.module.replace(/^\.\//, ''));
+  const module = typeof pkg.module === 'string' ? pkg.module.replace(/^\.\//, '') : undefined;
+  if (module && folder.exists(module)) entries.unshift(module);
   const scriptFile = scriptName ? /\bnode\s+(?:--\S+\s+)*([\w./-]+\.(?:m?js|ts))/.exec(scripts[scriptName])?.[1] : undefined;
   if (scriptFile && folder.exists(scriptFile)) entries.unshift(scriptFile);
   const configs = CONFIG_CANDIDATES.filter((c) => folder.exists(c)).slice(0, 1);

@@ -3,8 +3,15 @@ import { longRunningMarker } from '../code/program-lifetime';
 import { ev } from './text';
 import type { Finding } from './types';
 
+/** Where a job's run ends, for its evidence: `what` completes "listens on nothing and ...". */
+export interface JobEnd {
+  file: string;
+  line?: number;
+  what: string;
+}
+
 /** Marks `finding` as a worker or a job from its sources (root-relative files), with the evidence either way. */
-export function markProgramKind(finding: Finding, sources: { file: string; text: string }[], endsAt: { file: string; line?: number; what: string }): void {
+export function markProgramKind(finding: Finding, sources: { file: string; text: string }[], end: JobEnd): void {
   for (const s of sources) {
     const marker = longRunningMarker(s.text);
     if (marker) {
@@ -14,5 +21,5 @@ export function markProgramKind(finding: Finding, sources: { file: string; text:
     }
   }
   finding.job = true;
-  finding.evidence.push(ev(endsAt.file, `listens on nothing and ${endsAt.what}: a job that runs to completion`, endsAt.line));
+  finding.evidence.push(ev(end.file, `listens on nothing and ${end.what}: a job that runs to completion`, end.line));
 }

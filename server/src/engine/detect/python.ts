@@ -67,7 +67,8 @@ export function detectPython(folder: FolderView): Finding | undefined {
       // [project.scripts] `name = "pkg.module:func"`: a console program the package installs and runs.
       const scripts = (t.project?.scripts ?? poetry?.scripts ?? {}) as Record<string, unknown>;
       const first = Object.entries(scripts).find(([, v]) => typeof v === 'string' && /^[\w.]+:\w+$/.test(v));
-      if (first) script = { name: first[0], target: String(first[1]), file, line: findLine(text, new RegExp(`^"?${first[0]}"?\\s*=`, 'm')) };
+      const line = first && findLine(text, new RegExp(`^"?${first[0]}"?\\s*=`, 'm'));
+      if (first) script = { name: first[0], target: String(first[1]), file, line };
       if (typeof t.project?.name === 'string') finding.packageName = t.project.name;
       else if (typeof poetry?.name === 'string') finding.packageName = poetry.name;
     }
@@ -139,9 +140,11 @@ export function detectPython(folder: FolderView): Finding | undefined {
     start = { command: 'rq worker', source: 'framework-default', evidence };
   } else if (!fw && script) {
     const mod = script.target.split(':')[0].replace(/\./g, '/');
-    const source = [`${mod}.py`, `src/${mod}.py`, `${mod}/__init__.py`, `src/${mod}/__init__.py`].find((f) => folder.exists(f));
+    const candidates = [`${mod}.py`, `src/${mod}.py`, `${mod}/__init__.py`, `src/${mod}/__init__.py`];
+    const source = candidates.find((f) => folder.exists(f));
     if (source && !finding.entryFiles.includes(folder.rel(source))) finding.entryFiles.unshift(folder.rel(source));
-    start = { command: script.name, source: 'manifest', evidence: ev(script.file, `[project.scripts] ${script.name} = "${script.target}"`, script.line) };
+    const evidence = ev(script.file, `[project.scripts] ${script.name} = "${script.target}"`, script.line);
+    start = { command: script.name, source: 'manifest', evidence };
   } else if (entry && entry !== 'app/__init__.py') {
     start = { command: `python ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), 'Python entry file') };
   }

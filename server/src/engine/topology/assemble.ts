@@ -302,7 +302,8 @@ function programKind(code: { file: string; facts: CodeFacts }[], evidence: Evide
       return 'worker';
     }
   }
-  evidence.push(ev(code[0].file, 'listens on nothing and has no loop, scheduler or consumer: a job that runs to completion'));
+  const reason = 'listens on nothing and has no loop, scheduler or consumer: a job that runs to completion';
+  evidence.push(ev(code[0].file, reason));
   return 'job';
 }
 
@@ -365,13 +366,17 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   // Something that starts, listens on nothing and serves no HTTP framework is a background worker (a queue or
   // stream consumer, a scheduler, a bot) when its code keeps it alive, else a job that runs to completion — once
   // its code was read and no listen call was found in it.
-  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet', 'elixir', 'gleam', 'deno', 'cpp'];
-  if (!kyozo?.type && !imgInfo && type !== 'worker' && type !== 'job' && LANGUAGE_TYPES.includes(type) && start && code.length > 0 &&
-      meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend)) {
+  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet', 'elixir', 'gleam', 'deno',
+    'cpp'];
+  const listensOnNothing = meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend);
+  if (!kyozo?.type && !imgInfo && type !== 'worker' && type !== 'job' && LANGUAGE_TYPES.includes(type) && start &&
+      code.length > 0 && listensOnNothing) {
     type = programKind(code, evidence);
   }
   // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
-  const finalPorts = type === 'worker' || type === 'job' ? meaningful.filter((p) => (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default')) : meaningful;
+  const ownPort = (p: PortSpec) =>
+    (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default');
+  const finalPorts = type === 'worker' || type === 'job' ? meaningful.filter(ownPort) : meaningful;
 
   // Build: the Dockerfile, compose's build section, the language toolchain for a generated one.
   const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
