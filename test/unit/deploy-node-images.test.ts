@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Service } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine/index';
-import { generateDockerfile } from '../../server/src/engine/deploy/index';
+import { BuildError, generateDockerfile } from '../../server/src/engine/deploy/index';
 import { collectContext, GENERATED_CONTEXT_IGNORES } from '../../server/src/engine/deploy/build-context';
 
 const realworld = join(import.meta.dirname, '..', 'realworld');
@@ -72,7 +72,9 @@ describe('generated Node.js images', () => {
 
   test('a static Astro site is served as files; Astro with the node adapter runs its standalone server', async () => {
     const site = await only(join(realworld, 'astro-site'));
-    assert.match(runStage(generateDockerfile(site)), /"--single".*"dist"\]$/m);
+    const siteRun = runStage(generateDockerfile(site));
+    assert.match(siteRun, /"--listen","tcp:\/\/0\.0\.0\.0:4321","dist"\]$/m);
+    assert.doesNotMatch(siteRun, /--single/, 'a static site answers unknown paths with its 404, not its home page');
     const ssr = await only(project({
       'package.json': JSON.stringify({
         name: 'ssr', type: 'module', scripts: { dev: 'astro dev', build: 'astro build', preview: 'astro preview' },
@@ -137,6 +139,23 @@ describe('generated Node.js images', () => {
     const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
     assert.equal(svc.healthCheck?.path, '/health');
     assert.match(generateDockerfile(svc), /^HEALTHCHECK .*CMD \["node","-e",".*http:\/\/127\.0\.0\.1:3000\/health/m);
+  });
+
+  test('a failed build says what caused it and what to do, from the output of the failing step', () => {
+    const fonts = new BuildError('web', 'Step 9/20 : RUN npm run build', [
+      'Creating an optimized production build ...',
+      "Failed to fetch `Geist` from Google Fonts.",
+      'Error: getaddrinfo ENOTFOUND fonts.googleapis.com',
+    ], "The command '/bin/sh -c npm run build' returned a non-zero code: 1");
+    assert.match(fonts.message, /failed at Step 9\/20 : RUN npm run build/);
+    assert.match(fonts.message, /fetches Google Fonts at build time .* no network access to that host.*next\/font\/local/);
+    const cert = new BuildError('web', 'Step 5/19 : RUN npm ci', [
+      'npm error code SELF_SIGNED_CERT_IN_CHAIN',
+      'npm error request to https://registry.npmjs.org/vite failed, reason: self-signed certificate in certificate chain',
+    ], 'returned a non-zero code: 1');
+    assert.match(cert.message, /not trusted inside the build .* NODE_EXTRA_CA_CERTS/);
+    const plain = new BuildError('api', 'Step 3/5 : RUN make', ['cc: error'], 'returned a non-zero code: 2');
+    assert.equal(plain.message, 'build of api failed at Step 3/5 : RUN make: returned a non-zero code: 2');
   });
 
   test('the generated context leaves out .env files and node_modules, keeping .env.example', () => {

@@ -11,6 +11,30 @@ import { generateDockerfile } from './dockerfile-generator';
 import { Label } from './labels';
 import type { Runtime } from './orchestrator';
 
+/** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
+const BUILD_FAILURE_HINTS: [RegExp, string][] = [
+  [/fonts\.(googleapis|gstatic)\.com|Failed to fetch (font|`[^`]+` from Google Fonts)/i,
+    'this Next.js app fetches Google Fonts at build time and the build has no network access to that host; '
+    + 'self-host the font with next/font/local, or build where fonts.googleapis.com is reachable'],
+  [/package\.json and package-lock\.json[^\n]* in sync|ERR_PNPM_OUTDATED_LOCKFILE|lockfile needs to be updated|YN0028/i,
+    'the lockfile does not match package.json; run the install locally (npm install, pnpm install or yarn install) '
+    + 'and commit the updated lockfile'],
+  [/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|unable to verify the first certificate/,
+    'the package registry\'s TLS certificate is not trusted inside the build (a TLS-inspecting proxy?); use a base '
+    + 'image that trusts its CA (ENV NODE_EXTRA_CA_CERTS=...) with --base-image node=<image>'],
+  [/\b(ENOTFOUND|EAI_AGAIN)\b[^\n]*registry|registry[^\n]*\b(ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED)\b/i,
+    'the build cannot reach the package registry; check the Docker engine\'s network or DNS, or point .npmrc at a '
+    + 'registry mirror it can reach'],
+  [/(?:sh|\/bin\/sh): (?:\d+: )?([\w.@/-]+): not found/,
+    'a command the build runs is not installed at that step; if it comes from a dev dependency, keep it in '
+    + 'devDependencies and make sure the lockfile lists it'],
+];
+
+export function buildFailureHint(output: string[]): string | undefined {
+  const text = output.join('\n');
+  return BUILD_FAILURE_HINTS.find(([pattern]) => pattern.test(text))?.[1];
+}
+
 export class BuildError extends Error {
   /** `ownDockerfile`: the service's own Dockerfile (root-relative), whose FROM line only its author can change. */
   constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string, ownDockerfile?: string) {
@@ -18,7 +42,9 @@ export class BuildError extends Error {
     const hint = ownDockerfile
       ? ` (the base image is neither present nor pullable: load it with \`docker load\` or \`docker pull\`, or change the FROM line of ${ownDockerfile})`
       : ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)';
-    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing ? hint : ''}`);
+    const cause = baseImageMissing ? undefined : buildFailureHint([...logTail, reason]);
+    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing ? hint : ''}`
+      + (cause ? `. ${cause[0]!.toUpperCase()}${cause.slice(1)}` : ''));
   }
 }
 

@@ -3,7 +3,7 @@
 // an SSR framework by its production server, and dev dependencies never reach the run-time image. A workspace
 // member is built from its workspace root (one install from the root lockfile) and runs alone.
 import type { Service } from '../../protocol';
-import { STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
+import { isSinglePageApp, STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
 
 const USER = '10001:10001';
 /** Frameworks that always build; used when a service carries no build plan (a topology saved by an older version). */
@@ -154,7 +154,7 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
       // Owned by root and read-only for the server's user: the site cannot be changed from inside.
       `COPY --from=build ${app}/${plan.staticDir} ${app}/${plan.staticDir}`,
       ...tail,
-      `CMD ${JSON.stringify(staticServerArgv(plan.staticDir, port))}`,
+      `CMD ${JSON.stringify(staticServerArgv(plan.staticDir, port, isSinglePageApp(service.frameworks)))}`,
     ];
   }
 

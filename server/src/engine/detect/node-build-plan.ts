@@ -11,12 +11,17 @@ import type { Finding, FolderView } from './types';
 /** The static server generated images run for built single-page apps and static sites (a pinned version). */
 export const STATIC_SERVER = { package: 'serve', version: '14.2.5', dir: '/opt/static-server', port: 8080 } as const;
 
-/** The static server's command: index.html for unknown routes, gzip, cache headers from its serve.json. */
-export function staticServerArgv(root: string, port: number): string[] {
+/** Single-page apps route in the browser: unknown paths get index.html. A static site's get its 404 page. */
+export function isSinglePageApp(frameworks: readonly string[]): boolean {
+  return !frameworks.includes('astro');
+}
+
+/** The static server's command: index.html for unknown routes (SPAs), gzip, cache headers from its serve.json. */
+export function staticServerArgv(root: string, port: number, spa: boolean): string[] {
   const dir = STATIC_SERVER.dir;
   return [
-    'node', `${dir}/node_modules/serve/build/main.js`, '--single', '--no-clipboard', '--no-port-switching',
-    '--config', `${dir}/serve.json`, '--listen', `tcp://0.0.0.0:${port}`, root,
+    'node', `${dir}/node_modules/serve/build/main.js`, ...(spa ? ['--single'] : []), '--no-clipboard',
+    '--no-port-switching', '--config', `${dir}/serve.json`, '--listen', `tcp://0.0.0.0:${port}`, root,
   ];
 }
 
@@ -167,8 +172,10 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
       }];
     }
     const port = finding.ports[0]!.container;
+    const spa = isSinglePageApp([...(finding.frameworks ?? []), fw]);
     finding.start = {
-      command: `serve --single ${plan.staticDir} (port ${port})`, argv: staticServerArgv(plan.staticDir, port),
+      command: `serve ${spa ? '--single ' : ''}${plan.staticDir} (port ${port})`,
+      argv: staticServerArgv(plan.staticDir, port, spa),
       source: 'framework-default',
       evidence: ev(file, `"build": "${scripts.build}" writes ${plan.staticDir}/, served as static files`, line),
     };
