@@ -266,7 +266,7 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   /** Creates/starts/removes the replicas of one service so it matches the topology and the desired count. */
-  private async applyService(ws: Workspace, service: Service, image: string, deployment: string, onMessage: (m: string) => void, signal?: AbortSignal): Promise<string[]> {
+  private async applyService(ws: Workspace, service: Service, image: string, deployment: string, onMessage: (m: string) => void, signal?: AbortSignal): Promise<{ ids: string[]; imageId: string }> {
     const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
     const all = await this.containers(ws);
     const existing = all.filter((c) => c.Labels[Label.service] === service.id);
@@ -310,7 +310,7 @@ export class DockerOrchestrator implements Orchestrator {
     for (const c of existing) {
       if (Number(c.Labels[Label.replica]) > desired) await this.docker.getContainer(c.Id).remove({ force: true });
     }
-    return ids;
+    return { ids, imageId: imageInfo.Id };
   }
 
   /**
@@ -442,8 +442,9 @@ export class DockerOrchestrator implements Orchestrator {
           if (options.signal?.aborted) throw new Error('interrupted');
           progress(service.id, started, 'starting');
           await network;
-          const ids = await this.applyService(ws, service, img.image, deployment, (m) => progress(service.id, started, 'starting', m), options.signal);
+          const { ids, imageId } = await this.applyService(ws, service, img.image, deployment, (m) => progress(service.id, started, 'starting', m), options.signal);
           await this.waitHealthy(ws, service, ids, options.signal);
+          ws.store.rememberDeployedImage(service.id, imageId, this.options.baseImages ?? {});
           const durationMs = Date.now() - started;
           ws.events.append('service_started', { serviceId: service.id, durationMs, details: { deployment, replicas: ids.length, image: img.image, built: img.built, buildMs: img.durationMs } });
           progress(service.id, started, 'healthy');
@@ -564,8 +565,8 @@ export class DockerOrchestrator implements Orchestrator {
       ws.events.append('deployment_started', { serviceId: service.id, details: { deployment, pid: process.pid, services: [service.id], scale: { from: before, to: replicas } } });
       try {
         await this.ensureNetwork(ws);
-        const img = await ensureServiceImage(this.docker, topology, ws.project, service, this.options.baseImages ?? {}, () => undefined);
-        const ids = await this.applyService(ws, service, img.image, deployment, () => undefined);
+        const image = await this.imageToScale(ws, topology, service);
+        const { ids } = await this.applyService(ws, service, image, deployment, () => undefined);
         await this.waitHealthy(ws, service, ids);
       } catch (err) {
         const failure = toFailure(service.id, err);
@@ -576,6 +577,20 @@ export class DockerOrchestrator implements Orchestrator {
     }
     ws.events.append('service_scaled', { serviceId: service.id, durationMs: Date.now() - t0, details: { from: before, to: replicas } });
     return this.serviceStatus(topology, service.id);
+  }
+
+  /**
+   * A scale runs more of what is deployed, never a rebuild: the image the replicas run, else the one `up` last started.
+   * Only a service `up` never deployed is built, with the base images remembered for it over this process's own.
+   */
+  private async imageToScale(ws: Workspace, topology: Topology, service: Service): Promise<string> {
+    const present = (id: string | undefined) => (id ? this.docker.getImage(id).inspect().then(() => id, () => undefined) : undefined);
+    const replicas = await this.containers(ws, service.id);
+    const deployed = ws.store.deployedImage(service.id);
+    const image = (await present(replicas[0]?.ImageID)) ?? (await present(deployed.image));
+    if (image) return image;
+    const baseImages = { ...this.options.baseImages, ...deployed.baseImages };
+    return (await ensureServiceImage(this.docker, topology, ws.project, service, baseImages, () => undefined)).image;
   }
 
   private async serviceStatus(topology: Topology, serviceId: string): Promise<ServiceStatus> {

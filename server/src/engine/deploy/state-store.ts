@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { Runtime } from './orchestrator';
 
 export function workspaceHash(root: string): string {
   return createHash('sha256').update(root).digest('hex').slice(0, 16);
@@ -30,6 +31,10 @@ interface StateFile {
   ports: Record<string, number>;
   /** Desired replica counts set by `scale`. */
   replicas: Record<string, number>;
+  /** Per service, the base images `up` built it with, so a later scale starts the same image whatever its flags. */
+  baseImages: Record<string, Partial<Record<Runtime, string>>>;
+  /** Per service, the image id `up` last started, for a scale that finds no replica to copy. */
+  images: Record<string, string>;
 }
 
 /** A small JSON document rewritten atomically (temp file + fsync + rename) so a crash never truncates it. */
@@ -43,9 +48,15 @@ export class StateStore {
   read(): StateFile {
     try {
       const parsed = JSON.parse(readFileSync(this.file, 'utf8')) as Partial<StateFile>;
-      return { credentials: parsed.credentials ?? {}, ports: parsed.ports ?? {}, replicas: parsed.replicas ?? {} };
+      return {
+        credentials: parsed.credentials ?? {},
+        ports: parsed.ports ?? {},
+        replicas: parsed.replicas ?? {},
+        baseImages: parsed.baseImages ?? {},
+        images: parsed.images ?? {},
+      };
     } catch {
-      return { credentials: {}, ports: {}, replicas: {} };
+      return { credentials: {}, ports: {}, replicas: {}, baseImages: {}, images: {} };
     }
   }
 
@@ -79,5 +90,18 @@ export class StateStore {
 
   setDesiredReplicas(serviceId: string, n: number): void {
     this.update((s) => { s.replicas[serviceId] = n; });
+  }
+
+  /** What `up` deployed a service with: the image id it started and the base images it chose. */
+  deployedImage(serviceId: string): { image?: string; baseImages: Partial<Record<Runtime, string>> } {
+    const s = this.read();
+    return { image: s.images[serviceId], baseImages: s.baseImages[serviceId] ?? {} };
+  }
+
+  rememberDeployedImage(serviceId: string, image: string, baseImages: Partial<Record<Runtime, string>>): void {
+    this.update((s) => {
+      s.images[serviceId] = image;
+      s.baseImages[serviceId] = { ...baseImages };
+    });
   }
 }
