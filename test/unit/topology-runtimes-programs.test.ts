@@ -149,6 +149,28 @@ export const expected: Record<string, ExpectedTopology> = {
       { code: 'no-health-endpoint', serviceId: 'go-migrate' }, { code: 'no-health-endpoint', serviceId: 'go-poller' },
     ],
   },
+  // the port is the one of the process Kyozo runs: gunicorn's bind when the app has no app.run(), the script's own
+  // uvicorn.run() port when it has one
+  'wsgi-servers': {
+    services: {
+      'flask-gunicorn': {
+        type: 'python', frameworks: ['flask'], start: { includes: 'gunicorn app:app --bind 0.0.0.0:8000' },
+        port: { container: 8000, source: 'framework-default', file: 'flask-gunicorn/requirements.txt' },
+        health: { kind: 'http', path: '/healthz' },
+      },
+      'fastapi-script': {
+        type: 'python', frameworks: ['fastapi'], start: { includes: 'python main.py' },
+        port: { container: 8111, source: 'code', file: 'fastapi-script/main.py', line: 16, envVar: 'PORT' },
+        health: { kind: 'http', path: '/health' },
+      },
+    },
+    edges: [],
+    order: [['fastapi-script', 'flask-gunicorn']],
+    patterns: [],
+    problems: [],
+    libraries: [],
+    recommendations: [{ code: 'missing-database', serviceId: 'flask-gunicorn' }],
+  },
   // a repository that is one bot.py and a README
   'lone-bot': {
     services: { '.': { type: 'worker', name: 'lone-bot', port: null, start: { includes: 'python bot.py' } } },

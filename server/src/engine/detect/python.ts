@@ -118,6 +118,7 @@ export function detectPython(folder: FolderView): Finding | undefined {
   const entry = entries.find((e) => e !== 'manage.py' && !/worker|tasks|celery/.test(e)) ?? entries[0];
   const module = entry?.replace(/^src\//, '').replace(/\.py$/, '').replace(/\/(__init__|__main__)$/, '').replace(/\//g, '.');
   let start: StartSpec | undefined;
+  let wsgiPort: number | undefined;
   const evidence = ev(finding.indicators[0], fw ? `${fw.name} convention` : 'Python entry file');
   if (fw?.name === 'django') {
     const wsgi = names.has('gunicorn') ? djangoProject(folder) : undefined;
@@ -125,12 +126,22 @@ export function detectPython(folder: FolderView): Finding | undefined {
       ? { command: `gunicorn ${wsgi}.wsgi --bind 0.0.0.0:8000`, source: 'framework-default', evidence }
       : { command: 'python manage.py runserver 0.0.0.0:8000', source: 'framework-default', evidence };
   } else if (fw && ['fastapi', 'starlette'].includes(fw.name) && module) {
-    start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
+    // An entry that calls uvicorn.run() itself is started as a script, so the port its code names is the one served.
+    const own = entry !== undefined && /\buvicorn\.run\(/.test(folder.read(entry) ?? '');
+    const selfServed = own && ev(folder.rel(entry!), 'calls uvicorn.run()');
+    if (selfServed) start = { command: `python ${entry}`, source: 'framework-default', evidence: selfServed };
+    else start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
   } else if (fw?.name === 'flask' && entry) {
     const text = folder.read(entry) ?? '';
-    start = /\.run\(/.test(text)
-      ? { command: `python ${entry}`, source: 'framework-default', evidence }
-      : { command: `flask --app ${module} run --host 0.0.0.0 --port 5000`, source: 'framework-default', evidence };
+    // Without its own app.run(), a Flask app is served by the WSGI server the project depends on, on its port.
+    if (/\.run\(/.test(text)) start = { command: `python ${entry}`, source: 'framework-default', evidence };
+    else if (names.has('gunicorn')) {
+      start = { command: `gunicorn ${module}:app --bind 0.0.0.0:8000`, source: 'framework-default', evidence };
+      wsgiPort = 8000;
+    } else {
+      const command = `flask --app ${module} run --host 0.0.0.0 --port 5000`;
+      start = { command, source: 'framework-default', evidence };
+    }
   } else if (fw?.name === 'streamlit' && entry) {
     start = { command: `streamlit run ${entry} --server.port 8501 --server.address 0.0.0.0`, source: 'framework-default', evidence };
   } else if (!fw && workerLib === 'celery') {
@@ -154,7 +165,15 @@ export function detectPython(folder: FolderView): Finding | undefined {
   const gconf = folder.has('gunicorn.conf.py') ? folder.read('gunicorn.conf.py') ?? '' : '';
   const bind = /^bind\s*=\s*\[?\s*['"][^'"]*:(\d{2,5})['"]/m.exec(gconf);
   if (bind) ports.push({ container: Number(bind[1]), protocol: 'tcp', source: 'config', evidence: ev(folder.rel('gunicorn.conf.py'), `bind ${bind[1]}`, findLine(gconf, /^bind\s*=/m)) });
-  if (fw?.port && start) ports.push({ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: ev(finding.indicators[0], `${fw.name} listens on ${fw.port} by default`) });
+  if (wsgiPort && start) {
+    const reason = `${start.command.split(' ')[0]} listens on ${wsgiPort} as Kyozo starts it`;
+    const portEvidence = ev(finding.indicators[0], reason);
+    ports.push({ container: wsgiPort, protocol: 'tcp', source: 'framework-default', evidence: portEvidence });
+  } else if (fw?.port && start) {
+    const reason = `${fw.name} listens on ${fw.port} by default`;
+    const portEvidence = ev(finding.indicators[0], reason);
+    ports.push({ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: portEvidence });
+  }
   finding.ports = ports;
   finding.runnable = start !== undefined ? true : hasScripts || entries.length === 0 ? false : undefined;
   finding.worker = !fw && !!workerLib && !!start;
