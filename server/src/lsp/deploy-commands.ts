@@ -125,7 +125,42 @@ export class DeployCommands {
     await f?.idle();
     if (!f?.topology) throw new ResponseError(ErrorCodes.InvalidParams, `No analysed workspace folder ${folderUri}; open it and run "Kyozo: Analyze Workspace".`);
     const s = this.settings();
-    return exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults }).yaml;
+    const out = exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults });
+    await this.writeGeneratedDockerfiles(f, out.dockerfiles);
+    return out.yaml;
+  }
+
+  /**
+   * The compose file's builds name these Dockerfiles (relative to the folder root, where the file belongs), so they
+   * are written with it: regenerated each time, since Kyozo owns .kyozo/dockerfiles.
+   */
+  private async writeGeneratedDockerfiles(f: WorkspaceFolderState, dockerfiles: Record<string, string>): Promise<void> {
+    const files = Object.entries(dockerfiles);
+    if (!files.length) return;
+    const start = { line: 0, character: 0 };
+    const r = await this.connection.workspace.applyEdit({
+      label: 'Generate Dockerfiles for the compose file',
+      edit: {
+        documentChanges: files.flatMap(([rel, text]) => {
+          const uri = this.uriIn(f, rel);
+          return [
+            { kind: 'create' as const, uri, options: { overwrite: true } },
+            { textDocument: { uri, version: null }, edits: [{ range: { start, end: start }, newText: text }] },
+          ];
+        }),
+      },
+    });
+    if (!r.applied) {
+      const names = files.map(([rel]) => rel).join(', ');
+      const reason = r.failureReason ? `: ${r.failureReason}` : '';
+      throw new ResponseError(ErrorCodes.InternalError, `The editor refused to write ${names} in ${f.root}${reason}; `
+        + 'the compose file builds with them. Run `kyozo compose -o <file>` in a terminal instead.');
+    }
+  }
+
+  /** The URI of a folder-relative path, each segment encoded. */
+  private uriIn(f: WorkspaceFolderState, rel: string): string {
+    return `${f.rootUri}/${rel.split('/').filter((p) => p && p !== '.').map(encodeURIComponent).join('/')}`;
   }
 
   async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter, clientToken?: string | number): Promise<unknown> {
