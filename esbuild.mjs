@@ -57,5 +57,8 @@ function copyRuntimePackages() {
   for (const g of grammars) {
     cpSync(`node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`, `dist/node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`);
   }
+  // Kotlin's grammar comes from its own package: @vscode/tree-sitter-wasm has none.
+  const kotlin = 'node_modules/@tree-sitter-grammars/tree-sitter-kotlin';
+  for (const f of ['package.json', 'tree-sitter-kotlin.wasm']) cpSync(`${kotlin}/${f}`, `dist/${kotlin}/${f}`);
   console.log('copied run-time packages to dist/node_modules');
 }

@@ -56,6 +56,11 @@ function entryFile(language: CodeLanguage): string {
       return ['using Microsoft.AspNetCore.Builder;', 'var builder = WebApplication.CreateBuilder(args);', 'var app = builder.Build();',
         ...n.map((i) => `app.MapGet("/items/${i}", () => new { Id = ${i}, Up = "http://svc${i}:8080/x", Env = Environment.GetEnvironmentVariable("ITEM_${i}") });`),
         'var port = Environment.GetEnvironmentVariable("PORT") ?? "8080";', 'app.Run($"http://0.0.0.0:{port}");'].join('\n');
+    case 'kotlin':
+      return ['import io.ktor.server.engine.*', 'import io.ktor.server.netty.*', 'import io.ktor.server.routing.*',
+        'fun main() {', '  embeddedServer(Netty, port = System.getenv("PORT")?.toInt() ?: 8080) {', '    routing {',
+        ...n.map((i) => `      get("/items/${i}") { call.respondText("http://svc${i}:8080/x" + System.getenv("ITEM_${i}")) }`),
+        '    }', '  }.start(wait = true)', '}'].join('\n');
   }
 }
 

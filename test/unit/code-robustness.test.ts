@@ -24,6 +24,7 @@ const listenSnippet: Record<CodeLanguage, string> = {
   ruby: 'set :port, 3000',
   php: '<?php\n$server = 1;\nRoute::get("/health", fn () => "ok");',
   csharp: 'app.Run("http://0.0.0.0:3000");',
+  kotlin: 'fun main() { embeddedServer(Netty, port = 3000) { }.start(wait = true) }',
 };
 
 const garbage = [
@@ -87,7 +88,7 @@ describe('code readers: API', () => {
       ['main.ts', 'typescript'], ['x.mts', 'typescript'], ['x.cts', 'typescript'], ['Page.tsx', 'tsx'],
       ['app.py', 'python'], ['main.go', 'go'], ['src/main.rs', 'rust'], ['App.java', 'java'], ['config.ru.rb', 'ruby'],
       ['index.php', 'php'], ['Program.cs', 'csharp'], ['MAIN.PY', 'python'],
-      ['types.d.ts', undefined], ['Main.kt', undefined], ['README.md', undefined], ['Makefile', undefined],
+      ['types.d.ts', undefined], ['Main.kt', 'kotlin'], ['README.md', undefined], ['Makefile', undefined],
       ['dir.js/file', undefined], ['.env', undefined],
     ];
     for (const [path, language] of cases) assert.equal(languageForFile(path), language, path);

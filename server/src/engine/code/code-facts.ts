@@ -1,6 +1,7 @@
 // What the tree-sitter readers find in one source file. Lines are 1-based.
 
-export type CodeLanguage = 'javascript' | 'typescript' | 'tsx' | 'python' | 'go' | 'rust' | 'java' | 'ruby' | 'php' | 'csharp';
+export type CodeLanguage =
+  | 'javascript' | 'typescript' | 'tsx' | 'python' | 'go' | 'rust' | 'java' | 'ruby' | 'php' | 'csharp' | 'kotlin';
 
 export interface CodeFacts {
   /** Ports the code listens on: `listen(3000)`, `process.env.PORT || 3000`, `app.run(port=5000)`, `":8080"`. */

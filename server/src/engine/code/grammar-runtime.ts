@@ -21,6 +21,8 @@ const grammarFile: Record<CodeLanguage, string> = {
   ruby: 'tree-sitter-ruby.wasm',
   php: 'tree-sitter-php.wasm',
   csharp: 'tree-sitter-c-sharp.wasm',
+  // @vscode/tree-sitter-wasm has no Kotlin; the tree-sitter-grammars package ships an ABI 14 build that loads here.
+  kotlin: '@tree-sitter-grammars/tree-sitter-kotlin/tree-sitter-kotlin.wasm',
 };
 
 export const allLanguages = Object.keys(grammarFile) as CodeLanguage[];
@@ -31,7 +33,8 @@ const parsers = new Map<CodeLanguage, Parser>();
 const failures = new Map<CodeLanguage, string>();
 
 function grammarPath(language: CodeLanguage): string {
-  return localRequire.resolve(`@vscode/tree-sitter-wasm/wasm/${grammarFile[language]}`);
+  const file = grammarFile[language];
+  return localRequire.resolve(file.includes('/') ? file : `@vscode/tree-sitter-wasm/wasm/${file}`);
 }
 
 function initRuntime(): Promise<void> {

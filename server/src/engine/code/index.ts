@@ -12,6 +12,7 @@ import { readJava } from './java-reader';
 import { readRuby } from './ruby-reader';
 import { readPhp } from './php-reader';
 import { readCSharp } from './csharp-reader';
+import { readKotlin } from './kotlin-reader';
 import { longRunningMarker } from './program-lifetime';
 
 export * from './code-facts';
@@ -35,12 +36,14 @@ const readers: Record<CodeLanguage, (root: Node, sink: FactSink, source: string)
   ruby: readRuby,
   php: readPhp,
   csharp: readCSharp,
+  kotlin: readKotlin,
 };
 
 const byExtension: Record<string, CodeLanguage> = {
   '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.jsx': 'javascript',
   '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'tsx',
   '.py': 'python', '.go': 'go', '.rs': 'rust', '.java': 'java', '.rb': 'ruby', '.php': 'php', '.cs': 'csharp',
+  '.kt': 'kotlin',
 };
 
 /** The grammars most repositories need, loaded by initCodeReaders; the rest load on first ensureLanguage. */
