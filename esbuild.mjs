@@ -28,6 +28,10 @@ const artefacts = [
   { ...node, entryPoints: ['server/src/lsp/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },
   { ...node, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['sync-server/src/main.ts'], outfile: 'dist/sync-server.js' },
+  // The sync server's log writer and signature verifier threads, started from beside dist/sync-server.js and
+  // dist/cli-sync.js (sync-server/src/thread-entry.ts).
+  { ...node, entryPoints: ['sync-server/src/store/sqlite-writer-thread.ts'], outfile: 'dist/sync-sqlite-writer.js' },
+  { ...node, entryPoints: ['sync-server/src/frame-verifier-thread.ts'], outfile: 'dist/sync-frame-verifier.js' },
   {
     bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
     logLevel: 'warning', entryPoints: ['webviews/topology/main.ts'], outfile: 'dist/webviews/topology.js',

@@ -7,51 +7,14 @@
 // arrival order (relay.ts), so a frame is checked against clocks and quotas only once its signature is known good.
 // Each frame carries the signer in its header (bytes 1..33, checked against the socket's device key before it gets
 // here) and the signature in its last 64 bytes, over "kyozo-sync-frame-v1" || room id || 0x00 || the rest (wire.ts).
+// The threads run frame-verifier-thread.ts (dist/sync-frame-verifier.js).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SIGNATURE_DOMAIN } from './wire';
+import type { VerifyBatch, VerifyReply } from './frame-verifier-messages';
+import { threadEntry } from './thread-entry';
 
 /** The verdict on one frame: 'error' when no verifier thread could check it (the frame is not stored). */
 export type Verdict = 'valid' | 'invalid' | 'error';
-
-// Kept as source run with `eval`, like the log writer, so the server stays one bundled file.
-const VERIFIER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createPublicKey, verify } = require('node:crypto');
-const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
-const DOMAIN = Buffer.from(workerData.domain);
-const keys = new Map(); // signer hex -> KeyObject: importing a key costs as much as a check
-const keyOf = (raw) => {
-  const hex = raw.toString('hex');
-  let k = keys.get(hex);
-  if (!k) {
-    if (keys.size >= 10000) keys.clear();
-    k = createPublicKey({ key: Buffer.concat([SPKI, raw]), format: 'der', type: 'spki' });
-    keys.set(hex, k);
-  }
-  return k;
-};
-parentPort.on('message', (b) => {
-  const bytes = Buffer.from(b.bytes);
-  const ok = new Uint8Array(b.ends.length);
-  let start = 0;
-  for (let i = 0; i < b.ends.length; i++) {
-    const roomEnd = start + b.roomBytes[i];
-    const end = b.ends[i];
-    const room = bytes.subarray(start, roomEnd);
-    const frame = bytes.subarray(roomEnd, end);
-    try {
-      const body = frame.subarray(0, frame.length - 64);
-      const signed = Buffer.concat([DOMAIN, room, Buffer.from([0]), body]);
-      ok[i] = verify(null, signed, keyOf(frame.subarray(1, 33)), frame.subarray(frame.length - 64)) ? 1 : 0;
-    } catch {
-      ok[i] = 0; // not a valid key or signature: as good as a wrong one
-    }
-    start = end;
-  }
-  parentPort.postMessage({ id: b.id, ok }, [ok.buffer]);
-});
-`;
 
 interface Pending { roomId: Buffer; frame: Buffer; done: (v: Verdict) => void }
 
@@ -62,6 +25,8 @@ export class FrameVerifier {
   private nextId = 0;
   private turn = 0;
   private closed = false;
+  // Looked up here, so a bundle copied without its thread file fails at start rather than at the first frame.
+  private readonly entry = threadEntry('frame-verifier');
 
   /** Threads: one per core beyond the first (the event loop and the log writer need one), at least one, at most 4. */
   constructor(
@@ -108,20 +73,19 @@ export class FrameVerifier {
     const thread = this.thread(this.turn++ % this.size);
     const id = this.nextId++;
     thread.batches.set(id, items);
-    const transfer = [bytes.buffer as ArrayBuffer, ends.buffer, roomBytes.buffer];
-    thread.worker.postMessage({ id, bytes: bytes.buffer, ends, roomBytes }, transfer);
+    const batch: VerifyBatch = { id, bytes: bytes.buffer as ArrayBuffer, ends, roomBytes };
+    thread.worker.postMessage(batch, [batch.bytes, ends.buffer, roomBytes.buffer]);
   };
 
   private thread(i: number) {
     const running = this.threads.get(i);
     if (running) return running;
-    const worker = new Worker(VERIFIER_SOURCE, {
-      eval: true,
-      workerData: { domain: SIGNATURE_DOMAIN },
+    const worker = new Worker(this.entry.filename, {
+      execArgv: this.entry.execArgv,
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
     const t = { worker, batches: new Map<number, Pending[]>() };
-    worker.on('message', (m: { id: number; ok: Uint8Array }) => {
+    worker.on('message', (m: VerifyReply) => {
       const batch = t.batches.get(m.id);
       if (!batch) return;
       t.batches.delete(m.id);

@@ -289,7 +289,13 @@ const fx = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
 
 async function main(): Promise<void> {
   const bundle = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' } as const;
-  await esbuild.build({ ...bundle, entryPoints: [join(root, 'sync-server/src/main.ts')], outfile: join(root, 'dist/sync-server.js'), external: ['better-sqlite3'] });
+  // The server starts its log writer and verifier threads from the files beside it, as esbuild.mjs builds them.
+  const server = {
+    'sync-server': join(root, 'sync-server/src/main.ts'),
+    'sync-sqlite-writer': join(root, 'sync-server/src/store/sqlite-writer-thread.ts'),
+    'sync-frame-verifier': join(root, 'sync-server/src/frame-verifier-thread.ts'),
+  };
+  await esbuild.build({ ...bundle, entryPoints: server, outdir: join(root, 'dist'), external: ['better-sqlite3'] });
   // The load generator runs as bundled JavaScript, without a transpiling loader in the processes that share the
   // two cores with the server under test.
   await esbuild.build({ ...bundle, entryPoints: [join(__dirname, 'sync-load-worker.ts')], outfile: WORKER_BUNDLE });

@@ -7,7 +7,13 @@ export const repoRoot = join(__dirname, '..', '..');
 export interface ServerProcess { child: ChildProcess; port: number; url: string; wsUrl: string; output: string[] }
 
 export function spawnSyncServer(dataDir: string, port = 0, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'sync-server/src/main.ts'), '--port', String(port), '--data-dir', dataDir], {
+  const main = join(repoRoot, 'sync-server/src/main.ts');
+  return spawnSyncServerFrom(['--import', 'tsx', main, '--port', String(port), '--data-dir', dataDir], extraEnv);
+}
+
+/** Runs `node <argv>` (a bundle such as dist/sync-server.js and its flags) until the server says it listens. */
+export function spawnSyncServerFrom(argv: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, argv, {
     cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv },
   });
   const output: string[] = [];

@@ -1,18 +1,19 @@
 // Embedded SQLite store. better-sqlite3: synchronous, fast, builds from source; WAL lets readers run beside the writer.
 //
 // Group commit: log writes are queued and committed together in one transaction by a writer thread
-// (sqlite-writer.ts): the first write opens a short window (commitWindowMs), whatever arrives while a batch is
-// being committed forms the next batch, and batches go at most one per window. Every promise of a batch resolves
-// only after its COMMIT returned, so an acknowledgement always follows durability. synchronous=FULL fsyncs the WAL
-// on every commit (survives power loss); group commit keeps that to one fsync per batch instead of one per
-// keystroke, and the writer thread keeps the fsync off the relay's event loop; it also checkpoints the WAL into the
-// database file between commits (how the log is laid out, and why checkpoints run there: sqlite-writer.ts). Reads
-// and the rare account writes use a connection on this thread.
+// (sqlite-writer-thread.ts, built as dist/sync-sqlite-writer.js): the first write opens a short window
+// (commitWindowMs), whatever arrives while a batch is being committed forms the next batch, and batches go at most
+// one per window. Every promise of a batch resolves only after its COMMIT returned, so an acknowledgement always
+// follows durability. synchronous=FULL fsyncs the WAL on every commit (survives power loss); group commit keeps that
+// to one fsync per batch instead of one per keystroke, and the writer thread keeps the fsync off the relay's event
+// loop; it also checkpoints the WAL into the database file between commits (how the log is laid out, and why
+// checkpoints run there: sqlite-writer-thread.ts). Reads and the rare account writes use a connection on this thread.
 import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { createPrivateDataDir } from './private-data-dir';
-import { WRITER_SOURCE } from './sqlite-writer';
 import { join } from 'node:path';
+import { threadEntry } from '../thread-entry';
+import { createPrivateDataDir } from './private-data-dir';
+import type { PackedBatch, WriterData, WriterReply } from './sqlite-writer-messages';
 import type {
   DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, StoredRoster, SyncStore, Team, User,
   WrappedKey,
@@ -57,17 +58,6 @@ CREATE TABLE IF NOT EXISTS sender_clocks (room_id TEXT NOT NULL, sender BLOB NOT
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS team_rosters (team_id TEXT PRIMARY KEY, version INTEGER NOT NULL, blob BLOB NOT NULL);
 `;
-
-/** One commit batch as the writer thread receives it (see sqlite-writer.ts). */
-export interface PackedBatch {
-  type: 'batch';
-  id: number;
-  rooms: string[]; // per update
-  clocks: number[]; // per update
-  bytes: ArrayBuffer; // per update: sender bytes, then frame bytes
-  offsets: Uint32Array; // per update: [end of sender, end of frame] in bytes
-  snapshots: { at: number; roomId: string; head: number; frame: Buffer; covers: [string, number][] }[]; // at: index of the next update
-}
 
 // One copy of every frame into a single transferred buffer: structured-cloning an object per update would copy, on
 // the relay's event loop, the whole socket read chunk behind every frame (a frame is a view of that chunk).
@@ -131,6 +121,8 @@ export class SqliteStore implements SyncStore {
   private onWriterClosed: (() => void) | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
+    // First, so a bundle copied without its writer thread is refused before anything is opened.
+    const entry = threadEntry('sqlite-writer');
     createPrivateDataDir(opts.dataDir);
     this.path = join(opts.dataDir, 'sync.db');
     this.db = new Database(this.path);
@@ -162,13 +154,15 @@ export class SqliteStore implements SyncStore {
       senderBytes: p('SELECT sender, sum(length(frame)) AS n FROM log GROUP BY sender'),
       roomSenderBytes: p(`SELECT sender, sum(length(frame)) AS n FROM log WHERE room = ${ROOM_NO} GROUP BY sender`),
     };
-    this.writer = new Worker(WRITER_SOURCE, {
-      eval: true,
+    const synchronous = opts.synchronous ?? 'FULL';
+    const writerData: WriterData = { path: this.path, synchronous, checkpointMs: CHECKPOINT_MS };
+    this.writer = new Worker(entry.filename, {
+      execArgv: entry.execArgv,
       // The writer only ever holds one batch (at most MAX_BATCH_BYTES); a small young generation keeps the RSS down.
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 512 },
-      workerData: { path: this.path, synchronous: opts.synchronous ?? 'FULL', sqlitePath: require.resolve('better-sqlite3'), checkpointMs: CHECKPOINT_MS },
+      workerData: writerData,
     });
-    this.writer.on('message', (m: { type: string; id?: number; message?: string }) => this.onWriter(m));
+    this.writer.on('message', (m: WriterReply) => this.onWriter(m));
     this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
   }
 
@@ -208,9 +202,9 @@ export class SqliteStore implements SyncStore {
     this.writer.postMessage(batch, [batch.bytes, batch.offsets.buffer as ArrayBuffer]);
   }
 
-  private onWriter(m: { type: string; id?: number; message?: string }): void {
+  private onWriter(m: WriterReply): void {
     if (m.type === 'closed') { this.onWriterClosed?.(); return; }
-    if (m.type === 'checkpoint-failed') { this.opts.onCheckpointFailed?.(m.message ?? ''); return; }
+    if (m.type === 'checkpoint-failed') { this.opts.onCheckpointFailed?.(m.message); return; }
     const batch = this.committing;
     if (!batch || batch.id !== m.id) return;
     this.committing = null;

@@ -1,7 +1,7 @@
-// The log writer thread of SqliteStore. It owns the only connection that writes the encrypted log, so a COMMIT with
-// its fsync (synchronous=FULL) blocks this thread, never the relay's event loop. Kept as plain JavaScript source
-// run with `eval` so the server stays a single bundled file (dist/sync-server.js) with no extra worker entry.
-// A batch arrives packed (PackedBatch in sqlite-store.ts): every update's sender and frame in one transferred buffer.
+// Entry of dist/sync-sqlite-writer.js, the log writer thread of SqliteStore. It owns the only connection that writes
+// the encrypted log, so a COMMIT with its fsync (synchronous=FULL) blocks this thread, never the relay's event loop.
+// A batch arrives packed (PackedBatch in sqlite-writer-messages.ts): every update's sender and frame in one
+// transferred buffer.
 //
 // DESIGN: the log is written for few pages per commit. Rows append to `log` in arrival order and its only index is
 // the room's number, so a commit dirties the table's last pages and one index page per room it touches; an index on
@@ -12,39 +12,60 @@
 // Checkpoints run on this thread, right after a commit has been reported, at most every CHECKPOINT_MS: a checkpoint
 // run beside the writer by another connection can never catch up with the newest frame, so the WAL never restarted
 // and grew by ~35 MB/s under load (and each commit got slower with it).
-export const WRITER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlitePath);
-const db = new Database(workerData.path);
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PackedBatch, PackedSnapshot, WriterData, WriterReply, WriterRequest } from './sqlite-writer-messages';
+
+const data = workerData as WriterData;
+const port = parentPort!;
+const reply = (m: WriterReply) => port.postMessage(m);
+
+const db = new Database(data.path);
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('synchronous = ' + data.synchronous);
 db.pragma('busy_timeout = 10000');
 db.pragma('wal_autocheckpoint = 0');
 db.pragma('cache_size = -8192');
 const st = {
-  roomNo: db.prepare('SELECT no FROM room_numbers WHERE room_id = ?'),
-  addRoomNo: db.prepare('INSERT OR IGNORE INTO room_numbers (room_id) VALUES (?)'),
-  newestClock: db.prepare('SELECT max(c) AS c FROM (SELECT max(clock) AS c FROM log WHERE room = ? AND sender = ? UNION ALL SELECT clock FROM sender_clocks WHERE room_id = ? AND sender = ?)'),
-  insertUpdate: db.prepare('INSERT INTO log (room, sender, clock, frame) VALUES (?, ?, ?, ?)'),
-  upsertClock: db.prepare('INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)'),
-  putSnapshot: db.prepare('INSERT INTO snapshots (room_id, head, frame) VALUES (?, ?, ?) ON CONFLICT(room_id) DO UPDATE SET head = excluded.head, frame = excluded.frame'),
-  setHead: db.prepare('UPDATE rooms SET head = ? WHERE id = ?'),
-  roomRows: db.prepare('SELECT id, sender, clock FROM log WHERE room = ?'),
-  dropRow: db.prepare('DELETE FROM log WHERE id = ?'),
+  roomNo: db.prepare<[string], { no: number }>('SELECT no FROM room_numbers WHERE room_id = ?'),
+  addRoomNo: db.prepare<[string]>('INSERT OR IGNORE INTO room_numbers (room_id) VALUES (?)'),
+  newestClock: db.prepare<[number, Buffer, string, Buffer], { c: number | null }>(
+    'SELECT max(c) AS c FROM (SELECT max(clock) AS c FROM log WHERE room = ? AND sender = ? ' +
+      'UNION ALL SELECT clock FROM sender_clocks WHERE room_id = ? AND sender = ?)',
+  ),
+  insertUpdate: db.prepare<[number, Buffer, number, Buffer]>(
+    'INSERT INTO log (room, sender, clock, frame) VALUES (?, ?, ?, ?)',
+  ),
+  upsertClock: db.prepare<[string, Buffer, number]>(
+    'INSERT INTO sender_clocks (room_id, sender, clock) VALUES (?, ?, ?) ' +
+      'ON CONFLICT(room_id, sender) DO UPDATE SET clock = max(clock, excluded.clock)',
+  ),
+  putSnapshot: db.prepare<[string, number, Buffer]>(
+    'INSERT INTO snapshots (room_id, head, frame) VALUES (?, ?, ?) ' +
+      'ON CONFLICT(room_id) DO UPDATE SET head = excluded.head, frame = excluded.frame',
+  ),
+  setHead: db.prepare<[number, string]>('UPDATE rooms SET head = ? WHERE id = ?'),
+  roomRows: db.prepare<[number], { id: number; sender: Buffer; clock: number }>(
+    'SELECT id, sender, clock FROM log WHERE room = ?',
+  ),
+  dropRow: db.prepare<[number]>('DELETE FROM log WHERE id = ?'),
 };
-const roomNos = new Map(); // room id -> number
-const newest = new Map(); // room number + ':' + sender hex -> newest stored clock
-const roomNo = (roomId) => {
+const roomNos = new Map<string, number>(); // room id -> number
+const newest = new Map<string, number>(); // room number + ':' + sender hex -> newest stored clock
+
+function roomNo(roomId: string): number {
   let no = roomNos.get(roomId);
   if (no === undefined) {
     st.addRoomNo.run(roomId);
-    no = st.roomNo.get(roomId).no;
+    no = st.roomNo.get(roomId)!.no;
     roomNos.set(roomId, no);
   }
   return no;
-};
-const buf = (u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-const putSnapshot = (s) => {
+}
+
+const buf = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+function putSnapshot(s: PackedSnapshot): void {
   st.putSnapshot.run(s.roomId, s.head, buf(s.frame));
   st.setHead.run(s.head, s.roomId);
   const covered = new Map(s.covers);
@@ -57,8 +78,9 @@ const putSnapshot = (s) => {
     const c = covered.get(r.sender.toString('hex'));
     if (c !== undefined && r.clock <= c) st.dropRow.run(r.id);
   }
-};
-const commit = db.transaction((b) => {
+}
+
+const commit = db.transaction((b: PackedBatch) => {
   const bytes = Buffer.from(b.bytes);
   let start = 0;
   let next = 0; // next snapshot
@@ -69,7 +91,7 @@ const commit = db.transaction((b) => {
     const no = roomNo(b.rooms[i]);
     const sender = bytes.subarray(start, senderEnd);
     const key = no + ':' + sender.toString('hex');
-    const last = newest.get(key) ?? st.newestClock.get(no, sender, b.rooms[i], sender).c ?? 0;
+    const last = newest.get(key) ?? st.newestClock.get(no, sender, b.rooms[i], sender)?.c ?? 0;
     if (b.clocks[i] > last) {
       st.insertUpdate.run(no, sender, b.clocks[i], bytes.subarray(senderEnd, end));
       newest.set(key, b.clocks[i]);
@@ -78,41 +100,44 @@ const commit = db.transaction((b) => {
   }
   while (next < b.snapshots.length) putSnapshot(b.snapshots[next++]);
 });
+
 let lastCheckpoint = performance.now();
-let checkpointTimer = null; // set while committed frames wait for a checkpoint
-const checkpoint = () => {
+let checkpointTimer: NodeJS.Timeout | undefined; // set while committed frames wait for a checkpoint
+
+function checkpoint(): void {
   clearTimeout(checkpointTimer);
-  checkpointTimer = null;
+  checkpointTimer = undefined;
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch (e) {
-    parentPort.postMessage({ type: 'checkpoint-failed', message: String(e && e.message) });
+    reply({ type: 'checkpoint-failed', message: String((e as Error | undefined)?.message) });
   }
   lastCheckpoint = performance.now();
-};
+}
+
 // Due: now, between two commits. Not yet: when it is due, so the last commits of a burst reach the database file too.
-const checkpointSoon = () => {
-  const wait = lastCheckpoint + workerData.checkpointMs - performance.now();
+function checkpointSoon(): void {
+  const wait = lastCheckpoint + data.checkpointMs - performance.now();
   if (wait <= 0) checkpoint();
   else if (!checkpointTimer) checkpointTimer = setTimeout(checkpoint, wait);
-};
-parentPort.on('message', (m) => {
+}
+
+port.on('message', (m: WriterRequest) => {
   if (m.type === 'batch') {
     try {
       commit(m);
-      parentPort.postMessage({ type: 'done', id: m.id });
+      reply({ type: 'done', id: m.id });
     } catch (e) {
       // What the failed transaction added was rolled back with it: read numbers and clocks from the database again.
       roomNos.clear();
       newest.clear();
-      parentPort.postMessage({ type: 'failed', id: m.id, message: String(e && e.message) });
+      reply({ type: 'failed', id: m.id, message: String((e as Error | undefined)?.message) });
       return;
     }
     checkpointSoon();
   } else if (m.type === 'close') {
     clearTimeout(checkpointTimer);
     db.close();
-    parentPort.postMessage({ type: 'closed' });
+    reply({ type: 'closed' });
   }
 });
-`;
