@@ -44,7 +44,10 @@ export function detectNative(folder: FolderView): Finding | undefined {
     evidence: [ev(file, `${manifest} builds ${cpp ? 'C++' : 'C'} code`)], indicators: [file], frameworks,
     packageName: project,
   };
-  const program = tool === 'make' ? withMain !== undefined : exe !== null;
+  // A test or benchmark executable is run by the build, not deployed.
+  const testTarget = /(^|[_-])(tests?|unittests?|bench(mark)?s?|examples?)([_-]|$)/i.test(exe?.[1] ?? exe?.[2] ?? '');
+  if (testTarget && !lib) return undefined; // a tests/ folder of the project around it
+  const program = tool === 'make' ? withMain !== undefined : exe !== null && !testTarget;
   if (!program) {
     finding.runnable = false;
     finding.confidence = lib ? 0.5 : 0.3;
