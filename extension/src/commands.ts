@@ -2,6 +2,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Methods, ServerCommands, type ComposeParams, type ExplainParams } from '../../server/src/protocol';
+// The same check the server applies, so the input box refuses what the server would.
+import { MAX_REPLICAS, replicaCountProblem } from '../../server/src/engine/deploy/replica-count';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
 import { EVENTS_VIEW } from './events-view';
@@ -76,8 +78,8 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     let replicas = typeof args[2] === 'number' ? args[2] : undefined;
     if (replicas === undefined) {
       const input = await vscode.window.showInputBox({
-        title: `Kyozo: scale ${r.service.name}`, prompt: 'Number of replicas (0-50)', value: String(r.status?.replicas.desired ?? r.service.replicas),
-        validateInput: (v) => (/^\d+$/.test(v) && Number(v) <= 50 ? undefined : 'Enter a whole number from 0 to 50'),
+        title: `Kyozo: scale ${r.service.name}`, prompt: `Number of replicas (0-${MAX_REPLICAS})`, value: String(r.status?.replicas.desired ?? r.service.replicas),
+        validateInput: (v) => replicaCountProblem(v),
       });
       if (input === undefined) return undefined;
       replicas = Number(input);

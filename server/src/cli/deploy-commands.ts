@@ -1,14 +1,14 @@
 // `kyozo up/down/ps/logs/start/stop/restart/rm/scale/events/dockerfile/compose`: the orchestrator and the
 // compose export on the command line. Exit codes: 1 deployment failed, 2 bad input, 69 engine unreachable.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
 import { analyze, DEFAULT_MAX_FILE_BYTES, WorkspaceFileError, WorkspaceFiles } from '../engine';
-import { exportCompose } from '../engine/compose/compose-export';
+import { exportCompose, writeComposeExport } from '../engine/compose/compose-export';
 import {
-  createOrchestrator, DeploymentError, EngineUnreachableError, findService, generateDockerfile, runtimeOf,
-  type DeployProgress, type Runtime,
+  createOrchestrator, DeploymentError, EngineUnreachableError, generateDockerfile, InvalidReplicasError, runtimeOf,
+  ServiceIndex, UnknownServiceError, validateReplicas, type DeployProgress, type Runtime,
 } from '../engine/deploy';
 
 const RUNTIMES: Runtime[] = ['node', 'python', 'go', 'rust', 'java', 'php', 'ruby', 'dotnet', 'static'];
@@ -201,7 +201,7 @@ async function run(action: () => Promise<void>): Promise<void> {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(err.exitCode);
     }
-    if (err instanceof CliInputError) {
+    if (err instanceof CliInputError || err instanceof UnknownServiceError || err instanceof InvalidReplicasError) {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(2);
     }
@@ -293,10 +293,10 @@ export function registerDeployCommands(program: Command): void {
       const orchestrator = orchestratorFor(flags);
       const out: ServiceStatus[] = [];
       for (const spec of specs) {
-        const m = /^([^=]+)=(\d+)$/.exec(spec);
+        const m = /^([^=]+)=(.*)$/.exec(spec);
         if (!m) throw new CliInputError(`scale expects <service>=<replicas>, e.g. api=3; got '${spec}'`);
         const service = findServiceOrExit(topology, m[1]!);
-        out.push(await orchestrator.scale(topology, service.id, Number(m[2])));
+        out.push(await orchestrator.scale(topology, service.id, validateReplicas(m[2], `scale ${spec}`)));
       }
       process.stdout.write(`${formatStatuses(out)}\n`);
     }));
@@ -365,20 +365,11 @@ export function registerDeployCommands(program: Command): void {
         if (n) process.stderr.write(`kyozo: ${n} service(s) use generated Dockerfiles (${Object.keys(out.dockerfiles).join(', ')}); use -o <file> to write them too\n`);
         return;
       }
-      mkdirSync(outputDir, { recursive: true });
-      writeFileSync(resolve(flags.output), out.yaml);
-      for (const [file, text] of Object.entries(out.dockerfiles)) {
-        mkdirSync(dirname(join(outputDir, file)), { recursive: true });
-        writeFileSync(join(outputDir, file), text);
-      }
+      writeComposeExport(out, resolve(flags.output), outputDir);
       process.stdout.write(`wrote ${flags.output}${Object.keys(out.dockerfiles).length ? ` and ${Object.keys(out.dockerfiles).length} generated Dockerfile(s) in ${join(outputDir, '.kyozo/dockerfiles')}` : ''}\n`);
     }));
 }
 
 function findServiceOrExit(topology: Topology, ref: string) {
-  try {
-    return findService(topology, ref);
-  } catch (e) {
-    throw new CliInputError((e as Error).message);
-  }
+  return ServiceIndex.of(topology).require(ref);
 }

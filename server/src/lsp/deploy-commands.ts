@@ -11,7 +11,9 @@ import {
   type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
 } from '../protocol';
 import { exportCompose } from '../engine/compose/compose-export';
-import { generateDockerfile, type OrchestratorFactory } from './orchestrator-link';
+import {
+  describeProgress, generateDockerfile, replicaCountProblem, validateReplicas, type OrchestratorFactory,
+} from './orchestrator-link';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
 
@@ -93,7 +95,7 @@ export class DeployCommands {
     const o = this.orchestrator;
     if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f)) return;
     this.autoDeployed.add(f);
-    void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}`), signal: p.signal }))
+    void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }))
       .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
   }
 
@@ -193,12 +195,12 @@ export class DeployCommands {
     switch (params.command) {
       case ServerCommands.deploy: {
         const s = needService();
-        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, clientToken);
+        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }), token, workDone, clientToken);
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
       case ServerCommands.deployAll: {
-        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(`${d.serviceId}: ${d.state}${d.message ? ` — ${d.message}` : ''}`), signal: p.signal }), token, workDone, clientToken);
+        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }), token, workDone, clientToken);
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
@@ -206,20 +208,16 @@ export class DeployCommands {
       case ServerCommands.stop: return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, clientToken);
       case ServerCommands.restart: return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, clientToken);
       case ServerCommands.scale: {
-        const replicas = Number(extra);
-        if (!Number.isInteger(replicas) || replicas < 0 || replicas > 50) throw new ResponseError(ErrorCodes.InvalidParams, `Scale ${name}: replicas must be a whole number from 0 to 50, got "${String(extra)}".`);
+        const problem = replicaCountProblem(extra);
+        if (problem) throw new ResponseError(ErrorCodes.InvalidParams, `Scale ${name}: ${problem}.`);
+        const replicas = validateReplicas(extra);
         return this.single(f, `Scaling ${name} to ${replicas}`, () => o.scale(t, needService().id, replicas), token, workDone, clientToken);
       }
       case ServerCommands.stopAll: {
-        const running = [...f.statuses.values()].filter((s) => s.state !== 'stopped' && s.state !== 'not-deployed');
-        await this.run(f, `Stopping ${running.length} services`, async (p) => {
-          for (const [i, s] of running.entries()) {
-            if (p.signal.aborted) break;
-            p.report(`${s.name}`, Math.round((i / Math.max(1, running.length)) * 100));
-            await o.stop(t, s.serviceId);
-          }
-        }, token, workDone, clientToken);
-        this.publishStatuses(f, await o.status(t));
+        const statuses = await this.run(f, 'Stopping all services', (p) => o.stopAll(t, {
+          onProgress: (d) => p.report(d.message ?? d.serviceId, d.percentage), signal: p.signal,
+        }), token, workDone, clientToken);
+        this.publishStatuses(f, statuses);
         return null;
       }
       case ServerCommands.logs: return this.followLogs(f, o, needService().id);

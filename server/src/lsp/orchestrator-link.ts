@@ -1,7 +1,8 @@
-// The one place the language server reaches the deploy engine: the orchestrator factory and the Dockerfile generator.
+// The one place the language server reaches the deploy engine: the orchestrator factory, the Dockerfile generator
+// and the deploy use cases' pure parts (replica counts, progress text).
 import type { Orchestrator, OrchestratorOptions } from '../engine/deploy';
 import { createOrchestrator as createDockerOrchestrator } from '../engine/deploy';
-export { generateDockerfile } from '../engine/deploy';
+export { describeProgress, generateDockerfile, replicaCountProblem, validateReplicas } from '../engine/deploy';
 
 export type OrchestratorFactory = (options: OrchestratorOptions) => Orchestrator;
 

@@ -1,6 +1,6 @@
 // Finding the service a file, a compose entry or a hostname refers to, over plain Topology data.
-import { posix } from 'node:path';
 import type { Service, ServiceStatus, Topology } from '../protocol';
+import { ServiceIndex } from '../engine/deploy/service-index';
 
 /** What every feature reads: one workspace folder's topology, its live status, and where it lives. */
 export interface FeatureContext {
@@ -17,51 +17,20 @@ export function uriOf(ctx: FeatureContext, rel: string, line?: number): string {
   return `${ctx.rootUri}${path}${line ? `#L${line}` : ''}`;
 }
 
-interface TopologyIndex { byIndicator: Map<string, Service>; byFolder: Map<string, Service>; byDockerfile: Map<string, Service>; byName: Map<string, Service>; byId: Map<string, Service> }
-const indexes = new WeakMap<Topology, TopologyIndex>();
-
-/** Lookups stay O(1) on large topologies: one index per topology object, built on first use. */
-function indexOf(t: Topology): TopologyIndex {
-  let ix = indexes.get(t);
-  if (ix) return ix;
-  ix = { byIndicator: new Map(), byFolder: new Map(), byDockerfile: new Map(), byName: new Map(), byId: new Map() };
-  for (const s of t.services) {
-    ix.byId.set(s.id, s);
-    if (!ix.byName.has(s.name)) ix.byName.set(s.name, s);
-    if (s.id.includes('#')) continue;
-    for (const i of s.indicators) if (!ix.byIndicator.has(i)) ix.byIndicator.set(i, s);
-    if (!ix.byFolder.has(s.folder)) ix.byFolder.set(s.folder, s);
-    if (s.build?.dockerfile && !ix.byDockerfile.has(s.build.dockerfile)) ix.byDockerfile.set(s.build.dockerfile, s);
-  }
-  indexes.set(t, ix);
-  return ix;
-}
-
 export function serviceById(t: Topology, id: string): Service | undefined {
-  return indexOf(t).byId.get(id);
+  return ServiceIndex.of(t).byId(id);
 }
 
 export function serviceForFile(t: Topology, rel: string): Service | undefined {
-  const ix = indexOf(t);
-  return ix.byIndicator.get(rel) ?? ix.byFolder.get(posix.dirname(rel)) ?? ix.byDockerfile.get(rel);
+  return ServiceIndex.of(t).forFile(rel);
 }
 
 export function serviceByName(t: Topology, name: string): Service | undefined {
-  const ix = indexOf(t);
-  return ix.byName.get(name.toLowerCase()) ?? ix.byId.get(name);
+  return ServiceIndex.of(t).byName(name);
 }
 
-/** A compose service in `composeRel`, built from `build` (a context folder relative to the compose file) or image-only. */
 export function serviceForCompose(t: Topology, composeRel: string, name: string, build?: string): Service | undefined {
-  const ix = indexOf(t);
-  const byId = ix.byId.get(`${composeRel}#${name}`);
-  if (byId) return byId;
-  if (build !== undefined) {
-    const ctx = posix.normalize(posix.join(posix.dirname(composeRel), build)).replace(/\/$/, '') || '.';
-    const byFolder = ix.byId.get(ctx) ?? ix.byFolder.get(ctx);
-    if (byFolder) return byFolder;
-  }
-  return serviceByName(t, name);
+  return ServiceIndex.of(t).forCompose(composeRel, name, build);
 }
 
 /** Hostnames an env value names: URL hosts (`postgres://db:5432`) or a bare host (`DB_HOST=db`, `db:6379`). */

@@ -2,6 +2,7 @@
 // and AI agents) and as text (for people).
 import * as path from 'node:path';
 import type { Edge, Evidence, Library, Service, Topology } from '../../protocol';
+import { ServiceIndex } from '../deploy/service-index';
 
 export interface Explanation {
   target: string;
@@ -21,12 +22,13 @@ function where(e: Evidence | undefined): string {
 
 /** Finds a service by id, name or folder; a folder inside a service resolves to that service. */
 export function resolveTarget(topology: Topology, target: string, cwd = process.cwd()): { service?: Service; library?: Library; folder: string } {
-  const byKey = topology.services.find((s) => s.id === target || s.name === target);
+  const index = ServiceIndex.of(topology);
+  const byKey = index.find(target);
   if (byKey) return { service: byKey, folder: byKey.folder };
   const abs = path.resolve(cwd, target);
   let folder = path.relative(topology.root, abs).split(path.sep).join('/') || '.';
   if (folder.startsWith('..')) folder = target.replace(/^\.\//, '').replace(/\/$/, '') || '.';
-  const exact = topology.services.find((s) => s.folder === folder && !s.id.includes('#'));
+  const exact = index.atFolder(folder);
   if (exact) return { service: exact, folder };
   const library = topology.libraries.find((l) => l.folder === folder);
   if (library) return { library, folder };

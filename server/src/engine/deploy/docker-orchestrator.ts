@@ -9,8 +9,12 @@ import { EventLog } from './event-log';
 import { httpProbe, tcpProbe } from './health-probe';
 import { BuildError, ensureServiceImage, ImageUnavailableError } from './image-builder';
 import { configHash, Label, projectName } from './labels';
-import type { DeployProgress, EngineReachability, LogOptions, Orchestrator, OrchestratorOptions, UpOptions } from './orchestrator';
+import type {
+  DeployProgress, EngineReachability, LogOptions, Orchestrator, OrchestratorOptions, StopAllOptions, UpOptions,
+} from './orchestrator';
 import { allocatePorts, portKey, type PortAssignment } from './port-allocator';
+import { validateReplicas } from './replica-count';
+import { ServiceIndex } from './service-index';
 import { serviceEnvironment } from './service-env';
 import { resolveStateDir, StateStore } from './state-store';
 import { runtimeOf } from './dockerfile-generator';
@@ -39,11 +43,7 @@ export function deployable(service: Service): boolean {
 }
 
 export function findService(topology: Topology, ref: string): Service {
-  const s = topology.services.find((x) => x.id === ref) ?? topology.services.find((x) => x.name === ref);
-  if (!s) {
-    throw new Error(`no service '${ref}' in ${topology.root}; known: ${topology.services.map((x) => x.name).join(', ') || '(none)'}`);
-  }
-  return s;
+  return ServiceIndex.of(topology).require(ref);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -525,6 +525,23 @@ export class DockerOrchestrator implements Orchestrator {
     return this.serviceStatus(topology, service.id);
   }
 
+  async stopAll(topology: Topology, options: StopAllOptions = {}): Promise<ServiceStatus[]> {
+    await this.requireEngine();
+    const ws = this.workspace(topology);
+    const t0 = Date.now();
+    const live = new Set((await this.containers(ws))
+      .filter((c) => c.State === 'running' || c.State === 'restarting')
+      .map((c) => c.Labels[Label.service]));
+    const running = topology.services.filter((s) => deployable(s) && live.has(s.id));
+    for (const [i, s] of running.entries()) {
+      if (options.signal?.aborted) break;
+      const percentage = Math.round((i / running.length) * 100);
+      options.onProgress?.({ serviceId: s.id, state: 'stopping', elapsedMs: Date.now() - t0, message: s.name, percentage });
+      await this.stop(topology, s.id);
+    }
+    return this.status(topology, { stats: false });
+  }
+
   async restart(topology: Topology, serviceId: string): Promise<ServiceStatus> {
     await this.requireEngine();
     const ws = this.workspace(topology);
@@ -548,7 +565,7 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   async scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus> {
-    if (!Number.isInteger(replicas) || replicas < 0 || replicas > 50) throw new Error(`replica count must be an integer from 0 to 50, got ${replicas}`);
+    validateReplicas(replicas, `scale ${serviceId}`);
     await this.requireEngine();
     const ws = this.workspace(topology);
     const service = findService(topology, serviceId);

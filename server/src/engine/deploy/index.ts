@@ -6,6 +6,9 @@ export type * from './orchestrator';
 export { generateDockerfile, DEFAULT_BASE_IMAGES, runtimeOf } from './dockerfile-generator';
 export { DockerOrchestrator, DeploymentError, ServiceFailure, deployable, findService, selectServices } from './docker-orchestrator';
 export { EngineUnreachableError, engineAddress } from './docker-client';
+export { ServiceIndex, UnknownServiceError } from './service-index';
+export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplicas } from './replica-count';
+export { describeProgress } from './deploy-progress';
 export { BuildError, ImageUnavailableError } from './image-builder';
 
 export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator & DockerOrchestrator {

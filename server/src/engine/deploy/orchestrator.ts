@@ -1,7 +1,8 @@
 // The orchestrator's public contract: the CLI and the language server use only this.
 import type { DeploymentEvent, ServiceState, ServiceStatus, Topology } from '../../protocol';
 
-export type Runtime = 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static';
+export type Runtime =
+  | 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static' | 'deno' | 'elixir' | 'gleam' | 'cpp';
 
 export interface OrchestratorOptions {
   /** Docker Engine address; defaults to DOCKER_HOST, then the local socket. `unix:///path` or `tcp://host:port`. */
@@ -20,9 +21,17 @@ export interface OrchestratorOptions {
 
 export interface DeployProgress {
   serviceId: string;
-  state: ServiceState | 'waiting' | 'healthy';
+  state: ServiceState | 'waiting' | 'healthy' | 'stopping';
   elapsedMs: number;
   message?: string;
+  /** How far a use case over several services (stopAll) is, 0..100, when it knows. */
+  percentage?: number;
+}
+
+export interface StopAllOptions {
+  onProgress?: (p: DeployProgress) => void;
+  /** Stops before the next service; the one being stopped finishes. */
+  signal?: AbortSignal;
 }
 
 export interface UpOptions {
@@ -59,6 +68,8 @@ export interface Orchestrator {
   restart(topology: Topology, serviceId: string): Promise<ServiceStatus>;
   remove(topology: Topology, serviceId: string): Promise<void>;
   scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus>;
+  /** Stops every service with a running container, one after another; statuses after. */
+  stopAll(topology: Topology, options?: StopAllOptions): Promise<ServiceStatus[]>;
   /** Rebuilt from the engine's labelled containers: nothing is kept only in memory. */
   status(topology: Topology, options?: StatusOptions): Promise<ServiceStatus[]>;
   logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
