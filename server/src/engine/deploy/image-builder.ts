@@ -30,21 +30,30 @@ const BUILD_FAILURE_HINTS: [RegExp, string][] = [
     + 'devDependencies and make sure the lockfile lists it'],
 ];
 
-export function buildFailureHint(output: string[]): string | undefined {
-  const text = output.join('\n');
-  return BUILD_FAILURE_HINTS.find(([pattern]) => pattern.test(text))?.[1];
+/** What to do about a failed step, and the line of its output that says why (it may lie before the shown tail). */
+export function buildFailureHint(output: string[]): { hint: string; line: string } | undefined {
+  for (const [pattern, hint] of BUILD_FAILURE_HINTS) {
+    // eslint-disable-next-line no-control-regex -- build output carries the engine's colour codes
+    const line = output.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).find((l) => pattern.test(l));
+    if (line) return { hint, line: line.length > 300 ? `${line.slice(0, 300)}...` : line };
+  }
+  return undefined;
 }
 
 export class BuildError extends Error {
   /** `ownDockerfile`: the service's own Dockerfile (root-relative), whose FROM line only its author can change. */
-  constructor(readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string, ownDockerfile?: string) {
+  /** `stepOutput`: everything the failing step printed, searched for a known cause (the tail may not show it). */
+  constructor(
+    readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string,
+    ownDockerfile?: string, stepOutput: string[] = logTail,
+  ) {
     const baseImageMissing = /^Step \d+\/\d+ : FROM /i.test(step ?? '') && /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
     const hint = ownDockerfile
       ? ` (the base image is neither present nor pullable: load it with \`docker load\` or \`docker pull\`, or change the FROM line of ${ownDockerfile})`
       : ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)';
-    const cause = baseImageMissing ? undefined : buildFailureHint([...logTail, reason]);
-    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing ? hint : ''}`
-      + (cause ? `. ${cause[0]!.toUpperCase()}${cause.slice(1)}` : ''));
+    const cause = baseImageMissing ? undefined : buildFailureHint([...stepOutput, reason]);
+    const what = cause ? `. ${cause.hint[0]!.toUpperCase()}${cause.hint.slice(1)} (the build said: ${cause.line})` : '';
+    super(`build of ${serviceId} failed${step ? ` at ${step}` : ''}: ${reason}${baseImageMissing ? hint : ''}${what}`);
   }
 }
 
@@ -154,6 +163,7 @@ export async function ensureServiceImage(
   } as Docker.ImageBuildOptions);
   const lines: string[] = [];
   let step: string | undefined;
+  let stepStart = 0;
   await new Promise<void>((resolve, reject) => {
     const abort = () => {
       (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -162,21 +172,28 @@ export async function ensureServiceImage(
     signal?.addEventListener('abort', abort, { once: true });
     docker.modem.followProgress(stream, (err) => {
       signal?.removeEventListener('abort', abort);
-      if (err) reject(new BuildError(service.id, step, lines.slice(-50), err.message, service.build?.dockerfile));
-      else resolve();
+      if (err) {
+        const own = service.build?.dockerfile;
+        reject(new BuildError(service.id, step, lines.slice(-50), err.message, own, lines.slice(stepStart)));
+      } else resolve();
     }, (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
       if (event.stream) {
         for (const raw of event.stream.split('\n')) {
           const line = raw.trimEnd();
           if (!line) continue;
-          if (/^Step \d+\/\d+ :/.test(line)) step = line;
+          if (/^Step \d+\/\d+ :/.test(line)) {
+            step = line;
+            stepStart = lines.length;
+          }
           lines.push(line);
           onLine(line);
         }
       }
       if (event.error) {
         lines.push(event.error.trimEnd());
-        reject(new BuildError(service.id, step, lines.slice(-50), event.errorDetail?.message ?? event.error, service.build?.dockerfile));
+        const reason = event.errorDetail?.message ?? event.error;
+        const own = service.build?.dockerfile;
+        reject(new BuildError(service.id, step, lines.slice(-50), reason, own, lines.slice(stepStart)));
       }
     });
   });
