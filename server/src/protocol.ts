@@ -78,7 +78,9 @@ export interface BuildSpec {
   target?: string;
   args?: Record<string, string>;
   /** Toolchain for a generated Dockerfile. */
-  runtime?: 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static';
+  runtime?:
+    | 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static'
+    | 'deno' | 'elixir' | 'gleam' | 'cpp';
   packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun' | 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' | 'go' | 'cargo' | 'maven' | 'gradle' | 'composer' | 'bundler' | 'dotnet';
   /** Base image override from kyozo.yaml. */
   baseImage?: string;

@@ -50,7 +50,45 @@ describe('generated Dockerfiles', () => {
       assert.match(text, /^USER 10001:10001$/m, type);
       assert.match(text, /^CMD /m, type);
     }
-    assert.equal(Object.keys(DEFAULT_BASE_IMAGES).length, 9);
+    assert.equal(Object.keys(DEFAULT_BASE_IMAGES).length, 13);
+  });
+
+  test('deno, elixir, gleam and C++: the runtime image, a numeric user, the port and the program', () => {
+    const deno = generateDockerfile(service('api', {
+      type: 'deno', ports: [port(8002)],
+      start: { command: 'deno task start', source: 'script', evidence: { file: 'api/deno.jsonc', reason: 'start' } },
+    }));
+    assert.match(deno, /^FROM denoland\/deno:2\.1\.4$/m);
+    assert.match(deno, /^RUN deno install$/m);
+    assert.match(deno, /^CMD \["sh","-c","deno task start"\]$/m);
+    const shop = service('shop', { type: 'elixir', ports: [port(4100)] });
+    const elixir = generateDockerfile(shop, { elixir: 'elixir:1.16' });
+    assert.match(elixir, /^FROM elixir:1\.16 AS build$/m);
+    assert.match(elixir, /mix release --path \/out/);
+    assert.match(elixir, /^ENV LANG=C\.UTF-8 PHX_SERVER=true HOME=\/tmp$/m);
+    assert.match(elixir, /^EXPOSE 4100$/m);
+    const gleam = generateDockerfile(service('web', { type: 'gleam', ports: [port(8001)] }));
+    assert.match(gleam, /gleam export erlang-shipment/);
+    assert.match(gleam, /^CMD \["\/app\/entrypoint\.sh", "run"\]$/m);
+    const cpp = generateDockerfile(service('crow', {
+      type: 'cpp', ports: [port(18080)], indicators: ['crow/CMakeLists.txt'],
+      start: {
+        command: './build/crow_server', source: 'manifest', evidence: { file: 'crow/CMakeLists.txt', reason: 'exe' },
+      },
+    }));
+    assert.match(cpp, /cmake -S \. -B build/);
+    assert.match(cpp, /^RUN mkdir -p \/out && cp \.\/build\/crow_server \/out\/app$/m);
+    assert.match(cpp, /^FROM debian:bookworm-slim$/m);
+    for (const text of [deno, elixir, gleam, cpp]) {
+      assert.match(text, /^USER 10001:10001$/m);
+      assert.ok(!/useradd|adduser/.test(text));
+    }
+  });
+
+  test('an sbt project is refused with what to do, instead of a Maven build that cannot work', () => {
+    const scala = service('play', { type: 'java', language: 'scala' });
+    const refusal = /cannot generate a Dockerfile for play: sbt builds.*sbt Docker\/stage/;
+    assert.throws(() => generateDockerfile(scala), refusal);
   });
 
   test('a type without a runtime is refused with a clear message', () => {

@@ -16,6 +16,10 @@ export const DEFAULT_BASE_IMAGES: Record<Runtime, string> = {
   ruby: 'ruby:3.3-slim',
   dotnet: 'mcr.microsoft.com/dotnet/sdk:8.0',
   static: 'busybox:1.36',
+  deno: 'denoland/deno:2.1.4',
+  elixir: 'elixir:1.17',
+  gleam: 'ghcr.io/gleam-lang/gleam:v1.6.3-erlang',
+  cpp: 'debian:bookworm',
 };
 
 /** Run-time images for the multi-stage builds whose build toolchain is not needed at run time. */
@@ -24,6 +28,9 @@ const RUNTIME_IMAGES = {
   rust: 'debian:bookworm-slim',
   java: 'eclipse-temurin:21-jre',
   dotnet: 'mcr.microsoft.com/dotnet/aspnet:8.0',
+  elixir: 'debian:bookworm-slim',
+  gleam: 'erlang:27-slim',
+  cpp: 'debian:bookworm-slim',
 } as const;
 
 const USER = '10001:10001';
@@ -32,6 +39,7 @@ export function runtimeOf(service: Service): Runtime | undefined {
   if (service.build?.runtime) return service.build.runtime;
   const byType: Partial<Record<string, Runtime>> = {
     nodejs: 'node', python: 'python', golang: 'go', rust: 'rust', java: 'java', php: 'php', ruby: 'ruby', dotnet: 'dotnet', static: 'static',
+    deno: 'deno', elixir: 'elixir', gleam: 'gleam', cpp: 'cpp', c: 'cpp',
   };
   return byType[service.type] ?? (service.language ? byType[service.language] : undefined);
 }
@@ -56,6 +64,10 @@ export function generateDockerfile(service: Service, baseImages: Partial<Record<
   const runtime = runtimeOf(service);
   if (!runtime) {
     throw new Error(`cannot generate a Dockerfile for ${service.id}: type '${service.type}' has no known runtime; add a Dockerfile or set type in kyozo.yaml`);
+  }
+  if (runtime === 'java' && service.language === 'scala') {
+    throw new Error(`cannot generate a Dockerfile for ${service.id}: sbt builds are not generated; add a Dockerfile ` +
+      '(sbt-native-packager writes one with `sbt Docker/stage`)');
   }
   const base = service.build?.baseImage ?? baseImages[runtime] ?? DEFAULT_BASE_IMAGES[runtime];
   const port = service.ports[0]?.container;
@@ -98,6 +110,12 @@ export function generateDockerfile(service: Service, baseImages: Partial<Record<
         ...expose(service),
         'CMD ["/app"]',
       );
+      break;
+    case 'deno':
+    case 'elixir':
+    case 'gleam':
+    case 'cpp':
+      lines.push(...newerRuntimeLines(runtime, service, base));
       break;
     case 'rust':
       lines.push(
@@ -182,4 +200,52 @@ export function generateDockerfile(service: Service, baseImages: Partial<Record<
     }
   }
   return `${[...head, ...lines].join('\n')}\n`;
+}
+
+/** Deno, Elixir (a mix release), Gleam (an Erlang shipment) and C/C++ (CMake, Meson or make), multi-stage where the
+ * toolchain is not needed at run time. */
+function newerRuntimeLines(runtime: 'deno' | 'elixir' | 'gleam' | 'cpp', service: Service, base: string): string[] {
+  switch (runtime) {
+    case 'deno':
+      // The dependency cache lives in the image, owned by the run-time user, so nothing is fetched at start.
+      return [
+        `FROM ${base}`, 'WORKDIR /app', 'ENV DENO_DIR=/app/.deno-cache', `COPY --chown=${USER} . .`, 'RUN deno install',
+        `USER ${USER}`, ...expose(service), cmd(service, ['deno', 'run', '-A', 'main.ts']),
+      ];
+    case 'elixir':
+      return [
+        `FROM ${base} AS build`, 'ENV MIX_ENV=prod', 'WORKDIR /src',
+        'RUN mix local.hex --force && mix local.rebar --force',
+        'COPY . .', 'RUN mix deps.get --only prod && mix release --path /out', '',
+        `FROM ${RUNTIME_IMAGES.elixir}`,
+        'RUN apt-get update && apt-get install -y --no-install-recommends libstdc++6 openssl libncurses6' +
+          ' ca-certificates && rm -rf /var/lib/apt/lists/*',
+        // A Phoenix release starts its endpoint only when told to.
+        'ENV LANG=C.UTF-8 PHX_SERVER=true HOME=/tmp', 'COPY --from=build /out /app', `USER ${USER}`, ...expose(service),
+        'CMD ["sh", "-c", "exec /app/bin/$(ls /app/bin | grep -v \'\\.bat$\' | head -n 1) start"]',
+      ];
+    case 'gleam':
+      return [
+        `FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', 'RUN gleam export erlang-shipment', '',
+        `FROM ${RUNTIME_IMAGES.gleam}`, 'COPY --from=build /src/build/erlang-shipment /app', `USER ${USER}`,
+        ...expose(service), 'CMD ["/app/entrypoint.sh", "run"]',
+      ];
+    case 'cpp': {
+      const cmake = 'cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j"$(nproc)"';
+      const meson = 'meson setup builddir --buildtype=release && meson compile -C builddir';
+      let build = 'make';
+      if (has(service, 'CMakeLists.txt')) build = cmake;
+      else if (has(service, 'meson.build')) build = meson;
+      // The detector names the program the build writes (./build/<target>, ./builddir/<target>, ./<target>).
+      const program = /^\.\/[\w./-]+$/.test(service.start?.command ?? '') ? service.start!.command : './app';
+      return [
+        `FROM ${base} AS build`,
+        'RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake meson ninja-build' +
+          ' pkg-config && rm -rf /var/lib/apt/lists/*',
+        'WORKDIR /src', 'COPY . .', `RUN ${build}`, `RUN mkdir -p /out && cp ${program} /out/app`, '',
+        `FROM ${RUNTIME_IMAGES.cpp}`, 'COPY --from=build /out/app /usr/local/bin/app', `USER ${USER}`,
+        ...expose(service), 'CMD ["/usr/local/bin/app"]',
+      ];
+    }
+  }
 }
