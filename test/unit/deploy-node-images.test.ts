@@ -135,6 +135,16 @@ describe('generated Node.js images', () => {
     assert.match(generateDockerfile(nest), /^RUN npm run build$/m);
   });
 
+  test('a pnpm or yarn script is started with npm, as the run-time user has no corepack download', async () => {
+    const api = await only(join(fixtures, 'monorepo-polyglot'), 'apps/api');
+    assert.equal(api.start?.command, 'pnpm start');
+    const text = generateDockerfile(api);
+    assert.match(text, /^RUN corepack enable && pnpm install --frozen-lockfile$/m, 'the build installs with pnpm');
+    assert.match(runStage(text), /^CMD \["npm","run","start"\]$/m);
+    const koa = await only(join(fixtures, 'node-apis'), 'koa-api');
+    assert.match(generateDockerfile(koa), /^CMD \["npm","run","start"\]$/m, koa.start?.command);
+  });
+
   test('a known health route becomes the image HEALTHCHECK', async () => {
     const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
     assert.equal(svc.healthCheck?.path, '/health');

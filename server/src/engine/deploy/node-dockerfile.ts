@@ -86,9 +86,19 @@ function expose(service: Service): string[] {
   return ports.length ? [`EXPOSE ${ports.join(' ')}`] : [];
 }
 
+/**
+ * The container command. pnpm and yarn come from corepack, which would fetch them again at run time as the
+ * unprivileged user, so a package script started with them (`pnpm start`, `yarn run serve`) is started with npm,
+ * which every Node image has and which runs the same script with node_modules/.bin on the PATH.
+ */
 function cmd(service: Service, fallback: string[]): string {
   const start = service.start;
-  const argv = start?.argv?.length ? start.argv : start?.command ? ['sh', '-c', start.command] : fallback;
+  const viaPm = /^\s*(?:pnpm|yarn)\s+(?:run\s+)?([\w:.-]+)\s*$/;
+  const script = start?.source === 'script' ? viaPm.exec(start.command) : null;
+  let argv = fallback;
+  if (script) argv = ['npm', 'run', script[1]!];
+  else if (start?.argv?.length) argv = start.argv;
+  else if (start?.command) argv = ['sh', '-c', start.command];
   return `CMD ${JSON.stringify(argv)}`;
 }
 
