@@ -260,7 +260,10 @@ export function registerDeployCommands(program: Command): void {
     .option('--no-stats', 'skip CPU and memory sampling (faster)')
     .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) => run(async () => {
       const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
-      const statuses = await orchestratorFor(flags).status(topology, { stats: flags.stats !== false });
+      const orchestrator = orchestratorFor(flags);
+      // ps is where a user looks after a killed `kyozo up`, so it also cleans up what that left.
+      await orchestrator.repair(topology);
+      const statuses = await orchestrator.status(topology, { stats: flags.stats !== false });
       process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${formatStatuses(statuses)}\n`);
     }));
 

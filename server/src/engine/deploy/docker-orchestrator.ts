@@ -576,8 +576,8 @@ export class DockerOrchestrator implements Orchestrator {
       for (const c of await this.containers(ws, service.id)) await this.docker.getContainer(c.Id).remove({ force: true });
     } else {
       // Scaling creates containers, so it is recorded as a deployment with this process's pid, like `up`:
-      // reconcile() (run by every status(), which watch() calls on each engine event, in this process or
-      // another one) then knows the fresh 'created' replicas belong to a live deployment and leaves them alone.
+      // reconcile() (run by `up`, `kyozo ps` and repair(), in this process or another one) then knows the fresh
+      // 'created' replicas belong to a live deployment and leaves them alone.
       const deployment = `scale-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
       ws.events.append('deployment_started', { serviceId: service.id, details: { deployment, pid: process.pid, services: [service.id], scale: { from: before, to: replicas } } });
       try {
@@ -615,10 +615,14 @@ export class DockerOrchestrator implements Orchestrator {
     return all.find((s) => s.serviceId === serviceId)!;
   }
 
+  async repair(topology: Topology): Promise<string[]> {
+    await this.requireEngine();
+    return this.reconcile(this.workspace(topology), false);
+  }
+
   async status(topology: Topology, options: { stats?: boolean } = {}): Promise<ServiceStatus[]> {
     await this.requireEngine();
     const ws = this.workspace(topology);
-    await this.reconcile(ws, false);
     const containers = await this.containers(ws);
     return Promise.all(topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
       const mine = containers.filter((c) => c.Labels[Label.service] === service.id);

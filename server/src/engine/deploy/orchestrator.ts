@@ -70,7 +70,12 @@ export interface Orchestrator {
   scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus>;
   /** Stops every service with a running container, one after another; statuses after. */
   stopAll(topology: Topology, options?: StopAllOptions): Promise<ServiceStatus[]>;
-  /** Rebuilt from the engine's labelled containers: nothing is kept only in memory. */
+  /**
+   * Cleans up after an interrupted deployment (a container created but never started, a deployment record whose
+   * process is gone): removes those containers, records the deployment as failed; returns the names removed.
+   */
+  repair(topology: Topology): Promise<string[]>;
+  /** Rebuilt from the engine's labelled containers: nothing is kept only in memory. A read: it changes nothing. */
   status(topology: Topology, options?: StatusOptions): Promise<ServiceStatus[]>;
   logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
   events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]>;
