@@ -22,13 +22,19 @@ const SERVE_CONFIG = {
 
 type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
 
+/**
+ * Corepack, pinned: the one bundled with a Node image checks pnpm and yarn against the npm registry's signing keys
+ * it shipped with, and refuses them ("No compatible signature found") once the registry has rotated its keys.
+ */
+const COREPACK = 'npm install -g --no-audit --no-fund corepack@0.36.0 && corepack enable';
+
 /** Installs every dependency exactly as the lockfile says; fails when the lockfile is out of date. */
 function installAll(pm: Pm): string {
   switch (pm) {
     case 'pnpm':
-      return 'corepack enable && pnpm install --frozen-lockfile';
+      return `${COREPACK} && pnpm install --frozen-lockfile`;
     case 'yarn':
-      return 'corepack enable && if [ -f .yarnrc.yml ]; then yarn install --immutable; '
+      return `${COREPACK} && if [ -f .yarnrc.yml ]; then yarn install --immutable; `
         + 'else yarn install --frozen-lockfile; fi';
     case 'bun':
       return 'bun install --frozen-lockfile';
@@ -56,9 +62,9 @@ function pruneDev(pm: Pm): string {
 function installProd(pm: Pm): string {
   switch (pm) {
     case 'pnpm':
-      return 'corepack enable && pnpm install --frozen-lockfile --prod';
+      return `${COREPACK} && pnpm install --frozen-lockfile --prod`;
     case 'yarn':
-      return 'corepack enable && if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; '
+      return `${COREPACK} && if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; `
         + 'else yarn install --production --frozen-lockfile; fi';
     case 'bun':
       return 'bun install --production --frozen-lockfile';
