@@ -41,7 +41,10 @@ describe('status() is a read', { timeout: 120_000 }, async () => {
     const files = topology.services.find((s) => s.name === 'files')!;
     await docker.createContainer({
       Image: TEST_BASE_IMAGES.busybox, Cmd: ['sleep', '60'], name: `${project}_files_1`,
-      Labels: { 'dev.kyozo.workspace': project, 'dev.kyozo.service': files.id, 'dev.kyozo.replica': '1', 'dev.kyozo.deployment': deployment },
+      Labels: {
+        'dev.kyozo.workspace': project, 'dev.kyozo.service': files.id, 'dev.kyozo.replica': '1',
+        'dev.kyozo.deployment': deployment,
+      },
     });
   });
 

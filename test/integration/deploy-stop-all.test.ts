@@ -16,7 +16,8 @@ const fixture = join(import.meta.dirname, '..', 'fixtures', 'deploy-stack');
 const run = randomBytes(3).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'kyozo-stop-all-'));
 const project = `kz-sa-${run}`;
-const orchestrator = createOrchestrator({ baseImages: { node: TEST_BASE_IMAGES.node }, stateDir: join(work, 'state'), project });
+const baseImages = { node: TEST_BASE_IMAGES.node };
+const orchestrator = createOrchestrator({ baseImages, stateDir: join(work, 'state'), project });
 const stateOf = (all: ServiceStatus[]) => Object.fromEntries(all.map((s) => [s.name, s.state]));
 
 describe('stopAll on a real engine', { timeout: 300_000 }, async () => {
@@ -53,7 +54,8 @@ describe('stopAll on a real engine', { timeout: 300_000 }, async () => {
     const progress: DeployProgress[] = [];
     const all = await orchestrator.stopAll(topology, { onProgress: (p) => progress.push(p) });
     assert.deepEqual(stateOf(all), { api: 'stopped', files: 'stopped', web: 'not-deployed' });
-    assert.deepEqual(progress.map((p) => [p.serviceId, p.state, p.message, p.percentage]), [['api', 'stopping', 'api', 0]]);
+    const seen = progress.map((p) => [p.serviceId, p.state, p.message, p.percentage]);
+    assert.deepEqual(seen, [['api', 'stopping', 'api', 0]]);
     const stopped = (await orchestrator.events(topology)).slice(before).filter((e) => e.type === 'service_stopped');
     assert.deepEqual(stopped.map((e) => e.serviceId), ['api']);
   });

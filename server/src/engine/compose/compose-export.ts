@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { Service, Topology } from '../../protocol';
 import { generateDockerfile } from '../deploy/dockerfile-generator';
-import { deployable } from '../deploy/docker-orchestrator';
+import { deployable } from '../deploy/service-selection';
 import { Label, projectName } from '../deploy/labels';
 import type { Runtime } from '../deploy/orchestrator';
 import { dataKind } from '../deploy/service-env';

@@ -1,50 +1,32 @@
 // The orchestrator over the Docker Engine API. Every answer comes from the engine: containers are
 // found again by their labels, so nothing lives only in this process and a killed CLI loses nothing.
-import { randomBytes } from 'node:crypto';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import type { DeploymentEvent, HealthState, PublishedPort, ReplicaStatus, Service, ServiceState, ServiceStatus, Topology } from '../../protocol';
+import type { DeploymentEvent, HealthState, Service, ServiceStatus, Topology } from '../../protocol';
+import { COMPOSE_VERSION, containerSpec, type DefaultLimits, type VolumeMount } from './container-spec';
+import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './deployment-record';
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
-import { EventLog } from './event-log';
+import { watchEngine } from './engine-watch';
 import { httpProbe, tcpProbe } from './health-probe';
-import { BuildError, ensureServiceImage, ImageUnavailableError } from './image-builder';
-import { configHash, Label, projectName } from './labels';
+import { ensureServiceImage } from './image-builder';
+import { Label } from './labels';
+import { serviceLogs, tailLogs } from './log-stream';
 import type {
   DeployProgress, EngineReachability, LogOptions, Orchestrator, OrchestratorOptions, StopAllOptions, UpOptions,
 } from './orchestrator';
-import { allocatePorts, portKey, type PortAssignment } from './port-allocator';
+import { allocatePorts, portKey } from './port-allocator';
+import { reconcile } from './reconcile';
 import { validateReplicas } from './replica-count';
-import { ServiceIndex } from './service-index';
 import { serviceEnvironment } from './service-env';
-import { resolveStateDir, StateStore } from './state-store';
-import { runtimeOf } from './dockerfile-generator';
+import { deployable, findService, selectServices } from './service-selection';
+import { crashedReplica, notDeployed, replicaStatus, summarizeService, type ReplicaReading } from './service-status';
+import { openWorkspace, workspaceContainers, type Workspace } from './workspace';
 
-const COMPOSE_VERSION = '1.29.2';
+// Re-exported: callers knew these from here before the split.
+export { deployable, findService, selectServices } from './service-selection';
+export { DeploymentError, ServiceFailure } from './deployment-record';
+export { demuxBuffer } from './log-stream';
+
 const POLL_MS = 100;
-
-interface Workspace {
-  topology: Topology;
-  project: string;
-  network: string;
-  store: StateStore;
-  events: EventLog;
-}
-
-export class ServiceFailure extends Error {
-  constructor(readonly serviceId: string, message: string, readonly details: Record<string, unknown> = {}) {
-    super(message);
-  }
-}
-
-/** Services Kyozo can run: something to build or an image; never terraform folders. */
-export function deployable(service: Service): boolean {
-  if (service.type === 'infrastructure' || service.type === 'compose_stack') return false;
-  return Boolean(service.image || service.build || runtimeOf(service));
-}
-
-export function findService(topology: Topology, ref: string): Service {
-  return ServiceIndex.of(topology).require(ref);
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -58,20 +40,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class DockerOrchestrator implements Orchestrator {
   readonly docker: Docker;
   readonly host: string;
-  private readonly memoryMb: number;
-  private readonly cpus: number;
+  private readonly limits: DefaultLimits;
   private readonly healthTimeoutMs: number;
   /** Probe results of the last two seconds, so a status right after a wait does not probe again. */
   private readonly recentProbes = new Map<string, { health: HealthState; at: number }>();
@@ -79,8 +51,7 @@ export class DockerOrchestrator implements Orchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {
     this.host = engineAddress(options.dockerHost);
     this.docker = createDockerClient(options.dockerHost);
-    this.memoryMb = options.defaults?.memoryMb ?? 512;
-    this.cpus = options.defaults?.cpus ?? 0.5;
+    this.limits = { memoryMb: options.defaults?.memoryMb ?? 512, cpus: options.defaults?.cpus ?? 0.5 };
     this.healthTimeoutMs = options.healthTimeoutMs ?? 90_000;
   }
 
@@ -94,9 +65,7 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   workspace(topology: Topology): Workspace {
-    const project = projectName(this.options.project ?? topology.name);
-    const dir = resolveStateDir(topology.root, project, this.options.stateDir);
-    return { topology, project, network: `${project}_default`, store: new StateStore(dir), events: new EventLog(dir, project) };
+    return openWorkspace(topology, this.options);
   }
 
   /** Absolute path of the workspace's state folder (credentials, ports, events). */
@@ -104,52 +73,13 @@ export class DockerOrchestrator implements Orchestrator {
     return this.workspace(topology).store.dir;
   }
 
-  private async containers(ws: Workspace, serviceId?: string): Promise<Docker.ContainerInfo[]> {
-    const label = [`${Label.workspace}=${ws.project}`];
-    if (serviceId) label.push(`${Label.service}=${serviceId}`);
-    const list = await this.docker.listContainers({ all: true, filters: { label } });
-    return list.sort((a, b) => Number(a.Labels[Label.replica] ?? 0) - Number(b.Labels[Label.replica] ?? 0));
+  private containers(ws: Workspace, serviceId?: string): Promise<Docker.ContainerInfo[]> {
+    return workspaceContainers(this.docker, ws, serviceId);
   }
 
-  /**
-   * Makes the engine's state consistent after an interrupted run: containers created but never started
-   * by a deployment whose process is gone are removed, the interrupted deployment is recorded as failed,
-   * and (during `up`) containers of services no longer in the topology are removed.
-   */
-  async reconcile(ws: Workspace, removeOrphans: boolean): Promise<string[]> {
-    const removed: string[] = [];
-    const all = ws.events.read();
-    const open = new Map<string, DeploymentEvent>();
-    for (const e of all) {
-      const dep = e.details?.deployment as string | undefined;
-      if (!dep) continue;
-      if (e.type === 'deployment_started') open.set(dep, e);
-      else if (e.type === 'deployment_completed' || e.type === 'deployment_failed') open.delete(dep);
-    }
-    const dead = new Set<string>();
-    for (const [dep, e] of open) {
-      const pid = Number(e.details?.pid);
-      if (!pid || !pidAlive(pid)) {
-        dead.add(dep);
-        ws.events.append('deployment_failed', {
-          message: 'deployment interrupted (the process running it ended); reconciled',
-          durationMs: Date.now() - Date.parse(e.at),
-          details: { deployment: dep, interrupted: true },
-        });
-      }
-    }
-    const ids = new Set(ws.topology.services.map((s) => s.id));
-    for (const c of await this.containers(ws)) {
-      const dep = c.Labels[Label.deployment];
-      const neverStarted = c.State === 'created' && (!dep || dead.has(dep) || !open.has(dep));
-      const orphan = removeOrphans && !ids.has(c.Labels[Label.service] ?? '');
-      if (!neverStarted && !orphan) continue;
-      // A never-started container is removed without force: if a live deployment started it since the
-      // listing above, the engine refuses (409) instead of killing the new replica.
-      const gone = await this.docker.getContainer(c.Id).remove({ force: orphan }).then(() => true, () => false);
-      if (gone) removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
-    }
-    return removed;
+  /** See reconcile.ts: only `up` and repair() run it. */
+  reconcile(ws: Workspace, removeOrphans: boolean): Promise<string[]> {
+    return reconcile(this.docker, ws, removeOrphans);
   }
 
   private readonly networks = new Map<string, Promise<void>>();
@@ -183,8 +113,8 @@ export class DockerOrchestrator implements Orchestrator {
     for (const extra of all.slice(1)) await this.docker.getNetwork(extra.Id).remove().catch(() => undefined);
   }
 
-  private async ensureVolumes(ws: Workspace, service: Service): Promise<{ Type: 'volume'; Source: string; Target: string }[]> {
-    const mounts: { Type: 'volume'; Source: string; Target: string }[] = [];
+  private async ensureVolumes(ws: Workspace, service: Service): Promise<VolumeMount[]> {
+    const mounts: VolumeMount[] = [];
     for (const [i, v] of (service.volumes ?? []).entries()) {
       if (v.source && (v.source.startsWith('.') || v.source.startsWith('/'))) continue; // bind mounts are not created from the topology
       const volume = `${ws.project}_${(v.source ?? `${service.name}-data${i ? `-${i}` : ''}`).replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
@@ -192,77 +122,6 @@ export class DockerOrchestrator implements Orchestrator {
       mounts.push({ Type: 'volume', Source: volume, Target: v.target });
     }
     return mounts;
-  }
-
-  private containerSpec(ws: Workspace, service: Service, image: string, imageUser: string, replica: number, ports: PortAssignment[], env: Record<string, string>, mounts: { Type: 'volume'; Source: string; Target: string }[], deployment: string) {
-    const exposed: Record<string, object> = {};
-    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const p of ports) {
-      const key = `${p.container}/${p.protocol}`;
-      exposed[key] = {};
-      bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(p.host) }];
-    }
-    const hc = service.healthCheck;
-    const healthcheck = hc?.kind === 'command' && hc.command?.length
-      ? {
-          Test: hc.command[0] === 'CMD' || hc.command[0] === 'CMD-SHELL' || hc.command[0] === 'NONE' ? hc.command : hc.command.length === 1 ? ['CMD-SHELL', hc.command[0]] : ['CMD', ...hc.command],
-          Interval: (hc.intervalSeconds ?? 2) * 1e9,
-          Timeout: (hc.timeoutSeconds ?? 5) * 1e9,
-          Retries: hc.retries ?? 5,
-        }
-      : undefined;
-    const overrideStart = service.start && (service.start.source === 'kyozo.yaml' || service.start.source === 'compose');
-    const cmd = overrideStart ? (service.start?.argv?.length ? service.start.argv : ['sh', '-c', service.start!.command]) : undefined;
-    const nonRoot = imageUser !== '' && !/^(0|root)(:|$)/.test(imageUser);
-    const config = {
-      Image: image,
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`).sort(),
-      Cmd: cmd,
-      ExposedPorts: exposed,
-      Healthcheck: healthcheck,
-      HostConfig: {
-        PortBindings: bindings,
-        Memory: Math.round((service.resources?.memoryMb ?? this.memoryMb) * 1024 * 1024),
-        NanoCpus: Math.round((service.resources?.cpus ?? this.cpus) * 1e9),
-        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 5 },
-        Privileged: false,
-        // A tiny init as PID 1 forwards signals and reaps zombies: `stop` is prompt even for processes
-        // (busybox httpd, shells) that install no SIGTERM handler.
-        Init: true,
-        SecurityOpt: ['no-new-privileges:true'],
-        // A non-root process needs no capabilities; images that start as root (databases dropping to
-        // their own user) keep the few they need for that, minus the ones no service should use.
-        CapDrop: nonRoot ? ['ALL'] : ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SYS_CHROOT', 'SETFCAP', 'SETPCAP'],
-        Mounts: mounts,
-        NetworkMode: ws.network,
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
-      },
-    };
-    const hash = configHash(config);
-    return {
-      hash,
-      options: {
-        ...config,
-        name: `${ws.project}_${service.name}_${replica}`,
-        Labels: {
-          [Label.workspace]: ws.project,
-          [Label.root]: ws.topology.root,
-          [Label.service]: service.id,
-          [Label.folder]: service.folder,
-          [Label.replica]: String(replica),
-          [Label.deployment]: deployment,
-          [Label.probe]: JSON.stringify(hc && hc.kind !== 'command' ? { kind: hc.kind, path: hc.path, port: hc.port } : hc ? { kind: 'command' } : { kind: 'tcp' }),
-          [Label.composeProject]: ws.project,
-          [Label.composeService]: service.name,
-          [Label.composeNumber]: String(replica),
-          [Label.composeOneoff]: 'False',
-          [Label.composeConfigHash]: hash,
-          [Label.composeVersion]: COMPOSE_VERSION,
-          [Label.composeWorkingDir]: ws.topology.root,
-        },
-        NetworkingConfig: { EndpointsConfig: { [ws.network]: { Aliases: [service.name] } } },
-      } as Docker.ContainerCreateOptions,
-    };
   }
 
   /** Creates/starts/removes the replicas of one service so it matches the topology and the desired count. */
@@ -291,7 +150,8 @@ export class DockerOrchestrator implements Orchestrator {
           ws.events.append('health_changed', { serviceId: service.id, message: p.conflict, details: { portConflict: { container: p.container, requested: p.requested, host: p.host } } });
         }
       }
-      const spec = this.containerSpec(ws, service, imageInfo.Id, imageInfo.Config?.User ?? '', replica, ports, env, mounts, deployment);
+      const inputs = { image: imageInfo.Id, imageUser: imageInfo.Config?.User ?? '', replica, ports, env, mounts, deployment };
+      const spec = containerSpec(ws, service, inputs, this.limits);
       const current = existing.find((c) => Number(c.Labels[Label.replica]) === replica);
       if (current && current.Labels[Label.composeConfigHash] === spec.hash) {
         if (current.State !== 'running') await this.docker.getContainer(current.Id).start().catch((e: Error) => { if (!/already started/.test(e.message)) throw e; });
@@ -397,23 +257,17 @@ export class DockerOrchestrator implements Orchestrator {
     return (await tcpProbe(host)) ? 'healthy' : 'starting';
   }
 
-  private async tailLogs(id: string, n: number): Promise<string[]> {
-    try {
-      const buf = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: n, follow: false })) as unknown as Buffer;
-      return demuxBuffer(buf).split('\n').filter((l) => l.length > 0).slice(-n);
-    } catch {
-      return [];
-    }
+  private tailLogs(id: string, n: number): Promise<string[]> {
+    return tailLogs(this.docker, id, n);
   }
 
   async up(topology: Topology, options: UpOptions = {}): Promise<ServiceStatus[]> {
     await this.requireEngine();
     const ws = this.workspace(topology);
-    const t0 = Date.now();
     await this.reconcile(ws, !options.services?.length);
     const selected = selectServices(topology, options.services);
-    const deployment = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-    ws.events.append('deployment_started', { details: { deployment, pid: process.pid, services: selected.map((s) => s.id) } });
+    const record = DeploymentRecord.start(ws.events, { services: selected.map((s) => s.id) });
+    const deployment = record.id;
     const progress = (serviceId: string, started: number, state: DeployProgress['state'], message?: string) =>
       options.onProgress?.({ serviceId, state, elapsedMs: Date.now() - started, message });
     try {
@@ -460,20 +314,12 @@ export class DockerOrchestrator implements Orchestrator {
       await Promise.allSettled([...tasks.values(), network]);
       if (failures.length) {
         const first = failures.find((f) => !f.details.dependencies) ?? failures[0]!;
-        ws.events.append('deployment_failed', {
-          serviceId: first.serviceId,
-          durationMs: Date.now() - t0,
-          message: first.message.split('\n')[0],
-          details: { deployment, ...first.details, failed: failures.map((f) => ({ serviceId: f.serviceId, message: f.message.split('\n')[0] })) },
-        });
-        const err = new DeploymentError(failures);
-        throw err;
+        record.failed(first, { failed: failures.map((f) => ({ serviceId: f.serviceId, message: f.message.split('\n')[0] })) });
+        throw new DeploymentError(failures);
       }
-      ws.events.append('deployment_completed', { durationMs: Date.now() - t0, details: { deployment, services: selected.map((s) => s.id) } });
+      record.completed();
     } catch (err) {
-      if (!(err instanceof DeploymentError)) {
-        ws.events.append('deployment_failed', { durationMs: Date.now() - t0, message: (err as Error).message, details: { deployment } });
-      }
+      if (!(err instanceof DeploymentError)) record.aborted(err as Error);
       throw err;
     }
     return this.status(topology, { stats: false });
@@ -578,19 +424,18 @@ export class DockerOrchestrator implements Orchestrator {
       // Scaling creates containers, so it is recorded as a deployment with this process's pid, like `up`:
       // reconcile() (run by `up`, `kyozo ps` and repair(), in this process or another one) then knows the fresh
       // 'created' replicas belong to a live deployment and leaves them alone.
-      const deployment = `scale-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-      ws.events.append('deployment_started', { serviceId: service.id, details: { deployment, pid: process.pid, services: [service.id], scale: { from: before, to: replicas } } });
+      const scale = { from: before, to: replicas };
+      const record = DeploymentRecord.start(ws.events, { kind: 'scale', serviceId: service.id, services: [service.id], details: { scale } });
       try {
         await this.ensureNetwork(ws);
         const image = await this.imageToScale(ws, topology, service);
-        const { ids } = await this.applyService(ws, service, image, deployment, () => undefined);
+        const { ids } = await this.applyService(ws, service, image, record.id, () => undefined);
         await this.waitHealthy(ws, service, ids);
       } catch (err) {
-        const failure = toFailure(service.id, err);
-        ws.events.append('deployment_failed', { serviceId: service.id, durationMs: Date.now() - t0, message: failure.message.split('\n')[0], details: { deployment, ...failure.details } });
+        record.failed(toFailure(service.id, err));
         throw err;
       }
-      ws.events.append('deployment_completed', { serviceId: service.id, durationMs: Date.now() - t0, details: { deployment, services: [service.id] } });
+      record.completed();
     }
     ws.events.append('service_scaled', { serviceId: service.id, durationMs: Date.now() - t0, details: { from: before, to: replicas } });
     return this.serviceStatus(topology, service.id);
@@ -624,75 +469,20 @@ export class DockerOrchestrator implements Orchestrator {
     await this.requireEngine();
     const ws = this.workspace(topology);
     const containers = await this.containers(ws);
+    const sample = options.stats !== false;
     return Promise.all(topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
       const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
       const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
-      if (!mine.length) {
-        return { serviceId: service.id, name: service.name, state: 'not-deployed', health: 'none', replicas: { running: 0, desired }, ports: [], containers: [] };
-      }
+      if (!mine.length) return notDeployed(service, desired);
       const infos = await Promise.all(mine.map((c) => this.docker.getContainer(c.Id).inspect().catch(() => undefined)));
-      const samples = options.stats !== false
-        ? await Promise.all(infos.map((i) => (i?.State.Running ? this.stats(i.Id) : undefined)))
-        : [];
-      const replicas: ReplicaStatus[] = [];
-      let cpu = 0;
-      let mem = 0;
-      for (const [index, info] of infos.entries()) {
-        if (!info) continue;
-        const health = await this.probeContainer(service, info);
-        replicas.push({
-          containerId: info.Id,
-          name: info.Name.replace(/^\//, ''),
-          state: info.State.Status,
-          health: info.State.Running ? health : 'none',
-          startedAt: info.State.Running ? info.State.StartedAt : undefined,
-          exitCode: info.State.Running && !info.State.Restarting ? undefined : info.State.ExitCode,
-        });
-        const sample = samples[index];
-        if (sample) {
-          cpu += sample.cpuPercent;
-          mem += sample.memoryBytes;
-        }
-      }
-      const running = replicas.filter((r) => r.state === 'running');
-      const healths = running.map((r) => r.health);
-      const health: HealthState = !running.length ? 'none'
-        : healths.includes('unhealthy') ? 'unhealthy'
-        : healths.includes('starting') ? 'starting'
-        : healths.every((h) => h === 'none') ? 'none' : 'healthy';
-      const crashed = replicas.find((r) => r.state === 'restarting' || (r.state === 'exited' && r.exitCode !== 0 && r.exitCode !== 137 && r.exitCode !== 143));
-      const state: ServiceState = crashed ? 'error'
-        : !running.length ? 'stopped'
-        : health === 'unhealthy' ? 'unhealthy'
-        : health === 'starting' ? 'starting' : 'running';
-      const first = infos.find((i) => i?.State.Running) ?? infos[0];
-      const ports: PublishedPort[] = [];
-      const published = (first?.NetworkSettings?.Ports ?? first?.HostConfig?.PortBindings ?? {}) as Record<string, { HostPort?: string }[] | null>;
-      for (const [key, binds] of Object.entries(published)) {
-        const [port, proto] = key.split('/');
-        const host = Number(binds?.[0]?.HostPort ?? 0);
-        if (!host) continue;
-        ports.push({ container: Number(port), host, protocol: proto === 'udp' ? 'udp' : 'tcp', url: proto === 'udp' ? undefined : `http://127.0.0.1:${host}` });
-      }
-      let message: string | undefined;
-      if (crashed) {
-        const logs = await this.tailLogs(crashed.containerId, 10);
-        message = `exited with code ${crashed.exitCode ?? '?'}${logs.length ? `: ${logs.slice(-3).join(' | ')}` : ''}`;
-      }
-      const startedAt = running.map((r) => r.startedAt!).sort()[0];
-      return {
-        serviceId: service.id,
-        name: service.name,
-        state,
-        health,
-        replicas: { running: running.length, desired },
-        ports: ports.sort((a, b) => a.container - b.container),
-        containers: replicas,
-        startedAt,
-        cpuPercent: options.stats !== false && running.length ? Math.round(cpu * 10) / 10 : undefined,
-        memoryBytes: options.stats !== false && running.length ? mem : undefined,
-        message,
-      };
+      const readings = await Promise.all(infos.filter((i) => i !== undefined).map(async (info): Promise<ReplicaReading> => ({
+        info,
+        sample: sample && info.State.Running ? await this.stats(info.Id) : undefined,
+        health: await this.probeContainer(service, info),
+      })));
+      const crashed = crashedReplica(readings.map(replicaStatus));
+      const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
+      return summarizeService(service, desired, readings, { stats: sample, crashLogs });
     }));
   }
 
@@ -717,43 +507,7 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const list = await this.containers(ws, service.id);
     if (!list.length) throw new Error(`${service.name} has no containers; run \`kyozo up\` first`);
-    const prefix = list.length > 1;
-    if (!options.follow) {
-      for (const c of list) {
-        const buf = (await this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: options.tail ?? 200, follow: false })) as unknown as Buffer;
-        const name = `${service.name}-${c.Labels[Label.replica]}`;
-        for (const line of demuxBuffer(buf).split('\n')) if (line) yield prefix ? `${name} | ${line}` : line;
-      }
-      return;
-    }
-    const out = new PassThrough();
-    const streams: NodeJS.ReadableStream[] = [];
-    let open = list.length;
-    for (const c of list) {
-      const stream = (await this.docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail: options.tail ?? 200, follow: true })) as NodeJS.ReadableStream;
-      streams.push(stream);
-      const name = `${service.name}-${c.Labels[Label.replica]}`;
-      const sink = new PassThrough();
-      let rest = '';
-      sink.on('data', (d: Buffer) => {
-        const parts = (rest + d.toString('utf8')).split('\n');
-        rest = parts.pop() ?? '';
-        for (const line of parts) out.write(`${prefix ? `${name} | ` : ''}${line}\n`);
-      });
-      this.docker.modem.demuxStream(stream, sink, sink);
-      stream.on('end', () => { if (--open === 0) out.end(); });
-    }
-    const stop = () => {
-      for (const s of streams) (s as unknown as { destroy(): void }).destroy();
-      out.end();
-    };
-    options.signal?.addEventListener('abort', stop, { once: true });
-    let rest = '';
-    for await (const chunk of out) {
-      const parts = (rest + (chunk as Buffer).toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) yield line;
-    }
+    yield* serviceLogs(this.docker, service.name, list, options);
   }
 
   async events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]> {
@@ -764,62 +518,25 @@ export class DockerOrchestrator implements Orchestrator {
 
   watch(topology: () => Topology, onStatus: (statuses: ServiceStatus[]) => void, onEvent?: (e: DeploymentEvent) => void): { dispose(): void } {
     let disposed = false;
-    let stream: NodeJS.ReadableStream | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const refresh = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (disposed) return;
-        this.status(topology(), { stats: false }).then((s) => { if (!disposed) onStatus(s); }, () => undefined);
-      }, 200);
+    // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas.
+    const refresh = () => this.status(topology(), { stats: false }).then((s) => { if (!disposed) onStatus(s); }, () => undefined);
+    const health = (serviceId: string, healthy: boolean, status: string) => {
+      try {
+        const type = healthy ? 'health_changed' : 'health_check_failed';
+        const e = this.workspace(topology()).events.append(type, { serviceId, message: status, details: { health: healthy ? 'healthy' : 'unhealthy' } });
+        onEvent?.(e);
+      } catch {
+        // the event log is unwritable for now; the status refresh still shows the health
+      }
     };
-    const ws = this.workspace(topology());
-    this.docker.getEvents({ filters: { label: [`${Label.workspace}=${ws.project}`], type: ['container'] } }).then((s) => {
-      stream = s;
-      if (disposed) (s as unknown as { destroy(): void }).destroy();
-      let rest = '';
-      s.on('data', (d: Buffer) => {
-        const parts = (rest + d.toString('utf8')).split('\n');
-        rest = parts.pop() ?? '';
-        for (const line of parts) {
-          if (!line.trim()) continue;
-          try {
-            const ev = JSON.parse(line) as { status?: string; Actor?: { Attributes?: Record<string, string> } };
-            const serviceId = ev.Actor?.Attributes?.[Label.service];
-            if (ev.status?.startsWith('health_status') && serviceId) {
-              const healthy = ev.status.endsWith('healthy') && !ev.status.endsWith('unhealthy');
-              const e = this.workspace(topology()).events.append(healthy ? 'health_changed' : 'health_check_failed', { serviceId, message: ev.status, details: { health: healthy ? 'healthy' : 'unhealthy' } });
-              onEvent?.(e);
-            }
-          } catch {
-            // partial line
-          }
-        }
-        refresh();
-      });
-    }, () => undefined);
-    refresh();
+    const watcher = watchEngine(this.docker, this.workspace(topology()).project, { refresh: () => void refresh(), health });
     return {
       dispose: () => {
         disposed = true;
-        clearTimeout(timer);
-        if (stream) (stream as unknown as { destroy(): void }).destroy();
+        watcher.dispose();
       },
     };
   }
-}
-
-export class DeploymentError extends Error {
-  constructor(readonly failures: ServiceFailure[]) {
-    super(failures.map((f) => `${f.serviceId}: ${f.message}`).join('\n'));
-  }
-}
-
-function toFailure(serviceId: string, err: unknown): ServiceFailure {
-  if (err instanceof ServiceFailure) return err;
-  if (err instanceof BuildError) return new ServiceFailure(serviceId, err.message, { step: err.step, logTail: err.logTail });
-  if (err instanceof ImageUnavailableError) return new ServiceFailure(serviceId, err.message, { image: err.image, reason: err.reason });
-  return new ServiceFailure(serviceId, (err as Error).message ?? String(err));
 }
 
 function describeProbe(service: Service): string {
@@ -827,31 +544,4 @@ function describeProbe(service: Service): string {
   if (hc?.kind === 'http') return `HTTP GET ${hc.path} on port ${hc.port ?? service.ports[0]?.container}`;
   if (hc?.kind === 'command') return `health command ${hc.command?.join(' ')}`;
   return service.ports[0] ? `TCP port ${service.ports[0].container}` : 'process running';
-}
-
-/** The requested services plus everything they depend on (transitively), in topology order. */
-export function selectServices(topology: Topology, refs?: string[]): Service[] {
-  const all = topology.services.filter(deployable);
-  if (!refs?.length) return all;
-  const want = new Set<string>();
-  const add = (id: string) => {
-    if (want.has(id)) return;
-    want.add(id);
-    for (const e of topology.edges) if (e.from === id) add(e.to);
-  };
-  for (const r of refs) add(findService(topology, r).id);
-  return all.filter((s) => want.has(s.id));
-}
-
-/** Docker's multiplexed log format (8-byte frame headers) to text; plain text passes through. */
-export function demuxBuffer(buf: Buffer | string): string {
-  if (typeof buf === 'string') return buf;
-  let out = '';
-  let i = 0;
-  while (i + 8 <= buf.length && (buf[i] === 1 || buf[i] === 2 || buf[i] === 0) && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
-    const len = buf.readUInt32BE(i + 4);
-    out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
-    i += 8 + len;
-  }
-  return i === 0 ? buf.toString('utf8') : out;
 }

@@ -73,7 +73,7 @@ export class ServiceIndex {
     return this.folders.get(folder);
   }
 
-  /** A compose service in `composeRel`, built from `build` (a context folder relative to the compose file) or image-only. */
+  /** A compose service of `composeRel`: built from `build` (relative to the compose file), or image-only. */
   forCompose(composeRel: string, name: string, build?: string): Service | undefined {
     const byId = this.ids.get(`${composeRel}#${name}`);
     if (byId) return byId;

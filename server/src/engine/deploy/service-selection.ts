@@ -1,0 +1,28 @@
+// Which services a deployment covers: the deployable ones, by reference, with everything they depend on. Pure.
+import type { Service, Topology } from '../../protocol';
+import { runtimeOf } from './dockerfile-generator';
+import { ServiceIndex } from './service-index';
+
+/** Services Kyozo can run: something to build or an image; never terraform folders. */
+export function deployable(service: Service): boolean {
+  if (service.type === 'infrastructure' || service.type === 'compose_stack') return false;
+  return Boolean(service.image || service.build || runtimeOf(service));
+}
+
+export function findService(topology: Topology, ref: string): Service {
+  return ServiceIndex.of(topology).require(ref);
+}
+
+/** The requested services plus everything they depend on (transitively), in topology order. */
+export function selectServices(topology: Topology, refs?: string[]): Service[] {
+  const all = topology.services.filter(deployable);
+  if (!refs?.length) return all;
+  const want = new Set<string>();
+  const add = (id: string) => {
+    if (want.has(id)) return;
+    want.add(id);
+    for (const e of topology.edges) if (e.from === id) add(e.to);
+  };
+  for (const r of refs) add(findService(topology, r).id);
+  return all.filter((s) => want.has(s.id));
+}
