@@ -1,12 +1,12 @@
 // The orchestrator over the Docker Engine API. Every answer comes from the engine: containers are
 // found again by their labels, so nothing lives only in this process and a killed CLI loses nothing.
 import type Docker from 'dockerode';
-import type { DeploymentEvent, HealthState, Service, ServiceStatus, Topology } from '../../protocol';
+import type { DeploymentEvent, Service, ServiceStatus, Topology } from '../../protocol';
 import { COMPOSE_VERSION, containerSpec, type DefaultLimits, type VolumeMount } from './container-spec';
 import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './deployment-record';
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
-import { httpProbe, tcpProbe } from './health-probe';
+import { HealthWatch } from './health-wait';
 import { ensureServiceImage } from './image-builder';
 import { Label } from './labels';
 import { serviceLogs, tailLogs } from './log-stream';
@@ -26,33 +26,17 @@ export { deployable, findService, selectServices } from './service-selection';
 export { DeploymentError, ServiceFailure } from './deployment-record';
 export { demuxBuffer } from './log-stream';
 
-const POLL_MS = 100;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 export class DockerOrchestrator implements Orchestrator {
   readonly docker: Docker;
   readonly host: string;
   private readonly limits: DefaultLimits;
-  private readonly healthTimeoutMs: number;
-  /** Probe results of the last two seconds, so a status right after a wait does not probe again. */
-  private readonly recentProbes = new Map<string, { health: HealthState; at: number }>();
+  private readonly health: HealthWatch;
 
   constructor(private readonly options: OrchestratorOptions = {}) {
     this.host = engineAddress(options.dockerHost);
     this.docker = createDockerClient(options.dockerHost);
     this.limits = { memoryMb: options.defaults?.memoryMb ?? 512, cpus: options.defaults?.cpus ?? 0.5 };
-    this.healthTimeoutMs = options.healthTimeoutMs ?? 90_000;
+    this.health = new HealthWatch(this.docker, options.healthTimeoutMs ?? 90_000);
   }
 
   ping(): Promise<EngineReachability> {
@@ -173,90 +157,6 @@ export class DockerOrchestrator implements Orchestrator {
     return { ids, imageId: imageInfo.Id };
   }
 
-  /**
-   * The exit code of a container caught crashing. Inspected while the engine has already restarted it, the state
-   * reads running with code 0; with the restart policy now off, that run ends by itself a moment later with the
-   * real code. One that keeps running is stopped.
-   */
-  private async exitCodeOfCrashLoop(container: Docker.Container, st: Docker.ContainerInspectInfo['State']): Promise<number> {
-    if (!st.Running && !st.Restarting) return st.ExitCode;
-    const timer = new AbortController();
-    const waited = await Promise.race([
-      container.wait({ condition: 'not-running' }).then((r: { StatusCode?: number }) => r.StatusCode).catch(() => undefined),
-      sleep(3000, timer.signal).then(() => undefined),
-    ]);
-    timer.abort();
-    if (waited !== undefined) return waited;
-    await container.stop({ t: 1 }).catch(() => undefined);
-    const after = await container.inspect().catch(() => undefined);
-    return after?.State.ExitCode ?? st.ExitCode;
-  }
-
-  /** Waits until every replica is healthy (or running, when nothing can be probed); throws with the exit code and last logs. */
-  private async waitHealthy(ws: Workspace, service: Service, ids: string[], signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + this.healthTimeoutMs;
-    const pending = new Set(ids);
-    const runningSince = new Map<string, number>();
-    while (pending.size) {
-      if (signal?.aborted) throw new Error('interrupted');
-      for (const id of [...pending]) {
-        const info = await this.docker.getContainer(id).inspect();
-        const st = info.State;
-        if (!st.Running || st.Restarting || info.RestartCount > 0) {
-          if (st.Status === 'created') continue;
-          // Keep the container for its logs and exit code, but end the restart loop.
-          const container = this.docker.getContainer(id);
-          await container.update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } }).catch(() => undefined);
-          const exitCode = await this.exitCodeOfCrashLoop(container, st);
-          const logs = await this.tailLogs(id, 30);
-          throw new ServiceFailure(service.id, `${service.name} exited with code ${exitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`, { exitCode, logTail: logs });
-        }
-        const health = await this.probeContainer(service, info);
-        if (health === 'healthy' || health === 'none') {
-          if (health === 'none') {
-            const since = runningSince.get(id) ?? Date.now();
-            runningSince.set(id, since);
-            if (Date.now() - since < 1000) continue; // running without a check: must survive a second
-          }
-          pending.delete(id);
-        } else if (health === 'unhealthy' && info.State.Health) {
-          throw new ServiceFailure(service.id, `${service.name} reported unhealthy: ${info.State.Health.Log?.at(-1)?.Output?.trim() ?? ''}`, { health: 'unhealthy' });
-        }
-      }
-      if (!pending.size) break;
-      if (Date.now() > deadline) {
-        const logs = await this.tailLogs([...pending][0]!, 30);
-        ws.events.append('health_check_failed', { serviceId: service.id, message: `${service.name} not healthy after ${this.healthTimeoutMs / 1000} s`, details: { logTail: logs } });
-        throw new ServiceFailure(service.id, `${service.name} did not become healthy within ${this.healthTimeoutMs / 1000} s (${describeProbe(service)}); last logs:\n${logs.join('\n')}`, { logTail: logs });
-      }
-      await sleep(POLL_MS, signal);
-    }
-  }
-
-  /** One health reading: the engine's HEALTHCHECK status, else our probe through the published port. */
-  private async probeContainer(service: Service, info: Docker.ContainerInspectInfo): Promise<HealthState> {
-    if (!info.State.Running) return 'unhealthy';
-    const h = info.State.Health?.Status;
-    if (h) return h === 'healthy' ? 'healthy' : h === 'unhealthy' ? 'unhealthy' : 'starting';
-    const recent = this.recentProbes.get(info.Id);
-    if (recent && Date.now() - recent.at < 2000 && recent.health === 'healthy' && Date.parse(info.State.StartedAt) < recent.at) return recent.health;
-    const health = await this.probePorts(service, info);
-    this.recentProbes.set(info.Id, { health, at: Date.now() });
-    return health;
-  }
-
-  private async probePorts(service: Service, info: Docker.ContainerInspectInfo): Promise<HealthState> {
-    const hc = service.healthCheck;
-    const bindings = info.NetworkSettings?.Ports ?? {};
-    const portOf = (container: number) => Number(bindings[`${container}/tcp`]?.[0]?.HostPort ?? 0);
-    const mainPort = hc?.port ?? service.ports.find((p) => p.protocol === 'tcp')?.container;
-    if (!mainPort) return 'none';
-    const host = portOf(mainPort);
-    if (!host) return 'none';
-    if (hc?.kind === 'http' && hc.path) return (await httpProbe(host, hc.path)) ? 'healthy' : 'starting';
-    return (await tcpProbe(host)) ? 'healthy' : 'starting';
-  }
-
   private tailLogs(id: string, n: number): Promise<string[]> {
     return tailLogs(this.docker, id, n);
   }
@@ -297,7 +197,7 @@ export class DockerOrchestrator implements Orchestrator {
           progress(service.id, started, 'starting');
           await network;
           const { ids, imageId } = await this.applyService(ws, service, img.image, deployment, (m) => progress(service.id, started, 'starting', m), options.signal);
-          await this.waitHealthy(ws, service, ids, options.signal);
+          await this.health.waitHealthy(ws, service, ids, options.signal);
           ws.store.rememberDeployedImage(service.id, imageId, this.options.baseImages ?? {});
           const durationMs = Date.now() - started;
           ws.events.append('service_started', { serviceId: service.id, durationMs, details: { deployment, replicas: ids.length, image: img.image, built: img.built, buildMs: img.durationMs } });
@@ -355,7 +255,7 @@ export class DockerOrchestrator implements Orchestrator {
     }
     const t0 = Date.now();
     for (const c of list) if (c.State !== 'running') await this.docker.getContainer(c.Id).start();
-    await this.waitHealthy(ws, service, list.map((c) => c.Id));
+    await this.health.waitHealthy(ws, service, list.map((c) => c.Id));
     ws.events.append('service_started', { serviceId: service.id, durationMs: Date.now() - t0, details: { replicas: list.length } });
     return this.serviceStatus(topology, service.id);
   }
@@ -396,7 +296,7 @@ export class DockerOrchestrator implements Orchestrator {
     const list = await this.containers(ws, service.id);
     if (!list.length) return this.start(topology, service.id);
     await Promise.all(list.map((c) => this.docker.getContainer(c.Id).restart({ t: 10 })));
-    await this.waitHealthy(ws, service, list.map((c) => c.Id));
+    await this.health.waitHealthy(ws, service, list.map((c) => c.Id));
     ws.events.append('service_started', { serviceId: service.id, durationMs: Date.now() - t0, message: 'restarted', details: { restart: true, replicas: list.length } });
     return this.serviceStatus(topology, service.id);
   }
@@ -430,7 +330,7 @@ export class DockerOrchestrator implements Orchestrator {
         await this.ensureNetwork(ws);
         const image = await this.imageToScale(ws, topology, service);
         const { ids } = await this.applyService(ws, service, image, record.id, () => undefined);
-        await this.waitHealthy(ws, service, ids);
+        await this.health.waitHealthy(ws, service, ids);
       } catch (err) {
         record.failed(toFailure(service.id, err));
         throw err;
@@ -478,7 +378,7 @@ export class DockerOrchestrator implements Orchestrator {
       const readings = await Promise.all(infos.filter((i) => i !== undefined).map(async (info): Promise<ReplicaReading> => ({
         info,
         sample: sample && info.State.Running ? await this.stats(info.Id) : undefined,
-        health: await this.probeContainer(service, info),
+        health: await this.health.probeContainer(service, info),
       })));
       const crashed = crashedReplica(readings.map(replicaStatus));
       const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
@@ -537,11 +437,4 @@ export class DockerOrchestrator implements Orchestrator {
       },
     };
   }
-}
-
-function describeProbe(service: Service): string {
-  const hc = service.healthCheck;
-  if (hc?.kind === 'http') return `HTTP GET ${hc.path} on port ${hc.port ?? service.ports[0]?.container}`;
-  if (hc?.kind === 'command') return `health command ${hc.command?.join(' ')}`;
-  return service.ports[0] ? `TCP port ${service.ports[0].container}` : 'process running';
 }
