@@ -12,7 +12,7 @@ import {
   createIdentity, DeviceTrust, EncryptedProvider, MemoryTrustStore, RoomKeyring, SyncApi, type DeviceIdentity,
   type ProviderOptions,
 } from '../../sync-server/src/client';
-import { authSignedBytes, encodeAuth, FrameKind } from '../../sync-server/src/wire';
+import { authSignedBytes, decodeJsonFrame, encodeAuth, FrameKind, type ErrorBody } from '../../sync-server/src/wire';
 import { signBytes } from '../../sync-server/src/client/identity';
 
 // Every provider a test opens, so a failing test cannot leave one reconnecting forever (which would keep the runner alive).
@@ -144,4 +144,19 @@ export async function closeCodeOf(url: string, act: (ws: WebSocket, challenge: B
     ws.on('close', (code) => { clearTimeout(t); resolve(code); });
     ws.on('error', () => undefined);
   });
+}
+
+/** Frames of one kind, from the frames a raw socket received. */
+export const framesOf = (frames: Buffer[], kind: number) => frames.filter((f) => f[0] === kind);
+/** The error bodies among received frames. */
+export const errorsIn = (frames: Buffer[]) =>
+  framesOf(frames, FrameKind.Error).map((f) => decodeJsonFrame<ErrorBody>(f));
+/** The highest clock acknowledged so far (acknowledgements are cumulative). */
+export const ackedIn = (frames: Buffer[]) =>
+  Math.max(0, ...framesOf(frames, FrameKind.Ack).map((f) => f.readUInt32BE(5)));
+/** A Yjs update that inserts `text`, as a client's first edit would be. */
+export function yUpdate(text: string): Uint8Array {
+  const d = new Y.Doc();
+  d.getText('t').insert(0, text);
+  return Y.encodeStateAsUpdate(d);
 }

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Doc, encodeStateAsUpdate } from 'yjs';
 import { SyncApi, SyncApiError } from '../../sync-server/src/client';
 import { sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto';
-import { CloseCode, FrameKind, decodeJsonFrame, type ErrorBody } from '../../sync-server/src/wire';
+import { CloseCode, FrameKind } from '../../sync-server/src/wire';
 import {
   createTeamRoom, createUser, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
+  ackedIn, errorsIn, yUpdate,
 } from '../support/sync-harness';
 
 const PASSWORD = 'correct horse battery'; // the harness's
@@ -26,15 +26,6 @@ before(async () => {
 });
 after(async () => { await server.stop(); });
 
-const framesOf = (frames: Buffer[], kind: number) => frames.filter((f) => f[0] === kind);
-const errors = (frames: Buffer[]) => framesOf(frames, FrameKind.Error).map((f) => decodeJsonFrame<ErrorBody>(f));
-// Acknowledgements are cumulative: the highest clock acknowledged so far.
-const acked = (frames: Buffer[]) => Math.max(0, ...framesOf(frames, FrameKind.Ack).map((f) => f.readUInt32BE(5)));
-const yUpdate = (text: string) => {
-  const d = new Doc();
-  d.getText('t').insert(0, text);
-  return encodeStateAsUpdate(d);
-};
 const trustAll = () => true;
 
 async function rejects(p: Promise<unknown>, status: number, code: string) {
@@ -70,34 +61,34 @@ test('after a removal the relay refuses writes under the old key (rotation-requi
   const keyring = await alice.api.loadKeyring(roomId, alice.identity, trustAll);
   const s = await rawSocket(server, alice, roomId);
   s.ws.send(sealData(FrameKind.Update, roomId, alice.identity, 1, keyring.get(1)!, 1, yUpdate('before;')));
-  await waitFor(() => acked(s.frames) === 1, 'the write before the removal');
+  await waitFor(() => ackedIn(s.frames) === 1, 'the write before the removal');
 
   await alice.api.removeMember(teamId, carol.userId); // carol still holds the epoch-1 key
   s.ws.send(sealData(FrameKind.Update, roomId, alice.identity, 1, keyring.get(1)!, 2, yUpdate('after-removal;')));
-  await waitFor(() => errors(s.frames).length === 1, 'the refusal of an update under the old key');
-  const [refusal] = errors(s.frames);
+  await waitFor(() => errorsIn(s.frames).length === 1, 'the refusal of an update under the old key');
+  const [refusal] = errorsIn(s.frames);
   assert.equal(refusal.code, 'rotation-required');
   assert.equal(refusal.clock, 2);
   assert.match(refusal.message, /rotate/);
   const covers = new Map([[alice.identity.signPublicKey.toString('hex'), 1]]);
   s.ws.send(sealSnapshot(roomId, alice.identity, 1, keyring.get(1)!, 0, covers, yUpdate('before;')));
-  await waitFor(() => errors(s.frames).length === 2, 'the refusal of a snapshot under the old key');
-  assert.equal(errors(s.frames)[1].code, 'rotation-required');
+  await waitFor(() => errorsIn(s.frames).length === 2, 'the refusal of a snapshot under the old key');
+  assert.equal(errorsIn(s.frames)[1].code, 'rotation-required');
   // A room first opened after the removal is refused too: the requirement is read from the database.
   const s2 = await rawSocket(server, alice, other.room.id);
   s2.ws.send(sealData(FrameKind.Update, other.room.id, alice.identity, 1, other.keyring.get(1)!, 1, yUpdate('other;')));
-  await waitFor(() => errors(s2.frames).length === 1, 'the refusal in the other room');
-  assert.equal(errors(s2.frames)[0].code, 'rotation-required');
+  await waitFor(() => errorsIn(s2.frames).length === 1, 'the refusal in the other room');
+  assert.equal(errorsIn(s2.frames)[0].code, 'rotation-required');
   assert.equal((await server.store.loadRoomLog(roomId)).updates.length, 1, 'nothing sent after the removal was stored');
   assert.equal((await server.store.loadRoomLog(other.room.id)).updates.length, 0);
-  assert.equal(acked(s.frames), 1);
+  assert.equal(ackedIn(s.frames), 1);
 
   // Once rotated, the room takes writes again, under the new key only.
   assert.equal(await alice.api.rotateRoomKey(roomId, teamId, alice.identity, keyring), 2);
   await waitFor(() => s.frames.some((f) => f[0] === FrameKind.KeyRotated), 'the rotation announced');
   s.ws.send(sealData(FrameKind.Update, roomId, alice.identity, 2, keyring.get(2)!, 2, yUpdate('after-rotation;')));
-  await waitFor(() => acked(s.frames) === 2, 'the write under the new key');
-  assert.equal(errors(s.frames).length, 2);
+  await waitFor(() => ackedIn(s.frames) === 2, 'the write under the new key');
+  assert.equal(errorsIn(s.frames).length, 2);
   s.ws.close();
   s2.ws.close();
 });
@@ -158,7 +149,7 @@ test('revoking a token closes its sockets at once (4401); the same user\'s other
   assert.match(s1.closed()!.reason, /revoked/);
   assert.equal(s2.closed(), null);
   s2.ws.send(sealData(FrameKind.Update, roomId, grace.identity, 1, keyring.get(1)!, 1, yUpdate('still here;')));
-  await waitFor(() => acked(s2.frames) === 1, 'a write on the other token');
+  await waitFor(() => ackedIn(s2.frames) === 1, 'a write on the other token');
   const again = await rawSocket(server, grace, roomId);
   assert.equal(again.closed()?.code, CloseCode.Unauthorized, 'the revoked token cannot connect again');
   s2.ws.close();

@@ -6,8 +6,10 @@ import { Doc, encodeStateAsUpdate } from 'yjs';
 import { createIdentity, fingerprint, newRoomKey, unwrapRoomKey, wrapRoomKey } from '../../sync-server/src/client';
 import { signBytes } from '../../sync-server/src/client/identity';
 import { sealData } from '../../sync-server/src/client/room-crypto';
-import { FrameKind, SIGNATURE_BYTES, decodeJsonFrame, signedBytes, writeU64, type ErrorBody } from '../../sync-server/src/wire';
-import { createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser } from '../support/sync-harness';
+import { FrameKind, SIGNATURE_BYTES, signedBytes, writeU64 } from '../../sync-server/src/wire';
+import {
+  ackedIn, createTeamRoom, createUser, errorsIn, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
+} from '../support/sync-harness';
 
 let server: TestServer;
 let alice: TestUser;
@@ -18,8 +20,6 @@ before(async () => {
 });
 after(async () => { await server.stop(); });
 
-const errors = (frames: Buffer[]) => frames.filter((f) => f[0] === FrameKind.Error).map((f) => decodeJsonFrame<ErrorBody>(f));
-const acked = (frames: Buffer[]) => Math.max(0, ...frames.filter((f) => f[0] === FrameKind.Ack).map((f) => f.readUInt32BE(5))); // acks are cumulative
 
 test('replayed and reordered frames are refused by the server and never relayed', async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
@@ -36,11 +36,11 @@ test('replayed and reordered frames are refused by the server and never relayed'
   s.ws.send(frames[0]);
   s.ws.send(frames[0]); // replay
   s.ws.send(frames[2]); // reordered: 3 before 2
-  await waitFor(() => errors(s.frames).length === 2 && acked(s.frames) === 1, 'replay and gap refusals');
-  assert.deepEqual(errors(s.frames).map((e) => [e.code, e.expected]), [['replay', 2], ['clock-gap', 2]]);
+  await waitFor(() => errorsIn(s.frames).length === 2 && ackedIn(s.frames) === 1, 'replay and gap refusals');
+  assert.deepEqual(errorsIn(s.frames).map((e) => [e.code, e.expected]), [['replay', 2], ['clock-gap', 2]]);
   s.ws.send(frames[1]);
   s.ws.send(frames[2]);
-  await waitFor(() => acked(s.frames) === 3, 'in-order frames acknowledged');
+  await waitFor(() => ackedIn(s.frames) === 3, 'in-order frames acknowledged');
   await waitFor(() => b.text.length === 9, 'bob to receive three edits');
   assert.deepEqual((await server.store.loadRoomLog(roomId)).updates.length, 3, 'each clock stored exactly once');
   assert.deepEqual(b.provider.refused, {});
@@ -65,13 +65,13 @@ test('tampered frames: a forged sender or signature is refused by the server, an
 
   // 1. A frame claiming bob as sender: the socket is bound to alice's key.
   s.ws.send(sealData(FrameKind.Update, roomId, bob.identity, 1, key, 1, upd('forged')));
-  await waitFor(() => errors(s.frames).some((e) => e.code === 'sender-mismatch'), 'sender mismatch');
+  await waitFor(() => errorsIn(s.frames).some((e) => e.code === 'sender-mismatch'), 'sender mismatch');
   // Frames the server refuses are also handed to bob's client directly, as a relay that passed them on would.
   const inside = b.provider as unknown as { onFrame(ws: unknown, f: Buffer): void; ws: unknown };
   const apply = (f: Buffer) => inside.onFrame(inside.ws, f);
   const refusedByServer = async (frame: Buffer, n: number, what: string) => {
     s.ws.send(frame);
-    await waitFor(() => errors(s.frames).filter((e) => e.code === 'bad-signature').length === n, what);
+    await waitFor(() => errorsIn(s.frames).filter((e) => e.code === 'bad-signature').length === n, what);
     apply(frame);
     assert.equal(b.provider.refused['bad-signature'], n, `${what}, by the client too`);
   };

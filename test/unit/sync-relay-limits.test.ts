@@ -7,25 +7,16 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Doc, encodeStateAsUpdate } from 'yjs';
 import { SyncApi } from '../../sync-server/src/client';
 import { sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto';
-import { CloseCode, FrameKind, decodeJsonFrame, type ErrorBody } from '../../sync-server/src/wire';
+import { CloseCode, FrameKind } from '../../sync-server/src/wire';
 import type { SyncServerConfig } from '../../sync-server/src/config';
 import {
   createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
+  ackedIn, errorsIn, yUpdate,
 } from '../support/sync-harness';
 import { killHard, spawnSyncServer } from '../support/sync-process';
 
-const framesOf = (frames: Buffer[], kind: number) => frames.filter((f) => f[0] === kind);
-const errors = (frames: Buffer[]) => framesOf(frames, FrameKind.Error).map((f) => decodeJsonFrame<ErrorBody>(f));
-// Acknowledgements are cumulative: the highest clock acknowledged so far.
-const acked = (frames: Buffer[]) => Math.max(0, ...framesOf(frames, FrameKind.Ack).map((f) => f.readUInt32BE(5)));
-const yUpdate = (text: string) => {
-  const d = new Doc();
-  d.getText('t').insert(0, text);
-  return encodeStateAsUpdate(d);
-};
 const trustAll = () => true;
 
 test('the relay stores only validly signed frames: an altered one is refused and its clock stays free', async () => {
@@ -41,15 +32,15 @@ test('the relay stores only validly signed frames: an altered one is refused and
     altered[60] ^= 0x01; // one ciphertext bit, after signing
     s.ws.send(altered);
     s.ws.send(sealData(FrameKind.Update, 'another-room', alice.identity, 1, key, 1, yUpdate('elsewhere;')));
-    await waitFor(() => errors(s.frames).length === 2, 'two refusals');
-    assert.deepEqual(errors(s.frames).map((e) => [e.code, e.clock]), [['bad-signature', 1], ['bad-signature', 1]]);
+    await waitFor(() => errorsIn(s.frames).length === 2, 'two refusals');
+    assert.deepEqual(errorsIn(s.frames).map((e) => [e.code, e.clock]), [['bad-signature', 1], ['bad-signature', 1]]);
     const snapshot = sealSnapshot(roomId, alice.identity, 1, key, 0, new Map(), yUpdate('snapshot;'));
     snapshot[snapshot.length - 1] ^= 0x01;
     s.ws.send(snapshot);
-    await waitFor(() => errors(s.frames).length === 3, 'the snapshot refusal');
-    assert.equal(errors(s.frames)[2].code, 'bad-signature');
+    await waitFor(() => errorsIn(s.frames).length === 3, 'the snapshot refusal');
+    assert.equal(errorsIn(s.frames)[2].code, 'bad-signature');
     s.ws.send(sealData(FrameKind.Update, roomId, alice.identity, 1, key, 1, yUpdate('genuine;')));
-    await waitFor(() => acked(s.frames) === 1, 'the genuine update under the same clock');
+    await waitFor(() => ackedIn(s.frames) === 1, 'the genuine update under the same clock');
     await waitFor(() => b.text.toString() === 'genuine;', 'bob to receive it');
     assert.deepEqual(b.provider.refused, {}, 'nothing altered reached the peer');
     const log = await server.store.loadRoomLog(roomId);
@@ -67,8 +58,8 @@ async function fill(server: TestServer, user: TestUser, roomId: string, key: Buf
   try {
     for (let clock = firstClock; ; clock++) {
       s.ws.send(sealData(FrameKind.Update, roomId, user.identity, 1, key, clock, Buffer.alloc(5000, clock)));
-      await waitFor(() => acked(s.frames) === clock || errors(s.frames).length > 0, `update ${clock} to be answered`);
-      const [refusal] = errors(s.frames);
+      await waitFor(() => ackedIn(s.frames) === clock || errorsIn(s.frames).length > 0, `update ${clock} to be answered`);
+      const [refusal] = errorsIn(s.frames);
       if (refusal) return { accepted: clock - firstClock, refusal };
       if (clock > 100) throw new Error('no quota refusal after 100 updates of 5 KB');
     }
