@@ -1,6 +1,7 @@
 // Deployment order: waves of services that can start in parallel (Kahn's algorithm by levels); strongly
 // connected components (Tarjan) name every cycle, whose members start together after everything else.
 import type { Edge, Problem, Service } from '../../protocol';
+import { stronglyConnected } from './strongly-connected';
 
 export function deploymentOrder(services: Service[], edges: Edge[]): { order: string[][]; problems: Problem[] } {
   const ids = services.filter((s) => s.type !== 'infrastructure').map((s) => s.id);
@@ -12,7 +13,9 @@ export function deploymentOrder(services: Service[], edges: Edge[]): { order: st
   }
 
   const problems: Problem[] = [];
-  const cycles = stronglyConnected(ids, deps).filter((c) => c.length > 1);
+  const cycles = stronglyConnected(ids, (id) => [...deps.get(id)!])
+    .filter((c) => c.length > 1)
+    .map((c) => c.sort());
   for (const cycle of cycles) {
     const names = cycle.map((id) => services.find((s) => s.id === id)!.name);
     const edge = edges.find((e) => e.kind !== 'broker' && cycle.includes(e.from) && cycle.includes(e.to));
@@ -50,37 +53,4 @@ export function deploymentOrder(services: Service[], edges: Edge[]): { order: st
     }
   }
   return { order, problems };
-}
-
-function stronglyConnected(ids: string[], deps: Map<string, Set<string>>): string[][] {
-  let index = 0;
-  const idx = new Map<string, number>();
-  const low = new Map<string, number>();
-  const onStack = new Set<string>();
-  const stack: string[] = [];
-  const out: string[][] = [];
-  const visit = (v: string) => {
-    idx.set(v, index);
-    low.set(v, index++);
-    stack.push(v);
-    onStack.add(v);
-    for (const w of deps.get(v) ?? []) {
-      if (!idx.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
-    }
-    if (low.get(v) === idx.get(v)) {
-      const comp: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        comp.push(w);
-      } while (w !== v);
-      out.push(comp.sort());
-    }
-  };
-  for (const id of ids) if (!idx.has(id)) visit(id);
-  return out;
 }
