@@ -13,7 +13,10 @@ export function findService(topology: Topology, ref: string): Service {
   return ServiceIndex.of(topology).require(ref);
 }
 
-/** The requested services plus everything they depend on (transitively), in topology order. */
+/**
+ * The requested services plus everything they depend on (transitively), in topology order. A broker edge only says
+ * that two services share a queue or topic: neither needs the other to run, so it pulls nothing in.
+ */
 export function selectServices(topology: Topology, refs?: string[]): Service[] {
   const all = topology.services.filter(deployable);
   if (!refs?.length) return all;
@@ -21,7 +24,7 @@ export function selectServices(topology: Topology, refs?: string[]): Service[] {
   const add = (id: string) => {
     if (want.has(id)) return;
     want.add(id);
-    for (const e of topology.edges) if (e.from === id) add(e.to);
+    for (const e of topology.edges) if (e.from === id && e.kind !== 'broker') add(e.to);
   };
   for (const r of refs) add(findService(topology, r).id);
   return all.filter((s) => want.has(s.id));
