@@ -4,6 +4,7 @@
 // path a user's browser takes. Images with a HEALTHCHECK (or a compose/kyozo.yaml command check)
 // keep the engine's own health status instead.
 import { request } from 'node:http';
+import { connect as connectHttp2, constants as http2 } from 'node:http2';
 import { connect } from 'node:net';
 
 /** GET http://127.0.0.1:<port><path>: healthy on any status below 400. */
@@ -41,5 +42,60 @@ export function tcpProbe(port: number, holdMs = 250, timeoutMs = 2000): Promise<
     socket.once('end', () => finish(false));
     socket.once('close', () => finish(false));
     socket.once('error', () => finish(false));
+  });
+}
+
+/** HealthCheckRequest { string service = 1 } in one gRPC message frame (uncompressed, length-prefixed). */
+function healthCheckFrame(service: string): Buffer {
+  const name = Buffer.from(service);
+  const message = name.length ? Buffer.concat([Buffer.from([0x0a, name.length]), name]) : Buffer.alloc(0);
+  const prefix = Buffer.alloc(5);
+  prefix.writeUInt32BE(message.length, 1);
+  return Buffer.concat([prefix, message]);
+}
+
+/** The status of a HealthCheckResponse frame (field 1, a varint; absent means UNKNOWN = 0). */
+function servingStatus(body: Buffer): number {
+  const message = body.subarray(5, 5 + (body.length >= 5 ? body.readUInt32BE(1) : 0));
+  for (let i = 0; i + 1 < message.length; i += 2) if (message[i] === 0x08) return message[i + 1]!;
+  return 0;
+}
+
+/**
+ * The standard gRPC health check (grpc.health.v1.Health/Check over HTTP/2, plaintext), since a gRPC server that
+ * registers it says whether it serves, which an open port does not: healthy only on grpc-status 0 with SERVING.
+ * An empty `service` asks about the server as a whole.
+ */
+export function grpcHealthProbe(port: number, service = '', timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const session = connectHttp2(`http://127.0.0.1:${port}`);
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    session.on('error', () => finish(false));
+    session.on('close', () => finish(false));
+    const stream = session.request({
+      [http2.HTTP2_HEADER_METHOD]: 'POST',
+      [http2.HTTP2_HEADER_PATH]: '/grpc.health.v1.Health/Check',
+      [http2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    stream.on('response', (headers) => {
+      // A trailers-only answer (an error before any message) puts grpc-status among the headers.
+      if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
+    });
+    stream.on('trailers', (trailers) => { status = String(trailers['grpc-status'] ?? status); });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => finish(status === '0' && servingStatus(Buffer.concat(chunks)) === 1));
+    stream.on('error', () => finish(false));
+    stream.end(healthCheckFrame(service));
   });
 }

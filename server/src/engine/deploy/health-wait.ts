@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import type { HealthState, Service } from '../../protocol';
 import { ServiceFailure } from './deployment-record';
-import { httpProbe, tcpProbe } from './health-probe';
+import { grpcHealthProbe, httpProbe, tcpProbe } from './health-probe';
 import { tailLogs } from './log-stream';
 import type { Workspace } from './workspace';
 
@@ -25,6 +25,7 @@ function describeProbe(service: Service): string {
   const hc = service.healthCheck;
   if (hc?.kind === 'http') return `HTTP GET ${hc.path} on port ${hc.port ?? service.ports[0]?.container}`;
   if (hc?.kind === 'command') return `health command ${hc.command?.join(' ')}`;
+  if (hc?.kind === 'grpc') return `gRPC health check on port ${hc.port ?? service.ports[0]?.container}`;
   return service.ports[0] ? `TCP port ${service.ports[0].container}` : 'process running';
 }
 
@@ -115,6 +116,7 @@ export class HealthWatch {
     const host = portOf(mainPort);
     if (!host) return 'none';
     if (hc?.kind === 'http' && hc.path) return (await httpProbe(host, hc.path)) ? 'healthy' : 'starting';
+    if (hc?.kind === 'grpc') return (await grpcHealthProbe(host)) ? 'healthy' : 'starting';
     return (await tcpProbe(host)) ? 'healthy' : 'starting';
   }
 }
