@@ -1,6 +1,10 @@
 // The contracts shared by the engine, the CLI, the language server, the extension and the webviews.
-// This is the only file where a `kyozo/...` method name is written. Keep it free of runtime
-// dependencies other than plain constants so the webview bundle can import it.
+// This is the only file where a method name (`kyozo/...`) or a command id (`kyozo.*`) is written: each request and
+// notification is declared once as a typed descriptor that both sides pass to sendRequest/onRequest, so a result
+// type the server and the client disagree on fails the type-check. Its only run-time dependency is the JSON-RPC
+// message classes, so the engine, the CLI and the webview bundle can import it.
+// The message classes alone (two small files, no Node.js streams), not vscode-jsonrpc's main, which needs Node.
+import { NotificationType, RequestType } from 'vscode-jsonrpc/lib/common/messages';
 
 // ───────────────────────────── Topology ─────────────────────────────
 
@@ -335,31 +339,6 @@ export interface DeploymentEvent {
 
 // ───────────────────────────── Language server ↔ extension ─────────────────────────────
 
-export const Methods = {
-  /** server → client notification: a workspace folder's topology changed. */
-  topology: 'kyozo/topology',
-  /** server → client notification: live status of services. */
-  serviceStatus: 'kyozo/serviceStatus',
-  /** server → client notification: a deployment event was recorded. */
-  deploymentEvent: 'kyozo/deploymentEvent',
-  /** server → client notification: the Docker engine became reachable or unreachable. */
-  engineState: 'kyozo/engineState',
-  /** server → client notification: a workspace folder could not be analysed (the view shows why, not "analysing…"). */
-  analysisFailed: 'kyozo/analysisFailed',
-  /** client → server request: explanation of a service or folder. */
-  explain: 'kyozo/explain',
-  /** client → server request: recent deployment events. */
-  events: 'kyozo/events',
-  /** client → server request: generated compose YAML for a workspace folder. */
-  compose: 'kyozo/compose',
-  /** server → client notification: a chunk of a log stream started with ServerCommands.logs. */
-  logOutput: 'kyozo/logOutput',
-  /** client → server notification: stop following a log stream. */
-  stopLogs: 'kyozo/stopLogs',
-  /** client → server notification: the user trusted the workspace (VS Code's onDidGrantWorkspaceTrust). */
-  workspaceTrust: 'kyozo/workspaceTrust',
-} as const;
-
 /** What the client sends as initializationOptions. */
 export interface InitializationOptions {
   settings?: Partial<KyozoSettings>;
@@ -444,6 +423,52 @@ export interface EngineStateParams {
   host?: string;
 }
 
+/** What kyozo/explain answers: the service it resolved (from an id or a folder URI) and its description. */
+export interface ExplainResult {
+  serviceId: string;
+  markdown: string;
+}
+
+/** server → client: a workspace folder's topology changed. */
+export const TopologyNotification = new NotificationType<TopologyParams>('kyozo/topology');
+/** server → client: live status of services. */
+export const ServiceStatusNotification = new NotificationType<ServiceStatusParams>('kyozo/serviceStatus');
+/** server → client: a deployment event was recorded. */
+export const DeploymentEventNotification = new NotificationType<DeploymentEventParams>('kyozo/deploymentEvent');
+/** server → client: the Docker engine became reachable or unreachable. */
+export const EngineStateNotification = new NotificationType<EngineStateParams>('kyozo/engineState');
+/** server → client: a workspace folder could not be analysed (the view shows why, not "analysing…"). */
+export const AnalysisFailedNotification = new NotificationType<AnalysisFailedParams>('kyozo/analysisFailed');
+/** server → client: a chunk of a log stream started with ServerCommands.logs. */
+export const LogOutputNotification = new NotificationType<LogOutputParams>('kyozo/logOutput');
+/** client → server: stop following a log stream. */
+export const StopLogsNotification = new NotificationType<StopLogsParams>('kyozo/stopLogs');
+/** client → server: the user trusted the workspace (VS Code's onDidGrantWorkspaceTrust). */
+export const WorkspaceTrustNotification = new NotificationType<WorkspaceTrustParams>('kyozo/workspaceTrust');
+/** client → server: explanation of a service or folder; null when neither names a service. */
+export const ExplainRequest = new RequestType<ExplainParams, ExplainResult | null, void>('kyozo/explain');
+/** client → server: recent deployment events. */
+export const EventsRequest = new RequestType<EventsParams, DeploymentEvent[], void>('kyozo/events');
+/** client → server: generated compose YAML for a workspace folder (its generated Dockerfiles are written beside). */
+export const ComposeRequest = new RequestType<ComposeParams, string, void>('kyozo/compose');
+
+/** The method names, for code that routes messages by name (a test client recording every notification). */
+export const Methods = {
+  topology: TopologyNotification.method,
+  serviceStatus: ServiceStatusNotification.method,
+  deploymentEvent: DeploymentEventNotification.method,
+  engineState: EngineStateNotification.method,
+  analysisFailed: AnalysisFailedNotification.method,
+  explain: ExplainRequest.method,
+  events: EventsRequest.method,
+  compose: ComposeRequest.method,
+  logOutput: LogOutputNotification.method,
+  stopLogs: StopLogsNotification.method,
+  workspaceTrust: WorkspaceTrustNotification.method,
+} as const;
+
+// ───────────────────────────── Commands ─────────────────────────────
+
 /** `workspace/executeCommand` commands the server implements; arguments: [folderUri, serviceId?, extra?]. */
 export const ServerCommands = {
   deploy: 'kyozo.server.deploy',
@@ -458,6 +483,33 @@ export const ServerCommands = {
   generateDockerfile: 'kyozo.server.generateDockerfile',
 } as const;
 
+export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
+
+/** One workspace folder's outcome of ServerCommands.analyze. */
+export interface AnalyzeResult {
+  folderUri: string;
+  services: number;
+  durationMs?: number;
+  /** Why the analysis failed, when it did. */
+  error?: string;
+}
+
+/** What each server command takes after `workspace/executeCommand`'s command name, and what it answers. */
+export interface ServerCommandSignatures {
+  [ServerCommands.deploy]: { args: [folderUri: string, serviceId: string]; result: ServiceStatus[] };
+  [ServerCommands.deployAll]: { args: [folderUri: string]; result: ServiceStatus[] };
+  [ServerCommands.start]: { args: [folderUri: string, serviceId: string]; result: ServiceStatus };
+  [ServerCommands.stop]: { args: [folderUri: string, serviceId: string]; result: ServiceStatus };
+  [ServerCommands.stopAll]: { args: [folderUri: string]; result: null };
+  [ServerCommands.restart]: { args: [folderUri: string, serviceId: string]; result: ServiceStatus };
+  [ServerCommands.scale]: { args: [folderUri: string, serviceId: string, replicas: number]; result: ServiceStatus };
+  /** The stream's chunks arrive as LogOutputNotification with this streamId. */
+  [ServerCommands.logs]: { args: [folderUri: string, serviceId: string]; result: { streamId: string } };
+  /** Every workspace folder when none is named. */
+  [ServerCommands.analyze]: { args: [folderUri?: string]; result: AnalyzeResult[] };
+  [ServerCommands.generateDockerfile]: { args: [folderUri: string, serviceId: string]; result: { uri: string } };
+}
+
 /** Server commands that act on the Docker engine, each with its name for messages: refused in an untrusted workspace. */
 export const EngineCommandNames: Readonly<Record<string, string>> = {
   [ServerCommands.deploy]: 'Deploy',
@@ -468,6 +520,41 @@ export const EngineCommandNames: Readonly<Record<string, string>> = {
   [ServerCommands.restart]: 'Restart',
   [ServerCommands.scale]: 'Scale',
   [ServerCommands.logs]: 'Show Logs',
+};
+
+/**
+ * The extension's commands (package.json `contributes.commands`), which the server's CodeLens and the topology
+ * webview's actions also invoke: the client owns terminals, browsers and quick picks.
+ */
+export const ClientCommands = {
+  analyze: 'kyozo.analyze',
+  deployService: 'kyozo.deployService',
+  deployAll: 'kyozo.deployAll',
+  stopAll: 'kyozo.stopAll',
+  startService: 'kyozo.startService',
+  stopService: 'kyozo.stopService',
+  restartService: 'kyozo.restartService',
+  scaleService: 'kyozo.scaleService',
+  showLogs: 'kyozo.showLogs',
+  openServiceUrl: 'kyozo.openServiceUrl',
+  revealService: 'kyozo.revealService',
+  generateCompose: 'kyozo.generateCompose',
+  showEvents: 'kyozo.showEvents',
+  deployFolder: 'kyozo.deployFolder',
+  showServiceDetails: 'kyozo.showServiceDetails',
+  openTopology: 'kyozo.openTopology',
+} as const;
+
+export type ClientCommand = (typeof ClientCommands)[keyof typeof ClientCommands];
+
+/** The extension command each topology webview action runs, with (folderUri, serviceId). */
+export const WebviewActionCommands: Readonly<Record<WebviewAction, ClientCommand>> = {
+  deploy: ClientCommands.deployService,
+  stop: ClientCommands.stopService,
+  restart: ClientCommands.restartService,
+  logs: ClientCommands.showLogs,
+  open: ClientCommands.openServiceUrl,
+  reveal: ClientCommands.revealService,
 };
 
 // ───────────────────────────── Extension ↔ topology webview ─────────────────────────────
