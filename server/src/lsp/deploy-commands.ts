@@ -7,7 +7,8 @@ import {
 } from 'vscode-languageserver';
 import type { Orchestrator } from '../engine/deploy';
 import {
-  EngineCommandNames, Methods, ServerCommands, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
+  DeploymentEventNotification, EngineCommandNames, EngineStateNotification, LogOutputNotification, ServerCommands,
+  ServiceStatusNotification, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
   type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
 } from '../protocol';
 import { exportCompose } from '../engine/compose/compose-export';
@@ -78,7 +79,7 @@ export class DeployCommands {
   }
 
   private sendEngineState(p: EngineStateParams): void {
-    void this.connection.sendNotification(Methods.engineState, p);
+    void this.connection.sendNotification(EngineStateNotification, p);
   }
 
   /** Called after a folder's first analysis: initial statuses, the event watch, and the seed's auto-deploy. */
@@ -107,13 +108,13 @@ export class DeployCommands {
     if (replaceAll) f.statuses.clear();
     for (const s of statuses) f.statuses.set(s.serviceId, s);
     const params: ServiceStatusParams = { folderUri: f.uri, statuses: [...f.statuses.values()] };
-    void this.connection.sendNotification(Methods.serviceStatus, params);
+    void this.connection.sendNotification(ServiceStatusNotification, params);
     this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
   }
 
   private publishEvent(f: WorkspaceFolderState, event: DeploymentEvent): void {
     const params: DeploymentEventParams = { folderUri: f.uri, event };
-    void this.connection.sendNotification(Methods.deploymentEvent, params);
+    void this.connection.sendNotification(DeploymentEventNotification, params);
   }
 
   async events(folderUri: string, serviceId?: string): Promise<DeploymentEvent[]> {
@@ -264,7 +265,7 @@ export class DeployCommands {
     const streamId = `logs-${this.nextStream++}`;
     const abort = new AbortController();
     this.logStreams.set(streamId, abort);
-    const send = (p: LogOutputParams) => void this.connection.sendNotification(Methods.logOutput, p);
+    const send = (p: LogOutputParams) => void this.connection.sendNotification(LogOutputNotification, p);
     void (async () => {
       let buffer = '';
       let timer: NodeJS.Timeout | undefined;
