@@ -1,16 +1,10 @@
 // CodeLens that follow live state: Deploy when nothing runs, Stop/Restart/Logs/Open when it does.
 import type { CodeLens, Range } from 'vscode-languageserver-protocol';
-import { ServerCommands, type Service } from '../protocol';
+import { ClientCommands, ServerCommands, type Service } from '../protocol';
 import { parseCompose } from './compose-document';
 import { documentKind, isIndicatorKind } from './document-kind';
 import { serviceForCompose, serviceForFile, type FeatureContext } from './service-lookup';
 import { lineIndexOf } from './text-ranges';
-
-/** Client-side commands the lenses use beside the server's own (the client owns terminals and browsers). */
-export const ClientCommands = {
-  openService: 'kyozo.openServiceUrl',
-  showLogs: 'kyozo.showLogs',
-} as const;
 
 export function computeCodeLenses(ctx: FeatureContext, rel: string, text: string): CodeLens[] {
   const kind = documentKind(rel);
@@ -47,7 +41,7 @@ export function lensesFor(ctx: FeatureContext, s: Service, range: Range): CodeLe
     out.push(lens('$(debug-restart) Restart', ServerCommands.restart));
     out.push(lens('$(output) Logs', ClientCommands.showLogs));
     const url = status?.ports.find((p) => p.url)?.url;
-    if (url && state !== 'error') out.push(lens(`$(globe) Open ${url}`, ClientCommands.openService, [url]));
+    if (url && state !== 'error') out.push(lens(`$(globe) Open ${url}`, ClientCommands.openServiceUrl, [url]));
     return out;
   }
   const out = [lens(`$(play) Deploy ${s.name}`, ServerCommands.deploy)];
