@@ -37,6 +37,8 @@ export class DeployCommands {
     private readonly settings: () => KyozoSettings,
     private readonly folders: () => Iterable<WorkspaceFolderState>,
     private readonly folder: (uri: string) => WorkspaceFolderState | undefined,
+    /** Has the client re-request CodeLens after a status change, when it can be asked to. */
+    private readonly refreshLenses: () => void = () => undefined,
   ) {}
 
   private firstPing: Promise<void> = Promise.resolve();
@@ -109,7 +111,7 @@ export class DeployCommands {
     for (const s of statuses) f.statuses.set(s.serviceId, s);
     const params: ServiceStatusParams = { folderUri: f.uri, statuses: [...f.statuses.values()] };
     void this.connection.sendNotification(ServiceStatusNotification, params);
-    this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    this.refreshLenses();
   }
 
   private publishEvent(f: WorkspaceFolderState, event: DeploymentEvent): void {
