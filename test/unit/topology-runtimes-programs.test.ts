@@ -132,15 +132,26 @@ export const expected: Record<string, ExpectedTopology> = {
       'rust-cleanup': { type: 'job', port: null, start: { includes: 'cargo run' } },
       'py-digest': { type: 'worker', port: null, start: { includes: 'digest', source: 'manifest' } },
       'py-export': { type: 'job', port: null, start: { includes: 'export-orders', source: 'manifest' } },
-      'java-batch': { type: 'job', port: null, start: { includes: 'build/install/java-batch/bin/Main' } },
+      // installDist's start script is named after the project, not after the main class
+      'java-batch': { type: 'job', port: null, start: { includes: 'build/install/java-batch/bin/java-batch' } },
+      // the shaded jar carries the main class and the Kafka client
+      'java-indexer': { type: 'worker', port: null, start: { includes: 'java -jar target/java-indexer-2.1.0.jar' } },
+      // only the exec plugin names the main class: the jar is run by class
+      'java-seed': { type: 'job', port: null, start: { includes: 'java -cp target/java-seed-0.3.0.jar com.acme.seed.Seed' } },
+      // settings.gradle.kts renames the project, and with it the start script
+      'kotlin-digest': { type: 'job', port: null, start: { includes: 'build/install/weekly-digest/bin/weekly-digest' } },
       'node-consumer': { type: 'worker', port: null, start: { includes: 'npm start', source: 'script' } },
+      // a package with a "bin" and no start script is a command-line program
+      'node-cli': { type: 'job', port: null, start: { includes: 'node bin/prune.js', source: 'manifest' } },
+      // a "main" that exports nothing is run for its effect
+      'node-heartbeat': { type: 'worker', port: null, start: { includes: 'node heartbeat.js', source: 'manifest' } },
       'c-report': { type: 'job', port: null, start: { includes: './report', source: 'manifest' } },
       'sync-loop': { type: 'worker', port: null, start: { includes: 'sh run.sh', source: 'script' } },
     },
     edges: [],
     order: [[
-      'c-report', 'go-migrate', 'go-poller', 'java-batch', 'node-consumer', 'py-digest', 'py-export', 'rust-cleanup',
-      'sync-loop',
+      'c-report', 'go-migrate', 'go-poller', 'java-batch', 'java-indexer', 'java-seed', 'kotlin-digest', 'node-cli',
+      'node-consumer', 'node-heartbeat', 'py-digest', 'py-export', 'rust-cleanup', 'sync-loop',
     ]],
     patterns: ['background-workers'],
     problems: [],
@@ -171,6 +182,19 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
     recommendations: [{ code: 'missing-database', serviceId: 'flask-gunicorn' }],
   },
+  // a repository that is one index.php run from a scheduler: it reads no request, so the PHP CLI runs it
+  'lone-php-job': {
+    services: {
+      '.': { type: 'job', name: 'lone-php-job', port: null, start: { includes: 'php index.php' } },
+    },
+    edges: [],
+    order: [['.']],
+    patterns: [],
+    optionalPatterns: ['monolith', 'background-workers'],
+    problems: [],
+    libraries: [],
+    forbiddenRecommendations: [{ code: 'no-health-endpoint', serviceId: '.' }],
+  },
   // a repository that is one bot.py and a README
   'lone-bot': {
     services: { '.': { type: 'worker', name: 'lone-bot', port: null, start: { includes: 'python bot.py' } } },
@@ -200,6 +224,17 @@ const kindEvidence: [fixture: string, id: string, file: string, line: number | u
   ['runnable-programs', 'rust-cleanup', 'rust-cleanup/src/cleanup.rs', undefined, 'a job that runs to completion'],
   ['runnable-programs', 'java-batch', 'java-batch/src/main/java/com/acme/batch/Main.java', 8, 'main returns: a job'],
   ['runnable-programs', 'node-consumer', 'node-consumer/consumer.js', 9, 'consumes messages: a worker'],
+  ['runnable-programs', 'java-indexer', 'java-indexer/src/main/java/com/acme/indexer/Indexer.java', 18,
+    'consumes messages: a worker'],
+  ['runnable-programs', 'java-seed', 'java-seed/src/main/java/com/acme/seed/Seed.java', 12, 'main returns: a job'],
+  ['runnable-programs', 'kotlin-digest', 'kotlin-digest/src/main/kotlin/com/acme/digest/Main.kt', 9,
+    'main returns: a job'],
+  ['runnable-programs', 'node-cli', 'node-cli/package.json', 5, '"bin" runs bin/prune.js: a program'],
+  ['runnable-programs', 'node-cli', 'node-cli/bin/prune.js', undefined, 'a job that runs to completion'],
+  ['runnable-programs', 'node-heartbeat', 'node-heartbeat/package.json', 5, 'exports nothing: a program'],
+  ['runnable-programs', 'node-heartbeat', 'node-heartbeat/heartbeat.js', 14, 'wakes up on an interval: a worker'],
+  ['lone-php-job', '.', 'index.php', undefined, 'reads no request: run by the PHP CLI'],
+  ['lone-php-job', '.', 'index.php', undefined, 'a job that runs to completion'],
   ['runnable-programs', 'c-report', 'c-report/report.c', 5, 'main() returns: a job'],
   ['runnable-programs', 'sync-loop', 'sync-loop/run.sh', 4, 'loops forever: a worker'],
   ['polyglot-runtimes', 'elixir-mailer', 'elixir-mailer/mix.exs', 9, 'tree of ElixirMailer.Application: a worker'],
@@ -216,6 +251,22 @@ test('every worker and job says why it is one, with the file and line', async ()
     if (!hit) misses.push(`${fixture} ${id}: no ${file}:${line ?? '*'} "${says}" in ${JSON.stringify(svc?.evidence)}`);
   }
   assert.deepEqual(misses, []);
+});
+
+test('a JVM service starts the jar its build produces, named as the build names it', async () => {
+  const cases: [fixture: string, id: string, command: string][] = [
+    ['java-spring', 'billing', 'java -jar build/libs/billing-0.0.1-SNAPSHOT.jar'],
+    ['java-spring', 'orders', 'java -jar target/orders-0.0.1-SNAPSHOT.jar'],
+    ['maven-multimodule', 'catalog-service', 'java -jar target/catalog-service-1.0.0.jar'],
+    // Ktor's Gradle plugin builds a fat jar named after the project, here the repository's folder
+    ['polyglot-runtimes/ktor-api', '.', 'java -jar build/libs/ktor-api-all.jar'],
+  ];
+  const wrong: string[] = [];
+  for (const [fixture, id, command] of cases) {
+    const svc = (await analyze(join(FIXTURES, fixture))).services.find((s) => s.id === id);
+    if (svc?.start?.command !== command) wrong.push(`${fixture} ${id}: ${svc?.start?.command} (want ${command})`);
+  }
+  assert.deepEqual(wrong, []);
 });
 
 /** Each new ecosystem as a repository of its own: the app at the root, with the same facts as inside the monorepo. */

@@ -14,6 +14,8 @@ const LONE: [string, string, 'python' | 'javascript' | 'php'][] = [
   ['main.py', 'python main.py', 'python'], ['bot.py', 'python bot.py', 'python'],
   ['index.js', 'node index.js', 'javascript'], ['index.php', 'php -S 0.0.0.0:8000 index.php', 'php'],
 ];
+/** What a page served over HTTP uses: the request superglobals, headers, output outside `<?php`. */
+const WEB_PHP = /\$_(?:GET|POST|SERVER|REQUEST|COOKIE|SESSION|FILES)\b|\bheader\s*\(|\bhttp_response_code\s*\(|<\?=|<html/i;
 const TYPE_OF = { python: 'python', javascript: 'nodejs', php: 'php' } as const;
 const RUNTIME_OF = { python: 'python', javascript: 'node', php: 'php' } as const;
 
@@ -57,7 +59,12 @@ export function detectLoneScript(folder: FolderView): Finding | undefined {
     entryFiles: [file], start: { command, source: 'framework-default', evidence: ev(file, `runs ${name}`) },
     build: { runtime: RUNTIME_OF[language], evidence: ev(file, `${language} script`) },
   };
-  if (language === 'php') {
+  if (language === 'php' && !WEB_PHP.test(folder.read(name) ?? '')) {
+    // A script that never looks at a request is run by the PHP CLI; its code says whether it is a worker or a job.
+    const evidence = ev(file, `${name} reads no request: run by the PHP CLI`, undefined);
+    finding.start = { command: `php ${name}`, source: 'framework-default', evidence };
+    finding.evidence.push(evidence);
+  } else if (language === 'php') {
     const evidence = ev(file, "PHP's built-in server on 8000");
     finding.ports = [{ container: 8000, protocol: 'tcp', source: 'framework-default', evidence }];
   }

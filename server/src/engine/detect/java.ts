@@ -1,4 +1,5 @@
 // Java: Maven pom.xml and Gradle build files; Spring Boot apps (port from application.properties/yml).
+import { gradleStart, mavenStart } from './jvm-artifact';
 import { ktorFacts } from './ktor';
 import { markProgramKind } from './program-kind';
 import { ev, findLine } from './text';
@@ -42,8 +43,8 @@ export function detectJava(folder: FolderView): Finding | undefined {
   if (boot) {
     finding.frameworks = ['spring-boot'];
     finding.evidence.push(ev(file, 'Spring Boot application', findLine(text, 'org.springframework.boot')));
-    const jar = maven ? 'target/*.jar' : 'build/libs/*.jar';
-    finding.start = { command: `java -jar ${jar}`, source: 'framework-default', evidence: ev(file, 'Spring Boot fat jar') };
+    const command = maven ? mavenStart(text) : gradleStart(folder, text, 'boot');
+    finding.start = { command, source: 'framework-default', evidence: ev(file, 'Spring Boot fat jar') };
     finding.runnable = true;
     finding.worker = !web;
     finding.ports = [];
@@ -75,8 +76,7 @@ export function detectJava(folder: FolderView): Finding | undefined {
     const simple = main.slice(main.lastIndexOf('.') + 1);
     finding.frameworks = [];
     const line = findLine(text, main);
-    const app = packageName ?? folder.dir.split('/').at(-1);
-    const command = maven ? 'java -jar target/*.jar' : `build/install/${app}/bin/${simple}`;
+    const command = maven ? mavenStart(text, main) : gradleStart(folder, text, 'application');
     finding.start = { command, source: 'framework-default', evidence: ev(file, `main class ${main}`, line) };
     finding.evidence.push(ev(file, `runs ${main}`, line));
     finding.runnable = true;

@@ -1,6 +1,6 @@
 // package.json: frameworks, package manager (from the lockfile), scripts (start command, ports), workspaces,
 // and whether the package starts anything at all (a workspace member that does not is a library).
-import type { PortSpec, StartSpec } from '../../protocol';
+import type { Evidence, PortSpec, StartSpec } from '../../protocol';
 import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
 import { bunFacts } from './bun-runtime';
 import { planNodeBuild } from './node-build-plan';
@@ -124,6 +124,14 @@ export function detectNode(folder: FolderView): Finding | undefined {
   }
   const bun = pm === 'bun' ? bunFacts(folder, entries, start !== undefined) : undefined;
   start ??= bun?.start;
+  if (!start && !primary && !runnerOnly && !finding.workspace) {
+    const program = programEntry(folder, pkg, text, file);
+    if (program) {
+      start = { command: `${pm === 'bun' ? 'bun' : 'node'} ${program.path}`, source: 'manifest', evidence: program.evidence };
+      finding.entryFiles = [...new Set([folder.rel(program.path), ...finding.entryFiles])];
+      finding.evidence.push(program.evidence);
+    }
+  }
   finding.start = start;
 
   // Ports named in scripts (PORT=4000, --port 8080, -p 3000), then the framework's default.
@@ -168,4 +176,29 @@ export function detectNode(folder: FolderView): Finding | undefined {
   }
   finding.confidence = finding.runnable ? (primary ? 0.9 : 0.75) : 0.4;
   return finding;
+}
+
+/** A module that exports something is imported by others; one that exports nothing only runs. */
+const EXPORTS = /\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s/m;
+
+/**
+ * The program a package declares without a start script: its `bin` (a command-line tool), else a `main` or
+ * `module` entry that exports nothing (a script run for its effect, not a library's entry point).
+ */
+function programEntry(
+  folder: FolderView, pkg: PackageJson, text: string, file: string,
+): { path: string; evidence: Evidence } | undefined {
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin && typeof pkg.bin === 'object'
+    ? Object.values(pkg.bin).find((v): v is string => typeof v === 'string') : undefined;
+  const binPath = bin?.replace(/^\.\//, '');
+  if (binPath && folder.exists(binPath)) {
+    return { path: binPath, evidence: ev(file, `"bin" runs ${binPath}: a program`, findLine(text, '"bin"')) };
+  }
+  for (const field of ['main', 'module'] as const) {
+    const entry = typeof pkg[field] === 'string' ? pkg[field].replace(/^\.\//, '') : undefined;
+    if (!entry || !folder.exists(entry) || EXPORTS.test(folder.read(entry) ?? 'export')) continue;
+    const evidence = ev(file, `"${field}" is ${entry}, which exports nothing: a program`, findLine(text, `"${field}"`));
+    return { path: entry, evidence };
+  }
+  return undefined;
 }
