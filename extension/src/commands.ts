@@ -1,12 +1,15 @@
-// Every "Kyozo: ..." command. Each forwards the user's intent to the server; nothing here talks to Docker.
+// Every "Kyozo: ..." command, as a table from the protocol's ClientCommands to one small function each. Each forwards
+// the user's intent to the server; nothing here talks to Docker.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Methods, ServerCommands, type ComposeParams, type ExplainParams } from '../../server/src/protocol';
-// The same check the server applies, so the input box refuses what the server would.
-import { MAX_REPLICAS, replicaCountProblem } from '../../server/src/engine/deploy/replica-count';
+import {
+  ClientCommands, ComposeRequest, ExplainRequest, MAX_REPLICAS, replicaCountProblem, ServerCommands,
+  type ClientCommand, type ComposeParams, type ExplainParams,
+} from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
 import { EVENTS_VIEW } from './events-view';
+import { runServerCommand } from './server-command';
 import { stateOf, summary, urlOf } from './service-presentation';
 import { whenTrusted } from './workspace-trust';
 
@@ -41,99 +44,166 @@ function folderUriFor(model: KyozoModel, args: unknown[]): string | undefined {
   return (wf && folders.find((f) => f === wf.uri.toString())) ?? folders[0];
 }
 
+/** What every command works with. */
+interface CommandContext {
+  client: LanguageClient;
+  model: KyozoModel;
+  logs: LogTerminals;
+}
+
+type Handler = (...args: unknown[]) => unknown;
+type ServiceAction = (ref: ServiceRef, args: unknown[]) => Promise<unknown>;
+
+/** openTopology belongs to the topology panel, which registers it with the panel it opens. */
+type TableCommand = Exclude<ClientCommand, typeof ClientCommands.openTopology>;
+
 export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, model: KyozoModel, logs: LogTerminals): void {
-  const server = <T = unknown>(command: string, ...args: unknown[]): Promise<T> =>
-    client.sendRequest<T>('workspace/executeCommand', { command, arguments: args });
-  const guarded = (fn: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
+  const cx: CommandContext = { client, model, logs };
+  const table: Record<TableCommand, Handler> = {
+    [ClientCommands.analyze]: analyze(cx),
+    [ClientCommands.deployService]: onEngine(cx, 'Deploy Service', onRef(cx, ServerCommands.deploy)),
+    [ClientCommands.startService]: onEngine(cx, 'Start Service', onRef(cx, ServerCommands.start)),
+    [ClientCommands.stopService]: onEngine(cx, 'Stop Service', onRef(cx, ServerCommands.stop), deployed),
+    [ClientCommands.restartService]: onEngine(cx, 'Restart Service', onRef(cx, ServerCommands.restart), deployed),
+    [ClientCommands.scaleService]: onEngine(cx, 'Scale Service', scaleService(cx)),
+    [ClientCommands.showLogs]: onEngine(cx, 'Show Logs', (r) => logs.open(r.folderUri, r.service.id, r.service.name)),
+    [ClientCommands.openServiceUrl]: onService(cx, 'Open Service', openServiceUrl, (r) => !!urlOf(r.status)),
+    [ClientCommands.revealService]: onService(cx, 'Reveal Service', revealService(cx)),
+    [ClientCommands.deployAll]: whenTrusted('Deploy All', guarded(deployAll(cx))),
+    [ClientCommands.stopAll]: whenTrusted('Stop All', guarded(stopAll(cx))),
+    [ClientCommands.generateCompose]: guarded(generateCompose(cx)),
+    [ClientCommands.showEvents]: guarded(showEvents),
+    [ClientCommands.deployFolder]: whenTrusted('Deploy Folder as a Service', guarded(deployFolder(cx))),
+    [ClientCommands.showServiceDetails]: guarded(showServiceDetails(cx)),
+  };
+  for (const [id, run] of Object.entries(table)) context.subscriptions.push(vscode.commands.registerCommand(id, run));
+}
+
+/** Shows a failure as an error message instead of an unhandled rejection. */
+function guarded(fn: (...args: unknown[]) => Promise<unknown>): Handler {
+  return async (...args: unknown[]) => {
     try { return await fn(...args); } catch (e) {
       void vscode.window.showErrorMessage(`Kyozo: ${(e as Error).message}`);
       return undefined;
     }
   };
-  const onService = (title: string, run: (ref: ServiceRef, args: unknown[]) => Promise<unknown>, filter?: (r: ServiceRef) => boolean) =>
-    guarded(async (...args) => {
-      const ref = refFromArgs(model, args) ?? (await pickService(model, title, filter));
-      return ref ? run(ref, args) : undefined;
-    });
+}
 
-  const reg = (id: string, fn: (...args: unknown[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+/** A command on one service: the one its arguments name, else one the user picks. */
+function onService(cx: CommandContext, title: string, run: ServiceAction, filter?: (r: ServiceRef) => boolean): Handler {
+  return guarded(async (...args) => {
+    const ref = refFromArgs(cx.model, args) ?? (await pickService(cx.model, title, filter));
+    return ref ? run(ref, args) : undefined;
+  });
+}
 
-  reg('kyozo.analyze', guarded(async () => {
-    const r = await server<{ folderUri: string; services: number; durationMs?: number; error?: string }[]>(ServerCommands.analyze);
+/** Commands that act on the Docker engine are refused in Restricted Mode, before a service is picked or asked for. */
+function onEngine(cx: CommandContext, title: string, run: ServiceAction, filter?: (r: ServiceRef) => boolean): Handler {
+  return whenTrusted(title, onService(cx, title, run, filter));
+}
+
+const deployed = (r: ServiceRef) => stateOf(r.status) !== 'not-deployed';
+
+type ServiceCommand = typeof ServerCommands.deploy | typeof ServerCommands.start | typeof ServerCommands.stop
+  | typeof ServerCommands.restart;
+
+function onRef(cx: CommandContext, command: ServiceCommand): ServiceAction {
+  return (r) => runServerCommand(cx.client, command, r.folderUri, r.service.id);
+}
+
+function analyze(cx: CommandContext): Handler {
+  return guarded(async () => {
+    const r = await runServerCommand(cx.client, ServerCommands.analyze);
     const failed = r.filter((x) => x.error);
     if (failed.length) throw new Error(`analysis failed: ${failed.map((f) => f.error).join('; ')}`);
     vscode.window.setStatusBarMessage(`Kyozo: ${r.reduce((n, x) => n + x.services, 0)} services found`, 4000);
     return r;
-  }));
-  // Commands that act on the Docker engine are refused in Restricted Mode, before a service is picked or asked for.
-  const onEngine = (title: string, run: Parameters<typeof onService>[1], filter?: (r: ServiceRef) => boolean) =>
-    whenTrusted(title, onService(title, run, filter));
-  const deployed = (r: ServiceRef) => stateOf(r.status) !== 'not-deployed';
-  const onRef = (command: string) => (r: ServiceRef) => server(command, r.folderUri, r.service.id);
-  reg('kyozo.deployService', onEngine('Deploy Service', onRef(ServerCommands.deploy)));
-  reg('kyozo.startService', onEngine('Start Service', onRef(ServerCommands.start)));
-  reg('kyozo.stopService', onEngine('Stop Service', onRef(ServerCommands.stop), deployed));
-  reg('kyozo.restartService', onEngine('Restart Service', onRef(ServerCommands.restart), deployed));
-  reg('kyozo.scaleService', onEngine('Scale Service', async (r, args) => {
+  });
+}
+
+function scaleService(cx: CommandContext): ServiceAction {
+  return async (r, args) => {
     let replicas = typeof args[2] === 'number' ? args[2] : undefined;
     if (replicas === undefined) {
       const input = await vscode.window.showInputBox({
-        title: `Kyozo: scale ${r.service.name}`, prompt: `Number of replicas (0-${MAX_REPLICAS})`, value: String(r.status?.replicas.desired ?? r.service.replicas),
+        title: `Kyozo: scale ${r.service.name}`, prompt: `Number of replicas (0-${MAX_REPLICAS})`,
+        value: String(r.status?.replicas.desired ?? r.service.replicas),
+        // The same check the server applies, so the input box refuses what the server would.
         validateInput: (v) => replicaCountProblem(v),
       });
       if (input === undefined) return undefined;
       replicas = Number(input);
     }
-    return server(ServerCommands.scale, r.folderUri, r.service.id, replicas);
-  }));
-  reg('kyozo.showLogs', onEngine('Show Logs', (r) => logs.open(r.folderUri, r.service.id, r.service.name)));
-  reg('kyozo.openServiceUrl', onService('Open Service', async (r, args) => {
-    const url = (typeof args[2] === 'string' ? args[2] : undefined) ?? urlOf(r.status);
-    if (!url) throw new Error(`${r.service.name} publishes no HTTP port yet; deploy it first.`);
-    return vscode.env.openExternal(vscode.Uri.parse(url));
-  }, (r) => !!urlOf(r.status)));
-  reg('kyozo.revealService', onService('Reveal Service', async (r) => {
+    return runServerCommand(cx.client, ServerCommands.scale, r.folderUri, r.service.id, replicas);
+  };
+}
+
+async function openServiceUrl(r: ServiceRef, args: unknown[]): Promise<unknown> {
+  const url = (typeof args[2] === 'string' ? args[2] : undefined) ?? urlOf(r.status);
+  if (!url) throw new Error(`${r.service.name} publishes no HTTP port yet; deploy it first.`);
+  return vscode.env.openExternal(vscode.Uri.parse(url));
+}
+
+function revealService(cx: CommandContext): ServiceAction {
+  return async (r) => {
     const indicator = r.service.indicators[0];
     const root = vscode.Uri.parse(r.folderUri);
     if (indicator) await vscode.window.showTextDocument(vscode.Uri.joinPath(root, ...indicator.split('/')), { preview: true });
-    else await vscode.commands.executeCommand('revealInExplorer', model.folderUriOf(r));
-  }));
-  reg('kyozo.deployAll', whenTrusted('Deploy All', guarded(async (...args) => {
-    const folder = folderUriFor(model, args);
+    else await vscode.commands.executeCommand('revealInExplorer', cx.model.folderUriOf(r));
+  };
+}
+
+function deployAll(cx: CommandContext) {
+  return async (...args: unknown[]) => {
+    const folder = folderUriFor(cx.model, args);
     if (!folder) throw new Error('no analysed workspace folder; open a folder and run "Kyozo: Analyze Workspace".');
-    return server(ServerCommands.deployAll, folder);
-  })));
-  reg('kyozo.stopAll', whenTrusted('Stop All', guarded(async (...args) => {
-    const folders = typeof args[0] === 'string' ? [args[0]] : [...model.folders.keys()];
-    for (const f of folders) await server(ServerCommands.stopAll, f);
-  })));
-  reg('kyozo.generateCompose', guarded(async (...args) => {
-    const folderUri = folderUriFor(model, args);
+    return runServerCommand(cx.client, ServerCommands.deployAll, folder);
+  };
+}
+
+function stopAll(cx: CommandContext) {
+  return async (...args: unknown[]) => {
+    const folders = typeof args[0] === 'string' ? [args[0]] : [...cx.model.folders.keys()];
+    for (const f of folders) await runServerCommand(cx.client, ServerCommands.stopAll, f);
+  };
+}
+
+function generateCompose(cx: CommandContext) {
+  return async (...args: unknown[]) => {
+    const folderUri = folderUriFor(cx.model, args);
     if (!folderUri) throw new Error('no analysed workspace folder to export.');
     const params: ComposeParams = { folderUri };
-    const yaml = await client.sendRequest<string>(Methods.compose, params);
+    const yaml = await cx.client.sendRequest(ComposeRequest, params);
     const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: yaml });
     await vscode.window.showTextDocument(doc);
-  }));
-  reg('kyozo.showEvents', guarded(async () => {
-    await vscode.commands.executeCommand(`${EVENTS_VIEW}.focus`);
-  }));
-  reg('kyozo.deployFolder', whenTrusted('Deploy Folder as a Service', guarded(async (...args) => {
+  };
+}
+
+async function showEvents(): Promise<void> {
+  await vscode.commands.executeCommand(`${EVENTS_VIEW}.focus`);
+}
+
+function deployFolder(cx: CommandContext) {
+  return async (...args: unknown[]) => {
     const uri = args[0] instanceof vscode.Uri ? args[0] : undefined;
-    const ref = uri ? model.serviceAtFolder(uri) : await pickService(model, 'Deploy Folder as a Service');
+    const ref = uri ? cx.model.serviceAtFolder(uri) : await pickService(cx.model, 'Deploy Folder as a Service');
     if (!ref) {
       const rel = uri ? vscode.workspace.asRelativePath(uri) : 'this folder';
       throw new Error(`${rel} is not a service Kyozo recognises. Add a Dockerfile, a start script, or a kyozo.yaml with "start" and "port", then run "Kyozo: Analyze Workspace".`);
     }
-    return server(ServerCommands.deploy, ref.folderUri, ref.service.id);
-  })));
-  reg('kyozo.showServiceDetails', guarded(async (...args) => {
+    return runServerCommand(cx.client, ServerCommands.deploy, ref.folderUri, ref.service.id);
+  };
+}
+
+function showServiceDetails(cx: CommandContext) {
+  return async (...args: unknown[]) => {
     const uri = args[0] instanceof vscode.Uri ? args[0] : undefined;
-    const ref = uri ? model.serviceAtFolder(uri) : refFromArgs(model, args) ?? (await pickService(model, 'Show Service Details'));
+    const ref = uri ? cx.model.serviceAtFolder(uri) : refFromArgs(cx.model, args) ?? (await pickService(cx.model, 'Show Service Details'));
     if (!ref) throw new Error(`${uri ? vscode.workspace.asRelativePath(uri) : 'that folder'} is not a Kyozo service.`);
     const params: ExplainParams = { folderUri: ref.folderUri, serviceId: ref.service.id };
-    const r = await client.sendRequest<{ markdown: string } | null>(Methods.explain, params);
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# ${ref.service.name}\n\n${r?.markdown ?? 'No details.'}\n` });
+    const r = await cx.client.sendRequest(ExplainRequest, params);
+    const content = `# ${ref.service.name}\n\n${r?.markdown ?? 'No details.'}\n`;
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
     await vscode.commands.executeCommand('markdown.showPreview', doc.uri).then(undefined, () => vscode.window.showTextDocument(doc));
-  }));
+  };
 }

@@ -1,6 +1,6 @@
 // Activation, read top to bottom: start the language server, then each feature registers itself.
 import * as vscode from 'vscode';
-import { Methods, type DeploymentEvent, type EventsParams } from '../../server/src/protocol';
+import { EventsRequest, type EventsParams } from '../../server/src/protocol';
 import { registerCommands } from './commands';
 import { registerEventsView } from './events-view';
 import { registerExplorerDecorations } from './explorer-decorations';
@@ -48,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
     if (loaded.has(folderUri)) return;
     loaded.add(folderUri);
     const params: EventsParams = { folderUri };
-    const events = await client.sendRequest<DeploymentEvent[]>(Methods.events, params).catch(() => []);
+    const events = await client.sendRequest(EventsRequest, params).catch(() => []);
     for (const e of events) if (!model.events.some((x) => x.id === e.id)) model.events.push({ ...e, folderUri });
     model.events.sort((a, b) => b.at.localeCompare(a.at));
   }

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  Methods, type AnalysisFailedParams, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type Service, type ServiceStatus,
-  type ServiceStatusParams, type Topology, type TopologyParams,
+  AnalysisFailedNotification, DeploymentEventNotification, EngineStateNotification, ServiceStatusNotification,
+  TopologyNotification, type DeploymentEvent, type EngineStateParams, type Service, type ServiceStatus, type Topology,
 } from '../../server/src/protocol';
 
 export interface FolderModel {
@@ -38,7 +38,7 @@ export class KyozoModel implements vscode.Disposable {
 
   attach(client: LanguageClient): vscode.Disposable[] {
     return [
-      client.onNotification(Methods.topology, (p: TopologyParams) => {
+      client.onNotification(TopologyNotification, (p) => {
         const prev = this.folders.get(p.folderUri);
         this.folders.set(p.folderUri, { folderUri: p.folderUri, topology: p.topology, statuses: prev?.statuses ?? new Map() });
         this.analysisError = undefined;
@@ -46,24 +46,24 @@ export class KyozoModel implements vscode.Disposable {
         this.updateContext();
         this.topologyEmitter.fire(p.folderUri);
       }),
-      client.onNotification(Methods.serviceStatus, (p: ServiceStatusParams) => {
+      client.onNotification(ServiceStatusNotification, (p) => {
         const f = this.folders.get(p.folderUri);
         if (!f) return;
         f.statuses = new Map(p.statuses.map((s) => [s.serviceId, s]));
         this.statusEmitter.fire(p.folderUri);
       }),
-      client.onNotification(Methods.deploymentEvent, (p: DeploymentEventParams) => {
+      client.onNotification(DeploymentEventNotification, (p) => {
         this.events.unshift({ ...p.event, folderUri: p.folderUri });
         if (this.events.length > 500) this.events.length = 500;
         this.eventEmitter.fire(p.event);
       }),
-      client.onNotification(Methods.analysisFailed, (p: AnalysisFailedParams) => {
+      client.onNotification(AnalysisFailedNotification, (p) => {
         this.analysisError = p.message;
         this.ready = true;
         this.updateContext();
         this.topologyEmitter.fire(p.folderUri);
       }),
-      client.onNotification(Methods.engineState, (p: EngineStateParams) => {
+      client.onNotification(EngineStateNotification, (p) => {
         this.engine = p;
         this.updateContext();
         this.engineEmitter.fire(p);

@@ -1,14 +1,15 @@
 // Streams a service's logs into a terminal: the server follows the container, the terminal shows kyozo/logOutput chunks.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Methods, ServerCommands, type LogOutputParams, type StopLogsParams } from '../../server/src/protocol';
+import { LogOutputNotification, ServerCommands, StopLogsNotification, type StopLogsParams } from '../../server/src/protocol';
+import { runServerCommand } from './server-command';
 
 export class LogTerminals implements vscode.Disposable {
   private readonly streams = new Map<string, vscode.EventEmitter<string>>();
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly client: LanguageClient) {
-    this.subscription = client.onNotification(Methods.logOutput, (p: LogOutputParams) => {
+    this.subscription = client.onNotification(LogOutputNotification, (p) => {
       const out = this.streams.get(p.streamId);
       if (!out) return;
       if (p.text) out.fire(p.text.replace(/\r?\n/g, '\r\n'));
@@ -25,7 +26,7 @@ export class LogTerminals implements vscode.Disposable {
       close: () => {
         if (streamId) {
           const p: StopLogsParams = { streamId };
-          void this.client.sendNotification(Methods.stopLogs, p);
+          void this.client.sendNotification(StopLogsNotification, p);
           this.streams.delete(streamId);
         }
         write.dispose();
@@ -34,7 +35,7 @@ export class LogTerminals implements vscode.Disposable {
     const terminal = vscode.window.createTerminal({ name: `Kyozo logs: ${name}`, pty, iconPath: new vscode.ThemeIcon('output') });
     terminal.show(true);
     try {
-      const r = await this.client.sendRequest<{ streamId: string }>('workspace/executeCommand', { command: ServerCommands.logs, arguments: [folderUri, serviceId] });
+      const r = await runServerCommand(this.client, ServerCommands.logs, folderUri, serviceId);
       streamId = r.streamId;
       this.streams.set(streamId, write);
     } catch (e) {

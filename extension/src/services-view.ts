@@ -1,5 +1,6 @@
 // The Services view: services per workspace folder, grouped by deployment wave or by pattern, with inline actions.
 import * as vscode from 'vscode';
+import { ClientCommands } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import { iconOf, stateOf, summary, tooltipOf } from './service-presentation';
 
@@ -70,7 +71,7 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     item.tooltip = tooltipOf(service, status);
     item.iconPath = iconOf(state);
     item.contextValue = `kyozo.service.${state}${status?.ports.some((p) => p.url) ? '.web' : ''}`;
-    item.command = { command: 'kyozo.revealService', title: 'Reveal', arguments: [node.ref] };
+    item.command = { command: ClientCommands.revealService, title: 'Reveal', arguments: [node.ref] };
     item.accessibilityInformation = { label: `${service.name}, ${service.type}, ${state}` };
     return item;
   }

@@ -1,8 +1,9 @@
 // Hosts the topology webview: one panel, restored after reload by a serializer, fed by a TopologyPanelSource.
 // The webview is an island: it gets data by postMessage and asks for actions the same way; nothing else crosses.
 import * as vscode from 'vscode';
-import type {
-  DeploymentEvent, HostToWebviewMessage, ServiceStatus, Topology, WebviewAction, WebviewToHostMessage, WebviewViewState,
+import {
+  ClientCommands, type DeploymentEvent, type HostToWebviewMessage, type ServiceStatus, type Topology, type WebviewAction,
+  type WebviewToHostMessage, type WebviewViewState,
 } from '../../server/src/protocol';
 import { makeNonce, topologyHtml } from '../../webviews/topology/html';
 
@@ -31,7 +32,7 @@ export function registerTopologyPanel(context: vscode.ExtensionContext, source: 
     return current;
   };
   const disposables = [
-    vscode.commands.registerCommand('kyozo.openTopology', (arg?: unknown) => {
+    vscode.commands.registerCommand(ClientCommands.openTopology, (arg?: unknown) => {
       const serviceId = serviceIdOf(arg);
       if (current) {
         current.panel.reveal();

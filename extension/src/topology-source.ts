@@ -1,6 +1,8 @@
 // Adapts the client model to what the topology webview panel reads and the actions it asks for.
 import * as vscode from 'vscode';
-import type { DeploymentEvent, ServiceStatus, Topology, WebviewAction } from '../../server/src/protocol';
+import {
+  WebviewActionCommands, type DeploymentEvent, type ServiceStatus, type Topology, type WebviewAction,
+} from '../../server/src/protocol';
 import type { KyozoModel } from './kyozo-model';
 import type { TopologyPanelSource } from './topology-panel';
 
@@ -25,8 +27,7 @@ export function topologySource(model: KyozoModel): TopologyPanelSource {
     runAction: async (action: WebviewAction, serviceId: string): Promise<void> => {
       const f = folder();
       if (!f) return;
-      const command = { deploy: 'kyozo.deployService', stop: 'kyozo.stopService', restart: 'kyozo.restartService', logs: 'kyozo.showLogs', open: 'kyozo.openServiceUrl', reveal: 'kyozo.revealService' }[action];
-      await vscode.commands.executeCommand(command, f.folderUri, serviceId);
+      await vscode.commands.executeCommand(WebviewActionCommands[action], f.folderUri, serviceId);
     },
   };
 }

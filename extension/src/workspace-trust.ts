@@ -3,7 +3,7 @@
 // soon as trust is granted, so the commands work without a reload.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Methods, type WorkspaceTrustParams } from '../../server/src/protocol';
+import { WorkspaceTrustNotification, type WorkspaceTrustParams } from '../../server/src/protocol';
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
@@ -27,6 +27,6 @@ export function whenTrusted<A extends unknown[], R>(action: string, run: (...arg
 export function registerWorkspaceTrust(context: vscode.ExtensionContext, client: LanguageClient): void {
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
     const params: WorkspaceTrustParams = { trusted: true };
-    client.sendNotification(Methods.workspaceTrust, params).catch(() => undefined);
+    client.sendNotification(WorkspaceTrustNotification, params).catch(() => undefined);
   }));
 }

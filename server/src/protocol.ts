@@ -510,6 +510,17 @@ export interface ServerCommandSignatures {
   [ServerCommands.generateDockerfile]: { args: [folderUri: string, serviceId: string]; result: { uri: string } };
 }
 
+/** More replicas than this on one engine is almost always a typo, and each one holds host ports. */
+export const MAX_REPLICAS = 50;
+
+/** Why `value` is not a replica count ServerCommands.scale accepts (to show as typed), or undefined when it is one. */
+export function replicaCountProblem(value: unknown): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const n = text !== undefined && /^\d+$/.test(text) ? Number(text) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_REPLICAS) return undefined;
+  return `replicas must be a whole number from 0 to ${MAX_REPLICAS}, got "${String(value)}"`;
+}
+
 /** Server commands that act on the Docker engine, each with its name for messages: refused in an untrusted workspace. */
 export const EngineCommandNames: Readonly<Record<string, string>> = {
   [ServerCommands.deploy]: 'Deploy',
