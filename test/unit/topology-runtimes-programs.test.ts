@@ -65,6 +65,15 @@ const runtimes: Record<string, ExpectedService> = {
     port: { container: 8093, source: 'code', file: 'ktor-api/src/main/kotlin/com/acme/ktor/Application.kt', line: 10 },
     health: { kind: 'http', path: '/health' },
   },
+  // Spring Boot written in Kotlin: server.port ${PORT:8094} in application.yml, Actuator's health endpoint
+  'spring-kotlin': {
+    type: 'java', frameworks: ['spring-boot'], start: { includes: 'java -jar build/libs/spring-kotlin-0.1.0.jar' },
+    port: {
+      container: 8094, source: 'config', file: 'spring-kotlin/src/main/resources/application.yml', line: 10,
+      envVar: 'PORT',
+    },
+    health: { kind: 'http', path: '/actuator/health' },
+  },
   'play-app': {
     type: 'java', frameworks: ['play'], start: { includes: 'target/universal/stage/bin/play-app' },
     port: { container: 9000, source: 'framework-default' }, health: { kind: 'http', path: '/health' },
@@ -102,7 +111,7 @@ export const expected: Record<string, ExpectedTopology> = {
     edges: [
       ['phoenix-shop', 'compose.yaml#postgres', 'driver'], ['plug-api', 'compose.yaml#redis', 'driver'],
       ['elixir-mailer', 'compose.yaml#rabbitmq', 'driver'], ['ktor-api', 'compose.yaml#postgres', 'driver'],
-      ['play-app', 'compose.yaml#postgres', 'driver'],
+      ['play-app', 'compose.yaml#postgres', 'driver'], ['spring-kotlin', 'compose.yaml#postgres', 'driver'],
     ],
     edgeEvidence: [
       { edge: ['phoenix-shop', 'compose.yaml#postgres', 'driver'],
@@ -116,7 +125,7 @@ export const expected: Record<string, ExpectedTopology> = {
       ['akka-api', 'beast-echo', 'bun-api', 'compose.yaml#postgres', 'compose.yaml#rabbitmq', 'compose.yaml#redis',
         'crow-server',
         'deno-api', 'drogon-api', 'fresh-site', 'gleam-web', 'http4s-api', 'httplib-meson', 'shell-app'],
-      ['elixir-mailer', 'ktor-api', 'phoenix-shop', 'play-app', 'plug-api'],
+      ['elixir-mailer', 'ktor-api', 'phoenix-shop', 'play-app', 'plug-api', 'spring-kotlin'],
     ],
     patterns: ['microservices', 'database', 'cache', 'background-workers'],
     problems: [],
@@ -272,7 +281,7 @@ test('a JVM service starts the jar its build produces, named as the build names 
 /** Each new ecosystem as a repository of its own: the app at the root, with the same facts as inside the monorepo. */
 const singleApps = [
   'phoenix-shop', 'plug-api', 'gleam-web', 'deno-api', 'fresh-site', 'crow-server', 'drogon-api', 'httplib-meson',
-  'beast-echo', 'ktor-api', 'play-app', 'http4s-api', 'akka-api', 'bun-api', 'shell-app',
+  'beast-echo', 'ktor-api', 'spring-kotlin', 'play-app', 'http4s-api', 'akka-api', 'bun-api', 'shell-app',
 ];
 
 for (const app of singleApps) {
