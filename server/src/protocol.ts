@@ -88,6 +88,8 @@ export interface BuildSpec {
   packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun' | 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' | 'go' | 'cargo' | 'maven' | 'gradle' | 'composer' | 'bundler' | 'dotnet';
   /** Base image override from kyozo.yaml. */
   baseImage?: string;
+  /** kyozo.yaml `build:` command: runs in the generated image's build stage in place of Kyozo's own build step. */
+  command?: string;
   /** Node.js: how a generated image builds and serves the package. */
   node?: NodeBuildPlan;
   evidence: Evidence;

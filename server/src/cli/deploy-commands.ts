@@ -7,11 +7,10 @@ import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
 import { analyze, DEFAULT_MAX_FILE_BYTES, WorkspaceFileError, WorkspaceFiles } from '../engine';
 import { exportCompose, writeComposeExport } from '../engine/compose/compose-export';
 import {
-  createOrchestrator, DeploymentError, EngineUnreachableError, generateDockerfile, InvalidReplicasError, runtimeOf,
-  ServiceIndex, UnknownServiceError, validateReplicas, type DeployProgress, type Runtime,
+  BASE_IMAGE_KEYS, createOrchestrator, DeploymentError, EngineUnreachableError, generateDockerfile, InvalidReplicasError,
+  runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, type BaseImages, type DeployProgress,
 } from '../engine/deploy';
 
-const RUNTIMES: Runtime[] = ['node', 'python', 'go', 'rust', 'java', 'php', 'ruby', 'dotnet', 'static'];
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
 const dim = paint(2);
@@ -33,15 +32,16 @@ interface DeployFlags {
 
 class CliInputError extends Error {}
 
-function parseBaseImages(list: string[]): Partial<Record<Runtime, string>> {
-  const out: Partial<Record<Runtime, string>> = {};
+function parseBaseImages(list: string[]): BaseImages {
+  const out: BaseImages = {};
   const all = [...(process.env.KYOZO_BASE_IMAGES ?? '').split(',').filter(Boolean), ...list];
   for (const item of all) {
     const [runtime, image] = item.split('=', 2).map((x) => x.trim());
-    if (!runtime || !image || !RUNTIMES.includes(runtime as Runtime)) {
-      throw new CliInputError(`--base-image expects <runtime>=<image> with runtime one of ${RUNTIMES.join(', ')}; got '${item}'`);
+    if (!runtime || !image || !BASE_IMAGE_KEYS.includes(runtime)) {
+      throw new CliInputError(`--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; `
+        + `got '${item}'`);
     }
-    out[runtime as Runtime] = image;
+    out[runtime as keyof BaseImages] = image;
   }
   return out;
 }

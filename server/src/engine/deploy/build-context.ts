@@ -17,6 +17,14 @@ export const GENERATED_CONTEXT_IGNORES = [
   '*.pyc', '.env', '.env.*', '!.env.example', '!.env.sample',
 ];
 
+/**
+ * The context of a folder's own Dockerfile when the folder has no .dockerignore: local secrets and what is always
+ * reinstalled stay out, build outputs (target/, build/) stay in, as Dockerfiles often copy a jar built beforehand.
+ */
+export const DEFAULT_DOCKERIGNORE = [
+  '.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.env', '.env.*', '!.env.example', '!.env.sample',
+];
+
 export interface ContextFile {
   path: string; // posix, relative to the context
   mode: number;
@@ -31,14 +39,14 @@ export interface BuildContext {
 }
 
 /** The .dockerignore of a context: an unreadable one is an error, since building without it could ship secrets. */
-function dockerignorePatterns(workspace: WorkspaceFiles, dir: string, context: string): string[] {
+function dockerignorePatterns(workspace: WorkspaceFiles, dir: string, context: string): string[] | undefined {
   let text: string;
   try {
     text = workspace.readWhole(join(dir, '.dockerignore'), DEFAULT_MAX_FILE_BYTES, `.dockerignore of ${context}`);
   } catch (err) {
     if (err instanceof WorkspaceFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
+    if (code === 'ENOENT') return undefined;
     const why = code ?? (err as Error).message;
     throw new Error(`cannot read the .dockerignore of ${context} (${why}); check its permissions`, { cause: err });
   }
@@ -54,6 +62,8 @@ export interface CollectOptions {
   root?: string;
   dockerfile?: { name: string; text: string };
   extraIgnores?: string[];
+  /** Patterns applied only when the context has no .dockerignore of its own. */
+  defaultIgnores?: string[];
   buildArgs?: Record<string, string>;
   maxBytes?: number;
 }
@@ -63,7 +73,8 @@ export function collectContext(dir: string, options: CollectOptions = {}): Build
   const context = `build context ${workspace.display(dir)}`;
   // Refused before anything is read: a context linked out of the workspace would copy that host folder.
   const realDir = workspace.folder(dir, context);
-  const ig = ignore().add(dockerignorePatterns(workspace, realDir, context)).add(options.extraIgnores ?? []);
+  const own = dockerignorePatterns(workspace, realDir, context);
+  const ig = ignore().add(own ?? options.defaultIgnores ?? []).add(options.extraIgnores ?? []);
   const files: ContextFile[] = [];
   let total = 0;
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;

@@ -6,10 +6,10 @@ import type Docker from 'dockerode';
 import type { Service, Topology } from '../../protocol';
 import { DEFAULT_MAX_FILE_BYTES } from '../scan/default-ignores';
 import { WorkspaceFiles } from '../scan/workspace-files';
-import { collectContext, contextTar, GENERATED_CONTEXT_IGNORES } from './build-context';
-import { generateDockerfile } from './dockerfile-generator';
+import { collectContext, contextTar, DEFAULT_DOCKERIGNORE, GENERATED_CONTEXT_IGNORES } from './build-context';
+import { generateDockerfile, runtimeContextIgnores } from './dockerfile-generator';
+import type { BaseImages } from './dockerfile-generator';
 import { Label } from './labels';
-import type { Runtime } from './orchestrator';
 
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
 const BUILD_FAILURE_HINTS: [RegExp, string][] = [
@@ -99,7 +99,7 @@ function missing<T>(what: string, fn: () => T): T {
  * The build inputs of a service: context folder (its real path, inside the workspace), Dockerfile text (generated
  * when the folder has none). Everything the engine is sent is checked here, before any tar is made.
  */
-export function buildInputs(topology: Topology, service: Service, baseImages: Partial<Record<Runtime, string>>) {
+export function buildInputs(topology: Topology, service: Service, baseImages: BaseImages) {
   const contextRel = service.build?.context ?? (service.folder === '.' ? '' : service.folder);
   const written = join(topology.root, contextRel);
   const rel = relative(topology.root, written);
@@ -127,7 +127,7 @@ export async function ensureServiceImage(
   topology: Topology,
   project: string,
   service: Service,
-  baseImages: Partial<Record<Runtime, string>>,
+  baseImages: BaseImages,
   onLine: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<ImageResult> {
@@ -146,7 +146,9 @@ export async function ensureServiceImage(
   const ctx = collectContext(inputs.contextDir, {
     root: topology.root,
     dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
-    extraIgnores: service.build?.dockerfile ? [] : GENERATED_CONTEXT_IGNORES,
+    extraIgnores: service.build?.dockerfile ? [] : [...GENERATED_CONTEXT_IGNORES, ...runtimeContextIgnores(service)],
+    // The folder's own Dockerfile gets its .dockerignore, or a default that keeps secrets and .git out.
+    defaultIgnores: DEFAULT_DOCKERIGNORE,
     buildArgs: { ...service.build?.args, target: service.build?.target ?? '' },
   });
   const tag = `${imageRepository(project, service)}:${ctx.hash.slice(0, 16)}`;

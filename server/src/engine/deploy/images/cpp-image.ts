@@ -1,6 +1,6 @@
 // C/C++: CMake, Meson or make in a build stage; the program the detector named, alone in the run stage.
 import type { ImageTemplate } from './dockerfile-parts';
-import { expose, has, USER } from './dockerfile-parts';
+import { expose, labels, has, USER } from './dockerfile-parts';
 
 export const cppImage: ImageTemplate = {
   lines(service, { base, run }) {
@@ -16,7 +16,7 @@ export const cppImage: ImageTemplate = {
       'RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake meson ninja-build' +
         ' pkg-config && rm -rf /var/lib/apt/lists/*',
       'WORKDIR /src', 'COPY . .', `RUN ${build}`, `RUN mkdir -p /out && cp ${program} /out/app`, '',
-      `FROM ${run}`, 'COPY --from=build /out/app /usr/local/bin/app', `USER ${USER}`,
+      `FROM ${run}`, labels(service, 'cpp'), 'COPY --from=build /out/app /usr/local/bin/app', `USER ${USER}`,
       ...expose(service), 'CMD ["/usr/local/bin/app"]',
     ];
   },

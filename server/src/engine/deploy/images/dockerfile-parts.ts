@@ -1,6 +1,8 @@
 // Pieces every generated Dockerfile shares. Design rules so one text works on both the official images and minimal
 // ones (a scratch image with busybox and the runtime, as the tests build): numeric USER (no useradd, no /etc/passwd
 // entry needed), only POSIX sh in RUN, and no environment values baked in (they are injected at run time).
+// No `RUN --mount=type=cache`: Kyozo builds through the engine's build API, whose classic builder rejects it, so
+// caching comes from layer order (dependency manifests and lockfiles are copied and installed before the sources).
 import type { Service } from '../../../protocol';
 
 export const USER = '10001:10001';
@@ -14,6 +16,14 @@ export interface TemplateImages {
 export interface ImageTemplate {
   /** The Dockerfile lines after the header comment. */
   lines(service: Service, images: TemplateImages): string[];
+  /** Context paths this runtime's generated build never needs (rebuilt inside the image), beyond the common ones. */
+  ignores?: string[];
+}
+
+/** A command as an exec-form argv when it needs no shell (run images without one, signals reach the process). */
+export function commandArgv(command: string): string[] {
+  const plain = /^[\w./:=@,+%-]+(?: +[\w./:=@,+%-]+)*$/.test(command.trim());
+  return plain ? command.trim().split(/ +/) : ['sh', '-c', command];
 }
 
 export function cmd(service: Service, fallback: string[]): string {
@@ -24,13 +34,54 @@ export function cmd(service: Service, fallback: string[]): string {
   return `CMD ${JSON.stringify(argv)}`;
 }
 
+/**
+ * The command of an image whose own program is fixed by the build (a compiled binary, a jar): the start command
+ * only when the user wrote one in kyozo.yaml (detection's `go run .`, `cargo run` are development commands).
+ */
+export function programCmd(service: Service, program: string[]): string {
+  const start = service.start;
+  if (start?.source !== 'kyozo.yaml') return `CMD ${JSON.stringify(program)}`;
+  return `CMD ${JSON.stringify(start.argv?.length ? start.argv : commandArgv(start.command))}`;
+}
+
+/** The build command kyozo.yaml `build:` sets, which replaces the template's own build step. */
+export function userBuild(service: Service): string | undefined {
+  return service.build?.command?.trim() || undefined;
+}
+
 export function expose(service: Service): string[] {
   const ports = [...new Set(service.ports.map((p) => `${p.container}${p.protocol === 'udp' ? '/udp' : ''}`))];
   return ports.length ? [`EXPOSE ${ports.join(' ')}`] : [];
+}
+
+export function labels(service: Service, runtime: string): string {
+  return `LABEL org.opencontainers.image.title=${JSON.stringify(service.name)} dev.kyozo.generated="${runtime}"`;
+}
+
+/** The URL of the known HTTP health route, as the container itself reaches it. */
+export function healthUrl(service: Service): string | undefined {
+  const hc = service.healthCheck;
+  const port = hc?.port ?? service.ports[0]?.container;
+  if (hc?.kind !== 'http' || !hc.path || !port) return undefined;
+  return `http://127.0.0.1:${port}${hc.path.startsWith('/') ? '' : '/'}${hc.path}`;
+}
+
+/** A HEALTHCHECK running `probe(url)` (an argv using the runtime's own interpreter: run images carry no curl). */
+export function healthcheck(service: Service, probe: (url: string) => string[]): string[] {
+  const url = healthUrl(service);
+  if (!url) return [];
+  const options = '--interval=5s --timeout=3s --start-period=30s --retries=3';
+  return [`HEALTHCHECK ${options} CMD ${JSON.stringify(probe(url))}`];
 }
 
 /** Whether the service's folder holds `file` among the indicator files detection reported. */
 export function has(service: Service, file: string): boolean {
   const prefix = service.folder === '.' ? '' : `${service.folder}/`;
   return service.indicators.some((i) => i === `${prefix}${file}` || i.endsWith(`/${file}`) || i === file);
+}
+
+/** A path detection reported (root-relative) as relative to the service's folder. */
+export function inFolder(service: Service, path: string): string {
+  const prefix = service.folder === '.' ? '' : `${service.folder}/`;
+  return path.startsWith(prefix) ? path.slice(prefix.length) : path;
 }

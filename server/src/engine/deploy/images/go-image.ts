@@ -1,22 +1,35 @@
-// Go: a static binary built in the toolchain image, run alone on the smallest base.
+// Go: a static binary (CGO off, paths trimmed, symbols stripped) of the package detection named (`.`, or the
+// `cmd/<name>` program of a module with several), built in the toolchain image and run alone on the smallest base
+// from settings (distroless static by default; `go-run=scratch` works too, as the binary needs nothing).
+import type { Service } from '../../../protocol';
 import type { ImageTemplate } from './dockerfile-parts';
-import { expose, USER } from './dockerfile-parts';
+import { expose, labels, programCmd, USER, userBuild } from './dockerfile-parts';
+
+/** The package to build: the one `go run <pkg>` names, else the module's root. */
+export function goPackage(service: Service): string {
+  const pkg = /^go\s+run\s+(\.(?:\/[\w./-]*)?)\s*$/.exec(service.start?.command ?? '')?.[1];
+  return pkg ?? '.';
+}
 
 export const goImage: ImageTemplate = {
   lines(service, { base, run }) {
+    const own = userBuild(service);
+    const build = own ?? `CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app ${goPackage(service)}`;
     return [
       `FROM ${base} AS build`,
       'WORKDIR /src',
+      // Module downloads are their own layer, reused while go.mod and go.sum are unchanged; go.sum pins them.
       'COPY go.* ./',
       'RUN go mod download',
       'COPY . .',
-      'RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app .',
+      `RUN ${build}`,
       '',
       `FROM ${run}`,
+      labels(service, 'go'),
       'COPY --from=build /out/app /app',
       `USER ${USER}`,
       ...expose(service),
-      'CMD ["/app"]',
+      programCmd(service, ['/app']),
     ];
   },
 };

@@ -1,22 +1,126 @@
-// Python: the project's dependencies, then its sources, run with its start command.
+// Python: dependencies from the lockfile the project uses, installed into a virtual environment in a build stage;
+// the run stage gets that environment and the sources (bytecode compiled), and no build tool or compiler. The
+// command is detection's: the project's own WSGI/ASGI server (gunicorn, uvicorn, hypercorn, daphne) on its port.
+import type { Service } from '../../../protocol';
 import type { ImageTemplate } from './dockerfile-parts';
-import { cmd, expose, has, USER } from './dockerfile-parts';
+import { cmd, expose, has, healthcheck, labels, USER, userBuild } from './dockerfile-parts';
+
+const VENV = 'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH';
+
+/** Package-manager tools live in their own environment of the build stage, so they never reach the run stage. */
+function tool(name: string): string {
+  return `RUN python -m venv /opt/tools && /opt/tools/bin/pip install --no-cache-dir ${name}`;
+}
+
+/** Lines that install the dependencies (before the sources are copied, so the layer is reused) and after. */
+function dependencySteps(service: Service): { before: string[]; after: string[] } {
+  switch (service.build?.packageManager) {
+    case 'uv':
+      return {
+        before: [
+          tool('uv'),
+          // uv writes the locked set into the image's environment with the base image's interpreter, never one of
+          // its own downloads; --frozen installs exactly uv.lock.
+          'ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1',
+          'COPY pyproject.toml uv.lock* ./',
+          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev --no-install-project; '
+            + 'else /opt/tools/bin/uv sync --no-dev --no-install-project; fi',
+        ],
+        after: [
+          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev; '
+            + 'else /opt/tools/bin/uv sync --no-dev; fi',
+        ],
+      };
+    case 'poetry':
+      return {
+        before: [
+          tool('poetry'),
+          'RUN python -m venv /opt/venv',
+          'COPY pyproject.toml poetry.lock* ./',
+          // With virtualenvs.create off, poetry installs into the active environment (VIRTUAL_ENV).
+          'RUN POETRY_VIRTUALENVS_CREATE=false /opt/tools/bin/poetry install --only main --no-root --no-interaction',
+        ],
+        after: [],
+      };
+    case 'pdm':
+      return {
+        before: [
+          tool('pdm'),
+          'RUN python -m venv /opt/venv',
+          'COPY pyproject.toml pdm.lock* ./',
+          'RUN /opt/tools/bin/pdm export --prod -o /tmp/requirements.txt '
+            + '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+        ],
+        after: [],
+      };
+    case 'pipenv':
+      return {
+        before: [
+          tool('pipenv'),
+          'RUN python -m venv /opt/venv',
+          'COPY Pipfile Pipfile.lock* ./',
+          'RUN /opt/tools/bin/pipenv requirements > /tmp/requirements.txt '
+            + '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+        ],
+        after: [],
+      };
+    default: {
+      // requirements.txt is the lock (pip-tools compiles one); a project without one installs itself and its
+      // declared dependencies.
+      if (has(service, 'requirements.txt')) {
+        return {
+          before: [
+            'RUN python -m venv /opt/venv',
+            'COPY requirements*.txt ./',
+            'RUN pip install --no-cache-dir -r requirements.txt',
+          ],
+          after: [],
+        };
+      }
+      const packaged = has(service, 'pyproject.toml') || has(service, 'setup.py');
+      return { before: ['RUN python -m venv /opt/venv'], after: packaged ? ['RUN pip install --no-cache-dir .'] : [] };
+    }
+  }
+}
+
+/** Django's static files, collected when the settings name a STATIC_ROOT (a fresh project has none). */
+const COLLECTSTATIC = "RUN if python manage.py diffsettings 2>/dev/null | grep -q '^STATIC_ROOT = '; "
+  + 'then python manage.py collectstatic --noinput; fi';
+
+function probe(url: string): string[] {
+  return ['python', '-c', `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=3)`];
+}
 
 export const pythonImage: ImageTemplate = {
+  ignores: ['.mypy_cache', '.pytest_cache', '.ruff_cache', '.tox', '.nox', '*.egg-info', 'htmlcov', '.coverage'],
   lines(service, { base }) {
-    const pm = service.build?.packageManager ?? 'pip';
-    const deps = pm === 'pip' || !['poetry', 'uv', 'pdm', 'pipenv'].includes(pm)
-      ? (has(service, 'requirements.txt') ? ['COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt'] : [])
-      : pm === 'pipenv' ? ['COPY Pipfile* ./', 'RUN pip install --no-cache-dir pipenv && pipenv install --system --deploy']
-      : ['COPY pyproject.toml ./', 'RUN pip install --no-cache-dir .  || true'];
+    const deps = dependencySteps(service);
+    const django = service.frameworks.includes('django') && has(service, 'manage.py');
+    const own = userBuild(service);
+    const buildStep = own ? [`RUN ${own}`] : django ? [COLLECTSTATIC] : [];
     return [
+      `FROM ${base} AS build`,
+      'WORKDIR /app',
+      'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
+      VENV,
+      ...deps.before,
+      'COPY . .',
+      ...deps.after,
+      ...buildStep,
+      // Bytecode written once at build time (the run-time user cannot write it); a file that does not compile is
+      // reported here but only fails the service if it is imported.
+      'RUN python -m compileall -q /app || true',
+      '',
       `FROM ${base}`,
+      labels(service, 'python'),
       'WORKDIR /app',
       'ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HOME=/tmp',
-      ...deps,
-      `COPY --chown=${USER} . .`,
+      VENV,
+      'COPY --from=build /opt/venv /opt/venv',
+      `COPY --from=build --chown=${USER} /app /app`,
       `USER ${USER}`,
       ...expose(service),
+      ...healthcheck(service, probe),
       cmd(service, ['python', 'main.py']),
     ];
   },

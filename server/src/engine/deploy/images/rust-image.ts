@@ -1,20 +1,46 @@
-// Rust: a release build in the toolchain image, the binary alone in the run image.
+// Rust: `cargo build --release` from Cargo.lock (--locked) in the toolchain image; the binary of the target detection
+// named (src/main.rs, src/bin/<name>.rs or a [[bin]] path) is found in cargo's own report of what it built, so a
+// [[bin]] renamed in Cargo.toml is still the one copied, alone, into the run image.
+import type { Service } from '../../../protocol';
 import type { ImageTemplate } from './dockerfile-parts';
-import { expose, USER } from './dockerfile-parts';
+import { expose, inFolder, labels, programCmd, USER, userBuild } from './dockerfile-parts';
+
+/** The source file of the binary target to ship, relative to the crate, when detection named one. */
+function binSource(service: Service): string | undefined {
+  const file = service.start?.evidence.file;
+  return file && file.endsWith('.rs') ? inFolder(service, file) : undefined;
+}
 
 export const rustImage: ImageTemplate = {
   lines(service, { base, run }) {
+    const source = binSource(service);
+    const executables = `sed -n 's/.*"executable":"\\([^"]*\\)".*/\\1/p'`;
+    const find = source
+      ? `grep -F '"src_path":"/src/${source}"' /tmp/cargo.json | ${executables}`
+      : `${executables} /tmp/cargo.json`;
+    const own = userBuild(service);
+    const build = own
+      ? [`RUN ${own}`]
+      : [
+        'RUN if [ -f Cargo.lock ]; then locked=--locked; fi; '
+          + 'cargo build --release $locked --message-format=json-render-diagnostics > /tmp/cargo.json',
+        `RUN mkdir -p /out && bin="$(${find} | tail -n 1)" && if [ -z "$bin" ]; then `
+          + `echo 'cargo built no binary${source ? ` from ${source}` : ''}; `
+          + "declare it with [[bin]] in Cargo.toml' >&2; "
+          + 'exit 1; fi && cp "$bin" /out/app',
+      ];
     return [
       `FROM ${base} AS build`,
       'WORKDIR /src',
       'COPY . .',
-      'RUN cargo build --release && mkdir -p /out && cp "$(find target/release -maxdepth 1 -type f -perm -u+x | head -n 1)" /out/app',
+      ...build,
       '',
       `FROM ${run}`,
+      labels(service, 'rust'),
       'COPY --from=build /out/app /usr/local/bin/app',
       `USER ${USER}`,
       ...expose(service),
-      'CMD ["/usr/local/bin/app"]',
+      programCmd(service, ['/usr/local/bin/app']),
     ];
   },
 };
