@@ -256,6 +256,9 @@ async function main(): Promise<void> {
   row('peak RSS, CLI process', `${cliRss.toFixed(0)} MB`, '', `< ${TARGET.rssMb} MB`, cliRss < TARGET.rssMb);
   row('peak RSS, in-process analyzer', `${inProcRssMb.toFixed(0)} MB`, `after ${RUNS} analyses and ${EDITS} updates`, `< ${TARGET.rssMb} MB`, inProcRssMb < TARGET.rssMb);
   if (seen !== checked) console.log(`\nWARNING: only ${seen}/${checked} port edits (entry file, Dockerfile) showed the new port after update()`);
+  // Loaded only now, so the engine is not in this process while the timed children run.
+  const { describeAccuracy, measureAccuracy } = await import('./detect-accuracy');
+  console.log(`\n${describeAccuracy(await measureAccuracy()).join('\n')}`);
   console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -16,6 +16,10 @@ const LONE: [string, string, 'python' | 'javascript' | 'php'][] = [
 ];
 /** What a page served over HTTP uses: the request superglobals, headers, output outside `<?php`. */
 const WEB_PHP = /\$_(?:GET|POST|SERVER|REQUEST|COOKIE|SESSION|FILES)\b|\bheader\s*\(|\bhttp_response_code\s*\(|<\?=|<html/i;
+/** Manifests and sources of languages with a detector of their own, so a shell entry is only their launcher. */
+const OTHER_LANGUAGE_FILES = new RegExp(String.raw`^(?:package\.json|requirements\.txt|pyproject\.toml|Pipfile|setup\.py|` +
+  String.raw`composer\.json|deno\.jsonc?|go\.mod|Cargo\.toml|pom\.xml|build\.gradle(?:\.kts)?|Gemfile|mix\.exs|` +
+  String.raw`gleam\.toml|CMakeLists\.txt|meson\.build|Makefile|build\.sbt|.*\.(?:csproj|fsproj|py|js|ts|rb|php|go))$`);
 const TYPE_OF = { python: 'python', javascript: 'nodejs', php: 'php' } as const;
 const RUNTIME_OF = { python: 'python', javascript: 'node', php: 'php' } as const;
 
@@ -37,8 +41,11 @@ export function detectShellEntry(folder: FolderView): Finding | undefined {
     const evidence = ev(file, `${script} sets ${p.reason}`, findLine(text, p.reason));
     return { container: p.port, protocol: 'tcp', source: 'script', evidence };
   });
+  // The script is the program only when nothing beside it is built in another language (start.sh exec'ing gunicorn).
+  const alone = !folder.files.some((f) => OTHER_LANGUAGE_FILES.test(f));
   const finding: Finding = {
     detector: 'shell-entry', rank: 1, confidence: 0.6, runnable: true, indicators: [file], ports,
+    ...(alone ? { language: 'shell' } : {}),
     evidence: [ev(file, `${script} starts the program`, line)],
     start: { command: `sh ${script}`, source: 'script', evidence: ev(file, at >= 0 ? lines[at].trim() : script, line) },
   };

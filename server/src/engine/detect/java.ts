@@ -27,7 +27,7 @@ export function detectJava(folder: FolderView): Finding | undefined {
     for (const m of text.matchAll(/['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]/g)) deps.push({ name: m[2], file, line: findLine(text, m[0]) });
   }
   const finding: Finding = {
-    detector: 'java', type: 'java', rank: 5, language: /\.kts$/.test(manifest) || folder.exists('src/main/kotlin') ? 'kotlin' : 'java', confidence: 0.5,
+    detector: 'java', type: 'java', rank: 5, language: folder.sub('src/main/kotlin') ? 'kotlin' : 'java', confidence: 0.5,
     evidence: [ev(file, `${maven ? 'Maven' : 'Gradle'} project`)], indicators: [file], dependencies: deps,
     build: { runtime: 'java', packageManager: maven ? 'maven' : 'gradle', evidence: ev(file, maven ? 'Maven build' : 'Gradle build') },
   };
