@@ -89,7 +89,7 @@ export class KyozoModel implements vscode.Disposable {
       const root = vscode.Uri.parse(f.folderUri);
       if (uri.scheme !== root.scheme || !(uri.path === root.path || uri.path.startsWith(root.path.replace(/\/$/, '') + '/'))) continue;
       const rel = uri.path === root.path ? '.' : uri.path.slice(root.path.replace(/\/$/, '').length + 1);
-      const service = f.topology.services.find((s) => s.folder === rel && !s.id.includes('#'));
+      const service = f.topology.services.find((s) => s.folder === rel && !s.composeOnly);
       if (service) return { folderUri: f.folderUri, service, status: f.statuses.get(service.id) };
     }
     return undefined;

@@ -166,6 +166,12 @@ export interface Service {
   group?: string;
   /** Indicator files that made this folder a service, relative to the root. */
   indicators: string[];
+  /**
+   * Set on a service only a compose file declares (an image such as postgres:16, or a second service built from a
+   * folder that already has one): that compose file, relative to the root, and the service's name in it. Its id is
+   * `<file>#<name>`; it lives in the compose file's folder without being that folder's service.
+   */
+  composeOnly?: { file: string; name: string };
 }
 
 /**

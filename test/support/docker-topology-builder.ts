@@ -23,6 +23,8 @@ export function service(id: string, fields: Partial<Service> = {}): Service {
     env: [],
     replicas: 1,
     indicators: [],
+    // As the engine names a service only a compose file declares: `<compose file>#<name>`.
+    ...(id.includes('#') ? { composeOnly: { file: id.slice(0, id.indexOf('#')), name: id.slice(id.indexOf('#') + 1) } } : {}),
     ...fields,
   };
 }

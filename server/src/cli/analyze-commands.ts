@@ -38,7 +38,7 @@ export function formatTopology(t: Topology): string {
     const deps = [...new Set(t.edges.filter((e) => e.from === s.id).map((e) => name(e.to)))];
     const p = s.ports[0];
     rows.push([
-      s.name, s.id.includes('#') ? `${s.folder} (image ${s.image ?? ''})` : s.folder, s.type, s.frameworks.join(',') || '-',
+      s.name, s.composeOnly ? `${s.folder} (image ${s.image ?? ''})` : s.folder, s.type, s.frameworks.join(',') || '-',
       p ? `${p.container} ${dim(`(${p.source})`)}` : '-', deps.join(', ') || '-', `${Math.round(s.confidence * 100)}%`,
     ]);
   }

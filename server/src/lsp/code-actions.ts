@@ -50,7 +50,7 @@ export function computeCodeActions(ctx: FeatureContext, input: CodeActionInput):
     }
   } else if (isIndicatorKind(kind) && kind !== 'compose') {
     const service = serviceForFile(ctx.topology, rel);
-    if (service && !service.id.includes('#')) {
+    if (service && !service.composeOnly) {
       if (!service.build?.dockerfile && service.type !== 'infrastructure') {
         out.push({
           title: `Generate a Dockerfile for ${service.name}`,
@@ -90,7 +90,7 @@ function composeFiles(ctx: FeatureContext): string[] {
   const files = new Set<string>();
   for (const s of ctx.topology.services) {
     for (const i of s.indicators) if (documentKind(i) === 'compose') files.add(i);
-    if (s.id.includes('#')) files.add(s.id.slice(0, s.id.indexOf('#')));
+    if (s.composeOnly) files.add(s.composeOnly.file);
     for (const e of s.evidence) if (documentKind(e.file) === 'compose') files.add(e.file);
   }
   for (const g of ctx.topology.groups) for (const e of g.evidence) if (documentKind(e.file) === 'compose') files.add(e.file);

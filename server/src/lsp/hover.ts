@@ -111,10 +111,7 @@ export function describeService(ctx: FeatureContext, s: Service): string {
 function link(ctx: FeatureContext, id: string): string {
   const s = ctx.topology.services.find((x) => x.id === id);
   if (!s) return `\`${id}\``;
-  if (s.id.includes('#')) {
-    const file = s.id.slice(0, s.id.indexOf('#'));
-    return `[${s.name}](${uriOf(ctx, file, s.evidence[0]?.line)})`;
-  }
+  if (s.composeOnly) return `[${s.name}](${uriOf(ctx, s.composeOnly.file, s.evidence[0]?.line)})`;
   return `[${s.name}](${uriOf(ctx, s.folder)})`;
 }
 

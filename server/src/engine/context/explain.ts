@@ -33,7 +33,7 @@ export function resolveTarget(topology: Topology, target: string, cwd = process.
   const library = topology.libraries.find((l) => l.folder === folder);
   if (library) return { library, folder };
   const owner = topology.services
-    .filter((s) => !s.id.includes('#') && (s.folder === '.' || folder.startsWith(`${s.folder}/`)))
+    .filter((s) => !s.composeOnly && (s.folder === '.' || folder.startsWith(`${s.folder}/`)))
     .sort((a, b) => b.folder.length - a.folder.length)[0];
   return { service: owner, folder };
 }

@@ -33,8 +33,8 @@ export class ServiceIndex {
     for (const s of topology.services) {
       this.ids.set(s.id, s);
       if (!this.names.has(s.name)) this.names.set(s.name, s);
-      // Image-only compose services (`file#name`) live in the compose file's folder without owning it.
-      if (s.id.includes('#')) continue;
+      // Compose-only services live in the compose file's folder without owning it.
+      if (s.composeOnly) continue;
       for (const i of s.indicators) if (!this.indicators.has(i)) this.indicators.set(i, s);
       if (!this.folders.has(s.folder)) this.folders.set(s.folder, s);
       const dockerfile = s.build?.dockerfile;

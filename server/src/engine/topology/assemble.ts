@@ -387,9 +387,10 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
     const context = svc?.build?.context ?? (dockerFinding ? undefined : langBuild?.context) ?? (folder === '.' ? '' : folder);
     build = {
       context: context === '.' ? '' : context,
-      dockerfile: svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
+      dockerfile: kyozo?.build?.dockerfile ?? svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
       target: svc?.build?.target, args: svc?.build?.args,
       runtime: langBuild?.runtime, packageManager: langBuild?.packageManager, baseImage: kyozo?.build?.baseImage,
+      ...(kyozo?.build?.command ? { command: kyozo.build.command } : {}),
       node: svc?.build || dockerFinding ? undefined : langBuild?.node,
       evidence: svc?.build?.evidence ?? dockerFinding?.build?.evidence ?? langBuild?.evidence ?? ev(folder, 'built from the folder'),
     };
@@ -446,12 +447,17 @@ function buildService(id: string, fs: Finding[], compose: { model: ComposeModel;
   // Optional fields are left out rather than deleted afterwards: `delete` drops V8's fast object layout, and every
   // update copies these records.
   const resources = kyozo?.override?.resources ?? svc?.resources;
+  // A folder override is given only to compose services that do not own their folder (assemble names them file#name).
+  const composeOnly = folderOverride !== undefined && compose
+    ? { file: compose.model.files[0], name: compose.svc.name }
+    : undefined;
   const service: Service = {
     id, name, folder, type, ...(language !== undefined ? { language } : {}), frameworks,
     confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts,
     ...(start ? { start } : {}), ...(build ? { build } : {}), ...(image ? { image } : {}),
     env, ...(healthCheck ? { healthCheck } : {}), replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
     ...(resources ? { resources } : {}), ...(svc?.volumes.length ? { volumes: svc.volumes } : {}), indicators,
+    ...(composeOnly ? { composeOnly } : {}),
   };
 
   const declaredDeps: ServiceFacts['declaredDeps'] = [
