@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Service } from '../../server/src/protocol';
+import { analyze } from '../../server/src/engine';
 import { BASE_IMAGE_KEYS, generateDockerfile } from '../../server/src/engine/deploy/index';
 import { collectContext, DEFAULT_DOCKERIGNORE } from '../../server/src/engine/deploy/build-context';
 import { port, service } from '../support/docker-topology-builder';
@@ -204,6 +205,43 @@ describe('kyozo.yaml build: and start: in generated images', () => {
       }));
       assert.match(text, /^RUN make release$/m, type);
       assert.match(text, /^CMD \["\.\/run","--prod"\]$/m, type);
+    }
+  });
+});
+
+describe('kyozo.yaml build: read by the analysis', () => {
+  const goApp = (dir: string, kyozoYaml: string) => {
+    mkdirSync(join(dir, 'api'), { recursive: true });
+    writeFileSync(join(dir, 'api/go.mod'), 'module example.com/api\n\ngo 1.19\n');
+    writeFileSync(join(dir, 'api/main.go'), 'package main\n\nfunc main() {}\n');
+    writeFileSync(join(dir, 'api/kyozo.yaml'), kyozoYaml);
+  };
+
+  test('a build command and a start command reach the generated Dockerfile; a Dockerfile path is built instead', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyozo-build-yaml-'));
+    try {
+      goApp(dir, 'build: go build -tags netgo -o /out/app .\nstart: /app -addr :9000\nport: 9000\n');
+      const api = (await analyze(dir)).services.find((s) => s.id === 'api')!;
+      assert.equal(api.build?.command, 'go build -tags netgo -o /out/app .');
+      const text = generateDockerfile(api);
+      assert.match(text, /^RUN go build -tags netgo -o \/out\/app \.$/m);
+      assert.match(text, /^CMD \["\/app","-addr",":9000"\]$/m);
+      writeFileSync(join(dir, 'api/kyozo.yaml'), 'build:\n  dockerfile: deploy/Dockerfile.prod\n');
+      const own = (await analyze(dir)).services.find((s) => s.id === 'api')!;
+      assert.equal(own.build?.dockerfile, 'api/deploy/Dockerfile.prod');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a build: of the wrong shape is a problem naming the key and the accepted forms', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kyozo-build-yaml-'));
+    try {
+      goApp(dir, 'build: 3\n');
+      const problems = (await analyze(dir)).problems.map((p) => p.message).join('\n');
+      assert.match(problems, /api\/kyozo\.yaml:1: build must be string or object/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -4,7 +4,9 @@ import type { default as AjvClass, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Evidence, PortSpec, ServiceType } from '../../protocol';
 import schema from '../../../../schemas/kyozo.schema.json';
-import { closest, ev, findLine, isSecretName } from './text';
+import { ev, findLine } from './evidence';
+import { isSecretName } from './secret-names';
+import { closest } from './service-names';
 import type { Finding, FolderView } from './types';
 
 export interface KyozoManifest {
@@ -19,6 +21,7 @@ export interface KyozoManifest {
   resources?: { memory?: string; cpus?: number };
   replicas?: number;
   base_image?: string;
+  build?: string | { command?: string; dockerfile?: string };
 }
 
 // Ajv compiles the schema once into a validator function; its error paths point at the offending key. Loading Ajv
@@ -99,6 +102,13 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
       : { kind: 'http', path: h.path, intervalSeconds: h.interval, evidence: at('health', `kyozo.yaml health path ${h.path}`) };
   }
   if (m.base_image) f.build = { baseImage: m.base_image, evidence: at('base_image', `kyozo.yaml base image ${m.base_image}`) };
+  if (m.build) {
+    // A Dockerfile named here is built instead of a generated one; a command replaces the generated build step.
+    const b = typeof m.build === 'string' ? { command: m.build } : m.build;
+    const dockerfile = b.dockerfile ? folder.rel(b.dockerfile.replace(/^\.\//, '')) : undefined;
+    const reason = dockerfile ? `kyozo.yaml builds ${dockerfile}` : `kyozo.yaml build command: ${b.command}`;
+    f.build = { ...f.build, command: b.command, dockerfile, evidence: at('build', reason) };
+  }
   f.override = {
     name: m.name, replicas: m.replicas,
     resources: m.resources ? { memoryMb: m.resources.memory ? memoryMb(m.resources.memory) : undefined, cpus: m.resources.cpus } : undefined,
