@@ -8,14 +8,15 @@ import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './c
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
 import { detectFolder, isIndicatorName } from './detect';
 import { dockerfileFinding } from './detect/dockerfile';
-import { dnsName, isSecretName, looksLikeSecretLiteral } from './detect/text';
+import { isSecretName, looksLikeSecretLiteral } from './detect/secret-names';
+import { dnsName } from './detect/service-names';
 import { FolderView, type Finding } from './detect/types';
 import { FileIndex, parentRel } from './scan/file-index';
 import { assemble, type ServiceCache, type ServiceFacts } from './topology/assemble';
 import { createLinkCache, link, type LinkCache } from './topology/link';
 import { deploymentOrder } from './topology/order';
 import { findPatterns } from './topology/patterns';
-import { sameItems, sameOptionalItems } from './topology/same';
+import { sameItems, sameOptionalItems } from './topology/cache-equality';
 
 export interface AnalyzerOptions {
   /** Folder to analyse (absolute or relative to cwd). */

@@ -3,7 +3,8 @@
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isScalar } from 'yaml';
 import type { EnvVar, Evidence, HealthCheck, PortSpec, Problem, Resources, StartSpec } from '../../protocol';
-import { ev, looksLikeSecretLiteral } from '../detect/text';
+import { ev } from '../detect/evidence';
+import { looksLikeSecretLiteral } from '../detect/secret-names';
 import type { FolderView } from '../detect/types';
 
 export interface ComposeService {

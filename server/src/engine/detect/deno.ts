@@ -3,7 +3,8 @@ import type { PortSpec, StartSpec } from '../../protocol';
 // jsonc-parser (VS Code's own) reads deno.jsonc comments and trailing commas; imported through its ESM build, as
 // esbuild cannot follow the requires of the UMD one.
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import { ev, findLine, portsInCommand } from './text';
+import { ev, findLine } from './evidence';
+import { portsInCommand } from './command-ports';
 import type { Finding, FolderView } from './types';
 
 interface DenoJson {

@@ -3,7 +3,7 @@
 import type { Evidence, PortSpec, Problem } from '../../protocol';
 import { interpolate } from '../compose/compose-import';
 import { imageInfo, languageOfImage } from './catalog';
-import { ev } from './text';
+import { ev } from './evidence';
 import type { Finding, FolderView } from './types';
 
 export interface Instruction {

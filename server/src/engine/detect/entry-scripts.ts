@@ -2,7 +2,8 @@
 // or index.php at the root of a repository. Each one starts something, so its folder is deployable.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine, portsInCommand } from './text';
+import { ev, findLine } from './evidence';
+import { portsInCommand } from './command-ports';
 import type { Finding, FolderView } from './types';
 
 const SHELL_ENTRIES = ['start.sh', 'run.sh'];

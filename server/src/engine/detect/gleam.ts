@@ -1,7 +1,8 @@
 // Gleam: gleam.toml (name, dependencies, target); wisp on mist, whose port is set in the main module.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine, parseTomlFile } from './text';
+import { ev, findLine } from './evidence';
+import { parseTomlFile } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 
 interface GleamToml {

@@ -5,7 +5,8 @@ import { parse as parseYaml } from 'yaml';
 import type { NodeBuildPlan, PortSpec, StartSpec } from '../../protocol';
 import { joinRel, parentRel } from '../scan/file-index';
 import type { FrameworkInfo } from './catalog';
-import { ev, findLine, parseJson } from './text';
+import { ev, findLine } from './evidence';
+import { parseJson } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 
 /** The static server generated images run for built single-page apps and static sites (a pinned version). */

@@ -1,5 +1,6 @@
 // PHP: composer.json (laravel, symfony, slim) or a front controller served by PHP's built-in server.
-import { ev, findLine, parseJson } from './text';
+import { ev, findLine } from './evidence';
+import { parseJson } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 
 export function detectPhp(folder: FolderView): Finding | undefined {

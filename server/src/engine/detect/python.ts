@@ -1,7 +1,8 @@
 // Python: requirements.txt, pyproject.toml (PEP 621, poetry, pdm, uv), Pipfile, setup.py, manage.py.
 import type { PortSpec, StartSpec } from '../../protocol';
 import { PYTHON_FRAMEWORKS, PYTHON_FRAMEWORK_PRIORITY, WORKER_LIBS, driverFor } from './catalog';
-import { ev, findLine, parseTomlFile } from './text';
+import { ev, findLine } from './evidence';
+import { parseTomlFile } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 
 const INDICATORS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];

@@ -1,6 +1,7 @@
 // Rust: Cargo.toml (package, dependencies with features, [workspace] members), a binary target or a library.
 import { RUST_FRAMEWORKS } from './catalog';
-import { ev, findLine, parseTomlFile } from './text';
+import { ev, findLine } from './evidence';
+import { parseTomlFile } from './manifest-parsing';
 import type { DataEngine, Dependency, Finding, FolderView } from './types';
 
 export function detectRust(folder: FolderView): Finding | undefined {

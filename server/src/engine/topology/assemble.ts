@@ -4,9 +4,11 @@ import type { EnvVar, Evidence, Group, HealthCheck, Library, PortSource, PortSpe
 import { GRPC_HEALTH, type CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
 import { imageInfo } from '../detect/catalog';
-import { dnsName, ev, isSecretName } from '../detect/text';
+import { ev } from '../detect/evidence';
+import { isSecretName } from '../detect/secret-names';
+import { dnsName } from '../detect/service-names';
 import type { DataEngine, Dependency, Finding } from '../detect/types';
-import { sameItems } from './same';
+import { sameItems } from './cache-equality';
 
 /** What linking needs beside the public Service. */
 export interface ServiceFacts {

@@ -4,7 +4,7 @@
 // recommendation naming the variable and the candidates, never a guessed edge.
 import type { CodeFacts } from '../code/code-facts';
 import { GRPC_HEALTH } from '../code/code-facts';
-import { editDistance } from '../detect/text';
+import { editDistance } from '../detect/service-names';
 import type { ServiceFacts } from './assemble';
 
 type Topic = CodeFacts['topics'][number];

@@ -2,7 +2,9 @@
 // upstreams, code references), then the problems and recommendations only the whole graph can show.
 import type { Edge, EdgeKind, Evidence, Problem, Recommendation, Service } from '../../protocol';
 import { driverFor } from '../detect/catalog';
-import { closest, ev, looksLikeSecretLiteral } from '../detect/text';
+import { ev } from '../detect/evidence';
+import { looksLikeSecretLiteral } from '../detect/secret-names';
+import { closest } from '../detect/service-names';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
 import {
@@ -10,7 +12,7 @@ import {
   servicesNamed, topicKey, topicName,
 } from './code-links';
 import { GRPC_HEALTH } from '../code/code-facts';
-import { sameItems } from './same';
+import { sameItems } from './cache-equality';
 
 const ENGINE_LABEL: Record<DataEngine, string> = {
   postgres: 'PostgreSQL', mysql: 'MySQL', mongo: 'MongoDB', redis: 'Redis', memcached: 'Memcached', rabbitmq: 'RabbitMQ', kafka: 'Kafka', nats: 'NATS', elasticsearch: 'Elasticsearch',
