@@ -1,0 +1,3 @@
+export function greet(name) {
+  return `Hello from the greeting package, ${name}`;
+}
