@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url';
 import {
   createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from 'vscode-languageserver-protocol/node';
-import { WorkDoneProgress, type PublishDiagnosticsParams, type WorkspaceEdit } from 'vscode-languageserver-protocol';
+import {
+  WorkDoneProgress, type ClientCapabilities, type PublishDiagnosticsParams, type WorkspaceEdit,
+} from 'vscode-languageserver-protocol';
 import { Methods, type TopologyParams } from '../../server/src/protocol';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname;
@@ -20,6 +22,8 @@ export interface LspSession {
   diagnostics: Map<string, PublishDiagnosticsParams>;
   topologies: TopologyParams[];
   appliedEdits: WorkspaceEdit[];
+  /** Requests the server sent to the client (codeLens refresh, capability registrations, messages), in order. */
+  requests: { method: string; params: unknown }[];
   /** `$/progress` notifications, in order. */
   progress: { token: string | number; value: { kind: string; title?: string; message?: string; cancellable?: boolean } }[];
   watchProgress(token: string | number): void;
@@ -48,7 +52,20 @@ export interface SessionOptions {
   autoDeploy?: boolean;
   /** Runs on the copied fixture before the server starts, for what plain files cannot express (links, FIFOs). */
   prepare?: (folder: string) => void;
+  /**
+   * Who the client says it is and what it can do. By default it is VS Code as vscode-languageclient introduces it
+   * (clientInfo "Visual Studio Code", watchers registered at run time, CodeLens refresh).
+   */
+  client?: { name?: string; capabilities?: ClientCapabilities };
 }
+
+const VS_CODE_CAPABILITIES: ClientCapabilities = {
+  workspace: {
+    workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true },
+    codeLens: { refreshSupport: true },
+  },
+  window: { workDoneProgress: true },
+};
 
 export async function startSession(fixture: string, options: SessionOptions = {}): Promise<LspSession> {
   const folder = mkdtempSync(join(tmpdir(), 'kyozo-lsp-'));
@@ -76,8 +93,15 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   connection.onNotification(Methods.topology, (p: TopologyParams) => { topologies.push(p); deliver(Methods.topology, p); });
   const notifications: { method: string; params: unknown }[] = [];
   connection.onNotification((method: string, p: unknown) => { notifications.push({ method, params: p }); deliver(method, p); });
-  connection.onRequest('client/registerCapability', () => null);
-  connection.onRequest('workspace/codeLens/refresh', () => null);
+  const requests: LspSession['requests'] = [];
+  const record = (method: string, answer: unknown = null) => connection.onRequest(method, (p: unknown) => {
+    requests.push({ method, params: p });
+    deliver(method, p);
+    return answer;
+  });
+  record('client/registerCapability');
+  record('workspace/codeLens/refresh');
+  record('window/showMessageRequest');
   // JSON-RPC routes $/progress by token, so each token is followed explicitly: server-created ones on creation,
   // client-chosen ones through session.watchProgress before the request.
   const watchProgress = (token: string | number) => {
@@ -93,7 +117,7 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   connection.listen();
 
   const session: LspSession = {
-    connection, folder, folderUri, diagnostics, topologies, appliedEdits, progress, watchProgress, notifications,
+    connection, folder, folderUri, diagnostics, topologies, appliedEdits, requests, progress, watchProgress, notifications,
     uri: (rel) => pathToFileURL(join(folder, rel)).href,
     next<T>(method: string, accept: (p: T) => boolean = () => true, timeoutMs = 20_000) {
       return new Promise<T>((resolve, reject) => {
@@ -121,9 +145,12 @@ export async function startSession(fixture: string, options: SessionOptions = {}
     },
   };
   const firstTopology = session.next<TopologyParams>(Methods.topology);
+  let clientInfo: { name: string; version?: string } | undefined = { name: 'Visual Studio Code', version: '1.90.0' };
+  if (options.client) clientInfo = options.client.name ? { name: options.client.name } : undefined;
   await connection.sendRequest('initialize', {
     processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
-    capabilities: { workspace: { workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true } }, window: { workDoneProgress: true } },
+    clientInfo,
+    capabilities: options.client?.capabilities ?? VS_CODE_CAPABILITIES,
     initializationOptions: {
       settings: {
         docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [],

@@ -81,7 +81,8 @@ describe('language server on test/fixtures/lsp-workspace', () => {
   it('warns when the code listens on a port the Dockerfile does not EXPOSE', async () => {
     const ds = (await s.diagnosticsOf(s.uri('api/Dockerfile'))).diagnostics;
     const d = ds.find((x) => x.code === 'missing-expose')!;
-    assert.deepEqual(d.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 19 } });
+    // Where EXPOSE would go: before the CMD, as the quick fix puts it.
+    assert.deepEqual(d.range, { start: { line: 5, character: 0 }, end: { line: 5, character: 24 } });
     assert.match(d.message, /listens on port 3000/);
     const web = (await s.diagnosticsOf(s.uri('web/Dockerfile'))).diagnostics;
     assert.deepEqual(web.filter((x) => x.code === 'missing-expose'), []);

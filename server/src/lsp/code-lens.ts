@@ -6,7 +6,22 @@ import { documentKind, isIndicatorKind } from './document-kind';
 import { serviceForCompose, serviceForFile, type FeatureContext } from './service-lookup';
 import { lineIndexOf } from './text-ranges';
 
-export function computeCodeLenses(ctx: FeatureContext, rel: string, text: string): CodeLens[] {
+export interface LensOptions {
+  /** Titles carry `$(icon)` codicon syntax, which only VS Code and the editors built from it render. */
+  codicons: boolean;
+}
+
+export function computeCodeLenses(
+  ctx: FeatureContext, rel: string, text: string, options: LensOptions = { codicons: true },
+): CodeLens[] {
+  const lenses = lensesOfDocument(ctx, rel, text);
+  if (options.codicons) return lenses;
+  // Other editors show `$(play)` as written: the same lenses, titled in words only.
+  for (const l of lenses) if (l.command) l.command.title = l.command.title.replace(/^\$\([^)]*\)\s*/, '');
+  return lenses;
+}
+
+function lensesOfDocument(ctx: FeatureContext, rel: string, text: string): CodeLens[] {
   const kind = documentKind(rel);
   if (kind === 'compose') {
     const doc = parseCompose(text);

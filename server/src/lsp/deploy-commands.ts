@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ResponseError, ErrorCodes, LSPErrorCodes, type CancellationToken, type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
+  ResponseError, ErrorCodes, LSPErrorCodes, MessageType, ShowMessageNotification, type CancellationToken,
+  type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
 import type { Orchestrator } from '../engine/deploy';
 import {
@@ -99,7 +100,11 @@ export class DeployCommands {
     if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f)) return;
     this.autoDeployed.add(f);
     void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }))
-      .catch((e: Error) => this.connection.window.showErrorMessage(`Kyozo auto-deploy failed: ${e.message}`));
+      .catch((e: Error) => {
+        // Said, not asked: a message request without answers to pick would wait on the user for nothing.
+        const message = `Kyozo auto-deploy failed: ${e.message}`;
+        void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
+      });
   }
 
   topologyChanged(f: WorkspaceFolderState): void {

@@ -1,6 +1,6 @@
 // Diagnostics with exact ranges: the open text is read directly (compose, Dockerfile, .env, JSON manifests);
 // anything else the engine reported (topology problems and recommendations) is placed on its line.
-import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver-protocol';
+import { DiagnosticSeverity, type Diagnostic, type Range } from 'vscode-languageserver-protocol';
 import { closest } from '../engine/detect/service-names';
 import { stronglyConnected } from '../engine/topology/strongly-connected';
 import type { Problem, Recommendation, Topology } from '../protocol';
@@ -8,7 +8,9 @@ import { parseCompose, type ComposeDocument, type ComposeService } from './compo
 import { documentKind } from './document-kind';
 import { bytesOverCap, MAX_DOCUMENT_BYTES, overCapText } from './document-size';
 import { readDockerfile } from './dockerfile-document';
-import { hostsInValue, isExternalHost, serviceByName, serviceForFile, type FeatureContext } from './service-lookup';
+import {
+  hostsInValue, isExternalHost, serviceById, serviceByName, serviceForCompose, serviceForFile, type FeatureContext,
+} from './service-lookup';
 import { lineIndexOf, type LineIndex } from './text-ranges';
 
 export const SOURCE = 'kyozo';
@@ -39,15 +41,33 @@ export function computeDiagnostics(ctx: FeatureContext, rel: string, text: strin
   else if (kind === 'dotenv') out.push(...dotenvDiagnostics(ctx, lines));
   else if (kind === 'package-json') out.push(...jsonDiagnostics(text, lines));
   const local = LOCAL_CODES[kind] ?? [];
+  const place = (serviceId: string | undefined) => serviceRange(ctx, rel, text, lines, serviceId);
   for (const p of ctx.topology.problems) {
     if (p.file !== rel || local.includes(p.code)) continue;
-    out.push(fromProblem(p, lines));
+    out.push(fromProblem(p, lines, p.line ? undefined : place(p.serviceId)));
   }
   for (const r of ctx.topology.recommendations) {
     if (r.file !== rel || local.includes(r.code)) continue;
-    out.push(fromRecommendation(r, lines));
+    out.push(fromRecommendation(r, lines, r.line ? undefined : place(r.serviceId)));
   }
   return out;
+}
+
+/**
+ * Where a finding about a service goes when the engine gave no line: in a compose file on the service's own key,
+ * elsewhere on a line of this file the service's evidence names; undefined leaves it on the first line.
+ */
+function serviceRange(
+  ctx: FeatureContext, rel: string, text: string, lines: LineIndex, serviceId?: string,
+): Range | undefined {
+  if (!serviceId) return undefined;
+  if (documentKind(rel) === 'compose') {
+    const ownKey = (c: ComposeService) => serviceForCompose(ctx.topology, rel, c.name, c.build)?.id === serviceId;
+    const entry = parseCompose(text).services.find(ownKey);
+    if (entry) return lines.range(entry.key.start, entry.key.end);
+  }
+  const line = serviceById(ctx.topology, serviceId)?.evidence.find((e) => e.file === rel && e.line)?.line;
+  return line ? lines.lineRange(line - 1) : undefined;
 }
 
 /** The one diagnostic of a file over the cap, in place of everything Kyozo would otherwise say about it. */
@@ -158,13 +178,17 @@ function dockerfileDiagnostics(ctx: FeatureContext, rel: string, text: string, l
   const out: Diagnostic[] = [];
   if (!service || facts.lastFrom < 0) return out;
   const anchor = lines.lineRange(facts.lastFrom);
+  // A missing port belongs on the final stage's EXPOSE, or without one where the quick fix puts it: before the
+  // first CMD/ENTRYPOINT, else after the stage's last instruction.
+  const exposeLine = facts.exposeLines.at(-1) ?? (facts.firstCmd >= 0 ? facts.firstCmd : facts.lastInstruction);
+  const exposeAnchor = lines.lineRange(exposeLine);
   // Ports the process listens on (code, scripts, config, compose, kyozo.yaml); the Dockerfile's own EXPOSE and
   // image/framework defaults are not evidence that something listens.
   const listening = [...new Set(service.ports.filter((p) => !['dockerfile', 'image-default', 'framework-default'].includes(p.source)).map((p) => p.container))];
   for (const port of listening) {
     if (facts.exposed.includes(port)) continue;
     const ev = service.ports.find((p) => p.container === port)!.evidence;
-    out.push(diag(anchor, `${service.name} listens on port ${port} (${ev.file}${ev.line ? `:${ev.line}` : ''}) but this Dockerfile does not EXPOSE it`, 'missing-expose', DiagnosticSeverity.Warning, { code: 'missing-expose', serviceId: service.id, port }));
+    out.push(diag(exposeAnchor, `${service.name} listens on port ${port} (${ev.file}${ev.line ? `:${ev.line}` : ''}) but this Dockerfile does not EXPOSE it`, 'missing-expose', DiagnosticSeverity.Warning, { code: 'missing-expose', serviceId: service.id, port }));
   }
   if (!facts.hasHealthcheck && service.ports.length > 0 && service.healthCheck?.kind !== 'command') {
     out.push(diag(anchor, `${service.name} has no HEALTHCHECK: Kyozo cannot tell when it is ready`, 'no-healthcheck', DiagnosticSeverity.Hint, { code: 'no-healthcheck', serviceId: service.id }));
@@ -186,9 +210,9 @@ function jsonDiagnostics(text: string, lines: LineIndex): Diagnostic[] {
   }
 }
 
-function fromProblem(p: Problem, lines: LineIndex): Diagnostic {
+function fromProblem(p: Problem, lines: LineIndex, placed?: Range): Diagnostic {
   const line = (p.line ?? 1) - 1;
-  let range = lines.lineRange(line);
+  let range = placed ?? lines.lineRange(line);
   if (p.column) {
     const start = { line, character: p.column - 1 };
     const end = p.endLine ? { line: p.endLine - 1, character: (p.endColumn ?? p.column) - 1 } : range.end;
@@ -198,8 +222,8 @@ function fromProblem(p: Problem, lines: LineIndex): Diagnostic {
   return diag(range, p.message, p.code, severity);
 }
 
-function fromRecommendation(r: Recommendation, lines: LineIndex): Diagnostic {
-  return diag(lines.lineRange((r.line ?? 1) - 1), r.message, r.code, DiagnosticSeverity.Information, { code: r.code, serviceId: r.serviceId });
+function fromRecommendation(r: Recommendation, lines: LineIndex, placed?: Range): Diagnostic {
+  return diag(placed ?? lines.lineRange((r.line ?? 1) - 1), r.message, r.code, DiagnosticSeverity.Information, { code: r.code, serviceId: r.serviceId });
 }
 
 function diag(range: Diagnostic['range'], message: string, code: string, severity: DiagnosticSeverity, data?: DiagnosticData | Record<string, unknown>): Diagnostic {

@@ -41,12 +41,14 @@ export function registerFeatures(server: ServerSession, diagnostics: Diagnostics
     return hover ?? null;
   });
   connection.onCodeLens(async (p) => {
-    const lenses = await withDocument(p.textDocument.uri, (ctx, _f, rel, text) => computeCodeLenses(ctx, rel, text));
+    const options = { codicons: server.client.codicons };
+    const lenses = await withDocument(p.textDocument.uri, (ctx, _f, rel, t) => computeCodeLenses(ctx, rel, t, options));
     return lenses ?? [];
   });
   connection.onCodeAction(async (p) => {
     const actions = await withDocument(p.textDocument.uri, (ctx, f, rel, text) => computeCodeActions(ctx, {
-      rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[], readFile: (r) => server.readText(f, r),
+      rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[],
+      readFile: (r) => server.readText(f, r),
     }));
     return (actions ?? []).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)));
   });

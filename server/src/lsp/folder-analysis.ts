@@ -1,11 +1,13 @@
 // Engine wiring: one analyzer per workspace folder; each new topology goes to the client (kyozo/topology, diagnostics,
 // lenses, deploy state) and each failure is said once, without waiting on the user.
 import { fileURLToPath } from 'node:url';
+import { MessageType, ShowMessageNotification } from 'vscode-languageserver';
 import type { Analyzer } from '../engine';
 import {
   AnalysisFailedNotification, TopologyNotification, type AnalysisFailedParams, type TopologyParams,
 } from '../protocol';
 import type { DiagnosticsPublisher } from './diagnostics-publisher';
+import type { FileWatching } from './file-watching';
 import type { ServerSession } from './server-session';
 import { WorkspaceFolderState } from './workspace-folder';
 
@@ -15,6 +17,7 @@ export class FolderAnalysis {
   constructor(
     private readonly server: ServerSession,
     private readonly diagnostics: DiagnosticsPublisher,
+    private readonly watching: FileWatching,
   ) {
     server.onDispose(() => {
       for (const f of server.folders.values()) f.dispose();
@@ -33,6 +36,7 @@ export class FolderAnalysis {
     }
     const f = new WorkspaceFolderState(uri, analyzer, (x) => this.onTopology(x), (x, e) => this.onError(x, e));
     server.folders.set(uri, f);
+    this.watching.folderAdded(f);
     void f.analyze().then(() => server.commands.folderReady(f));
   }
 
@@ -40,6 +44,7 @@ export class FolderAnalysis {
     const f = this.server.folders.get(uri);
     if (!f) return;
     f.dispose();
+    this.watching.folderRemoved(f);
     this.diagnostics.clearFolder(uri);
     this.server.folders.delete(uri);
   }
@@ -63,13 +68,16 @@ export class FolderAnalysis {
   private onError(f: WorkspaceFolderState, e: Error): void {
     const { connection } = this.server;
     connection.console.error(`Kyozo could not analyse ${f.root}: ${e.stack ?? e.message}`);
-    const failed: AnalysisFailedParams = { folderUri: f.uri, message: `Kyozo could not analyse ${f.root}: ${e.message}` };
+    const failed: AnalysisFailedParams = {
+      folderUri: f.uri, message: `Kyozo could not analyse ${f.root}: ${e.message}`,
+    };
     void connection.sendNotification(AnalysisFailedNotification, failed);
     if (this.reportedErrors.has(f.uri + e.message)) return;
     this.reportedErrors.add(f.uri + e.message);
-    // A request to the client: a client that does not answer it must not take the server down.
+    // A notification, not window/showMessageRequest: a question with no answers to pick would wait on the user (some
+    // editors block on it) for nothing.
     const message = `Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; `
       + 'details are in the Kyozo output.';
-    Promise.resolve(connection.window.showErrorMessage(message) as unknown).catch(() => undefined);
+    void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
   }
 }

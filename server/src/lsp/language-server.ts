@@ -12,12 +12,14 @@ import { ServerSession, type ServerDeps } from './server-session';
 
 export { DEFAULT_SETTINGS, type ServerDeps } from './server-session';
 
-export function startLanguageServer(connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps): void {
+export function startLanguageServer(
+  connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps,
+): void {
   const server = new ServerSession(connection, documents, deps);
   // Engine wiring: per-folder analyzers, and the diagnostics each new topology or edit asks for.
   const diagnostics = new DiagnosticsPublisher(server);
-  const folders = new FolderAnalysis(server, diagnostics);
   const watching = new FileWatching(server);
+  const folders = new FolderAnalysis(server, diagnostics, watching);
   // Capabilities: the handshake, settings and workspace folders; watchers start once the client is ready.
   negotiateCapabilities(server, folders, diagnostics, () => watching.start());
   syncDocuments(server, diagnostics);

@@ -67,6 +67,7 @@ export class ServerSession {
 
   /** Asks the client to re-request CodeLens, if it can be asked; otherwise its next request sees the new state. */
   refreshLenses(): void {
+    if (!this.client.lensRefresh) return;
     this.connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   }
 
