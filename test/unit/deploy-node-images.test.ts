@@ -2,7 +2,8 @@
 // the generated Dockerfile builds and runs. The projects in test/realworld/ come from the frameworks' own create
 // tools; the others are written to a temporary folder by each test.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -60,9 +61,10 @@ describe('generated Node.js images', () => {
   });
 
   test('the detected port is the port the generated image listens on, for each project in test/realworld', async () => {
-    const projects = [['vite-react', '.'], ['vite-vue', '.'], ['vite-svelte', '.'], ['astro-site', '.'],
-      ['next-app', '.'], ['express-api', '.'], ['npm-workspace', 'apps/web']] as const;
-    for (const [dir, id] of projects) {
+    const manifest = JSON.parse(readFileSync(join(realworld, 'manifest.json'), 'utf8')) as {
+      apps: { dir: string; service: string }[];
+    };
+    for (const { dir, service: id } of manifest.apps) {
       const svc = await only(join(realworld, dir), id);
       const text = generateDockerfile(svc);
       assert.equal(listenPort(text), svc.ports[0]?.container, `${dir}: ${svc.ports.map((p) => p.container)}\n${text}`);
@@ -140,10 +142,76 @@ describe('generated Node.js images', () => {
     const api = await only(join(fixtures, 'monorepo-polyglot'), 'apps/api');
     assert.equal(api.start?.command, 'pnpm start');
     const text = generateDockerfile(api);
-    assert.match(text, /^RUN npm install -g .*corepack@[\d.]+ && corepack enable && pnpm install --frozen-lockfile$/m);
+    assert.match(text, /^RUN npm install -g .*corepack@[\d.]+ && corepack enable && .* && pnpm install --frozen-lockfile$/m);
     assert.match(runStage(text), /^CMD \["npm","run","start"\]$/m);
     const koa = await only(join(fixtures, 'node-apis'), 'koa-api');
     assert.match(generateDockerfile(koa), /^CMD \["npm","run","start"\]$/m, koa.start?.command);
+  });
+
+  test('React Router serves its server build; TanStack Start and Nuxt run only the Nitro output', async () => {
+    const rr = await only(join(realworld, 'react-router-app'));
+    assert.ok(rr.frameworks.includes('react-router'), rr.frameworks.join());
+    assert.match(rr.start?.command ?? '', /^npm start$|react-router-serve/, 'its start script: react-router-serve');
+    assert.equal(rr.build?.node?.staticDir, undefined, 'not served as a single-page app');
+    for (const dir of ['tanstack-start', 'nuxt-app']) {
+      const svc = await only(join(realworld, dir));
+      const text = generateDockerfile(svc);
+      const run = runStage(text);
+      assert.match(run, /^COPY --chown=10001:10001 --from=build \/app\/\.output \/app\/\.output$/m, dir);
+      assert.doesNotMatch(run, /--from=build \/app \/app|node_modules/, `${dir}: no node_modules at run time`);
+      assert.match(run, /^CMD \["node","\.output\/server\/index\.mjs"\]$/m, dir);
+      assert.doesNotMatch(text, /prune/, `${dir}: nothing to prune when only .output is copied`);
+      assert.equal(listenPort(text), 3000, dir);
+    }
+  });
+
+  test('a pnpm workspace root whose dev script starts a member is not a second service', async () => {
+    const topology = await analyze(join(realworld, 'pnpm-workspace'));
+    const runnable = topology.services.filter((s) => s.start).map((s) => s.id);
+    assert.deepEqual(runnable, ['apps/api']);
+  });
+
+  test('yarn 2+ is told from its yarn.lock, Plug\'n\'Play runs through .pnp.cjs, yarn 1 needs no latest', async () => {
+    const pnp = generateDockerfile(await only(join(realworld, 'yarn-pnp')));
+    // yarn-pnp has no .yarnrc.yml: yarn 4 is known from the lockfile's __metadata, not from that file.
+    assert.match(pnp, /if grep -qs '\^__metadata:' yarn\.lock; then yarn workspaces focus --all --production;/);
+    assert.ok(pnp.indexOf('NODE_OPTIONS="--require /app/.pnp.cjs"') > pnp.indexOf('yarn workspaces focus'),
+      'the loader is required only after the install wrote it');
+    assert.match(pnp, /YARN_ENABLE_GLOBAL_CACHE=false/, 'the package zips stay in the image');
+    assert.match(pnp, /COREPACK_NPM_REGISTRY=/, 'yarn 4 comes from the npm registry');
+    const berry = generateDockerfile(await only(join(realworld, 'yarn-berry')));
+    assert.doesNotMatch(berry, /NODE_OPTIONS|YARN_ENABLE_GLOBAL_CACHE/, 'the node-modules linker needs no loader');
+    const classic = generateDockerfile(await only(join(realworld, 'yarn-classic')));
+    assert.match(classic, /COREPACK_DEFAULT_TO_LATEST=0/, 'an unpinned yarn is corepack\'s own default, yarn 1');
+  });
+
+  test('engines.node: a base image configured for a major it accepts is chosen, else the build warns', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({
+        name: 'needs-22', scripts: { start: 'node server.js' }, engines: { node: '^20.19.0 || >=22.12.0' },
+        dependencies: { express: '^5.0.0' },
+      }),
+      'package-lock.json': '{}',
+      'server.js': "require('express')().listen(process.env.PORT || 3000);\n",
+    });
+    const svc = await only(dir);
+    assert.equal(svc.build?.node?.nodeEngine, '^20.19.0 || >=22.12.0');
+    const images = { node: 'node:18-slim', 'node-18': 'node:18-slim', 'node-22': 'node:22-slim', 'node-24': 'node:24' };
+    assert.match(generateDockerfile(svc, images), /^FROM node:22-slim$/m, 'the lowest configured major it accepts');
+    assert.match(generateDockerfile(svc, { node: 'node:18-slim' }), /^FROM node:18-slim$/m);
+    const check = /^RUN \["node","-e",(".*")\]$/m.exec(generateDockerfile(svc, { node: 'node:18-slim' }))?.[1];
+    assert.ok(check, 'a build step checks the image\'s Node');
+    const script = JSON.parse(check) as string;
+    const warns = (version: string) => {
+      const out = spawnSync(process.execPath, ['-e', script.replaceAll('process.versions.node', `'${version}'`)], {
+        encoding: 'utf8',
+      });
+      assert.equal(out.status, 0, 'a warning, not a failed build');
+      return out.stdout;
+    };
+    assert.match(warns('18.20.4'), /warning: package\.json engines\.node is "\^20\.19\.0 \|\| >=22\.12\.0" but this image has Node 18\.20\.4; .*--base-image node-<major>=<image>/);
+    for (const old of ['20.18.0', '21.7.0', '22.11.0']) assert.notEqual(warns(old), '', old);
+    for (const ok of ['20.19.0', '22.12.0', '24.1.0']) assert.equal(warns(ok), '', ok);
   });
 
   test('a known health route becomes the image HEALTHCHECK', async () => {

@@ -8,7 +8,7 @@ import { analyze, DEFAULT_MAX_FILE_BYTES, WorkspaceFileError, WorkspaceFiles } f
 import { exportCompose, writeComposeExport } from '../engine/compose/compose-export';
 import {
   BASE_IMAGE_KEYS, createOrchestrator, DeploymentError, EngineUnreachableError, generateDockerfile, InvalidReplicasError,
-  runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, type BaseImages, type DeployProgress,
+  isBaseImageKey, runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, type BaseImages, type DeployProgress,
 } from '../engine/deploy';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
@@ -37,11 +37,11 @@ function parseBaseImages(list: string[]): BaseImages {
   const all = [...(process.env.KYOZO_BASE_IMAGES ?? '').split(',').filter(Boolean), ...list];
   for (const item of all) {
     const [runtime, image] = item.split('=', 2).map((x) => x.trim());
-    if (!runtime || !image || !BASE_IMAGE_KEYS.includes(runtime)) {
+    if (!runtime || !image || !isBaseImageKey(runtime)) {
       throw new CliInputError(`--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; `
         + `got '${item}'`);
     }
-    out[runtime as keyof BaseImages] = image;
+    out[runtime] = image;
   }
   return out;
 }

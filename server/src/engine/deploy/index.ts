@@ -3,7 +3,9 @@ import { DockerOrchestrator } from './docker-orchestrator';
 import type { Orchestrator, OrchestratorOptions } from './orchestrator';
 
 export type * from './orchestrator';
-export { generateDockerfile, BASE_IMAGE_KEYS, DEFAULT_BASE_IMAGES, DEFAULT_RUN_IMAGES, runtimeOf } from './dockerfile-generator';
+export {
+  generateDockerfile, BASE_IMAGE_KEYS, DEFAULT_BASE_IMAGES, DEFAULT_RUN_IMAGES, isBaseImageKey, runtimeOf,
+} from './dockerfile-generator';
 export type { BaseImages } from './dockerfile-generator';
 export { DockerOrchestrator, DeploymentError, ServiceFailure, deployable, findService, selectServices } from './docker-orchestrator';
 export { EngineUnreachableError, engineAddress } from './docker-client';

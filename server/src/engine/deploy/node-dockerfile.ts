@@ -4,6 +4,7 @@
 // member is built from its workspace root (one install from the root lockfile) and runs alone.
 import type { Service } from '../../protocol';
 import { isSinglePageApp, STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
+import { nodeEngineCheck } from './node-engine';
 
 const USER = '10001:10001';
 /** Frameworks that always build; used when a service carries no build plan (a topology saved by an older version). */
@@ -26,7 +27,12 @@ type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
  * Corepack, pinned: the one bundled with a Node image checks pnpm and yarn against the npm registry's signing keys
  * it shipped with, and refuses them ("No compatible signature found") once the registry has rotated its keys.
  */
-const COREPACK = 'npm install -g --no-audit --no-fund corepack@0.36.0 && corepack enable';
+const COREPACK = 'npm install -g --no-audit --no-fund corepack@0.36.0 && corepack enable'
+  // Yarn 2+ is fetched from repo.yarnpkg.com unless corepack is pointed at the npm registry the install uses anyway.
+  + ' && export COREPACK_NPM_REGISTRY="${COREPACK_NPM_REGISTRY:-$(npm config get registry | sed \'s:/*$::\')}"';
+
+/** Yarn 2+ writes `__metadata` at the top of its yarn.lock; yarn 1 does not (and has no --immutable). */
+const YARN_BERRY = "grep -qs '^__metadata:' yarn.lock";
 
 /** Installs every dependency exactly as the lockfile says; fails when the lockfile is out of date. */
 function installAll(pm: Pm): string {
@@ -34,8 +40,7 @@ function installAll(pm: Pm): string {
     case 'pnpm':
       return `${COREPACK} && pnpm install --frozen-lockfile`;
     case 'yarn':
-      return `${COREPACK} && if [ -f .yarnrc.yml ]; then yarn install --immutable; `
-        + 'else yarn install --frozen-lockfile; fi';
+      return `${COREPACK} && if ${YARN_BERRY}; then yarn install --immutable; else yarn install --frozen-lockfile; fi`;
     case 'bun':
       return 'bun install --frozen-lockfile';
     default:
@@ -47,9 +52,12 @@ function installAll(pm: Pm): string {
 function pruneDev(pm: Pm): string {
   switch (pm) {
     case 'pnpm':
-      return 'pnpm prune --prod --ignore-scripts';
+      // `pnpm prune --prod` in a workspace drops the members' own dependencies; a production install from the
+      // store the full install filled (offline) links exactly what the lockfile says production needs.
+      return 'find . -name node_modules -type d -prune -exec rm -rf {} + '
+        + '&& pnpm install --frozen-lockfile --prod --offline --ignore-scripts';
     case 'yarn':
-      return 'if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; '
+      return `if ${YARN_BERRY}; then yarn workspaces focus --all --production; `
         + 'else yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline; fi';
     case 'bun':
       return 'rm -rf node_modules && bun install --production --frozen-lockfile';
@@ -64,7 +72,7 @@ function installProd(pm: Pm): string {
     case 'pnpm':
       return `${COREPACK} && pnpm install --frozen-lockfile --prod`;
     case 'yarn':
-      return `${COREPACK} && if [ -f .yarnrc.yml ]; then yarn workspaces focus --all --production; `
+      return `${COREPACK} && if ${YARN_BERRY}; then yarn workspaces focus --all --production; `
         + 'else yarn install --production --frozen-lockfile; fi';
     case 'bun':
       return 'bun install --production --frozen-lockfile';
@@ -119,20 +127,38 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   const buildScript = plan.buildScript ?? (framework ? 'build' : undefined);
   const labels = [`LABEL org.opencontainers.image.title=${JSON.stringify(service.name)} dev.kyozo.generated="node"`];
   const runEnv = 'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp';
+  // Plug'n'Play has no node_modules: Node resolves packages through the loader the install wrote at the root.
+  const pnpEnv = plan.yarnPnp ? ['ENV NODE_OPTIONS="--require /app/.pnp.cjs"'] : [];
+  // The default corepack resolves an unpinned yarn by asking the registry for its latest release, which it then
+  // refuses when the registry's signing keys are newer than its own; its own default (yarn 1) is what yarn.lock v1 needs.
+  const pmEnv = pm === 'npm' ? [] : [
+    `ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0${plan.yarnPnp ? ' YARN_ENABLE_GLOBAL_CACHE=false' : ''}`,
+  ];
+  const engineCheck = nodeEngineCheck(plan.nodeEngine);
   const listenEnv = port ? [`ENV HOST=0.0.0.0 PORT=${port}${plan.nextStandalone ? ' HOSTNAME=0.0.0.0' : ''}`] : [];
   const tail = [`USER ${USER}`, ...expose(service), ...healthcheck(service, port)];
 
   if (!buildScript && !member) {
     // One stage: production dependencies in their own layer (cached while package files are unchanged), then sources.
+    // Yarn 2+ needs its .yarnrc.yml and .yarn/ (a pinned release, plugins) to install, so yarn copies everything.
+    const install = pm === 'yarn'
+      ? [`COPY --chown=${USER} . .`, `RUN ${installProd(pm)} && mkdir -p node_modules`]
+      : [
+        `COPY package.json ${LOCKFILES[pm]}* ./`,
+        `RUN ${installProd(pm)} && mkdir -p node_modules`,
+        `COPY --chown=${USER} . .`,
+      ];
     return [
       `FROM ${base}`,
       ...labels,
       'WORKDIR /app',
       runEnv,
+      ...pmEnv,
       ...listenEnv,
-      `COPY package.json ${LOCKFILES[pm] === 'package-lock.json' ? 'package-lock.json*' : `${LOCKFILES[pm]}*`} ./`,
-      `RUN ${installProd(pm)} && mkdir -p node_modules`,
-      `COPY --chown=${USER} . .`,
+      ...engineCheck,
+      ...install,
+      // After the install: before it there is no .pnp.cjs for Node to load.
+      ...pnpEnv,
       ...tail,
       cmd(service, [pm === 'bun' ? 'bun' : 'npm', 'start']),
     ];
@@ -144,7 +170,9 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     `FROM ${base} AS build`,
     'WORKDIR /app',
     'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm CI=1',
-    'ENV NEXT_TELEMETRY_DISABLED=1 ASTRO_TELEMETRY_DISABLED=1',
+    'ENV NEXT_TELEMETRY_DISABLED=1 ASTRO_TELEMETRY_DISABLED=1 NUXT_TELEMETRY_DISABLED=1',
+    ...pmEnv,
+    ...engineCheck,
   ];
   if (member || pm === 'yarn') {
     // A workspace install needs every member's package.json, and yarn berry its .yarnrc.yml and release.
@@ -195,6 +223,22 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     ];
   }
 
+  if (plan.serverOutput) {
+    // Nitro bundles the server and the packages it needs into .output: nothing else is copied.
+    return [
+      ...build,
+      '',
+      `FROM ${base}`,
+      ...labels,
+      `WORKDIR ${app}`,
+      runEnv,
+      ...listenEnv,
+      `COPY --chown=${USER} --from=build ${app}/${plan.serverOutput} ${app}/${plan.serverOutput}`,
+      ...tail,
+      cmd(service, ['node', `${plan.serverOutput}/server/index.mjs`]),
+    ];
+  }
+
   return [
     ...build,
     ...(member && buildScript ? ['WORKDIR /app'] : []),
@@ -204,6 +248,7 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     ...labels,
     `WORKDIR ${app}`,
     runEnv,
+    ...pnpEnv,
     ...listenEnv,
     `COPY --chown=${USER} --from=build /app /app`,
     ...tail,

@@ -15,6 +15,10 @@ export const NODE_FRAMEWORKS: Record<string, FrameworkInfo> = {
   nuxt: { name: 'nuxt', port: 3000, role: 'full' },
   '@remix-run/node': { name: 'remix', port: 3000, role: 'full' },
   '@remix-run/serve': { name: 'remix', port: 3000, role: 'full' },
+  '@react-router/node': { name: 'react-router', port: 3000, role: 'full' },
+  '@react-router/serve': { name: 'react-router', port: 3000, role: 'full' },
+  '@tanstack/react-start': { name: 'tanstack-start', port: 3000, role: 'full' },
+  '@tanstack/solid-start': { name: 'tanstack-start', port: 3000, role: 'full' },
   '@sveltejs/kit': { name: 'sveltekit', port: 5173, role: 'full' },
   astro: { name: 'astro', port: 4321, role: 'full' },
   '@nestjs/core': { name: 'nestjs', port: 3000, role: 'api' },
@@ -27,7 +31,7 @@ export const NODE_FRAMEWORKS: Record<string, FrameworkInfo> = {
   ws: { name: 'ws', role: 'api' },
 };
 /** Frameworks that win over others in the same package (a Next app that also depends on express is Next). */
-export const NODE_FRAMEWORK_PRIORITY = ['next', 'nuxt', 'remix', 'sveltekit', 'astro', 'nestjs', 'fastify', 'koa', 'hapi', 'hono', 'express', 'socket.io', 'ws'];
+export const NODE_FRAMEWORK_PRIORITY = ['next', 'nuxt', 'remix', 'react-router', 'tanstack-start', 'sveltekit', 'astro', 'nestjs', 'fastify', 'koa', 'hapi', 'hono', 'express', 'socket.io', 'ws'];
 export const NODE_SPA_LIBS = ['react', 'vue', 'svelte', 'solid-js', 'preact', 'lit'];
 
 export const PYTHON_FRAMEWORKS: Record<string, FrameworkInfo> = {

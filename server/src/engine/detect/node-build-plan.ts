@@ -133,11 +133,40 @@ function productionStart(facts: NodePackageFacts, standalone: boolean): { argv: 
       return { argv: ['node', './dist/server/entry.mjs'], port: 4321 };
     case 'remix':
       return { argv: ['npx', '--no-install', 'remix-serve', './build/server/index.js'], port: 3000 };
+    case 'react-router':
+      return { argv: ['npx', '--no-install', 'react-router-serve', './build/server/index.js'], port: 3000 };
+    case 'tanstack-start':
+      // Without Nitro (or another deployment adapter) its build is a fetch handler that nothing serves.
+      return 'nitro' in deps ? { argv: ['node', '.output/server/index.mjs'], port: 3000 } : undefined;
     case 'nestjs':
       return { argv: ['node', 'dist/main'], port: 3000 };
     default:
       return undefined;
   }
+}
+
+/**
+ * Yarn 2+ (a `packageManager` of yarn@2 and later, or a yarn.lock with `__metadata`) installs with Plug'n'Play
+ * unless .yarnrc.yml names another `nodeLinker`.
+ */
+function yarnPlugAndPlay(folder: FolderView, text: string, root: string): boolean {
+  const files = folder.index.folder(root)?.files ?? [];
+  const read = (name: string) => (files.includes(name) ? folder.index.read(joinRel(root, name)).text : undefined);
+  const rootText = root === folder.dir ? text : (read('package.json') ?? '');
+  const berry = /"packageManager"\s*:\s*"yarn@(?:[2-9]|\d{2,})\./.test(`${text}${rootText}`)
+    || /^__metadata:/m.test(read('yarn.lock') ?? '');
+  const linker = /^\s*nodeLinker\s*:\s*["']?([\w-]+)/m.exec(read('.yarnrc.yml') ?? '')?.[1];
+  return berry && (linker === undefined || linker === 'pnp');
+}
+
+/** `engines.node` of the package, else of its workspace root: the Node versions the project says it runs on. */
+function nodeEngine(folder: FolderView, text: string, root: string | undefined): string | undefined {
+  const read = (t: string | undefined) => {
+    const parsed = t === undefined ? undefined : parseJson<{ engines?: { node?: unknown } }>(t, 'package.json');
+    const node = parsed?.ok ? parsed.value?.engines?.node : undefined;
+    return typeof node === 'string' && node.trim() ? node.trim() : undefined;
+  };
+  return read(text) ?? (root === undefined ? undefined : read(folder.index.read(joinRel(root, 'package.json')).text));
 }
 
 /**
@@ -155,6 +184,9 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
     finding.evidence.push(ev(ws.file, why));
   }
   if (typeof scripts.build === 'string') plan.buildScript = 'build';
+  if (facts.pm === 'yarn' && yarnPlugAndPlay(folder, text, ws?.root ?? '.')) plan.yarnPnp = true;
+  const engine = nodeEngine(folder, text, ws?.root);
+  if (engine) plan.nodeEngine = engine;
 
   const fw = staticFramework(facts);
   if (fw && plan.buildScript) {
@@ -205,6 +237,7 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
     };
     if (standalone) start.evidence = ev(facts.configFile ? folder.rel(facts.configFile) : file, 'output: standalone');
     finding.start = start;
+    if (prod.argv[1]?.startsWith('.output/')) plan.serverOutput = '.output';
     const port = prod.port;
     if (port !== undefined) {
       const ports: PortSpec[] = [{

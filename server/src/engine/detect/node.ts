@@ -100,7 +100,9 @@ export function detectNode(folder: FolderView): Finding | undefined {
   const workerLib = depNames.find((d) => d in WORKER_LIBS && d !== 'node-cron');
 
   // Start command: the start script, else dev/serve, else a framework convention.
-  const runs = (s: string) => RUNNER.test(s) || (finding.workspace !== undefined && MEMBER_RUNNER.test(s));
+  // pnpm declares its members in pnpm-workspace.yaml, not in package.json `workspaces`.
+  const workspaceRoot = finding.workspace !== undefined || folder.has('pnpm-workspace.yaml');
+  const runs = (s: string) => RUNNER.test(s) || (workspaceRoot && MEMBER_RUNNER.test(s));
   const scriptName = ['start', 'serve', 'dev', 'preview'].find((s) => typeof scripts[s] === 'string' && !runs(scripts[s]));
   const runnerOnly = ['start', 'dev'].some((s) => typeof scripts[s] === 'string' && runs(scripts[s])) && !scriptName;
   let start: StartSpec | undefined;
