@@ -42,6 +42,8 @@ export interface Analyzer {
   update(changedPaths: string[]): Promise<UpdateResult>;
   /** Last topology computed, if any. */
   current(): Topology | undefined;
+  /** The folder listings and cached reads the analysis works from, so folder descriptions need no second scan. */
+  fileIndex(): FileIndex;
 }
 
 // A Map, not an object literal: every file name of the tree is looked up here, and a Map keeps that lookup fast
@@ -89,6 +91,10 @@ class FolderAnalyzer implements Analyzer {
 
   current(): Topology | undefined {
     return this.topology;
+  }
+
+  fileIndex(): FileIndex {
+    return this.index;
   }
 
   async analyze(): Promise<Topology> {
