@@ -1,14 +1,14 @@
 // Assembly: merges the findings of each folder, the compose services and kyozo.yaml overrides into
 // Service records. Decides what is a service, what is a library and what is only a workspace or compose group.
-import type { EnvVar, Evidence, Group, HealthCheck, Library, PortSource, PortSpec, Problem, Service, StartSpec } from '../../protocol';
-import { GRPC_HEALTH, type CodeFacts } from '../code/code-facts';
+// Each record comes from service-record.ts; here are the phases around it, in order.
+import type { EnvVar, Evidence, Group, Library, Problem, Service } from '../../protocol';
+import type { CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
-import { imageInfo } from '../detect/catalog';
 import { ev } from '../detect/evidence';
-import { isSecretName } from '../detect/secret-names';
 import { dnsName } from '../detect/service-names';
 import type { DataEngine, Dependency, Finding } from '../detect/types';
 import { sameItems } from './cache-equality';
+import { baseName, buildService, entryFilesOf, GENERIC_FOLDERS } from './service-record';
 
 /** What linking needs beside the public Service. */
 export interface ServiceFacts {
@@ -67,80 +67,83 @@ export interface Assembled {
   problems: Problem[];
 }
 
-const PORT_STRENGTH: PortSource[] = ['kyozo.yaml', 'compose', 'dockerfile', 'procfile', 'script', 'config', 'code', 'image-default', 'framework-default'];
-const START_STRENGTH: StartSpec['source'][] = ['kyozo.yaml', 'compose', 'procfile', 'dockerfile', 'script', 'manifest', 'framework-default'];
-const HEALTH_PATHS = new RegExp('^/(health|healthz|_healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|' +
-  'status|ping|_health|' +
-  'api/health|api/healthz|health/live|health/ready|health/liveness|health/readiness|actuator/health|up)/?$');
-// A manifest in one of these folders belongs to the project around it: `src/cartservice/src/cartservice.csproj`.
-const GENERIC_FOLDERS = new Set(['src', 'app', 'server', 'backend']);
-
 function isAncestor(a: string, b: string): boolean {
   if (a === '.') return b !== '.';
   return b.length > a.length && b.charCodeAt(a.length) === 47 /* '/' */ && b.startsWith(a);
 }
 
-function combineConfidence(values: number[]): number {
-  const p = values.reduce((acc, c) => acc * (1 - Math.min(0.95, Math.max(0, c))), 1);
-  return Math.round(Math.min(0.99, 1 - p) * 100) / 100;
-}
+type ComposeBuild = { model: ComposeModel; svc: ComposeService };
+type FolderKind = 'service' | 'library' | 'group-only' | 'weak';
 
 export function assemble(input: AssembleInput): Assembled {
   const problems: Problem[] = [];
-  const groups: Group[] = [];
-  const libraries: Assembled['libraries'] = [];
+  const composeBuilt = composeBuiltFolders(input, problems);
+  const { dirs, kinds, groups } = classifyFolders(input, composeBuilt, borrowedDockerfiles(composeBuilt), problems);
+  const { services, libraries } = buildRecords(input, dirs, kinds, composeBuilt);
+  const nameOf = uniqueNames(services);
+  const groupOf = groupMembers(input, services, libraries, groups);
+  // The records handed on are copies carrying the final name and group; a copy is reused while its record,
+  // name and group stay the same (most of them, on an update).
+  const finals = services.map((s) => finalCopy(s, nameOf.get(s)!, groupOf.get(s), input.cache));
+  return { services: finals, libraries, groups, problems };
+}
 
-  // Folders that compose builds are services whatever their own files say.
-  // When several compose services build the same folder (web + worker from one image), the one that publishes a
-  // port owns the folder's id and the others become services of their own, `<compose file>#<name>`.
-  const composeBuilt = new Map<string, { model: ComposeModel; svc: ComposeService }>();
+/**
+ * Folders that compose builds are services whatever their own files say. When several compose services build the
+ * same folder (web + worker from one image), the one that publishes a port owns the folder's id and the others
+ * become services of their own, `<compose file>#<name>`.
+ */
+function composeBuiltFolders(input: AssembleInput, problems: Problem[]): Map<string, ComposeBuild> {
+  const composeBuilt = new Map<string, ComposeBuild>();
   for (const model of input.compose) {
     for (const svc of model.services) {
       const folder = builtFolder(svc, input.findings);
       if (folder === undefined) continue;
       const owner = composeBuilt.get(folder);
-      if (!owner || (owner.svc.ports.every((p) => p.host === undefined) && svc.ports.some((p) => p.host !== undefined))) composeBuilt.set(folder, { model, svc });
+      const publishes = (s: ComposeService) => s.ports.some((p) => p.host !== undefined);
+      if (!owner || (!publishes(owner.svc) && publishes(svc))) composeBuilt.set(folder, { model, svc });
     }
     problems.push(...model.problems);
   }
+  return composeBuilt;
+}
 
-  // Dockerfiles that compose builds another folder with (`context: ../web`, `dockerfile: docker/Dockerfile.prod`)
-  // make their own folder nothing of its own.
-  const borrowedDockerfiles = new Set<string>();
+/**
+ * Dockerfiles that compose builds another folder with (`context: ../web`, `dockerfile: docker/Dockerfile.prod`)
+ * make their own folder nothing of its own.
+ */
+function borrowedDockerfiles(composeBuilt: Map<string, ComposeBuild>): Set<string> {
+  const borrowed = new Set<string>();
   for (const [folder, { svc }] of composeBuilt) {
     const df = svc.build?.dockerfile;
     if (df) {
       const dfDir = df.includes('/') ? df.slice(0, df.lastIndexOf('/')) : '.';
-      if (dfDir !== folder) borrowedDockerfiles.add(df);
+      if (dfDir !== folder) borrowed.add(df);
     }
   }
+  return borrowed;
+}
 
-  // 1. Classify folders.
-  type Kind = 'service' | 'library' | 'group-only' | 'weak';
-  const kinds = new Map<string, Kind>();
-  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+/** What each folder is: a service, a library, only a workspace group, or weak (a service unless inside one). */
+function classifyFolders(
+  input: AssembleInput, composeBuilt: Map<string, ComposeBuild>, borrowed: Set<string>, problems: Problem[],
+): { dirs: string[]; kinds: Map<string, FolderKind>; groups: Group[] } {
+  const groups: Group[] = [];
+  const kinds = new Map<string, FolderKind>();
+  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])]
+    .sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
   for (const dir of dirs) {
     const all = input.findings.get(dir) ?? [];
     for (const f of all) if (f.problems?.length) problems.push(...f.problems);
-    const fs = borrowedDockerfiles.size ? all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowedDockerfiles.has(f.build.dockerfile))) : all;
+    const fs = borrowed.size
+      ? all.filter((f) => !(f.detector === 'dockerfile' && f.build?.dockerfile && borrowed.has(f.build.dockerfile)))
+      : all;
     if (fs.length === 0 && !composeBuilt.has(dir)) continue;
-    const strong = composeBuilt.has(dir) || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
-    const runnable = fs.some((f) => f.runnable === true);
-    const notRunnable = fs.some((f) => f.runnable === false);
-    const infra = fs.some((f) => f.type === 'infrastructure');
-    const workspace = fs.find((f) => f.workspace);
-    const typed = fs.some((f) => f.type !== undefined);
-    let kind: Kind;
-    if (strong || (runnable && !fs.every((f) => f.detector === 'static' || f.runnable !== true || f.detector === 'workspace'))) kind = 'service';
-    else if (runnable) kind = 'weak'; // a static index.html: a service only when no service contains it
-    else if (infra) kind = 'service';
-    else if (workspace && !runnable) kind = 'group-only';
-    else if (notRunnable && fs.some((f) => f.packageName || f.type)) kind = 'library';
-    else if (typed && fs.some((f) => f.problems?.length)) kind = 'weak'; // a broken manifest: keep the folder visible
-    else if (typed) kind = 'weak';
-    else continue;
+    const kind = folderKind(fs, composeBuilt.has(dir));
+    if (!kind) continue;
     kinds.set(dir, kind);
-    if (workspace?.workspace) groups.push({ id: dir, kind: 'workspace', tool: workspace.workspace.tool, members: [], evidence: [workspace.workspace.evidence] });
+    const workspace = fs.find((f) => f.workspace)?.workspace;
+    if (workspace) groups.push({ id: dir, kind: 'workspace', tool: workspace.tool, members: [], evidence: [workspace.evidence] });
   }
   // A folder inside a service belongs to it unless it is a service in its own right.
   const serviceDirs = new Set<string>();
@@ -160,15 +163,39 @@ export function assemble(input: AssembleInput): Assembled {
     }
     if (kinds.get(dir) === 'service') serviceDirs.add(dir);
   }
+  return { dirs, kinds, groups };
+}
 
-  // 2. Build services.
+function folderKind(fs: Finding[], composeBuilt: boolean): FolderKind | undefined {
+  const strong = composeBuilt || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
+  const runnable = fs.some((f) => f.runnable === true);
+  const notRunnable = fs.some((f) => f.runnable === false);
+  const typed = fs.some((f) => f.type !== undefined);
+  if (strong || (runnable && !fs.every((f) => f.detector === 'static' || f.runnable !== true || f.detector === 'workspace'))) return 'service';
+  if (runnable) return 'weak'; // a static index.html: a service only when no service contains it
+  if (fs.some((f) => f.type === 'infrastructure')) return 'service';
+  if (fs.find((f) => f.workspace)) return 'group-only';
+  if (notRunnable && fs.some((f) => f.packageName || f.type)) return 'library';
+  if (typed) return 'weak'; // a broken manifest among them: keep the folder visible
+  return undefined;
+}
+
+/** A record per service folder and per compose service that owns no folder; libraries as they are. */
+function buildRecords(
+  input: AssembleInput, dirs: string[], kinds: Map<string, FolderKind>, composeBuilt: Map<string, ComposeBuild>,
+): { services: ServiceFacts[]; libraries: Assembled['libraries'] } {
   const services: ServiceFacts[] = [];
+  const libraries: Assembled['libraries'] = [];
   for (const dir of dirs) {
     const kind = kinds.get(dir);
     const fs = input.findings.get(dir) ?? [];
     if (kind === 'library') {
       const f = fs.find((x) => x.packageName) ?? fs[0];
-      libraries.push({ id: dir, name: f.packageName ?? baseName(dir, input.rootName), folder: dir, language: fs.find((x) => x.language)?.language, evidence: fs.flatMap((x) => x.evidence).slice(0, 4), packageName: f.packageName });
+      libraries.push({
+        id: dir, name: f.packageName ?? baseName(dir, input.rootName), folder: dir,
+        language: fs.find((x) => x.language)?.language, evidence: fs.flatMap((x) => x.evidence).slice(0, 4),
+        packageName: f.packageName,
+      });
       continue;
     }
     if (kind !== 'service') continue;
@@ -183,8 +210,11 @@ export function assemble(input: AssembleInput): Assembled {
       services.push(cachedBuild(id, svc.build ? input.findings.get(folder) ?? [] : [], { model, svc }, input, folder));
     }
   }
+  return { services, libraries };
+}
 
-  // 3. Unique DNS names and groups, decided on the cached records without touching them.
+/** Unique DNS names, decided on the cached records without touching them. */
+function uniqueNames(services: ServiceFacts[]): Map<ServiceFacts, string> {
   const nameOf = new Map<ServiceFacts, string>();
   const taken = new Set<string>();
   for (const s of services) {
@@ -197,21 +227,27 @@ export function assemble(input: AssembleInput): Assembled {
     nameOf.set(s, name);
     taken.add(name);
   }
+  return nameOf;
+}
+
+/** Compose groups join the workspace groups; every group gets its members, and each service its group. */
+function groupMembers(
+  input: AssembleInput, services: ServiceFacts[], libraries: Assembled['libraries'], groups: Group[],
+): Map<ServiceFacts, string> {
   const groupOf = new Map<ServiceFacts, string>();
   for (const model of input.compose) {
     const members = services.filter((s) => s.compose?.model === model).map((s) => s.service.id);
-    if (members.length) groups.push({ id: model.dir, kind: 'compose', tool: 'compose', members, evidence: [ev(model.files[0], `compose file with ${members.length} services`)] });
+    const evidence = [ev(model.files[0], `compose file with ${members.length} services`)];
+    if (members.length) groups.push({ id: model.dir, kind: 'compose', tool: 'compose', members, evidence });
   }
   for (const g of groups) {
     if (g.kind !== 'workspace') continue;
-    g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)].filter((d) => isAncestor(g.id, d) && d !== g.id);
+    g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)]
+      .filter((d) => isAncestor(g.id, d) && d !== g.id);
     for (const s of services) if (!groupOf.has(s) && isAncestor(g.id, s.service.folder)) groupOf.set(s, g.id);
   }
   for (const s of services) if (!groupOf.has(s) && s.compose) groupOf.set(s, s.compose.model.dir);
-  // The records handed on are copies carrying the final name and group; a copy is reused while its record,
-  // name and group stay the same (most of them, on an update).
-  const finals = services.map((s) => finalCopy(s, nameOf.get(s)!, groupOf.get(s), input.cache));
-  return { services: finals, libraries, groups, problems };
+  return groupOf;
 }
 
 function finalCopy(facts: ServiceFacts, name: string, group: string | undefined, cache: ServiceCache | undefined): ServiceFacts {
@@ -247,32 +283,11 @@ function withDockerfile(own: Finding[], dockerfile: Finding): Finding[] {
   return out;
 }
 
-const entryFilesMemo = new WeakMap<Finding[], string[]>();
-function entryFilesOf(fs: Finding[]): string[] {
-  let files = entryFilesMemo.get(fs);
-  if (!files) {
-    files = [...new Set(fs.flatMap((f) => f.entryFiles ?? []))].slice(0, 6);
-    entryFilesMemo.set(fs, files);
-  }
-  return files;
-}
-
 function depth(dir: string): number {
   if (dir === '.') return 0;
   let n = 1;
   for (let i = 0; i < dir.length; i++) if (dir.charCodeAt(i) === 47) n++;
   return n;
-}
-
-function baseName(dir: string, rootName: string): string {
-  return dir === '.' ? rootName : dir.slice(dir.lastIndexOf('/') + 1);
-}
-
-/** The name people use for a folder's service: a generic folder (`src/`, `app/`...) takes its parent's name. */
-function folderName(dir: string, rootName: string): string {
-  let d = dir;
-  while (d.includes('/') && GENERIC_FOLDERS.has(d.slice(d.lastIndexOf('/') + 1))) d = d.slice(0, d.lastIndexOf('/'));
-  return baseName(d, rootName);
 }
 
 /** buildService memoised on its inputs; returns a copy the later stages may rename and annotate. */
@@ -292,195 +307,4 @@ function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel;
     input.cache?.set(id, { inputs, facts });
   }
   return facts;
-}
-
-/** A program that listens on nothing: a worker when its code keeps it alive (a loop, a consumer), else a job. */
-function programKind(code: { file: string; facts: CodeFacts }[], evidence: Evidence[]): 'worker' | 'job' {
-  for (const { file, facts } of code) {
-    const consumes = facts.topics.find((t) => t.role === 'consume');
-    const why = facts.longRunning ?? (consumes && { line: consumes.line, reason: `consumes ${consumes.name}` });
-    if (why) {
-      evidence.push(ev(file, `listens on nothing and ${why.reason}: a worker`, why.line));
-      return 'worker';
-    }
-  }
-  const reason = 'listens on nothing and has no loop, scheduler or consumer: a job that runs to completion';
-  evidence.push(ev(code[0].file, reason));
-  return 'job';
-}
-
-function buildService(id: string, fs: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
-  const folder = folderOverride ?? id;
-  const svc = compose?.svc;
-  const kyozo = fs.find((f) => f.detector === 'kyozo.yaml');
-  const ranked = [...fs].filter((f) => f.type).sort((a, b) => (b.rank ?? 0) - (a.rank ?? 0));
-  const evidence: Evidence[] = [];
-  if (svc) evidence.push(ev(svc.file, svc.build ? `compose service ${svc.name} builds this folder` : `compose service ${svc.name}`, svc.line));
-  for (const f of fs) evidence.push(...f.evidence);
-
-  // Image services: compose image, kyozo.yaml image, or a Dockerfile FROM a data store.
-  const image = kyozo?.image ?? (svc && !svc.build ? svc.image : undefined);
-  const imgInfo = image ? imageInfo(image) : undefined;
-  const dataEngine = imgInfo?.engine ?? fs.find((f) => f.dataEngine)?.dataEngine;
-
-  const language = fs.find((f) => f.language && f.detector !== 'dockerfile')?.language ?? fs.find((f) => f.language)?.language;
-  const frameworks = [...new Set(fs.flatMap((f) => f.frameworks ?? []))];
-
-  // Code facts of the entry files.
-  const entryFiles = entryFilesOf(fs);
-  const code = entryFiles.length ? input.codeFacts(entryFiles).map((facts, i) => ({ file: entryFiles[i], facts })) : [];
-  if (language === 'go' && frameworks.length === 0 && code.some((c) => c.facts.imports.some((i) => i.module === 'net/http'))) frameworks.push('net/http');
-  const codePorts: PortSpec[] = [];
-  for (const { file, facts } of code) {
-    for (const p of facts.ports) codePorts.push({ container: p.port, protocol: 'tcp', source: 'code', envVar: p.envVar, evidence: ev(file, p.reason, p.line) });
-  }
-
-  // Ports, strongest source first; defaults only when nothing better is known.
-  const allPorts: PortSpec[] = [...(kyozo?.ports ?? []), ...(svc?.ports ?? []), ...fs.filter((f) => f !== kyozo).flatMap((f) => f.ports ?? []), ...codePorts];
-  if (imgInfo?.port && svc && !svc.build) allPorts.push({ container: imgInfo.port, protocol: 'tcp', source: 'image-default', evidence: ev(svc.file, `${image} listens on ${imgInfo.port} by default`, svc.line) });
-  allPorts.sort((a, b) => PORT_STRENGTH.indexOf(a.source) - PORT_STRENGTH.indexOf(b.source));
-  const ports: PortSpec[] = [];
-  for (const p of allPorts) {
-    const existing = ports.find((x) => x.container === p.container && x.protocol === p.protocol);
-    if (existing) {
-      if (p.host !== undefined && existing.host === undefined) existing.host = p.host;
-      if (p.envVar && !existing.envVar) existing.envVar = p.envVar;
-      continue;
-    }
-    ports.push({ ...p });
-  }
-  const strongest = ports[0]?.source;
-  const meaningful = ports.filter((p, i) => i === 0 || !(p.source === 'framework-default' || p.source === 'image-default') || strongest === p.source);
-  // A code port read from `process.env.PORT || 3000` confirms a script's PORT=; keep both but the script wins.
-
-  const starts = [kyozo?.start, svc?.start, ...fs.filter((f) => f !== kyozo).map((f) => f.start)].filter((s): s is StartSpec => !!s);
-  starts.sort((a, b) => START_STRENGTH.indexOf(a.source) - START_STRENGTH.indexOf(b.source));
-  const start = starts[0];
-
-  // Type: kyozo.yaml, then images, then a worker, then the best-ranked detector.
-  let type = kyozo?.type ?? imgInfo?.type ?? ranked[0]?.type ?? (svc?.build ? 'containerized' : 'containerized');
-  const workerCommand = !!svc?.start && /\b(celery\b.*\bworker|celery\b.*\bbeat|rq\s+worker|sidekiq|dramatiq|huey_consumer|arq\s)/.test(svc.start.command) && svc.ports.length === 0;
-  const worker = workerCommand || (fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) && !meaningful.some((p) => p.source !== 'framework-default'));
-  const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
-  const job = !worker && fs.some((f) => f.job) && !meaningful.some((p) => p.source !== 'framework-default');
-  if (!kyozo?.type && !imgInfo && worker && (!httpFramework || workerCommand)) type = 'worker';
-  else if (!kyozo?.type && !imgInfo && job && !httpFramework) type = 'job';
-  // Something that starts, listens on nothing and serves no HTTP framework is a background worker (a queue or
-  // stream consumer, a scheduler, a bot) when its code keeps it alive, else a job that runs to completion — once
-  // its code was read and no listen call was found in it.
-  const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet', 'elixir', 'gleam', 'deno',
-    'cpp'];
-  const listensOnNothing = meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend);
-  if (!kyozo?.type && !imgInfo && type !== 'worker' && type !== 'job' && LANGUAGE_TYPES.includes(type) && start &&
-      code.length > 0 && listensOnNothing) {
-    type = programKind(code, evidence);
-  }
-  // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
-  const ownPort = (p: PortSpec) =>
-    (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default');
-  const finalPorts = type === 'worker' || type === 'job' ? meaningful.filter(ownPort) : meaningful;
-
-  // Build: the Dockerfile, compose's build section, the language toolchain for a generated one.
-  const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
-  const langBuild = fs.find((f) => f.build?.runtime)?.build;
-  let build: Service['build'];
-  if (!image || svc?.build) {
-    // A generated Node image of a workspace member builds from the workspace root; a Dockerfile from its folder.
-    const context = svc?.build?.context ?? (dockerFinding ? undefined : langBuild?.context) ?? (folder === '.' ? '' : folder);
-    build = {
-      context: context === '.' ? '' : context,
-      dockerfile: kyozo?.build?.dockerfile ?? svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
-      target: svc?.build?.target, args: svc?.build?.args,
-      runtime: langBuild?.runtime, packageManager: langBuild?.packageManager, baseImage: kyozo?.build?.baseImage,
-      ...(kyozo?.build?.command ? { command: kyozo.build.command } : {}),
-      node: svc?.build || dockerFinding ? undefined : langBuild?.node,
-      evidence: svc?.build?.evidence ?? dockerFinding?.build?.evidence ?? langBuild?.evidence ?? ev(folder, 'built from the folder'),
-    };
-    if (!build.runtime && type === 'proxy') build.runtime = 'static';
-  }
-
-  // Environment: kyozo.yaml > compose > .env > Dockerfile ENV > variables the code reads.
-  const env: EnvVar[] = [];
-  const addEnv = (e: EnvVar) => {
-    if (!env.some((x) => x.name === e.name)) env.push(e);
-  };
-  (kyozo?.env ?? []).forEach(addEnv);
-  (svc?.env ?? []).forEach(addEnv);
-  if (!image) input.dotEnv(folder).forEach(addEnv);
-  fs.filter((f) => f !== kyozo).flatMap((f) => f.env ?? []).forEach(addEnv);
-  for (const { file, facts } of code) facts.envReads.forEach((r) => addEnv({ name: r.name, value: r.defaultValue, secret: isSecretName(r.name), evidence: ev(file, `code reads ${r.name}`, r.line) }));
-
-  // Health: declared checks, then a health route the code defines, then a TCP probe for data stores.
-  let healthCheck: HealthCheck | undefined = kyozo?.healthCheck ?? svc?.healthCheck ?? fs.find((f) => f.healthCheck)?.healthCheck;
-  if (!healthCheck) {
-    for (const { file, facts } of code) {
-      const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path.startsWith('/') ? r.path : `/${r.path}`));
-      if (route && type !== 'worker' && type !== 'job') {
-        healthCheck = { kind: 'http', path: route.path.startsWith('/') ? route.path : `/${route.path}`, port: finalPorts[0]?.container, evidence: ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line) };
-        break;
-      }
-    }
-  }
-  if (!healthCheck && type !== 'worker' && type !== 'job') {
-    healthCheck = fs.find((f) => f.frameworkHealth)?.frameworkHealth;
-    const port = finalPorts[0]?.container;
-    if (healthCheck && port !== undefined) healthCheck = { ...healthCheck, port };
-  }
-  if (!healthCheck && type !== 'worker' && type !== 'job') {
-    // grpc.health.v1.Health registered in code: probe it rather than an open port.
-    for (const { file, facts } of code) {
-      const health = (facts.grpc ?? []).find((g) => g.role === 'server' && g.service === GRPC_HEALTH);
-      if (health) {
-        const evidence = ev(file, `registers the gRPC health service (${health.reason})`, health.line);
-        healthCheck = { kind: 'grpc', port: finalPorts[0]?.container, evidence };
-        break;
-      }
-    }
-  }
-  if (!healthCheck && finalPorts[0] && (type === 'database' || type === 'cache' || type === 'queue')) {
-    healthCheck = { kind: 'tcp', port: finalPorts[0].container, evidence: finalPorts[0].evidence };
-  }
-
-  const name = dnsName(kyozo?.override?.name ?? svc?.name ?? folderName(folder, input.rootName));
-  const confidences = fs.map((f) => f.confidence);
-  if (svc) confidences.push(svc.build ? 0.95 : 0.9);
-  const indicators = [...new Set([...(svc ? [svc.file] : []), ...fs.flatMap((f) => f.indicators)])];
-
-  // Optional fields are left out rather than deleted afterwards: `delete` drops V8's fast object layout, and every
-  // update copies these records.
-  const resources = kyozo?.override?.resources ?? svc?.resources;
-  // A folder override is given only to compose services that do not own their folder (assemble names them file#name).
-  const composeOnly = folderOverride !== undefined && compose
-    ? { file: compose.model.files[0], name: compose.svc.name }
-    : undefined;
-  const service: Service = {
-    id, name, folder, type, ...(language !== undefined ? { language } : {}), frameworks,
-    confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts,
-    ...(start ? { start } : {}), ...(build ? { build } : {}), ...(image ? { image } : {}),
-    env, ...(healthCheck ? { healthCheck } : {}), replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
-    ...(resources ? { resources } : {}), ...(svc?.volumes.length ? { volumes: svc.volumes } : {}), indicators,
-    ...(composeOnly ? { composeOnly } : {}),
-  };
-
-  const declaredDeps: ServiceFacts['declaredDeps'] = [
-    ...(svc?.dependsOn ?? []).map((d) => ({ ...d, compose: compose!.model })),
-    ...(svc?.links ?? []).map((d) => ({ ...d, compose: compose!.model, links: true })),
-    ...(kyozo?.override?.dependsOn ?? []),
-  ];
-  return {
-    service, dependencies: fs.flatMap((f) => f.dependencies ?? []), upstreams: fs.flatMap((f) => f.upstreams ?? []), dataEngine,
-    packageName: fs.find((f) => f.packageName)?.packageName, code, declaredDeps, compose, frontend: fs.some((f) => f.frontend),
-    hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
-    exposed: fs.filter((f) => f.detector === 'dockerfile').flatMap((f) => f.ports ?? []).map((p) => p.container),
-  };
-}
-
-function dedupeEvidence(list: Evidence[]): Evidence[] {
-  const seen = new Set<string>();
-  return list.filter((e) => {
-    const k = `${e.file}:${e.line ?? ''}:${e.reason}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
