@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the machine-level parts the tests talk to for real: Docker engine, Chromium, code-server.
+# Installs the machine-level parts the tests talk to for real: Docker engine, Chromium, code-server, and the Debian
+# Python and Go packages test/support/runtime-base-images.ts assembles the generated images' toolchains from.
 # Idempotent: every step checks before it acts, so developers can run it too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 need_pkgs=()
 for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certificates \
-         libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config; do
+         libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config \
+         python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi \
+         python3-django python3-whitenoise golang-go; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -83,9 +83,13 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
   }
 }
 
-/** Django's static files, collected when the settings name a STATIC_ROOT (a fresh project has none). */
-const COLLECTSTATIC = "RUN if python manage.py diffsettings 2>/dev/null | grep -q '^STATIC_ROOT = '; "
-  + 'then python manage.py collectstatic --noinput; fi';
+/**
+ * Django's static files. A fresh project sets no STATIC_ROOT (or leaves out the staticfiles app), so that refusal
+ * skips the step; any other failure (a settings module that does not import) fails the build with its output.
+ */
+const COLLECTSTATIC = 'RUN if out="$(python manage.py collectstatic --noinput 2>&1)"; then echo "$out" | tail -n 1; '
+  + 'elif echo "$out" | grep -q -e "STATIC_ROOT setting" -e "Unknown command: .collectstatic"; '
+  + 'then echo "collectstatic skipped: the settings set no STATIC_ROOT"; else echo "$out"; exit 1; fi';
 
 function probe(url: string): string[] {
   return ['python', '-c', `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=3)`];

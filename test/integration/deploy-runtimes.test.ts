@@ -1,0 +1,123 @@
+// Python and Go folders without a Dockerfile, deployed with `kyozo up` through their generated images on the real
+// engine, checked over HTTP on the published port and taken down: Flask under gunicorn, FastAPI under uvicorn,
+// Django (its static files collected at build time and served by whitenoise) and a Go service in cmd/hello built
+// static and run FROM scratch. No registry or package index is reachable, so the builds use the toolchain images
+// test/support/runtime-base-images.ts assembles from the host's Debian packages.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ServiceStatus } from '../../server/src/protocol';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { ensureRuntimeTestImages } from '../support/runtime-base-images';
+
+interface RuntimeApp {
+  dir: string;
+  /** What the generated Dockerfile must say (the server and how dependencies were installed). */
+  dockerfile: RegExp[];
+  checks: { path: string; contains: string; header?: [string, RegExp] }[];
+}
+
+const APPS: RuntimeApp[] = [
+  {
+    dir: 'flask-gunicorn',
+    dockerfile: [/^RUN pip install --no-cache-dir -r requirements\.txt$/m, /^HEALTHCHECK .*\/healthz/m],
+    checks: [{ path: '/', contains: 'hello from flask', header: ['server', /gunicorn/] }],
+  },
+  {
+    dir: 'fastapi-uvicorn',
+    dockerfile: [/^CMD \["sh","-c","uvicorn main:app --host 0\.0\.0\.0 --port 8000"\]$/m],
+    checks: [{ path: '/', contains: 'hello from fastapi', header: ['server', /uvicorn/] }],
+  },
+  {
+    dir: 'django-site',
+    dockerfile: [/collectstatic --noinput/],
+    checks: [
+      { path: '/', contains: 'hello from django', header: ['server', /gunicorn/] },
+      { path: '/static/site.css', contains: '/* collected */' },
+    ],
+  },
+  {
+    dir: 'go-http',
+    dockerfile: [/-o \/out\/app \.\/cmd\/hello$/m, /^FROM scratch$/m],
+    checks: [{ path: '/', contains: 'hello from go' }],
+  },
+];
+
+const repo = join(import.meta.dirname, '..', '..');
+const apps = join(repo, 'test', 'fixtures', 'runtime-apps');
+const run = randomBytes(3).toString('hex');
+const work = mkdtempSync(join(tmpdir(), 'kyozo-runtimes-'));
+const projects: string[] = [];
+
+type CliResult = { status: number | null; stdout: string; stderr: string };
+
+function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
+      cwd: repo, env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' }, timeout: timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('Python and Go folders deploy through their generated images', { timeout: 1_200_000 }, async () => {
+  if (!(await engineAvailable())) {
+    test('generated Python and Go images', { skip: 'no Docker engine' }, () => undefined);
+    return;
+  }
+  let baseImages: string[];
+  before(async () => {
+    const images = await ensureRuntimeTestImages();
+    baseImages = ['--base-image', `python=${images.python}`, '--base-image', `go=${images.go}`,
+      '--base-image', 'go-run=scratch'];
+  });
+
+  after(async () => {
+    for (const project of projects) await cleanupWorkspace(project, { images: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  for (const app of APPS) {
+    test(`${app.dir}: kyozo up, HTTP on the published port, non-root, kyozo down`, async () => {
+      const t0 = Date.now();
+      const project = `kz-rt-${app.dir}-${run}`;
+      projects.push(project);
+      const dir = join(work, app.dir);
+      cpSync(join(apps, app.dir), dir, { recursive: true });
+
+      const printed = await kyozo(['dockerfile', '.', '--dir', dir, ...baseImages]);
+      assert.equal(printed.status, 0, printed.stderr);
+      for (const line of app.dockerfile) assert.match(printed.stdout, line);
+
+      const up = await kyozo(['up', dir, '--project', project, ...baseImages, '--json']);
+      assert.equal(up.status, 0, `kyozo up ${app.dir} failed:\n${up.stderr}\n${up.stdout}`);
+      const [status] = JSON.parse(up.stdout) as ServiceStatus[];
+      assert.equal(status?.state, 'running', JSON.stringify(status));
+      const url = status!.ports[0]?.url;
+      assert.ok(url, `no published URL: ${JSON.stringify(status)}`);
+      for (const check of app.checks) {
+        const res: Response = await fetch(`${url}${check.path}`, { signal: AbortSignal.timeout(30_000) });
+        const body = await res.text();
+        assert.equal(res.status, 200, `${url}${check.path}: ${body.slice(0, 300)}`);
+        assert.ok(body.includes(check.contains), `${url}${check.path} lacks ${check.contains}: ${body.slice(0, 300)}`);
+        if (check.header) assert.match(res.headers.get(check.header[0]) ?? '', check.header[1], `${check.path} header`);
+      }
+      const containers = await testDocker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+      assert.equal(containers.length, 1);
+      const image = await testDocker().getImage(containers[0]!.Image).inspect();
+      assert.equal(image.Config.User, '10001:10001', 'runs as the numeric non-root user');
+      console.log(`# ${app.dir}: folder to verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+      const down = await kyozo(['down', dir, '--project', project], 120_000);
+      assert.equal(down.status, 0, down.stderr);
+    });
+  }
+});
