@@ -6,7 +6,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 need_pkgs=()
-for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certificates \
+for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certificates neovim \
          libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config \
          python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi \
          python3-django python3-whitenoise golang-go; do
