@@ -23,6 +23,8 @@ const artefacts = [
   { ...node, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', define: { KYOZO_SPLIT_CLI: 'true' } },
   { ...node, entryPoints: ['server/src/cli/deploy-commands.ts'], outfile: 'dist/cli-deploy.js' },
   { ...node, entryPoints: ['server/src/cli/sync-commands.ts'], outfile: 'dist/cli-sync.js' },
+  // `kyozo mcp` loads the MCP SDK (and, for its actions, the orchestrator) only when it runs.
+  { ...node, entryPoints: ['server/src/mcp/mcp-server.ts'], outfile: 'dist/cli-mcp.js' },
   { ...node, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
   // The language server checks documents in this worker thread, off the thread that answers requests.
   { ...node, entryPoints: ['server/src/lsp/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Command as CommandClass } from 'commander';
 import { registerAnalyzeCommands } from './analyze-commands';
+import { registerContextCommands } from './context-commands';
 
 declare const KYOZO_SPLIT_CLI: boolean | undefined;
-const ENGINE_ONLY = new Set(['analyze', 'explain']);
+const ENGINE_ONLY = new Set(['analyze', 'explain', 'describe', 'context', 'mcp']);
 
 type Registrar = (program: Command) => void;
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     .showHelpAfterError();
 
   registerAnalyzeCommands(program);
+  registerContextCommands(program);
   if (!ENGINE_ONLY.has(process.argv[2])) {
     (await loadCommands('deploy'))(program);
     (await loadCommands('sync'))(program);

@@ -149,6 +149,10 @@ export class FolderDescriber {
     return this.analyzer.fileIndex();
   }
 
+  fileIndex(): FileIndex {
+    return this.analyzer.fileIndex();
+  }
+
   topology(): Topology {
     const t = this.analyzer.current();
     if (!t) throw new Error('the workspace has not been analysed yet; call analyze() on the analyzer first');

@@ -1,0 +1,367 @@
+// `kyozo mcp`: the engine's folder descriptions, repository map and topology for AI agents over the Model Context
+// Protocol (stdio). Read tools are always offered; deploy, stop and logs only with --allow-actions, since they run
+// containers. Inputs are checked by zod schemas (the SDK's own validator); a failure answers with its reason.
+// @modelcontextprotocol/sdk is the protocol's reference implementation, which MCP clients are tested against.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Topology } from '../protocol';
+import {
+  AnalyzeInputError,
+  BASE_IMAGE_KEYS,
+  DEFAULT_MAP_BUDGET,
+  explain,
+  FolderDescriber,
+  FolderNotFoundError,
+  isBaseImageKey,
+  repoMap,
+  ServiceIndex,
+  UnknownServiceError,
+  type BaseImages,
+  type FolderDescription,
+} from '../engine';
+import { createOrchestrator } from '../engine/deploy';
+
+export interface McpOptions {
+  root: string;
+  allowActions: boolean;
+  dockerHost?: string;
+  stateDir?: string;
+  /** `runtime=image` pairs, as on the command line. */
+  baseImages?: string[];
+}
+
+export const READ_TOOLS = [
+  'kyozo_topology',
+  'kyozo_describe_folder',
+  'kyozo_find',
+  'kyozo_related',
+  'kyozo_explain_service',
+  'kyozo_status',
+] as const;
+export const ACTION_TOOLS = ['kyozo_deploy', 'kyozo_stop', 'kyozo_logs'] as const;
+
+const MAX_LOG_LINES = 500;
+
+const json = (value: unknown) => ({ content: [{ type: 'text' as const, text: JSON.stringify(value) }] });
+const invalid = (message: string) => new McpError(ErrorCode.InvalidParams, message);
+
+function parseBaseImages(list: string[]): BaseImages {
+  const out: BaseImages = {};
+  for (const item of list) {
+    const [runtime, image] = item.split('=', 2).map((x) => x.trim());
+    if (!runtime || !image || !isBaseImageKey(runtime)) {
+      throw new Error(
+        `--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; got '${item}'`,
+      );
+    }
+    out[runtime] = image;
+  }
+  return out;
+}
+
+/** The services of the topology in the few fields an agent needs, with their dependencies by name. */
+function compactTopology(t: Topology) {
+  const name = (id: string) => t.services.find((s) => s.id === id)?.name ?? id;
+  return {
+    name: t.name,
+    services: t.services.map((s) => ({
+      name: s.name,
+      folder: s.folder,
+      type: s.type,
+      language: s.language,
+      frameworks: s.frameworks,
+      ports: s.ports.map((p) => p.container),
+      image: s.image,
+      start: s.start?.command,
+      dependsOn: [...new Set(t.edges.filter((e) => e.from === s.id).map((e) => `${name(e.to)} (${e.kind})`))],
+    })),
+    libraries: t.libraries.map((l) => ({ name: l.name, folder: l.folder })),
+    order: t.order.map((wave) => wave.map(name)),
+    patterns: t.patterns.map((p) => p.description),
+    problems: t.problems.map((p) => `${p.severity}: ${p.message}`),
+  };
+}
+
+/** Builds the server on an analysed workspace; `serveMcp` connects it to stdio. */
+export function createKyozoMcpServer(describer: FolderDescriber, options: McpOptions): McpServer {
+  const server = new McpServer({ name: 'kyozo', version: '0.1.0' });
+  const topology = () => describer.topology();
+  const describe = async (folder: string): Promise<FolderDescription> => {
+    try {
+      return await describer.describe(folder, describer.root);
+    } catch (err) {
+      if (err instanceof FolderNotFoundError) throw invalid(err.message);
+      throw err;
+    }
+  };
+  const service = (ref: string) => {
+    try {
+      return ServiceIndex.of(topology()).require(ref);
+    } catch (err) {
+      if (err instanceof UnknownServiceError) throw invalid(err.message);
+      throw err;
+    }
+  };
+  let orchestrator: ReturnType<typeof createOrchestrator> | undefined;
+  const engine = () =>
+    (orchestrator ??= createOrchestrator({
+      dockerHost: options.dockerHost,
+      stateDir: options.stateDir,
+      baseImages: parseBaseImages(options.baseImages ?? []),
+    }));
+
+  server.registerTool(
+    'kyozo_topology',
+    {
+      description:
+        'The services of the workspace: type, language, frameworks, ports, start command, dependencies, ' +
+        'deployment order, patterns and problems.',
+      inputSchema: {},
+    },
+    async () => json(compactTopology(topology())),
+  );
+
+  server.registerTool(
+    'kyozo_describe_folder',
+    {
+      description:
+        'Describe any folder: its purpose (service, library, module, tests, docs, infrastructure, ...), a ' +
+        'summary, stack, capabilities (HTTP routes, gRPC methods, queues, schedules, commands, exports), env names, ' +
+        'dependencies, tests, deployment files and related folders, each with evidence (file, line, reason).',
+      inputSchema: {
+        folder: z.string().min(1).describe('folder relative to the workspace root, such as src/cartservice'),
+      },
+    },
+    async ({ folder }) => json(await describe(folder)),
+  );
+
+  server.registerTool(
+    'kyozo_find',
+    {
+      description:
+        'Find which service serves a route (`GET /cart`, `/cart`, `CartService/AddItem`), reads an environment ' +
+        'variable, talks to a service, or owns a file. Give exactly one of route, env, talksTo, file.',
+      inputSchema: {
+        route: z.string().min(1).optional(),
+        env: z.string().min(1).optional(),
+        talksTo: z.string().min(1).optional(),
+        file: z.string().min(1).optional(),
+      },
+    },
+    async (args) => {
+      const given = Object.entries(args).filter(([, v]) => v !== undefined);
+      if (given.length !== 1) throw invalid(`give exactly one of route, env, talksTo, file (got ${given.length})`);
+      const t = topology();
+      const services = t.services.filter((s) => !s.id.includes('#'));
+      if (args.route !== undefined) {
+        const m = /^\s*(?:([A-Za-z]+)\s+)?(\S+)\s*$/.exec(args.route);
+        const method = m?.[1]?.toUpperCase();
+        const target = m?.[2] ?? args.route;
+        const matches = [];
+        for (const s of services) {
+          const d = await describe(s.folder);
+          for (const c of d.capabilities.value) {
+            if (c.kind === 'http-route') {
+              const [verb, path] = c.name.split(' ');
+              if (path === target && (!method || verb === method || verb === 'ANY'))
+                matches.push({ service: s.name, capability: c });
+            } else if (
+              c.kind === 'grpc-method' &&
+              (c.name === target || c.name.endsWith(`.${target}`) || c.name.endsWith(`/${target}`))
+            ) {
+              matches.push({ service: s.name, capability: c });
+            }
+          }
+        }
+        return json({ route: args.route, matches });
+      }
+      if (args.env !== undefined) {
+        const matches = [];
+        for (const s of services) {
+          const d = await describe(s.folder);
+          if (d.envRead.value.includes(args.env)) {
+            const evidence = d.envRead.evidence.filter((e) => e.reason.endsWith(` ${args.env}`));
+            matches.push({ service: s.name, folder: s.folder, evidence });
+          }
+        }
+        return json({ env: args.env, matches });
+      }
+      if (args.talksTo !== undefined) {
+        const target = service(args.talksTo);
+        const name = (id: string) => t.services.find((s) => s.id === id)?.name ?? id;
+        return json({
+          service: target.name,
+          calledBy: t.edges
+            .filter((e) => e.to === target.id)
+            .map((e) => ({ service: name(e.from), kind: e.kind, evidence: e.evidence })),
+          calls: t.edges
+            .filter((e) => e.from === target.id)
+            .map((e) => ({ service: name(e.to), kind: e.kind, evidence: e.evidence })),
+        });
+      }
+      const rel = describer
+        .fileIndex()
+        .relative(args.file!.startsWith('/') ? args.file! : `${describer.root}/${args.file}`);
+      if (rel === undefined)
+        throw invalid(`${args.file} is outside the workspace ${describer.root}; pass a path inside it`);
+      const folder = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
+      const d = await describe(folder);
+      const owner = services
+        .filter((s) => s.folder === '.' || rel === s.folder || rel.startsWith(`${s.folder}/`))
+        .sort((a, b) => b.folder.length - a.folder.length)[0];
+      const library = t.libraries.find((l) => rel.startsWith(`${l.folder}/`));
+      return json({
+        file: rel,
+        folder,
+        purpose: d.purpose.value,
+        service: owner?.name,
+        serviceFolder: owner?.folder,
+        library: library?.name,
+      });
+    },
+  );
+
+  server.registerTool(
+    'kyozo_related',
+    {
+      description: 'Folders related to a folder, strongest first: calls, shared .proto, tests, deployment files.',
+      inputSchema: { folder: z.string().min(1) },
+    },
+    async ({ folder }) => {
+      const d = await describe(folder);
+      return json({ folder: d.folder, related: d.related.value, suggestions: d.suggestions.value });
+    },
+  );
+
+  server.registerTool(
+    'kyozo_explain_service',
+    {
+      description:
+        'Explain a service (by name, id or folder): every detected fact with the file and line it came from.',
+      inputSchema: { service: z.string().min(1) },
+    },
+    async ({ service: ref }) => {
+      const s = service(ref);
+      const x = explain(topology(), s.id, describer.root);
+      return json({ summary: x.summary, facts: x.facts });
+    },
+  );
+
+  server.registerTool(
+    'kyozo_status',
+    {
+      description:
+        'Deployment status of every service (state, health, replicas, published ports) from the Docker engine.',
+      inputSchema: {},
+    },
+    async () => {
+      const statuses = await engine().status(topology(), { stats: false });
+      return json(
+        statuses.map((s) => ({
+          service: s.name,
+          state: s.state,
+          health: s.health,
+          replicas: s.replicas,
+          ports: s.ports,
+          message: s.message,
+        })),
+      );
+    },
+  );
+
+  if (options.allowActions) {
+    server.registerTool(
+      'kyozo_deploy',
+      {
+        description:
+          'Build and start services (and what they depend on) on the Docker engine; all services when none are named.',
+        inputSchema: { services: z.array(z.string().min(1)).max(200).optional() },
+      },
+      async ({ services }) => {
+        const ids = services?.map((ref) => service(ref).id);
+        const statuses = await engine().up(topology(), { services: ids });
+        return json(
+          statuses.map((s) => ({
+            service: s.name,
+            state: s.state,
+            health: s.health,
+            ports: s.ports,
+            message: s.message,
+          })),
+        );
+      },
+    );
+    server.registerTool(
+      'kyozo_stop',
+      {
+        description: 'Stop one service, or every running service when none is named.',
+        inputSchema: { service: z.string().min(1).optional() },
+      },
+      async ({ service: ref }) => {
+        const statuses = ref ? [await engine().stop(topology(), service(ref).id)] : await engine().stopAll(topology());
+        return json(statuses.map((s) => ({ service: s.name, state: s.state })));
+      },
+    );
+    server.registerTool(
+      'kyozo_logs',
+      {
+        description: `The last lines a service's containers printed (at most ${MAX_LOG_LINES}).`,
+        inputSchema: { service: z.string().min(1), tail: z.number().int().min(1).max(MAX_LOG_LINES).optional() },
+      },
+      async ({ service: ref, tail }) => {
+        const lines: string[] = [];
+        for await (const line of engine().logs(topology(), service(ref).id, { follow: false, tail: tail ?? 100 })) {
+          lines.push(line);
+          if (lines.length >= MAX_LOG_LINES) break;
+        }
+        return { content: [{ type: 'text' as const, text: lines.join('\n') || '(no output)' }] };
+      },
+    );
+  }
+
+  server.registerResource(
+    'repo-map',
+    'kyozo://repo-map',
+    {
+      description: `The repository map: services, then what they use, then the rest, in ${DEFAULT_MAP_BUDGET} tokens.`,
+      mimeType: 'text/markdown',
+    },
+    async (uri) => ({
+      contents: [
+        { uri: uri.href, mimeType: 'text/markdown', text: repoMap(topology(), await describer.describeAll()).text },
+      ],
+    }),
+  );
+  server.registerResource(
+    'topology',
+    'kyozo://topology',
+    {
+      description: 'The full Topology JSON: services, edges with evidence, libraries, groups, order, problems.',
+      mimeType: 'application/json',
+    },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(topology()) }] }),
+  );
+  return server;
+}
+
+/** Analyses the workspace, then serves it on stdin/stdout until the client disconnects. */
+export async function serveMcp(options: McpOptions): Promise<void> {
+  let describer: FolderDescriber;
+  try {
+    describer = await FolderDescriber.open(options.root);
+  } catch (err) {
+    if (err instanceof AnalyzeInputError) {
+      process.stderr.write(`kyozo mcp: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = createKyozoMcpServer(describer, options);
+  await server.connect(new StdioServerTransport());
+  process.stderr.write(
+    `kyozo mcp: serving ${describer.root} (${describer.topology().services.length} services` +
+      `${options.allowActions ? ', actions allowed' : ''})\n`,
+  );
+}
