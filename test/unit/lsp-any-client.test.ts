@@ -1,6 +1,7 @@
 // The built language server as an editor other than VS Code sees it: a client that names itself otherwise, cannot
 // refresh CodeLens and watches no files, over the same real JSON-RPC connection the editors use.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,7 @@ import {
   type PublishDiagnosticsParams, type ShowMessageParams,
 } from 'vscode-languageserver-protocol';
 import { Methods, type TopologyParams } from '../../server/src/protocol';
-import { startSession, type LspSession } from './lsp-harness';
+import { repoRoot, startSession, type LspSession } from './lsp-harness';
 
 /** What Neovim 0.7's built-in client declares of the parts that matter here: no watchers, no CodeLens refresh. */
 const PLAIN_CLIENT: ClientCapabilities = {
@@ -177,5 +178,15 @@ describe('diagnostics where the problem is', () => {
     } finally {
       await c.close();
     }
+  });
+});
+
+describe('kyozo-language-server, the command editors start', () => {
+  it('refuses to start without a transport, saying which ones there are', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin/kyozo-language-server.js')], {
+      encoding: 'utf8', input: '', timeout: 10_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--stdio .*--node-ipc.*docs\/language-server\.md/);
   });
 });

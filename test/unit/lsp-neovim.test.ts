@@ -30,7 +30,8 @@ function runNeovim(timeoutMs = 90_000): Promise<NeovimRun> {
   const script = join(repoRoot, 'test/support/neovim-lsp-client.lua');
   const env = {
     ...process.env, KYOZO_ROOT: root, KYOZO_OUT: out, KYOZO_NODE: process.execPath,
-    KYOZO_SERVER: process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'dist/server.js'),
+    // The command docs/language-server.md gives editors (it loads dist/server.js).
+    KYOZO_SERVER: process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'bin/kyozo-language-server.js'),
     // Neovim's own state (logs, shada) stays in the temporary folder.
     XDG_STATE_HOME: folder, XDG_DATA_HOME: folder, XDG_CACHE_HOME: folder, XDG_CONFIG_HOME: folder,
   };

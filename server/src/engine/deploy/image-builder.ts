@@ -12,7 +12,7 @@ import type { BaseImages } from './dockerfile-generator';
 import { Label } from './labels';
 
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
-const BUILD_FAILURE_HINTS: [RegExp, string][] = [
+const BUILD_FAILURE_HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [/fonts\.(googleapis|gstatic)\.com|Failed to fetch (font|`[^`]+` from Google Fonts)/i,
     'this Next.js app fetches Google Fonts at build time and the build has no network access to that host; '
     + 'self-host the font with next/font/local, or build where fonts.googleapis.com is reachable'],
@@ -25,6 +25,22 @@ const BUILD_FAILURE_HINTS: [RegExp, string][] = [
   [/\b(ENOTFOUND|EAI_AGAIN)\b[^\n]*registry|registry[^\n]*\b(ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED)\b/i,
     'the build cannot reach the package registry; check the Docker engine\'s network or DNS, or point .npmrc at a '
     + 'registry mirror it can reach'],
+  [/\bEBADENGINE\b|requires? (?:a )?(?:minimum )?Node(?:\.js)? (?:version )?(?:of )?v?\d+/i,
+    'the project (or a package it installs) needs a newer Node than the base image has; choose an image with that '
+    + 'Node: --base-image node-<major>=<image> (used when package.json engines.node accepts that major) or '
+    + 'node=<image>, or base_image in kyozo.yaml'],
+  [/No compatible signature found|Corepack cannot download/,
+    'corepack refused to download the package manager (its signing keys are older than the registry\'s); pin it '
+    + 'with a packageManager field in package.json (pnpm@9.15.9, yarn@4.x), or use a base image with a newer corepack'],
+  [/\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\b:?\s+([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i,
+    (m) => `the build fetches ${m[1]} at build time, which the build cannot reach; fetch it at run time instead `
+      + '(a server-side request, not a build-time one), or build where that host is reachable'],
+  [/gyp ERR!|node-gyp[^\n]*(?:not found|failed)/,
+    'a native module is compiled during the install and the base image lacks its toolchain (Python, make and a C++ '
+    + 'compiler); choose a fuller Node image (node:22 rather than node:22-slim) with --base-image'],
+  [/JavaScript heap out of memory|Reached heap limit/,
+    'the build ran out of memory; give the Docker engine more memory, or set a larger heap for the build with '
+    + 'NODE_OPTIONS=--max-old-space-size=4096 in a committed Dockerfile'],
   [/(?:sh|\/bin\/sh): (?:\d+: )?([\w.@/-]+): not found/,
     'a command the build runs is not installed at that step; if it comes from a dev dependency, keep it in '
     + 'devDependencies and make sure the lockfile lists it'],
@@ -35,7 +51,9 @@ export function buildFailureHint(output: string[]): { hint: string; line: string
   for (const [pattern, hint] of BUILD_FAILURE_HINTS) {
     // eslint-disable-next-line no-control-regex -- build output carries the engine's colour codes
     const line = output.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim()).find((l) => pattern.test(l));
-    if (line) return { hint, line: line.length > 300 ? `${line.slice(0, 300)}...` : line };
+    if (!line) continue;
+    const text = typeof hint === 'string' ? hint : hint(pattern.exec(line)!);
+    return { hint: text, line: line.length > 300 ? `${line.slice(0, 300)}...` : line };
   }
   return undefined;
 }
