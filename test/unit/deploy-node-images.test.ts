@@ -238,6 +238,39 @@ describe('generated Node.js images', () => {
     assert.equal(plain.message, 'build of api failed at Step 3/5 : RUN make: returned a non-zero code: 2');
   });
 
+  test('build failures of the kinds real Node projects meet each say what to do', () => {
+    const cases: [string, string[], RegExp][] = [
+      ['RUN npm ci', [
+        'npm error code EBADENGINE',
+        'npm error engine Not compatible with your version of node/npm: astro@7.4.7',
+        'npm error notsup Required: {"node":">=22.23.4"}',
+      ], /needs a newer Node than the base image has; .*--base-image node-<major>=<image>/],
+      ['RUN npm run build', [
+        'Node.js version v20.20.2 detected.',
+        'The Angular CLI requires a minimum Node.js version of v22.22.3 or v24.15.0 or v26.0.0.',
+      ], /needs a newer Node than the base image has/],
+      ['RUN npm run build', [
+        'TypeError: fetch failed',
+        '  [cause]: Error: getaddrinfo ENOTFOUND api.example.com',
+      ], /fetches api\.example\.com at build time, which the build cannot reach; .*at run time/],
+      ['RUN corepack enable && pnpm install --frozen-lockfile', [
+        'Error: No compatible signature found in package metadata',
+      ], /Corepack refused to download the package manager .* packageManager/],
+      ['RUN npm ci', [
+        'npm error gyp ERR! find Python',
+        'npm error gyp ERR! find Python Python is not set from command line or npm configuration',
+      ], /native module .*Python, make and a C\+\+ compiler/],
+      ['RUN npm run build', [
+        'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+      ], /ran out of memory.*--max-old-space-size/],
+    ];
+    for (const [step, output, hint] of cases) {
+      const err = new BuildError('web', `Step 7/19 : ${step}`, output, 'returned a non-zero code: 1');
+      assert.match(err.message, hint, output.join('\n'));
+      assert.match(err.message, /\(the build said: /, 'quotes the line that says why');
+    }
+  });
+
   test('the generated context leaves out .env files and node_modules, keeping .env.example', () => {
     const dir = project({
       'package.json': '{}', '.env': 'SECRET=1', '.env.local': 'SECRET=2', '.env.example': 'SECRET=',
