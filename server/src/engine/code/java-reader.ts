@@ -1,4 +1,5 @@
 // Java: Spring / JAX-RS route annotations (with class-level prefixes), System.getenv, a few embedded-server ports.
+// One rule per fact, over a scope built once per file.
 import type { Node } from 'web-tree-sitter';
 import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
@@ -80,15 +81,43 @@ function envAccess(call: Node): { key?: Node; fallback?: Node } | undefined {
 const implBase = /(?:^|\.)(\w+)Grpc\.(\w+)ImplBase$/;
 const stubFactory = /^new(?:Blocking|Future)?Stub$/;
 
+type EnvWrappers = Map<string, { key: number; fallback?: number }>;
+
+/** What every rule of one file reads: its nodes, local bindings, env wrappers, broker families. */
+interface JavaScope {
+  sink: FactSink;
+  nodes: Node[];
+  bindings: Map<string, Node>;
+  /** Methods this file defines around System.getenv(parameter): `getenv("NAME", "default")` reads NAME. */
+  envWrappers: EnvWrappers;
+  families: ReturnType<typeof brokerFamilies>;
+}
+
 export function readJava(root: Node, sink: FactSink, source: string): void {
+  const scope = javaScope(root, sink, source);
+  for (const node of scope.nodes) {
+    switch (node.type) {
+      case 'class_declaration': grpcServerClassRule(scope, node); break;
+      case 'method_declaration':
+        listenerAnnotationRule(scope, node);
+        routeAnnotationRule(scope, node);
+        break;
+      case 'method_invocation': readInvocation(scope, node); break;
+      case 'object_creation_expression': socketAddressRule(scope, node); break;
+      case 'string_literal': urlRule(scope, node); break;
+      case 'import_declaration': importRule(scope, node); break;
+    }
+  }
+}
+
+function javaScope(root: Node, sink: FactSink, source: string): JavaScope {
   const types = ['method_declaration', 'method_invocation', 'object_creation_expression', 'import_declaration',
     'variable_declarator'];
   if (source.includes('://')) types.push('string_literal');
   if (source.includes('ImplBase')) types.push('class_declaration');
   const nodes = root.descendantsOfType(types);
   const bindings = new Map<string, Node>();
-  // Methods this file defines around System.getenv(parameter): `getenv("NAME", "default")` reads NAME.
-  const envWrappers = new Map<string, { key: number; fallback?: number }>();
+  const envWrappers: EnvWrappers = new Map();
   for (const node of nodes) {
     if (node.type === 'variable_declarator') {
       const name = node.childForFieldName('name')?.text;
@@ -115,168 +144,212 @@ export function readJava(root: Node, sink: FactSink, source: string): void {
   const families = brokerFamilies(nodes.filter((n) => n.type === 'import_declaration')
     .map((n) => n.namedChildren.find((c) => c.type === 'scoped_identifier' || c.type === 'identifier')?.text ?? '')
     .map((module) => ({ module })));
+  return { sink, nodes, bindings, envWrappers, families };
+}
 
-  const stringOf = (node: Node | null | undefined, depth = 0): string | undefined => {
-    if (!node || depth > 3) return undefined;
-    const s = javaString(node);
-    if (s !== undefined || node.type !== 'identifier') return s;
-    return stringOf(bindings.get(node.text), depth + 1);
-  };
+// ───────────────────────────── values of expressions ─────────────────────────────
 
-  // A port: 9555, "9555", Integer.parseInt(System.getenv().getOrDefault("PORT", "9555")), a local holding one.
-  const evalPort = (node: Node | null | undefined, depth = 0): PortValue | undefined => {
-    if (!node || depth > 4) return undefined;
-    if (node.type === 'decimal_integer_literal') return { port: intValue(node) };
-    if (node.type === 'string_literal') return { port: portFromDigits(javaString(node) ?? '') };
-    if (node.type === 'identifier') return evalPort(bindings.get(node.text), depth + 1);
-    if (node.type !== 'method_invocation') return undefined;
+function stringOf(scope: JavaScope, node: Node | null | undefined, depth = 0): string | undefined {
+  if (!node || depth > 3) return undefined;
+  const s = javaString(node);
+  if (s !== undefined || node.type !== 'identifier') return s;
+  return stringOf(scope, scope.bindings.get(node.text), depth + 1);
+}
+
+/** A port: 9555, "9555", Integer.parseInt(System.getenv().getOrDefault("PORT", "9555")), a local holding one. */
+function evalPort(scope: JavaScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
+  if (!node || depth > 4) return undefined;
+  if (node.type === 'decimal_integer_literal') return { port: intValue(node) };
+  if (node.type === 'string_literal') return { port: portFromDigits(javaString(node) ?? '') };
+  if (node.type === 'identifier') return evalPort(scope, scope.bindings.get(node.text), depth + 1);
+  if (node.type !== 'method_invocation') return undefined;
+  const env = envAccess(node);
+  const key = env ? javaString(env.key) : undefined;
+  if (key) return mergePort({ envVar: key }, evalPort(scope, env?.fallback, depth + 1));
+  const fn = `${node.childForFieldName('object')?.text ?? ''}.${node.childForFieldName('name')?.text ?? ''}`;
+  const list = node.childForFieldName('arguments')?.namedChildren ?? [];
+  return /^(?:Integer\.parseInt|Integer\.valueOf)$/.test(fn) ? evalPort(scope, list[0], depth + 1) : undefined;
+}
+
+/** The environment variables an address expression is built from. */
+function envVarsOf(scope: JavaScope, node: Node | null | undefined, out = new Set<string>(), depth = 0): Set<string> {
+  if (!node || depth > 5) return out;
+  if (node.type === 'identifier') return envVarsOf(scope, scope.bindings.get(node.text), out, depth + 1);
+  if (node.type === 'binary_expression') {
+    envVarsOf(scope, node.childForFieldName('left'), out, depth + 1);
+    envVarsOf(scope, node.childForFieldName('right'), out, depth + 1);
+  } else if (node.type === 'method_invocation') {
     const env = envAccess(node);
-    const key = env ? javaString(env.key) : undefined;
-    if (key) return mergePort({ envVar: key }, evalPort(env?.fallback, depth + 1));
-    const fn = `${node.childForFieldName('object')?.text ?? ''}.${node.childForFieldName('name')?.text ?? ''}`;
+    const wrapper = scope.envWrappers.get(node.childForFieldName('name')?.text ?? '');
     const list = node.childForFieldName('arguments')?.namedChildren ?? [];
-    return /^(?:Integer\.parseInt|Integer\.valueOf)$/.test(fn) ? evalPort(list[0], depth + 1) : undefined;
+    const key = env ? javaString(env.key) : wrapper ? javaString(list[wrapper.key]) : undefined;
+    if (key) out.add(key);
+    else if (/^(?:format|valueOf|parseInt)$/.test(node.childForFieldName('name')?.text ?? '')) {
+      for (const a of list) envVarsOf(scope, a, out, depth + 1);
+    }
+  }
+  return out;
+}
+
+function annotationValue(scope: JavaScope, value: Node | null): Arg {
+  if (value?.type === 'element_value_array_initializer') {
+    return value.namedChildren.map((c) => stringOf(scope, c)).filter((x): x is string => x !== undefined);
+  }
+  return stringOf(scope, value);
+}
+
+// ───────────────────────────── rules, one per fact ─────────────────────────────
+
+/** gRPC served by a class: `class AdService extends AdServiceGrpc.AdServiceImplBase`. */
+function grpcServerClassRule({ sink }: JavaScope, node: Node): void {
+  const base = node.childForFieldName('superclass')?.namedChild(0)?.text.replace(/\s+/g, '') ?? '';
+  const m = implBase.exec(base);
+  if (m && m[1] === m[2]) sink.grpc(m[1] === 'Health' ? GRPC_HEALTH : m[1], 'server', lineOf(node), `extends ${brief(base, 60)}`);
+}
+
+/** Broker listeners: `@KafkaListener(topics = "orders")`, `@RabbitListener(queues = "mail")`. */
+function listenerAnnotationRule(scope: JavaScope, method: Node): void {
+  for (const a of annotationsOf(method)) {
+    const name = annotationName(a);
+    if (name !== 'KafkaListener' && name !== 'RabbitListener') continue;
+    const kw: Record<string, Arg> = {};
+    const args: Arg[] = [];
+    for (const arg of a.childForFieldName('arguments')?.namedChildren ?? []) {
+      if (arg.type !== 'element_value_pair') args.push(annotationValue(scope, arg));
+      else kw[arg.childForFieldName('key')?.text ?? ''] = annotationValue(scope, arg.childForFieldName('value'));
+    }
+    for (const use of brokerUses({ lang: 'java', method: name, args, kw, ctor: true }, new Set())) {
+      scope.sink.topic(use.system, use.name, use.role, lineOf(a), `@${name} receives from ${use.name}`);
+    }
+  }
+}
+
+/** Routes: Spring's @GetMapping/@RequestMapping and JAX-RS @Path with @GET, under the class's prefix. */
+function routeAnnotationRule({ sink }: JavaScope, method: Node): void {
+  let jaxVerb: string | undefined;
+  let jaxPath: string | undefined;
+  for (const a of annotationsOf(method)) {
+    const name = annotationName(a);
+    if (name in mappingVerbs) {
+      const { paths, method: verb } = annotationPath(a);
+      for (const path of paths.length ? paths : ['']) sink.route(joinRoute(classPrefix(method), path), a, mappingVerbs[name] ?? verb);
+    } else if (name === 'Path') jaxPath = annotationPath(a).path ?? '';
+    else if (/^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/.test(name)) jaxVerb = name;
+  }
+  if (jaxVerb && jaxPath !== undefined) sink.route(joinRoute(classPrefix(method), jaxPath), lineOf(method), jaxVerb);
+  else if (jaxVerb) sink.route(joinRoute(classPrefix(method), ''), lineOf(method), jaxVerb);
+}
+
+/** A method invocation being read. */
+interface Invocation {
+  call: Node;
+  object: string | undefined;
+  name: string | undefined;
+  list: Node[];
+  line: number;
+}
+
+/** An invocation: the first of the claiming rules, else a broker use, an env read or a listen port. */
+function readInvocation(scope: JavaScope, call: Node): void {
+  const site: Invocation = {
+    call, object: call.childForFieldName('object')?.text, name: call.childForFieldName('name')?.text,
+    list: call.childForFieldName('arguments')?.namedChildren ?? [], line: lineOf(call),
   };
+  if (envWrapperCallRule(scope, site) || grpcInvocationRule(scope, site) || dialRule(scope, site)) return;
+  if (grpcPortRule(scope, site)) return;
+  brokerRule(scope, site);
+  if (!envReadRule(scope, site)) listenPortRule(scope, site);
+}
 
-  /** The environment variables an address expression is built from. */
-  const envVarsOf = (node: Node | null | undefined, out = new Set<string>(), depth = 0): Set<string> => {
-    if (!node || depth > 5) return out;
-    if (node.type === 'identifier') return envVarsOf(bindings.get(node.text), out, depth + 1);
-    if (node.type === 'binary_expression') {
-      envVarsOf(node.childForFieldName('left'), out, depth + 1);
-      envVarsOf(node.childForFieldName('right'), out, depth + 1);
-    } else if (node.type === 'method_invocation') {
-      const env = envAccess(node);
-      const wrapper = envWrappers.get(node.childForFieldName('name')?.text ?? '');
-      const list = node.childForFieldName('arguments')?.namedChildren ?? [];
-      const key = env ? javaString(env.key) : wrapper ? javaString(list[wrapper.key]) : undefined;
-      if (key) out.add(key);
-      else if (/^(?:format|valueOf|parseInt)$/.test(node.childForFieldName('name')?.text ?? '')) {
-        for (const a of list) envVarsOf(a, out, depth + 1);
-      }
-    }
-    return out;
-  };
+/** A call of the file's own env wrapper reads the variable it names. */
+function envWrapperCallRule({ sink, envWrappers }: JavaScope, { object, name, list, line }: Invocation): boolean {
+  const wrapper = object === 'System' ? undefined : envWrappers.get(name ?? '');
+  const wrapped = wrapper ? javaString(list[wrapper.key]) : undefined;
+  if (!wrapper || wrapped === undefined || !/^[A-Z][A-Z0-9_]*$/.test(wrapped)) return false;
+  sink.env(wrapped, line, wrapper.fallback !== undefined ? javaString(list[wrapper.fallback]) : undefined, name);
+  return true;
+}
 
-  for (const node of nodes) {
-    switch (node.type) {
-      case 'class_declaration': {
-        const base = node.childForFieldName('superclass')?.namedChild(0)?.text.replace(/\s+/g, '') ?? '';
-        const m = implBase.exec(base);
-        if (m && m[1] === m[2]) {
-          sink.grpc(m[1] === 'Health' ? GRPC_HEALTH : m[1], 'server', lineOf(node), `extends ${brief(base, 60)}`);
-        }
-        break;
-      }
-      case 'method_declaration': readHandler(node); break;
-      case 'method_invocation': readInvocation(node); break;
-      case 'object_creation_expression': {
-        // HttpServer.create(new InetSocketAddress(8000), 0) / new InetSocketAddress("0.0.0.0", 8080)
-        if (node.childForFieldName('type')?.text !== 'InetSocketAddress') break;
-        const list = node.childForFieldName('arguments')?.namedChildren ?? [];
-        sink.port({ port: intValue(list[list.length - 1]) }, lineOf(node), brief(node.text, 60));
-        break;
-      }
-      case 'string_literal': {
-        const s = javaString(node);
-        if (s !== undefined) sink.url(s, lineOf(node));
-        break;
-      }
-      case 'import_declaration': {
-        const name = node.namedChildren.find((c) => c.type === 'scoped_identifier' || c.type === 'identifier');
-        if (name) sink.import(name.text, lineOf(node));
-        break;
-      }
-    }
+/** gRPC: `FooGrpc.newBlockingStub(ch)` calls Foo; a health service added to the server serves grpc.health.v1. */
+function grpcInvocationRule({ sink }: JavaScope, { call, object, name, list, line }: Invocation): boolean {
+  const grpcOwner = /^(\w+)Grpc$/.exec(object?.replace(/^.*\./, '') ?? '')?.[1];
+  if (grpcOwner && stubFactory.test(name ?? '')) {
+    sink.grpc(grpcOwner, 'client', line, `${brief(object ?? '', 40)}.${name}(…)`);
+    return true;
   }
-
-  function readHandler(method: Node): void {
-    const annotations = annotationsOf(method);
-    for (const a of annotations) {
-      const name = annotationName(a);
-      if (name !== 'KafkaListener' && name !== 'RabbitListener') continue;
-      const kw: Record<string, Arg> = {};
-      const args: Arg[] = [];
-      for (const arg of a.childForFieldName('arguments')?.namedChildren ?? []) {
-        if (arg.type !== 'element_value_pair') args.push(annotationValue(arg));
-        else kw[arg.childForFieldName('key')?.text ?? ''] = annotationValue(arg.childForFieldName('value'));
-      }
-      for (const use of brokerUses({ lang: 'java', method: name, args, kw, ctor: true }, new Set())) {
-        sink.topic(use.system, use.name, use.role, lineOf(a), `@${name} receives from ${use.name}`);
-      }
-    }
-    let jaxVerb: string | undefined;
-    let jaxPath: string | undefined;
-    for (const a of annotations) {
-      const name = annotationName(a);
-      if (name in mappingVerbs) {
-        const { paths, method: verb } = annotationPath(a);
-        for (const path of paths.length ? paths : ['']) sink.route(joinRoute(classPrefix(method), path), a, mappingVerbs[name] ?? verb);
-      } else if (name === 'Path') jaxPath = annotationPath(a).path ?? '';
-      else if (/^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/.test(name)) jaxVerb = name;
-    }
-    if (jaxVerb && jaxPath !== undefined) sink.route(joinRoute(classPrefix(method), jaxPath), lineOf(method), jaxVerb);
-    else if (jaxVerb) sink.route(joinRoute(classPrefix(method), ''), lineOf(method), jaxVerb);
+  const healthImpl = name === 'addService' && /HealthStatusManager|HealthServiceImpl/.test(list[0]?.text ?? '');
+  if (name === 'getHealthService' || healthImpl) {
+    sink.grpc(GRPC_HEALTH, 'server', line, brief(call.text, 60));
+    return true;
   }
+  return false;
+}
 
-  function annotationValue(value: Node | null): Arg {
-    if (value?.type === 'element_value_array_initializer') {
-      return value.namedChildren.map((c) => stringOf(c)).filter((x): x is string => x !== undefined);
-    }
-    return stringOf(value);
-  }
+/** Dialled addresses: ManagedChannelBuilder.forTarget(addr) / forAddress(host, port). */
+function dialRule(scope: JavaScope, { object, name, list, line }: Invocation): boolean {
+  if (object !== 'ManagedChannelBuilder' || (name !== 'forTarget' && name !== 'forAddress')) return false;
+  const shown = `ManagedChannelBuilder.${name}(${brief(list.map((a) => a.text).join(', '), 40)})`;
+  scope.sink.dial(list.flatMap((a) => [...envVarsOf(scope, a)]), line, shown);
+  return true;
+}
 
-  function readInvocation(call: Node): void {
-    const object = call.childForFieldName('object')?.text;
-    const name = call.childForFieldName('name')?.text;
-    const list = call.childForFieldName('arguments')?.namedChildren ?? [];
-    const line = lineOf(call);
-    const wrapper = object === 'System' ? undefined : envWrappers.get(name ?? '');
-    const wrapped = wrapper ? javaString(list[wrapper.key]) : undefined;
-    if (wrapper && wrapped !== undefined && /^[A-Z][A-Z0-9_]*$/.test(wrapped)) {
-      sink.env(wrapped, line, wrapper.fallback !== undefined ? javaString(list[wrapper.fallback]) : undefined, name);
-      return;
-    }
-    const grpcOwner = /^(\w+)Grpc$/.exec(object?.replace(/^.*\./, '') ?? '')?.[1];
-    if (grpcOwner && stubFactory.test(name ?? '')) {
-      sink.grpc(grpcOwner, 'client', line, `${brief(object ?? '', 40)}.${name}(…)`);
-      return;
-    }
-    const healthImpl = name === 'addService' && /HealthStatusManager|HealthServiceImpl/.test(list[0]?.text ?? '');
-    if (name === 'getHealthService' || healthImpl) {
-      sink.grpc(GRPC_HEALTH, 'server', line, brief(call.text, 60));
-      return;
-    }
-    if (object === 'ManagedChannelBuilder' && (name === 'forTarget' || name === 'forAddress')) {
-      const shown = `ManagedChannelBuilder.${name}(${brief(list.map((a) => a.text).join(', '), 40)})`;
-      sink.dial(list.flatMap((a) => [...envVarsOf(a)]), line, shown);
-      return;
-    }
-    if (name === 'forPort' && list.length === 1) {
-      // grpc-java: ServerBuilder.forPort(port)
-      sink.port(evalPort(list[0]), line, `${object ?? ''}.forPort(${brief(list[0].text, 40)})`);
-      return;
-    }
-    if (families.size && name && mayBeBrokerCall(name)) {
-      const shown = brief(`${object ?? ''}.${name}`, 30);
-      const view = { lang: 'java' as const, method: name, args: list.map((a) => stringOf(a)), kw: {} };
-      for (const use of brokerUses(view, families)) {
-        const verb = use.role === 'produce' ? 'sends to' : 'receives from';
-        sink.topic(use.system, use.name, use.role, line, `${shown}(…) ${verb} ${use.name}`);
-      }
-    }
-    if (object === 'System' && name === 'getenv') {
-      const env = javaString(list[0]);
-      if (env) sink.env(env, line);
-    } else if (name === 'getOrDefault' && object === 'System.getenv()') {
-      const env = javaString(list[0]);
-      if (env) sink.env(env, line, javaString(list[1]));
-    } else if (name === 'setPort' && list.length === 1) {
-      sink.port({ port: intValue(list[0]) }, line, brief(call.text, 60));
-    } else if (name === 'port' && !object && list.length === 1) {
-      sink.port({ port: intValue(list[0]) }, line, `port(${list[0].text}) (Spark)`); // Spark's static port(4567)
-    } else if (name === 'start' && list.length === 1 && /\bJavalin\b/.test(object ?? '')) {
-      sink.port({ port: intValue(list[0]) }, line, `Javalin start(${list[0].text})`);
-    }
+/** grpc-java: ServerBuilder.forPort(port). */
+function grpcPortRule(scope: JavaScope, { object, name, list, line }: Invocation): boolean {
+  if (name !== 'forPort' || list.length !== 1) return false;
+  scope.sink.port(evalPort(scope, list[0]), line, `${object ?? ''}.forPort(${brief(list[0].text, 40)})`);
+  return true;
+}
+
+/** Broker topics and queues a call sends to or receives from. */
+function brokerRule(scope: JavaScope, { object, name, list, line }: Invocation): void {
+  if (!scope.families.size || !name || !mayBeBrokerCall(name)) return;
+  const shown = brief(`${object ?? ''}.${name}`, 30);
+  const view = { lang: 'java' as const, method: name, args: list.map((a) => stringOf(scope, a)), kw: {} };
+  for (const use of brokerUses(view, scope.families)) {
+    const verb = use.role === 'produce' ? 'sends to' : 'receives from';
+    scope.sink.topic(use.system, use.name, use.role, line, `${shown}(…) ${verb} ${use.name}`);
   }
+}
+
+/** Env reads: System.getenv("X"), System.getenv().getOrDefault("X", "d"). */
+function envReadRule({ sink }: JavaScope, { object, name, list, line }: Invocation): boolean {
+  if (object === 'System' && name === 'getenv') {
+    const env = javaString(list[0]);
+    if (env) sink.env(env, line);
+    return true;
+  }
+  if (name === 'getOrDefault' && object === 'System.getenv()') {
+    const env = javaString(list[0]);
+    if (env) sink.env(env, line, javaString(list[1]));
+    return true;
+  }
+  return false;
+}
+
+/** Listen ports set by a call: setPort(8080), Spark's static port(4567), Javalin's start(7000). */
+function listenPortRule({ sink }: JavaScope, { call, object, name, list, line }: Invocation): void {
+  if (name === 'setPort' && list.length === 1) {
+    sink.port({ port: intValue(list[0]) }, line, brief(call.text, 60));
+  } else if (name === 'port' && !object && list.length === 1) {
+    sink.port({ port: intValue(list[0]) }, line, `port(${list[0].text}) (Spark)`); // Spark's static port(4567)
+  } else if (name === 'start' && list.length === 1 && /\bJavalin\b/.test(object ?? '')) {
+    sink.port({ port: intValue(list[0]) }, line, `Javalin start(${list[0].text})`);
+  }
+}
+
+/** HttpServer.create(new InetSocketAddress(8000), 0) / new InetSocketAddress("0.0.0.0", 8080). */
+function socketAddressRule({ sink }: JavaScope, node: Node): void {
+  if (node.childForFieldName('type')?.text !== 'InetSocketAddress') return;
+  const list = node.childForFieldName('arguments')?.namedChildren ?? [];
+  sink.port({ port: intValue(list[list.length - 1]) }, lineOf(node), brief(node.text, 60));
+}
+
+function urlRule({ sink }: JavaScope, node: Node): void {
+  const s = javaString(node);
+  if (s !== undefined) sink.url(s, lineOf(node));
+}
+
+function importRule({ sink }: JavaScope, node: Node): void {
+  const name = node.namedChildren.find((c) => c.type === 'scoped_identifier' || c.type === 'identifier');
+  if (name) sink.import(name.text, lineOf(node));
 }
