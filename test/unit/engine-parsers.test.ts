@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { interpolate, parseDotEnv } from '../../server/src/engine/compose/compose-import';
 import { commandArgv, parseDockerfile } from '../../server/src/engine/detect/dockerfile';
 import { portsInCommand } from '../../server/src/engine/detect/command-ports';
-import { looksLikeSecretLiteral } from '../../server/src/engine/detect/secret-names';
+import { looksLikeSecretLiteral } from '../../server/src/engine/parse/secret-names';
 import { closest, dnsName } from '../../server/src/engine/detect/service-names';
 import { hostsInValue } from '../../server/src/engine/topology/link';
 import { deploymentOrder } from '../../server/src/engine/topology/order';

@@ -2,8 +2,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import type { Topology } from '../protocol';
-import { AnalyzeInputError, analyze } from '../engine';
-import { explain, formatExplanation } from '../engine/context/explain';
+import { AnalyzeInputError, analyze, explain, formatExplanation } from '../engine';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const dim = (s: string) => (useColor ? `\x1b[2m${s}\x1b[0m` : s);

@@ -4,12 +4,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
-import { analyze, DEFAULT_MAX_FILE_BYTES, WorkspaceFileError, WorkspaceFiles } from '../engine';
-import { exportCompose, writeComposeExport } from '../engine/compose/compose-export';
 import {
-  BASE_IMAGE_KEYS, createOrchestrator, DeploymentError, EngineUnreachableError, generateDockerfile, InvalidReplicasError,
-  isBaseImageKey, runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, type BaseImages, type DeployProgress,
-} from '../engine/deploy';
+  analyze, BASE_IMAGE_KEYS, DEFAULT_MAX_FILE_BYTES, exportCompose, generateDockerfile, InvalidReplicasError,
+  isBaseImageKey, runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, WorkspaceFileError, WorkspaceFiles,
+  writeComposeExport, type BaseImages, type DeployProgress,
+} from '../engine';
+// The Docker client: only this bundle (dist/cli-deploy.js) and the language server load it.
+import { createOrchestrator, DeploymentError, EngineUnreachableError } from '../engine/deploy';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);

@@ -8,7 +8,7 @@ import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './c
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
 import { detectFolder, isIndicatorName } from './detect';
 import { dockerfileFinding } from './detect/dockerfile';
-import { isSecretName, looksLikeSecretLiteral } from './detect/secret-names';
+import { isSecretName, looksLikeSecretLiteral } from './parse/secret-names';
 import { dnsName } from './detect/service-names';
 import { FolderView, type Finding } from './detect/types';
 import { FileIndex, parentRel } from './scan/file-index';

@@ -3,6 +3,21 @@ export { createAnalyzer, analyze, AnalyzeInputError } from './analyzer';
 export type { Analyzer, AnalyzerOptions, UpdateResult } from './analyzer';
 export { DEFAULT_IGNORED_DIRS, DEFAULT_MAX_FILE_BYTES } from './scan/default-ignores';
 export { WorkspaceFileError, WorkspaceFiles, utf8 } from './scan/workspace-files';
+// The deploy stage's pure parts; the orchestrator itself (dockerode) is imported from './deploy' by the commands that
+// deploy, so `kyozo analyze` and the analysis worker do not load the Docker client.
+export type * from './deploy/orchestrator';
+export {
+  generateDockerfile, BASE_IMAGE_KEYS, DEFAULT_BASE_IMAGES, DEFAULT_RUN_IMAGES, isBaseImageKey, runtimeOf,
+} from './deploy/dockerfile-generator';
+export type { BaseImages } from './deploy/dockerfile-generator';
+export { ServiceIndex, UnknownServiceError } from './deploy/service-index';
+export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplicas } from './deploy/replica-count';
+export { describeProgress } from './deploy/deploy-progress';
+export { exportCompose, writeComposeExport } from './compose/compose-export';
+export { explain, formatExplanation } from './context/explain';
+export { parseDockerfile } from './detect/dockerfile';
+export { closest } from './detect/service-names';
+export { stronglyConnected } from './topology/strongly-connected';
 export { describeFolder, FolderDescriber, FolderNotFoundError } from './context/folder-describer';
 export type { RedescribeResult } from './context/folder-describer';
 export { FOLDER_PURPOSES } from './context/folder-description';

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { CodeActionKind, type CodeAction, type Diagnostic, type Range, type TextEdit } from 'vscode-languageserver-protocol';
 import { ServerCommands, type Service } from '../protocol';
 import { parseCompose } from './compose-document';
-import { closest } from '../engine/detect/service-names';
+import { closest } from '../engine';
 import { SOURCE, type DiagnosticData } from './diagnostics';
 import { documentKind, isIndicatorKind } from './document-kind';
 import { readDockerfile } from './dockerfile-document';

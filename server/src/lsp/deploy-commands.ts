@@ -6,13 +6,12 @@ import {
   ResponseError, ErrorCodes, LSPErrorCodes, MessageType, ShowMessageNotification, type CancellationToken,
   type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
-import type { Orchestrator } from '../engine/deploy';
+import { exportCompose, type Orchestrator } from '../engine';
 import {
   DeploymentEventNotification, EngineCommandNames, EngineStateNotification, LogOutputNotification, ServerCommands,
   ServiceStatusNotification, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
   type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
 } from '../protocol';
-import { exportCompose } from '../engine/compose/compose-export';
 import {
   describeProgress, generateDockerfile, replicaCountProblem, validateReplicas, type OrchestratorFactory,
 } from './orchestrator-link';

@@ -1,8 +1,7 @@
 // Diagnostics with exact ranges: the open text is read directly (compose, Dockerfile, .env, JSON manifests);
 // anything else the engine reported (topology problems and recommendations) is placed on its line.
 import { DiagnosticSeverity, type Diagnostic, type Range } from 'vscode-languageserver-protocol';
-import { closest } from '../engine/detect/service-names';
-import { stronglyConnected } from '../engine/topology/strongly-connected';
+import { closest, stronglyConnected } from '../engine';
 import type { Problem, Recommendation, Topology } from '../protocol';
 import { parseCompose, type ComposeDocument, type ComposeService } from './compose-document';
 import { documentKind } from './document-kind';

@@ -1,6 +1,6 @@
 // The few Dockerfile facts the language server needs with positions: instructions, EXPOSEd ports, HEALTHCHECK.
 // They come from the engine's parser, so continuations, comments and the escape directive are read one way only.
-import { parseDockerfile } from '../engine/detect/dockerfile';
+import { parseDockerfile } from '../engine';
 
 export interface DockerInstruction { keyword: string; line: number; args: string }
 

@@ -1,6 +1,6 @@
 // The size past which the language server does not read a document: the engine's file cap, so an open file is
 // analysed exactly as far as the workspace analysis would read it from disk.
-import { DEFAULT_MAX_FILE_BYTES } from '../engine/scan/default-ignores';
+import { DEFAULT_MAX_FILE_BYTES } from '../engine';
 
 export const MAX_DOCUMENT_BYTES = DEFAULT_MAX_FILE_BYTES;
 

@@ -1,6 +1,6 @@
 // Finding the service a file, a compose entry or a hostname refers to, over plain Topology data.
 import type { Service, ServiceStatus, Topology } from '../protocol';
-import { ServiceIndex } from '../engine/deploy/service-index';
+import { ServiceIndex } from '../engine';
 
 /** What every feature reads: one workspace folder's topology, its live status, and where it lives. */
 export interface FeatureContext {

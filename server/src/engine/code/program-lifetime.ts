@@ -1,7 +1,7 @@
 // Whether a program that listens on nothing keeps running (a worker) or runs to completion (a job). Read from the
 // text rather than a grammar so that every language, including those without a tree-sitter reader (Elixir, C++,
 // shell), is judged by the same markers: an endless loop, a timer, a scheduler, a consumer or a bot's polling.
-import { lineAt } from '../detect/evidence';
+import { lineAt } from '../parse/evidence';
 
 export interface LongRunningMarker {
   line: number;

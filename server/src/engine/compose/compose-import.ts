@@ -3,9 +3,13 @@
 import * as path from 'node:path';
 import { LineCounter, parseDocument, isScalar } from 'yaml';
 import type { EnvVar, Evidence, HealthCheck, PortSpec, Problem, Resources, StartSpec } from '../../protocol';
-import { ev } from '../detect/evidence';
-import { looksLikeSecretLiteral } from '../detect/secret-names';
-import type { FolderView } from '../detect/types';
+import { ev } from '../parse/evidence';
+import { interpolate } from '../parse/compose-syntax';
+import { looksLikeSecretLiteral } from '../parse/secret-names';
+import type { FolderView } from '../scan/folder-view';
+
+// Part of compose import's own surface (with parseDotEnv), though detection reads Dockerfiles with it too.
+export { interpolate };
 
 export interface ComposeService {
   name: string;
@@ -35,34 +39,12 @@ export interface ComposeModel {
 
 const BASE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 
-export function isComposeFileName(name: string): boolean {
-  return /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(name);
-}
-
 /** Compose files of a folder in merge order: the base file, then its `.override` file. */
 export function composeFilesIn(folder: FolderView): string[] {
   const base = BASE_NAMES.find((n) => folder.has(n));
   if (!base) return [];
   const override = base.replace(/\.ya?ml$/, (ext) => `.override${ext}`);
   return folder.has(override) ? [base, override] : [base];
-}
-
-/** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$VAR`, `$$`. */
-export function interpolate(value: string, vars: Record<string, string>, onMissing?: (name: string, message?: string) => void): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, colon, op, arg, bare) => {
-    if (whole === '$$') return '$';
-    const key = name ?? bare;
-    const v = vars[key];
-    const unset = v === undefined || (colon === ':' && v === '');
-    if (op === '-') return unset ? interpolate(arg ?? '', vars, onMissing) : v;
-    if (op === '+') return unset ? '' : interpolate(arg ?? '', vars, onMissing);
-    if (op === '?') {
-      if (unset) onMissing?.(key, arg);
-      return v ?? '';
-    }
-    if (v === undefined) onMissing?.(key);
-    return v ?? '';
-  });
 }
 
 export function parseDotEnv(text: string): Record<string, string> {

@@ -1,7 +1,7 @@
 // Bun as the runtime, not only the package manager: `Bun.serve` in the entry module (package.json "module", as
 // `bun init` writes it), started with `bun run` when no script says otherwise.
 import type { PortSpec, StartSpec } from '../../protocol';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { FolderView } from './types';
 
 export interface BunFacts {

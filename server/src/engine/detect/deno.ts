@@ -3,7 +3,7 @@ import type { PortSpec, StartSpec } from '../../protocol';
 // jsonc-parser (VS Code's own) reads deno.jsonc comments and trailing commas; imported through its ESM build, as
 // esbuild cannot follow the requires of the UMD one.
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { portsInCommand } from './command-ports';
 import type { Finding, FolderView } from './types';
 

@@ -1,9 +1,9 @@
 // Dockerfile: a small instruction parser (continuations, comments, JSON and shell forms, stages) and the
 // detector that reads ports (EXPOSE), start (CMD/ENTRYPOINT), HEALTHCHECK and base images from it.
 import type { Evidence, PortSpec, Problem } from '../../protocol';
-import { interpolate } from '../compose/compose-import';
+import { interpolate } from '../parse/compose-syntax';
 import { imageInfo, languageOfImage } from './catalog';
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export interface Instruction {

@@ -1,5 +1,5 @@
 // .NET: *.csproj — Web SDK (ASP.NET Core), Worker SDK, console Exe, or a class library.
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export function detectDotnet(folder: FolderView): Finding | undefined {

@@ -2,7 +2,7 @@
 // ports from config/*.exs or the application module, Ecto repos as a database dependency.
 import type { PortSource, PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Dependency, Finding, FolderView } from './types';
 
 const CONFIGS = ['config/runtime.exs', 'config/prod.exs', 'config/config.exs', 'config/dev.exs'];

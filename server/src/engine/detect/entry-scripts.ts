@@ -2,7 +2,7 @@
 // or index.php at the root of a repository. Each one starts something, so its folder is deployable.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { portsInCommand } from './command-ports';
 import type { Finding, FolderView } from './types';
 

@@ -1,7 +1,7 @@
 // Gleam: gleam.toml (name, dependencies, target); wisp on mist, whose port is set in the main module.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseTomlFile } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 

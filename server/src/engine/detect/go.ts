@@ -1,6 +1,6 @@
 // Go: go.mod (module, requires, frameworks), a main package (main.go or cmd/*/main.go), go.work workspaces.
 import { GO_FRAMEWORKS } from './catalog';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Dependency, Finding, FolderView } from './types';
 
 export function detectGoWork(folder: FolderView): Finding | undefined {

@@ -1,5 +1,5 @@
 // The detector registry: which file names make a folder worth looking at, and the detectors to run on it.
-import { isComposeFileName } from '../compose/compose-import';
+import { isComposeFileName } from '../parse/compose-syntax';
 import { detectDockerfile, isDockerfileName } from './dockerfile';
 import { detectDeno } from './deno';
 import { detectDotnet } from './dotnet';

@@ -2,7 +2,7 @@
 import { gradleStart, mavenStart } from './jvm-artifact';
 import { ktorFacts } from './ktor';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Dependency, Finding, FolderView } from './types';
 
 const GRADLE = ['build.gradle', 'build.gradle.kts'];

@@ -1,7 +1,7 @@
 // Ktor on Kotlin: the port from embeddedServer(Netty, port = 8080) in the main source or from
 // application.conf / application.yaml (ktor.deployment.port, with ${?PORT}), and a health route of its routing.
 import type { HealthCheck, PortSpec } from '../../protocol';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { FolderView } from './types';
 
 const RESOURCES = 'src/main/resources';

@@ -4,8 +4,8 @@ import type { default as AjvClass, ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Evidence, PortSpec, ServiceType } from '../../protocol';
 import schema from '../../../../schemas/kyozo.schema.json';
-import { ev, findLine } from './evidence';
-import { isSecretName } from './secret-names';
+import { ev, findLine } from '../parse/evidence';
+import { isSecretName } from '../parse/secret-names';
 import { closest } from './service-names';
 import type { Finding, FolderView } from './types';
 

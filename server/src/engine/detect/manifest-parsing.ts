@@ -2,7 +2,7 @@
 // pyproject.toml is reported and the rest of the tree is still analysed.
 import { parse as parseToml } from 'smol-toml';
 import type { Problem } from '../../protocol';
-import { lineAt } from './evidence';
+import { lineAt } from '../parse/evidence';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 

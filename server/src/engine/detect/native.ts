@@ -2,7 +2,7 @@
 // with a main(); crow, drogon, cpp-httplib and Boost.Beast servers with the port their main source listens on.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 const SOURCE = /\.(c|cc|cpp|cxx)$/;

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { NodeBuildPlan, PortSpec, StartSpec } from '../../protocol';
 import { joinRel, parentRel } from '../scan/file-index';
 import type { FrameworkInfo } from './catalog';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseJson } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 

@@ -4,7 +4,7 @@ import type { Evidence, PortSpec, StartSpec } from '../../protocol';
 import { NODE_FRAMEWORKS, NODE_FRAMEWORK_PRIORITY, NODE_SPA_LIBS, WORKER_LIBS } from './catalog';
 import { bunFacts } from './bun-runtime';
 import { planNodeBuild } from './node-build-plan';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseJson } from './manifest-parsing';
 import { portsInCommand } from './command-ports';
 import { parentRel } from '../scan/file-index';

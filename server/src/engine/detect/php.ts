@@ -1,5 +1,5 @@
 // PHP: composer.json (laravel, symfony, slim) or a front controller served by PHP's built-in server.
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseJson } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 

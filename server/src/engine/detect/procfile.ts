@@ -1,7 +1,7 @@
 // Procfile: the web process (else the first worker) is the start command, with the port it names.
 import type { PortSpec } from '../../protocol';
 import { portsInCommand } from './command-ports';
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export function detectProcfile(folder: FolderView): Finding | undefined {

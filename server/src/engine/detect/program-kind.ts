@@ -1,6 +1,6 @@
 // A program that listens on nothing is a worker when something in its code keeps it alive, else a job.
 import { longRunningMarker } from '../code/program-lifetime';
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding } from './types';
 
 /** Where a job's run ends, for its evidence: `what` completes "listens on nothing and ...". */

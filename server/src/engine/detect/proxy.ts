@@ -1,6 +1,6 @@
 // Reverse proxies: nginx.conf (listen, upstream, proxy_pass) and Caddyfile (reverse_proxy).
 import type { Evidence, PortSpec } from '../../protocol';
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 const NGINX_NAMES = ['nginx.conf', 'default.conf', 'nginx.conf.template', 'default.conf.template'];

@@ -1,7 +1,7 @@
 // Python: requirements.txt, pyproject.toml (PEP 621, poetry, pdm, uv), Pipfile, setup.py, manage.py.
 import type { PortSpec, StartSpec } from '../../protocol';
 import { PYTHON_FRAMEWORKS, PYTHON_FRAMEWORK_PRIORITY, WORKER_LIBS, driverFor } from './catalog';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseTomlFile } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 

@@ -1,5 +1,5 @@
 // Ruby: Gemfile (rails, sinatra, sidekiq workers), config.ru for plain Rack apps.
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export function detectRuby(folder: FolderView): Finding | undefined {

@@ -1,6 +1,6 @@
 // Rust: Cargo.toml (package, dependencies with features, [workspace] members), a binary target or a library.
 import { RUST_FRAMEWORKS } from './catalog';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import { parseTomlFile } from './manifest-parsing';
 import type { DataEngine, Dependency, Finding, FolderView } from './types';
 

@@ -1,7 +1,7 @@
 // Scala: build.sbt with Play (PlayScala plugin), http4s (Ember/Blaze servers) or akka-http / pekko-http.
 import type { PortSpec } from '../../protocol';
 import { markProgramKind } from './program-kind';
-import { ev, findLine } from './evidence';
+import { ev, findLine } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 type Source = { file: string; text: string };

@@ -1,5 +1,5 @@
 // A plain static site: an index.html at the folder root, served as files.
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export function detectStatic(folder: FolderView): Finding | undefined {

@@ -1,5 +1,5 @@
 // Terraform: a folder of .tf files is infrastructure, shown with its providers and never deployed as a service.
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import type { Finding, FolderView } from './types';
 
 export function detectTerraform(folder: FolderView): Finding | undefined {

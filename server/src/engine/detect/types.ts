@@ -3,7 +3,7 @@
 import type {
   BuildSpec, EnvVar, Evidence, HealthCheck, PortSpec, Problem, Recommendation, Resources, ServiceType, StartSpec,
 } from '../../protocol';
-import type { FileIndex, FolderListing, ReadResult } from '../scan/file-index';
+import type { FolderView } from '../scan/folder-view';
 
 export type DataEngine = 'postgres' | 'mysql' | 'mongo' | 'redis' | 'memcached' | 'rabbitmq' | 'kafka' | 'nats' | 'elasticsearch';
 
@@ -64,50 +64,7 @@ export interface Finding {
   recommendations?: Recommendation[];
 }
 
-export class FolderView {
-  constructor(readonly index: FileIndex, readonly listing: FolderListing) {}
-
-  get dir(): string {
-    return this.listing.dir;
-  }
-
-  get files(): readonly string[] {
-    return this.listing.files;
-  }
-
-  get subdirs(): readonly string[] {
-    return this.listing.subdirs;
-  }
-
-  has(name: string): boolean {
-    return this.listing.files.includes(name) && !this.index.isIgnored(this.listing, name);
-  }
-
-  /** Root-relative path of a file in this folder (or below it, with a relative path). */
-  rel(name: string): string {
-    return this.dir === '.' ? name : `${this.dir}/${name}`;
-  }
-
-  readResult(name: string): ReadResult {
-    return this.index.read(this.rel(name));
-  }
-
-  read(name: string): string | undefined {
-    return this.index.read(this.rel(name)).text;
-  }
-
-  /** True when a file at a path relative to this folder ('src/index.ts') is indexed and not ignored. */
-  exists(relPath: string): boolean {
-    const slash = relPath.lastIndexOf('/');
-    if (slash < 0) return this.has(relPath);
-    return this.sub(relPath.slice(0, slash))?.has(relPath.slice(slash + 1)) ?? false;
-  }
-
-  /** Listing of a subfolder, relative to this folder ('src', 'cmd/api'). */
-  sub(relDir: string): FolderView | undefined {
-    const listing = this.index.folder(this.rel(relDir));
-    return listing ? new FolderView(this.index, listing) : undefined;
-  }
-}
+// Detectors take it from here, beside the Finding they return.
+export { FolderView } from '../scan/folder-view';
 
 export type Detector = (folder: FolderView) => Finding | Finding[] | undefined;

@@ -1,6 +1,6 @@
 // Monorepo tool markers (pnpm workspaces, Lerna, Turborepo, Nx): the members they declare group the services below.
 import { parse as parseYaml } from 'yaml';
-import { ev } from './evidence';
+import { ev } from '../parse/evidence';
 import { parseJson } from './manifest-parsing';
 import type { Finding, FolderView } from './types';
 

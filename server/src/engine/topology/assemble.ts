@@ -4,7 +4,7 @@
 import type { EnvVar, Evidence, Group, Library, Problem, Service } from '../../protocol';
 import type { CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
-import { ev } from '../detect/evidence';
+import { ev } from '../parse/evidence';
 import { dnsName } from '../detect/service-names';
 import type { DataEngine, Dependency, Finding } from '../detect/types';
 import { sameItems } from './cache-equality';

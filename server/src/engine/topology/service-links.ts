@@ -5,8 +5,8 @@ import type { Edge, EdgeKind, Evidence, Problem, Recommendation } from '../../pr
 import type { CodeFacts } from '../code/code-facts';
 import { GRPC_HEALTH } from '../code/code-facts';
 import { driverFor } from '../detect/catalog';
-import { ev } from '../detect/evidence';
-import { looksLikeSecretLiteral } from '../detect/secret-names';
+import { ev } from '../parse/evidence';
+import { looksLikeSecretLiteral } from '../parse/secret-names';
 import { closest } from '../detect/service-names';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';

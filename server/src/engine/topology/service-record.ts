@@ -7,8 +7,8 @@ import type {
 import { GRPC_HEALTH, type CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
 import { imageInfo } from '../detect/catalog';
-import { ev } from '../detect/evidence';
-import { isSecretName } from '../detect/secret-names';
+import { ev } from '../parse/evidence';
+import { isSecretName } from '../parse/secret-names';
 import { dnsName } from '../detect/service-names';
 import type { Finding } from '../detect/types';
 import type { AssembleInput, ServiceFacts } from './assemble';
