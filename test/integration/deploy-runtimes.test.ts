@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -83,6 +83,20 @@ describe('Python and Go folders deploy through their generated images', { timeou
   after(async () => {
     for (const project of projects) await cleanupWorkspace(project, { images: true });
     rmSync(work, { recursive: true, force: true });
+  });
+
+  test('a requirement the package index lacks fails the build at its install step, saying what to do', async () => {
+    const project = `kz-rt-missing-${run}`;
+    projects.push(project);
+    const dir = join(work, 'missing-requirement');
+    cpSync(join(apps, 'flask-gunicorn'), dir, { recursive: true });
+    appendFileSync(join(dir, 'requirements.txt'), 'flask-kyozo-nonexistent==1.0\n');
+    const up = await kyozo(['up', dir, '--project', project, ...baseImages]);
+    const out = `${up.stdout}\n${up.stderr}`;
+    assert.equal(up.status, 1, out);
+    assert.match(out, /failed at Step \d+\/\d+ : RUN pip install --no-cache-dir -r requirements\.txt/, 'names the step');
+    assert.match(out, /No matching distribution found for flask-kyozo-nonexistent/, 'shows the line that says why');
+    assert.match(out, /Pip found no release of a requirement in the package index; check its name and version/);
   });
 
   for (const app of APPS) {

@@ -10,6 +10,7 @@ import type { Service } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine';
 import { BASE_IMAGE_KEYS, generateDockerfile } from '../../server/src/engine/deploy/index';
 import { collectContext, DEFAULT_DOCKERIGNORE } from '../../server/src/engine/deploy/build-context';
+import { BuildError, buildFailureHint } from '../../server/src/engine/deploy/image-builder';
 import { port, service } from '../support/docker-topology-builder';
 
 const evidence = (file: string) => ({ file, reason: 'test' });
@@ -219,7 +220,7 @@ describe('kyozo.yaml build: read by the analysis', () => {
     writeFileSync(join(dir, 'api/kyozo.yaml'), kyozoYaml);
   };
 
-  test('a build command and a start command reach the generated Dockerfile; a Dockerfile path is built instead', async () => {
+  test('a build and a start command reach the generated Dockerfile; a Dockerfile path is built instead', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kyozo-build-yaml-'));
     try {
       goApp(dir, 'build: go build -tags netgo -o /out/app .\nstart: /app -addr :9000\nport: 9000\n');
@@ -264,5 +265,41 @@ describe('build context of a folder with its own Dockerfile', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('failed builds of these runtimes say what to do', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['pip', ['Collecting flask-nope', 'ERROR: No matching distribution found for flask-nope'], /check its name/],
+    ['wheel', ['  error: command \'/usr/bin/gcc\' failed: No such file or directory'], /no compiler or headers/],
+    ['poetry', ['pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock`'],
+      /poetry lock/],
+    ['go.sum', ['main.go:4:2: missing go.sum entry for module providing package github.com/x/y'], /go mod tidy/],
+    ['goproxy', ['go: github.com/x/y@v1.0.0: module lookup disabled by GOPROXY=off'], /go mod vendor/],
+    ['cargo', ['error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent this'],
+      /commit Cargo\.lock/],
+    ['maven', ['[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project x'],
+      /could not download a dependency/],
+    ['nuget', ['error NU1301: Unable to load the service index for source https://api.nuget.org/v3/index.json'],
+      /NuGet/],
+    ['composer', ['  - Root composer.json requires PHP extension ext-intl * but it is missing'], /PHP extension/],
+    ['bundler', ['Your bundle only supports platforms ["arm64-darwin-22"] but your local platform is x86_64-linux'],
+      /--add-platform x86_64-linux/],
+  ];
+  for (const [name, output, hint] of cases) {
+    test(`${name}: the line that says why, and what to do`, () => {
+      const found = buildFailureHint(['Step 7/21 : RUN something', ...output]);
+      assert.ok(found, `${name}: no hint`);
+      assert.match(found.hint, hint);
+      assert.equal(found.line, output.at(-1)!.trim());
+    });
+  }
+
+  test('the error names the step, the cause and the remedy', () => {
+    const step = 'Step 7/21 : RUN pip install --no-cache-dir -r requirements.txt';
+    const out = [step, 'ERROR: No matching distribution found for flask-nope'];
+    const err = new BuildError('api', step, out, 'The command returned a non-zero code: 1', undefined, out);
+    assert.match(err.message, /^build of api failed at Step 7\/21 : RUN pip install/);
+    assert.match(err.message, /Pip found no release of a requirement.*\(the build said: ERROR: No matching/);
   });
 });

@@ -9,6 +9,7 @@ import { WorkspaceFiles } from '../scan/workspace-files';
 import { collectContext, contextTar, DEFAULT_DOCKERIGNORE, GENERATED_CONTEXT_IGNORES } from './build-context';
 import { generateDockerfile, runtimeContextIgnores } from './dockerfile-generator';
 import type { BaseImages } from './dockerfile-generator';
+import { RUNTIME_BUILD_FAILURE_HINTS } from './images/runtime-build-hints';
 import { Label } from './labels';
 
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
@@ -41,6 +42,7 @@ const BUILD_FAILURE_HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][]
   [/JavaScript heap out of memory|Reached heap limit/,
     'the build ran out of memory; give the Docker engine more memory, or set a larger heap for the build with '
     + 'NODE_OPTIONS=--max-old-space-size=4096 in a committed Dockerfile'],
+  ...RUNTIME_BUILD_FAILURE_HINTS,
   [/(?:sh|\/bin\/sh): (?:\d+: )?([\w.@/-]+): not found/,
     'a command the build runs is not installed at that step; if it comes from a dev dependency, keep it in '
     + 'devDependencies and make sure the lockfile lists it'],
