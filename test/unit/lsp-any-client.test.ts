@@ -85,6 +85,23 @@ describe('language server with a client that is not VS Code', () => {
     assert.ok(!methods(s).includes('workspace/codeLens/refresh'), methods(s).join(', '));
   });
 
+  it('answers the CodeLens request that follows a save with the saved file\'s services', {
+    timeout: 30_000,
+  }, async () => {
+    await lensTitles(s, 'docker-compose.yml');
+    const path = join(s.folder, 'docker-compose.yml');
+    const text = readFileSync(path, 'utf8') + '  sessions:\n    image: redis:7\n';
+    const uri = s.uri('docker-compose.yml');
+    // As an editor saves: the new text, the file written, then didSave; a client without refresh asks right after.
+    await s.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 }, contentChanges: [{ text }],
+    });
+    writeFileSync(path, text);
+    await s.connection.sendNotification('textDocument/didSave', { textDocument: { uri } });
+    const titles = await lensTitles(s, 'docker-compose.yml');
+    assert.deepEqual(titles, ['Deploy api', 'Deploy web', 'Deploy db', 'Deploy cache', 'Deploy sessions']);
+  });
+
   it('says an analysis failure in a message, not in a question without answers that waits on the user', async () => {
     const missing = join(s.folder, 'no-such-folder');
     const uri = `${s.folderUri}/no-such-folder`;

@@ -13,6 +13,12 @@ import type { ServerSession } from './server-session';
 import type { FeatureContext } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
 
+/**
+ * How long a CodeLens request from a client that cannot be asked to refresh waits for the analysis of changes already
+ * reported (a save, a file changed on disk): its next request may be far off, so this answer should show them.
+ */
+const LENS_SETTLE_MS = 2_000;
+
 type Feature<T> = (ctx: FeatureContext, f: WorkspaceFolderState, rel: string, text: string) => T;
 
 export function registerFeatures(server: ServerSession, diagnostics: DiagnosticsPublisher): void {
@@ -41,6 +47,12 @@ export function registerFeatures(server: ServerSession, diagnostics: Diagnostics
     return hover ?? null;
   });
   connection.onCodeLens(async (p) => {
+    const f = server.folderFor(p.textDocument.uri);
+    if (f && !server.client.lensRefresh) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, LENS_SETTLE_MS); });
+      await Promise.race([f.settled(), late]).finally(() => clearTimeout(timer));
+    }
     const options = { codicons: server.client.codicons };
     const lenses = await withDocument(p.textDocument.uri, (ctx, _f, rel, t) => computeCodeLenses(ctx, rel, t, options));
     return lenses ?? [];

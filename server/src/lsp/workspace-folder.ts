@@ -14,6 +14,8 @@ export class WorkspaceFolderState {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** Resolves once the batch waiting in `timer` has been analysed. */
+  private batchDone: { promise: Promise<void>; resolve: () => void } | undefined;
   watch: { dispose(): void } | undefined;
 
   constructor(readonly uri: string, readonly analyzer: Analyzer, private readonly onTopology: (f: WorkspaceFolderState, change?: TopologyChange) => void, private readonly onError: (f: WorkspaceFolderState, e: Error) => void) {
@@ -47,17 +49,27 @@ export class WorkspaceFolderState {
   changed(paths: string[], delayMs = 60): void {
     for (const p of paths) this.pending.add(p);
     clearTimeout(this.timer);
+    if (!this.batchDone) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => { resolve = r; });
+      this.batchDone = { promise, resolve };
+    }
     this.timer = setTimeout(() => {
       const batch = [...this.pending];
+      const done = this.batchDone;
       this.pending.clear();
+      this.batchDone = undefined;
       void this.serial(async () => {
         if (!this.topology) { this.topology = await this.analyzer.analyze(); this.onTopology(this); return; }
         const { topology, change } = await this.analyzer.update(batch);
         this.topology = topology;
         this.onTopology(this, change);
-      });
+      }).then(() => done?.resolve());
     }, delayMs);
   }
+
+  /** Resolves once the changes reported so far (including those still being batched) have been analysed. */
+  settled(): Promise<void> { return this.batchDone?.promise ?? this.running; }
 
   /** Resolves once every queued analysis has finished. */
   idle(): Promise<void> { return this.running; }
@@ -69,6 +81,8 @@ export class WorkspaceFolderState {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.batchDone?.resolve();
+    this.batchDone = undefined;
     this.watch?.dispose();
   }
 }
