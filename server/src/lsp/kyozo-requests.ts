@@ -25,7 +25,7 @@ export function registerKyozoRequests(server: ServerSession): void {
     const rel = p.uri ? f.relativePath(p.uri) : undefined;
     let s = p.serviceId ? serviceById(ctx.topology, p.serviceId) : undefined;
     if (!p.serviceId && rel) {
-      const own = ctx.topology.services.find((x) => x.folder === rel && !x.id.includes('#'));
+      const own = ctx.topology.services.find((x) => x.folder === rel && !x.composeOnly);
       s = own ?? serviceForFile(ctx.topology, rel);
     }
     return s ? { serviceId: s.id, markdown: describeService(ctx, s) } : null;

@@ -154,7 +154,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
       const given = Object.entries(args).filter(([, v]) => v !== undefined);
       if (given.length !== 1) throw invalid(`give exactly one of route, env, talksTo, file (got ${given.length})`);
       const t = topology();
-      const services = t.services.filter((s) => !s.id.includes('#'));
+      const services = t.services.filter((s) => !s.composeOnly);
       if (args.route !== undefined) {
         const m = /^\s*(?:([A-Za-z]+)\s+)?(\S+)\s*$/.exec(args.route);
         const method = m?.[1]?.toUpperCase();

@@ -40,14 +40,20 @@ import { readProtoServices } from './proto-services';
 /** Thrown for a folder that is not in the workspace (or is ignored); the CLI exits 2 and MCP answers InvalidParams. */
 export class FolderNotFoundError extends Error {}
 
-/** Source files read per folder for capabilities; routes live in a few files, and a huge folder must stay cheap. */
+/** Source files read per service or library folder; routes live in a few files, and a huge folder must stay cheap. */
 const FILES_PER_FOLDER = 25;
+/**
+ * Files a folder inside a service reads beside those its service already read: the service pass covers its best
+ * named files, and describing every folder of a large tree must not read every source file in it.
+ */
+const FILES_PER_MODULE = 4;
 /** Source files read below a service or library (routers, handlers, servers), shallowest and best-named first. */
 const FILES_PER_SUBTREE = 60;
 /** Only files holding one of these shapes are parsed: the rest cannot add a route, server, queue or env read. */
 const WORTH_PARSING = new RegExp(
   [
-    String.raw`\b(get|post|put|patch|delete|route|all|handle\w*|Handle\w*|group|Group|Map\w+|resources?)\s*[(!]`,
+    // A route is registered with a path literal: `app.get('/x'`, `r.GET("/x"`, `MapGet("/x"`, `path("x/"`.
+    String.raw`\b(get|post|put|patch|delete|options|route|all|use|handle|HandleFunc|Map\w+|path|re_path|group)\s*\(\s*r?['"\x60]`,
     String.raw`(->|::)(get|post|put|patch|delete|any|map)\(`,
     String.raw`^\s*(get|post|put|patch|delete)\s+['"]`,
     String.raw`@(app|router|bp|api|blueprint)\.|@(Get|Post|Put|Patch|Delete|All|Controller)\(|Mapping|@Path|Route`,
@@ -386,7 +392,7 @@ export class FolderDescriber {
     };
     for (const s of topology.services) {
       view.byId.set(s.id, s);
-      if (s.id.includes('#')) continue;
+      if (s.composeOnly) continue;
       if (!view.serviceAt.has(s.folder)) view.serviceAt.set(s.folder, s);
       hold(s.folder);
     }
@@ -411,7 +417,7 @@ export class FolderDescriber {
     for (let d = dir; d !== '.';) {
       d = parentRel(d);
       const s = v.serviceAt.get(d);
-      if (s && (d !== '.' || v.topology.services.filter((x) => !x.id.includes('#')).length === 1))
+      if (s && (d !== '.' || v.topology.services.filter((x) => !x.composeOnly).length === 1))
         return { kind: 'service', folder: d, name: s.name, type: s.type };
       const l = v.libraryAt.get(d);
       if (l) return { kind: 'library', folder: d, name: l.name };
@@ -424,7 +430,7 @@ export class FolderDescriber {
     const ix = this.index;
     const listing = ix.folder(dir)!;
     const service = v.serviceAt.get(dir);
-    const ownServices = v.topology.services.filter((s) => !s.id.includes('#'));
+    const ownServices = v.topology.services.filter((s) => !s.composeOnly);
     const onlyService = dir === '.' && service !== undefined && ownServices.length === 1;
     const library = v.libraryAt.get(dir);
     const owner = this.ownerOf(dir, v);
@@ -520,8 +526,12 @@ export class FolderDescriber {
     const ix = this.index;
     const own = (ix.folder(dir)?.files ?? []).filter((f) => languageForFile(f)).map((f) => joinRel(dir, f));
     own.sort((a, b) => Number(ROUTE_FILE_NAMES.test(b)) - Number(ROUTE_FILE_NAMES.test(a)));
+    if (!subtree) {
+      const known = own.filter((f) => this.facts.has(f));
+      const rest = own.filter((f) => !this.facts.has(f)).slice(0, FILES_PER_MODULE);
+      return [...known, ...rest].slice(0, FILES_PER_FOLDER);
+    }
     const picked = own.slice(0, FILES_PER_FOLDER);
-    if (!subtree) return picked;
     const queue = [...(ix.folder(dir)?.subdirs ?? []).map((s) => joinRel(dir, s))];
     const below: string[] = [];
     const v = this.topologyView();

@@ -53,8 +53,8 @@ export function repoMap(
   if (!Number.isFinite(budget) || budget < 1)
     throw new RangeError(`budgetTokens must be a positive number of tokens, got ${budget}`);
   const byFolder = new Map(descriptions.map((d) => [d.folder, d]));
-  const services = topology.services.filter((s) => !s.id.includes('#'));
-  const images = topology.services.filter((s) => s.id.includes('#'));
+  const services = topology.services.filter((s) => !s.composeOnly);
+  const images = topology.services.filter((s) => s.composeOnly);
   const head: string[] = [
     `# ${topology.name}: ${topology.services.length} services, ${topology.libraries.length} libraries, ` +
       `${descriptions.length} folders`,
@@ -79,9 +79,9 @@ export function repoMap(
   );
   const details: string[] = ['## Service details'];
   for (const s of ranked) {
-    const d = s.id.includes('#') ? undefined : byFolder.get(s.folder);
+    const d = s.composeOnly ? undefined : byFolder.get(s.folder);
     const parts = [`- ${s.name}`];
-    if (!s.id.includes('#')) parts.push(`(${s.folder})`);
+    if (!s.composeOnly) parts.push(`(${s.folder})`);
     const what = d?.summary.value ?? `${s.type}${s.image ? ` image ${s.image}` : ''}`;
     parts.push(what.replace(/\.$/, ''));
     const deps = [...new Set(topology.edges.filter((e) => e.from === s.id).map((e) => nameOf.get(e.to) ?? e.to))];
