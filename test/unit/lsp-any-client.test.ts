@@ -9,7 +9,10 @@ import {
   MessageType, type ClientCapabilities, type CodeLens, type Diagnostic, type LogMessageParams,
   type PublishDiagnosticsParams, type ShowMessageParams,
 } from 'vscode-languageserver-protocol';
-import { Methods, type TopologyParams } from '../../server/src/protocol';
+import { Methods, type ServiceStatus, type TopologyParams } from '../../server/src/protocol';
+import { computeCodeLenses } from '../../server/src/lsp/code-lens';
+import { clientProfile } from '../../server/src/lsp/client-profile';
+import { port, service, topology } from '../support/docker-topology-builder';
 import { repoRoot, startSession, type LspSession } from './lsp-harness';
 
 /** What Neovim 0.7's built-in client declares of the parts that matter here: no watchers, no CodeLens refresh. */
@@ -205,5 +208,45 @@ describe('kyozo-language-server, the command editors start', () => {
     });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--stdio .*--node-ipc.*docs\/language-server\.md/);
+  });
+});
+
+describe('CodeLens titles and client profiles as plain data', () => {
+  const api = service('api', { indicators: ['api/package.json'], ports: [port(3000)] });
+  const running: ServiceStatus = {
+    serviceId: 'api', name: 'api', state: 'running', health: 'healthy', replicas: { running: 2, desired: 2 },
+    ports: [{ container: 3000, host: 49153, protocol: 'tcp', url: 'http://127.0.0.1:49153' }], containers: [],
+  };
+  const ctx = (statuses: ServiceStatus[]) => ({
+    topology: topology('/w', 'w', [api], []), statuses: new Map(statuses.map((x) => [x.serviceId, x])),
+    rootUri: 'file:///w', engineReachable: true,
+  });
+
+  it('words every state without codicons, keeping each lens\'s command', () => {
+    const plain = computeCodeLenses(ctx([running]), 'api/package.json', '{}', { codicons: false });
+    assert.deepEqual(plain.map((l) => l.command?.title),
+      ['running 2/2', 'Stop', 'Restart', 'Logs', 'Open http://127.0.0.1:49153']);
+    const icons = computeCodeLenses(ctx([running]), 'api/package.json', '{}', { codicons: true });
+    assert.deepEqual(plain.map((l) => l.command?.command), icons.map((l) => l.command?.command));
+    const building = computeCodeLenses(ctx([{ ...running, state: 'building' }]), 'api/package.json', '{}', {
+      codicons: false,
+    });
+    assert.deepEqual(building.map((l) => l.command?.title), ['api building…', 'Logs']);
+  });
+
+  it('knows VS Code and its family by clientInfo, and reads refresh and watcher support', () => {
+    const profile = (name?: string) => clientProfile({ clientInfo: name ? { name } : undefined, capabilities: {} });
+    for (const name of ['Visual Studio Code', 'Visual Studio Code - Insiders', 'code-server', 'VSCodium']) {
+      assert.equal(profile(name).codicons, true, name);
+    }
+    for (const name of ['Neovim', 'helix', 'Emacs', undefined]) assert.equal(profile(name).codicons, false, name);
+    const vscode = clientProfile({
+      clientInfo: { name: 'Visual Studio Code' },
+      capabilities: {
+        workspace: { codeLens: { refreshSupport: true }, didChangeWatchedFiles: { dynamicRegistration: true } },
+      },
+    });
+    assert.deepEqual([vscode.lensRefresh, vscode.dynamicWatchers], [true, true]);
+    assert.deepEqual([profile('Neovim').lensRefresh, profile('Neovim').dynamicWatchers], [false, false]);
   });
 });
