@@ -214,6 +214,18 @@ describe('generated Node.js images', () => {
     for (const ok of ['20.19.0', '22.12.0', '24.1.0']) assert.equal(warns(ok), '', ok);
   });
 
+  test('kyozo.yaml build: runs in the build stage in place of the build script', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'site', scripts: { build: 'vite build' }, devDependencies: { vite: '^7' } }),
+      'package-lock.json': '{}',
+      'kyozo.yaml': 'build: npm run build -- --mode staging\n',
+    });
+    const text = generateDockerfile(await only(dir));
+    assert.match(text, /^RUN npm run build -- --mode staging$/m);
+    assert.doesNotMatch(text, /^RUN npm run build$/m);
+    assert.ok(text.indexOf('--mode staging') < text.lastIndexOf('\nFROM '), 'in the build stage');
+  });
+
   test('a known health route becomes the image HEALTHCHECK', async () => {
     const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
     assert.equal(svc.healthCheck?.path, '/health');

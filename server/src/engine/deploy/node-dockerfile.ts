@@ -4,6 +4,7 @@
 // member is built from its workspace root (one install from the root lockfile) and runs alone.
 import type { Service } from '../../protocol';
 import { isSinglePageApp, STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
+import { userBuild } from './images/dockerfile-parts';
 import { nodeEngineCheck } from './node-engine';
 
 const USER = '10001:10001';
@@ -124,7 +125,10 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   const app = member ? `/app/${member}` : '/app';
   const port = service.ports[0]?.container;
   const framework = service.frameworks.some((f) => BUILD_FRAMEWORKS.includes(f));
-  const buildScript = plan.buildScript ?? (framework ? 'build' : undefined);
+  // kyozo.yaml `build:` runs in place of the package's build script, in the build stage, with every dependency.
+  const custom = userBuild(service);
+  const buildScript = custom ? 'build' : plan.buildScript ?? (framework ? 'build' : undefined);
+  const buildStep = custom ? `RUN ${custom}` : `RUN ${pm} run ${buildScript}`;
   const labels = [`LABEL org.opencontainers.image.title=${JSON.stringify(service.name)} dev.kyozo.generated="node"`];
   const runEnv = 'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp';
   // Plug'n'Play has no node_modules: Node resolves packages through the loader the install wrote at the root.
@@ -180,7 +184,7 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   } else {
     build.push(`COPY package.json ${LOCKFILES[pm]}* ./`, `RUN ${installAll(pm)}`, 'COPY . .');
   }
-  if (buildScript) build.push(...(member ? [`WORKDIR ${app}`] : []), `RUN ${pm} run ${buildScript}`);
+  if (buildScript) build.push(...(member ? [`WORKDIR ${app}`] : []), buildStep);
 
   if (plan.staticDir && port) {
     const serveConfig = JSON.stringify(SERVE_CONFIG).replace(/'/g, "'\\''");
