@@ -21,6 +21,8 @@ const pm = (packageManager: 'uv' | 'poetry' | 'pdm' | 'pipenv') =>
   ({ context: 'svc', runtime: 'python' as const, packageManager, evidence: evidence('x') });
 const yaml = evidence('svc/kyozo.yaml');
 
+const MANAGE_PY = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n";
+
 function python(fields: Partial<Service>): Service {
   return service('svc', { type: 'python', language: 'python', ports: [port(8000)], ...fields });
 }
@@ -87,6 +89,33 @@ describe('generated Python images', () => {
     // Skipped only when the settings set no STATIC_ROOT; any other failure stops the build with its output.
     assert.match(stage(django, 0), /grep -q -e "STATIC_ROOT setting".*else echo "\$out"; exit 1; fi$/m);
   });
+});
+
+describe('the Python server a generated image runs is the one the project depends on', () => {
+  const cases: [string, Record<string, string>, string][] = [
+    ['django + daphne', { 'requirements.txt': 'django\ndaphne\n', 'manage.py': MANAGE_PY },
+      'daphne -b 0.0.0.0 -p 8000 shop.asgi:application'],
+    ['django + uvicorn', { 'requirements.txt': 'Django>=4\nuvicorn[standard]\n', 'manage.py': MANAGE_PY },
+      'uvicorn shop.asgi:application --host 0.0.0.0 --port 8000'],
+    ['django + hypercorn', { 'requirements.txt': 'django\nhypercorn\n', 'manage.py': MANAGE_PY },
+      'hypercorn shop.asgi:application --bind 0.0.0.0:8000'],
+    ['fastapi + hypercorn', { 'requirements.txt': 'fastapi\nhypercorn\n', 'main.py': 'app = FastAPI()\n' },
+      'hypercorn main:app --bind 0.0.0.0:8000'],
+  ];
+  for (const [name, files, command] of cases) {
+    test(name, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kyozo-py-server-'));
+      try {
+        for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+        const [svc] = (await analyze(dir)).services;
+        assert.equal(svc?.start?.command, command);
+        assert.deepEqual(svc?.ports.map((p) => p.container), [8000]);
+        assert.ok(generateDockerfile(svc!).includes(`CMD ${JSON.stringify(['sh', '-c', command])}`));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('generated images of compiled runtimes', () => {

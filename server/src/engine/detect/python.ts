@@ -122,16 +122,18 @@ export function detectPython(folder: FolderView): Finding | undefined {
   let wsgiPort: number | undefined;
   const evidence = ev(finding.indicators[0], fw ? `${fw.name} convention` : 'Python entry file');
   if (fw?.name === 'django') {
-    const wsgi = names.has('gunicorn') ? djangoProject(folder) : undefined;
-    start = wsgi
-      ? { command: `gunicorn ${wsgi}.wsgi --bind 0.0.0.0:8000`, source: 'framework-default', evidence }
-      : { command: 'python manage.py runserver 0.0.0.0:8000', source: 'framework-default', evidence };
+    // The server the project depends on runs it (gunicorn over WSGI, else an ASGI server); runserver is the fallback.
+    const project = djangoProject(folder);
+    const command = project ? djangoServer(names, project) : undefined;
+    start = { command: command ?? 'python manage.py runserver 0.0.0.0:8000', source: 'framework-default', evidence };
   } else if (fw && ['fastapi', 'starlette'].includes(fw.name) && module) {
     // An entry that calls uvicorn.run() itself is started as a script, so the port its code names is the one served.
     const own = entry !== undefined && /\buvicorn\.run\(/.test(folder.read(entry) ?? '');
     const selfServed = own && ev(folder.rel(entry!), 'calls uvicorn.run()');
     if (selfServed) start = { command: `python ${entry}`, source: 'framework-default', evidence: selfServed };
-    else start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
+    else if (!names.has('uvicorn') && names.has('hypercorn')) {
+      start = { command: `hypercorn ${module}:app --bind 0.0.0.0:8000`, source: 'framework-default', evidence };
+    } else start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
   } else if (fw?.name === 'flask' && entry) {
     const text = folder.read(entry) ?? '';
     // Without its own app.run(), a Flask app is served by the WSGI server the project depends on, on its port.
@@ -182,6 +184,14 @@ export function detectPython(folder: FolderView): Finding | undefined {
   finding.confidence = start ? (fw ? 0.9 : 0.7) : 0.4;
   if (finding.evidence.length === 0) finding.evidence.push(ev(finding.indicators[0], 'Python project'));
   return finding;
+}
+
+function djangoServer(names: Set<string>, project: string): string | undefined {
+  if (names.has('gunicorn')) return `gunicorn ${project}.wsgi --bind 0.0.0.0:8000`;
+  if (names.has('uvicorn')) return `uvicorn ${project}.asgi:application --host 0.0.0.0 --port 8000`;
+  if (names.has('daphne')) return `daphne -b 0.0.0.0 -p 8000 ${project}.asgi:application`;
+  if (names.has('hypercorn')) return `hypercorn ${project}.asgi:application --bind 0.0.0.0:8000`;
+  return undefined;
 }
 
 function djangoProject(folder: FolderView): string | undefined {
