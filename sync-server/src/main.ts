@@ -1,7 +1,7 @@
 // Entry of dist/sync-server.js: `node dist/sync-server.js [--port N] [--data-dir DIR] [--host H] ...`; every flag and
 // its environment variable are in args.ts.
 import { startSyncServer } from './server';
-import { parseSyncServerArgs } from './args';
+import { parseSyncServerArgs } from './server-settings';
 
 async function main(): Promise<void> {
   const cfg = parseSyncServerArgs(process.argv.slice(2), process.env);

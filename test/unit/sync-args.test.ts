@@ -2,7 +2,7 @@
 // (commander); flags win over the environment, and every bad value is refused with what was expected.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSyncServerArgs, syncServerConfig } from '../../sync-server/src/args';
+import { parseSyncServerArgs, syncServerConfig } from '../../sync-server/src/server-settings';
 
 test('flags win over environment variables, the environment fills the rest, and nothing set keeps the defaults', () => {
   assert.deepEqual(parseSyncServerArgs([], {}), {});

@@ -1,6 +1,6 @@
 // `kyozo sync-server`: runs the end-to-end encrypted Yjs relay in the foreground until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { SYNC_SETTINGS, syncServerConfig } from '../../../sync-server/src/args';
+import { SYNC_SETTINGS, syncServerConfig } from '../../../sync-server/src/server-settings';
 import { startSyncServer } from '../../../sync-server/src/server';
 
 export function registerSyncCommands(program: Command): void {
