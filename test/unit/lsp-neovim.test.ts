@@ -18,6 +18,8 @@ interface NeovimRun {
   before?: string[];
   after?: string[];
   watching?: boolean;
+  messages?: string[];
+  large?: string[];
   error?: string;
 }
 
@@ -58,7 +60,9 @@ function runNeovim(timeoutMs = 90_000): Promise<NeovimRun> {
 }
 
 describe('language server driven by Neovim\'s built-in LSP client', { skip: missing }, () => {
-  it('shows plain CodeLens titles and follows a Dockerfile changed on disk', { timeout: 120_000 }, async () => {
+  it('shows plain CodeLens titles, follows a Dockerfile changed on disk, says a failure without asking', {
+    timeout: 120_000,
+  }, async () => {
     const run = await runNeovim();
     assert.equal(run.error, undefined, run.error);
     assert.equal(run.client, 'kyozo');
@@ -67,5 +71,8 @@ describe('language server driven by Neovim\'s built-in LSP client', { skip: miss
     assert.ok(run.before?.includes('missing-expose'), JSON.stringify(run.before));
     assert.equal(run.watching, true, 'the server said it watches the folder itself');
     assert.ok(run.after && !run.after.includes('missing-expose'), JSON.stringify(run.after));
+    assert.equal(run.messages?.length, 1, JSON.stringify(run.messages));
+    assert.match(run.messages?.[0] ?? '', /could not analyse .*workspace-missing.*does not exist/);
+    assert.deepEqual(run.large, ['file-too-large']);
   });
 });
