@@ -8,7 +8,7 @@ import { documentKind } from './document-kind';
 import { bytesOverCap, MAX_DOCUMENT_BYTES, overCapText } from './document-size';
 import { readDockerfile } from './dockerfile-document';
 import {
-  hostsInValue, isExternalHost, serviceById, serviceByName, serviceForCompose, serviceForFile, type FeatureContext,
+  hostsInValue, isExternalHost, serviceByName, serviceForCompose, serviceForFile, type FeatureContext,
 } from './service-lookup';
 import { lineIndexOf, type LineIndex } from './text-ranges';
 
@@ -53,8 +53,9 @@ export function computeDiagnostics(ctx: FeatureContext, rel: string, text: strin
 }
 
 /**
- * Where a finding about a service goes when the engine gave no line: in a compose file on the service's own key,
- * elsewhere on a line of this file the service's evidence names; undefined leaves it on the first line.
+ * Where a finding about a service goes when the engine gave no line: in a compose file on the service's own key.
+ * Undefined leaves it on the first line, which in a manifest is where the service's CodeLens sits (the evidence
+ * lines of a manifest are facts such as a dependency, which a finding about the whole service does not belong on).
  */
 function serviceRange(
   ctx: FeatureContext, rel: string, text: string, lines: LineIndex, serviceId?: string,
@@ -65,8 +66,7 @@ function serviceRange(
     const entry = parseCompose(text).services.find(ownKey);
     if (entry) return lines.range(entry.key.start, entry.key.end);
   }
-  const line = serviceById(ctx.topology, serviceId)?.evidence.find((e) => e.file === rel && e.line)?.line;
-  return line ? lines.lineRange(line - 1) : undefined;
+  return undefined;
 }
 
 /** The one diagnostic of a file over the cap, in place of everything Kyozo would otherwise say about it. */
