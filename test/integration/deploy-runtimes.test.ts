@@ -1,8 +1,9 @@
-// Python and Go folders without a Dockerfile, deployed with `kyozo up` through their generated images on the real
-// engine, checked over HTTP on the published port and taken down: Flask under gunicorn, FastAPI under uvicorn,
-// Django (its static files collected at build time and served by whitenoise) and a Go service in cmd/hello built
-// static and run FROM scratch. No registry or package index is reachable, so the builds use the toolchain images
-// test/support/runtime-base-images.ts assembles from the host's Debian packages.
+// Python, Go and Rust folders without a Dockerfile, deployed with `kyozo up` through their generated images on the
+// real engine, checked over HTTP on the published port and taken down: Flask under gunicorn, FastAPI under uvicorn,
+// Django (its static files collected at build time and served by whitenoise), a Go service in cmd/hello built static
+// and run FROM scratch, and a Rust binary built --locked and run alone on a glibc image. No registry or package index
+// is reachable, so the builds use the toolchain images test/support/runtime-base-images.ts assembles from the host's
+// Debian packages.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,12 @@ const APPS: RuntimeApp[] = [
     ],
   },
   {
+    dir: 'rust-http',
+    // Its [[bin]] is named greeter, not after the package: the image finds it in cargo's report of what it built.
+    dockerfile: [/grep -F '"src_path":"\/src\/src\/main\.rs"'/, /locked=--locked/, /^FROM kyozo-test\/glibc:12$/m],
+    checks: [{ path: '/', contains: 'hello from rust' }],
+  },
+  {
     dir: 'go-http',
     dockerfile: [/-o \/out\/app \.\/cmd\/hello$/m, /^FROM scratch$/m],
     checks: [{ path: '/', contains: 'hello from go' }],
@@ -68,16 +75,17 @@ function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
   });
 }
 
-describe('Python and Go folders deploy through their generated images', { timeout: 1_200_000 }, async () => {
+describe('Python, Go and Rust folders deploy through their generated images', { timeout: 1_200_000 }, async () => {
   if (!(await engineAvailable())) {
-    test('generated Python and Go images', { skip: 'no Docker engine' }, () => undefined);
+    test('generated Python, Go and Rust images', { skip: 'no Docker engine' }, () => undefined);
     return;
   }
   let baseImages: string[];
   before(async () => {
     const images = await ensureRuntimeTestImages();
     baseImages = ['--base-image', `python=${images.python}`, '--base-image', `go=${images.go}`,
-      '--base-image', 'go-run=scratch'];
+      '--base-image', 'go-run=scratch', '--base-image', `rust=${images.rust}`,
+      '--base-image', `rust-run=${images.glibc}`];
   });
 
   after(async () => {
@@ -94,7 +102,7 @@ describe('Python and Go folders deploy through their generated images', { timeou
     const up = await kyozo(['up', dir, '--project', project, ...baseImages]);
     const out = `${up.stdout}\n${up.stderr}`;
     assert.equal(up.status, 1, out);
-    assert.match(out, /failed at Step \d+\/\d+ : RUN pip install --no-cache-dir -r requirements\.txt/, 'names the step');
+    assert.match(out, /failed at Step \d+\/\d+ : RUN pip install --no-cache-dir -r requirements\.txt/);
     assert.match(out, /No matching distribution found for flask-kyozo-nonexistent/, 'shows the line that says why');
     assert.match(out, /Pip found no release of a requirement in the package index; check its name and version/);
   });
@@ -124,7 +132,8 @@ describe('Python and Go folders deploy through their generated images', { timeou
         assert.ok(body.includes(check.contains), `${url}${check.path} lacks ${check.contains}: ${body.slice(0, 300)}`);
         if (check.header) assert.match(res.headers.get(check.header[0]) ?? '', check.header[1], `${check.path} header`);
       }
-      const containers = await testDocker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`] } });
+      const label = `com.docker.compose.project=${project}`;
+      const containers = await testDocker().listContainers({ filters: { label: [label] } });
       assert.equal(containers.length, 1);
       const image = await testDocker().getImage(containers[0]!.Image).inspect();
       assert.equal(image.Config.User, '10001:10001', 'runs as the numeric non-root user');

@@ -1,13 +1,16 @@
-// Local toolchain images for the generated Python and Go builds, since neither a registry, PyPI nor the Go module
-// proxy is reachable: assembled from the host's Debian packages (.ci/machine-setup.sh installs them) on top of
-// kyozo-test/busybox. `kyozo-test/python:3.11-debian` is Debian's python3.11 with venv and pip, and Flask, gunicorn,
-// FastAPI, uvicorn, Django and whitenoise on PYTHONPATH, where a virtual environment sees them too, so a generated
-// `pip install -r requirements.txt` finds every requirement already satisfied (PIP_NO_INDEX keeps it off the
-// network). `kyozo-test/go:1.19-debian` is Debian's Go toolchain with GOPROXY=off and a warm build cache for the
-// standard library as a static build compiles it. Both are built once per engine; the host files are streamed by
-// tar straight into the engine, never held in memory.
+// Local toolchain images for the generated Python, Go and Rust builds, since neither a registry, PyPI, the Go module
+// proxy nor crates.io is reachable: assembled from the host's Debian packages (.ci/machine-setup.sh installs them) on
+// top of kyozo-test/busybox. `kyozo-test/python:3.11-debian` is Debian's python3.11 with venv and pip, and Flask,
+// gunicorn, FastAPI, uvicorn, Django and whitenoise on PYTHONPATH, where a virtual environment sees them too, so a
+// generated `pip install -r requirements.txt` finds every requirement already satisfied (PIP_NO_INDEX keeps it off
+// the network). `kyozo-test/go:1.19-debian` is Debian's Go toolchain with GOPROXY=off and a warm build cache for the
+// standard library as a static build compiles it. `kyozo-test/rust:1.63-debian` is Debian's rustc and cargo with gcc
+// to link, offline; `kyozo-test/glibc:12` is a run image for what it builds. Each is built once per engine; the host
+// files are streamed by tar straight into the engine, never held in memory.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
@@ -17,6 +20,8 @@ import { testDocker } from './docker-engine';
 export const RUNTIME_TEST_IMAGES = {
   python: 'kyozo-test/python:3.11-debian',
   go: 'kyozo-test/go:1.19-debian',
+  rust: 'kyozo-test/rust:1.63-debian',
+  glibc: 'kyozo-test/glibc:12',
 } as const;
 
 const DIST_PACKAGES = '/usr/lib/python3/dist-packages';
@@ -27,7 +32,12 @@ const PYTHON_PACKAGES = new RegExp(`^(${[
   'pytz', 'whitenoise', 'pkg_resources', 'setuptools',
 ].join('|')})([-.]|$)`, 'i');
 const DEBIAN_PACKAGES = 'python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi '
-  + 'python3-django python3-whitenoise golang-go';
+  + 'python3-django python3-whitenoise golang-go cargo';
+/** Debian packages whose files make the Rust toolchain image: rustc and cargo, and gcc with binutils to link. */
+const RUST_PACKAGES = [
+  'rustc', 'cargo', 'libstd-rust-1.63', 'libstd-rust-dev', 'gcc', 'gcc-12', 'cpp-12', 'binutils',
+  'binutils-x86-64-linux-gnu', 'binutils-common', 'libc6-dev', 'libgcc-12-dev', 'libcrypt-dev', 'linux-libc-dev',
+];
 
 /** The path, and for a link each target in its chain, as archive members. */
 function withLinkTargets(path: string, out: Set<string>): void {
@@ -71,18 +81,23 @@ async function buildFromHost(
   excludes: string[] = [],
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kyozo-runtime-image-'));
+  const cleanup = [dir];
   try {
     for (const [name, f] of Object.entries(files)) {
       const path = join(dir, name);
       execFileSync('mkdir', ['-p', dirname(path)]);
       writeFileSync(path, f.text, { mode: f.mode ?? 0o644 });
     }
+    // The host paths go in a list file: a toolchain made of Debian packages is thousands of them.
+    const list = join(tmpdir(), `kyozo-runtime-image-${process.pid}-${Date.now()}.list`);
+    writeFileSync(list, `${hostPaths.map((p) => p.replace(/^\//, '')).join('\n')}\n`);
+    cleanup.push(list);
     const args = [
       '-c', '-f', '-', ...excludes.map((e) => `--exclude=${e}`),
       // Host paths move under rootfs/ (link targets stay as written: they are paths inside the image).
       '--transform=s,^\\(usr\\|lib\\|lib64\\|etc\\)/,rootfs/&,S',
       '-C', dir, ...Object.keys(files).map((n) => n.split('/')[0]!).filter((n, i, a) => a.indexOf(n) === i),
-      '-C', '/', ...hostPaths.map((p) => p.replace(/^\//, '')),
+      '-C', '/', '-T', list,
     ];
     const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tarErr = '';
@@ -98,7 +113,7 @@ async function buildFromHost(
       docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), onEvent);
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const path of cleanup) rmSync(path, { recursive: true, force: true });
   }
 }
 
@@ -170,6 +185,59 @@ async function buildGo(docker: Docker, busybox: string): Promise<void> {
   ]);
 }
 
+/** The files and links (not folders: tar would take all they hold) that Debian packages installed. */
+function packageFiles(packages: string[], out: Set<string>): void {
+  const listed = spawnSync('dpkg', ['-L', ...packages], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (listed.status !== 0) {
+    const why = listed.stderr.trim();
+    throw new Error(`dpkg -L failed (${why}); run .ci/machine-setup.sh (apt-get install ${DEBIAN_PACKAGES})`);
+  }
+  for (const path of listed.stdout.split('\n')) {
+    if (!path.startsWith('/') || !existsSync(path) || lstatSync(path).isDirectory()) continue;
+    withLinkTargets(path, out);
+  }
+}
+
+function isElf(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() || st.size < 4) return false;
+    const head = Buffer.alloc(4);
+    const fd = openSync(path, 'r');
+    readSync(fd, head, 0, 4, 0);
+    closeSync(fd);
+    return head.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  }
+}
+
+/** rustc and cargo, and gcc with binutils to link, from Debian's packages; offline (CARGO_NET_OFFLINE). */
+async function buildRust(docker: Docker, busybox: string): Promise<void> {
+  missingHostFiles(['/usr/bin/cargo', '/usr/bin/rustc', '/usr/bin/cc'], 'the Rust test image');
+  const paths = new Set<string>();
+  packageFiles(RUST_PACKAGES, paths);
+  withLinkTargets('/usr/bin/cc', paths);
+  librariesOf([...paths].filter(isElf), paths);
+  await buildFromHost(docker, RUNTIME_TEST_IMAGES.rust, {
+    Dockerfile: { text: [
+      `FROM ${busybox}`,
+      'COPY rootfs/ /',
+      'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CARGO_HOME=/root/.cargo CARGO_NET_OFFLINE=true',
+      'RUN mkdir -p /root && cargo --version && rustc --version && cc --version',
+    ].join('\n') },
+  }, [...paths], ['usr/share/doc', 'usr/share/man', 'usr/share/locale']);
+}
+
+/** A glibc run image for dynamically linked programs (what debian:bookworm-slim is to a Rust build). */
+async function buildGlibc(docker: Docker, busybox: string): Promise<void> {
+  const paths = new Set<string>();
+  packageFiles(['libc6', 'libgcc-s1'], paths);
+  await buildFromHost(docker, RUNTIME_TEST_IMAGES.glibc, {
+    Dockerfile: { text: [`FROM ${busybox}`, 'COPY rootfs/ /'].join('\n') },
+  }, [...paths].filter((p) => /\.so|ld-linux|\/lib64\//.test(p)), ['usr/share']);
+}
+
 async function exists(docker: Docker, tag: string): Promise<boolean> {
   return docker.getImage(tag).inspect().then(() => true, () => false);
 }
@@ -182,6 +250,8 @@ export function ensureRuntimeTestImages(docker: Docker = testDocker()): Promise<
     const { busybox } = await ensureTestBaseImages(docker);
     if (!(await exists(docker, RUNTIME_TEST_IMAGES.python))) await buildPython(docker, busybox);
     if (!(await exists(docker, RUNTIME_TEST_IMAGES.go))) await buildGo(docker, busybox);
+    if (!(await exists(docker, RUNTIME_TEST_IMAGES.rust))) await buildRust(docker, busybox);
+    if (!(await exists(docker, RUNTIME_TEST_IMAGES.glibc))) await buildGlibc(docker, busybox);
     return RUNTIME_TEST_IMAGES;
   })();
   return pending;
