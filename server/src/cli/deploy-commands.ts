@@ -217,6 +217,19 @@ async function run(action: () => Promise<void>): Promise<void> {
 }
 
 export function registerDeployCommands(program: Command): void {
+  upCommand(program);
+  downCommand(program);
+  psCommand(program);
+  serviceVerbCommands(program);
+  scaleCommand(program);
+  logsCommand(program);
+  eventsCommand(program);
+  dockerfileCommand(program);
+  composeCommand(program);
+}
+
+/** `kyozo up`: build and start in dependency order; Ctrl-C removes what was created but not started. */
+function upCommand(program: Command): void {
   withDeployOptions(program.command('up').argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'))
     .description('build and start the services of a folder in dependency order, waiting for each to be healthy')
     .option('-v, --verbose', 'print build output')
@@ -245,7 +258,10 @@ export function registerDeployCommands(program: Command): void {
         process.off('SIGTERM', onSigint);
       }
     }));
+}
 
+/** `kyozo down`: remove the containers and the network (and the volumes, when asked). */
+function downCommand(program: Command): void {
   withDeployOptions(program.command('down').argument('[dir]'))
     .description('remove the containers and the network of a folder (volumes only with --volumes)')
     .option('--volumes', 'also remove the named volumes (database data)')
@@ -254,7 +270,10 @@ export function registerDeployCommands(program: Command): void {
       await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
       process.stdout.write(`removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`);
     }));
+}
 
+/** `kyozo ps`: statuses rebuilt from the engine, after repairing what an interrupted up left. */
+function psCommand(program: Command): void {
   withDeployOptions(program.command('ps').argument('[dir]'))
     .description('services with state, health, replicas, URLs, uptime, CPU and memory (rebuilt from the engine)')
     .option('--json', 'print ServiceStatus[] as JSON')
@@ -267,7 +286,10 @@ export function registerDeployCommands(program: Command): void {
       const statuses = await orchestrator.status(topology, { stats: flags.stats !== false });
       process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${formatStatuses(statuses)}\n`);
     }));
+}
 
+/** `kyozo start|stop|restart|rm <service>`: one service's containers. */
+function serviceVerbCommands(program: Command): void {
   for (const [verb, description] of [
     ['start', 'start a service (deploys it when it has no containers yet)'],
     ['stop', 'stop a service\'s containers (kept, restartable)'],
@@ -289,7 +311,10 @@ export function registerDeployCommands(program: Command): void {
         process.stdout.write(`${formatStatuses([status])}\n`);
       }));
   }
+}
 
+/** `kyozo scale api=3 ...`: replicas per service, never rebuilding. */
+function scaleCommand(program: Command): void {
   withDeployOptions(program.command('scale').argument('<service=replicas...>', 'e.g. api=3'))
     .description('run N replicas of a service behind its shared network alias')
     .action((specs: string[], flags: DeployFlags) => run(async () => {
@@ -304,7 +329,10 @@ export function registerDeployCommands(program: Command): void {
       }
       process.stdout.write(`${formatStatuses(out)}\n`);
     }));
+}
 
+/** `kyozo logs <service>`: every replica's log, optionally followed. */
+function logsCommand(program: Command): void {
   withDeployOptions(program.command('logs').argument('<service>', 'service name or id'))
     .description('print a service\'s container logs (all replicas)')
     .option('-f, --follow', 'keep printing new lines')
@@ -320,7 +348,10 @@ export function registerDeployCommands(program: Command): void {
         process.stdout.write(`${line}\n`);
       }
     }));
+}
 
+/** `kyozo events [service]`: the durable deployment event log. */
+function eventsCommand(program: Command): void {
   withDeployOptions(program.command('events').argument('[service]', 'only this service\'s events'))
     .description('the durable deployment event log (started, completed, failed, stopped, scaled, health) with durations')
     .option('--json', 'print the events as JSON')
@@ -332,7 +363,10 @@ export function registerDeployCommands(program: Command): void {
       if (flags.last) events = events.slice(-Number(flags.last));
       process.stdout.write(flags.json ? `${JSON.stringify(events, null, 2)}\n` : `${formatEvents(events)}\n`);
     }));
+}
 
+/** `kyozo dockerfile <service>`: the Dockerfile a service builds with, its own or the generated one. */
+function dockerfileCommand(program: Command): void {
   withDeployOptions(program.command('dockerfile').argument('<service>', 'service name or id'))
     .description('print the Dockerfile Kyozo generates for a service without one (commit it to customise)')
     .action((ref: string, flags: DeployFlags) => run(async () => {
@@ -355,7 +389,10 @@ export function registerDeployCommands(program: Command): void {
       if (!runtimeOf(service)) throw new CliInputError(`${service.name} is of type ${service.type}, for which Kyozo has no Dockerfile template; add a Dockerfile or set type in kyozo.yaml`);
       process.stdout.write(generateDockerfile(service, parseBaseImages(flags.baseImage)));
     }));
+}
 
+/** `kyozo compose [dir]`: a compose file for the folder, with its generated Dockerfiles when written to a file. */
+function composeCommand(program: Command): void {
   withDeployOptions(program.command('compose').argument('[dir]'))
     .description('write a compose file (compose-spec valid) for the folder: builds, ports, environment, depends_on, healthchecks, volumes, limits')
     .option('-o, --output <file>', 'write to this file (and generated Dockerfiles to .kyozo/dockerfiles beside it) instead of stdout')
