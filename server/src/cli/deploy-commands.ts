@@ -91,7 +91,8 @@ function withDeployOptions(cmd: Command): Command {
   return cmd
     .option('-d, --dir <dir>', 'workspace folder (default: current folder)')
     .option('--docker-host <url>', 'Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)')
-    .option('--base-image <runtime=image>', 'base image for generated Dockerfiles, e.g. node=node:20-slim (repeatable; also KYOZO_BASE_IMAGES)', (v: string, p: string[]) => [...p, v], [])
+    .option('--base-image <runtime=image>', 'base image for generated Dockerfiles, e.g. node=node:20-slim, or a run '
+      + 'stage\'s, e.g. go-run=scratch (repeatable; also KYOZO_BASE_IMAGES)', (v: string, p: string[]) => [...p, v], [])
     .option('--state-dir <dir>', 'where credentials, port allocations and events are kept (default: KYOZO_STATE_DIR or ~/.local/state/kyozo)')
     .option('--project <name>', 'compose project / workspace name (default: the folder name)')
     .option('--topology <file>', 'use a topology JSON (from `kyozo analyze --json`) instead of analysing the folder')
