@@ -20,6 +20,8 @@ interface RuntimeApp {
   /** What the generated Dockerfile must say (the server and how dependencies were installed). */
   dockerfile: RegExp[];
   checks: { path: string; contains: string; header?: [string, RegExp] }[];
+  /** The image's HEALTHCHECK (its own interpreter probing the health route) reports the container healthy. */
+  healthy?: boolean;
 }
 
 const APPS: RuntimeApp[] = [
@@ -27,6 +29,7 @@ const APPS: RuntimeApp[] = [
     dir: 'flask-gunicorn',
     dockerfile: [/^RUN pip install --no-cache-dir -r requirements\.txt$/m, /^HEALTHCHECK .*\/healthz/m],
     checks: [{ path: '/', contains: 'hello from flask', header: ['server', /gunicorn/] }],
+    healthy: true,
   },
   {
     dir: 'fastapi-uvicorn',
@@ -137,6 +140,15 @@ describe('Python, Go and Rust folders deploy through their generated images', { 
       assert.equal(containers.length, 1);
       const image = await testDocker().getImage(containers[0]!.Image).inspect();
       assert.equal(image.Config.User, '10001:10001', 'runs as the numeric non-root user');
+      if (app.healthy) {
+        const container = testDocker().getContainer(containers[0]!.Id);
+        let health: string | undefined;
+        for (let i = 0; i < 40 && health !== 'healthy'; i++) {
+          health = (await container.inspect()).State.Health?.Status;
+          if (health !== 'healthy') await new Promise((r) => setTimeout(r, 1000));
+        }
+        assert.equal(health, 'healthy', 'the HEALTHCHECK probe answers');
+      }
       console.log(`# ${app.dir}: folder to verified in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
       const down = await kyozo(['down', dir, '--project', project], 120_000);
