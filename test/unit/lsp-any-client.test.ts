@@ -148,6 +148,25 @@ describe('language server with code-server (VS Code in the browser)', () => {
   });
 });
 
+describe('language server with a client that refuses to watch files for it', () => {
+  let s: LspSession;
+  before(async () => {
+    const capabilities = { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } };
+    s = await startSession('lsp-workspace', { client: { name: 'Kate', capabilities, refusesRegistration: true } });
+  });
+  after(async () => { await s?.close(); });
+
+  it('watches the disk itself once the registration is refused', { timeout: 30_000 }, async () => {
+    await serverWatching(s);
+    assert.ok(methods(s).includes('client/registerCapability'), 'the client was asked first');
+    const added = s.next<TopologyParams>(Methods.topology, (p) => p.topology.services.some((x) => x.name === 'billing'));
+    mkdirSync(join(s.folder, 'billing'));
+    writeFileSync(join(s.folder, 'billing/main.js'), "require('http').createServer().listen(4100);\n");
+    writeFileSync(join(s.folder, 'billing/package.json'), '{ "name": "billing", "scripts": { "start": "node main.js" } }');
+    await added;
+  });
+});
+
 describe('diagnostics where the problem is', () => {
   let s: LspSession;
   before(async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+  createMessageConnection, ErrorCodes, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection,
 } from 'vscode-languageserver-protocol/node';
 import {
   WorkDoneProgress, type ClientCapabilities, type PublishDiagnosticsParams, type WorkspaceEdit,
@@ -56,7 +56,7 @@ export interface SessionOptions {
    * Who the client says it is and what it can do. By default it is VS Code as vscode-languageclient introduces it
    * (clientInfo "Visual Studio Code", watchers registered at run time, CodeLens refresh).
    */
-  client?: { name?: string; capabilities?: ClientCapabilities };
+  client?: { name?: string; capabilities?: ClientCapabilities; refusesRegistration?: boolean };
 }
 
 const VS_CODE_CAPABILITIES: ClientCapabilities = {
@@ -99,7 +99,9 @@ export async function startSession(fixture: string, options: SessionOptions = {}
     deliver(method, p);
     return answer;
   });
-  record('client/registerCapability');
+  // A client may declare dynamic registration and still refuse one (an error answer).
+  const refusal = new ResponseError(ErrorCodes.InternalError, 'this client cannot watch files');
+  record('client/registerCapability', options.client?.refusesRegistration ? refusal : null);
   record('workspace/codeLens/refresh');
   record('window/showMessageRequest');
   // JSON-RPC routes $/progress by token, so each token is followed explicitly: server-created ones on creation,
