@@ -46,14 +46,15 @@ const FILES_PER_FOLDER = 25;
  * Files a folder inside a service reads beside those its service already read: the service pass covers its best
  * named files, and describing every folder of a large tree must not read every source file in it.
  */
-const FILES_PER_MODULE = 4;
+const FILES_PER_MODULE = 2;
 /** Source files read below a service or library (routers, handlers, servers), shallowest and best-named first. */
-const FILES_PER_SUBTREE = 60;
+const FILES_PER_SUBTREE = 24;
 /** Only files holding one of these shapes are parsed: the rest cannot add a route, server, queue or env read. */
 const WORTH_PARSING = new RegExp(
   [
     // A route is registered with a path literal: `app.get('/x'`, `r.GET("/x"`, `MapGet("/x"`, `path("x/"`.
-    String.raw`\b(get|post|put|patch|delete|options|route|all|use|handle|HandleFunc|Map\w+|path|re_path|group)\s*\(\s*r?['"\x60]`,
+    String.raw`\b(get|post|put|patch|delete|options|route|all|use|handle|HandleFunc|Map\w+|path|re_path|group)` +
+      String.raw`\s*\(\s*r?['"\x60]`,
     String.raw`(->|::)(get|post|put|patch|delete|any|map)\(`,
     String.raw`^\s*(get|post|put|patch|delete)\s+['"]`,
     String.raw`@(app|router|bp|api|blueprint)\.|@(Get|Post|Put|Patch|Delete|All|Controller)\(|Mapping|@Path|Route`,
@@ -185,7 +186,7 @@ export class FolderDescriber {
       outside
         ? `${input} is outside the workspace ${this.root}; pass a folder inside it.`
         : `${input} is not a folder Kyozo indexed in ${this.root} (missing, a file, or ignored by .gitignore ` +
-          'or the default ignores); pass an existing folder.',
+            'or the default ignores); pass an existing folder.',
     );
   }
 
@@ -201,7 +202,10 @@ export class FolderDescriber {
   /** Every indexed folder, parents first. */
   async describeAll(): Promise<FolderDescription[]> {
     const dirs = this.folders();
-    await this.loadGrammars(dirs.filter((d) => !this.entries.has(d)));
+    await this.loadGrammars(
+      dirs.filter((d) => !this.entries.has(d)),
+      true,
+    );
     return dirs.map((d) => this.entries.get(d)?.description ?? this.describeNow(d));
   }
 
@@ -327,10 +331,14 @@ export class FolderDescriber {
     this.entries.delete(dir);
   }
 
-  private async loadGrammars(dirs: string[]): Promise<void> {
+  /** With `everyFolder`, `dirs` is the whole tree and each folder's own files are enough to know the languages. */
+  private async loadGrammars(dirs: string[], everyFolder = false): Promise<void> {
     const langs = new Set<CodeLanguage>();
     for (const dir of dirs) {
-      for (const file of this.sourceCandidates(dir, true)) {
+      const files = everyFolder
+        ? (this.index.folder(dir)?.files ?? []).map((f) => joinRel(dir, f))
+        : this.sourceCandidates(dir, true);
+      for (const file of files) {
         const lang = languageForFile(file);
         if (lang && !codeReadersReady(lang)) langs.add(lang);
       }
