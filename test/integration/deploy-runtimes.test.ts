@@ -55,6 +55,12 @@ const APPS: RuntimeApp[] = [
     dockerfile: [/-o \/out\/app \.\/cmd\/hello$/m, /^FROM scratch$/m],
     checks: [{ path: '/', contains: 'hello from go' }],
   },
+  {
+    dir: 'go-vendored',
+    // Its dependency is only in vendor/ (a module download would fail: GOPROXY=off), so nothing is downloaded.
+    dockerfile: [/else go mod download; fi$/m],
+    checks: [{ path: '/', contains: 'hello from vendored go' }],
+  },
 ];
 
 const repo = join(import.meta.dirname, '..', '..');

@@ -135,6 +135,14 @@ describe('generated images of compiled runtimes', () => {
     assert.match(root, /^FROM gcr\.io\/distroless\/static-debian12$/m);
   });
 
+  test('go: a module that vendors its dependencies downloads nothing; one that does not, in a layer of its own', () => {
+    const text = generateDockerfile(service('svc', { type: 'golang', start: start('go run .') }));
+    const build = stage(text, 0);
+    assert.match(build, /^COPY go\.mod vendo\[r\]\/modules\.tx\[t\] \/tmp\/go-vendor\/$/m);
+    assert.match(build, /^RUN if \[ -f \/tmp\/go-vendor\/modules\.txt \]; then .*; else go mod download; fi$/m);
+    assert.ok(build.indexOf('go mod download') < build.indexOf('COPY . .'), 'downloads before the sources');
+  });
+
   test('rust: a locked release build that copies the binary of the target detection named', () => {
     const text = generateDockerfile(service('svc', {
       type: 'rust', ports: [port(3000)], start: start('cargo run --release', 'framework-default', 'svc/src/bin/api.rs'),

@@ -18,9 +18,13 @@ export const goImage: ImageTemplate = {
     return [
       `FROM ${base} AS build`,
       'WORKDIR /src',
-      // Module downloads are their own layer, reused while go.mod and go.sum are unchanged; go.sum pins them.
+      // Module downloads are their own layer, reused while go.mod and go.sum are unchanged; go.sum pins them. A module
+      // that vendors its dependencies builds from vendor/ (go does so by itself) and must not need the network: the
+      // bracket pattern copies vendor/modules.txt when it exists and nothing when it does not (go.mod keeps the COPY
+      // from matching nothing, which the classic builder refuses).
       'COPY go.* ./',
-      'RUN go mod download',
+      'COPY go.mod vendo[r]/modules.tx[t] /tmp/go-vendor/',
+      'RUN if [ -f /tmp/go-vendor/modules.txt ]; then echo "building from vendor/"; else go mod download; fi',
       'COPY . .',
       `RUN ${build}`,
       '',
