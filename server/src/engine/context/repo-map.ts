@@ -2,7 +2,6 @@
 // matter most (most used, then most dependent), then the other folders by purpose, cut to a token budget.
 // gpt-tokenizer counts tokens: pure JavaScript with its encodings bundled (no download at run time), and the
 // o200k_base encoding current OpenAI models use, close enough to other models' tokenizers to budget by.
-import { countTokens } from 'gpt-tokenizer';
 import type { Topology } from '../../protocol';
 import type { FolderDescription, FolderPurpose } from './folder-description';
 
@@ -42,7 +41,12 @@ const PURPOSE_RANK: FolderPurpose[] = [
   'module',
 ];
 
-const tokens = (s: string) => countTokens(s);
+// Loading gpt-tokenizer builds its encoding tables (about half a second of CPU), so it is required on the first count:
+// everything that never counts tokens (kyozo analyze, the language server) starts without paying for it.
+let countTokens: ((text: string) => number) | undefined;
+const tokens = (s: string) =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, on purpose
+  (countTokens ??= (require('gpt-tokenizer') as typeof import('gpt-tokenizer')).countTokens)(s);
 
 export function repoMap(
   topology: Topology,
@@ -68,7 +72,7 @@ export function repoMap(
     const base = s.folder === '.' ? '.' : s.folder.slice(s.folder.lastIndexOf('/') + 1);
     (groups.get(parent) ?? groups.set(parent, []).get(parent)!).push(base === s.name ? s.name : `${s.name}=${base}`);
   }
-  for (const [parent, names] of groups) head.push(`${parent === '.' ? '' : `${parent}/`}: ${names.join(', ')}`);
+  for (const [parent, names] of groups) head.push(`${parent === '.' ? './' : `${parent}/`}: ${names.join(', ')}`);
   if (images.length) head.push(`images: ${images.map((s) => `${s.name} (${s.image ?? '?'})`).join(', ')}`);
 
   const nameOf = new Map(topology.services.map((s) => [s.id, s.name]));
