@@ -61,12 +61,24 @@ export function formatDescription(d: FolderDescription): string {
     d.entryPoints.value.map((e) => `${e.command ?? e.file ?? ''}  ${dim(where(e.evidence))}`),
   );
   section('reads env', d.envRead.value.length ? [d.envRead.value.join(', ')] : []);
-  const link = (l: FolderDescription['dependsOn']['value'][number]) =>
-    `${l.service ?? l.folder} ${dim(`(${l.kind}${l.service ? `, ${l.folder}` : ''})`)}`;
-  section('depends on', d.dependsOn.value.map(link));
-  section('used by', d.usedBy.value.map(link));
-  section('tests for', d.testsFor.value.map(link));
-  section('tested by', d.testedBy.value.map(link));
+  // One line per service or folder, with every kind of link that joins them.
+  const links = (ls: FolderDescription['dependsOn']['value']) => {
+    const byTarget = new Map<string, { label: string; folder: string; kinds: string[] }>();
+    for (const l of ls) {
+      const key = `${l.service ?? ''}|${l.folder}`;
+      const entry = byTarget.get(key) ?? { label: l.service ?? l.folder, folder: l.service ? l.folder : '', kinds: [] };
+      if (!entry.kinds.includes(l.kind)) entry.kinds.push(l.kind);
+      byTarget.set(key, entry);
+    }
+    return [...byTarget.values()].map((e) => {
+      const where = e.folder ? `; ${e.folder}` : '';
+      return `${e.label} ${dim(`(${e.kinds.join(', ')}${where})`)}`;
+    });
+  };
+  section('depends on', links(d.dependsOn.value));
+  section('used by', links(d.usedBy.value));
+  section('tests for', links(d.testsFor.value));
+  section('tested by', links(d.testedBy.value));
   section(
     'deployment',
     d.deployment.value.map((x) => `${x.kind.padEnd(15)} ${x.file}`),
