@@ -24,6 +24,8 @@ test('kyozo describe prints a folder page, --json its description, --all every f
   assert.match(page.stdout, /^src\/cartservice\/ {2}service/);
   assert.match(page.stdout, /grpc-method {5}platform\.CartService\/AddItem/);
   assert.match(page.stdout, /kubernetes {6}kubernetes-manifests\/cartservice\.yaml/);
+  // One line per caller, with every kind of link to it.
+  assert.match(page.stdout, /^ {2}checkout \(code-ref, env-url; src\/checkout\)$/m);
   const json = kyozo(['describe', 'protos', '-C', LAYOUT, '--json']);
   assert.equal(json.status, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout).purpose.value, 'api-definitions');
