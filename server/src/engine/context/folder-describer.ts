@@ -49,6 +49,8 @@ const FILES_PER_FOLDER = 25;
 const FILES_PER_MODULE = 2;
 /** Source files read below a service or library (routers, handlers, servers), shallowest and best-named first. */
 const FILES_PER_SUBTREE = 24;
+/** Of those, files whose names say nothing of routes or servers (store.go, rule_12.py). */
+const UNNAMED_PER_SUBTREE = 6;
 /** Only files holding one of these shapes are parsed: the rest cannot add a route, server, queue or env read. */
 const WORTH_PARSING = new RegExp(
   [
@@ -533,10 +535,11 @@ export class FolderDescriber {
   private sourceCandidates(dir: string, subtree = false): string[] {
     const ix = this.index;
     const own = (ix.folder(dir)?.files ?? []).filter((f) => languageForFile(f)).map((f) => joinRel(dir, f));
-    own.sort((a, b) => Number(ROUTE_FILE_NAMES.test(b)) - Number(ROUTE_FILE_NAMES.test(a)));
+    const routeNamed = (f: string) => Number(ROUTE_FILE_NAMES.test(baseName(f)));
+    own.sort((a, b) => routeNamed(b) - routeNamed(a));
     if (!subtree) {
       const known = own.filter((f) => this.facts.has(f));
-      const rest = own.filter((f) => !this.facts.has(f)).slice(0, FILES_PER_MODULE);
+      const rest = own.filter((f) => !this.facts.has(f) && routeNamed(f)).slice(0, FILES_PER_MODULE);
       return [...known, ...rest].slice(0, FILES_PER_FOLDER);
     }
     const picked = own.slice(0, FILES_PER_FOLDER);
@@ -554,12 +557,10 @@ export class FolderDescriber {
       for (const f of l.files) if (languageForFile(f)) below.push(joinRel(d, f));
       for (const s of l.subdirs) queue.push(joinRel(d, s));
     }
-    below.sort(
-      (a, b) =>
-        Number(ROUTE_FILE_NAMES.test(b.slice(b.lastIndexOf('/')))) -
-        Number(ROUTE_FILE_NAMES.test(a.slice(a.lastIndexOf('/')))),
-    );
-    return [...picked, ...below.slice(0, FILES_PER_SUBTREE)];
+    // Routes, servers and consumers live in files named for them; a few others are read in case they do not.
+    const named = below.filter((f) => ROUTE_FILE_NAMES.test(baseName(f)));
+    const others = below.filter((f) => !ROUTE_FILE_NAMES.test(baseName(f))).slice(0, UNNAMED_PER_SUBTREE);
+    return [...picked, ...[...named, ...others].slice(0, FILES_PER_SUBTREE)];
   }
 
   private readSources(dir: string, subtree: boolean): ReadSource[] {
@@ -959,6 +960,8 @@ export class FolderDescriber {
 function sameLibraries(a: Topology, b: Topology): boolean {
   return a.libraries.map((l) => l.folder).join('\n') === b.libraries.map((l) => l.folder).join('\n');
 }
+
+const baseName = (file: string) => file.slice(file.lastIndexOf('/') + 1);
 
 export function byDepth(a: string, b: string): number {
   const da = a === '.' ? 0 : a.split('/').length;
