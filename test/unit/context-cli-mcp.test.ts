@@ -3,6 +3,8 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMcp, textOf, type McpSession } from '../support/mcp-client';
 
@@ -169,4 +171,29 @@ test('kyozo mcp --allow-actions adds deploy, stop and logs', async () => {
   } finally {
     await actions.close();
   }
+});
+
+test('kyozo mcp follows file changes: a route added to a file is found by the next calls', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'kyozo-mcp-watch-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(LAYOUT, root, { recursive: true });
+  const session = await startMcp(root);
+  t.after(() => session.close());
+  const routes = async () => {
+    const r = await session.client.callTool({ name: 'kyozo_find', arguments: { route: 'POST /checkout' } });
+    return (JSON.parse(textOf(r)) as { matches: { service: string }[] }).matches.map((m) => m.service);
+  };
+  assert.deepEqual(await routes(), []);
+  const main = join(root, 'src/frontend/main.go');
+  writeFileSync(main, readFileSync(main, 'utf8').replace(
+    'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)',
+    'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)\n\tr.HandleFunc("/checkout", h.addToCart)',
+  ));
+  // The watcher reports the write a moment later; bounded wait, then the answer must have changed.
+  let found: string[] = [];
+  for (let i = 0; i < 50 && !found.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    found = await routes();
+  }
+  assert.deepEqual(found, ['frontend']);
 });

@@ -146,6 +146,7 @@ export function registerContextCommands(program: Command): void {
     .command('mcp')
     .description('serve the workspace to AI agents over the Model Context Protocol (stdio)')
     .argument('[dir]', 'root folder of the workspace', '.')
+    .option('--no-watch', 'answer from the analysis made at start, without following file changes')
     .option('--allow-actions', 'also offer kyozo_deploy, kyozo_stop and kyozo_logs (they run containers)')
     .option('--docker-host <url>', 'Docker engine for the actions (default: DOCKER_HOST or the local socket)')
     .option('--state-dir <dir>', 'where deployment state is kept (default: <dir>/.kyozo)')
@@ -158,7 +159,7 @@ export function registerContextCommands(program: Command): void {
     .action(
       async (
         dir: string,
-        opts: { allowActions?: boolean; dockerHost?: string; stateDir?: string; baseImage: string[] },
+        opts: { allowActions?: boolean; dockerHost?: string; stateDir?: string; baseImage: string[]; watch: boolean },
       ) => {
         const { serveMcp } = await loadMcp();
         await serveMcp({
@@ -167,6 +168,7 @@ export function registerContextCommands(program: Command): void {
           dockerHost: opts.dockerHost,
           stateDir: opts.stateDir,
           baseImages: opts.baseImage,
+        watch: opts.watch,
         });
       },
     );

@@ -2,6 +2,9 @@
 // Protocol (stdio). Read tools are always offered; deploy, stop and logs only with --allow-actions, since they run
 // containers. Inputs are checked by zod schemas (the SDK's own validator); a failure answers with its reason.
 // @modelcontextprotocol/sdk is the protocol's reference implementation, which MCP clients are tested against.
+import { relative, sep } from 'node:path';
+// chokidar: watches a tree with inotify per folder while skipping ignored ones, which Node's recursive fs.watch cannot.
+import { watch } from 'chokidar';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -10,6 +13,7 @@ import type { Topology } from '../protocol';
 import {
   AnalyzeInputError,
   BASE_IMAGE_KEYS,
+  DEFAULT_IGNORED_DIRS,
   DEFAULT_MAP_BUDGET,
   explain,
   FolderDescriber,
@@ -30,6 +34,8 @@ export interface McpOptions {
   stateDir?: string;
   /** `runtime=image` pairs, as on the command line. */
   baseImages?: string[];
+  /** Follow file changes so answers stay current (default true). */
+  watch?: boolean;
 }
 
 export const READ_TOOLS = [
@@ -87,6 +93,18 @@ function compactTopology(t: Topology) {
 /** Builds the server on an analysed workspace; `serveMcp` connects it to stdio. */
 export function createKyozoMcpServer(describer: FolderDescriber, options: McpOptions): McpServer {
   const server = new McpServer({ name: 'kyozo', version: '0.1.0' });
+  const changes = options.watch === false ? undefined : watchWorkspace(describer);
+  const previousOnClose = server.server.onclose;
+  server.server.onclose = () => {
+    changes?.close();
+    previousOnClose?.();
+  };
+  // Every tool answers after the changes seen so far are applied: an agent that just edited a file sees its edit.
+  const registerTool = ((name: string, config: object, cb: (...args: unknown[]) => unknown) =>
+    server.registerTool(name, config, (async (...args: unknown[]) => {
+      await changes?.settled();
+      return cb(...args);
+    }) as never)) as unknown as typeof server.registerTool;
   const topology = () => describer.topology();
   const describe = async (folder: string): Promise<FolderDescription> => {
     try {
@@ -112,7 +130,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
       baseImages: parseBaseImages(options.baseImages ?? []),
     }));
 
-  server.registerTool(
+  registerTool(
     'kyozo_topology',
     {
       description:
@@ -123,7 +141,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     async () => json(compactTopology(topology())),
   );
 
-  server.registerTool(
+  registerTool(
     'kyozo_describe_folder',
     {
       description:
@@ -137,7 +155,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     async ({ folder }) => json(await describe(folder)),
   );
 
-  server.registerTool(
+  registerTool(
     'kyozo_find',
     {
       description:
@@ -223,7 +241,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     },
   );
 
-  server.registerTool(
+  registerTool(
     'kyozo_related',
     {
       description: 'Folders related to a folder, strongest first: calls, shared .proto, tests, deployment files.',
@@ -235,7 +253,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     },
   );
 
-  server.registerTool(
+  registerTool(
     'kyozo_explain_service',
     {
       description:
@@ -249,7 +267,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     },
   );
 
-  server.registerTool(
+  registerTool(
     'kyozo_status',
     {
       description:
@@ -272,7 +290,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
   );
 
   if (options.allowActions) {
-    server.registerTool(
+    registerTool(
       'kyozo_deploy',
       {
         description:
@@ -293,7 +311,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
         );
       },
     );
-    server.registerTool(
+    registerTool(
       'kyozo_stop',
       {
         description: 'Stop one service, or every running service when none is named.',
@@ -304,7 +322,7 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
         return json(statuses.map((s) => ({ service: s.name, state: s.state })));
       },
     );
-    server.registerTool(
+    registerTool(
       'kyozo_logs',
       {
         description: `The last lines a service's containers printed (at most ${MAX_LOG_LINES}).`,
@@ -344,6 +362,51 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(topology()) }] }),
   );
   return server;
+}
+
+/**
+ * Watches the workspace (chokidar, as the language server does for clients that cannot: inotify per folder, skipping
+ * the engine's ignored folders) and applies changes in batches, one update at a time.
+ */
+function watchWorkspace(describer: FolderDescriber): { settled: () => Promise<void>; close: () => void } {
+  const ignored = (p: string) => relative(describer.root, p).split(sep).some((part) => DEFAULT_IGNORED_DIRS.has(part));
+  const watcher = watch(describer.root, { ignoreInitial: true, followSymlinks: false, ignored });
+  let batch: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let chain = Promise.resolve();
+  const flush = () => {
+    timer = undefined;
+    const paths = batch;
+    batch = [];
+    chain = chain.then(() => describer.update(paths)).then(
+      () => undefined,
+      (err: unknown) => {
+        process.stderr.write(`kyozo mcp: could not apply changes to ${paths.join(', ')}: ${String(err)}\n`);
+      },
+    );
+  };
+  watcher.on('all', (_event, p) => {
+    batch.push(p);
+    timer ??= setTimeout(flush, 50);
+  });
+  // Changes made before the watcher has every folder are lost: the first answers wait for it to be ready.
+  const ready = new Promise<void>((resolve) => {
+    watcher.on('ready', resolve);
+    watcher.on('error', (e) => {
+      process.stderr.write(`kyozo mcp: cannot watch ${describer.root}: ${String(e)}\n`);
+      resolve();
+    });
+  });
+  return {
+    // Waits out the batch being gathered rather than cutting it short: a write shows up as several events (truncate,
+    // then data), and applying the first alone would read a half-written file.
+    settled: async () => {
+      await ready;
+      while (timer) await new Promise((resolve) => setTimeout(resolve, 10));
+      await chain;
+    },
+    close: () => void watcher.close(),
+  };
 }
 
 /** Analyses the workspace, then serves it on stdin/stdout until the client disconnects. */
