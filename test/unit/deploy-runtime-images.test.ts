@@ -186,6 +186,9 @@ describe('generated images of compiled runtimes', () => {
     assert.match(php, /^COPY composer\.json composer\.lock\* \.\/$/m);
     assert.match(stage(php, 1), /^COPY --from=build --chown=10001:10001 \/app \/app$/m);
     assert.doesNotMatch(stage(php, 1), /composer/);
+    // Composer and unzip are fetched only when the base image lacks them (a base image may carry both, offline).
+    assert.match(php, /^RUN command -v composer >\/dev\/null \|\| \{ php -r .*getcomposer\.org/m);
+    assert.match(php, /^RUN command -v unzip >\/dev\/null \|\| \{ apt-get update/m);
     const rails = generateDockerfile(service('svc', {
       type: 'ruby', frameworks: ['rails'], ports: [port(3000)], start: start('bin/rails server -b 0.0.0.0 -p 3000'),
       healthCheck: { kind: 'http', path: '/up', evidence: evidence('svc/config/routes.rb') },
