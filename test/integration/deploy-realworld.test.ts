@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ServiceStatus } from '../../server/src/protocol';
 import { cleanupWorkspace, engineAvailable } from '../support/docker-engine';
-import { ensureNode22BuildImage } from '../support/node-build-image';
+import { ensureBunBuildImage, ensureNode22BuildImage } from '../support/node-build-image';
 
 interface RealworldApp {
   dir: string;
@@ -67,11 +67,14 @@ describe('real projects deploy with kyozo up and answer', { timeout: apps.length
     return;
   }
   let baseImage: string;
+  let bunImage: string | undefined;
   const danglingBefore = danglingImages();
   const results: { dir: string; seconds: number; error?: string }[] = [];
   before(async () => {
     // Current starters need Node 22 (Nuxt 4, Astro 7, React Router 8 say so in their engines), so all build on it.
     baseImage = await ensureNode22BuildImage();
+    // Node projects that use Bun (bun.lock) build on the base image given as bun=...
+    bunImage = await ensureBunBuildImage();
   });
 
   after(async () => {
@@ -136,7 +139,8 @@ describe('real projects deploy with kyozo up and answer', { timeout: apps.length
     projects.push(project);
     const dir = join(work, app.dir);
     cpSync(join(realworld, app.dir), dir, { recursive: true });
-    const up = await kyozo(['up', dir, '--project', project, '--base-image', `node=${baseImage}`, '--json']);
+    const images = ['--base-image', `node=${baseImage}`, ...(bunImage ? ['--base-image', `bun=${bunImage}`] : [])];
+    const up = await kyozo(['up', dir, '--project', project, ...images, '--json']);
     assert.equal(up.status, 0, `kyozo up ${app.dir} failed:\n${up.stderr.slice(-4000)}\n${up.stdout}`);
     const statuses = JSON.parse(up.stdout) as ServiceStatus[];
     assert.deepEqual(statuses.map((s) => s.serviceId), [app.service], 'one service per project, the app itself');

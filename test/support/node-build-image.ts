@@ -103,6 +103,34 @@ export async function ensureNode22BuildImage(docker: Docker = testDocker()): Pro
   return NODE_22.image;
 }
 
+/**
+ * Bun projects (bun.lock): the Node 22 build image plus Bun's own linux-x64 binary, which the npm registry carries as
+ * @oven/bun-linux-x64 (the package the npm package `bun` installs), fetched once with npm into a cache folder.
+ */
+export const BUN = { version: '1.4.5', image: 'kyozo-test/bun-build:1.4.5' } as const;
+
+export async function ensureBunBuildImage(docker: Docker = testDocker()): Promise<string> {
+  if (await docker.getImage(BUN.image).inspect().then(() => true, () => false)) return BUN.image;
+  const base = await ensureNode22BuildImage(docker);
+  const cache = join(tmpdir(), `kyozo-bun-linux-x64-${BUN.version}`);
+  const binary = join(cache, 'package', 'bin', 'bun');
+  if (!existsSync(binary)) {
+    mkdirSync(cache, { recursive: true });
+    const pkg = `@oven/bun-linux-x64@${BUN.version}`;
+    const file = execFileSync('npm', ['pack', pkg, '--silent', '--pack-destination', cache], { encoding: 'utf8' });
+    execFileSync('tar', ['xzf', join(cache, file.trim()), '-C', cache, 'package/bin/bun']);
+  }
+  const pack = tar.pack();
+  pack.entry({ name: 'rootfs/usr/local/bin/bun', mode: 0o755, mtime: new Date(0) }, readFileSync(binary));
+  pack.entry({ name: 'Dockerfile', mode: 0o644, mtime: new Date(0) }, [
+    `FROM ${base}`,
+    'COPY rootfs/ /',
+    `RUN test "$(bun --version)" = ${BUN.version}`,
+  ].join('\n'));
+  await buildFromPack(docker, pack, BUN.image);
+  return BUN.image;
+}
+
 export async function ensureNodeBuildImage(docker: Docker = testDocker()): Promise<string> {
   if (await docker.getImage(NODE_BUILD_IMAGE).inspect().then(() => true, () => false)) return NODE_BUILD_IMAGE;
   const { node } = await ensureTestBaseImages(docker);

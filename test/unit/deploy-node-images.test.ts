@@ -226,6 +226,17 @@ describe('generated Node.js images', () => {
     assert.ok(text.indexOf('--mode staging') < text.lastIndexOf('\nFROM '), 'in the build stage');
   });
 
+  test('a Bun project (bun.lock) builds on the Bun image from settings, with bun and no Node-only step', async () => {
+    const svc = await only(join(realworld, 'bun-api'));
+    assert.equal(svc.build?.packageManager, 'bun');
+    const text = generateDockerfile(svc, { node: 'node:22-slim', bun: 'registry.example/bun:1.4' });
+    assert.match(text, /^FROM registry\.example\/bun:1\.4$/m, 'the bun key of the base images');
+    assert.match(generateDockerfile(svc), /^FROM oven\/bun:1$/m, 'else Bun\'s own image, not a Node one without bun');
+    assert.match(text, /^RUN bun install --production --frozen-lockfile/m);
+    assert.doesNotMatch(text, /COREPACK|"node","-e"/, 'neither corepack nor a node -e step in an image without Node');
+    assert.match(text, /^CMD .*bun run index\.ts/m);
+  });
+
   test('a known health route becomes the image HEALTHCHECK', async () => {
     const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
     assert.equal(svc.healthCheck?.path, '/health');

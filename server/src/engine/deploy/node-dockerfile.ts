@@ -93,7 +93,9 @@ function healthcheck(service: Service, port: number | undefined): string[] {
   const url = `http://127.0.0.1:${hc.port ?? port}${hc.path.startsWith('/') ? '' : '/'}${hc.path}`;
   const probe = `fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
   const options = '--interval=5s --timeout=3s --start-period=30s --retries=3';
-  return [`HEALTHCHECK ${options} CMD ${JSON.stringify(['node', '-e', probe])}`];
+  // Bun runs the same probe (fetch, process.exit) and is all a Bun image may have.
+  const runtime = service.build?.packageManager === 'bun' ? 'bun' : 'node';
+  return [`HEALTHCHECK ${options} CMD ${JSON.stringify([runtime, '-e', probe])}`];
 }
 
 function expose(service: Service): string[] {
@@ -135,10 +137,11 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   const pnpEnv = plan.yarnPnp ? ['ENV NODE_OPTIONS="--require /app/.pnp.cjs"'] : [];
   // The default corepack resolves an unpinned yarn by asking the registry for its latest release, which it then
   // refuses when the registry's signing keys are newer than its own; its own default (yarn 1) is what yarn.lock v1 needs.
-  const pmEnv = pm === 'npm' ? [] : [
+  const pmEnv = pm === 'npm' || pm === 'bun' ? [] : [
     `ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0${plan.yarnPnp ? ' YARN_ENABLE_GLOBAL_CACHE=false' : ''}`,
   ];
-  const engineCheck = nodeEngineCheck(plan.nodeEngine);
+  // A Bun image may have no node to run the check with.
+  const engineCheck = pm === 'bun' ? [] : nodeEngineCheck(plan.nodeEngine);
   const listenEnv = port ? [`ENV HOST=0.0.0.0 PORT=${port}${plan.nextStandalone ? ' HOSTNAME=0.0.0.0' : ''}`] : [];
   const tail = [`USER ${USER}`, ...expose(service), ...healthcheck(service, port)];
 
