@@ -15,7 +15,15 @@ const node = {
   minify: production,
   logLevel: 'warning',
   // Native or WASM-carrying packages are loaded from node_modules at run time, never inlined.
-  external: ['vscode', 'better-sqlite3', 'web-tree-sitter', 'tree-sitter-wasms', '@vscode/tree-sitter-wasm', 'cpu-features', 'ssh2'],
+  external: [
+    'vscode',
+    'better-sqlite3',
+    'web-tree-sitter',
+    'tree-sitter-wasms',
+    '@vscode/tree-sitter-wasm',
+    'cpu-features',
+    'ssh2',
+  ],
 };
 
 const artefacts = [
@@ -35,8 +43,15 @@ const artefacts = [
   { ...node, entryPoints: ['sync-server/src/store/sqlite-writer-thread.ts'], outfile: 'dist/sync-sqlite-writer.js' },
   { ...node, entryPoints: ['sync-server/src/frame-verifier-thread.ts'], outfile: 'dist/sync-frame-verifier.js' },
   {
-    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
-    logLevel: 'warning', entryPoints: ['webviews/topology/main.ts'], outfile: 'dist/webviews/topology.js',
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: ['webviews/topology/main.ts'],
+    outfile: 'dist/webviews/topology.js',
   },
 ].filter((a) => existsSync(a.entryPoints[0]));
 
@@ -59,9 +74,15 @@ function copyRuntimePackages() {
   for (const pkg of ['web-tree-sitter', 'ssh2', 'asn1', 'safer-buffer', 'bcrypt-pbkdf', 'tweetnacl']) {
     cpSync(`node_modules/${pkg}`, `dist/node_modules/${pkg}`, { recursive: true, filter: keep });
   }
-  cpSync('node_modules/@vscode/tree-sitter-wasm/package.json', 'dist/node_modules/@vscode/tree-sitter-wasm/package.json');
+  cpSync(
+    'node_modules/@vscode/tree-sitter-wasm/package.json',
+    'dist/node_modules/@vscode/tree-sitter-wasm/package.json',
+  );
   for (const g of grammars) {
-    cpSync(`node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`, `dist/node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`);
+    cpSync(
+      `node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`,
+      `dist/node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${g}.wasm`,
+    );
   }
   // Kotlin's grammar comes from its own package: @vscode/tree-sitter-wasm has none.
   const kotlin = 'node_modules/@tree-sitter-grammars/tree-sitter-kotlin';

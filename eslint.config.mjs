@@ -15,17 +15,21 @@ const ENGINE = {
 // '../engine/deploy' is the orchestrator's own entry: it loads the Docker client, which `kyozo analyze` must not.
 const ADAPTER = {
   ...noVscode('The server runs outside VS Code: no editor API here.'),
-  patterns: [{
-    regex: '(^|/)engine/(?!deploy$).',
-    message: "Import the engine through server/src/engine/index.ts ('../engine'); export what is missing there.",
-  }],
+  patterns: [
+    {
+      regex: '(^|/)engine/(?!deploy$).',
+      message: "Import the engine through server/src/engine/index.ts ('../engine'); export what is missing there.",
+    },
+  ],
 };
 const EXTENSION = {
   paths: [],
-  patterns: [{
-    regex: '(^|/)server/src/(engine|lsp|cli|mcp)(/|$)',
-    message: 'The extension is a thin client: it talks to the language server through server/src/protocol.ts.',
-  }],
+  patterns: [
+    {
+      regex: '(^|/)server/src/(engine|lsp|cli|mcp)(/|$)',
+      message: 'The extension is a thin client: it talks to the language server through server/src/protocol.ts.',
+    },
+  ],
 };
 const WEBVIEW = {
   ...noVscode('The webview talks to the extension only by postMessage.'),
@@ -64,7 +68,19 @@ export default tseslint.config(
   restrictImports(['webviews/**/*.ts'], WEBVIEW),
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+      },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

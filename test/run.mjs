@@ -21,7 +21,11 @@ const wanted = args.length ? suites.filter((s) => args.includes(s.name)) : suite
 function testFiles(dir) {
   let out = [];
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const e of entries.sort()) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) out = out.concat(testFiles(p));
@@ -37,14 +41,26 @@ for (const suite of wanted) {
   if (files.length === 0) continue;
   console.log(`\n=== ${suite.name}: ${files.length} files ===`);
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [
-      // --test-force-exit: a test that fails before its cleanup (a provider or timer left open) must not keep its file's
-      // process, and so the whole run, alive once every test has finished.
-      '--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${suite.concurrency}`, '--test-reporter=spec',
-      ...files.map((f) => relative(root, f)),
-    ], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KYOZO_TEST_SUITE: suite.name } });
+    const child = spawn(
+      process.execPath,
+      [
+        // --test-force-exit: a test that fails before its cleanup (a provider or timer left open) must not keep its file's
+        // process, and so the whole run, alive once every test has finished.
+        '--import',
+        'tsx',
+        '--test',
+        '--test-force-exit',
+        `--test-concurrency=${suite.concurrency}`,
+        '--test-reporter=spec',
+        ...files.map((f) => relative(root, f)),
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KYOZO_TEST_SUITE: suite.name } },
+    );
     let tail = '';
-    child.stdout.on('data', (d) => { process.stdout.write(d); tail = (tail + d.toString()).slice(-4000); });
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      tail = (tail + d.toString()).slice(-4000);
+    });
     child.on('close', (c) => {
       for (const k of Object.keys(totals)) {
         const m = tail.match(new RegExp(`^ℹ ${k} (\\d+)$`, 'm'));

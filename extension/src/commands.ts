@@ -3,8 +3,15 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  ClientCommands, ComposeRequest, ExplainRequest, MAX_REPLICAS, replicaCountProblem, ServerCommands,
-  type ClientCommand, type ComposeParams, type ExplainParams,
+  ClientCommands,
+  ComposeRequest,
+  ExplainRequest,
+  MAX_REPLICAS,
+  replicaCountProblem,
+  ServerCommands,
+  type ClientCommand,
+  type ComposeParams,
+  type ExplainParams,
 } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
@@ -26,13 +33,27 @@ function refFromArgs(model: KyozoModel, args: unknown[]): ServiceRef | undefined
   return undefined;
 }
 
-async function pickService(model: KyozoModel, title: string, filter: (r: ServiceRef) => boolean = () => true): Promise<ServiceRef | undefined> {
+async function pickService(
+  model: KyozoModel,
+  title: string,
+  filter: (r: ServiceRef) => boolean = () => true,
+): Promise<ServiceRef | undefined> {
   const refs = model.services().filter((r) => r.service.type !== 'infrastructure' && filter(r));
   if (refs.length === 0) {
-    void vscode.window.showInformationMessage(`Kyozo: no service to choose for "${title}". Run "Kyozo: Analyze Workspace" if you expected one.`);
+    void vscode.window.showInformationMessage(
+      `Kyozo: no service to choose for "${title}". Run "Kyozo: Analyze Workspace" if you expected one.`,
+    );
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(refs.map((r) => ({ label: r.service.name, description: summary(r.service, r.status), detail: r.service.id, ref: r })), { title: `Kyozo: ${title}`, matchOnDescription: true });
+  const picked = await vscode.window.showQuickPick(
+    refs.map((r) => ({
+      label: r.service.name,
+      description: summary(r.service, r.status),
+      detail: r.service.id,
+      ref: r,
+    })),
+    { title: `Kyozo: ${title}`, matchOnDescription: true },
+  );
   return picked?.ref;
 }
 
@@ -57,7 +78,12 @@ type ServiceAction = (ref: ServiceRef, args: unknown[]) => Promise<unknown>;
 /** openTopology belongs to the topology panel, which registers it with the panel it opens. */
 type TableCommand = Exclude<ClientCommand, typeof ClientCommands.openTopology>;
 
-export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, model: KyozoModel, logs: LogTerminals): void {
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  client: LanguageClient,
+  model: KyozoModel,
+  logs: LogTerminals,
+): void {
   const cx: CommandContext = { client, model, logs };
   const table: Record<TableCommand, Handler> = {
     [ClientCommands.analyze]: analyze(cx),
@@ -82,7 +108,9 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
 /** Shows a failure as an error message instead of an unhandled rejection. */
 function guarded(fn: (...args: unknown[]) => Promise<unknown>): Handler {
   return async (...args: unknown[]) => {
-    try { return await fn(...args); } catch (e) {
+    try {
+      return await fn(...args);
+    } catch (e) {
       void vscode.window.showErrorMessage(`Kyozo: ${(e as Error).message}`);
       return undefined;
     }
@@ -90,7 +118,12 @@ function guarded(fn: (...args: unknown[]) => Promise<unknown>): Handler {
 }
 
 /** A command on one service: the one its arguments name, else one the user picks. */
-function onService(cx: CommandContext, title: string, run: ServiceAction, filter?: (r: ServiceRef) => boolean): Handler {
+function onService(
+  cx: CommandContext,
+  title: string,
+  run: ServiceAction,
+  filter?: (r: ServiceRef) => boolean,
+): Handler {
   return guarded(async (...args) => {
     const ref = refFromArgs(cx.model, args) ?? (await pickService(cx.model, title, filter));
     return ref ? run(ref, args) : undefined;
@@ -104,7 +137,10 @@ function onEngine(cx: CommandContext, title: string, run: ServiceAction, filter?
 
 const deployed = (r: ServiceRef) => stateOf(r.status) !== 'not-deployed';
 
-type ServiceCommand = typeof ServerCommands.deploy | typeof ServerCommands.start | typeof ServerCommands.stop
+type ServiceCommand =
+  | typeof ServerCommands.deploy
+  | typeof ServerCommands.start
+  | typeof ServerCommands.stop
   | typeof ServerCommands.restart;
 
 function onRef(cx: CommandContext, command: ServiceCommand): ServiceAction {
@@ -126,7 +162,8 @@ function scaleService(cx: CommandContext): ServiceAction {
     let replicas = typeof args[2] === 'number' ? args[2] : undefined;
     if (replicas === undefined) {
       const input = await vscode.window.showInputBox({
-        title: `Kyozo: scale ${r.service.name}`, prompt: `Number of replicas (0-${MAX_REPLICAS})`,
+        title: `Kyozo: scale ${r.service.name}`,
+        prompt: `Number of replicas (0-${MAX_REPLICAS})`,
         value: String(r.status?.replicas.desired ?? r.service.replicas),
         // The same check the server applies, so the input box refuses what the server would.
         validateInput: (v) => replicaCountProblem(v),
@@ -148,7 +185,8 @@ function revealService(cx: CommandContext): ServiceAction {
   return async (r) => {
     const indicator = r.service.indicators[0];
     const root = vscode.Uri.parse(r.folderUri);
-    if (indicator) await vscode.window.showTextDocument(vscode.Uri.joinPath(root, ...indicator.split('/')), { preview: true });
+    if (indicator)
+      await vscode.window.showTextDocument(vscode.Uri.joinPath(root, ...indicator.split('/')), { preview: true });
     else await vscode.commands.executeCommand('revealInExplorer', cx.model.folderUriOf(r));
   };
 }
@@ -189,7 +227,9 @@ function deployFolder(cx: CommandContext) {
     const ref = uri ? cx.model.serviceAtFolder(uri) : await pickService(cx.model, 'Deploy Folder as a Service');
     if (!ref) {
       const rel = uri ? vscode.workspace.asRelativePath(uri) : 'this folder';
-      throw new Error(`${rel} is not a service Kyozo recognises. Add a Dockerfile, a start script, or a kyozo.yaml with "start" and "port", then run "Kyozo: Analyze Workspace".`);
+      throw new Error(
+        `${rel} is not a service Kyozo recognises. Add a Dockerfile, a start script, or a kyozo.yaml with "start" and "port", then run "Kyozo: Analyze Workspace".`,
+      );
     }
     return runServerCommand(cx.client, ServerCommands.deploy, ref.folderUri, ref.service.id);
   };
@@ -198,12 +238,16 @@ function deployFolder(cx: CommandContext) {
 function showServiceDetails(cx: CommandContext) {
   return async (...args: unknown[]) => {
     const uri = args[0] instanceof vscode.Uri ? args[0] : undefined;
-    const ref = uri ? cx.model.serviceAtFolder(uri) : refFromArgs(cx.model, args) ?? (await pickService(cx.model, 'Show Service Details'));
+    const ref = uri
+      ? cx.model.serviceAtFolder(uri)
+      : (refFromArgs(cx.model, args) ?? (await pickService(cx.model, 'Show Service Details')));
     if (!ref) throw new Error(`${uri ? vscode.workspace.asRelativePath(uri) : 'that folder'} is not a Kyozo service.`);
     const params: ExplainParams = { folderUri: ref.folderUri, serviceId: ref.service.id };
     const r = await cx.client.sendRequest(ExplainRequest, params);
     const content = `# ${ref.service.name}\n\n${r?.markdown ?? 'No details.'}\n`;
     const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-    await vscode.commands.executeCommand('markdown.showPreview', doc.uri).then(undefined, () => vscode.window.showTextDocument(doc));
+    await vscode.commands
+      .executeCommand('markdown.showPreview', doc.uri)
+      .then(undefined, () => vscode.window.showTextDocument(doc));
   };
 }

@@ -6,21 +6,30 @@ import type { KyozoModel } from './kyozo-model';
 export const EVENTS_VIEW = 'kyozo.events';
 
 const ICONS: Record<DeploymentEvent['type'], [string, string?]> = {
-  deployment_started: ['rocket'], deployment_completed: ['pass', 'charts.green'], deployment_failed: ['error', 'charts.red'],
-  service_started: ['play', 'charts.green'], service_stopped: ['debug-stop'], service_scaled: ['layers'],
-  health_check_failed: ['warning', 'charts.yellow'], health_changed: ['heart'],
+  deployment_started: ['rocket'],
+  deployment_completed: ['pass', 'charts.green'],
+  deployment_failed: ['error', 'charts.red'],
+  service_started: ['play', 'charts.green'],
+  service_stopped: ['debug-stop'],
+  service_scaled: ['layers'],
+  health_check_failed: ['warning', 'charts.yellow'],
+  health_changed: ['heart'],
 };
 
 class EventsTree implements vscode.TreeDataProvider<DeploymentEvent & { folderUri: string }> {
   private readonly changed = new vscode.EventEmitter<undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   constructor(private readonly model: KyozoModel) {}
-  refresh(): void { this.changed.fire(undefined); }
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
   getChildren(node?: DeploymentEvent): (DeploymentEvent & { folderUri: string })[] {
     return node ? [] : this.model.events;
   }
   getTreeItem(e: DeploymentEvent & { folderUri: string }): vscode.TreeItem {
-    const service = e.serviceId ? this.model.find(e.folderUri, e.serviceId)?.service.name ?? e.serviceId : e.workspace;
+    const service = e.serviceId
+      ? (this.model.find(e.folderUri, e.serviceId)?.service.name ?? e.serviceId)
+      : e.workspace;
     const item = new vscode.TreeItem(`${service}: ${e.type.replace(/_/g, ' ')}`);
     const [icon, color] = ICONS[e.type] ?? ['circle'];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
@@ -34,6 +43,9 @@ class EventsTree implements vscode.TreeDataProvider<DeploymentEvent & { folderUr
 export function registerEventsView(context: vscode.ExtensionContext, model: KyozoModel): vscode.TreeView<unknown> {
   const tree = new EventsTree(model);
   const view = vscode.window.createTreeView(EVENTS_VIEW, { treeDataProvider: tree });
-  context.subscriptions.push(view, model.onDidAddEvent(() => tree.refresh()));
+  context.subscriptions.push(
+    view,
+    model.onDidAddEvent(() => tree.refresh()),
+  );
   return view as vscode.TreeView<unknown>;
 }

@@ -8,13 +8,19 @@ class ServiceFolderDecorations implements vscode.FileDecorationProvider {
   readonly onDidChangeFileDecorations = this.changed.event;
   constructor(private readonly model: KyozoModel) {}
 
-  refresh(): void { this.changed.fire(undefined); }
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
 
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     const ref = this.model.serviceAtFolder(uri);
     if (!ref) return undefined;
     const state = stateOf(ref.status);
-    const d = new vscode.FileDecoration(badgeOf(ref.service.type), `Kyozo: ${ref.service.name} (${ref.service.type}) — ${state}`, colorOf(state));
+    const d = new vscode.FileDecoration(
+      badgeOf(ref.service.type),
+      `Kyozo: ${ref.service.name} (${ref.service.type}) — ${state}`,
+      colorOf(state),
+    );
     d.propagate = false;
     return d;
   }

@@ -29,7 +29,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   const ready = new Promise<void>((resolve) => {
     const expected = vscode.workspace.workspaceFolders?.length ?? 0;
     if (expected === 0) return resolve();
-    const sub = model.onDidChangeTopology(() => { if (model.folders.size >= expected) { sub.dispose(); resolve(); } });
+    const sub = model.onDidChangeTopology(() => {
+      if (model.folders.size >= expected) {
+        sub.dispose();
+        resolve();
+      }
+    });
   });
   model.onDidChangeTopology((folderUri) => void loadEvents(folderUri));
 
@@ -56,7 +61,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   try {
     await client.start();
   } catch (e) {
-    void vscode.window.showErrorMessage(`Kyozo: the language server did not start (${(e as Error).message}). See the "Kyozo" output channel.`);
+    void vscode.window.showErrorMessage(
+      `Kyozo: the language server did not start (${(e as Error).message}). See the "Kyozo" output channel.`,
+    );
   }
   context.subscriptions.push({ dispose: () => void client.stop() });
   return { model, ready };

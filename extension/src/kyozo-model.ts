@@ -2,8 +2,16 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
-  AnalysisFailedNotification, DeploymentEventNotification, EngineStateNotification, ServiceStatusNotification,
-  TopologyNotification, type DeploymentEvent, type EngineStateParams, type Service, type ServiceStatus, type Topology,
+  AnalysisFailedNotification,
+  DeploymentEventNotification,
+  EngineStateNotification,
+  ServiceStatusNotification,
+  TopologyNotification,
+  type DeploymentEvent,
+  type EngineStateParams,
+  type Service,
+  type ServiceStatus,
+  type Topology,
 } from '../../server/src/protocol';
 
 export interface FolderModel {
@@ -40,7 +48,11 @@ export class KyozoModel implements vscode.Disposable {
     return [
       client.onNotification(TopologyNotification, (p) => {
         const prev = this.folders.get(p.folderUri);
-        this.folders.set(p.folderUri, { folderUri: p.folderUri, topology: p.topology, statuses: prev?.statuses ?? new Map() });
+        this.folders.set(p.folderUri, {
+          folderUri: p.folderUri,
+          topology: p.topology,
+          statuses: prev?.statuses ?? new Map(),
+        });
         this.analysisError = undefined;
         this.ready = true;
         this.updateContext();
@@ -73,7 +85,9 @@ export class KyozoModel implements vscode.Disposable {
 
   services(): ServiceRef[] {
     const out: ServiceRef[] = [];
-    for (const f of this.folders.values()) for (const s of f.topology.services) out.push({ folderUri: f.folderUri, service: s, status: f.statuses.get(s.id) });
+    for (const f of this.folders.values())
+      for (const s of f.topology.services)
+        out.push({ folderUri: f.folderUri, service: s, status: f.statuses.get(s.id) });
     return out;
   }
 
@@ -87,7 +101,11 @@ export class KyozoModel implements vscode.Disposable {
   serviceAtFolder(uri: vscode.Uri): ServiceRef | undefined {
     for (const f of this.folders.values()) {
       const root = vscode.Uri.parse(f.folderUri);
-      if (uri.scheme !== root.scheme || !(uri.path === root.path || uri.path.startsWith(root.path.replace(/\/$/, '') + '/'))) continue;
+      if (
+        uri.scheme !== root.scheme ||
+        !(uri.path === root.path || uri.path.startsWith(root.path.replace(/\/$/, '') + '/'))
+      )
+        continue;
       const rel = uri.path === root.path ? '.' : uri.path.slice(root.path.replace(/\/$/, '').length + 1);
       const service = f.topology.services.find((s) => s.folder === rel && !s.composeOnly);
       if (service) return { folderUri: f.folderUri, service, status: f.statuses.get(service.id) };
@@ -105,7 +123,11 @@ export class KyozoModel implements vscode.Disposable {
     void vscode.commands.executeCommand('setContext', 'kyozo.ready', this.ready);
     void vscode.commands.executeCommand('setContext', 'kyozo.hasServices', count > 0);
     void vscode.commands.executeCommand('setContext', 'kyozo.analysisFailed', this.analysisError !== undefined);
-    void vscode.commands.executeCommand('setContext', 'kyozo.engineUnreachable', this.engine ? !this.engine.reachable : false);
+    void vscode.commands.executeCommand(
+      'setContext',
+      'kyozo.engineUnreachable',
+      this.engine ? !this.engine.reachable : false,
+    );
   }
 
   dispose(): void {

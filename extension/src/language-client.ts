@@ -1,10 +1,16 @@
 // Starts dist/server.js over IPC and keeps its settings in sync with `kyozo.*`.
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import { EngineCommandNames, type InitializationOptions, type KyozoSettings } from '../../server/src/protocol';
 import { allowedByTrust } from './workspace-trust';
 
-const INDICATORS = '**/{Dockerfile,Dockerfile.*,*.dockerfile,package.json,requirements*.txt,pyproject.toml,go.mod,Cargo.toml,nginx.conf,kyozo.yaml,kyozo.yml,Procfile,.env,.env.*,docker-compose*.yml,docker-compose*.yaml,compose*.yml,compose*.yaml}';
+const INDICATORS =
+  '**/{Dockerfile,Dockerfile.*,*.dockerfile,package.json,requirements*.txt,pyproject.toml,go.mod,Cargo.toml,nginx.conf,kyozo.yaml,kyozo.yml,Procfile,.env,.env.*,docker-compose*.yml,docker-compose*.yaml,compose*.yml,compose*.yaml}';
 
 export function readSettings(): KyozoSettings {
   const c = vscode.workspace.getConfiguration('kyozo');
@@ -30,7 +36,8 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     documentSelector: [{ scheme: 'file', pattern: INDICATORS }],
     // Read when the server starts, so trust granted before that is already included.
     initializationOptions: (): InitializationOptions => ({
-      settings: readSettings(), workspaceTrusted: vscode.workspace.isTrusted,
+      settings: readSettings(),
+      workspaceTrusted: vscode.workspace.isTrusted,
     }),
     outputChannel: output,
     synchronize: { configurationSection: 'kyozo' },

@@ -1,7 +1,12 @@
 // Streams a service's logs into a terminal: the server follows the container, the terminal shows kyozo/logOutput chunks.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { LogOutputNotification, ServerCommands, StopLogsNotification, type StopLogsParams } from '../../server/src/protocol';
+import {
+  LogOutputNotification,
+  ServerCommands,
+  StopLogsNotification,
+  type StopLogsParams,
+} from '../../server/src/protocol';
 import { runServerCommand } from './server-command';
 
 export class LogTerminals implements vscode.Disposable {
@@ -32,7 +37,11 @@ export class LogTerminals implements vscode.Disposable {
         write.dispose();
       },
     };
-    const terminal = vscode.window.createTerminal({ name: `Kyozo logs: ${name}`, pty, iconPath: new vscode.ThemeIcon('output') });
+    const terminal = vscode.window.createTerminal({
+      name: `Kyozo logs: ${name}`,
+      pty,
+      iconPath: new vscode.ThemeIcon('output'),
+    });
     terminal.show(true);
     try {
       const r = await runServerCommand(this.client, ServerCommands.logs, folderUri, serviceId);

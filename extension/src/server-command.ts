@@ -4,7 +4,9 @@ import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclien
 import type { ServerCommand, ServerCommandSignatures } from '../../server/src/protocol';
 
 export function runServerCommand<C extends ServerCommand>(
-  client: LanguageClient, command: C, ...args: ServerCommandSignatures[C]['args']
+  client: LanguageClient,
+  command: C,
+  ...args: ServerCommandSignatures[C]['args']
 ): Promise<ServerCommandSignatures[C]['result']> {
   return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
 }

@@ -16,7 +16,9 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.changed.event;
   constructor(private readonly model: KyozoModel) {}
 
-  refresh(): void { this.changed.fire(undefined); }
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
 
   getChildren(node?: Node): Node[] {
     if (!node) {
@@ -25,7 +27,11 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
       return folders.map((f) => ({ kind: 'folder', folderUri: f.folderUri, label: f.topology.name }));
     }
     if (node.kind === 'folder') return this.groups(node.folderUri);
-    if (node.kind === 'group') return node.ids.map((id) => this.model.find(node.folderUri, id)).filter((r): r is ServiceRef => !!r).map((ref) => ({ kind: 'service', ref }));
+    if (node.kind === 'group')
+      return node.ids
+        .map((id) => this.model.find(node.folderUri, id))
+        .filter((r): r is ServiceRef => !!r)
+        .map((ref) => ({ kind: 'service', ref }));
     return [];
   }
 
@@ -36,16 +42,32 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     const by = vscode.workspace.getConfiguration('kyozo').get<string>('servicesView.groupBy', 'wave');
     const groups: Node[] = [];
     if (by === 'pattern' && t.patterns.length) {
-      for (const p of t.patterns) groups.push({ kind: 'group', folderUri, label: p.kind, ids: p.services, description: p.description });
+      for (const p of t.patterns)
+        groups.push({ kind: 'group', folderUri, label: p.kind, ids: p.services, description: p.description });
       const seen = new Set(t.patterns.flatMap((p) => p.services));
       const rest = t.services.filter((s) => !seen.has(s.id)).map((s) => s.id);
       if (rest.length) groups.push({ kind: 'group', folderUri, label: 'other', ids: rest });
       return groups;
     }
-    t.order.forEach((wave, i) => groups.push({ kind: 'group', folderUri, label: `Wave ${i + 1}`, ids: wave, description: i === 0 ? 'no dependencies' : `after wave ${i}` }));
+    t.order.forEach((wave, i) =>
+      groups.push({
+        kind: 'group',
+        folderUri,
+        label: `Wave ${i + 1}`,
+        ids: wave,
+        description: i === 0 ? 'no dependencies' : `after wave ${i}`,
+      }),
+    );
     const ordered = new Set(t.order.flat());
     const rest = t.services.filter((s) => !ordered.has(s.id)).map((s) => s.id);
-    if (rest.length) groups.push({ kind: 'group', folderUri, label: 'Not deployed by Kyozo', ids: rest, description: 'infrastructure' });
+    if (rest.length)
+      groups.push({
+        kind: 'group',
+        folderUri,
+        label: 'Not deployed by Kyozo',
+        ids: rest,
+        description: 'infrastructure',
+      });
     return groups;
   }
 
@@ -85,16 +107,19 @@ export function registerServicesView(context: vscode.ExtensionContext, model: Ky
     const all = model.services();
     const running = all.filter((r) => r.status?.state === 'running').length;
     view.badge = running ? { value: running, tooltip: `${running} services running` } : undefined;
-    view.message = model.engine && !model.engine.reachable && all.length
-      ? `Docker engine not reachable${model.engine.host ? ` at ${model.engine.host}` : ''}: ${model.engine.message ?? 'start Docker or set kyozo.docker.host'}`
-      : undefined;
+    view.message =
+      model.engine && !model.engine.reachable && all.length
+        ? `Docker engine not reachable${model.engine.host ? ` at ${model.engine.host}` : ''}: ${model.engine.message ?? 'start Docker or set kyozo.docker.host'}`
+        : undefined;
   };
   context.subscriptions.push(
     view,
     model.onDidChangeTopology(update),
     model.onDidChangeStatus(update),
     model.onDidChangeEngine(update),
-    vscode.workspace.onDidChangeConfiguration((e) => { if (e.affectsConfiguration('kyozo.servicesView')) update(); }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('kyozo.servicesView')) update();
+    }),
   );
   return view as vscode.TreeView<unknown>;
 }

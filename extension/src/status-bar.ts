@@ -19,8 +19,14 @@ export function registerStatusBar(context: vscode.ExtensionContext, model: Kyozo
       item.tooltip = `Kyozo: ${running} of ${all.length} services running${failing ? `, ${failing} failing` : ''}. Click to open the Services view.`;
       item.backgroundColor = failing ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     }
-    if (all.length || model.engine) item.show(); else item.hide();
+    if (all.length || model.engine) item.show();
+    else item.hide();
   };
-  context.subscriptions.push(item, model.onDidChangeTopology(update), model.onDidChangeStatus(update), model.onDidChangeEngine(update));
+  context.subscriptions.push(
+    item,
+    model.onDidChangeTopology(update),
+    model.onDidChangeStatus(update),
+    model.onDidChangeEngine(update),
+  );
   update();
 }

@@ -2,8 +2,14 @@
 // The webview is an island: it gets data by postMessage and asks for actions the same way; nothing else crosses.
 import * as vscode from 'vscode';
 import {
-  ClientCommands, type DeploymentEvent, type HostToWebviewMessage, type ServiceStatus, type Topology, type WebviewAction,
-  type WebviewToHostMessage, type WebviewViewState,
+  ClientCommands,
+  type DeploymentEvent,
+  type HostToWebviewMessage,
+  type ServiceStatus,
+  type Topology,
+  type WebviewAction,
+  type WebviewToHostMessage,
+  type WebviewViewState,
 } from '../../server/src/protocol';
 import { makeNonce, topologyHtml } from '../../webviews/topology/html';
 
@@ -23,12 +29,17 @@ const ACTIONS: ReadonlySet<string> = new Set<WebviewAction>(['deploy', 'stop', '
 /** Larger exports are refused rather than written half-way: 64 MB covers a 500-service graph at 2× in PNG. */
 const MAX_EXPORT_CHARS = 64 * 1024 * 1024;
 
-export function registerTopologyPanel(context: vscode.ExtensionContext, source: TopologyPanelSource): vscode.Disposable {
+export function registerTopologyPanel(
+  context: vscode.ExtensionContext,
+  source: TopologyPanelSource,
+): vscode.Disposable {
   let current: TopologyPanel | undefined;
   const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webviews');
   const adopt = (panel: vscode.WebviewPanel, state: WebviewViewState | undefined) => {
     current = new TopologyPanel(panel, root, source, context, state);
-    panel.onDidDispose(() => { if (current?.panel === panel) current = undefined; });
+    panel.onDidDispose(() => {
+      if (current?.panel === panel) current = undefined;
+    });
     return current;
   };
   const disposables = [
@@ -37,7 +48,12 @@ export function registerTopologyPanel(context: vscode.ExtensionContext, source: 
       if (current) {
         current.panel.reveal();
       } else {
-        const panel = vscode.window.createWebviewPanel(TOPOLOGY_VIEW_TYPE, 'Kyozo Topology', vscode.ViewColumn.Active, webviewOptions(root));
+        const panel = vscode.window.createWebviewPanel(
+          TOPOLOGY_VIEW_TYPE,
+          'Kyozo Topology',
+          vscode.ViewColumn.Active,
+          webviewOptions(root),
+        );
         adopt(panel, context.workspaceState.get<WebviewViewState>(STATE_KEY));
       }
       if (serviceId) current!.select(serviceId);
@@ -91,10 +107,15 @@ class TopologyPanel {
     });
     this.subscriptions.push(
       webview.onDidReceiveMessage((m: WebviewToHostMessage) => void this.onMessage(m)),
-      source.onDidChangeTopology((topology) => { this.setTitle(topology); this.post({ type: 'topology', topology }); }),
+      source.onDidChangeTopology((topology) => {
+        this.setTitle(topology);
+        this.post({ type: 'topology', topology });
+      }),
       source.onDidChangeStatus((statuses) => this.post({ type: 'status', statuses })),
       source.onDidAddEvent((event) => this.post({ type: 'events', events: [event] })),
-      panel.onDidDispose(() => { for (const d of this.subscriptions) d.dispose(); }),
+      panel.onDidDispose(() => {
+        for (const d of this.subscriptions) d.dispose();
+      }),
     );
     const t = source.topology();
     if (t) this.setTitle(t);
@@ -119,12 +140,18 @@ class TopologyPanel {
     switch (m.type) {
       case 'ready': {
         this.ready = true;
-        if (this.restoreState) { this.post({ type: 'restore', state: this.restoreState }); this.restoreState = undefined; }
+        if (this.restoreState) {
+          this.post({ type: 'restore', state: this.restoreState });
+          this.restoreState = undefined;
+        }
         const topology = this.source.topology();
         if (topology) this.post({ type: 'topology', topology });
         this.post({ type: 'status', statuses: this.source.statuses() });
         this.post({ type: 'events', events: this.source.events() });
-        if (this.pendingSelect) { this.post({ type: 'select', serviceId: this.pendingSelect }); this.pendingSelect = undefined; }
+        if (this.pendingSelect) {
+          this.post({ type: 'select', serviceId: this.pendingSelect });
+          this.pendingSelect = undefined;
+        }
         return;
       }
       case 'action': {
@@ -132,7 +159,9 @@ class TopologyPanel {
         try {
           await this.source.runAction(m.action, m.serviceId);
         } catch (err) {
-          void vscode.window.showErrorMessage(`Kyozo: ${m.action} of ${m.serviceId} failed: ${err instanceof Error ? err.message : String(err)}`);
+          void vscode.window.showErrorMessage(
+            `Kyozo: ${m.action} of ${m.serviceId} failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
         return;
       }
@@ -145,13 +174,22 @@ class TopologyPanel {
   }
 
   private async saveExport(format: unknown, data: unknown): Promise<void> {
-    if ((format !== 'svg' && format !== 'png') || typeof data !== 'string' || data.length === 0 || data.length > MAX_EXPORT_CHARS) {
-      void vscode.window.showErrorMessage('Kyozo: the topology export was empty or too large to save; try SVG, or filter the graph first.');
+    if (
+      (format !== 'svg' && format !== 'png') ||
+      typeof data !== 'string' ||
+      data.length === 0 ||
+      data.length > MAX_EXPORT_CHARS
+    ) {
+      void vscode.window.showErrorMessage(
+        'Kyozo: the topology export was empty or too large to save; try SVG, or filter the graph first.',
+      );
       return;
     }
     const bytes = format === 'svg' ? Buffer.from(data, 'utf8') : Buffer.from(data, 'base64');
     if (format === 'svg' && !data.includes('<svg')) {
-      void vscode.window.showErrorMessage('Kyozo: the SVG export did not contain an <svg> document; nothing was saved.');
+      void vscode.window.showErrorMessage(
+        'Kyozo: the SVG export did not contain an <svg> document; nothing was saved.',
+      );
       return;
     }
     const name = `${this.source.topology()?.name ?? 'topology'}-topology.${format}`;
@@ -166,7 +204,9 @@ class TopologyPanel {
       await vscode.workspace.fs.writeFile(target, bytes);
       void vscode.window.showInformationMessage(`Kyozo: topology saved to ${target.fsPath}`);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Kyozo: could not write ${target.fsPath}: ${err instanceof Error ? err.message : String(err)}. Choose another location.`);
+      void vscode.window.showErrorMessage(
+        `Kyozo: could not write ${target.fsPath}: ${err instanceof Error ? err.message : String(err)}. Choose another location.`,
+      );
     }
   }
 }

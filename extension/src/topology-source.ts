@@ -1,7 +1,11 @@
 // Adapts the client model to what the topology webview panel reads and the actions it asks for.
 import * as vscode from 'vscode';
 import {
-  WebviewActionCommands, type DeploymentEvent, type ServiceStatus, type Topology, type WebviewAction,
+  WebviewActionCommands,
+  type DeploymentEvent,
+  type ServiceStatus,
+  type Topology,
+  type WebviewAction,
 } from '../../server/src/protocol';
 import type { KyozoModel } from './kyozo-model';
 import type { TopologyPanelSource } from './topology-panel';
@@ -11,12 +15,22 @@ export function topologySource(model: KyozoModel): TopologyPanelSource {
   const folder = () => {
     const active = vscode.window.activeTextEditor?.document.uri;
     const wf = active ? vscode.workspace.getWorkspaceFolder(active)?.uri.toString() : undefined;
-    return (wf && model.folders.get(wf)) || [...model.folders.values()].find((f) => f.topology.services.length) || [...model.folders.values()][0];
+    return (
+      (wf && model.folders.get(wf)) ||
+      [...model.folders.values()].find((f) => f.topology.services.length) ||
+      [...model.folders.values()][0]
+    );
   };
   const topologyEmitter = new vscode.EventEmitter<Topology>();
   const statusEmitter = new vscode.EventEmitter<ServiceStatus[]>();
-  model.onDidChangeTopology(() => { const f = folder(); if (f) topologyEmitter.fire(f.topology); });
-  model.onDidChangeStatus(() => { const f = folder(); if (f) statusEmitter.fire([...f.statuses.values()]); });
+  model.onDidChangeTopology(() => {
+    const f = folder();
+    if (f) topologyEmitter.fire(f.topology);
+  });
+  model.onDidChangeStatus(() => {
+    const f = folder();
+    if (f) statusEmitter.fire([...f.statuses.values()]);
+  });
   return {
     topology: (): Topology | undefined => folder()?.topology,
     statuses: (): ServiceStatus[] => [...(folder()?.statuses.values() ?? [])],

@@ -10,9 +10,10 @@ const MANAGE_TRUST = 'Manage Workspace Trust';
 /** True in a trusted workspace; otherwise says why `action` is off, offers a way to trust it, and returns false. */
 export function allowedByTrust(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
-  const message = `Kyozo: "${action}" is not available in Restricted Mode. This workspace is not trusted, and it `
-    + "would build, run or change containers from the repository's files on your Docker engine. Trust the workspace "
-    + 'to deploy, start, stop, scale and follow logs.';
+  const message =
+    `Kyozo: "${action}" is not available in Restricted Mode. This workspace is not trusted, and it ` +
+    "would build, run or change containers from the repository's files on your Docker engine. Trust the workspace " +
+    'to deploy, start, stop, scale and follow logs.';
   void vscode.window.showWarningMessage(message, MANAGE_TRUST).then((choice) => {
     if (choice === MANAGE_TRUST) void vscode.commands.executeCommand('workbench.trust.manage');
   });
@@ -25,8 +26,10 @@ export function whenTrusted<A extends unknown[], R>(action: string, run: (...arg
 }
 
 export function registerWorkspaceTrust(context: vscode.ExtensionContext, client: LanguageClient): void {
-  context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
-    const params: WorkspaceTrustParams = { trusted: true };
-    client.sendNotification(WorkspaceTrustNotification, params).catch(() => undefined);
-  }));
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      const params: WorkspaceTrustParams = { trusted: true };
+      client.sendNotification(WorkspaceTrustNotification, params).catch(() => undefined);
+    }),
+  );
 }

@@ -83,9 +83,36 @@ export interface BuildSpec {
   args?: Record<string, string>;
   /** Toolchain for a generated Dockerfile. */
   runtime?:
-    | 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static'
-    | 'deno' | 'elixir' | 'gleam' | 'cpp';
-  packageManager?: 'npm' | 'pnpm' | 'yarn' | 'bun' | 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' | 'go' | 'cargo' | 'maven' | 'gradle' | 'composer' | 'bundler' | 'dotnet';
+    | 'node'
+    | 'python'
+    | 'go'
+    | 'rust'
+    | 'java'
+    | 'php'
+    | 'ruby'
+    | 'dotnet'
+    | 'static'
+    | 'deno'
+    | 'elixir'
+    | 'gleam'
+    | 'cpp';
+  packageManager?:
+    | 'npm'
+    | 'pnpm'
+    | 'yarn'
+    | 'bun'
+    | 'pip'
+    | 'poetry'
+    | 'uv'
+    | 'pdm'
+    | 'pipenv'
+    | 'go'
+    | 'cargo'
+    | 'maven'
+    | 'gradle'
+    | 'composer'
+    | 'bundler'
+    | 'dotnet';
   /** Base image override from kyozo.yaml. */
   baseImage?: string;
   /** kyozo.yaml `build:` command: runs in the generated image's build stage in place of Kyozo's own build step. */
@@ -255,8 +282,16 @@ export interface Problem {
 }
 
 export interface Recommendation {
-  code: 'missing-expose' | 'no-health-endpoint' | 'no-grpc-health' | 'no-dockerfile' | 'secret-literal'
-    | 'missing-database' | 'unknown-service-address' | 'ambiguous-grpc-server' | string;
+  code:
+    | 'missing-expose'
+    | 'no-health-endpoint'
+    | 'no-grpc-health'
+    | 'no-dockerfile'
+    | 'secret-literal'
+    | 'missing-database'
+    | 'unknown-service-address'
+    | 'ambiguous-grpc-server'
+    | string;
   message: string;
   serviceId?: string;
   file?: string;

@@ -15,7 +15,11 @@ const SCRYPT = { N: 1 << 17, r: 8, p: 1 };
 const MAX_CONCURRENT_HASHES = 2;
 const MAX_WAITING_HASHES = 64;
 
-interface ScryptParams { N: number; r: number; p: number }
+interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
 
 /** Thrown when too many password checks already wait: the caller answers 503 and the client retries later. */
 export class HashingBusyError extends Error {}
@@ -24,7 +28,10 @@ let running = 0;
 const waiting: (() => void)[] = [];
 
 async function acquireHashSlot(): Promise<void> {
-  if (running < MAX_CONCURRENT_HASHES) { running++; return; }
+  if (running < MAX_CONCURRENT_HASHES) {
+    running++;
+    return;
+  }
   if (waiting.length >= MAX_WAITING_HASHES) throw new HashingBusyError('too many password checks in progress');
   await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over: `running` stays
 }
@@ -101,7 +108,12 @@ export function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-export interface InvitePayload { id: string; team: string; role: Role; exp: number }
+export interface InvitePayload {
+  id: string;
+  team: string;
+  role: Role;
+  exp: number;
+}
 
 export function signInvite(secret: Buffer, payload: InvitePayload): string {
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');

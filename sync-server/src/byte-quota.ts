@@ -8,8 +8,13 @@ import type { SyncStore } from './store/store';
 
 export class RoomBytes {
   pending = 0; // accepted, not yet durable
-  constructor(public durable: number, public bySender: Map<string, number>) {} // bySender: durable update bytes
-  get total(): number { return this.durable + this.pending; }
+  constructor(
+    public durable: number,
+    public bySender: Map<string, number>,
+  ) {} // bySender: durable update bytes
+  get total(): number {
+    return this.durable + this.pending;
+  }
 }
 
 export class ByteQuota {
@@ -32,22 +37,28 @@ export class ByteQuota {
   /** Why `bytes` more from a device of a user (whose devices are `userSenders`, hex) must be refused, or null. */
   refusal(roomId: string, room: RoomBytes, userSenders: readonly string[], bytes: number): string | null {
     if (room.total + bytes > this.roomLimit) {
-      return `room ${roomId} holds ${room.total} bytes of its ${this.roomLimit}-byte quota and this update is `
-        + `${bytes}: a member's client compacts it by uploading a snapshot, or the operator raises --room-quota-bytes`;
+      return (
+        `room ${roomId} holds ${room.total} bytes of its ${this.roomLimit}-byte quota and this update is ` +
+        `${bytes}: a member's client compacts it by uploading a snapshot, or the operator raises --room-quota-bytes`
+      );
     }
     let user = 0;
     for (const s of userSenders) user += this.bySender.get(s) ?? 0;
     if (user + bytes > this.userLimit) {
-      return `your updates hold ${user} bytes across all rooms, of your ${this.userLimit}-byte quota, and this one is `
-        + `${bytes}: compacting the rooms you write to frees it, or the operator raises --user-quota-bytes`;
+      return (
+        `your updates hold ${user} bytes across all rooms, of your ${this.userLimit}-byte quota, and this one is ` +
+        `${bytes}: compacting the rooms you write to frees it, or the operator raises --user-quota-bytes`
+      );
     }
     return null;
   }
 
   snapshotRefusal(roomId: string, bytes: number): string | null {
     if (bytes <= this.roomLimit) return null;
-    return `a snapshot of ${bytes} bytes is larger than room ${roomId}'s ${this.roomLimit}-byte quota: `
-      + 'the operator raises --room-quota-bytes';
+    return (
+      `a snapshot of ${bytes} bytes is larger than room ${roomId}'s ${this.roomLimit}-byte quota: ` +
+      'the operator raises --room-quota-bytes'
+    );
   }
 
   accepted(room: RoomBytes, sender: string, bytes: number): void {

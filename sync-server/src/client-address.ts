@@ -13,5 +13,8 @@ export function addressKey(ip: string | undefined): string {
   const right = tail ? tail.split(':') : [];
   const zeros = Array<string>(8 - left.length - right.length).fill('0');
   const groups = tail === undefined ? left : [...left, ...zeros, ...right];
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -16,7 +16,11 @@ import { threadEntry } from './thread-entry';
 /** The verdict on one frame: 'error' when no verifier thread could check it (the frame is not stored). */
 export type Verdict = 'valid' | 'invalid' | 'error';
 
-interface Pending { roomId: Buffer; frame: Buffer; done: (v: Verdict) => void }
+interface Pending {
+  roomId: Buffer;
+  frame: Buffer;
+  done: (v: Verdict) => void;
+}
 
 export class FrameVerifier {
   private readonly threads = new Map<number, { worker: Worker; batches: Map<number, Pending[]> }>();
@@ -36,7 +40,10 @@ export class FrameVerifier {
 
   /** Queues one frame (at least 64 bytes, signer in bytes 1..33); `done` is called once, from a later turn. */
   check(roomId: string, frame: Buffer, done: (v: Verdict) => void): void {
-    if (this.closed) { queueMicrotask(() => done('error')); return; }
+    if (this.closed) {
+      queueMicrotask(() => done('error'));
+      return;
+    }
     this.queue.push({ roomId: Buffer.from(roomId, 'utf8'), frame, done });
     if (!this.scheduled) {
       this.scheduled = true;
@@ -48,7 +55,11 @@ export class FrameVerifier {
     this.closed = true;
     const threads = [...this.threads.values()];
     this.threads.clear();
-    const lost = threads.flatMap((t) => { const b = [...t.batches.values()]; t.batches.clear(); return b; });
+    const lost = threads.flatMap((t) => {
+      const b = [...t.batches.values()];
+      t.batches.clear();
+      return b;
+    });
     await Promise.all(threads.map((t) => t.worker.terminate()));
     for (const batch of lost) for (const p of batch) p.done('error');
   }
@@ -101,7 +112,9 @@ export class FrameVerifier {
       for (const batch of lost) for (const p of batch) p.done('error');
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => { if (t.batches.size) fail(new Error(`frame verifier thread exited with ${code}`)); });
+    worker.on('exit', (code) => {
+      if (t.batches.size) fail(new Error(`frame verifier thread exited with ${code}`));
+    });
     worker.unref(); // the server's sockets keep the process alive, not this thread
     this.threads.set(i, t);
     return t;

@@ -17,14 +17,25 @@ import { teamRoutes } from './api/team-routes';
 
 export { ApiError, fingerprint } from './api/api-request';
 
-export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerConfig, log: Logger, metrics: Metrics): express.Express {
+export function createApi(
+  store: SyncStore,
+  relay: () => Relay,
+  cfg: SyncServerConfig,
+  log: Logger,
+  metrics: Metrics,
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '2mb' }));
   app.use((req, res, next) => {
     const t0 = performance.now();
     // The path only: query strings and bodies may carry secrets and are never logged.
-    res.on('finish', () => log.info({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) }, 'http'));
+    res.on('finish', () =>
+      log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - t0) },
+        'http',
+      ),
+    );
     next();
   });
   const ctx = apiContext(store, relay, cfg, log, metrics);
@@ -33,25 +44,36 @@ export function createApi(store: SyncStore, relay: () => Relay, cfg: SyncServerC
   app.use(teamRoutes(ctx));
   app.use(roomRoutes(ctx));
 
-  app.use((_req, _res, next) => next(new ApiError(404, 'not-found', 'no such endpoint: see the README section "Sync server" for the API')));
+  app.use((_req, _res, next) =>
+    next(new ApiError(404, 'not-found', 'no such endpoint: see the README section "Sync server" for the API')),
+  );
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     void _next;
     if (err instanceof ApiError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
+      res
+        .status(err.status)
+        .json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } });
       return;
     }
     if (err instanceof HashingBusyError) {
       const message = 'too many password checks at once: retry in a second';
-      res.set('Retry-After', '1').status(503).json({ error: { code: 'busy', message } });
+      res
+        .set('Retry-After', '1')
+        .status(503)
+        .json({ error: { code: 'busy', message } });
       return;
     }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === 'entity.parse.failed' || e.type === 'entity.too.large') {
-      res.status(e.status ?? 400).json({ error: { code: 'invalid-input', message: `request body rejected: ${e.message}; send JSON` } });
+      res
+        .status(e.status ?? 400)
+        .json({ error: { code: 'invalid-input', message: `request body rejected: ${e.message}; send JSON` } });
       return;
     }
     log.error({ err: e.message, path: req.path }, 'request failed');
-    res.status(500).json({ error: { code: 'internal', message: 'internal error; nothing was changed if the request was a write' } });
+    res
+      .status(500)
+      .json({ error: { code: 'internal', message: 'internal error; nothing was changed if the request was a write' } });
   });
   return app;
 }

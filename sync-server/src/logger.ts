@@ -8,7 +8,19 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   const opts: pino.LoggerOptions = {
     level,
     base: { svc: 'kyozo-sync' },
-    redact: { paths: ['token', 'password', 'invite', '*.token', '*.password', '*.invite', 'req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: [
+        'token',
+        'password',
+        'invite',
+        '*.token',
+        '*.password',
+        '*.invite',
+        'req.headers.authorization',
+        'headers.authorization',
+      ],
+      censor: '[redacted]',
+    },
   };
   return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
 }

@@ -8,9 +8,16 @@ const MAX_WAIT_MS = 15 * 60_000;
 const FORGET_MS = 60 * 60_000;
 const MAX_ENTRIES = 100_000; // past this the oldest records go first, so a spray of names cannot grow memory
 
-interface Failures { count: number; waitUntil: number; last: number }
+interface Failures {
+  count: number;
+  waitUntil: number;
+  last: number;
+}
 
-export interface LoginWait { ms: number; by: 'account' | 'address' }
+export interface LoginWait {
+  ms: number;
+  by: 'account' | 'address';
+}
 
 class FailureCounter {
   private readonly entries = new Map<string, Failures>();
@@ -43,7 +50,10 @@ class FailureCounter {
 
   private current(key: string, now: number): Failures | undefined {
     const f = this.entries.get(key);
-    if (f && now - f.last > FORGET_MS) { this.entries.delete(key); return undefined; }
+    if (f && now - f.last > FORGET_MS) {
+      this.entries.delete(key);
+      return undefined;
+    }
     return f;
   }
 }
@@ -51,7 +61,11 @@ class FailureCounter {
 export class LoginThrottle {
   private readonly accounts: FailureCounter;
   private readonly addresses: FailureCounter;
-  constructor(freePerAccount: number, freePerAddress: number, private readonly now: () => number = Date.now) {
+  constructor(
+    freePerAccount: number,
+    freePerAddress: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.accounts = new FailureCounter(freePerAccount);
     this.addresses = new FailureCounter(freePerAddress);
   }

@@ -8,7 +8,10 @@ async function main(): Promise<void> {
   const server = await startSyncServer(cfg);
   const stop = (signal: string) => {
     server.log.info({ signal }, 'shutting down: flushing acknowledged writes');
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -21,8 +21,21 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { ROLE_RANK, type Role, type SyncStore } from './store/store';
 import {
-  CloseCode, FrameError, FrameKind, MIN_DATA_FRAME, SENDER_BYTES, SIGNATURE_BYTES, authSignedBytes, decodeAuth,
-  encodeJsonFrame, encodeU64Frame, readDataHeader, readSnapshotHeader, signedBytes, type ErrorBody, type HelloBody,
+  CloseCode,
+  FrameError,
+  FrameKind,
+  MIN_DATA_FRAME,
+  SENDER_BYTES,
+  SIGNATURE_BYTES,
+  authSignedBytes,
+  decodeAuth,
+  encodeJsonFrame,
+  encodeU64Frame,
+  readDataHeader,
+  readSnapshotHeader,
+  signedBytes,
+  type ErrorBody,
+  type HelloBody,
 } from './wire';
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -40,9 +53,16 @@ const HEARTBEAT_SLICES = 20;
 // At most one warning line per this long about sockets refused past the per-address cap.
 const CAP_WARNING_MS = 10_000;
 
-interface Inflight { sender: string; clock: number; frame: Buffer }
+interface Inflight {
+  sender: string;
+  clock: number;
+  frame: Buffer;
+}
 /** A frame waiting its turn on its socket: 'pending' until its signature is checked, 'unchecked' if it needs none. */
-interface Queued { frame: Buffer; verdict: Verdict | 'pending' | 'unchecked' }
+interface Queued {
+  frame: Buffer;
+  verdict: Verdict | 'pending' | 'unchecked';
+}
 
 class RoomState {
   readonly conns = new Set<Conn>();
@@ -183,7 +203,9 @@ export class Relay {
     const frame = Buffer.alloc(5);
     frame[0] = FrameKind.KeyRotated;
     frame.writeUInt32BE(epoch, 1);
-    const announce = () => { for (const c of room.conns) this.send(c, frame); };
+    const announce = () => {
+      for (const c of room.conns) this.send(c, frame);
+    };
     // Updates accepted under the old key are relayed once durable; the notice goes after them, so a client that has
     // seen the rotation (and refuses older keys from then on) never receives one of them live.
     if (room.inflight.size === 0) announce();
@@ -215,7 +237,9 @@ export class Relay {
     this.conns.add(conn);
     conn.slot = this.nextSlot++ % HEARTBEAT_SLICES;
     this.slices[conn.slot].add(conn);
-    ws.on('pong', () => { conn.alive = true; });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
     ws.on('close', () => this.onClose(conn));
     ws.on('error', (err) => this.log.debug({ err: err.message, room: conn.roomId }, 'socket error'));
     if (!m) {
@@ -239,7 +263,10 @@ export class Relay {
     };
     req.socket.prependListener('data', count);
     conn.stopCounting = () => req.socket.off('data', count);
-    conn.authTimer = setTimeout(() => this.reject(conn, CloseCode.AuthTimeout, `not authenticated within ${this.cfg.authTimeoutMs} ms`), this.cfg.authTimeoutMs);
+    conn.authTimer = setTimeout(
+      () => this.reject(conn, CloseCode.AuthTimeout, `not authenticated within ${this.cfg.authTimeoutMs} ms`),
+      this.cfg.authTimeoutMs,
+    );
     ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
     const challenge = Buffer.concat([Buffer.from([FrameKind.Challenge]), conn.challenge]);
     ws.send(challenge);
@@ -264,8 +291,10 @@ export class Relay {
     const now = Date.now();
     if (now - this.capWarnedAt < CAP_WARNING_MS) return;
     this.capWarnedAt = now;
-    this.log.warn({ address: conn.address, limit, refusedSinceLastLine: this.capRefusals },
-      `too many unauthenticated connections from ${conn.address}: more are refused (4429) until some authenticate`);
+    this.log.warn(
+      { address: conn.address, limit, refusedSinceLastLine: this.capRefusals },
+      `too many unauthenticated connections from ${conn.address}: more are refused (4429) until some authenticate`,
+    );
     this.capRefusals = 0;
   }
 
@@ -312,21 +341,31 @@ export class Relay {
   /** Pings one slice; a socket that has not answered its previous ping (one interval ago) is cut off. */
   private beat(): void {
     for (const c of this.slices[this.beatCount++ % HEARTBEAT_SLICES]) {
-      if (!c.alive) { c.ws.terminate(); continue; }
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
       c.alive = false;
       if (c.state === 'closed') continue;
       if (c.tokenHash) this.checkToken(c);
       this.cork(c); // leaves with whatever else this turn sends to the socket
-      try { c.ws.ping(); } catch { /* closed meanwhile */ }
+      try {
+        c.ws.ping();
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
 
   /** A socket lives as long as its token: one revoked or expired since the socket opened closes it (4401). */
   private checkToken(c: Conn): void {
-    this.store.tokenExpiresAt(c.tokenHash).then((expires) => {
-      if (expires !== undefined && expires > Date.now()) return;
-      this.close(c, CloseCode.Unauthorized, `token ${expires === undefined ? 'revoked' : 'expired'}: log in again`);
-    }, (err: Error) => this.log.error({ err: err.message }, 'token check failed; checked again at the next heartbeat'));
+    this.store.tokenExpiresAt(c.tokenHash).then(
+      (expires) => {
+        if (expires !== undefined && expires > Date.now()) return;
+        this.close(c, CloseCode.Unauthorized, `token ${expires === undefined ? 'revoked' : 'expired'}: log in again`);
+      },
+      (err: Error) => this.log.error({ err: err.message }, 'token check failed; checked again at the next heartbeat'),
+    );
   }
 
   private send(conn: Conn, frame: Buffer): void {
@@ -366,15 +405,24 @@ export class Relay {
   private onMessage(conn: Conn, data: Buffer, isBinary: boolean): void {
     if (conn.state === 'closed' || this.stopping) return;
     if (!isBinary || data.length === 0) {
-      if (conn.state === 'pre-auth' && conn.userId === '') { this.reject(conn, CloseCode.Unauthorized, 'expected a binary AUTH frame'); return; }
-      this.sendError(conn, { code: 'bad-frame', message: 'frames are binary; text frames are not part of the protocol' });
+      if (conn.state === 'pre-auth' && conn.userId === '') {
+        this.reject(conn, CloseCode.Unauthorized, 'expected a binary AUTH frame');
+        return;
+      }
+      this.sendError(conn, {
+        code: 'bad-frame',
+        message: 'frames are binary; text frames are not part of the protocol',
+      });
       return;
     }
     if (conn.state === 'pre-auth') {
       if (conn.closing) return;
       if (conn.userId === '' && conn.pending.length === 0 && conn.authTimer) {
         // First frame: must be AUTH.
-        if (data[0] !== FrameKind.Auth || data.length > MAX_AUTH_FRAME) { this.reject(conn, CloseCode.Unauthorized, 'the first frame must be AUTH with a token'); return; }
+        if (data[0] !== FrameKind.Auth || data.length > MAX_AUTH_FRAME) {
+          this.reject(conn, CloseCode.Unauthorized, 'the first frame must be AUTH with a token');
+          return;
+        }
         conn.userId = 'pending';
         void this.authenticate(conn, data);
         return;
@@ -382,7 +430,10 @@ export class Relay {
       conn.pending.push(data);
       return;
     }
-    if (conn.state === 'joining') { conn.pending.push(data); return; }
+    if (conn.state === 'joining') {
+      conn.pending.push(data);
+      return;
+    }
     this.handle(conn, data);
   }
 
@@ -390,10 +441,19 @@ export class Relay {
     try {
       const auth = decodeAuth(data);
       const user = await this.store.userByTokenHash(tokenHash(auth.token), Date.now());
-      if (!user) return this.reject(conn, CloseCode.Unauthorized, 'invalid or expired token: create one with POST /v1/tokens');
+      if (!user)
+        return this.reject(conn, CloseCode.Unauthorized, 'invalid or expired token: create one with POST /v1/tokens');
       const key = await this.store.deviceKey(Buffer.from(auth.signPublicKey));
-      if (!key || key.userId !== user.id) return this.reject(conn, CloseCode.Unauthorized, 'device key not registered to this account: PUT /v1/me/keys');
-      if (!verify(null, authSignedBytes(conn.challenge, conn.roomId), ed25519Key(Buffer.from(auth.signPublicKey)), auth.signature)) {
+      if (!key || key.userId !== user.id)
+        return this.reject(conn, CloseCode.Unauthorized, 'device key not registered to this account: PUT /v1/me/keys');
+      if (
+        !verify(
+          null,
+          authSignedBytes(conn.challenge, conn.roomId),
+          ed25519Key(Buffer.from(auth.signPublicKey)),
+          auth.signature,
+        )
+      ) {
         return this.reject(conn, CloseCode.Unauthorized, 'challenge signature does not verify for the device key');
       }
       const roomRow = await this.store.room(conn.roomId);
@@ -402,7 +462,10 @@ export class Relay {
       if (!member) return this.reject(conn, CloseCode.Forbidden, 'room belongs to a team you are not a member of');
       const devices = await this.store.deviceKeysOf(user.id);
       if (conn.state === 'closed' || conn.closing) return;
-      if (conn.authTimer) { clearTimeout(conn.authTimer); conn.authTimer = null; }
+      if (conn.authTimer) {
+        clearTimeout(conn.authTimer);
+        conn.authTimer = null;
+      }
       this.leavePreAuth(conn);
       conn.userId = user.id;
       conn.role = member.role;
@@ -451,8 +514,14 @@ export class Relay {
     const log = await this.store.loadRoomLog(room.id);
     if ((conn.state as ConnState) === 'closed') return;
     const hello: HelloBody = {
-      room: room.id, role: conn.role, lastClock: room.clocks.get(conn.sender) ?? 0, epoch: room.epoch, head: room.head,
-      trailing: log.updates.length, maxFrameBytes: this.cfg.maxFrameBytes, heartbeatMs: this.cfg.heartbeatMs,
+      room: room.id,
+      role: conn.role,
+      lastClock: room.clocks.get(conn.sender) ?? 0,
+      epoch: room.epoch,
+      head: room.head,
+      trailing: log.updates.length,
+      maxFrameBytes: this.cfg.maxFrameBytes,
+      heartbeatMs: this.cfg.heartbeatMs,
     };
     this.send(conn, encodeJsonFrame(FrameKind.Hello, hello));
     if (log.snapshot) this.send(conn, log.snapshot);
@@ -481,7 +550,10 @@ export class Relay {
 
   private takeToken(conn: Conn): boolean {
     const now = Date.now();
-    conn.tokens = Math.min(this.cfg.rateLimitBurst, conn.tokens + ((now - conn.lastRefill) * this.cfg.rateLimitPerSecond) / 1000);
+    conn.tokens = Math.min(
+      this.cfg.rateLimitBurst,
+      conn.tokens + ((now - conn.lastRefill) * this.cfg.rateLimitPerSecond) / 1000,
+    );
     conn.lastRefill = now;
     if (conn.tokens < 1) return false;
     conn.tokens -= 1;
@@ -490,7 +562,10 @@ export class Relay {
 
   private handle(conn: Conn, frame: Buffer): void {
     if (!this.takeToken(conn)) {
-      this.sendError(conn, { code: 'rate-limited', message: `more than ${this.cfg.rateLimitPerSecond} frames/s; reconnect and slow down` });
+      this.sendError(conn, {
+        code: 'rate-limited',
+        message: `more than ${this.cfg.rateLimitPerSecond} frames/s; reconnect and slow down`,
+      });
       this.close(conn, CloseCode.RateLimited, 'rate limit exceeded');
       return;
     }
@@ -528,9 +603,12 @@ export class Relay {
     const room = conn.room!;
     try {
       switch (frame[0]) {
-        case FrameKind.Update: return this.onUpdate(conn, room, frame, verdict);
-        case FrameKind.Awareness: return this.onAwareness(conn, room, frame);
-        case FrameKind.Snapshot: return this.onSnapshot(conn, room, frame, verdict);
+        case FrameKind.Update:
+          return this.onUpdate(conn, room, frame, verdict);
+        case FrameKind.Awareness:
+          return this.onAwareness(conn, room, frame);
+        case FrameKind.Snapshot:
+          return this.onSnapshot(conn, room, frame, verdict);
         default:
           this.sendError(conn, { code: 'bad-frame', message: `unknown frame kind 0x${frame[0].toString(16)}` });
       }
@@ -562,8 +640,9 @@ export class Relay {
     if (!room.rotationRequired) return false;
     this.sendError(conn, {
       code: 'rotation-required',
-      message: `a member left this room's team and still holds key epoch ${room.epoch}: nothing is stored until an `
-        + `admin rotates the room key (epoch ${room.epoch + 1})`,
+      message:
+        `a member left this room's team and still holds key epoch ${room.epoch}: nothing is stored until an ` +
+        `admin rotates the room key (epoch ${room.epoch + 1})`,
       ...(clock !== undefined ? { clock } : {}),
       expected: room.epoch + 1,
     });
@@ -572,13 +651,19 @@ export class Relay {
 
   private checkSender(conn: Conn, sender: Buffer): boolean {
     if (sender.equals(conn.senderKey)) return true;
-    this.sendError(conn, { code: 'sender-mismatch', message: 'frame sender is not the device key this socket authenticated with' });
+    this.sendError(conn, {
+      code: 'sender-mismatch',
+      message: 'frame sender is not the device key this socket authenticated with',
+    });
     return false;
   }
 
   private canWrite(conn: Conn): boolean {
     if (ROLE_RANK[conn.role] >= ROLE_RANK.member) return true;
-    this.sendError(conn, { code: 'forbidden', message: `role ${conn.role} is read-only; ask an admin for the member role` });
+    this.sendError(conn, {
+      code: 'forbidden',
+      message: `role ${conn.role} is read-only; ask an admin for the member role`,
+    });
     return false;
   }
 
@@ -587,7 +672,10 @@ export class Relay {
     for (const c of room.conns) {
       if (c === from) continue;
       if (c.state === 'joining') c.joinQueue.push(frame);
-      else { this.send(c, frame); n++; }
+      else {
+        this.send(c, frame);
+        n++;
+      }
     }
     this.metrics.framesOut.inc(n);
   }
@@ -596,12 +684,27 @@ export class Relay {
     if (!this.canWrite(conn)) return;
     const h = readDataHeader(frame);
     if (!this.checkSender(conn, h.sender)) return;
-    if (room.epoch === 0) return this.sendError(conn, { code: 'no-room-key', message: 'the room has no key yet: an admin must upload wrapped keys first' });
-    if (h.epoch !== room.epoch) return this.sendError(conn, { code: 'stale-epoch', message: `frame uses key epoch ${h.epoch}; the room is at ${room.epoch}: fetch keys and re-seal`, expected: room.epoch, clock: h.clock });
+    if (room.epoch === 0)
+      return this.sendError(conn, {
+        code: 'no-room-key',
+        message: 'the room has no key yet: an admin must upload wrapped keys first',
+      });
+    if (h.epoch !== room.epoch)
+      return this.sendError(conn, {
+        code: 'stale-epoch',
+        message: `frame uses key epoch ${h.epoch}; the room is at ${room.epoch}: fetch keys and re-seal`,
+        expected: room.epoch,
+        clock: h.clock,
+      });
     if (this.refuseBeforeRotation(conn, room, h.clock)) return;
     const last = room.clocks.get(conn.sender) ?? 0;
     if (h.clock !== last + 1) {
-      return this.sendError(conn, { code: h.clock <= last ? 'replay' : 'clock-gap', message: `clock ${h.clock} refused: expected ${last + 1}`, clock: h.clock, expected: last + 1 });
+      return this.sendError(conn, {
+        code: h.clock <= last ? 'replay' : 'clock-gap',
+        message: `clock ${h.clock} refused: expected ${last + 1}`,
+        clock: h.clock,
+        expected: last + 1,
+      });
     }
     if (!this.signed(room, frame, verdict)) {
       const message = `update ${h.clock} is not signed by its sender key for this room: not stored`;
@@ -615,7 +718,11 @@ export class Relay {
     this.quota.accepted(room.bytes, entry.sender, frame.length);
     this.holdBack(conn, 1);
     this.inUpdate.inc();
-    if (this.log.isLevelEnabled('trace')) this.log.trace({ room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length }, 'update');
+    if (this.log.isLevelEnabled('trace'))
+      this.log.trace(
+        { room: room.id, sender: conn.sender.slice(0, 16), clock: h.clock, bytes: frame.length },
+        'update',
+      );
     // Relayed only once durable: a peer can then never build on an update that a crash could still lose, so every
     // acknowledged update stays readable after a restart (its causal dependencies are durable too).
     this.store.appendUpdate({ roomId: room.id, sender: h.sender, clock: h.clock, frame }).then(
@@ -625,7 +732,11 @@ export class Relay {
         this.holdBack(conn, -1);
         this.relay(room, conn, frame);
         // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
-        if (conn.ackClock === 0) queueMicrotask(() => { this.send(conn, encodeU64Frame(FrameKind.Ack, conn.ackClock)); conn.ackClock = 0; });
+        if (conn.ackClock === 0)
+          queueMicrotask(() => {
+            this.send(conn, encodeU64Frame(FrameKind.Ack, conn.ackClock));
+            conn.ackClock = 0;
+          });
         conn.ackClock = Math.max(conn.ackClock, h.clock);
         if (room.conns.size === 0) this.maybeDropRoom(room);
       },
@@ -676,9 +787,13 @@ export class Relay {
     this.metrics.readingPaused.set(throttle ? 1 : 0);
     if (throttle) this.throttles++;
     const now = Date.now();
-    if (throttle && now - this.throttleLoggedAt >= 10_000) { // at most one line per 10 s of sustained overload
+    if (throttle && now - this.throttleLoggedAt >= 10_000) {
+      // at most one line per 10 s of sustained overload
       this.throttleLoggedAt = now;
-      this.log.warn({ bufferedBytes: total, connections: this.conns.size, pausesSinceLastLine: this.throttles }, 'outgoing queues full: reading clients paused until half has drained');
+      this.log.warn(
+        { bufferedBytes: total, connections: this.conns.size, pausesSinceLastLine: this.throttles },
+        'outgoing queues full: reading clients paused until half has drained',
+      );
       this.throttles = 0;
     }
   }
@@ -704,11 +819,25 @@ export class Relay {
     if (!this.canWrite(conn)) return;
     const h = readSnapshotHeader(frame);
     if (!this.checkSender(conn, h.sender)) return;
-    if (h.epoch !== room.epoch) return this.sendError(conn, { code: 'stale-epoch', message: `snapshot uses epoch ${h.epoch}; the room is at ${room.epoch}`, expected: room.epoch });
+    if (h.epoch !== room.epoch)
+      return this.sendError(conn, {
+        code: 'stale-epoch',
+        message: `snapshot uses epoch ${h.epoch}; the room is at ${room.epoch}`,
+        expected: room.epoch,
+      });
     if (this.refuseBeforeRotation(conn, room)) return;
-    if (h.baseHead !== room.head) return this.sendError(conn, { code: 'stale-head', message: `snapshot builds on head ${h.baseHead}; the current head is ${room.head}`, expected: room.head });
+    if (h.baseHead !== room.head)
+      return this.sendError(conn, {
+        code: 'stale-head',
+        message: `snapshot builds on head ${h.baseHead}; the current head is ${room.head}`,
+        expected: room.head,
+      });
     for (const [sender, clock] of h.clocks) {
-      if (clock > (room.clocks.get(sender) ?? 0)) return this.sendError(conn, { code: 'snapshot-ahead', message: 'snapshot claims updates the server has not stored' });
+      if (clock > (room.clocks.get(sender) ?? 0))
+        return this.sendError(conn, {
+          code: 'snapshot-ahead',
+          message: 'snapshot claims updates the server has not stored',
+        });
     }
     if (!this.signed(room, frame, verdict)) {
       return this.sendError(conn, { code: 'bad-signature', message: 'snapshot signature does not verify' });
@@ -720,14 +849,19 @@ export class Relay {
     this.metrics.framesIn.inc({ kind: 'snapshot' });
     this.store.putSnapshot({ roomId: room.id, head, frame, covers: h.clocks }).then(
       () => {
-        this.log.info({ room: room.id, head, bytes: frame.length, covers: h.clocks.size }, 'snapshot stored; covered updates dropped');
+        this.log.info(
+          { room: room.id, head, bytes: frame.length, covers: h.clocks.size },
+          'snapshot stored; covered updates dropped',
+        );
         const f = encodeU64Frame(FrameKind.Head, head);
         for (const c of room.conns) this.send(c, f);
         // Recounted once the writes committed after it in the same batch have counted themselves durable (their
         // callbacks were queued before this one), or they would count twice.
-        queueMicrotask(() => this.quota.recount(room.id, room.bytes).catch((err: Error) => {
-          this.log.error({ room: room.id, err: err.message }, 'recounting the room\'s bytes after a snapshot failed');
-        }));
+        queueMicrotask(() =>
+          this.quota.recount(room.id, room.bytes).catch((err: Error) => {
+            this.log.error({ room: room.id, err: err.message }, "recounting the room's bytes after a snapshot failed");
+          }),
+        );
       },
       (err: Error) => this.storageFailed(room, err),
     );

@@ -6,47 +6,93 @@ import type { SyncServerConfig } from './config';
 
 type Setter = (cfg: Partial<SyncServerConfig>, value: string, what: string) => void;
 
-export interface SyncSetting { flag: string; env: string; help: string; set: Setter }
+export interface SyncSetting {
+  flag: string;
+  env: string;
+  help: string;
+  set: Setter;
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const SYNC_SETTINGS: readonly SyncSetting[] = [
-  { flag: 'port', env: 'KYOZO_SYNC_PORT', help: 'TCP port to listen on (default 4444)', set: (c, v, w) => { c.port = port(v, w); } },
-  { flag: 'host', env: 'KYOZO_SYNC_HOST', help: 'address to bind (default 127.0.0.1; use 0.0.0.0 only behind TLS)', set: (c, v) => { c.host = v; } },
-  { flag: 'data-dir', env: 'KYOZO_SYNC_DATA_DIR', help: 'where the SQLite database lives (default .kyozo-sync)', set: (c, v) => { c.dataDir = v; } },
   {
-    flag: 'log-level', env: 'KYOZO_SYNC_LOG_LEVEL', help: `pino log level: ${LOG_LEVELS.join(', ')} (default info)`,
+    flag: 'port',
+    env: 'KYOZO_SYNC_PORT',
+    help: 'TCP port to listen on (default 4444)',
+    set: (c, v, w) => {
+      c.port = port(v, w);
+    },
+  },
+  {
+    flag: 'host',
+    env: 'KYOZO_SYNC_HOST',
+    help: 'address to bind (default 127.0.0.1; use 0.0.0.0 only behind TLS)',
+    set: (c, v) => {
+      c.host = v;
+    },
+  },
+  {
+    flag: 'data-dir',
+    env: 'KYOZO_SYNC_DATA_DIR',
+    help: 'where the SQLite database lives (default .kyozo-sync)',
+    set: (c, v) => {
+      c.dataDir = v;
+    },
+  },
+  {
+    flag: 'log-level',
+    env: 'KYOZO_SYNC_LOG_LEVEL',
+    help: `pino log level: ${LOG_LEVELS.join(', ')} (default info)`,
     set: (c, v, w) => {
       if (!LOG_LEVELS.includes(v)) throw new Error(`${w} must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
       c.logLevel = v;
     },
   },
   {
-    flag: 'commit-window-ms', env: 'KYOZO_SYNC_COMMIT_WINDOW_MS', help: 'at most one group commit per this many ms (default 4)',
-    set: (c, v, w) => { c.commitWindowMs = number(v, w, 0, 1000); },
+    flag: 'commit-window-ms',
+    env: 'KYOZO_SYNC_COMMIT_WINDOW_MS',
+    help: 'at most one group commit per this many ms (default 4)',
+    set: (c, v, w) => {
+      c.commitWindowMs = number(v, w, 0, 1000);
+    },
   },
   {
-    flag: 'max-frame-bytes', env: 'KYOZO_SYNC_MAX_FRAME_BYTES', help: 'largest frame accepted, snapshots included (default 8388608)',
-    set: (c, v, w) => { c.maxFrameBytes = number(v, w, 64 * 1024, 256 * 1024 * 1024, true); },
+    flag: 'max-frame-bytes',
+    env: 'KYOZO_SYNC_MAX_FRAME_BYTES',
+    help: 'largest frame accepted, snapshots included (default 8388608)',
+    set: (c, v, w) => {
+      c.maxFrameBytes = number(v, w, 64 * 1024, 256 * 1024 * 1024, true);
+    },
   },
   {
-    flag: 'room-quota-bytes', env: 'KYOZO_SYNC_ROOM_QUOTA_BYTES',
+    flag: 'room-quota-bytes',
+    env: 'KYOZO_SYNC_ROOM_QUOTA_BYTES',
     help: 'bytes one room may hold, log and snapshot (default 67108864)',
-    set: (c, v, w) => { c.roomQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true); },
+    set: (c, v, w) => {
+      c.roomQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true);
+    },
   },
   {
-    flag: 'user-quota-bytes', env: 'KYOZO_SYNC_USER_QUOTA_BYTES',
+    flag: 'user-quota-bytes',
+    env: 'KYOZO_SYNC_USER_QUOTA_BYTES',
     help: "bytes of one user's updates across all rooms (default 268435456)",
-    set: (c, v, w) => { c.userQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true); },
+    set: (c, v, w) => {
+      c.userQuotaBytes = number(v, w, 64 * 1024, Number.MAX_SAFE_INTEGER, true);
+    },
   },
   {
-    flag: 'max-pre-auth-per-address', env: 'KYOZO_SYNC_MAX_PRE_AUTH_PER_ADDRESS',
+    flag: 'max-pre-auth-per-address',
+    env: 'KYOZO_SYNC_MAX_PRE_AUTH_PER_ADDRESS',
     help: 'sockets one address may have authenticating at once (default 128)',
-    set: (c, v, w) => { c.maxPreAuthPerAddress = number(v, w, 1, 100_000, true); },
+    set: (c, v, w) => {
+      c.maxPreAuthPerAddress = number(v, w, 1, 100_000, true);
+    },
   },
   {
     // Prefer the environment variable: a flag's value is visible to every local user in the process list.
-    flag: 'metrics-token', env: 'KYOZO_SYNC_METRICS_TOKEN',
+    flag: 'metrics-token',
+    env: 'KYOZO_SYNC_METRICS_TOKEN',
     help: 'bearer token for GET /metrics, 16+ characters (default: /metrics off)',
     set: (c, v, w) => {
       if (v.length < 16) throw new Error(`${w} must be at least 16 characters (a random secret for the scraper)`);
@@ -70,16 +116,24 @@ export function syncServerConfig(values: Record<string, unknown>, env: NodeJS.Pr
 export function parseSyncServerArgs(argv: string[], env: NodeJS.ProcessEnv): Partial<SyncServerConfig> {
   let values: Record<string, unknown>;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: Object.fromEntries(SYNC_SETTINGS.map((s) => [s.flag, { type: 'string' as const }])) }));
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(SYNC_SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
+    }));
   } catch (err) {
-    throw new Error(`${(err as Error).message}; options: ${SYNC_SETTINGS.map((s) => `--${s.flag}`).join(', ')}`, { cause: err });
+    throw new Error(`${(err as Error).message}; options: ${SYNC_SETTINGS.map((s) => `--${s.flag}`).join(', ')}`, {
+      cause: err,
+    });
   }
   return syncServerConfig(values, env);
 }
 
 function port(v: string, what: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${what} must be a port number 0-65535, got "${v}"`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${what} must be a port number 0-65535, got "${v}"`);
   return n;
 }
 

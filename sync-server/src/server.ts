@@ -21,15 +21,24 @@ export interface RunningSyncServer {
   close(): Promise<void>;
 }
 
-export async function startSyncServer(overrides: Partial<SyncServerConfig> = {}, logDestination?: NodeJS.WritableStream): Promise<RunningSyncServer> {
+export async function startSyncServer(
+  overrides: Partial<SyncServerConfig> = {},
+  logDestination?: NodeJS.WritableStream,
+): Promise<RunningSyncServer> {
   const cfg = defaultConfig(overrides);
   const log = createLogger(cfg.logLevel, logDestination);
   const metrics = createMetrics();
   checkPrivateDataDir(cfg.dataDir);
   const store = new SqliteStore({
-    dataDir: cfg.dataDir, commitWindowMs: cfg.commitWindowMs, synchronous: cfg.synchronous,
-    onCommit: (n, ms) => { metrics.commitBatch.observe(n); metrics.commitSeconds.observe(ms / 1000); },
-    onCheckpointFailed: (message) => log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
+    dataDir: cfg.dataDir,
+    commitWindowMs: cfg.commitWindowMs,
+    synchronous: cfg.synchronous,
+    onCommit: (n, ms) => {
+      metrics.commitBatch.observe(n);
+      metrics.commitSeconds.observe(ms / 1000);
+    },
+    onCheckpointFailed: (message) =>
+      log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
   });
   const counted = performance.now();
   const quota = await ByteQuota.load(store, cfg.roomQuotaBytes, cfg.userQuotaBytes).catch(async (err: Error) => {
@@ -44,9 +53,14 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
   const app = createApi(store, () => relay, cfg, log, metrics);
   // A client that sends its request slowly (slowloris) is cut off; node checks the deadlines every second here
   // instead of every 30 s.
-  const http: Server = createServer({
-    headersTimeout: cfg.headersTimeoutMs, requestTimeout: cfg.requestTimeoutMs, connectionsCheckingInterval: 1000,
-  }, app);
+  const http: Server = createServer(
+    {
+      headersTimeout: cfg.headersTimeoutMs,
+      requestTimeout: cfg.requestTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  );
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -56,11 +70,20 @@ export async function startSyncServer(overrides: Partial<SyncServerConfig> = {},
     http.listen(cfg.port, cfg.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  log.info({
-    host: cfg.host, port, dataDir: cfg.dataDir, maxFrameBytes: cfg.maxFrameBytes, commitWindowMs: cfg.commitWindowMs,
-    roomQuotaBytes: cfg.roomQuotaBytes, userQuotaBytes: cfg.userQuotaBytes,
-    maxPreAuthPerAddress: cfg.maxPreAuthPerAddress, metrics: cfg.metricsToken ? 'token' : 'off',
-  }, 'sync server listening');
+  log.info(
+    {
+      host: cfg.host,
+      port,
+      dataDir: cfg.dataDir,
+      maxFrameBytes: cfg.maxFrameBytes,
+      commitWindowMs: cfg.commitWindowMs,
+      roomQuotaBytes: cfg.roomQuotaBytes,
+      userQuotaBytes: cfg.userQuotaBytes,
+      maxPreAuthPerAddress: cfg.maxPreAuthPerAddress,
+      metrics: cfg.metricsToken ? 'token' : 'off',
+    },
+    'sync server listening',
+  );
   let closing: Promise<void> | null = null;
   return {
     url: `http://${cfg.host}:${port}`,

@@ -13,7 +13,10 @@ const THREADS = {
 
 export type SyncThread = keyof typeof THREADS;
 
-export interface ThreadEntry { filename: string; execArgv?: string[] }
+export interface ThreadEntry {
+  filename: string;
+  execArgv?: string[];
+}
 
 /** The file `thread` starts from; throws, naming the file and how to get it, when a bundle lacks it. */
 export function threadEntry(thread: SyncThread): ThreadEntry {

@@ -50,7 +50,10 @@ export const SIGNATURE_DOMAIN = Buffer.from('kyozo-sync-frame-v1', 'utf8');
 export const AUTH_DOMAIN = Buffer.from('kyozo-sync-auth-v1', 'utf8');
 
 export class FrameError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -84,7 +87,11 @@ export function writeU64(buf: Buffer, at: number, value: number): void {
 
 /** Parses the cleartext header of an UPDATE or AWARENESS frame. Throws FrameError on anything malformed. */
 export function readDataHeader(frame: Buffer): DataHeader {
-  if (frame.length < MIN_DATA_FRAME) throw new FrameError('bad-frame', `frame of ${frame.length} bytes is shorter than the ${MIN_DATA_FRAME}-byte minimum`);
+  if (frame.length < MIN_DATA_FRAME)
+    throw new FrameError(
+      'bad-frame',
+      `frame of ${frame.length} bytes is shorter than the ${MIN_DATA_FRAME}-byte minimum`,
+    );
   return {
     kind: frame[0],
     sender: frame.subarray(1, 1 + SENDER_BYTES),
@@ -98,16 +105,28 @@ export function readSnapshotHeader(frame: Buffer): SnapshotHeader {
   if (frame.length < 47) throw new FrameError('bad-frame', 'snapshot frame too short');
   const n = frame.readUInt16BE(45);
   const headerEnd = 47 + n * 40;
-  if (frame.length < headerEnd + NONCE_BYTES + TAG_BYTES + SIGNATURE_BYTES) throw new FrameError('bad-frame', `snapshot frame declares ${n} clocks but is too short`);
+  if (frame.length < headerEnd + NONCE_BYTES + TAG_BYTES + SIGNATURE_BYTES)
+    throw new FrameError('bad-frame', `snapshot frame declares ${n} clocks but is too short`);
   const clocks = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const at = 47 + i * 40;
     clocks.set(frame.subarray(at, at + 32).toString('hex'), readU64(frame, at + 32));
   }
-  return { sender: frame.subarray(1, 33), epoch: frame.readUInt32BE(33), baseHead: readU64(frame, 37), clocks, headerEnd };
+  return {
+    sender: frame.subarray(1, 33),
+    epoch: frame.readUInt32BE(33),
+    baseHead: readU64(frame, 37),
+    clocks,
+    headerEnd,
+  };
 }
 
-export function encodeSnapshotHeader(sender: Buffer, epoch: number, baseHead: number, clocks: Map<string, number>): Buffer {
+export function encodeSnapshotHeader(
+  sender: Buffer,
+  epoch: number,
+  baseHead: number,
+  clocks: Map<string, number>,
+): Buffer {
   const header = Buffer.alloc(47 + clocks.size * 40);
   header[0] = FrameKind.Snapshot;
   sender.copy(header, 1);
@@ -146,8 +165,13 @@ export function encodeAuth(signPublicKey: Buffer, signature: Buffer, token: stri
 }
 
 export function decodeAuth(frame: Buffer): { signPublicKey: Buffer; signature: Buffer; token: string } {
-  if (frame.length < 2 + 32 + 64 + 1 || frame[0] !== FrameKind.Auth || frame[1] !== 1) throw new FrameError('bad-auth', 'malformed AUTH frame');
-  return { signPublicKey: frame.subarray(2, 34), signature: frame.subarray(34, 98), token: frame.subarray(98).toString('utf8') };
+  if (frame.length < 2 + 32 + 64 + 1 || frame[0] !== FrameKind.Auth || frame[1] !== 1)
+    throw new FrameError('bad-auth', 'malformed AUTH frame');
+  return {
+    signPublicKey: frame.subarray(2, 34),
+    signature: frame.subarray(34, 98),
+    token: frame.subarray(98).toString('utf8'),
+  };
 }
 
 export function encodeJsonFrame(kind: number, body: unknown): Buffer {

@@ -4,7 +4,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadavg } from 'node:os';
-import { allCodeLanguages, initCodeReaders, languageForFile, readCode, type CodeLanguage } from '../../server/src/engine/code';
+import {
+  allCodeLanguages,
+  initCodeReaders,
+  languageForFile,
+  readCode,
+  type CodeLanguage,
+} from '../../server/src/engine/code';
 import { parserFor } from '../../server/src/engine/code/grammar-runtime';
 
 const root = join(import.meta.dirname ?? __dirname, '..', '..');
@@ -17,50 +23,129 @@ const targetRssGrowthMb = 50;
 function entryFile(language: CodeLanguage): string {
   const n = Array.from({ length: 40 }, (_, i) => i);
   switch (language) {
-    case 'javascript': case 'typescript': case 'tsx':
-      return ["import express from 'express';", "import pg from 'pg';", 'const PORT = process.env.PORT || 3000;',
+    case 'javascript':
+    case 'typescript':
+    case 'tsx':
+      return [
+        "import express from 'express';",
+        "import pg from 'pg';",
+        'const PORT = process.env.PORT || 3000;',
         "const db = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://db:5432/app' });",
         'const app = express();',
-        ...n.map((i) => `app.get('/items/${i}', async (req, res) => { const r = await db.query('select ${i}'); res.json({ id: ${i}, rows: r.rows, upstream: \`http://svc${i}:3000/x\` }); });`),
-        "app.listen(PORT, () => console.log('listening on', PORT));"].join('\n');
+        ...n.map(
+          (i) =>
+            `app.get('/items/${i}', async (req, res) => { const r = await db.query('select ${i}'); res.json({ id: ${i}, rows: r.rows, upstream: \`http://svc${i}:3000/x\` }); });`,
+        ),
+        "app.listen(PORT, () => console.log('listening on', PORT));",
+      ].join('\n');
     case 'python':
-      return ['import os', 'from fastapi import FastAPI', 'import uvicorn', 'app = FastAPI()',
+      return [
+        'import os',
+        'from fastapi import FastAPI',
+        'import uvicorn',
+        'app = FastAPI()',
         'DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://db:5432/app")',
-        ...n.flatMap((i) => [`@app.get("/items/${i}")`, `async def item_${i}(q: str | None = None):`,
-          `    return {"id": ${i}, "q": q, "upstream": f"http://svc${i}:8000/x"}`]),
-        'if __name__ == "__main__":', '    uvicorn.run(app, host="0.0.0.0", port=int(os.getenv("PORT", "8000")))'].join('\n');
+        ...n.flatMap((i) => [
+          `@app.get("/items/${i}")`,
+          `async def item_${i}(q: str | None = None):`,
+          `    return {"id": ${i}, "q": q, "upstream": f"http://svc${i}:8000/x"}`,
+        ]),
+        'if __name__ == "__main__":',
+        '    uvicorn.run(app, host="0.0.0.0", port=int(os.getenv("PORT", "8000")))',
+      ].join('\n');
     case 'go':
-      return ['package main', 'import (', '\t"net/http"', '\t"os"', '\t"github.com/gin-gonic/gin"', ')', 'func main() {',
-        '\tport := os.Getenv("PORT")', '\tif port == "" {', '\t\tport = "8080"', '\t}', '\tr := gin.Default()',
-        ...n.map((i) => `\tr.GET("/items/${i}", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"id": ${i}, "up": "http://svc${i}:8080/x"}) })`),
-        '\tr.Run(":" + port)', '}'].join('\n');
+      return [
+        'package main',
+        'import (',
+        '\t"net/http"',
+        '\t"os"',
+        '\t"github.com/gin-gonic/gin"',
+        ')',
+        'func main() {',
+        '\tport := os.Getenv("PORT")',
+        '\tif port == "" {',
+        '\t\tport = "8080"',
+        '\t}',
+        '\tr := gin.Default()',
+        ...n.map(
+          (i) =>
+            `\tr.GET("/items/${i}", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"id": ${i}, "up": "http://svc${i}:8080/x"}) })`,
+        ),
+        '\tr.Run(":" + port)',
+        '}',
+      ].join('\n');
     case 'rust':
-      return ['use axum::{routing::get, Router};', 'use std::env;', '#[tokio::main]', 'async fn main() {',
+      return [
+        'use axum::{routing::get, Router};',
+        'use std::env;',
+        '#[tokio::main]',
+        'async fn main() {',
         '    let app = Router::new()',
-        ...n.map((i) => `        .route("/items/${i}", get(|| async { format!("{} {}", ${i}, "http://svc${i}:3000/x") }))`),
-        '    ;', '    let port = env::var("PORT").unwrap_or_else(|_| "3000".to_string());',
+        ...n.map(
+          (i) => `        .route("/items/${i}", get(|| async { format!("{} {}", ${i}, "http://svc${i}:3000/x") }))`,
+        ),
+        '    ;',
+        '    let port = env::var("PORT").unwrap_or_else(|_| "3000".to_string());',
         '    let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{}", port)).await.unwrap();',
-        '    axum::serve(listener, app).await.unwrap();', '}'].join('\n');
+        '    axum::serve(listener, app).await.unwrap();',
+        '}',
+      ].join('\n');
     case 'java':
-      return ['package com.example;', 'import org.springframework.web.bind.annotation.*;', '@RestController',
-        '@RequestMapping("/api")', 'public class ItemsController {',
-        ...n.flatMap((i) => [`  @GetMapping("/items/${i}")`, `  public String item${i}() { return System.getenv("ITEM_${i}") + "http://svc${i}:8080/x"; }`]),
-        '}'].join('\n');
+      return [
+        'package com.example;',
+        'import org.springframework.web.bind.annotation.*;',
+        '@RestController',
+        '@RequestMapping("/api")',
+        'public class ItemsController {',
+        ...n.flatMap((i) => [
+          `  @GetMapping("/items/${i}")`,
+          `  public String item${i}() { return System.getenv("ITEM_${i}") + "http://svc${i}:8080/x"; }`,
+        ]),
+        '}',
+      ].join('\n');
     case 'ruby':
-      return ["require 'sinatra'", "set :port, ENV.fetch('PORT', 4567)",
-        ...n.flatMap((i) => [`get '/items/${i}' do`, `  "#{ENV['ITEM_${i}']} http://svc${i}:4567/x"`, 'end']), ''].join('\n');
+      return [
+        "require 'sinatra'",
+        "set :port, ENV.fetch('PORT', 4567)",
+        ...n.flatMap((i) => [`get '/items/${i}' do`, `  "#{ENV['ITEM_${i}']} http://svc${i}:4567/x"`, 'end']),
+        '',
+      ].join('\n');
     case 'php':
-      return ['<?php', 'use Illuminate\\Support\\Facades\\Route;',
-        ...n.map((i) => `Route::get('/items/${i}', function () { return ['id' => ${i}, 'up' => 'http://svc${i}:8080/x', 'env' => getenv('ITEM_${i}')]; });`)].join('\n');
+      return [
+        '<?php',
+        'use Illuminate\\Support\\Facades\\Route;',
+        ...n.map(
+          (i) =>
+            `Route::get('/items/${i}', function () { return ['id' => ${i}, 'up' => 'http://svc${i}:8080/x', 'env' => getenv('ITEM_${i}')]; });`,
+        ),
+      ].join('\n');
     case 'csharp':
-      return ['using Microsoft.AspNetCore.Builder;', 'var builder = WebApplication.CreateBuilder(args);', 'var app = builder.Build();',
-        ...n.map((i) => `app.MapGet("/items/${i}", () => new { Id = ${i}, Up = "http://svc${i}:8080/x", Env = Environment.GetEnvironmentVariable("ITEM_${i}") });`),
-        'var port = Environment.GetEnvironmentVariable("PORT") ?? "8080";', 'app.Run($"http://0.0.0.0:{port}");'].join('\n');
+      return [
+        'using Microsoft.AspNetCore.Builder;',
+        'var builder = WebApplication.CreateBuilder(args);',
+        'var app = builder.Build();',
+        ...n.map(
+          (i) =>
+            `app.MapGet("/items/${i}", () => new { Id = ${i}, Up = "http://svc${i}:8080/x", Env = Environment.GetEnvironmentVariable("ITEM_${i}") });`,
+        ),
+        'var port = Environment.GetEnvironmentVariable("PORT") ?? "8080";',
+        'app.Run($"http://0.0.0.0:{port}");',
+      ].join('\n');
     case 'kotlin':
-      return ['import io.ktor.server.engine.*', 'import io.ktor.server.netty.*', 'import io.ktor.server.routing.*',
-        'fun main() {', '  embeddedServer(Netty, port = System.getenv("PORT")?.toInt() ?: 8080) {', '    routing {',
-        ...n.map((i) => `      get("/items/${i}") { call.respondText("http://svc${i}:8080/x" + System.getenv("ITEM_${i}")) }`),
-        '    }', '  }.start(wait = true)', '}'].join('\n');
+      return [
+        'import io.ktor.server.engine.*',
+        'import io.ktor.server.netty.*',
+        'import io.ktor.server.routing.*',
+        'fun main() {',
+        '  embeddedServer(Netty, port = System.getenv("PORT")?.toInt() ?: 8080) {',
+        '    routing {',
+        ...n.map(
+          (i) => `      get("/items/${i}") { call.respondText("http://svc${i}:8080/x" + System.getenv("ITEM_${i}")) }`,
+        ),
+        '    }',
+        '  }.start(wait = true)',
+        '}',
+      ].join('\n');
   }
 }
 
@@ -99,8 +184,14 @@ async function main(): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   let reads = 0;
   let failed = false;
-  console.log(`code readers: ${rounds} reads per language and corpus; runtime + ${allCodeLanguages.length} grammars loaded in ${loadMs.toFixed(0)} ms`);
-  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (absolute times scale with it; the ratio does not)`);
+  console.log(
+    `code readers: ${rounds} reads per language and corpus; runtime + ${allCodeLanguages.length} grammars loaded in ${loadMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (absolute times scale with it; the ratio does not)`,
+  );
   console.log('language     corpus          bytes  floor p50 µs  ours p50 µs  ours p99 µs  ratio  target ratio');
   for (const language of allCodeLanguages) {
     const corpora: [string, string[]][] = [['entry ~8KB', [entryFile(language)]]];
@@ -123,10 +214,19 @@ async function main(): Promise<void> {
       const ratio = p50 / percentile(floor, 0.5);
       const ok = ratio <= targetRatio;
       if (!ok) failed = true;
-      console.log([language.padEnd(12), name.padEnd(15), String(bytes).padStart(6), percentile(floor, 0.5).toFixed(0).padStart(13),
-        p50.toFixed(0).padStart(12), percentile(ours, 0.99).toFixed(0).padStart(12),
-        ratio.toFixed(2).padStart(6), `≤ ${targetRatio}`.padStart(12),
-        ok ? '  ok' : '  OVER TARGET'].join(' '));
+      console.log(
+        [
+          language.padEnd(12),
+          name.padEnd(15),
+          String(bytes).padStart(6),
+          percentile(floor, 0.5).toFixed(0).padStart(13),
+          p50.toFixed(0).padStart(12),
+          percentile(ours, 0.99).toFixed(0).padStart(12),
+          ratio.toFixed(2).padStart(6),
+          `≤ ${targetRatio}`.padStart(12),
+          ok ? '  ok' : '  OVER TARGET',
+        ].join(' '),
+      );
     }
   }
   // Memory: keep reading the big entry files; resident memory must settle (trees are deleted, facts are small).
@@ -139,9 +239,13 @@ async function main(): Promise<void> {
   const growthMb = (process.memoryUsage().rss - rssBefore) / 1048576;
   const rssOk = growthMb <= targetRssGrowthMb;
   if (!rssOk) failed = true;
-  console.log(`memory: ${reads} reads, RSS ${(rssBefore / 1048576).toFixed(0)} MB → ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB ` +
-    `(growth ${growthMb.toFixed(1)} MB, target ≤ ${targetRssGrowthMb} MB)${rssOk ? '  ok' : '  OVER TARGET'}`);
-  console.log(`floor = tree-sitter parse alone on the same text; ours = parse + fact extraction + tree delete. Root: ${relative(process.cwd(), root) || '.'}`);
+  console.log(
+    `memory: ${reads} reads, RSS ${(rssBefore / 1048576).toFixed(0)} MB → ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB ` +
+      `(growth ${growthMb.toFixed(1)} MB, target ≤ ${targetRssGrowthMb} MB)${rssOk ? '  ok' : '  OVER TARGET'}`,
+  );
+  console.log(
+    `floor = tree-sitter parse alone on the same text; ours = parse + fact extraction + tree delete. Root: ${relative(process.cwd(), root) || '.'}`,
+  );
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -138,9 +138,7 @@ async function main(): Promise<void> {
 
   const verdict = (ok?: boolean) => (ok === undefined ? '' : ok ? 'ok' : 'MISSED');
   const row = (label: string, ours: string, reference: string, target: string, ok?: boolean) =>
-    console.log(
-      `${label.padEnd(36)}${ours.padStart(14)}   ${reference.padEnd(46)}${target.padEnd(14)}${verdict(ok)}`,
-    );
+    console.log(`${label.padEnd(36)}${ours.padStart(14)}   ${reference.padEnd(46)}${target.padEnd(14)}${verdict(ok)}`);
   console.log(
     `\ntree: ${TREE}: ${big.folders} folders, ${big.services} services; ` +
       `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores\n`,

@@ -66,8 +66,30 @@ async function singleService(): Promise<{ kyozo: number; reference: number }> {
 
     const name = `${project}-raw-${i}`;
     t0 = performance.now();
-    execFileSync('docker', ['run', '-d', '--name', name, '--label', `dev.kyozo.workspace=${project}`, '-e', 'PORT=3001', '-p', '127.0.0.1::3001', '--memory', '512m', '--cpus', '0.5', image], { stdio: 'pipe' });
-    const hostPort = Number(execFileSync('docker', ['port', name, '3001/tcp'], { encoding: 'utf8' }).trim().split(':').pop());
+    execFileSync(
+      'docker',
+      [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--label',
+        `dev.kyozo.workspace=${project}`,
+        '-e',
+        'PORT=3001',
+        '-p',
+        '127.0.0.1::3001',
+        '--memory',
+        '512m',
+        '--cpus',
+        '0.5',
+        image,
+      ],
+      { stdio: 'pipe' },
+    );
+    const hostPort = Number(
+      execFileSync('docker', ['port', name, '3001/tcp'], { encoding: 'utf8' }).trim().split(':').pop(),
+    );
     await until(() => tcpProbe(hostPort));
     reference.push(performance.now() - t0);
     execFileSync('docker', ['rm', '-f', name], { stdio: 'pipe' });
@@ -84,18 +106,33 @@ function writeStack(dir: string): void {
   for (let i = 0; i < 6; i++) {
     const name = i === 0 ? 'gateway' : `static-${i}`;
     files(name, {
-      Dockerfile: 'FROM kyozo-test/busybox:1\nRUN mkdir -p /www && echo ok > /www/index.html\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+      Dockerfile:
+        'FROM kyozo-test/busybox:1\nRUN mkdir -p /www && echo ok > /www/index.html\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
     });
   }
   for (let i = 1; i <= 4; i++) {
     files(`node-${i}`, {
-      'package.json': JSON.stringify({ name: `node-${i}`, version: '1.0.0', private: true, scripts: { start: 'node server.js' } }, null, 2),
-      'package-lock.json': JSON.stringify({ name: `node-${i}`, version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: `node-${i}`, version: '1.0.0' } } }, null, 2),
+      'package.json': JSON.stringify(
+        { name: `node-${i}`, version: '1.0.0', private: true, scripts: { start: 'node server.js' } },
+        null,
+        2,
+      ),
+      'package-lock.json': JSON.stringify(
+        {
+          name: `node-${i}`,
+          version: '1.0.0',
+          lockfileVersion: 3,
+          requires: true,
+          packages: { '': { name: `node-${i}`, version: '1.0.0' } },
+        },
+        null,
+        2,
+      ),
       'server.js': [
         "const http = require('http');",
         "const upstream = process.env.GATEWAY_URL || 'http://gateway:8080';",
         `const port = Number(process.env.PORT || ${3000 + i});`,
-        "http.createServer((req, res) => { res.end(upstream); }).listen(port);",
+        'http.createServer((req, res) => { res.end(upstream); }).listen(port);',
         '',
       ].join('\n'),
     });
@@ -103,7 +140,10 @@ function writeStack(dir: string): void {
 }
 
 async function composeHealthy(project: string, expected: number): Promise<boolean> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${project}`] } });
+  const list = await docker.listContainers({
+    all: true,
+    filters: { label: [`com.docker.compose.project=${project}`] },
+  });
   if (list.length < expected) return false;
   return list.every((c) => /\(healthy\)/.test(c.Status));
 }
@@ -130,7 +170,10 @@ async function tenServices(): Promise<{ kyozo: number; reference: number; servic
     mkdirSync(dirname(join(outDir, f)), { recursive: true });
     writeFileSync(join(outDir, f), text);
   }
-  const build = spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'build', '-q'], { encoding: 'utf8', timeout: 300_000 });
+  const build = spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'build', '-q'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   if (build.status !== 0) throw new Error(`docker-compose build failed: ${build.stderr}`);
 
   const kyozo: number[] = [];
@@ -140,16 +183,27 @@ async function tenServices(): Promise<{ kyozo: number; reference: number; servic
     let t0 = performance.now();
     const statuses = await orchestrator.up(topology);
     kyozo.push(performance.now() - t0);
-    if (!statuses.every((s) => s.health === 'healthy')) throw new Error(`kyozo: not all healthy: ${JSON.stringify(statuses.map((s) => [s.name, s.health]))}`);
+    if (!statuses.every((s) => s.health === 'healthy'))
+      throw new Error(`kyozo: not all healthy: ${JSON.stringify(statuses.map((s) => [s.name, s.health]))}`);
     await orchestrator.down(topology);
 
     t0 = performance.now();
-    const up = spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'up', '-d', '--no-build'], { encoding: 'utf8', timeout: 300_000 });
+    const up = spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'up', '-d', '--no-build'], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     if (up.status !== 0) throw new Error(`docker-compose up failed: ${up.stderr}`);
     await until(() => composeHealthy(composeProject, services), 180_000, 100);
     reference.push(performance.now() - t0);
-    spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'down', '--rmi', 'local', '-v'], { encoding: 'utf8', timeout: 120_000 });
-    if (i + 1 < Math.min(ROUNDS, 2)) spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'build', '-q'], { encoding: 'utf8', timeout: 300_000 });
+    spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'down', '--rmi', 'local', '-v'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (i + 1 < Math.min(ROUNDS, 2))
+      spawnSync('docker-compose', ['-p', composeProject, '-f', file, 'build', '-q'], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
   }
   return { kyozo: median(kyozo), reference: median(reference), services };
 }
@@ -252,8 +306,22 @@ async function main(): Promise<void> {
     const r2 = ten.kyozo / ten.reference;
     const rows = [
       ['measure', 'kyozo', 'reference', 'ratio', 'target', ''],
-      ['1 prebuilt service, up → healthy', ms(one.kyozo), `${ms(one.reference)} (docker run + probe)`, `${r1.toFixed(2)}x`, '≤ 1.15x', r1 <= 1.15 ? 'met' : 'MISSED'],
-      [`${ten.services}-service stack → all healthy`, ms(ten.kyozo), `${ms(ten.reference)} (docker-compose up -d)`, `${r2.toFixed(2)}x`, '≤ 0.70x', r2 <= 0.7 ? 'met' : 'MISSED'],
+      [
+        '1 prebuilt service, up → healthy',
+        ms(one.kyozo),
+        `${ms(one.reference)} (docker run + probe)`,
+        `${r1.toFixed(2)}x`,
+        '≤ 1.15x',
+        r1 <= 1.15 ? 'met' : 'MISSED',
+      ],
+      [
+        `${ten.services}-service stack → all healthy`,
+        ms(ten.kyozo),
+        `${ms(ten.reference)} (docker-compose up -d)`,
+        `${r2.toFixed(2)}x`,
+        '≤ 0.70x',
+        r2 <= 0.7 ? 'met' : 'MISSED',
+      ],
       ['folder → running (fixture api)', ms(f2r.total), `analyse ${ms(f2r.analyse)}`, '-', '-', ''],
       ...verified.flatMap((v) => [
         verifiedRow(`${v.dir}, cold`, v.cold),
@@ -261,7 +329,9 @@ async function main(): Promise<void> {
       ]),
     ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    console.log(`\nbench:deploy (median of ${ROUNDS} rounds for 1, ${Math.min(ROUNDS, 2)} for 2; engine ${execFileSync('docker', ['version', '-f', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()})`);
+    console.log(
+      `\nbench:deploy (median of ${ROUNDS} rounds for 1, ${Math.min(ROUNDS, 2)} for 2; engine ${execFileSync('docker', ['version', '-f', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()})`,
+    );
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
   } finally {
     for (const p of projects) await cleanupWorkspace(p, { images: true });

@@ -25,12 +25,16 @@ async function main(): Promise<void> {
   const runs = Number(runsArg);
   const edits = Number(editsArg);
   const inProc: number[] = [];
-  let services = 0; let libraries = 0; let scanned = 0;
+  let services = 0;
+  let libraries = 0;
+  let scanned = 0;
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
     const topo = await analyze(tree);
     inProc.push(performance.now() - t0);
-    services = topo.services.length; libraries = topo.libraries.length; scanned = topo.stats.files;
+    services = topo.services.length;
+    libraries = topo.libraries.length;
+    scanned = topo.stats.files;
   }
 
   // In turn: a plain source file (nothing reads it: the cheap case), the entry file the code reader uses (its listen
@@ -40,8 +44,11 @@ async function main(): Promise<void> {
   const entryId = entryRel.slice(0, entryRel.indexOf('/src/'));
   const dockerId = dockerRel.slice(0, dockerRel.lastIndexOf('/'));
   const originals = new Map([srcRel, entryRel, dockerRel].map((p) => [p, readFileSync(join(tree, p), 'utf8')]));
-  const srcTimes: number[] = []; const entryTimes: number[] = []; const dockerTimes: number[] = [];
-  let seen = 0; let checked = 0;
+  const srcTimes: number[] = [];
+  const entryTimes: number[] = [];
+  const dockerTimes: number[] = [];
+  let seen = 0;
+  let checked = 0;
   const timed = async (rel: string, into: number[]) => {
     const t0 = performance.now();
     const r = await analyzer.update([rel]);
@@ -70,7 +77,16 @@ async function main(): Promise<void> {
     for (const [p, text] of originals) writeFileSync(join(tree, p), text);
   }
   const result: ChildResult = {
-    inProc, srcTimes, entryTimes, dockerTimes, seen, checked, services, libraries, scanned, rssMb: process.resourceUsage().maxRSS / 1024,
+    inProc,
+    srcTimes,
+    entryTimes,
+    dockerTimes,
+    seen,
+    checked,
+    services,
+    libraries,
+    scanned,
+    rssMb: process.resourceUsage().maxRSS / 1024,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

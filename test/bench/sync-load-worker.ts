@@ -55,8 +55,13 @@ function markerAt(data: Buffer, from: number): [number, number] | null {
   let digits = 0;
   for (let i = from; i < data.length; i++) {
     const b = data[i];
-    if (b >= 0x30 && b <= 0x39) { out[part] = out[part] * 10 + (b - 0x30); digits++; }
-    else if (b === 0x2e && part === 0 && digits > 0) { part = 1; digits = 0; } // '.'
+    if (b >= 0x30 && b <= 0x39) {
+      out[part] = out[part] * 10 + (b - 0x30);
+      digits++;
+    } else if (b === 0x2e && part === 0 && digits > 0) {
+      part = 1;
+      digits = 0;
+    } // '.'
     else return b === 0x7e && part === 1 && digits > 0 ? out : null;
   }
   return null;
@@ -95,7 +100,8 @@ async function run(cfg: WorkerConfig): Promise<void> {
     const sent = from.sendTimes[n];
     if (sent >= windowStart && sent < windowEnd && measuring) {
       latencies.push(now - sent);
-      if (process.env.BENCH_DEBUG && now - sent > 50) slow.push(`${((sent - windowStart) / 1000).toFixed(2)}s:${Math.round(now - sent)}`);
+      if (process.env.BENCH_DEBUG && now - sent > 50)
+        slow.push(`${((sent - windowStart) / 1000).toFixed(2)}s:${Math.round(now - sent)}`);
       relayed++;
     }
   };
@@ -108,7 +114,15 @@ async function run(cfg: WorkerConfig): Promise<void> {
     for (const dev of room.devices) {
       const i = idx++;
       const id = cfg.kind === 'kyozo' ? importIdentity(dev) : null;
-      const c: Client = { idx: i, ws: null as unknown as WebSocket, frames: [], sendTimes: new Float64Array(perClient).fill(-1), next: 0, due: 0, base: 0 };
+      const c: Client = {
+        idx: i,
+        ws: null as unknown as WebSocket,
+        frames: [],
+        sendTimes: new Float64Array(perClient).fill(-1),
+        next: 0,
+        due: 0,
+        base: 0,
+      };
       clients[i] = c;
       if (id) {
         const k = senderKey(id.signPublicKey, 0);
@@ -119,7 +133,9 @@ async function run(cfg: WorkerConfig): Promise<void> {
       const doc = new Y.Doc();
       const text = doc.getText('t');
       let last: Uint8Array = new Uint8Array();
-      doc.on('update', (u: Uint8Array) => { last = u; });
+      doc.on('update', (u: Uint8Array) => {
+        last = u;
+      });
       for (let n = 0; n < perClient; n++) {
         text.insert(text.length, `~${i}.${n}~`);
         if (id) c.frames.push(sealData(FrameKind.Update, room.id, id, 1, key, n + 1, last));
@@ -134,7 +150,7 @@ async function run(cfg: WorkerConfig): Promise<void> {
       plan.push({ room: room.id, id, c });
     }
   }
-  const connect = async ({ room, id, c }: typeof plan[number]) => {
+  const connect = async ({ room, id, c }: (typeof plan)[number]) => {
     const url = cfg.kind === 'kyozo' ? `${cfg.wsUrl}/v1/rooms/${room}/sync` : `${cfg.wsUrl}/${room}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     c.ws = ws;
@@ -143,8 +159,14 @@ async function run(cfg: WorkerConfig): Promise<void> {
       ws.on('close', (code) => reject(new Error(`client ${c.idx} closed with ${code} while connecting`)));
       if (!id) ws.on('open', () => resolve());
       ws.on('message', (data: Buffer) => {
-        if (id && data[0] === FrameKind.Challenge) ws.send(encodeAuth(id.signPublicKey, signBytes(id, authSignedBytes(data.subarray(1), room)), cfg.token));
-        else if (id && data[0] === FrameKind.Hello && (JSON.parse(data.subarray(1).toString()) as { lastClock: number }).lastClock !== 0) reject(new Error('bench devices must be fresh'));
+        if (id && data[0] === FrameKind.Challenge)
+          ws.send(encodeAuth(id.signPublicKey, signBytes(id, authSignedBytes(data.subarray(1), room)), cfg.token));
+        else if (
+          id &&
+          data[0] === FrameKind.Hello &&
+          (JSON.parse(data.subarray(1).toString()) as { lastClock: number }).lastClock !== 0
+        )
+          reject(new Error('bench devices must be fresh'));
         else if (id && data[0] === FrameKind.Synced) resolve();
       });
     });
@@ -161,7 +183,10 @@ async function run(cfg: WorkerConfig): Promise<void> {
   const period = 1000 / cfg.ratePerClient;
   const t0 = performance.now();
   // Clients are spread evenly over one period and served in phase order: each tick only touches the due ones.
-  const order = clients.map((c, i) => { c.due = t0 + (i / clients.length) * period; return c; });
+  const order = clients.map((c, i) => {
+    c.due = t0 + (i / clients.length) * period;
+    return c;
+  });
   windowStart = t0 + cfg.warmupMs;
   windowEnd = windowStart + cfg.measureMs;
   measuring = true;
@@ -190,10 +215,22 @@ async function run(cfg: WorkerConfig): Promise<void> {
   await new Promise((r) => setTimeout(r, 300)); // let the last relays of the window arrive
   measuring = false;
   latencies.sort((a, b) => a - b);
-  if (process.env.BENCH_DEBUG) console.error(`slow (${slow.length}):`, slow.filter((_, i) => i % Math.ceil(slow.length / 40) === 0).join(' '));
-  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
-  send({ type: 'result', framesIn, framesOut, relayed, p50: q(0.5), p99: q(0.99), samples: latencies.length, measureMs: cfg.measureMs,
-    lagP99Ms: lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS, lagMaxMs: lag.max / 1e6 - LAG_RESOLUTION_MS });
+  if (process.env.BENCH_DEBUG)
+    console.error(`slow (${slow.length}):`, slow.filter((_, i) => i % Math.ceil(slow.length / 40) === 0).join(' '));
+  const q = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
+  send({
+    type: 'result',
+    framesIn,
+    framesOut,
+    relayed,
+    p50: q(0.5),
+    p99: q(0.99),
+    samples: latencies.length,
+    measureMs: cfg.measureMs,
+    lagP99Ms: lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS,
+    lagMaxMs: lag.max / 1e6 - LAG_RESOLUTION_MS,
+  });
   for (const c of clients) c.ws.terminate();
   setTimeout(() => process.exit(0), 100);
 }

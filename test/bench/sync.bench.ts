@@ -23,7 +23,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import * as Y from 'yjs';
-import { createIdentity, exportIdentity, newRoomKey, SyncApi, wrapRoomKey, EncryptedProvider, RoomKeyring, type ExportedIdentity } from '../../sync-server/src/client';
+import {
+  createIdentity,
+  exportIdentity,
+  newRoomKey,
+  SyncApi,
+  wrapRoomKey,
+  EncryptedProvider,
+  RoomKeyring,
+  type ExportedIdentity,
+} from '../../sync-server/src/client';
 import { startSyncServer } from '../../sync-server/src/server';
 import type { WorkerConfig } from './sync-load-worker';
 
@@ -31,10 +40,27 @@ const root = join(__dirname, '..', '..');
 const WORKER_BUNDLE = join(root, 'dist', 'bench', 'sync-load-worker.js');
 const quick = process.argv.includes('--quick');
 const LOADS = [
-  { name: 'target', clients: quick ? 500 : 2000, roomSize: 5, rate: 5, warmupMs: 3000, measureMs: quick ? 8000 : 20_000 },
-  { name: 'saturation', clients: 500, roomSize: 5, rate: Number(process.env.BENCH_SAT_RATE ?? 100), warmupMs: 2000, measureMs: quick ? 5000 : 8000 },
+  {
+    name: 'target',
+    clients: quick ? 500 : 2000,
+    roomSize: 5,
+    rate: 5,
+    warmupMs: 3000,
+    measureMs: quick ? 8000 : 20_000,
+  },
+  {
+    name: 'saturation',
+    clients: 500,
+    roomSize: 5,
+    rate: Number(process.env.BENCH_SAT_RATE ?? 100),
+    warmupMs: 2000,
+    measureMs: quick ? 5000 : 8000,
+  },
 ];
-const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
 const SERVERS = (arg('--servers') ?? 'kyozo,y-websocket').split(',') as ('kyozo' | 'y-websocket')[];
 const LOAD_NAMES = (arg('--loads') ?? 'target,saturation').split(',');
@@ -49,9 +75,31 @@ const LAG_RESOLUTION_MS = 10;
 const nodeArgs = (env: string) => (process.env[env] ?? '').split(' ').filter(Boolean);
 
 interface Outcome {
-  server: string; load: string; clients: number; rooms: number; inPerSec: number; outPerSec: number; relayedPerSec: number;
-  p50: number; p99: number; cpuPct: number; rssMB: number; idleRssMB: number; commitsPerSec?: number; batchMean?: number; commitsOver10?: number; commitsOver50?: number; gcPct?: number; loadCpuPct?: number[]; loadLagP99Ms?: number; loadLagMaxMs?: number; lagP99Ms?: number; lagMaxMs?: number; error?: string;
-  stealPct?: number; idlePct?: number;
+  server: string;
+  load: string;
+  clients: number;
+  rooms: number;
+  inPerSec: number;
+  outPerSec: number;
+  relayedPerSec: number;
+  p50: number;
+  p99: number;
+  cpuPct: number;
+  rssMB: number;
+  idleRssMB: number;
+  commitsPerSec?: number;
+  batchMean?: number;
+  commitsOver10?: number;
+  commitsOver50?: number;
+  gcPct?: number;
+  loadCpuPct?: number[];
+  loadLagP99Ms?: number;
+  loadLagMaxMs?: number;
+  lagP99Ms?: number;
+  lagMaxMs?: number;
+  error?: string;
+  stealPct?: number;
+  idlePct?: number;
 }
 
 /** The machine's CPU time split from /proc/stat: [idle, steal, total] in ticks, over all cores. */
@@ -73,11 +121,13 @@ async function serverCounters(port: number) {
   const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
   const commits = num('kyozo_sync_commit_seconds_count');
   return {
-    commits, writes: num('kyozo_sync_commit_batch_size_sum'),
+    commits,
+    writes: num('kyozo_sync_commit_batch_size_sum'),
     over10: commits - num('kyozo_sync_commit_seconds_bucket\\{le="0.01"\\}'),
     over50: commits - num('kyozo_sync_commit_seconds_bucket\\{le="0.05"\\}'),
     gcSeconds: sum(/^kyozo_sync_nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
-    lagP99: num('kyozo_sync_nodejs_eventloop_lag_p99_seconds'), lagMax: num('kyozo_sync_nodejs_eventloop_lag_max_seconds'),
+    lagP99: num('kyozo_sync_nodejs_eventloop_lag_p99_seconds'),
+    lagMax: num('kyozo_sync_nodejs_eventloop_lag_max_seconds'),
   };
 }
 
@@ -96,7 +146,10 @@ function waitListening(child: ChildProcess, pattern: RegExp): Promise<number> {
     const on = (d: Buffer) => {
       out += d.toString();
       const m = pattern.exec(out);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
     };
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);
@@ -107,23 +160,49 @@ function waitListening(child: ChildProcess, pattern: RegExp): Promise<number> {
 async function freePort(): Promise<number> {
   const net = await import('node:net');
   return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
   });
 }
 
-async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(
+  kind: 'kyozo' | 'y-websocket',
+  dataDir: string,
+): Promise<{ child: ChildProcess; port: number }> {
   if (kind === 'kyozo') {
-    const child = spawn(process.execPath, [...nodeArgs('BENCH_SERVER_NODE_ARGS'), join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN },
-    });
-    if (process.env.BENCH_SERVER_LOG) { const out = createWriteStream(process.env.BENCH_SERVER_LOG); child.stdout!.pipe(out); child.stderr!.pipe(out); }
+    const child = spawn(
+      process.execPath,
+      [
+        ...nodeArgs('BENCH_SERVER_NODE_ARGS'),
+        join(root, 'dist/sync-server.js'),
+        '--port',
+        '0',
+        '--data-dir',
+        dataDir,
+        '--log-level',
+        'info',
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN },
+      },
+    );
+    if (process.env.BENCH_SERVER_LOG) {
+      const out = createWriteStream(process.env.BENCH_SERVER_LOG);
+      child.stdout!.pipe(out);
+      child.stderr!.pipe(out);
+    }
     const port = await waitListening(child, /"port":(\d+)[^\n]*sync server listening/);
     return { child, port };
   }
   const port = await freePort();
   const child = spawn(process.execPath, [join(root, 'node_modules/y-websocket/bin/server.cjs')], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
   });
   await waitListening(child, /(running) at/);
   return { child, port };
@@ -141,13 +220,15 @@ async function prepareKyozo(url: string, clients: number, roomSize: number) {
     const devices = Array.from({ length: roomSize }, () => createIdentity());
     await Promise.all(devices.map((d) => api.registerDevice(d)));
     // The room key is wrapped to the room's first device (the bench clients share it in memory).
-    await api.uploadKeys(room.id, 1, [{ recipient: devices[0].signPublicKey, wrapped: wrapRoomKey(room.id, 1, roomKey, devices[0], devices[0]) }]);
+    await api.uploadKeys(room.id, 1, [
+      { recipient: devices[0].signPublicKey, wrapped: wrapRoomKey(room.id, 1, roomKey, devices[0], devices[0]) },
+    ]);
     rooms.push({ id: room.id, devices: devices.map(exportIdentity) });
   }
   return { token, roomKey: roomKey.toString('base64'), rooms };
 }
 
-async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]): Promise<Outcome> {
+async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[number]): Promise<Outcome> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-'));
   const { child, port } = await startServer(kind, dataDir).catch((err: unknown) => {
     rmSync(dataDir, { recursive: true, force: true });
@@ -158,9 +239,17 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
   const base = { server: kind, load: load.name, clients: load.clients, rooms: nRooms };
   const workers: ChildProcess[] = [];
   try {
-    const prep = kind === 'kyozo'
-      ? await prepareKyozo(`http://127.0.0.1:${port}`, load.clients, load.roomSize)
-      : { token: '', roomKey: '', rooms: Array.from({ length: nRooms }, (_, r) => ({ id: `room-${r}`, devices: Array.from({ length: load.roomSize }, () => ({ signPrivatePkcs8: '', dhPrivatePkcs8: '' })) })) };
+    const prep =
+      kind === 'kyozo'
+        ? await prepareKyozo(`http://127.0.0.1:${port}`, load.clients, load.roomSize)
+        : {
+            token: '',
+            roomKey: '',
+            rooms: Array.from({ length: nRooms }, (_, r) => ({
+              id: `room-${r}`,
+              devices: Array.from({ length: load.roomSize }, () => ({ signPrivatePkcs8: '', dhPrivatePkcs8: '' })),
+            })),
+          };
     const halves = [prep.rooms.filter((_, i) => i % 2 === 0), prep.rooms.filter((_, i) => i % 2 === 1)];
     const results: Record<string, number>[] = [];
     const ready: Promise<void>[] = [];
@@ -168,30 +257,52 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     for (const rooms of halves) {
       const execArgv = nodeArgs('BENCH_WORKER_NODE_ARGS');
       const w = LOAD_NICE
-        ? spawn('nice', ['-n', String(LOAD_NICE), process.execPath, ...execArgv, WORKER_BUNDLE], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        ? spawn('nice', ['-n', String(LOAD_NICE), process.execPath, ...execArgv, WORKER_BUNDLE], {
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          })
         : fork(WORKER_BUNDLE, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
-      const cfg: WorkerConfig = { kind, wsUrl, token: prep.token, roomKey: prep.roomKey, rooms, ratePerClient: load.rate, warmupMs: load.warmupMs, measureMs: load.measureMs };
-      ready.push(new Promise((resolve, reject) => {
-        w.on('message', (m: { type: string; message?: string }) => {
-          if (m.type === 'ready') resolve();
-          if (m.type === 'error') reject(new Error(m.message));
-        });
-      }));
-      done.push(new Promise((resolve, reject) => {
-        w.on('message', (m: { type: string; message?: string } & Record<string, number>) => {
-          if (m.type === 'result') { results.push(m); resolve(); }
-          if (m.type === 'error') reject(new Error(m.message));
-        });
-        w.on('exit', (c) => { if (c) reject(new Error(`load worker exited ${c}`)); });
-      }));
+      const cfg: WorkerConfig = {
+        kind,
+        wsUrl,
+        token: prep.token,
+        roomKey: prep.roomKey,
+        rooms,
+        ratePerClient: load.rate,
+        warmupMs: load.warmupMs,
+        measureMs: load.measureMs,
+      };
+      ready.push(
+        new Promise((resolve, reject) => {
+          w.on('message', (m: { type: string; message?: string }) => {
+            if (m.type === 'ready') resolve();
+            if (m.type === 'error') reject(new Error(m.message));
+          });
+        }),
+      );
+      done.push(
+        new Promise((resolve, reject) => {
+          w.on('message', (m: { type: string; message?: string } & Record<string, number>) => {
+            if (m.type === 'result') {
+              results.push(m);
+              resolve();
+            }
+            if (m.type === 'error') reject(new Error(m.message));
+          });
+          w.on('exit', (c) => {
+            if (c) reject(new Error(`load worker exited ${c}`));
+          });
+        }),
+      );
       w.send({ type: 'start', cfg });
     }
     for (const d of done) d.catch(() => undefined); // rejections are awaited below; avoid unhandled ones meanwhile
     await Promise.all(ready);
     const pid = child.pid!;
     const idleRssMB = procStats(pid).rss; // every client connected and synced, nothing sent yet
-    process.stdout.write(`  ${load.clients} clients connected; sending for ${(load.warmupMs + load.measureMs) / 1000} s\n`);
+    process.stdout.write(
+      `  ${load.clients} clients connected; sending for ${(load.warmupMs + load.measureMs) / 1000} s\n`,
+    );
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
     const c0 = kind === 'kyozo' ? await serverCounters(port) : undefined;
@@ -199,14 +310,20 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     const w0 = workers.map((w) => procStats(w.pid!).cpu);
     const m0 = machineTicks();
     let rss = s0.rss;
-    const sampler = setInterval(() => { try { rss = Math.max(rss, procStats(pid).rss); } catch { /* exited */ } }, 250);
+    const sampler = setInterval(() => {
+      try {
+        rss = Math.max(rss, procStats(pid).rss);
+      } catch {
+        /* exited */
+      }
+    }, 250);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, load.measureMs));
     const s1 = procStats(pid);
     const w1 = workers.map((w) => procStats(w.pid!).cpu);
     const m1 = machineTicks();
     const elapsed = (performance.now() - t0) / 1000;
-    const c1 = c0 && await serverCounters(port);
+    const c1 = c0 && (await serverCounters(port));
     clearInterval(sampler);
     await Promise.all(done);
     const sum = (k: string) => results.reduce((n, r) => n + r[k], 0);
@@ -214,22 +331,56 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
     // Percentiles across workers: weighted by sample count is close enough with two equal halves.
     const p = (k: string) => Math.max(...results.map((r) => r[k]));
     return {
-      ...base, inPerSec: sum('framesIn') / secs, outPerSec: sum('framesOut') / secs, relayedPerSec: sum('relayed') / secs,
-      p50: results.reduce((n, r) => n + r.p50, 0) / results.length, p99: p('p99'), cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100, rssMB: Math.max(rss, s1.rss), idleRssMB,
-      idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100, stealPct: ((m1[1] - m0[1]) / (m1[2] - m0[2])) * 100,
-      loadLagP99Ms: p('lagP99Ms'), loadLagMaxMs: p('lagMaxMs'),
+      ...base,
+      inPerSec: sum('framesIn') / secs,
+      outPerSec: sum('framesOut') / secs,
+      relayedPerSec: sum('relayed') / secs,
+      p50: results.reduce((n, r) => n + r.p50, 0) / results.length,
+      p99: p('p99'),
+      cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100,
+      rssMB: Math.max(rss, s1.rss),
+      idleRssMB,
+      idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100,
+      stealPct: ((m1[1] - m0[1]) / (m1[2] - m0[2])) * 100,
+      loadLagP99Ms: p('lagP99Ms'),
+      loadLagMaxMs: p('lagMaxMs'),
       loadCpuPct: w1.map((c, i) => ((c - w0[i]) / elapsed) * 100),
-      ...(c0 && c1 && {
-        commitsPerSec: (c1.commits - c0.commits) / elapsed, batchMean: (c1.writes - c0.writes) / (c1.commits - c0.commits),
-        commitsOver10: c1.over10 - c0.over10, commitsOver50: c1.over50 - c0.over50, gcPct: ((c1.gcSeconds - c0.gcSeconds) / elapsed) * 100,
-        lagP99Ms: c1.lagP99 * 1000 - LAG_RESOLUTION_MS, lagMaxMs: c1.lagMax * 1000 - LAG_RESOLUTION_MS,
-      }),
+      ...(c0 &&
+        c1 && {
+          commitsPerSec: (c1.commits - c0.commits) / elapsed,
+          batchMean: (c1.writes - c0.writes) / (c1.commits - c0.commits),
+          commitsOver10: c1.over10 - c0.over10,
+          commitsOver50: c1.over50 - c0.over50,
+          gcPct: ((c1.gcSeconds - c0.gcSeconds) / elapsed) * 100,
+          lagP99Ms: c1.lagP99 * 1000 - LAG_RESOLUTION_MS,
+          lagMaxMs: c1.lagMax * 1000 - LAG_RESOLUTION_MS,
+        }),
     };
   } catch (err) {
-    return { ...base, inPerSec: 0, outPerSec: 0, relayedPerSec: 0, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN, error: (err as Error).message };
+    return {
+      ...base,
+      inPerSec: 0,
+      outPerSec: 0,
+      relayedPerSec: 0,
+      p50: NaN,
+      p99: NaN,
+      cpuPct: NaN,
+      rssMB: NaN,
+      idleRssMB: NaN,
+      error: (err as Error).message,
+    };
   } finally {
     // Workers exit by themselves after reporting (so a profiled worker writes its profile); stragglers are killed.
-    await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => { w.once('exit', r); setTimeout(r, 5000); }))));
+    await Promise.all(
+      workers.map((w) =>
+        w.exitCode !== null
+          ? undefined
+          : new Promise((r) => {
+              w.once('exit', r);
+              setTimeout(r, 5000);
+            }),
+      ),
+    );
     for (const w of workers) w.kill('SIGKILL');
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
@@ -241,7 +392,13 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: typeof LOADS[number]
 
 async function storage(): Promise<{ plain: number; log: number; compacted: number; plainLog: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-store-'));
-  const server = await startSyncServer({ port: 0, dataDir, logLevel: 'warn', rateLimitPerSecond: 1e9, rateLimitBurst: 1e9 });
+  const server = await startSyncServer({
+    port: 0,
+    dataDir,
+    logLevel: 'warn',
+    rateLimitPerSecond: 1e9,
+    rateLimitBurst: 1e9,
+  });
   try {
     const api = new SyncApi(server.url);
     await api.createAccount('store', 'bench-password-123');
@@ -251,15 +408,29 @@ async function storage(): Promise<{ plain: number; log: number; compacted: numbe
     const team = await api.createTeam('store');
     const { room, keyring } = await api.createRoom(team.id, 'doc', me);
     const doc = new Y.Doc();
-    const onlyMe = { canWrite: (s: Buffer) => s.equals(me.signPublicKey), isMember: (s: Buffer) => s.equals(me.signPublicKey) };
-    const p = new EncryptedProvider(doc, { url: server.wsUrl, roomId: room.id, token, identity: me, keyring: keyring as RoomKeyring, trust: onlyMe, batchMs: 1000, autoCompactAfter: 0 }); // compacted once, below, to measure both sides
+    const onlyMe = {
+      canWrite: (s: Buffer) => s.equals(me.signPublicKey),
+      isMember: (s: Buffer) => s.equals(me.signPublicKey),
+    };
+    const p = new EncryptedProvider(doc, {
+      url: server.wsUrl,
+      roomId: room.id,
+      token,
+      identity: me,
+      keyring: keyring as RoomKeyring,
+      trust: onlyMe,
+      batchMs: 1000,
+      autoCompactAfter: 0,
+    }); // compacted once, below, to measure both sides
     await p.whenSynced();
     const text = doc.getText('t');
     let plainLog = 0;
-    doc.on('update', (u: Uint8Array) => { plainLog += u.length; });
+    doc.on('update', (u: Uint8Array) => {
+      plainLog += u.length;
+    });
     // 10,000 edits of a typist (mostly appends, some mid-text inserts and deletes), each its own frame.
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 10_000; i++) {
       const r = rnd();
       if (r < 0.1 && text.length > 10) text.delete(Math.floor(rnd() * (text.length - 1)), 1);
@@ -302,7 +473,9 @@ async function main(): Promise<void> {
   const outcomes: Outcome[] = [];
   for (const load of LOADS.filter((l) => LOAD_NAMES.includes(l.name))) {
     for (const kind of SERVERS) {
-      process.stdout.write(`running ${load.name} load (${load.clients} clients, ${load.rate} updates/s each) against ${kind}...\n`);
+      process.stdout.write(
+        `running ${load.name} load (${load.clients} clients, ${load.rate} updates/s each) against ${kind}...\n`,
+      );
       outcomes.push(await runLoad(kind, load));
     }
   }
@@ -311,20 +484,72 @@ async function main(): Promise<void> {
   const st = noStorage ? { plain: NaN, log: NaN, compacted: NaN, plainLog: NaN } : await storage();
 
   const perCpu = (o: Outcome) => o.relayedPerSec / (o.cpuPct / 100);
-  const rows = [['server', 'load', 'clients/rooms', 'in msg/s', 'out msg/s', 'relayed/s', 'p50 ms', 'p99 ms', 'CPU %', 'RSS MB', 'idle RSS', 'relayed/CPU-s']];
-  for (const o of outcomes) rows.push([o.server, o.load, `${o.clients}/${o.rooms}`, f0(o.inPerSec), f0(o.outPerSec), f0(o.relayedPerSec), f1(o.p50), f1(o.p99), f0(o.cpuPct), f0(o.rssMB), f0(o.idleRssMB), f0(perCpu(o))]);
+  const rows = [
+    [
+      'server',
+      'load',
+      'clients/rooms',
+      'in msg/s',
+      'out msg/s',
+      'relayed/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU %',
+      'RSS MB',
+      'idle RSS',
+      'relayed/CPU-s',
+    ],
+  ];
+  for (const o of outcomes)
+    rows.push([
+      o.server,
+      o.load,
+      `${o.clients}/${o.rooms}`,
+      f0(o.inPerSec),
+      f0(o.outPerSec),
+      f0(o.relayedPerSec),
+      f1(o.p50),
+      f1(o.p99),
+      f0(o.cpuPct),
+      f0(o.rssMB),
+      f0(o.idleRssMB),
+      f0(perCpu(o)),
+    ]);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log('\nRelay on loopback (same load, same run; server process measured alone)');
   for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '));
   for (const o of outcomes) if (o.error) console.log(`  ${o.server} ${o.load}: FAILED: ${o.error}`);
   // Time the hypervisor gave to other guests ("steal") is time this machine's four busy processes did not get.
-  for (const o of outcomes) if (o.stealPct !== undefined) console.log(`  ${o.server} ${o.load}: machine ${f1(o.idlePct ?? NaN)} % idle, ${f1(o.stealPct)} % stolen by the hypervisor during the window; load processes ${(o.loadCpuPct ?? []).map(f0).join(' and ')} % CPU, their event loop delay p99 ${f1(o.loadLagP99Ms ?? NaN)} ms, max ${f1(o.loadLagMaxMs ?? NaN)} ms`);
+  for (const o of outcomes)
+    if (o.stealPct !== undefined)
+      console.log(
+        `  ${o.server} ${o.load}: machine ${f1(o.idlePct ?? NaN)} % idle, ${f1(o.stealPct)} % stolen by the hypervisor during the window; load processes ${(o.loadCpuPct ?? []).map(f0).join(' and ')} % CPU, their event loop delay p99 ${f1(o.loadLagP99Ms ?? NaN)} ms, max ${f1(o.loadLagMaxMs ?? NaN)} ms`,
+      );
   for (const o of outcomes) {
-    if (o.commitsPerSec !== undefined) console.log(`  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit, ${o.commitsOver10} over 10 ms and ${o.commitsOver50} over 50 ms`);
-    if (o.lagMaxMs !== undefined) console.log(`  ${o.server} ${o.load}: server event loop delay p99 ${f1(o.lagP99Ms ?? NaN)} ms, max ${f1(o.lagMaxMs)} ms; ${f1(o.gcPct ?? NaN)} % of the window in GC`);
+    if (o.commitsPerSec !== undefined)
+      console.log(
+        `  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit, ${o.commitsOver10} over 10 ms and ${o.commitsOver50} over 50 ms`,
+      );
+    if (o.lagMaxMs !== undefined)
+      console.log(
+        `  ${o.server} ${o.load}: server event loop delay p99 ${f1(o.lagP99Ms ?? NaN)} ms, max ${f1(o.lagMaxMs)} ms; ${f1(o.gcPct ?? NaN)} % of the window in GC`,
+      );
   }
 
-  const missing: Outcome = { server: '', load: '', clients: 0, rooms: 0, inPerSec: NaN, outPerSec: NaN, relayedPerSec: NaN, p50: NaN, p99: NaN, cpuPct: NaN, rssMB: NaN, idleRssMB: NaN };
+  const missing: Outcome = {
+    server: '',
+    load: '',
+    clients: 0,
+    rooms: 0,
+    inPerSec: NaN,
+    outPerSec: NaN,
+    relayedPerSec: NaN,
+    p50: NaN,
+    p99: NaN,
+    cpuPct: NaN,
+    rssMB: NaN,
+    idleRssMB: NaN,
+  };
   const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l) ?? missing;
   const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l) ?? missing;
   const t = ours('target');
@@ -334,21 +559,54 @@ async function main(): Promise<void> {
     console.log('\nStored bytes, 10,000-edit document');
     console.log(`  plain Yjs state (Y.encodeStateAsUpdate):   ${f0(st.plain)} B`);
     console.log(`  plain Yjs, sum of the 10,000 updates:       ${f0(st.plainLog)} B`);
-    console.log(`  ours, encrypted log before compaction:      ${f0(st.log)} B (${(st.log / st.plain).toFixed(1)}x plain state)`);
-    console.log(`  ours, after compaction (snapshot + tail):   ${f0(st.compacted)} B (${(st.compacted / st.plain).toFixed(2)}x plain state)`);
+    console.log(
+      `  ours, encrypted log before compaction:      ${f0(st.log)} B (${(st.log / st.plain).toFixed(1)}x plain state)`,
+    );
+    console.log(
+      `  ours, after compaction (snapshot + tail):   ${f0(st.compacted)} B (${(st.compacted / st.plain).toFixed(2)}x plain state)`,
+    );
   }
   console.log('\nTargets (2-core machine)');
   // A target whose load was left out of this run (--loads, --servers, --no-storage) says so instead of failing.
-  const check = (ok: boolean, text: string, ran = true) => console.log(`  [${!ran ? 'not run' : ok ? 'met' : 'MISSED'}] ${text}`);
+  const check = (ok: boolean, text: string, ran = true) =>
+    console.log(`  [${!ran ? 'not run' : ok ? 'met' : 'MISSED'}] ${text}`);
   const ran = (...figures: number[]) => figures.every(Number.isFinite);
-  check(t.clients >= 2000 && !t.error, `2,000 clients in rooms of 5 at 5 updates/s: ran ${t.clients} clients${quick ? ' (--quick)' : ''}`, t !== missing);
+  check(
+    t.clients >= 2000 && !t.error,
+    `2,000 clients in rooms of 5 at 5 updates/s: ran ${t.clients} clients${quick ? ' (--quick)' : ''}`,
+    t !== missing,
+  );
   check(t.p99 < 50, `relay p99 under 50 ms: ${f1(t.p99)} ms (y-websocket ${f1(ref('target').p99)} ms)`, ran(t.p99));
   // The tail follows the CPU this guest actually got: say so next to the figure when the hypervisor took a share.
-  if ((t.stealPct ?? 0) >= 5) console.log(`         the hypervisor took ${f1(t.stealPct!)} % of this machine's CPU during that window; the p99 rises with it`);
-  check(t.rssMB < 300, `server RSS under 300 MB: ${f0(t.rssMB)} MB (y-websocket ${f0(ref('target').rssMB)} MB)`, ran(t.rssMB));
-  check(ratio >= 2, `at least 2x the stock server's throughput at saturation: ${fx(ratio)} (${f0(ours('saturation').relayedPerSec)} vs ${f0(ref('saturation').relayedPerSec)} relayed msg/s)`, ran(ratio));
-  if (ran(efficiency)) console.log(`         relayed messages per server CPU-second (capacity when the load generator, not the server, is the limit): ${fx(efficiency)}`);
-  check(st.compacted <= 3 * st.plain, `stored bytes at most 3x plain Yjs after compaction: ${fx(st.compacted / st.plain)}`, !noStorage);
+  if ((t.stealPct ?? 0) >= 5)
+    console.log(
+      `         the hypervisor took ${f1(t.stealPct!)} % of this machine's CPU during that window; the p99 rises with it`,
+    );
+  check(
+    t.rssMB < 300,
+    `server RSS under 300 MB: ${f0(t.rssMB)} MB (y-websocket ${f0(ref('target').rssMB)} MB)`,
+    ran(t.rssMB),
+  );
+  check(
+    ratio >= 2,
+    `at least 2x the stock server's throughput at saturation: ${fx(ratio)} (${f0(ours('saturation').relayedPerSec)} vs ${f0(ref('saturation').relayedPerSec)} relayed msg/s)`,
+    ran(ratio),
+  );
+  if (ran(efficiency))
+    console.log(
+      `         relayed messages per server CPU-second (capacity when the load generator, not the server, is the limit): ${fx(efficiency)}`,
+    );
+  check(
+    st.compacted <= 3 * st.plain,
+    `stored bytes at most 3x plain Yjs after compaction: ${fx(st.compacted / st.plain)}`,
+    !noStorage,
+  );
 }
 
-main().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

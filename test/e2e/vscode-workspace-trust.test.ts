@@ -12,7 +12,14 @@ import type { Page } from 'playwright-core';
 import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import {
-  bundleSuite, CHROMIUM, CODE_SERVER, explorerBadges, openBrowser, repoRoot, startCodeServer, workbenchUrl,
+  bundleSuite,
+  CHROMIUM,
+  CODE_SERVER,
+  explorerBadges,
+  openBrowser,
+  repoRoot,
+  startCodeServer,
+  workbenchUrl,
   type CodeServer,
 } from './vscode/harness';
 
@@ -33,14 +40,16 @@ async function waitFile(path: string, ms: number, why: () => string): Promise<vo
 
 /** Text of the notification toasts on screen, with their buttons. */
 function toasts(page: Page): Promise<{ text: string; buttons: string[] }[]> {
-  return page.evaluate(() => Array.from(document.querySelectorAll('.notification-toast')).map((t) => ({
-    text: t.querySelector('.notification-list-item-message')?.textContent ?? '',
-    buttons: Array.from(t.querySelectorAll('.monaco-button')).map((b) => b.textContent?.trim() ?? ''),
-  })));
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('.notification-toast')).map((t) => ({
+      text: t.querySelector('.notification-list-item-message')?.textContent ?? '',
+      buttons: Array.from(t.querySelectorAll('.monaco-button')).map((b) => b.textContent?.trim() ?? ''),
+    })),
+  );
 }
 
-const title = 'Kyozo in VS Code: workspace settings cannot pick the engine or deploy; Restricted Mode refuses until '
-  + 'trusted';
+const title =
+  'Kyozo in VS Code: workspace settings cannot pick the engine or deploy; Restricted Mode refuses until ' + 'trusted';
 test(title, { timeout: 600_000 }, async (t) => {
   const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
   const setup = `${missing.join(', ')}; run bash .ci/machine-setup.sh`;
@@ -50,7 +59,10 @@ test(title, { timeout: 600_000 }, async (t) => {
     t.skip('code-server or Chromium missing');
     return;
   }
-  if (!(await engineAvailable())) { t.skip('no Docker engine'); return; }
+  if (!(await engineAvailable())) {
+    t.skip('no Docker engine');
+    return;
+  }
   execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
   await ensureTestBaseImages();
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-trust-')));
@@ -58,12 +70,19 @@ test(title, { timeout: 600_000 }, async (t) => {
   const signals = join(base, 'signals');
   cpSync(join(repoRoot, 'test/fixtures/vscode-workspace'), folder, { recursive: true });
   mkdirSync(join(folder, '.vscode'), { recursive: true });
-  writeFileSync(join(folder, '.vscode/settings.json'), JSON.stringify({
-    'kyozo.docker.host': DEAD_ENGINE,
-    'kyozo.autoDeploy': true,
-    // Restricted in an untrusted workspace; once trusted, Deploy builds from these (already pulled) images.
-    'kyozo.baseImages': { node: TEST_BASE_IMAGES.node, static: TEST_BASE_IMAGES.busybox },
-  }, null, 2));
+  writeFileSync(
+    join(folder, '.vscode/settings.json'),
+    JSON.stringify(
+      {
+        'kyozo.docker.host': DEAD_ENGINE,
+        'kyozo.autoDeploy': true,
+        // Restricted in an untrusted workspace; once trusted, Deploy builds from these (already pulled) images.
+        'kyozo.baseImages': { node: TEST_BASE_IMAGES.node, static: TEST_BASE_IMAGES.busybox },
+      },
+      null,
+      2,
+    ),
+  );
   mkdirSync(signals, { recursive: true });
   mkdirSync(artefacts, { recursive: true });
   const suite = await bundleSuite(base, 'trust-suite.ts');
@@ -109,14 +128,24 @@ test(title, { timeout: 600_000 }, async (t) => {
   assert.equal(r1.deployCommand, null);
   assert.equal(r1.deployLens, null);
   const refusal = /"Deploy(?: Service)?" is not available in Restricted Mode/;
-  await page.waitForFunction((src) => Array.from(document.querySelectorAll('.notification-toast'))
-    .some((e) => new RegExp(src).test(e.textContent ?? '')), refusal.source, { timeout: 30_000 });
+  await page.waitForFunction(
+    (src) =>
+      Array.from(document.querySelectorAll('.notification-toast')).some((e) =>
+        new RegExp(src).test(e.textContent ?? ''),
+      ),
+    refusal.source,
+    { timeout: 30_000 },
+  );
   const shown = (await toasts(page)).filter((x) => refusal.test(x.text));
   assert.ok(shown.length >= 1, JSON.stringify(await toasts(page)));
   for (const x of shown) assert.deepEqual(x.buttons, ['Manage Workspace Trust'], JSON.stringify(x));
   await page.screenshot({ path: join(artefacts, 'vscode-restricted-mode-refusal.png') });
   const before = await testDocker().listContainers({ all: true, filters });
-  assert.deepEqual(before.map((c) => c.Names), [], 'nothing deployed');
+  assert.deepEqual(
+    before.map((c) => c.Names),
+    [],
+    'nothing deployed',
+  );
 
   // Trust the folder the way a user would: the refusal's button opens the trust editor, whose Trust button grants it.
   const toast = page.locator('.notification-toast', { hasText: refusal }).first();

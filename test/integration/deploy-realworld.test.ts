@@ -24,7 +24,9 @@ interface RealworldApp {
 const repo = join(import.meta.dirname, '..', '..');
 const realworld = join(repo, 'test', 'realworld');
 const manifest = JSON.parse(readFileSync(join(realworld, 'manifest.json'), 'utf8')) as { apps: RealworldApp[] };
-const only = process.env.KYOZO_REALWORLD?.split(',').map((d) => d.trim()).filter(Boolean);
+const only = process.env.KYOZO_REALWORLD?.split(',')
+  .map((d) => d.trim())
+  .filter(Boolean);
 const apps = manifest.apps.filter((a) => !only?.length || only.includes(a.dir));
 const run = randomBytes(3).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'kyozo-realworld-'));
@@ -35,7 +37,10 @@ function listeningPorts(containerId: string): number[] {
   const text = execFileSync('docker', ['exec', containerId, 'cat', '/proc/net/tcp', '/proc/net/tcp6'], {
     encoding: 'utf8',
   });
-  const ports = text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === '0A' && f[1]?.includes(':'));
+  const ports = text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[3] === '0A' && f[1]?.includes(':'));
   return [...new Set(ports.map((f) => parseInt(f[1]!.split(':')[1]!, 16)))].sort((a, b) => a - b);
 }
 
@@ -51,7 +56,9 @@ type CliResult = { status: number | null; stdout: string; stderr: string };
 function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-      cwd: repo, env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' }, timeout: timeoutMs,
+      cwd: repo,
+      env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' },
+      timeout: timeoutMs,
     });
     let stdout = '';
     let stderr = '';
@@ -143,7 +150,11 @@ describe('real projects deploy with kyozo up and answer', { timeout: apps.length
     const up = await kyozo(['up', dir, '--project', project, ...images, '--json']);
     assert.equal(up.status, 0, `kyozo up ${app.dir} failed:\n${up.stderr.slice(-4000)}\n${up.stdout}`);
     const statuses = JSON.parse(up.stdout) as ServiceStatus[];
-    assert.deepEqual(statuses.map((s) => s.serviceId), [app.service], 'one service per project, the app itself');
+    assert.deepEqual(
+      statuses.map((s) => s.serviceId),
+      [app.service],
+      'one service per project, the app itself',
+    );
     const status = statuses[0]!;
     assert.equal(status.state, 'running', JSON.stringify(status));
     const published = status.ports[0];

@@ -74,7 +74,9 @@ type CliResult = { status: number | null; stdout: string; stderr: string };
 function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-      cwd: repo, env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' }, timeout: timeoutMs,
+      cwd: repo,
+      env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' },
+      timeout: timeoutMs,
     });
     let stdout = '';
     let stderr = '';
@@ -92,9 +94,18 @@ describe('Python, Go and Rust folders deploy through their generated images', { 
   let baseImages: string[];
   before(async () => {
     const images = await ensureRuntimeTestImages();
-    baseImages = ['--base-image', `python=${images.python}`, '--base-image', `go=${images.go}`,
-      '--base-image', 'go-run=scratch', '--base-image', `rust=${images.rust}`,
-      '--base-image', `rust-run=${images.glibc}`];
+    baseImages = [
+      '--base-image',
+      `python=${images.python}`,
+      '--base-image',
+      `go=${images.go}`,
+      '--base-image',
+      'go-run=scratch',
+      '--base-image',
+      `rust=${images.rust}`,
+      '--base-image',
+      `rust-run=${images.glibc}`,
+    ];
   });
 
   after(async () => {

@@ -27,7 +27,9 @@ const later = createOrchestrator({ baseImages: {}, stateDir, project });
 
 function apiImages(): Promise<string[]> {
   const label = [`dev.kyozo.workspace=${project}`, 'dev.kyozo.service=api'];
-  return testDocker().listContainers({ all: true, filters: { label } }).then((l) => l.map((c) => c.ImageID));
+  return testDocker()
+    .listContainers({ all: true, filters: { label } })
+    .then((l) => l.map((c) => c.ImageID));
 }
 
 describe('scale after up --base-image', { timeout: 300_000 }, async () => {
@@ -74,6 +76,10 @@ describe('scale after up --base-image', { timeout: 300_000 }, async () => {
     assert.deepEqual(one.replicas, { running: 1, desired: 1 }, JSON.stringify(one));
     assert.deepEqual(await apiImages(), [image]);
     const built = await testDocker().listImages({ filters: { reference: [`kyozo-${project}/api`] } });
-    assert.deepEqual(built.map((i) => i.Id), [image], 'no other image of api was built');
+    assert.deepEqual(
+      built.map((i) => i.Id),
+      [image],
+      'no other image of api was built',
+    );
   });
 });

@@ -43,7 +43,9 @@ describe('scale while watch() follows engine events', { timeout: 240_000 }, asyn
     topology = await analyze(dir);
     const up = await orchestrator.up(topology, { services: ['files'] });
     assert.equal(files(up).state, 'running', JSON.stringify(files(up)));
-    deathStream = await docker.getEvents({ filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['die'] } });
+    deathStream = await docker.getEvents({
+      filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['die'] },
+    });
     deathStream.on('data', (d: Buffer) => {
       for (const line of d.toString('utf8').split('\n')) {
         if (!line.trim()) continue;
@@ -55,7 +57,11 @@ describe('scale while watch() follows engine events', { timeout: 240_000 }, asyn
         }
       }
     });
-    watcher = orchestrator.watch(() => topology, (s) => pushed.push(s), (e) => events.push(e));
+    watcher = orchestrator.watch(
+      () => topology,
+      (s) => pushed.push(s),
+      (e) => events.push(e),
+    );
   });
 
   after(async () => {
@@ -69,37 +75,66 @@ describe('scale while watch() follows engine events', { timeout: 240_000 }, asyn
     // watch() refreshes 200 ms after each event, which hits the window between a replica's create and start
     // only sometimes. A status() on every create event with no delay (another client reading status) hits it
     // every time: before the fix, scale failed here with 404/409 (its new replica removed under it).
-    const created = await docker.getEvents({ filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['create'] } });
+    const created = await docker.getEvents({
+      filters: { label: [`dev.kyozo.workspace=${project}`], type: ['container'], event: ['create'] },
+    });
     const refreshes: Promise<unknown>[] = [];
     created.on('data', () => refreshes.push(orchestrator.status(topology, { stats: false }).catch((e: Error) => e)));
-    const scaled = await orchestrator.scale(topology, 'files', 3).finally(() => (created as unknown as { destroy(): void }).destroy());
+    const scaled = await orchestrator
+      .scale(topology, 'files', 3)
+      .finally(() => (created as unknown as { destroy(): void }).destroy());
     await Promise.all(refreshes);
     assert.ok(refreshes.length >= 1, 'status() ran while scale was creating replicas');
     assert.deepEqual(scaled.replicas, { running: 3, desired: 3 }, JSON.stringify(scaled));
     assert.equal(scaled.state, 'running');
     const now = files(await orchestrator.status(topology, { stats: false }));
     assert.deepEqual(now.replicas, { running: 3, desired: 3 });
-    assert.deepEqual(now.containers.map((c) => c.name).sort(), [1, 2, 3].map((n) => `${project}_files_${n}`));
+    assert.deepEqual(
+      now.containers.map((c) => c.name).sort(),
+      [1, 2, 3].map((n) => `${project}_files_${n}`),
+    );
     await sleep(4000); // let watch() refresh several times on the events scale caused
     const later = files(await orchestrator.status(topology, { stats: false }));
     assert.deepEqual(later.replicas, { running: 3, desired: 3 }, JSON.stringify(later));
-    assert.deepEqual(later.containers.map((c) => c.containerId).sort(), now.containers.map((c) => c.containerId).sort(), 'the same three containers, none replaced');
-    assert.ok(later.containers.every((c) => c.state === 'running'), JSON.stringify(later.containers));
+    assert.deepEqual(
+      later.containers.map((c) => c.containerId).sort(),
+      now.containers.map((c) => c.containerId).sort(),
+      'the same three containers, none replaced',
+    );
+    assert.ok(
+      later.containers.every((c) => c.state === 'running'),
+      JSON.stringify(later.containers),
+    );
     assert.deepEqual(deaths, [], 'no replica died while scaling up');
-    assert.ok(pushed.some((s) => files(s).replicas.running === 3), 'watch() pushed the scaled status');
+    assert.ok(
+      pushed.some((s) => files(s).replicas.running === 3),
+      'watch() pushed the scaled status',
+    );
     // scale is recorded as a deployment with its pid (so another process's reconcile sees it as live), and closed.
     const log = await orchestrator.events(topology, scaled.serviceId);
-    const started = log.find((e) => e.type === 'deployment_started' && String(e.details?.deployment).startsWith('scale-'));
+    const started = log.find(
+      (e) => e.type === 'deployment_started' && String(e.details?.deployment).startsWith('scale-'),
+    );
     assert.equal(started?.details?.pid, process.pid);
-    assert.ok(log.some((e) => e.type === 'deployment_completed' && e.details?.deployment === started!.details!.deployment));
+    assert.ok(
+      log.some((e) => e.type === 'deployment_completed' && e.details?.deployment === started!.details!.deployment),
+    );
   });
 
   test('scale back to 1 with watch active removes two replicas and keeps the first', async () => {
-    const first = files(await orchestrator.status(topology, { stats: false })).containers.find((c) => c.name.endsWith('_files_1'))!;
+    const first = files(await orchestrator.status(topology, { stats: false })).containers.find((c) =>
+      c.name.endsWith('_files_1'),
+    )!;
     const back = await orchestrator.scale(topology, 'files', 1);
     assert.deepEqual(back.replicas, { running: 1, desired: 1 });
-    const containers = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=${back.serviceId}`] } });
-    assert.deepEqual(containers.map((c) => c.Id), [first.containerId]);
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=${back.serviceId}`] },
+    });
+    assert.deepEqual(
+      containers.map((c) => c.Id),
+      [first.containerId],
+    );
     await sleep(2000);
     const later = files(await orchestrator.status(topology, { stats: false }));
     assert.deepEqual(later.replicas, { running: 1, desired: 1 });

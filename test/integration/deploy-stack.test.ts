@@ -24,8 +24,16 @@ const docker = testDocker();
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-    cwd: repo, encoding: 'utf8', timeout: 180_000,
-    env: { ...process.env, KYOZO_STATE_DIR: stateDir, KYOZO_BASE_IMAGES: 'node=kyozo-test/node:20', NO_COLOR: '1', ...env },
+    cwd: repo,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: {
+      ...process.env,
+      KYOZO_STATE_DIR: stateDir,
+      KYOZO_BASE_IMAGES: 'node=kyozo-test/node:20',
+      NO_COLOR: '1',
+      ...env,
+    },
   });
 }
 
@@ -60,19 +68,24 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
 
   test('up builds and starts all services healthy, in dependency order, with live progress', async () => {
     const progress: { serviceId: string; state: string }[] = [];
-    statuses = await orchestrator.up(topology, { onProgress: (p) => progress.push({ serviceId: p.serviceId, state: p.state }) });
+    statuses = await orchestrator.up(topology, {
+      onProgress: (p) => progress.push({ serviceId: p.serviceId, state: p.state }),
+    });
     for (const name of ['api', 'web', 'files']) {
       assert.equal(byName(name).state, 'running', `${name}: ${JSON.stringify(byName(name))}`);
       assert.equal(byName(name).health, 'healthy', name);
     }
     const at = (id: string, state: string) => progress.findIndex((p) => p.serviceId === id && p.state === state);
-    assert.ok(at('api', 'healthy') >= 0 && at('api', 'healthy') < at('web', 'starting'), 'web starts only after api is healthy');
+    assert.ok(
+      at('api', 'healthy') >= 0 && at('api', 'healthy') < at('web', 'starting'),
+      'web starts only after api is healthy',
+    );
   });
 
   test('web is reachable on its published 127.0.0.1 port and calls api by service name', async () => {
     const url = byName('web').ports[0]!.url!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const body = await (await fetch(url)).json() as { from: string; api: { from: string; uid: number } };
+    const body = (await (await fetch(url)).json()) as { from: string; api: { from: string; uid: number } };
     assert.equal(body.from, 'web');
     assert.equal(body.api.from, 'api');
     assert.equal(body.api.uid, 10001, 'the generated Dockerfile runs the app as a non-root user');
@@ -81,10 +94,19 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
   });
 
   test('api is probed over HTTP on its health path (kyozo.yaml), from the host through the published port', async () => {
-    assert.deepEqual([topology.services.find((s) => s.id === 'api')!.healthCheck?.kind, topology.services.find((s) => s.id === 'api')!.healthCheck?.path], ['http', '/health']);
+    assert.deepEqual(
+      [
+        topology.services.find((s) => s.id === 'api')!.healthCheck?.kind,
+        topology.services.find((s) => s.id === 'api')!.healthCheck?.path,
+      ],
+      ['http', '/health'],
+    );
     const lines: string[] = [];
     for await (const line of orchestrator.logs(topology, 'api', { tail: 50 })) lines.push(line);
-    assert.ok(lines.some((l) => l.startsWith('first health check: GET /health')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.startsWith('first health check: GET /health')),
+      lines.join('\n'),
+    );
   });
 
   test('logs --follow streams lines and ends when aborted', async () => {
@@ -96,17 +118,27 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
       if (line.includes('web listening on 3000')) abort.abort();
     }
     clearTimeout(timer);
-    assert.ok(lines.some((l) => l.includes('web listening on 3000, api at http://api:3001')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('web listening on 3000, api at http://api:3001')),
+      lines.join('\n'),
+    );
   });
 
   test('watch reports status changes from the engine event stream', async () => {
     const seen: ServiceStatus[][] = [];
-    const watcher = orchestrator.watch(() => topology, (s) => seen.push(s));
+    const watcher = orchestrator.watch(
+      () => topology,
+      (s) => seen.push(s),
+    );
     try {
       await orchestrator.stop(topology, 'files');
       const deadline = Date.now() + 20_000;
-      while (!seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-      assert.ok(seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped'), 'a stopped state was pushed');
+      while (!seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      assert.ok(
+        seen.some((s) => s.find((x) => x.name === 'files')?.state === 'stopped'),
+        'a stopped state was pushed',
+      );
     } finally {
       watcher.dispose();
       await orchestrator.start(topology, 'files');
@@ -126,8 +158,11 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
       assert.equal(info.HostConfig.NanoCpus, 0.5e9);
       assert.equal(info.HostConfig.Privileged, false);
       assert.ok(info.HostConfig.SecurityOpt?.some((o: string) => o.startsWith('no-new-privileges')));
-      for (const binds of Object.values(info.HostConfig.PortBindings ?? {}) as { HostIp: string }[][]) assert.equal(binds[0]!.HostIp, '127.0.0.1');
-      assert.ok(info.NetworkSettings.Networks[`${project}_default`]?.Aliases?.includes(labels['com.docker.compose.service']!));
+      for (const binds of Object.values(info.HostConfig.PortBindings ?? {}) as { HostIp: string }[][])
+        assert.equal(binds[0]!.HostIp, '127.0.0.1');
+      assert.ok(
+        info.NetworkSettings.Networks[`${project}_default`]?.Aliases?.includes(labels['com.docker.compose.service']!),
+      );
     }
     const web = list.find((c) => c.Labels['dev.kyozo.service'] === 'web')!;
     const image = await docker.getImage(web.ImageID).inspect();
@@ -155,11 +190,17 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     const again = await orchestrator.up(topology);
     for (const s of again) {
       const before = statuses.find((x) => x.serviceId === s.serviceId)!;
-      assert.deepEqual(s.containers.map((c) => c.containerId), before.containers.map((c) => c.containerId));
+      assert.deepEqual(
+        s.containers.map((c) => c.containerId),
+        before.containers.map((c) => c.containerId),
+      );
       assert.deepEqual(s.ports, before.ports);
     }
     const started = (await orchestrator.events(topology)).filter((e) => e.type === 'service_started').slice(-3);
-    assert.ok(started.every((e) => e.details?.built === false), 'unchanged folders are not rebuilt');
+    assert.ok(
+      started.every((e) => e.details?.built === false),
+      'unchanged folders are not rebuilt',
+    );
   });
 
   test('scale api to 3 replicas behind the shared alias; web still reaches it', async () => {
@@ -172,7 +213,7 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     }
     const hosts = new Set<string>();
     for (let i = 0; i < 12; i++) {
-      const body = await (await fetch(byName('web').ports[0]!.url!)).json() as { api: { hostname: string } };
+      const body = (await (await fetch(byName('web').ports[0]!.url!)).json()) as { api: { hostname: string } };
       hosts.add(body.api.hostname);
     }
     assert.ok(hosts.size >= 1);
@@ -204,7 +245,14 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
   test('events are durable JSON lines with durations', async () => {
     const events = await orchestrator.events(topology);
     const types = new Set(events.map((e) => e.type));
-    for (const t of ['deployment_started', 'deployment_completed', 'service_started', 'service_scaled', 'service_stopped']) assert.ok(types.has(t as never), t);
+    for (const t of [
+      'deployment_started',
+      'deployment_completed',
+      'service_started',
+      'service_scaled',
+      'service_stopped',
+    ])
+      assert.ok(types.has(t as never), t);
     assert.ok(events.filter((e) => e.type === 'service_started').every((e) => typeof e.durationMs === 'number'));
     const file = join(orchestrator.stateDir(topology), 'events.jsonl');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
@@ -219,7 +267,9 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     const dir = join(work, killedProject);
     cpSync(fixture, dir, { recursive: true });
     const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), 'up', dir], {
-      cwd: repo, env: { ...process.env, KYOZO_STATE_DIR: stateDir, KYOZO_BASE_IMAGES: 'node=kyozo-test/node:20', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: repo,
+      env: { ...process.env, KYOZO_STATE_DIR: stateDir, KYOZO_BASE_IMAGES: 'node=kyozo-test/node:20', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -236,26 +286,46 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     await new Promise((r) => child.once('exit', r));
     const ps = cli(['ps', '--json', '--no-stats', dir]);
     assert.equal(ps.status, 0, ps.stderr);
-    const left = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${killedProject}`] } });
-    assert.ok(left.every((c) => c.State !== 'created'), `never-started containers were removed: ${left.map((c) => c.State).join(',')}`);
-    for (const c of left) for (const l of ['dev.kyozo.service', 'com.docker.compose.service', 'com.docker.compose.config-hash']) assert.ok(c.Labels[l], l);
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: [`dev.kyozo.workspace=${killedProject}`] },
+    });
+    assert.ok(
+      left.every((c) => c.State !== 'created'),
+      `never-started containers were removed: ${left.map((c) => c.State).join(',')}`,
+    );
+    for (const c of left)
+      for (const l of ['dev.kyozo.service', 'com.docker.compose.service', 'com.docker.compose.config-hash'])
+        assert.ok(c.Labels[l], l);
     const up = cli(['up', '--json', dir]);
     assert.equal(up.status, 0, up.stderr + up.stdout);
     const after = JSON.parse(up.stdout) as ServiceStatus[];
-    assert.ok(after.every((s) => s.health === 'healthy' && s.containers.length === 1), JSON.stringify(after));
-    const all = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${killedProject}`] } });
+    assert.ok(
+      after.every((s) => s.health === 'healthy' && s.containers.length === 1),
+      JSON.stringify(after),
+    );
+    const all = await docker.listContainers({
+      all: true,
+      filters: { label: [`dev.kyozo.workspace=${killedProject}`] },
+    });
     assert.equal(all.length, 3);
     const events = cli(['events', '--json', '-d', dir]);
     assert.equal(events.status, 0, events.stderr);
     const parsed = JSON.parse(events.stdout) as { type: string; details?: { interrupted?: boolean } }[];
-    assert.ok(parsed.some((e) => e.type === 'deployment_failed' && e.details?.interrupted), 'the interrupted deployment is recorded as failed');
+    assert.ok(
+      parsed.some((e) => e.type === 'deployment_failed' && e.details?.interrupted),
+      'the interrupted deployment is recorded as failed',
+    );
     assert.equal(parsed.at(-1)!.type, 'deployment_completed');
   });
 
   test('down removes the containers and the network', async () => {
     const res = cli(['down', join(work, project)]);
     assert.equal(res.status, 0, res.stderr);
-    assert.equal((await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`] } })).length, 0);
+    assert.equal(
+      (await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`] } })).length,
+      0,
+    );
     assert.equal((await docker.listNetworks({ filters: { name: [`${project}_default`] } })).length, 0);
   });
 });

@@ -36,13 +36,18 @@ describe('status() is a read', { timeout: 120_000 }, async () => {
     topology = await analyze(dir);
     // What a deployment killed between create and start leaves: an open record (its pid long gone) and a container.
     const deployment = `killed-${run}`;
-    new EventLog(orchestrator.stateDir(topology), project)
-      .append('deployment_started', { details: { deployment, pid: 2 ** 22 + 1, services: ['files'] } });
+    new EventLog(orchestrator.stateDir(topology), project).append('deployment_started', {
+      details: { deployment, pid: 2 ** 22 + 1, services: ['files'] },
+    });
     const files = topology.services.find((s) => s.name === 'files')!;
     await docker.createContainer({
-      Image: TEST_BASE_IMAGES.busybox, Cmd: ['sleep', '60'], name: `${project}_files_1`,
+      Image: TEST_BASE_IMAGES.busybox,
+      Cmd: ['sleep', '60'],
+      name: `${project}_files_1`,
       Labels: {
-        'dev.kyozo.workspace': project, 'dev.kyozo.service': files.id, 'dev.kyozo.replica': '1',
+        'dev.kyozo.workspace': project,
+        'dev.kyozo.service': files.id,
+        'dev.kyozo.replica': '1',
         'dev.kyozo.deployment': deployment,
       },
     });
@@ -56,14 +61,20 @@ describe('status() is a read', { timeout: 120_000 }, async () => {
   test('status() and watch() refreshes leave the containers and the event log as they are', async () => {
     const events = (await orchestrator.events(topology)).length;
     const pushed: unknown[] = [];
-    const watch = orchestrator.watch(() => topology, (s) => pushed.push(s));
+    const watch = orchestrator.watch(
+      () => topology,
+      (s) => pushed.push(s),
+    );
     const statuses = await orchestrator.status(topology, { stats: false });
     const deadline = Date.now() + 10_000;
     while (!pushed.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     watch.dispose();
     assert.ok(pushed.length > 0, 'watch() refreshed');
     assert.equal(statuses.find((s) => s.name === 'files')?.state, 'stopped', JSON.stringify(statuses));
-    assert.deepEqual((await mine()).map((c) => c.State), ['created']);
+    assert.deepEqual(
+      (await mine()).map((c) => c.State),
+      ['created'],
+    );
     assert.equal((await orchestrator.events(topology)).length, events);
   });
 

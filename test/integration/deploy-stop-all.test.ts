@@ -57,6 +57,9 @@ describe('stopAll on a real engine', { timeout: 300_000 }, async () => {
     const seen = progress.map((p) => [p.serviceId, p.state, p.message, p.percentage]);
     assert.deepEqual(seen, [['api', 'stopping', 'api', 0]]);
     const stopped = (await orchestrator.events(topology)).slice(before).filter((e) => e.type === 'service_stopped');
-    assert.deepEqual(stopped.map((e) => e.serviceId), ['api']);
+    assert.deepEqual(
+      stopped.map((e) => e.serviceId),
+      ['api'],
+    );
   });
 });

@@ -27,12 +27,21 @@ describe('volumes on a real engine', { timeout: 120_000 }, async () => {
 
   test('data written to a named volume survives down and up; down --volumes removes it', async () => {
     await ensureTestBaseImages();
-    const t = topology(work, project, [service('compose.yaml#store', {
-      name: 'store', type: 'database', image: 'kyozo-test/busybox:1',
-      start: { command: 'x', argv: ['sh', '-c', 'date >> /data/boots; httpd -f -p 8080 -h /data'], source: 'compose', evidence: { file: 'compose.yaml', reason: 'test' } },
-      ports: [port(8080, { source: 'compose' })],
-      volumes: [{ target: '/data', evidence: { file: 'compose.yaml', reason: 'test' } }],
-    })]);
+    const t = topology(work, project, [
+      service('compose.yaml#store', {
+        name: 'store',
+        type: 'database',
+        image: 'kyozo-test/busybox:1',
+        start: {
+          command: 'x',
+          argv: ['sh', '-c', 'date >> /data/boots; httpd -f -p 8080 -h /data'],
+          source: 'compose',
+          evidence: { file: 'compose.yaml', reason: 'test' },
+        },
+        ports: [port(8080, { source: 'compose' })],
+        volumes: [{ target: '/data', evidence: { file: 'compose.yaml', reason: 'test' } }],
+      }),
+    ]);
     const first = await orchestrator.up(t);
     assert.equal(first[0]!.health, 'healthy');
     await orchestrator.down(t);

@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { projectName } from '../../server/src/engine/deploy/labels';
 import {
-  Methods, type EngineStateParams, type ServiceStatusParams, type WorkspaceTrustParams,
+  Methods,
+  type EngineStateParams,
+  type ServiceStatusParams,
+  type WorkspaceTrustParams,
 } from '../../server/src/protocol';
 import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
@@ -39,12 +42,21 @@ describe('auto-deploy and workspace trust on a real engine', async () => {
     }
     const engine = s.notifications.filter((n) => n.method === Methods.engineState).at(-1)?.params as EngineStateParams;
     assert.equal(engine?.reachable, true, JSON.stringify(engine));
-    const quiet = s.next<Progress>('$/progress', autoDeployBegin, 3_000).then(() => 'began', () => 'quiet');
+    const quiet = s.next<Progress>('$/progress', autoDeployBegin, 3_000).then(
+      () => 'began',
+      () => 'quiet',
+    );
     assert.equal(await quiet, 'quiet', 'no auto-deploy began in the untrusted workspace');
-    assert.deepEqual(s.progress.filter(autoDeployBegin).map((p) => p.value.title), []);
+    assert.deepEqual(
+      s.progress.filter(autoDeployBegin).map((p) => p.value.title),
+      [],
+    );
     const filters = { label: [`dev.kyozo.root=${s.folder}`] };
     const containers = await testDocker().listContainers({ all: true, filters });
-    assert.deepEqual(containers.map((c) => c.Names), []);
+    assert.deepEqual(
+      containers.map((c) => c.Names),
+      [],
+    );
 
     const began = s.next<Progress>('$/progress', autoDeployBegin, 30_000);
     const granted: WorkspaceTrustParams = { trusted: true };
@@ -61,7 +73,10 @@ describe('auto-deploy and workspace trust on a real engine', async () => {
     const settings = { docker: {}, baseImages, defaults: {}, ignore: [], autoDeploy: true };
     await s.connection.sendNotification('workspace/didChangeConfiguration', { settings: { kyozo: settings } });
     await reconnected;
-    const again = await s.next<Progress>('$/progress', autoDeployBegin, 3_000).then(() => 'began', () => 'quiet');
+    const again = await s.next<Progress>('$/progress', autoDeployBegin, 3_000).then(
+      () => 'began',
+      () => 'quiet',
+    );
     assert.equal(again, 'quiet', 'no second auto-deploy');
   });
 });

@@ -27,7 +27,11 @@ describe('kyozo mcp actions on a real engine', { timeout: 300_000 }, async () =>
     await ensureTestBaseImages();
     cpSync(fixture, dir, { recursive: true });
     mcp = await startMcp(dir, [
-      '--allow-actions', '--state-dir', join(work, 'state'), '--base-image', `node=${TEST_BASE_IMAGES.node}`,
+      '--allow-actions',
+      '--state-dir',
+      join(work, 'state'),
+      '--base-image',
+      `node=${TEST_BASE_IMAGES.node}`,
     ]);
   });
 
@@ -57,18 +61,20 @@ describe('kyozo mcp actions on a real engine', { timeout: 300_000 }, async () =>
 
     const deployed = await mcp.client.callTool({ name: 'kyozo_deploy', arguments: { services: ['files'] } });
     assert.notEqual(deployed.isError, true, textOf(deployed));
-    const files = (JSON.parse(textOf(deployed)) as { service: string; state: string; ports: { url?: string }[] }[])
-      .find((s) => s.service === 'files')!;
+    const files = (
+      JSON.parse(textOf(deployed)) as { service: string; state: string; ports: { url?: string }[] }[]
+    ).find((s) => s.service === 'files')!;
     assert.equal(files.state, 'running');
     const url = files.ports.find((p) => p.url)?.url;
     assert.ok(url, JSON.stringify(files));
     assert.equal((await fetch(url)).status, 200);
 
     const status = JSON.parse(textOf(await mcp.client.callTool({ name: 'kyozo_status', arguments: {} })));
-    assert.deepEqual(
-      Object.fromEntries(status.map((s: { service: string; state: string }) => [s.service, s.state])),
-      { api: 'not-deployed', files: 'running', web: 'not-deployed' },
-    );
+    assert.deepEqual(Object.fromEntries(status.map((s: { service: string; state: string }) => [s.service, s.state])), {
+      api: 'not-deployed',
+      files: 'running',
+      web: 'not-deployed',
+    });
 
     const logs = await mcp.client.callTool({ name: 'kyozo_logs', arguments: { service: 'files', tail: 50 } });
     assert.notEqual(logs.isError, true, textOf(logs));

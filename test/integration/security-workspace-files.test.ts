@@ -27,7 +27,9 @@ const docker = testDocker();
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/src/cli/main.ts'), ...args], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 180_000,
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 180_000,
     env: { ...process.env, KYOZO_STATE_DIR: stateDir, NO_COLOR: '1' },
   });
 }
@@ -59,18 +61,21 @@ describe('a hostile repository on a real engine', { timeout: 300_000 }, async ()
     writeFileSync(join(outside, 'ssh', 'Dockerfile'), dockerfile);
     writeFileSync(join(outside, 'creds.env'), `AWS_SECRET_ACCESS_KEY=${CRED_CANARY}\n`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'compose.yaml'), [
-      'services:',
-      '  keys:',
-      '    build: { context: ./ctx, dockerfile: Dockerfile }',
-      '  envy:',
-      `    image: ${TEST_BASE_IMAGES.busybox}`,
-      '    command: ["sleep", "3600"]',
-      '    env_file: app.env',
-      '    environment:',
-      '      GREETING: hello',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'compose.yaml'),
+      [
+        'services:',
+        '  keys:',
+        '    build: { context: ./ctx, dockerfile: Dockerfile }',
+        '  envy:',
+        `    image: ${TEST_BASE_IMAGES.busybox}`,
+        '    command: ["sleep", "3600"]',
+        '    env_file: app.env',
+        '    environment:',
+        '      GREETING: hello',
+        '',
+      ].join('\n'),
+    );
     symlinkSync(join(outside, 'ssh'), join(dir, 'ctx'));
     symlinkSync(join(outside, 'creds.env'), join(dir, 'app.env'));
     topology = await analyze(dir);
@@ -85,7 +90,11 @@ describe('a hostile repository on a real engine', { timeout: 300_000 }, async ()
     const res = cli(['up', dir, 'keys']);
     const { tags, leaked } = await workspaceImages();
     assert.equal(leaked, false, `an image holds the key: ${tags.join(', ')}`);
-    assert.deepEqual(tags.filter((t) => t.includes('/keys:')), [], 'no image was built for keys');
+    assert.deepEqual(
+      tags.filter((t) => t.includes('/keys:')),
+      [],
+      'no image was built for keys',
+    );
     assert.notEqual(res.status, 0, `kyozo up deployed keys:\n${res.stdout}`);
     assert.ok(!`${res.stdout}${res.stderr}`.includes(SSH_CANARY));
     assert.match(res.stderr, /keys: .*build context \.\/ctx of service keys resolves outside the workspace/);

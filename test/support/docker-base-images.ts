@@ -10,7 +10,8 @@ import { testDocker } from './docker-engine';
 
 export const TEST_BASE_IMAGES = { node: 'kyozo-test/node:20', busybox: 'kyozo-test/busybox:1' } as const;
 
-const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:10001:10001:app:/tmp:/bin/sh\n';
+const PASSWD =
+  'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:10001:10001:app:/tmp:/bin/sh\n';
 const GROUP = 'root:x:0:\nnogroup:x:65534:\napp:x:10001:\n';
 
 type Pack = ReturnType<typeof tar.pack>;
@@ -23,14 +24,24 @@ async function buildFromTar(docker: Docker, tag: string, pack: Pack): Promise<vo
   pack.finalize();
   const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (e: { error?: string }) => {
-      if (e.error) reject(new Error(`building ${tag}: ${e.error}`));
-    });
+    docker.modem.followProgress(
+      stream,
+      (err) => (err ? reject(err) : resolve()),
+      (e: { error?: string }) => {
+        if (e.error) reject(new Error(`building ${tag}: ${e.error}`));
+      },
+    );
   });
 }
 
 async function exists(docker: Docker, tag: string): Promise<boolean> {
-  return docker.getImage(tag).inspect().then(() => true, () => false);
+  return docker
+    .getImage(tag)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 function busyboxPath(): string {
@@ -43,15 +54,19 @@ async function buildBusybox(docker: Docker): Promise<void> {
   addFile(pack, 'busybox', readFileSync(busyboxPath()), 0o755);
   addFile(pack, 'passwd', PASSWD);
   addFile(pack, 'group', GROUP);
-  addFile(pack, 'Dockerfile', [
-    'FROM scratch',
-    'COPY busybox /bin/busybox',
-    'RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin"]',
-    'RUN ["/bin/busybox", "--install", "-s"]',
-    'COPY passwd group /etc/',
-    'RUN mkdir -p /tmp /www && chmod 1777 /tmp',
-    'CMD ["sh"]',
-  ].join('\n'));
+  addFile(
+    pack,
+    'Dockerfile',
+    [
+      'FROM scratch',
+      'COPY busybox /bin/busybox',
+      'RUN ["/bin/busybox", "mkdir", "-p", "/usr/bin", "/usr/sbin", "/sbin"]',
+      'RUN ["/bin/busybox", "--install", "-s"]',
+      'COPY passwd group /etc/',
+      'RUN mkdir -p /tmp /www && chmod 1777 /tmp',
+      'CMD ["sh"]',
+    ].join('\n'),
+  );
   await buildFromTar(docker, TEST_BASE_IMAGES.busybox, pack);
 }
 
@@ -76,19 +91,36 @@ async function buildNode(docker: Docker): Promise<void> {
   })();
   if (npmRoot && existsSync(join(npmRoot, 'package.json'))) {
     addDirUnder(pack, npmRoot, `${root}/usr/local/lib/node_modules/npm`);
-    pack.entry({ name: `${root}/usr/local/bin/npm`, type: 'symlink', linkname: '../lib/node_modules/npm/bin/npm-cli.js', mode: 0o777, mtime: new Date(0) });
-    pack.entry({ name: `${root}/usr/local/bin/npx`, type: 'symlink', linkname: '../lib/node_modules/npm/bin/npx-cli.js', mode: 0o777, mtime: new Date(0) });
+    pack.entry({
+      name: `${root}/usr/local/bin/npm`,
+      type: 'symlink',
+      linkname: '../lib/node_modules/npm/bin/npm-cli.js',
+      mode: 0o777,
+      mtime: new Date(0),
+    });
+    pack.entry({
+      name: `${root}/usr/local/bin/npx`,
+      type: 'symlink',
+      linkname: '../lib/node_modules/npm/bin/npx-cli.js',
+      mode: 0o777,
+      mtime: new Date(0),
+    });
   }
-  if (existsSync('/etc/ssl/certs/ca-certificates.crt')) addFile(pack, `${root}/etc/ssl/certs/ca-certificates.crt`, readFileSync('/etc/ssl/certs/ca-certificates.crt'));
+  if (existsSync('/etc/ssl/certs/ca-certificates.crt'))
+    addFile(pack, `${root}/etc/ssl/certs/ca-certificates.crt`, readFileSync('/etc/ssl/certs/ca-certificates.crt'));
   addFile(pack, `${root}/etc/passwd`, PASSWD);
   addFile(pack, `${root}/etc/group`, GROUP);
-  addFile(pack, 'Dockerfile', [
-    `FROM ${TEST_BASE_IMAGES.busybox}`,
-    'COPY rootfs/ /',
-    'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
-    'RUN node --version',
-    'CMD ["node"]',
-  ].join('\n'));
+  addFile(
+    pack,
+    'Dockerfile',
+    [
+      `FROM ${TEST_BASE_IMAGES.busybox}`,
+      'COPY rootfs/ /',
+      'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'RUN node --version',
+      'CMD ["node"]',
+    ].join('\n'),
+  );
   await buildFromTar(docker, TEST_BASE_IMAGES.node, pack);
 }
 
@@ -112,7 +144,14 @@ function addDirUnder(pack: Pack, dir: string, prefix: string): void {
       const full = join(abs, e);
       const rel = relative(dir, full);
       const st = lstatSync(full);
-      if (st.isSymbolicLink()) pack.entry({ name: `${prefix}/${rel}`, type: 'symlink', linkname: readlinkSync(full), mode: 0o777, mtime: new Date(0) });
+      if (st.isSymbolicLink())
+        pack.entry({
+          name: `${prefix}/${rel}`,
+          type: 'symlink',
+          linkname: readlinkSync(full),
+          mode: 0o777,
+          mtime: new Date(0),
+        });
       else if (st.isDirectory()) walk(full);
       else if (st.isFile()) addFile(pack, `${prefix}/${rel}`, readFileSync(full), statSync(full).mode & 0o777);
     }
@@ -131,4 +170,3 @@ export function ensureTestBaseImages(docker: Docker = testDocker()): Promise<{ n
   })();
   return pending;
 }
-

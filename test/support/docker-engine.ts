@@ -11,7 +11,10 @@ export function testDocker(): Docker {
 /** True when an engine answers; false (after one clear line) outside CI; throws in CI, where the engine is required. */
 export async function engineAvailable(): Promise<boolean> {
   try {
-    await Promise.race([testDocker().ping(), new Promise((_, r) => setTimeout(() => r(new Error('no answer within 10 s')), 10_000))]);
+    await Promise.race([
+      testDocker().ping(),
+      new Promise((_, r) => setTimeout(() => r(new Error('no answer within 10 s')), 10_000)),
+    ]);
     return true;
   } catch (e) {
     const line = `no Docker engine answers at ${engineAddress()} (${(e as Error).message}); start one with \`bash .ci/start-dockerd.sh\``;
@@ -33,15 +36,29 @@ export async function cleanupWorkspace(project: string, options: { images?: bool
   const docker = testDocker();
   for (const label of [`dev.kyozo.workspace=${project}`, `com.docker.compose.project=${project}`]) {
     for (const c of await docker.listContainers({ all: true, filters: { label: [label] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
-    for (const n of await docker.listNetworks({ filters: { label: [label] } })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters: { label: [label] } }))
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     const { Volumes } = await docker.listVolumes({ filters: { label: [label] } });
-    for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    for (const v of Volumes ?? [])
+      await docker
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined);
   }
   if (options.images) {
     for (const img of await docker.listImages({ filters: { reference: [`kyozo-${project}/*`] } })) {
-      await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(img.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   }
 }

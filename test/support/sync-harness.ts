@@ -9,7 +9,13 @@ import WebSocket from 'ws';
 import { startSyncServer, type RunningSyncServer } from '../../sync-server/src/server';
 import type { SyncServerConfig } from '../../sync-server/src/config';
 import {
-  createIdentity, DeviceTrust, EncryptedProvider, MemoryTrustStore, RoomKeyring, SyncApi, type DeviceIdentity,
+  createIdentity,
+  DeviceTrust,
+  EncryptedProvider,
+  MemoryTrustStore,
+  RoomKeyring,
+  SyncApi,
+  type DeviceIdentity,
   type ProviderOptions,
 } from '../../sync-server/src/client';
 import { authSignedBytes, decodeJsonFrame, encodeAuth, FrameKind, type ErrorBody } from '../../sync-server/src/wire';
@@ -18,7 +24,11 @@ import { signBytes } from '../../sync-server/src/client/identity';
 // Every provider a test opens, so a failing test cannot leave one reconnecting forever (which would keep the runner alive).
 const openProviders = new Set<{ url: string; provider: EncryptedProvider }>();
 
-export interface TestServer extends RunningSyncServer { dataDir: string; logs: string[]; stop(): Promise<void> }
+export interface TestServer extends RunningSyncServer {
+  dataDir: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
 
 /** The token test servers' /metrics answers to (see scrapeMetrics). */
 export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
@@ -26,13 +36,24 @@ export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
 export async function startTestServer(cfg: Partial<SyncServerConfig> = {}): Promise<TestServer> {
   const dataDir = cfg.dataDir ?? mkdtempSync(join(tmpdir(), 'kyozo-sync-test-'));
   const logs: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, cb) { logs.push(chunk.toString()); cb(); } });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
   const settings = { port: 0, host: '127.0.0.1', dataDir, logLevel: 'debug', metricsToken: TEST_METRICS_TOKEN, ...cfg };
   const server = await startSyncServer(settings, sink);
   return {
-    ...server, dataDir, logs,
+    ...server,
+    dataDir,
+    logs,
     async stop() {
-      for (const p of openProviders) if (p.url === server.wsUrl) { p.provider.destroy(); openProviders.delete(p); }
+      for (const p of openProviders)
+        if (p.url === server.wsUrl) {
+          p.provider.destroy();
+          openProviders.delete(p);
+        }
       await server.close();
       if (!cfg.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
@@ -48,7 +69,12 @@ export async function scrapeMetrics(server: { url: string }): Promise<string> {
 
 /** A user with one device, and what that device trusts (nothing but itself at first). */
 export interface TestUser {
-  name: string; api: SyncApi; identity: DeviceIdentity; userId: string; token: string; trust: DeviceTrust;
+  name: string;
+  api: SyncApi;
+  identity: DeviceIdentity;
+  userId: string;
+  token: string;
+  trust: DeviceTrust;
 }
 
 let seq = 0;
@@ -61,7 +87,11 @@ export async function createUser(server: { url: string }, name = `user${++seq}`)
   return { name, api, identity, userId, token, trust: await DeviceTrust.open(new MemoryTrustStore(), identity) };
 }
 
-export interface TeamInvitee { user: TestUser; role?: string; verify?: boolean }
+export interface TeamInvitee {
+  user: TestUser;
+  role?: string;
+  verify?: boolean;
+}
 
 /**
  * Owner creates a team, invites `others` with the given role, verifies their devices' fingerprints (as a user would
@@ -73,7 +103,11 @@ export async function createTeamRoom(owner: TestUser, others: TeamInvitee[] = []
     const { invite } = await owner.api.invite(team.id, o.role ?? 'member');
     await o.user.api.acceptInvite(invite);
   }
-  await verifyDevices(owner, team.id, others.filter((o) => o.verify !== false).map((o) => o.user));
+  await verifyDevices(
+    owner,
+    team.id,
+    others.filter((o) => o.verify !== false).map((o) => o.user),
+  );
   const { room, keyring } = await owner.api.createRoom(team.id, 'doc', owner.identity, owner.trust);
   return { teamId: team.id, roomId: room.id, ownerKeyring: keyring };
 }
@@ -89,7 +123,12 @@ export async function verifyDevices(by: TestUser, teamId: string, users: TestUse
  * A new room of `owner`'s team with `member` in it (as `role`, member by default), and a synced provider for each;
  * the owner's connects through `ownerVia` when given (a proxy in front of `server`).
  */
-export async function syncedPair(server: { wsUrl: string }, owner: TestUser, member: TestUser, opts: { role?: string; ownerVia?: { wsUrl: string } } = {}) {
+export async function syncedPair(
+  server: { wsUrl: string },
+  owner: TestUser,
+  member: TestUser,
+  opts: { role?: string; ownerVia?: { wsUrl: string } } = {},
+) {
   const { roomId, teamId } = await createTeamRoom(owner, [{ user: member, role: opts.role }]);
   const a = await openProvider(opts.ownerVia ?? server, owner, roomId);
   const b = await openProvider(server, member, roomId);
@@ -98,15 +137,27 @@ export async function syncedPair(server: { wsUrl: string }, owner: TestUser, mem
 }
 
 /** A provider for `user` in `roomId`, trusting what the user's device trusts (the team roster, pinned on first use). */
-export async function openProvider(server: { wsUrl: string }, user: TestUser, roomId: string, extra: Partial<ProviderOptions> = {}) {
+export async function openProvider(
+  server: { wsUrl: string },
+  user: TestUser,
+  roomId: string,
+  extra: Partial<ProviderOptions> = {},
+) {
   const keyring = new RoomKeyring();
   const { teamId } = await user.api.room(roomId);
   await user.api.loadKeyring(roomId, user.identity, user.trust, keyring);
   const doc = new Y.Doc();
   const provider = new EncryptedProvider(doc, {
-    url: server.wsUrl, roomId, token: user.token, identity: user.identity, keyring, batchMs: 5,
+    url: server.wsUrl,
+    roomId,
+    token: user.token,
+    identity: user.identity,
+    keyring,
+    batchMs: 5,
     trust: user.trust.forTeam(teamId),
-    refreshKeys: async () => { await user.api.loadKeyring(roomId, user.identity, user.trust, keyring); },
+    refreshKeys: async () => {
+      await user.api.loadKeyring(roomId, user.identity, user.trust, keyring);
+    },
     ...extra,
   });
   openProviders.add({ url: server.wsUrl, provider });
@@ -122,26 +173,47 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_
 }
 
 /** A raw authenticated socket for sending hand-made frames. Resolves after HELLO; collects every frame received. */
-export async function rawSocket(server: { wsUrl: string }, user: TestUser, roomId: string, identity = user.identity, token = user.token) {
+export async function rawSocket(
+  server: { wsUrl: string },
+  user: TestUser,
+  roomId: string,
+  identity = user.identity,
+  token = user.token,
+) {
   const ws = new WebSocket(`${server.wsUrl}/v1/rooms/${roomId}/sync`);
   const frames: Buffer[] = [];
   let closed: { code: number; reason: string } | null = null;
-  ws.on('close', (code, reason) => { closed = { code, reason: reason.toString() }; });
+  ws.on('close', (code, reason) => {
+    closed = { code, reason: reason.toString() };
+  });
   ws.on('message', (d: Buffer) => {
     frames.push(d);
-    if (d[0] === FrameKind.Challenge) ws.send(encodeAuth(identity.signPublicKey, signBytes(identity, authSignedBytes(d.subarray(1), roomId)), token));
+    if (d[0] === FrameKind.Challenge)
+      ws.send(encodeAuth(identity.signPublicKey, signBytes(identity, authSignedBytes(d.subarray(1), roomId)), token));
   });
   await waitFor(() => frames.some((f) => f[0] === FrameKind.Synced) || closed !== null, 'raw socket to sync');
   return { ws, frames, closed: () => closed as { code: number; reason: string } | null };
 }
 
 /** Opens a socket and returns the close code (and frames) after `act` runs. */
-export async function closeCodeOf(url: string, act: (ws: WebSocket, challenge: Buffer) => void, timeoutMs = 8000): Promise<number> {
+export async function closeCodeOf(
+  url: string,
+  act: (ws: WebSocket, challenge: Buffer) => void,
+  timeoutMs = 8000,
+): Promise<number> {
   const ws = new WebSocket(url);
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { ws.terminate(); reject(new Error(`no close within ${timeoutMs} ms`)); }, timeoutMs);
-    ws.on('message', (d: Buffer) => { if (d[0] === FrameKind.Challenge) act(ws, d.subarray(1)); });
-    ws.on('close', (code) => { clearTimeout(t); resolve(code); });
+    const t = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`no close within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.on('message', (d: Buffer) => {
+      if (d[0] === FrameKind.Challenge) act(ws, d.subarray(1));
+    });
+    ws.on('close', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
     ws.on('error', () => undefined);
   });
 }

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 
 export const repoRoot = join(__dirname, '..', '..');
 
-export interface ServerProcess { child: ChildProcess; port: number; url: string; wsUrl: string; output: string[] }
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  wsUrl: string;
+  output: string[];
+}
 
 export function spawnSyncServer(dataDir: string, port = 0, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const main = join(repoRoot, 'sync-server/src/main.ts');
@@ -14,11 +20,16 @@ export function spawnSyncServer(dataDir: string, port = 0, extraEnv: NodeJS.Proc
 /** Runs `node <argv>` (a bundle such as dist/sync-server.js and its flags) until the server says it listens. */
 export function spawnSyncServerFrom(argv: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, argv, {
-    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv },
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...extraEnv },
   });
   const output: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sync server did not start within 20 s:\n${output.join('')}`)); }, 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sync server did not start within 20 s:\n${output.join('')}`));
+    }, 20_000);
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       output.push(d.toString());
@@ -32,7 +43,10 @@ export function spawnSyncServerFrom(argv: string[], extraEnv: NodeJS.ProcessEnv 
       }
     });
     child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`sync server exited with ${code} before listening:\n${output.join('')}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`sync server exited with ${code} before listening:\n${output.join('')}`));
+    });
   });
 }
 

@@ -14,9 +14,15 @@ test('a Ktor main: embeddedServer port, routing verbs, imports', () => {
   const file = join(FIXTURES, 'polyglot-runtimes/ktor-api/src/main/kotlin/com/acme/ktor/Application.kt');
   assert.equal(languageForFile(file), 'kotlin');
   const facts = readCode('kotlin', readFileSync(file, 'utf8'));
-  assert.deepEqual(facts.ports.map((p) => [p.port, p.line]), [[8093, 10]]);
+  assert.deepEqual(
+    facts.ports.map((p) => [p.port, p.line]),
+    [[8093, 10]],
+  );
   const routes = facts.routes.map((r) => [r.method, r.path, r.line]);
-  assert.deepEqual(routes, [['GET', '/health', 15], ['GET', '/orders/{id}', 16]]);
+  assert.deepEqual(routes, [
+    ['GET', '/health', 15],
+    ['GET', '/orders/{id}', 16],
+  ]);
   const netty = facts.imports.find((i) => i.module === 'io.ktor.server.netty');
   assert.equal(netty?.line, 5, JSON.stringify(facts.imports));
 });
@@ -33,10 +39,22 @@ test('System.getenv with an elvis default is the port and its variable; other re
     '@RestController class Health { @GetMapping("/actuator/ping") fun ping() = "ok" }',
   ].join('\n');
   const facts = readCode('kotlin', source);
-  assert.deepEqual(facts.ports.map((p) => [p.port, p.envVar, p.line]), [[8085, 'PORT', 4]]);
+  assert.deepEqual(
+    facts.ports.map((p) => [p.port, p.envVar, p.line]),
+    [[8085, 'PORT', 4]],
+  );
   assert.deepEqual(facts.envReads.map((e) => e.name).sort(), ['DATABASE_URL', 'PORT']);
-  assert.deepEqual(facts.urls.map((u) => u.url), ['postgres://db:5432/app']);
-  assert.deepEqual(facts.routes.map((r) => [r.method, r.path]), [['POST', '/orders'], ['GET', '/actuator/ping']]);
+  assert.deepEqual(
+    facts.urls.map((u) => u.url),
+    ['postgres://db:5432/app'],
+  );
+  assert.deepEqual(
+    facts.routes.map((r) => [r.method, r.path]),
+    [
+      ['POST', '/orders'],
+      ['GET', '/actuator/ping'],
+    ],
+  );
 });
 
 test('broken Kotlin gives what could be recovered and never throws', () => {

@@ -8,7 +8,13 @@ import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as esbuild from 'esbuild';
 import {
-  allCodeLanguages, codeReadersReady, ensureLanguage, initCodeReaders, languageForFile, maxSourceBytes, readCode,
+  allCodeLanguages,
+  codeReadersReady,
+  ensureLanguage,
+  initCodeReaders,
+  languageForFile,
+  maxSourceBytes,
+  readCode,
   type CodeLanguage,
 } from '../../server/src/engine/code';
 
@@ -40,15 +46,27 @@ const garbage = [
   'a('.repeat(3000),
 ];
 
-before(async () => { await initCodeReaders(allCodeLanguages); });
+before(async () => {
+  await initCodeReaders(allCodeLanguages);
+});
 
 describe('code readers: API', () => {
   it('loads and reads every claimed language', () => {
     for (const language of allCodeLanguages) {
       assert.equal(codeReadersReady(language), true, `${language} grammar loaded`);
       const facts = readCode(language, listenSnippet[language]);
-      if (language === 'php') assert.deepEqual(facts.routes.map((r) => r.path), ['/health'], language);
-      else assert.deepEqual(facts.ports.map((p) => p.port), [3000], language);
+      if (language === 'php')
+        assert.deepEqual(
+          facts.routes.map((r) => r.path),
+          ['/health'],
+          language,
+        );
+      else
+        assert.deepEqual(
+          facts.ports.map((p) => p.port),
+          [3000],
+          language,
+        );
     }
   });
 
@@ -68,8 +86,14 @@ describe('code readers: API', () => {
       }
     }
     // Broken code around a valid listen still yields the listen (partial facts).
-    assert.deepEqual(readCode('javascript', 'function (( {\napp.listen(4000);\n').ports.map((p) => p.port), [4000]);
-    assert.deepEqual(readCode('python', 'def broken(:\napp.run(port=5005)\n').ports.map((p) => p.port), [5005]);
+    assert.deepEqual(
+      readCode('javascript', 'function (( {\napp.listen(4000);\n').ports.map((p) => p.port),
+      [4000],
+    );
+    assert.deepEqual(
+      readCode('python', 'def broken(:\napp.run(port=5005)\n').ports.map((p) => p.port),
+      [5005],
+    );
     assert.deepEqual(readCode('javascript', readCode as unknown as string).ports, []); // not a string
   });
 
@@ -84,12 +108,28 @@ describe('code readers: API', () => {
 
   it('maps file extensions to languages', () => {
     const cases: [string, CodeLanguage | undefined][] = [
-      ['server.js', 'javascript'], ['a/b/index.mjs', 'javascript'], ['x.cjs', 'javascript'], ['App.jsx', 'javascript'],
-      ['main.ts', 'typescript'], ['x.mts', 'typescript'], ['x.cts', 'typescript'], ['Page.tsx', 'tsx'],
-      ['app.py', 'python'], ['main.go', 'go'], ['src/main.rs', 'rust'], ['App.java', 'java'], ['config.ru.rb', 'ruby'],
-      ['index.php', 'php'], ['Program.cs', 'csharp'], ['MAIN.PY', 'python'],
-      ['types.d.ts', undefined], ['Main.kt', 'kotlin'], ['README.md', undefined], ['Makefile', undefined],
-      ['dir.js/file', undefined], ['.env', undefined],
+      ['server.js', 'javascript'],
+      ['a/b/index.mjs', 'javascript'],
+      ['x.cjs', 'javascript'],
+      ['App.jsx', 'javascript'],
+      ['main.ts', 'typescript'],
+      ['x.mts', 'typescript'],
+      ['x.cts', 'typescript'],
+      ['Page.tsx', 'tsx'],
+      ['app.py', 'python'],
+      ['main.go', 'go'],
+      ['src/main.rs', 'rust'],
+      ['App.java', 'java'],
+      ['config.ru.rb', 'ruby'],
+      ['index.php', 'php'],
+      ['Program.cs', 'csharp'],
+      ['MAIN.PY', 'python'],
+      ['types.d.ts', undefined],
+      ['Main.kt', 'kotlin'],
+      ['README.md', undefined],
+      ['Makefile', undefined],
+      ['dir.js/file', undefined],
+      ['.env', undefined],
     ];
     for (const [path, language] of cases) assert.equal(languageForFile(path), language, path);
   });
@@ -102,16 +142,28 @@ describe('code readers: bundled like dist/*.js', () => {
     try {
       // Same shape as esbuild.mjs: cjs, node platform, the WASM packages external and resolved from node_modules.
       symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      writeFileSync(join(dir, 'entry.ts'), [
-        `import { initCodeReaders, readCode } from ${JSON.stringify(join(root, 'server/src/engine/code'))};`,
-        "initCodeReaders(['go']).then(() => console.log(JSON.stringify(readCode('go', 'package m\\nfunc f() { r.Run(\":8088\") }'))));",
-      ].join('\n'));
+      writeFileSync(
+        join(dir, 'entry.ts'),
+        [
+          `import { initCodeReaders, readCode } from ${JSON.stringify(join(root, 'server/src/engine/code'))};`,
+          "initCodeReaders(['go']).then(() => console.log(JSON.stringify(readCode('go', 'package m\\nfunc f() { r.Run(\":8088\") }'))));",
+        ].join('\n'),
+      );
       await esbuild.build({
-        entryPoints: [join(dir, 'entry.ts')], outfile: join(dir, 'dist', 'cli.js'), bundle: true, platform: 'node',
-        format: 'cjs', target: 'node20', logLevel: 'silent', external: ['web-tree-sitter', '@vscode/tree-sitter-wasm'],
+        entryPoints: [join(dir, 'entry.ts')],
+        outfile: join(dir, 'dist', 'cli.js'),
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        logLevel: 'silent',
+        external: ['web-tree-sitter', '@vscode/tree-sitter-wasm'],
       });
       const out = execFileSync(process.execPath, [join(dir, 'dist', 'cli.js')], { cwd: tmpdir(), encoding: 'utf8' });
-      assert.deepEqual(JSON.parse(out).ports.map((p: { port: number }) => p.port), [8088]);
+      assert.deepEqual(
+        JSON.parse(out).ports.map((p: { port: number }) => p.port),
+        [8088],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

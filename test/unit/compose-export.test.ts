@@ -66,18 +66,38 @@ describe('compose export', () => {
   });
 
   test('databases get volumes, healthchecks and no literal secrets; replicas and limits are kept', () => {
-    const t = topology('/srv/shop', 'shop', [
-      service('docker-compose.yml#db', { name: 'db', type: 'database', image: 'postgres:16', ports: [port(5432, { source: 'image-default' })] }),
-      service('api', { ports: [port(3000, { envVar: 'PORT' })], replicas: 3, resources: { memoryMb: 256, cpus: 1 }, healthCheck: { kind: 'http', path: '/healthz', evidence: { file: 'api/server.js', reason: 'route' } },
-        env: [{ name: 'STRIPE_KEY', value: 'sk_live_abc', secret: true, evidence: { file: 'api/.env', reason: '.env' } }] }),
-    ], [edge('api', 'docker-compose.yml#db', { kind: 'driver' })]);
+    const t = topology(
+      '/srv/shop',
+      'shop',
+      [
+        service('docker-compose.yml#db', {
+          name: 'db',
+          type: 'database',
+          image: 'postgres:16',
+          ports: [port(5432, { source: 'image-default' })],
+        }),
+        service('api', {
+          ports: [port(3000, { envVar: 'PORT' })],
+          replicas: 3,
+          resources: { memoryMb: 256, cpus: 1 },
+          healthCheck: { kind: 'http', path: '/healthz', evidence: { file: 'api/server.js', reason: 'route' } },
+          env: [
+            { name: 'STRIPE_KEY', value: 'sk_live_abc', secret: true, evidence: { file: 'api/.env', reason: '.env' } },
+          ],
+        }),
+      ],
+      [edge('api', 'docker-compose.yml#db', { kind: 'driver' })],
+    );
     const out = exportCompose(t);
     const validate = validator();
     assert.equal(validate(out.document), true, JSON.stringify(validate.errors, null, 2));
     const s = out.document.services as Record<string, ComposeService>;
     assert.deepEqual(s.db!.volumes, ['db-data:/var/lib/postgresql/data']);
     assert.ok((out.document.volumes as Record<string, unknown>)['db-data']);
-    assert.match(s.api!.environment.DATABASE_URL, /^postgres:\/\/kyozo:\$\{KYOZO_DB_PASSWORD:-kyozo-dev\}@db:5432\/db$/);
+    assert.match(
+      s.api!.environment.DATABASE_URL,
+      /^postgres:\/\/kyozo:\$\{KYOZO_DB_PASSWORD:-kyozo-dev\}@db:5432\/db$/,
+    );
     assert.ok(!out.yaml.includes('sk_live_abc'), 'secret literal must not be written');
     assert.equal(s.api!.deploy.replicas, 3);
     assert.deepEqual(s.api!.deploy.resources.limits, { cpus: '1', memory: '256M' });
@@ -86,13 +106,20 @@ describe('compose export', () => {
   });
 
   test('a queue between two services is no depends_on: requests and replies both ways make no cycle', () => {
-    const t = topology('/srv/shop', 'shop', [
-      service('api', { ports: [port(3000)] }), service('worker', { ports: [] }),
-      service('catalog', { ports: [port(3550)] }),
-    ], [
-      edge('api', 'worker', { kind: 'broker' }), edge('worker', 'api', { kind: 'broker' }),
-      edge('api', 'catalog', { kind: 'grpc' }),
-    ]);
+    const t = topology(
+      '/srv/shop',
+      'shop',
+      [
+        service('api', { ports: [port(3000)] }),
+        service('worker', { ports: [] }),
+        service('catalog', { ports: [port(3550)] }),
+      ],
+      [
+        edge('api', 'worker', { kind: 'broker' }),
+        edge('worker', 'api', { kind: 'broker' }),
+        edge('api', 'catalog', { kind: 'grpc' }),
+      ],
+    );
     const s = exportCompose(t).document.services as Record<string, ComposeService>;
     assert.deepEqual(Object.keys(s.api!.depends_on ?? {}), ['catalog']);
     assert.equal(s.worker!.depends_on, undefined);
@@ -102,6 +129,9 @@ describe('compose export', () => {
 
   test('a document with a broken field fails the same schema (the validation can fail)', () => {
     const validate = validator();
-    assert.equal(validate({ services: { api: { ports: [{ target: 'not-a-port' }], deploy: { replicas: 'three' } } } }), false);
+    assert.equal(
+      validate({ services: { api: { ports: [{ target: 'not-a-port' }], deploy: { replicas: 'three' } } } }),
+      false,
+    );
   });
 });

@@ -185,10 +185,13 @@ test('kyozo mcp follows file changes: a route added to a file is found by the ne
   };
   assert.deepEqual(await routes(), []);
   const main = join(root, 'src/frontend/main.go');
-  writeFileSync(main, readFileSync(main, 'utf8').replace(
-    'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)',
-    'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)\n\tr.HandleFunc("/checkout", h.addToCart)',
-  ));
+  writeFileSync(
+    main,
+    readFileSync(main, 'utf8').replace(
+      'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)',
+      'r.HandleFunc("/cart", h.addToCart).Methods(http.MethodPost)\n\tr.HandleFunc("/checkout", h.addToCart)',
+    ),
+  );
   // The watcher reports the write a moment later; bounded wait, then the answer must have changed.
   let found: string[] = [];
   for (let i = 0; i < 50 && !found.length; i++) {

@@ -22,7 +22,11 @@ function folder(): string {
 async function tarNames(stream: NodeJS.ReadableStream): Promise<string[]> {
   const extract = tar.extract();
   const names: string[] = [];
-  extract.on('entry', (header, s, next) => { names.push(header.name); s.resume(); s.on('end', next); });
+  extract.on('entry', (header, s, next) => {
+    names.push(header.name);
+    s.resume();
+    s.on('end', next);
+  });
   const done = new Promise<void>((r) => extract.on('finish', () => r()));
   stream.pipe(extract as unknown as NodeJS.WritableStream);
   await done;

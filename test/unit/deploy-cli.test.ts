@@ -12,7 +12,10 @@ const fixture = join(repo, 'test', 'fixtures', 'deploy-stack');
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-    cwd: repo, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', KYOZO_STATE_DIR: mkdtempSync(join(tmpdir(), 'kyozo-cli-')) },
+    cwd: repo,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1', KYOZO_STATE_DIR: mkdtempSync(join(tmpdir(), 'kyozo-cli-')) },
   });
 }
 
@@ -37,7 +40,9 @@ describe('kyozo deploy commands without an engine', () => {
     const before = readdirSync(join(fixture, 'api')).sort();
     const res = cli(['compose', fixture, '-o', join(out, 'compose.yaml')]);
     assert.equal(res.status, 0, res.stderr);
-    const doc = parse(readFileSync(join(out, 'compose.yaml'), 'utf8')) as { services: Record<string, { build: { dockerfile: string } }> };
+    const doc = parse(readFileSync(join(out, 'compose.yaml'), 'utf8')) as {
+      services: Record<string, { build: { dockerfile: string } }>;
+    };
     assert.deepEqual(Object.keys(doc.services).sort(), ['api', 'files', 'web']);
     assert.ok(existsSync(join(out, '.kyozo/dockerfiles/api.Dockerfile')));
     assert.deepEqual(readdirSync(join(fixture, 'api')).sort(), before);

@@ -13,35 +13,50 @@ import { HealthWatch } from '../../server/src/engine/deploy/health-wait';
 const SERVING = 1;
 const NOT_SERVING = 2;
 const bytes = {
-  path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false,
-  requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b,
-  responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b,
+  path: '/grpc.health.v1.Health/Check',
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
 };
 
 /** A gRPC server whose health service answers `status` (HealthCheckResponse: field 1, varint). */
-async function healthServer(state: { status: number; asked: string[] }): Promise<{ server: grpc.Server; port: number }> {
+async function healthServer(state: {
+  status: number;
+  asked: string[];
+}): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server();
-  server.addService({ Check: bytes }, {
-    Check: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
-      // HealthCheckRequest: field 1 is the service name (empty asks about the whole server).
-      const req = call.request;
-      state.asked.push(req.length ? req.subarray(2, 2 + req[1]!).toString() : '');
-      done(null, Buffer.from([0x08, state.status]));
+  server.addService(
+    { Check: bytes },
+    {
+      Check: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+        // HealthCheckRequest: field 1 is the service name (empty asks about the whole server).
+        const req = call.request;
+        state.asked.push(req.length ? req.subarray(2, 2 + req[1]!).toString() : '');
+        done(null, Buffer.from([0x08, state.status]));
+      },
     },
-  });
+  );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return { server, port };
 }
 
 /** A gRPC server without the health service: Check is UNIMPLEMENTED. */
 async function serverWithoutHealth(): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server();
-  server.addService({ Echo: { ...bytes, path: '/demo.Echo/Say' } }, {
-    Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => done(null, call.request),
-  });
+  server.addService(
+    { Echo: { ...bytes, path: '/demo.Echo/Say' } },
+    {
+      Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => done(null, call.request),
+    },
+  );
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
   return { server, port };
 }
 
@@ -52,13 +67,17 @@ function listening(server: TcpServer | HttpServer): Promise<number> {
 /** The engine's inspect data for a running replica that publishes container port 50051 on `hostPort`. */
 function runningReplica(id: string, hostPort: number): Docker.ContainerInspectInfo {
   return {
-    Id: id, State: { Running: true, StartedAt: new Date(Date.now() - 60_000).toISOString() },
+    Id: id,
+    State: { Running: true, StartedAt: new Date(Date.now() - 60_000).toISOString() },
     NetworkSettings: { Ports: { '50051/tcp': [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] } },
   } as unknown as Docker.ContainerInspectInfo;
 }
 
 const grpcService = {
-  id: 'cart', name: 'cart', type: 'golang', ports: [{ container: 50051, protocol: 'tcp' }],
+  id: 'cart',
+  name: 'cart',
+  type: 'golang',
+  ports: [{ container: 50051, protocol: 'tcp' }],
   healthCheck: { kind: 'grpc', port: 50051, evidence: { file: 'main.go', line: 40, reason: 'grpc.health.v1' } },
 } as unknown as Service;
 
@@ -115,8 +134,11 @@ describe('gRPC health probe', () => {
   test('a replica of a service with a gRPC health check is healthy only when Check says SERVING', async () => {
     const watch = new HealthWatch(new Docker(), 5000);
     state.status = NOT_SERVING;
-    assert.equal(await watch.probeContainer(grpcService, runningReplica('a', serving.port)), 'starting',
-      'the port is open but the server says it is not serving');
+    assert.equal(
+      await watch.probeContainer(grpcService, runningReplica('a', serving.port)),
+      'starting',
+      'the port is open but the server says it is not serving',
+    );
     state.status = SERVING;
     assert.equal(await watch.probeContainer(grpcService, runningReplica('b', serving.port)), 'healthy');
     assert.equal(await watch.probeContainer(grpcService, runningReplica('c', unimplemented.port)), 'starting');

@@ -78,16 +78,20 @@ describe('generated Node.js images', () => {
     const siteRun = runStage(generateDockerfile(site));
     assert.match(siteRun, /"--listen","tcp:\/\/0\.0\.0\.0:4321","dist"\]$/m);
     assert.doesNotMatch(siteRun, /--single/, 'a static site answers unknown paths with its 404, not its home page');
-    const ssr = await only(project({
-      'package.json': JSON.stringify({
-        name: 'ssr', type: 'module', scripts: { dev: 'astro dev', build: 'astro build', preview: 'astro preview' },
-        dependencies: { astro: '^5.9.4', '@astrojs/node': '^9.2.2' },
+    const ssr = await only(
+      project({
+        'package.json': JSON.stringify({
+          name: 'ssr',
+          type: 'module',
+          scripts: { dev: 'astro dev', build: 'astro build', preview: 'astro preview' },
+          dependencies: { astro: '^5.9.4', '@astrojs/node': '^9.2.2' },
+        }),
+        'package-lock.json': '{}',
+        'astro.config.mjs':
+          "import node from '@astrojs/node';\n" +
+          "export default { output: 'server', adapter: node({ mode: 'standalone' }) };\n",
       }),
-      'package-lock.json': '{}',
-      'astro.config.mjs':
-        "import node from '@astrojs/node';\n" +
-        "export default { output: 'server', adapter: node({ mode: 'standalone' }) };\n",
-    }));
+    );
     assert.deepEqual(ssr.start?.argv, ['node', './dist/server/entry.mjs']);
     assert.equal(ssr.ports[0]?.container, 4321);
     const text = generateDockerfile(ssr);
@@ -108,7 +112,10 @@ describe('generated Node.js images', () => {
 
   test('a workspace member builds from the workspace root and runs alone; a root starting it is none', async () => {
     const topology = await analyze(join(realworld, 'npm-workspace'));
-    assert.deepEqual(topology.services.map((s) => s.id), ['apps/web']);
+    assert.deepEqual(
+      topology.services.map((s) => s.id),
+      ['apps/web'],
+    );
     const web = topology.services[0]!;
     assert.equal(web.build?.context, '');
     assert.equal(web.build?.node?.member, 'apps/web');
@@ -120,11 +127,15 @@ describe('generated Node.js images', () => {
   test('SvelteKit (adapter-node), Nuxt and NestJS run their production servers, not their dev servers', async () => {
     const dir = project({
       'kit/package.json': JSON.stringify({
-        name: 'kit', type: 'module', scripts: { dev: 'vite dev', build: 'vite build', preview: 'vite preview' },
+        name: 'kit',
+        type: 'module',
+        scripts: { dev: 'vite dev', build: 'vite build', preview: 'vite preview' },
         devDependencies: { '@sveltejs/kit': '^2', '@sveltejs/adapter-node': '^5', vite: '^6', svelte: '^5' },
       }),
       'nuxt/package.json': JSON.stringify({
-        name: 'nuxt-app', type: 'module', scripts: { build: 'nuxt build', dev: 'nuxt dev', preview: 'nuxt preview' },
+        name: 'nuxt-app',
+        type: 'module',
+        scripts: { build: 'nuxt build', dev: 'nuxt dev', preview: 'nuxt preview' },
         dependencies: { nuxt: '^3', vue: '^3' },
       }),
     });
@@ -142,7 +153,10 @@ describe('generated Node.js images', () => {
     const api = await only(join(fixtures, 'monorepo-polyglot'), 'apps/api');
     assert.equal(api.start?.command, 'pnpm start');
     const text = generateDockerfile(api);
-    assert.match(text, /^RUN npm install -g .*corepack@[\d.]+ && corepack enable && .* && pnpm install --frozen-lockfile$/m);
+    assert.match(
+      text,
+      /^RUN npm install -g .*corepack@[\d.]+ && corepack enable && .* && pnpm install --frozen-lockfile$/m,
+    );
     assert.match(runStage(text), /^CMD \["npm","run","start"\]$/m);
     const koa = await only(join(fixtures, 'node-apis'), 'koa-api');
     assert.match(generateDockerfile(koa), /^CMD \["npm","run","start"\]$/m, koa.start?.command);
@@ -171,24 +185,28 @@ describe('generated Node.js images', () => {
     assert.deepEqual(runnable, ['apps/api']);
   });
 
-  test('yarn 2+ is told from its yarn.lock, Plug\'n\'Play runs through .pnp.cjs, yarn 1 needs no latest', async () => {
+  test("yarn 2+ is told from its yarn.lock, Plug'n'Play runs through .pnp.cjs, yarn 1 needs no latest", async () => {
     const pnp = generateDockerfile(await only(join(realworld, 'yarn-pnp')));
     // yarn-pnp has no .yarnrc.yml: yarn 4 is known from the lockfile's __metadata, not from that file.
     assert.match(pnp, /if grep -qs '\^__metadata:' yarn\.lock; then yarn workspaces focus --all --production;/);
-    assert.ok(pnp.indexOf('NODE_OPTIONS="--require /app/.pnp.cjs"') > pnp.indexOf('yarn workspaces focus'),
-      'the loader is required only after the install wrote it');
+    assert.ok(
+      pnp.indexOf('NODE_OPTIONS="--require /app/.pnp.cjs"') > pnp.indexOf('yarn workspaces focus'),
+      'the loader is required only after the install wrote it',
+    );
     assert.match(pnp, /YARN_ENABLE_GLOBAL_CACHE=false/, 'the package zips stay in the image');
     assert.match(pnp, /COREPACK_NPM_REGISTRY=/, 'yarn 4 comes from the npm registry');
     const berry = generateDockerfile(await only(join(realworld, 'yarn-berry')));
     assert.doesNotMatch(berry, /NODE_OPTIONS|YARN_ENABLE_GLOBAL_CACHE/, 'the node-modules linker needs no loader');
     const classic = generateDockerfile(await only(join(realworld, 'yarn-classic')));
-    assert.match(classic, /COREPACK_DEFAULT_TO_LATEST=0/, 'an unpinned yarn is corepack\'s own default, yarn 1');
+    assert.match(classic, /COREPACK_DEFAULT_TO_LATEST=0/, "an unpinned yarn is corepack's own default, yarn 1");
   });
 
   test('engines.node: a base image configured for a major it accepts is chosen, else the build warns', async () => {
     const dir = project({
       'package.json': JSON.stringify({
-        name: 'needs-22', scripts: { start: 'node server.js' }, engines: { node: '^20.19.0 || >=22.12.0' },
+        name: 'needs-22',
+        scripts: { start: 'node server.js' },
+        engines: { node: '^20.19.0 || >=22.12.0' },
         dependencies: { express: '^5.0.0' },
       }),
       'package-lock.json': '{}',
@@ -200,7 +218,7 @@ describe('generated Node.js images', () => {
     assert.match(generateDockerfile(svc, images), /^FROM node:22-slim$/m, 'the lowest configured major it accepts');
     assert.match(generateDockerfile(svc, { node: 'node:18-slim' }), /^FROM node:18-slim$/m);
     const check = /^RUN \["node","-e",(".*")\]$/m.exec(generateDockerfile(svc, { node: 'node:18-slim' }))?.[1];
-    assert.ok(check, 'a build step checks the image\'s Node');
+    assert.ok(check, "a build step checks the image's Node");
     const script = JSON.parse(check) as string;
     const warns = (version: string) => {
       const out = spawnSync(process.execPath, ['-e', script.replaceAll('process.versions.node', `'${version}'`)], {
@@ -209,14 +227,21 @@ describe('generated Node.js images', () => {
       assert.equal(out.status, 0, 'a warning, not a failed build');
       return out.stdout;
     };
-    assert.match(warns('18.20.4'), /warning: package\.json engines\.node is "\^20\.19\.0 \|\| >=22\.12\.0" but this image has Node 18\.20\.4; .*--base-image node-<major>=<image>/);
+    assert.match(
+      warns('18.20.4'),
+      /warning: package\.json engines\.node is "\^20\.19\.0 \|\| >=22\.12\.0" but this image has Node 18\.20\.4; .*--base-image node-<major>=<image>/,
+    );
     for (const old of ['20.18.0', '21.7.0', '22.11.0']) assert.notEqual(warns(old), '', old);
     for (const ok of ['20.19.0', '22.12.0', '24.1.0']) assert.equal(warns(ok), '', ok);
   });
 
   test('kyozo.yaml build: runs in the build stage in place of the build script', async () => {
     const dir = project({
-      'package.json': JSON.stringify({ name: 'site', scripts: { build: 'vite build' }, devDependencies: { vite: '^7' } }),
+      'package.json': JSON.stringify({
+        name: 'site',
+        scripts: { build: 'vite build' },
+        devDependencies: { vite: '^7' },
+      }),
       'package-lock.json': '{}',
       'kyozo.yaml': 'build: npm run build -- --mode staging\n',
     });
@@ -231,7 +256,7 @@ describe('generated Node.js images', () => {
     assert.equal(svc.build?.packageManager, 'bun');
     const text = generateDockerfile(svc, { node: 'node:22-slim', bun: 'registry.example/bun:1.4' });
     assert.match(text, /^FROM registry\.example\/bun:1\.4$/m, 'the bun key of the base images');
-    assert.match(generateDockerfile(svc), /^FROM oven\/bun:1$/m, 'else Bun\'s own image, not a Node one without bun');
+    assert.match(generateDockerfile(svc), /^FROM oven\/bun:1$/m, "else Bun's own image, not a Node one without bun");
     assert.match(text, /^RUN bun install --production --frozen-lockfile/m);
     assert.doesNotMatch(text, /COREPACK|"node","-e"/, 'neither corepack nor a node -e step in an image without Node');
     assert.match(text, /^CMD .*bun run index\.ts/m);
@@ -244,18 +269,28 @@ describe('generated Node.js images', () => {
   });
 
   test('a failed build says what caused it and what to do, from the output of the failing step', () => {
-    const fonts = new BuildError('web', 'Step 9/20 : RUN npm run build', [
-      'Creating an optimized production build ...',
-      "Failed to fetch `Geist` from Google Fonts.",
-      'Error: getaddrinfo ENOTFOUND fonts.googleapis.com',
-    ], "The command '/bin/sh -c npm run build' returned a non-zero code: 1");
+    const fonts = new BuildError(
+      'web',
+      'Step 9/20 : RUN npm run build',
+      [
+        'Creating an optimized production build ...',
+        'Failed to fetch `Geist` from Google Fonts.',
+        'Error: getaddrinfo ENOTFOUND fonts.googleapis.com',
+      ],
+      "The command '/bin/sh -c npm run build' returned a non-zero code: 1",
+    );
     assert.match(fonts.message, /failed at Step 9\/20 : RUN npm run build/);
     assert.match(fonts.message, /fetches Google Fonts at build time .* no network access to that host/);
     assert.match(fonts.message, /next\/font\/local/);
-    const cert = new BuildError('web', 'Step 5/19 : RUN npm ci', [
-      'npm error code SELF_SIGNED_CERT_IN_CHAIN',
-      'npm error request to https://registry.npmjs.org/vite failed, reason: self-signed certificate in chain',
-    ], 'returned a non-zero code: 1');
+    const cert = new BuildError(
+      'web',
+      'Step 5/19 : RUN npm ci',
+      [
+        'npm error code SELF_SIGNED_CERT_IN_CHAIN',
+        'npm error request to https://registry.npmjs.org/vite failed, reason: self-signed certificate in chain',
+      ],
+      'returned a non-zero code: 1',
+    );
     assert.match(cert.message, /not trusted inside the build .* NODE_EXTRA_CA_CERTS/);
     const plain = new BuildError('api', 'Step 3/5 : RUN make', ['cc: error'], 'returned a non-zero code: 2');
     assert.equal(plain.message, 'build of api failed at Step 3/5 : RUN make: returned a non-zero code: 2');
@@ -263,29 +298,46 @@ describe('generated Node.js images', () => {
 
   test('build failures of the kinds real Node projects meet each say what to do', () => {
     const cases: [string, string[], RegExp][] = [
-      ['RUN npm ci', [
-        'npm error code EBADENGINE',
-        'npm error engine Not compatible with your version of node/npm: astro@7.4.7',
-        'npm error notsup Required: {"node":">=22.23.4"}',
-      ], /needs a newer Node than the base image has; .*--base-image node-<major>=<image>/],
-      ['RUN npm run build', [
-        'Node.js version v20.20.2 detected.',
-        'The Angular CLI requires a minimum Node.js version of v22.22.3 or v24.15.0 or v26.0.0.',
-      ], /needs a newer Node than the base image has/],
-      ['RUN npm run build', [
-        'TypeError: fetch failed',
-        '  [cause]: Error: getaddrinfo ENOTFOUND api.example.com',
-      ], /fetches api\.example\.com at build time, which the build cannot reach; .*at run time/],
-      ['RUN corepack enable && pnpm install --frozen-lockfile', [
-        'Error: No compatible signature found in package metadata',
-      ], /Corepack refused to download the package manager .* packageManager/],
-      ['RUN npm ci', [
-        'npm error gyp ERR! find Python',
-        'npm error gyp ERR! find Python Python is not set from command line or npm configuration',
-      ], /native module .*Python, make and a C\+\+ compiler/],
-      ['RUN npm run build', [
-        'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
-      ], /ran out of memory.*--max-old-space-size/],
+      [
+        'RUN npm ci',
+        [
+          'npm error code EBADENGINE',
+          'npm error engine Not compatible with your version of node/npm: astro@7.4.7',
+          'npm error notsup Required: {"node":">=22.23.4"}',
+        ],
+        /needs a newer Node than the base image has; .*--base-image node-<major>=<image>/,
+      ],
+      [
+        'RUN npm run build',
+        [
+          'Node.js version v20.20.2 detected.',
+          'The Angular CLI requires a minimum Node.js version of v22.22.3 or v24.15.0 or v26.0.0.',
+        ],
+        /needs a newer Node than the base image has/,
+      ],
+      [
+        'RUN npm run build',
+        ['TypeError: fetch failed', '  [cause]: Error: getaddrinfo ENOTFOUND api.example.com'],
+        /fetches api\.example\.com at build time, which the build cannot reach; .*at run time/,
+      ],
+      [
+        'RUN corepack enable && pnpm install --frozen-lockfile',
+        ['Error: No compatible signature found in package metadata'],
+        /Corepack refused to download the package manager .* packageManager/,
+      ],
+      [
+        'RUN npm ci',
+        [
+          'npm error gyp ERR! find Python',
+          'npm error gyp ERR! find Python Python is not set from command line or npm configuration',
+        ],
+        /native module .*Python, make and a C\+\+ compiler/,
+      ],
+      [
+        'RUN npm run build',
+        ['FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'],
+        /ran out of memory.*--max-old-space-size/,
+      ],
     ];
     for (const [step, output, hint] of cases) {
       const err = new BuildError('web', `Step 7/19 : ${step}`, output, 'returned a non-zero code: 1');
@@ -296,7 +348,10 @@ describe('generated Node.js images', () => {
 
   test('the generated context leaves out .env files and node_modules, keeping .env.example', () => {
     const dir = project({
-      'package.json': '{}', '.env': 'SECRET=1', '.env.local': 'SECRET=2', '.env.example': 'SECRET=',
+      'package.json': '{}',
+      '.env': 'SECRET=1',
+      '.env.local': 'SECRET=2',
+      '.env.example': 'SECRET=',
       'node_modules/x/i.js': '',
     });
     const ctx = collectContext(dir, { extraIgnores: GENERATED_CONTEXT_IGNORES });

@@ -16,18 +16,29 @@ const api = service('api', { ports: [{ container: 3000, protocol: 'tcp' }] as ne
 const ws = { topology: topology('/w', 'w', [api]), project: 'w', network: 'w_default' };
 const limits = { memoryMb: 512, cpus: 0.5 };
 const inputs = (over: Partial<ReplicaInputs> = {}): ReplicaInputs => ({
-  image: 'sha256:abc', imageUser: '10001', replica: 2,
+  image: 'sha256:abc',
+  imageUser: '10001',
+  replica: 2,
   ports: [{ serviceId: 'api', replica: 2, container: 3000, protocol: 'tcp', host: 41000 }] as never,
-  env: { B: '2', A: '1' }, mounts: [], deployment: 'd1', ...over,
+  env: { B: '2', A: '1' },
+  mounts: [],
+  deployment: 'd1',
+  ...over,
 });
 
 type State = Partial<Docker.ContainerInspectInfo['State']>;
 
 function reading(state: State, health: ReplicaReading['health'] = 'healthy'): ReplicaReading {
   const info = {
-    Id: `id-${Math.random()}`, Name: '/w_api_1',
+    Id: `id-${Math.random()}`,
+    Name: '/w_api_1',
     State: {
-      Status: 'running', Running: true, Restarting: false, ExitCode: 0, StartedAt: '2026-01-01T00:00:00Z', ...state,
+      Status: 'running',
+      Running: true,
+      Restarting: false,
+      ExitCode: 0,
+      StartedAt: '2026-01-01T00:00:00Z',
+      ...state,
     },
     NetworkSettings: { Ports: { '3000/tcp': [{ HostPort: '41000' }] } },
   } as unknown as Docker.ContainerInspectInfo;

@@ -22,15 +22,18 @@ function runStage(dockerfile: string): string {
 function commandPort(stage: string): number | undefined {
   const command = [...stage.matchAll(/^(?:CMD|ENTRYPOINT) (.*)$/gm)].map((m) => m[1]!).join(' ');
   const text = command.startsWith('[') ? command.replace(/",\s*"/g, ' ').replace(/[[\]"]/g, ' ') : command;
-  const flag = /(?:--bind|-b|-S|--listen|--urls|--server\.port)[=\s]+(?:[a-z]+:\/\/)?(?:[\w.*+[\]-]*:)?(\d{2,5})\b/
-    .exec(text) ?? /(?:--port|-p)[=\s]+(\d{2,5})\b/.exec(text) ?? /\b0\.0\.0\.0:(\d{2,5})\b/.exec(text);
+  const flag =
+    /(?:--bind|-b|-S|--listen|--urls|--server\.port)[=\s]+(?:[a-z]+:\/\/)?(?:[\w.*+[\]-]*:)?(\d{2,5})\b/.exec(text) ??
+    /(?:--port|-p)[=\s]+(\d{2,5})\b/.exec(text) ??
+    /\b0\.0\.0\.0:(\d{2,5})\b/.exec(text);
   return flag ? Number(flag[1]) : undefined;
 }
 
 /** PORT (or another variable the detected port reads, or ASP.NET's URLs) as the run stage sets it. */
 function envPort(stage: string, name = 'PORT'): number | undefined {
-  const m = new RegExp(String.raw`^ENV\b.*\b${name}[= ](\d{2,5})\b`, 'm').exec(stage)
-    ?? /^ENV\b.*\bASPNETCORE_(?:URLS=\S*:|HTTP_PORTS=)(\d{2,5})\b/m.exec(stage);
+  const m =
+    new RegExp(String.raw`^ENV\b.*\b${name}[= ](\d{2,5})\b`, 'm').exec(stage) ??
+    /^ENV\b.*\bASPNETCORE_(?:URLS=\S*:|HTTP_PORTS=)(\d{2,5})\b/m.exec(stage);
   return m ? Number(m[1]) : undefined;
 }
 
@@ -59,11 +62,13 @@ function disagreement(svc: Service, dockerfile: string): string | undefined {
   const fromEnv = envPort(stage, svc.ports[0]?.envVar ?? 'PORT') ?? envPort(stage);
   const exposes = exposed(stage);
   if (want === undefined) {
-    if (exposes.length || fromCommand !== undefined) return `listens on nothing, image exposes ${exposes} / ${fromCommand}`;
+    if (exposes.length || fromCommand !== undefined)
+      return `listens on nothing, image exposes ${exposes} / ${fromCommand}`;
     return undefined;
   }
   if (!exposes.includes(want)) return `detected ${want}, image exposes ${exposes.join(' ') || 'nothing'}`;
-  if (fromCommand !== undefined && fromCommand !== want) return `detected ${want}, image command listens on ${fromCommand}`;
+  if (fromCommand !== undefined && fromCommand !== want)
+    return `detected ${want}, image command listens on ${fromCommand}`;
   if (fromCommand === undefined && fromEnv !== undefined && fromEnv !== want) {
     return `detected ${want}, image sets PORT=${fromEnv}`;
   }

@@ -14,11 +14,18 @@ import { BuildError, buildFailureHint } from '../../server/src/engine/deploy/ima
 import { port, service } from '../support/docker-topology-builder';
 
 const evidence = (file: string) => ({ file, reason: 'test' });
-const start = (command: string, source: 'framework-default' | 'kyozo.yaml' = 'framework-default', file = 'svc/x') =>
-  ({ command, source, evidence: evidence(file) });
+const start = (command: string, source: 'framework-default' | 'kyozo.yaml' = 'framework-default', file = 'svc/x') => ({
+  command,
+  source,
+  evidence: evidence(file),
+});
 
-const pm = (packageManager: 'uv' | 'poetry' | 'pdm' | 'pipenv') =>
-  ({ context: 'svc', runtime: 'python' as const, packageManager, evidence: evidence('x') });
+const pm = (packageManager: 'uv' | 'poetry' | 'pdm' | 'pipenv') => ({
+  context: 'svc',
+  runtime: 'python' as const,
+  packageManager,
+  evidence: evidence('x'),
+});
 const yaml = evidence('svc/kyozo.yaml');
 
 const MANAGE_PY = "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n";
@@ -34,11 +41,14 @@ function stage(text: string, n: number): string {
 
 describe('generated Python images', () => {
   test('requirements.txt: a venv from a build stage, copied to the run stage with the sources, no pip at run', () => {
-    const text = generateDockerfile(python({
-      frameworks: ['flask'], indicators: ['svc/requirements.txt'],
-      start: start('gunicorn app:app --bind 0.0.0.0:8000'),
-      healthCheck: { kind: 'http', path: '/healthz', evidence: evidence('svc/app.py') },
-    }));
+    const text = generateDockerfile(
+      python({
+        frameworks: ['flask'],
+        indicators: ['svc/requirements.txt'],
+        start: start('gunicorn app:app --bind 0.0.0.0:8000'),
+        healthCheck: { kind: 'http', path: '/healthz', evidence: evidence('svc/app.py') },
+      }),
+    );
     const build = stage(text, 0);
     const run = stage(text, 1);
     assert.match(build, /^FROM python:3\.12-slim AS build$/m);
@@ -81,10 +91,13 @@ describe('generated Python images', () => {
   test('a pyproject project without requirements.txt installs itself; Django collects its static files', () => {
     const packaged = generateDockerfile(python({ indicators: ['svc/pyproject.toml'] }));
     assert.match(packaged, /^RUN pip install --no-cache-dir \.$/m);
-    const django = generateDockerfile(python({
-      frameworks: ['django'], indicators: ['svc/requirements.txt', 'svc/manage.py'],
-      start: start('gunicorn site.wsgi --bind 0.0.0.0:8000'),
-    }));
+    const django = generateDockerfile(
+      python({
+        frameworks: ['django'],
+        indicators: ['svc/requirements.txt', 'svc/manage.py'],
+        start: start('gunicorn site.wsgi --bind 0.0.0.0:8000'),
+      }),
+    );
     assert.match(stage(django, 0), /python manage\.py collectstatic --noinput/);
     // Skipped only when the settings set no STATIC_ROOT; any other failure stops the build with its output.
     assert.match(stage(django, 0), /grep -q -e "STATIC_ROOT setting".*else echo "\$out"; exit 1; fi$/m);
@@ -93,14 +106,26 @@ describe('generated Python images', () => {
 
 describe('the Python server a generated image runs is the one the project depends on', () => {
   const cases: [string, Record<string, string>, string][] = [
-    ['django + daphne', { 'requirements.txt': 'django\ndaphne\n', 'manage.py': MANAGE_PY },
-      'daphne -b 0.0.0.0 -p 8000 shop.asgi:application'],
-    ['django + uvicorn', { 'requirements.txt': 'Django>=4\nuvicorn[standard]\n', 'manage.py': MANAGE_PY },
-      'uvicorn shop.asgi:application --host 0.0.0.0 --port 8000'],
-    ['django + hypercorn', { 'requirements.txt': 'django\nhypercorn\n', 'manage.py': MANAGE_PY },
-      'hypercorn shop.asgi:application --bind 0.0.0.0:8000'],
-    ['fastapi + hypercorn', { 'requirements.txt': 'fastapi\nhypercorn\n', 'main.py': 'app = FastAPI()\n' },
-      'hypercorn main:app --bind 0.0.0.0:8000'],
+    [
+      'django + daphne',
+      { 'requirements.txt': 'django\ndaphne\n', 'manage.py': MANAGE_PY },
+      'daphne -b 0.0.0.0 -p 8000 shop.asgi:application',
+    ],
+    [
+      'django + uvicorn',
+      { 'requirements.txt': 'Django>=4\nuvicorn[standard]\n', 'manage.py': MANAGE_PY },
+      'uvicorn shop.asgi:application --host 0.0.0.0 --port 8000',
+    ],
+    [
+      'django + hypercorn',
+      { 'requirements.txt': 'django\nhypercorn\n', 'manage.py': MANAGE_PY },
+      'hypercorn shop.asgi:application --bind 0.0.0.0:8000',
+    ],
+    [
+      'fastapi + hypercorn',
+      { 'requirements.txt': 'fastapi\nhypercorn\n', 'main.py': 'app = FastAPI()\n' },
+      'hypercorn main:app --bind 0.0.0.0:8000',
+    ],
   ];
   for (const [name, files, command] of cases) {
     test(name, async () => {
@@ -109,7 +134,10 @@ describe('the Python server a generated image runs is the one the project depend
         for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
         const [svc] = (await analyze(dir)).services;
         assert.equal(svc?.start?.command, command);
-        assert.deepEqual(svc?.ports.map((p) => p.container), [8000]);
+        assert.deepEqual(
+          svc?.ports.map((p) => p.container),
+          [8000],
+        );
         assert.ok(generateDockerfile(svc!).includes(`CMD ${JSON.stringify(['sh', '-c', command])}`));
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -121,7 +149,9 @@ describe('the Python server a generated image runs is the one the project depend
 describe('generated images of compiled runtimes', () => {
   test('go: static build of the cmd/<name> package detection named, run image from settings', () => {
     const api = service('tools/cmd/api', {
-      type: 'golang', ports: [port(8080)], start: start('go run ./cmd/api'),
+      type: 'golang',
+      ports: [port(8080)],
+      start: start('go run ./cmd/api'),
       build: { context: 'tools', runtime: 'go', packageManager: 'go', evidence: evidence('tools/go.mod') },
     });
     const text = generateDockerfile(api, { 'go-run': 'scratch' });
@@ -144,9 +174,14 @@ describe('generated images of compiled runtimes', () => {
   });
 
   test('rust: a locked release build that copies the binary of the target detection named', () => {
-    const text = generateDockerfile(service('svc', {
-      type: 'rust', ports: [port(3000)], start: start('cargo run --release', 'framework-default', 'svc/src/bin/api.rs'),
-    }), { 'rust-run': 'debian:12-slim' });
+    const text = generateDockerfile(
+      service('svc', {
+        type: 'rust',
+        ports: [port(3000)],
+        start: start('cargo run --release', 'framework-default', 'svc/src/bin/api.rs'),
+      }),
+      { 'rust-run': 'debian:12-slim' },
+    );
     assert.match(text, /cargo build --release \$locked/);
     assert.match(text, /if \[ -f Cargo\.lock \]; then locked=--locked; fi/);
     assert.match(text, /grep -F '"src_path":"\/src\/src\/bin\/api\.rs"'/);
@@ -161,9 +196,12 @@ describe('generated images of compiled runtimes', () => {
     assert.match(maven, /grep -v -e '\/original-'/);
     assert.match(stage(maven, 1), /^FROM jre:21$/m);
     assert.match(maven, /^CMD \["java","-XX:MaxRAMPercentage=75","-jar","\/app\/app\.jar"\]$/m);
-    const gradle = generateDockerfile(service('svc', {
-      type: 'java', build: { context: 'svc', runtime: 'java', packageManager: 'gradle', evidence: evidence('x') },
-    }));
+    const gradle = generateDockerfile(
+      service('svc', {
+        type: 'java',
+        build: { context: 'svc', runtime: 'java', packageManager: 'gradle', evidence: evidence('x') },
+      }),
+    );
     assert.match(gradle, /if \[ -f gradlew \]; then gradle="sh \.\/gradlew"/);
     assert.match(gradle, /bootJar/);
   });
@@ -178,10 +216,14 @@ describe('generated images of compiled runtimes', () => {
   });
 
   test('php: composer installs without dev dependencies in a build stage; ruby: deployment bundle, assets', () => {
-    const php = generateDockerfile(service('svc', {
-      type: 'php', ports: [port(8000)], indicators: ['svc/composer.json'],
-      start: start('php -S 0.0.0.0:8000 -t public'),
-    }));
+    const php = generateDockerfile(
+      service('svc', {
+        type: 'php',
+        ports: [port(8000)],
+        indicators: ['svc/composer.json'],
+        start: start('php -S 0.0.0.0:8000 -t public'),
+      }),
+    );
     assert.match(php, /composer install --no-dev/);
     assert.match(php, /^COPY composer\.json composer\.lock\* \.\/$/m);
     assert.match(stage(php, 1), /^COPY --from=build --chown=10001:10001 \/app \/app$/m);
@@ -189,10 +231,15 @@ describe('generated images of compiled runtimes', () => {
     // Composer and unzip are fetched only when the base image lacks them (a base image may carry both, offline).
     assert.match(php, /^RUN command -v composer >\/dev\/null \|\| \{ php -r .*getcomposer\.org/m);
     assert.match(php, /^RUN command -v unzip >\/dev\/null \|\| \{ apt-get update/m);
-    const rails = generateDockerfile(service('svc', {
-      type: 'ruby', frameworks: ['rails'], ports: [port(3000)], start: start('bin/rails server -b 0.0.0.0 -p 3000'),
-      healthCheck: { kind: 'http', path: '/up', evidence: evidence('svc/config/routes.rb') },
-    }));
+    const rails = generateDockerfile(
+      service('svc', {
+        type: 'ruby',
+        frameworks: ['rails'],
+        ports: [port(3000)],
+        start: start('bin/rails server -b 0.0.0.0 -p 3000'),
+        healthCheck: { kind: 'http', path: '/up', evidence: evidence('svc/config/routes.rb') },
+      }),
+    );
     assert.match(rails, /BUNDLE_DEPLOYMENT=1 BUNDLE_WITHOUT=development:test/);
     assert.match(stage(rails, 0), /rails assets:precompile/);
     assert.match(stage(rails, 0), /build-essential/);
@@ -226,26 +273,35 @@ describe('generated images of compiled runtimes', () => {
 
 describe('kyozo.yaml build: and start: in generated images', () => {
   test('build.command replaces the build step; a kyozo.yaml start becomes the command of compiled images', () => {
-    const go = generateDockerfile(service('svc', {
-      type: 'golang', start: start('/app --listen :9000', 'kyozo.yaml'),
-      build: { context: 'svc', runtime: 'go', command: 'go build -tags prod -o /out/app ./server', evidence: yaml },
-    }));
+    const go = generateDockerfile(
+      service('svc', {
+        type: 'golang',
+        start: start('/app --listen :9000', 'kyozo.yaml'),
+        build: { context: 'svc', runtime: 'go', command: 'go build -tags prod -o /out/app ./server', evidence: yaml },
+      }),
+    );
     assert.match(go, /^RUN go build -tags prod -o \/out\/app \.\/server$/m);
     assert.doesNotMatch(go, /CGO_ENABLED=0 go build/);
     assert.match(go, /^CMD \["\/app","--listen",":9000"\]$/m, 'exec form: the run image has no shell');
-    const py = generateDockerfile(python({
-      frameworks: ['django'], indicators: ['svc/requirements.txt', 'svc/manage.py'],
-      start: start('gunicorn s.wsgi', 'kyozo.yaml'),
-      build: { context: 'svc', runtime: 'python', command: 'python manage.py compilemessages', evidence: yaml },
-    }));
+    const py = generateDockerfile(
+      python({
+        frameworks: ['django'],
+        indicators: ['svc/requirements.txt', 'svc/manage.py'],
+        start: start('gunicorn s.wsgi', 'kyozo.yaml'),
+        build: { context: 'svc', runtime: 'python', command: 'python manage.py compilemessages', evidence: yaml },
+      }),
+    );
     assert.match(stage(py, 0), /^RUN python manage\.py compilemessages$/m);
     assert.doesNotMatch(py, /collectstatic/);
     assert.match(py, /^CMD \["sh","-c","gunicorn s\.wsgi"\]$/m);
     for (const type of ['rust', 'java', 'dotnet', 'elixir'] as const) {
-      const text = generateDockerfile(service('svc', {
-        type, start: start('./run --prod', 'kyozo.yaml'),
-        build: { context: 'svc', command: 'make release', evidence: yaml },
-      }));
+      const text = generateDockerfile(
+        service('svc', {
+          type,
+          start: start('./run --prod', 'kyozo.yaml'),
+          build: { context: 'svc', command: 'make release', evidence: yaml },
+        }),
+      );
       assert.match(text, /^RUN make release$/m, type);
       assert.match(text, /^CMD \["\.\/run","--prod"\]$/m, type);
     }
@@ -297,7 +353,10 @@ describe('build context of a folder with its own Dockerfile', () => {
       for (const f of ['Dockerfile', '.env', '.env.example', '.git/HEAD', 'node_modules/x/i.js', 'target/app.jar']) {
         writeFileSync(join(dir, f), 'x');
       }
-      const paths = () => collectContext(dir, { defaultIgnores: DEFAULT_DOCKERIGNORE }).files.map((f) => f.path).sort();
+      const paths = () =>
+        collectContext(dir, { defaultIgnores: DEFAULT_DOCKERIGNORE })
+          .files.map((f) => f.path)
+          .sort();
       assert.deepEqual(paths(), ['.env.example', 'Dockerfile', 'target/app.jar']);
       writeFileSync(join(dir, '.dockerignore'), 'target\n');
       const all = ['.dockerignore', '.env', '.env.example', '.git/HEAD', 'Dockerfile', 'node_modules/x/i.js'];
@@ -311,20 +370,35 @@ describe('build context of a folder with its own Dockerfile', () => {
 describe('failed builds of these runtimes say what to do', () => {
   const cases: [string, string[], RegExp][] = [
     ['pip', ['Collecting flask-nope', 'ERROR: No matching distribution found for flask-nope'], /check its name/],
-    ['wheel', ['  error: command \'/usr/bin/gcc\' failed: No such file or directory'], /no compiler or headers/],
-    ['poetry', ['pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock`'],
-      /poetry lock/],
+    ['wheel', ["  error: command '/usr/bin/gcc' failed: No such file or directory"], /no compiler or headers/],
+    [
+      'poetry',
+      ['pyproject.toml changed significantly since poetry.lock was last generated. Run `poetry lock`'],
+      /poetry lock/,
+    ],
     ['go.sum', ['main.go:4:2: missing go.sum entry for module providing package github.com/x/y'], /go mod tidy/],
     ['goproxy', ['go: github.com/x/y@v1.0.0: module lookup disabled by GOPROXY=off'], /go mod vendor/],
-    ['cargo', ['error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent this'],
-      /commit Cargo\.lock/],
-    ['maven', ['[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project x'],
-      /could not download a dependency/],
-    ['nuget', ['error NU1301: Unable to load the service index for source https://api.nuget.org/v3/index.json'],
-      /NuGet/],
+    [
+      'cargo',
+      ['error: the lock file /src/Cargo.lock needs to be updated but --locked was passed to prevent this'],
+      /commit Cargo\.lock/,
+    ],
+    [
+      'maven',
+      ['[ERROR] Failed to execute goal on project api: Could not resolve dependencies for project x'],
+      /could not download a dependency/,
+    ],
+    [
+      'nuget',
+      ['error NU1301: Unable to load the service index for source https://api.nuget.org/v3/index.json'],
+      /NuGet/,
+    ],
     ['composer', ['  - Root composer.json requires PHP extension ext-intl * but it is missing'], /PHP extension/],
-    ['bundler', ['Your bundle only supports platforms ["arm64-darwin-22"] but your local platform is x86_64-linux'],
-      /--add-platform x86_64-linux/],
+    [
+      'bundler',
+      ['Your bundle only supports platforms ["arm64-darwin-22"] but your local platform is x86_64-linux'],
+      /--add-platform x86_64-linux/,
+    ],
   ];
   for (const [name, output, hint] of cases) {
     test(`${name}: the line that says why, and what to do`, () => {

@@ -13,14 +13,22 @@ test('deploying the checkout service brings the services it calls, not the consu
   const broker = topology.edges.find((e) => e.kind === 'broker' && e.from === 'src/checkoutservice');
   assert.equal(broker?.to, 'src/accountingservice', 'the fixture relates checkout and accounting through a topic');
   assert.deepEqual(ids(selectServices(topology, ['checkoutservice'])), [
-    'src/cartservice/src', 'src/checkoutservice', 'src/currencyservice', 'src/emailservice', 'src/paymentservice',
-    'src/productcatalogservice', 'src/shippingservice',
+    'src/cartservice/src',
+    'src/checkoutservice',
+    'src/currencyservice',
+    'src/emailservice',
+    'src/paymentservice',
+    'src/productcatalogservice',
+    'src/shippingservice',
   ]);
 });
 
 test('deploying a producer alone starts only the producer; its consumers stay as they are', async () => {
   const topology = await analyze(join(FIXTURES, 'broker-queues'));
-  assert.ok(topology.edges.some((e) => e.kind === 'broker' && e.from === 'api'), 'the api publishes to queues');
+  assert.ok(
+    topology.edges.some((e) => e.kind === 'broker' && e.from === 'api'),
+    'the api publishes to queues',
+  );
   const selected = ids(selectServices(topology, ['api']));
   for (const consumer of ['worker', 'auditor', 'notifier']) assert.ok(!selected.includes(consumer), selected.join());
   assert.ok(selected.includes('api'));

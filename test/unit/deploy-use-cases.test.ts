@@ -10,7 +10,12 @@ import { parse } from 'yaml';
 import { analyze } from '../../server/src/engine/index';
 import { exportCompose, writeComposeExport } from '../../server/src/engine/compose/compose-export';
 import {
-  describeProgress, InvalidReplicasError, ServiceIndex, UnknownServiceError, validateReplicas, replicaCountProblem,
+  describeProgress,
+  InvalidReplicasError,
+  ServiceIndex,
+  UnknownServiceError,
+  validateReplicas,
+  replicaCountProblem,
 } from '../../server/src/engine/deploy/index';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -25,8 +30,12 @@ describe('deploy use cases', () => {
     assert.equal(ix.byName('API')?.name, 'api');
     assert.equal(ix.forFile('web/server.js')?.name, 'web');
     assert.equal(ix.forFile('files/Dockerfile')?.name, 'files');
-    assert.throws(() => ix.require('nope'), (e: Error) => e instanceof UnknownServiceError
-      && /no service 'nope' in .*deploy-stack; known: (api|files|web)(, (api|files|web)){2}$/.test(e.message));
+    assert.throws(
+      () => ix.require('nope'),
+      (e: Error) =>
+        e instanceof UnknownServiceError &&
+        /no service 'nope' in .*deploy-stack; known: (api|files|web)(, (api|files|web)){2}$/.test(e.message),
+    );
   });
 
   test('replica counts: whole numbers from 0 to 50, as numbers or digits; anything else says what it got', () => {
@@ -36,8 +45,12 @@ describe('deploy use cases', () => {
     for (const bad of [51, -1, 2.5, 'many', '', '3x', null, undefined]) {
       assert.match(replicaCountProblem(bad) ?? '', /whole number from 0 to 50, got "/, String(bad));
     }
-    assert.throws(() => validateReplicas(99, 'scale api'), (e: Error) => e instanceof InvalidReplicasError
-      && e.message === 'scale api: replicas must be a whole number from 0 to 50, got "99".');
+    assert.throws(
+      () => validateReplicas(99, 'scale api'),
+      (e: Error) =>
+        e instanceof InvalidReplicasError &&
+        e.message === 'scale api: replicas must be a whole number from 0 to 50, got "99".',
+    );
   });
 
   test('progress reads as one line: service, state and the first line of the message', () => {
@@ -64,7 +77,9 @@ describe('deploy use cases', () => {
   test('kyozo scale with a count out of range exits 2 with what was wrong, not a stack trace', () => {
     const args = ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), 'scale', 'api=99', '-d', fixture];
     const res = spawnSync(process.execPath, args, {
-      cwd: repo, encoding: 'utf8', timeout: 60_000,
+      cwd: repo,
+      encoding: 'utf8',
+      timeout: 60_000,
       env: { ...process.env, NO_COLOR: '1', KYOZO_STATE_DIR: mkdtempSync(join(tmpdir(), 'kyozo-cli-')) },
     });
     assert.equal(res.status, 2, res.stderr);

@@ -20,7 +20,10 @@ test('language and port accuracy over the labelled single-app repositories meet 
 test('every labelled repository exists and is labelled once', () => {
   const repos = LABELS.map((l) => l.repo);
   assert.equal(new Set(repos).size, repos.length);
-  assert.deepEqual(repos.filter((r) => !existsSync(join(FIXTURES, '..', r))), []);
+  assert.deepEqual(
+    repos.filter((r) => !existsSync(join(FIXTURES, '..', r))),
+    [],
+  );
 });
 
 test('a Gradle build written in the Kotlin DSL does not make Java code Kotlin', async () => {

@@ -3,7 +3,14 @@
 // and every docs page must be reachable from the docs index.
 import assert from 'node:assert/strict';
 import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -17,7 +24,12 @@ const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
 const README_MAX_LINES = 150;
 const md = new MarkdownIt({ html: true });
 
-interface Reference { file: string; line: number; kind: 'link' | 'image'; target: string }
+interface Reference {
+  file: string;
+  line: number;
+  kind: 'link' | 'image';
+  target: string;
+}
 
 /** The markdown files whose links are checked: the two at the root and everything under docs/. */
 function markdownFiles(root: string): string[] {
@@ -61,9 +73,14 @@ function anchors(file: string): Set<string> {
   const tokens = md.parse(readFileSync(file, 'utf8'), {});
   tokens.forEach((t, i) => {
     if (t.type !== 'heading_open') return;
-    const text = (tokens[i + 1].children ?? []).filter((c) => c.type === 'text' || c.type === 'code_inline')
-      .map((c) => c.content).join('');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const text = (tokens[i + 1].children ?? [])
+      .filter((c) => c.type === 'text' || c.type === 'code_inline')
+      .map((c) => c.content)
+      .join('');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -80,7 +97,10 @@ function brokenReferences(root: string): string[] {
   for (const file of markdownFiles(root)) {
     for (const ref of references(file)) {
       const where = `${relative(root, file)}:${ref.line}`;
-      if (!ref.target) { problems.push(`${where}: ${ref.kind} with an empty target`); continue; }
+      if (!ref.target) {
+        problems.push(`${where}: ${ref.kind} with an empty target`);
+        continue;
+      }
       if (isExternal(ref.target)) continue;
       const [rawPath, fragment] = ref.target.split('#', 2);
       const path = decodeURIComponent(rawPath);
@@ -90,8 +110,10 @@ function brokenReferences(root: string): string[] {
         continue;
       }
       if (!existsSync(resolved)) {
-        problems.push(`${where}: ${ref.kind} ${ref.target} does not exist (looked for ${relative(root, resolved)}); ` +
-          'fix the path or add the file');
+        problems.push(
+          `${where}: ${ref.kind} ${ref.target} does not exist (looked for ${relative(root, resolved)}); ` +
+            'fix the path or add the file',
+        );
         continue;
       }
       if (ref.kind === 'image' && !statSync(resolved).isFile()) {
@@ -99,8 +121,10 @@ function brokenReferences(root: string): string[] {
         continue;
       }
       if (fragment && resolved.endsWith('.md') && !anchors(resolved).has(fragment)) {
-        problems.push(`${where}: link ${ref.target}: ${relative(root, resolved)} has no heading with the anchor ` +
-          `#${fragment}; link to an existing heading`);
+        problems.push(
+          `${where}: link ${ref.target}: ${relative(root, resolved)} has no heading with the anchor ` +
+            `#${fragment}; link to an existing heading`,
+        );
       }
     }
   }
@@ -121,13 +145,21 @@ test('the checker reports a broken link, a missing image, a missing anchor and a
     writeFileSync(join(root, 'docs', 'images', 'shown.png'), 'png');
     writeFileSync(join(root, 'docs', 'deploy.md'), '# Deploying folders\n\n## Exit codes\n');
     writeFileSync(join(root, 'CONTRIBUTING.md'), '# Contributing\n\nSee [the README](README.md#quick-start).\n');
-    writeFileSync(join(root, 'README.md'), [
-      '# Kyozo', '', '## Quick start', '',
-      'Good: [deploy](docs/deploy.md), [exit codes](docs/deploy.md#exit-codes), [up](#quick-start),',
-      '![shown](docs/images/shown.png), [site](https://example.com/x), `[not a link](nowhere.md)`.', '',
-      'Broken: [detection](docs/detection.md), ![gone](docs/images/gone.png), [anchor](docs/deploy.md#no-such),',
-      '[outside](../elsewhere.md), <img src="docs/images/also-gone.png">.', '',
-    ].join('\n'));
+    writeFileSync(
+      join(root, 'README.md'),
+      [
+        '# Kyozo',
+        '',
+        '## Quick start',
+        '',
+        'Good: [deploy](docs/deploy.md), [exit codes](docs/deploy.md#exit-codes), [up](#quick-start),',
+        '![shown](docs/images/shown.png), [site](https://example.com/x), `[not a link](nowhere.md)`.',
+        '',
+        'Broken: [detection](docs/detection.md), ![gone](docs/images/gone.png), [anchor](docs/deploy.md#no-such),',
+        '[outside](../elsewhere.md), <img src="docs/images/also-gone.png">.',
+        '',
+      ].join('\n'),
+    );
     const problems = brokenReferences(root);
     assert.equal(problems.length, 5, problems.join('\n'));
     assert.match(problems[0], /^README\.md:8: link docs\/detection\.md does not exist/);
@@ -142,15 +174,20 @@ test('the checker reports a broken link, a missing image, a missing anchor and a
 
 test(`README.md is the front door: under ${README_MAX_LINES} lines`, () => {
   const lines = readFileSync(join(repoRoot, 'README.md'), 'utf8').split('\n').length;
-  assert.ok(lines < README_MAX_LINES,
-    `README.md has ${lines} lines; keep it under ${README_MAX_LINES} and move reference material to a page in docs/`);
+  assert.ok(
+    lines < README_MAX_LINES,
+    `README.md has ${lines} lines; keep it under ${README_MAX_LINES} and move reference material to a page in docs/`,
+  );
 });
 
 test('every page in docs/ is listed in the docs index, docs/README.md', () => {
   const index = join(repoRoot, 'docs', 'README.md');
   assert.ok(existsSync(index), 'docs/README.md is missing: add it, with one line per page in docs/');
-  const listed = new Set(references(index).filter((r) => r.kind === 'link' && !isExternal(r.target))
-    .map((r) => resolve(dirname(index), decodeURIComponent(r.target.split('#')[0]))));
+  const listed = new Set(
+    references(index)
+      .filter((r) => r.kind === 'link' && !isExternal(r.target))
+      .map((r) => resolve(dirname(index), decodeURIComponent(r.target.split('#')[0]))),
+  );
   const pages = markdownFiles(repoRoot).filter((f) => f.startsWith(join(repoRoot, 'docs') + sep) && f !== index);
   const missing = pages.filter((p) => !listed.has(p)).map((p) => relative(repoRoot, p));
   assert.deepEqual(missing, [], `add a line for each of these to docs/README.md: ${missing.join(', ')}`);

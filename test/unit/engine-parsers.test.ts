@@ -23,12 +23,22 @@ test('compose interpolation follows the compose-spec operators', () => {
 });
 
 test('.env parsing keeps quoted values and drops comments', () => {
-  assert.deepEqual(parseDotEnv('A=1\n# c\nexport B="two words"\nC=3 # note\nbad line'), { A: '1', B: 'two words', C: '3' });
+  assert.deepEqual(parseDotEnv('A=1\n# c\nexport B="two words"\nC=3 # note\nbad line'), {
+    A: '1',
+    B: 'two words',
+    C: '3',
+  });
 });
 
 test('Dockerfile parser handles continuations, stages and reports unknown instructions with their line', () => {
-  const m = parseDockerfile('FROM node:20 AS build\nRUN npm ci \\\n  && npm run build\nFROM nginx:alpine\nEXPOSE 8080\nCOPYY . .\n', 'Dockerfile');
-  assert.deepEqual(m.stages.map((s) => s.from), ['node:20', 'nginx:alpine']);
+  const m = parseDockerfile(
+    'FROM node:20 AS build\nRUN npm ci \\\n  && npm run build\nFROM nginx:alpine\nEXPOSE 8080\nCOPYY . .\n',
+    'Dockerfile',
+  );
+  assert.deepEqual(
+    m.stages.map((s) => s.from),
+    ['node:20', 'nginx:alpine'],
+  );
   assert.equal(m.instructions.find((i) => i.keyword === 'RUN')!.args, 'npm ci  && npm run build');
   assert.equal(m.problems.length, 1);
   assert.equal(m.problems[0].code, 'dockerfile-parse');
@@ -38,11 +48,26 @@ test('Dockerfile parser handles continuations, stages and reports unknown instru
 });
 
 test('ports named in commands', () => {
-  assert.deepEqual(portsInCommand('PORT=4000 node server.js').map((p) => p.port), [4000]);
-  assert.deepEqual(portsInCommand('next start -p 3005').map((p) => p.port), [3005]);
-  assert.deepEqual(portsInCommand('uvicorn main:app --host 0.0.0.0 --port 8080').map((p) => p.port), [8080]);
-  assert.deepEqual(portsInCommand('gunicorn app:app --bind 0.0.0.0:8000').map((p) => p.port), [8000]);
-  assert.deepEqual(portsInCommand('curl http://localhost:9999/x').map((p) => p.port), []);
+  assert.deepEqual(
+    portsInCommand('PORT=4000 node server.js').map((p) => p.port),
+    [4000],
+  );
+  assert.deepEqual(
+    portsInCommand('next start -p 3005').map((p) => p.port),
+    [3005],
+  );
+  assert.deepEqual(
+    portsInCommand('uvicorn main:app --host 0.0.0.0 --port 8080').map((p) => p.port),
+    [8080],
+  );
+  assert.deepEqual(
+    portsInCommand('gunicorn app:app --bind 0.0.0.0:8000').map((p) => p.port),
+    [8000],
+  );
+  assert.deepEqual(
+    portsInCommand('curl http://localhost:9999/x').map((p) => p.port),
+    [],
+  );
 });
 
 test('hosts in environment values', () => {
@@ -63,7 +88,12 @@ test('secret literals, DNS names and suggestions', () => {
 
 test('deployment waves and cycles', () => {
   const svc = (id: string) => ({ id, name: id, type: 'nodejs' }) as Service;
-  const e = (from: string, to: string): Edge => ({ from, to, kind: 'compose', evidence: [{ file: 'compose.yaml', line: 1, reason: '' }] });
+  const e = (from: string, to: string): Edge => ({
+    from,
+    to,
+    kind: 'compose',
+    evidence: [{ file: 'compose.yaml', line: 1, reason: '' }],
+  });
   const ok = deploymentOrder([svc('web'), svc('api'), svc('db')], [e('web', 'api'), e('api', 'db')]);
   assert.deepEqual(ok.order, [['db'], ['api'], ['web']]);
   assert.equal(ok.problems.length, 0);

@@ -8,7 +8,9 @@ import { test } from 'node:test';
 const repoRoot = new URL('../..', import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   contributes: { configuration: { properties: Record<string, { scope?: string }> } };
-  capabilities?: { untrustedWorkspaces?: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] } };
+  capabilities?: {
+    untrustedWorkspaces?: { supported: boolean | 'limited'; description?: string; restrictedConfigurations?: string[] };
+  };
 };
 const settings = manifest.contributes.configuration.properties;
 
@@ -18,7 +20,13 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
   assert.equal(settings['kyozo.autoDeploy']?.scope, 'machine');
   // The rest only shape what a trusted workspace deploys (which its own Dockerfiles and kyozo.yaml decide anyway) or
   // what is shown; each is listed here so a new setting gets the same decision.
-  const windowScoped = ['kyozo.baseImages', 'kyozo.defaults.memoryMb', 'kyozo.defaults.cpus', 'kyozo.ignore', 'kyozo.servicesView.groupBy'];
+  const windowScoped = [
+    'kyozo.baseImages',
+    'kyozo.defaults.memoryMb',
+    'kyozo.defaults.cpus',
+    'kyozo.ignore',
+    'kyozo.servicesView.groupBy',
+  ];
   assert.deepEqual(Object.keys(settings).sort(), [...windowScoped, 'kyozo.autoDeploy', 'kyozo.docker.host'].sort());
   for (const key of windowScoped) assert.equal(settings[key].scope ?? 'window', 'window', key);
 });
@@ -30,6 +38,10 @@ test('untrusted workspaces get limited support: no workspace values for what dep
   assert.match(u.description ?? '', /Restricted Mode/);
   assert.match(u.description ?? '', /does not deploy, start, stop, scale or stream logs/);
   assert.deepEqual([...(u.restrictedConfigurations ?? [])].sort(), [
-    'kyozo.autoDeploy', 'kyozo.baseImages', 'kyozo.defaults.cpus', 'kyozo.defaults.memoryMb', 'kyozo.docker.host',
+    'kyozo.autoDeploy',
+    'kyozo.baseImages',
+    'kyozo.defaults.cpus',
+    'kyozo.defaults.memoryMb',
+    'kyozo.docker.host',
   ]);
 });

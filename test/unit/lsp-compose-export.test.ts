@@ -25,10 +25,14 @@ function written(edits: WorkspaceEdit[], uri: string): string | undefined {
 
 describe('language server: Generate Compose File on test/fixtures/deploy-stack', () => {
   let s: LspSession;
-  before(async () => { s = await startSession('deploy-stack'); });
-  after(async () => { await s?.close(); });
+  before(async () => {
+    s = await startSession('deploy-stack');
+  });
+  after(async () => {
+    await s?.close();
+  });
 
-  it('writes every generated Dockerfile the compose file references, and none of the services\' own', async () => {
+  it("writes every generated Dockerfile the compose file references, and none of the services' own", async () => {
     const yaml = await s.connection.sendRequest<string>(Methods.compose, { folderUri: s.folderUri });
     const doc = parse(yaml) as { services: Record<string, { build?: { context: string; dockerfile?: string } }> };
     const referenced = Object.entries(doc.services)
@@ -42,8 +46,10 @@ describe('language server: Generate Compose File on test/fixtures/deploy-stack',
       assert.match(text, /^FROM /m, `${r.name}: ${text}`);
     }
     assert.equal(doc.services.files?.build?.dockerfile, 'Dockerfile');
-    const files = s.appliedEdits.flatMap((e) => (e.documentChanges ?? []) as Change[])
-      .filter((c): c is CreateFile => 'kind' in c && c.kind === 'create').map((c) => c.uri);
+    const files = s.appliedEdits
+      .flatMap((e) => (e.documentChanges ?? []) as Change[])
+      .filter((c): c is CreateFile => 'kind' in c && c.kind === 'create')
+      .map((c) => c.uri);
     assert.deepEqual(files.sort(), referenced.map((r) => pathToFileURL(r.file).href).sort());
   });
 });

@@ -5,10 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  createMessageConnection, ErrorCodes, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection,
+  createMessageConnection,
+  ErrorCodes,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
 } from 'vscode-languageserver-protocol/node';
 import {
-  WorkDoneProgress, type ClientCapabilities, type PublishDiagnosticsParams, type WorkspaceEdit,
+  WorkDoneProgress,
+  type ClientCapabilities,
+  type PublishDiagnosticsParams,
+  type WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import { Methods, type TopologyParams } from '../../server/src/protocol';
 
@@ -25,7 +33,10 @@ export interface LspSession {
   /** Requests the server sent to the client (codeLens refresh, capability registrations, messages), in order. */
   requests: { method: string; params: unknown }[];
   /** `$/progress` notifications, in order. */
-  progress: { token: string | number; value: { kind: string; title?: string; message?: string; cancellable?: boolean } }[];
+  progress: {
+    token: string | number;
+    value: { kind: string; title?: string; message?: string; cancellable?: boolean };
+  }[];
   watchProgress(token: string | number): void;
   /** Every other server notification (kyozo/engineState, kyozo/serviceStatus, ...), in order. */
   notifications: { method: string; params: unknown }[];
@@ -61,7 +72,9 @@ export interface SessionOptions {
 
 const VS_CODE_CAPABILITIES: ClientCapabilities = {
   workspace: {
-    workspaceFolders: true, didChangeWatchedFiles: { dynamicRegistration: true }, workspaceEdit: { documentChanges: true },
+    workspaceFolders: true,
+    didChangeWatchedFiles: { dynamicRegistration: true },
+    workspaceEdit: { documentChanges: true },
     codeLens: { refreshSupport: true },
   },
   window: { workDoneProgress: true },
@@ -75,30 +88,54 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   const noEngine = 'unix:///nonexistent/kyozo-test.sock';
   const folderUri = pathToFileURL(folder).href;
   // KYOZO_LSP_SERVER runs the same tests against another build, e.g. the server inside an unpacked VSIX.
-  const child: ChildProcess = spawn(process.execPath, [process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'dist/server.js'), '--stdio'], {
-    stdio: ['pipe', 'pipe', 'pipe'], env: options.realEngine ? process.env : { ...process.env, DOCKER_HOST: noEngine },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'dist/server.js'), '--stdio'],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: options.realEngine ? process.env : { ...process.env, DOCKER_HOST: noEngine },
+    },
+  );
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const connection = createMessageConnection(
+    new StreamMessageReader(child.stdout!),
+    new StreamMessageWriter(child.stdin!),
+  );
   const diagnostics = new Map<string, PublishDiagnosticsParams>();
   const topologies: TopologyParams[] = [];
   const appliedEdits: WorkspaceEdit[] = [];
   const progress: LspSession['progress'] = [];
   const waiters: { method: string; accept: (p: unknown) => boolean; resolve: (p: unknown) => void }[] = [];
   const deliver = (method: string, p: unknown) => {
-    for (const w of [...waiters]) if (w.method === method && w.accept(p)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(p); }
+    for (const w of [...waiters])
+      if (w.method === method && w.accept(p)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(p);
+      }
   };
-  connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => { diagnostics.set(p.uri, p); deliver('textDocument/publishDiagnostics', p); });
-  connection.onNotification(Methods.topology, (p: TopologyParams) => { topologies.push(p); deliver(Methods.topology, p); });
-  const notifications: { method: string; params: unknown }[] = [];
-  connection.onNotification((method: string, p: unknown) => { notifications.push({ method, params: p }); deliver(method, p); });
-  const requests: LspSession['requests'] = [];
-  const record = (method: string, answer: unknown = null) => connection.onRequest(method, (p: unknown) => {
-    requests.push({ method, params: p });
-    deliver(method, p);
-    return answer;
+  connection.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
+    diagnostics.set(p.uri, p);
+    deliver('textDocument/publishDiagnostics', p);
   });
+  connection.onNotification(Methods.topology, (p: TopologyParams) => {
+    topologies.push(p);
+    deliver(Methods.topology, p);
+  });
+  const notifications: { method: string; params: unknown }[] = [];
+  connection.onNotification((method: string, p: unknown) => {
+    notifications.push({ method, params: p });
+    deliver(method, p);
+  });
+  const requests: LspSession['requests'] = [];
+  const record = (method: string, answer: unknown = null) =>
+    connection.onRequest(method, (p: unknown) => {
+      requests.push({ method, params: p });
+      deliver(method, p);
+      return answer;
+    });
   // A client may declare dynamic registration and still refuse one (an error answer).
   const refusal = new ResponseError(ErrorCodes.InternalError, 'this client cannot watch files');
   record('client/registerCapability', options.client?.refusesRegistration ? refusal : null);
@@ -113,18 +150,44 @@ export async function startSession(fixture: string, options: SessionOptions = {}
       deliver('$/progress', p);
     });
   };
-  connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => { watchProgress(p.token); deliver('window/workDoneProgress/create', p); return null; });
+  connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+    watchProgress(p.token);
+    deliver('window/workDoneProgress/create', p);
+    return null;
+  });
   connection.onRequest('workspace/configuration', () => []);
-  connection.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => { appliedEdits.push(p.edit); return { applied: true }; });
+  connection.onRequest('workspace/applyEdit', (p: { edit: WorkspaceEdit }) => {
+    appliedEdits.push(p.edit);
+    return { applied: true };
+  });
   connection.listen();
 
   const session: LspSession = {
-    connection, folder, folderUri, diagnostics, topologies, appliedEdits, requests, progress, watchProgress, notifications,
+    connection,
+    folder,
+    folderUri,
+    diagnostics,
+    topologies,
+    appliedEdits,
+    requests,
+    progress,
+    watchProgress,
+    notifications,
     uri: (rel) => pathToFileURL(join(folder, rel)).href,
     next<T>(method: string, accept: (p: T) => boolean = () => true, timeoutMs = 20_000) {
       return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms; server stderr: ${stderr}`)), timeoutMs);
-        waiters.push({ method, accept: accept as (p: unknown) => boolean, resolve: (p) => { clearTimeout(timer); resolve(p as T); } });
+        const timer = setTimeout(
+          () => reject(new Error(`no ${method} within ${timeoutMs} ms; server stderr: ${stderr}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          method,
+          accept: accept as (p: unknown) => boolean,
+          resolve: (p) => {
+            clearTimeout(timer);
+            resolve(p as T);
+          },
+        });
       });
     },
     diagnosticsOf(uri, accept = () => true) {
@@ -134,13 +197,17 @@ export async function startSession(fixture: string, options: SessionOptions = {}
       return session.next<PublishDiagnosticsParams>(method, (p) => p.uri === uri && accept(p));
     },
     async open(rel, text, languageId = 'plaintext') {
-      await connection.sendNotification('textDocument/didOpen', { textDocument: { uri: session.uri(rel), languageId, version: 1, text } });
+      await connection.sendNotification('textDocument/didOpen', {
+        textDocument: { uri: session.uri(rel), languageId, version: 1, text },
+      });
     },
     async close() {
       try {
         await Promise.race([connection.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
         await connection.sendNotification('exit');
-      } catch { /* the server may already be gone */ }
+      } catch {
+        /* the server may already be gone */
+      }
       connection.dispose();
       child.kill();
       rmSync(folder, { recursive: true, force: true });
@@ -150,15 +217,20 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   let clientInfo: { name: string; version?: string } | undefined = { name: 'Visual Studio Code', version: '1.90.0' };
   if (options.client) clientInfo = options.client.name ? { name: options.client.name } : undefined;
   await connection.sendRequest('initialize', {
-    processId: process.pid, rootUri: folderUri, workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
+    processId: process.pid,
+    rootUri: folderUri,
+    workspaceFolders: [{ uri: folderUri, name: 'fixture' }],
     clientInfo,
     capabilities: options.client?.capabilities ?? VS_CODE_CAPABILITIES,
     initializationOptions: {
       settings: {
-        docker: { host: options.realEngine ? undefined : noEngine }, baseImages: options.baseImages ?? {}, defaults: {}, ignore: [],
+        docker: { host: options.realEngine ? undefined : noEngine },
+        baseImages: options.baseImages ?? {},
+        defaults: {},
+        ignore: [],
         autoDeploy: options.autoDeploy ?? false,
       },
-      workspaceTrusted: options.workspaceTrusted === 'unset' ? undefined : options.workspaceTrusted ?? true,
+      workspaceTrusted: options.workspaceTrusted === 'unset' ? undefined : (options.workspaceTrusted ?? true),
     },
   });
   await connection.sendNotification('initialized', {});

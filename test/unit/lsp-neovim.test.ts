@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { repoRoot } from './lsp-harness';
 
 const nvim = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
-const missing = nvim.error ? 'nvim is not installed (.ci/machine-setup.sh installs Debian\'s neovim)' : false;
+const missing = nvim.error ? "nvim is not installed (.ci/machine-setup.sh installs Debian's neovim)" : false;
 
 interface NeovimRun {
   client?: string;
@@ -31,18 +31,29 @@ function runNeovim(timeoutMs = 90_000): Promise<NeovimRun> {
   const out = join(folder, 'out.json');
   const script = join(repoRoot, 'test/support/neovim-lsp-client.lua');
   const env = {
-    ...process.env, KYOZO_ROOT: root, KYOZO_OUT: out, KYOZO_NODE: process.execPath,
+    ...process.env,
+    KYOZO_ROOT: root,
+    KYOZO_OUT: out,
+    KYOZO_NODE: process.execPath,
     // The command docs/language-server.md gives editors (it loads dist/server.js).
     KYOZO_SERVER: process.env.KYOZO_LSP_SERVER ?? join(repoRoot, 'bin/kyozo-language-server.js'),
     // Neovim's own state (logs, shada) stays in the temporary folder.
-    XDG_STATE_HOME: folder, XDG_DATA_HOME: folder, XDG_CACHE_HOME: folder, XDG_CONFIG_HOME: folder,
+    XDG_STATE_HOME: folder,
+    XDG_DATA_HOME: folder,
+    XDG_CACHE_HOME: folder,
+    XDG_CONFIG_HOME: folder,
   };
   const child = spawn('nvim', ['--headless', '-n', '-i', 'NONE', '-u', 'NONE', '-c', `luafile ${script}`], {
-    env, stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => { output = (output + d).slice(-4000); });
-  child.stderr.on('data', (d) => { output = (output + d).slice(-4000); });
+  child.stdout.on('data', (d) => {
+    output = (output + d).slice(-4000);
+  });
+  child.stderr.on('data', (d) => {
+    output = (output + d).slice(-4000);
+  });
   return new Promise<NeovimRun>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -59,20 +70,24 @@ function runNeovim(timeoutMs = 90_000): Promise<NeovimRun> {
   }).finally(() => rmSync(folder, { recursive: true, force: true }));
 }
 
-describe('language server driven by Neovim\'s built-in LSP client', { skip: missing }, () => {
-  it('shows plain CodeLens titles, follows a Dockerfile changed on disk, says a failure without asking', {
-    timeout: 120_000,
-  }, async () => {
-    const run = await runNeovim();
-    assert.equal(run.error, undefined, run.error);
-    assert.equal(run.client, 'kyozo');
-    assert.deepEqual(run.manifest, ['Deploy api']);
-    assert.deepEqual(run.compose, ['Deploy api', 'Deploy web', 'Deploy db', 'Deploy cache']);
-    assert.ok(run.before?.includes('missing-expose'), JSON.stringify(run.before));
-    assert.equal(run.watching, true, 'the server said it watches the folder itself');
-    assert.ok(run.after && !run.after.includes('missing-expose'), JSON.stringify(run.after));
-    assert.equal(run.messages?.length, 1, JSON.stringify(run.messages));
-    assert.match(run.messages?.[0] ?? '', /could not analyse .*workspace-missing.*does not exist/);
-    assert.deepEqual(run.large, ['file-too-large']);
-  });
+describe("language server driven by Neovim's built-in LSP client", { skip: missing }, () => {
+  it(
+    'shows plain CodeLens titles, follows a Dockerfile changed on disk, says a failure without asking',
+    {
+      timeout: 120_000,
+    },
+    async () => {
+      const run = await runNeovim();
+      assert.equal(run.error, undefined, run.error);
+      assert.equal(run.client, 'kyozo');
+      assert.deepEqual(run.manifest, ['Deploy api']);
+      assert.deepEqual(run.compose, ['Deploy api', 'Deploy web', 'Deploy db', 'Deploy cache']);
+      assert.ok(run.before?.includes('missing-expose'), JSON.stringify(run.before));
+      assert.equal(run.watching, true, 'the server said it watches the folder itself');
+      assert.ok(run.after && !run.after.includes('missing-expose'), JSON.stringify(run.after));
+      assert.equal(run.messages?.length, 1, JSON.stringify(run.messages));
+      assert.match(run.messages?.[0] ?? '', /could not analyse .*workspace-missing.*does not exist/);
+      assert.deepEqual(run.large, ['file-too-large']);
+    },
+  );
 });

@@ -13,27 +13,42 @@ const run = (s: LspSession, command: string, ...args: unknown[]) =>
 
 describe('language server in an untrusted workspace', () => {
   let s: LspSession;
-  before(async () => { s = await startSession('lsp-workspace', { workspaceTrusted: false }); });
-  after(async () => { await s?.close(); });
+  before(async () => {
+    s = await startSession('lsp-workspace', { workspaceTrusted: false });
+  });
+  after(async () => {
+    await s?.close();
+  });
 
   it('analyses and hovers, refuses every engine command saying why and what to do, and accepts them once trust is granted', async () => {
     assert.ok(s.topologies[0].topology.services.some((x) => x.id === 'api'));
     await s.open('api/package.json', readFileSync(join(s.folder, 'api/package.json'), 'utf8'), 'json');
     const h = await s.connection.sendRequest<Hover | null>('textDocument/hover', {
-      textDocument: { uri: s.uri('api/package.json') }, position: { line: 1, character: 4 },
+      textDocument: { uri: s.uri('api/package.json') },
+      position: { line: 1, character: 4 },
     });
     assert.match((h?.contents as MarkupContent).value, /\*\*api\*\* — nodejs/);
-    const analysed = await s.connection.sendRequest<{ services: number }[]>('workspace/executeCommand', { command: ServerCommands.analyze });
+    const analysed = await s.connection.sendRequest<{ services: number }[]>('workspace/executeCommand', {
+      command: ServerCommands.analyze,
+    });
     assert.equal(analysed[0].services, 5);
 
-    const args: Record<string, unknown[]> = { [ServerCommands.deployAll]: [], [ServerCommands.stopAll]: [], [ServerCommands.scale]: ['api', 2] };
+    const args: Record<string, unknown[]> = {
+      [ServerCommands.deployAll]: [],
+      [ServerCommands.stopAll]: [],
+      [ServerCommands.scale]: ['api', 2],
+    };
     assert.equal(Object.keys(EngineCommandNames).length, 8);
     for (const [command, name] of Object.entries(EngineCommandNames)) {
-      await assert.rejects(run(s, command, ...(args[command] ?? ['api'])), (e: Error) => {
-        assert.match(e.message, new RegExp(`"${name}" is not available in an untrusted workspace`));
-        assert.match(e.message, /Trust the workspace \("Manage Workspace Trust"\), then retry/);
-        return true;
-      }, command);
+      await assert.rejects(
+        run(s, command, ...(args[command] ?? ['api'])),
+        (e: Error) => {
+          assert.match(e.message, new RegExp(`"${name}" is not available in an untrusted workspace`));
+          assert.match(e.message, /Trust the workspace \("Manage Workspace Trust"\), then retry/);
+          return true;
+        },
+        command,
+      );
     }
 
     const granted: WorkspaceTrustParams = { trusted: true };
@@ -49,8 +64,12 @@ describe('language server in an untrusted workspace', () => {
 
 describe('language server whose client says nothing about trust', () => {
   let s: LspSession;
-  before(async () => { s = await startSession('lsp-workspace', { workspaceTrusted: 'unset' }); });
-  after(async () => { await s?.close(); });
+  before(async () => {
+    s = await startSession('lsp-workspace', { workspaceTrusted: 'unset' });
+  });
+  after(async () => {
+    await s?.close();
+  });
 
   it('treats the workspace as untrusted', async () => {
     await assert.rejects(run(s, ServerCommands.deploy, 'api'), /"Deploy" is not available in an untrusted workspace/);

@@ -49,7 +49,11 @@ describe('the protocol module', () => {
     const files = SCANNED.flatMap(sourceFiles).filter((f) => f !== PROTOCOL);
     assert.ok(files.length > 20, `scanned ${files.length} files`);
     const stray = files.flatMap(strayNames);
-    assert.deepEqual(stray, [], 'use the descriptors and command tables in server/src/protocol.ts instead of these names');
+    assert.deepEqual(
+      stray,
+      [],
+      'use the descriptors and command tables in server/src/protocol.ts instead of these names',
+    );
   });
 
   it('finds a name written anywhere else (the scan itself works)', () => {
@@ -71,8 +75,12 @@ describe('the protocol module', () => {
 
 describe('kyozo/explain through its descriptor', () => {
   let s: LspSession;
-  before(async () => { s = await startSession('lsp-workspace'); });
-  after(async () => { await s?.close(); });
+  before(async () => {
+    s = await startSession('lsp-workspace');
+  });
+  after(async () => {
+    await s?.close();
+  });
 
   it('answers the service it resolved with its description, as ExplainResult declares', async () => {
     // The extension once read only `markdown`; the server also says which service a folder URI resolved to.

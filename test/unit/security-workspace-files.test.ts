@@ -24,7 +24,9 @@ const PASSWD_LINE = readFileSync('/etc/passwd', 'utf8').split('\n')[0];
 const evidence = { file: 'compose.yaml', reason: 'written by the test' };
 
 const temps: string[] = [];
-after(() => { for (const t of temps) rmSync(t, { recursive: true, force: true }); });
+after(() => {
+  for (const t of temps) rmSync(t, { recursive: true, force: true });
+});
 
 /** `<tmp>/repo` (the workspace) beside `<tmp>/outside` (a fake ~/.ssh and a credentials file). */
 function workspace(files: Record<string, string> = {}): { repo: string; outside: string } {
@@ -58,13 +60,17 @@ const summary = (t: Topology) => t.problems.map((p) => `${p.code} ${p.file ?? ''
 function isolated(code: string, timeoutMs = 30_000) {
   const limited = ['-c', 'ulimit -d 3000000; exec "$0" "$@"'];
   return spawnSync('bash', [...limited, process.execPath, '--import', 'tsx', '-e', code], {
-    cwd: REPO, encoding: 'utf8', timeout: timeoutMs,
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: timeoutMs,
   });
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
     env: { ...process.env, NO_COLOR: '1', KYOZO_STATE_DIR: mkdtempSync(join(tmpdir(), 'kyozo-state-')), ...env },
   });
 }
@@ -111,8 +117,10 @@ describe('links out of the workspace', () => {
       assert.ok(p, `expected an outside-workspace problem for ${file}, got:\n${summary(topo)}`);
       assert.match(p.message, /resolves outside the workspace \(.*outside\/creds\.env\); Kyozo reads only files/);
     }
-    assert.ok(topo.problems.some((x) => x.code === 'compose-env-file' && /\.\.\/outside\/creds\.env/.test(x.message)),
-      `expected a problem for the env_file written outside, got:\n${summary(topo)}`);
+    assert.ok(
+      topo.problems.some((x) => x.code === 'compose-env-file' && /\.\.\/outside\/creds\.env/.test(x.message)),
+      `expected a problem for the env_file written outside, got:\n${summary(topo)}`,
+    );
   });
 
   test('Dockerfile -> /etc/passwd is not parsed into problems, built, or printed by kyozo dockerfile', async (t) => {
@@ -132,11 +140,14 @@ describe('links out of the workspace', () => {
     const passwd = /Dockerfile.*outside the workspace \(\/etc\/passwd\)/;
     assert.throws(() => buildInputs(inContext, inContext.services[0], {}), passwd);
     const elsewhere = handMade(repo, 'h', [service('app', { build: build('app') })]);
-    assert.throws(() => buildInputs(elsewhere, elsewhere.services[0], {}), (e: Error) => {
-      assert.match(e.message, /Dockerfile.*resolves outside the workspace \(\/etc\/passwd\)/);
-      assert.ok(!e.message.includes(PASSWD_LINE));
-      return true;
-    });
+    assert.throws(
+      () => buildInputs(elsewhere, elsewhere.services[0], {}),
+      (e: Error) => {
+        assert.match(e.message, /Dockerfile.*resolves outside the workspace \(\/etc\/passwd\)/);
+        assert.ok(!e.message.includes(PASSWD_LINE));
+        return true;
+      },
+    );
 
     if (!existsSync(CLI)) return t.skip('dist/cli.js is missing: run `npm run build` first');
     const r = cli(['dockerfile', 'web', '-d', repo]);
@@ -149,8 +160,13 @@ describe('links out of the workspace', () => {
     if (!existsSync(CLI)) return t.skip('dist/cli.js is missing: run `npm run build` first');
     const { repo } = workspace({
       'compose.yaml': [
-        'services:', '  api:', '    image: busybox', '    env_file: .env',
-        '    environment:', '      HOME_DIR: ${HOME:-none}', '',
+        'services:',
+        '  api:',
+        '    image: busybox',
+        '    env_file: .env',
+        '    environment:',
+        '      HOME_DIR: ${HOME:-none}',
+        '',
       ].join('\n'),
     });
     symlinkSync('/proc/self/environ', join(repo, '.env'));
@@ -159,7 +175,10 @@ describe('links out of the workspace', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!r.stdout.includes(canary), 'the environment of kyozo itself reached the topology');
     const topo = JSON.parse(r.stdout) as Topology;
-    assert.ok(topo.problems.some((p) => p.file === '.env' && p.code === 'outside-workspace'), summary(topo));
+    assert.ok(
+      topo.problems.some((p) => p.file === '.env' && p.code === 'outside-workspace'),
+      summary(topo),
+    );
   });
 });
 
@@ -199,13 +218,19 @@ describe('FIFOs and devices', () => {
       assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr.slice(-2000)}`);
       return r.stdout.trim();
     };
-    assert.match(run(`collectContext(root + '/fifo', { root })`),
-      /^error: \.dockerignore of build context fifo is a FIFO \(named pipe\), not a regular file/);
-    assert.match(run(`collectContext(root + '/zero', { root })`),
-      /^error: \.dockerignore of build context zero resolves outside the workspace \(\/dev\/zero\)/);
+    assert.match(
+      run(`collectContext(root + '/fifo', { root })`),
+      /^error: \.dockerignore of build context fifo is a FIFO \(named pipe\), not a regular file/,
+    );
+    assert.match(
+      run(`collectContext(root + '/zero', { root })`),
+      /^error: \.dockerignore of build context zero resolves outside the workspace \(\/dev\/zero\)/,
+    );
     const service = { id: 'dockerfile', build: { context: 'dockerfile', dockerfile: 'dockerfile/Dockerfile' } };
-    assert.match(run(`buildInputs({ root }, ${JSON.stringify(service)}, {})`),
-      /^error: Dockerfile dockerfile\/Dockerfile of dockerfile is a FIFO \(named pipe\), not a regular file/);
+    assert.match(
+      run(`buildInputs({ root }, ${JSON.stringify(service)}, {})`),
+      /^error: Dockerfile dockerfile\/Dockerfile of dockerfile is a FIFO \(named pipe\), not a regular file/,
+    );
   });
 
   test('the language server answers initialize and a hover on a workspace whose env_file is a FIFO', async () => {
@@ -217,11 +242,15 @@ describe('FIFOs and devices', () => {
       const text = readFileSync(join(s.folder, 'api/package.json'), 'utf8');
       await s.open('api/package.json', text, 'json');
       const h = await s.connection.sendRequest<Hover | null>('textDocument/hover', {
-        textDocument: { uri: s.uri('api/package.json') }, position: { line: 1, character: 4 },
+        textDocument: { uri: s.uri('api/package.json') },
+        position: { line: 1, character: 4 },
       });
       assert.match(h ? (h.contents as MarkupContent).value : '', /\*\*api\*\*/);
       const topo = s.topologies.at(-1)!.topology;
-      assert.ok(topo.problems.some((p) => p.file === 'api/app.env' && p.code === 'not-a-regular-file'), summary(topo));
+      assert.ok(
+        topo.problems.some((p) => p.file === 'api/app.env' && p.code === 'not-a-regular-file'),
+        summary(topo),
+      );
     } finally {
       await s.close();
     }
@@ -249,8 +278,14 @@ describe('build contexts', () => {
     contextTar(ctx).pipe(extract as unknown as NodeJS.WritableStream);
     await done;
     const link = (name: string, linkname: string) => ({ name, type: 'symlink', linkname, body: '' });
-    assert.deepEqual(entries.find((e) => e.name === 'key'), link('key', join(outside, 'ssh', 'id_rsa')));
-    assert.deepEqual(entries.find((e) => e.name === 'main.js'), link('main.js', 'server.js'));
+    assert.deepEqual(
+      entries.find((e) => e.name === 'key'),
+      link('key', join(outside, 'ssh', 'id_rsa')),
+    );
+    assert.deepEqual(
+      entries.find((e) => e.name === 'main.js'),
+      link('main.js', 'server.js'),
+    );
     assert.ok(!entries.some((e) => e.body.includes(SSH_CANARY)));
   });
 });

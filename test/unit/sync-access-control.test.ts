@@ -8,8 +8,16 @@ import { SyncApi, SyncApiError } from '../../sync-server/src/client';
 import { sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto';
 import { CloseCode, FrameKind } from '../../sync-server/src/wire';
 import {
-  createTeamRoom, createUser, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
-  ackedIn, errorsIn, yUpdate,
+  createTeamRoom,
+  createUser,
+  rawSocket,
+  startTestServer,
+  waitFor,
+  type TestServer,
+  type TestUser,
+  ackedIn,
+  errorsIn,
+  yUpdate,
 } from '../support/sync-harness';
 
 const PASSWORD = 'correct horse battery'; // the harness's
@@ -24,7 +32,9 @@ before(async () => {
   server = await startTestServer({ heartbeatMs: 200 });
   [alice, bob, carol, dave, erin, frank] = await Promise.all(Array.from({ length: 6 }, () => createUser(server)));
 });
-after(async () => { await server.stop(); });
+after(async () => {
+  await server.stop();
+});
 
 const trustAll = () => true;
 
@@ -42,7 +52,10 @@ async function join(teamId: string, user: TestUser, role: string) {
 }
 
 /** A raw HTTP call: status, JSON body and headers, whatever the status. */
-interface CallOptions { token?: string; body?: object }
+interface CallOptions {
+  token?: string;
+  body?: object;
+}
 async function call(target: { url: string }, method: string, path: string, opts: CallOptions = {}) {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -51,7 +64,11 @@ async function call(target: { url: string }, method: string, path: string, opts:
   const res = await fetch(target.url + path, { method, headers, body });
   const text = await res.text();
   let json: { error?: { code: string; message: string } } & Record<string, unknown> = {};
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, json, text, headers: res.headers };
 }
 
@@ -93,7 +110,7 @@ test('after a removal the relay refuses writes under the old key (rotation-requi
   s2.ws.close();
 });
 
-test('admin-level grants are the owner\'s: an admin cannot invite admins, nor change or remove an admin', async () => {
+test("admin-level grants are the owner's: an admin cannot invite admins, nor change or remove an admin", async () => {
   const team = await alice.api.createTeam('ranks');
   await join(team.id, bob, 'admin');
   await join(team.id, dave, 'admin');
@@ -111,7 +128,10 @@ test('admin-level grants are the owner\'s: an admin cannot invite admins, nor ch
   await alice.api.setRole(team.id, dave.userId, 'member');
   await rejects(alice.api.setRole(team.id, alice.userId, 'admin'), 409, 'conflict');
   const roles = Object.fromEntries((await alice.api.members(team.id)).map((m) => [m.userId, m.role]));
-  assert.deepEqual([alice, bob, dave, erin].map((u) => roles[u.userId]), ['owner', 'admin', 'member', 'viewer']);
+  assert.deepEqual(
+    [alice, bob, dave, erin].map((u) => roles[u.userId]),
+    ['owner', 'admin', 'member', 'viewer'],
+  );
 });
 
 test('removing or demoting an admin revokes their unused invites; a removed admin cannot rejoin with one', async () => {
@@ -132,11 +152,14 @@ test('removing or demoting an admin revokes their unused invites; a removed admi
   await rejects(frank.api.acceptInvite(byDave.invite), 410, 'invite-revoked');
   await frank.api.acceptInvite(byOwner.invite);
   const roles = Object.fromEntries((await alice.api.members(team.id)).map((m) => [m.userId, m.role]));
-  assert.deepEqual([alice, dave, erin, frank].map((u) => roles[u.userId]), ['owner', 'member', 'member', 'member']);
+  assert.deepEqual(
+    [alice, dave, erin, frank].map((u) => roles[u.userId]),
+    ['owner', 'member', 'member', 'member'],
+  );
   assert.equal(roles[bob.userId], undefined, 'the removed admin is not back');
 });
 
-test('revoking a token closes its sockets at once (4401); the same user\'s other token stays connected', async () => {
+test("revoking a token closes its sockets at once (4401); the same user's other token stays connected", async () => {
   const grace = await createUser(server);
   const { roomId } = await createTeamRoom(grace);
   const second = await new SyncApi(server.url).login(grace.name, PASSWORD);
@@ -144,7 +167,7 @@ test('revoking a token closes its sockets at once (4401); the same user\'s other
   const s1 = await rawSocket(server, grace, roomId);
   const s2 = await rawSocket(server, grace, roomId, grace.identity, second.token);
   assert.equal((await call(server, 'DELETE', '/v1/tokens/current', { token: grace.token })).status, 204);
-  await waitFor(() => s1.closed() !== null, 'the revoked token\'s socket to close', 2000);
+  await waitFor(() => s1.closed() !== null, "the revoked token's socket to close", 2000);
   assert.equal(s1.closed()!.code, CloseCode.Unauthorized);
   assert.match(s1.closed()!.reason, /revoked/);
   assert.equal(s2.closed(), null);
@@ -163,7 +186,7 @@ test('a socket whose token expires is closed (4401) at its next heartbeat', asyn
   assert.equal(s.closed(), null);
   const db = (server.store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): void } } }).db;
   db.prepare('UPDATE tokens SET expires_at = ? WHERE user_id = ?').run(Date.now() - 1, hank.userId);
-  await waitFor(() => s.closed() !== null, 'the expired token\'s socket to close', 3000);
+  await waitFor(() => s.closed() !== null, "the expired token's socket to close", 3000);
   assert.equal(s.closed()!.code, CloseCode.Unauthorized);
   assert.match(s.closed()!.reason, /expired/);
 });
@@ -216,7 +239,10 @@ test('a login for an unknown account takes as long as a wrong password for a kno
     };
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 4; i++) { known.push(await timeOf(jack.name)); unknown.push(await timeOf(`nobody-${i}`)); }
+    for (let i = 0; i < 4; i++) {
+      known.push(await timeOf(jack.name));
+      unknown.push(await timeOf(`nobody-${i}`));
+    }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const ratio = median(known) / median(unknown);
     const ms = (xs: number[]) => xs.map(Math.round).join('/');

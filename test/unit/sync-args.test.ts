@@ -8,24 +8,40 @@ test('flags win over environment variables, the environment fills the rest, and 
   assert.deepEqual(parseSyncServerArgs([], {}), {});
   assert.deepEqual(
     parseSyncServerArgs(['--port', '5000', '--data-dir', '/srv/sync', '--max-frame-bytes', '1048576'], {
-      KYOZO_SYNC_PORT: '6000', KYOZO_SYNC_HOST: '0.0.0.0', KYOZO_SYNC_COMMIT_WINDOW_MS: '2.5', KYOZO_SYNC_LOG_LEVEL: '',
+      KYOZO_SYNC_PORT: '6000',
+      KYOZO_SYNC_HOST: '0.0.0.0',
+      KYOZO_SYNC_COMMIT_WINDOW_MS: '2.5',
+      KYOZO_SYNC_LOG_LEVEL: '',
     }),
     { port: 5000, host: '0.0.0.0', dataDir: '/srv/sync', commitWindowMs: 2.5, maxFrameBytes: 1048576 },
   );
   assert.deepEqual(parseSyncServerArgs(['--log-level=debug'], {}), { logLevel: 'debug' });
   // commander hands over camelCase keys
-  assert.deepEqual(syncServerConfig({ dataDir: 'd', maxFrameBytes: '65536', logLevel: 'warn' }, {}), { dataDir: 'd', maxFrameBytes: 65536, logLevel: 'warn' });
+  assert.deepEqual(syncServerConfig({ dataDir: 'd', maxFrameBytes: '65536', logLevel: 'warn' }, {}), {
+    dataDir: 'd',
+    maxFrameBytes: 65536,
+    logLevel: 'warn',
+  });
 });
 
 test('bad values and unknown options are refused, naming the setting and what it takes', () => {
-  const refused = (argv: string[], env: NodeJS.ProcessEnv, message: RegExp) => assert.throws(() => parseSyncServerArgs(argv, env), message);
+  const refused = (argv: string[], env: NodeJS.ProcessEnv, message: RegExp) =>
+    assert.throws(() => parseSyncServerArgs(argv, env), message);
   refused(['--port', '70000'], {}, /--port must be a port number 0-65535, got "70000"/);
   refused([], { KYOZO_SYNC_PORT: 'http' }, /KYOZO_SYNC_PORT must be a port number/);
-  refused(['--max-frame-bytes', '1000'], {}, /--max-frame-bytes must be a whole number from 65536 to 268435456, got "1000"/);
+  refused(
+    ['--max-frame-bytes', '1000'],
+    {},
+    /--max-frame-bytes must be a whole number from 65536 to 268435456, got "1000"/,
+  );
   refused(['--max-frame-bytes', '65536.5'], {}, /whole number/);
   refused([], { KYOZO_SYNC_COMMIT_WINDOW_MS: '-1' }, /KYOZO_SYNC_COMMIT_WINDOW_MS must be a number from 0 to 1000/);
   refused(['--log-level', 'loud'], {}, /--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
-  refused(['--prot', '1'], {}, /Unknown option '--prot'.*options: --port, --host, --data-dir, --log-level, --commit-window-ms, --max-frame-bytes/);
+  refused(
+    ['--prot', '1'],
+    {},
+    /Unknown option '--prot'.*options: --port, --host, --data-dir, --log-level, --commit-window-ms, --max-frame-bytes/,
+  );
   refused(['--port'], {}, /--port/);
   refused(['serve'], {}, /serve/);
 });
@@ -33,10 +49,13 @@ test('bad values and unknown options are refused, naming the setting and what it
 test('quotas, the metrics token and the per-address cap are settings like the others, each checked', () => {
   assert.deepEqual(
     parseSyncServerArgs(['--room-quota-bytes', '1048576', '--max-pre-auth-per-address', '16'], {
-      KYOZO_SYNC_USER_QUOTA_BYTES: '8388608', KYOZO_SYNC_METRICS_TOKEN: 'scrape-token-0123456789',
+      KYOZO_SYNC_USER_QUOTA_BYTES: '8388608',
+      KYOZO_SYNC_METRICS_TOKEN: 'scrape-token-0123456789',
     }),
     {
-      roomQuotaBytes: 1048576, userQuotaBytes: 8388608, maxPreAuthPerAddress: 16,
+      roomQuotaBytes: 1048576,
+      userQuotaBytes: 8388608,
+      maxPreAuthPerAddress: 16,
       metricsToken: 'scrape-token-0123456789',
     },
   );

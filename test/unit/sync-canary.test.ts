@@ -30,7 +30,10 @@ test('the plaintext canary never reaches the database files or the logs', async 
     const b = await openProvider(server, bob, roomId);
     await Promise.all([a.provider.whenSynced(), b.provider.whenSynced()]);
     aw.setLocalStateField('user', { name: canary });
-    for (let i = 0; i < 20; i++) { a.text.insert(a.text.length, `${canary} line ${i}\n`); a.provider.flush(); }
+    for (let i = 0; i < 20; i++) {
+      a.text.insert(a.text.length, `${canary} line ${i}\n`);
+      a.provider.flush();
+    }
     a.doc.getMap('meta').set(canary, canary);
     await a.provider.whenAcked();
     await waitFor(() => b.text.toString().split(canary).length === 21, 'bob to read the canary');
@@ -41,11 +44,15 @@ test('the plaintext canary never reaches the database files or the logs', async 
     const scan = (when: string) => {
       const files = readdirSync(server.dataDir).filter((f) => f.startsWith('sync.db'));
       assert.ok(files.includes('sync.db'), 'the database exists');
-      for (const f of files) assert.equal(occurrences(readFileSync(join(server.dataDir, f)), canary), 0, `${when}: canary found in ${f}`);
+      for (const f of files)
+        assert.equal(occurrences(readFileSync(join(server.dataDir, f)), canary), 0, `${when}: canary found in ${f}`);
       return files;
     };
     const files = scan('running');
-    assert.ok(files.includes('sync.db-wal') || existsSync(join(server.dataDir, 'sync.db-wal')), 'the WAL was scanned too');
+    assert.ok(
+      files.includes('sync.db-wal') || existsSync(join(server.dataDir, 'sync.db-wal')),
+      'the WAL was scanned too',
+    );
     const logs = Buffer.from(server.logs.join(''));
     assert.ok(server.logs.length > 5, 'logs were captured');
     assert.equal(occurrences(logs, canary), 0, 'canary found in logs');

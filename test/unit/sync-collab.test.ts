@@ -6,8 +6,15 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { CloseCode } from '../../sync-server/src/wire';
 import {
-  createTeamRoom, createUser, openProvider, scrapeMetrics, startTestServer, syncedPair, waitFor,
-  type TestServer, type TestUser,
+  createTeamRoom,
+  createUser,
+  openProvider,
+  scrapeMetrics,
+  startTestServer,
+  syncedPair,
+  waitFor,
+  type TestServer,
+  type TestUser,
 } from '../support/sync-harness';
 
 let server: TestServer;
@@ -18,7 +25,9 @@ before(async () => {
   server = await startTestServer();
   [alice, bob, carol] = await Promise.all([createUser(server), createUser(server), createUser(server)]);
 });
-after(async () => { await server.stop(); });
+after(async () => {
+  await server.stop();
+});
 
 const aliceAndBob = () => syncedPair(server, alice, bob);
 
@@ -30,10 +39,21 @@ test('three clients converge on concurrent edits', async () => {
     clients.forEach((c, i) => c.text.insert(Math.random() < 0.5 ? 0 : c.text.length, `${'abc'[i]}${round};`));
     if (round % 5 === 0) await new Promise((r) => setTimeout(r, 3));
   }
-  await waitFor(() => clients.every((c) => c.text.toString() === clients[0].text.toString() && c.text.length === clients[0].text.length) && clients[0].text.toString().split(';').length === 61, 'convergence');
-  for (const i of [0, 1, 2]) for (let r = 0; r < 20; r++) assert.ok(clients[1].text.toString().includes(`${'abc'[i]}${r};`), `edit ${'abc'[i]}${r} present`);
+  await waitFor(
+    () =>
+      clients.every(
+        (c) => c.text.toString() === clients[0].text.toString() && c.text.length === clients[0].text.length,
+      ) && clients[0].text.toString().split(';').length === 61,
+    'convergence',
+  );
+  for (const i of [0, 1, 2])
+    for (let r = 0; r < 20; r++)
+      assert.ok(clients[1].text.toString().includes(`${'abc'[i]}${r};`), `edit ${'abc'[i]}${r} present`);
   await Promise.all(clients.map((c) => c.provider.whenAcked()));
-  assert.deepEqual(clients.map((c) => c.provider.refused), [{}, {}, {}]);
+  assert.deepEqual(
+    clients.map((c) => c.provider.refused),
+    [{}, {}, {}],
+  );
   clients.forEach((c) => c.provider.destroy());
 });
 
@@ -49,7 +69,10 @@ test('offline edits are resent after reconnect, and unacknowledged ones are not 
   assert.equal(b.text.toString().includes('offline-1'), false, 'offline edits stay local while disconnected');
   assert.ok(a.provider.pendingCount > 0, 'offline edits are queued');
   a.provider.connect();
-  await waitFor(() => b.text.toString().includes('offline-2;') && a.text.toString().includes('bob-while-alice-away;'), 'offline edits to arrive');
+  await waitFor(
+    () => b.text.toString().includes('offline-2;') && a.text.toString().includes('bob-while-alice-away;'),
+    'offline edits to arrive',
+  );
   await a.provider.whenAcked();
   assert.equal(a.text.toString(), b.text.toString());
   // The server has every one of them durably: a fresh client sees the same document.
@@ -90,7 +113,10 @@ test('a client that bursts past the rate limit is closed once (4429); after the 
   const { a, b } = await aliceAndBob();
   const closes: number[] = [];
   a.provider.on('close', (c: { code: number }) => closes.push(c.code));
-  for (let i = 0; i < 1000; i++) { a.text.insert(a.text.length, `${i};`); a.provider.flush(); } // 1,000 frames at once
+  for (let i = 0; i < 1000; i++) {
+    a.text.insert(a.text.length, `${i};`);
+    a.provider.flush();
+  } // 1,000 frames at once
   await a.provider.whenAcked(30_000);
   await waitFor(() => b.text.toString() === a.text.toString(), 'bob to see all 1,000 edits', 30_000);
   assert.equal(b.text.toString(), Array.from({ length: 1000 }, (_, i) => `${i};`).join(''));
@@ -106,13 +132,19 @@ test('a new client joins from snapshot plus trailing log; compaction drops the c
     (i % 2 ? a : b).provider.flush();
   }
   await Promise.all([a.provider.whenAcked(), b.provider.whenAcked()]);
-  await waitFor(() => a.text.toString() === b.text.toString() && a.text.length > 0 && a.text.toString().split(';').length === 61, 'both see 60 edits');
+  await waitFor(
+    () => a.text.toString() === b.text.toString() && a.text.length > 0 && a.text.toString().split(';').length === 61,
+    'both see 60 edits',
+  );
   const before = await server.store.loadRoomLog(roomId);
   assert.equal(before.updates.length, 60);
   const head = new Promise<number>((r) => a.provider.once('head', r));
   assert.equal(a.provider.compact(), true);
   assert.equal(await head, 1);
-  for (let i = 0; i < 5; i++) { b.text.insert(0, `tail${i};`); b.provider.flush(); }
+  for (let i = 0; i < 5; i++) {
+    b.text.insert(0, `tail${i};`);
+    b.provider.flush();
+  }
   await b.provider.whenAcked();
   const log = await server.store.loadRoomLog(roomId);
   assert.ok(log.snapshot, 'a snapshot is stored');
@@ -182,7 +214,10 @@ test('large pastes go out as frames under the limit; a snapshot or a single edit
     a.provider.flush();
     const held = await tooLarge;
     assert.ok(held.bytes > held.limit && held.limit === 256 * 1024, `held ${held.bytes} > ${held.limit}`);
-    await assert.rejects(a.provider.whenAcked(300), /held behind an edit larger than the server's 262144-byte frame limit/);
+    await assert.rejects(
+      a.provider.whenAcked(300),
+      /held behind an edit larger than the server's 262144-byte frame limit/,
+    );
     assert.equal(a.provider.pendingCount, 2, 'both edits stay queued');
     assert.equal(b.text.length, 1_200_000, 'nothing out of order reached bob');
     assert.deepEqual(closes, [], 'no reconnect loop');
@@ -217,7 +252,8 @@ test('awareness is relayed encrypted and not stored; a cursor moved 100 times go
   awA.setLocalStateField('cursor', { line: 7 });
   await waitFor(() => cursorOf(awB, awA) === 7, 'cursor to arrive');
   const before = await awarenessFramesIn();
-  for (let line = 1; line <= 100; line++) { // a cursor dragged in 10 strokes of 10 positions each
+  for (let line = 1; line <= 100; line++) {
+    // a cursor dragged in 10 strokes of 10 positions each
     awA.setLocalStateField('cursor', { line });
     if (line % 10 === 0) await new Promise((r) => setTimeout(r, 10));
   }
@@ -246,6 +282,10 @@ test('a client that joins late sees the cursors already there at once, and a cli
   await waitFor(() => cursorOf(awC, awA) === 1 && cursorOf(awC, awB) === 2, 'carol to see both cursors', 3000);
   await waitFor(() => cursorOf(awA, awC) === 3 && cursorOf(awB, awC) === 3, 'both to see carol', 3000);
   b.provider.destroy();
-  await waitFor(() => !awA.getStates().has(awB.clientID) && !awC.getStates().has(awB.clientID), "bob's cursor to go with him", 3000);
+  await waitFor(
+    () => !awA.getStates().has(awB.clientID) && !awC.getStates().has(awB.clientID),
+    "bob's cursor to go with him",
+    3000,
+  );
   [a, c].forEach((x) => x.provider.destroy());
 });

@@ -19,7 +19,10 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
   try {
     const owner = await createUser(proc);
     const writers = await Promise.all(Array.from({ length: CLIENTS - 1 }, () => createUser(proc!)));
-    const { roomId } = await createTeamRoom(owner, writers.map((user) => ({ user })));
+    const { roomId } = await createTeamRoom(
+      owner,
+      writers.map((user) => ({ user })),
+    );
     const clients = await Promise.all([owner, ...writers].map((u) => openProvider(proc!, u, roomId)));
     providers.push(...clients);
     await Promise.all(clients.map((c) => c.provider.whenSynced()));
@@ -36,10 +39,22 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
           const marker = `<r${round}c${i}n${n++}>`;
           c.text.insert(c.text.length, marker);
           written.add(marker);
-          if (c.provider.status !== 'connected') { await new Promise((r) => setTimeout(r, 20)); continue; }
+          if (c.provider.status !== 'connected') {
+            await new Promise((r) => setTimeout(r, 20));
+            continue;
+          }
           const acked = new Promise<boolean>((resolve) => {
-            const t = setTimeout(() => { c.provider.off('acked', on); resolve(false); }, 1000);
-            const on = () => { if (c.provider.pendingCount === 0) { clearTimeout(t); c.provider.off('acked', on); resolve(true); } };
+            const t = setTimeout(() => {
+              c.provider.off('acked', on);
+              resolve(false);
+            }, 1000);
+            const on = () => {
+              if (c.provider.pendingCount === 0) {
+                clearTimeout(t);
+                c.provider.off('acked', on);
+                resolve(true);
+              }
+            };
             c.provider.on('acked', on);
           });
           c.provider.flush();
@@ -50,7 +65,8 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
       // random moment after that, while the writers are still going.
       const before = acknowledged.size;
       const until = Date.now() + 15_000;
-      while (acknowledged.size - before < CLIENTS * 6 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      while (acknowledged.size - before < CLIENTS * 6 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 400)));
       await killHard(proc!); // SIGKILL mid-load: no flush, no shutdown hook
       running = false;
@@ -67,15 +83,26 @@ test('kill -9 during load loses no acknowledged update (repeated)', { timeout: 1
       checker.provider.destroy();
     }
     console.log(`crash: ${ROUNDS} kills, ${totalAckedBeforeKill} acknowledged edits checked, ${written.size} written`);
-    assert.ok(totalAckedBeforeKill > ROUNDS * CLIENTS * 5, `the load actually wrote (${totalAckedBeforeKill} acknowledged)`);
+    assert.ok(
+      totalAckedBeforeKill > ROUNDS * CLIENTS * 5,
+      `the load actually wrote (${totalAckedBeforeKill} acknowledged)`,
+    );
     // The writers reconnect by themselves and resend what was never acknowledged: nothing is lost at all.
-    await waitFor(() => clients.every((c) => c.provider.pendingCount === 0 && c.provider.status === 'connected'), 'writers to resend', 30_000);
+    await waitFor(
+      () => clients.every((c) => c.provider.pendingCount === 0 && c.provider.status === 'connected'),
+      'writers to resend',
+      30_000,
+    );
     await Promise.all(clients.map((c) => c.provider.whenAcked()));
     const final = await openProvider(proc, owner, roomId);
     providers.push(final);
     await final.provider.whenSynced();
     const text = final.text.toString();
-    assert.deepEqual([...written].filter((m) => !text.includes(m)), [], 'every written edit arrives after resend');
+    assert.deepEqual(
+      [...written].filter((m) => !text.includes(m)),
+      [],
+      'every written edit arrives after resend',
+    );
     final.provider.destroy();
     clients.forEach((c) => c.provider.destroy());
   } finally {

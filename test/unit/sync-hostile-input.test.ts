@@ -10,7 +10,14 @@ import { SyncApi, SyncApiError } from '../../sync-server/src/client';
 import { sealData } from '../../sync-server/src/client/room-crypto';
 import { CloseCode, FrameKind, decodeJsonFrame, type ErrorBody } from '../../sync-server/src/wire';
 import {
-  closeCodeOf, createTeamRoom, createUser, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
+  closeCodeOf,
+  createTeamRoom,
+  createUser,
+  rawSocket,
+  startTestServer,
+  waitFor,
+  type TestServer,
+  type TestUser,
 } from '../support/sync-harness';
 
 let server: TestServer;
@@ -19,10 +26,16 @@ before(async () => {
   server = await startTestServer({ headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
   alice = await createUser(server);
 });
-after(async () => { await server.stop(); });
+after(async () => {
+  await server.stop();
+});
 
 /** A request with a path sent exactly as written (fetch would normalise `..`). */
-interface RawOptions { token?: string; body?: string; headers?: Record<string, string> }
+interface RawOptions {
+  token?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
 function rawRequest(method: string, path: string, opts: RawOptions = {}) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -30,7 +43,9 @@ function rawRequest(method: string, path: string, opts: RawOptions = {}) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, body }));
     });
     req.on('error', reject);
@@ -46,7 +61,10 @@ test('SQL in names, usernames and ids is stored or refused as text, never run', 
   const team = await alice.api.createTeam(injected);
   assert.equal((await alice.api.createTeam("' OR '1'='1")).id.startsWith('team_'), true);
   const listed = await alice.api.request<{ id: string; name: string }[]>('GET', '/v1/teams');
-  assert.ok(listed.some((t) => t.id === team.id && t.name === injected), 'the name comes back exactly as sent');
+  assert.ok(
+    listed.some((t) => t.id === team.id && t.name === injected),
+    'the name comes back exactly as sent',
+  );
   const status = (n: number) => (e: unknown) => e instanceof SyncApiError && e.status === n;
   await assert.rejects(new SyncApi(server.url).createAccount(injected, 'correct horse battery'), status(400));
   await assert.rejects(new SyncApi(server.url).login("' OR '1'='1' --", 'whatever whatever'), status(401));
@@ -66,7 +84,9 @@ test('SQL in names, usernames and ids is stored or refused as text, never run', 
 
 test('traversal ids reach no file: HTTP answers 404, the socket path is refused with 4404', async () => {
   const paths = [
-    '/v1/rooms/../../../etc/passwd', '/v1/rooms/..%2F..%2Fsync.db', '/v1/rooms/%2e%2e%2f%2e%2e%2fsync.db/keys',
+    '/v1/rooms/../../../etc/passwd',
+    '/v1/rooms/..%2F..%2Fsync.db',
+    '/v1/rooms/%2e%2e%2f%2e%2e%2fsync.db/keys',
     '/v1/teams/..%2F..%2F/members',
   ];
   for (const path of paths) {
@@ -108,24 +128,32 @@ test('deeply nested JSON is refused with 400, not a crash', async () => {
 });
 
 test('a request whose headers or body trickle in (slowloris) is cut off by the server', async () => {
-  const trickle = (head: string, drip: string) => new Promise<{ ms: number; reply: string }>((resolve) => {
-    const t0 = Date.now();
-    const s = connect(server.port, '127.0.0.1');
-    let reply = '';
-    let timer: NodeJS.Timeout;
-    s.on('connect', () => {
-      s.write(head);
-      timer = setInterval(() => s.write(drip), 100);
+  const trickle = (head: string, drip: string) =>
+    new Promise<{ ms: number; reply: string }>((resolve) => {
+      const t0 = Date.now();
+      const s = connect(server.port, '127.0.0.1');
+      let reply = '';
+      let timer: NodeJS.Timeout;
+      s.on('connect', () => {
+        s.write(head);
+        timer = setInterval(() => s.write(drip), 100);
+      });
+      s.on('data', (d) => {
+        reply += d.toString();
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        clearInterval(timer);
+        resolve({ ms: Date.now() - t0, reply });
+      });
+      setTimeout(() => s.destroy(), 10_000);
     });
-    s.on('data', (d) => { reply += d.toString(); });
-    s.on('error', () => undefined);
-    s.on('close', () => { clearInterval(timer); resolve({ ms: Date.now() - t0, reply }); });
-    setTimeout(() => s.destroy(), 10_000);
-  });
   const [headers, body] = await Promise.all([
     trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-a: b\r\n'),
-    trickle('POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n',
-      ' '),
+    trickle(
+      'POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n',
+      ' ',
+    ),
   ]);
   assert.ok(headers.ms < 6000, `headers sent one line per 100 ms: cut after ${headers.ms} ms`);
   assert.match(headers.reply, /^HTTP\/1\.1 408/);

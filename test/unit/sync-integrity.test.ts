@@ -8,7 +8,16 @@ import { signBytes } from '../../sync-server/src/client/identity';
 import { sealData } from '../../sync-server/src/client/room-crypto';
 import { FrameKind, SIGNATURE_BYTES, signedBytes, writeU64 } from '../../sync-server/src/wire';
 import {
-  ackedIn, createTeamRoom, createUser, errorsIn, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
+  ackedIn,
+  createTeamRoom,
+  createUser,
+  errorsIn,
+  openProvider,
+  rawSocket,
+  startTestServer,
+  waitFor,
+  type TestServer,
+  type TestUser,
 } from '../support/sync-harness';
 
 let server: TestServer;
@@ -18,8 +27,9 @@ before(async () => {
   server = await startTestServer();
   [alice, bob] = await Promise.all([createUser(server), createUser(server)]);
 });
-after(async () => { await server.stop(); });
-
+after(async () => {
+  await server.stop();
+});
 
 test('replayed and reordered frames are refused by the server and never relayed', async () => {
   const { roomId } = await createTeamRoom(alice, [{ user: bob }]);
@@ -37,7 +47,13 @@ test('replayed and reordered frames are refused by the server and never relayed'
   s.ws.send(frames[0]); // replay
   s.ws.send(frames[2]); // reordered: 3 before 2
   await waitFor(() => errorsIn(s.frames).length === 2 && ackedIn(s.frames) === 1, 'replay and gap refusals');
-  assert.deepEqual(errorsIn(s.frames).map((e) => [e.code, e.expected]), [['replay', 2], ['clock-gap', 2]]);
+  assert.deepEqual(
+    errorsIn(s.frames).map((e) => [e.code, e.expected]),
+    [
+      ['replay', 2],
+      ['clock-gap', 2],
+    ],
+  );
   s.ws.send(frames[1]);
   s.ws.send(frames[2]);
   await waitFor(() => ackedIn(s.frames) === 3, 'in-order frames acknowledged');
@@ -45,7 +61,11 @@ test('replayed and reordered frames are refused by the server and never relayed'
   assert.deepEqual((await server.store.loadRoomLog(roomId)).updates.length, 3, 'each clock stored exactly once');
   assert.deepEqual(b.provider.refused, {});
   // A relay that replays or reorders is caught by the client too.
-  const apply = (f: Buffer) => (b.provider as unknown as { onFrame(ws: unknown, f: Buffer): void }).onFrame((b.provider as unknown as { ws: unknown }).ws, f);
+  const apply = (f: Buffer) =>
+    (b.provider as unknown as { onFrame(ws: unknown, f: Buffer): void }).onFrame(
+      (b.provider as unknown as { ws: unknown }).ws,
+      f,
+    );
   apply(frames[1]);
   assert.equal(b.provider.refused.replay, 1);
   const five = sealData(FrameKind.Update, roomId, alice.identity, 1, key, 5, Buffer.from([0, 0]));
@@ -61,7 +81,11 @@ test('tampered frames: a forged sender or signature is refused by the server, an
   await b.provider.whenSynced();
   const s = await rawSocket(server, alice, roomId);
   const key = (await alice.api.loadKeyring(roomId, alice.identity, alice.trust)).get(1)!;
-  const upd = (text: string) => { const d = new Doc(); d.getText('t').insert(0, text); return encodeStateAsUpdate(d); };
+  const upd = (text: string) => {
+    const d = new Doc();
+    d.getText('t').insert(0, text);
+    return encodeStateAsUpdate(d);
+  };
 
   // 1. A frame claiming bob as sender: the socket is bound to alice's key.
   s.ws.send(sealData(FrameKind.Update, roomId, bob.identity, 1, key, 1, upd('forged')));

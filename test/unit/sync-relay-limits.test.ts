@@ -12,8 +12,17 @@ import { sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto
 import { CloseCode, FrameKind } from '../../sync-server/src/wire';
 import type { SyncServerConfig } from '../../sync-server/src/config';
 import {
-  createTeamRoom, createUser, openProvider, rawSocket, startTestServer, waitFor, type TestServer, type TestUser,
-  ackedIn, errorsIn, yUpdate,
+  createTeamRoom,
+  createUser,
+  openProvider,
+  rawSocket,
+  startTestServer,
+  waitFor,
+  type TestServer,
+  type TestUser,
+  ackedIn,
+  errorsIn,
+  yUpdate,
 } from '../support/sync-harness';
 import { killHard, spawnSyncServer } from '../support/sync-process';
 
@@ -33,7 +42,13 @@ test('the relay stores only validly signed frames: an altered one is refused and
     s.ws.send(altered);
     s.ws.send(sealData(FrameKind.Update, 'another-room', alice.identity, 1, key, 1, yUpdate('elsewhere;')));
     await waitFor(() => errorsIn(s.frames).length === 2, 'two refusals');
-    assert.deepEqual(errorsIn(s.frames).map((e) => [e.code, e.clock]), [['bad-signature', 1], ['bad-signature', 1]]);
+    assert.deepEqual(
+      errorsIn(s.frames).map((e) => [e.code, e.clock]),
+      [
+        ['bad-signature', 1],
+        ['bad-signature', 1],
+      ],
+    );
     const snapshot = sealSnapshot(roomId, alice.identity, 1, key, 0, new Map(), yUpdate('snapshot;'));
     snapshot[snapshot.length - 1] ^= 0x01;
     s.ws.send(snapshot);
@@ -58,7 +73,10 @@ async function fill(server: TestServer, user: TestUser, roomId: string, key: Buf
   try {
     for (let clock = firstClock; ; clock++) {
       s.ws.send(sealData(FrameKind.Update, roomId, user.identity, 1, key, clock, Buffer.alloc(5000, clock)));
-      await waitFor(() => ackedIn(s.frames) === clock || errorsIn(s.frames).length > 0, `update ${clock} to be answered`);
+      await waitFor(
+        () => ackedIn(s.frames) === clock || errorsIn(s.frames).length > 0,
+        `update ${clock} to be answered`,
+      );
       const [refusal] = errorsIn(s.frames);
       if (refusal) return { accepted: clock - firstClock, refusal };
       if (clock > 100) throw new Error('no quota refusal after 100 updates of 5 KB');
@@ -125,77 +143,99 @@ function rawUpgrade(port: number, path: string) {
     let buf = Buffer.alloc(0);
     let upgraded = false;
     let code: number | null | undefined; // undefined: still open; null: closed without a close frame
-    const closed = new Promise<void>((r) => socket.on('close', () => { code ??= null; r(); }));
+    const closed = new Promise<void>((r) =>
+      socket.on('close', () => {
+        code ??= null;
+        r();
+      }),
+    );
     socket.on('error', () => undefined);
     socket.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       if (!upgraded) {
         const end = buf.indexOf('\r\n\r\n');
         if (end < 0) return;
-        if (!buf.subarray(0, end).toString().startsWith('HTTP/1.1 101')) { reject(new Error(buf.toString())); return; }
+        if (!buf.subarray(0, end).toString().startsWith('HTTP/1.1 101')) {
+          reject(new Error(buf.toString()));
+          return;
+        }
         upgraded = true;
         buf = buf.subarray(end + 4);
         resolve({ socket, code: () => code, closed });
       }
-      while (buf.length >= 2) { // server frames: unmasked and short
+      while (buf.length >= 2) {
+        // server frames: unmasked and short
         const len = buf[1] & 0x7f;
         if (len > 125 || buf.length < 2 + len) return;
         if ((buf[0] & 0x0f) === 0x8) code ??= len >= 2 ? buf.readUInt16BE(2) : null;
         buf = buf.subarray(2 + len);
       }
     });
-    socket.on('connect', () => socket.write(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-      + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-    ));
+    socket.on('connect', () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
   });
 }
 
 // Before authentication each socket could make the server hold a whole declared frame: 300 idle sockets took it from
 // 82 to 898 MiB.
-test('300 unauthenticated sockets sending a large frame: memory stays bounded; past the per-address cap: 4429', {
-  timeout: 120_000,
-}, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-preauth-'));
-  const server = await spawnSyncServer(dataDir);
-  const pid = server.child.pid!;
-  const conns: Awaited<ReturnType<typeof rawUpgrade>>[] = [];
-  try {
-    const base = rssMB(pid);
-    let peak = base;
-    const sampler = setInterval(() => { try { peak = Math.max(peak, rssMB(pid)); } catch { /* exited */ } }, 25);
-    const path = '/v1/rooms/room_abc/sync';
-    conns.push(...await Promise.all(Array.from({ length: 300 }, () => rawUpgrade(server.port, path))));
-    const cappedNow = () => conns.filter((c) => c.code() === CloseCode.RateLimited).length;
-    // Asserted below, with the counts.
-    await waitFor(() => cappedNow() >= 300 - 128, 'the refusals past the cap', 3000).catch(() => undefined);
-    const capped = conns.filter((c) => c.code() === CloseCode.RateLimited).length;
-    // Every socket declares an 8 MiB binary frame (the largest allowed) and sends its first MiB. The mask key is zero,
-    // so the payload is one shared buffer of zeros on this side.
-    const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0]);
-    const chunk = Buffer.alloc(64 * 1024);
-    const open = conns.filter((c) => c.code() === undefined);
-    for (const c of open) {
-      c.socket.write(header);
-      for (let i = 0; i < 16; i++) c.socket.write(chunk);
+test(
+  '300 unauthenticated sockets sending a large frame: memory stays bounded; past the per-address cap: 4429',
+  {
+    timeout: 120_000,
+  },
+  async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-sync-preauth-'));
+    const server = await spawnSyncServer(dataDir);
+    const pid = server.child.pid!;
+    const conns: Awaited<ReturnType<typeof rawUpgrade>>[] = [];
+    try {
+      const base = rssMB(pid);
+      let peak = base;
+      const sampler = setInterval(() => {
+        try {
+          peak = Math.max(peak, rssMB(pid));
+        } catch {
+          /* exited */
+        }
+      }, 25);
+      const path = '/v1/rooms/room_abc/sync';
+      conns.push(...(await Promise.all(Array.from({ length: 300 }, () => rawUpgrade(server.port, path)))));
+      const cappedNow = () => conns.filter((c) => c.code() === CloseCode.RateLimited).length;
+      // Asserted below, with the counts.
+      await waitFor(() => cappedNow() >= 300 - 128, 'the refusals past the cap', 3000).catch(() => undefined);
+      const capped = conns.filter((c) => c.code() === CloseCode.RateLimited).length;
+      // Every socket declares an 8 MiB binary frame (the largest allowed) and sends its first MiB. The mask key is zero,
+      // so the payload is one shared buffer of zeros on this side.
+      const header = Buffer.from([0x82, 0xff, 0, 0, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0]);
+      const chunk = Buffer.alloc(64 * 1024);
+      const open = conns.filter((c) => c.code() === undefined);
+      for (const c of open) {
+        c.socket.write(header);
+        for (let i = 0; i < 16; i++) c.socket.write(chunk);
+      }
+      await Promise.all(open.map((c) => Promise.race([c.closed, new Promise((r) => setTimeout(r, 15_000))])));
+      await new Promise((r) => setTimeout(r, 200));
+      clearInterval(sampler);
+      const codes = open.map((c) => c.code());
+      const tally = [...new Set(codes)].map((x) => `${x} x${codes.filter((y) => y === x).length}`).join(', ');
+      const summary =
+        `${capped} closed at once with 4429; of the ${open.length} others: ${tally}; ` +
+        `RSS ${base.toFixed(0)} -> peak ${peak.toFixed(0)} MB`;
+      assert.ok(peak - base < 100, `server RSS grew by less than 100 MB (${summary})`);
+      assert.equal(capped, 300 - 128, `past the cap of 128 unauthenticated sockets per address: 4429 (${summary})`);
+      const tooLarge = open.map(() => CloseCode.TooLarge);
+      assert.deepEqual(codes, tooLarge, `the others past the pre-auth budget: 4413 (${summary})`);
+      assert.match(server.output.join(''), /too many unauthenticated connections from 127\.0\.0\.1/);
+      // The server still serves.
+      await new SyncApi(server.url).createAccount('after-flood', 'correct horse battery');
+    } finally {
+      for (const c of conns) c.socket.destroy();
+      await killHard(server);
+      rmSync(dataDir, { recursive: true, force: true });
     }
-    await Promise.all(open.map((c) => Promise.race([c.closed, new Promise((r) => setTimeout(r, 15_000))])));
-    await new Promise((r) => setTimeout(r, 200));
-    clearInterval(sampler);
-    const codes = open.map((c) => c.code());
-    const tally = [...new Set(codes)].map((x) => `${x} x${codes.filter((y) => y === x).length}`).join(', ');
-    const summary = `${capped} closed at once with 4429; of the ${open.length} others: ${tally}; `
-      + `RSS ${base.toFixed(0)} -> peak ${peak.toFixed(0)} MB`;
-    assert.ok(peak - base < 100, `server RSS grew by less than 100 MB (${summary})`);
-    assert.equal(capped, 300 - 128, `past the cap of 128 unauthenticated sockets per address: 4429 (${summary})`);
-    const tooLarge = open.map(() => CloseCode.TooLarge);
-    assert.deepEqual(codes, tooLarge, `the others past the pre-auth budget: 4413 (${summary})`);
-    assert.match(server.output.join(''), /too many unauthenticated connections from 127\.0\.0\.1/);
-    // The server still serves.
-    await new SyncApi(server.url).createAccount('after-flood', 'correct horse battery');
-  } finally {
-    for (const c of conns) c.socket.destroy();
-    await killHard(server);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-});
+  },
+);

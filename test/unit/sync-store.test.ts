@@ -22,7 +22,15 @@ async function withStore(fn: (dataDir: string) => Promise<void>): Promise<void> 
   }
 }
 
-const room = (id: string) => ({ id, teamId: 't1', name: id, keyEpoch: 1, head: 0, rotationRequired: false, createdAt: Date.now() });
+const room = (id: string) => ({
+  id,
+  teamId: 't1',
+  name: id,
+  keyEpoch: 1,
+  head: 0,
+  rotationRequired: false,
+  createdAt: Date.now(),
+});
 
 test('a database of the earlier layout (one updates table) opens with every update, in order, and its clocks', async () => {
   await withStore(async (dataDir) => {
@@ -42,7 +50,10 @@ test('a database of the earlier layout (one updates table) opens with every upda
     try {
       assert.deepEqual((await store.loadRoomLog('r1')).updates.map(String), ['a1', 'b1', 'a2']);
       assert.deepEqual((await store.loadRoomLog('r2')).updates.map(String), ['other room']);
-      assert.deepEqual([...await store.senderClocks('r1')].sort(), [[senderA.toString('hex'), 2], [senderB.toString('hex'), 1]]);
+      assert.deepEqual([...(await store.senderClocks('r1'))].sort(), [
+        [senderA.toString('hex'), 2],
+        [senderB.toString('hex'), 1],
+      ]);
       // New writes land after the migrated ones; a migrated clock is still refused as a duplicate.
       await store.appendUpdate({ roomId: 'r1', sender: senderA, clock: 2, frame: frame('a2 again') });
       await store.appendUpdate({ roomId: 'r1', sender: senderA, clock: 3, frame: frame('a3') });
@@ -51,7 +62,11 @@ test('a database of the earlier layout (one updates table) opens with every upda
       await store.close();
     }
     const check = new Database(join(dataDir, 'sync.db'), { readonly: true });
-    assert.equal((check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'updates'").get() as { n: number }).n, 0, 'the old table is gone');
+    assert.equal(
+      (check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'updates'").get() as { n: number }).n,
+      0,
+      'the old table is gone',
+    );
     check.close();
   });
 });
@@ -83,15 +98,28 @@ test('writes that arrive within one commit window share one commit, reported onc
     try {
       await store.createRoom(room('r1'));
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: 10 }, (_, i) => store.appendUpdate({ roomId: 'r1', sender: senderA, clock: i + 1, frame: frame(`a${i + 1}`) })));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.appendUpdate({ roomId: 'r1', sender: senderA, clock: i + 1, frame: frame(`a${i + 1}`) }),
+        ),
+      );
       const firstWait = performance.now() - t0;
       const t1 = performance.now();
       await store.appendUpdate({ roomId: 'r1', sender: senderB, clock: 1, frame: frame('b1') });
       const secondWait = performance.now() - t1;
-      assert.deepEqual(commits.map((c) => c.n), [10, 1]);
+      assert.deepEqual(
+        commits.map((c) => c.n),
+        [10, 1],
+      );
       // From hand-off to durable: after the window opened by the first write, and within what the caller waited.
-      assert.ok(commits[0].ms > 0 && commits[0].ms <= firstWait - 25, `first commit ${commits[0].ms} ms of a ${firstWait} ms wait`);
-      assert.ok(commits[1].ms > 0 && commits[1].ms <= secondWait, `second commit ${commits[1].ms} ms of a ${secondWait} ms wait`);
+      assert.ok(
+        commits[0].ms > 0 && commits[0].ms <= firstWait - 25,
+        `first commit ${commits[0].ms} ms of a ${firstWait} ms wait`,
+      );
+      assert.ok(
+        commits[1].ms > 0 && commits[1].ms <= secondWait,
+        `second commit ${commits[1].ms} ms of a ${secondWait} ms wait`,
+      );
       assert.equal((await store.loadRoomLog('r1')).updates.length, 11);
     } finally {
       await store.close();
@@ -107,7 +135,15 @@ test('a snapshot drops the updates it covers and keeps the rest, in order', asyn
         await store.appendUpdate({ roomId: 'r1', sender: senderA, clock: c, frame: frame(`a${c}`) });
         await store.appendUpdate({ roomId: 'r1', sender: senderB, clock: c, frame: frame(`b${c}`) });
       }
-      await store.putSnapshot({ roomId: 'r1', head: 1, frame: frame('snap'), covers: new Map([[senderA.toString('hex'), 2], [senderB.toString('hex'), 1]]) });
+      await store.putSnapshot({
+        roomId: 'r1',
+        head: 1,
+        frame: frame('snap'),
+        covers: new Map([
+          [senderA.toString('hex'), 2],
+          [senderB.toString('hex'), 1],
+        ]),
+      });
       const log = await store.loadRoomLog('r1');
       assert.equal(String(log.snapshot), 'snap');
       assert.deepEqual(log.updates.map(String), ['b2', 'a3', 'b3']);
@@ -128,7 +164,16 @@ test('under sustained writes the WAL is checkpointed and reused, so it stays far
       // the WAL holds about what was written (table pages) and a WAL that only grows would be as large as that.
       const end = performance.now() + 2500;
       for (let clock = 1; performance.now() < end; clock++) {
-        await Promise.all(Array.from({ length: 100 }, (_, i) => store.appendUpdate({ roomId: `r${i % 2}`, sender: i < 2 ? senderA : Buffer.alloc(32, i), clock, frame: big })));
+        await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            store.appendUpdate({
+              roomId: `r${i % 2}`,
+              sender: i < 2 ? senderA : Buffer.alloc(32, i),
+              clock,
+              frame: big,
+            }),
+          ),
+        );
         written += 100 * big.length;
       }
       const wal = statSync(join(dataDir, 'sync.db-wal')).size;

@@ -44,8 +44,10 @@ async function start(argv: string[]): Promise<ServerProcess> {
 }
 
 describe('sync server threads: built entry points beside the bundle', () => {
-  it('a copy of dist/sync-server.js with its thread files stores signed edits that `kyozo sync-server` reads back',
-    { timeout: 60_000 }, async () => {
+  it(
+    'a copy of dist/sync-server.js with its thread files stores signed edits that `kyozo sync-server` reads back',
+    { timeout: 60_000 },
+    async () => {
       const app = stageBundle(THREADS);
       const dataDir = tempDir('kyozo-sync-bundle-data-');
       const bundled = await start([join(app, 'sync-server.js'), '--port', '0', '--data-dir', dataDir]);
@@ -70,7 +72,8 @@ describe('sync server threads: built entry points beside the bundle', () => {
       reader.provider.flush();
       await reader.provider.whenAcked();
       reader.provider.destroy();
-    });
+    },
+  );
 
   for (const missing of THREADS) {
     it(`a copy without ${missing} stops at start, naming it and how to build it`, { timeout: 30_000 }, async () => {

@@ -8,8 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import {
-  createIdentity, DeviceTrust, fingerprint, JsonFileTrustStore, MemoryTrustStore, RosterError, signRoster,
-  TrustStoreError, type DeviceIdentity, type RosterMember, type TrustStore, type TrustWarning,
+  createIdentity,
+  DeviceTrust,
+  fingerprint,
+  JsonFileTrustStore,
+  MemoryTrustStore,
+  RosterError,
+  signRoster,
+  TrustStoreError,
+  type DeviceIdentity,
+  type RosterMember,
+  type TrustStore,
+  type TrustWarning,
 } from '../../sync-server/src/client';
 
 const dir = mkdtempSync(join(tmpdir(), 'kyozo-trust-'));
@@ -24,9 +34,13 @@ const ann: RosterMember = { userId: 'u-ann', username: 'ann', role: 'member', de
 const adam: RosterMember = { userId: 'u-adam', username: 'adam', role: 'admin', devices: [admin] };
 const olga: RosterMember = { userId: 'u-owner', username: 'olga', role: 'owner', devices: [owner] };
 const storeError = (re: RegExp) => (e: unknown) => e instanceof TrustStoreError && re.test(e.message);
-const team = (version: number, extra: RosterMember[] = [], signer = owner) => signRoster('team1', version, [
-  olga, { userId: 'u-me', username: 'me', role: 'member', devices: [me] }, ...extra,
-], signer);
+const team = (version: number, extra: RosterMember[] = [], signer = owner) =>
+  signRoster(
+    'team1',
+    version,
+    [olga, { userId: 'u-me', username: 'me', role: 'member', devices: [me] }, ...extra],
+    signer,
+  );
 
 async function opened(store: TrustStore = new MemoryTrustStore()) {
   const trust = await DeviceTrust.open(store, me);

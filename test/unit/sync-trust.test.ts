@@ -8,13 +8,27 @@ import { after, before, test, type TestContext } from 'node:test';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import {
-  createIdentity, fingerprint, newRoomKey, signRoster, unwrapRoomKey, wrapRoomKey, type TrustWarning,
+  createIdentity,
+  fingerprint,
+  newRoomKey,
+  signRoster,
+  unwrapRoomKey,
+  wrapRoomKey,
+  type TrustWarning,
 } from '../../sync-server/src/client';
 import { OpenError, openData, sealData, sealSnapshot } from '../../sync-server/src/client/room-crypto';
 import { FrameKind } from '../../sync-server/src/wire';
 import {
-  createTeamRoom, createUser, openProvider, rawSocket, startTestServer, syncedPair, verifyDevices, waitFor,
-  type TestServer, type TestUser,
+  createTeamRoom,
+  createUser,
+  openProvider,
+  rawSocket,
+  startTestServer,
+  syncedPair,
+  verifyDevices,
+  waitFor,
+  type TestServer,
+  type TestUser,
 } from '../support/sync-harness';
 import { OperatorDb, startHostileRelay, untilIdle } from '../support/hostile-server';
 
@@ -29,7 +43,10 @@ before(async () => {
   db = new OperatorDb(server.dataDir);
   [alice, bob, carol, victor] = await Promise.all(Array.from({ length: 4 }, () => createUser(server)));
 });
-after(async () => { db.close(); await server.stop(); });
+after(async () => {
+  db.close();
+  await server.stop();
+});
 
 type Opened = Awaited<ReturnType<typeof openProvider>>;
 /** Destroys the providers when the test ends, passed or failed, so the next test starts from an idle server. */
@@ -89,7 +106,11 @@ test("a wrap signed by the operator's key at a bumped epoch is refused; no edit 
   const log = await server.store.loadRoomLog(roomId);
   const fromBob = log.updates.filter((f) => f.subarray(1, 33).equals(bob.identity.signPublicKey));
   assert.ok(fromBob.length > 0, 'bob wrote');
-  assert.deepEqual(fromBob.filter((f) => opens(roomId, f, known)), [], 'nothing bob sent opens with the operator key');
+  assert.deepEqual(
+    fromBob.filter((f) => opens(roomId, f, known)),
+    [],
+    'nothing bob sent opens with the operator key',
+  );
   const underOwnersKey = fromBob.filter((f) => f.readUInt32BE(33) === 3 && opens(roomId, f, a.keyring.get(3)!));
   assert.equal(underOwnersKey.length, fromBob.length, 'all under the epoch-3 key');
 });
@@ -115,7 +136,11 @@ test("with a forged wrap in force, nothing the client sends opens with the opera
   aw.setLocalStateField('cursor', 3);
   await new Promise((r) => setTimeout(r, 100));
   const sealed = (frames: Buffer[]) => frames.filter((f) => f[0] === FrameKind.Update || f[0] === FrameKind.Awareness);
-  assert.deepEqual(sealed(first.received).filter((f) => opens(roomId, f, known)), [], 'nothing sent opens with it');
+  assert.deepEqual(
+    sealed(first.received).filter((f) => opens(roomId, f, known)),
+    [],
+    'nothing sent opens with it',
+  );
   // The owner rotates for real; the relay announces it, and the client sends what it held under that key.
   const epoch = await alice.api.rotateRoomKey(roomId, teamId, alice.identity, ownerKeyring, alice.trust);
   const rotated = Buffer.alloc(5);
@@ -127,7 +152,11 @@ test("with a forged wrap in force, nothing the client sends opens with the opera
   second.send(Buffer.from([FrameKind.Synced]));
   await waitFor(() => second.received.some((f) => f[0] === FrameKind.Update), 'the held edit');
   const sent = sealed([...first.received, ...second.received]);
-  assert.deepEqual(sent.filter((f) => opens(roomId, f, known)), [], 'nor afterwards');
+  assert.deepEqual(
+    sent.filter((f) => opens(roomId, f, known)),
+    [],
+    'nor afterwards',
+  );
   const update = second.received.find((f) => f[0] === FrameKind.Update)!;
   assert.equal(opens(roomId, update, ownerKeyring.get(epoch)!), true, "the edit is sealed under the owner's key");
 });
@@ -150,7 +179,10 @@ test('a device key swapped on the server is refused with a warning; the next key
   assert.equal(wraps.length, 1);
   const asOperator = { ...operator, signPublicKey: bob.identity.signPublicKey };
   assert.throws(() => unwrapRoomKey(roomId, epoch, wraps[0].wrapped, asOperator, () => true), 'not for the operator');
-  assert.deepEqual(unwrapRoomKey(roomId, epoch, wraps[0].wrapped, bob.identity, () => true), a.keyring.get(epoch));
+  assert.deepEqual(
+    unwrapRoomKey(roomId, epoch, wraps[0].wrapped, bob.identity, () => true),
+    a.keyring.get(epoch),
+  );
   await waitFor(() => b.keyring.current === epoch, 'bob to take the new key');
 });
 
@@ -183,10 +215,15 @@ test('a roster rolled back or signed without authority is refused with a warning
   const latest = bob.trust.roster(teamId)!;
 
   const operator = createIdentity();
-  const forged = signRoster(teamId, latest.version + 5, [
-    { userId: 'usr_operator', username: alice.name, role: 'owner', devices: [operator] },
-    { userId: bob.userId, username: bob.name, role: 'member', devices: [bob.identity] },
-  ], operator);
+  const forged = signRoster(
+    teamId,
+    latest.version + 5,
+    [
+      { userId: 'usr_operator', username: alice.name, role: 'owner', devices: [operator] },
+      { userId: bob.userId, username: bob.name, role: 'member', devices: [bob.identity] },
+    ],
+    operator,
+  );
   db.setRoster(teamId, forged.version, forged.blob);
   assert.equal((await bob.api.syncRoster(teamId, bob.trust))?.version, latest.version, 'the forged roster is refused');
   assert.equal(warnings.at(-1)?.reason, 'untrusted-signer');
@@ -250,8 +287,11 @@ test("presence announced under another member's client id is dropped; a viewer's
   const { roomId } = await createTeamRoom(alice, [{ user: bob }, { user: victor, role: 'viewer' }]);
   const [awA, awB, spoof, own] = Array.from({ length: 4 }, () => new Awareness(new Y.Doc()));
   t.after(() => [awA, awB, spoof, own].forEach((x) => x.destroy()));
-  const [, b] = closing(t, await openProvider(server, alice, roomId, { awareness: awA }),
-    await openProvider(server, bob, roomId, { awareness: awB }));
+  const [, b] = closing(
+    t,
+    await openProvider(server, alice, roomId, { awareness: awA }),
+    await openProvider(server, bob, roomId, { awareness: awB }),
+  );
   await b.provider.whenSynced();
   type Presence = { user?: { name: string } } | undefined;
   const nameAt = (clientId: number) => (awB.getStates().get(clientId) as Presence)?.user?.name;
@@ -265,8 +305,10 @@ test("presence announced under another member's client id is dropped; a viewer's
   const v = await rawSocket(server, victor, roomId);
   t.after(() => v.ws.close());
   const key = (await victor.api.loadKeyring(roomId, victor.identity, victor.trust)).get(1)!;
-  const announce = (clock: number, aw: Awareness, clientId: number) => v.ws.send(
-    sealData(FrameKind.Awareness, roomId, victor.identity, 1, key, clock, encodeAwarenessUpdate(aw, [clientId])));
+  const announce = (clock: number, aw: Awareness, clientId: number) =>
+    v.ws.send(
+      sealData(FrameKind.Awareness, roomId, victor.identity, 1, key, clock, encodeAwarenessUpdate(aw, [clientId])),
+    );
   announce(1, spoof, awA.clientID);
   announce(2, own, own.clientID);
   await waitFor(() => nameAt(own.clientID) === 'victor', "the viewer's own presence");
@@ -287,7 +329,7 @@ test('room keys are wrapped only to devices the admin verified', async () => {
 
 test('removing a member rotates the room key: the removed device cannot open edits made afterwards', async (t) => {
   const { roomId, teamId } = await createTeamRoom(alice, [{ user: bob }, { user: carol }]);
-  const [a, b, c] = closing(t, ...await Promise.all([alice, bob, carol].map((u) => openProvider(server, u, roomId))));
+  const [a, b, c] = closing(t, ...(await Promise.all([alice, bob, carol].map((u) => openProvider(server, u, roomId)))));
   await Promise.all([a, b, c].map((x) => x.provider.whenSynced()));
   b.text.insert(0, 'bob before;');
   await b.provider.whenAcked();

@@ -33,27 +33,34 @@ export const expected: Record<string, ExpectedTopology> = {
   'grpc-microservices': {
     services: {
       [frontend]: {
-        type: 'golang', name: 'frontend',
+        type: 'golang',
+        name: 'frontend',
         port: { container: 8080, source: 'dockerfile', file: 'src/frontend/Dockerfile', line: 10 },
-        health: http('/_healthz'), dockerfile: 'src/frontend/Dockerfile',
+        health: http('/_healthz'),
+        dockerfile: 'src/frontend/Dockerfile',
       },
       [checkoutSvc]: {
-        type: 'golang', name: 'checkoutservice',
+        type: 'golang',
+        name: 'checkoutservice',
         port: { container: 5050, source: 'dockerfile', file: 'src/checkoutservice/Dockerfile', line: 10 },
         health: grpcProbe,
       },
       // the main package lives in server.go, beside another file of package main
       [catalog]: {
-        type: 'golang', name: 'productcatalogservice',
+        type: 'golang',
+        name: 'productcatalogservice',
         port: { ...code(3550), file: 'src/productcatalogservice/server.go', line: 61, envVar: 'PORT' },
-        health: grpcProbe, dockerfile: null,
+        health: grpcProbe,
+        dockerfile: null,
       },
       [shipping]: { type: 'golang', name: 'shippingservice', port: dockerfile(50051), health: grpcProbe },
       [currency]: { type: 'nodejs', name: 'currencyservice', port: dockerfile(7000), health: grpcProbe },
       [payment]: {
-        type: 'nodejs', name: 'paymentservice',
+        type: 'nodejs',
+        name: 'paymentservice',
         port: { ...code(50051), file: 'src/paymentservice/index.js', line: 4, envVar: 'PORT' },
-        health: grpcProbe, dockerfile: null,
+        health: grpcProbe,
+        dockerfile: null,
       },
       [email]: { type: 'python', name: 'emailservice', port: dockerfile(8080), health: grpcProbe },
       [recommendation]: { type: 'python', name: 'recommendationservice', port: dockerfile(8080), health: grpcProbe },
@@ -64,24 +71,31 @@ export const expected: Record<string, ExpectedTopology> = {
       [accounting]: { type: 'worker', name: 'accountingservice', port: null },
     },
     edges: [
-      ...[catalog, currency, cart, recommendation, checkoutSvc, shipping, ad]
-        .map((to): ExpectedEdge => [frontend, to, 'code-ref']),
+      ...[catalog, currency, cart, recommendation, checkoutSvc, shipping, ad].map((to): ExpectedEdge => [
+        frontend,
+        to,
+        'code-ref',
+      ]),
       ...[shipping, catalog, cart, currency, email, payment].map((to): ExpectedEdge => [checkoutSvc, to, 'code-ref']),
       ...[shipping, catalog, cart, currency, email, payment].map((to): ExpectedEdge => [checkoutSvc, to, 'grpc']),
       [checkoutSvc, accounting, 'broker'],
-      [recommendation, catalog, 'code-ref'], [recommendation, catalog, 'grpc'],
-      [payment, currency, 'code-ref'], [payment, currency, 'grpc'],
+      [recommendation, catalog, 'code-ref'],
+      [recommendation, catalog, 'grpc'],
+      [payment, currency, 'code-ref'],
+      [payment, currency, 'grpc'],
     ],
     edgeEvidence: [
       {
-        edge: [frontend, cart, 'code-ref'], envVar: 'CART_SERVICE_ADDR',
+        edge: [frontend, cart, 'code-ref'],
+        envVar: 'CART_SERVICE_ADDR',
         evidence: [
           { file: go, line: 74, reasonIncludes: 'CART_SERVICE_ADDR' },
           { file: go, line: 74, reasonIncludes: 'mustMapEnv' },
         ],
       },
       {
-        edge: [frontend, catalog, 'code-ref'], envVar: 'PRODUCT_CATALOG_SERVICE_ADDR',
+        edge: [frontend, catalog, 'code-ref'],
+        envVar: 'PRODUCT_CATALOG_SERVICE_ADDR',
         evidence: [{ file: go, line: 72, reasonIncludes: 'PRODUCT_CATALOG_SERVICE_ADDR' }],
       },
       {
@@ -99,7 +113,8 @@ export const expected: Record<string, ExpectedTopology> = {
         ],
       },
       {
-        edge: [recommendation, catalog, 'code-ref'], envVar: 'PRODUCT_CATALOG_SERVICE_HOST',
+        edge: [recommendation, catalog, 'code-ref'],
+        envVar: 'PRODUCT_CATALOG_SERVICE_HOST',
         evidence: [{ file: 'src/recommendationservice/recommendation_server.py', line: 44 }],
       },
       {
@@ -110,7 +125,8 @@ export const expected: Record<string, ExpectedTopology> = {
         ],
       },
       {
-        edge: [payment, currency, 'code-ref'], envVar: 'CURRENCY_SERVICE_ADDR',
+        edge: [payment, currency, 'code-ref'],
+        envVar: 'CURRENCY_SERVICE_ADDR',
         evidence: [{ file: 'src/paymentservice/server.js', line: 19, reasonIncludes: 'requiredEnv' }],
       },
       {
@@ -122,8 +138,15 @@ export const expected: Record<string, ExpectedTopology> = {
       },
     ],
     order: [
-      ['src/accountingservice', 'src/adservice', 'src/cartservice/src', 'src/currencyservice', 'src/emailservice',
-        'src/productcatalogservice', 'src/shippingservice'],
+      [
+        'src/accountingservice',
+        'src/adservice',
+        'src/cartservice/src',
+        'src/currencyservice',
+        'src/emailservice',
+        'src/productcatalogservice',
+        'src/shippingservice',
+      ],
       ['src/paymentservice', 'src/recommendationservice'],
       ['src/checkoutservice'],
       ['src/frontend'],
@@ -134,7 +157,8 @@ export const expected: Record<string, ExpectedTopology> = {
     recommendations: [
       // the tracing collector is deployed with the manifests, not in this tree
       {
-        code: 'unknown-service-address', serviceId: 'src/frontend',
+        code: 'unknown-service-address',
+        serviceId: 'src/frontend',
         messageIncludes: ['COLLECTOR_SERVICE_ADDR', 'src/frontend/main.go:63'],
       },
     ],
@@ -151,7 +175,9 @@ export const expected: Record<string, ExpectedTopology> = {
   'broker-queues': {
     services: {
       api: {
-        type: 'python', frameworks: ['flask'], port: { container: 5000, source: 'code', file: 'api/app.py', line: 47 },
+        type: 'python',
+        frameworks: ['flask'],
+        port: { container: 5000, source: 'code', file: 'api/app.py', line: 47 },
         health: { kind: 'http', path: '/healthz' },
       },
       worker: { type: 'worker', frameworks: ['celery'], port: null, start: { includes: 'celery -A tasks worker' } },
@@ -160,7 +186,11 @@ export const expected: Record<string, ExpectedTopology> = {
       mailer: { type: 'worker', port: null },
       reporter: { type: 'worker', port: null },
     },
-    edges: [['api', 'worker', 'broker'], ['api', 'auditor', 'broker'], ['api', 'notifier', 'broker']],
+    edges: [
+      ['api', 'worker', 'broker'],
+      ['api', 'auditor', 'broker'],
+      ['api', 'notifier', 'broker'],
+    ],
     edgeEvidence: [
       {
         edge: ['api', 'worker', 'broker'],
@@ -191,7 +221,8 @@ export const expected: Record<string, ExpectedTopology> = {
     problems: [],
     libraries: [],
     recommendations: [
-      { code: 'missing-database', serviceId: 'auditor' }, { code: 'missing-database', serviceId: 'notifier' },
+      { code: 'missing-database', serviceId: 'auditor' },
+      { code: 'missing-database', serviceId: 'notifier' },
     ],
   },
 
@@ -200,7 +231,9 @@ export const expected: Record<string, ExpectedTopology> = {
   'unresolved-service-env': {
     services: {
       orders: {
-        type: 'python', frameworks: ['fastapi'], port: { container: 8000, source: 'framework-default' },
+        type: 'python',
+        frameworks: ['fastapi'],
+        port: { container: 8000, source: 'framework-default' },
         health: http('/health'),
       },
       payments: { type: 'golang', port: code(8082), health: http('/healthz') },
@@ -211,14 +244,19 @@ export const expected: Record<string, ExpectedTopology> = {
       'inventory-api': { type: 'python', port: code(8086), health: http('/health') },
       'inventory-svc': { type: 'golang', port: code(8084), health: http('/healthz') },
     },
-    edges: [['orders', 'shipping', 'code-ref'], ['orders', 'notify-api', 'code-ref']],
+    edges: [
+      ['orders', 'shipping', 'code-ref'],
+      ['orders', 'notify-api', 'code-ref'],
+    ],
     edgeEvidence: [
       {
-        edge: ['orders', 'shipping', 'code-ref'], envVar: 'SHIPPING_URL',
+        edge: ['orders', 'shipping', 'code-ref'],
+        envVar: 'SHIPPING_URL',
         evidence: [{ file: 'orders/main.py', line: 10 }],
       },
       {
-        edge: ['orders', 'notify-api', 'code-ref'], envVar: 'NOTIFY_SVC_HOST',
+        edge: ['orders', 'notify-api', 'code-ref'],
+        envVar: 'NOTIFY_SVC_HOST',
         evidence: [{ file: 'orders/main.py', line: 13 }],
       },
     ],
@@ -231,21 +269,26 @@ export const expected: Record<string, ExpectedTopology> = {
     libraries: [],
     recommendations: [
       {
-        code: 'unknown-service-address', serviceId: 'orders', file: 'orders/main.py',
+        code: 'unknown-service-address',
+        serviceId: 'orders',
+        file: 'orders/main.py',
         messageIncludes: ['PAYMENT_SERVICE_ADDR', 'orders/main.py:12', 'candidates: payments, payment-gateway'],
       },
       {
-        code: 'unknown-service-address', serviceId: 'orders',
+        code: 'unknown-service-address',
+        serviceId: 'orders',
         messageIncludes: ['INVENTORY_SERVICE_ADDR', 'orders/main.py:15', 'inventory-api, inventory-svc'],
       },
       // not named *_SERVICE_*, but handed to an HTTP client as its base URL
       {
-        code: 'unknown-service-address', serviceId: 'orders',
+        code: 'unknown-service-address',
+        serviceId: 'orders',
         messageIncludes: ['FRAUD_CHECK_URL', 'no service here has a name like it'],
       },
     ],
     forbiddenRecommendations: [
-      { code: 'unknown-service-address', serviceId: 'payments' }, { code: 'no-health-endpoint' },
+      { code: 'unknown-service-address', serviceId: 'payments' },
+      { code: 'no-health-endpoint' },
     ],
   },
 
@@ -253,7 +296,9 @@ export const expected: Record<string, ExpectedTopology> = {
   'generic-folder-names': {
     services: {
       'catalog/server': {
-        type: 'nodejs', name: 'catalog', port: { container: 4000, source: 'code', envVar: 'PORT' },
+        type: 'nodejs',
+        name: 'catalog',
+        port: { container: 4000, source: 'code', envVar: 'PORT' },
         health: http('/health/live'),
       },
       // Rails 7.1's /up
@@ -270,14 +315,21 @@ export const expected: Record<string, ExpectedTopology> = {
     },
     names: ['admin', 'backend', 'catalog', 'ledger', 'legacy', 'legacy-src', 'shop', 'shop-server'],
     edges: [
-      ['shop', 'catalog/server', 'code-ref'], ['shop', 'ledger/backend', 'code-ref'],
+      ['shop', 'catalog/server', 'code-ref'],
+      ['shop', 'ledger/backend', 'code-ref'],
       ['shop/server', 'admin/backend', 'code-ref'],
     ],
     edgeEvidence: [
-      { edge: ['shop', 'catalog/server', 'code-ref'], envVar: 'CATALOG_SERVICE_URL',
-        evidence: [{ file: 'shop/server.js', line: 4 }] },
-      { edge: ['shop/server', 'admin/backend', 'code-ref'], envVar: 'ADMIN_URL',
-        evidence: [{ file: 'shop/server/main.go', line: 12 }] },
+      {
+        edge: ['shop', 'catalog/server', 'code-ref'],
+        envVar: 'CATALOG_SERVICE_URL',
+        evidence: [{ file: 'shop/server.js', line: 4 }],
+      },
+      {
+        edge: ['shop/server', 'admin/backend', 'code-ref'],
+        envVar: 'ADMIN_URL',
+        evidence: [{ file: 'shop/server/main.go', line: 12 }],
+      },
     ],
     order: [
       ['admin/backend', 'backend', 'catalog/server', 'ledger/backend', 'legacy/app', 'legacy/src'],
@@ -298,13 +350,22 @@ for (const [name, exp] of Object.entries(expected)) {
   });
 }
 
-test('kyozo explain names a gRPC health probe and the edges a service\'s code gives it', async () => {
+test("kyozo explain names a gRPC health probe and the edges a service's code gives it", async () => {
   const topo = await analyze(join(FIXTURES, 'grpc-microservices'));
   const facts = explain(topo, 'src/cartservice/src', topo.root).facts;
   const health = facts.find((f) => f.field === 'health');
   assert.equal(health?.value, 'gRPC health service on 7070');
-  assert.deepEqual(health?.evidence.map((e) => [e.file, e.line]), [['src/cartservice/src/Program.cs', 39]]);
+  assert.deepEqual(
+    health?.evidence.map((e) => [e.file, e.line]),
+    [['src/cartservice/src/Program.cs', 39]],
+  );
   const checkout = explain(topo, 'src/checkoutservice', topo.root).facts.filter((f) => f.field === 'depends on');
-  assert.ok(checkout.some((f) => f.value === 'cartservice (grpc)'), JSON.stringify(checkout.map((f) => f.value)));
-  assert.ok(checkout.some((f) => f.value === 'accountingservice (broker)'), JSON.stringify(checkout.map((f) => f.value)));
+  assert.ok(
+    checkout.some((f) => f.value === 'cartservice (grpc)'),
+    JSON.stringify(checkout.map((f) => f.value)),
+  );
+  assert.ok(
+    checkout.some((f) => f.value === 'accountingservice (broker)'),
+    JSON.stringify(checkout.map((f) => f.value)),
+  );
 });

@@ -8,22 +8,25 @@ import { test } from 'node:test';
 import { analyze } from '../../server/src/engine';
 import { ServiceIndex } from '../../server/src/engine/deploy';
 
-test('compose-only services carry their compose file and name; a folder\'s own service does not', async (t) => {
+test("compose-only services carry their compose file and name; a folder's own service does not", async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'kyozo-compose-only-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'api'));
   writeFileSync(join(root, 'api/Dockerfile'), 'FROM node:20-alpine\nEXPOSE 3000\nCMD ["node", "server.js"]\n');
-  writeFileSync(join(root, 'compose.yaml'), [
-    'services:',
-    '  api:',
-    '    build: ./api',
-    '  worker:', // a second service built from a folder that already has one
-    '    build: ./api',
-    '    command: node worker.js',
-    '  db:',
-    '    image: postgres:16',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(root, 'compose.yaml'),
+    [
+      'services:',
+      '  api:',
+      '    build: ./api',
+      '  worker:', // a second service built from a folder that already has one
+      '    build: ./api',
+      '    command: node worker.js',
+      '  db:',
+      '    image: postgres:16',
+      '',
+    ].join('\n'),
+  );
   const topology = await analyze(root);
   const byId = new Map(topology.services.map((s) => [s.id, s]));
   assert.deepEqual([...byId.keys()].sort(), ['api', 'compose.yaml#db', 'compose.yaml#worker']);

@@ -24,20 +24,27 @@ function canonical(t: Topology) {
   return {
     ...s,
     services: [...s.services].sort((a, b) => a.id.localeCompare(b.id)),
-    edges: byJson(s.edges), problems: byJson(s.problems), recommendations: byJson(s.recommendations),
-    patterns: byJson(s.patterns), groups: byJson(s.groups), libraries: byJson(s.libraries),
+    edges: byJson(s.edges),
+    problems: byJson(s.problems),
+    recommendations: byJson(s.recommendations),
+    patterns: byJson(s.patterns),
+    groups: byJson(s.groups),
+    libraries: byJson(s.libraries),
   };
 }
 
 test('a symlink loop becomes a symlink-loop problem, not a crash or a hang', async () => {
   const { dir, cleanup } = copyFixture('node-apis');
   try {
-    symlinkSync('..', join(dir, 'express-api', 'up'));          // a folder linking to its parent
-    symlinkSync('loop-b', join(dir, 'loop-a'));                  // two links pointing at each other
+    symlinkSync('..', join(dir, 'express-api', 'up')); // a folder linking to its parent
+    symlinkSync('loop-b', join(dir, 'loop-a')); // two links pointing at each other
     symlinkSync('loop-a', join(dir, 'loop-b'));
     const topo = await analyze(dir);
     assert.deepEqual(ids(topo), NODE_APIS, 'the services around the loop are still found');
-    assert.ok(topo.problems.some((p) => p.code === 'symlink-loop'), `expected a symlink-loop problem, got: ${problemSummary(topo)}`);
+    assert.ok(
+      topo.problems.some((p) => p.code === 'symlink-loop'),
+      `expected a symlink-loop problem, got: ${problemSummary(topo)}`,
+    );
   } finally {
     cleanup();
   }
@@ -46,8 +53,13 @@ test('a symlink loop becomes a symlink-loop problem, not a crash or a hang', asy
 test('an unreadable folder becomes an unreadable problem and the rest is analysed', async (t) => {
   if (process.getuid?.() === 0) {
     // root reads every folder, so the analysis runs as `nobody`, which must be able to read this checkout
-    const probe = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(join(REPO, 'package.json'))})`], { uid: 65534, gid: 65534 });
-    if (probe.status !== 0) return t.skip(`running as root and ${REPO} is not readable by nobody: cannot test an unreadable folder here`);
+    const probe = spawnSync(
+      process.execPath,
+      ['-e', `require('node:fs').accessSync(${JSON.stringify(join(REPO, 'package.json'))})`],
+      { uid: 65534, gid: 65534 },
+    );
+    if (probe.status !== 0)
+      return t.skip(`running as root and ${REPO} is not readable by nobody: cannot test an unreadable folder here`);
   }
   const { dir, cleanup } = copyFixture('node-apis');
   try {
@@ -58,9 +70,18 @@ test('an unreadable folder becomes an unreadable problem and the rest is analyse
     if (process.getuid?.() === 0) {
       // root reads every folder: analyse as the unprivileged `nobody` user in a child process.
       chmodSync(dir, 0o755);
-      const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'test', 'support', 'fixture-analyze-child.ts'), dir], {
-        cwd: REPO, uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000, env: { ...process.env, HOME: '/tmp' },
-      });
+      const child = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(REPO, 'test', 'support', 'fixture-analyze-child.ts'), dir],
+        {
+          cwd: REPO,
+          uid: 65534,
+          gid: 65534,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, HOME: '/tmp' },
+        },
+      );
       assert.equal(child.status, 0, `analysis as nobody failed: ${child.stderr}`);
       topo = JSON.parse(child.stdout) as Topology;
     } else {
@@ -81,7 +102,10 @@ test('a huge manifest becomes a file-too-large problem and the rest is analysed'
   try {
     mkdirSync(join(dir, 'big'));
     const filler = 'x'.repeat(3 * 1024 * 1024); // 3 MiB, far over the 512 KiB read cap
-    writeFileSync(join(dir, 'big', 'package.json'), JSON.stringify({ name: 'big', description: filler, scripts: { start: 'node i.js' } }));
+    writeFileSync(
+      join(dir, 'big', 'package.json'),
+      JSON.stringify({ name: 'big', description: filler, scripts: { start: 'node i.js' } }),
+    );
     const topo = await analyze(dir);
     for (const id of NODE_APIS) assert.ok(ids(topo).includes(id), `${id} still detected`);
     const p = topo.problems.find((x) => x.code === 'file-too-large');
@@ -106,7 +130,11 @@ test('kyozo analyze on a missing path exits 2 with a one-line reason', (t) => {
 test('kyozo analyze --json prints the same Topology as analyze()', async (t) => {
   if (!existsSync(CLI)) return t.skip('dist/cli.js is missing: run `npm run build` first');
   const dir = join(FIXTURES, 'compose-stack');
-  const r = spawnSync(process.execPath, [CLI, 'analyze', dir, '--json'], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [CLI, 'analyze', dir, '--json'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 << 20,
+  });
   assert.equal(r.status, 0, r.stderr);
   const fromCli = JSON.parse(r.stdout) as Topology;
   assert.deepEqual(canonical(fromCli), canonical(await analyze(dir)));
@@ -114,7 +142,10 @@ test('kyozo analyze --json prints the same Topology as analyze()', async (t) => 
 
 test('kyozo analyze prints a readable table with every service', (t) => {
   if (!existsSync(CLI)) return t.skip('dist/cli.js is missing: run `npm run build` first');
-  const r = spawnSync(process.execPath, [CLI, 'analyze', join(FIXTURES, 'nginx-gateway')], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, 'analyze', join(FIXTURES, 'nginx-gateway')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   for (const word of ['gateway', 'api', 'auth', 'proxy', 'nodejs', 'python', '3000', '8000', '80']) {
     assert.ok(r.stdout.includes(word), `table mentions ${word}:\n${r.stdout}`);
@@ -141,13 +172,27 @@ test('update() after editing, adding and deleting returns the new topology and w
     assert.deepEqual(edited.change.changed, ['app']);
     assert.ok(edited.change.reanalysed.includes('app'), `reanalysed: ${edited.change.reanalysed.join(', ')}`);
     assert.ok(!edited.change.reanalysed.includes('api'), 'an untouched folder is not re-analysed');
-    assert.deepEqual(canonical(edited.topology), canonical(await analyze(dir)), 'incremental result equals a cold analysis');
+    assert.deepEqual(
+      canonical(edited.topology),
+      canonical(await analyze(dir)),
+      'incremental result equals a cold analysis',
+    );
 
     // 2. add a new service folder (absolute paths are accepted too)
     mkdirSync(join(dir, 'billing'));
-    writeFileSync(join(dir, 'billing', 'package.json'), JSON.stringify({
-      name: 'billing', private: true, scripts: { start: 'node index.js' }, dependencies: { express: '^4.19.2' },
-    }, null, 2));
+    writeFileSync(
+      join(dir, 'billing', 'package.json'),
+      JSON.stringify(
+        {
+          name: 'billing',
+          private: true,
+          scripts: { start: 'node index.js' },
+          dependencies: { express: '^4.19.2' },
+        },
+        null,
+        2,
+      ),
+    );
     writeFileSync(join(dir, 'billing', 'index.js'), "const app = require('express')();\napp.listen(4100);\n");
     const added = await analyzer.update([join(dir, 'billing', 'package.json'), join(dir, 'billing', 'index.js')]);
     assert.deepEqual(added.change.added, ['billing']);
@@ -165,7 +210,10 @@ test('update() after editing, adding and deleting returns the new topology and w
     assert.deepEqual(removed.change.removed, ['tools']);
     assert.deepEqual(removed.change.added, []);
     assert.deepEqual(ids(removed.topology), ['api', 'app', 'args', 'billing', 'devbox', 'dns', 'legacy']);
-    assert.ok(!removed.topology.recommendations.some((r) => r.serviceId === 'tools'), 'recommendations of a deleted service go too');
+    assert.ok(
+      !removed.topology.recommendations.some((r) => r.serviceId === 'tools'),
+      'recommendations of a deleted service go too',
+    );
     assert.deepEqual(canonical(removed.topology), canonical(await analyze(dir)));
     assert.equal(analyzer.current(), removed.topology);
   } finally {
@@ -181,8 +229,10 @@ test('update() of a compose file re-links edges across folders', async () => {
     const override = join(dir, 'compose.override.yaml');
     writeFileSync(override, readFileSync(override, 'utf8').replace('    depends_on:\n      - cache\n', ''));
     const r = await analyzer.update(['compose.override.yaml']);
-    assert.ok(!r.topology.edges.some((e) => e.from === 'worker' && e.to === 'compose.yaml#cache' && e.kind === 'compose'),
-      'the depends_on edge that only the override declared is gone');
+    assert.ok(
+      !r.topology.edges.some((e) => e.from === 'worker' && e.to === 'compose.yaml#cache' && e.kind === 'compose'),
+      'the depends_on edge that only the override declared is gone',
+    );
     assert.ok(r.change.changed.includes('worker'), `changed: ${r.change.changed.join(', ')}`);
     assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)));
   } finally {
@@ -195,13 +245,27 @@ test('kyozo explain prints the evidence behind every field of a service', (t) =>
   const dir = join(FIXTURES, 'nginx-gateway');
   const r = spawnSync(process.execPath, [CLI, 'explain', 'api', '-C', dir], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
-  for (const fact of ['api/Dockerfile:6', 'EXPOSE 3000', 'api/package.json', 'express', '/healthz', 'api/index.js:4', 'gateway/nginx.conf:']) {
+  for (const fact of [
+    'api/Dockerfile:6',
+    'EXPOSE 3000',
+    'api/package.json',
+    'express',
+    '/healthz',
+    'api/index.js:4',
+    'gateway/nginx.conf:',
+  ]) {
     assert.ok(r.stdout.includes(fact), `explain mentions ${fact}:\n${r.stdout}`);
   }
-  const json = spawnSync(process.execPath, [CLI, 'explain', 'gateway', '-C', dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const json = spawnSync(process.execPath, [CLI, 'explain', 'gateway', '-C', dir, '--json'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(json.status, 0, json.stderr);
   const parsed = JSON.parse(json.stdout) as unknown;
-  assert.ok(JSON.stringify(parsed).includes('gateway/nginx.conf'), 'the JSON explanation carries the nginx.conf evidence');
+  assert.ok(
+    JSON.stringify(parsed).includes('gateway/nginx.conf'),
+    'the JSON explanation carries the nginx.conf evidence',
+  );
 });
 
 test('update() after a .gitignore edit brings a formerly ignored service in', async () => {
@@ -226,7 +290,10 @@ test('update() after a kyozo.yaml edit applies the new override', async () => {
     const analyzer = createAnalyzer({ root: dir });
     await analyzer.analyze();
     const manifest = join(dir, 'api', 'kyozo.yaml');
-    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('port: 9000', 'port: 9100').replace('replicas: 2', 'replicas: 3'));
+    writeFileSync(
+      manifest,
+      readFileSync(manifest, 'utf8').replace('port: 9000', 'port: 9100').replace('replicas: 2', 'replicas: 3'),
+    );
     const r = await analyzer.update([manifest]);
     const api = r.topology.services.find((s) => s.id === 'api');
     assert.equal(api?.ports[0]?.container, 9100);
@@ -278,12 +345,21 @@ test('update() across folders in a monorepo always equals a cold analysis', asyn
     // 1. an env URL disappears: only the api's edge to users goes
     edit('apps/api/.env', 'USERS_URL=http://users:8001\n', '');
     let r = await analyzer.update(['apps/api/.env']);
-    assert.ok(!r.topology.edges.some((e) => e.from === 'apps/api' && e.to === 'services/users' && e.kind === 'env-url'));
+    assert.ok(
+      !r.topology.edges.some((e) => e.from === 'apps/api' && e.to === 'services/users' && e.kind === 'env-url'),
+    );
     assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after removing an env URL');
 
     // 2. a library starts something: it becomes a service and leaves `libraries`
-    edit('packages/ui/package.json', '"private": true,', '"private": true,\n  "scripts": { "start": "node server.js" },');
-    writeFileSync(join(dir, 'packages/ui/server.js'), "require('node:http').createServer((_q, s) => s.end('ui')).listen(6006);\n");
+    edit(
+      'packages/ui/package.json',
+      '"private": true,',
+      '"private": true,\n  "scripts": { "start": "node server.js" },',
+    );
+    writeFileSync(
+      join(dir, 'packages/ui/server.js'),
+      "require('node:http').createServer((_q, s) => s.end('ui')).listen(6006);\n",
+    );
     r = await analyzer.update(['packages/ui/package.json', 'packages/ui/server.js']);
     assert.deepEqual(r.change.added, ['packages/ui']);
     assert.ok(!r.topology.libraries.some((l) => l.id === 'packages/ui'));
@@ -294,7 +370,11 @@ test('update() across folders in a monorepo always equals a cold analysis', asyn
     r = await analyzer.update(['docker-compose.yml']);
     assert.deepEqual(r.change.added, ['docker-compose.yml#cache']);
     assert.deepEqual(r.change.removed, ['docker-compose.yml#redis']);
-    assert.ok(r.topology.edges.some((e) => e.from === 'services/notifier' && e.to === 'docker-compose.yml#cache' && e.kind === 'driver'));
+    assert.ok(
+      r.topology.edges.some(
+        (e) => e.from === 'services/notifier' && e.to === 'docker-compose.yml#cache' && e.kind === 'driver',
+      ),
+    );
     assert.deepEqual(canonical(r.topology), canonical(await analyze(dir)), 'after renaming a compose service');
 
     // 4. the workspace definition changes

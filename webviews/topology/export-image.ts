@@ -2,7 +2,17 @@
 // every drawn element gets its computed paint written as attributes on a clone.
 import type { Layout } from './layout';
 
-const PAINT = ['fill', 'stroke', 'stroke-width', 'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight', 'display'] as const;
+const PAINT = [
+  'fill',
+  'stroke',
+  'stroke-width',
+  'stroke-dasharray',
+  'opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'display',
+] as const;
 
 export function exportSvg(source: SVGSVGElement, layout: Layout): string {
   const margin = 20;
@@ -55,7 +65,8 @@ export async function exportPng(svgText: string, scale = 2): Promise<string> {
   canvas.width = Math.round(w * s);
   canvas.height = Math.round(h * s);
   const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error(`PNG export failed: no 2D canvas for ${canvas.width}×${canvas.height}; export SVG instead.`);
+  if (!ctx)
+    throw new Error(`PNG export failed: no 2D canvas for ${canvas.width}×${canvas.height}; export SVG instead.`);
   ctx.scale(s, s);
   ctx.drawImage(img, 0, 0);
   return canvas.toDataURL('image/png').replace(/^data:image\/png;base64,/, '');

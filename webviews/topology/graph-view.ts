@@ -43,9 +43,24 @@ export class GraphView {
   private layout?: Layout;
   private statuses = new Map<string, ServiceStatus>();
 
-  constructor(readonly svgEl: SVGSVGElement, private readonly cb: GraphCallbacks) {
+  constructor(
+    readonly svgEl: SVGSVGElement,
+    private readonly cb: GraphCallbacks,
+  ) {
     const defs = svg('defs', {}, svgEl);
-    const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' }, defs);
+    const marker = svg(
+      'marker',
+      {
+        id: 'arrow',
+        viewBox: '0 0 10 10',
+        refX: 9,
+        refY: 5,
+        markerWidth: 7,
+        markerHeight: 7,
+        orient: 'auto-start-reverse',
+      },
+      defs,
+    );
     svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow-head' }, marker);
     this.root = svg('g', { class: 'viewport' }, svgEl);
     this.groupLayer = svg('g', { class: 'groups' }, this.root);
@@ -70,7 +85,11 @@ export class GraphView {
       this.groupEls.set(g.id, el);
     }
     for (const e of model.edges) {
-      const el = svg('g', { class: `edge kind-${e.kind}`, 'data-from': e.from, 'data-to': e.to, 'data-kind': e.kind }, this.edgeLayer);
+      const el = svg(
+        'g',
+        { class: `edge kind-${e.kind}`, 'data-from': e.from, 'data-to': e.to, 'data-kind': e.kind },
+        this.edgeLayer,
+      );
       svg('path', { class: 'edge-hit' }, el);
       svg('path', { class: 'edge-line', 'marker-end': 'url(#arrow)' }, el);
       el.addEventListener('mouseenter', (ev) => this.cb.hoverEdge(e, ev.clientX, ev.clientY));
@@ -90,21 +109,34 @@ export class GraphView {
 
   private createNode(id: string): SVGGElement {
     const s = this.model!.services.get(id)!;
-    const el = svg('g', { class: `node type-${s.type}${DATA_TYPES.has(s.type) ? ' data-store' : ''}`, 'data-id': id, tabindex: 0, role: 'button' });
+    const el = svg('g', {
+      class: `node type-${s.type}${DATA_TYPES.has(s.type) ? ' data-store' : ''}`,
+      'data-id': id,
+      tabindex: 0,
+      role: 'button',
+    });
     const path = shapePath(s.type);
     if (path) svg('path', { class: 'node-shape', d: path }, el);
     else svg('rect', { class: 'node-shape', width: NODE_W, height: NODE_H, rx: 6 }, el);
     const inset = s.type === 'proxy' || s.type === 'queue' ? 14 : 0;
     svg('rect', { class: 'status-bar', x: inset + 3, y: 12, width: 3, height: NODE_H - 24, rx: 1.5 }, el);
     svg('rect', { class: 'badge', x: inset + 12, y: 15, width: 28, height: 28, rx: 5 }, el);
-    svg('text', { class: 'badge-text', x: inset + 26, y: 33, 'text-anchor': 'middle' }, el).textContent = TYPE_GLYPH[s.type] ?? '?';
+    svg('text', { class: 'badge-text', x: inset + 26, y: 33, 'text-anchor': 'middle' }, el).textContent =
+      TYPE_GLYPH[s.type] ?? '?';
     svg('text', { class: 'node-name', x: inset + 48, y: 25 }, el).textContent = truncate(s.name, inset ? 14 : 16);
     const port = s.ports[0];
-    svg('text', { class: 'node-meta', x: inset + 48, y: 42 }, el).textContent = `${TYPE_LABEL[s.type] ?? s.type}${port ? ` · :${port.container}` : ''}`;
+    svg('text', { class: 'node-meta', x: inset + 48, y: 42 }, el).textContent =
+      `${TYPE_LABEL[s.type] ?? s.type}${port ? ` · :${port.container}` : ''}`;
     svg('circle', { class: 'status-dot', cx: NODE_W - inset - 14, cy: 17, r: 4.5 }, el);
     svg('text', { class: 'node-replicas', x: NODE_W - inset - 10, y: 44, 'text-anchor': 'end' }, el);
-    el.addEventListener('click', (ev) => { ev.stopPropagation(); this.cb.select(id); });
-    el.addEventListener('dblclick', (ev) => { ev.stopPropagation(); this.cb.open(id); });
+    el.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      this.cb.select(id);
+    });
+    el.addEventListener('dblclick', (ev) => {
+      ev.stopPropagation();
+      this.cb.open(id);
+    });
     this.nodeEls.set(id, el);
     this.paintStatus(id, el);
     return el;
@@ -124,17 +156,22 @@ export class GraphView {
     const up = this.model!.upstream.get(id)!.size;
     const down = this.model!.downstream.get(id)!.size;
     const port = s.ports[0];
-    el.setAttribute('aria-label', [
-      `${s.name}, ${TYPE_LABEL[s.type] ?? s.type}`,
-      STATE_LABEL[state] + (st && st.health !== 'none' ? ` (${st.health})` : ''),
-      port ? `port ${port.container}` : 'no port',
-      `${st ? st.replicas.running : 0} of ${desired} replicas running`,
-      `depends on ${up}, used by ${down}`,
-    ].join(', '));
+    el.setAttribute(
+      'aria-label',
+      [
+        `${s.name}, ${TYPE_LABEL[s.type] ?? s.type}`,
+        STATE_LABEL[state] + (st && st.health !== 'none' ? ` (${st.health})` : ''),
+        port ? `port ${port.container}` : 'no port',
+        `${st ? st.replicas.running : 0} of ${desired} replicas running`,
+        `depends on ${up}, used by ${down}`,
+      ].join(', '),
+    );
     return true;
   }
 
-  setStatuses(statuses: Map<string, ServiceStatus>): void { this.statuses = statuses; }
+  setStatuses(statuses: Map<string, ServiceStatus>): void {
+    this.statuses = statuses;
+  }
 
   applyLayout(layout: Layout, animate: boolean): void {
     this.layout = layout;
@@ -164,7 +201,9 @@ export class GraphView {
     }
   }
 
-  get currentLayout(): Layout | undefined { return this.layout; }
+  get currentLayout(): Layout | undefined {
+    return this.layout;
+  }
 
   /** Selection: the node, its upstream and downstream are emphasised, the rest recedes. */
   highlight(selected: string | undefined, upstream: Set<string>, downstream: Set<string>): void {
@@ -193,7 +232,8 @@ export class GraphView {
       else el.setAttribute('tabindex', '-1');
     }
     this.svgEl.classList.toggle('searching', !!matches);
-    for (const { edge, el } of this.edgeEls) el.classList.toggle('filtered-out', !shown.has(edge.from) || !shown.has(edge.to));
+    for (const { edge, el } of this.edgeEls)
+      el.classList.toggle('filtered-out', !shown.has(edge.from) || !shown.has(edge.to));
     for (const [id, el] of this.groupEls) {
       const g = this.model!.groups.find((x) => x.id === id)!;
       el.classList.toggle('filtered-out', !g.members.some((m) => shown.has(m)));
@@ -215,7 +255,16 @@ export function edgePath(from: Box, to: Box, offset: number): string {
   const forward = to.x + to.w <= from.x;
   const backward = from.x + from.w <= to.x;
   let x1: number, x2: number;
-  if (forward) { x1 = from.x; x2 = to.x + to.w; } else if (backward) { x1 = from.x + from.w; x2 = to.x; } else { x1 = from.x; x2 = to.x; }
+  if (forward) {
+    x1 = from.x;
+    x2 = to.x + to.w;
+  } else if (backward) {
+    x1 = from.x + from.w;
+    x2 = to.x;
+  } else {
+    x1 = from.x;
+    x2 = to.x;
+  }
   const y1 = from.y + from.h / 2 + offset;
   const y2 = to.y + to.h / 2 + offset;
   const bend = forward || backward ? Math.max(30, Math.abs(x2 - x1) / 2) : 60;

@@ -28,7 +28,9 @@ export function topologyCsp(cspSource: string, nonce: string): string {
 
 export function topologyHtml(o: TopologyHtmlOptions): string {
   const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  const prelude = (o.preludeScripts ?? []).map((src) => `<script nonce="${attr(o.nonce)}" src="${attr(src)}"></script>`).join('\n    ');
+  const prelude = (o.preludeScripts ?? [])
+    .map((src) => `<script nonce="${attr(o.nonce)}" src="${attr(src)}"></script>`)
+    .join('\n    ');
   return `<!DOCTYPE html>
 <html lang="en">
   <head>

@@ -1,8 +1,14 @@
 // The topology webview: a self-contained island that talks to the extension only through postMessage.
 import './styles.css';
 import {
-  TOPOLOGY_VERSION, type DeploymentEvent, type HostToWebviewMessage, type ServiceStatus, type Topology,
-  type WebviewAction, type WebviewToHostMessage, type WebviewViewState,
+  TOPOLOGY_VERSION,
+  type DeploymentEvent,
+  type HostToWebviewMessage,
+  type ServiceStatus,
+  type Topology,
+  type WebviewAction,
+  type WebviewToHostMessage,
+  type WebviewViewState,
 } from '../../server/src/protocol';
 import { DetailsPane } from './details-pane';
 import { exportPng, exportSvg } from './export-image';
@@ -55,7 +61,10 @@ const graph = new GraphView(svgEl, {
   select: (id) => select(id, true),
   open: (id) => select(id, true),
   hoverEdge: (e, x, y) => {
-    if (!e) { tooltip.hidden = true; return; }
+    if (!e) {
+      tooltip.hidden = true;
+      return;
+    }
     tooltip.replaceChildren();
     for (const line of graph.describeEdge(e)) html('div', { text: line }, tooltip);
     tooltip.hidden = false;
@@ -65,10 +74,16 @@ const graph = new GraphView(svgEl, {
 });
 const viewport = new Viewport(svgEl, graph.root, () => saveState());
 const toolbar = new Toolbar(toolbarEl, {
-  filtersChanged: () => { applyFilters(); saveState(); },
+  filtersChanged: () => {
+    applyFilters();
+    saveState();
+  },
   searchSubmit: () => {
     const first = [...graph.nodeEls.keys()].find((id) => graph.nodeEls.get(id)!.classList.contains('match'));
-    if (first) { select(first, true); graph.nodeEls.get(first)!.focus(); }
+    if (first) {
+      select(first, true);
+      graph.nodeEls.get(first)!.focus();
+    }
   },
   zoom: (f) => viewport.zoomBy(f),
   fit: () => fit(),
@@ -76,14 +91,20 @@ const toolbar = new Toolbar(toolbarEl, {
 });
 const details = new DetailsPane(detailsEl, {
   action: (action, id) => sendAction(action, id),
-  select: (id) => { select(id, true); graph.nodeEls.get(id)?.focus(); },
+  select: (id) => {
+    select(id, true);
+    graph.nodeEls.get(id)?.focus();
+  },
   close: () => select(undefined, true),
 });
 
 svgEl.addEventListener('click', () => select(undefined, true));
 svgEl.addEventListener('keydown', onKey);
 document.addEventListener('keydown', (ev) => {
-  if ((ev.ctrlKey || ev.metaKey) && ev.key === 'f') { ev.preventDefault(); toolbar.search.focus(); }
+  if ((ev.ctrlKey || ev.metaKey) && ev.key === 'f') {
+    ev.preventDefault();
+    toolbar.search.focus();
+  }
   if (ev.key === 'Escape' && selected && !(ev.target instanceof HTMLInputElement)) select(undefined, true);
 });
 window.addEventListener('message', (ev: MessageEvent) => onMessage(ev.data));
@@ -95,20 +116,33 @@ prepareLayout();
 function onMessage(m: HostToWebviewMessage | undefined): void {
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
-    case 'topology': return void setTopology(m.topology);
-    case 'status': return setStatuses(Array.isArray(m.statuses) ? m.statuses : []);
-    case 'events': return addEvents(Array.isArray(m.events) ? m.events : []);
-    case 'restore': return restore(m.state);
-    case 'select': if (typeof m.serviceId === 'string') { select(m.serviceId, true); revealSelected(); } return;
+    case 'topology':
+      return void setTopology(m.topology);
+    case 'status':
+      return setStatuses(Array.isArray(m.statuses) ? m.statuses : []);
+    case 'events':
+      return addEvents(Array.isArray(m.events) ? m.events : []);
+    case 'restore':
+      return restore(m.state);
+    case 'select':
+      if (typeof m.serviceId === 'string') {
+        select(m.serviceId, true);
+        revealSelected();
+      }
+      return;
   }
 }
 
 async function setTopology(t: Topology): Promise<void> {
   if (!t || !Array.isArray(t.services) || !Array.isArray(t.edges)) {
-    return showBanner('The topology message was malformed (no services or edges); run "Kyozo: Analyze Workspace" again.');
+    return showBanner(
+      'The topology message was malformed (no services or edges); run "Kyozo: Analyze Workspace" again.',
+    );
   }
   if (t.version !== TOPOLOGY_VERSION) {
-    return showBanner(`This view understands topology version ${TOPOLOGY_VERSION}, got ${String(t.version)}; reload the window after updating Kyozo.`);
+    return showBanner(
+      `This view understands topology version ${TOPOLOGY_VERSION}, got ${String(t.version)}; reload the window after updating Kyozo.`,
+    );
   }
   banner.hidden = true;
   const gen = ++generation;
@@ -118,8 +152,12 @@ async function setTopology(t: Topology): Promise<void> {
   model = buildModel(t);
   toolbar.populate(t);
   empty.hidden = t.services.length > 0;
-  empty.textContent = 'No services found in this folder. Kyozo looks for Dockerfiles, compose files, package manifests and kyozo.yaml.';
-  svgEl.setAttribute('aria-label', `Service topology of ${t.name}: ${t.services.length} services, ${t.edges.length} dependencies`);
+  empty.textContent =
+    'No services found in this folder. Kyozo looks for Dockerfiles, compose files, package manifests and kyozo.yaml.';
+  svgEl.setAttribute(
+    'aria-label',
+    `Service topology of ${t.name}: ${t.services.length} services, ${t.edges.length} dependencies`,
+  );
   if (selected && !model.services.has(selected)) selected = undefined;
   document.body.dataset.layout = 'pending';
 
@@ -196,7 +234,7 @@ function setStatuses(list: ServiceStatus[]): void {
   graph.setStatuses(statuses);
   // Only the nodes whose status changed are touched.
   for (const id of changed) graph.paintStatus(id);
-  if (changed.length && (toolbar.value.states.length > 0)) applyFilters();
+  if (changed.length && toolbar.value.states.length > 0) applyFilters();
   if (selected && changed.includes(selected)) showDetails();
   document.body.dataset.statusUpdates = String(Number(document.body.dataset.statusUpdates ?? 0) + 1);
 }
@@ -239,7 +277,9 @@ function revealSelected(): void {
 function applyFilters(): void {
   if (!model || !topology) return;
   const f = toolbar.value;
-  const inPattern = f.patterns.length ? new Set(topology.patterns.filter((p) => f.patterns.includes(p.kind)).flatMap((p) => p.services)) : undefined;
+  const inPattern = f.patterns.length
+    ? new Set(topology.patterns.filter((p) => f.patterns.includes(p.kind)).flatMap((p) => p.services))
+    : undefined;
   const visible = (id: string) => {
     const s = model!.services.get(id)!;
     if (f.types.length && !f.types.includes(s.type)) return false;
@@ -247,8 +287,17 @@ function applyFilters(): void {
     return !inPattern || inPattern.has(id);
   };
   const q = f.search.trim().toLowerCase();
-  const matches = q ? new Set([...model.services.values()].filter((s) =>
-    [s.name, s.id, s.folder, s.type, ...s.frameworks, ...s.ports.map((p) => String(p.container))].some((v) => v.toLowerCase().includes(q))).map((s) => s.id)) : undefined;
+  const matches = q
+    ? new Set(
+        [...model.services.values()]
+          .filter((s) =>
+            [s.name, s.id, s.folder, s.type, ...s.frameworks, ...s.ports.map((p) => String(p.container))].some((v) =>
+              v.toLowerCase().includes(q),
+            ),
+          )
+          .map((s) => s.id),
+      )
+    : undefined;
   graph.applyFilter(visible, matches);
   const shown = [...model.services.keys()].filter(visible).length;
   toolbar.setCount(shown, model.services.size, model.edges.length);
@@ -261,7 +310,11 @@ function fit(l = layout): void {
 function onKey(ev: KeyboardEvent): void {
   const node = (ev.target as Element).closest?.('.node') as SVGGElement | null;
   const id = node?.dataset.id;
-  if ((ev.key === 'Enter' || ev.key === ' ') && id) { ev.preventDefault(); select(id, true); return; }
+  if ((ev.key === 'Enter' || ev.key === ' ') && id) {
+    ev.preventDefault();
+    select(id, true);
+    return;
+  }
   if (ev.key === '+' || ev.key === '=') return viewport.zoomBy(1.25);
   if (ev.key === '-') return viewport.zoomBy(0.8);
   if (ev.key === '0') return fit();
@@ -269,7 +322,10 @@ function onKey(ev: KeyboardEvent): void {
   if (!dir || !layout) return;
   ev.preventDefault();
   const from = layout.nodes.get(id ?? selected ?? '');
-  if (!from) { firstVisibleNode()?.focus(); return; }
+  if (!from) {
+    firstVisibleNode()?.focus();
+    return;
+  }
   // Nearest visible node in the arrow's direction, preferring ones in line with the current node.
   let best: [number, string] | undefined;
   for (const [other, b] of layout.nodes) {
@@ -313,7 +369,10 @@ function saveState(): void {
 function restore(state: WebviewViewState | undefined): void {
   if (!state || typeof state !== 'object') return;
   const f = state.filters ?? {};
-  toolbar.set({ types: f.types ?? [], states: f.states ?? [], patterns: f.patterns ?? [], search: f.search ?? '' }, false);
+  toolbar.set(
+    { types: f.types ?? [], states: f.states ?? [], patterns: f.patterns ?? [], search: f.search ?? '' },
+    false,
+  );
   const v = state.viewport;
   if (v && [v.x, v.y, v.zoom].every((n) => typeof n === 'number' && Number.isFinite(n))) {
     viewport.set(v);
@@ -326,7 +385,12 @@ function restore(state: WebviewViewState | undefined): void {
 }
 
 function sendAction(action: WebviewAction, serviceId: string): void {
-  post({ type: 'action', action, serviceId, requestId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}` });
+  post({
+    type: 'action',
+    action,
+    serviceId,
+    requestId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  });
 }
 
 async function doExport(format: 'svg' | 'png'): Promise<void> {
@@ -335,7 +399,9 @@ async function doExport(format: 'svg' | 'png'): Promise<void> {
     const text = exportSvg(svgEl, layout);
     post({ type: 'export', format, data: format === 'svg' ? text : await exportPng(text) });
   } catch (err) {
-    showBanner(`Export as ${format.toUpperCase()} failed: ${err instanceof Error ? err.message : String(err)}. Try the other format.`);
+    showBanner(
+      `Export as ${format.toUpperCase()} failed: ${err instanceof Error ? err.message : String(err)}. Try the other format.`,
+    );
   }
 }
 
@@ -353,6 +419,13 @@ function buildLegend(parent: HTMLElement): HTMLElement {
     svg('path', { d: 'M2,5 H34', class: 'edge-line' }, s);
     html('span', { text: label }, row);
   }
-  html('div', { className: 'legend-note subtle', text: 'Arrows point from a service to what it depends on; columns are deployment waves.' }, box);
+  html(
+    'div',
+    {
+      className: 'legend-note subtle',
+      text: 'Arrows point from a service to what it depends on; columns are deployment waves.',
+    },
+    box,
+  );
   return box;
 }

@@ -59,9 +59,23 @@ export function buildModel(t: Topology): GraphModel {
   const edges = t.edges.filter((e) => services.has(e.from) && services.has(e.to) && e.from !== e.to);
   const upstream = new Map<string, Set<string>>();
   const downstream = new Map<string, Set<string>>();
-  for (const s of t.services) { upstream.set(s.id, new Set()); downstream.set(s.id, new Set()); }
-  for (const e of edges) { upstream.get(e.from)!.add(e.to); downstream.get(e.to)!.add(e.from); }
-  return { services, groups: [...groups.values()].filter((g) => g.members.length > 0), groupOf, edges, wave, upstream, downstream };
+  for (const s of t.services) {
+    upstream.set(s.id, new Set());
+    downstream.set(s.id, new Set());
+  }
+  for (const e of edges) {
+    upstream.get(e.from)!.add(e.to);
+    downstream.get(e.to)!.add(e.from);
+  }
+  return {
+    services,
+    groups: [...groups.values()].filter((g) => g.members.length > 0),
+    groupOf,
+    edges,
+    wave,
+    upstream,
+    downstream,
+  };
 }
 
 /** Every service reachable by following `links` from `start` (not including it). */
@@ -69,7 +83,11 @@ export function reachable(start: string, links: Map<string, Set<string>>): Set<s
   const out = new Set<string>();
   const stack = [start];
   while (stack.length) {
-    for (const next of links.get(stack.pop()!) ?? []) if (!out.has(next) && next !== start) { out.add(next); stack.push(next); }
+    for (const next of links.get(stack.pop()!) ?? [])
+      if (!out.has(next) && next !== start) {
+        out.add(next);
+        stack.push(next);
+      }
   }
   return out;
 }

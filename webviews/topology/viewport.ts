@@ -1,5 +1,9 @@
 // Pan (drag the background), zoom (wheel or ctrl+wheel, around the pointer) and fit, applied as one transform.
-export interface ViewportState { x: number; y: number; zoom: number }
+export interface ViewportState {
+  x: number;
+  y: number;
+  zoom: number;
+}
 
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 3;
@@ -8,13 +12,21 @@ export class Viewport {
   state: ViewportState = { x: 0, y: 0, zoom: 1 };
   private drag?: { px: number; py: number; x: number; y: number; id: number };
 
-  constructor(private readonly svgEl: SVGSVGElement, private readonly target: SVGGElement, private readonly changed: () => void) {
-    svgEl.addEventListener('wheel', (ev) => {
-      ev.preventDefault();
-      const r = svgEl.getBoundingClientRect();
-      const factor = Math.exp(-ev.deltaY * (ev.ctrlKey ? 0.01 : 0.0015));
-      this.zoomAt(this.state.zoom * factor, ev.clientX - r.left, ev.clientY - r.top);
-    }, { passive: false });
+  constructor(
+    private readonly svgEl: SVGSVGElement,
+    private readonly target: SVGGElement,
+    private readonly changed: () => void,
+  ) {
+    svgEl.addEventListener(
+      'wheel',
+      (ev) => {
+        ev.preventDefault();
+        const r = svgEl.getBoundingClientRect();
+        const factor = Math.exp(-ev.deltaY * (ev.ctrlKey ? 0.01 : 0.0015));
+        this.zoomAt(this.state.zoom * factor, ev.clientX - r.left, ev.clientY - r.top);
+      },
+      { passive: false },
+    );
     svgEl.addEventListener('pointerdown', (ev) => {
       if (ev.button !== 0 || (ev.target as Element).closest('.node')) return;
       this.drag = { px: ev.clientX, py: ev.clientY, x: this.state.x, y: this.state.y, id: ev.pointerId };
@@ -23,7 +35,11 @@ export class Viewport {
     });
     svgEl.addEventListener('pointermove', (ev) => {
       if (!this.drag || ev.pointerId !== this.drag.id) return;
-      this.set({ ...this.state, x: this.drag.x + ev.clientX - this.drag.px, y: this.drag.y + ev.clientY - this.drag.py });
+      this.set({
+        ...this.state,
+        x: this.drag.x + ev.clientX - this.drag.px,
+        y: this.drag.y + ev.clientY - this.drag.py,
+      });
     });
     const end = (ev: PointerEvent) => {
       if (!this.drag || ev.pointerId !== this.drag.id) return;

@@ -24,10 +24,15 @@ export async function loadTopology(dir: string, ignore: string[] = []): Promise<
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows.map((r, ri) => {
-    const line = r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-    return ri === 0 ? bold(line) : line;
-  }).join('\n');
+  return rows
+    .map((r, ri) => {
+      const line = r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd();
+      return ri === 0 ? bold(line) : line;
+    })
+    .join('\n');
 }
 
 export function formatTopology(t: Topology): string {
@@ -37,18 +42,41 @@ export function formatTopology(t: Topology): string {
     const deps = [...new Set(t.edges.filter((e) => e.from === s.id).map((e) => name(e.to)))];
     const p = s.ports[0];
     rows.push([
-      s.name, s.composeOnly ? `${s.folder} (image ${s.image ?? ''})` : s.folder, s.type, s.frameworks.join(',') || '-',
-      p ? `${p.container} ${dim(`(${p.source})`)}` : '-', deps.join(', ') || '-', `${Math.round(s.confidence * 100)}%`,
+      s.name,
+      s.composeOnly ? `${s.folder} (image ${s.image ?? ''})` : s.folder,
+      s.type,
+      s.frameworks.join(',') || '-',
+      p ? `${p.container} ${dim(`(${p.source})`)}` : '-',
+      deps.join(', ') || '-',
+      `${Math.round(s.confidence * 100)}%`,
     ]);
   }
-  const out = [t.services.length ? table(rows) : 'No services found. Kyozo looks for Dockerfiles, compose files, package manifests, Procfiles and kyozo.yaml.'];
-  if (t.libraries.length) out.push('', `${bold('Libraries:')} ${t.libraries.map((l) => `${l.name} (${l.folder})`).join(', ')}`);
-  if (t.order.length) out.push('', bold('Deployment order:'), ...t.order.map((w, i) => `  wave ${i + 1}: ${w.map(name).join(', ')}`));
+  const out = [
+    t.services.length
+      ? table(rows)
+      : 'No services found. Kyozo looks for Dockerfiles, compose files, package manifests, Procfiles and kyozo.yaml.',
+  ];
+  if (t.libraries.length)
+    out.push('', `${bold('Libraries:')} ${t.libraries.map((l) => `${l.name} (${l.folder})`).join(', ')}`);
+  if (t.order.length)
+    out.push('', bold('Deployment order:'), ...t.order.map((w, i) => `  wave ${i + 1}: ${w.map(name).join(', ')}`));
   if (t.patterns.length) out.push('', bold('Patterns:'), ...t.patterns.map((p) => `  ${p.kind}: ${p.description}`));
-  const at = (p: { file?: string; line?: number; message: string }) => (p.file && !p.message.startsWith(p.file) ? `${p.file}${p.line ? `:${p.line}` : ''} ` : '');
-  if (t.problems.length) out.push('', bold('Problems:'), ...t.problems.map((p) => `  ${p.severity === 'error' ? red('error') : yellow(p.severity)} ${at(p)}${p.message}`));
-  if (t.recommendations.length) out.push('', bold('Recommendations:'), ...t.recommendations.map((r) => `  ${dim(r.code)} ${r.message}`));
-  out.push('', dim(`${t.services.length} services, ${t.edges.length} dependencies · ${t.stats.files} files in ${t.stats.folders} folders · ${t.stats.durationMs.toFixed(0)} ms`));
+  const at = (p: { file?: string; line?: number; message: string }) =>
+    p.file && !p.message.startsWith(p.file) ? `${p.file}${p.line ? `:${p.line}` : ''} ` : '';
+  if (t.problems.length)
+    out.push(
+      '',
+      bold('Problems:'),
+      ...t.problems.map((p) => `  ${p.severity === 'error' ? red('error') : yellow(p.severity)} ${at(p)}${p.message}`),
+    );
+  if (t.recommendations.length)
+    out.push('', bold('Recommendations:'), ...t.recommendations.map((r) => `  ${dim(r.code)} ${r.message}`));
+  out.push(
+    '',
+    dim(
+      `${t.services.length} services, ${t.edges.length} dependencies · ${t.stats.files} files in ${t.stats.folders} folders · ${t.stats.durationMs.toFixed(0)} ms`,
+    ),
+  );
   return out.join('\n');
 }
 
@@ -57,7 +85,9 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerAnalyzeCommands(program: Command): void {
   program
     .command('analyze')
-    .description('detect the services in a folder tree: types, ports, start commands, dependencies and deployment order')
+    .description(
+      'detect the services in a folder tree: types, ports, start commands, dependencies and deployment order',
+    )
     .argument('[dir]', 'folder to analyse', '.')
     .option('--json', 'print the Topology as JSON')
     .option('--ignore <glob>', 'extra gitignore-style pattern to skip (repeatable)', collect, [])

@@ -168,7 +168,7 @@ export function registerContextCommands(program: Command): void {
           dockerHost: opts.dockerHost,
           stateDir: opts.stateDir,
           baseImages: opts.baseImage,
-        watch: opts.watch,
+          watch: opts.watch,
         });
       },
     );

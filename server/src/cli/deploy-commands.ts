@@ -5,9 +5,22 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
 import {
-  analyze, BASE_IMAGE_KEYS, DEFAULT_MAX_FILE_BYTES, exportCompose, generateDockerfile, InvalidReplicasError,
-  isBaseImageKey, runtimeOf, ServiceIndex, UnknownServiceError, validateReplicas, WorkspaceFileError, WorkspaceFiles,
-  writeComposeExport, type BaseImages, type DeployProgress,
+  analyze,
+  BASE_IMAGE_KEYS,
+  DEFAULT_MAX_FILE_BYTES,
+  exportCompose,
+  generateDockerfile,
+  InvalidReplicasError,
+  isBaseImageKey,
+  runtimeOf,
+  ServiceIndex,
+  UnknownServiceError,
+  validateReplicas,
+  WorkspaceFileError,
+  WorkspaceFiles,
+  writeComposeExport,
+  type BaseImages,
+  type DeployProgress,
 } from '../engine';
 // The Docker client: only this bundle (dist/cli-deploy.js) and the language server load it.
 import { createOrchestrator, DeploymentError, EngineUnreachableError } from '../engine/deploy';
@@ -39,8 +52,9 @@ function parseBaseImages(list: string[]): BaseImages {
   for (const item of all) {
     const [runtime, image] = item.split('=', 2).map((x) => x.trim());
     if (!runtime || !image || !isBaseImageKey(runtime)) {
-      throw new CliInputError(`--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; `
-        + `got '${item}'`);
+      throw new CliInputError(
+        `--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; ` + `got '${item}'`,
+      );
     }
     out[runtime] = image;
   }
@@ -50,7 +64,8 @@ function parseBaseImages(list: string[]): BaseImages {
 function orchestratorFor(flags: DeployFlags) {
   const memoryMb = flags.memory ? parseMemoryMb(flags.memory) : undefined;
   const cpus = flags.cpus ? Number(flags.cpus) : undefined;
-  if (cpus !== undefined && !(cpus > 0)) throw new CliInputError(`--cpus expects a positive number, got '${flags.cpus}'`);
+  if (cpus !== undefined && !(cpus > 0))
+    throw new CliInputError(`--cpus expects a positive number, got '${flags.cpus}'`);
   return createOrchestrator({
     dockerHost: flags.dockerHost,
     baseImages: parseBaseImages(flags.baseImage),
@@ -77,13 +92,15 @@ async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> 
     }
   }
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new CliInputError(`${root} is not a folder; pass the folder to deploy`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new CliInputError(`${root} is not a folder; pass the folder to deploy`);
   return analyze(root);
 }
 
 /** Splits `[dir] [service...]`: the first argument is the folder when it names an existing directory. */
 function dirAndServices(args: string[], flags: DeployFlags): { dir: string; services: string[] } {
-  if (args[0] && !flags.dir && existsSync(args[0]) && statSync(args[0]).isDirectory()) return { dir: args[0], services: args.slice(1) };
+  if (args[0] && !flags.dir && existsSync(args[0]) && statSync(args[0]).isDirectory())
+    return { dir: args[0], services: args.slice(1) };
   return { dir: flags.dir ?? '.', services: args };
 }
 
@@ -91,9 +108,17 @@ function withDeployOptions(cmd: Command): Command {
   return cmd
     .option('-d, --dir <dir>', 'workspace folder (default: current folder)')
     .option('--docker-host <url>', 'Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)')
-    .option('--base-image <runtime=image>', 'base image for generated Dockerfiles, e.g. node=node:20-slim, or a run '
-      + 'stage\'s, e.g. go-run=scratch (repeatable; also KYOZO_BASE_IMAGES)', (v: string, p: string[]) => [...p, v], [])
-    .option('--state-dir <dir>', 'where credentials, port allocations and events are kept (default: KYOZO_STATE_DIR or ~/.local/state/kyozo)')
+    .option(
+      '--base-image <runtime=image>',
+      'base image for generated Dockerfiles, e.g. node=node:20-slim, or a run ' +
+        "stage's, e.g. go-run=scratch (repeatable; also KYOZO_BASE_IMAGES)",
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option(
+      '--state-dir <dir>',
+      'where credentials, port allocations and events are kept (default: KYOZO_STATE_DIR or ~/.local/state/kyozo)',
+    )
     .option('--project <name>', 'compose project / workspace name (default: the folder name)')
     .option('--topology <file>', 'use a topology JSON (from `kyozo analyze --json`) instead of analysing the folder')
     .option('--memory <size>', 'default memory limit per container (default 512m)')
@@ -107,7 +132,11 @@ function seconds(ms: number): string {
 function uptime(iso?: string): string {
   if (!iso) return '-';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return s < 60
+    ? `${s}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${s % 60}s`
+      : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
 function bytes(n?: number): string {
@@ -116,7 +145,11 @@ function bytes(n?: number): string {
 }
 
 function stateColor(state: string): string {
-  return state === 'running' || state === 'healthy' ? green(state) : state === 'error' || state === 'unhealthy' ? red(state) : yellow(state);
+  return state === 'running' || state === 'healthy'
+    ? green(state)
+    : state === 'error' || state === 'unhealthy'
+      ? red(state)
+      : yellow(state);
 }
 
 export function formatStatuses(statuses: ServiceStatus[]): string {
@@ -124,9 +157,14 @@ export function formatStatuses(statuses: ServiceStatus[]): string {
   const rows = [['SERVICE', 'STATE', 'HEALTH', 'REPLICAS', 'PORTS', 'UPTIME', 'CPU', 'MEMORY']];
   for (const s of statuses) {
     rows.push([
-      s.name, s.state, s.health, `${s.replicas.running}/${s.replicas.desired}`,
+      s.name,
+      s.state,
+      s.health,
+      `${s.replicas.running}/${s.replicas.desired}`,
       s.ports.map((p) => p.url ?? `${p.host}->${p.container}/${p.protocol}`).join(' ') || '-',
-      uptime(s.startedAt), s.cpuPercent === undefined ? '-' : `${s.cpuPercent.toFixed(1)}%`, bytes(s.memoryBytes),
+      uptime(s.startedAt),
+      s.cpuPercent === undefined ? '-' : `${s.cpuPercent.toFixed(1)}%`,
+      bytes(s.memoryBytes),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -140,20 +178,27 @@ export function formatStatuses(statuses: ServiceStatus[]): string {
 
 function formatEvents(events: DeploymentEvent[]): string {
   if (!events.length) return 'No deployment events recorded yet.';
-  return events.map((e) => [
-    dim(e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')),
-    e.type.padEnd(20),
-    (e.serviceId ?? '-').padEnd(16),
-    e.durationMs !== undefined ? seconds(e.durationMs).padStart(7) : '      -',
-    e.message ?? '',
-  ].join('  ')).join('\n');
+  return events
+    .map((e) =>
+      [
+        dim(e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')),
+        e.type.padEnd(20),
+        (e.serviceId ?? '-').padEnd(16),
+        e.durationMs !== undefined ? seconds(e.durationMs).padStart(7) : '      -',
+        e.message ?? '',
+      ].join('  '),
+    )
+    .join('\n');
 }
 
 /**
  * Live progress. On a terminal: one line per service, redrawn in place with its state and a ticking
  * elapsed time. Elsewhere (CI logs, pipes): one line per state change. Build output with --verbose.
  */
-function progressPrinter(topology: Topology, verbose: boolean): { onProgress: (p: DeployProgress) => void; stop: () => void } {
+function progressPrinter(
+  topology: Topology,
+  verbose: boolean,
+): { onProgress: (p: DeployProgress) => void; stop: () => void } {
   const name = (id: string) => topology.services.find((s) => s.id === id)?.name ?? id;
   const width = Math.max(8, ...topology.services.map((s) => s.name.length));
   const line = (id: string, state: string, elapsedMs: number, message?: string) =>
@@ -170,7 +215,10 @@ function progressPrinter(topology: Topology, verbose: boolean): { onProgress: (p
       stop: () => undefined,
     };
   }
-  const rows = new Map<string, { state: string; since: number; elapsedBase: number; message?: string; done: boolean }>();
+  const rows = new Map<
+    string,
+    { state: string; since: number; elapsedBase: number; message?: string; done: boolean }
+  >();
   let drawn = 0;
   const draw = () => {
     if (drawn) process.stdout.write(`\x1b[${drawn}A`);
@@ -185,7 +233,13 @@ function progressPrinter(topology: Topology, verbose: boolean): { onProgress: (p
     onProgress: (p) => {
       const finished = p.state === 'healthy' || p.state === 'error';
       const prev = rows.get(p.serviceId);
-      rows.set(p.serviceId, { state: p.state, since: Date.now(), elapsedBase: p.elapsedMs, message: p.message ?? (prev?.state === p.state ? prev.message : undefined), done: finished });
+      rows.set(p.serviceId, {
+        state: p.state,
+        since: Date.now(),
+        elapsedBase: p.elapsedMs,
+        message: p.message ?? (prev?.state === p.state ? prev.message : undefined),
+        done: finished,
+      });
       draw();
     },
     stop: () => {
@@ -208,9 +262,13 @@ async function run(action: () => Promise<void>): Promise<void> {
       process.exit(2);
     }
     if (err instanceof DeploymentError) {
-      process.stderr.write(`${red('deployment failed')}\n${err.failures.map((f) => `  ${bold(f.serviceId)}: ${f.message.replace(/\n/g, '\n    ')}`).join('\n')}\n`);
-      const logTail = err.failures.find((f) => Array.isArray(f.details.logTail))?.details.logTail as string[] | undefined;
-      if (logTail?.length && err.failures.some((f) => f.details.step)) process.stderr.write(`${dim('last build output:')}\n${logTail.map((l) => `    ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `${red('deployment failed')}\n${err.failures.map((f) => `  ${bold(f.serviceId)}: ${f.message.replace(/\n/g, '\n    ')}`).join('\n')}\n`,
+      );
+      const logTail = err.failures.find((f) => Array.isArray(f.details.logTail))?.details.logTail as
+        string[] | undefined;
+      if (logTail?.length && err.failures.some((f) => f.details.step))
+        process.stderr.write(`${dim('last build output:')}\n${logTail.map((l) => `    ${l}`).join('\n')}\n`);
       process.exit(1);
     }
     throw err;
@@ -231,34 +289,45 @@ export function registerDeployCommands(program: Command): void {
 
 /** `kyozo up`: build and start in dependency order; Ctrl-C removes what was created but not started. */
 function upCommand(program: Command): void {
-  withDeployOptions(program.command('up').argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'))
+  withDeployOptions(
+    program
+      .command('up')
+      .argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'),
+  )
     .description('build and start the services of a folder in dependency order, waiting for each to be healthy')
     .option('-v, --verbose', 'print build output')
     .option('--json', 'print the final statuses as JSON')
-    .action((args: string[], flags: DeployFlags & { verbose?: boolean; json?: boolean }) => run(async () => {
-      const { dir, services } = dirAndServices(args, flags);
-      const topology = await loadTopology(dir, flags);
-      const orchestrator = orchestratorFor(flags);
-      const abort = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        if (++interrupts > 1) process.exit(130);
-        process.stderr.write('\nkyozo: interrupting; removing containers that were created but not started (Ctrl-C again to quit now)\n');
-        abort.abort();
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      const t0 = Date.now();
-      const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
-      try {
-        const statuses = await orchestrator.up(topology, { services, onProgress: printer?.onProgress, signal: abort.signal }).finally(() => printer?.stop());
-        if (flags.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
-        else process.stdout.write(`\n${formatStatuses(statuses)}\n${dim(`deployed in ${seconds(Date.now() - t0)}`)}\n`);
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
-    }));
+    .action((args: string[], flags: DeployFlags & { verbose?: boolean; json?: boolean }) =>
+      run(async () => {
+        const { dir, services } = dirAndServices(args, flags);
+        const topology = await loadTopology(dir, flags);
+        const orchestrator = orchestratorFor(flags);
+        const abort = new AbortController();
+        let interrupts = 0;
+        const onSigint = () => {
+          if (++interrupts > 1) process.exit(130);
+          process.stderr.write(
+            '\nkyozo: interrupting; removing containers that were created but not started (Ctrl-C again to quit now)\n',
+          );
+          abort.abort();
+        };
+        process.on('SIGINT', onSigint);
+        process.on('SIGTERM', onSigint);
+        const t0 = Date.now();
+        const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
+        try {
+          const statuses = await orchestrator
+            .up(topology, { services, onProgress: printer?.onProgress, signal: abort.signal })
+            .finally(() => printer?.stop());
+          if (flags.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+          else
+            process.stdout.write(`\n${formatStatuses(statuses)}\n${dim(`deployed in ${seconds(Date.now() - t0)}`)}\n`);
+        } finally {
+          process.off('SIGINT', onSigint);
+          process.off('SIGTERM', onSigint);
+        }
+      }),
+    );
 }
 
 /** `kyozo down`: remove the containers and the network (and the volumes, when asked). */
@@ -266,11 +335,15 @@ function downCommand(program: Command): void {
   withDeployOptions(program.command('down').argument('[dir]'))
     .description('remove the containers and the network of a folder (volumes only with --volumes)')
     .option('--volumes', 'also remove the named volumes (database data)')
-    .action((dir: string | undefined, flags: DeployFlags & { volumes?: boolean }) => run(async () => {
-      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
-      await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
-      process.stdout.write(`removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`);
-    }));
+    .action((dir: string | undefined, flags: DeployFlags & { volumes?: boolean }) =>
+      run(async () => {
+        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
+        process.stdout.write(
+          `removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`,
+        );
+      }),
+    );
 }
 
 /** `kyozo ps`: statuses rebuilt from the engine, after repairing what an interrupted up left. */
@@ -279,38 +352,42 @@ function psCommand(program: Command): void {
     .description('services with state, health, replicas, URLs, uptime, CPU and memory (rebuilt from the engine)')
     .option('--json', 'print ServiceStatus[] as JSON')
     .option('--no-stats', 'skip CPU and memory sampling (faster)')
-    .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) => run(async () => {
-      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
-      const orchestrator = orchestratorFor(flags);
-      // ps is where a user looks after a killed `kyozo up`, so it also cleans up what that left.
-      await orchestrator.repair(topology);
-      const statuses = await orchestrator.status(topology, { stats: flags.stats !== false });
-      process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${formatStatuses(statuses)}\n`);
-    }));
+    .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) =>
+      run(async () => {
+        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        const orchestrator = orchestratorFor(flags);
+        // ps is where a user looks after a killed `kyozo up`, so it also cleans up what that left.
+        await orchestrator.repair(topology);
+        const statuses = await orchestrator.status(topology, { stats: flags.stats !== false });
+        process.stdout.write(flags.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${formatStatuses(statuses)}\n`);
+      }),
+    );
 }
 
 /** `kyozo start|stop|restart|rm <service>`: one service's containers. */
 function serviceVerbCommands(program: Command): void {
   for (const [verb, description] of [
     ['start', 'start a service (deploys it when it has no containers yet)'],
-    ['stop', 'stop a service\'s containers (kept, restartable)'],
+    ['stop', "stop a service's containers (kept, restartable)"],
     ['restart', 'restart a service and wait until it is healthy again'],
-    ['rm', 'remove a service\'s containers'],
+    ['rm', "remove a service's containers"],
   ] as const) {
     withDeployOptions(program.command(verb).argument('<service>', 'service name or id'))
       .description(description)
-      .action((ref: string, flags: DeployFlags) => run(async () => {
-        const topology = await loadTopology(flags.dir ?? '.', flags);
-        const orchestrator = orchestratorFor(flags);
-        const service = findServiceOrExit(topology, ref);
-        if (verb === 'rm') {
-          await orchestrator.remove(topology, service.id);
-          process.stdout.write(`removed ${service.name}\n`);
-          return;
-        }
-        const status = await orchestrator[verb](topology, service.id);
-        process.stdout.write(`${formatStatuses([status])}\n`);
-      }));
+      .action((ref: string, flags: DeployFlags) =>
+        run(async () => {
+          const topology = await loadTopology(flags.dir ?? '.', flags);
+          const orchestrator = orchestratorFor(flags);
+          const service = findServiceOrExit(topology, ref);
+          if (verb === 'rm') {
+            await orchestrator.remove(topology, service.id);
+            process.stdout.write(`removed ${service.name}\n`);
+            return;
+          }
+          const status = await orchestrator[verb](topology, service.id);
+          process.stdout.write(`${formatStatuses([status])}\n`);
+        }),
+      );
   }
 }
 
@@ -318,98 +395,138 @@ function serviceVerbCommands(program: Command): void {
 function scaleCommand(program: Command): void {
   withDeployOptions(program.command('scale').argument('<service=replicas...>', 'e.g. api=3'))
     .description('run N replicas of a service behind its shared network alias')
-    .action((specs: string[], flags: DeployFlags) => run(async () => {
-      const topology = await loadTopology(flags.dir ?? '.', flags);
-      const orchestrator = orchestratorFor(flags);
-      const out: ServiceStatus[] = [];
-      for (const spec of specs) {
-        const m = /^([^=]+)=(.*)$/.exec(spec);
-        if (!m) throw new CliInputError(`scale expects <service>=<replicas>, e.g. api=3; got '${spec}'`);
-        const service = findServiceOrExit(topology, m[1]!);
-        out.push(await orchestrator.scale(topology, service.id, validateReplicas(m[2], `scale ${spec}`)));
-      }
-      process.stdout.write(`${formatStatuses(out)}\n`);
-    }));
+    .action((specs: string[], flags: DeployFlags) =>
+      run(async () => {
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const orchestrator = orchestratorFor(flags);
+        const out: ServiceStatus[] = [];
+        for (const spec of specs) {
+          const m = /^([^=]+)=(.*)$/.exec(spec);
+          if (!m) throw new CliInputError(`scale expects <service>=<replicas>, e.g. api=3; got '${spec}'`);
+          const service = findServiceOrExit(topology, m[1]!);
+          out.push(await orchestrator.scale(topology, service.id, validateReplicas(m[2], `scale ${spec}`)));
+        }
+        process.stdout.write(`${formatStatuses(out)}\n`);
+      }),
+    );
 }
 
 /** `kyozo logs <service>`: every replica's log, optionally followed. */
 function logsCommand(program: Command): void {
   withDeployOptions(program.command('logs').argument('<service>', 'service name or id'))
-    .description('print a service\'s container logs (all replicas)')
+    .description("print a service's container logs (all replicas)")
     .option('-f, --follow', 'keep printing new lines')
     .option('--tail <n>', 'lines per container to start from', '200')
-    .action((ref: string, flags: DeployFlags & { follow?: boolean; tail: string }) => run(async () => {
-      const topology = await loadTopology(flags.dir ?? '.', flags);
-      const service = findServiceOrExit(topology, ref);
-      const tail = Number(flags.tail);
-      if (!Number.isInteger(tail) || tail < 0) throw new CliInputError(`--tail expects a whole number, got '${flags.tail}'`);
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      for await (const line of orchestratorFor(flags).logs(topology, service.id, { follow: flags.follow, tail, signal: abort.signal })) {
-        process.stdout.write(`${line}\n`);
-      }
-    }));
+    .action((ref: string, flags: DeployFlags & { follow?: boolean; tail: string }) =>
+      run(async () => {
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const service = findServiceOrExit(topology, ref);
+        const tail = Number(flags.tail);
+        if (!Number.isInteger(tail) || tail < 0)
+          throw new CliInputError(`--tail expects a whole number, got '${flags.tail}'`);
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        for await (const line of orchestratorFor(flags).logs(topology, service.id, {
+          follow: flags.follow,
+          tail,
+          signal: abort.signal,
+        })) {
+          process.stdout.write(`${line}\n`);
+        }
+      }),
+    );
 }
 
 /** `kyozo events [service]`: the durable deployment event log. */
 function eventsCommand(program: Command): void {
-  withDeployOptions(program.command('events').argument('[service]', 'only this service\'s events'))
-    .description('the durable deployment event log (started, completed, failed, stopped, scaled, health) with durations')
+  withDeployOptions(program.command('events').argument('[service]', "only this service's events"))
+    .description(
+      'the durable deployment event log (started, completed, failed, stopped, scaled, health) with durations',
+    )
     .option('--json', 'print the events as JSON')
     .option('-n, --last <n>', 'only the last N events')
-    .action((ref: string | undefined, flags: DeployFlags & { json?: boolean; last?: string }) => run(async () => {
-      const topology = await loadTopology(flags.dir ?? '.', flags);
-      const id = ref ? findServiceOrExit(topology, ref).id : undefined;
-      let events = await orchestratorFor(flags).events(topology, id);
-      if (flags.last) events = events.slice(-Number(flags.last));
-      process.stdout.write(flags.json ? `${JSON.stringify(events, null, 2)}\n` : `${formatEvents(events)}\n`);
-    }));
+    .action((ref: string | undefined, flags: DeployFlags & { json?: boolean; last?: string }) =>
+      run(async () => {
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const id = ref ? findServiceOrExit(topology, ref).id : undefined;
+        let events = await orchestratorFor(flags).events(topology, id);
+        if (flags.last) events = events.slice(-Number(flags.last));
+        process.stdout.write(flags.json ? `${JSON.stringify(events, null, 2)}\n` : `${formatEvents(events)}\n`);
+      }),
+    );
 }
 
 /** `kyozo dockerfile <service>`: the Dockerfile a service builds with, its own or the generated one. */
 function dockerfileCommand(program: Command): void {
   withDeployOptions(program.command('dockerfile').argument('<service>', 'service name or id'))
     .description('print the Dockerfile Kyozo generates for a service without one (commit it to customise)')
-    .action((ref: string, flags: DeployFlags) => run(async () => {
-      const topology = await loadTopology(flags.dir ?? '.', flags);
-      const service = findServiceOrExit(topology, ref);
-      if (service.build?.dockerfile) {
-        const label = `Dockerfile ${service.build.dockerfile} of ${service.name}`;
-        let text: string;
-        try {
-          text = new WorkspaceFiles(topology.root).readWhole(service.build.dockerfile, DEFAULT_MAX_FILE_BYTES, label);
-        } catch (e) {
-          if (e instanceof WorkspaceFileError) throw new CliInputError(e.message);
-          throw e;
+    .action((ref: string, flags: DeployFlags) =>
+      run(async () => {
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const service = findServiceOrExit(topology, ref);
+        if (service.build?.dockerfile) {
+          const label = `Dockerfile ${service.build.dockerfile} of ${service.name}`;
+          let text: string;
+          try {
+            text = new WorkspaceFiles(topology.root).readWhole(service.build.dockerfile, DEFAULT_MAX_FILE_BYTES, label);
+          } catch (e) {
+            if (e instanceof WorkspaceFileError) throw new CliInputError(e.message);
+            throw e;
+          }
+          process.stderr.write(
+            `${service.name} has its own Dockerfile (${service.build.dockerfile}); Kyozo builds that one.\n`,
+          );
+          process.stdout.write(text);
+          return;
         }
-        process.stderr.write(`${service.name} has its own Dockerfile (${service.build.dockerfile}); Kyozo builds that one.\n`);
-        process.stdout.write(text);
-        return;
-      }
-      if (service.image && !service.build) throw new CliInputError(`${service.name} runs the image ${service.image}; nothing to build`);
-      if (!runtimeOf(service)) throw new CliInputError(`${service.name} is of type ${service.type}, for which Kyozo has no Dockerfile template; add a Dockerfile or set type in kyozo.yaml`);
-      process.stdout.write(generateDockerfile(service, parseBaseImages(flags.baseImage)));
-    }));
+        if (service.image && !service.build)
+          throw new CliInputError(`${service.name} runs the image ${service.image}; nothing to build`);
+        if (!runtimeOf(service))
+          throw new CliInputError(
+            `${service.name} is of type ${service.type}, for which Kyozo has no Dockerfile template; add a Dockerfile or set type in kyozo.yaml`,
+          );
+        process.stdout.write(generateDockerfile(service, parseBaseImages(flags.baseImage)));
+      }),
+    );
 }
 
 /** `kyozo compose [dir]`: a compose file for the folder, with its generated Dockerfiles when written to a file. */
 function composeCommand(program: Command): void {
   withDeployOptions(program.command('compose').argument('[dir]'))
-    .description('write a compose file (compose-spec valid) for the folder: builds, ports, environment, depends_on, healthchecks, volumes, limits')
-    .option('-o, --output <file>', 'write to this file (and generated Dockerfiles to .kyozo/dockerfiles beside it) instead of stdout')
-    .action((dir: string | undefined, flags: DeployFlags & { output?: string }) => run(async () => {
-      const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
-      const outputDir = flags.output ? dirname(resolve(flags.output)) : topology.root;
-      const out = exportCompose(topology, { outputDir, baseImages: parseBaseImages(flags.baseImage), defaults: { memoryMb: flags.memory ? parseMemoryMb(flags.memory) : undefined, cpus: flags.cpus ? Number(flags.cpus) : undefined } });
-      if (!flags.output) {
-        process.stdout.write(out.yaml);
-        const n = Object.keys(out.dockerfiles).length;
-        if (n) process.stderr.write(`kyozo: ${n} service(s) use generated Dockerfiles (${Object.keys(out.dockerfiles).join(', ')}); use -o <file> to write them too\n`);
-        return;
-      }
-      writeComposeExport(out, resolve(flags.output), outputDir);
-      process.stdout.write(`wrote ${flags.output}${Object.keys(out.dockerfiles).length ? ` and ${Object.keys(out.dockerfiles).length} generated Dockerfile(s) in ${join(outputDir, '.kyozo/dockerfiles')}` : ''}\n`);
-    }));
+    .description(
+      'write a compose file (compose-spec valid) for the folder: builds, ports, environment, depends_on, healthchecks, volumes, limits',
+    )
+    .option(
+      '-o, --output <file>',
+      'write to this file (and generated Dockerfiles to .kyozo/dockerfiles beside it) instead of stdout',
+    )
+    .action((dir: string | undefined, flags: DeployFlags & { output?: string }) =>
+      run(async () => {
+        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        const outputDir = flags.output ? dirname(resolve(flags.output)) : topology.root;
+        const out = exportCompose(topology, {
+          outputDir,
+          baseImages: parseBaseImages(flags.baseImage),
+          defaults: {
+            memoryMb: flags.memory ? parseMemoryMb(flags.memory) : undefined,
+            cpus: flags.cpus ? Number(flags.cpus) : undefined,
+          },
+        });
+        if (!flags.output) {
+          process.stdout.write(out.yaml);
+          const n = Object.keys(out.dockerfiles).length;
+          if (n)
+            process.stderr.write(
+              `kyozo: ${n} service(s) use generated Dockerfiles (${Object.keys(out.dockerfiles).join(', ')}); use -o <file> to write them too\n`,
+            );
+          return;
+        }
+        writeComposeExport(out, resolve(flags.output), outputDir);
+        process.stdout.write(
+          `wrote ${flags.output}${Object.keys(out.dockerfiles).length ? ` and ${Object.keys(out.dockerfiles).length} generated Dockerfile(s) in ${join(outputDir, '.kyozo/dockerfiles')}` : ''}\n`,
+        );
+      }),
+    );
 }
 
 function findServiceOrExit(topology: Topology, ref: string) {

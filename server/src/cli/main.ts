@@ -15,15 +15,18 @@ type Registrar = (program: Command) => void;
 async function loadCommands(family: 'deploy' | 'sync'): Promise<Registrar> {
   const exportName = family === 'deploy' ? 'registerDeployCommands' : 'registerSyncCommands';
   // A specifier the bundler cannot follow: from source (tsx) the module is imported, in the build its bundle is required.
-  const mod = typeof KYOZO_SPLIT_CLI !== 'undefined'
-    ? (require(join(__dirname, `cli-${family}.js`)) as Record<string, Registrar>) // eslint-disable-line @typescript-eslint/no-require-imports -- a run-time path, on purpose
-    : ((await import(['.', `${family}-commands`].join('/'))) as Record<string, Registrar>);
+  const mod =
+    typeof KYOZO_SPLIT_CLI !== 'undefined'
+      ? (require(join(__dirname, `cli-${family}.js`)) as Record<string, Registrar>) // eslint-disable-line @typescript-eslint/no-require-imports -- a run-time path, on purpose
+      : ((await import(['.', `${family}-commands`].join('/'))) as Record<string, Registrar>);
   return mod[exportName];
 }
 
 async function main(): Promise<void> {
   const program = new CommandClass('kyozo')
-    .description('Directory organization is deployment strategy: detect, explain and deploy the services in a folder tree.')
+    .description(
+      'Directory organization is deployment strategy: detect, explain and deploy the services in a folder tree.',
+    )
     .version('0.1.0')
     .showHelpAfterError();
 

@@ -11,7 +11,9 @@ export function registerSyncCommands(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const server = await startSyncServer(syncServerConfig(opts, process.env));
     await new Promise<void>((resolve) => {
-      const stop = () => { void server.close().then(resolve, resolve); };
+      const stop = () => {
+        void server.close().then(resolve, resolve);
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

@@ -2,7 +2,17 @@
 // the folders a change touches and re-links the (small) service graph.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TOPOLOGY_VERSION, type Edge, type EnvVar, type Group, type Pattern, type Problem, type Service, type Topology, type TopologyChange } from '../protocol';
+import {
+  TOPOLOGY_VERSION,
+  type Edge,
+  type EnvVar,
+  type Group,
+  type Pattern,
+  type Problem,
+  type Service,
+  type Topology,
+  type TopologyChange,
+} from '../protocol';
 import { emptyFacts, type CodeFacts, type CodeLanguage } from './code/code-facts';
 import { codeReadersReady, ensureLanguage, languageForFile, readCode } from './code';
 import { readCompose, parseDotEnv, type ComposeModel } from './compose/compose-import';
@@ -49,8 +59,18 @@ export interface Analyzer {
 // A Map, not an object literal: every file name of the tree is looked up here, and a Map keeps that lookup fast
 // for keys it does not hold.
 const MANIFEST_LANGUAGE = new Map<string, CodeLanguage>([
-  ['package.json', 'javascript'], ['tsconfig.json', 'typescript'], ['requirements.txt', 'python'], ['pyproject.toml', 'python'], ['Pipfile', 'python'],
-  ['manage.py', 'python'], ['go.mod', 'go'], ['Cargo.toml', 'rust'], ['pom.xml', 'java'], ['build.gradle', 'java'], ['Gemfile', 'ruby'], ['composer.json', 'php'],
+  ['package.json', 'javascript'],
+  ['tsconfig.json', 'typescript'],
+  ['requirements.txt', 'python'],
+  ['pyproject.toml', 'python'],
+  ['Pipfile', 'python'],
+  ['manage.py', 'python'],
+  ['go.mod', 'go'],
+  ['Cargo.toml', 'rust'],
+  ['pom.xml', 'java'],
+  ['build.gradle', 'java'],
+  ['Gemfile', 'ruby'],
+  ['composer.json', 'php'],
 ]);
 
 /** Thrown for a root that cannot be analysed; the CLI turns it into exit code 2. */
@@ -105,7 +125,8 @@ class FolderAnalyzer implements Analyzer {
     } catch {
       throw new AnalyzeInputError(`${this.root} does not exist; pass a folder to analyse.`);
     }
-    if (!stat.isDirectory()) throw new AnalyzeInputError(`${this.root} is not a directory; pass the folder that holds the services.`);
+    if (!stat.isDirectory())
+      throw new AnalyzeInputError(`${this.root} is not a directory; pass the folder that holds the services.`);
     this.findings.clear();
     this.compose.clear();
     this.code.clear();
@@ -136,7 +157,10 @@ class FolderAnalyzer implements Analyzer {
   async update(changedPaths: string[]): Promise<UpdateResult> {
     if (!this.topology) {
       const topology = await this.analyze();
-      return { topology, change: { added: topology.services.map((s) => s.id), removed: [], changed: [], reanalysed: ['.'] } };
+      return {
+        topology,
+        change: { added: topology.services.map((s) => s.id), removed: [], changed: [], reanalysed: ['.'] },
+      };
     }
     const started = performance.now();
     const touched = new Set<string>();
@@ -149,7 +173,14 @@ class FolderAnalyzer implements Analyzer {
       // keystrokes in a source file end here.
       const base = rel.slice(rel.lastIndexOf('/') + 1);
       const parent = this.index.folder(parentRel(rel));
-      if (rel !== '.' && parent?.files.includes(base) && !this.index.wasRead(rel) && base !== '.gitignore' && safeIsFile(this.index.abs(rel))) continue;
+      if (
+        rel !== '.' &&
+        parent?.files.includes(base) &&
+        !this.index.wasRead(rel) &&
+        base !== '.gitignore' &&
+        safeIsFile(this.index.abs(rel))
+      )
+        continue;
       relevant = true;
       // Only a code file may turn out to change nothing (its facts compared below); anything else that was read
       // (a manifest, a Dockerfile, a .env the linker reads) re-links.
@@ -176,7 +207,10 @@ class FolderAnalyzer implements Analyzer {
       }
       if (changedKeys.has(`dir:${dir}`)) touched.add(dir);
     }
-    const unchanged: UpdateResult = { topology: this.topology, change: { added: [], removed: [], changed: [], reanalysed: [] } };
+    const unchanged: UpdateResult = {
+      topology: this.topology,
+      change: { added: [], removed: [], changed: [], reanalysed: [] },
+    };
     if (!relevant) return unchanged;
     // Detectors read a little beyond their folder (src/main.rs, cmd/*/main.go, application.properties, env_file):
     // re-detect exactly the folders whose detection looked at something that changed.
@@ -195,7 +229,11 @@ class FolderAnalyzer implements Analyzer {
     for (const [id, now] of this.snapshot) {
       const before = previous.get(id);
       if (before === undefined) change.added.push(id);
-      else if (before !== now && (before.json !== now.json || !sameAnnotations(before, now.name, now.group, now.out, now.libraries))) change.changed.push(id);
+      else if (
+        before !== now &&
+        (before.json !== now.json || !sameAnnotations(before, now.name, now.group, now.out, now.libraries))
+      )
+        change.changed.push(id);
     }
     for (const id of previous.keys()) if (!this.snapshot.has(id)) change.removed.push(id);
     return { topology: this.topology, change };
@@ -213,8 +251,10 @@ class FolderAnalyzer implements Analyzer {
     // Unchanged results keep their identity, so everything built from them is reused and nothing re-links.
     const oldFound = this.findings.get(dir);
     const oldModel = this.compose.get(dir);
-    const sameFound = oldFound !== undefined && result?.found.length && JSON.stringify(oldFound) === JSON.stringify(result.found);
-    const sameModel = oldModel !== undefined && result?.model && JSON.stringify(oldModel) === JSON.stringify(result.model);
+    const sameFound =
+      oldFound !== undefined && result?.found.length && JSON.stringify(oldFound) === JSON.stringify(result.found);
+    const sameModel =
+      oldModel !== undefined && result?.model && JSON.stringify(oldModel) === JSON.stringify(result.model);
     if (result?.found.length) {
       if (!sameFound) this.findings.set(dir, result.found);
     } else this.findings.delete(dir);
@@ -252,10 +292,12 @@ class FolderAnalyzer implements Analyzer {
     if (!this.useCode) return;
     const langs = new Set<string>();
     const findings = dirs ? [...dirs].map((d) => this.findings.get(d) ?? []) : this.findings.values();
-    for (const fs of findings) for (const f of fs) for (const file of f.entryFiles ?? []) {
-      const lang = languageForFile(file);
-      if (lang && !codeReadersReady(lang)) langs.add(lang);
-    }
+    for (const fs of findings)
+      for (const f of fs)
+        for (const file of f.entryFiles ?? []) {
+          const lang = languageForFile(file);
+          if (lang && !codeReadersReady(lang)) langs.add(lang);
+        }
     await Promise.all([...langs].map((l) => ensureLanguage(l as CodeLanguage).catch(() => undefined)));
   }
 
@@ -310,7 +352,12 @@ class FolderAnalyzer implements Analyzer {
       for (const [k, v] of Object.entries(parseDotEnv(text))) {
         if (out.some((e) => e.name === k)) continue;
         const line = lines.findIndex((l) => new RegExp(`^\\s*(export\\s+)?${k}\\s*=`).test(l)) + 1;
-        out.push({ name: k, value: name === '.env' ? v : undefined, secret: isSecretName(k) || looksLikeSecretLiteral(k, v), evidence: { file: rel, line: line || undefined, reason: `${name} defines ${k}` } });
+        out.push({
+          name: k,
+          value: name === '.env' ? v : undefined,
+          secret: isSecretName(k) || looksLikeSecretLiteral(k, v),
+          evidence: { file: rel, line: line || undefined, reason: `${name} defines ${k}` },
+        });
       }
     }
     return out;
@@ -327,15 +374,36 @@ class FolderAnalyzer implements Analyzer {
   }
 
   /** The last order and patterns, with what they were computed from. */
-  private shape: { services: Service[]; edges: Edge[]; groups: Group[]; frontends: Set<string>; order: string[][]; problems: Problem[]; patterns: Pattern[] } | undefined;
+  private shape:
+    | {
+        services: Service[];
+        edges: Edge[];
+        groups: Group[];
+        frontends: Set<string>;
+        order: string[][];
+        problems: Problem[];
+        patterns: Pattern[];
+      }
+    | undefined;
 
   /**
    * Deployment order and patterns depend only on the edges and on each service's id, name, type, image and ports:
    * an update that changes none of these (an edited port number, a new env var) reuses the last ones.
    */
-  private graphShape(services: Service[], edges: Edge[], groups: Group[], frontends: Set<string>): { order: string[][]; problems: Problem[]; patterns: Pattern[] } {
+  private graphShape(
+    services: Service[],
+    edges: Edge[],
+    groups: Group[],
+    frontends: Set<string>,
+  ): { order: string[][]; problems: Problem[]; patterns: Pattern[] } {
     const last = this.shape;
-    if (last && last.edges === edges && sameItems(last.services, services, sameShape) && sameItems(last.groups, groups, sameGroup) && sameSet(last.frontends, frontends)) {
+    if (
+      last &&
+      last.edges === edges &&
+      sameItems(last.services, services, sameShape) &&
+      sameItems(last.groups, groups, sameGroup) &&
+      sameSet(last.frontends, frontends)
+    ) {
       last.services = services;
       last.groups = groups;
       return last;
@@ -364,8 +432,14 @@ class FolderAnalyzer implements Analyzer {
     this.dirty = false;
     const rootName = dnsName(path.basename(this.root));
     const assembled = assemble({
-      rootName, findings: this.findings, compose: [...this.compose.values()], codeFacts: this.codeFacts, dotEnv: this.dotEnv,
-      cache: this.serviceCache, folderVersion: (dir) => this.index.folder(dir), dockerfile: this.namedDockerfile,
+      rootName,
+      findings: this.findings,
+      compose: [...this.compose.values()],
+      codeFacts: this.codeFacts,
+      dotEnv: this.dotEnv,
+      cache: this.serviceCache,
+      folderVersion: (dir) => this.index.folder(dir),
+      dockerfile: this.namedDockerfile,
     });
     const linked = link(assembled, this.linkCache);
     // Serialise only what may have changed: a service rebuilt, renamed or re-annotated since the last run.
@@ -377,11 +451,26 @@ class FolderAnalyzer implements Analyzer {
       // A service whose dependencies changed has changed for its users too, even when its own record did not.
       const svc = s.service;
       const out = outgoing.get(svc.id);
-      if (before !== undefined && before.built === s.built && sameAnnotations(before, svc.name, svc.group, out, svc.libraries)) this.snapshot.set(svc.id, before);
-      else this.snapshot.set(svc.id, { built: s.built, name: svc.name, group: svc.group, libraries: svc.libraries && [...svc.libraries], out, json: JSON.stringify(svc) });
+      if (
+        before !== undefined &&
+        before.built === s.built &&
+        sameAnnotations(before, svc.name, svc.group, out, svc.libraries)
+      )
+        this.snapshot.set(svc.id, before);
+      else
+        this.snapshot.set(svc.id, {
+          built: s.built,
+          name: svc.name,
+          group: svc.group,
+          libraries: svc.libraries && [...svc.libraries],
+          out,
+          json: JSON.stringify(svc),
+        });
     }
     for (const id of this.serviceCache.keys()) if (!this.snapshot.has(id)) this.serviceCache.delete(id);
-    const services: Service[] = assembled.services.map((s) => s.service).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const services: Service[] = assembled.services
+      .map((s) => s.service)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const frontends = new Set(assembled.services.filter((s) => s.frontend).map((s) => s.service.id));
     const groups = assembled.groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const { order, problems: orderProblems, patterns } = this.graphShape(services, linked.edges, groups, frontends);
@@ -389,16 +478,40 @@ class FolderAnalyzer implements Analyzer {
     // A compose folder's .env feeds interpolation, not one service: its literal secrets are flagged on their own.
     for (const model of this.compose.values()) {
       for (const e of this.dotEnv(model.dir)) {
-        if (!looksLikeSecretLiteral(e.name, e.value) || linked.recommendations.some((r) => r.code === 'secret-literal' && r.file === e.evidence.file && r.line === e.evidence.line)) continue;
-        linked.recommendations.push({ code: 'secret-literal', file: e.evidence.file, line: e.evidence.line, message: `${e.name} is written as a literal in ${e.evidence.file}; keep that file out of version control or use a secret store.` });
+        if (
+          !looksLikeSecretLiteral(e.name, e.value) ||
+          linked.recommendations.some(
+            (r) => r.code === 'secret-literal' && r.file === e.evidence.file && r.line === e.evidence.line,
+          )
+        )
+          continue;
+        linked.recommendations.push({
+          code: 'secret-literal',
+          file: e.evidence.file,
+          line: e.evidence.line,
+          message: `${e.name} is written as a literal in ${e.evidence.file}; keep that file out of version control or use a secret store.`,
+        });
       }
     }
     for (const p of problems) if (p.file === undefined) delete p.file;
     return {
-      version: TOPOLOGY_VERSION, root: this.root, name: rootName, generatedAt: new Date().toISOString(), services, edges: linked.edges,
+      version: TOPOLOGY_VERSION,
+      root: this.root,
+      name: rootName,
+      generatedAt: new Date().toISOString(),
+      services,
+      edges: linked.edges,
       libraries: assembled.libraries.map(({ packageName: _p, ...l }) => l).sort((a, b) => (a.id < b.id ? -1 : 1)),
-      groups, patterns, order, problems, recommendations: linked.recommendations,
-      stats: { files: this.index.fileCount, folders: this.index.folderCount, durationMs: Math.round((performance.now() - started) * 100) / 100 },
+      groups,
+      patterns,
+      order,
+      problems,
+      recommendations: linked.recommendations,
+      stats: {
+        files: this.index.fileCount,
+        folders: this.index.folderCount,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      },
     };
   }
 }
@@ -433,13 +546,21 @@ interface Snapshot {
   json: string;
 }
 
-function sameAnnotations(a: Snapshot, name: string, group: string | undefined, out: string | undefined, libraries: string[] | undefined): boolean {
+function sameAnnotations(
+  a: Snapshot,
+  name: string,
+  group: string | undefined,
+  out: string | undefined,
+  libraries: string[] | undefined,
+): boolean {
   return a.name === name && a.group === group && a.out === out && sameOptionalItems(a.libraries, libraries);
 }
 
 /** Services that agree on everything order and patterns read. */
 function sameShape(x: Service, y: Service): boolean {
-  return x.id === y.id && x.name === y.name && x.type === y.type && x.image === y.image && x.ports.length === y.ports.length;
+  return (
+    x.id === y.id && x.name === y.name && x.type === y.type && x.image === y.image && x.ports.length === y.ports.length
+  );
 }
 
 function sameGroup(x: Group, y: Group): boolean {

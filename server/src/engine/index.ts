@@ -7,7 +7,12 @@ export { WorkspaceFileError, WorkspaceFiles, utf8 } from './scan/workspace-files
 // deploy, so `kyozo analyze` and the analysis worker do not load the Docker client.
 export type * from './deploy/orchestrator';
 export {
-  generateDockerfile, BASE_IMAGE_KEYS, DEFAULT_BASE_IMAGES, DEFAULT_RUN_IMAGES, isBaseImageKey, runtimeOf,
+  generateDockerfile,
+  BASE_IMAGE_KEYS,
+  DEFAULT_BASE_IMAGES,
+  DEFAULT_RUN_IMAGES,
+  isBaseImageKey,
+  runtimeOf,
 } from './deploy/dockerfile-generator';
 export type { BaseImages } from './deploy/dockerfile-generator';
 export { ServiceIndex, UnknownServiceError } from './deploy/service-index';

@@ -20,7 +20,12 @@ export type AnalysisReply =
   | { id: number; compose: ComposeDocument }
   | { id: number; error: string };
 
-interface Job { text: string; started: number; resolve(r: AnalysisReply): void; reject(e: Error): void }
+interface Job {
+  text: string;
+  started: number;
+  resolve(r: AnalysisReply): void;
+  reject(e: Error): void;
+}
 
 /** Below this size a compose file is parsed where it is needed: the copy to the worker and back would cost more. */
 export const LARGE_COMPOSE_CHARS = 64 * 1024;
@@ -36,7 +41,10 @@ export class AnalysisThread {
   private readonly jobs = new Map<number, Job>();
   private nextId = 1;
 
-  constructor(private readonly script: string | undefined, private readonly log: (message: string) => void) {}
+  constructor(
+    private readonly script: string | undefined,
+    private readonly log: (message: string) => void,
+  ) {}
 
   /** Starts the worker ahead of the first request, so its start-up does not delay the first diagnostics. */
   warm(): void {
@@ -45,7 +53,11 @@ export class AnalysisThread {
 
   /** The diagnostics of `rel` in `folder`; rejects with an AbortError once `signal` is aborted. */
   async diagnose(
-    folder: string, ctx: FeatureContext, rel: string, text: string, signal: AbortSignal,
+    folder: string,
+    ctx: FeatureContext,
+    rel: string,
+    text: string,
+    signal: AbortSignal,
   ): Promise<Diagnostic[]> {
     const worker = this.start();
     if (!worker) return computeDiagnostics(ctx, rel, text);
@@ -56,13 +68,17 @@ export class AnalysisThread {
     const id = this.nextId++;
     const withCompose = text.length > LARGE_COMPOSE_CHARS;
     const reply = this.send(worker, { kind: 'diagnose', id, folder, rel, text, withCompose });
-    signal.addEventListener('abort', () => {
-      const job = this.jobs.get(id);
-      if (!job) return;
-      this.jobs.delete(id);
-      if (Date.now() - job.started >= RESTART_AFTER_MS) this.stop();
-      job.reject(new DOMException('replaced by a newer version', 'AbortError'));
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        const job = this.jobs.get(id);
+        if (!job) return;
+        this.jobs.delete(id);
+        if (Date.now() - job.started >= RESTART_AFTER_MS) this.stop();
+        job.reject(new DOMException('replaced by a newer version', 'AbortError'));
+      },
+      { once: true },
+    );
     const r = await reply;
     if ('error' in r) throw new Error(r.error);
     return 'diagnostics' in r ? r.diagnostics : [];

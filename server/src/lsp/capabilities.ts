@@ -1,7 +1,11 @@
 // The initialize handshake: what the client can do (ClientProfile), what we offer, the settings and trust it sends,
 // and the workspace folders it opens with or adds later.
 import {
-  CodeActionKind, TextDocumentSyncKind, type InitializeParams, type InitializeResult, type ServerCapabilities,
+  CodeActionKind,
+  TextDocumentSyncKind,
+  type InitializeParams,
+  type InitializeResult,
+  type ServerCapabilities,
 } from 'vscode-languageserver';
 import { ServerCommands, type InitializationOptions, type KyozoSettings } from '../protocol';
 import { clientProfile } from './client-profile';
@@ -20,7 +24,10 @@ export const SERVER_CAPABILITIES: ServerCapabilities = {
 
 /** `onReady` runs once the client has said `initialized`, when registrations may be sent. */
 export function negotiateCapabilities(
-  server: ServerSession, folders: FolderAnalysis, diagnostics: DiagnosticsPublisher, onReady: () => void,
+  server: ServerSession,
+  folders: FolderAnalysis,
+  diagnostics: DiagnosticsPublisher,
+  onReady: () => void,
 ): void {
   const { connection, commands } = server;
 

@@ -12,7 +12,10 @@ export interface LensOptions {
 }
 
 export function computeCodeLenses(
-  ctx: FeatureContext, rel: string, text: string, options: LensOptions = { codicons: true },
+  ctx: FeatureContext,
+  rel: string,
+  text: string,
+  options: LensOptions = { codicons: true },
 ): CodeLens[] {
   const lenses = lensesOfDocument(ctx, rel, text);
   if (options.codicons) return lenses;
@@ -42,16 +45,33 @@ function lensesOfDocument(ctx: FeatureContext, rel: string, text: string): CodeL
 export function lensesFor(ctx: FeatureContext, s: Service, range: Range): CodeLens[] {
   if (s.type === 'infrastructure') return [];
   const args = [ctx.rootUri, s.id];
-  const lens = (title: string, command: string, extra: unknown[] = []): CodeLens => ({ range, command: { title, command, arguments: [...args, ...extra] } });
+  const lens = (title: string, command: string, extra: unknown[] = []): CodeLens => ({
+    range,
+    command: { title, command, arguments: [...args, ...extra] },
+  });
   const status = ctx.statuses.get(s.id);
   const state = status?.state ?? 'not-deployed';
   if (state === 'building' || state === 'starting') {
-    return [{ range, command: { title: `$(sync~spin) ${s.name} ${state}…`, command: '' } }, lens('$(output) Logs', ClientCommands.showLogs)];
+    return [
+      { range, command: { title: `$(sync~spin) ${s.name} ${state}…`, command: '' } },
+      lens('$(output) Logs', ClientCommands.showLogs),
+    ];
   }
   if (state === 'running' || state === 'unhealthy' || state === 'error') {
     const out: CodeLens[] = [];
-    const label = state === 'running' ? '$(pass-filled) running' : state === 'unhealthy' ? '$(warning) unhealthy' : '$(error) error';
-    out.push({ range, command: { title: `${label}${status?.replicas && status.replicas.desired > 1 ? ` ${status.replicas.running}/${status.replicas.desired}` : ''}`, command: '' } });
+    const label =
+      state === 'running'
+        ? '$(pass-filled) running'
+        : state === 'unhealthy'
+          ? '$(warning) unhealthy'
+          : '$(error) error';
+    out.push({
+      range,
+      command: {
+        title: `${label}${status?.replicas && status.replicas.desired > 1 ? ` ${status.replicas.running}/${status.replicas.desired}` : ''}`,
+        command: '',
+      },
+    });
     out.push(lens('$(debug-stop) Stop', ServerCommands.stop));
     out.push(lens('$(debug-restart) Restart', ServerCommands.restart));
     out.push(lens('$(output) Logs', ClientCommands.showLogs));

@@ -3,11 +3,25 @@
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { bytesOverCap, overCapText } from './document-size';
 
-export interface Span { start: number; end: number }
+export interface Span {
+  start: number;
+  end: number;
+}
 
-export interface ComposeDependsOn extends Span { name: string }
-export interface ComposeEnv { name: string; value: string; valueSpan: Span; keySpan: Span }
-export interface ComposePort extends Span { text: string; host?: number; container?: number }
+export interface ComposeDependsOn extends Span {
+  name: string;
+}
+export interface ComposeEnv {
+  name: string;
+  value: string;
+  valueSpan: Span;
+  keySpan: Span;
+}
+export interface ComposePort extends Span {
+  text: string;
+  host?: number;
+  container?: number;
+}
 
 export interface ComposeService {
   name: string;
@@ -61,7 +75,11 @@ export function composeParsed(text: string): boolean {
 function parseComposeText(text: string): ComposeDocument {
   const doc = parseDocument(text, { keepSourceTokens: false, uniqueKeys: false });
   const out: ComposeDocument = { services: [], errors: [], serviceIndent: '  ' };
-  for (const e of doc.errors) out.errors.push({ message: e.message.split('\n')[0], span: { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) } });
+  for (const e of doc.errors)
+    out.errors.push({
+      message: e.message.split('\n')[0],
+      span: { start: e.pos[0], end: Math.max(e.pos[1], e.pos[0] + 1) },
+    });
   const root = doc.contents;
   if (!isMap(root)) return out;
   const servicesPair = root.items.find((p) => isScalar(p.key) && p.key.value === 'services');
@@ -104,9 +122,13 @@ function readService(map: YAMLMap, svc: ComposeService, text: string): void {
     } else if (k === 'image' && isScalar(v)) svc.image = String(v.value);
     else if (k === 'depends_on' || k === 'links') {
       if (isSeq(v)) {
-        for (const item of v.items) if (isScalar(item) && item.range) svc.dependsOn.push({ name: String(item.value).split(':')[0], ...span(item) });
+        for (const item of v.items)
+          if (isScalar(item) && item.range)
+            svc.dependsOn.push({ name: String(item.value).split(':')[0], ...span(item) });
       } else if (isMap(v)) {
-        for (const item of v.items) if (isPair(item) && isScalar(item.key) && item.key.range) svc.dependsOn.push({ name: String(item.key.value), ...span(item.key) });
+        for (const item of v.items)
+          if (isPair(item) && isScalar(item.key) && item.key.range)
+            svc.dependsOn.push({ name: String(item.key.value), ...span(item.key) });
       }
     } else if (k === 'environment') {
       if (isMap(v)) {
@@ -114,7 +136,12 @@ function readService(map: YAMLMap, svc: ComposeService, text: string): void {
           if (!isScalar(item.key) || !item.key.range) continue;
           const val = item.value;
           if (isScalar(val) && val.range && val.value !== null) {
-            svc.environment.push({ name: String(item.key.value), value: String(val.value), valueSpan: span(val), keySpan: span(item.key) });
+            svc.environment.push({
+              name: String(item.key.value),
+              value: String(val.value),
+              valueSpan: span(val),
+              keySpan: span(item.key),
+            });
           }
         }
       } else if (isSeq(v)) {
@@ -140,8 +167,17 @@ function readService(map: YAMLMap, svc: ComposeService, text: string): void {
       for (const item of v.items) {
         if (isScalar(item) && item.range) svc.ports.push({ ...span(item), ...parsePort(String(item.value)) });
         else if (isMap(item) && item.range) {
-          const get = (n: string) => { const f = item.items.find((i) => isScalar(i.key) && i.key.value === n); return f && isScalar(f.value) ? Number(f.value.value) : undefined; };
-          svc.ports.push({ start: item.range[0], end: item.range[1], text: 'ports', host: get('published'), container: get('target') });
+          const get = (n: string) => {
+            const f = item.items.find((i) => isScalar(i.key) && i.key.value === n);
+            return f && isScalar(f.value) ? Number(f.value.value) : undefined;
+          };
+          svc.ports.push({
+            start: item.range[0],
+            end: item.range[1],
+            text: 'ports',
+            host: get('published'),
+            container: get('target'),
+          });
         }
       }
     }
@@ -154,7 +190,11 @@ export function parsePort(text: string): { text: string; host?: number; containe
   const parts = clean.split(':');
   const container = Number(parts[parts.length - 1]);
   const host = parts.length >= 2 ? Number(parts[parts.length - 2]) : undefined;
-  return { text, container: Number.isFinite(container) ? container : undefined, host: host !== undefined && Number.isFinite(host) ? host : undefined };
+  return {
+    text,
+    container: Number.isFinite(container) ? container : undefined,
+    host: host !== undefined && Number.isFinite(host) ? host : undefined,
+  };
 }
 
 function span(n: Node): Span {

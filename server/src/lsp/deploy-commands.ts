@@ -3,22 +3,47 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ResponseError, ErrorCodes, LSPErrorCodes, MessageType, ShowMessageNotification, type CancellationToken,
-  type Connection, type ExecuteCommandParams, type WorkDoneProgressReporter,
+  ResponseError,
+  ErrorCodes,
+  LSPErrorCodes,
+  MessageType,
+  ShowMessageNotification,
+  type CancellationToken,
+  type Connection,
+  type ExecuteCommandParams,
+  type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
 import { exportCompose, type Orchestrator } from '../engine';
 import {
-  DeploymentEventNotification, EngineCommandNames, EngineStateNotification, LogOutputNotification, ServerCommands,
-  ServiceStatusNotification, type DeploymentEvent, type DeploymentEventParams, type EngineStateParams, type KyozoSettings,
-  type LogOutputParams, type ServiceStatus, type ServiceStatusParams,
+  DeploymentEventNotification,
+  EngineCommandNames,
+  EngineStateNotification,
+  LogOutputNotification,
+  ServerCommands,
+  ServiceStatusNotification,
+  type DeploymentEvent,
+  type DeploymentEventParams,
+  type EngineStateParams,
+  type KyozoSettings,
+  type LogOutputParams,
+  type ServiceStatus,
+  type ServiceStatusParams,
 } from '../protocol';
 import {
-  describeProgress, generateDockerfile, replicaCountProblem, validateReplicas, type OrchestratorFactory,
+  describeProgress,
+  generateDockerfile,
+  replicaCountProblem,
+  validateReplicas,
+  type OrchestratorFactory,
 } from './orchestrator-link';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
 
-interface Progress { report(message: string, percentage?: number): void; done(): void; signal: AbortSignal }
+interface Progress {
+  report(message: string, percentage?: number): void;
+  done(): void;
+  signal: AbortSignal;
+}
 
 export class DeployCommands {
   private orchestrator: Orchestrator | undefined;
@@ -46,11 +71,18 @@ export class DeployCommands {
   /** Creates the orchestrator from the current settings at once; commands wait for the first ping. */
   start(): Promise<void> {
     if (!this.factory) {
-      this.sendEngineState({ reachable: false, message: 'This build of Kyozo has no Docker orchestrator; deploy commands are unavailable.' });
+      this.sendEngineState({
+        reachable: false,
+        message: 'This build of Kyozo has no Docker orchestrator; deploy commands are unavailable.',
+      });
       return this.firstPing;
     }
     const s = this.settings();
-    this.orchestrator = this.factory({ dockerHost: s.docker.host || undefined, baseImages: s.baseImages, defaults: s.defaults });
+    this.orchestrator = this.factory({
+      dockerHost: s.docker.host || undefined,
+      baseImages: s.baseImages,
+      defaults: s.defaults,
+    });
     this.firstPing = this.ping();
     return this.firstPing;
   }
@@ -63,14 +95,21 @@ export class DeployCommands {
   }
 
   settingsChanged(): void {
-    for (const f of this.folders()) { f.watch?.dispose(); f.watch = undefined; }
-    void this.start().then(() => { for (const f of this.folders()) this.folderReady(f); });
+    for (const f of this.folders()) {
+      f.watch?.dispose();
+      f.watch = undefined;
+    }
+    void this.start().then(() => {
+      for (const f of this.folders()) this.folderReady(f);
+    });
   }
 
   private async ping(): Promise<void> {
     clearTimeout(this.pingTimer);
     if (!this.orchestrator) return;
-    const r = await this.orchestrator.ping().catch((e: Error) => ({ reachable: false, host: this.settings().docker.host ?? '', message: e.message }));
+    const r = await this.orchestrator
+      .ping()
+      .catch((e: Error) => ({ reachable: false, host: this.settings().docker.host ?? '', message: e.message }));
     const changed = r.reachable !== this.reachable;
     this.reachable = r.reachable;
     for (const f of this.folders()) f.engineReachable = r.reachable;
@@ -89,21 +128,30 @@ export class DeployCommands {
     f.engineReachable = this.reachable;
     const o = this.orchestrator;
     if (!o || !this.reachable || !f.topology || f.watch) return;
-    f.watch = o.watch(() => f.topology!, (statuses) => this.publishStatuses(f, statuses), (e) => this.publishEvent(f, e));
-    void o.status(f.topology).then((s) => this.publishStatuses(f, s)).catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
+    f.watch = o.watch(
+      () => f.topology!,
+      (statuses) => this.publishStatuses(f, statuses),
+      (e) => this.publishEvent(f, e),
+    );
+    void o
+      .status(f.topology)
+      .then((s) => this.publishStatuses(f, s))
+      .catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
     this.autoDeploy(f);
   }
 
   private autoDeploy(f: WorkspaceFolderState): void {
     const o = this.orchestrator;
-    if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f)) return;
+    if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f))
+      return;
     this.autoDeployed.add(f);
-    void this.run(f, 'Deploying all services (auto-deploy)', (p) => o.up(f.topology!, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }))
-      .catch((e: Error) => {
-        // Said, not asked: a message request without answers to pick would wait on the user for nothing.
-        const message = `Kyozo auto-deploy failed: ${e.message}`;
-        void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
-      });
+    void this.run(f, 'Deploying all services (auto-deploy)', (p) =>
+      o.up(f.topology!, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }),
+    ).catch((e: Error) => {
+      // Said, not asked: a message request without answers to pick would wait on the user for nothing.
+      const message = `Kyozo auto-deploy failed: ${e.message}`;
+      void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
+    });
   }
 
   topologyChanged(f: WorkspaceFolderState): void {
@@ -132,7 +180,11 @@ export class DeployCommands {
   async compose(folderUri: string): Promise<string> {
     const f = this.folder(folderUri);
     await f?.idle();
-    if (!f?.topology) throw new ResponseError(ErrorCodes.InvalidParams, `No analysed workspace folder ${folderUri}; open it and run "Kyozo: Analyze Workspace".`);
+    if (!f?.topology)
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        `No analysed workspace folder ${folderUri}; open it and run "Kyozo: Analyze Workspace".`,
+      );
     const s = this.settings();
     const out = exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults });
     await this.writeGeneratedDockerfiles(f, out.dockerfiles);
@@ -162,38 +214,72 @@ export class DeployCommands {
     if (!r.applied) {
       const names = files.map(([rel]) => rel).join(', ');
       const reason = r.failureReason ? `: ${r.failureReason}` : '';
-      throw new ResponseError(ErrorCodes.InternalError, `The editor refused to write ${names} in ${f.root}${reason}; `
-        + 'the compose file builds with them. Run `kyozo compose -o <file>` in a terminal instead.');
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `The editor refused to write ${names} in ${f.root}${reason}; ` +
+          'the compose file builds with them. Run `kyozo compose -o <file>` in a terminal instead.',
+      );
     }
   }
 
   /** The URI of a folder-relative path, each segment encoded. */
   private uriIn(f: WorkspaceFolderState, rel: string): string {
-    return `${f.rootUri}/${rel.split('/').filter((p) => p && p !== '.').map(encodeURIComponent).join('/')}`;
+    return `${f.rootUri}/${rel
+      .split('/')
+      .filter((p) => p && p !== '.')
+      .map(encodeURIComponent)
+      .join('/')}`;
   }
 
-  async execute(params: ExecuteCommandParams, token: CancellationToken, workDone: WorkDoneProgressReporter, clientToken?: string | number): Promise<unknown> {
+  async execute(
+    params: ExecuteCommandParams,
+    token: CancellationToken,
+    workDone: WorkDoneProgressReporter,
+    clientToken?: string | number,
+  ): Promise<unknown> {
     const [folderUri, serviceId, extra] = (params.arguments ?? []) as [string | undefined, string | undefined, unknown];
     if (params.command === ServerCommands.analyze) {
-      const targets = folderUri ? [this.folder(folderUri)].filter((f): f is WorkspaceFolderState => !!f) : [...this.folders()];
+      const targets = folderUri
+        ? [this.folder(folderUri)].filter((f): f is WorkspaceFolderState => !!f)
+        : [...this.folders()];
       await Promise.all(targets.map((f) => f.analyze()));
-      return targets.map((f) => ({ folderUri: f.uri, services: f.topology?.services.length ?? 0, durationMs: f.topology?.stats.durationMs, error: f.lastError }));
+      return targets.map((f) => ({
+        folderUri: f.uri,
+        services: f.topology?.services.length ?? 0,
+        durationMs: f.topology?.stats.durationMs,
+        error: f.lastError,
+      }));
     }
     const engineCommand = EngineCommandNames[params.command];
     if (engineCommand && !this.trusted) {
-      throw new ResponseError(ErrorCodes.InvalidRequest, `Kyozo: "${engineCommand}" is not available in an untrusted workspace: `
-        + "it would build, run or change containers from this repository's files on your Docker engine. "
-        + 'Trust the workspace ("Manage Workspace Trust"), then retry.');
+      throw new ResponseError(
+        ErrorCodes.InvalidRequest,
+        `Kyozo: "${engineCommand}" is not available in an untrusted workspace: ` +
+          "it would build, run or change containers from this repository's files on your Docker engine. " +
+          'Trust the workspace ("Manage Workspace Trust"), then retry.',
+      );
     }
     await this.firstPing;
     const f = folderUri ? this.folder(folderUri) : undefined;
-    if (!f) throw new ResponseError(ErrorCodes.InvalidParams, `${params.command}: "${folderUri}" is not an open workspace folder; pass the folder URI as the first argument.`);
+    if (!f)
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        `${params.command}: "${folderUri}" is not an open workspace folder; pass the folder URI as the first argument.`,
+      );
     await f.idle();
     const t = f.topology;
-    if (!t) throw new ResponseError(ErrorCodes.InternalError, `${f.root} has not been analysed${f.lastError ? `: ${f.lastError}` : ''}. Run "Kyozo: Analyze Workspace".`);
+    if (!t)
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `${f.root} has not been analysed${f.lastError ? `: ${f.lastError}` : ''}. Run "Kyozo: Analyze Workspace".`,
+      );
     const service = serviceId ? serviceById(t, serviceId) : undefined;
     const needService = (): NonNullable<typeof service> => {
-      if (!service) throw new ResponseError(ErrorCodes.InvalidParams, `${params.command}: no service "${serviceId ?? ''}" in ${f.root} (services: ${t.services.map((s) => s.id).join(', ') || 'none'}).`);
+      if (!service)
+        throw new ResponseError(
+          ErrorCodes.InvalidParams,
+          `${params.command}: no service "${serviceId ?? ''}" in ${f.root} (services: ${t.services.map((s) => s.id).join(', ') || 'none'}).`,
+        );
       return service;
     };
     if (params.command === ServerCommands.generateDockerfile) return this.writeDockerfile(f, needService());
@@ -202,51 +288,107 @@ export class DeployCommands {
     switch (params.command) {
       case ServerCommands.deploy: {
         const s = needService();
-        const statuses = await this.run(f, `Deploying ${s.name}`, (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }), token, workDone, clientToken);
+        const statuses = await this.run(
+          f,
+          `Deploying ${s.name}`,
+          (p) => o.up(t, { services: [s.id], onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }),
+          token,
+          workDone,
+          clientToken,
+        );
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
       case ServerCommands.deployAll: {
-        const statuses = await this.run(f, `Deploying ${t.services.length} services`, (p) => o.up(t, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }), token, workDone, clientToken);
+        const statuses = await this.run(
+          f,
+          `Deploying ${t.services.length} services`,
+          (p) => o.up(t, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }),
+          token,
+          workDone,
+          clientToken,
+        );
         this.publishStatuses(f, statuses, false);
         return statuses;
       }
-      case ServerCommands.start: return this.single(f, `Starting ${name}`, () => o.start(t, needService().id), token, workDone, clientToken);
-      case ServerCommands.stop: return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, clientToken);
-      case ServerCommands.restart: return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, clientToken);
+      case ServerCommands.start:
+        return this.single(f, `Starting ${name}`, () => o.start(t, needService().id), token, workDone, clientToken);
+      case ServerCommands.stop:
+        return this.single(f, `Stopping ${name}`, () => o.stop(t, needService().id), token, workDone, clientToken);
+      case ServerCommands.restart:
+        return this.single(f, `Restarting ${name}`, () => o.restart(t, needService().id), token, workDone, clientToken);
       case ServerCommands.scale: {
         const problem = replicaCountProblem(extra);
         if (problem) throw new ResponseError(ErrorCodes.InvalidParams, `Scale ${name}: ${problem}.`);
         const replicas = validateReplicas(extra);
-        return this.single(f, `Scaling ${name} to ${replicas}`, () => o.scale(t, needService().id, replicas), token, workDone, clientToken);
+        return this.single(
+          f,
+          `Scaling ${name} to ${replicas}`,
+          () => o.scale(t, needService().id, replicas),
+          token,
+          workDone,
+          clientToken,
+        );
       }
       case ServerCommands.stopAll: {
-        const statuses = await this.run(f, 'Stopping all services', (p) => o.stopAll(t, {
-          onProgress: (d) => p.report(d.message ?? d.serviceId, d.percentage), signal: p.signal,
-        }), token, workDone, clientToken);
+        const statuses = await this.run(
+          f,
+          'Stopping all services',
+          (p) =>
+            o.stopAll(t, {
+              onProgress: (d) => p.report(d.message ?? d.serviceId, d.percentage),
+              signal: p.signal,
+            }),
+          token,
+          workDone,
+          clientToken,
+        );
         this.publishStatuses(f, statuses);
         return null;
       }
-      case ServerCommands.logs: return this.followLogs(f, o, needService().id);
+      case ServerCommands.logs:
+        return this.followLogs(f, o, needService().id);
       default:
         throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown Kyozo command ${params.command}`);
     }
   }
 
   private requireOrchestrator(): Orchestrator {
-    if (!this.orchestrator) throw new ResponseError(ErrorCodes.InternalError, 'Deploying needs the Docker orchestrator, which this build of Kyozo does not include.');
-    if (this.reachable === false) throw new ResponseError(ErrorCodes.InternalError, `The Docker engine is not reachable. Start Docker (or set "kyozo.docker.host"), then retry.`);
+    if (!this.orchestrator)
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        'Deploying needs the Docker orchestrator, which this build of Kyozo does not include.',
+      );
+    if (this.reachable === false)
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `The Docker engine is not reachable. Start Docker (or set "kyozo.docker.host"), then retry.`,
+      );
     return this.orchestrator;
   }
 
-  private async single(f: WorkspaceFolderState, title: string, op: () => Promise<ServiceStatus>, token: CancellationToken, workDone: WorkDoneProgressReporter, clientToken: unknown): Promise<ServiceStatus> {
+  private async single(
+    f: WorkspaceFolderState,
+    title: string,
+    op: () => Promise<ServiceStatus>,
+    token: CancellationToken,
+    workDone: WorkDoneProgressReporter,
+    clientToken: unknown,
+  ): Promise<ServiceStatus> {
     const status = await this.run(f, title, op, token, workDone, clientToken);
     this.publishStatuses(f, [status], false);
     return status;
   }
 
   /** Runs with a progress notification the user can cancel (client token when given, else server-created). */
-  private async run<T>(_f: WorkspaceFolderState, title: string, op: (p: Progress) => Promise<T>, token?: CancellationToken, workDone?: WorkDoneProgressReporter, clientToken?: unknown): Promise<T> {
+  private async run<T>(
+    _f: WorkspaceFolderState,
+    title: string,
+    op: (p: Progress) => Promise<T>,
+    token?: CancellationToken,
+    workDone?: WorkDoneProgressReporter,
+    clientToken?: unknown,
+  ): Promise<T> {
     const abort = new AbortController();
     token?.onCancellationRequested(() => abort.abort());
     let reporter: WorkDoneProgressReporter | undefined = clientToken !== undefined ? workDone : undefined;
@@ -256,7 +398,11 @@ export class DeployCommands {
       reporter = created;
     }
     reporter?.begin(`Kyozo: ${title}`, undefined, undefined, true);
-    const progress: Progress = { report: (m, pct) => reporter?.report(pct ?? 0, m), done: () => reporter?.done(), signal: abort.signal };
+    const progress: Progress = {
+      report: (m, pct) => reporter?.report(pct ?? 0, m),
+      done: () => reporter?.done(),
+      signal: abort.signal,
+    };
     try {
       return await op(progress);
     } catch (e) {
@@ -275,7 +421,13 @@ export class DeployCommands {
     void (async () => {
       let buffer = '';
       let timer: NodeJS.Timeout | undefined;
-      const flush = () => { if (buffer) { send({ streamId, text: buffer }); buffer = ''; } timer = undefined; };
+      const flush = () => {
+        if (buffer) {
+          send({ streamId, text: buffer });
+          buffer = '';
+        }
+        timer = undefined;
+      };
       try {
         for await (const chunk of o.logs(f.topology!, serviceId, { follow: true, tail: 200, signal: abort.signal })) {
           buffer += chunk.endsWith('\n') ? chunk : chunk + '\n';
@@ -287,7 +439,11 @@ export class DeployCommands {
       } catch (e) {
         clearTimeout(timer);
         flush();
-        send({ streamId, text: abort.signal.aborted ? '' : `\n[kyozo] log stream ended: ${(e as Error).message}\n`, done: true });
+        send({
+          streamId,
+          text: abort.signal.aborted ? '' : `\n[kyozo] log stream ended: ${(e as Error).message}\n`,
+          done: true,
+        });
       } finally {
         this.logStreams.delete(streamId);
       }
@@ -300,16 +456,32 @@ export class DeployCommands {
     this.logStreams.delete(streamId);
   }
 
-  private async writeDockerfile(f: WorkspaceFolderState, service: NonNullable<ReturnType<typeof serviceById>>): Promise<{ uri: string }> {
+  private async writeDockerfile(
+    f: WorkspaceFolderState,
+    service: NonNullable<ReturnType<typeof serviceById>>,
+  ): Promise<{ uri: string }> {
     const file = join(f.root, service.folder, 'Dockerfile');
     const uri = `${f.rootUri}/${[...service.folder.split('/').filter((p) => p && p !== '.'), 'Dockerfile'].map(encodeURIComponent).join('/')}`;
-    if (existsSync(file)) throw new ResponseError(ErrorCodes.InvalidParams, `${file} already exists; Kyozo does not overwrite it.`);
+    if (existsSync(file))
+      throw new ResponseError(ErrorCodes.InvalidParams, `${file} already exists; Kyozo does not overwrite it.`);
     const text = generateDockerfile(service, this.settings().baseImages);
     const r = await this.connection.workspace.applyEdit({
       label: `Generate Dockerfile for ${service.name}`,
-      edit: { documentChanges: [{ kind: 'create', uri, options: { overwrite: false, ignoreIfExists: true } }, { textDocument: { uri, version: null }, edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: text }] }] },
+      edit: {
+        documentChanges: [
+          { kind: 'create', uri, options: { overwrite: false, ignoreIfExists: true } },
+          {
+            textDocument: { uri, version: null },
+            edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: text }],
+          },
+        ],
+      },
     });
-    if (!r.applied) throw new ResponseError(ErrorCodes.InternalError, `The editor refused to create ${file}${r.failureReason ? `: ${r.failureReason}` : ''}.`);
+    if (!r.applied)
+      throw new ResponseError(
+        ErrorCodes.InternalError,
+        `The editor refused to create ${file}${r.failureReason ? `: ${r.failureReason}` : ''}.`,
+      );
     return { uri };
   }
 

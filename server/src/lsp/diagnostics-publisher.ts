@@ -21,9 +21,12 @@ export class DiagnosticsPublisher {
   constructor(private readonly server: ServerSession) {
     const { connection } = server;
     this.thread = new AnalysisThread(server.deps.analysisWorker, (m) => connection.console.error(m));
-    this.queue = new DocumentAnalysisQueue((uri, signal) => this.analyse(uri, signal), (uri, e) => {
-      connection.console.error(`Kyozo could not compute diagnostics for ${uri}: ${e.stack ?? e.message}`);
-    });
+    this.queue = new DocumentAnalysisQueue(
+      (uri, signal) => this.analyse(uri, signal),
+      (uri, e) => {
+        connection.console.error(`Kyozo could not compute diagnostics for ${uri}: ${e.stack ?? e.message}`);
+      },
+    );
     server.onDispose(() => {
       this.queue.dispose();
       this.thread.stop();

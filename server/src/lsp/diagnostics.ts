@@ -8,7 +8,12 @@ import { documentKind } from './document-kind';
 import { bytesOverCap, MAX_DOCUMENT_BYTES, overCapText } from './document-size';
 import { readDockerfile } from './dockerfile-document';
 import {
-  hostsInValue, isExternalHost, serviceByName, serviceForCompose, serviceForFile, type FeatureContext,
+  hostsInValue,
+  isExternalHost,
+  serviceByName,
+  serviceForCompose,
+  serviceForFile,
+  type FeatureContext,
 } from './service-lookup';
 import { lineIndexOf, type LineIndex } from './text-ranges';
 
@@ -58,7 +63,11 @@ export function computeDiagnostics(ctx: FeatureContext, rel: string, text: strin
  * lines of a manifest are facts such as a dependency, which a finding about the whole service does not belong on).
  */
 function serviceRange(
-  ctx: FeatureContext, rel: string, text: string, lines: LineIndex, serviceId?: string,
+  ctx: FeatureContext,
+  rel: string,
+  text: string,
+  lines: LineIndex,
+  serviceId?: string,
 ): Range | undefined {
   if (!serviceId) return undefined;
   if (documentKind(rel) === 'compose') {
@@ -72,9 +81,10 @@ function serviceRange(
 /** The one diagnostic of a file over the cap, in place of everything Kyozo would otherwise say about it. */
 function tooLargeDiagnostic(rel: string, bytes: number): Diagnostic {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
-  const message = `${name} is too large to analyse (${overCapText(bytes)}): Kyozo reads files of up to `
-    + `${Math.round(MAX_DOCUMENT_BYTES / 1024)} KiB, as the workspace analysis does, so it gives this file no hovers, `
-    + 'CodeLens or other diagnostics. Split it into smaller files to get them back.';
+  const message =
+    `${name} is too large to analyse (${overCapText(bytes)}): Kyozo reads files of up to ` +
+    `${Math.round(MAX_DOCUMENT_BYTES / 1024)} KiB, as the workspace analysis does, so it gives this file no hovers, ` +
+    'CodeLens or other diagnostics. Split it into smaller files to get them back.';
   const start = { line: 0, character: 0 };
   return diag({ start, end: start }, message, 'file-too-large', DiagnosticSeverity.Information);
 }
@@ -94,7 +104,15 @@ export function filesWithFindings(t: Topology): Set<string> {
 function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, lines: LineIndex): Diagnostic[] {
   const doc = parseCompose(text);
   const out: Diagnostic[] = [];
-  for (const e of doc.errors) out.push(diag(lines.range(e.span.start, e.span.end), `Malformed compose file: ${e.message}`, 'yaml-parse', DiagnosticSeverity.Error));
+  for (const e of doc.errors)
+    out.push(
+      diag(
+        lines.range(e.span.start, e.span.end),
+        `Malformed compose file: ${e.message}`,
+        'yaml-parse',
+        DiagnosticSeverity.Error,
+      ),
+    );
   const names = doc.services.map((s) => s.name);
   const known = new Set(names);
   const byName = new Map<string, ComposeService>();
@@ -105,9 +123,15 @@ function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, line
       if (known.has(d.name)) continue;
       const suggestion = suggest(d.name, svc.name);
       const hint = suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${listed(names)})`;
-      out.push(diag(lines.range(d.start, d.end),
-        `Service "${svc.name}" depends on "${d.name}", which is not a service in this file${hint}`,
-        'unknown-depends-on', DiagnosticSeverity.Error, { code: 'unknown-depends-on', service: svc.name, name: d.name, suggestion }));
+      out.push(
+        diag(
+          lines.range(d.start, d.end),
+          `Service "${svc.name}" depends on "${d.name}", which is not a service in this file${hint}`,
+          'unknown-depends-on',
+          DiagnosticSeverity.Error,
+          { code: 'unknown-depends-on', service: svc.name, name: d.name, suggestion },
+        ),
+      );
     }
   }
   for (const cycle of cycles(doc)) {
@@ -115,7 +139,15 @@ function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, line
     for (let i = 0; i < cycle.length; i++) {
       const from = byName.get(cycle[i])!;
       const entry = from.dependsOn.find((d) => d.name === cycle[(i + 1) % cycle.length]);
-      if (entry) out.push(diag(lines.range(entry.start, entry.end), `Dependency cycle: ${path}. Nothing in a cycle can start first; remove one of these depends_on entries.`, 'dependency-cycle', DiagnosticSeverity.Error));
+      if (entry)
+        out.push(
+          diag(
+            lines.range(entry.start, entry.end),
+            `Dependency cycle: ${path}. Nothing in a cycle can start first; remove one of these depends_on entries.`,
+            'dependency-cycle',
+            DiagnosticSeverity.Error,
+          ),
+        );
     }
   }
   // Host ports: claimed twice in this file, or by another service of the workspace.
@@ -134,27 +166,42 @@ function composeDiagnostics(ctx: FeatureContext, rel: string, text: string, line
   }
   for (const svc of doc.services) {
     for (const p of svc.ports) {
-      const owners = p.host ? claims.get(p.host) ?? [] : [];
+      const owners = p.host ? (claims.get(p.host) ?? []) : [];
       if (owners.length < 2) continue;
-      const message = `Host port ${p.host} is claimed by more than one service: ${listed([...new Set(owners)])}. `
-        + 'Only one can bind it; change one host port.';
+      const message =
+        `Host port ${p.host} is claimed by more than one service: ${listed([...new Set(owners)])}. ` +
+        'Only one can bind it; change one host port.';
       out.push(diag(lines.range(p.start, p.end), message, 'port-conflict', DiagnosticSeverity.Error));
     }
-    for (const e of svc.environment) out.push(...envUrlDiagnostics(ctx, e.name, e.value, e.valueSpan.start, lines, names));
+    for (const e of svc.environment)
+      out.push(...envUrlDiagnostics(ctx, e.name, e.value, e.valueSpan.start, lines, names));
   }
   return out;
 }
 
-function envUrlDiagnostics(ctx: FeatureContext, name: string, value: string, valueStart: number, lines: LineIndex, composeNames: string[] = []): Diagnostic[] {
+function envUrlDiagnostics(
+  ctx: FeatureContext,
+  name: string,
+  value: string,
+  valueStart: number,
+  lines: LineIndex,
+  composeNames: string[] = [],
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { host, index } of hostsInValue(name, value)) {
     if (isExternalHost(host) || composeNames.includes(host) || serviceByName(ctx.topology, host)) continue;
     if (!/:\/\//.test(value) && !/(HOST|URL|ADDR)/i.test(name)) continue;
     const known = ctx.topology.services.map((s) => s.name);
     const suggestion = closest(host, known);
-    out.push(diag(lines.range(valueStart + index, valueStart + index + host.length),
-      `${name} points to "${host}", which names no service in this workspace${suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${known.join(', ') || 'none'})`}`,
-      'env-url-unknown', DiagnosticSeverity.Warning, { code: 'env-url-unknown', host }));
+    out.push(
+      diag(
+        lines.range(valueStart + index, valueStart + index + host.length),
+        `${name} points to "${host}", which names no service in this workspace${suggestion ? `. Did you mean "${suggestion}"?` : ` (services: ${known.join(', ') || 'none'})`}`,
+        'env-url-unknown',
+        DiagnosticSeverity.Warning,
+        { code: 'env-url-unknown', host },
+      ),
+    );
   }
   return out;
 }
@@ -183,14 +230,36 @@ function dockerfileDiagnostics(ctx: FeatureContext, rel: string, text: string, l
   const exposeAnchor = lines.lineRange(exposeLine);
   // Ports the process listens on (code, scripts, config, compose, kyozo.yaml); the Dockerfile's own EXPOSE and
   // image/framework defaults are not evidence that something listens.
-  const listening = [...new Set(service.ports.filter((p) => !['dockerfile', 'image-default', 'framework-default'].includes(p.source)).map((p) => p.container))];
+  const listening = [
+    ...new Set(
+      service.ports
+        .filter((p) => !['dockerfile', 'image-default', 'framework-default'].includes(p.source))
+        .map((p) => p.container),
+    ),
+  ];
   for (const port of listening) {
     if (facts.exposed.includes(port)) continue;
     const ev = service.ports.find((p) => p.container === port)!.evidence;
-    out.push(diag(exposeAnchor, `${service.name} listens on port ${port} (${ev.file}${ev.line ? `:${ev.line}` : ''}) but this Dockerfile does not EXPOSE it`, 'missing-expose', DiagnosticSeverity.Warning, { code: 'missing-expose', serviceId: service.id, port }));
+    out.push(
+      diag(
+        exposeAnchor,
+        `${service.name} listens on port ${port} (${ev.file}${ev.line ? `:${ev.line}` : ''}) but this Dockerfile does not EXPOSE it`,
+        'missing-expose',
+        DiagnosticSeverity.Warning,
+        { code: 'missing-expose', serviceId: service.id, port },
+      ),
+    );
   }
   if (!facts.hasHealthcheck && service.ports.length > 0 && service.healthCheck?.kind !== 'command') {
-    out.push(diag(anchor, `${service.name} has no HEALTHCHECK: Kyozo cannot tell when it is ready`, 'no-healthcheck', DiagnosticSeverity.Hint, { code: 'no-healthcheck', serviceId: service.id }));
+    out.push(
+      diag(
+        anchor,
+        `${service.name} has no HEALTHCHECK: Kyozo cannot tell when it is ready`,
+        'no-healthcheck',
+        DiagnosticSeverity.Hint,
+        { code: 'no-healthcheck', serviceId: service.id },
+      ),
+    );
   }
   return out;
 }
@@ -205,7 +274,14 @@ function jsonDiagnostics(text: string, lines: LineIndex): Diagnostic[] {
     const lc = /line (\d+) column (\d+)/.exec(msg);
     let offset = at ? Number(at[1]) : text.length;
     if (!at && lc) offset = lines.offsetAt({ line: Number(lc[1]) - 1, character: Number(lc[2]) - 1 });
-    return [diag(lines.range(offset, Math.min(offset + 1, text.length)), `Malformed JSON: ${msg.replace(/^JSON\.parse: /, '')}`, 'json-parse', DiagnosticSeverity.Error)];
+    return [
+      diag(
+        lines.range(offset, Math.min(offset + 1, text.length)),
+        `Malformed JSON: ${msg.replace(/^JSON\.parse: /, '')}`,
+        'json-parse',
+        DiagnosticSeverity.Error,
+      ),
+    ];
   }
 }
 
@@ -217,15 +293,29 @@ function fromProblem(p: Problem, lines: LineIndex, placed?: Range): Diagnostic {
     const end = p.endLine ? { line: p.endLine - 1, character: (p.endColumn ?? p.column) - 1 } : range.end;
     range = { start, end };
   }
-  const severity = p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information;
+  const severity =
+    p.severity === 'error'
+      ? DiagnosticSeverity.Error
+      : p.severity === 'warning'
+        ? DiagnosticSeverity.Warning
+        : DiagnosticSeverity.Information;
   return diag(range, p.message, p.code, severity);
 }
 
 function fromRecommendation(r: Recommendation, lines: LineIndex, placed?: Range): Diagnostic {
-  return diag(placed ?? lines.lineRange((r.line ?? 1) - 1), r.message, r.code, DiagnosticSeverity.Information, { code: r.code, serviceId: r.serviceId });
+  return diag(placed ?? lines.lineRange((r.line ?? 1) - 1), r.message, r.code, DiagnosticSeverity.Information, {
+    code: r.code,
+    serviceId: r.serviceId,
+  });
 }
 
-function diag(range: Diagnostic['range'], message: string, code: string, severity: DiagnosticSeverity, data?: DiagnosticData | Record<string, unknown>): Diagnostic {
+function diag(
+  range: Diagnostic['range'],
+  message: string,
+  code: string,
+  severity: DiagnosticSeverity,
+  data?: DiagnosticData | Record<string, unknown>,
+): Diagnostic {
   return { range, message, code, severity, source: SOURCE, ...(data ? { data } : {}) };
 }
 
@@ -245,7 +335,14 @@ function suggester(names: string[]): (missing: string, self: string) => string |
   const lookups = Math.max(1, Math.min(100, Math.floor(200_000 / Math.max(1, names.length))));
   return (missing, self) => {
     const key = `${missing}\0${self}`;
-    if (!memo.has(key) && memo.size < lookups) memo.set(key, closest(missing, names.filter((n) => n !== self)));
+    if (!memo.has(key) && memo.size < lookups)
+      memo.set(
+        key,
+        closest(
+          missing,
+          names.filter((n) => n !== self),
+        ),
+      );
     return memo.get(key);
   };
 }
@@ -271,8 +368,14 @@ function cycles(doc: ComposeDocument): string[][] {
     for (let i = 0; i < queue.length && last === undefined; i++) {
       for (const w of next(queue[i])) {
         if (!members.has(w)) continue;
-        if (w === start) { last = queue[i]; break; }
-        if (!parent.has(w)) { parent.set(w, queue[i]); queue.push(w); }
+        if (w === start) {
+          last = queue[i];
+          break;
+        }
+        if (!parent.has(w)) {
+          parent.set(w, queue[i]);
+          queue.push(w);
+        }
       }
     }
     const path: string[] = [];

@@ -2,7 +2,11 @@
 // They come from the engine's parser, so continuations, comments and the escape directive are read one way only.
 import { parseDockerfile } from '../engine';
 
-export interface DockerInstruction { keyword: string; line: number; args: string }
+export interface DockerInstruction {
+  keyword: string;
+  line: number;
+  args: string;
+}
 
 export interface DockerfileFacts {
   instructions: DockerInstruction[];
@@ -20,7 +24,13 @@ export interface DockerfileFacts {
 
 export function readDockerfile(text: string): DockerfileFacts {
   const facts: DockerfileFacts = {
-    instructions: [], exposed: [], exposeLines: [], lastFrom: -1, firstCmd: -1, hasHealthcheck: false, lastInstruction: -1,
+    instructions: [],
+    exposed: [],
+    exposeLines: [],
+    lastFrom: -1,
+    firstCmd: -1,
+    hasHealthcheck: false,
+    lastInstruction: -1,
   };
   for (const ins of parseDockerfile(text, '').instructions) {
     const { keyword, args } = ins;

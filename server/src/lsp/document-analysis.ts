@@ -22,11 +22,14 @@ export class DocumentAnalysisQueue {
   schedule(uri: string, delayMs = this.debounceMs): void {
     if (this.disposed) return;
     this.cancel(uri);
-    this.timers.set(uri, setTimeout(() => {
-      this.timers.delete(uri);
-      this.ready.add(uri);
-      this.drain();
-    }, delayMs));
+    this.timers.set(
+      uri,
+      setTimeout(() => {
+        this.timers.delete(uri);
+        this.ready.add(uri);
+        this.drain();
+      }, delayMs),
+    );
   }
 
   /** Drops the pending work of `uri` and aborts its running work. */

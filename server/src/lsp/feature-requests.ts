@@ -35,7 +35,10 @@ export function registerFeatures(server: ServerSession, diagnostics: Diagnostics
     // A large compose file is parsed by the worker (the features then find the parse cached), so a request about it
     // does not hold up the thread that answers requests about every other file.
     if (documentKind(rel) === 'compose' && text.length > LARGE_COMPOSE_CHARS && !composeParsed(text)) {
-      const parsed = await diagnostics.thread.parseCompose(text).then(() => true, () => false);
+      const parsed = await diagnostics.thread.parseCompose(text).then(
+        () => true,
+        () => false,
+      );
       if (!parsed || documents.get(uri)?.getText() !== text) return undefined;
     }
     const ctx = f.context();
@@ -50,7 +53,9 @@ export function registerFeatures(server: ServerSession, diagnostics: Diagnostics
     const f = server.folderFor(p.textDocument.uri);
     if (f && !server.client.lensRefresh) {
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, LENS_SETTLE_MS); });
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, LENS_SETTLE_MS);
+      });
       await Promise.race([f.settled(), late]).finally(() => clearTimeout(timer));
     }
     const options = { codicons: server.client.codicons };
@@ -58,10 +63,15 @@ export function registerFeatures(server: ServerSession, diagnostics: Diagnostics
     return lenses ?? [];
   });
   connection.onCodeAction(async (p) => {
-    const actions = await withDocument(p.textDocument.uri, (ctx, f, rel, text) => computeCodeActions(ctx, {
-      rel, text, range: p.range, diagnostics: p.context.diagnostics as Diagnostic[],
-      readFile: (r) => server.readText(f, r),
-    }));
+    const actions = await withDocument(p.textDocument.uri, (ctx, f, rel, text) =>
+      computeCodeActions(ctx, {
+        rel,
+        text,
+        range: p.range,
+        diagnostics: p.context.diagnostics as Diagnostic[],
+        readFile: (r) => server.readText(f, r),
+      }),
+    );
     return (actions ?? []).filter((a) => !p.context.only || p.context.only.some((k) => a.kind?.startsWith(k)));
   });
 }

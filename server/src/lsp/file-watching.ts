@@ -29,7 +29,8 @@ export class FileWatching {
   start(): void {
     const { connection, client } = this.server;
     if (!client.dynamicWatchers) return this.watchOnServer();
-    connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] })
+    connection.client
+      .register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: '**/*' }] })
       .catch((e: Error) => {
         connection.console.warn(`Kyozo: the editor refused to watch files (${e.message}); watching them here instead.`);
         this.watchOnServer();
@@ -54,7 +55,10 @@ export class FileWatching {
   private watchFolder(f: WorkspaceFolderState): void {
     if (this.watchers.has(f)) return;
     const { connection } = this.server;
-    const ignored = (path: string) => relative(f.root, path).split(sep).some((part) => DEFAULT_IGNORED_DIRS.has(part));
+    const ignored = (path: string) =>
+      relative(f.root, path)
+        .split(sep)
+        .some((part) => DEFAULT_IGNORED_DIRS.has(part));
     // Links are not followed: a link in the repository to a host folder must not make us watch (or read) it.
     const watcher = watch(f.root, { ignoreInitial: true, followSymlinks: false, ignored });
     watcher.on('all', (_event, path) => {
@@ -70,11 +74,12 @@ export class FileWatching {
       const err = e as NodeJS.ErrnoException;
       if (said.has(err.code ?? err.message)) return;
       said.add(err.code ?? err.message);
-      const hint = err.code === 'ENOSPC'
-        ? ' Raise fs.inotify.max_user_watches, or add large folders to kyozo.ignore.'
-        : '';
-      connection.console.warn(`Kyozo cannot watch ${f.root} for changes: ${err.message}.${hint} `
-        + 'Run "Kyozo: Analyze Workspace" after changing files outside the editor.');
+      const hint =
+        err.code === 'ENOSPC' ? ' Raise fs.inotify.max_user_watches, or add large folders to kyozo.ignore.' : '';
+      connection.console.warn(
+        `Kyozo cannot watch ${f.root} for changes: ${err.message}.${hint} ` +
+          'Run "Kyozo: Analyze Workspace" after changing files outside the editor.',
+      );
     });
     this.watchers.set(f, watcher);
   }

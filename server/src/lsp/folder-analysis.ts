@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { MessageType, ShowMessageNotification } from 'vscode-languageserver';
 import type { Analyzer } from '../engine';
 import {
-  AnalysisFailedNotification, TopologyNotification, type AnalysisFailedParams, type TopologyParams,
+  AnalysisFailedNotification,
+  TopologyNotification,
+  type AnalysisFailedParams,
+  type TopologyParams,
 } from '../protocol';
 import type { DiagnosticsPublisher } from './diagnostics-publisher';
 import type { FileWatching } from './file-watching';
@@ -34,7 +37,12 @@ export class FolderAnalysis {
       server.connection.console.error(`Kyozo cannot analyse ${uri}: ${(e as Error).message}`);
       return;
     }
-    const f = new WorkspaceFolderState(uri, analyzer, (x) => this.onTopology(x), (x, e) => this.onError(x, e));
+    const f = new WorkspaceFolderState(
+      uri,
+      analyzer,
+      (x) => this.onTopology(x),
+      (x, e) => this.onError(x, e),
+    );
     server.folders.set(uri, f);
     this.watching.folderAdded(f);
     void f.analyze().then(() => server.commands.folderReady(f));
@@ -69,15 +77,17 @@ export class FolderAnalysis {
     const { connection } = this.server;
     connection.console.error(`Kyozo could not analyse ${f.root}: ${e.stack ?? e.message}`);
     const failed: AnalysisFailedParams = {
-      folderUri: f.uri, message: `Kyozo could not analyse ${f.root}: ${e.message}`,
+      folderUri: f.uri,
+      message: `Kyozo could not analyse ${f.root}: ${e.message}`,
     };
     void connection.sendNotification(AnalysisFailedNotification, failed);
     if (this.reportedErrors.has(f.uri + e.message)) return;
     this.reportedErrors.add(f.uri + e.message);
     // A notification, not window/showMessageRequest: a question with no answers to pick would wait on the user (some
     // editors block on it) for nothing.
-    const message = `Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; `
-      + 'details are in the Kyozo output.';
+    const message =
+      `Kyozo could not analyse ${f.root}: ${e.message}. Run "Kyozo: Analyze Workspace" after fixing it; ` +
+      'details are in the Kyozo output.';
     void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
   }
 }

@@ -3,7 +3,16 @@ import type { Hover, Position } from 'vscode-languageserver-protocol';
 import type { Evidence, Service } from '../protocol';
 import { parseCompose } from './compose-document';
 import { documentKind, isIndicatorKind } from './document-kind';
-import { dependenciesOf, dependentsOf, hostsInValue, serviceByName, serviceForCompose, serviceForFile, uriOf, type FeatureContext } from './service-lookup';
+import {
+  dependenciesOf,
+  dependentsOf,
+  hostsInValue,
+  serviceByName,
+  serviceForCompose,
+  serviceForFile,
+  uriOf,
+  type FeatureContext,
+} from './service-lookup';
 import { contains, lineIndexOf } from './text-ranges';
 
 export function computeHover(ctx: FeatureContext, rel: string, text: string, position: Position): Hover | undefined {
@@ -55,13 +64,25 @@ function envFileHover(ctx: FeatureContext, text: string, position: Position): Ho
 function envValueHover(ctx: FeatureContext, name: string, value: string): Hover | undefined {
   for (const { host } of hostsInValue(name, value)) {
     const s = serviceByName(ctx.topology, host);
-    if (s) return { contents: { kind: 'markdown', value: `\`${name}\` points to service **${s.name}**\n\n---\n\n${describeService(ctx, s)}` } };
+    if (s)
+      return {
+        contents: {
+          kind: 'markdown',
+          value: `\`${name}\` points to service **${s.name}**\n\n---\n\n${describeService(ctx, s)}`,
+        },
+      };
   }
   return undefined;
 }
 
 const STATE_ICON: Record<string, string> = {
-  running: '🟢', unhealthy: '🟠', error: '🔴', stopped: '⚪', building: '🔵', starting: '🔵', 'not-deployed': '⚫',
+  running: '🟢',
+  unhealthy: '🟠',
+  error: '🔴',
+  stopped: '⚪',
+  building: '🔵',
+  starting: '🔵',
+  'not-deployed': '⚫',
 };
 
 /** The service card shown by every hover. */
@@ -69,12 +90,16 @@ export function describeService(ctx: FeatureContext, s: Service): string {
   const t = ctx.topology;
   const out: string[] = [];
   const fw = s.frameworks.length ? ` (${s.frameworks.join(', ')})` : '';
-  out.push(`**${s.name}** — ${s.type}${fw} · Kyozo service \`${s.id}\` · confidence ${Math.round(s.confidence * 100)}%`);
+  out.push(
+    `**${s.name}** — ${s.type}${fw} · Kyozo service \`${s.id}\` · confidence ${Math.round(s.confidence * 100)}%`,
+  );
   const status = ctx.statuses.get(s.id);
   if (status) {
     const url = status.ports.find((p) => p.url)?.url;
     const reps = status.replicas.desired > 1 ? ` (${status.replicas.running}/${status.replicas.desired} replicas)` : '';
-    out.push(`Status: ${STATE_ICON[status.state] ?? ''} ${status.state}${status.health !== 'none' ? `, ${status.health}` : ''}${reps}${url ? ` — [${url}](${url})` : ''}${status.message ? ` — ${status.message}` : ''}`);
+    out.push(
+      `Status: ${STATE_ICON[status.state] ?? ''} ${status.state}${status.health !== 'none' ? `, ${status.health}` : ''}${reps}${url ? ` — [${url}](${url})` : ''}${status.message ? ` — ${status.message}` : ''}`,
+    );
   } else {
     out.push(`Status: not deployed${ctx.engineReachable === false ? ' (Docker engine not reachable)' : ''}`);
   }
@@ -83,13 +108,17 @@ export function describeService(ctx: FeatureContext, s: Service): string {
   if (main) {
     const others = [...new Set(s.ports.map((p) => p.container))].filter((p) => p !== main.container);
     const more = others.length ? ` · also ${others.join(', ')}` : '';
-    out.push(`Port: ${main.container}${main.host ? ` → host ${main.host}` : ''}/${main.protocol}${main.envVar ? ` (env \`${main.envVar}\`)` : ''} — from ${main.source}: ${evidence(ctx, main.evidence)}${more}`);
+    out.push(
+      `Port: ${main.container}${main.host ? ` → host ${main.host}` : ''}/${main.protocol}${main.envVar ? ` (env \`${main.envVar}\`)` : ''} — from ${main.source}: ${evidence(ctx, main.evidence)}${more}`,
+    );
   }
   if (s.start) out.push(`Start: \`${s.start.command}\` — from ${s.start.source}: ${evidence(ctx, s.start.evidence)}`);
   if (s.healthCheck && s.healthCheck.kind !== 'none') {
     const hc = s.healthCheck;
     const what: Record<string, string> = {
-      http: `HTTP ${hc.path ?? '/'}`, command: `\`${(hc.command ?? []).join(' ')}\``, grpc: 'gRPC health service',
+      http: `HTTP ${hc.path ?? '/'}`,
+      command: `\`${(hc.command ?? []).join(' ')}\``,
+      grpc: 'gRPC health service',
       tcp: 'TCP',
     };
     out.push(`Health check: ${what[hc.kind] ?? 'TCP'}`);
@@ -97,14 +126,21 @@ export function describeService(ctx: FeatureContext, s: Service): string {
   const deps = dependenciesOf(t, s.id);
   if (deps.length) {
     const byTarget = new Map<string, string[]>();
-    for (const e of deps) byTarget.set(e.to, [...(byTarget.get(e.to) ?? []), `${e.kind}${e.envVar ? ` \`${e.envVar}\`` : ''}`]);
+    for (const e of deps)
+      byTarget.set(e.to, [...(byTarget.get(e.to) ?? []), `${e.kind}${e.envVar ? ` \`${e.envVar}\`` : ''}`]);
     out.push(`Depends on: ${[...byTarget].map(([to, how]) => `${link(ctx, to)} (${how.join(', ')})`).join(', ')}`);
   }
   const users = [...new Set(dependentsOf(t, s.id).map((e) => e.from))];
   if (users.length) out.push(`Used by: ${users.map((id) => link(ctx, id)).join(', ')}`);
   const wave = t.order.findIndex((w) => w.includes(s.id));
   if (wave >= 0) out.push(`Deployment wave: ${wave + 1} of ${t.order.length}`);
-  if (s.evidence.length) out.push(`Why: ${s.evidence.slice(0, 3).map((e) => evidence(ctx, e)).join('; ')}`);
+  if (s.evidence.length)
+    out.push(
+      `Why: ${s.evidence
+        .slice(0, 3)
+        .map((e) => evidence(ctx, e))
+        .join('; ')}`,
+    );
   return out.join('\n\n');
 }
 

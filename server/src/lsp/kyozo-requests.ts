@@ -2,7 +2,11 @@
 // extension and the topology view use.
 import { ExecuteCommandRequest } from 'vscode-languageserver';
 import {
-  ComposeRequest, EventsRequest, ExplainRequest, StopLogsNotification, WorkspaceTrustNotification,
+  ComposeRequest,
+  EventsRequest,
+  ExplainRequest,
+  StopLogsNotification,
+  WorkspaceTrustNotification,
 } from '../protocol';
 import { describeService } from './hover';
 import type { ServerSession } from './server-session';

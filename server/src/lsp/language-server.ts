@@ -13,7 +13,9 @@ import { ServerSession, type ServerDeps } from './server-session';
 export { DEFAULT_SETTINGS, type ServerDeps } from './server-session';
 
 export function startLanguageServer(
-  connection: Connection, documents: TextDocuments<TextDocument>, deps: ServerDeps,
+  connection: Connection,
+  documents: TextDocuments<TextDocument>,
+  deps: ServerDeps,
 ): void {
   const server = new ServerSession(connection, documents, deps);
   // Engine wiring: per-folder analyzers, and the diagnostics each new topology or edit asks for.

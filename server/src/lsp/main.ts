@@ -17,5 +17,7 @@ connection.listen();
 // One failed promise somewhere (a client that refuses a request, an engine that drops a stream) must not end the
 // editor's Kyozo session: log it where the user can see it (the Kyozo output channel) and keep serving.
 process.on('unhandledRejection', (reason) => {
-  connection.console.error(`Kyozo: unhandled failure: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+  connection.console.error(
+    `Kyozo: unhandled failure: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+  );
 });

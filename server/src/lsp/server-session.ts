@@ -12,7 +12,11 @@ import type { OrchestratorFactory } from './orchestrator-link';
 import type { WorkspaceFolderState } from './workspace-folder';
 
 export const DEFAULT_SETTINGS: KyozoSettings = {
-  docker: {}, baseImages: {}, defaults: {}, ignore: [], autoDeploy: false,
+  docker: {},
+  baseImages: {},
+  defaults: {},
+  ignore: [],
+  autoDeploy: false,
 };
 
 export interface ServerDeps {
@@ -38,8 +42,12 @@ export class ServerSession {
     readonly deps: ServerDeps,
   ) {
     this.commands = new DeployCommands(
-      connection, deps.createOrchestrator, () => this.settings, () => this.folders.values(),
-      (uri) => this.folders.get(uri) ?? this.folderFor(uri), () => this.refreshLenses(),
+      connection,
+      deps.createOrchestrator,
+      () => this.settings,
+      () => this.folders.values(),
+      (uri) => this.folders.get(uri) ?? this.folderFor(uri),
+      () => this.refreshLenses(),
     );
   }
 

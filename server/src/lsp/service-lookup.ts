@@ -41,14 +41,17 @@ export function hostsInValue(name: string, value: string): { host: string; index
   while ((m = url.exec(value))) out.push({ host: m[2], index: m.index + m[0].length - m[2].length });
   if (out.length === 0) {
     const bare = /^([A-Za-z][A-Za-z0-9_-]*)(?::(\d+))?$/.exec(value.trim());
-    if (bare && (bare[2] !== undefined || /(HOST|SERVER|ADDR|ADDRESS)$/i.test(name))) out.push({ host: bare[1], index: value.indexOf(bare[1]) });
+    if (bare && (bare[2] !== undefined || /(HOST|SERVER|ADDR|ADDRESS)$/i.test(name)))
+      out.push({ host: bare[1], index: value.indexOf(bare[1]) });
   }
   return out;
 }
 
 /** Hosts that are never another service. */
 export function isExternalHost(host: string): boolean {
-  return host.includes('.') || host === 'localhost' || host === 'host' || /^\d/.test(host) || host === 'host.docker.internal';
+  return (
+    host.includes('.') || host === 'localhost' || host === 'host' || /^\d/.test(host) || host === 'host.docker.internal'
+  );
 }
 
 export function dependenciesOf(t: Topology, id: string) {

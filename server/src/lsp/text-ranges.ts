@@ -19,14 +19,17 @@ export class LineIndex {
   constructor(readonly text: string) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
   }
-  get lineCount(): number { return this.starts.length; }
+  get lineCount(): number {
+    return this.starts.length;
+  }
   positionAt(offset: number): Position {
     const o = Math.max(0, Math.min(offset, this.text.length));
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= o) lo = mid; else hi = mid - 1;
+      if (this.starts[mid] <= o) lo = mid;
+      else hi = mid - 1;
     }
     return { line: lo, character: o - this.starts[lo] };
   }
@@ -34,8 +37,12 @@ export class LineIndex {
     if (p.line >= this.starts.length) return this.text.length;
     return Math.min(this.starts[p.line] + p.character, this.lineEnd(p.line));
   }
-  range(start: number, end: number): Range { return { start: this.positionAt(start), end: this.positionAt(end) }; }
-  lineText(line: number): string { return this.text.slice(this.starts[line] ?? this.text.length, this.lineEnd(line)); }
+  range(start: number, end: number): Range {
+    return { start: this.positionAt(start), end: this.positionAt(end) };
+  }
+  lineText(line: number): string {
+    return this.text.slice(this.starts[line] ?? this.text.length, this.lineEnd(line));
+  }
   lineEnd(line: number): number {
     const next = this.starts[line + 1];
     if (next === undefined) return this.text.length;
@@ -47,7 +54,10 @@ export class LineIndex {
     const text = this.lineText(l);
     const lead = text.length - text.trimStart().length;
     const end = text.trimEnd().length;
-    return { start: { line: l, character: end > lead ? lead : 0 }, end: { line: l, character: end > lead ? end : text.length } };
+    return {
+      start: { line: l, character: end > lead ? lead : 0 },
+      end: { line: l, character: end > lead ? end : text.length },
+    };
   }
 }
 

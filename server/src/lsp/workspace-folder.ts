@@ -18,15 +18,27 @@ export class WorkspaceFolderState {
   private batchDone: { promise: Promise<void>; resolve: () => void } | undefined;
   watch: { dispose(): void } | undefined;
 
-  constructor(readonly uri: string, readonly analyzer: Analyzer, private readonly onTopology: (f: WorkspaceFolderState, change?: TopologyChange) => void, private readonly onError: (f: WorkspaceFolderState, e: Error) => void) {
+  constructor(
+    readonly uri: string,
+    readonly analyzer: Analyzer,
+    private readonly onTopology: (f: WorkspaceFolderState, change?: TopologyChange) => void,
+    private readonly onError: (f: WorkspaceFolderState, e: Error) => void,
+  ) {
     this.root = fileURLToPath(uri);
   }
 
-  get rootUri(): string { return this.uri.replace(/\/$/, ''); }
+  get rootUri(): string {
+    return this.uri.replace(/\/$/, '');
+  }
 
   context(): FeatureContext | undefined {
     if (!this.topology) return undefined;
-    return { topology: this.topology, statuses: this.statuses, rootUri: this.rootUri, engineReachable: this.engineReachable };
+    return {
+      topology: this.topology,
+      statuses: this.statuses,
+      rootUri: this.rootUri,
+      engineReachable: this.engineReachable,
+    };
   }
 
   /** Root-relative posix path of a file URI inside this folder, undefined outside it. */
@@ -51,7 +63,9 @@ export class WorkspaceFolderState {
     clearTimeout(this.timer);
     if (!this.batchDone) {
       let resolve = () => {};
-      const promise = new Promise<void>((r) => { resolve = r; });
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
       this.batchDone = { promise, resolve };
     }
     this.timer = setTimeout(() => {
@@ -60,7 +74,11 @@ export class WorkspaceFolderState {
       this.pending.clear();
       this.batchDone = undefined;
       void this.serial(async () => {
-        if (!this.topology) { this.topology = await this.analyzer.analyze(); this.onTopology(this); return; }
+        if (!this.topology) {
+          this.topology = await this.analyzer.analyze();
+          this.onTopology(this);
+          return;
+        }
         const { topology, change } = await this.analyzer.update(batch);
         this.topology = topology;
         this.onTopology(this, change);
@@ -69,13 +87,20 @@ export class WorkspaceFolderState {
   }
 
   /** Resolves once the changes reported so far (including those still being batched) have been analysed. */
-  settled(): Promise<void> { return this.batchDone?.promise ?? this.running; }
+  settled(): Promise<void> {
+    return this.batchDone?.promise ?? this.running;
+  }
 
   /** Resolves once every queued analysis has finished. */
-  idle(): Promise<void> { return this.running; }
+  idle(): Promise<void> {
+    return this.running;
+  }
 
   private serial(work: () => Promise<void>): Promise<void> {
-    this.running = this.running.then(work).catch((e: Error) => { this.lastError = e.message; this.onError(this, e); });
+    this.running = this.running.then(work).catch((e: Error) => {
+      this.lastError = e.message;
+      this.onError(this, e);
+    });
     return this.running;
   }
 

@@ -369,7 +369,10 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
  * the engine's ignored folders) and applies changes in batches, one update at a time.
  */
 function watchWorkspace(describer: FolderDescriber): { settled: () => Promise<void>; close: () => void } {
-  const ignored = (p: string) => relative(describer.root, p).split(sep).some((part) => DEFAULT_IGNORED_DIRS.has(part));
+  const ignored = (p: string) =>
+    relative(describer.root, p)
+      .split(sep)
+      .some((part) => DEFAULT_IGNORED_DIRS.has(part));
   const watcher = watch(describer.root, { ignoreInitial: true, followSymlinks: false, ignored });
   let batch: string[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -378,12 +381,14 @@ function watchWorkspace(describer: FolderDescriber): { settled: () => Promise<vo
     timer = undefined;
     const paths = batch;
     batch = [];
-    chain = chain.then(() => describer.update(paths)).then(
-      () => undefined,
-      (err: unknown) => {
-        process.stderr.write(`kyozo mcp: could not apply changes to ${paths.join(', ')}: ${String(err)}\n`);
-      },
-    );
+    chain = chain
+      .then(() => describer.update(paths))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          process.stderr.write(`kyozo mcp: could not apply changes to ${paths.join(', ')}: ${String(err)}\n`);
+        },
+      );
   };
   watcher.on('all', (_event, p) => {
     batch.push(p);

@@ -21,23 +21,35 @@ export interface ApiContext {
 }
 
 export function apiContext(
-  store: SyncStore, relay: () => Relay, cfg: SyncServerConfig, log: Logger, metrics: Metrics,
+  store: SyncStore,
+  relay: () => Relay,
+  cfg: SyncServerConfig,
+  log: Logger,
+  metrics: Metrics,
 ): ApiContext {
   const auth = (req: Request, _res: Response, next: NextFunction) => {
     const h = req.headers.authorization ?? '';
     const token = h.startsWith('Bearer ') ? h.slice(7) : '';
-    (token ? store.userByTokenHash(tokenHash(token), Date.now()) : Promise.resolve(undefined)).then((user) => {
-      if (!user) throw new ApiError(401, 'unauthorized', 'missing or invalid API token: send Authorization: Bearer <token> from POST /v1/tokens');
-      (req as Authed).user = user;
-      (req as Authed).token = token;
-      next();
-    }).catch(next);
+    (token ? store.userByTokenHash(tokenHash(token), Date.now()) : Promise.resolve(undefined))
+      .then((user) => {
+        if (!user)
+          throw new ApiError(
+            401,
+            'unauthorized',
+            'missing or invalid API token: send Authorization: Bearer <token> from POST /v1/tokens',
+          );
+        (req as Authed).user = user;
+        (req as Authed).token = token;
+        next();
+      })
+      .catch(next);
   };
 
   async function requireRole(teamId: string, user: User, min: Role) {
     const m = await store.membership(teamId, user.id);
     if (!m) throw new ApiError(404, 'not-found', `team ${teamId} not found or you are not a member`);
-    if (ROLE_RANK[m.role] < ROLE_RANK[min]) throw new ApiError(403, 'forbidden', `this needs role ${min} in team ${teamId}; you are ${m.role}`);
+    if (ROLE_RANK[m.role] < ROLE_RANK[min])
+      throw new ApiError(403, 'forbidden', `this needs role ${min} in team ${teamId}; you are ${m.role}`);
     return m;
   }
 

@@ -5,17 +5,29 @@ import type { DeviceTrust, WrapPolicy } from './device-trust';
 import { fingerprint, type DeviceIdentity } from './identity';
 import { OpenError, RoomKeyring, newRoomKey, unwrapRoomKey, wrapRoomKey, type Recipient } from './room-crypto';
 import {
-  RosterError, rosterEntry, signRoster, type RosterMember, type RosterRole, type TeamRoster,
+  RosterError,
+  rosterEntry,
+  signRoster,
+  type RosterMember,
+  type RosterRole,
+  type TeamRoster,
 } from './team-roster';
 
 export class SyncApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 export interface MemberInfo {
-  teamId: string; userId: string; username: string; role: string;
+  teamId: string;
+  userId: string;
+  username: string;
+  role: string;
   keys: { signPublicKey: string; dhPublicKey: string; fingerprint: string }[];
 }
 /** What a removal did: sockets closed by the server, rooms it marked for rotation, and the rotations made. */
@@ -24,45 +36,98 @@ export interface Removal {
   rotationRequired: string[];
   rotated: { roomId: string; epoch: number }[];
 }
-export interface RemovalOptions { keyrings?: Map<string, RoomKeyring>; policy?: WrapPolicy }
-export interface RoomInfo { id: string; teamId: string; name: string; keyEpoch: number; head: number; rotationRequired: boolean }
+export interface RemovalOptions {
+  keyrings?: Map<string, RoomKeyring>;
+  policy?: WrapPolicy;
+}
+export interface RoomInfo {
+  id: string;
+  teamId: string;
+  name: string;
+  keyEpoch: number;
+  head: number;
+  rotationRequired: boolean;
+}
 
 export class SyncApi {
-  constructor(readonly baseUrl: string, public token?: string) {}
+  constructor(
+    readonly baseUrl: string,
+    public token?: string,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(this.baseUrl + path, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     if (res.status === 204) return undefined as T;
     const json = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-    if (!res.ok) throw new SyncApiError(res.status, json.error?.code ?? 'http', `${method} ${path} failed (${res.status}): ${json.error?.message ?? 'no error body'}`);
+    if (!res.ok)
+      throw new SyncApiError(
+        res.status,
+        json.error?.code ?? 'http',
+        `${method} ${path} failed (${res.status}): ${json.error?.message ?? 'no error body'}`,
+      );
     return json as T;
   }
 
-  createAccount(username: string, password: string) { return this.request<{ id: string; username: string }>('POST', '/v1/accounts', { username, password }); }
+  createAccount(username: string, password: string) {
+    return this.request<{ id: string; username: string }>('POST', '/v1/accounts', { username, password });
+  }
   async login(username: string, password: string) {
     const r = await this.request<{ token: string; userId: string }>('POST', '/v1/tokens', { username, password });
     this.token = r.token;
     return r;
   }
   registerDevice(id: DeviceIdentity) {
-    return this.request<{ fingerprint: string }>('PUT', '/v1/me/keys', { signPublicKey: id.signPublicKey.toString('base64'), dhPublicKey: id.dhPublicKey.toString('base64') });
+    return this.request<{ fingerprint: string }>('PUT', '/v1/me/keys', {
+      signPublicKey: id.signPublicKey.toString('base64'),
+      dhPublicKey: id.dhPublicKey.toString('base64'),
+    });
   }
-  me() { return this.request<{ id: string; username: string }>('GET', '/v1/me'); }
-  createTeam(name: string) { return this.request<{ id: string }>('POST', '/v1/teams', { name }); }
-  members(teamId: string) { return this.request<MemberInfo[]>('GET', `/v1/teams/${teamId}/members`); }
-  setRole(teamId: string, userId: string, role: string) { return this.request('PATCH', `/v1/teams/${teamId}/members/${userId}`, { role }); }
-  invite(teamId: string, role = 'member', ttlSeconds?: number) { return this.request<{ invite: string; expiresAt: number }>('POST', `/v1/teams/${teamId}/invites`, { role, ttlSeconds }); }
-  acceptInvite(invite: string) { return this.request<{ teamId: string; role: string }>('POST', '/v1/invites/accept', { invite }); }
-  createRoomRecord(teamId: string, name: string) { return this.request<RoomInfo>('POST', `/v1/teams/${teamId}/rooms`, { name }); }
-  room(roomId: string) { return this.request<RoomInfo>('GET', `/v1/rooms/${roomId}`); }
+  me() {
+    return this.request<{ id: string; username: string }>('GET', '/v1/me');
+  }
+  createTeam(name: string) {
+    return this.request<{ id: string }>('POST', '/v1/teams', { name });
+  }
+  members(teamId: string) {
+    return this.request<MemberInfo[]>('GET', `/v1/teams/${teamId}/members`);
+  }
+  setRole(teamId: string, userId: string, role: string) {
+    return this.request('PATCH', `/v1/teams/${teamId}/members/${userId}`, { role });
+  }
+  invite(teamId: string, role = 'member', ttlSeconds?: number) {
+    return this.request<{ invite: string; expiresAt: number }>('POST', `/v1/teams/${teamId}/invites`, {
+      role,
+      ttlSeconds,
+    });
+  }
+  acceptInvite(invite: string) {
+    return this.request<{ teamId: string; role: string }>('POST', '/v1/invites/accept', { invite });
+  }
+  createRoomRecord(teamId: string, name: string) {
+    return this.request<RoomInfo>('POST', `/v1/teams/${teamId}/rooms`, { name });
+  }
+  room(roomId: string) {
+    return this.request<RoomInfo>('GET', `/v1/rooms/${roomId}`);
+  }
   uploadKeys(roomId: string, epoch: number, wraps: { recipient: Buffer; wrapped: Buffer }[]) {
-    return this.request<{ epoch: number }>('POST', `/v1/rooms/${roomId}/keys`, { epoch, wraps: wraps.map((w) => ({ recipient: w.recipient.toString('base64'), wrapped: w.wrapped.toString('base64') })) });
+    return this.request<{ epoch: number }>('POST', `/v1/rooms/${roomId}/keys`, {
+      epoch,
+      wraps: wraps.map((w) => ({ recipient: w.recipient.toString('base64'), wrapped: w.wrapped.toString('base64') })),
+    });
   }
-  myKeys(roomId: string) { return this.request<{ epoch: number; keys: { epoch: number; recipient: string; wrapped: string }[] }>('GET', `/v1/rooms/${roomId}/keys`); }
+  myKeys(roomId: string) {
+    return this.request<{ epoch: number; keys: { epoch: number; recipient: string; wrapped: string }[] }>(
+      'GET',
+      `/v1/rooms/${roomId}/keys`,
+    );
+  }
 
   roster(teamId: string) {
     return this.request<{ teamId: string; version: number; roster: string }>('GET', `/v1/teams/${teamId}/roster`);
@@ -71,7 +136,9 @@ export class SyncApi {
     const body = { version, roster: blob.toString('base64') };
     return this.request<{ version: number }>('PUT', `/v1/teams/${teamId}/roster`, body);
   }
-  teamRooms(teamId: string) { return this.request<RoomInfo[]>('GET', `/v1/teams/${teamId}/rooms`); }
+  teamRooms(teamId: string) {
+    return this.request<RoomInfo[]>('GET', `/v1/teams/${teamId}/rooms`);
+  }
 
   // ---- trust and key management flows: what the server says is an input to DeviceTrust, never trusted as is ----
 
@@ -108,8 +175,12 @@ export class SyncApi {
         const dh = Buffer.from(k.dhPublicKey, 'base64');
         const same = await trust.observe(sign, dh, { userId: m.userId, username: m.username });
         out.push({
-          userId: m.userId, username: m.username, role: m.role, signPublicKey: k.signPublicKey,
-          fingerprint: fingerprint(sign, dh), state: same ? trust.device(sign)!.state : ('changed' as const),
+          userId: m.userId,
+          username: m.username,
+          role: m.role,
+          signPublicKey: k.signPublicKey,
+          fingerprint: fingerprint(sign, dh),
+          state: same ? trust.device(sign)!.state : ('changed' as const),
         });
       }
     }
@@ -126,8 +197,10 @@ export class SyncApi {
     for (let attempt = 0; ; attempt++) {
       const prev = await this.syncRoster(teamId, trust);
       if (prev && !isAdmin(rosterEntry(prev, me.signPublicKey)?.member.role)) {
-        throw new Error(`this device is not an admin in version ${prev.version} of the roster of team ${teamId}: `
-          + 'an admin must sign a roster that lists it as admin first');
+        throw new Error(
+          `this device is not an admin in version ${prev.version} of the roster of team ${teamId}: ` +
+            'an admin must sign a roster that lists it as admin first',
+        );
       }
       const members: RosterMember[] = [];
       for (const m of await this.members(teamId)) {
@@ -145,7 +218,10 @@ export class SyncApi {
       }
       if (prev && sameMembers(prev.members, members)) return prev;
       // Above whatever the server holds, even a roster refused here: an operator's forgery must not block the next.
-      const served = await this.roster(teamId).then((r) => r.version, () => 0);
+      const served = await this.roster(teamId).then(
+        (r) => r.version,
+        () => 0,
+      );
       const next = signRoster(teamId, Math.max(prev?.version ?? 0, served) + 1, members, me);
       try {
         await this.putRoster(teamId, next.version, next.blob);
@@ -185,8 +261,14 @@ export class SyncApi {
    * default) with the keys the signed roster lists for them, uploads it and adds it to `keyring`. Without `trust`
    * the key is wrapped to this device alone.
    */
-  async rotateRoomKey(roomId: string, teamId: string, me: DeviceIdentity, keyring: RoomKeyring, trust?: DeviceTrust,
-    policy: WrapPolicy = 'verified'): Promise<number> {
+  async rotateRoomKey(
+    roomId: string,
+    teamId: string,
+    me: DeviceIdentity,
+    keyring: RoomKeyring,
+    trust?: DeviceTrust,
+    policy: WrapPolicy = 'verified',
+  ): Promise<number> {
     if (trust) await this.publishRoster(teamId, me, trust);
     const epoch = (await this.room(roomId)).keyEpoch + 1;
     const key = newRoomKey();
@@ -197,8 +279,15 @@ export class SyncApi {
   }
 
   /** Wraps every epoch in `keyring` to the devices of one member that `policy` allows (after they joined). */
-  async grantRoomKeys(roomId: string, teamId: string, userId: string, me: DeviceIdentity, keyring: RoomKeyring,
-    trust: DeviceTrust, policy: WrapPolicy = 'verified'): Promise<void> {
+  async grantRoomKeys(
+    roomId: string,
+    teamId: string,
+    userId: string,
+    me: DeviceIdentity,
+    keyring: RoomKeyring,
+    trust: DeviceTrust,
+    policy: WrapPolicy = 'verified',
+  ): Promise<void> {
     const roster = await this.publishRoster(teamId, me, trust);
     if (!roster.members.some((m) => m.userId === userId)) {
       throw new Error(`user ${userId} is not a member of team ${teamId}`);
@@ -216,8 +305,12 @@ export class SyncApi {
    * A function instead of a DeviceTrust decides alone which signers to take keys from (tools and tests that check
    * the server on its own).
    */
-  async loadKeyring(roomId: string, me: DeviceIdentity, trust: DeviceTrust | ((signer: Buffer) => boolean),
-    into = new RoomKeyring()): Promise<RoomKeyring> {
+  async loadKeyring(
+    roomId: string,
+    me: DeviceIdentity,
+    trust: DeviceTrust | ((signer: Buffer) => boolean),
+    into = new RoomKeyring(),
+  ): Promise<RoomKeyring> {
     let accept = trust as (signer: Buffer) => boolean;
     let refused = (_epoch: number, _signer: Buffer | undefined, _why: string): void => undefined;
     if (typeof trust !== 'function') {
@@ -251,8 +344,13 @@ export class SyncApi {
    * Without an identity and trust it removes on the server only: the rooms then refuse writes until an admin rotates.
    */
   removeMember(teamId: string, userId: string): Promise<Removal>;
-  removeMember(teamId: string, userId: string, me: DeviceIdentity, trust: DeviceTrust, o?: RemovalOptions):
-    Promise<Removal>;
+  removeMember(
+    teamId: string,
+    userId: string,
+    me: DeviceIdentity,
+    trust: DeviceTrust,
+    o?: RemovalOptions,
+  ): Promise<Removal>;
   async removeMember(teamId: string, userId: string, me?: DeviceIdentity, trust?: DeviceTrust, o: RemovalOptions = {}) {
     const path = `/v1/teams/${teamId}/members/${userId}`;
     const removal = await this.request<{ socketsClosed: number; rotationRequired: string[] }>('DELETE', path);
@@ -281,8 +379,11 @@ function wrapsFor(roomId: string, epoch: number, key: Buffer, to: Recipient[], m
 
 /** Whether two member lists hold the same members, roles and devices, in any order. */
 function sameMembers(a: RosterMember[], b: RosterMember[]): boolean {
-  const canonical = (list: RosterMember[]) => JSON.stringify(list
-    .map((m) => [m.userId, m.role, m.devices.map((d) => d.signPublicKey.toString('hex')).sort()] as const)
-    .sort((x, y) => x[0].localeCompare(y[0])));
+  const canonical = (list: RosterMember[]) =>
+    JSON.stringify(
+      list
+        .map((m) => [m.userId, m.role, m.devices.map((d) => d.signPublicKey.toString('hex')).sort()] as const)
+        .sort((x, y) => x[0].localeCompare(y[0])),
+    );
   return canonical(a) === canonical(b);
 }

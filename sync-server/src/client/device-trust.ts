@@ -13,7 +13,12 @@
 import { EventEmitter } from 'node:events';
 import { fingerprint, type DeviceIdentity } from './identity';
 import {
-  ROSTER_ROLE_RANK, RosterError, openRoster, rosterEntry, type RosterRole, type TeamRoster,
+  ROSTER_ROLE_RANK,
+  RosterError,
+  openRoster,
+  rosterEntry,
+  type RosterRole,
+  type TeamRoster,
 } from './team-roster';
 import { TrustStoreError, type StoredDevice, type TrustState, type TrustStore } from './trust-store';
 
@@ -69,7 +74,10 @@ export class DeviceTrust extends EventEmitter {
   private saving: Promise<void> = Promise.resolve();
   private readonly own: string;
 
-  private constructor(private readonly store: TrustStore, readonly identity: DeviceIdentity) {
+  private constructor(
+    private readonly store: TrustStore,
+    readonly identity: DeviceIdentity,
+  ) {
     super();
     this.own = b64(identity.signPublicKey);
   }
@@ -97,8 +105,11 @@ export class DeviceTrust extends EventEmitter {
       }
     }
     t.known.set(t.own, {
-      signPublicKey: t.own, dhPublicKey: b64(identity.dhPublicKey), state: 'verified',
-      firstSeen: t.known.get(t.own)?.firstSeen ?? Date.now(), userId: t.known.get(t.own)?.userId,
+      signPublicKey: t.own,
+      dhPublicKey: b64(identity.dhPublicKey),
+      state: 'verified',
+      firstSeen: t.known.get(t.own)?.firstSeen ?? Date.now(),
+      userId: t.known.get(t.own)?.userId,
       username: t.known.get(t.own)?.username,
     });
     return t;
@@ -133,7 +144,9 @@ export class DeviceTrust extends EventEmitter {
   }
 
   /** Resolves once every change so far is saved in the trust store. */
-  flushed(): Promise<void> { return this.saving; }
+  flushed(): Promise<void> {
+    return this.saving;
+  }
 
   /**
    * Records a device the server lists (for the Share UI to offer it for verification). Returns false, with a
@@ -146,11 +159,17 @@ export class DeviceTrust extends EventEmitter {
         this.fingerprintChanged(d, dhPublicKey);
         return false;
       }
-      if (who.userId && !d.userId) { Object.assign(d, who); await this.save(); }
+      if (who.userId && !d.userId) {
+        Object.assign(d, who);
+        await this.save();
+      }
       return true;
     }
     this.known.set(b64(signPublicKey), {
-      signPublicKey: b64(signPublicKey), dhPublicKey: b64(dhPublicKey), state: 'unverified', firstSeen: Date.now(),
+      signPublicKey: b64(signPublicKey),
+      dhPublicKey: b64(dhPublicKey),
+      state: 'unverified',
+      firstSeen: Date.now(),
       ...who,
     });
     await this.save();
@@ -184,9 +203,12 @@ export class DeviceTrust extends EventEmitter {
       const { member } = rosterEntry(next, next.signer)!;
       const fp = fingerprint(next.signer, rosterEntry(next, next.signer)!.device.dhPublicKey);
       this.warn({
-        kind: 'pinned-on-first-use', teamId, fingerprint: fp,
-        message: `first roster of team ${teamId}: trusting its signer, ${member.username} (${member.role}), on first `
-          + `use; compare the fingerprint ${fp} with them out of band and verify it`,
+        kind: 'pinned-on-first-use',
+        teamId,
+        fingerprint: fp,
+        message:
+          `first roster of team ${teamId}: trusting its signer, ${member.username} (${member.role}), on first ` +
+          `use; compare the fingerprint ${fp} with them out of band and verify it`,
       });
     }
     this.rosters.set(teamId, next);
@@ -195,8 +217,12 @@ export class DeviceTrust extends EventEmitter {
         const d = this.known.get(b64(dev.signPublicKey));
         if (!d) {
           this.known.set(b64(dev.signPublicKey), {
-            signPublicKey: b64(dev.signPublicKey), dhPublicKey: b64(dev.dhPublicKey), state: 'pinned',
-            userId: m.userId, username: m.username, firstSeen: Date.now(),
+            signPublicKey: b64(dev.signPublicKey),
+            dhPublicKey: b64(dev.dhPublicKey),
+            state: 'pinned',
+            userId: m.userId,
+            username: m.username,
+            firstSeen: Date.now(),
           });
         } else {
           if (d.state === 'unverified' && !d.revoked) d.state = 'pinned';
@@ -215,39 +241,56 @@ export class DeviceTrust extends EventEmitter {
     const prev = this.rosters.get(teamId);
     if (!prev) return;
     this.warn({
-      kind: 'roster-refused', teamId, reason: 'missing',
+      kind: 'roster-refused',
+      teamId,
+      reason: 'missing',
       message: `the server has no roster for team ${teamId}, where version ${prev.version} was accepted: keeping it`,
     });
   }
 
   private checkSuccessor(teamId: string, prev: TeamRoster | undefined, next: TeamRoster): void {
     if (prev && next.version < prev.version) {
-      throw new RosterError('rollback', `the server served version ${next.version} of the roster of team ${teamId}, `
-        + `older than version ${prev.version} accepted before: refused, keeping version ${prev.version}`);
+      throw new RosterError(
+        'rollback',
+        `the server served version ${next.version} of the roster of team ${teamId}, ` +
+          `older than version ${prev.version} accepted before: refused, keeping version ${prev.version}`,
+      );
     }
     if (prev && next.version === prev.version) {
-      throw new RosterError('fork', `the server served another roster under version ${next.version} of team ${teamId}: `
-        + `refused, keeping the one accepted before`);
+      throw new RosterError(
+        'fork',
+        `the server served another roster under version ${next.version} of team ${teamId}: ` +
+          `refused, keeping the one accepted before`,
+      );
     }
     const entry = rosterEntry(next, next.signer);
     if (!entry || !isAdmin(entry.member.role)) {
-      throw new RosterError('untrusted-signer', `roster version ${next.version} of team ${teamId} is signed by a `
-        + 'device it does not list as admin or owner: refused');
+      throw new RosterError(
+        'untrusted-signer',
+        `roster version ${next.version} of team ${teamId} is signed by a ` +
+          'device it does not list as admin or owner: refused',
+      );
     }
     const signer = this.known.get(b64(next.signer));
     const wasAdmin = prev && isAdmin(rosterEntry(prev, next.signer)?.member.role);
     if (signer?.revoked || (prev && !wasAdmin && signer?.state !== 'verified')) {
-      throw new RosterError('untrusted-signer', `roster version ${next.version} of team ${teamId} is signed by `
-        + `${fingerprint(next.signer, entry.device.dhPublicKey)}, which was not an admin in version ${prev?.version} `
-        + `nor verified by you: refused; verify that device if you trust it`);
+      throw new RosterError(
+        'untrusted-signer',
+        `roster version ${next.version} of team ${teamId} is signed by ` +
+          `${fingerprint(next.signer, entry.device.dhPublicKey)}, which was not an admin in version ${prev?.version} ` +
+          `nor verified by you: refused; verify that device if you trust it`,
+      );
     }
     for (const m of next.members) {
       for (const dev of m.devices) {
         const d = this.known.get(b64(dev.signPublicKey));
         if (d && d.dhPublicKey !== b64(dev.dhPublicKey)) {
           this.fingerprintChanged(d, dev.dhPublicKey, teamId);
-          throw new RosterError('fingerprint-changed', `roster version ${next.version} of team ${teamId} shows `
-            + `device ${fingerprintOf(d)} with another key: refused`);
+          throw new RosterError(
+            'fingerprint-changed',
+            `roster version ${next.version} of team ${teamId} shows ` +
+              `device ${fingerprintOf(d)} with another key: refused`,
+          );
         }
       }
     }
@@ -300,7 +343,11 @@ export class DeviceTrust extends EventEmitter {
     this.warnedWraps.add(id);
     const d = signer && this.known.get(b64(signer));
     this.warn({
-      kind: 'wrap-refused', roomId, teamId, epoch, reason: why,
+      kind: 'wrap-refused',
+      roomId,
+      teamId,
+      epoch,
+      reason: why,
       fingerprint: d ? fingerprint(signer!, Buffer.from(d.dhPublicKey, 'base64')) : undefined,
       message: `the room key of epoch ${epoch} for room ${roomId} was refused: ${why}`,
     });
@@ -310,7 +357,10 @@ export class DeviceTrust extends EventEmitter {
 
   private find(ref: string | Buffer): DeviceRecord | undefined {
     if (Buffer.isBuffer(ref)) return this.known.get(b64(ref));
-    const wanted = ref.trim().toLowerCase().replace(/[^0-9a-f]/g, '');
+    const wanted = ref
+      .trim()
+      .toLowerCase()
+      .replace(/[^0-9a-f]/g, '');
     if (wanted.length !== 64) return this.known.get(ref);
     for (const d of this.known.values()) if (fingerprintOf(d).replace(/ /g, '') === wanted) return d;
     return undefined;
@@ -319,8 +369,10 @@ export class DeviceTrust extends EventEmitter {
   private async setState(ref: string | Buffer, state: TrustState): Promise<KnownDevice> {
     const d = this.find(ref);
     if (!d) {
-      throw new Error(`no known device has the fingerprint or key ${String(Buffer.isBuffer(ref) ? b64(ref) : ref)}: `
-        + 'list the team\'s devices first (SyncApi.teamDevices) so the device is known, then try again');
+      throw new Error(
+        `no known device has the fingerprint or key ${String(Buffer.isBuffer(ref) ? b64(ref) : ref)}: ` +
+          "list the team's devices first (SyncApi.teamDevices) so the device is known, then try again",
+      );
     }
     if (d.signPublicKey === this.own && state !== 'verified') throw new Error('this device trusts its own key always');
     d.state = state;
@@ -338,8 +390,15 @@ export class DeviceTrust extends EventEmitter {
       if (e) teams.push({ teamId, role: e.member.role });
     }
     return {
-      signPublicKey: d.signPublicKey, dhPublicKey: d.dhPublicKey, fingerprint: fingerprintOf(d), state: d.state,
-      userId: d.userId, username: d.username, firstSeen: d.firstSeen, own: d.signPublicKey === this.own, teams,
+      signPublicKey: d.signPublicKey,
+      dhPublicKey: d.dhPublicKey,
+      fingerprint: fingerprintOf(d),
+      state: d.state,
+      userId: d.userId,
+      username: d.username,
+      firstSeen: d.firstSeen,
+      own: d.signPublicKey === this.own,
+      teams,
     };
   }
 
@@ -347,9 +406,13 @@ export class DeviceTrust extends EventEmitter {
     const before = fingerprintOf(d);
     const now = fingerprint(Buffer.from(d.signPublicKey, 'base64'), dh);
     this.warn({
-      kind: 'fingerprint-changed', teamId, fingerprint: before, seenFingerprint: now,
-      message: `the device of ${d.username ?? d.userId ?? 'an unknown member'} trusted as ${before} is now shown as `
-        + `${now}: refused, no key is wrapped to the new key; ask them out of band whether they replaced the device`,
+      kind: 'fingerprint-changed',
+      teamId,
+      fingerprint: before,
+      seenFingerprint: now,
+      message:
+        `the device of ${d.username ?? d.userId ?? 'an unknown member'} trusted as ${before} is now shown as ` +
+        `${now}: refused, no key is wrapped to the new key; ask them out of band whether they replaced the device`,
     });
   }
 

@@ -1,6 +1,14 @@
 // A device identity: an Ed25519 key that signs frames and key wraps, and an X25519 key that room keys are wrapped to.
 // Both are generated on the device; only the public halves are registered with the server.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 
 const ED_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
 const X_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
@@ -12,12 +20,20 @@ export interface DeviceIdentity {
   dhPrivate: KeyObject;
 }
 
-export interface ExportedIdentity { signPrivatePkcs8: string; dhPrivatePkcs8: string }
+export interface ExportedIdentity {
+  signPrivatePkcs8: string;
+  dhPrivatePkcs8: string;
+}
 
 export function createIdentity(): DeviceIdentity {
   const s = generateKeyPairSync('ed25519');
   const d = generateKeyPairSync('x25519');
-  return { signPrivate: s.privateKey, dhPrivate: d.privateKey, signPublicKey: rawPublic(s.publicKey), dhPublicKey: rawPublic(d.publicKey) };
+  return {
+    signPrivate: s.privateKey,
+    dhPrivate: d.privateKey,
+    signPublicKey: rawPublic(s.publicKey),
+    dhPublicKey: rawPublic(d.publicKey),
+  };
 }
 
 /** Serialises the private keys (PKCS#8, base64) for the caller to keep in a secret store. */
@@ -29,9 +45,18 @@ export function exportIdentity(id: DeviceIdentity): ExportedIdentity {
 }
 
 export function importIdentity(e: ExportedIdentity): DeviceIdentity {
-  const signPrivate = createPrivateKey({ key: Buffer.from(e.signPrivatePkcs8, 'base64'), format: 'der', type: 'pkcs8' });
+  const signPrivate = createPrivateKey({
+    key: Buffer.from(e.signPrivatePkcs8, 'base64'),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const dhPrivate = createPrivateKey({ key: Buffer.from(e.dhPrivatePkcs8, 'base64'), format: 'der', type: 'pkcs8' });
-  return { signPrivate, dhPrivate, signPublicKey: rawPublic(createPublicKey(signPrivate)), dhPublicKey: rawPublic(createPublicKey(dhPrivate)) };
+  return {
+    signPrivate,
+    dhPrivate,
+    signPublicKey: rawPublic(createPublicKey(signPrivate)),
+    dhPublicKey: rawPublic(createPublicKey(dhPrivate)),
+  };
 }
 
 export function rawPublic(k: KeyObject): Buffer {

@@ -14,7 +14,14 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { applyAwarenessUpdate, encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
 import {
-  CloseCode, FrameKind, authSignedBytes, decodeJsonFrame, decodeU64Frame, encodeAuth, type ErrorBody, type HelloBody,
+  CloseCode,
+  FrameKind,
+  authSignedBytes,
+  decodeJsonFrame,
+  decodeU64Frame,
+  encodeAuth,
+  type ErrorBody,
+  type HelloBody,
 } from '../wire';
 import * as decoding from 'lib0/decoding'; // the varint reader Yjs and y-protocols encode awareness updates with
 import type { RoomTrust } from './device-trust';
@@ -56,7 +63,12 @@ export interface ProviderOptions {
 }
 
 export type ProviderStatus = 'connecting' | 'connected' | 'disconnected';
-const PERMANENT = new Set<number>([CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.NotFound, CloseCode.MemberRemoved]);
+const PERMANENT = new Set<number>([
+  CloseCode.Unauthorized,
+  CloseCode.Forbidden,
+  CloseCode.NotFound,
+  CloseCode.MemberRemoved,
+]);
 const DEFAULT_COMPACT_AFTER = 500; // trailing updates; a joining client then applies at most ~625 on top of a snapshot
 const MAX_BATCH = 64; // a merge never spans more than this many inputs (local updates, or queued frames)
 // Queued frames are merged only while the result stays this small, well under the server's frame limit.
@@ -76,7 +88,8 @@ function mergeForResend(queue: Uint8Array[]): Uint8Array[] {
     const next: Uint8Array[] = [];
     for (let i = 0; i < list.length; i += MAX_BATCH) {
       const group = list.slice(i, i + MAX_BATCH);
-      if (group.length > 1 && group.reduce((n, u) => n + u.length, 0) <= MAX_MERGED_BYTES) next.push(Y.mergeUpdates(group));
+      if (group.length > 1 && group.reduce((n, u) => n + u.length, 0) <= MAX_MERGED_BYTES)
+        next.push(Y.mergeUpdates(group));
       else next.push(...group);
     }
     if (next.length === list.length) break;
@@ -85,7 +98,10 @@ function mergeForResend(queue: Uint8Array[]): Uint8Array[] {
   return list;
 }
 
-interface Outgoing { clock: number; update: Uint8Array }
+interface Outgoing {
+  clock: number;
+  update: Uint8Array;
+}
 
 export class EncryptedProvider extends EventEmitter {
   readonly doc: Y.Doc;
@@ -131,14 +147,20 @@ export class EncryptedProvider extends EventEmitter {
   };
   // Presence speaks only for this client (peers time out the others themselves) and, like edits, goes out at most once
   // per batch window: a cursor dragged across a file is one signed frame per window, not one per position.
-  private readonly onAwareness = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+  private readonly onAwareness = (
+    { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+    origin: unknown,
+  ) => {
     const aw = this.opts.awareness;
     if (origin === this || !aw) return;
     const id = aw.clientID;
     if (added.includes(id) || updated.includes(id) || removed.includes(id)) this.scheduleAwareness();
   };
 
-  constructor(doc: Y.Doc, private readonly opts: ProviderOptions) {
+  constructor(
+    doc: Y.Doc,
+    private readonly opts: ProviderOptions,
+  ) {
     super();
     this.doc = doc;
     this.me = opts.identity.signPublicKey.toString('hex');
@@ -163,7 +185,10 @@ export class EncryptedProvider extends EventEmitter {
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => this.touch(ws));
     ws.on('ping', () => this.touch(ws));
-    ws.on('message', (data: Buffer) => { this.touch(ws); this.onFrame(ws, data); });
+    ws.on('message', (data: Buffer) => {
+      this.touch(ws);
+      this.onFrame(ws, data);
+    });
     ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString()));
     ws.on('error', (err) => this.emit('socket-error', err));
   }
@@ -174,7 +199,10 @@ export class EncryptedProvider extends EventEmitter {
     // Peers drop this client's cursor now rather than when it times out (30 s).
     if (this.live && this.opts.awareness) this.sendAwareness(new Map());
     this.live = false; // edits from here on are queued for the next connect (merged then), not sent to a closing socket
-    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
     this.ws?.close(1000, 'client disconnect');
   }
 
@@ -198,7 +226,9 @@ export class EncryptedProvider extends EventEmitter {
     const deadline = Date.now() + timeoutMs;
     while (this.pendingCount > 0) {
       if (Date.now() > deadline) {
-        const held = this.held ? `; held behind an edit larger than the server's ${this.maxFrameBytes}-byte frame limit` : '';
+        const held = this.held
+          ? `; held behind an edit larger than the server's ${this.maxFrameBytes}-byte frame limit`
+          : '';
         throw new Error(`${this.pendingCount} updates still unacknowledged after ${timeoutMs} ms${held}`);
       }
       await new Promise((r) => setTimeout(r, 10));
@@ -207,7 +237,10 @@ export class EncryptedProvider extends EventEmitter {
 
   /** Seals the local edits batched so far into frames now (offline: queues them for the reconnect). */
   flush(): void {
-    if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = null; }
+    if (this.batchTimer) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = null;
+    }
     if (this.unsent.length === 0) return;
     if (this.live && !this.keyed()) return; // sent once the rotated key has loaded
     // One frame per MAX_BATCH updates or MAX_MERGED_BYTES, whichever comes first: a batch of large pastes never
@@ -234,7 +267,15 @@ export class EncryptedProvider extends EventEmitter {
   compact(): boolean {
     const key = this.opts.keyring.get(this.opts.keyring.current);
     if (!this.live || !this.synced || !key || this.pendingCount > 0 || this.compacting) return false;
-    const frame = sealSnapshot(this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, this.head, new Map(this.seen), Y.encodeStateAsUpdate(this.doc));
+    const frame = sealSnapshot(
+      this.opts.roomId,
+      this.opts.identity,
+      this.opts.keyring.current,
+      key,
+      this.head,
+      new Map(this.seen),
+      Y.encodeStateAsUpdate(this.doc),
+    );
     if (frame.length > this.maxFrameBytes) {
       // The server would close the socket (1009). The log stays as it is; the next try comes after as many updates.
       this.trailing = 0;
@@ -249,7 +290,15 @@ export class EncryptedProvider extends EventEmitter {
   private sendUpdate(out: Outgoing): void {
     if (this.held) return; // queued behind the frame the server cannot take: clocks go in order
     const epoch = this.opts.keyring.current;
-    const frame = sealData(FrameKind.Update, this.opts.roomId, this.opts.identity, epoch, this.opts.keyring.get(epoch)!, out.clock, out.update);
+    const frame = sealData(
+      FrameKind.Update,
+      this.opts.roomId,
+      this.opts.identity,
+      epoch,
+      this.opts.keyring.get(epoch)!,
+      out.clock,
+      out.update,
+    );
     if (frame.length > this.maxFrameBytes) {
       // One edit larger than the server's frame limit (a single huge paste): sending it would close the socket with
       // 1009 after every reconnect. It stays queued, with everything after it, until a server with a larger limit
@@ -267,7 +316,10 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private setStatus(s: ProviderStatus): void {
-    if (this.status !== s) { this.status = s; this.emit('status', s); }
+    if (this.status !== s) {
+      this.status = s;
+      this.emit('status', s);
+    }
   }
 
   /** The server was heard from on `ws`: the idle watchdog starts over. */
@@ -284,17 +336,27 @@ export class EncryptedProvider extends EventEmitter {
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return;
-    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = null; }
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
     this.ws = null;
     this.live = false;
     this.synced = false;
     this.compacting = false;
     this.setStatus('disconnected');
     this.emit('close', { code, reason });
-    if (PERMANENT.has(code)) { this.stopped = true; this.emit('denied', { code, reason }); return; }
+    if (PERMANENT.has(code)) {
+      this.stopped = true;
+      this.emit('denied', { code, reason });
+      return;
+    }
     if (this.stopped) return;
     const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempts++, 6)) * (0.5 + Math.random() / 2);
-    this.retryTimer = setTimeout(() => { this.retryTimer = null; if (!this.stopped) this.connect(); }, delay);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped) this.connect();
+    }, delay);
   }
 
   private refuse(reason: string, detail: Record<string, unknown> = {}): void {
@@ -311,10 +373,14 @@ export class EncryptedProvider extends EventEmitter {
           ws.send(encodeAuth(this.opts.identity.signPublicKey, sig, this.opts.token));
           return;
         }
-        case FrameKind.Hello: return void this.onHello(decodeJsonFrame<HelloBody>(frame));
-        case FrameKind.Update: return this.applyUpdateFrame(frame);
-        case FrameKind.Snapshot: return this.applySnapshotFrame(frame);
-        case FrameKind.Awareness: return this.applyAwarenessFrame(frame);
+        case FrameKind.Hello:
+          return void this.onHello(decodeJsonFrame<HelloBody>(frame));
+        case FrameKind.Update:
+          return this.applyUpdateFrame(frame);
+        case FrameKind.Snapshot:
+          return this.applySnapshotFrame(frame);
+        case FrameKind.Awareness:
+          return this.applyAwarenessFrame(frame);
         case FrameKind.Synced:
           this.synced = true;
           this.attempts = 0;
@@ -340,7 +406,8 @@ export class EncryptedProvider extends EventEmitter {
           if (frame.length >= 5) this.epochSeen = Math.max(this.epochSeen, frame.readUInt32BE(1));
           void this.reloadKeys().then(() => this.resumeIfKeyed());
           return;
-        case FrameKind.Error: return this.onServerError(decodeJsonFrame<ErrorBody>(frame));
+        case FrameKind.Error:
+          return this.onServerError(decodeJsonFrame<ErrorBody>(frame));
         default:
           this.refuse('bad-frame', { kind: frame[0] });
       }
@@ -436,8 +503,14 @@ export class EncryptedProvider extends EventEmitter {
 
   private onServerError(e: ErrorBody): void {
     this.emit('server-error', e);
-    if (e.code === 'snapshot-ahead' || e.code === 'stale-head' || e.code === 'bad-signature') { this.compacting = false; return; }
-    if (e.code === 'forbidden') { this.inflight = []; return; }
+    if (e.code === 'snapshot-ahead' || e.code === 'stale-head' || e.code === 'bad-signature') {
+      this.compacting = false;
+      return;
+    }
+    if (e.code === 'forbidden') {
+      this.inflight = [];
+      return;
+    }
     if (e.code === 'stale-epoch' || e.code === 'clock-gap' || e.code === 'replay' || e.code === 'no-room-key') {
       // Resynchronise: reload keys, reconnect, and let HELLO tell us where the durable log ends.
       void this.reloadKeys().finally(() => this.ws?.close(4000, 'resync'));
@@ -526,19 +599,32 @@ export class EncryptedProvider extends EventEmitter {
   }
 
   private scheduleAwareness(): void {
-    if (this.live && !this.awarenessTimer) this.awarenessTimer = setTimeout(() => this.sendAwareness(), this.opts.batchMs ?? 20);
+    if (this.live && !this.awarenessTimer)
+      this.awarenessTimer = setTimeout(() => this.sendAwareness(), this.opts.batchMs ?? 20);
   }
 
   /** Sends this client's presence; `states` overrides the awareness's own (an empty map announces leaving). */
   private sendAwareness(states?: Map<number, Record<string, unknown>>): void {
-    if (this.awarenessTimer) { clearTimeout(this.awarenessTimer); this.awarenessTimer = null; }
+    if (this.awarenessTimer) {
+      clearTimeout(this.awarenessTimer);
+      this.awarenessTimer = null;
+    }
     const aw = this.opts.awareness;
     const key = this.opts.keyring.get(this.opts.keyring.current);
     if (!aw || !key || !this.live) return;
     const body = encodeAwarenessUpdate(aw, [aw.clientID], states ?? aw.getStates());
-    this.sendRaw(sealData(FrameKind.Awareness, this.opts.roomId, this.opts.identity, this.opts.keyring.current, key, ++this.awarenessClock, body));
+    this.sendRaw(
+      sealData(
+        FrameKind.Awareness,
+        this.opts.roomId,
+        this.opts.identity,
+        this.opts.keyring.current,
+        key,
+        ++this.awarenessClock,
+        body,
+      ),
+    );
   }
-
 
   /** The device key a Yjs client id (a cursor, an author) is bound to, hex; undefined if none spoke for it yet. */
   ownerOf(clientId: number): string | undefined {

@@ -21,8 +21,16 @@ import { signBytes, verifyBytes, type DeviceIdentity } from './identity';
 export type RosterRole = 'owner' | 'admin' | 'member' | 'viewer';
 export const ROSTER_ROLE_RANK: Record<RosterRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
-export interface RosterDevice { signPublicKey: Buffer; dhPublicKey: Buffer }
-export interface RosterMember { userId: string; username: string; role: RosterRole; devices: RosterDevice[] }
+export interface RosterDevice {
+  signPublicKey: Buffer;
+  dhPublicKey: Buffer;
+}
+export interface RosterMember {
+  userId: string;
+  username: string;
+  role: RosterRole;
+  devices: RosterDevice[];
+}
 export interface TeamRoster {
   teamId: string;
   version: number;
@@ -33,11 +41,21 @@ export interface TeamRoster {
   blob: Buffer;
 }
 
-export type RosterRefusal = 'malformed' | 'bad-signature' | 'other-team' | 'rollback' | 'fork' | 'untrusted-signer'
-  | 'fingerprint-changed' | 'missing';
+export type RosterRefusal =
+  | 'malformed'
+  | 'bad-signature'
+  | 'other-team'
+  | 'rollback'
+  | 'fork'
+  | 'untrusted-signer'
+  | 'fingerprint-changed'
+  | 'missing';
 
 export class RosterError extends Error {
-  constructor(readonly reason: RosterRefusal, message: string) {
+  constructor(
+    readonly reason: RosterRefusal,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -53,23 +71,38 @@ const key32 = z.string().refine((s) => Buffer.from(s, 'base64').length === 32 &&
 const bodySchema = z.object({
   format: z.literal(1),
   teamId: z.string().min(1).max(200),
-  version: z.number().int().min(1).max(2 ** 53 - 1),
-  members: z.array(z.object({
-    userId: z.string().min(1).max(200),
-    username: z.string().max(200),
-    role: z.enum(['owner', 'admin', 'member', 'viewer']),
-    devices: z.array(z.object({ sign: key32, dh: key32 })).max(100),
-  })).max(10_000),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 53 - 1),
+  members: z
+    .array(
+      z.object({
+        userId: z.string().min(1).max(200),
+        username: z.string().max(200),
+        role: z.enum(['owner', 'admin', 'member', 'viewer']),
+        devices: z.array(z.object({ sign: key32, dh: key32 })).max(100),
+      }),
+    )
+    .max(10_000),
 });
 
 export function signRoster(teamId: string, version: number, members: RosterMember[], by: DeviceIdentity): TeamRoster {
-  const body = Buffer.from(JSON.stringify({
-    format: 1, teamId, version,
-    members: members.map((m) => ({
-      userId: m.userId, username: m.username, role: m.role,
-      devices: m.devices.map((d) => ({ sign: b64(d.signPublicKey), dh: b64(d.dhPublicKey) })),
-    })),
-  }), 'utf8');
+  const body = Buffer.from(
+    JSON.stringify({
+      format: 1,
+      teamId,
+      version,
+      members: members.map((m) => ({
+        userId: m.userId,
+        username: m.username,
+        role: m.role,
+        devices: m.devices.map((d) => ({ sign: b64(d.signPublicKey), dh: b64(d.dhPublicKey) })),
+      })),
+    }),
+    'utf8',
+  );
   const blob = Buffer.concat([body, by.signPublicKey, signBytes(by, Buffer.concat([DOMAIN, body]))]);
   return { teamId, version, members, signer: by.signPublicKey, blob };
 }
@@ -97,7 +130,9 @@ export function openRoster(blob: Buffer, teamId: string): TeamRoster {
   }
   const seen = new Set<string>();
   const members = parsed.members.map((m) => ({
-    userId: m.userId, username: m.username, role: m.role,
+    userId: m.userId,
+    username: m.username,
+    role: m.role,
     devices: m.devices.map((d) => {
       if (seen.has(d.sign)) {
         throw new RosterError('malformed', `the roster of team ${teamId} lists device ${d.sign} twice`);
@@ -110,7 +145,10 @@ export function openRoster(blob: Buffer, teamId: string): TeamRoster {
 }
 
 /** The member a device belongs to in `roster`, with the device's keys as the roster lists them. */
-export interface RosterEntry { member: RosterMember; device: RosterDevice }
+export interface RosterEntry {
+  member: RosterMember;
+  device: RosterDevice;
+}
 
 export function rosterEntry(roster: TeamRoster, signPublicKey: Buffer): RosterEntry | undefined {
   for (const member of roster.members) {

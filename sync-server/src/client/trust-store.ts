@@ -37,8 +37,12 @@ export class TrustStoreError extends Error {}
 
 export class MemoryTrustStore implements TrustStore {
   private json: string | undefined;
-  async load() { return this.json === undefined ? undefined : (JSON.parse(this.json) as TrustSnapshot); }
-  async save(snapshot: TrustSnapshot) { this.json = JSON.stringify(snapshot); }
+  async load() {
+    return this.json === undefined ? undefined : (JSON.parse(this.json) as TrustSnapshot);
+  }
+  async save(snapshot: TrustSnapshot) {
+    this.json = JSON.stringify(snapshot);
+  }
 }
 
 const MAX_FILE_BYTES = 16 * 1024 * 1024;

@@ -18,9 +18,12 @@ export function createPrivateDataDir(dir: string): void {
 
 /** Throws, naming the path and the fix, if the folder or a database file is open to other users or is not a file. */
 export function checkPrivateDataDir(dir: string): void {
-  const open = (path: string, mode: number, fix: string) => new Error(`${path} is readable or writable by other users `
-    + `(mode ${(mode & 0o777).toString(8)}): it holds the invite secret and password hashes, from which anyone could `
-    + `forge an admin invite; run ${fix}, then start again`);
+  const open = (path: string, mode: number, fix: string) =>
+    new Error(
+      `${path} is readable or writable by other users ` +
+        `(mode ${(mode & 0o777).toString(8)}): it holds the invite secret and password hashes, from which anyone could ` +
+        `forge an admin invite; run ${fix}, then start again`,
+    );
   const dirStat = statOrUndefined(dir);
   if (!dirStat) return; // created private by createPrivateDataDir
   if (!dirStat.isDirectory()) throw new Error(`data folder ${dir} is not a folder: point --data-dir at a folder`);

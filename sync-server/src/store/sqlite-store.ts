@@ -15,7 +15,18 @@ import { threadEntry } from '../thread-entry';
 import { createPrivateDataDir } from './private-data-dir';
 import type { PackedBatch, WriterData, WriterReply } from './sqlite-writer-messages';
 import type {
-  DeviceKey, Invite, LogUpdate, Member, Role, Room, RoomLog, SnapshotWrite, StoredRoster, SyncStore, Team, User,
+  DeviceKey,
+  Invite,
+  LogUpdate,
+  Member,
+  Role,
+  Room,
+  RoomLog,
+  SnapshotWrite,
+  StoredRoster,
+  SyncStore,
+  Team,
+  User,
   WrappedKey,
 } from './store';
 
@@ -66,10 +77,25 @@ function packBatch(id: number, items: Pending[]): PackedBatch {
   for (const { op } of items) if (op.kind === 'update') total += op.u.sender.length + op.u.frame.length;
   const bytes = Buffer.allocUnsafeSlow(total);
   const offsets = new Uint32Array(2 * items.length);
-  const batch: PackedBatch = { type: 'batch', id, rooms: [], clocks: [], bytes: bytes.buffer as ArrayBuffer, offsets, snapshots: [] };
+  const batch: PackedBatch = {
+    type: 'batch',
+    id,
+    rooms: [],
+    clocks: [],
+    bytes: bytes.buffer as ArrayBuffer,
+    offsets,
+    snapshots: [],
+  };
   let at = 0;
   for (const { op } of items) {
-    if (op.kind === 'snapshot') batch.snapshots.push({ at: batch.rooms.length, roomId: op.s.roomId, head: op.s.head, frame: op.s.frame, covers: [...op.s.covers] });
+    if (op.kind === 'snapshot')
+      batch.snapshots.push({
+        at: batch.rooms.length,
+        roomId: op.s.roomId,
+        head: op.s.head,
+        frame: op.s.frame,
+        covers: [...op.s.covers],
+      });
     if (op.kind !== 'update') continue;
     const i = batch.rooms.length;
     batch.rooms.push(op.u.roomId);
@@ -98,11 +124,27 @@ INSERT INTO log (id, room, sender, clock, frame)
 DROP TABLE updates;
 `;
 const toRoom = (r: Row): Room => ({
-  id: r.id as string, teamId: r.team_id as string, name: r.name as string, keyEpoch: r.key_epoch as number,
-  head: r.head as number, rotationRequired: r.rotation_required === 1, createdAt: r.created_at as number,
+  id: r.id as string,
+  teamId: r.team_id as string,
+  name: r.name as string,
+  keyEpoch: r.key_epoch as number,
+  head: r.head as number,
+  rotationRequired: r.rotation_required === 1,
+  createdAt: r.created_at as number,
 });
-const toUser = (r: Row | undefined): User | undefined => r && ({ id: r.id as string, username: r.username as string, passwordHash: r.pw_hash as string, createdAt: r.created_at as number });
-const toKey = (r: Row): DeviceKey => ({ signPublicKey: r.sign_pub as Buffer, dhPublicKey: r.dh_pub as Buffer, userId: r.user_id as string, createdAt: r.created_at as number });
+const toUser = (r: Row | undefined): User | undefined =>
+  r && {
+    id: r.id as string,
+    username: r.username as string,
+    passwordHash: r.pw_hash as string,
+    createdAt: r.created_at as number,
+  };
+const toKey = (r: Row): DeviceKey => ({
+  signPublicKey: r.sign_pub as Buffer,
+  dhPublicKey: r.dh_pub as Buffer,
+  userId: r.user_id as string,
+  createdAt: r.created_at as number,
+});
 
 export class SqliteStore implements SyncStore {
   readonly path: string;
@@ -131,7 +173,8 @@ export class SqliteStore implements SyncStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('wal_autocheckpoint = 0'); // the writer thread does it, never the relay's event loop
     this.db.exec(SCHEMA);
-    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'updates'").get()) this.db.transaction(() => this.db.exec(MIGRATE_UPDATES))();
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'updates'").get())
+      this.db.transaction(() => this.db.exec(MIGRATE_UPDATES))();
     if (!(this.db.prepare('PRAGMA table_info(invites)').all() as Row[]).some((c) => c.name === 'revoked_at')) {
       this.db.exec('ALTER TABLE invites ADD COLUMN revoked_at INTEGER');
     }
@@ -163,7 +206,10 @@ export class SqliteStore implements SyncStore {
       workerData: writerData,
     });
     this.writer.on('message', (m: WriterReply) => this.onWriter(m));
-    this.writer.on('error', (err) => { this.writerError = err; this.failCommitting(err); });
+    this.writer.on('error', (err) => {
+      this.writerError = err;
+      this.failCommitting(err);
+    });
   }
 
   // ---- log (hot path) ----
@@ -187,7 +233,10 @@ export class SqliteStore implements SyncStore {
   }
 
   private sendBatch(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     if (this.committing || this.queue.length === 0) return;
     let bytes = 0;
     let n = 0;
@@ -203,8 +252,14 @@ export class SqliteStore implements SyncStore {
   }
 
   private onWriter(m: WriterReply): void {
-    if (m.type === 'closed') { this.onWriterClosed?.(); return; }
-    if (m.type === 'checkpoint-failed') { this.opts.onCheckpointFailed?.(m.message); return; }
+    if (m.type === 'closed') {
+      this.onWriterClosed?.();
+      return;
+    }
+    if (m.type === 'checkpoint-failed') {
+      this.opts.onCheckpointFailed?.(m.message);
+      return;
+    }
     const batch = this.committing;
     if (!batch || batch.id !== m.id) return;
     this.committing = null;
@@ -242,12 +297,15 @@ export class SqliteStore implements SyncStore {
 
   async senderClocks(roomId: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const r of this.st.clocks.all({ room: roomId }) as Row[]) out.set((r.sender as Buffer).toString('hex'), r.clock as number);
+    for (const r of this.st.clocks.all({ room: roomId }) as Row[])
+      out.set((r.sender as Buffer).toString('hex'), r.clock as number);
     return out;
   }
 
   async storedBytes(roomId: string): Promise<number> {
-    return ((this.st.logBytes.get(roomId) as Row).n as number) + ((this.st.snapshotBytes.get(roomId) as Row).n as number);
+    return (
+      ((this.st.logBytes.get(roomId) as Row).n as number) + ((this.st.snapshotBytes.get(roomId) as Row).n as number)
+    );
   }
 
   async logBytesBySender(roomId?: string): Promise<Map<string, number>> {
@@ -279,32 +337,52 @@ export class SqliteStore implements SyncStore {
 
   // ---- accounts, teams, rooms ----
   async createUser(u: User): Promise<void> {
-    this.db.prepare('INSERT INTO users (id, username, pw_hash, created_at) VALUES (?, ?, ?, ?)').run(u.id, u.username, u.passwordHash, u.createdAt);
+    this.db
+      .prepare('INSERT INTO users (id, username, pw_hash, created_at) VALUES (?, ?, ?, ?)')
+      .run(u.id, u.username, u.passwordHash, u.createdAt);
   }
-  async userByName(username: string) { return toUser(this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined); }
-  async userById(id: string) { return toUser(this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined); }
+  async userByName(username: string) {
+    return toUser(this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined);
+  }
+  async userById(id: string) {
+    return toUser(this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as Row | undefined);
+  }
   async addToken(hash: string, userId: string, name: string, expiresAt: number) {
-    this.db.prepare('INSERT INTO tokens (hash, user_id, name, expires_at) VALUES (?, ?, ?, ?)').run(hash, userId, name, expiresAt);
+    this.db
+      .prepare('INSERT INTO tokens (hash, user_id, name, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hash, userId, name, expiresAt);
   }
   async userByTokenHash(hash: string, now: number) {
-    return toUser(this.db.prepare('SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?').get(hash, now) as Row | undefined);
+    return toUser(
+      this.db
+        .prepare('SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?')
+        .get(hash, now) as Row | undefined,
+    );
   }
   async tokenExpiresAt(hash: string) {
     const r = this.db.prepare('SELECT expires_at FROM tokens WHERE hash = ?').get(hash) as Row | undefined;
     return r?.expires_at as number | undefined;
   }
-  async deleteToken(hash: string) { this.db.prepare('DELETE FROM tokens WHERE hash = ?').run(hash); }
+  async deleteToken(hash: string) {
+    this.db.prepare('DELETE FROM tokens WHERE hash = ?').run(hash);
+  }
   async setPasswordHash(userId: string, hash: string) {
     this.db.prepare('UPDATE users SET pw_hash = ? WHERE id = ?').run(hash, userId);
   }
   async addDeviceKey(k: DeviceKey) {
-    this.db.prepare('INSERT INTO device_keys (sign_pub, dh_pub, user_id, created_at) VALUES (?, ?, ?, ?)').run(k.signPublicKey, k.dhPublicKey, k.userId, k.createdAt);
+    this.db
+      .prepare('INSERT INTO device_keys (sign_pub, dh_pub, user_id, created_at) VALUES (?, ?, ?, ?)')
+      .run(k.signPublicKey, k.dhPublicKey, k.userId, k.createdAt);
   }
   async deviceKey(signPub: Buffer) {
     const r = this.db.prepare('SELECT * FROM device_keys WHERE sign_pub = ?').get(signPub) as Row | undefined;
     return r && toKey(r);
   }
-  async deviceKeysOf(userId: string) { return (this.db.prepare('SELECT * FROM device_keys WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]).map(toKey); }
+  async deviceKeysOf(userId: string) {
+    return (
+      this.db.prepare('SELECT * FROM device_keys WHERE user_id = ? ORDER BY created_at').all(userId) as Row[]
+    ).map(toKey);
+  }
   async createTeam(t: Team, ownerId: string) {
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO teams (id, name, created_at) VALUES (?, ?, ?)').run(t.id, t.name, t.createdAt);
@@ -312,34 +390,68 @@ export class SqliteStore implements SyncStore {
     })();
   }
   async teamsOf(userId: string) {
-    return (this.db.prepare('SELECT t.*, m.role FROM members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = ? ORDER BY t.created_at').all(userId) as Row[])
-      .map((r) => ({ id: r.id as string, name: r.name as string, createdAt: r.created_at as number, role: r.role as Role }));
+    return (
+      this.db
+        .prepare(
+          'SELECT t.*, m.role FROM members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = ? ORDER BY t.created_at',
+        )
+        .all(userId) as Row[]
+    ).map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      createdAt: r.created_at as number,
+      role: r.role as Role,
+    }));
   }
   async team(id: string) {
     const r = this.db.prepare('SELECT * FROM teams WHERE id = ?').get(id) as Row | undefined;
     return r && { id: r.id as string, name: r.name as string, createdAt: r.created_at as number };
   }
   async members(teamId: string): Promise<Member[]> {
-    return (this.db.prepare('SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.username').all(teamId) as Row[])
-      .map((r) => ({ teamId, userId: r.user_id as string, username: r.username as string, role: r.role as Role }));
+    return (
+      this.db
+        .prepare(
+          'SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? ORDER BY u.username',
+        )
+        .all(teamId) as Row[]
+    ).map((r) => ({ teamId, userId: r.user_id as string, username: r.username as string, role: r.role as Role }));
   }
   async membership(teamId: string, userId: string): Promise<Member | undefined> {
-    const r = this.db.prepare('SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? AND m.user_id = ?').get(teamId, userId) as Row | undefined;
+    const r = this.db
+      .prepare(
+        'SELECT m.*, u.username FROM members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ? AND m.user_id = ?',
+      )
+      .get(teamId, userId) as Row | undefined;
     return r && { teamId, userId, username: r.username as string, role: r.role as Role };
   }
   async setMember(teamId: string, userId: string, role: Role) {
-    this.db.prepare('INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT(team_id, user_id) DO UPDATE SET role = excluded.role').run(teamId, userId, role);
+    this.db
+      .prepare(
+        'INSERT INTO members (team_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT(team_id, user_id) DO UPDATE SET role = excluded.role',
+      )
+      .run(teamId, userId, role);
   }
-  async removeMember(teamId: string, userId: string) { this.db.prepare('DELETE FROM members WHERE team_id = ? AND user_id = ?').run(teamId, userId); }
+  async removeMember(teamId: string, userId: string) {
+    this.db.prepare('DELETE FROM members WHERE team_id = ? AND user_id = ?').run(teamId, userId);
+  }
   async createInvite(i: Invite) {
-    this.db.prepare('INSERT INTO invites (id, team_id, role, expires_at, used_by, created_by) VALUES (?, ?, ?, ?, NULL, ?)').run(i.id, i.teamId, i.role, i.expiresAt, i.createdBy);
+    this.db
+      .prepare('INSERT INTO invites (id, team_id, role, expires_at, used_by, created_by) VALUES (?, ?, ?, ?, NULL, ?)')
+      .run(i.id, i.teamId, i.role, i.expiresAt, i.createdBy);
   }
   async invite(id: string): Promise<Invite | undefined> {
     const r = this.db.prepare('SELECT * FROM invites WHERE id = ?').get(id) as Row | undefined;
-    return r && {
-      id, teamId: r.team_id as string, role: r.role as Role, expiresAt: r.expires_at as number,
-      usedBy: r.used_by as string | null, createdBy: r.created_by as string, revokedAt: r.revoked_at as number | null,
-    };
+    return (
+      r && {
+        id,
+        teamId: r.team_id as string,
+        role: r.role as Role,
+        expiresAt: r.expires_at as number,
+        usedBy: r.used_by as string | null,
+        createdBy: r.created_by as string,
+        revokedAt: r.revoked_at as number | null,
+      }
+    );
   }
   async markInviteUsed(id: string, userId: string) {
     const sql = 'UPDATE invites SET used_by = ? WHERE id = ? AND used_by IS NULL AND revoked_at IS NULL';
@@ -351,35 +463,59 @@ export class SqliteStore implements SyncStore {
     return this.db.prepare(sql).run(Date.now(), teamId, userId).changes;
   }
   async createRoom(r: Room) {
-    this.db.prepare('INSERT INTO rooms (id, team_id, name, key_epoch, head, rotation_required, created_at) VALUES (?, ?, ?, 0, 0, 0, ?)').run(r.id, r.teamId, r.name, r.createdAt);
+    this.db
+      .prepare(
+        'INSERT INTO rooms (id, team_id, name, key_epoch, head, rotation_required, created_at) VALUES (?, ?, ?, 0, 0, 0, ?)',
+      )
+      .run(r.id, r.teamId, r.name, r.createdAt);
   }
   async room(id: string) {
     const r = this.db.prepare('SELECT * FROM rooms WHERE id = ?').get(id) as Row | undefined;
     return r && toRoom(r);
   }
-  async rooms(teamId: string) { return (this.db.prepare('SELECT * FROM rooms WHERE team_id = ? ORDER BY created_at').all(teamId) as Row[]).map(toRoom); }
-  async setRoomsRotationRequired(teamId: string) { this.db.prepare('UPDATE rooms SET rotation_required = 1 WHERE team_id = ? AND key_epoch > 0').run(teamId); }
+  async rooms(teamId: string) {
+    return (this.db.prepare('SELECT * FROM rooms WHERE team_id = ? ORDER BY created_at').all(teamId) as Row[]).map(
+      toRoom,
+    );
+  }
+  async setRoomsRotationRequired(teamId: string) {
+    this.db.prepare('UPDATE rooms SET rotation_required = 1 WHERE team_id = ? AND key_epoch > 0').run(teamId);
+  }
   async addWrappedKeys(roomId: string, epoch: number, wraps: WrappedKey[], bumpEpoch: boolean) {
     this.db.transaction(() => {
-      const ins = this.db.prepare('INSERT OR REPLACE INTO room_keys (room_id, epoch, recipient, wrapped) VALUES (?, ?, ?, ?)');
+      const ins = this.db.prepare(
+        'INSERT OR REPLACE INTO room_keys (room_id, epoch, recipient, wrapped) VALUES (?, ?, ?, ?)',
+      );
       for (const w of wraps) ins.run(roomId, epoch, w.recipient, w.wrapped);
-      if (bumpEpoch) this.db.prepare('UPDATE rooms SET key_epoch = ?, rotation_required = 0 WHERE id = ?').run(epoch, roomId);
+      if (bumpEpoch)
+        this.db.prepare('UPDATE rooms SET key_epoch = ?, rotation_required = 0 WHERE id = ?').run(epoch, roomId);
     })();
   }
   async wrappedKeysFor(roomId: string, recipients: Buffer[]) {
     const q = this.db.prepare('SELECT * FROM room_keys WHERE room_id = ? AND recipient = ? ORDER BY epoch');
-    return recipients.flatMap((rcp) => (q.all(roomId, rcp) as Row[]).map((r) => ({
-      roomId, epoch: r.epoch as number, recipient: r.recipient as Buffer, wrapped: r.wrapped as Buffer,
-    })));
+    return recipients.flatMap((rcp) =>
+      (q.all(roomId, rcp) as Row[]).map((r) => ({
+        roomId,
+        epoch: r.epoch as number,
+        recipient: r.recipient as Buffer,
+        wrapped: r.wrapped as Buffer,
+      })),
+    );
   }
   async roster(teamId: string): Promise<StoredRoster | undefined> {
     const r = this.db.prepare('SELECT version, blob FROM team_rosters WHERE team_id = ?').get(teamId);
     return r ? { teamId, version: (r as Row).version as number, blob: (r as Row).blob as Buffer } : undefined;
   }
   async putRoster(r: StoredRoster) {
-    return this.db.prepare(`INSERT INTO team_rosters (team_id, version, blob) VALUES (?, ?, ?)
+    return (
+      this.db
+        .prepare(
+          `INSERT INTO team_rosters (team_id, version, blob) VALUES (?, ?, ?)
       ON CONFLICT(team_id) DO UPDATE SET version = excluded.version, blob = excluded.blob
-      WHERE excluded.version > team_rosters.version`).run(r.teamId, r.version, r.blob).changes === 1;
+      WHERE excluded.version > team_rosters.version`,
+        )
+        .run(r.teamId, r.version, r.blob).changes === 1
+    );
   }
   async secret(name: string, create: () => Buffer) {
     const r = this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as Row | undefined;

@@ -4,22 +4,68 @@
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
-export interface User { id: string; username: string; passwordHash: string; createdAt: number }
-export interface DeviceKey { signPublicKey: Buffer; dhPublicKey: Buffer; userId: string; createdAt: number }
-export interface Team { id: string; name: string; createdAt: number }
-export interface Member { teamId: string; userId: string; username: string; role: Role }
-export interface Room { id: string; teamId: string; name: string; keyEpoch: number; head: number; rotationRequired: boolean; createdAt: number }
+export interface User {
+  id: string;
+  username: string;
+  passwordHash: string;
+  createdAt: number;
+}
+export interface DeviceKey {
+  signPublicKey: Buffer;
+  dhPublicKey: Buffer;
+  userId: string;
+  createdAt: number;
+}
+export interface Team {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+export interface Member {
+  teamId: string;
+  userId: string;
+  username: string;
+  role: Role;
+}
+export interface Room {
+  id: string;
+  teamId: string;
+  name: string;
+  keyEpoch: number;
+  head: number;
+  rotationRequired: boolean;
+  createdAt: number;
+}
 export interface Invite {
-  id: string; teamId: string; role: Role; expiresAt: number; usedBy: string | null; createdBy: string;
+  id: string;
+  teamId: string;
+  role: Role;
+  expiresAt: number;
+  usedBy: string | null;
+  createdBy: string;
   /** Set when its creator was removed or demoted before it was used. */
   revokedAt?: number | null;
 }
-export interface WrappedKey { roomId: string; epoch: number; recipient: Buffer; wrapped: Buffer }
+export interface WrappedKey {
+  roomId: string;
+  epoch: number;
+  recipient: Buffer;
+  wrapped: Buffer;
+}
 /** A team's signed roster as an admin's client uploaded it: the server never parses the blob, only keeps the newest. */
-export interface StoredRoster { teamId: string; version: number; blob: Buffer }
+export interface StoredRoster {
+  teamId: string;
+  version: number;
+  blob: Buffer;
+}
 
 /** One accepted update: the sealed frame exactly as received. */
-export interface LogUpdate { roomId: string; sender: Buffer; clock: number; frame: Buffer }
+export interface LogUpdate {
+  roomId: string;
+  sender: Buffer;
+  clock: number;
+  frame: Buffer;
+}
 
 export interface SnapshotWrite {
   roomId: string;

@@ -9,16 +9,31 @@ import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const repoRoot = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
-export const CODE_SERVER = process.env.KYOZO_CODE_SERVER ?? '/opt/kyozo-code-server/node_modules/code-server/out/node/entry.js';
+export const CODE_SERVER =
+  process.env.KYOZO_CODE_SERVER ?? '/opt/kyozo-code-server/node_modules/code-server/out/node/entry.js';
 export const CHROMIUM = process.env.KYOZO_CHROMIUM ?? '/usr/bin/chromium';
-const CHROME_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROME_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Bundles a suite of test/e2e/vscode/ (suite.ts by default) into one CommonJS module the extension host requires. */
 export async function bundleSuite(outDir: string, suite = 'suite.ts'): Promise<string> {
   const outfile = join(outDir, 'suite', 'index.js');
   const entryPoints = [join(repoRoot, 'test/e2e/vscode', suite)];
   await esbuild.build({
-    entryPoints, outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'],
+    entryPoints,
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
     logLevel: 'warning',
   });
   return outfile;
@@ -28,11 +43,20 @@ export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address() as { port: number }; srv.close(() => resolve(port)); });
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
   });
 }
 
-export interface CodeServer { port: number; url: string; process: ChildProcess; output(): string; stop(): Promise<void> }
+export interface CodeServer {
+  port: number;
+  url: string;
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
 
 export interface CodeServerOptions {
   /**
@@ -43,7 +67,9 @@ export interface CodeServerOptions {
 }
 
 export async function startCodeServer(
-  folder: string, env: Record<string, string>, options: CodeServerOptions = {},
+  folder: string,
+  env: Record<string, string>,
+  options: CodeServerOptions = {},
 ): Promise<CodeServer> {
   const port = await freePort();
   const base = mkdtempSync(join(tmpdir(), 'kyozo-cs-'));
@@ -51,46 +77,92 @@ export async function startCodeServer(
   const extensions = join(base, 'extensions');
   mkdirSync(join(userData, 'User'), { recursive: true });
   mkdirSync(extensions, { recursive: true });
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none', 'workbench.tips.enabled': false,
-    'security.workspace.trust.enabled': !!options.workspaceTrust, 'security.workspace.trust.startupPrompt': 'never',
-    'telemetry.telemetryLevel': 'off', 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none',
-    'workbench.enableExperiments': false, 'git.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false,
-  }, null, 2));
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': !!options.workspaceTrust,
+        'security.workspace.trust.startupPrompt': 'never',
+        'telemetry.telemetryLevel': 'off',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'update.mode': 'none',
+        'workbench.enableExperiments': false,
+        'git.enabled': false,
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
+      },
+      null,
+      2,
+    ),
+  );
   const trust = options.workspaceTrust ? [] : ['--disable-workspace-trust'];
-  const child = spawn(process.execPath, [
-    CODE_SERVER, '--auth', 'none', ...trust, '--disable-telemetry', '--disable-update-check',
-    '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', extensions, folder,
-  ], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CODE_SERVER,
+      '--auth',
+      'none',
+      ...trust,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensions,
+      folder,
+    ],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
-  child.stdout!.on('data', (d) => { out = (out + d).slice(-20_000); });
-  child.stderr!.on('data', (d) => { out = (out + d).slice(-20_000); });
+  child.stdout!.on('data', (d) => {
+    out = (out + d).slice(-20_000);
+  });
+  child.stderr!.on('data', (d) => {
+    out = (out + d).slice(-20_000);
+  });
   const url = `http://127.0.0.1:${port}`;
   const end = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}): ${out}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > end) throw new Error(`code-server did not answer on ${url} within 60 s: ${out}`);
     await new Promise((r) => setTimeout(r, 300));
   }
   return {
-    port, url, process: child, output: () => out,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => { if (child.exitCode === null) child.kill('SIGKILL'); }, 5000).unref();
-    }),
+    port,
+    url,
+    process: child,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => {
+          if (child.exitCode === null) child.kill('SIGKILL');
+        }, 5000).unref();
+      }),
   };
 }
 
 /** The workbench URL that loads this repository as the development extension and runs the suite in it. */
 export function workbenchUrl(cs: CodeServer, folder: string, suiteFile: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
-  const payload = JSON.stringify([['extensionDevelopmentPath', remote(repoRoot)], ['extensionTestsPath', remote(suiteFile)]]);
+  const payload = JSON.stringify([
+    ['extensionDevelopmentPath', remote(repoRoot)],
+    ['extensionTestsPath', remote(suiteFile)],
+  ]);
   return `${cs.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
 }
 
@@ -109,7 +181,11 @@ export function explorerBadges(page: Page): Promise<{ label: string; badge: stri
       const el = row.querySelector('[class*="monaco-decoration-itemBadge-"]');
       if (!el) continue;
       const after = getComputedStyle(el, '::after');
-      out.push({ label: row.getAttribute('aria-label') ?? '', badge: after.content.replace(/^"|"$/g, ''), color: after.color });
+      out.push({
+        label: row.getAttribute('aria-label') ?? '',
+        badge: after.content.replace(/^"|"$/g, ''),
+        color: after.color,
+      });
     }
     return out;
   });
@@ -133,7 +209,9 @@ export function viewRows(page: Page, title: string): Promise<string[]> {
     for (const pane of Array.from(document.querySelectorAll('.pane'))) {
       const header = pane.querySelector('.pane-header .title');
       if (header?.textContent?.trim().toLowerCase() !== t.toLowerCase()) continue;
-      return Array.from(pane.querySelectorAll('.monaco-list-row')).map((r) => r.getAttribute('aria-label') ?? r.textContent ?? '');
+      return Array.from(pane.querySelectorAll('.monaco-list-row')).map(
+        (r) => r.getAttribute('aria-label') ?? r.textContent ?? '',
+      );
     }
     return [];
   }, title);

@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const signals = join(base, 'signals');
   cpSync(join(repoRoot, 'test/fixtures/vscode-workspace'), folder, { recursive: true });
   mkdirSync(join(folder, '.vscode'), { recursive: true });
-  writeFileSync(join(folder, '.vscode/settings.json'), JSON.stringify({ 'kyozo.baseImages': { node: TEST_BASE_IMAGES.node, static: TEST_BASE_IMAGES.busybox } }));
+  writeFileSync(
+    join(folder, '.vscode/settings.json'),
+    JSON.stringify({ 'kyozo.baseImages': { node: TEST_BASE_IMAGES.node, static: TEST_BASE_IMAGES.busybox } }),
+  );
   mkdirSync(signals, { recursive: true });
   const suite = await bundleSuite(base);
   try {
@@ -23,7 +26,13 @@ async function main(): Promise<void> {
       version: process.env.KYOZO_VSCODE_VERSION ?? '1.90.0',
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: suite,
-      launchArgs: [folder, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
+      launchArgs: [
+        folder,
+        '--disable-extensions',
+        '--disable-workspace-trust',
+        '--skip-welcome',
+        '--skip-release-notes',
+      ],
       extensionTestsEnv: { KYOZO_E2E_DIR: signals },
     });
     console.log(readFileSync(join(signals, 'results.json'), 'utf8'));
@@ -32,4 +41,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(`test:desktop failed: ${(e as Error).message}`); process.exit(1); });
+main().catch((e) => {
+  console.error(`test:desktop failed: ${(e as Error).message}`);
+  process.exit(1);
+});

@@ -39,9 +39,12 @@ export async function run(): Promise<void> {
   const dir = process.env.KYOZO_E2E_DIR!;
   const results: Record<string, unknown> = { startedAt: new Date().toISOString() };
   const save = () => writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
-  const signal = (name: string) => { save(); writeFileSync(join(dir, name), new Date().toISOString()); };
+  const signal = (name: string) => {
+    save();
+    writeFileSync(join(dir, name), new Date().toISOString());
+  };
   const waitSignal = (name: string, ms: number) =>
-    until(`signal ${name}`, () => (existsSync(join(dir, name)) || undefined), ms);
+    until(`signal ${name}`, () => existsSync(join(dir, name)) || undefined, ms);
   try {
     if (!folder) throw new Error('no workspace folder is open');
     const folderUri = folder.uri.toString();
@@ -50,7 +53,12 @@ export async function run(): Promise<void> {
     const ext = vscode.extensions.getExtension<KyozoApi>('kyozo.kyozo');
     if (!ext) throw new Error('extension kyozo.kyozo is not installed in this host');
     const api = await ext.activate();
-    await Promise.race([api.ready, sleep(60_000).then(() => { throw new Error('no topology within 60 s'); })]);
+    await Promise.race([
+      api.ready,
+      sleep(60_000).then(() => {
+        throw new Error('no topology within 60 s');
+      }),
+    ]);
     results.services = api.model.services().map((r) => r.service.id);
     results.dockerHost = origin('docker.host');
     results.autoDeploy = origin('autoDeploy');
@@ -61,14 +69,19 @@ export async function run(): Promise<void> {
     results.deployLens = (await vscode.commands.executeCommand('kyozo.server.deploy', folderUri, 'web')) ?? null;
     signal('phase1');
 
-    const late = sleep(120_000).then(() => { throw new Error('trust was not granted within 120 s'); });
+    const late = sleep(120_000).then(() => {
+      throw new Error('trust was not granted within 120 s');
+    });
     await Promise.race([granted, late]);
     results.trustedAfterGrant = vscode.workspace.isTrusted;
     results.dockerHostAfterGrant = origin('docker.host');
     await vscode.commands.executeCommand('kyozo.deployService', folderUri, 'web');
     const webState = () => api.model.find(folderUri, 'web')?.status?.state;
-    await until('web running', () => (webState() === 'running' || undefined), 240_000);
-    results.running = api.model.services().filter((r) => r.status?.state === 'running').map((r) => r.service.id);
+    await until('web running', () => webState() === 'running' || undefined, 240_000);
+    results.running = api.model
+      .services()
+      .filter((r) => r.status?.state === 'running')
+      .map((r) => r.service.id);
     signal('phase2');
     await waitSignal('done', 120_000);
     results.ok = true;

@@ -15,18 +15,28 @@ const dist = join(root, 'dist', 'webviews');
 
 export type Theme = keyof typeof THEMES;
 
-export interface Harness { origin: string; close(): Promise<void> }
+export interface Harness {
+  origin: string;
+  close(): Promise<void>;
+}
 
 /** Serves /, /shim.js and /dist/* on 127.0.0.1 only. */
 export async function startHarness(): Promise<Harness> {
-  if (!existsSync(join(dist, 'topology.js'))) throw new Error(`${dist}/topology.js is missing: run \`npm run build\` first.`);
+  if (!existsSync(join(dist, 'topology.js')))
+    throw new Error(`${dist}/topology.js is missing: run \`npm run build\` first.`);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (url.pathname === '/') {
       const nonce = makeNonce();
       const q = url.search;
-      let page = topologyHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/topology.js`, styleUri: `${origin}/dist/topology.css`, preludeScripts: [`${origin}/shim.js${q}`] });
+      let page = topologyHtml({
+        cspSource: origin,
+        nonce,
+        scriptUri: `${origin}/dist/topology.js`,
+        styleUri: `${origin}/dist/topology.css`,
+        preludeScripts: [`${origin}/shim.js${q}`],
+      });
       // A host whose CSP forbids workers: the panel must still lay the graph out (without ELK).
       if (url.searchParams.get('noWorker')) page = page.replace('; worker-src blob:', '');
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -38,8 +48,17 @@ export async function startHarness(): Promise<Harness> {
       res.end(shim(theme.bodyClass, theme.vars, state ? JSON.parse(state) : undefined));
     } else if (url.pathname.startsWith('/dist/') && /^[\w.-]+$/.test(url.pathname.slice(6))) {
       const file = join(dist, url.pathname.slice(6));
-      if (!existsSync(file)) { res.writeHead(404).end(); return; }
-      res.writeHead(200, { 'content-type': file.endsWith('.css') ? 'text/css' : file.endsWith('.js') ? 'text/javascript' : 'application/json' });
+      if (!existsSync(file)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': file.endsWith('.css')
+          ? 'text/css'
+          : file.endsWith('.js')
+            ? 'text/javascript'
+            : 'application/json',
+      });
       res.end(readFileSync(file));
     } else {
       res.writeHead(404).end();
@@ -70,7 +89,15 @@ function shim(bodyClass: string, vars: Record<string, string>, state: unknown): 
 })();`;
 }
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -80,17 +107,27 @@ export class WebviewPage {
   readonly errors: string[] = [];
   constructor(readonly page: Page) {
     page.on('pageerror', (e) => this.errors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') this.errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') this.errors.push(m.text());
+    });
   }
 
-  static async open(browser: Browser, h: Harness, opts: { theme?: Theme; state?: WebviewViewState; width?: number; height?: number; noWorker?: boolean } = {}): Promise<WebviewPage> {
+  static async open(
+    browser: Browser,
+    h: Harness,
+    opts: { theme?: Theme; state?: WebviewViewState; width?: number; height?: number; noWorker?: boolean } = {},
+  ): Promise<WebviewPage> {
     const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 760 } });
     const wp = new WebviewPage(page);
     const q = new URLSearchParams({ theme: opts.theme ?? 'light' });
     if (opts.state) q.set('state', JSON.stringify(opts.state));
     if (opts.noWorker) q.set('noWorker', '1');
     await page.goto(`${h.origin}/?${q}`);
-    await page.waitForFunction(() => (window as unknown as { __harness: { posted: { type: string }[] } }).__harness.posted.some((m) => m.type === 'ready'));
+    await page.waitForFunction(() =>
+      (window as unknown as { __harness: { posted: { type: string }[] } }).__harness.posted.some(
+        (m) => m.type === 'ready',
+      ),
+    );
     return wp;
   }
 
@@ -99,15 +136,21 @@ export class WebviewPage {
   }
 
   posted(): Promise<WebviewToHostMessage[]> {
-    return this.page.evaluate(() => (window as unknown as { __harness: { posted: WebviewToHostMessage[] } }).__harness.posted);
+    return this.page.evaluate(
+      () => (window as unknown as { __harness: { posted: WebviewToHostMessage[] } }).__harness.posted,
+    );
   }
 
   savedState(): Promise<WebviewViewState | null> {
-    return this.page.evaluate(() => (window as unknown as { __harness: { state: WebviewViewState | null } }).__harness.state);
+    return this.page.evaluate(
+      () => (window as unknown as { __harness: { state: WebviewViewState | null } }).__harness.state,
+    );
   }
 
   violations(): Promise<string[]> {
-    return this.page.evaluate(() => (window as unknown as { __harness: { violations: string[] } }).__harness.violations);
+    return this.page.evaluate(
+      () => (window as unknown as { __harness: { violations: string[] } }).__harness.violations,
+    );
   }
 
   /** Waits until the ELK layout has been applied (and the glide animation has finished). */

@@ -62,14 +62,47 @@ function rabbitTarget(exchange: string | undefined, key: string | undefined): st
   return exchange;
 }
 
-const normalized = (method: string) => method.toLowerCase().replace(/_/g, '').replace(/async$/, '');
+const normalized = (method: string) =>
+  method
+    .toLowerCase()
+    .replace(/_/g, '')
+    .replace(/async$/, '');
 
 // Every method and constructor brokerUses knows, normalized: readers skip the others before resolving arguments.
-const known = new Set(['kafkaconsumer', 'aiokafkaconsumer', 'queue', 'worker', 'kafkalistener', 'rabbitlistener',
-  'sendtask', 'send', 'sendandwait', 'produce', 'subscribe', 'queuesubscribe', 'publish', 'publishwithcontext',
-  'sendtoqueue', 'basicpublish', 'basicconsume', 'consume', 'consumepartition', 'queuebind', 'bindqueue',
-  'convertandsend', 'lpush', 'rpush', 'listleftpush', 'listrightpush', 'lpop', 'rpop', 'listleftpop', 'listrightpop',
-  'blpop', 'brpop']);
+const known = new Set([
+  'kafkaconsumer',
+  'aiokafkaconsumer',
+  'queue',
+  'worker',
+  'kafkalistener',
+  'rabbitlistener',
+  'sendtask',
+  'send',
+  'sendandwait',
+  'produce',
+  'subscribe',
+  'queuesubscribe',
+  'publish',
+  'publishwithcontext',
+  'sendtoqueue',
+  'basicpublish',
+  'basicconsume',
+  'consume',
+  'consumepartition',
+  'queuebind',
+  'bindqueue',
+  'convertandsend',
+  'lpush',
+  'rpush',
+  'listleftpush',
+  'listrightpush',
+  'lpop',
+  'rpop',
+  'listleftpop',
+  'listrightpop',
+  'blpop',
+  'brpop',
+]);
 
 /** Whether brokerUses may find something in a call of this method (cheap: no argument is looked at). */
 export function mayBeBrokerCall(method: string): boolean {
@@ -98,13 +131,16 @@ export function brokerUses(call: CallView, families: Set<BrokerFamily>): BrokerU
     return out;
   }
   switch (m) {
-    case 'sendtask': return add('celery', 'produce', [str(args[0]) ?? str(kw.name)]);
-    case 'send': case 'sendandwait': {
+    case 'sendtask':
+      return add('celery', 'produce', [str(args[0]) ?? str(kw.name)]);
+    case 'send':
+    case 'sendandwait': {
       if (!families.has('kafka')) return out;
       const o = obj(args[0]);
       return add('kafka', 'produce', o ? [str(o.topic)] : [str(args[0]) ?? str(kw.topic)]);
     }
-    case 'produce': return families.has('kafka') ? add('kafka', 'produce', [str(args[0]) ?? str(kw.topic)]) : out;
+    case 'produce':
+      return families.has('kafka') ? add('kafka', 'produce', [str(args[0]) ?? str(kw.topic)]) : out;
     case 'subscribe': {
       const family = only(families, 'kafka', 'redis', 'nats');
       if (family === 'kafka') {
@@ -115,7 +151,8 @@ export function brokerUses(call: CallView, families: Set<BrokerFamily>): BrokerU
       if (family === 'nats') return add('nats', 'consume', [str(args[0])]);
       return out;
     }
-    case 'queuesubscribe': return families.has('nats') ? add('nats', 'consume', [str(args[0])]) : out;
+    case 'queuesubscribe':
+      return families.has('nats') ? add('nats', 'consume', [str(args[0])]) : out;
     case 'publish': {
       // amqplib channel.publish(exchange, routingKey, content) / amqp091 ch.Publish(exchange, key, mandatory, ...)
       if (families.has('rabbitmq') && args.length >= 3 && typeof args[0] === 'string' && typeof args[1] === 'string') {
@@ -129,7 +166,8 @@ export function brokerUses(call: CallView, families: Set<BrokerFamily>): BrokerU
     }
     case 'publishwithcontext':
       return families.has('rabbitmq') ? add('rabbitmq', 'produce', [rabbitTarget(str(args[0]), str(args[1]))]) : out;
-    case 'sendtoqueue': return families.has('rabbitmq') ? add('rabbitmq', 'produce', [str(args[0])]) : out;
+    case 'sendtoqueue':
+      return families.has('rabbitmq') ? add('rabbitmq', 'produce', [str(args[0])]) : out;
     case 'basicpublish': {
       if (!families.has('rabbitmq')) return out;
       const exchange = str(kw.exchange) ?? str(args[0]);
@@ -143,22 +181,33 @@ export function brokerUses(call: CallView, families: Set<BrokerFamily>): BrokerU
       if (Array.isArray(args[0]) && families.has('kafka')) return add('kafka', 'consume', args[0]);
       return families.has('rabbitmq') && typeof args[0] === 'string' ? add('rabbitmq', 'consume', [args[0]]) : out;
     }
-    case 'consumepartition': return families.has('kafka') ? add('kafka', 'consume', [str(args[0])]) : out;
-    case 'queuebind': case 'bindqueue': {
+    case 'consumepartition':
+      return families.has('kafka') ? add('kafka', 'consume', [str(args[0])]) : out;
+    case 'queuebind':
+    case 'bindqueue': {
       if (!families.has('rabbitmq')) return out;
       // Go QueueBind(queue, key, exchange); amqplib bindQueue(queue, exchange, key); pika queue_bind(queue, exchange)
-      const exchange = lang === 'go' ? str(args[2]) : str(kw.exchange) ?? str(args[1]);
+      const exchange = lang === 'go' ? str(args[2]) : (str(kw.exchange) ?? str(args[1]));
       return add('rabbitmq', 'consume', [exchange]);
     }
     case 'convertandsend': {
       if (!families.has('rabbitmq')) return out;
       return add('rabbitmq', 'produce', [args.length >= 3 ? rabbitTarget(str(args[0]), str(args[1])) : str(args[0])]);
     }
-    case 'lpush': case 'rpush': case 'listleftpush': case 'listrightpush':
+    case 'lpush':
+    case 'rpush':
+    case 'listleftpush':
+    case 'listrightpush':
       return families.has('redis') ? add('redis-list', 'produce', [str(args[0])]) : out;
-    case 'lpop': case 'rpop': case 'listleftpop': case 'listrightpop':
+    case 'lpop':
+    case 'rpop':
+    case 'listleftpop':
+    case 'listrightpop':
       return families.has('redis') ? add('redis-list', 'consume', [str(args[0])]) : out;
-    case 'blpop': case 'brpop': return families.has('redis') ? add('redis-list', 'consume', args.flatMap(strs)) : out;
-    default: return out;
+    case 'blpop':
+    case 'brpop':
+      return families.has('redis') ? add('redis-list', 'consume', args.flatMap(strs)) : out;
+    default:
+      return out;
   }
 }

@@ -1,7 +1,7 @@
 // What the tree-sitter readers find in one source file. Lines are 1-based.
 
 export type CodeLanguage =
-  | 'javascript' | 'typescript' | 'tsx' | 'python' | 'go' | 'rust' | 'java' | 'ruby' | 'php' | 'csharp' | 'kotlin';
+  'javascript' | 'typescript' | 'tsx' | 'python' | 'go' | 'rust' | 'java' | 'ruby' | 'php' | 'csharp' | 'kotlin';
 
 export interface CodeFacts {
   /** Ports the code listens on: `listen(3000)`, `process.env.PORT || 3000`, `app.run(port=5000)`, `":8080"`. */
@@ -31,7 +31,11 @@ export interface CodeFacts {
   grpc: { service: string; role: 'server' | 'client'; line: number; reason: string }[];
   /** Queue, topic, channel and task names handed to a broker client, with whether the code sends or receives. */
   topics: {
-    system: BrokerSystem; name: string; role: 'produce' | 'consume'; line: number; reason: string;
+    system: BrokerSystem;
+    name: string;
+    role: 'produce' | 'consume';
+    line: number;
+    reason: string;
     /** A Celery task named after its function only: its full name is the file's dotted module path, a dot, this. */
     inModule?: boolean;
   }[];

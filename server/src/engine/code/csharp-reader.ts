@@ -3,14 +3,34 @@
 import type { Node } from 'web-tree-sitter';
 import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
-import { brief, FactSink, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import {
+  brief,
+  FactSink,
+  joinRoute,
+  lineOf,
+  mergePort,
+  portFromAddress,
+  portFromDigits,
+  validPort,
+  type PortValue,
+} from './fact-sink';
 
 const mapVerbs: Record<string, string | undefined> = {
-  MapGet: 'GET', MapPost: 'POST', MapPut: 'PUT', MapDelete: 'DELETE', MapPatch: 'PATCH', MapHealthChecks: 'GET',
+  MapGet: 'GET',
+  MapPost: 'POST',
+  MapPut: 'PUT',
+  MapDelete: 'DELETE',
+  MapPatch: 'PATCH',
+  MapHealthChecks: 'GET',
   MapMethods: undefined,
 };
 const attributeVerbs: Record<string, string | undefined> = {
-  HttpGet: 'GET', HttpPost: 'POST', HttpPut: 'PUT', HttpDelete: 'DELETE', HttpPatch: 'PATCH', Route: undefined,
+  HttpGet: 'GET',
+  HttpPost: 'POST',
+  HttpPut: 'PUT',
+  HttpDelete: 'DELETE',
+  HttpPatch: 'PATCH',
+  Route: undefined,
 };
 
 function csString(node: Node | null | undefined): string | undefined {
@@ -79,13 +99,28 @@ export function readCSharp(root: Node, sink: FactSink, source: string): void {
   for (const node of scope.nodes) {
     const line = lineOf(node);
     switch (node.type) {
-      case 'invocation_expression': readInvocation(scope, node, line); break;
-      case 'class_declaration': grpcServerClassRule(scope, node); break;
-      case 'object_creation_expression': grpcClientRule(scope, node); break;
-      case 'element_access_expression': configReadRule(scope, node, line); break;
-      case 'attribute': routeAttributeRule(scope, node, line); break;
-      case 'string_literal': case 'verbatim_string_literal': urlRule(scope, node, line); break;
-      case 'using_directive': importRule(scope, node, line); break;
+      case 'invocation_expression':
+        readInvocation(scope, node, line);
+        break;
+      case 'class_declaration':
+        grpcServerClassRule(scope, node);
+        break;
+      case 'object_creation_expression':
+        grpcClientRule(scope, node);
+        break;
+      case 'element_access_expression':
+        configReadRule(scope, node, line);
+        break;
+      case 'attribute':
+        routeAttributeRule(scope, node, line);
+        break;
+      case 'string_literal':
+      case 'verbatim_string_literal':
+        urlRule(scope, node, line);
+        break;
+      case 'using_directive':
+        importRule(scope, node, line);
+        break;
     }
   }
 }
@@ -102,7 +137,8 @@ function csharpScope(root: Node, sink: FactSink, source: string): CSharpScope {
   for (const fn of nodes) {
     if (fn.type !== 'method_declaration' && fn.type !== 'local_function_statement') continue;
     const name = fn.childForFieldName('name')?.text;
-    const params = (fn.childForFieldName('parameters')?.namedChildren ?? []).filter((p) => p.type === 'parameter')
+    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
+      .filter((p) => p.type === 'parameter')
       .map((p) => p.childForFieldName('name')?.text ?? '');
     const body = fn.childForFieldName('body');
     if (!name || !body || params.length === 0 || envWrappers.has(name)) continue;
@@ -116,9 +152,12 @@ function csharpScope(root: Node, sink: FactSink, source: string): CSharpScope {
       break;
     }
   }
-  const families = brokerFamilies(nodes.filter((n) => n.type === 'using_directive')
-    .map((n) => n.namedChildren.find((c) => c.type === 'qualified_name' || c.type === 'identifier')?.text ?? '')
-    .map((module) => ({ module })));
+  const families = brokerFamilies(
+    nodes
+      .filter((n) => n.type === 'using_directive')
+      .map((n) => n.namedChildren.find((c) => c.type === 'qualified_name' || c.type === 'identifier')?.text ?? '')
+      .map((module) => ({ module })),
+  );
   const bindings = new Map<string, Node>();
   for (const d of nodes) {
     if (d.type !== 'variable_declarator') continue;
@@ -135,17 +174,23 @@ function csharpScope(root: Node, sink: FactSink, source: string): CSharpScope {
 function evalPort(scope: CSharpScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
   if (!node || depth > 4) return undefined;
   switch (node.type) {
-    case 'integer_literal': return { port: validPort(Number(node.text)) };
-    case 'string_literal': return { port: portFromDigits(csString(node) ?? '') };
-    case 'parenthesized_expression': case 'argument': return evalPort(scope, node.namedChild(0), depth + 1);
+    case 'integer_literal':
+      return { port: validPort(Number(node.text)) };
+    case 'string_literal':
+      return { port: portFromDigits(csString(node) ?? '') };
+    case 'parenthesized_expression':
+    case 'argument':
+      return evalPort(scope, node.namedChild(0), depth + 1);
     case 'identifier': {
       const b = scope.bindings.get(node.text);
       return b ? evalPort(scope, b, depth + 1) : undefined;
     }
     case 'binary_expression':
       return node.childForFieldName('operator')?.text === '??'
-        ? mergePort(evalPort(scope, node.childForFieldName('left'), depth + 1),
-          evalPort(scope, node.childForFieldName('right'), depth + 1))
+        ? mergePort(
+            evalPort(scope, node.childForFieldName('left'), depth + 1),
+            evalPort(scope, node.childForFieldName('right'), depth + 1),
+          )
         : undefined;
     case 'invocation_expression': {
       const fn = node.childForFieldName('function')?.text ?? '';
@@ -156,7 +201,8 @@ function evalPort(scope: CSharpScope, node: Node | null | undefined, depth = 0):
       }
       return /^(?:int\.Parse|Int32\.Parse|Convert\.ToInt32)$/.test(fn) ? evalPort(scope, first, depth + 1) : undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -188,7 +234,9 @@ function envVarsOf(scope: CSharpScope, node: Node | null | undefined, out = new 
   const n = argExpr(node ?? undefined);
   if (!n || depth > 5) return out;
   switch (n.type) {
-    case 'identifier': envVarsOf(scope, scope.bindings.get(n.text), out, depth + 1); break;
+    case 'identifier':
+      envVarsOf(scope, scope.bindings.get(n.text), out, depth + 1);
+      break;
     case 'binary_expression':
       envVarsOf(scope, n.childForFieldName('left'), out, depth + 1);
       envVarsOf(scope, n.childForFieldName('right'), out, depth + 1);
@@ -207,8 +255,12 @@ function envVarsOf(scope: CSharpScope, node: Node | null | undefined, out = new 
     case 'invocation_expression': {
       const fn = n.childForFieldName('function')?.text ?? '';
       const wrapper = scope.envWrappers.get(fn);
-      const key = fn === 'Environment.GetEnvironmentVariable' ? csString(argList(n)[0])
-        : wrapper ? csString(argList(n)[wrapper.key]) : undefined;
+      const key =
+        fn === 'Environment.GetEnvironmentVariable'
+          ? csString(argList(n)[0])
+          : wrapper
+            ? csString(argList(n)[wrapper.key])
+            : undefined;
       if (key) out.add(key);
       break;
     }
@@ -243,10 +295,14 @@ function grpcClientRule(scope: CSharpScope, node: Node): void {
   if (!called || !first || (owner !== called && !/channel/i.test(first.text))) return;
   scope.sink.grpc(called, 'client', lineOf(node), `new ${brief(type?.text ?? name, 50)}(…)`);
   const channel = first.type === 'identifier' ? scope.bindings.get(first.text) : first;
-  const maker = channel?.type === 'invocation_expression' ? channel.childForFieldName('function')?.text ?? '' : '';
+  const maker = channel?.type === 'invocation_expression' ? (channel.childForFieldName('function')?.text ?? '') : '';
   if (channel && /ForAddress$/.test(maker)) {
     const address = argList(channel)[0];
-    scope.sink.dial(envVarsOf(scope, address), lineOf(node), `GrpcChannel.ForAddress(${brief(address?.text ?? '', 40)})`);
+    scope.sink.dial(
+      envVarsOf(scope, address),
+      lineOf(node),
+      `GrpcChannel.ForAddress(${brief(address?.text ?? '', 40)})`,
+    );
   }
 }
 
@@ -287,7 +343,7 @@ interface Invocation {
 function readInvocation(scope: CSharpScope, call: Node, line: number): void {
   const fn = call.childForFieldName('function');
   const nameNode = fn?.type === 'member_access_expression' ? fn.childForFieldName('name') : fn;
-  const method = nameNode?.type === 'generic_name' ? nameNode.namedChild(0)?.text ?? '' : nameNode?.text ?? '';
+  const method = nameNode?.type === 'generic_name' ? (nameNode.namedChild(0)?.text ?? '') : (nameNode?.text ?? '');
   const site: Invocation = { call, fn, nameNode, method, list: argList(call), line };
   if (grpcMapRule(scope, site) || envWrapperCallRule(scope, site)) return;
   brokerRule(scope, site);
@@ -338,8 +394,10 @@ function envReadRule({ sink }: CSharpScope, { call, fn, list, line }: Invocation
   const name = csString(list[0]);
   if (name) {
     const parent = call.parent;
-    const fallback = parent?.type === 'binary_expression' && parent.childForFieldName('operator')?.text === '??'
-      ? csString(parent.childForFieldName('right')) : undefined;
+    const fallback =
+      parent?.type === 'binary_expression' && parent.childForFieldName('operator')?.text === '??'
+        ? csString(parent.childForFieldName('right'))
+        : undefined;
     sink.env(name, line, fallback);
   }
   return true;

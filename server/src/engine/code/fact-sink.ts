@@ -7,7 +7,8 @@ const maxTextLength = 300;
 const hostPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // A URL literal Kyozo cares about: an address another service or a backing store listens on.
-const urlPattern = /^(?:https?|wss?|postgres(?:ql)?|mysql|mariadb|redis|rediss|amqps?|mongodb(?:\+srv)?|nats|kafka|grpc|mqtt|sqlserver|mssql|cockroachdb|clickhouse|memcached|jdbc:[a-z0-9]+):\/\/\S+$/i;
+const urlPattern =
+  /^(?:https?|wss?|postgres(?:ql)?|mysql|mariadb|redis|rediss|amqps?|mongodb(?:\+srv)?|nats|kafka|grpc|mqtt|sqlserver|mssql|cockroachdb|clickhouse|memcached|jdbc:[a-z0-9]+):\/\/\S+$/i;
 
 export function lineOf(node: Node): number {
   return node.startPosition.row + 1;
@@ -109,7 +110,13 @@ export class FactSink {
     this.order.set(fact, order);
   }
 
-  topic(system: BrokerSystem, name: string, role: 'produce' | 'consume', at: At, reason: string, inModule = false,
+  topic(
+    system: BrokerSystem,
+    name: string,
+    role: 'produce' | 'consume',
+    at: At,
+    reason: string,
+    inModule = false,
   ): void {
     const n = name.trim();
     if (!n || n.length > maxTextLength || /\s/.test(n) || this.facts.topics.length >= maxPerList) return;
@@ -179,7 +186,8 @@ export class FactSink {
 
   finish(): CodeFacts {
     for (const p of this.weakPorts) {
-      if (this.facts.ports.length < maxPerList && !this.facts.ports.some((q) => q.port === p.port)) this.facts.ports.push(p);
+      if (this.facts.ports.length < maxPerList && !this.facts.ports.some((q) => q.port === p.port))
+        this.facts.ports.push(p);
     }
     this.weakPorts.length = 0;
     const byOrder = (a: object, b: object): number => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0);

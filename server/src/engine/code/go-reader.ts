@@ -4,13 +4,52 @@
 import type { Node } from 'web-tree-sitter';
 import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
-import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import {
+  brief,
+  FactSink,
+  type At,
+  isOwnPortVar,
+  lineOf,
+  mergePort,
+  portFromAddress,
+  portFromDigits,
+  validPort,
+  type PortValue,
+} from './fact-sink';
 
 // Methods whose address argument is where the service listens.
-const listenMethods = new Set(['ListenAndServe', 'ListenAndServeTLS', 'Run', 'RunTLS', 'Start', 'StartTLS', 'Listen',
-  'ListenTLS']);
-const routeMethods = new Set(['Handle', 'HandleFunc', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'Any',
-  'Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options', 'Method', 'MethodFunc', 'All']);
+const listenMethods = new Set([
+  'ListenAndServe',
+  'ListenAndServeTLS',
+  'Run',
+  'RunTLS',
+  'Start',
+  'StartTLS',
+  'Listen',
+  'ListenTLS',
+]);
+const routeMethods = new Set([
+  'Handle',
+  'HandleFunc',
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'HEAD',
+  'OPTIONS',
+  'Any',
+  'Get',
+  'Post',
+  'Put',
+  'Delete',
+  'Patch',
+  'Head',
+  'Options',
+  'Method',
+  'MethodFunc',
+  'All',
+]);
 const verbs = /^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/i;
 
 function goString(node: Node | null | undefined): string | undefined {
@@ -24,8 +63,10 @@ function argList(call: Node): Node[] {
 }
 
 function isEnvCall(node: Node): boolean {
-  return node.type === 'call_expression' &&
-    /^(?:os\.Getenv|os\.LookupEnv|syscall\.Getenv)$/.test(node.childForFieldName('function')?.text ?? '');
+  return (
+    node.type === 'call_expression' &&
+    /^(?:os\.Getenv|os\.LookupEnv|syscall\.Getenv)$/.test(node.childForFieldName('function')?.text ?? '')
+  );
 }
 
 function envCall(node: Node): string | undefined {
@@ -78,24 +119,41 @@ export function readGo(root: Node, sink: FactSink, source: string): void {
   const scope = goScope(root, sink, source);
   for (const node of scope.nodes) {
     switch (node.type) {
-      case 'call_expression': readCall(scope, node); break;
-      case 'keyed_element': keyedElementRule(scope, node); break;
-      case 'interpreted_string_literal': case 'raw_string_literal': urlRule(scope, node); break;
-      case 'import_spec': importRule(scope, node); break;
+      case 'call_expression':
+        readCall(scope, node);
+        break;
+      case 'keyed_element':
+        keyedElementRule(scope, node);
+        break;
+      case 'interpreted_string_literal':
+      case 'raw_string_literal':
+        urlRule(scope, node);
+        break;
+      case 'import_spec':
+        importRule(scope, node);
+        break;
     }
   }
 }
 
 function goScope(root: Node, sink: FactSink, source: string): GoScope {
-  const types = ['call_expression', 'import_spec', 'short_var_declaration', 'assignment_statement', 'var_spec', 'const_spec'];
+  const types = [
+    'call_expression',
+    'import_spec',
+    'short_var_declaration',
+    'assignment_statement',
+    'var_spec',
+    'const_spec',
+  ];
   if (source.includes('Addr') || source.includes('Host') || source.includes('Topic')) types.push('keyed_element');
   // A wrapper reads or dials one of its parameters: a name, not a literal, inside the parentheses.
   const wrapped = /(?:Getenv|LookupEnv|Dial|DialContext|NewClient)\(\s*(?:ctx,\s*)?[A-Za-z_]/;
   if (wrapped.test(source)) types.push('function_declaration');
   if (source.includes('://')) types.push('interpreted_string_literal', 'raw_string_literal');
   const nodes = root.descendantsOfType(types);
-  const families = brokerFamilies(nodes.filter((n) => n.type === 'import_spec')
-    .map((n) => ({ module: goString(n.childForFieldName('path')) ?? '' })));
+  const families = brokerFamilies(
+    nodes.filter((n) => n.type === 'import_spec').map((n) => ({ module: goString(n.childForFieldName('path')) ?? '' })),
+  );
   return { sink, nodes, bindings: bindingsOf(nodes), ...wrappersOf(nodes), heldEnv: new Map(), families };
 }
 
@@ -179,7 +237,9 @@ function envVarsOf(scope: GoScope, node: Node | null | undefined, out = new Set<
       if (held) out.add(held);
       break;
     }
-    case 'parenthesized_expression': envVarsOf(scope, node.namedChild(0), out, depth + 1); break;
+    case 'parenthesized_expression':
+      envVarsOf(scope, node.namedChild(0), out, depth + 1);
+      break;
     case 'binary_expression':
       envVarsOf(scope, node.childForFieldName('left'), out, depth + 1);
       envVarsOf(scope, node.childForFieldName('right'), out, depth + 1);
@@ -203,13 +263,17 @@ function envVarsOf(scope: GoScope, node: Node | null | undefined, out = new Set<
 function evalPort(scope: GoScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
   if (!node || depth > 4) return undefined;
   switch (node.type) {
-    case 'int_literal': return { port: validPort(Number(node.text)) };
-    case 'interpreted_string_literal': case 'raw_string_literal': {
+    case 'int_literal':
+      return { port: validPort(Number(node.text)) };
+    case 'interpreted_string_literal':
+    case 'raw_string_literal': {
       const s = goString(node)!;
       return { port: portFromDigits(s) ?? portFromAddress(s) };
     }
-    case 'parenthesized_expression': return evalPort(scope, node.namedChild(0), depth + 1);
-    case 'identifier': return evalIdent(scope, node, depth, evalPort);
+    case 'parenthesized_expression':
+      return evalPort(scope, node.namedChild(0), depth + 1);
+    case 'identifier':
+      return evalIdent(scope, node, depth, evalPort);
     case 'call_expression': {
       const env = envCall(node);
       if (env) return { envVar: env };
@@ -221,7 +285,8 @@ function evalPort(scope: GoScope, node: Node | null | undefined, depth = 0): Por
       }
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -229,15 +294,21 @@ function evalPort(scope: GoScope, node: Node | null | undefined, depth = 0): Por
 function evalAddress(scope: GoScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
   if (!node || depth > 4) return undefined;
   switch (node.type) {
-    case 'interpreted_string_literal': case 'raw_string_literal': return { port: portFromAddress(goString(node)!) };
-    case 'parenthesized_expression': return evalAddress(scope, node.namedChild(0), depth + 1);
-    case 'identifier': return evalIdent(scope, node, depth, evalAddress);
+    case 'interpreted_string_literal':
+    case 'raw_string_literal':
+      return { port: portFromAddress(goString(node)!) };
+    case 'parenthesized_expression':
+      return evalAddress(scope, node.namedChild(0), depth + 1);
+    case 'identifier':
+      return evalIdent(scope, node, depth, evalAddress);
     case 'binary_expression': {
       // ":" + port, "0.0.0.0:" + port, or addr + ":" + port (a host variable, then the port)
       const leftNode = node.childForFieldName('left');
-      const left = goString(leftNode) ??
+      const left =
+        goString(leftNode) ??
         (leftNode?.type === 'binary_expression' ? goString(leftNode.childForFieldName('right')) : undefined);
-      if (node.childForFieldName('operator')?.text !== '+' || left === undefined || !/^[\w.*[\]-]*:$/.test(left)) return undefined;
+      if (node.childForFieldName('operator')?.text !== '+' || left === undefined || !/^[\w.*[\]-]*:$/.test(left))
+        return undefined;
       return evalPort(scope, node.childForFieldName('right'), depth + 1);
     }
     case 'call_expression': {
@@ -250,16 +321,23 @@ function evalAddress(scope: GoScope, node: Node | null | undefined, depth = 0): 
       }
       if (fn === 'net.JoinHostPort') return evalPort(scope, list[1], depth + 1);
       if (fn === 'cmp.Or') {
-        return list.reduce<PortValue | undefined>((acc, a) => mergePort(acc, evalAddress(scope, a, depth + 1)), undefined);
+        return list.reduce<PortValue | undefined>(
+          (acc, a) => mergePort(acc, evalAddress(scope, a, depth + 1)),
+          undefined,
+        );
       }
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
 function evalIdent(
-  scope: GoScope, node: Node, depth: number, by: (s: GoScope, n: Node, d: number) => PortValue | undefined,
+  scope: GoScope,
+  node: Node,
+  depth: number,
+  by: (s: GoScope, n: Node, d: number) => PortValue | undefined,
 ): PortValue | undefined {
   let out: PortValue | undefined;
   for (const v of scope.bindings.get(node.text) ?? []) out = mergePort(out, by(scope, v, depth + 1));
@@ -286,7 +364,8 @@ function argValue(scope: GoScope, node: Node | undefined, depth = 0): Arg {
       return elements.map((e) => stringOf(scope, e.namedChild(0))).filter((x): x is string => x !== undefined);
     }
   }
-  if (node.type === 'unary_expression') return argValue(scope, node.childForFieldName('operand') ?? undefined, depth + 1);
+  if (node.type === 'unary_expression')
+    return argValue(scope, node.childForFieldName('operand') ?? undefined, depth + 1);
   return undefined;
 }
 
@@ -303,7 +382,8 @@ function groupPrefix(scope: GoScope, receiver: Node | null, depth = 0): string {
   const value = scope.bindings.get(receiver.text)?.[0];
   if (value?.type !== 'call_expression') return '';
   const fn = value.childForFieldName('function');
-  if (fn?.type !== 'selector_expression' || !/^(?:Group|Route)$/.test(fn.childForFieldName('field')?.text ?? '')) return '';
+  if (fn?.type !== 'selector_expression' || !/^(?:Group|Route)$/.test(fn.childForFieldName('field')?.text ?? ''))
+    return '';
   const prefix = goString(argList(value)[0]);
   if (prefix === undefined || !prefix.startsWith('/')) return '';
   return groupPrefix(scope, fn.childForFieldName('operand'), depth + 1) + prefix.replace(/\/+$/, '');
@@ -347,22 +427,37 @@ function envReadRule({ sink, bindings }: GoScope, call: Node, name: string): voi
   let defaultValue: string | undefined;
   let holder: Node | null = call.parent;
   if (holder?.type === 'expression_list') holder = holder.parent;
-  if (holder && (holder.type === 'short_var_declaration' || holder.type === 'assignment_statement' || holder.type === 'var_spec')) {
+  if (
+    holder &&
+    (holder.type === 'short_var_declaration' || holder.type === 'assignment_statement' || holder.type === 'var_spec')
+  ) {
     const left = holder.childForFieldName('left') ?? holder.childForFieldName('name');
     const variable = left?.type === 'expression_list' ? left.namedChild(0) : left;
     if (variable?.type === 'identifier') {
       for (const v of bindings.get(variable.text) ?? []) {
         const s = goString(v);
-        if (s !== undefined && s !== '') { defaultValue = s; break; }
+        if (s !== undefined && s !== '') {
+          defaultValue = s;
+          break;
+        }
       }
     }
-  } else if (call.parent?.type === 'argument_list' && call.parent.parent?.childForFieldName('function')?.text === 'cmp.Or') {
-    defaultValue = argList(call.parent.parent).map((a) => goString(a)).find((s) => s !== undefined && s !== '');
+  } else if (
+    call.parent?.type === 'argument_list' &&
+    call.parent.parent?.childForFieldName('function')?.text === 'cmp.Or'
+  ) {
+    defaultValue = argList(call.parent.parent)
+      .map((a) => goString(a))
+      .find((s) => s !== undefined && s !== '');
   }
   sink.env(name, lineOf(call), defaultValue);
   if (isOwnPortVar(name) && defaultValue !== undefined) {
-    sink.port({ port: portFromDigits(defaultValue) ?? portFromAddress(defaultValue), envVar: name }, lineOf(call),
-      `${brief(call.text, 40)} with fallback "${defaultValue}"`, true);
+    sink.port(
+      { port: portFromDigits(defaultValue) ?? portFromAddress(defaultValue), envVar: name },
+      lineOf(call),
+      `${brief(call.text, 40)} with fallback "${defaultValue}"`,
+      true,
+    );
   }
 }
 
@@ -434,7 +529,11 @@ function listenPortRule(scope: GoScope, { call, fn, method, line }: MethodCall):
   // net.Listen("tcp", addr) has the address second; the others first.
   const addr = fn.text === 'net.Listen' ? list[1] : list[0];
   if (addr) {
-    scope.sink.port(evalAddress(scope, addr), line, reasonFor(scope, `${brief(fn.text, 30)}(${brief(addr.text, 40)})`, addr));
+    scope.sink.port(
+      evalAddress(scope, addr),
+      line,
+      reasonFor(scope, `${brief(fn.text, 30)}(${brief(addr.text, 40)})`, addr),
+    );
   }
   return true;
 }
@@ -448,7 +547,8 @@ function routeRule(scope: GoScope, { call, fn, method, line }: MethodCall): void
   // Go 1.22 patterns: "GET /healthz"
   const m = /^(?:([A-Z]+)\s+)?(\/\S*)$/.exec(pattern);
   if (!m) return;
-  const verb = m[1] ??
+  const verb =
+    m[1] ??
     (verbs.test(method) ? method : method === 'Method' || method === 'MethodFunc' ? goString(list[0]) : undefined);
   const prefix = groupPrefix(scope, fn.childForFieldName('operand'));
   scope.sink.route(prefix && m[2] === '/' ? prefix : prefix + m[2], line, verb);
@@ -467,7 +567,11 @@ function keyedElementRule(scope: GoScope, node: Node): void {
   if (!value) return;
   const literalType = node.parent?.parent?.childForFieldName('type')?.text ?? '';
   if (key === 'Addr' && /(?:^|\.)Server$/.test(literalType)) {
-    scope.sink.port(evalAddress(scope, value), node, reasonFor(scope, `${literalType}{Addr: ${brief(value.text, 40)}}`, value));
+    scope.sink.port(
+      evalAddress(scope, value),
+      node,
+      reasonFor(scope, `${literalType}{Addr: ${brief(value.text, 40)}}`, value),
+    );
   } else {
     const s = goString(value);
     const m = s === undefined ? undefined : /^([\w.-]+)(?::(\d{1,5}))?$/.exec(s);
@@ -481,8 +585,11 @@ function topicFieldRule(scope: GoScope, element: Node, valueNode: Node): void {
   const value = valueNode.type === 'literal_element' ? valueNode.namedChild(0) : valueNode;
   const topic = stringOf(scope, value);
   if (topic === undefined || !scope.families.has('kafka')) return;
-  const role = /(?:Writer|WriterConfig|ProducerMessage|Message)$/.test(literalType) ? 'produce'
-    : /(?:Reader|ReaderConfig)$/.test(literalType) ? 'consume' : undefined;
+  const role = /(?:Writer|WriterConfig|ProducerMessage|Message)$/.test(literalType)
+    ? 'produce'
+    : /(?:Reader|ReaderConfig)$/.test(literalType)
+      ? 'consume'
+      : undefined;
   const shown = `${brief(literalType, 30)}{Topic: ${brief(valueNode.text, 30)}}`;
   if (role) scope.sink.topic('kafka', topic, role, element, shown);
 }

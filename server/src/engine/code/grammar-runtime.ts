@@ -47,8 +47,11 @@ function initRuntime(): Promise<void> {
     locateFile: (name: string) => localRequire.resolve(`web-tree-sitter/${name}`),
   }).catch((err: unknown) => {
     runtime = undefined; // let a later call retry instead of caching the failure forever
-    throw new Error(`Could not start the tree-sitter WASM runtime (web-tree-sitter): ${String(err)}. ` +
-      'Reinstall dependencies with `npm install` so node_modules/web-tree-sitter/web-tree-sitter.wasm exists.', { cause: err });
+    throw new Error(
+      `Could not start the tree-sitter WASM runtime (web-tree-sitter): ${String(err)}. ` +
+        'Reinstall dependencies with `npm install` so node_modules/web-tree-sitter/web-tree-sitter.wasm exists.',
+      { cause: err },
+    );
   });
   return runtime;
 }
@@ -69,7 +72,8 @@ export function ensureLanguage(language: CodeLanguage): Promise<void> {
         failures.delete(language);
       } catch (err) {
         loading.delete(language);
-        const reason = `Could not load the ${language} grammar from ${file}: ${String(err)}. ` +
+        const reason =
+          `Could not load the ${language} grammar from ${file}: ${String(err)}. ` +
           'Check that @vscode/tree-sitter-wasm is installed (npm install).';
         failures.set(language, reason);
         throw new Error(reason, { cause: err });

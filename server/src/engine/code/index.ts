@@ -40,9 +40,21 @@ const readers: Record<CodeLanguage, (root: Node, sink: FactSink, source: string)
 };
 
 const byExtension: Record<string, CodeLanguage> = {
-  '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.jsx': 'javascript',
-  '.ts': 'typescript', '.mts': 'typescript', '.cts': 'typescript', '.tsx': 'tsx',
-  '.py': 'python', '.go': 'go', '.rs': 'rust', '.java': 'java', '.rb': 'ruby', '.php': 'php', '.cs': 'csharp',
+  '.js': 'javascript',
+  '.mjs': 'javascript',
+  '.cjs': 'javascript',
+  '.jsx': 'javascript',
+  '.ts': 'typescript',
+  '.mts': 'typescript',
+  '.cts': 'typescript',
+  '.tsx': 'tsx',
+  '.py': 'python',
+  '.go': 'go',
+  '.rs': 'rust',
+  '.java': 'java',
+  '.rb': 'ruby',
+  '.php': 'php',
+  '.cs': 'csharp',
   '.kt': 'kotlin',
 };
 
@@ -81,15 +93,21 @@ export function codeReaderProblem(language: CodeLanguage): string | undefined {
  */
 export function readCode(language: CodeLanguage, source: string): CodeFacts {
   const parser = parserFor(language);
-  if (!parser || typeof source !== 'string' || source.length > maxSourceBytes ||
-      (source.length * 3 > maxSourceBytes && Buffer.byteLength(source, 'utf8') > maxSourceBytes)) return emptyFacts();
+  if (
+    !parser ||
+    typeof source !== 'string' ||
+    source.length > maxSourceBytes ||
+    (source.length * 3 > maxSourceBytes && Buffer.byteLength(source, 'utf8') > maxSourceBytes)
+  )
+    return emptyFacts();
   const sink = new FactSink();
   const deadline = performance.now() + parseBudgetMs;
   let tree;
   try {
-    tree = source.length > watchedParseBytes
-      ? parser.parse(source, null, { progressCallback: () => performance.now() > deadline })
-      : parser.parse(source);
+    tree =
+      source.length > watchedParseBytes
+        ? parser.parse(source, null, { progressCallback: () => performance.now() > deadline })
+        : parser.parse(source);
     if (!tree) {
       parser.reset();
       return emptyFacts();

@@ -6,7 +6,11 @@ import { GRPC_HEALTH } from './code-facts';
 import { brief, FactSink, joinRoute, lineOf, mergePort, portFromDigits, validPort, type PortValue } from './fact-sink';
 
 const mappingVerbs: Record<string, string | undefined> = {
-  GetMapping: 'GET', PostMapping: 'POST', PutMapping: 'PUT', DeleteMapping: 'DELETE', PatchMapping: 'PATCH',
+  GetMapping: 'GET',
+  PostMapping: 'POST',
+  PutMapping: 'PUT',
+  DeleteMapping: 'DELETE',
+  PatchMapping: 'PATCH',
   RequestMapping: undefined,
 };
 
@@ -16,7 +20,9 @@ function javaString(node: Node | null | undefined): string | undefined {
 }
 
 function intValue(node: Node | null | undefined): number | undefined {
-  return node?.type === 'decimal_integer_literal' ? validPort(Number(node.text.replace(/_/g, '').replace(/[lL]$/, ''))) : undefined;
+  return node?.type === 'decimal_integer_literal'
+    ? validPort(Number(node.text.replace(/_/g, '').replace(/[lL]$/, '')))
+    : undefined;
 }
 
 function annotationName(a: Node): string {
@@ -97,22 +103,37 @@ export function readJava(root: Node, sink: FactSink, source: string): void {
   const scope = javaScope(root, sink, source);
   for (const node of scope.nodes) {
     switch (node.type) {
-      case 'class_declaration': grpcServerClassRule(scope, node); break;
+      case 'class_declaration':
+        grpcServerClassRule(scope, node);
+        break;
       case 'method_declaration':
         listenerAnnotationRule(scope, node);
         routeAnnotationRule(scope, node);
         break;
-      case 'method_invocation': readInvocation(scope, node); break;
-      case 'object_creation_expression': socketAddressRule(scope, node); break;
-      case 'string_literal': urlRule(scope, node); break;
-      case 'import_declaration': importRule(scope, node); break;
+      case 'method_invocation':
+        readInvocation(scope, node);
+        break;
+      case 'object_creation_expression':
+        socketAddressRule(scope, node);
+        break;
+      case 'string_literal':
+        urlRule(scope, node);
+        break;
+      case 'import_declaration':
+        importRule(scope, node);
+        break;
     }
   }
 }
 
 function javaScope(root: Node, sink: FactSink, source: string): JavaScope {
-  const types = ['method_declaration', 'method_invocation', 'object_creation_expression', 'import_declaration',
-    'variable_declarator'];
+  const types = [
+    'method_declaration',
+    'method_invocation',
+    'object_creation_expression',
+    'import_declaration',
+    'variable_declarator',
+  ];
   if (source.includes('://')) types.push('string_literal');
   if (source.includes('ImplBase')) types.push('class_declaration');
   const nodes = root.descendantsOfType(types);
@@ -141,9 +162,12 @@ function javaScope(root: Node, sink: FactSink, source: string): JavaScope {
       break;
     }
   }
-  const families = brokerFamilies(nodes.filter((n) => n.type === 'import_declaration')
-    .map((n) => n.namedChildren.find((c) => c.type === 'scoped_identifier' || c.type === 'identifier')?.text ?? '')
-    .map((module) => ({ module })));
+  const families = brokerFamilies(
+    nodes
+      .filter((n) => n.type === 'import_declaration')
+      .map((n) => n.namedChildren.find((c) => c.type === 'scoped_identifier' || c.type === 'identifier')?.text ?? '')
+      .map((module) => ({ module })),
+  );
   return { sink, nodes, bindings, envWrappers, families };
 }
 
@@ -204,7 +228,8 @@ function annotationValue(scope: JavaScope, value: Node | null): Arg {
 function grpcServerClassRule({ sink }: JavaScope, node: Node): void {
   const base = node.childForFieldName('superclass')?.namedChild(0)?.text.replace(/\s+/g, '') ?? '';
   const m = implBase.exec(base);
-  if (m && m[1] === m[2]) sink.grpc(m[1] === 'Health' ? GRPC_HEALTH : m[1], 'server', lineOf(node), `extends ${brief(base, 60)}`);
+  if (m && m[1] === m[2])
+    sink.grpc(m[1] === 'Health' ? GRPC_HEALTH : m[1], 'server', lineOf(node), `extends ${brief(base, 60)}`);
 }
 
 /** Broker listeners: `@KafkaListener(topics = "orders")`, `@RabbitListener(queues = "mail")`. */
@@ -232,7 +257,8 @@ function routeAnnotationRule({ sink }: JavaScope, method: Node): void {
     const name = annotationName(a);
     if (name in mappingVerbs) {
       const { paths, method: verb } = annotationPath(a);
-      for (const path of paths.length ? paths : ['']) sink.route(joinRoute(classPrefix(method), path), a, mappingVerbs[name] ?? verb);
+      for (const path of paths.length ? paths : [''])
+        sink.route(joinRoute(classPrefix(method), path), a, mappingVerbs[name] ?? verb);
     } else if (name === 'Path') jaxPath = annotationPath(a).path ?? '';
     else if (/^(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)$/.test(name)) jaxVerb = name;
   }
@@ -252,8 +278,11 @@ interface Invocation {
 /** An invocation: the first of the claiming rules, else a broker use, an env read or a listen port. */
 function readInvocation(scope: JavaScope, call: Node): void {
   const site: Invocation = {
-    call, object: call.childForFieldName('object')?.text, name: call.childForFieldName('name')?.text,
-    list: call.childForFieldName('arguments')?.namedChildren ?? [], line: lineOf(call),
+    call,
+    object: call.childForFieldName('object')?.text,
+    name: call.childForFieldName('name')?.text,
+    list: call.childForFieldName('arguments')?.namedChildren ?? [],
+    line: lineOf(call),
   };
   if (envWrapperCallRule(scope, site) || grpcInvocationRule(scope, site) || dialRule(scope, site)) return;
   if (grpcPortRule(scope, site)) return;
@@ -289,7 +318,11 @@ function grpcInvocationRule({ sink }: JavaScope, { call, object, name, list, lin
 function dialRule(scope: JavaScope, { object, name, list, line }: Invocation): boolean {
   if (object !== 'ManagedChannelBuilder' || (name !== 'forTarget' && name !== 'forAddress')) return false;
   const shown = `ManagedChannelBuilder.${name}(${brief(list.map((a) => a.text).join(', '), 40)})`;
-  scope.sink.dial(list.flatMap((a) => [...envVarsOf(scope, a)]), line, shown);
+  scope.sink.dial(
+    list.flatMap((a) => [...envVarsOf(scope, a)]),
+    line,
+    shown,
+  );
   return true;
 }
 

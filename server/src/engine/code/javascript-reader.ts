@@ -5,18 +5,63 @@ import type { Node } from 'web-tree-sitter';
 import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
 import {
-  brief, FactSink, type At, isOwnPortVar, joinRoute, lineOf, mergePort, portFromAddress, portFromDigits, validPort,
+  brief,
+  FactSink,
+  type At,
+  isOwnPortVar,
+  joinRoute,
+  lineOf,
+  mergePort,
+  portFromAddress,
+  portFromDigits,
+  validPort,
   type PortValue,
 } from './fact-sink';
 
 const httpVerbs = new Set(['get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'all']);
 // Objects whose `.get('/x', ...)` is an HTTP client call, not a route definition.
-const clientObjects = new Set(['axios', 'http', 'https', 'request', 'superagent', 'got', 'ky', 'fetch', 'api', 'client',
-  '$http', 'httpClient', 'agent', 'supertest', 'instance', 'map', 'cache', 'store', 'redis', 'params', 'headers', 'searchParams']);
+const clientObjects = new Set([
+  'axios',
+  'http',
+  'https',
+  'request',
+  'superagent',
+  'got',
+  'ky',
+  'fetch',
+  'api',
+  'client',
+  '$http',
+  'httpClient',
+  'agent',
+  'supertest',
+  'instance',
+  'map',
+  'cache',
+  'store',
+  'redis',
+  'params',
+  'headers',
+  'searchParams',
+]);
 const nestVerbs = new Set(['Get', 'Post', 'Put', 'Delete', 'Patch', 'Head', 'Options', 'All']);
-const wrappers = new Set(['parenthesized_expression', 'as_expression', 'non_null_expression', 'satisfies_expression', 'type_assertion']);
+const wrappers = new Set([
+  'parenthesized_expression',
+  'as_expression',
+  'non_null_expression',
+  'satisfies_expression',
+  'type_assertion',
+]);
 // normalizePort is express-generator's bin/www helper: it returns its argument as a number.
-const numberCasts = new Set(['Number', 'parseInt', 'parseFloat', 'String', 'Number.parseInt', 'Number.parseFloat', 'normalizePort']);
+const numberCasts = new Set([
+  'Number',
+  'parseInt',
+  'parseFloat',
+  'String',
+  'Number.parseInt',
+  'Number.parseFloat',
+  'normalizePort',
+]);
 
 /** A binding the reader can resolve: the value expression, or a port/env pair from destructuring `process.env`. */
 type Binding = { node: Node } | { value: PortValue; text: string };
@@ -69,8 +114,19 @@ function parameterNames(fn: Node): string[] {
 const functionTypes = /^(?:function_declaration|arrow_function|function_expression|method_definition)$/;
 // HTTP clients whose first argument is the address of another service; `axios.create({ baseURL })` names it once.
 const httpCallees = /^(?:fetch|axios|axios\.(?:get|post|put|patch|delete|head|request)|got|ky|superagent\.\w+)$/;
-const httpMethods = new Set(['fetch', 'axios', 'got', 'ky', 'get', 'post', 'put', 'patch', 'delete', 'head',
-  'request']);
+const httpMethods = new Set([
+  'fetch',
+  'axios',
+  'got',
+  'ky',
+  'get',
+  'post',
+  'put',
+  'patch',
+  'delete',
+  'head',
+  'request',
+]);
 
 function args(call: Node): Node[] {
   return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'comment') ?? [];
@@ -87,8 +143,16 @@ function objectProperty(object: Node, key: string): Node | undefined {
 }
 
 const envPrefix = /^(?:process\.env|import\.meta\.env|Bun\.env)\b/;
-const interestingCalls = new Set(['listen', 'set', 'serve', 'createServer', 'route', 'require', 'bindAsync',
-  ...httpVerbs]);
+const interestingCalls = new Set([
+  'listen',
+  'set',
+  'serve',
+  'createServer',
+  'route',
+  'require',
+  'bindAsync',
+  ...httpVerbs,
+]);
 
 /** What every rule of one file reads: its nodes, const bindings, env wrappers, and the broker libraries imported. */
 interface JsScope {
@@ -106,14 +170,33 @@ export function readJavaScript(root: Node, sink: FactSink, source: string): void
   const scope = jsScope(root, sink, source);
   for (const node of scope.nodes) {
     switch (node.type) {
-      case 'call_expression': readCall(scope, node); break;
-      case 'new_expression': readNew(scope, node); break;
-      case 'member_expression': case 'subscript_expression': if (envPrefix.test(node.text)) envReadRule(scope, node); break;
-      case 'string': case 'template_string': urlRule(scope, node); break;
-      case 'import_statement': case 'export_statement': importRule(scope, node); break;
-      case 'decorator': nestRouteRule(scope, node); break;
-      case 'pair': configPairRule(scope, node); break;
-      case 'binary_expression': urlComparisonRule(scope, node); break;
+      case 'call_expression':
+        readCall(scope, node);
+        break;
+      case 'new_expression':
+        readNew(scope, node);
+        break;
+      case 'member_expression':
+      case 'subscript_expression':
+        if (envPrefix.test(node.text)) envReadRule(scope, node);
+        break;
+      case 'string':
+      case 'template_string':
+        urlRule(scope, node);
+        break;
+      case 'import_statement':
+      case 'export_statement':
+        importRule(scope, node);
+        break;
+      case 'decorator':
+        nestRouteRule(scope, node);
+        break;
+      case 'pair':
+        configPairRule(scope, node);
+        break;
+      case 'binary_expression':
+        urlComparisonRule(scope, node);
+        break;
     }
   }
 }
@@ -137,18 +220,27 @@ function jsScope(root: Node, sink: FactSink, source: string): JsScope {
     if (!name || !value) continue;
     if (name.type === 'identifier') {
       if (!bindings.has(name.text)) bindings.set(name.text, { node: value });
-    } else if (name.type === 'object_pattern' && /^(?:process\.env|import\.meta\.env|Bun\.env)$/.test(unwrap(value).text)) {
+    } else if (
+      name.type === 'object_pattern' &&
+      /^(?:process\.env|import\.meta\.env|Bun\.env)$/.test(unwrap(value).text)
+    ) {
       readEnvPattern(name, bindings, sink);
     }
   }
   let imported: ReturnType<typeof brokerFamilies> | undefined;
   const scope: JsScope = {
-    sink, nodes, bindings, envWrappers: envWrappersOf(nodes),
-    families: () => (imported ??= brokerFamilies(nodes.flatMap((n) => {
-      if (n.type === 'import_statement') return [{ module: stringValue(n.childForFieldName('source')) ?? '' }];
-      const fn = n.type === 'call_expression' ? n.childForFieldName('function') : null;
-      return fn?.text === 'require' ? [{ module: stringValue(args(n)[0] ?? null) ?? '' }] : [];
-    }))),
+    sink,
+    nodes,
+    bindings,
+    envWrappers: envWrappersOf(nodes),
+    families: () =>
+      (imported ??= brokerFamilies(
+        nodes.flatMap((n) => {
+          if (n.type === 'import_statement') return [{ module: stringValue(n.childForFieldName('source')) ?? '' }];
+          const fn = n.type === 'call_expression' ? n.childForFieldName('function') : null;
+          return fn?.text === 'require' ? [{ module: stringValue(args(n)[0] ?? null) ?? '' }] : [];
+        }),
+      )),
     constant: (n) => stringOf(scope, n),
   };
   return scope;
@@ -198,7 +290,8 @@ function argValue(scope: JsScope, node: Node | null | undefined, depth = 0): Arg
   const n = unwrap(node);
   const s = stringOf(scope, n);
   if (s !== undefined) return s;
-  if (n.type === 'array') return n.namedChildren.map((c) => stringOf(scope, c)).filter((x): x is string => x !== undefined);
+  if (n.type === 'array')
+    return n.namedChildren.map((c) => stringOf(scope, c)).filter((x): x is string => x !== undefined);
   if (n.type === 'object' && depth < 2) {
     const out: Record<string, Arg> = {};
     for (const p of n.namedChildren) {
@@ -251,40 +344,51 @@ function evalPort(scope: JsScope, node: Node | null | undefined, depth = 0): Por
   if (!node || depth > 4) return undefined;
   const n = unwrap(node);
   switch (n.type) {
-    case 'number': return { port: validPort(Number(n.text)) };
-    case 'string': case 'template_string': {
+    case 'number':
+      return { port: validPort(Number(n.text)) };
+    case 'string':
+    case 'template_string': {
       const s = stringValue(n);
       return s === undefined ? undefined : { port: portFromDigits(s) };
     }
     case 'binary_expression': {
       const op = n.childForFieldName('operator')?.text;
       if (op !== '||' && op !== '??') return undefined;
-      return mergePort(evalPort(scope, n.childForFieldName('left'), depth + 1),
-        evalPort(scope, n.childForFieldName('right'), depth + 1));
+      return mergePort(
+        evalPort(scope, n.childForFieldName('left'), depth + 1),
+        evalPort(scope, n.childForFieldName('right'), depth + 1),
+      );
     }
     case 'ternary_expression': {
       // `process.env.PORT ? Number(process.env.PORT) : 3333`: the env variable, else the literal default.
       const cond = evalPort(scope, n.childForFieldName('condition'), depth + 1);
       if (!cond?.envVar) return undefined;
-      return mergePort(evalPort(scope, n.childForFieldName('consequence'), depth + 1) ?? cond,
-        evalPort(scope, n.childForFieldName('alternative'), depth + 1));
+      return mergePort(
+        evalPort(scope, n.childForFieldName('consequence'), depth + 1) ?? cond,
+        evalPort(scope, n.childForFieldName('alternative'), depth + 1),
+      );
     }
     case 'unary_expression':
-      return n.childForFieldName('operator')?.text === '+' ? evalPort(scope, n.childForFieldName('argument'), depth + 1) : undefined;
+      return n.childForFieldName('operator')?.text === '+'
+        ? evalPort(scope, n.childForFieldName('argument'), depth + 1)
+        : undefined;
     case 'call_expression': {
       const fn = n.childForFieldName('function')?.text ?? '';
       return numberCasts.has(fn) ? evalPort(scope, args(n)[0], depth + 1) : undefined;
     }
-    case 'member_expression': case 'subscript_expression': {
+    case 'member_expression':
+    case 'subscript_expression': {
       const name = envName(n, scope.constant);
       return name ? { envVar: name } : undefined;
     }
-    case 'identifier': case 'shorthand_property_identifier': {
+    case 'identifier':
+    case 'shorthand_property_identifier': {
       const b = scope.bindings.get(n.text);
       if (!b) return undefined;
       return 'node' in b ? evalPort(scope, b.node, depth + 1) : b.value;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -334,7 +438,7 @@ function readCall(scope: JsScope, call: Node): void {
   const fn = call.childForFieldName('function');
   if (!fn) return;
   const isMember = fn.type === 'member_expression';
-  const method = isMember ? fn.childForFieldName('property')?.text ?? '' : fn.type === 'import' ? 'require' : fn.text;
+  const method = isMember ? (fn.childForFieldName('property')?.text ?? '') : fn.type === 'import' ? 'require' : fn.text;
   // axios.get(url) is a client call, not a route: it may dial another service.
   if (!interestingCalls.has(method) || (isMember && httpVerbs.has(method) && /^axios\./.test(fn.text))) {
     serviceCallRules(scope, call, fn, method);
@@ -362,7 +466,11 @@ function listenPortRule(scope: JsScope, { method, isMember, list, line, shown }:
     const first = unwrap(list[0]);
     if (first.type === 'object') {
       const portNode = objectProperty(first, 'port');
-      sink.port(evalPort(scope, portNode), line, reasonFor(scope, `${shown}({ port: ${brief(portNode?.text ?? '', 40)} })`, portNode));
+      sink.port(
+        evalPort(scope, portNode),
+        line,
+        reasonFor(scope, `${shown}({ port: ${brief(portNode?.text ?? '', 40)} })`, portNode),
+      );
     } else {
       sink.port(evalPort(scope, first), line, reasonFor(scope, `${shown}(${brief(first.text, 40)})`, first));
     }
@@ -374,13 +482,21 @@ function listenPortRule(scope: JsScope, { method, isMember, list, line, shown }:
     return true;
   }
   if (method === 'set' && isMember && list.length === 2 && stringValue(list[0]) === 'port') {
-    sink.port(evalPort(scope, list[1]), line, reasonFor(scope, `${shown}('port', ${brief(list[1].text, 40)})`, list[1]));
+    sink.port(
+      evalPort(scope, list[1]),
+      line,
+      reasonFor(scope, `${shown}('port', ${brief(list[1].text, 40)})`, list[1]),
+    );
     return true;
   }
   if ((method === 'serve' || method === 'createServer') && list.length > 0 && unwrap(list[0]).type === 'object') {
     const portNode = objectProperty(unwrap(list[0]), 'port');
     if (portNode) {
-      sink.port(evalPort(scope, portNode), line, reasonFor(scope, `${shown}({ port: ${brief(portNode.text, 40)} })`, portNode));
+      sink.port(
+        evalPort(scope, portNode),
+        line,
+        reasonFor(scope, `${shown}({ port: ${brief(portNode.text, 40)} })`, portNode),
+      );
     }
     return true;
   }
@@ -392,7 +508,10 @@ function routeCallRule({ sink }: JsScope, { method, isMember, list, line, object
   if (isMember && httpVerbs.has(method) && list.length >= 2 && object && !clientObjects.has(object.text)) {
     const path = stringValue(list[0]);
     const handler = unwrap(list[list.length - 1]).type;
-    if (path !== undefined && /^(?:arrow_function|function_expression|function|identifier|member_expression|call_expression)$/.test(handler)) {
+    if (
+      path !== undefined &&
+      /^(?:arrow_function|function_expression|function|identifier|member_expression|call_expression)$/.test(handler)
+    ) {
       sink.route(path, line, method === 'all' ? undefined : method);
     }
     return;
@@ -430,7 +549,11 @@ function serviceCallRules(scope: JsScope, call: Node, fn: Node, method: string):
 
 /** A call of the file's own env wrapper reads the variable it names: `requiredEnv('CART_SERVICE_ADDR')`. */
 function envWrapperCallRule(
-  scope: JsScope, call: Node, method: string, wrapper: { key: number; fallback?: number }, list: Node[],
+  scope: JsScope,
+  call: Node,
+  method: string,
+  wrapper: { key: number; fallback?: number },
+  list: Node[],
 ): void {
   const { sink } = scope;
   const key = stringOf(scope, list[wrapper.key]);
@@ -487,7 +610,7 @@ function readNew(scope: JsScope, node: Node): void {
   const ctor = ctorNode?.text ?? '';
   const list = args(node);
   if (grpcClientRule(scope, node, ctorNode, ctor, list)) return;
-  const bare = ctorNode?.type === 'member_expression' ? ctorNode.childForFieldName('property')?.text ?? '' : ctor;
+  const bare = ctorNode?.type === 'member_expression' ? (ctorNode.childForFieldName('property')?.text ?? '') : ctor;
   if (/^(?:Queue|Worker)$/.test(bare)) brokerRule(scope, bare, list, node, `new ${ctor}`, true);
   serverPortRule(scope, node, ctor, list);
 }
@@ -525,15 +648,30 @@ function envReadRule({ sink, constant }: JsScope, node: Node): void {
   for (let i = 0; i < 4; i++) {
     const parent = top.parent;
     if (!parent) break;
-    if (wrappers.has(parent.type) || (parent.type === 'unary_expression' && parent.childForFieldName('operator')?.text === '+')) { top = parent; continue; }
-    if (parent.type === 'arguments' && parent.parent?.type === 'call_expression' &&
-        numberCasts.has(parent.parent.childForFieldName('function')?.text ?? '')) { top = parent.parent; continue; }
+    if (
+      wrappers.has(parent.type) ||
+      (parent.type === 'unary_expression' && parent.childForFieldName('operator')?.text === '+')
+    ) {
+      top = parent;
+      continue;
+    }
+    if (
+      parent.type === 'arguments' &&
+      parent.parent?.type === 'call_expression' &&
+      numberCasts.has(parent.parent.childForFieldName('function')?.text ?? '')
+    ) {
+      top = parent.parent;
+      continue;
+    }
     break;
   }
   const parent = top.parent;
   let defaultValue: string | undefined;
-  if (parent?.type === 'binary_expression' && /^(?:\|\||\?\?)$/.test(parent.childForFieldName('operator')?.text ?? '') &&
-      parent.childForFieldName('left')?.equals(top)) {
+  if (
+    parent?.type === 'binary_expression' &&
+    /^(?:\|\||\?\?)$/.test(parent.childForFieldName('operator')?.text ?? '') &&
+    parent.childForFieldName('left')?.equals(top)
+  ) {
     defaultValue = literalText(parent.childForFieldName('right'));
     // `const PORT = process.env.PORT || 3000` is worth a (weak) port even before we see where it is used.
     if (isOwnPortVar(name) && defaultValue !== undefined) {
@@ -569,13 +707,15 @@ function configPairRule(scope: JsScope, pair: Node): void {
   if (key === 'host' || key === 'hostname') {
     // { host: 'db' } or { host: process.env.DB_HOST || 'db' }
     const value = unwrap(pair.childForFieldName('value')!);
-    const literal = value.type === 'binary_expression' ? literalText(value.childForFieldName('right')) : stringValue(value);
+    const literal =
+      value.type === 'binary_expression' ? literalText(value.childForFieldName('right')) : stringValue(value);
     if (literal !== undefined) scope.sink.host(literal, pair);
     return;
   }
   if (key !== 'port') return;
   const value = evalPort(scope, pair.childForFieldName('value'));
-  if (value?.port !== undefined && isOwnPortVar(value.envVar)) scope.sink.port(value, lineOf(pair), brief(pair.text, 80), true);
+  if (value?.port !== undefined && isOwnPortVar(value.envVar))
+    scope.sink.port(value, lineOf(pair), brief(pair.text, 80), true);
 }
 
 /** A plain node:http handler routes by comparison: `if (req.url === '/health')`, `url.pathname == "/ready"`. */
@@ -584,7 +724,10 @@ function urlComparisonRule({ sink }: JsScope, node: Node): void {
   if (op !== '===' && op !== '==') return;
   const left = node.childForFieldName('left');
   const right = node.childForFieldName('right');
-  for (const [subject, value] of [[left, right], [right, left]] as const) {
+  for (const [subject, value] of [
+    [left, right],
+    [right, left],
+  ] as const) {
     if (!subject || !value || !/\.(url|pathname|path)$/.test(subject.text)) continue;
     const path = stringValue(value);
     if (path !== undefined && path.startsWith('/')) sink.route(path, node);
@@ -625,14 +768,16 @@ function readEnvPattern(pattern: Node, bindings: Map<string, Binding>, sink: Fac
       const def = literalText(right);
       sink.env(left.text, line, def);
       const value: PortValue = { envVar: left.text, port: def !== undefined ? portFromDigits(def) : undefined };
-      if (!bindings.has(left.text)) bindings.set(left.text, { value, text: `process.env.${left.text} ?? ${def ?? '…'}` });
+      if (!bindings.has(left.text))
+        bindings.set(left.text, { value, text: `process.env.${left.text} ?? ${def ?? '…'}` });
       if (isOwnPortVar(left.text)) sink.port(value, line, `{ ${brief(p.text, 40)} } = process.env`, true);
     } else if (p.type === 'pair_pattern') {
       const key = p.childForFieldName('key');
       const value = p.childForFieldName('value');
       if (key && value?.type === 'identifier') {
         sink.env(key.text, line);
-        if (!bindings.has(value.text)) bindings.set(value.text, { value: { envVar: key.text }, text: `process.env.${key.text}` });
+        if (!bindings.has(value.text))
+          bindings.set(value.text, { value: { envVar: key.text }, text: `process.env.${key.text}` });
       }
     }
   }

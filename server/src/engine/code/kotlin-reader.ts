@@ -4,10 +4,19 @@ import type { Node } from 'web-tree-sitter';
 import { FactSink, type PortValue, validPort } from './fact-sink';
 
 const verbs: Record<string, string> = {
-  get: 'GET', post: 'POST', put: 'PUT', delete: 'DELETE', patch: 'PATCH', head: 'HEAD',
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  delete: 'DELETE',
+  patch: 'PATCH',
+  head: 'HEAD',
 };
 const mappings: Record<string, string | undefined> = {
-  GetMapping: 'GET', PostMapping: 'POST', PutMapping: 'PUT', DeleteMapping: 'DELETE', PatchMapping: 'PATCH',
+  GetMapping: 'GET',
+  PostMapping: 'POST',
+  PutMapping: 'PUT',
+  DeleteMapping: 'DELETE',
+  PatchMapping: 'PATCH',
   RequestMapping: undefined,
 };
 
@@ -48,7 +57,10 @@ function portValue(node: Node | undefined): PortValue | undefined {
     const port = validPort(Number(node.text.replace(/_/g, '')));
     return port === undefined ? undefined : { port };
   }
-  const env = node.descendantsOfType('call_expression').map((c) => getenvName(c)).find((n) => n !== undefined);
+  const env = node
+    .descendantsOfType('call_expression')
+    .map((c) => getenvName(c))
+    .find((n) => n !== undefined);
   const numbers = node.descendantsOfType('number_literal').map((n) => validPort(Number(n.text.replace(/_/g, ''))));
   const port = numbers.find((n) => n !== undefined);
   return env || port ? { port, envVar: env } : undefined;

@@ -16,8 +16,14 @@ function argList(call: Node): Node[] {
 }
 
 export function readPhp(root: Node, sink: FactSink, source: string): void {
-  const types = ['scoped_call_expression', 'member_call_expression', 'function_call_expression', 'subscript_expression',
-    'attribute', 'namespace_use_clause'];
+  const types = [
+    'scoped_call_expression',
+    'member_call_expression',
+    'function_call_expression',
+    'subscript_expression',
+    'attribute',
+    'namespace_use_clause',
+  ];
   if (source.includes('://')) types.push('string', 'encapsed_string');
   if (source.includes('getenv') || source.includes('$_ENV')) types.push('function_definition');
   if (source.includes('Client')) types.push('object_creation_expression');
@@ -27,8 +33,9 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
   for (const fn of nodes) {
     if (fn.type !== 'function_definition') continue;
     const name = fn.childForFieldName('name')?.text;
-    const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
-      .map((p) => p.childForFieldName('name')?.text ?? '');
+    const params = (fn.childForFieldName('parameters')?.namedChildren ?? []).map(
+      (p) => p.childForFieldName('name')?.text ?? '',
+    );
     const body = fn.childForFieldName('body');
     if (!name || !body || params.length === 0) continue;
     for (const read of body.descendantsOfType(['function_call_expression', 'subscript_expression'])) {
@@ -56,7 +63,8 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
         if (called && /credentials/.test(args?.text ?? '')) sink.grpc(called, 'client', line, `new ${type!.text}(…)`);
         break;
       }
-      case 'scoped_call_expression': case 'member_call_expression': {
+      case 'scoped_call_expression':
+      case 'member_call_expression': {
         // Route::get('/health', ...) / $app->get('/health', ...)
         const method = node.childForFieldName('name')?.text.toLowerCase() ?? '';
         const list = argList(node);
@@ -80,7 +88,8 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
         }
         break;
       }
-      case 'function_definition': break;
+      case 'function_definition':
+        break;
       case 'subscript_expression': {
         const target = node.namedChild(0)?.text;
         if (target === '$_ENV' || target === '$_SERVER') {
@@ -99,7 +108,8 @@ export function readPhp(root: Node, sink: FactSink, source: string): void {
         if (path !== undefined) sink.route(joinRoute('', path), line, verb);
         break;
       }
-      case 'string': case 'encapsed_string': {
+      case 'string':
+      case 'encapsed_string': {
         const s = phpString(node);
         if (s !== undefined) sink.url(s, line);
         break;

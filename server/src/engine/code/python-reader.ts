@@ -3,11 +3,33 @@
 import type { Node } from 'web-tree-sitter';
 import { type Arg, brokerFamilies, brokerUses, mayBeBrokerCall } from './broker-calls';
 import { GRPC_HEALTH } from './code-facts';
-import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import {
+  brief,
+  FactSink,
+  type At,
+  isOwnPortVar,
+  lineOf,
+  mergePort,
+  portFromAddress,
+  portFromDigits,
+  validPort,
+  type PortValue,
+} from './fact-sink';
 
 const runMethods = new Set(['run', 'run_app', 'run_server', 'serve', 'run_simple', 'listen']);
 const serverClasses = /^(?:HTTPServer|ThreadingHTTPServer|TCPServer|ThreadingTCPServer|WSGIServer|make_server)$/;
-const routeMethods = new Set(['route', 'get', 'post', 'put', 'delete', 'patch', 'head', 'options', 'api_route', 'websocket']);
+const routeMethods = new Set([
+  'route',
+  'get',
+  'post',
+  'put',
+  'delete',
+  'patch',
+  'head',
+  'options',
+  'api_route',
+  'websocket',
+]);
 const envGetters = /^(?:os\.environ\.get|os\.getenv|environ\.get|getenv|os\.environ\.setdefault)$/;
 
 /** The value of a plain (non-f) string literal, without prefix and quotes. */
@@ -28,13 +50,16 @@ function argList(call: Node): Node[] {
 
 function keyword(call: Node, name: string): Node | undefined {
   for (const a of argList(call)) {
-    if (a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name) return a.childForFieldName('value') ?? undefined;
+    if (a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)
+      return a.childForFieldName('value') ?? undefined;
   }
   return undefined;
 }
 
 function positional(call: Node): Node[] {
-  return argList(call).filter((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat');
+  return argList(call).filter(
+    (a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'dictionary_splat',
+  );
 }
 
 function literal(node: Node | undefined): string | undefined {
@@ -51,12 +76,16 @@ type EnvAliases = ReadonlySet<string>;
  * `anyKey`, a key that is not a literal is accepted too (name ''): how a wrapper's own read is recognised.
  */
 function envAccess(
-  node: Node, aliases: EnvAliases, anyKey = false,
+  node: Node,
+  aliases: EnvAliases,
+  anyKey = false,
 ): { name: string; key?: Node; fallback?: Node } | undefined {
   if (node.type === 'call') {
     const fnNode = node.childForFieldName('function');
     const fn = fnNode?.text ?? '';
-    const aliased = fnNode?.type === 'attribute' && fnNode.childForFieldName('attribute')?.text === 'get' &&
+    const aliased =
+      fnNode?.type === 'attribute' &&
+      fnNode.childForFieldName('attribute')?.text === 'get' &&
       aliases.has(fnNode.childForFieldName('object')?.text ?? '');
     if (!envGetters.test(fn) && !aliased) return undefined;
     const [first, second] = positional(node);
@@ -81,8 +110,20 @@ const channelMakers = /^(?:grpc\.)?(?:aio\.)?(?:insecure_channel|secure_channel)
 const httpCalls = /^(?:requests|httpx|session|client|aiohttp)\.(?:get|post|put|patch|delete|head|request)$/;
 const httpClients = /^(?:httpx\.(?:Async)?Client|aiohttp\.ClientSession)$/;
 // The last name of every call above: only these calls are worth their full text.
-const clientMethods = new Set(['insecure_channel', 'secure_channel', 'get', 'post', 'put', 'patch', 'delete', 'head',
-  'request', 'Client', 'AsyncClient', 'ClientSession']);
+const clientMethods = new Set([
+  'insecure_channel',
+  'secure_channel',
+  'get',
+  'post',
+  'put',
+  'patch',
+  'delete',
+  'head',
+  'request',
+  'Client',
+  'AsyncClient',
+  'ClientSession',
+]);
 
 type EnvWrappers = Map<string, { key: number; fallback?: number }>;
 
@@ -108,15 +149,26 @@ export function readPython(root: Node, sink: FactSink, source: string): void {
   const scope = pythonScope(root, sink, source);
   for (const node of scope.nodes) {
     switch (node.type) {
-      case 'call': readCall(scope, node); break;
-      case 'subscript': envReadRule(scope, node); break;
-      case 'string': urlRule(scope, node); break;
+      case 'call':
+        readCall(scope, node);
+        break;
+      case 'subscript':
+        envReadRule(scope, node);
+        break;
+      case 'string':
+        urlRule(scope, node);
+        break;
       case 'decorator':
         celeryTaskRule(scope, node);
         decoratorRouteRule(scope, node);
         break;
-      case 'import_statement': case 'import_from_statement': importRule(scope, node); break;
-      case 'assignment': gunicornBindRule(scope, node); break;
+      case 'import_statement':
+      case 'import_from_statement':
+        importRule(scope, node);
+        break;
+      case 'assignment':
+        gunicornBindRule(scope, node);
+        break;
     }
   }
 }
@@ -135,13 +187,15 @@ function pythonScope(root: Node, sink: FactSink, source: string): PythonScope {
     if (left?.type === 'identifier' && right && !bindings.has(left.text)) bindings.set(left.text, right);
     if (left?.type === 'identifier' && /^(?:os\.)?environ$/.test(right?.text ?? '')) aliases.add(left.text);
   }
-  const families = brokerFamilies(nodes.flatMap((n) => {
-    if (n.type === 'import_from_statement') return [{ module: n.childForFieldName('module_name')?.text ?? '' }];
-    if (n.type === 'import_statement') {
-      return n.childrenForFieldName('name').map((m) => ({ module: m.text.split(/\s/)[0] }));
-    }
-    return [];
-  }));
+  const families = brokerFamilies(
+    nodes.flatMap((n) => {
+      if (n.type === 'import_from_statement') return [{ module: n.childForFieldName('module_name')?.text ?? '' }];
+      if (n.type === 'import_statement') {
+        return n.childrenForFieldName('name').map((m) => ({ module: m.text.split(/\s/)[0] }));
+      }
+      return [];
+    }),
+  );
   return { sink, nodes, bindings, aliases, envWrappers: envWrappersOf(nodes, aliases, source), families };
 }
 
@@ -207,20 +261,25 @@ function envVarsOf(scope: PythonScope, node: Node | null | undefined, out = new 
     return out;
   }
   switch (node.type) {
-    case 'identifier': envVarsOf(scope, scope.bindings.get(node.text), out, depth + 1); break;
+    case 'identifier':
+      envVarsOf(scope, scope.bindings.get(node.text), out, depth + 1);
+      break;
     case 'string':
       for (const i of node.namedChildren) {
         if (i.type === 'interpolation') envVarsOf(scope, i.childForFieldName('expression'), out, depth + 1);
       }
       break;
-    case 'binary_operator': case 'boolean_operator':
+    case 'binary_operator':
+    case 'boolean_operator':
       envVarsOf(scope, node.childForFieldName('left'), out, depth + 1);
       envVarsOf(scope, node.childForFieldName('right'), out, depth + 1);
       break;
-    case 'parenthesized_expression': envVarsOf(scope, node.namedChild(0), out, depth + 1); break;
+    case 'parenthesized_expression':
+      envVarsOf(scope, node.namedChild(0), out, depth + 1);
+      break;
     case 'call': {
       const fn = node.childForFieldName('function');
-      const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn?.text ?? '';
+      const name = fn?.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : (fn?.text ?? '');
       const wrapper = scope.envWrappers.get(name);
       const key = wrapper ? pythonString(positional(node)[wrapper.key]) : undefined;
       if (key) out.add(key);
@@ -234,22 +293,27 @@ function envVarsOf(scope: PythonScope, node: Node | null | undefined, out = new 
 function evalPort(scope: PythonScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
   if (!node || depth > 4) return undefined;
   switch (node.type) {
-    case 'integer': return { port: validPort(Number(node.text)) };
+    case 'integer':
+      return { port: validPort(Number(node.text)) };
     case 'string': {
       const s = pythonString(node);
       return s === undefined ? undefined : { port: portFromDigits(s) };
     }
-    case 'parenthesized_expression': return evalPort(scope, node.namedChild(0), depth + 1);
+    case 'parenthesized_expression':
+      return evalPort(scope, node.namedChild(0), depth + 1);
     case 'boolean_operator':
       return node.childForFieldName('operator')?.text === 'or'
-        ? mergePort(evalPort(scope, node.childForFieldName('left'), depth + 1),
-          evalPort(scope, node.childForFieldName('right'), depth + 1))
+        ? mergePort(
+            evalPort(scope, node.childForFieldName('left'), depth + 1),
+            evalPort(scope, node.childForFieldName('right'), depth + 1),
+          )
         : undefined;
     case 'identifier': {
       const b = scope.bindings.get(node.text);
       return b ? evalPort(scope, b, depth + 1) : undefined;
     }
-    case 'call': case 'subscript': {
+    case 'call':
+    case 'subscript': {
       const env = envAccess(node, scope.aliases);
       if (env) return { envVar: env.name, port: evalPort(scope, env.fallback, depth + 1)?.port };
       if (node.type === 'call' && /^(?:int|str)$/.test(node.childForFieldName('function')?.text ?? '')) {
@@ -257,7 +321,8 @@ function evalPort(scope: PythonScope, node: Node | null | undefined, depth = 0):
       }
       return undefined;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -267,7 +332,9 @@ function evalAddress(scope: PythonScope, node: Node | null | undefined, depth = 
   if (node.type === 'identifier') return evalAddress(scope, scope.bindings.get(node.text), depth + 1);
   if (node.type === 'binary_operator') {
     const left = pythonString(node.childForFieldName('left'));
-    return left !== undefined && /:$/.test(left) ? evalPort(scope, node.childForFieldName('right'), depth + 1) : undefined;
+    return left !== undefined && /:$/.test(left)
+      ? evalPort(scope, node.childForFieldName('right'), depth + 1)
+      : undefined;
   }
   if (node.type !== 'string') return undefined;
   const plain = pythonString(node);
@@ -294,8 +361,8 @@ function readCall(scope: PythonScope, call: Node): void {
   hostRule(scope, call);
   const fn = call.childForFieldName('function');
   if (!fn) return;
-  const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : fn.text;
-  const line: At = fn.type === 'attribute' ? fn.childForFieldName('attribute') ?? call : call;
+  const name = fn.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : fn.text;
+  const line: At = fn.type === 'attribute' ? (fn.childForFieldName('attribute') ?? call) : call;
   const site: CallSite = { call, fn, name, line };
   if (envWrapperCallRule(scope, site) || grpcRule(scope, site)) return;
   if (clientMethods.has(name)) {
@@ -311,12 +378,21 @@ function envReadRule({ sink, aliases }: PythonScope, node: Node): void {
   if (!env) return;
   let top = node;
   // int(os.environ.get("PORT", 5000)) or os.environ.get("PORT") or "8000"
-  if (top.parent?.type === 'argument_list' && top.parent.parent?.type === 'call' &&
-      /^(?:int|str)$/.test(top.parent.parent.childForFieldName('function')?.text ?? '')) top = top.parent.parent;
+  if (
+    top.parent?.type === 'argument_list' &&
+    top.parent.parent?.type === 'call' &&
+    /^(?:int|str)$/.test(top.parent.parent.childForFieldName('function')?.text ?? '')
+  )
+    top = top.parent.parent;
   let fallback = env.fallback;
   const parent = top.parent;
-  if (!fallback && parent?.type === 'boolean_operator' && parent.childForFieldName('operator')?.text === 'or' &&
-      parent.childForFieldName('left')?.equals(top)) fallback = parent.childForFieldName('right') ?? undefined;
+  if (
+    !fallback &&
+    parent?.type === 'boolean_operator' &&
+    parent.childForFieldName('operator')?.text === 'or' &&
+    parent.childForFieldName('left')?.equals(top)
+  )
+    fallback = parent.childForFieldName('right') ?? undefined;
   const defaultValue = literal(fallback);
   sink.env(env.name, lineOf(node), defaultValue);
   if (isOwnPortVar(env.name) && defaultValue !== undefined) {
@@ -366,7 +442,7 @@ function dialRule(scope: PythonScope, { call, fn, line }: CallSite): boolean {
   const channel = channelMakers.test(text);
   const client = httpClients.test(text);
   if (!channel && !client && !httpCalls.test(text)) return false;
-  const target = client ? keyword(call, 'base_url') : positional(call)[0] ?? keyword(call, 'url');
+  const target = client ? keyword(call, 'base_url') : (positional(call)[0] ?? keyword(call, 'url'));
   if (target) scope.sink.dial(envVarsOf(scope, target), line, `${brief(text, 30)}(${brief(target.text, 40)})`);
   return channel;
 }
@@ -380,7 +456,13 @@ function brokerRule(scope: PythonScope, { call, fn, name, line }: CallSite): voi
     kw[a.childForFieldName('name')?.text ?? ''] = argValue(scope, a.childForFieldName('value'));
   }
   const ctor = fn.type === 'identifier' || /^[A-Z]/.test(name);
-  const view = { lang: 'python' as const, method: name, args: positional(call).map((a) => argValue(scope, a)), kw, ctor };
+  const view = {
+    lang: 'python' as const,
+    method: name,
+    args: positional(call).map((a) => argValue(scope, a)),
+    kw,
+    ctor,
+  };
   for (const use of brokerUses(view, scope.families)) {
     const verb = use.role === 'produce' ? 'sends to' : 'receives from';
     scope.sink.topic(use.system, use.name, use.role, line, `${brief(fn.text, 30)}(…) ${verb} ${use.name}`);
@@ -398,7 +480,8 @@ function listenPortRule(scope: PythonScope, { call, fn, name, line }: CallSite):
     }
     const pos = positional(call);
     const arg = name === 'listen' ? pos[0] : name === 'run_simple' ? pos[1] : undefined; // tornado / werkzeug
-    if (arg) sink.port(evalPort(scope, arg), line, reasonFor(scope, `${brief(fn.text, 30)}(${brief(arg.text, 40)})`, arg));
+    if (arg)
+      sink.port(evalPort(scope, arg), line, reasonFor(scope, `${brief(fn.text, 30)}(${brief(arg.text, 40)})`, arg));
     return true;
   }
   if (name === 'add_insecure_port' || name === 'add_secure_port') {
@@ -428,7 +511,8 @@ function routeCallRule({ sink }: PythonScope, { call, fn, name, line }: CallSite
     // flask app.add_url_rule("/health", view_func=health) / starlette Route("/health", endpoint=health)
     const path = pythonString(positional(call)[0]) ?? pythonString(keyword(call, 'rule') ?? keyword(call, 'path'));
     const methods = keyword(call, 'methods');
-    if (path !== undefined) sink.route(path, line, methods?.type === 'list' ? pythonString(methods.namedChildren[0]) : undefined);
+    if (path !== undefined)
+      sink.route(path, line, methods?.type === 'list' ? pythonString(methods.namedChildren[0]) : undefined);
     return;
   }
   if ((name === 'path' || name === 're_path' || name === 'url') && fn.type === 'identifier') {

@@ -41,13 +41,15 @@ export function readRuby(root: Node, sink: FactSink, source: string): void {
   for (const def of nodes) {
     if (def.type !== 'method') continue;
     const name = def.childForFieldName('name')?.text;
-    const params = (def.childForFieldName('parameters')?.namedChildren ?? [])
-      .map((p) => (p.type === 'identifier' ? p : p.childForFieldName('name'))?.text ?? '');
+    const params = (def.childForFieldName('parameters')?.namedChildren ?? []).map(
+      (p) => (p.type === 'identifier' ? p : p.childForFieldName('name'))?.text ?? '',
+    );
     if (!name || params.length === 0 || envWrappers.has(name)) continue;
     for (const read of def.descendantsOfType(['call', 'element_reference'])) {
-      const isEnv = read.type === 'call'
-        ? read.childForFieldName('receiver')?.text === 'ENV' && read.childForFieldName('method')?.text === 'fetch'
-        : read.childForFieldName('object')?.text === 'ENV';
+      const isEnv =
+        read.type === 'call'
+          ? read.childForFieldName('receiver')?.text === 'ENV' && read.childForFieldName('method')?.text === 'fetch'
+          : read.childForFieldName('object')?.text === 'ENV';
       const keyNode = read.type === 'call' ? argList(read)[0] : read.namedChildren[1];
       const key = isEnv && keyNode?.type === 'identifier' ? params.indexOf(keyNode.text) : -1;
       if (key < 0) continue;
@@ -103,7 +105,9 @@ export function readRuby(root: Node, sink: FactSink, source: string): void {
       const name = rubyString(list[0]);
       const block = node.childForFieldName('block');
       const fallback = list[1] ?? block?.descendantsOfType(['integer', 'string'])[0];
-      const def = fallback ? rubyString(fallback) ?? (fallback.type === 'integer' ? fallback.text : undefined) : undefined;
+      const def = fallback
+        ? (rubyString(fallback) ?? (fallback.type === 'integer' ? fallback.text : undefined))
+        : undefined;
       if (name) sink.env(name, line, def);
       continue;
     }

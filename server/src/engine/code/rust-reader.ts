@@ -2,13 +2,34 @@
 // One rule per fact, over a scope built once per file.
 import type { Node } from 'web-tree-sitter';
 import { GRPC_HEALTH } from './code-facts';
-import { brief, FactSink, type At, isOwnPortVar, lineOf, mergePort, portFromAddress, portFromDigits, validPort, type PortValue } from './fact-sink';
+import {
+  brief,
+  FactSink,
+  type At,
+  isOwnPortVar,
+  lineOf,
+  mergePort,
+  portFromAddress,
+  portFromDigits,
+  validPort,
+  type PortValue,
+} from './fact-sink';
 
 const listenMethods = new Set(['bind', 'bind_rustls', 'bind_rustls_0_23', 'bind_openssl', 'run', 'listen', 'serve']);
 const routeAttributes = /^(?:get|post|put|delete|patch|head|options|route)$/;
 // Calls that pass a value through: "8080".to_string(), x.parse::<u16>(), .unwrap(), .expect("..")
-const passThrough = new Set(['to_string', 'to_owned', 'into', 'parse', 'unwrap', 'expect', 'ok', 'unwrap_or_default',
-  'to_socket_addrs', 'as_str']);
+const passThrough = new Set([
+  'to_string',
+  'to_owned',
+  'into',
+  'parse',
+  'unwrap',
+  'expect',
+  'ok',
+  'unwrap_or_default',
+  'to_socket_addrs',
+  'as_str',
+]);
 const fallbackMethods = new Set(['unwrap_or', 'unwrap_or_else', 'or', 'or_else', 'map_or']);
 
 function rustString(node: Node | null | undefined): string | undefined {
@@ -19,12 +40,18 @@ function rustString(node: Node | null | undefined): string | undefined {
 }
 
 function argList(call: Node): Node[] {
-  return call.childForFieldName('arguments')?.namedChildren.filter((a) => a.type !== 'line_comment' && a.type !== 'block_comment') ?? [];
+  return (
+    call
+      .childForFieldName('arguments')
+      ?.namedChildren.filter((a) => a.type !== 'line_comment' && a.type !== 'block_comment') ?? []
+  );
 }
 
 function isEnvCall(node: Node): boolean {
-  return node.type === 'call_expression' &&
-    /(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(node.childForFieldName('function')?.text ?? '');
+  return (
+    node.type === 'call_expression' &&
+    /(?:^|::)(?:env::var|env::var_os|dotenv::var|dotenvy::var)$/.test(node.childForFieldName('function')?.text ?? '')
+  );
 }
 
 function envCall(node: Node): string | undefined {
@@ -56,18 +83,38 @@ export function readRust(root: Node, sink: FactSink, source: string): void {
   const scope = rustScope(root, sink, source);
   for (const node of scope.nodes) {
     switch (node.type) {
-      case 'call_expression': readCall(scope, node); break;
-      case 'string_literal': case 'raw_string_literal': urlRule(scope, node); break;
-      case 'attribute_item': routeAttributeRule(scope, node); break;
-      case 'use_declaration': case 'extern_crate_declaration': importRule(scope, node); break;
-      case 'macro_invocation': envMacroRule(scope, node); break;
+      case 'call_expression':
+        readCall(scope, node);
+        break;
+      case 'string_literal':
+      case 'raw_string_literal':
+        urlRule(scope, node);
+        break;
+      case 'attribute_item':
+        routeAttributeRule(scope, node);
+        break;
+      case 'use_declaration':
+      case 'extern_crate_declaration':
+        importRule(scope, node);
+        break;
+      case 'macro_invocation':
+        envMacroRule(scope, node);
+        break;
     }
   }
 }
 
 function rustScope(root: Node, sink: FactSink, source: string): RustScope {
-  const types = ['call_expression', 'attribute_item', 'use_declaration', 'extern_crate_declaration', 'macro_invocation',
-    'let_declaration', 'const_item', 'static_item'];
+  const types = [
+    'call_expression',
+    'attribute_item',
+    'use_declaration',
+    'extern_crate_declaration',
+    'macro_invocation',
+    'let_declaration',
+    'const_item',
+    'static_item',
+  ];
   if (source.includes('://')) types.push('string_literal', 'raw_string_literal');
   if (source.includes('var(')) types.push('function_item');
   const nodes = root.descendantsOfType(types);
@@ -76,10 +123,12 @@ function rustScope(root: Node, sink: FactSink, source: string): RustScope {
     if (fn.type !== 'function_item') continue;
     const name = fn.childForFieldName('name')?.text;
     const params = (fn.childForFieldName('parameters')?.namedChildren ?? [])
-      .filter((p) => p.type === 'parameter').map((p) => p.childForFieldName('pattern')?.text ?? '');
+      .filter((p) => p.type === 'parameter')
+      .map((p) => p.childForFieldName('pattern')?.text ?? '');
     const body = fn.childForFieldName('body');
     if (!name || !body || params.length === 0) continue;
-    const read = body.descendantsOfType('call_expression')
+    const read = body
+      .descendantsOfType('call_expression')
       .find((c) => isEnvCall(c) && params.includes(argList(c)[0]?.text ?? ''));
     if (!read) continue;
     const key = params.indexOf(argList(read)[0].text);
@@ -107,17 +156,26 @@ function evalPort(scope: RustScope, node: Node | null | undefined, depth = 0): P
   switch (node.type) {
     case 'integer_literal':
       return { port: validPort(Number(node.text.replace(/_/g, '').replace(/[iu](?:8|16|32|64|128|size)$/, ''))) };
-    case 'string_literal': case 'raw_string_literal': return { port: portFromDigits(rustString(node)!) };
+    case 'string_literal':
+    case 'raw_string_literal':
+      return { port: portFromDigits(rustString(node)!) };
     case 'identifier': {
       const b = scope.bindings.get(node.text);
       return b ? evalPort(scope, b, depth + 1) : undefined;
     }
-    case 'parenthesized_expression': case 'reference_expression': case 'try_expression': case 'await_expression':
+    case 'parenthesized_expression':
+    case 'reference_expression':
+    case 'try_expression':
+    case 'await_expression':
       return evalPort(scope, node.namedChildren[node.namedChildren.length - 1], depth + 1);
-    case 'closure_expression': return evalPort(scope, node.childForFieldName('body'), depth + 1);
-    case 'block': return evalPort(scope, node.namedChildren[node.namedChildren.length - 1], depth + 1);
-    case 'call_expression': return evalCall(scope, node, depth, evalPort);
-    default: return undefined;
+    case 'closure_expression':
+      return evalPort(scope, node.childForFieldName('body'), depth + 1);
+    case 'block':
+      return evalPort(scope, node.namedChildren[node.namedChildren.length - 1], depth + 1);
+    case 'call_expression':
+      return evalCall(scope, node, depth, evalPort);
+    default:
+      return undefined;
   }
 }
 
@@ -125,19 +183,31 @@ function evalPort(scope: RustScope, node: Node | null | undefined, depth = 0): P
 function evalAddress(scope: RustScope, node: Node | null | undefined, depth = 0): PortValue | undefined {
   if (!node || depth > 6) return undefined;
   switch (node.type) {
-    case 'string_literal': case 'raw_string_literal': return { port: portFromAddress(rustString(node)!) };
+    case 'string_literal':
+    case 'raw_string_literal':
+      return { port: portFromAddress(rustString(node)!) };
     case 'identifier': {
       const b = scope.bindings.get(node.text);
       return b ? evalAddress(scope, b, depth + 1) : undefined;
     }
-    case 'parenthesized_expression': case 'reference_expression': case 'try_expression': case 'await_expression':
+    case 'parenthesized_expression':
+    case 'reference_expression':
+    case 'try_expression':
+    case 'await_expression':
       return evalAddress(scope, node.namedChildren[node.namedChildren.length - 1], depth + 1);
     case 'tuple_expression': {
       const items = node.namedChildren;
-      if (items.length !== 2 || !/^(?:string_literal|array_expression|identifier|scoped_identifier|call_expression|field_expression)$/.test(items[0].type)) return undefined;
+      if (
+        items.length !== 2 ||
+        !/^(?:string_literal|array_expression|identifier|scoped_identifier|call_expression|field_expression)$/.test(
+          items[0].type,
+        )
+      )
+        return undefined;
       return evalPort(scope, items[1], depth + 1);
     }
-    case 'macro_invocation': return evalFormat(scope, node, depth);
+    case 'macro_invocation':
+      return evalFormat(scope, node, depth);
     case 'call_expression': {
       const fn = node.childForFieldName('function');
       const text = fn?.text ?? '';
@@ -147,7 +217,8 @@ function evalAddress(scope: RustScope, node: Node | null | undefined, depth = 0)
       }
       return evalCall(scope, node, depth, evalAddress);
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -216,8 +287,12 @@ function readCall(scope: RustScope, call: Node): void {
   const fn = call.childForFieldName('function');
   if (!fn) return;
   if (envWrapperCallRule(scope, call, fn) || grpcRule(scope, fn, line)) return;
-  const method = fn.type === 'field_expression' ? fn.childForFieldName('field')?.text ?? ''
-    : fn.type === 'scoped_identifier' ? fn.childForFieldName('name')?.text ?? '' : '';
+  const method =
+    fn.type === 'field_expression'
+      ? (fn.childForFieldName('field')?.text ?? '')
+      : fn.type === 'scoped_identifier'
+        ? (fn.childForFieldName('name')?.text ?? '')
+        : '';
   const site: CallSite = { call, fn, method, list: argList(call), line };
   if (listenPortRule(scope, site) || routeCallRule(scope, site) || socketAddressRule(scope, site)) return;
   warpPathRule(scope, site);
@@ -233,14 +308,19 @@ function envReadRule({ sink }: RustScope, call: Node, name: string): void {
     if (fallbackMethods.has(method)) {
       const fallback = argList(outer)[argList(outer).length - 1];
       const literal = fallback?.descendantsOfType(['string_literal', 'integer_literal'])[0];
-      defaultValue = literal ? rustString(literal) ?? literal.text : undefined;
+      defaultValue = literal ? (rustString(literal) ?? literal.text) : undefined;
       break;
     }
     n = outer;
   }
   sink.env(name, lineOf(call), defaultValue);
   if (isOwnPortVar(name) && defaultValue !== undefined) {
-    sink.port({ port: portFromDigits(defaultValue), envVar: name }, lineOf(call), brief(n.parent?.parent?.text ?? call.text, 80), true);
+    sink.port(
+      { port: portFromDigits(defaultValue), envVar: name },
+      lineOf(call),
+      brief(n.parent?.parent?.text ?? call.text, 80),
+      true,
+    );
   }
 }
 
@@ -275,7 +355,11 @@ function grpcRule({ sink, usesTonic }: RustScope, fn: Node, line: At): boolean {
 function listenPortRule(scope: RustScope, { fn, method, list, line }: CallSite): boolean {
   if (!listenMethods.has(method) || list.length < 1) return false;
   const shown = fn.type === 'scoped_identifier' ? fn.text : `.${method}`;
-  scope.sink.port(evalAddress(scope, list[0]), line, reasonFor(scope, `${brief(shown, 40)}(${brief(list[0].text, 40)})`, list[0]));
+  scope.sink.port(
+    evalAddress(scope, list[0]),
+    line,
+    reasonFor(scope, `${brief(shown, 40)}(${brief(list[0].text, 40)})`, list[0]),
+  );
   return true;
 }
 
@@ -284,8 +368,9 @@ function routeCallRule({ sink }: RustScope, { method, list, line }: CallSite): b
   if ((method !== 'route' && method !== 'resource') || list.length < 1) return false;
   const path = rustString(list[0]);
   if (path === undefined) return true;
-  const handler = list[1]?.type === 'call_expression' ? list[1].childForFieldName('function')?.text ?? '' : '';
-  const verb = /(?:^|::)(get|post|put|delete|patch|head|options)$/.exec(handler.replace(/\(\)$/, ''))?.[1] ??
+  const handler = list[1]?.type === 'call_expression' ? (list[1].childForFieldName('function')?.text ?? '') : '';
+  const verb =
+    /(?:^|::)(get|post|put|delete|patch|head|options)$/.exec(handler.replace(/\(\)$/, ''))?.[1] ??
     /(?:^|::)(get|post|put|delete|patch|head|options)\(\)/.exec(list[1]?.text ?? '')?.[1];
   sink.route(path, line, verb);
   return true;

@@ -30,7 +30,10 @@ export interface ComposeExport {
   dockerfiles: Record<string, string>;
 }
 
-const DB_DEFAULTS: Record<string, { port: number; env: (name: string) => Record<string, string>; data: string; test: string[] }> = {
+const DB_DEFAULTS: Record<
+  string,
+  { port: number; env: (name: string) => Record<string, string>; data: string; test: string[] }
+> = {
   postgres: {
     port: 5432,
     env: (db) => ({ POSTGRES_USER: 'kyozo', POSTGRES_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}', POSTGRES_DB: db }),
@@ -39,15 +42,27 @@ const DB_DEFAULTS: Record<string, { port: number; env: (name: string) => Record<
   },
   mysql: {
     port: 3306,
-    env: (db) => ({ MYSQL_USER: 'kyozo', MYSQL_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}', MYSQL_DATABASE: db, MYSQL_ROOT_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}' }),
+    env: (db) => ({
+      MYSQL_USER: 'kyozo',
+      MYSQL_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}',
+      MYSQL_DATABASE: db,
+      MYSQL_ROOT_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}',
+    }),
     data: '/var/lib/mysql',
     test: ['CMD-SHELL', 'mysqladmin ping -h 127.0.0.1 --silent'],
   },
   mongo: {
     port: 27017,
-    env: (db) => ({ MONGO_INITDB_ROOT_USERNAME: 'kyozo', MONGO_INITDB_ROOT_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}', MONGO_INITDB_DATABASE: db }),
+    env: (db) => ({
+      MONGO_INITDB_ROOT_USERNAME: 'kyozo',
+      MONGO_INITDB_ROOT_PASSWORD: '${KYOZO_DB_PASSWORD:-kyozo-dev}',
+      MONGO_INITDB_DATABASE: db,
+    }),
     data: '/data/db',
-    test: ['CMD-SHELL', 'mongosh --quiet --eval "db.adminCommand(\'ping\')" || mongo --quiet --eval "db.adminCommand(\'ping\')"'],
+    test: [
+      'CMD-SHELL',
+      'mongosh --quiet --eval "db.adminCommand(\'ping\')" || mongo --quiet --eval "db.adminCommand(\'ping\')"',
+    ],
   },
   redis: { port: 6379, env: () => ({}), data: '/data', test: ['CMD-SHELL', 'redis-cli ping | grep PONG'] },
 };
@@ -72,9 +87,17 @@ function envName(name: string): string {
 /** A healthcheck that runs inside the container: the image's own, else one that uses node (node images) or wget/curl/nc. */
 function healthcheckFor(service: Service): Record<string, unknown> | undefined {
   const hc = service.healthCheck;
-  const timing = { interval: seconds(hc?.intervalSeconds, 2), timeout: seconds(hc?.timeoutSeconds, 5), retries: hc?.retries ?? 30 };
+  const timing = {
+    interval: seconds(hc?.intervalSeconds, 2),
+    timeout: seconds(hc?.timeoutSeconds, 5),
+    retries: hc?.retries ?? 30,
+  };
   if (hc?.kind === 'command' && hc.command?.length) {
-    const test = ['CMD', 'CMD-SHELL', 'NONE'].includes(hc.command[0]!) ? hc.command : hc.command.length === 1 ? ['CMD-SHELL', hc.command[0]!] : ['CMD', ...hc.command];
+    const test = ['CMD', 'CMD-SHELL', 'NONE'].includes(hc.command[0]!)
+      ? hc.command
+      : hc.command.length === 1
+        ? ['CMD-SHELL', hc.command[0]!]
+        : ['CMD', ...hc.command];
     return { test, ...timing };
   }
   const kind = dataKind(service);
@@ -85,12 +108,22 @@ function healthcheckFor(service: Service): Record<string, unknown> | undefined {
   if (hc?.kind === 'http' && hc.path) {
     const url = `http://127.0.0.1:${port}${hc.path}`;
     const test = node
-      ? ['CMD', 'node', '-e', `require('http').get('${url}',r=>process.exit(r.statusCode<400?0:1)).on('error',()=>process.exit(1))`]
+      ? [
+          'CMD',
+          'node',
+          '-e',
+          `require('http').get('${url}',r=>process.exit(r.statusCode<400?0:1)).on('error',()=>process.exit(1))`,
+        ]
       : ['CMD-SHELL', `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url}`];
     return { test, ...timing };
   }
   const test = node
-    ? ['CMD', 'node', '-e', `require('net').connect(${port},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`]
+    ? [
+        'CMD',
+        'node',
+        '-e',
+        `require('net').connect(${port},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))`,
+      ]
     : ['CMD-SHELL', `nc -z 127.0.0.1 ${port} || wget -q -O /dev/null http://127.0.0.1:${port}/ || exit 1`];
   return { test, ...timing };
 }
@@ -126,7 +159,8 @@ export function exportCompose(topology: Topology, options: ComposeExportOptions 
     } else {
       out.image = s.image;
     }
-    if (s.start && (s.start.source === 'compose' || s.start.source === 'kyozo.yaml')) out.command = s.start.argv?.length ? s.start.argv : s.start.command;
+    if (s.start && (s.start.source === 'compose' || s.start.source === 'kyozo.yaml'))
+      out.command = s.start.argv?.length ? s.start.argv : s.start.command;
 
     const environment: Record<string, string> = {};
     const kind = dataKind(s);
@@ -157,12 +191,16 @@ export function exportCompose(topology: Topology, options: ComposeExportOptions 
     for (const v of s.env) {
       if (v.value === undefined) continue;
       // Secret-looking literals are not copied into a file people commit: they become variables.
-      environment[v.name] = v.secret ? `\${${v.name}:?set ${v.name} in the environment or an .env file}` : v.value.replace(/\$/g, '$$$$');
+      environment[v.name] = v.secret
+        ? `\${${v.name}:?set ${v.name} in the environment or an .env file}`
+        : v.value.replace(/\$/g, '$$$$');
     }
     if (Object.keys(environment).length) out.environment = environment;
     if (Object.keys(dependsOn).length) out.depends_on = dependsOn;
 
-    const ports = s.ports.filter((p, i) => s.ports.findIndex((x) => x.container === p.container && x.protocol === p.protocol) === i);
+    const ports = s.ports.filter(
+      (p, i) => s.ports.findIndex((x) => x.container === p.container && x.protocol === p.protocol) === i,
+    );
     if (ports.length) {
       // Short syntax: the long one's host_ip is not understood by docker-compose v1.
       out.ports = ports.map((p) => `127.0.0.1:${p.host ?? ''}:${p.container}${p.protocol === 'udp' ? '/udp' : ''}`);
@@ -213,7 +251,11 @@ export function exportCompose(topology: Topology, options: ComposeExportOptions 
  * Writes an export to disk: the compose file, and its generated Dockerfiles relative to `outputDir` (the folder the
  * export was made for). Returns the Dockerfiles' absolute paths.
  */
-export function writeComposeExport(out: ComposeExport, composeFile: string, outputDir = dirname(composeFile)): string[] {
+export function writeComposeExport(
+  out: ComposeExport,
+  composeFile: string,
+  outputDir = dirname(composeFile),
+): string[] {
   mkdirSync(dirname(composeFile), { recursive: true });
   writeFileSync(composeFile, out.yaml);
   return Object.entries(out.dockerfiles).map(([file, text]) => {

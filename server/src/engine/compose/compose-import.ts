@@ -20,7 +20,11 @@ export interface ComposeService {
   image?: string;
   ports: PortSpec[];
   env: EnvVar[];
-  dependsOn: { name: string; condition?: 'service_started' | 'service_healthy' | 'service_completed_successfully'; evidence: Evidence }[];
+  dependsOn: {
+    name: string;
+    condition?: 'service_started' | 'service_healthy' | 'service_completed_successfully';
+    evidence: Evidence;
+  }[];
   links: { name: string; evidence: Evidence }[];
   healthCheck?: HealthCheck;
   start?: StartSpec;
@@ -86,14 +90,22 @@ function parsePortEntry(entry: unknown): Omit<PortSpec, 'evidence' | 'source'> |
     const hostPart = parts.length >= 2 ? parts.at(-2)! : undefined;
     const host = hostPart ? Number(hostPart.split('-')[0]) : undefined;
     if (!Number.isInteger(container) || container <= 0 || container > 65535) return undefined;
-    return { container, protocol: proto === 'udp' ? 'udp' : 'tcp', host: host && Number.isInteger(host) ? host : undefined };
+    return {
+      container,
+      protocol: proto === 'udp' ? 'udp' : 'tcp',
+      host: host && Number.isInteger(host) ? host : undefined,
+    };
   }
   if (entry && typeof entry === 'object') {
     const o = entry as Record<string, unknown>;
     const container = Number(o.target);
     if (!Number.isInteger(container) || container <= 0) return undefined;
     const host = o.published !== undefined ? Number(String(o.published).split('-')[0]) : undefined;
-    return { container, protocol: o.protocol === 'udp' ? 'udp' : 'tcp', host: host && Number.isInteger(host) ? host : undefined };
+    return {
+      container,
+      protocol: o.protocol === 'udp' ? 'udp' : 'tcp',
+      host: host && Number.isInteger(host) ? host : undefined,
+    };
   }
   return undefined;
 }
@@ -118,8 +130,13 @@ function healthFromTest(test: unknown, evidence: Evidence, extra: Record<string,
   };
   const url = /https?:\/\/[^\s/'"]+(\/[^\s'"]*)?/.exec(argv.join(' '));
   return {
-    kind: 'command', command: argv, path: url?.[1], intervalSeconds: secs(extra.interval), timeoutSeconds: secs(extra.timeout),
-    retries: typeof extra.retries === 'number' ? extra.retries : undefined, evidence,
+    kind: 'command',
+    command: argv,
+    path: url?.[1],
+    intervalSeconds: secs(extra.interval),
+    timeoutSeconds: secs(extra.timeout),
+    retries: typeof extra.retries === 'number' ? extra.retries : undefined,
+    evidence,
   };
 }
 
@@ -141,7 +158,11 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
       const err = doc.errors[0];
       const line = lc.linePos(err.pos[0]).line;
       model.problems.push({
-        severity: 'error', code: 'yaml-parse', file, line, column: lc.linePos(err.pos[0]).col,
+        severity: 'error',
+        code: 'yaml-parse',
+        file,
+        line,
+        column: lc.linePos(err.pos[0]).col,
         message: `${file}:${line}: ${err.message.split('\n')[0]}; the compose file was skipped until it parses.`,
       });
       continue;
@@ -170,10 +191,18 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
       const rawDef = resolveExtends(ownDef, services as Record<string, unknown>, folder, model, file, 0);
       const rawEnv = rawEnvironment((rawDef as Record<string, unknown> | null)?.environment);
       const def = interpolateDeep(rawDef ?? {}, vars, (missing, message) => {
-        if (message !== undefined) model.problems.push({ severity: 'warning', code: 'compose-variable', file, line: keyLine(svcName), message: `${file}: ${missing} is required by service ${svcName}: ${message || 'set it in .env'}` });
+        if (message !== undefined)
+          model.problems.push({
+            severity: 'warning',
+            code: 'compose-variable',
+            file,
+            line: keyLine(svcName),
+            message: `${file}: ${missing} is required by service ${svcName}: ${message || 'set it in .env'}`,
+          });
       }) as Record<string, unknown>;
       const line = keyLine(svcName);
-      const at = (sub: (string | number)[], reason: string): Evidence => ev(file, reason, lineOf(['services', svcName, ...sub]) ?? line);
+      const at = (sub: (string | number)[], reason: string): Evidence =>
+        ev(file, reason, lineOf(['services', svcName, ...sub]) ?? line);
       let svc = byName.get(svcName);
       if (!svc) {
         svc = { name: svcName, file, line, ports: [], env: [], dependsOn: [], links: [], volumes: [], aliases: [] };
@@ -190,7 +219,14 @@ export function readCompose(folder: FolderView): ComposeModel | undefined {
  * `extends: { file: common.yml, service: node-base }` (or `extends: base` in the same file): the base service's
  * settings under the service's own, as compose merges them — mappings key by key, environment by variable.
  */
-function resolveExtends(def: unknown, sameFile: Record<string, unknown>, folder: FolderView, model: ComposeModel, file: string, depth: number): unknown {
+function resolveExtends(
+  def: unknown,
+  sameFile: Record<string, unknown>,
+  folder: FolderView,
+  model: ComposeModel,
+  file: string,
+  depth: number,
+): unknown {
   const d = def as Record<string, unknown> | null;
   const ext = d?.extends;
   if (!d || ext === undefined || depth > 5) return def;
@@ -207,14 +243,24 @@ function resolveExtends(def: unknown, sameFile: Record<string, unknown>, folder:
     }
     const services = (parsed as { services?: Record<string, unknown> } | undefined)?.services;
     if (!services) {
-      model.problems.push({ severity: 'warning', code: 'compose-extends', file, message: `${file}: extends names ${spec.file}, which cannot be read as a compose file; its settings were not applied.` });
+      model.problems.push({
+        severity: 'warning',
+        code: 'compose-extends',
+        file,
+        message: `${file}: extends names ${spec.file}, which cannot be read as a compose file; its settings were not applied.`,
+      });
       return def;
     }
     pool = services;
   }
   const base = spec.service ? pool[spec.service] : undefined;
   if (base === undefined) {
-    model.problems.push({ severity: 'warning', code: 'compose-extends', file, message: `${file}: extends names service ${spec.service ?? '(none)'}${spec.file ? ` in ${spec.file}` : ''}, which does not exist.` });
+    model.problems.push({
+      severity: 'warning',
+      code: 'compose-extends',
+      file,
+      message: `${file}: extends names service ${spec.service ?? '(none)'}${spec.file ? ` in ${spec.file}` : ''}, which does not exist.`,
+    });
     return def;
   }
   const resolvedBase = resolveExtends(base, pool, folder, model, file, depth + 1) as Record<string, unknown>;
@@ -224,7 +270,8 @@ function resolveExtends(def: unknown, sameFile: Record<string, unknown>, folder:
     merged.environment = { ...rawEnvironment(resolvedBase.environment), ...rawEnvironment(own.environment) };
   }
   for (const key of ['ports', 'expose', 'volumes', 'depends_on', 'links']) {
-    if (Array.isArray(resolvedBase[key]) && Array.isArray(own[key])) merged[key] = [...new Set([...(resolvedBase[key] as unknown[]), ...(own[key] as unknown[])])];
+    if (Array.isArray(resolvedBase[key]) && Array.isArray(own[key]))
+      merged[key] = [...new Set([...(resolvedBase[key] as unknown[]), ...(own[key] as unknown[])])];
   }
   return merged;
 }
@@ -244,7 +291,11 @@ function rawEnvironment(env: unknown): Record<string, string | undefined> {
   return out;
 }
 
-function interpolateDeep(v: unknown, vars: Record<string, string>, onMissing: (n: string, m?: string) => void): unknown {
+function interpolateDeep(
+  v: unknown,
+  vars: Record<string, string>,
+  onMissing: (n: string, m?: string) => void,
+): unknown {
   if (typeof v === 'string') return interpolate(v, vars, onMissing);
   if (Array.isArray(v)) return v.map((x) => interpolateDeep(x, vars, onMissing));
   if (v && typeof v === 'object') {
@@ -256,8 +307,13 @@ function interpolateDeep(v: unknown, vars: Record<string, string>, onMissing: (n
 }
 
 function applyService(
-  svc: ComposeService, def: Record<string, unknown>, folder: FolderView, model: ComposeModel,
-  at: (sub: (string | number)[], reason: string) => Evidence, file: string, rawEnv: Record<string, string | undefined> = {},
+  svc: ComposeService,
+  def: Record<string, unknown>,
+  folder: FolderView,
+  model: ComposeModel,
+  at: (sub: (string | number)[], reason: string) => Evidence,
+  file: string,
+  rawEnv: Record<string, string | undefined> = {},
 ): void {
   const name = svc.name;
   if (def.build !== undefined) {
@@ -268,23 +324,36 @@ function applyService(
     } else {
       const context = resolveRel(folder.dir, ctxRaw);
       // A context linked out of the workspace would copy that host folder into the image.
-      const escape = context === undefined
-        ? undefined
-        : folder.index.escapes(context, `build context ${ctxRaw} of service ${name}`);
+      const escape =
+        context === undefined ? undefined : folder.index.escapes(context, `build context ${ctxRaw} of service ${name}`);
       if (context === undefined) {
-        model.problems.push({ severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line, message: `${file}: service ${name} builds from ${ctxRaw}, outside the analysed folder; it is shown as an image service.` });
+        model.problems.push({
+          severity: 'warning',
+          code: 'compose-build-outside',
+          file,
+          line: at(['build'], '').line,
+          message: `${file}: service ${name} builds from ${ctxRaw}, outside the analysed folder; it is shown as an image service.`,
+        });
       } else if (escape) {
         // serviceId as assemble names a compose service that builds nothing, so a deploy can say why it is not built.
         model.problems.push({
-          severity: 'warning', code: 'compose-build-outside', file, line: at(['build'], '').line,
+          severity: 'warning',
+          code: 'compose-build-outside',
+          file,
+          line: at(['build'], '').line,
           message: `${file}: ${escape.message} Service ${name} is shown as an image service.`,
           serviceId: `${model.files[0]}#${name}`,
         });
       } else {
         const dockerfile = toStr(b.dockerfile);
         svc.build = {
-          context, dockerfile: dockerfile ? resolveRel(context, dockerfile) : undefined, target: toStr(b.target),
-          args: b.args && typeof b.args === 'object' && !Array.isArray(b.args) ? Object.fromEntries(Object.entries(b.args).map(([k, v]) => [k, String(v)])) : undefined,
+          context,
+          dockerfile: dockerfile ? resolveRel(context, dockerfile) : undefined,
+          target: toStr(b.target),
+          args:
+            b.args && typeof b.args === 'object' && !Array.isArray(b.args)
+              ? Object.fromEntries(Object.entries(b.args).map(([k, v]) => [k, String(v)]))
+              : undefined,
           evidence: at(['build'], `compose service ${name} builds ${ctxRaw}`),
         };
       }
@@ -296,26 +365,47 @@ function applyService(
     const spec = parsePortEntry(p);
     if (!spec) return;
     svc.ports = svc.ports.filter((x) => x.container !== spec.container || x.host !== spec.host);
-    svc.ports.push({ ...spec, source: 'compose', evidence: at(['ports', i], `compose ports: ${typeof p === 'object' ? JSON.stringify(p) : p}`) });
+    svc.ports.push({
+      ...spec,
+      source: 'compose',
+      evidence: at(['ports', i], `compose ports: ${typeof p === 'object' ? JSON.stringify(p) : p}`),
+    });
   });
   const expose = Array.isArray(def.expose) ? def.expose : [];
   expose.forEach((p, i) => {
     const spec = parsePortEntry(typeof p === 'number' ? p : String(p).split(':').at(-1));
-    if (spec && !svc.ports.some((x) => x.container === spec.container)) svc.ports.push({ ...spec, host: undefined, source: 'compose', evidence: at(['expose', i], `compose expose: ${p}`) });
+    if (spec && !svc.ports.some((x) => x.container === spec.container))
+      svc.ports.push({
+        ...spec,
+        host: undefined,
+        source: 'compose',
+        evidence: at(['expose', i], `compose expose: ${p}`),
+      });
   });
   const setEnv = (key: string, value: string | undefined, evidence: Evidence) => {
     svc.env = svc.env.filter((e) => e.name !== key);
     const interpolated = /\$\{?[A-Za-z_]/.test(rawEnv[key] ?? '');
-    svc.env.push({ name: key, value, secret: looksLikeSecretLiteral(key, value) || /PASSWORD|SECRET|TOKEN|KEY$/i.test(key), ...(interpolated ? { interpolated } : {}), evidence });
+    svc.env.push({
+      name: key,
+      value,
+      secret: looksLikeSecretLiteral(key, value) || /PASSWORD|SECRET|TOKEN|KEY$/i.test(key),
+      ...(interpolated ? { interpolated } : {}),
+      evidence,
+    });
   };
   if (Array.isArray(def.environment)) {
     def.environment.forEach((entry, i) => {
       const s = String(entry);
       const eq = s.indexOf('=');
-      setEnv(eq < 0 ? s : s.slice(0, eq), eq < 0 ? undefined : s.slice(eq + 1), at(['environment', i], `compose environment of ${name}`));
+      setEnv(
+        eq < 0 ? s : s.slice(0, eq),
+        eq < 0 ? undefined : s.slice(eq + 1),
+        at(['environment', i], `compose environment of ${name}`),
+      );
     });
   } else if (def.environment && typeof def.environment === 'object') {
-    for (const [k, v] of Object.entries(def.environment)) setEnv(k, toStr(v), at(['environment', k], `compose environment of ${name}`));
+    for (const [k, v] of Object.entries(def.environment))
+      setEnv(k, toStr(v), at(['environment', k], `compose environment of ${name}`));
   }
   const envFiles = def.env_file === undefined ? [] : Array.isArray(def.env_file) ? def.env_file : [def.env_file];
   for (const ef of envFiles) {
@@ -324,8 +414,12 @@ function applyService(
     if (!rel) {
       if (p) {
         model.problems.push({
-          severity: 'warning', code: 'compose-env-file', file, line: at(['env_file'], '').line,
-          message: `${file}: env_file ${p} of service ${name} is outside the workspace; Kyozo reads only files ` +
+          severity: 'warning',
+          code: 'compose-env-file',
+          file,
+          line: at(['env_file'], '').line,
+          message:
+            `${file}: env_file ${p} of service ${name} is outside the workspace; Kyozo reads only files ` +
             'inside the workspace, so its variables were not loaded. Copy the file into the workspace.',
         });
       }
@@ -335,20 +429,37 @@ function applyService(
     if (text === undefined) continue;
     const values = parseDotEnv(text);
     for (const [k, v] of Object.entries(values)) {
-      if (!svc.env.some((e) => e.name === k)) setEnv(k, v, ev(rel, `env_file of ${name}`, text.split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(`${k}=`) || l.includes(` ${k}=`)) + 1 || undefined));
+      if (!svc.env.some((e) => e.name === k))
+        setEnv(
+          k,
+          v,
+          ev(
+            rel,
+            `env_file of ${name}`,
+            text.split(/\r?\n/).findIndex((l) => l.trimStart().startsWith(`${k}=`) || l.includes(` ${k}=`)) + 1 ||
+              undefined,
+          ),
+        );
     }
   }
   const dep = def.depends_on;
   if (Array.isArray(dep)) {
     dep.forEach((d, i) => {
       const n = String(d);
-      if (!svc.dependsOn.some((x) => x.name === n)) svc.dependsOn.push({ name: n, evidence: at(['depends_on', i], `${name} depends_on ${n}`) });
+      if (!svc.dependsOn.some((x) => x.name === n))
+        svc.dependsOn.push({ name: n, evidence: at(['depends_on', i], `${name} depends_on ${n}`) });
     });
   } else if (dep && typeof dep === 'object') {
     for (const [n, cond] of Object.entries(dep)) {
-      const c = toStr((cond as Record<string, unknown> | null)?.condition) as ComposeService['dependsOn'][number]['condition'];
+      const c = toStr(
+        (cond as Record<string, unknown> | null)?.condition,
+      ) as ComposeService['dependsOn'][number]['condition'];
       svc.dependsOn = svc.dependsOn.filter((x) => x.name !== n);
-      svc.dependsOn.push({ name: n, condition: c, evidence: at(['depends_on', n], `${name} depends_on ${n}${c ? ` (${c})` : ''}`) });
+      svc.dependsOn.push({
+        name: n,
+        condition: c,
+        evidence: at(['depends_on', n], `${name} depends_on ${n}${c ? ` (${c})` : ''}`),
+      });
     }
   }
   if (Array.isArray(def.links)) {
@@ -359,11 +470,19 @@ function applyService(
   }
   if (def.healthcheck && typeof def.healthcheck === 'object') {
     const hc = def.healthcheck as Record<string, unknown>;
-    svc.healthCheck = hc.disable === true ? undefined : healthFromTest(hc.test, at(['healthcheck'], `compose healthcheck of ${name}`), hc) ?? svc.healthCheck;
+    svc.healthCheck =
+      hc.disable === true
+        ? undefined
+        : (healthFromTest(hc.test, at(['healthcheck'], `compose healthcheck of ${name}`), hc) ?? svc.healthCheck);
   }
   if (def.command !== undefined) {
     const argv = Array.isArray(def.command) ? def.command.map(String) : undefined;
-    svc.start = { command: argv ? argv.join(' ') : String(def.command), argv, source: 'compose', evidence: at(['command'], `compose command of ${name}`) };
+    svc.start = {
+      command: argv ? argv.join(' ') : String(def.command),
+      argv,
+      source: 'compose',
+      evidence: at(['command'], `compose command of ${name}`),
+    };
   }
   const deploy = (def.deploy ?? {}) as Record<string, unknown>;
   const replicas = deploy.replicas ?? def.scale;
@@ -371,15 +490,25 @@ function applyService(
   const limits = ((deploy.resources as Record<string, unknown> | undefined)?.limits ?? {}) as Record<string, unknown>;
   const memoryMb = parseMemory(limits.memory ?? def.mem_limit);
   const cpus = limits.cpus ?? def.cpus;
-  if (memoryMb !== undefined || cpus !== undefined) svc.resources = { memoryMb, cpus: cpus !== undefined ? Number(cpus) : undefined };
+  if (memoryMb !== undefined || cpus !== undefined)
+    svc.resources = { memoryMb, cpus: cpus !== undefined ? Number(cpus) : undefined };
   if (Array.isArray(def.volumes)) {
     def.volumes.forEach((v, i) => {
       if (typeof v === 'string') {
         const parts = v.split(':');
-        svc.volumes.push({ target: parts.length > 1 ? parts[1] : parts[0], source: parts.length > 1 ? parts[0] : undefined, evidence: at(['volumes', i], `volume ${v}`) });
+        svc.volumes.push({
+          target: parts.length > 1 ? parts[1] : parts[0],
+          source: parts.length > 1 ? parts[0] : undefined,
+          evidence: at(['volumes', i], `volume ${v}`),
+        });
       } else if (v && typeof v === 'object') {
         const o = v as Record<string, unknown>;
-        if (o.target) svc.volumes.push({ target: String(o.target), source: toStr(o.source), evidence: at(['volumes', i], `volume ${o.source ?? ''}:${o.target}`) });
+        if (o.target)
+          svc.volumes.push({
+            target: String(o.target),
+            source: toStr(o.source),
+            evidence: at(['volumes', i], `volume ${o.source ?? ''}:${o.target}`),
+          });
       }
     });
   }
@@ -391,4 +520,3 @@ function applyService(
     }
   }
 }
-

@@ -52,8 +52,7 @@ const NAME_RULES: [RegExp, FolderPurpose][] = [
       oneOf(
         'tests? __tests__ specs? e2e integration[-_]tests? unit[-_]tests? testing test[-_]?utils? ' +
           'cypress playwright',
-      ).source +
-        String.raw`|[-_.]tests?$|^tests?[-_]`,
+      ).source + String.raw`|[-_.]tests?$|^tests?[-_]`,
       'i',
     ),
     'tests',
@@ -99,33 +98,30 @@ const INHERITED: Partial<Record<FolderPurpose, FolderPurpose[]>> = {
   examples: ['docs', 'tests'],
 };
 
-const CODE =
-  extensions(
-    'js mjs cjs jsx ts mts cts tsx py go rs java kt kts scala rb php cs fs ex exs erl gleam c cc cpp h hpp ' +
-      'swift dart lua clj vue svelte',
-  );
+const CODE = extensions(
+  'js mjs cjs jsx ts mts cts tsx py go rs java kt kts scala rb php cs fs ex exs erl gleam c cc cpp h hpp ' +
+    'swift dart lua clj vue svelte',
+);
 const TEST_FILE =
   /(_test\.(go|py|exs)|^test_.*\.py|\.(test|spec)\.[cm]?[jt]sx?|Tests?\.(java|kt|cs)|_spec\.rb|Test\.php)$/;
 const GENERATED_FILE =
   /(\.pb\.go|_pb2(_grpc)?\.pyi?|_grpc\.pb\.go|_pb\.[jt]s|_grpc_pb\.[jt]s|\.pb\.(h|cc)|\.g\.dart|\.generated\.\w+)$/;
 const DOC_FILE = /\.(md|mdx|rst|adoc|txt)$/i;
-const ASSET_FILE =
-  extensions(
-    'png jpe?g gif svg ico webp avif bmp woff2? ttf otf eot css scss sass less html? hbs ejs pug njk j2 jinja2? ' +
-      'mp3 mp4 webm wav',
-  );
+const ASSET_FILE = extensions(
+  'png jpe?g gif svg ico webp avif bmp woff2? ttf otf eot css scss sass less html? hbs ejs pug njk j2 jinja2? ' +
+    'mp3 mp4 webm wav',
+);
 const DATA_FILE = /\.(sql|csv|tsv|parquet|ndjson|jsonl|sqlite|db)$/i;
 const SCRIPT_FILE = /\.(sh|bash|zsh|ps1|bat|cmd)$/i;
 const CONFIG_FILE = /\.(ya?ml|json|jsonc|toml|ini|conf|cfg|env|properties|xml)$|^\.env/i;
 const API_FILE = /\.(proto|graphql|gql|thrift|avsc|smithy)$/i;
 const INFRA_FILE =
   /\.(tf|tfvars|hcl)$|^(Chart\.ya?ml|kustomization\.ya?ml|helmfile\.ya?ml|values\.ya?ml|skaffold\.ya?ml)$/i;
-const MANIFEST =
-  oneOf(
-    String.raw`package\.json go\.mod Cargo\.toml pyproject\.toml setup\.py requirements\.txt pom\.xml ` +
-      String.raw`build\.gradle(\.kts)? Gemfile ` +
-      String.raw`composer\.json mix\.exs .*\.csproj CMakeLists\.txt gleam\.toml deno\.jsonc?`,
-  );
+const MANIFEST = oneOf(
+  String.raw`package\.json go\.mod Cargo\.toml pyproject\.toml setup\.py requirements\.txt pom\.xml ` +
+    String.raw`build\.gradle(\.kts)? Gemfile ` +
+    String.raw`composer\.json mix\.exs .*\.csproj CMakeLists\.txt gleam\.toml deno\.jsonc?`,
+);
 
 const ev = (file: string, reason: string, line?: number): Evidence =>
   line ? { file, line, reason } : { file, reason };

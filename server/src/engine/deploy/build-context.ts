@@ -13,8 +13,22 @@ import { readRegularFile, WorkspaceFileError, WorkspaceFiles } from '../scan/wor
 
 /** What a generated Dockerfile never needs (reinstalled or rebuilt inside the image), and local secrets. */
 export const GENERATED_CONTEXT_IGNORES = [
-  'node_modules', '.git', '__pycache__', '.venv', 'venv', 'target', '.next', '.turbo', '.nuxt', '.output', '.svelte-kit',
-  '*.pyc', '.env', '.env.*', '!.env.example', '!.env.sample',
+  'node_modules',
+  '.git',
+  '__pycache__',
+  '.venv',
+  'venv',
+  'target',
+  '.next',
+  '.turbo',
+  '.nuxt',
+  '.output',
+  '.svelte-kit',
+  '*.pyc',
+  '.env',
+  '.env.*',
+  '!.env.example',
+  '!.env.sample',
 ];
 
 /**
@@ -22,7 +36,15 @@ export const GENERATED_CONTEXT_IGNORES = [
  * reinstalled stay out, build outputs (target/, build/) stay in, as Dockerfiles often copy a jar built beforehand.
  */
 export const DEFAULT_DOCKERIGNORE = [
-  '.git', 'node_modules', '__pycache__', '*.pyc', '.venv', '.env', '.env.*', '!.env.example', '!.env.sample',
+  '.git',
+  'node_modules',
+  '__pycache__',
+  '*.pyc',
+  '.venv',
+  '.env',
+  '.env.*',
+  '!.env.example',
+  '!.env.sample',
 ];
 
 export interface ContextFile {
@@ -74,12 +96,16 @@ export function collectContext(dir: string, options: CollectOptions = {}): Build
   // Refused before anything is read: a context linked out of the workspace would copy that host folder.
   const realDir = workspace.folder(dir, context);
   const own = dockerignorePatterns(workspace, realDir, context);
-  const ig = ignore().add(own ?? options.defaultIgnores ?? []).add(options.extraIgnores ?? []);
+  const ig = ignore()
+    .add(own ?? options.defaultIgnores ?? [])
+    .add(options.extraIgnores ?? []);
   const files: ContextFile[] = [];
   let total = 0;
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
   const tooLarge = () =>
-    new Error(`${context} is larger than ${maxBytes >> 20} MiB; add a .dockerignore for large folders (node_modules, data)`);
+    new Error(
+      `${context} is larger than ${maxBytes >> 20} MiB; add a .dockerignore for large folders (node_modules, data)`,
+    );
   // lstat throughout: a linked folder is not descended into, and a link is added as a link.
   const walk = (abs: string) => {
     for (const name of readdirSync(abs).sort()) {
@@ -119,7 +145,8 @@ export function collectContext(dir: string, options: CollectOptions = {}): Build
 export function contextTar(ctx: BuildContext): NodeJS.ReadableStream {
   const pack = tar.pack();
   for (const f of ctx.files) {
-    if (f.linkTarget !== undefined) pack.entry({ name: f.path, type: 'symlink', linkname: f.linkTarget, mode: f.mode, mtime: new Date(0) });
+    if (f.linkTarget !== undefined)
+      pack.entry({ name: f.path, type: 'symlink', linkname: f.linkTarget, mode: f.mode, mtime: new Date(0) });
     else pack.entry({ name: f.path, mode: f.mode, mtime: new Date(0) }, f.content ?? Buffer.alloc(0));
   }
   pack.finalize();

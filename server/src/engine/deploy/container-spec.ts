@@ -56,7 +56,10 @@ function probeLabel(hc: Service['healthCheck']): string {
 }
 
 export function containerSpec(
-  ws: SpecWorkspace, service: Service, replica: ReplicaInputs, limits: DefaultLimits,
+  ws: SpecWorkspace,
+  service: Service,
+  replica: ReplicaInputs,
+  limits: DefaultLimits,
 ): ContainerSpec {
   const { image, imageUser, ports, env, mounts, deployment } = replica;
   const index = replica.replica;
@@ -68,21 +71,24 @@ export function containerSpec(
     bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(p.host) }];
   }
   const hc = service.healthCheck;
-  const healthcheck = hc?.kind === 'command' && hc.command?.length
-    ? {
-        Test: healthTest(hc.command),
-        Interval: (hc.intervalSeconds ?? 2) * 1e9,
-        Timeout: (hc.timeoutSeconds ?? 5) * 1e9,
-        Retries: hc.retries ?? 5,
-      }
-    : undefined;
+  const healthcheck =
+    hc?.kind === 'command' && hc.command?.length
+      ? {
+          Test: healthTest(hc.command),
+          Interval: (hc.intervalSeconds ?? 2) * 1e9,
+          Timeout: (hc.timeoutSeconds ?? 5) * 1e9,
+          Retries: hc.retries ?? 5,
+        }
+      : undefined;
   const overrideStart = service.start && (service.start.source === 'kyozo.yaml' || service.start.source === 'compose');
   let cmd: string[] | undefined;
   if (overrideStart) cmd = service.start?.argv?.length ? service.start.argv : ['sh', '-c', service.start!.command];
   const nonRoot = imageUser !== '' && !/^(0|root)(:|$)/.test(imageUser);
   const config = {
     Image: image,
-    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`).sort(),
+    Env: Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .sort(),
     Cmd: cmd,
     ExposedPorts: exposed,
     Healthcheck: healthcheck,

@@ -6,7 +6,11 @@ import type { EventLog } from './event-log';
 import { BuildError, ImageUnavailableError } from './image-builder';
 
 export class ServiceFailure extends Error {
-  constructor(readonly serviceId: string, message: string, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly serviceId: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -40,8 +44,12 @@ export interface DeploymentStart {
 export class DeploymentRecord {
   private readonly t0 = Date.now();
 
-  private constructor(private readonly events: EventLog, readonly id: string, private readonly services: string[],
-    private readonly serviceId?: string) {}
+  private constructor(
+    private readonly events: EventLog,
+    readonly id: string,
+    private readonly services: string[],
+    private readonly serviceId?: string,
+  ) {}
 
   static start(events: EventLog, start: DeploymentStart): DeploymentRecord {
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -14,13 +14,20 @@ export function createDockerClient(dockerHost?: string): Docker {
   if (address.startsWith('unix://')) return new Docker({ socketPath: address.slice('unix://'.length) });
   if (address.startsWith('/')) return new Docker({ socketPath: address });
   const url = new URL(address.replace(/^tcp:/, process.env.DOCKER_TLS_VERIFY ? 'https:' : 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return new Docker({
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  });
 }
 
 export class EngineUnreachableError extends Error {
   readonly exitCode = 69; // EX_UNAVAILABLE
   /** `detail` is either the low-level cause or, from a failed ping, the full message already written. */
-  constructor(readonly host: string, detail: string) {
+  constructor(
+    readonly host: string,
+    detail: string,
+  ) {
     super(detail.startsWith('Cannot reach') ? detail : unreachableMessage(host, detail));
   }
 }
@@ -37,7 +44,9 @@ export async function pingEngine(docker: Docker, host: string, timeoutMs = 5000)
   try {
     await Promise.race([
       docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
     return { reachable: true, host };
   } catch (err) {

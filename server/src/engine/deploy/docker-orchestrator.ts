@@ -11,7 +11,13 @@ import { ensureServiceImage } from './image-builder';
 import { Label } from './labels';
 import { serviceLogs, tailLogs } from './log-stream';
 import type {
-  DeployProgress, EngineReachability, LogOptions, Orchestrator, OrchestratorOptions, StopAllOptions, UpOptions,
+  DeployProgress,
+  EngineReachability,
+  LogOptions,
+  Orchestrator,
+  OrchestratorOptions,
+  StopAllOptions,
+  UpOptions,
 } from './orchestrator';
 import { allocatePorts, portKey } from './port-allocator';
 import { reconcile } from './reconcile';
@@ -79,14 +85,20 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   private async createNetwork(ws: Workspace): Promise<void> {
-    const named = async () => (await this.docker.listNetworks({ filters: { name: [ws.network] } })).filter((n) => n.Name === ws.network);
+    const named = async () =>
+      (await this.docker.listNetworks({ filters: { name: [ws.network] } })).filter((n) => n.Name === ws.network);
     if ((await named()).length === 0) {
       try {
         await this.docker.createNetwork({
           Name: ws.network,
           Driver: 'bridge',
           CheckDuplicate: true,
-          Labels: { [Label.workspace]: ws.project, [Label.composeProject]: ws.project, [Label.composeNetwork]: 'default', [Label.composeVersion]: COMPOSE_VERSION },
+          Labels: {
+            [Label.workspace]: ws.project,
+            [Label.composeProject]: ws.project,
+            [Label.composeNetwork]: 'default',
+            [Label.composeVersion]: COMPOSE_VERSION,
+          },
         });
       } catch (e) {
         if (!/already exists/.test((e as Error).message)) throw e;
@@ -94,7 +106,11 @@ export class DockerOrchestrator implements Orchestrator {
     }
     // The engine's duplicate check is not atomic: if two processes raced, keep the oldest network only.
     const all = (await named()).sort((a, b) => (a.Created ?? '').localeCompare(b.Created ?? ''));
-    for (const extra of all.slice(1)) await this.docker.getNetwork(extra.Id).remove().catch(() => undefined);
+    for (const extra of all.slice(1))
+      await this.docker
+        .getNetwork(extra.Id)
+        .remove()
+        .catch(() => undefined);
   }
 
   private async ensureVolumes(ws: Workspace, service: Service): Promise<VolumeMount[]> {
@@ -102,21 +118,44 @@ export class DockerOrchestrator implements Orchestrator {
     for (const [i, v] of (service.volumes ?? []).entries()) {
       if (v.source && (v.source.startsWith('.') || v.source.startsWith('/'))) continue; // bind mounts are not created from the topology
       const volume = `${ws.project}_${(v.source ?? `${service.name}-data${i ? `-${i}` : ''}`).replace(/[^a-zA-Z0-9_.-]/g, '-')}`;
-      await this.docker.createVolume({ Name: volume, Labels: { [Label.workspace]: ws.project, [Label.composeProject]: ws.project, 'com.docker.compose.volume': volume.slice(ws.project.length + 1) } });
+      await this.docker.createVolume({
+        Name: volume,
+        Labels: {
+          [Label.workspace]: ws.project,
+          [Label.composeProject]: ws.project,
+          'com.docker.compose.volume': volume.slice(ws.project.length + 1),
+        },
+      });
       mounts.push({ Type: 'volume', Source: volume, Target: v.target });
     }
     return mounts;
   }
 
   /** Creates/starts/removes the replicas of one service so it matches the topology and the desired count. */
-  private async applyService(ws: Workspace, service: Service, image: string, deployment: string, onMessage: (m: string) => void, signal?: AbortSignal): Promise<{ ids: string[]; imageId: string }> {
+  private async applyService(
+    ws: Workspace,
+    service: Service,
+    image: string,
+    deployment: string,
+    onMessage: (m: string) => void,
+    signal?: AbortSignal,
+  ): Promise<{ ids: string[]; imageId: string }> {
     const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
     const all = await this.containers(ws);
     const existing = all.filter((c) => c.Labels[Label.service] === service.id);
     const owned = new Map<number, string>();
     for (const c of all) {
       for (const p of c.Ports ?? []) {
-        if (p.PublicPort) owned.set(p.PublicPort, portKey({ serviceId: c.Labels[Label.service] ?? '', replica: Number(c.Labels[Label.replica] ?? 1), container: p.PrivatePort, protocol: p.Type === 'udp' ? 'udp' : 'tcp' }));
+        if (p.PublicPort)
+          owned.set(
+            p.PublicPort,
+            portKey({
+              serviceId: c.Labels[Label.service] ?? '',
+              replica: Number(c.Labels[Label.replica] ?? 1),
+              container: p.PrivatePort,
+              protocol: p.Type === 'udp' ? 'udp' : 'tcp',
+            }),
+          );
       }
     }
     const imageInfo = await this.docker.getImage(image).inspect();
@@ -125,20 +164,46 @@ export class DockerOrchestrator implements Orchestrator {
     const ids: string[] = [];
     for (let replica = 1; replica <= desired; replica++) {
       if (signal?.aborted) throw new Error('interrupted');
-      const requests = service.ports.map((p) => ({ serviceId: service.id, replica, container: p.container, protocol: p.protocol, requested: replica === 1 ? p.host : undefined }));
-      const unique = requests.filter((r, i) => requests.findIndex((x) => x.container === r.container && x.protocol === r.protocol) === i);
+      const requests = service.ports.map((p) => ({
+        serviceId: service.id,
+        replica,
+        container: p.container,
+        protocol: p.protocol,
+        requested: replica === 1 ? p.host : undefined,
+      }));
+      const unique = requests.filter(
+        (r, i) => requests.findIndex((x) => x.container === r.container && x.protocol === r.protocol) === i,
+      );
       const ports = await allocatePorts(ws.store, unique, owned);
       for (const p of ports) {
         if (p.conflict) {
           onMessage(p.conflict);
-          ws.events.append('health_changed', { serviceId: service.id, message: p.conflict, details: { portConflict: { container: p.container, requested: p.requested, host: p.host } } });
+          ws.events.append('health_changed', {
+            serviceId: service.id,
+            message: p.conflict,
+            details: { portConflict: { container: p.container, requested: p.requested, host: p.host } },
+          });
         }
       }
-      const inputs = { image: imageInfo.Id, imageUser: imageInfo.Config?.User ?? '', replica, ports, env, mounts, deployment };
+      const inputs = {
+        image: imageInfo.Id,
+        imageUser: imageInfo.Config?.User ?? '',
+        replica,
+        ports,
+        env,
+        mounts,
+        deployment,
+      };
       const spec = containerSpec(ws, service, inputs, this.limits);
       const current = existing.find((c) => Number(c.Labels[Label.replica]) === replica);
       if (current && current.Labels[Label.composeConfigHash] === spec.hash) {
-        if (current.State !== 'running') await this.docker.getContainer(current.Id).start().catch((e: Error) => { if (!/already started/.test(e.message)) throw e; });
+        if (current.State !== 'running')
+          await this.docker
+            .getContainer(current.Id)
+            .start()
+            .catch((e: Error) => {
+              if (!/already started/.test(e.message)) throw e;
+            });
         ids.push(current.Id);
         continue;
       }
@@ -182,25 +247,53 @@ export class DockerOrchestrator implements Orchestrator {
         const started = Date.now();
         progress(service.id, started, 'building');
         try {
-          const img = await ensureServiceImage(this.docker, topology, ws.project, service, this.options.baseImages ?? {}, (line) => progress(service.id, started, 'building', line), options.signal);
+          const img = await ensureServiceImage(
+            this.docker,
+            topology,
+            ws.project,
+            service,
+            this.options.baseImages ?? {},
+            (line) => progress(service.id, started, 'building', line),
+            options.signal,
+          );
           const deps = topology.edges
-            .filter((e) => e.from === service.id && e.to !== service.id && tasks.has(e.to) && (waveOf.get(e.to) ?? -1) < (waveOf.get(service.id) ?? 0))
+            .filter(
+              (e) =>
+                e.from === service.id &&
+                e.to !== service.id &&
+                tasks.has(e.to) &&
+                (waveOf.get(e.to) ?? -1) < (waveOf.get(service.id) ?? 0),
+            )
             .map((e) => e.to)
             .filter((id, i, a) => a.indexOf(id) === i);
           if (deps.length) {
             progress(service.id, started, 'waiting', `waiting for ${deps.join(', ')} to be healthy`);
             const results = await Promise.allSettled(deps.map((d) => tasks.get(d)));
             const failedDeps = deps.filter((_, i) => results[i]!.status === 'rejected');
-            if (failedDeps.length) throw new ServiceFailure(service.id, `not started: dependency ${failedDeps.join(', ')} failed`, { dependencies: failedDeps });
+            if (failedDeps.length)
+              throw new ServiceFailure(service.id, `not started: dependency ${failedDeps.join(', ')} failed`, {
+                dependencies: failedDeps,
+              });
           }
           if (options.signal?.aborted) throw new Error('interrupted');
           progress(service.id, started, 'starting');
           await network;
-          const { ids, imageId } = await this.applyService(ws, service, img.image, deployment, (m) => progress(service.id, started, 'starting', m), options.signal);
+          const { ids, imageId } = await this.applyService(
+            ws,
+            service,
+            img.image,
+            deployment,
+            (m) => progress(service.id, started, 'starting', m),
+            options.signal,
+          );
           await this.health.waitHealthy(ws, service, ids, options.signal);
           ws.store.rememberDeployedImage(service.id, imageId, this.options.baseImages ?? {});
           const durationMs = Date.now() - started;
-          ws.events.append('service_started', { serviceId: service.id, durationMs, details: { deployment, replicas: ids.length, image: img.image, built: img.built, buildMs: img.durationMs } });
+          ws.events.append('service_started', {
+            serviceId: service.id,
+            durationMs,
+            details: { deployment, replicas: ids.length, image: img.image, built: img.built, buildMs: img.durationMs },
+          });
           progress(service.id, started, 'healthy');
         } catch (err) {
           const failure = toFailure(service.id, err);
@@ -214,7 +307,9 @@ export class DockerOrchestrator implements Orchestrator {
       await Promise.allSettled([...tasks.values(), network]);
       if (failures.length) {
         const first = failures.find((f) => !f.details.dependencies) ?? failures[0]!;
-        record.failed(first, { failed: failures.map((f) => ({ serviceId: f.serviceId, message: f.message.split('\n')[0] })) });
+        record.failed(first, {
+          failed: failures.map((f) => ({ serviceId: f.serviceId, message: f.message.split('\n')[0] })),
+        });
         throw new DeploymentError(failures);
       }
       record.completed();
@@ -230,17 +325,28 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     const byService = new Map<string, number>();
     for (const c of await this.containers(ws)) {
-      await this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await this.docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
       const sid = c.Labels[Label.service] ?? '';
       byService.set(sid, (byService.get(sid) ?? 0) + 1);
     }
-    for (const [serviceId, n] of byService) ws.events.append('service_stopped', { serviceId, message: 'removed by down', details: { removed: n } });
+    for (const [serviceId, n] of byService)
+      ws.events.append('service_stopped', { serviceId, message: 'removed by down', details: { removed: n } });
     for (const n of await this.docker.listNetworks({ filters: { label: [`${Label.workspace}=${ws.project}`] } })) {
-      await this.docker.getNetwork(n.Id).remove().catch(() => undefined);
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     }
     if (options.volumes) {
       const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${Label.workspace}=${ws.project}`] } });
-      for (const v of Volumes ?? []) await this.docker.getVolume(v.Name).remove().catch(() => undefined);
+      for (const v of Volumes ?? [])
+        await this.docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => undefined);
     }
   }
 
@@ -255,8 +361,16 @@ export class DockerOrchestrator implements Orchestrator {
     }
     const t0 = Date.now();
     for (const c of list) if (c.State !== 'running') await this.docker.getContainer(c.Id).start();
-    await this.health.waitHealthy(ws, service, list.map((c) => c.Id));
-    ws.events.append('service_started', { serviceId: service.id, durationMs: Date.now() - t0, details: { replicas: list.length } });
+    await this.health.waitHealthy(
+      ws,
+      service,
+      list.map((c) => c.Id),
+    );
+    ws.events.append('service_started', {
+      serviceId: service.id,
+      durationMs: Date.now() - t0,
+      details: { replicas: list.length },
+    });
     return this.serviceStatus(topology, service.id);
   }
 
@@ -266,8 +380,21 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const t0 = Date.now();
     const list = await this.containers(ws, service.id);
-    await Promise.all(list.filter((c) => c.State === 'running' || c.State === 'restarting').map((c) => this.docker.getContainer(c.Id).stop({ t: 10 }).catch(() => undefined)));
-    ws.events.append('service_stopped', { serviceId: service.id, durationMs: Date.now() - t0, details: { replicas: list.length } });
+    await Promise.all(
+      list
+        .filter((c) => c.State === 'running' || c.State === 'restarting')
+        .map((c) =>
+          this.docker
+            .getContainer(c.Id)
+            .stop({ t: 10 })
+            .catch(() => undefined),
+        ),
+    );
+    ws.events.append('service_stopped', {
+      serviceId: service.id,
+      durationMs: Date.now() - t0,
+      details: { replicas: list.length },
+    });
     return this.serviceStatus(topology, service.id);
   }
 
@@ -275,14 +402,22 @@ export class DockerOrchestrator implements Orchestrator {
     await this.requireEngine();
     const ws = this.workspace(topology);
     const t0 = Date.now();
-    const live = new Set((await this.containers(ws))
-      .filter((c) => c.State === 'running' || c.State === 'restarting')
-      .map((c) => c.Labels[Label.service]));
+    const live = new Set(
+      (await this.containers(ws))
+        .filter((c) => c.State === 'running' || c.State === 'restarting')
+        .map((c) => c.Labels[Label.service]),
+    );
     const running = topology.services.filter((s) => deployable(s) && live.has(s.id));
     for (const [i, s] of running.entries()) {
       if (options.signal?.aborted) break;
       const percentage = Math.round((i / running.length) * 100);
-      options.onProgress?.({ serviceId: s.id, state: 'stopping', elapsedMs: Date.now() - t0, message: s.name, percentage });
+      options.onProgress?.({
+        serviceId: s.id,
+        state: 'stopping',
+        elapsedMs: Date.now() - t0,
+        message: s.name,
+        percentage,
+      });
       await this.stop(topology, s.id);
     }
     return this.status(topology, { stats: false });
@@ -296,8 +431,17 @@ export class DockerOrchestrator implements Orchestrator {
     const list = await this.containers(ws, service.id);
     if (!list.length) return this.start(topology, service.id);
     await Promise.all(list.map((c) => this.docker.getContainer(c.Id).restart({ t: 10 })));
-    await this.health.waitHealthy(ws, service, list.map((c) => c.Id));
-    ws.events.append('service_started', { serviceId: service.id, durationMs: Date.now() - t0, message: 'restarted', details: { restart: true, replicas: list.length } });
+    await this.health.waitHealthy(
+      ws,
+      service,
+      list.map((c) => c.Id),
+    );
+    ws.events.append('service_started', {
+      serviceId: service.id,
+      durationMs: Date.now() - t0,
+      message: 'restarted',
+      details: { restart: true, replicas: list.length },
+    });
     return this.serviceStatus(topology, service.id);
   }
 
@@ -307,7 +451,11 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const list = await this.containers(ws, service.id);
     await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
-    ws.events.append('service_stopped', { serviceId: service.id, message: 'removed', details: { removed: list.length } });
+    ws.events.append('service_stopped', {
+      serviceId: service.id,
+      message: 'removed',
+      details: { removed: list.length },
+    });
   }
 
   async scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus> {
@@ -319,13 +467,19 @@ export class DockerOrchestrator implements Orchestrator {
     const before = (await this.containers(ws, service.id)).length;
     ws.store.setDesiredReplicas(service.id, replicas);
     if (replicas === 0) {
-      for (const c of await this.containers(ws, service.id)) await this.docker.getContainer(c.Id).remove({ force: true });
+      for (const c of await this.containers(ws, service.id))
+        await this.docker.getContainer(c.Id).remove({ force: true });
     } else {
       // Scaling creates containers, so it is recorded as a deployment with this process's pid, like `up`:
       // reconcile() (run by `up`, `kyozo ps` and repair(), in this process or another one) then knows the fresh
       // 'created' replicas belong to a live deployment and leaves them alone.
       const scale = { from: before, to: replicas };
-      const record = DeploymentRecord.start(ws.events, { kind: 'scale', serviceId: service.id, services: [service.id], details: { scale } });
+      const record = DeploymentRecord.start(ws.events, {
+        kind: 'scale',
+        serviceId: service.id,
+        services: [service.id],
+        details: { scale },
+      });
       try {
         await this.ensureNetwork(ws);
         const image = await this.imageToScale(ws, topology, service);
@@ -337,7 +491,11 @@ export class DockerOrchestrator implements Orchestrator {
       }
       record.completed();
     }
-    ws.events.append('service_scaled', { serviceId: service.id, durationMs: Date.now() - t0, details: { from: before, to: replicas } });
+    ws.events.append('service_scaled', {
+      serviceId: service.id,
+      durationMs: Date.now() - t0,
+      details: { from: before, to: replicas },
+    });
     return this.serviceStatus(topology, service.id);
   }
 
@@ -346,7 +504,16 @@ export class DockerOrchestrator implements Orchestrator {
    * Only a service `up` never deployed is built, with the base images remembered for it over this process's own.
    */
   private async imageToScale(ws: Workspace, topology: Topology, service: Service): Promise<string> {
-    const present = (id: string | undefined) => (id ? this.docker.getImage(id).inspect().then(() => id, () => undefined) : undefined);
+    const present = (id: string | undefined) =>
+      id
+        ? this.docker
+            .getImage(id)
+            .inspect()
+            .then(
+              () => id,
+              () => undefined,
+            )
+        : undefined;
     const replicas = await this.containers(ws, service.id);
     const deployed = ws.store.deployedImage(service.id);
     const image = (await present(replicas[0]?.ImageID)) ?? (await present(deployed.image));
@@ -370,20 +537,33 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     const containers = await this.containers(ws);
     const sample = options.stats !== false;
-    return Promise.all(topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
-      const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
-      const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
-      if (!mine.length) return notDeployed(service, desired);
-      const infos = await Promise.all(mine.map((c) => this.docker.getContainer(c.Id).inspect().catch(() => undefined)));
-      const readings = await Promise.all(infos.filter((i) => i !== undefined).map(async (info): Promise<ReplicaReading> => ({
-        info,
-        sample: sample && info.State.Running ? await this.stats(info.Id) : undefined,
-        health: await this.health.probeContainer(service, info),
-      })));
-      const crashed = crashedReplica(readings.map(replicaStatus));
-      const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
-      return summarizeService(service, desired, readings, { stats: sample, crashLogs });
-    }));
+    return Promise.all(
+      topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
+        const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
+        const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
+        if (!mine.length) return notDeployed(service, desired);
+        const infos = await Promise.all(
+          mine.map((c) =>
+            this.docker
+              .getContainer(c.Id)
+              .inspect()
+              .catch(() => undefined),
+          ),
+        );
+        const readings = await Promise.all(
+          infos
+            .filter((i) => i !== undefined)
+            .map(async (info): Promise<ReplicaReading> => ({
+              info,
+              sample: sample && info.State.Running ? await this.stats(info.Id) : undefined,
+              health: await this.health.probeContainer(service, info),
+            })),
+        );
+        const crashed = crashedReplica(readings.map(replicaStatus));
+        const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
+        return summarizeService(service, desired, readings, { stats: sample, crashLogs });
+      }),
+    );
   }
 
   /** CPU and memory from the stats API (one sample, with the engine's previous reading for the CPU delta). */
@@ -416,20 +596,37 @@ export class DockerOrchestrator implements Orchestrator {
     return ws.events.read(id);
   }
 
-  watch(topology: () => Topology, onStatus: (statuses: ServiceStatus[]) => void, onEvent?: (e: DeploymentEvent) => void): { dispose(): void } {
+  watch(
+    topology: () => Topology,
+    onStatus: (statuses: ServiceStatus[]) => void,
+    onEvent?: (e: DeploymentEvent) => void,
+  ): { dispose(): void } {
     let disposed = false;
     // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas.
-    const refresh = () => this.status(topology(), { stats: false }).then((s) => { if (!disposed) onStatus(s); }, () => undefined);
+    const refresh = () =>
+      this.status(topology(), { stats: false }).then(
+        (s) => {
+          if (!disposed) onStatus(s);
+        },
+        () => undefined,
+      );
     const health = (serviceId: string, healthy: boolean, status: string) => {
       try {
         const type = healthy ? 'health_changed' : 'health_check_failed';
-        const e = this.workspace(topology()).events.append(type, { serviceId, message: status, details: { health: healthy ? 'healthy' : 'unhealthy' } });
+        const e = this.workspace(topology()).events.append(type, {
+          serviceId,
+          message: status,
+          details: { health: healthy ? 'healthy' : 'unhealthy' },
+        });
         onEvent?.(e);
       } catch {
         // the event log is unwritable for now; the status refresh still shows the health
       }
     };
-    const watcher = watchEngine(this.docker, this.workspace(topology()).project, { refresh: () => void refresh(), health });
+    const watcher = watchEngine(this.docker, this.workspace(topology()).project, {
+      refresh: () => void refresh(),
+      health,
+    });
     return {
       dispose: () => {
         disposed = true;

@@ -18,7 +18,9 @@ export function watchEngine(docker: Docker, project: string, handlers: EngineWat
   let timer: NodeJS.Timeout | undefined;
   const refresh = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { if (!disposed) handlers.refresh(); }, 200);
+    timer = setTimeout(() => {
+      if (!disposed) handlers.refresh();
+    }, 200);
   };
   const onLine = (line: string) => {
     let ev: { status?: string; Actor?: { Attributes?: Record<string, string> } };
@@ -32,17 +34,20 @@ export function watchEngine(docker: Docker, project: string, handlers: EngineWat
       handlers.health?.(serviceId, ev.status.endsWith('healthy') && !ev.status.endsWith('unhealthy'), ev.status);
     }
   };
-  docker.getEvents({ filters: { label: [`${Label.workspace}=${project}`], type: ['container'] } }).then((s) => {
-    stream = s;
-    if (disposed) (s as unknown as Destroyable).destroy();
-    let rest = '';
-    s.on('data', (d: Buffer) => {
-      const parts = (rest + d.toString('utf8')).split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) if (line.trim()) onLine(line);
-      refresh();
-    });
-  }, () => undefined);
+  docker.getEvents({ filters: { label: [`${Label.workspace}=${project}`], type: ['container'] } }).then(
+    (s) => {
+      stream = s;
+      if (disposed) (s as unknown as Destroyable).destroy();
+      let rest = '';
+      s.on('data', (d: Buffer) => {
+        const parts = (rest + d.toString('utf8')).split('\n');
+        rest = parts.pop() ?? '';
+        for (const line of parts) if (line.trim()) onLine(line);
+        refresh();
+      });
+    },
+    () => undefined,
+  );
   refresh();
   return {
     dispose: () => {

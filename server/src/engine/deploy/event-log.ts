@@ -8,11 +8,17 @@ import type { DeploymentEvent, DeploymentEventType } from '../../protocol';
 export class EventLog {
   readonly file: string;
 
-  constructor(dir: string, private readonly workspace: string) {
+  constructor(
+    dir: string,
+    private readonly workspace: string,
+  ) {
     this.file = join(dir, 'events.jsonl');
   }
 
-  append(type: DeploymentEventType, fields: Omit<Partial<DeploymentEvent>, 'type' | 'workspace'> = {}): DeploymentEvent {
+  append(
+    type: DeploymentEventType,
+    fields: Omit<Partial<DeploymentEvent>, 'type' | 'workspace'> = {},
+  ): DeploymentEvent {
     const event: DeploymentEvent = {
       id: `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
       at: new Date().toISOString(),

@@ -14,7 +14,10 @@ export function httpProbe(port: number, path: string, timeoutMs = 2000): Promise
       res.resume();
       resolve((res.statusCode ?? 500) < 400);
     });
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
     req.on('error', () => resolve(false));
     req.end();
   });
@@ -92,7 +95,9 @@ export function grpcHealthProbe(port: number, service = '', timeoutMs = 2000): P
       // A trailers-only answer (an error before any message) puts grpc-status among the headers.
       if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
     });
-    stream.on('trailers', (trailers) => { status = String(trailers['grpc-status'] ?? status); });
+    stream.on('trailers', (trailers) => {
+      status = String(trailers['grpc-status'] ?? status);
+    });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => finish(status === '0' && servingStatus(Buffer.concat(chunks)) === 1));
     stream.on('error', () => finish(false));

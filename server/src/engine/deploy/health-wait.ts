@@ -33,18 +33,27 @@ export class HealthWatch {
   /** Probe results of the last two seconds, so a status right after a wait does not probe again. */
   private readonly recentProbes = new Map<string, { health: HealthState; at: number }>();
 
-  constructor(private readonly docker: Docker, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly timeoutMs: number,
+  ) {}
 
   /**
    * The exit code of a container caught crashing. Inspected while the engine has already restarted it, the state
    * reads running with code 0; with the restart policy now off, that run ends by itself a moment later with the
    * real code. One that keeps running is stopped.
    */
-  private async exitCodeOfCrashLoop(container: Docker.Container, st: Docker.ContainerInspectInfo['State']): Promise<number> {
+  private async exitCodeOfCrashLoop(
+    container: Docker.Container,
+    st: Docker.ContainerInspectInfo['State'],
+  ): Promise<number> {
     if (!st.Running && !st.Restarting) return st.ExitCode;
     const timer = new AbortController();
     const waited = await Promise.race([
-      container.wait({ condition: 'not-running' }).then((r: { StatusCode?: number }) => r.StatusCode).catch(() => undefined),
+      container
+        .wait({ condition: 'not-running' })
+        .then((r: { StatusCode?: number }) => r.StatusCode)
+        .catch(() => undefined),
       sleep(3000, timer.signal).then(() => undefined),
     ]);
     timer.abort();
@@ -71,7 +80,11 @@ export class HealthWatch {
           await container.update({ RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } }).catch(() => undefined);
           const exitCode = await this.exitCodeOfCrashLoop(container, st);
           const logs = await tailLogs(this.docker, id, 30);
-          throw new ServiceFailure(service.id, `${service.name} exited with code ${exitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`, { exitCode, logTail: logs });
+          throw new ServiceFailure(
+            service.id,
+            `${service.name} exited with code ${exitCode} right after starting${logs.length ? `; last logs:\n${logs.join('\n')}` : ''}`,
+            { exitCode, logTail: logs },
+          );
         }
         const health = await this.probeContainer(service, info);
         if (health === 'healthy' || health === 'none') {
@@ -82,14 +95,26 @@ export class HealthWatch {
           }
           pending.delete(id);
         } else if (health === 'unhealthy' && info.State.Health) {
-          throw new ServiceFailure(service.id, `${service.name} reported unhealthy: ${info.State.Health.Log?.at(-1)?.Output?.trim() ?? ''}`, { health: 'unhealthy' });
+          throw new ServiceFailure(
+            service.id,
+            `${service.name} reported unhealthy: ${info.State.Health.Log?.at(-1)?.Output?.trim() ?? ''}`,
+            { health: 'unhealthy' },
+          );
         }
       }
       if (!pending.size) break;
       if (Date.now() > deadline) {
         const logs = await tailLogs(this.docker, [...pending][0]!, 30);
-        ws.events.append('health_check_failed', { serviceId: service.id, message: `${service.name} not healthy after ${this.timeoutMs / 1000} s`, details: { logTail: logs } });
-        throw new ServiceFailure(service.id, `${service.name} did not become healthy within ${this.timeoutMs / 1000} s (${describeProbe(service)}); last logs:\n${logs.join('\n')}`, { logTail: logs });
+        ws.events.append('health_check_failed', {
+          serviceId: service.id,
+          message: `${service.name} not healthy after ${this.timeoutMs / 1000} s`,
+          details: { logTail: logs },
+        });
+        throw new ServiceFailure(
+          service.id,
+          `${service.name} did not become healthy within ${this.timeoutMs / 1000} s (${describeProbe(service)}); last logs:\n${logs.join('\n')}`,
+          { logTail: logs },
+        );
       }
       await sleep(POLL_MS, signal);
     }
@@ -101,7 +126,13 @@ export class HealthWatch {
     const h = info.State.Health?.Status;
     if (h) return h === 'healthy' ? 'healthy' : h === 'unhealthy' ? 'unhealthy' : 'starting';
     const recent = this.recentProbes.get(info.Id);
-    if (recent && Date.now() - recent.at < 2000 && recent.health === 'healthy' && Date.parse(info.State.StartedAt) < recent.at) return recent.health;
+    if (
+      recent &&
+      Date.now() - recent.at < 2000 &&
+      recent.health === 'healthy' &&
+      Date.parse(info.State.StartedAt) < recent.at
+    )
+      return recent.health;
     const health = await this.probePorts(service, info);
     this.recentProbes.set(info.Id, { health, at: Date.now() });
     return health;

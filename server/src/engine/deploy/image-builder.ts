@@ -14,38 +14,59 @@ import { Label } from './labels';
 
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
 const BUILD_FAILURE_HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
-  [/fonts\.(googleapis|gstatic)\.com|Failed to fetch (font|`[^`]+` from Google Fonts)/i,
-    'this Next.js app fetches Google Fonts at build time and the build has no network access to that host; '
-    + 'self-host the font with next/font/local, or build where fonts.googleapis.com is reachable'],
-  [/package\.json and package-lock\.json[^\n]* in sync|ERR_PNPM_OUTDATED_LOCKFILE|lockfile needs to be updated|YN0028/i,
-    'the lockfile does not match package.json; run the install locally (npm install, pnpm install or yarn install) '
-    + 'and commit the updated lockfile'],
-  [/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|unable to verify the first certificate/,
-    'the package registry\'s TLS certificate is not trusted inside the build (a TLS-inspecting proxy?); use a base '
-    + 'image that trusts its CA (ENV NODE_EXTRA_CA_CERTS=...) with --base-image node=<image>'],
-  [/\b(ENOTFOUND|EAI_AGAIN)\b[^\n]*registry|registry[^\n]*\b(ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED)\b/i,
-    'the build cannot reach the package registry; check the Docker engine\'s network or DNS, or point .npmrc at a '
-    + 'registry mirror it can reach'],
-  [/\bEBADENGINE\b|requires? (?:a )?(?:minimum )?Node(?:\.js)? (?:version )?(?:of )?v?\d+/i,
-    'the project (or a package it installs) needs a newer Node than the base image has; choose an image with that '
-    + 'Node: --base-image node-<major>=<image> (used when package.json engines.node accepts that major) or '
-    + 'node=<image>, or base_image in kyozo.yaml'],
-  [/No compatible signature found|Corepack cannot download/,
-    'corepack refused to download the package manager (its signing keys are older than the registry\'s); pin it '
-    + 'with a packageManager field in package.json (pnpm@9.15.9, yarn@4.x), or use a base image with a newer corepack'],
-  [/\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\b:?\s+([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i,
-    (m) => `the build fetches ${m[1]} at build time, which the build cannot reach; fetch it at run time instead `
-      + '(a server-side request, not a build-time one), or build where that host is reachable'],
-  [/gyp ERR!|node-gyp[^\n]*(?:not found|failed)/,
-    'a native module is compiled during the install and the base image lacks its toolchain (Python, make and a C++ '
-    + 'compiler); choose a fuller Node image (node:22 rather than node:22-slim) with --base-image'],
-  [/JavaScript heap out of memory|Reached heap limit/,
-    'the build ran out of memory; give the Docker engine more memory, or set a larger heap for the build with '
-    + 'NODE_OPTIONS=--max-old-space-size=4096 in a committed Dockerfile'],
+  [
+    /fonts\.(googleapis|gstatic)\.com|Failed to fetch (font|`[^`]+` from Google Fonts)/i,
+    'this Next.js app fetches Google Fonts at build time and the build has no network access to that host; ' +
+      'self-host the font with next/font/local, or build where fonts.googleapis.com is reachable',
+  ],
+  [
+    /package\.json and package-lock\.json[^\n]* in sync|ERR_PNPM_OUTDATED_LOCKFILE|lockfile needs to be updated|YN0028/i,
+    'the lockfile does not match package.json; run the install locally (npm install, pnpm install or yarn install) ' +
+      'and commit the updated lockfile',
+  ],
+  [
+    /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|CERT_UNTRUSTED|unable to verify the first certificate/,
+    "the package registry's TLS certificate is not trusted inside the build (a TLS-inspecting proxy?); use a base " +
+      'image that trusts its CA (ENV NODE_EXTRA_CA_CERTS=...) with --base-image node=<image>',
+  ],
+  [
+    /\b(ENOTFOUND|EAI_AGAIN)\b[^\n]*registry|registry[^\n]*\b(ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNREFUSED)\b/i,
+    "the build cannot reach the package registry; check the Docker engine's network or DNS, or point .npmrc at a " +
+      'registry mirror it can reach',
+  ],
+  [
+    /\bEBADENGINE\b|requires? (?:a )?(?:minimum )?Node(?:\.js)? (?:version )?(?:of )?v?\d+/i,
+    'the project (or a package it installs) needs a newer Node than the base image has; choose an image with that ' +
+      'Node: --base-image node-<major>=<image> (used when package.json engines.node accepts that major) or ' +
+      'node=<image>, or base_image in kyozo.yaml',
+  ],
+  [
+    /No compatible signature found|Corepack cannot download/,
+    "corepack refused to download the package manager (its signing keys are older than the registry's); pin it " +
+      'with a packageManager field in package.json (pnpm@9.15.9, yarn@4.x), or use a base image with a newer corepack',
+  ],
+  [
+    /\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT)\b:?\s+([a-z0-9-]+(?:\.[a-z0-9-]+)+)/i,
+    (m) =>
+      `the build fetches ${m[1]} at build time, which the build cannot reach; fetch it at run time instead ` +
+      '(a server-side request, not a build-time one), or build where that host is reachable',
+  ],
+  [
+    /gyp ERR!|node-gyp[^\n]*(?:not found|failed)/,
+    'a native module is compiled during the install and the base image lacks its toolchain (Python, make and a C++ ' +
+      'compiler); choose a fuller Node image (node:22 rather than node:22-slim) with --base-image',
+  ],
+  [
+    /JavaScript heap out of memory|Reached heap limit/,
+    'the build ran out of memory; give the Docker engine more memory, or set a larger heap for the build with ' +
+      'NODE_OPTIONS=--max-old-space-size=4096 in a committed Dockerfile',
+  ],
   ...RUNTIME_BUILD_FAILURE_HINTS,
-  [/(?:sh|\/bin\/sh): (?:\d+: )?([\w.@/-]+): not found/,
-    'a command the build runs is not installed at that step; if it comes from a dev dependency, keep it in '
-    + 'devDependencies and make sure the lockfile lists it'],
+  [
+    /(?:sh|\/bin\/sh): (?:\d+: )?([\w.@/-]+): not found/,
+    'a command the build runs is not installed at that step; if it comes from a dev dependency, keep it in ' +
+      'devDependencies and make sure the lockfile lists it',
+  ],
 ];
 
 /** What to do about a failed step, and the line of its output that says why (it may lie before the shown tail). */
@@ -64,10 +85,16 @@ export class BuildError extends Error {
   /** `ownDockerfile`: the service's own Dockerfile (root-relative), whose FROM line only its author can change. */
   /** `stepOutput`: everything the failing step printed, searched for a known cause (the tail may not show it). */
   constructor(
-    readonly serviceId: string, readonly step: string | undefined, readonly logTail: string[], reason: string,
-    ownDockerfile?: string, stepOutput: string[] = logTail,
+    readonly serviceId: string,
+    readonly step: string | undefined,
+    readonly logTail: string[],
+    reason: string,
+    ownDockerfile?: string,
+    stepOutput: string[] = logTail,
   ) {
-    const baseImageMissing = /^Step \d+\/\d+ : FROM /i.test(step ?? '') && /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
+    const baseImageMissing =
+      /^Step \d+\/\d+ : FROM /i.test(step ?? '') &&
+      /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
     const hint = ownDockerfile
       ? ` (the base image is neither present nor pullable: load it with \`docker load\` or \`docker pull\`, or change the FROM line of ${ownDockerfile})`
       : ' (the base image is neither present nor pullable: load it, or choose one that exists with --base-image <runtime>=<image> or base_image in kyozo.yaml)';
@@ -78,9 +105,14 @@ export class BuildError extends Error {
 }
 
 export class ImageUnavailableError extends Error {
-  constructor(readonly image: string, readonly reason: string) {
-    super(`image ${image} is not present locally and could not be pulled: ${reason}. ` +
-      `Build or load it (\`docker build -t ${image} .\`, \`docker load\`), check the name, or check registry access.`);
+  constructor(
+    readonly image: string,
+    readonly reason: string,
+  ) {
+    super(
+      `image ${image} is not present locally and could not be pulled: ${reason}. ` +
+        `Build or load it (\`docker build -t ${image} .\`, \`docker load\`), check the name, or check registry access.`,
+    );
   }
 }
 
@@ -153,7 +185,8 @@ export async function ensureServiceImage(
 ): Promise<ImageResult> {
   const t0 = Date.now();
   if (!service.build && service.image) {
-    if (await imageExists(docker, service.image)) return { image: service.image, built: false, durationMs: Date.now() - t0 };
+    if (await imageExists(docker, service.image))
+      return { image: service.image, built: false, durationMs: Date.now() - t0 };
     onLine(`pulling ${service.image}`);
     await pullImage(docker, service.image, onLine);
     return { image: service.image, built: true, durationMs: Date.now() - t0 };
@@ -192,56 +225,79 @@ export async function ensureServiceImage(
       reject(new Error(`build of ${service.id} interrupted`));
     };
     signal?.addEventListener('abort', abort, { once: true });
-    docker.modem.followProgress(stream, (err) => {
-      signal?.removeEventListener('abort', abort);
-      if (err) {
-        const own = service.build?.dockerfile;
-        reject(new BuildError(service.id, step, lines.slice(-50), err.message, own, lines.slice(stepStart)));
-      } else resolve();
-    }, (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
-      if (event.stream) {
-        for (const raw of event.stream.split('\n')) {
-          const line = raw.trimEnd();
-          if (!line) continue;
-          if (/^Step \d+\/\d+ :/.test(line)) {
-            step = line;
-            stepStart = lines.length;
+    docker.modem.followProgress(
+      stream,
+      (err) => {
+        signal?.removeEventListener('abort', abort);
+        if (err) {
+          const own = service.build?.dockerfile;
+          reject(new BuildError(service.id, step, lines.slice(-50), err.message, own, lines.slice(stepStart)));
+        } else resolve();
+      },
+      (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+        if (event.stream) {
+          for (const raw of event.stream.split('\n')) {
+            const line = raw.trimEnd();
+            if (!line) continue;
+            if (/^Step \d+\/\d+ :/.test(line)) {
+              step = line;
+              stepStart = lines.length;
+            }
+            lines.push(line);
+            onLine(line);
           }
-          lines.push(line);
-          onLine(line);
         }
-      }
-      if (event.error) {
-        lines.push(event.error.trimEnd());
-        const reason = event.errorDetail?.message ?? event.error;
-        const own = service.build?.dockerfile;
-        reject(new BuildError(service.id, step, lines.slice(-50), reason, own, lines.slice(stepStart)));
-      }
-    });
+        if (event.error) {
+          lines.push(event.error.trimEnd());
+          const reason = event.errorDetail?.message ?? event.error;
+          const own = service.build?.dockerfile;
+          reject(new BuildError(service.id, step, lines.slice(-50), reason, own, lines.slice(stepStart)));
+        }
+      },
+    );
   });
-  if (!(await imageExists(docker, tag))) throw new BuildError(service.id, step, lines.slice(-50), 'the engine reported no error but produced no image');
+  if (!(await imageExists(docker, tag)))
+    throw new BuildError(service.id, step, lines.slice(-50), 'the engine reported no error but produced no image');
   return { image: tag, built: true, durationMs: Date.now() - t0 };
 }
 
-export async function pullImage(docker: Docker, image: string, onLine: (line: string) => void, timeoutMs = 120_000): Promise<void> {
+export async function pullImage(
+  docker: Docker,
+  image: string,
+  onLine: (line: string) => void,
+  timeoutMs = 120_000,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ImageUnavailableError(image, `no progress within ${timeoutMs / 1000} s (registry unreachable?)`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        reject(new ImageUnavailableError(image, `no progress within ${timeoutMs / 1000} s (registry unreachable?)`)),
+      timeoutMs,
+    );
     docker.pull(image, {}, (err: Error | null, stream?: NodeJS.ReadableStream) => {
       if (err || !stream) {
         clearTimeout(timer);
-        reject(new ImageUnavailableError(image, (err?.message ?? 'no response').replace(/^\(HTTP code \d+\) [a-z ]+ - /, '')));
+        reject(
+          new ImageUnavailableError(
+            image,
+            (err?.message ?? 'no response').replace(/^\(HTTP code \d+\) [a-z ]+ - /, ''),
+          ),
+        );
         return;
       }
-      docker.modem.followProgress(stream, (e: Error | null) => {
-        clearTimeout(timer);
-        if (e) reject(new ImageUnavailableError(image, e.message));
-        else resolve();
-      }, (ev: { status?: string; error?: string }) => {
-        if (ev.error) {
+      docker.modem.followProgress(
+        stream,
+        (e: Error | null) => {
           clearTimeout(timer);
-          reject(new ImageUnavailableError(image, ev.error));
-        } else if (ev.status) onLine(ev.status);
-      });
+          if (e) reject(new ImageUnavailableError(image, e.message));
+          else resolve();
+        },
+        (ev: { status?: string; error?: string }) => {
+          if (ev.error) {
+            clearTimeout(timer);
+            reject(new ImageUnavailableError(image, ev.error));
+          } else if (ev.status) onLine(ev.status);
+        },
+      );
     });
   });
 }

@@ -4,10 +4,22 @@ import type { Orchestrator, OrchestratorOptions } from './orchestrator';
 
 export type * from './orchestrator';
 export {
-  generateDockerfile, BASE_IMAGE_KEYS, DEFAULT_BASE_IMAGES, DEFAULT_RUN_IMAGES, isBaseImageKey, runtimeOf,
+  generateDockerfile,
+  BASE_IMAGE_KEYS,
+  DEFAULT_BASE_IMAGES,
+  DEFAULT_RUN_IMAGES,
+  isBaseImageKey,
+  runtimeOf,
 } from './dockerfile-generator';
 export type { BaseImages } from './dockerfile-generator';
-export { DockerOrchestrator, DeploymentError, ServiceFailure, deployable, findService, selectServices } from './docker-orchestrator';
+export {
+  DockerOrchestrator,
+  DeploymentError,
+  ServiceFailure,
+  deployable,
+  findService,
+  selectServices,
+} from './docker-orchestrator';
 export { EngineUnreachableError, engineAddress } from './docker-client';
 export { ServiceIndex, UnknownServiceError } from './service-index';
 export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplicas } from './replica-count';

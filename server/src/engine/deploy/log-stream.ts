@@ -11,8 +11,8 @@ export function demuxBuffer(buf: Buffer | string): string {
   if (typeof buf === 'string') return buf;
   let out = '';
   let i = 0;
-  const isHeader = (at: number) => (buf[at] === 1 || buf[at] === 2 || buf[at] === 0)
-    && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0;
+  const isHeader = (at: number) =>
+    (buf[at] === 1 || buf[at] === 2 || buf[at] === 0) && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0;
   while (i + 8 <= buf.length && isHeader(i)) {
     const len = buf.readUInt32BE(i + 4);
     out += buf.subarray(i + 8, i + 8 + len).toString('utf8');
@@ -26,7 +26,10 @@ export async function tailLogs(docker: Docker, id: string, n: number): Promise<s
   try {
     const options = { stdout: true, stderr: true, tail: n, follow: false } as const;
     const buf = (await docker.getContainer(id).logs(options)) as unknown as Buffer;
-    return demuxBuffer(buf).split('\n').filter((l) => l.length > 0).slice(-n);
+    return demuxBuffer(buf)
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .slice(-n);
   } catch {
     return [];
   }
@@ -34,7 +37,10 @@ export async function tailLogs(docker: Docker, id: string, n: number): Promise<s
 
 /** The lines of a service's replicas (`name-<replica> | ` before each when there are several), followed or not. */
 export async function* serviceLogs(
-  docker: Docker, serviceName: string, list: Docker.ContainerInfo[], options: LogOptions = {},
+  docker: Docker,
+  serviceName: string,
+  list: Docker.ContainerInfo[],
+  options: LogOptions = {},
 ): AsyncIterable<string> {
   const prefix = list.length > 1;
   const tail = options.tail ?? 200;
@@ -63,7 +69,9 @@ export async function* serviceLogs(
       for (const line of parts) out.write(`${prefix ? `${name} | ` : ''}${line}\n`);
     });
     docker.modem.demuxStream(stream, sink, sink);
-    stream.on('end', () => { if (--open === 0) out.end(); });
+    stream.on('end', () => {
+      if (--open === 0) out.end();
+    });
   }
   const stop = () => {
     for (const s of streams) (s as unknown as Destroyable).destroy();

@@ -28,9 +28,10 @@ type Pm = 'npm' | 'pnpm' | 'yarn' | 'bun';
  * Corepack, pinned: the one bundled with a Node image checks pnpm and yarn against the npm registry's signing keys
  * it shipped with, and refuses them ("No compatible signature found") once the registry has rotated its keys.
  */
-const COREPACK = 'npm install -g --no-audit --no-fund corepack@0.36.0 && corepack enable'
+const COREPACK =
+  'npm install -g --no-audit --no-fund corepack@0.36.0 && corepack enable' +
   // Yarn 2+ is fetched from repo.yarnpkg.com unless corepack is pointed at the npm registry the install uses anyway.
-  + ' && export COREPACK_NPM_REGISTRY="${COREPACK_NPM_REGISTRY:-$(npm config get registry | sed \'s:/*$::\')}"';
+  ' && export COREPACK_NPM_REGISTRY="${COREPACK_NPM_REGISTRY:-$(npm config get registry | sed \'s:/*$::\')}"';
 
 /** Yarn 2+ writes `__metadata` at the top of its yarn.lock; yarn 1 does not (and has no --immutable). */
 const YARN_BERRY = "grep -qs '^__metadata:' yarn.lock";
@@ -55,11 +56,15 @@ function pruneDev(pm: Pm): string {
     case 'pnpm':
       // `pnpm prune --prod` in a workspace drops the members' own dependencies; a production install from the
       // store the full install filled (offline) links exactly what the lockfile says production needs.
-      return 'find . -name node_modules -type d -prune -exec rm -rf {} + '
-        + '&& pnpm install --frozen-lockfile --prod --offline --ignore-scripts';
+      return (
+        'find . -name node_modules -type d -prune -exec rm -rf {} + ' +
+        '&& pnpm install --frozen-lockfile --prod --offline --ignore-scripts'
+      );
     case 'yarn':
-      return `if ${YARN_BERRY}; then yarn workspaces focus --all --production; `
-        + 'else yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline; fi';
+      return (
+        `if ${YARN_BERRY}; then yarn workspaces focus --all --production; ` +
+        'else yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline; fi'
+      );
     case 'bun':
       return 'rm -rf node_modules && bun install --production --frozen-lockfile';
     default:
@@ -73,18 +78,25 @@ function installProd(pm: Pm): string {
     case 'pnpm':
       return `${COREPACK} && pnpm install --frozen-lockfile --prod`;
     case 'yarn':
-      return `${COREPACK} && if ${YARN_BERRY}; then yarn workspaces focus --all --production; `
-        + 'else yarn install --production --frozen-lockfile; fi';
+      return (
+        `${COREPACK} && if ${YARN_BERRY}; then yarn workspaces focus --all --production; ` +
+        'else yarn install --production --frozen-lockfile; fi'
+      );
     case 'bun':
       return 'bun install --production --frozen-lockfile';
     default:
-      return 'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; '
-        + 'else npm install --omit=dev --no-audit --no-fund; fi';
+      return (
+        'if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; ' +
+        'else npm install --omit=dev --no-audit --no-fund; fi'
+      );
   }
 }
 
 const LOCKFILES: Record<Pm, string> = {
-  npm: 'package-lock.json', pnpm: 'pnpm-lock.yaml', yarn: 'yarn.lock', bun: 'bun.lock',
+  npm: 'package-lock.json',
+  pnpm: 'pnpm-lock.yaml',
+  yarn: 'yarn.lock',
+  bun: 'bun.lock',
 };
 
 function healthcheck(service: Service, port: number | undefined): string[] {
@@ -129,7 +141,7 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   const framework = service.frameworks.some((f) => BUILD_FRAMEWORKS.includes(f));
   // kyozo.yaml `build:` runs in place of the package's build script, in the build stage, with every dependency.
   const custom = userBuild(service);
-  const buildScript = custom ? 'build' : plan.buildScript ?? (framework ? 'build' : undefined);
+  const buildScript = custom ? 'build' : (plan.buildScript ?? (framework ? 'build' : undefined));
   const buildStep = custom ? `RUN ${custom}` : `RUN ${pm} run ${buildScript}`;
   const labels = [`LABEL org.opencontainers.image.title=${JSON.stringify(service.name)} dev.kyozo.generated="node"`];
   const runEnv = 'ENV NODE_ENV=production NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_CACHE=/tmp/.npm HOME=/tmp';
@@ -137,9 +149,12 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   const pnpEnv = plan.yarnPnp ? ['ENV NODE_OPTIONS="--require /app/.pnp.cjs"'] : [];
   // The default corepack resolves an unpinned yarn by asking the registry for its latest release, which it then
   // refuses when the registry's signing keys are newer than its own; its own default (yarn 1) is what yarn.lock v1 needs.
-  const pmEnv = pm === 'npm' || pm === 'bun' ? [] : [
-    `ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0${plan.yarnPnp ? ' YARN_ENABLE_GLOBAL_CACHE=false' : ''}`,
-  ];
+  const pmEnv =
+    pm === 'npm' || pm === 'bun'
+      ? []
+      : [
+          `ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_DEFAULT_TO_LATEST=0${plan.yarnPnp ? ' YARN_ENABLE_GLOBAL_CACHE=false' : ''}`,
+        ];
   // A Bun image may have no node to run the check with.
   const engineCheck = pm === 'bun' ? [] : nodeEngineCheck(plan.nodeEngine);
   const listenEnv = port ? [`ENV HOST=0.0.0.0 PORT=${port}${plan.nextStandalone ? ' HOSTNAME=0.0.0.0' : ''}`] : [];
@@ -148,13 +163,14 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   if (!buildScript && !member) {
     // One stage: production dependencies in their own layer (cached while package files are unchanged), then sources.
     // Yarn 2+ needs its .yarnrc.yml and .yarn/ (a pinned release, plugins) to install, so yarn copies everything.
-    const install = pm === 'yarn'
-      ? [`COPY --chown=${USER} . .`, `RUN ${installProd(pm)} && mkdir -p node_modules`]
-      : [
-        `COPY package.json ${LOCKFILES[pm]}* ./`,
-        `RUN ${installProd(pm)} && mkdir -p node_modules`,
-        `COPY --chown=${USER} . .`,
-      ];
+    const install =
+      pm === 'yarn'
+        ? [`COPY --chown=${USER} . .`, `RUN ${installProd(pm)} && mkdir -p node_modules`]
+        : [
+            `COPY package.json ${LOCKFILES[pm]}* ./`,
+            `RUN ${installProd(pm)} && mkdir -p node_modules`,
+            `COPY --chown=${USER} . .`,
+          ];
     return [
       `FROM ${base}`,
       ...labels,
@@ -193,9 +209,9 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     const serveConfig = JSON.stringify(SERVE_CONFIG).replace(/'/g, "'\\''");
     return [
       ...build,
-      `RUN npm install --prefix ${STATIC_SERVER.dir} --no-audit --no-fund `
-        + `${STATIC_SERVER.package}@${STATIC_SERVER.version} `
-        + `&& printf '%s\\n' '${serveConfig}' > ${STATIC_SERVER.dir}/serve.json`,
+      `RUN npm install --prefix ${STATIC_SERVER.dir} --no-audit --no-fund ` +
+        `${STATIC_SERVER.package}@${STATIC_SERVER.version} ` +
+        `&& printf '%s\\n' '${serveConfig}' > ${STATIC_SERVER.dir}/serve.json`,
       '',
       `FROM ${base}`,
       ...labels,

@@ -51,9 +51,10 @@ export function nodeImageForEngine(range: string | undefined, images: Record<str
 export function nodeEngineCheck(range: string | undefined): string[] {
   const bounds = range ? nodeEngineBounds(range) : undefined;
   if (!range || !bounds) return [];
-  const message = `warning: package.json engines.node is "${range}" but this image has Node %s; the build or the `
-    + 'app may fail on it. Choose a base image with a Node it accepts: --base-image node-<major>=<image> (or '
-    + 'node=<image>), KYOZO_BASE_IMAGES or the kyozo.baseImages setting, or base_image in kyozo.yaml';
+  const message =
+    `warning: package.json engines.node is "${range}" but this image has Node %s; the build or the ` +
+    'app may fail on it. Choose a base image with a Node it accepts: --base-image node-<major>=<image> (or ' +
+    'node=<image>), KYOZO_BASE_IMAGES or the kyozo.baseImages setting, or base_image in kyozo.yaml';
   const script = [
     "const v = process.versions.node.split('.').map(Number);",
     `const ok = ${JSON.stringify(bounds.map((b) => [...b.version, b.sameMajor ? 1 : 0]))}.some(([M, m, p, same]) =>`,

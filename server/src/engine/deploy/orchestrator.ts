@@ -2,7 +2,19 @@
 import type { DeploymentEvent, ServiceState, ServiceStatus, Topology } from '../../protocol';
 
 export type Runtime =
-  | 'node' | 'python' | 'go' | 'rust' | 'java' | 'php' | 'ruby' | 'dotnet' | 'static' | 'deno' | 'elixir' | 'gleam' | 'cpp';
+  | 'node'
+  | 'python'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'php'
+  | 'ruby'
+  | 'dotnet'
+  | 'static'
+  | 'deno'
+  | 'elixir'
+  | 'gleam'
+  | 'cpp';
 
 export interface OrchestratorOptions {
   /** Docker Engine address; defaults to DOCKER_HOST, then the local socket. `unix:///path` or `tcp://host:port`. */
@@ -80,5 +92,9 @@ export interface Orchestrator {
   logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
   events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]>;
   /** Follows the engine's event stream; calls back with fresh statuses on any change of this workspace. */
-  watch(topology: () => Topology, onStatus: (statuses: ServiceStatus[]) => void, onEvent?: (e: DeploymentEvent) => void): { dispose(): void };
+  watch(
+    topology: () => Topology,
+    onStatus: (statuses: ServiceStatus[]) => void,
+    onEvent?: (e: DeploymentEvent) => void,
+  ): { dispose(): void };
 }

@@ -38,7 +38,11 @@ export function isPortFree(port: number): Promise<boolean> {
  * Assigns host ports. `ownedByUs` are ports our own containers of this workspace publish right now:
  * those count as free for the same key (a restart keeps its port).
  */
-export async function allocatePorts(store: StateStore, requests: PortRequest[], ownedByUs: Map<number, string>): Promise<PortAssignment[]> {
+export async function allocatePorts(
+  store: StateStore,
+  requests: PortRequest[],
+  ownedByUs: Map<number, string>,
+): Promise<PortAssignment[]> {
   const state = store.read();
   const taken = new Set<number>(Object.values(state.ports));
   const out: PortAssignment[] = [];
@@ -64,10 +68,14 @@ export async function allocatePorts(store: StateStore, requests: PortRequest[], 
         break;
       }
     }
-    if (!host) throw new Error(`no free host port in ${RANGE_START}-${RANGE_START + RANGE_SIZE - 1} for ${r.serviceId}:${r.container}; free some ports and retry`);
-    const conflict = wanted !== undefined
-      ? `host port ${wanted} for ${r.serviceId}:${r.container} is in use by another program; using ${host} instead`
-      : undefined;
+    if (!host)
+      throw new Error(
+        `no free host port in ${RANGE_START}-${RANGE_START + RANGE_SIZE - 1} for ${r.serviceId}:${r.container}; free some ports and retry`,
+      );
+    const conflict =
+      wanted !== undefined
+        ? `host port ${wanted} for ${r.serviceId}:${r.container} is in use by another program; using ${host} instead`
+        : undefined;
     out.push({ ...r, host, conflict });
     changes[key] = host;
     taken.add(host);

@@ -42,7 +42,13 @@ export async function reconcile(docker: Docker, ws: Workspace, removeOrphans: bo
     if (!neverStarted && !orphan) continue;
     // A never-started container is removed without force: if a live deployment started it since the
     // listing above, the engine refuses (409) instead of killing the new replica.
-    const gone = await docker.getContainer(c.Id).remove({ force: orphan }).then(() => true, () => false);
+    const gone = await docker
+      .getContainer(c.Id)
+      .remove({ force: orphan })
+      .then(
+        () => true,
+        () => false,
+      );
     if (gone) removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
   }
   return removed;

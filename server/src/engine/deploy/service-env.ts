@@ -18,7 +18,15 @@ export function dataKind(service: Service): DbKind | undefined {
   return undefined;
 }
 
-const DEFAULT_PORTS: Record<DbKind, number> = { postgres: 5432, mysql: 3306, mongo: 27017, redis: 6379, amqp: 5672, kafka: 9092, nats: 4222 };
+const DEFAULT_PORTS: Record<DbKind, number> = {
+  postgres: 5432,
+  mysql: 3306,
+  mongo: 27017,
+  redis: 6379,
+  amqp: 5672,
+  kafka: 9092,
+  nats: 4222,
+};
 
 function envName(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
@@ -32,7 +40,10 @@ export function dependencyUrl(dep: Service, store: StateStore): { url: string; s
     const c = store.credentials(dep.id, dep.name);
     const scheme = kind === 'postgres' ? 'postgres' : kind === 'mysql' ? 'mysql' : 'mongodb';
     const suffix = kind === 'mongo' ? '?authSource=admin' : '';
-    return { url: `${scheme}://${c.user}:${encodeURIComponent(c.password)}@${dep.name}:${port}/${c.database}${suffix}`, standard: 'DATABASE_URL' };
+    return {
+      url: `${scheme}://${c.user}:${encodeURIComponent(c.password)}@${dep.name}:${port}/${c.database}${suffix}`,
+      standard: 'DATABASE_URL',
+    };
   }
   if (kind === 'redis') return { url: `redis://${dep.name}:${port}`, standard: 'REDIS_URL' };
   if (kind === 'amqp') return { url: `amqp://guest:guest@${dep.name}:${port}`, standard: 'AMQP_URL' };
@@ -49,9 +60,22 @@ function ownCredentials(service: Service, store: StateStore): Record<string, str
   const c = store.credentials(service.id, service.name);
   if (kind === 'postgres') return { POSTGRES_USER: c.user, POSTGRES_PASSWORD: c.password, POSTGRES_DB: c.database };
   if (kind === 'mysql') {
-    return { MYSQL_USER: c.user, MYSQL_PASSWORD: c.password, MYSQL_DATABASE: c.database, MYSQL_ROOT_PASSWORD: c.password, MARIADB_USER: c.user, MARIADB_PASSWORD: c.password, MARIADB_DATABASE: c.database, MARIADB_ROOT_PASSWORD: c.password };
+    return {
+      MYSQL_USER: c.user,
+      MYSQL_PASSWORD: c.password,
+      MYSQL_DATABASE: c.database,
+      MYSQL_ROOT_PASSWORD: c.password,
+      MARIADB_USER: c.user,
+      MARIADB_PASSWORD: c.password,
+      MARIADB_DATABASE: c.database,
+      MARIADB_ROOT_PASSWORD: c.password,
+    };
   }
-  return { MONGO_INITDB_ROOT_USERNAME: c.user, MONGO_INITDB_ROOT_PASSWORD: c.password, MONGO_INITDB_DATABASE: c.database };
+  return {
+    MONGO_INITDB_ROOT_USERNAME: c.user,
+    MONGO_INITDB_ROOT_PASSWORD: c.password,
+    MONGO_INITDB_DATABASE: c.database,
+  };
 }
 
 export function serviceEnvironment(topology: Topology, service: Service, store: StateStore): Record<string, string> {
@@ -64,7 +88,8 @@ export function serviceEnvironment(topology: Topology, service: Service, store: 
     const { url, standard } = dependencyUrl(dep, store);
     env[`${envName(dep.name)}_URL`] ??= url;
     if (standard) env[standard] ??= url;
-    if (edge.envVar && !service.env.some((e) => e.name === edge.envVar && e.value !== undefined)) env[edge.envVar] = url;
+    if (edge.envVar && !service.env.some((e) => e.name === edge.envVar && e.value !== undefined))
+      env[edge.envVar] = url;
   }
   // Values written down (compose environment, .env, kyozo.yaml) win over derived ones.
   for (const e of service.env) if (e.value !== undefined) env[e.name] = e.value;

@@ -4,7 +4,10 @@ import { posix } from 'node:path';
 import type { Service, Topology } from '../../protocol';
 
 export class UnknownServiceError extends Error {
-  constructor(readonly ref: string, topology: Topology) {
+  constructor(
+    readonly ref: string,
+    topology: Topology,
+  ) {
     const known = topology.services.map((x) => x.name).join(', ') || '(none)';
     super(`no service '${ref}' in ${topology.root}; known: ${known}`);
   }

@@ -12,8 +12,13 @@ export interface ReplicaReading {
 
 export function notDeployed(service: Service, desired: number): ServiceStatus {
   return {
-    serviceId: service.id, name: service.name, state: 'not-deployed', health: 'none',
-    replicas: { running: 0, desired }, ports: [], containers: [],
+    serviceId: service.id,
+    name: service.name,
+    state: 'not-deployed',
+    health: 'none',
+    replicas: { running: 0, desired },
+    ports: [],
+    containers: [],
   };
 }
 
@@ -71,7 +76,10 @@ function publishedPorts(first: Docker.ContainerInspectInfo | undefined): Publish
  * crashed replica (see crashedReplica), for the message.
  */
 export function summarizeService(
-  service: Service, desired: number, readings: ReplicaReading[], options: { stats: boolean; crashLogs?: string[] },
+  service: Service,
+  desired: number,
+  readings: ReplicaReading[],
+  options: { stats: boolean; crashLogs?: string[] },
 ): ServiceStatus {
   const replicas = readings.map(replicaStatus);
   let cpu = 0;

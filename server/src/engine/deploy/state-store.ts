@@ -13,7 +13,10 @@ export function workspaceHash(root: string): string {
 
 /** The state folder of one workspace (created on first use, mode 0700 since it holds credentials). */
 export function resolveStateDir(root: string, project: string, stateDir?: string): string {
-  const base = stateDir ?? process.env.KYOZO_STATE_DIR ?? join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kyozo');
+  const base =
+    stateDir ??
+    process.env.KYOZO_STATE_DIR ??
+    join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'kyozo');
   const dir = join(base, `${project}-${workspaceHash(root)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
@@ -79,8 +82,14 @@ export class StateStore {
   credentials(serviceId: string, serviceName: string): Credentials {
     const existing = this.read().credentials[serviceId];
     if (existing) return existing;
-    const created: Credentials = { user: 'kyozo', password: randomBytes(18).toString('base64url'), database: serviceName.replace(/-/g, '_') || 'app' };
-    this.update((s) => { s.credentials[serviceId] ??= created; });
+    const created: Credentials = {
+      user: 'kyozo',
+      password: randomBytes(18).toString('base64url'),
+      database: serviceName.replace(/-/g, '_') || 'app',
+    };
+    this.update((s) => {
+      s.credentials[serviceId] ??= created;
+    });
     return this.read().credentials[serviceId] ?? created;
   }
 
@@ -89,7 +98,9 @@ export class StateStore {
   }
 
   setDesiredReplicas(serviceId: string, n: number): void {
-    this.update((s) => { s.replicas[serviceId] = n; });
+    this.update((s) => {
+      s.replicas[serviceId] = n;
+    });
   }
 
   /** What `up` deployed a service with: the image id it started and the base images it chose. */

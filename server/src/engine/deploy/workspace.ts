@@ -22,7 +22,9 @@ export function openWorkspace(topology: Topology, options: { project?: string; s
 
 /** The workspace's containers (of one service, when given), found by label and ordered by replica number. */
 export async function workspaceContainers(
-  docker: Docker, ws: Workspace, serviceId?: string,
+  docker: Docker,
+  ws: Workspace,
+  serviceId?: string,
 ): Promise<Docker.ContainerInfo[]> {
   const label = [`${Label.workspace}=${ws.project}`];
   if (serviceId) label.push(`${Label.service}=${serviceId}`);

@@ -8,7 +8,8 @@ export function portsInCommand(command: string): { port: number; reason: string 
     if (Number.isInteger(n) && n > 0 && n < 65536 && !out.some((p) => p.port === n)) out.push({ port: n, reason });
   };
   for (const m of command.matchAll(/\bPORT=(\d{2,5})\b/g)) add(m[1], `PORT=${m[1]}`);
-  for (const m of command.matchAll(/(?:^|\s)--(?:port|listen|http-port|server\.port)[= ](\d{2,5})\b/g)) add(m[1], m[0].trim());
+  for (const m of command.matchAll(/(?:^|\s)--(?:port|listen|http-port|server\.port)[= ](\d{2,5})\b/g))
+    add(m[1], m[0].trim());
   for (const m of command.matchAll(/(?:^|\s)-p[= ]?(\d{2,5})\b/g)) add(m[1], m[0].trim());
   for (const m of command.matchAll(/(?:0\.0\.0\.0|127\.0\.0\.1|localhost|\[::\])?:(\d{2,5})\b/g)) {
     if (/:\/\//.test(command.slice(Math.max(0, (m.index ?? 0) - 12), m.index))) continue; // part of a URL

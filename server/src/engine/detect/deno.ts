@@ -15,11 +15,16 @@ interface DenoJson {
 }
 
 const FRAMEWORKS: [RegExp, string][] = [
-  [/\$fresh\/|@fresh\/core|jsr:@fresh/, 'fresh'], [/@oak\/oak|deno\.land\/x\/oak/, 'oak'], [/\bhono\b/, 'hono'],
+  [/\$fresh\/|@fresh\/core|jsr:@fresh/, 'fresh'],
+  [/@oak\/oak|deno\.land\/x\/oak/, 'oak'],
+  [/\bhono\b/, 'hono'],
 ];
 /** `Deno.serve({ port: 8080 }, handler)`, `app.listen({ port: Number(Deno.env.get("PORT") ?? 8000) })`. */
-const LISTEN = new RegExp(String.raw`(Deno\.serve|\.listen)\s*\(\s*\{[^}]*?\bport\s*:\s*` +
-  String.raw`(?:Number\(\s*Deno\.env\.get\(\s*["'](\w+)["']\s*\)\s*\?\?\s*)?["']?(\d{2,5})`, 's');
+const LISTEN = new RegExp(
+  String.raw`(Deno\.serve|\.listen)\s*\(\s*\{[^}]*?\bport\s*:\s*` +
+    String.raw`(?:Number\(\s*Deno\.env\.get\(\s*["'](\w+)["']\s*\)\s*\?\?\s*)?["']?(\d{2,5})`,
+  's',
+);
 const ENTRIES = ['main.ts', 'server.ts', 'mod.ts', 'main.js', 'src/main.ts', 'dev.ts'];
 
 export function detectDeno(folder: FolderView): Finding | undefined {
@@ -28,22 +33,34 @@ export function detectDeno(folder: FolderView): Finding | undefined {
   const file = folder.rel(manifest);
   const text = folder.read(manifest) ?? '';
   const finding: Finding = {
-    detector: 'deno', type: 'deno', rank: 6, language: 'typescript', confidence: 0.5, frameworks: [], problems: [],
-    evidence: [ev(file, `${manifest} declares a Deno project`)], indicators: [file],
+    detector: 'deno',
+    type: 'deno',
+    rank: 6,
+    language: 'typescript',
+    confidence: 0.5,
+    frameworks: [],
+    problems: [],
+    evidence: [ev(file, `${manifest} declares a Deno project`)],
+    indicators: [file],
   };
   const errors: ParseError[] = [];
   const cfg = (parseJsonc(text, errors, { allowTrailingComma: true }) ?? {}) as DenoJson;
   if (errors.length || typeof cfg !== 'object') {
     const line = errors.length ? findLine(text.slice(0, errors[0].offset + 1), /[^\n]*$/) : undefined;
     finding.problems!.push({
-      severity: 'error', code: 'json-parse', file, line,
+      severity: 'error',
+      code: 'json-parse',
+      file,
+      line,
       message: `${file} is not valid JSON with comments; fix it to let Kyozo read this Deno project.`,
     });
     finding.confidence = 0.3;
     return finding;
   }
   finding.packageName = cfg.name;
-  const imports = Object.entries(cfg.imports ?? {}).map(([k, v]) => `${k} ${v}`).join('\n');
+  const imports = Object.entries(cfg.imports ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join('\n');
   for (const [re, name] of FRAMEWORKS) {
     if (re.test(imports)) {
       finding.frameworks!.push(name);
@@ -63,8 +80,9 @@ export function detectDeno(folder: FolderView): Finding | undefined {
     }
   }
   const fromTask = task ? /\bdeno\s+(?:run|serve)\s+(?:-\S+\s+)*([\w./-]+\.[jt]sx?)/.exec(tasks[task])?.[1] : undefined;
-  const entries = [...new Set([fromTask, ...ENTRIES].map((e) => e?.replace(/^\.\//, '')))]
-    .filter((e): e is string => !!e && folder.exists(e));
+  const entries = [...new Set([fromTask, ...ENTRIES].map((e) => e?.replace(/^\.\//, '')))].filter(
+    (e): e is string => !!e && folder.exists(e),
+  );
   finding.entryFiles = entries.slice(0, 3).map((e) => folder.rel(e));
   if (!start && entries.length && !cfg.exports) {
     const evidence = ev(folder.rel(entries[0]), 'entry module');

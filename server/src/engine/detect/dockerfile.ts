@@ -20,12 +20,30 @@ export interface DockerfileModel {
 }
 
 const KEYWORDS = new Set([
-  'FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER',
-  'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'MAINTAINER',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
 ]);
 
 export function isDockerfileName(name: string): boolean {
-  return name === 'Dockerfile' || name.startsWith('Dockerfile.') || /\.dockerfile$/i.test(name) || name === 'Containerfile';
+  return (
+    name === 'Dockerfile' || name.startsWith('Dockerfile.') || /\.dockerfile$/i.test(name) || name === 'Containerfile'
+  );
 }
 
 export function parseDockerfile(text: string, file: string): DockerfileModel {
@@ -65,7 +83,13 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     const keyword = m[1].toUpperCase();
     if (!KEYWORDS.has(keyword)) {
       problems.push({
-        severity: 'error', code: 'dockerfile-parse', file, line: start, column: 1, endLine: start, endColumn: m[1].length + 1,
+        severity: 'error',
+        code: 'dockerfile-parse',
+        file,
+        line: start,
+        column: 1,
+        endLine: start,
+        endColumn: m[1].length + 1,
         message: `${file}:${start}: unknown instruction "${m[1]}"; expected one of FROM, RUN, CMD, EXPOSE, ... (check the spelling or a missing line continuation).`,
       });
       continue;
@@ -78,14 +102,26 @@ export function parseDockerfile(text: string, file: string): DockerfileModel {
     if (ins.keyword !== 'FROM') continue;
     const parts = ins.args.split(/\s+/).filter((p) => !p.startsWith('--'));
     if (!parts[0]) {
-      problems.push({ severity: 'error', code: 'dockerfile-parse', file, line: ins.line, message: `${file}:${ins.line}: FROM needs an image name.` });
+      problems.push({
+        severity: 'error',
+        code: 'dockerfile-parse',
+        file,
+        line: ins.line,
+        message: `${file}:${ins.line}: FROM needs an image name.`,
+      });
       continue;
     }
     const as = parts.findIndex((p) => p.toUpperCase() === 'AS');
     stages.push({ from: parts[0], alias: as > 0 ? parts[as + 1] : undefined, line: ins.line });
   }
   if (instructions.length && stages.length === 0) {
-    problems.push({ severity: 'error', code: 'dockerfile-parse', file, line: instructions[0].line, message: `${file}: no FROM instruction; a Dockerfile must start from a base image.` });
+    problems.push({
+      severity: 'error',
+      code: 'dockerfile-parse',
+      file,
+      line: instructions[0].line,
+      message: `${file}: no FROM instruction; a Dockerfile must start from a base image.`,
+    });
   }
   return { instructions, stages, problems };
 }
@@ -116,7 +152,9 @@ function finalStage(model: DockerfileModel): Instruction[] {
 export function detectDockerfile(folder: FolderView): Finding | undefined {
   const names = folder.files.filter(isDockerfileName).filter((n) => folder.has(n));
   if (names.length === 0) return undefined;
-  const primary = names.includes('Dockerfile') ? 'Dockerfile' : names.find((n) => !/\.(dev|test|ci|local)$/i.test(n)) ?? names[0];
+  const primary = names.includes('Dockerfile')
+    ? 'Dockerfile'
+    : (names.find((n) => !/\.(dev|test|ci|local)$/i.test(n)) ?? names[0]);
   const finding = dockerfileFinding(folder, primary);
   finding.indicators = names.map((n) => folder.rel(n));
   return finding;
@@ -128,10 +166,19 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
   const file = folder.rel(primary);
   const read = folder.readResult(primary);
   const finding: Finding = {
-    detector: 'dockerfile', type: 'containerized', rank: 1, confidence: 0.9,
-    evidence: [ev(file, 'Dockerfile builds this folder into an image')], indicators: names.map((n) => folder.rel(n)),
-    build: { context: folder.dir === '.' ? '' : folder.dir, dockerfile: file, evidence: ev(file, 'Dockerfile in the folder') },
-    runnable: true, problems: [],
+    detector: 'dockerfile',
+    type: 'containerized',
+    rank: 1,
+    confidence: 0.9,
+    evidence: [ev(file, 'Dockerfile builds this folder into an image')],
+    indicators: names.map((n) => folder.rel(n)),
+    build: {
+      context: folder.dir === '.' ? '' : folder.dir,
+      dockerfile: file,
+      evidence: ev(file, 'Dockerfile in the folder'),
+    },
+    runnable: true,
+    problems: [],
   };
   if (read.text === undefined) return finding;
   const model = parseDockerfile(read.text, file);
@@ -152,7 +199,12 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
         for (const token of interpolate(ins.args, vars).split(/\s+/)) {
           const m = /^(\d+)(?:-\d+)?(?:\/(tcp|udp))?$/i.exec(token);
           const protocol = (m?.[2]?.toLowerCase() ?? 'tcp') as 'tcp' | 'udp';
-          if (m && Number(m[1]) > 0 && Number(m[1]) < 65536 && !ports.some((p) => p.container === Number(m[1]) && p.protocol === protocol)) {
+          if (
+            m &&
+            Number(m[1]) > 0 &&
+            Number(m[1]) < 65536 &&
+            !ports.some((p) => p.container === Number(m[1]) && p.protocol === protocol)
+          ) {
             ports.push({ container: Number(m[1]), protocol, source: 'dockerfile', evidence });
           }
         }
@@ -161,8 +213,16 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
       case 'ENTRYPOINT': {
         const cmd = commandArgv(ins.args);
         // ENTRYPOINT + CMD: the entrypoint is the program, CMD its arguments.
-        if (ins.keyword === 'CMD' && finding.start?.source === 'dockerfile' && finding.start.evidence.reason.startsWith('ENTRYPOINT')) {
-          finding.start = { ...finding.start, command: `${finding.start.command} ${cmd.command}`.trim(), argv: finding.start.argv && cmd.argv ? [...finding.start.argv, ...cmd.argv] : undefined };
+        if (
+          ins.keyword === 'CMD' &&
+          finding.start?.source === 'dockerfile' &&
+          finding.start.evidence.reason.startsWith('ENTRYPOINT')
+        ) {
+          finding.start = {
+            ...finding.start,
+            command: `${finding.start.command} ${cmd.command}`.trim(),
+            argv: finding.start.argv && cmd.argv ? [...finding.start.argv, ...cmd.argv] : undefined,
+          };
         } else {
           finding.start = { command: cmd.command, argv: cmd.argv, source: 'dockerfile', evidence };
         }
@@ -174,7 +234,12 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
         if (!m) break;
         const cmd = commandArgv(m[1]);
         const interval = /--interval=(\d+)s/.exec(ins.args);
-        finding.healthCheck = { kind: 'command', command: cmd.argv ?? ['CMD-SHELL', cmd.command], intervalSeconds: interval ? Number(interval[1]) : undefined, evidence };
+        finding.healthCheck = {
+          kind: 'command',
+          command: cmd.argv ?? ['CMD-SHELL', cmd.command],
+          intervalSeconds: interval ? Number(interval[1]) : undefined,
+          evidence,
+        };
         break;
       }
       case 'ENV': {
@@ -192,8 +257,13 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
   }
   finding.ports = ports;
   // Files the start command runs (`python consumer.py`, `node dist/index.js`) are the code worth reading.
-  const runs = [...(finding.start?.command ?? '').matchAll(/(?:^|\s|")((?:\.\/)?[\w./-]+\.(?:py|js|mjs|cjs|ts|rb|php))\b/g)].map((m) => m[1].replace(/^\.\//, ''));
-  finding.entryFiles = runs.filter((f) => folder.exists(f)).slice(0, 2).map((f) => folder.rel(f));
+  const runs = [
+    ...(finding.start?.command ?? '').matchAll(/(?:^|\s|")((?:\.\/)?[\w./-]+\.(?:py|js|mjs|cjs|ts|rb|php))\b/g),
+  ].map((m) => m[1].replace(/^\.\//, ''));
+  finding.entryFiles = runs
+    .filter((f) => folder.exists(f))
+    .slice(0, 2)
+    .map((f) => folder.rel(f));
   const base = model.stages.at(-1);
   if (base) {
     finding.evidence.push(ev(file, `runs on base image ${base.from}`, base.line));
@@ -202,7 +272,13 @@ export function dockerfileFinding(folder: FolderView, primary: string): Finding 
       finding.type = info.type;
       finding.rank = info.type === 'proxy' ? 3 : 8;
       finding.dataEngine = info.engine;
-      if (ports.length === 0 && info.port) ports.push({ container: info.port, protocol: 'tcp', source: 'image-default', evidence: ev(file, `${base.from} listens on ${info.port} by default`, base.line) });
+      if (ports.length === 0 && info.port)
+        ports.push({
+          container: info.port,
+          protocol: 'tcp',
+          source: 'image-default',
+          evidence: ev(file, `${base.from} listens on ${info.port} by default`, base.line),
+        });
     }
     const language = languageOfImage(model.stages[0].from) ?? languageOfImage(base.from);
     if (language) finding.language = language;

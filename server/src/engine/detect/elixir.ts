@@ -7,8 +7,11 @@ import type { Dependency, Finding, FolderView } from './types';
 
 const CONFIGS = ['config/runtime.exs', 'config/prod.exs', 'config/config.exs', 'config/dev.exs'];
 /** `http: [ip: {0, 0, 0, 0}, port: String.to_integer(System.get_env("PORT") || "4000")]` or `port: 4000`. */
-const ENDPOINT_PORT = new RegExp(String.raw`http:\s*\[[^\]]*?port:\s*` +
-  String.raw`(?:String\.to_integer\(\s*System\.get_env\("(\w+)"\)\s*\|\|\s*"(\d+)"\s*\)|(\d+))`, 's');
+const ENDPOINT_PORT = new RegExp(
+  String.raw`http:\s*\[[^\]]*?port:\s*` +
+    String.raw`(?:String\.to_integer\(\s*System\.get_env\("(\w+)"\)\s*\|\|\s*"(\d+)"\s*\)|(\d+))`,
+  's',
+);
 /** `{Plug.Cowboy, scheme: :http, plug: X, options: [port: 4001]}` or `{Bandit, plug: X, port: 4002}`. */
 const PLUG_PORT = /Plug\.Cowboy(?:\.child_spec)?\b[^\n]*?port:\s*(\d+)|\{\s*Bandit\s*,[^}]*?port:\s*(\d+)/s;
 
@@ -25,8 +28,16 @@ export function detectElixir(folder: FolderView): Finding | undefined {
   const has = (name: string) => deps.some((d) => d.name === name);
   const frameworks: string[] = [];
   const finding: Finding = {
-    detector: 'elixir', type: 'elixir', rank: 5, language: 'elixir', confidence: 0.5, packageName: app, frameworks,
-    evidence: [ev(file, 'mix.exs declares an Elixir project')], indicators: [file], dependencies: deps,
+    detector: 'elixir',
+    type: 'elixir',
+    rank: 5,
+    language: 'elixir',
+    confidence: 0.5,
+    packageName: app,
+    frameworks,
+    evidence: [ev(file, 'mix.exs declares an Elixir project')],
+    indicators: [file],
+    dependencies: deps,
   };
   const umbrella = /\bapps_path:\s*"([^"]+)"/.exec(text);
   if (umbrella) {
@@ -37,8 +48,10 @@ export function detectElixir(folder: FolderView): Finding | undefined {
     return finding;
   }
   const sources: Source[] = elixirSources(folder).map((f) => ({ file: f, text: folder.read(f) ?? '' }));
-  const configs: Source[] = CONFIGS.filter((c) => folder.exists(c))
-    .map((c) => ({ file: c, text: folder.read(c) ?? '' }));
+  const configs: Source[] = CONFIGS.filter((c) => folder.exists(c)).map((c) => ({
+    file: c,
+    text: folder.read(c) ?? '',
+  }));
   const ports: PortSpec[] = [];
   const addPort = (port: number, source: PortSource, at: string, reason: string, line?: number, env?: string) => {
     if (ports.some((p) => p.container === port)) return;

@@ -8,19 +8,30 @@ import type { Finding, FolderView } from './types';
 
 const SHELL_ENTRIES = ['start.sh', 'run.sh'];
 const MANIFESTS = [
-  'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'composer.json', 'deno.json',
+  'package.json',
+  'requirements.txt',
+  'pyproject.toml',
+  'Pipfile',
+  'setup.py',
+  'composer.json',
+  'deno.json',
   'deno.jsonc',
 ];
 const LONE: [string, string, 'python' | 'javascript' | 'php'][] = [
-  ['main.py', 'python main.py', 'python'], ['bot.py', 'python bot.py', 'python'],
-  ['index.js', 'node index.js', 'javascript'], ['index.php', 'php -S 0.0.0.0:8000 index.php', 'php'],
+  ['main.py', 'python main.py', 'python'],
+  ['bot.py', 'python bot.py', 'python'],
+  ['index.js', 'node index.js', 'javascript'],
+  ['index.php', 'php -S 0.0.0.0:8000 index.php', 'php'],
 ];
 /** What a page served over HTTP uses: the request superglobals, headers, output outside `<?php`. */
-const WEB_PHP = /\$_(?:GET|POST|SERVER|REQUEST|COOKIE|SESSION|FILES)\b|\bheader\s*\(|\bhttp_response_code\s*\(|<\?=|<html/i;
+const WEB_PHP =
+  /\$_(?:GET|POST|SERVER|REQUEST|COOKIE|SESSION|FILES)\b|\bheader\s*\(|\bhttp_response_code\s*\(|<\?=|<html/i;
 /** Manifests and sources of languages with a detector of their own, so a shell entry is only their launcher. */
-const OTHER_LANGUAGE_FILES = new RegExp(String.raw`^(?:package\.json|requirements\.txt|pyproject\.toml|Pipfile|setup\.py|` +
-  String.raw`composer\.json|deno\.jsonc?|go\.mod|Cargo\.toml|pom\.xml|build\.gradle(?:\.kts)?|Gemfile|mix\.exs|` +
-  String.raw`gleam\.toml|CMakeLists\.txt|meson\.build|Makefile|build\.sbt|.*\.(?:csproj|fsproj|py|js|ts|rb|php|go))$`);
+const OTHER_LANGUAGE_FILES = new RegExp(
+  String.raw`^(?:package\.json|requirements\.txt|pyproject\.toml|Pipfile|setup\.py|` +
+    String.raw`composer\.json|deno\.jsonc?|go\.mod|Cargo\.toml|pom\.xml|build\.gradle(?:\.kts)?|Gemfile|mix\.exs|` +
+    String.raw`gleam\.toml|CMakeLists\.txt|meson\.build|Makefile|build\.sbt|.*\.(?:csproj|fsproj|py|js|ts|rb|php|go))$`,
+);
 const TYPE_OF = { python: 'python', javascript: 'nodejs', php: 'php' } as const;
 const RUNTIME_OF = { python: 'python', javascript: 'node', php: 'php' } as const;
 
@@ -45,7 +56,12 @@ export function detectShellEntry(folder: FolderView): Finding | undefined {
   // The script is the program only when nothing beside it is built in another language (start.sh exec'ing gunicorn).
   const alone = !folder.files.some((f) => OTHER_LANGUAGE_FILES.test(f));
   const finding: Finding = {
-    detector: 'shell-entry', rank: 1, confidence: 0.6, runnable: true, indicators: [file], ports,
+    detector: 'shell-entry',
+    rank: 1,
+    confidence: 0.6,
+    runnable: true,
+    indicators: [file],
+    ports,
     ...(alone ? { language: 'shell' } : {}),
     evidence: [ev(file, `${script} starts the program`, line)],
     start: { command: `sh ${script}`, source: 'script', evidence: ev(file, at >= 0 ? lines[at].trim() : script, line) },
@@ -62,9 +78,17 @@ export function detectLoneScript(folder: FolderView): Finding | undefined {
   const [name, command, language] = present[0];
   const file = folder.rel(name);
   const finding: Finding = {
-    detector: 'lone-script', type: TYPE_OF[language], rank: 4, language, confidence: 0.6, frameworks: [],
-    runnable: true, evidence: [ev(file, `${name} with no manifest: a program of its own`)], indicators: [file],
-    entryFiles: [file], start: { command, source: 'framework-default', evidence: ev(file, `runs ${name}`) },
+    detector: 'lone-script',
+    type: TYPE_OF[language],
+    rank: 4,
+    language,
+    confidence: 0.6,
+    frameworks: [],
+    runnable: true,
+    evidence: [ev(file, `${name} with no manifest: a program of its own`)],
+    indicators: [file],
+    entryFiles: [file],
+    start: { command, source: 'framework-default', evidence: ev(file, `runs ${name}`) },
     build: { runtime: RUNTIME_OF[language], evidence: ev(file, `${language} script`) },
   };
   if (language === 'php' && !WEB_PHP.test(folder.read(name) ?? '')) {

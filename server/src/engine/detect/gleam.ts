@@ -18,8 +18,15 @@ export function detectGleam(folder: FolderView): Finding | undefined {
   const text = folder.read('gleam.toml') ?? '';
   const frameworks: string[] = [];
   const finding: Finding = {
-    detector: 'gleam', type: 'gleam', rank: 5, language: 'gleam', confidence: 0.5, frameworks, problems: [],
-    evidence: [ev(file, 'gleam.toml declares a Gleam project')], indicators: [file],
+    detector: 'gleam',
+    type: 'gleam',
+    rank: 5,
+    language: 'gleam',
+    confidence: 0.5,
+    frameworks,
+    problems: [],
+    evidence: [ev(file, 'gleam.toml declares a Gleam project')],
+    indicators: [file],
   };
   const parsed = parseTomlFile<GleamToml>(text, file);
   if (!parsed.ok) {
@@ -39,7 +46,7 @@ export function detectGleam(folder: FolderView): Finding | undefined {
   }
   // `gleam run` starts `pub fn main()` of the module named after the project.
   const main = name && folder.exists(`src/${name}.gleam`) ? `src/${name}.gleam` : undefined;
-  const source = main ? folder.read(main) ?? '' : '';
+  const source = main ? (folder.read(main) ?? '') : '';
   if (!main || !/^pub fn main\s*\(/m.test(source)) {
     finding.runnable = false;
     finding.confidence = 0.4;
@@ -64,7 +71,7 @@ export function detectGleam(folder: FolderView): Finding | undefined {
   // wisp routes: `["health"] -> ...` in the router's case on wisp.path_segments.
   const router = ['src/app/router.gleam', `src/${name}/router.gleam`, 'src/router.gleam'].find((f) => folder.exists(f));
   for (const f of [main, ...(router ? [router] : [])]) {
-    const t = f === main ? source : folder.read(f) ?? '';
+    const t = f === main ? source : (folder.read(f) ?? '');
     const m = HEALTH_SEGMENT.exec(t);
     if (m && ports.length) {
       const evidence = ev(folder.rel(f), `/${m[1]} route`, findLine(t, m[0]));

@@ -15,7 +15,10 @@ export function detectGoWork(folder: FolderView): Finding | undefined {
     if (t) members.push(t.replace(/^\.\//, ''));
   }
   return {
-    detector: 'go.work', confidence: 0.3, evidence: [ev(file, 'go.work joins Go modules into one workspace')], indicators: [file],
+    detector: 'go.work',
+    confidence: 0.3,
+    evidence: [ev(file, 'go.work joins Go modules into one workspace')],
+    indicators: [file],
     workspace: { tool: 'go.work', members, evidence: ev(file, `uses ${members.join(', ')}`, findLine(text, 'use')) },
   };
 }
@@ -31,8 +34,15 @@ export function detectGo(folder: FolderView): Finding | undefined {
     if (m) deps.push({ name: m[1], file, line: i + 1 });
   });
   const finding: Finding = {
-    detector: 'go', type: 'golang', rank: 5, language: 'go', confidence: 0.5, packageName: module,
-    evidence: [ev(file, `Go module ${module ?? ''}`.trim(), findLine(text, 'module'))], indicators: [file], dependencies: deps,
+    detector: 'go',
+    type: 'golang',
+    rank: 5,
+    language: 'go',
+    confidence: 0.5,
+    packageName: module,
+    evidence: [ev(file, `Go module ${module ?? ''}`.trim(), findLine(text, 'module'))],
+    indicators: [file],
+    dependencies: deps,
     build: { runtime: 'go', packageManager: 'go', evidence: ev(file, 'Go module') },
   };
   const fwDep = deps.find((d) => d.name in GO_FRAMEWORKS);
@@ -46,8 +56,9 @@ export function detectGo(folder: FolderView): Finding | undefined {
   for (const sub of cmd?.subdirs ?? []) if (cmd!.sub(sub)?.has('main.go')) mains.push(`cmd/${sub}/main.go`);
   if (mains.length === 0) {
     // Several files of package main (server.go, catalog.go): the one that defines func main() is the entry point.
-    const mainFiles = folder.files
-      .filter((f) => f.endsWith('.go') && !f.endsWith('_test.go') && /^package\s+main\b/m.test(folder.read(f) ?? ''));
+    const mainFiles = folder.files.filter(
+      (f) => f.endsWith('.go') && !f.endsWith('_test.go') && /^package\s+main\b/m.test(folder.read(f) ?? ''),
+    );
     const mainFile = mainFiles.find((f) => /^func\s+main\s*\(\s*\)/m.test(folder.read(f) ?? '')) ?? mainFiles[0];
     if (mainFile) mains.push(mainFile);
   }
@@ -58,15 +69,31 @@ export function detectGo(folder: FolderView): Finding | undefined {
     finding.runnable = false;
     finding.type = undefined;
     finding.frameworks = fw ? [fw.name] : [];
-    finding.workspace = { tool: 'go commands', members: commands.map((m) => m.slice(0, m.lastIndexOf('/'))), evidence: ev(file, `${commands.length} programs under cmd/`) };
+    finding.workspace = {
+      tool: 'go commands',
+      members: commands.map((m) => m.slice(0, m.lastIndexOf('/'))),
+      evidence: ev(file, `${commands.length} programs under cmd/`),
+    };
     return finding;
   }
   if (mains.length) {
     const target = mains[0].includes('/') ? `./${mains[0].slice(0, mains[0].lastIndexOf('/'))}` : '.';
-    finding.start = { command: `go run ${target}`, source: 'framework-default', evidence: ev(folder.rel(mains[0]), 'package main') };
+    finding.start = {
+      command: `go run ${target}`,
+      source: 'framework-default',
+      evidence: ev(folder.rel(mains[0]), 'package main'),
+    };
     finding.runnable = true;
     finding.frameworks = fw ? [fw.name] : [];
-    if (fw?.port) finding.ports = [{ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: ev(file, `${fw.name} listens on ${fw.port} by default`) }];
+    if (fw?.port)
+      finding.ports = [
+        {
+          container: fw.port,
+          protocol: 'tcp',
+          source: 'framework-default',
+          evidence: ev(file, `${fw.name} listens on ${fw.port} by default`),
+        },
+      ];
     finding.confidence = fw ? 0.9 : 0.75;
   } else {
     finding.runnable = false;
@@ -87,7 +114,9 @@ export function detectGoCommand(folder: FolderView): Finding | undefined {
   const module = folder.index.folder(moduleDir);
   if (!module?.files.includes('go.mod')) return undefined;
   const cmd = folder.index.folder(moduleDir === '.' ? 'cmd' : `${moduleDir}/cmd`);
-  const programs = (cmd?.subdirs ?? []).filter((d) => folder.index.folder(`${cmd!.dir}/${d}`)?.files.includes('main.go'));
+  const programs = (cmd?.subdirs ?? []).filter((d) =>
+    folder.index.folder(`${cmd!.dir}/${d}`)?.files.includes('main.go'),
+  );
   if (programs.length < 2) return undefined;
   const mainText = folder.read('main.go') ?? '';
   if (!/^package\s+main\b/m.test(mainText)) return undefined;
@@ -104,12 +133,44 @@ export function detectGoCommand(folder: FolderView): Finding | undefined {
   const usesFw = fwDep ? mainText.includes(fwDep) : false;
   const rel = `./cmd/${parts.at(-1)}`;
   return {
-    detector: 'go-command', type: 'golang', rank: 5, language: 'go', confidence: 0.8, runnable: true,
-    evidence: [ev(folder.rel('main.go'), `program ${rel} of the Go module in ${moduleDir}`, /^package\s+main\b/m.exec(mainText) ? 1 : undefined)],
-    indicators: [folder.rel('main.go'), goModFile], dependencies: deps, entryFiles: [folder.rel('main.go')],
+    detector: 'go-command',
+    type: 'golang',
+    rank: 5,
+    language: 'go',
+    confidence: 0.8,
+    runnable: true,
+    evidence: [
+      ev(
+        folder.rel('main.go'),
+        `program ${rel} of the Go module in ${moduleDir}`,
+        /^package\s+main\b/m.exec(mainText) ? 1 : undefined,
+      ),
+    ],
+    indicators: [folder.rel('main.go'), goModFile],
+    dependencies: deps,
+    entryFiles: [folder.rel('main.go')],
     frameworks: usesFw && fw ? [fw.name] : [],
-    ports: usesFw && fw?.port ? [{ container: fw.port, protocol: 'tcp', source: 'framework-default', evidence: ev(goModFile, `${fw.name} listens on ${fw.port} by default`) }] : [],
-    start: { command: `go run ${rel}`, source: 'framework-default', evidence: ev(folder.rel('main.go'), 'package main') },
-    build: { context: moduleDir === '.' ? '' : moduleDir, runtime: 'go', packageManager: 'go', evidence: ev(goModFile, 'built from its Go module') },
+    ports:
+      usesFw && fw?.port
+        ? [
+            {
+              container: fw.port,
+              protocol: 'tcp',
+              source: 'framework-default',
+              evidence: ev(goModFile, `${fw.name} listens on ${fw.port} by default`),
+            },
+          ]
+        : [],
+    start: {
+      command: `go run ${rel}`,
+      source: 'framework-default',
+      evidence: ev(folder.rel('main.go'), 'package main'),
+    },
+    build: {
+      context: moduleDir === '.' ? '' : moduleDir,
+      runtime: 'go',
+      packageManager: 'go',
+      evidence: ev(goModFile, 'built from its Go module'),
+    },
   };
 }

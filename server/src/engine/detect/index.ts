@@ -24,13 +24,49 @@ import { detectScala } from './scala';
 import type { Detector, Finding, FolderView } from './types';
 
 const INDICATOR_NAMES = new Set([
-  'package.json', 'requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py', 'go.mod', 'go.work', 'Cargo.toml',
-  'pom.xml', 'build.gradle', 'build.gradle.kts', 'composer.json', 'Gemfile', 'nginx.conf', 'default.conf', 'nginx.conf.template',
-  'default.conf.template', 'Caddyfile', 'Procfile', 'index.html', 'kyozo.yaml', 'kyozo.yml', 'nx.json', 'turbo.json',
-  'pnpm-workspace.yaml', 'lerna.json', 'Containerfile', 'main.go',
-  'mix.exs', 'gleam.toml', 'deno.json', 'deno.jsonc', 'CMakeLists.txt', 'meson.build', 'Makefile', 'build.sbt', 'start.sh',
+  'package.json',
+  'requirements.txt',
+  'pyproject.toml',
+  'Pipfile',
+  'setup.py',
+  'manage.py',
+  'go.mod',
+  'go.work',
+  'Cargo.toml',
+  'pom.xml',
+  'build.gradle',
+  'build.gradle.kts',
+  'composer.json',
+  'Gemfile',
+  'nginx.conf',
+  'default.conf',
+  'nginx.conf.template',
+  'default.conf.template',
+  'Caddyfile',
+  'Procfile',
+  'index.html',
+  'kyozo.yaml',
+  'kyozo.yml',
+  'nx.json',
+  'turbo.json',
+  'pnpm-workspace.yaml',
+  'lerna.json',
+  'Containerfile',
+  'main.go',
+  'mix.exs',
+  'gleam.toml',
+  'deno.json',
+  'deno.jsonc',
+  'CMakeLists.txt',
+  'meson.build',
+  'Makefile',
+  'build.sbt',
+  'start.sh',
   'run.sh',
-  'main.py', 'bot.py', 'index.js', 'index.php',
+  'main.py',
+  'bot.py',
+  'index.js',
+  'index.php',
 ]);
 
 // Every file name of the tree passes through here, and most names repeat across folders (index.js, main.go): the
@@ -40,7 +76,12 @@ const indicatorVerdicts = new Map<string, boolean>();
 export function isIndicatorName(name: string): boolean {
   let verdict = indicatorVerdicts.get(name);
   if (verdict === undefined) {
-    verdict = INDICATOR_NAMES.has(name) || isDockerfileName(name) || isComposeFileName(name) || name.endsWith('.tf') || /\.(cs|fs)proj$/.test(name);
+    verdict =
+      INDICATOR_NAMES.has(name) ||
+      isDockerfileName(name) ||
+      isComposeFileName(name) ||
+      name.endsWith('.tf') ||
+      /\.(cs|fs)proj$/.test(name);
     if (indicatorVerdicts.size >= 100_000) indicatorVerdicts.clear();
     indicatorVerdicts.set(name, verdict);
   }
@@ -48,9 +89,30 @@ export function isIndicatorName(name: string): boolean {
 }
 
 const DETECTORS: Detector[] = [
-  detectKyozoYaml, detectDockerfile, detectNode, detectPython, detectGo, detectGoCommand, detectGoWork, detectRust, detectJava, detectPhp, detectRuby,
-  detectDotnet, detectElixir, detectGleam, detectDeno, detectNative, detectScala, detectProxy, detectTerraform,
-  detectProcfile, detectShellEntry, detectLoneScript, detectStatic, detectWorkspaceTools,
+  detectKyozoYaml,
+  detectDockerfile,
+  detectNode,
+  detectPython,
+  detectGo,
+  detectGoCommand,
+  detectGoWork,
+  detectRust,
+  detectJava,
+  detectPhp,
+  detectRuby,
+  detectDotnet,
+  detectElixir,
+  detectGleam,
+  detectDeno,
+  detectNative,
+  detectScala,
+  detectProxy,
+  detectTerraform,
+  detectProcfile,
+  detectShellEntry,
+  detectLoneScript,
+  detectStatic,
+  detectWorkspaceTools,
 ];
 
 /** Findings for one folder; folders without an indicator file cost one scan of their file names. */
@@ -64,8 +126,18 @@ export function detectFolder(folder: FolderView): Finding[] {
     } catch (err) {
       // A detector bug must not cost the rest of the analysis: report it on the folder and go on.
       out.push({
-        detector: 'error', confidence: 0, evidence: [], indicators: [],
-        problems: [{ severity: 'warning', code: 'detector-failed', file: folder.dir, message: `Analysing ${folder.dir} failed in ${detect.name}: ${(err as Error).message}` }],
+        detector: 'error',
+        confidence: 0,
+        evidence: [],
+        indicators: [],
+        problems: [
+          {
+            severity: 'warning',
+            code: 'detector-failed',
+            file: folder.dir,
+            message: `Analysing ${folder.dir} failed in ${detect.name}: ${(err as Error).message}`,
+          },
+        ],
       });
       continue;
     }
@@ -74,7 +146,16 @@ export function detectFolder(folder: FolderView): Finding[] {
   }
   // A bare index.html next to a language manifest or proxy config is that app's page, not a static site of its
   // own; beside only a Dockerfile, it is what the image serves.
-  if (out.length > 1 && out.some((f) => f.detector === 'static') && out.some((f) => (f.rank ?? 0) > 2 && f.detector !== 'kyozo.yaml' && !(f.detector === 'dockerfile' && f.type === 'containerized'))) {
+  if (
+    out.length > 1 &&
+    out.some((f) => f.detector === 'static') &&
+    out.some(
+      (f) =>
+        (f.rank ?? 0) > 2 &&
+        f.detector !== 'kyozo.yaml' &&
+        !(f.detector === 'dockerfile' && f.type === 'containerized'),
+    )
+  ) {
     return out.filter((f) => f.detector !== 'static');
   }
   return out;

@@ -24,20 +24,41 @@ export function detectJava(folder: FolderView): Finding | undefined {
       if (m[1] !== packageName) deps.push({ name: m[1], file, line: findLine(text, m[0]) });
     }
   } else {
-    for (const m of text.matchAll(/['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]/g)) deps.push({ name: m[2], file, line: findLine(text, m[0]) });
+    for (const m of text.matchAll(/['"]([\w.-]+):([\w.-]+)(?::[^'"]*)?['"]/g))
+      deps.push({ name: m[2], file, line: findLine(text, m[0]) });
   }
   const finding: Finding = {
-    detector: 'java', type: 'java', rank: 5, language: folder.sub('src/main/kotlin') ? 'kotlin' : 'java', confidence: 0.5,
-    evidence: [ev(file, `${maven ? 'Maven' : 'Gradle'} project`)], indicators: [file], dependencies: deps,
-    build: { runtime: 'java', packageManager: maven ? 'maven' : 'gradle', evidence: ev(file, maven ? 'Maven build' : 'Gradle build') },
+    detector: 'java',
+    type: 'java',
+    rank: 5,
+    language: folder.sub('src/main/kotlin') ? 'kotlin' : 'java',
+    confidence: 0.5,
+    evidence: [ev(file, `${maven ? 'Maven' : 'Gradle'} project`)],
+    indicators: [file],
+    dependencies: deps,
+    build: {
+      runtime: 'java',
+      packageManager: maven ? 'maven' : 'gradle',
+      evidence: ev(file, maven ? 'Maven build' : 'Gradle build'),
+    },
   };
   finding.packageName = packageName ?? (gradle ? folder.dir.split('/').at(-1) : undefined);
   const modules = maven ? [...text.matchAll(/<module>\s*([^<\s]+)\s*<\/module>/g)].map((m) => m[1]) : [];
-  if (modules.length) finding.workspace = { tool: 'maven modules', members: modules, evidence: ev(file, 'aggregates Maven modules', findLine(text, '<modules>')) };
+  if (modules.length)
+    finding.workspace = {
+      tool: 'maven modules',
+      members: modules,
+      evidence: ev(file, 'aggregates Maven modules', findLine(text, '<modules>')),
+    };
   // An aggregator (`<packaging>pom</packaging>`) only builds its modules; a Spring Boot app applies the plugin or
   // depends on a starter — inheriting the Boot parent alone makes neither.
   const aggregator = modules.length > 0 || /<packaging>\s*pom\s*<\/packaging>/.test(text);
-  const boot = !aggregator && (/spring-boot-maven-plugin|org\.springframework\.boot['"]?\s*(version|\))|id\s*\(?\s*['"]org\.springframework\.boot/.test(text) || deps.some((d) => /^spring-boot-starter/.test(d.name)));
+  const boot =
+    !aggregator &&
+    (/spring-boot-maven-plugin|org\.springframework\.boot['"]?\s*(version|\))|id\s*\(?\s*['"]org\.springframework\.boot/.test(
+      text,
+    ) ||
+      deps.some((d) => /^spring-boot-starter/.test(d.name)));
   const web = deps.some((d) => /^spring-boot-starter-(web|webflux)$/.test(d.name));
   const ktor = !aggregator && deps.some((d) => /^ktor-server-(core|netty|cio|jetty)(-jvm)?$/.test(d.name));
   if (boot) {
@@ -48,20 +69,39 @@ export function detectJava(folder: FolderView): Finding | undefined {
     finding.runnable = true;
     finding.worker = !web;
     finding.ports = [];
-    const props = ['src/main/resources/application.properties', 'src/main/resources/application.yml', 'src/main/resources/application.yaml'].find((p) => folder.exists(p));
+    const props = [
+      'src/main/resources/application.properties',
+      'src/main/resources/application.yml',
+      'src/main/resources/application.yaml',
+    ].find((p) => folder.exists(p));
     if (props) {
       const ptext = folder.read(props) ?? '';
       // `server.port=8081`, `server.port=${PORT:8082}` (env with a default), or YAML `server: port:`.
-      const m = /^server\.port\s*[=:]\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext) ?? /^server:\s*\n(?:\s+.*\n)*?\s+port:\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext);
+      const m =
+        /^server\.port\s*[=:]\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext) ??
+        /^server:\s*\n(?:\s+.*\n)*?\s+port:\s*(?:\$\{(\w+):(\d+)\}|(\d+))/m.exec(ptext);
       const port = m ? Number(m[2] ?? m[3]) : undefined;
       if (m && port) {
         finding.ports.push({
-          container: port, protocol: 'tcp', source: 'config', ...(m[1] ? { envVar: m[1] } : {}),
-          evidence: ev(folder.rel(props), `server.port ${m[1] ? `\${${m[1]}:${port}}` : port}`, findLine(ptext, m[0].split('\n').at(-1)!.trim())),
+          container: port,
+          protocol: 'tcp',
+          source: 'config',
+          ...(m[1] ? { envVar: m[1] } : {}),
+          evidence: ev(
+            folder.rel(props),
+            `server.port ${m[1] ? `\${${m[1]}:${port}}` : port}`,
+            findLine(ptext, m[0].split('\n').at(-1)!.trim()),
+          ),
         });
       }
     }
-    if (web) finding.ports.push({ container: 8080, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'Spring Boot listens on 8080 by default') });
+    if (web)
+      finding.ports.push({
+        container: 8080,
+        protocol: 'tcp',
+        source: 'framework-default',
+        evidence: ev(file, 'Spring Boot listens on 8080 by default'),
+      });
     const actuator = deps.find((d) => d.name === 'spring-boot-starter-actuator');
     if (web && actuator) {
       const evidence = ev(actuator.file, 'Spring Boot Actuator serves /actuator/health', actuator.line);
@@ -81,8 +121,10 @@ export function detectJava(folder: FolderView): Finding | undefined {
     finding.evidence.push(ev(file, `runs ${main}`, line));
     finding.runnable = true;
     finding.ports = [];
-    const source = ['src/main/java', 'src/main/kotlin'].map((d) => `${d}/${main.replace(/\./g, '/')}`)
-      .flatMap((base) => [`${base}.java`, `${base}.kt`, `${base.replace(/Kt$/, '')}.kt`]).find((f) => folder.exists(f));
+    const source = ['src/main/java', 'src/main/kotlin']
+      .map((d) => `${d}/${main.replace(/\./g, '/')}`)
+      .flatMap((base) => [`${base}.java`, `${base}.kt`, `${base.replace(/Kt$/, '')}.kt`])
+      .find((f) => folder.exists(f));
     finding.entryFiles = source ? [folder.rel(source)] : [];
     finding.confidence = 0.75;
     if (ktor) Object.assign(finding, ktorFacts(folder, file, source));

@@ -10,8 +10,9 @@ export function mavenJar(pom: string): string {
   // The project's own artifactId and version are children of <project>, outside the blocks that hold others'.
   const own = pom.replace(/<(parent|dependencies|dependencyManagement|build|profiles|reporting)>[\s\S]*?<\/\1>/g, '');
   const artifactId = /<artifactId>\s*([^<\s]+)\s*<\/artifactId>/.exec(own)?.[1];
-  const version = /<version>\s*([^<\s]+)\s*<\/version>/.exec(own)?.[1]
-    ?? /<parent>[\s\S]*?<version>\s*([^<\s]+)\s*<\/version>[\s\S]*?<\/parent>/.exec(pom)?.[1];
+  const version =
+    /<version>\s*([^<\s]+)\s*<\/version>/.exec(own)?.[1] ??
+    /<parent>[\s\S]*?<version>\s*([^<\s]+)\s*<\/version>[\s\S]*?<\/parent>/.exec(pom)?.[1];
   if (!artifactId) return 'target/*.jar';
   return `target/${artifactId}-${version && !version.includes('${') ? version : '*'}.jar`;
 }
@@ -19,7 +20,7 @@ export function mavenJar(pom: string): string {
 /** Gradle's project name: settings' rootProject.name, else the folder's name (the repository's, at the root). */
 export function gradleProjectName(folder: FolderView): string {
   for (const settings of ['settings.gradle', 'settings.gradle.kts']) {
-    const text = folder.has(settings) ? folder.read(settings) ?? '' : '';
+    const text = folder.has(settings) ? (folder.read(settings) ?? '') : '';
     const name = /\brootProject\.name\s*=\s*['"]([^'"]+)['"]/.exec(text)?.[1];
     if (name) return name;
   }

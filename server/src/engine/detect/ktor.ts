@@ -6,8 +6,10 @@ import type { FolderView } from './types';
 
 const RESOURCES = 'src/main/resources';
 const CONFIGS = ['application.conf', 'application.yaml', 'application.yml'].map((f) => `${RESOURCES}/${f}`);
-const EMBEDDED = new RegExp(String.raw`embeddedServer\(\s*\w+\s*,\s*(?:port\s*=\s*)?` +
-  String.raw`(?:System\.getenv\("(\w+)"\)\?\.toInt\(\)\s*\?:\s*)?(\d{2,5})`);
+const EMBEDDED = new RegExp(
+  String.raw`embeddedServer\(\s*\w+\s*,\s*(?:port\s*=\s*)?` +
+    String.raw`(?:System\.getenv\("(\w+)"\)\?\.toInt\(\)\s*\?:\s*)?(\d{2,5})`,
+);
 const HEALTH = /\bget\(\s*"(\/(?:health|healthz|ready|readyz|live|livez|status|ping))"\s*\)/;
 
 export interface KtorFacts {

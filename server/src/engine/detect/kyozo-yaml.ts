@@ -40,7 +40,9 @@ function memoryMb(v: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([kmg]?)/i.exec(v);
   if (!m) return undefined;
   const unit = m[2].toLowerCase();
-  return Math.round(Number(m[1]) * (unit === 'g' ? 1024 : unit === 'k' ? 1 / 1024 : unit === 'm' ? 1 : 1 / (1024 * 1024)));
+  return Math.round(
+    Number(m[1]) * (unit === 'g' ? 1024 : unit === 'k' ? 1 / 1024 : unit === 'm' ? 1 : 1 / (1024 * 1024)),
+  );
 }
 
 function suggest(key: string | undefined): string {
@@ -53,12 +55,25 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
   if (!name) return undefined;
   const file = folder.rel(name);
   const text = folder.read(name) ?? '';
-  const base: Finding = { detector: 'kyozo.yaml', confidence: 1, evidence: [ev(file, 'kyozo.yaml overrides detection')], indicators: [file], problems: [], rank: 100 };
+  const base: Finding = {
+    detector: 'kyozo.yaml',
+    confidence: 1,
+    evidence: [ev(file, 'kyozo.yaml overrides detection')],
+    indicators: [file],
+    problems: [],
+    rank: 100,
+  };
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc });
   if (doc.errors.length) {
     const line = lc.linePos(doc.errors[0].pos[0]).line;
-    base.problems!.push({ severity: 'error', code: 'yaml-parse', file, line, message: `${file}:${line}: ${doc.errors[0].message.split('\n')[0]}; kyozo.yaml is ignored until it parses.` });
+    base.problems!.push({
+      severity: 'error',
+      code: 'yaml-parse',
+      file,
+      line,
+      message: `${file}:${line}: ${doc.errors[0].message.split('\n')[0]}; kyozo.yaml is ignored until it parses.`,
+    });
     return base;
   }
   const value = (doc.toJS() ?? {}) as unknown;
@@ -74,15 +89,25 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
       const key = at.split('/')[1];
       const line = key ? findLine(text, new RegExp(`^${key}\\s*:`, 'm')) : undefined;
       const types = errs.filter((e) => e.keyword === 'type').map((e) => (e.params as { type: string }).type);
-      const detail = errs.some((e) => e.keyword === 'oneOf') && types.length
-        ? `must be ${types.join(' or ')}`
-        : errs[0].keyword === 'additionalProperties' ? `is not a kyozo.yaml key${suggest(key)}` : errs[0].message ?? 'is invalid';
-      base.problems!.push({ severity: 'error', code: 'kyozo-yaml-invalid', file, line, message: `${file}${line ? `:${line}` : ''}: ${key ?? 'manifest'} ${detail}; see schemas/kyozo.schema.json.` });
+      const detail =
+        errs.some((e) => e.keyword === 'oneOf') && types.length
+          ? `must be ${types.join(' or ')}`
+          : errs[0].keyword === 'additionalProperties'
+            ? `is not a kyozo.yaml key${suggest(key)}`
+            : (errs[0].message ?? 'is invalid');
+      base.problems!.push({
+        severity: 'error',
+        code: 'kyozo-yaml-invalid',
+        file,
+        line,
+        message: `${file}${line ? `:${line}` : ''}: ${key ?? 'manifest'} ${detail}; see schemas/kyozo.schema.json.`,
+      });
     }
     return base;
   }
   const m = value;
-  const at = (key: string, reason: string): Evidence => ev(file, reason, findLine(text, new RegExp(`^${key}\\s*:`, 'm')));
+  const at = (key: string, reason: string): Evidence =>
+    ev(file, reason, findLine(text, new RegExp(`^${key}\\s*:`, 'm')));
   const f = base;
   if (m.type) {
     f.type = m.type;
@@ -90,18 +115,41 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
   }
   if (m.port !== undefined) {
     const ports = Array.isArray(m.port) ? m.port : [m.port];
-    f.ports = ports.map<PortSpec>((p) => ({ container: p, protocol: 'tcp', source: 'kyozo.yaml', evidence: at('port', `kyozo.yaml sets port ${p}`) }));
+    f.ports = ports.map<PortSpec>((p) => ({
+      container: p,
+      protocol: 'tcp',
+      source: 'kyozo.yaml',
+      evidence: at('port', `kyozo.yaml sets port ${p}`),
+    }));
   }
-  if (m.start) f.start = { command: m.start, source: 'kyozo.yaml', evidence: at('start', 'kyozo.yaml sets the start command') };
+  if (m.start)
+    f.start = { command: m.start, source: 'kyozo.yaml', evidence: at('start', 'kyozo.yaml sets the start command') };
   if (m.image) f.image = m.image;
-  if (m.env) f.env = Object.entries(m.env).map(([k, v]) => ({ name: k, value: String(v), secret: isSecretName(k), evidence: ev(file, `kyozo.yaml env ${k}`, findLine(text, new RegExp(`^\\s+${k}\\s*:`, 'm'))) }));
+  if (m.env)
+    f.env = Object.entries(m.env).map(([k, v]) => ({
+      name: k,
+      value: String(v),
+      secret: isSecretName(k),
+      evidence: ev(file, `kyozo.yaml env ${k}`, findLine(text, new RegExp(`^\\s+${k}\\s*:`, 'm'))),
+    }));
   if (m.health) {
     const h = typeof m.health === 'string' ? { path: m.health } : m.health;
     f.healthCheck = h.command
-      ? { kind: 'command', command: Array.isArray(h.command) ? h.command : ['CMD-SHELL', h.command], intervalSeconds: h.interval, evidence: at('health', 'kyozo.yaml health command') }
-      : { kind: 'http', path: h.path, intervalSeconds: h.interval, evidence: at('health', `kyozo.yaml health path ${h.path}`) };
+      ? {
+          kind: 'command',
+          command: Array.isArray(h.command) ? h.command : ['CMD-SHELL', h.command],
+          intervalSeconds: h.interval,
+          evidence: at('health', 'kyozo.yaml health command'),
+        }
+      : {
+          kind: 'http',
+          path: h.path,
+          intervalSeconds: h.interval,
+          evidence: at('health', `kyozo.yaml health path ${h.path}`),
+        };
   }
-  if (m.base_image) f.build = { baseImage: m.base_image, evidence: at('base_image', `kyozo.yaml base image ${m.base_image}`) };
+  if (m.base_image)
+    f.build = { baseImage: m.base_image, evidence: at('base_image', `kyozo.yaml base image ${m.base_image}`) };
   if (m.build) {
     // A Dockerfile named here is built instead of a generated one; a command replaces the generated build step.
     const b = typeof m.build === 'string' ? { command: m.build } : m.build;
@@ -110,9 +158,15 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
     f.build = { ...f.build, command: b.command, dockerfile, evidence: at('build', reason) };
   }
   f.override = {
-    name: m.name, replicas: m.replicas,
-    resources: m.resources ? { memoryMb: m.resources.memory ? memoryMb(m.resources.memory) : undefined, cpus: m.resources.cpus } : undefined,
-    dependsOn: m.depends_on?.map((d) => ({ name: d, evidence: ev(file, `kyozo.yaml depends_on ${d}`, findLine(text, new RegExp(`^\\s*-\\s*${d}\\s*$`, 'm'))) })),
+    name: m.name,
+    replicas: m.replicas,
+    resources: m.resources
+      ? { memoryMb: m.resources.memory ? memoryMb(m.resources.memory) : undefined, cpus: m.resources.cpus }
+      : undefined,
+    dependsOn: m.depends_on?.map((d) => ({
+      name: d,
+      evidence: ev(file, `kyozo.yaml depends_on ${d}`, findLine(text, new RegExp(`^\\s*-\\s*${d}\\s*$`, 'm'))),
+    })),
   };
   f.runnable = true;
   return f;

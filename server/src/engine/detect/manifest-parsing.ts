@@ -18,7 +18,13 @@ export function parseJson<T = unknown>(text: string, file: string): Parsed<T> {
     else if (pos) line = lineAt(text, Number(pos[1]));
     return {
       ok: false,
-      problem: { severity: 'error', code: 'json-parse', file, line, message: `${file}${line ? `:${line}` : ''} is not valid JSON (${msg}); fix it to let Kyozo read this folder.` },
+      problem: {
+        severity: 'error',
+        code: 'json-parse',
+        file,
+        line,
+        message: `${file}${line ? `:${line}` : ''} is not valid JSON (${msg}); fix it to let Kyozo read this folder.`,
+      },
     };
   }
 }
@@ -32,7 +38,13 @@ export function parseTomlFile<T = Record<string, unknown>>(text: string, file: s
     const first = e.message.split('\n')[0];
     return {
       ok: false,
-      problem: { severity: 'error', code: 'toml-parse', file, line, message: `${file}${line ? `:${line}` : ''} is not valid TOML (${first}); fix it to let Kyozo read this folder.` },
+      problem: {
+        severity: 'error',
+        code: 'toml-parse',
+        file,
+        line,
+        message: `${file}${line ? `:${line}` : ''} is not valid TOML (${first}); fix it to let Kyozo read this folder.`,
+      },
     };
   }
 }

@@ -40,8 +40,14 @@ export function detectNative(folder: FolderView): Finding | undefined {
   const cpp = sources.some((s) => !s.endsWith('.c')) || /\bCXX\b|LANGUAGES\s+CXX|'cpp'/.test(text);
   const frameworks: string[] = [];
   const finding: Finding = {
-    detector: 'native', type: 'cpp', rank: tool === 'make' ? 3 : 5, language: cpp ? 'cpp' : 'c', confidence: 0.5,
-    evidence: [ev(file, `${manifest} builds ${cpp ? 'C++' : 'C'} code`)], indicators: [file], frameworks,
+    detector: 'native',
+    type: 'cpp',
+    rank: tool === 'make' ? 3 : 5,
+    language: cpp ? 'cpp' : 'c',
+    confidence: 0.5,
+    evidence: [ev(file, `${manifest} builds ${cpp ? 'C++' : 'C'} code`)],
+    indicators: [file],
+    frameworks,
     packageName: project,
   };
   // A test or benchmark executable is run by the build, not deployed.
@@ -56,7 +62,7 @@ export function detectNative(folder: FolderView): Finding | undefined {
   const named = (exe?.[1] ?? exe?.[2])?.replace('${PROJECT_NAME}', project ?? 'app');
   const target = named ?? /^(\w[\w.-]*)\s*:/m.exec(text)?.[1] ?? project ?? 'app';
   const main = withMain ?? sources[0];
-  const mainText = main ? folder.read(main) ?? '' : '';
+  const mainText = main ? (folder.read(main) ?? '') : '';
   for (const [re, name] of SERVERS) {
     const inBuild = re.test(text);
     if (!inBuild && !re.test(mainText)) continue;

@@ -21,8 +21,16 @@ export function isSinglePageApp(frameworks: readonly string[]): boolean {
 export function staticServerArgv(root: string, port: number, spa: boolean): string[] {
   const dir = STATIC_SERVER.dir;
   return [
-    'node', `${dir}/node_modules/serve/build/main.js`, ...(spa ? ['--single'] : []), '--no-clipboard',
-    '--no-port-switching', '--config', `${dir}/serve.json`, '--listen', `tcp://0.0.0.0:${port}`, root,
+    'node',
+    `${dir}/node_modules/serve/build/main.js`,
+    ...(spa ? ['--single'] : []),
+    '--no-clipboard',
+    '--no-port-switching',
+    '--config',
+    `${dir}/serve.json`,
+    '--listen',
+    `tcp://0.0.0.0:${port}`,
+    root,
   ];
 }
 
@@ -43,8 +51,12 @@ export interface NodePackageFacts {
 
 function globMatches(glob: string, path: string): boolean {
   const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-  const body = glob.replace(/^\.\//, '').replace(/\/+$/, '').split('**')
-    .map((part) => part.split('*').map(escape).join('[^/]*')).join('.*');
+  const body = glob
+    .replace(/^\.\//, '')
+    .replace(/\/+$/, '')
+    .split('**')
+    .map((part) => part.split('*').map(escape).join('[^/]*'))
+    .join('.*');
   return new RegExp(`^${body}$`).test(path);
 }
 
@@ -153,8 +165,9 @@ function yarnPlugAndPlay(folder: FolderView, text: string, root: string): boolea
   const files = folder.index.folder(root)?.files ?? [];
   const read = (name: string) => (files.includes(name) ? folder.index.read(joinRel(root, name)).text : undefined);
   const rootText = root === folder.dir ? text : (read('package.json') ?? '');
-  const berry = /"packageManager"\s*:\s*"yarn@(?:[2-9]|\d{2,})\./.test(`${text}${rootText}`)
-    || /^__metadata:/m.test(read('yarn.lock') ?? '');
+  const berry =
+    /"packageManager"\s*:\s*"yarn@(?:[2-9]|\d{2,})\./.test(`${text}${rootText}`) ||
+    /^__metadata:/m.test(read('yarn.lock') ?? '');
   const linker = /^\s*nodeLinker\s*:\s*["']?([\w-]+)/m.exec(read('.yarnrc.yml') ?? '')?.[1];
   return berry && (linker === undefined || linker === 'pnp');
 }
@@ -199,10 +212,14 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
     const defaults: Record<string, number> = { vite: 5173, astro: 4321, 'create-react-app': 3000, angular: 4200 };
     const line = findLine(text, '"build"');
     if (!finding.ports?.length) {
-      finding.ports = [{
-        container: defaults[fw] ?? STATIC_SERVER.port, protocol: 'tcp', source: 'framework-default',
-        evidence: ev(file, `${fw} serves on ${defaults[fw] ?? STATIC_SERVER.port} by default`),
-      }];
+      finding.ports = [
+        {
+          container: defaults[fw] ?? STATIC_SERVER.port,
+          protocol: 'tcp',
+          source: 'framework-default',
+          evidence: ev(file, `${fw} serves on ${defaults[fw] ?? STATIC_SERVER.port} by default`),
+        },
+      ];
     }
     const port = finding.ports[0]!.container;
     const spa = isSinglePageApp([...(finding.frameworks ?? []), fw]);
@@ -232,7 +249,9 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
   } else if (prod && !usesScriptStart) {
     const command = prod.argv.join(' ');
     const start: StartSpec = {
-      command, argv: prod.argv, source: 'framework-default',
+      command,
+      argv: prod.argv,
+      source: 'framework-default',
       evidence: ev(file, `${facts.primary!.name} production server${standalone ? ' (output: standalone)' : ''}`),
     };
     if (standalone) start.evidence = ev(facts.configFile ? folder.rel(facts.configFile) : file, 'output: standalone');
@@ -240,10 +259,14 @@ export function planNodeBuild(folder: FolderView, facts: NodePackageFacts, findi
     if (prod.argv[1]?.startsWith('.output/')) plan.serverOutput = '.output';
     const port = prod.port;
     if (port !== undefined) {
-      const ports: PortSpec[] = [{
-        container: port, protocol: 'tcp', source: 'framework-default',
-        evidence: ev(file, `${facts.primary!.name} production server listens on ${port} (PORT) by default`),
-      }];
+      const ports: PortSpec[] = [
+        {
+          container: port,
+          protocol: 'tcp',
+          source: 'framework-default',
+          evidence: ev(file, `${facts.primary!.name} production server listens on ${port} (PORT) by default`),
+        },
+      ];
       finding.ports = ports;
     }
     finding.runnable = true;

@@ -14,9 +14,21 @@ export function detectProcfile(folder: FolderView): Finding | undefined {
   const chosen = web ?? worker;
   if (!chosen) return undefined;
   const command = chosen.m![2];
-  const ports: PortSpec[] = portsInCommand(command).map((p) => ({ container: p.port, protocol: 'tcp', source: 'procfile', evidence: ev(file, `${chosen.m![1]}: ${p.reason}`, chosen.line) }));
+  const ports: PortSpec[] = portsInCommand(command).map((p) => ({
+    container: p.port,
+    protocol: 'tcp',
+    source: 'procfile',
+    evidence: ev(file, `${chosen.m![1]}: ${p.reason}`, chosen.line),
+  }));
   return {
-    detector: 'procfile', rank: 0, confidence: 0.8, evidence: [ev(file, `Procfile ${chosen.m![1]} process`, chosen.line)], indicators: [file],
-    start: { command, source: 'procfile', evidence: ev(file, `${chosen.m![1]}: ${command}`, chosen.line) }, ports, runnable: true, worker: !web,
+    detector: 'procfile',
+    rank: 0,
+    confidence: 0.8,
+    evidence: [ev(file, `Procfile ${chosen.m![1]} process`, chosen.line)],
+    indicators: [file],
+    start: { command, source: 'procfile', evidence: ev(file, `${chosen.m![1]}: ${command}`, chosen.line) },
+    ports,
+    runnable: true,
+    worker: !web,
   };
 }

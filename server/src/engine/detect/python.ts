@@ -7,8 +7,23 @@ import type { Finding, FolderView } from './types';
 
 const INDICATORS = ['requirements.txt', 'pyproject.toml', 'Pipfile', 'setup.py', 'manage.py'];
 const ENTRY_CANDIDATES = [
-  'manage.py', 'main.py', 'app.py', 'server.py', 'wsgi.py', 'asgi.py', 'run.py', 'streamlit_app.py', 'worker.py', 'tasks.py', 'celery_app.py',
-  'app/main.py', 'app/__init__.py', 'app/app.py', 'src/main.py', 'src/app.py', 'api/main.py',
+  'manage.py',
+  'main.py',
+  'app.py',
+  'server.py',
+  'wsgi.py',
+  'asgi.py',
+  'run.py',
+  'streamlit_app.py',
+  'worker.py',
+  'tasks.py',
+  'celery_app.py',
+  'app/main.py',
+  'app/__init__.py',
+  'app/app.py',
+  'src/main.py',
+  'src/app.py',
+  'api/main.py',
 ];
 
 function reqName(spec: string): string | undefined {
@@ -20,15 +35,30 @@ export function detectPython(folder: FolderView): Finding | undefined {
   const present = INDICATORS.filter((n) => folder.has(n));
   if (present.length === 0) return undefined;
   const finding: Finding = {
-    detector: 'python', type: 'python', rank: 5, language: 'python', confidence: 0.5,
-    evidence: [], indicators: present.map((n) => folder.rel(n)), problems: [], dependencies: [],
+    detector: 'python',
+    type: 'python',
+    rank: 5,
+    language: 'python',
+    confidence: 0.5,
+    evidence: [],
+    indicators: present.map((n) => folder.rel(n)),
+    problems: [],
+    dependencies: [],
   };
   const deps = finding.dependencies!;
   const add = (raw: string, file: string, line?: number) => {
     const name = reqName(raw);
     if (!name || deps.some((d) => d.name === name)) return;
     // `celery[redis]`: the extra names the broker the package will talk to.
-    const extra = /\[([^\]]+)\]/.exec(name)?.[1].split(',').map((x) => x.trim()).map((x) => driverFor(x) ?? (x === 'redis' ? 'redis' : x === 'postgres' || x === 'postgresql' ? 'postgres' : undefined)).find(Boolean);
+    const extra = /\[([^\]]+)\]/
+      .exec(name)?.[1]
+      .split(',')
+      .map((x) => x.trim())
+      .map(
+        (x) =>
+          driverFor(x) ?? (x === 'redis' ? 'redis' : x === 'postgres' || x === 'postgresql' ? 'postgres' : undefined),
+      )
+      .find(Boolean);
     deps.push({ name, file, line, engine: extra ?? driverFor(name.replace(/\[.*$/, '')) });
   };
   let packageManager: 'pip' | 'poetry' | 'uv' | 'pdm' | 'pipenv' = 'pip';
@@ -50,15 +80,23 @@ export function detectPython(folder: FolderView): Finding | undefined {
     if (!parsed.ok) finding.problems!.push(parsed.problem);
     else {
       const t = parsed.value;
-      for (const d of (t.project?.dependencies ?? []) as unknown[]) if (typeof d === 'string') add(d, file, findLine(text, d));
+      for (const d of (t.project?.dependencies ?? []) as unknown[])
+        if (typeof d === 'string') add(d, file, findLine(text, d));
       const poetry = t.tool?.poetry;
       if (poetry) {
         packageManager = 'poetry';
         for (const [name, spec] of Object.entries(poetry.dependencies ?? {})) {
           if (name === 'python') continue;
           // `celery = { extras = ["redis"], version = "^5" }` → celery[redis]
-          const extras = spec && typeof spec === 'object' && Array.isArray((spec as { extras?: unknown[] }).extras) ? (spec as { extras: unknown[] }).extras.map(String) : [];
-          add(extras.length ? `${name}[${extras.join(',')}]` : name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+          const extras =
+            spec && typeof spec === 'object' && Array.isArray((spec as { extras?: unknown[] }).extras)
+              ? (spec as { extras: unknown[] }).extras.map(String)
+              : [];
+          add(
+            extras.length ? `${name}[${extras.join(',')}]` : name,
+            file,
+            findLine(text, new RegExp(`^${name}\\s*=`, 'm')),
+          );
         }
         if (poetry.scripts) hasScripts = true;
       }
@@ -80,7 +118,9 @@ export function detectPython(folder: FolderView): Finding | undefined {
     packageManager = 'pipenv';
     const parsed = parseTomlFile<Record<string, Record<string, unknown>>>(text, file);
     if (!parsed.ok) finding.problems!.push(parsed.problem);
-    else for (const name of Object.keys(parsed.value.packages ?? {})) add(name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
+    else
+      for (const name of Object.keys(parsed.value.packages ?? {}))
+        add(name, file, findLine(text, new RegExp(`^${name}\\s*=`, 'm')));
     finding.evidence.push(ev(file, 'Pipfile lists Python dependencies'));
   }
   if (folder.has('setup.py')) {
@@ -93,7 +133,11 @@ export function detectPython(folder: FolderView): Finding | undefined {
   if (folder.has('poetry.lock')) packageManager = 'poetry';
   if (folder.has('uv.lock')) packageManager = 'uv';
   if (folder.has('pdm.lock')) packageManager = 'pdm';
-  finding.build = { runtime: 'python', packageManager, evidence: ev(finding.indicators[0], `${packageManager} project`) };
+  finding.build = {
+    runtime: 'python',
+    packageManager,
+    evidence: ev(finding.indicators[0], `${packageManager} project`),
+  };
 
   const names = new Set(deps.map((d) => d.name.replace(/\[.*$/, '')));
   if (folder.has('manage.py')) names.add('django');
@@ -105,19 +149,29 @@ export function detectPython(folder: FolderView): Finding | undefined {
   finding.frameworks = frameworks;
   if (fw) {
     const dep = deps.find((d) => d.name.replace(/\[.*$/, '') === fw.name);
-    finding.evidence.push(dep ? ev(dep.file, `depends on ${fw.name}`, dep.line) : ev(folder.rel('manage.py'), 'Django project (manage.py)'));
+    finding.evidence.push(
+      dep ? ev(dep.file, `depends on ${fw.name}`, dep.line) : ev(folder.rel('manage.py'), 'Django project (manage.py)'),
+    );
   }
   finding.frontend = fw?.role === 'ui';
 
   // Package layouts: `emails/tasks.py`, `src/orders/main.py` under the project's own package name.
   const pkg = finding.packageName?.toLowerCase().replace(/-/g, '_');
-  const packaged = pkg ? ['main.py', 'app.py', '__main__.py', 'api.py', 'server.py', 'tasks.py', 'worker.py', 'celery_app.py'].flatMap((f) => [`${pkg}/${f}`, `src/${pkg}/${f}`]) : [];
+  const packaged = pkg
+    ? ['main.py', 'app.py', '__main__.py', 'api.py', 'server.py', 'tasks.py', 'worker.py', 'celery_app.py'].flatMap(
+        (f) => [`${pkg}/${f}`, `src/${pkg}/${f}`],
+      )
+    : [];
   const entries = [...ENTRY_CANDIDATES, ...packaged].filter((c) => folder.exists(c));
   finding.entryFiles = entries.slice(0, 4).map((e) => folder.rel(e));
   const project = fw?.name === 'django' ? djangoProject(folder) : undefined;
   if (project && folder.exists(`${project}/urls.py`)) finding.entryFiles.push(folder.rel(`${project}/urls.py`));
   const entry = entries.find((e) => e !== 'manage.py' && !/worker|tasks|celery/.test(e)) ?? entries[0];
-  const module = entry?.replace(/^src\//, '').replace(/\.py$/, '').replace(/\/(__init__|__main__)$/, '').replace(/\//g, '.');
+  const module = entry
+    ?.replace(/^src\//, '')
+    .replace(/\.py$/, '')
+    .replace(/\/(__init__|__main__)$/, '')
+    .replace(/\//g, '.');
   let start: StartSpec | undefined;
   let wsgiPort: number | undefined;
   const evidence = ev(finding.indicators[0], fw ? `${fw.name} convention` : 'Python entry file');
@@ -133,7 +187,8 @@ export function detectPython(folder: FolderView): Finding | undefined {
     if (selfServed) start = { command: `python ${entry}`, source: 'framework-default', evidence: selfServed };
     else if (!names.has('uvicorn') && names.has('hypercorn')) {
       start = { command: `hypercorn ${module}:app --bind 0.0.0.0:8000`, source: 'framework-default', evidence };
-    } else start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
+    } else
+      start = { command: `uvicorn ${module}:app --host 0.0.0.0 --port 8000`, source: 'framework-default', evidence };
   } else if (fw?.name === 'flask' && entry) {
     const text = folder.read(entry) ?? '';
     // Without its own app.run(), a Flask app is served by the WSGI server the project depends on, on its port.
@@ -146,10 +201,22 @@ export function detectPython(folder: FolderView): Finding | undefined {
       start = { command, source: 'framework-default', evidence };
     }
   } else if (fw?.name === 'streamlit' && entry) {
-    start = { command: `streamlit run ${entry} --server.port 8501 --server.address 0.0.0.0`, source: 'framework-default', evidence };
+    start = {
+      command: `streamlit run ${entry} --server.port 8501 --server.address 0.0.0.0`,
+      source: 'framework-default',
+      evidence,
+    };
   } else if (!fw && workerLib === 'celery') {
     const celeryEntry = entries.find((e) => /tasks|celery|worker/.test(e)) ?? entry;
-    if (celeryEntry) start = { command: `celery -A ${celeryEntry.replace(/^src\//, '').replace(/\.py$/, '').replace(/\//g, '.')} worker --loglevel=info`, source: 'framework-default', evidence: ev(folder.rel(celeryEntry), 'Celery worker module') };
+    if (celeryEntry)
+      start = {
+        command: `celery -A ${celeryEntry
+          .replace(/^src\//, '')
+          .replace(/\.py$/, '')
+          .replace(/\//g, '.')} worker --loglevel=info`,
+        source: 'framework-default',
+        evidence: ev(folder.rel(celeryEntry), 'Celery worker module'),
+      };
   } else if (!fw && workerLib === 'rq') {
     start = { command: 'rq worker', source: 'framework-default', evidence };
   } else if (!fw && script) {
@@ -160,14 +227,24 @@ export function detectPython(folder: FolderView): Finding | undefined {
     const evidence = ev(script.file, `[project.scripts] ${script.name} = "${script.target}"`, script.line);
     start = { command: script.name, source: 'manifest', evidence };
   } else if (entry && entry !== 'app/__init__.py') {
-    start = { command: `python ${entry}`, source: 'framework-default', evidence: ev(folder.rel(entry), 'Python entry file') };
+    start = {
+      command: `python ${entry}`,
+      source: 'framework-default',
+      evidence: ev(folder.rel(entry), 'Python entry file'),
+    };
   }
   finding.start = start;
   const ports: PortSpec[] = [];
   // gunicorn.conf.py: `bind = "0.0.0.0:8050"`.
-  const gconf = folder.has('gunicorn.conf.py') ? folder.read('gunicorn.conf.py') ?? '' : '';
+  const gconf = folder.has('gunicorn.conf.py') ? (folder.read('gunicorn.conf.py') ?? '') : '';
   const bind = /^bind\s*=\s*\[?\s*['"][^'"]*:(\d{2,5})['"]/m.exec(gconf);
-  if (bind) ports.push({ container: Number(bind[1]), protocol: 'tcp', source: 'config', evidence: ev(folder.rel('gunicorn.conf.py'), `bind ${bind[1]}`, findLine(gconf, /^bind\s*=/m)) });
+  if (bind)
+    ports.push({
+      container: Number(bind[1]),
+      protocol: 'tcp',
+      source: 'config',
+      evidence: ev(folder.rel('gunicorn.conf.py'), `bind ${bind[1]}`, findLine(gconf, /^bind\s*=/m)),
+    });
   if (wsgiPort && start) {
     const reason = `${start.command.split(' ')[0]} listens on ${wsgiPort} as Kyozo starts it`;
     const portEvidence = ev(finding.indicators[0], reason);
@@ -180,7 +257,8 @@ export function detectPython(folder: FolderView): Finding | undefined {
   finding.ports = ports;
   finding.runnable = start !== undefined ? true : hasScripts || entries.length === 0 ? false : undefined;
   finding.worker = !fw && !!workerLib && !!start;
-  if (finding.worker) finding.evidence.push(ev(finding.indicators[0], `uses ${workerLib} and no web framework: a background worker`));
+  if (finding.worker)
+    finding.evidence.push(ev(finding.indicators[0], `uses ${workerLib} and no web framework: a background worker`));
   finding.confidence = start ? (fw ? 0.9 : 0.7) : 0.4;
   if (finding.evidence.length === 0) finding.evidence.push(ev(finding.indicators[0], 'Python project'));
   return finding;

@@ -7,10 +7,14 @@ import type { Finding, FolderView } from './types';
 type Source = { file: string; text: string };
 
 /** `.withPort(port"8080")`, `newServerAt("0.0.0.0", 8081)`, `bindHttp(8080, ...)`, `bindFlow(route, "host", 8080)`. */
-const LISTEN = new RegExp([
-  String.raw`withPort\(\s*port"(\d+)"`, String.raw`newServerAt\(\s*"[^"]*"\s*,\s*(\d+)`, String.raw`bindHttp\(\s*(\d+)`,
-  String.raw`bindFlow\([^,]+,\s*"[^"]*"\s*,\s*(\d+)`,
-].join('|'));
+const LISTEN = new RegExp(
+  [
+    String.raw`withPort\(\s*port"(\d+)"`,
+    String.raw`newServerAt\(\s*"[^"]*"\s*,\s*(\d+)`,
+    String.raw`bindHttp\(\s*(\d+)`,
+    String.raw`bindFlow\([^,]+,\s*"[^"]*"\s*,\s*(\d+)`,
+  ].join('|'),
+);
 const HEALTH = /(?:GET\s+|Root\s*\/\s*"|path\(\s*")\/?(health|healthz|ready|readyz|ping|status)\b/;
 const MAIN = /extends\s+(?:IOApp|App)\b|def\s+main\s*\(|@main\b/;
 
@@ -19,12 +23,23 @@ export function detectScala(folder: FolderView): Finding | undefined {
   const file = folder.rel('build.sbt');
   const text = folder.read('build.sbt') ?? '';
   const name = /^\s*name\s*:=\s*"([^"]+)"/m.exec(text)?.[1];
-  const deps = [...text.matchAll(/"([\w.-]+)"\s*%%?%?\s*"([\w.-]+)"/g)]
-    .map((m) => ({ name: m[2], file, line: findLine(text, m[0]) }));
+  const deps = [...text.matchAll(/"([\w.-]+)"\s*%%?%?\s*"([\w.-]+)"/g)].map((m) => ({
+    name: m[2],
+    file,
+    line: findLine(text, m[0]),
+  }));
   const frameworks: string[] = [];
   const finding: Finding = {
-    detector: 'scala', type: 'java', rank: 5, language: 'scala', confidence: 0.5, frameworks, packageName: name,
-    evidence: [ev(file, 'build.sbt declares a Scala project')], indicators: [file], dependencies: deps,
+    detector: 'scala',
+    type: 'java',
+    rank: 5,
+    language: 'scala',
+    confidence: 0.5,
+    frameworks,
+    packageName: name,
+    evidence: [ev(file, 'build.sbt declares a Scala project')],
+    indicators: [file],
+    dependencies: deps,
     build: { runtime: 'java', evidence: ev(file, 'sbt build') },
   };
   const subprojects = [...text.matchAll(/project\.in\(\s*file\(\s*"([^"]+)"\s*\)\s*\)/g)].map((m) => m[1]);

@@ -1,7 +1,12 @@
 // Service names: DNS-safe forms of folder and package names, and the known name a misspelt reference meant.
 
 export function dnsName(raw: string): string {
-  const s = raw.toLowerCase().replace(/^@[^/]+\//, '').replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').replace(/-{2,}/g, '-');
+  const s = raw
+    .toLowerCase()
+    .replace(/^@[^/]+\//, '')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .replace(/-{2,}/g, '-');
   return (s || 'service').slice(0, 63).replace(/-+$/, '');
 }
 

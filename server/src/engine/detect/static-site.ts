@@ -6,9 +6,24 @@ export function detectStatic(folder: FolderView): Finding | undefined {
   if (!folder.has('index.html')) return undefined;
   const file = folder.rel('index.html');
   return {
-    detector: 'static', type: 'static', rank: 2, language: 'html', frameworks: [], confidence: 0.5, runnable: true, frontend: true,
-    evidence: [ev(file, 'index.html at the folder root: a static site')], indicators: [file],
-    ports: [{ container: 80, protocol: 'tcp', source: 'framework-default', evidence: ev(file, 'static files are served on 80') }],
+    detector: 'static',
+    type: 'static',
+    rank: 2,
+    language: 'html',
+    frameworks: [],
+    confidence: 0.5,
+    runnable: true,
+    frontend: true,
+    evidence: [ev(file, 'index.html at the folder root: a static site')],
+    indicators: [file],
+    ports: [
+      {
+        container: 80,
+        protocol: 'tcp',
+        source: 'framework-default',
+        evidence: ev(file, 'static files are served on 80'),
+      },
+    ],
     build: { runtime: 'static', evidence: ev(file, 'static site') },
   };
 }

@@ -14,8 +14,19 @@ export function detectTerraform(folder: FolderView): Finding | undefined {
     resources += (text.match(/^\s*resource\s+"/gm) ?? []).length;
   }
   return {
-    detector: 'terraform', type: 'infrastructure', rank: 2, language: 'hcl', frameworks: ['terraform'], confidence: 0.8, runnable: false,
-    evidence: [ev(folder.rel(tf[0]), `Terraform configuration: ${resources} resources${providers.size ? ` (${[...providers].join(', ')})` : ''}`)],
+    detector: 'terraform',
+    type: 'infrastructure',
+    rank: 2,
+    language: 'hcl',
+    frameworks: ['terraform'],
+    confidence: 0.8,
+    runnable: false,
+    evidence: [
+      ev(
+        folder.rel(tf[0]),
+        `Terraform configuration: ${resources} resources${providers.size ? ` (${[...providers].join(', ')})` : ''}`,
+      ),
+    ],
     indicators: tf.map((f) => folder.rel(f)),
   };
 }

@@ -1,11 +1,21 @@
 // What a detector sees (one folder of the index) and what it reports (a Finding: partial facts about
 // the folder as a service, each with evidence). The analyzer merges the findings of one folder.
 import type {
-  BuildSpec, EnvVar, Evidence, HealthCheck, PortSpec, Problem, Recommendation, Resources, ServiceType, StartSpec,
+  BuildSpec,
+  EnvVar,
+  Evidence,
+  HealthCheck,
+  PortSpec,
+  Problem,
+  Recommendation,
+  Resources,
+  ServiceType,
+  StartSpec,
 } from '../../protocol';
 import type { FolderView } from '../scan/folder-view';
 
-export type DataEngine = 'postgres' | 'mysql' | 'mongo' | 'redis' | 'memcached' | 'rabbitmq' | 'kafka' | 'nats' | 'elasticsearch';
+export type DataEngine =
+  'postgres' | 'mysql' | 'mongo' | 'redis' | 'memcached' | 'rabbitmq' | 'kafka' | 'nats' | 'elasticsearch';
 
 export interface Dependency {
   name: string;
@@ -56,7 +66,10 @@ export interface Finding {
   dataEngine?: DataEngine;
   /** Explicit overrides (kyozo.yaml) that win over everything. */
   override?: {
-    name?: string; replicas?: number; resources?: Resources; dependsOn?: { name: string; evidence: Evidence }[];
+    name?: string;
+    replicas?: number;
+    resources?: Resources;
+    dependsOn?: { name: string; evidence: Evidence }[];
   };
   /** nginx/caddy upstream hosts. */
   upstreams?: { host: string; port?: number; evidence: Evidence }[];

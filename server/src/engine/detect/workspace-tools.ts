@@ -35,7 +35,10 @@ export function detectWorkspaceTools(folder: FolderView): Finding | undefined {
   }
   if (!tool) return undefined;
   return {
-    detector: 'workspace', confidence: 0.3, evidence, indicators: evidence.map((e) => e.file),
+    detector: 'workspace',
+    confidence: 0.3,
+    evidence,
+    indicators: evidence.map((e) => e.file),
     workspace: { tool, members, evidence: evidence[0] },
   };
 }

@@ -6,19 +6,26 @@ export function isComposeFileName(name: string): boolean {
 }
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `$VAR`, `$$`. */
-export function interpolate(value: string, vars: Record<string, string>, onMissing?: (name: string, message?: string) => void): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name, colon, op, arg, bare) => {
-    if (whole === '$$') return '$';
-    const key = name ?? bare;
-    const v = vars[key];
-    const unset = v === undefined || (colon === ':' && v === '');
-    if (op === '-') return unset ? interpolate(arg ?? '', vars, onMissing) : v;
-    if (op === '+') return unset ? '' : interpolate(arg ?? '', vars, onMissing);
-    if (op === '?') {
-      if (unset) onMissing?.(key, arg);
+export function interpolate(
+  value: string,
+  vars: Record<string, string>,
+  onMissing?: (name: string, message?: string) => void,
+): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (whole, name, colon, op, arg, bare) => {
+      if (whole === '$$') return '$';
+      const key = name ?? bare;
+      const v = vars[key];
+      const unset = v === undefined || (colon === ':' && v === '');
+      if (op === '-') return unset ? interpolate(arg ?? '', vars, onMissing) : v;
+      if (op === '+') return unset ? '' : interpolate(arg ?? '', vars, onMissing);
+      if (op === '?') {
+        if (unset) onMissing?.(key, arg);
+        return v ?? '';
+      }
+      if (v === undefined) onMissing?.(key);
       return v ?? '';
-    }
-    if (v === undefined) onMissing?.(key);
-    return v ?? '';
-  });
+    },
+  );
 }

@@ -1,6 +1,7 @@
 // Which variables hold secrets, so their literal values are never copied into files people commit or share.
 
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|SIGNING_?KEY|CREDENTIALS?)$/i;
+const SECRET_NAME =
+  /(PASSWORD|PASSWD|SECRET|SECRET_?KEY|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|SIGNING_?KEY|CREDENTIALS?)$/i;
 
 /** A literal value written for a secret-looking variable (not an interpolation, not empty, not a placeholder). */
 export function looksLikeSecretLiteral(name: string, value: string | undefined): boolean {

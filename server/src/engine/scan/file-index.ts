@@ -167,12 +167,19 @@ export class FileIndex {
     }
     if (result.truncated && !this.problems.some((p) => p.code === 'file-too-large' && p.file === rel)) {
       this.problems.push({
-        severity: 'warning', code: 'file-too-large', file: rel,
+        severity: 'warning',
+        code: 'file-too-large',
+        file: rel,
         message: `${rel} is ${Math.round(result.size / 1024)} KiB; only its first ${Math.round(this.maxFileBytes / 1024)} KiB were read. Facts further down are not seen.`,
       });
     }
     if (result.error && result.error !== 'ENOENT') {
-      this.problems.push({ severity: 'warning', code: 'unreadable', file: rel, message: `Cannot read ${rel} (${result.error}); check its permissions.` });
+      this.problems.push({
+        severity: 'warning',
+        code: 'unreadable',
+        file: rel,
+        message: `Cannot read ${rel} (${result.error}); check its permissions.`,
+      });
     }
     return result;
   }
@@ -248,7 +255,8 @@ export class FileIndex {
       const listing = this.listOne(dir, scopes);
       if (!listing) continue;
       yield listing;
-      for (let i = listing.subdirs.length - 1; i >= 0; i--) stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
+      for (let i = listing.subdirs.length - 1; i >= 0; i--)
+        stack.push([joinRel(dir, listing.subdirs[i]), listing.scopes]);
     }
   }
 
@@ -259,7 +267,9 @@ export class FileIndex {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.problems.push({
-        severity: 'warning', code: 'unreadable', file: dir,
+        severity: 'warning',
+        code: 'unreadable',
+        file: dir,
         message: `Cannot read folder ${dir} (${e.code ?? e.message}); it was skipped. Check its permissions.`,
       });
       return undefined;
@@ -315,7 +325,12 @@ export class FileIndex {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') {
-        this.problems.push({ severity: 'warning', code: 'symlink-loop', file: rel, message: `Symbolic link ${rel} loops back on itself; it was skipped.` });
+        this.problems.push({
+          severity: 'warning',
+          code: 'symlink-loop',
+          file: rel,
+          message: `Symbolic link ${rel} loops back on itself; it was skipped.`,
+        });
       }
       return; // dangling links are not worth a problem
     }
@@ -329,7 +344,12 @@ export class FileIndex {
     const target = fs.realpathSync(abs);
     const here = fs.realpathSync(this.abs(dir));
     if (here === target || here.startsWith(target + path.sep)) {
-      this.problems.push({ severity: 'warning', code: 'symlink-loop', file: rel, message: `Symbolic link ${rel} points to its own ancestor ${target}; it was not followed.` });
+      this.problems.push({
+        severity: 'warning',
+        code: 'symlink-loop',
+        file: rel,
+        message: `Symbolic link ${rel} points to its own ancestor ${target}; it was not followed.`,
+      });
     }
   }
 

@@ -3,7 +3,10 @@
 import type { FileIndex, FolderListing, ReadResult } from './file-index';
 
 export class FolderView {
-  constructor(readonly index: FileIndex, readonly listing: FolderListing) {}
+  constructor(
+    readonly index: FileIndex,
+    readonly listing: FolderListing,
+  ) {}
 
   get dir(): string {
     return this.listing.dir;

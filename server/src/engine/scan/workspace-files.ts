@@ -10,7 +10,11 @@ export type RefusalCode = 'outside-workspace' | 'not-a-regular-file' | 'file-too
 
 /** A path Kyozo will not read; `file` is root-relative (posix) when it lies under the root as written. */
 export class WorkspaceFileError extends Error {
-  constructor(readonly code: RefusalCode, readonly file: string, message: string) {
+  constructor(
+    readonly code: RefusalCode,
+    readonly file: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'WorkspaceFileError';
   }
@@ -41,9 +45,12 @@ function kindOf(st: fs.Stats): string {
 /** The refusal for a special file (FIFO, socket, device) met while listing a folder or before reading it. */
 export function notRegularFile(label: string, file: string, st: fs.Stats | fs.Dirent): WorkspaceFileError {
   const kind = st instanceof fs.Stats ? kindOf(st) : direntKind(st);
-  return new WorkspaceFileError('not-a-regular-file', file,
+  return new WorkspaceFileError(
+    'not-a-regular-file',
+    file,
     `${label} is ${kind}, not a regular file; Kyozo reads only regular files. ` +
-    'Replace it with a regular file or remove it.');
+      'Replace it with a regular file or remove it.',
+  );
 }
 
 function direntKind(d: fs.Dirent): string {
@@ -60,7 +67,12 @@ function direntKind(d: fs.Dirent): string {
  * read. Reads at most `maxBytes`, into `scratch` when it is large enough.
  */
 export function readRegularFile(
-  abs: string, maxBytes: number, label: string, file: string, expected?: fs.Stats, scratch?: Buffer,
+  abs: string,
+  maxBytes: number,
+  label: string,
+  file: string,
+  expected?: fs.Stats,
+  scratch?: Buffer,
 ): FileBytes {
   const fd = fs.openSync(abs, OPEN_FLAGS);
   try {
@@ -128,9 +140,12 @@ export class WorkspaceFiles {
     const real = fs.realpathSync.native(path.resolve(this.root, p));
     const rel = path.relative(this.realRoot, real);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new WorkspaceFileError('outside-workspace', this.display(p),
+      throw new WorkspaceFileError(
+        'outside-workspace',
+        this.display(p),
         `${label} resolves outside the workspace (${real}); Kyozo reads only files inside the workspace. ` +
-        'Copy what is needed into the workspace instead of linking to it.');
+          'Copy what is needed into the workspace instead of linking to it.',
+      );
     }
     return real;
   }
@@ -140,8 +155,11 @@ export class WorkspaceFiles {
     const real = this.resolve(p, label);
     const st = fs.statSync(real);
     if (!st.isDirectory()) {
-      throw new WorkspaceFileError('not-a-regular-file', this.display(p),
-        `${label} is ${kindOf(st)}, not a folder; point it at a folder of the workspace.`);
+      throw new WorkspaceFileError(
+        'not-a-regular-file',
+        this.display(p),
+        `${label} is ${kindOf(st)}, not a folder; point it at a folder of the workspace.`,
+      );
     }
     return real;
   }
@@ -159,9 +177,12 @@ export class WorkspaceFiles {
   readWhole(p: string, maxBytes: number, label = this.display(p)): string {
     const r = this.read(p, maxBytes, label);
     if (r.truncated) {
-      throw new WorkspaceFileError('file-too-large', this.display(p),
+      throw new WorkspaceFileError(
+        'file-too-large',
+        this.display(p),
         `${label} is ${Math.round(r.size / 1024)} KiB, over the ${Math.round(maxBytes / 1024)} KiB Kyozo reads; ` +
-        'shorten it.');
+          'shorten it.',
+      );
     }
     return utf8(r.bytes);
   }

@@ -18,7 +18,13 @@ export interface ServiceFacts {
   dataEngine?: DataEngine;
   packageName?: string;
   code: { file: string; facts: CodeFacts }[];
-  declaredDeps: { name: string; evidence: Evidence; condition?: ComposeService['dependsOn'][number]['condition']; compose?: ComposeModel; links?: boolean }[];
+  declaredDeps: {
+    name: string;
+    evidence: Evidence;
+    condition?: ComposeService['dependsOn'][number]['condition'];
+    compose?: ComposeModel;
+    links?: boolean;
+  }[];
   compose?: { model: ComposeModel; svc: ComposeService };
   frontend: boolean;
   /** Every name the service answers to on the network (name, compose name, aliases). */
@@ -42,7 +48,9 @@ interface BuildInputs {
 }
 
 function sameInputs(a: BuildInputs, b: BuildInputs): boolean {
-  return a.fs === b.fs && a.model === b.model && a.svc === b.svc && a.version === b.version && sameItems(a.code, b.code);
+  return (
+    a.fs === b.fs && a.model === b.model && a.svc === b.svc && a.version === b.version && sameItems(a.code, b.code)
+  );
 }
 
 const NO_CODE: CodeFacts[] = [];
@@ -126,12 +134,16 @@ function borrowedDockerfiles(composeBuilt: Map<string, ComposeBuild>): Set<strin
 
 /** What each folder is: a service, a library, only a workspace group, or weak (a service unless inside one). */
 function classifyFolders(
-  input: AssembleInput, composeBuilt: Map<string, ComposeBuild>, borrowed: Set<string>, problems: Problem[],
+  input: AssembleInput,
+  composeBuilt: Map<string, ComposeBuild>,
+  borrowed: Set<string>,
+  problems: Problem[],
 ): { dirs: string[]; kinds: Map<string, FolderKind>; groups: Group[] } {
   const groups: Group[] = [];
   const kinds = new Map<string, FolderKind>();
-  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])]
-    .sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const dirs = [...new Set([...input.findings.keys(), ...composeBuilt.keys()])].sort(
+    (a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0),
+  );
   for (const dir of dirs) {
     const all = input.findings.get(dir) ?? [];
     for (const f of all) if (f.problems?.length) problems.push(...f.problems);
@@ -143,7 +155,8 @@ function classifyFolders(
     if (!kind) continue;
     kinds.set(dir, kind);
     const workspace = fs.find((f) => f.workspace)?.workspace;
-    if (workspace) groups.push({ id: dir, kind: 'workspace', tool: workspace.tool, members: [], evidence: [workspace.evidence] });
+    if (workspace)
+      groups.push({ id: dir, kind: 'workspace', tool: workspace.tool, members: [], evidence: [workspace.evidence] });
   }
   // A folder inside a service belongs to it unless it is a service in its own right.
   const serviceDirs = new Set<string>();
@@ -167,11 +180,17 @@ function classifyFolders(
 }
 
 function folderKind(fs: Finding[], composeBuilt: boolean): FolderKind | undefined {
-  const strong = composeBuilt || fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
+  const strong =
+    composeBuilt ||
+    fs.some((f) => f.detector === 'kyozo.yaml' || f.detector === 'dockerfile' || f.detector === 'procfile');
   const runnable = fs.some((f) => f.runnable === true);
   const notRunnable = fs.some((f) => f.runnable === false);
   const typed = fs.some((f) => f.type !== undefined);
-  if (strong || (runnable && !fs.every((f) => f.detector === 'static' || f.runnable !== true || f.detector === 'workspace'))) return 'service';
+  if (
+    strong ||
+    (runnable && !fs.every((f) => f.detector === 'static' || f.runnable !== true || f.detector === 'workspace'))
+  )
+    return 'service';
   if (runnable) return 'weak'; // a static index.html: a service only when no service contains it
   if (fs.some((f) => f.type === 'infrastructure')) return 'service';
   if (fs.find((f) => f.workspace)) return 'group-only';
@@ -182,7 +201,10 @@ function folderKind(fs: Finding[], composeBuilt: boolean): FolderKind | undefine
 
 /** A record per service folder and per compose service that owns no folder; libraries as they are. */
 function buildRecords(
-  input: AssembleInput, dirs: string[], kinds: Map<string, FolderKind>, composeBuilt: Map<string, ComposeBuild>,
+  input: AssembleInput,
+  dirs: string[],
+  kinds: Map<string, FolderKind>,
+  composeBuilt: Map<string, ComposeBuild>,
 ): { services: ServiceFacts[]; libraries: Assembled['libraries'] } {
   const services: ServiceFacts[] = [];
   const libraries: Assembled['libraries'] = [];
@@ -192,8 +214,11 @@ function buildRecords(
     if (kind === 'library') {
       const f = fs.find((x) => x.packageName) ?? fs[0];
       libraries.push({
-        id: dir, name: f.packageName ?? baseName(dir, input.rootName), folder: dir,
-        language: fs.find((x) => x.language)?.language, evidence: fs.flatMap((x) => x.evidence).slice(0, 4),
+        id: dir,
+        name: f.packageName ?? baseName(dir, input.rootName),
+        folder: dir,
+        language: fs.find((x) => x.language)?.language,
+        evidence: fs.flatMap((x) => x.evidence).slice(0, 4),
         packageName: f.packageName,
       });
       continue;
@@ -207,7 +232,9 @@ function buildRecords(
       if (built !== undefined && composeBuilt.get(built)?.svc === svc) continue;
       const id = `${model.files[0]}#${svc.name}`;
       const folder = built ?? model.dir;
-      services.push(cachedBuild(id, svc.build ? input.findings.get(folder) ?? [] : [], { model, svc }, input, folder));
+      services.push(
+        cachedBuild(id, svc.build ? (input.findings.get(folder) ?? []) : [], { model, svc }, input, folder),
+      );
     }
   }
   return { services, libraries };
@@ -232,7 +259,10 @@ function uniqueNames(services: ServiceFacts[]): Map<ServiceFacts, string> {
 
 /** Compose groups join the workspace groups; every group gets its members, and each service its group. */
 function groupMembers(
-  input: AssembleInput, services: ServiceFacts[], libraries: Assembled['libraries'], groups: Group[],
+  input: AssembleInput,
+  services: ServiceFacts[],
+  libraries: Assembled['libraries'],
+  groups: Group[],
 ): Map<ServiceFacts, string> {
   const groupOf = new Map<ServiceFacts, string>();
   for (const model of input.compose) {
@@ -242,21 +272,32 @@ function groupMembers(
   }
   for (const g of groups) {
     if (g.kind !== 'workspace') continue;
-    g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)]
-      .filter((d) => isAncestor(g.id, d) && d !== g.id);
+    g.members = [...services.map((s) => s.service.folder), ...libraries.map((l) => l.folder)].filter(
+      (d) => isAncestor(g.id, d) && d !== g.id,
+    );
     for (const s of services) if (!groupOf.has(s) && isAncestor(g.id, s.service.folder)) groupOf.set(s, g.id);
   }
   for (const s of services) if (!groupOf.has(s) && s.compose) groupOf.set(s, s.compose.model.dir);
   return groupOf;
 }
 
-function finalCopy(facts: ServiceFacts, name: string, group: string | undefined, cache: ServiceCache | undefined): ServiceFacts {
+function finalCopy(
+  facts: ServiceFacts,
+  name: string,
+  group: string | undefined,
+  cache: ServiceCache | undefined,
+): ServiceFacts {
   const entry = cache?.get(facts.service.id);
   const prev = entry?.final;
   // The linker keeps `libraries` up to date on the copy it is handed.
   if (prev && prev.built === facts && prev.service.name === name && prev.service.group === group) return prev;
   const hostNames = facts.hostNames.includes(name) ? facts.hostNames : [name, ...facts.hostNames];
-  const copy: ServiceFacts = { ...facts, service: { ...facts.service, name, ...(group !== undefined ? { group } : {}) }, hostNames, built: facts };
+  const copy: ServiceFacts = {
+    ...facts,
+    service: { ...facts.service, name, ...(group !== undefined ? { group } : {}) },
+    hostNames,
+    built: facts,
+  };
   if (entry && entry.facts === facts) entry.final = copy;
   return copy;
 }
@@ -270,7 +311,9 @@ function builtFolder(svc: ComposeService, findings: Map<string, Finding[]>): str
   const df = svc.build.dockerfile;
   const dfDir = df && df.includes('/') ? df.slice(0, df.lastIndexOf('/')) : df ? '.' : undefined;
   const contextIsWorkspaceRoot = (findings.get(svc.build.context) ?? []).some((f) => f.workspace);
-  return dfDir && dfDir !== svc.build.context && contextIsWorkspaceRoot && findings.has(dfDir) ? dfDir : svc.build.context;
+  return dfDir && dfDir !== svc.build.context && contextIsWorkspaceRoot && findings.has(dfDir)
+    ? dfDir
+    : svc.build.context;
 }
 
 const withDockerfileMemo = new WeakMap<Finding[], WeakMap<Finding, Finding[]>>();
@@ -291,14 +334,29 @@ function depth(dir: string): number {
 }
 
 /** buildService memoised on its inputs; returns a copy the later stages may rename and annotate. */
-function cachedBuild(id: string, own: Finding[], compose: { model: ComposeModel; svc: ComposeService } | undefined, input: AssembleInput, folderOverride?: string): ServiceFacts {
+function cachedBuild(
+  id: string,
+  own: Finding[],
+  compose: { model: ComposeModel; svc: ComposeService } | undefined,
+  input: AssembleInput,
+  folderOverride?: string,
+): ServiceFacts {
   const folder = folderOverride ?? id;
   // Compose may build the folder with a Dockerfile that is not the folder's own: that one's facts apply.
   const named = compose?.svc.build?.dockerfile;
-  const borrowed = named && !own.some((f) => f.detector === 'dockerfile' && f.build?.dockerfile === named) ? input.dockerfile?.(named) : undefined;
+  const borrowed =
+    named && !own.some((f) => f.detector === 'dockerfile' && f.build?.dockerfile === named)
+      ? input.dockerfile?.(named)
+      : undefined;
   const fs = borrowed ? withDockerfile(own, borrowed) : own;
   const entryFiles = entryFilesOf(fs);
-  const inputs: BuildInputs = { fs, model: compose?.model, svc: compose?.svc, version: input.folderVersion?.(folder), code: entryFiles.length ? input.codeFacts(entryFiles) : NO_CODE };
+  const inputs: BuildInputs = {
+    fs,
+    model: compose?.model,
+    svc: compose?.svc,
+    version: input.folderVersion?.(folder),
+    code: entryFiles.length ? input.codeFacts(entryFiles) : NO_CODE,
+  };
   const hit = input.cache?.get(id);
   let facts: ServiceFacts;
   if (hit && sameInputs(hit.inputs, inputs)) facts = hit.facts;

@@ -21,14 +21,20 @@ export function nameStem(key: string): string {
 }
 
 // `<NAME>_SERVICE_ADDR`, `<NAME>_ADDR`, `<NAME>_HOST`, `<NAME>_URL`, ...: the part before the suffix names the service.
-const addressName = new RegExp('^([A-Za-z0-9_]+?)_(?:SERVICE_|SVC_)?' +
-  '(?:URL|URI|DSN|HOSTS?|HOSTNAME|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL|BROKERS?|SERVERS?)$');
+const addressName = new RegExp(
+  '^([A-Za-z0-9_]+?)_(?:SERVICE_|SVC_)?' +
+    '(?:URL|URI|DSN|HOSTS?|HOSTNAME|ADDR|ADDRESS|ENDPOINT|BASE_URL|API_URL|BROKERS?|SERVERS?)$',
+);
 // Addresses a service keeps for itself or for the outside world, not for another service of the tree.
-const ownAddress = new RegExp('^(?:LISTEN|BIND|HTTP|HTTPS|GRPC|SERVER|PUBLIC|BASE|APP|SITE|METRICS|ADMIN|HEALTH|' +
-  'HOST|WEB|CALLBACK|REDIRECT|FRONTEND_PUBLIC)$');
+const ownAddress = new RegExp(
+  '^(?:LISTEN|BIND|HTTP|HTTPS|GRPC|SERVER|PUBLIC|BASE|APP|SITE|METRICS|ADMIN|HEALTH|' +
+    'HOST|WEB|CALLBACK|REDIRECT|FRONTEND_PUBLIC)$',
+);
 // Names of data stores and brokers: the driver links and `missing-database` speak for those.
-const storeWords = new RegExp('^(?:db|database|postgres|postgresql|pg|mysql|mariadb|mongo|mongodb|redis|cache|' +
-  'memcached|kafka|rabbitmq|rabbit|amqp|mq|broker|nats|elasticsearch|elastic|es|sql|sqlserver|mssql|celery|queue)$');
+const storeWords = new RegExp(
+  '^(?:db|database|postgres|postgresql|pg|mysql|mariadb|mongo|mongodb|redis|cache|' +
+    'memcached|kafka|rabbitmq|rabbit|amqp|mq|broker|nats|elasticsearch|elastic|es|sql|sqlserver|mssql|celery|queue)$',
+);
 
 /** The service part of an address variable's name (`CART_SERVICE_ADDR` → CART), if it is an address at all. */
 export function addressPrefix(envVar: string): string | undefined {
@@ -81,8 +87,11 @@ export function grpcKey(service: string): string {
 export function topicName(s: ServiceFacts, file: string, topic: Topic): string {
   if (!topic.inModule) return topic.name;
   const folder = s.service.folder === '.' ? '' : `${s.service.folder}/`;
-  const module = (file.startsWith(folder) ? file.slice(folder.length) : file).replace(/\.py$/, '').replace(/^src\//, '')
-    .replace(/\/__init__$/, '').replace(/\//g, '.');
+  const module = (file.startsWith(folder) ? file.slice(folder.length) : file)
+    .replace(/\.py$/, '')
+    .replace(/^src\//, '')
+    .replace(/\/__init__$/, '')
+    .replace(/\//g, '.');
   return `${module}.${topic.name}`;
 }
 
@@ -118,7 +127,9 @@ export function codeIndex(services: ServiceFacts[]): CodeIndex {
  * whose name shares its stem (`PRODUCT_CATALOG_SERVICE` → productcatalogservice, `CART` → cart-api).
  */
 export function servicesNamed(
-  prefix: string, index: CodeIndex, self: ServiceFacts,
+  prefix: string,
+  index: CodeIndex,
+  self: ServiceFacts,
 ): { services: ServiceFacts[]; exact: boolean } {
   const key = nameKey(prefix);
   const exact = (index.byKey.get(key) ?? []).filter((s) => s !== self);
@@ -142,5 +153,8 @@ export function candidatesFor(prefix: string, services: ServiceFacts[], self: Se
       scored.push({ name: s.service.name, score: contains ? distance / 2 : distance });
     }
   }
-  return scored.sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1)).slice(0, 4).map((x) => x.name);
+  return scored
+    .sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : 1))
+    .slice(0, 4)
+    .map((x) => x.name);
 }

@@ -34,7 +34,14 @@ export function createLinkCache(): LinkCache {
 const sameEvidence = (p: Evidence, q: Evidence) => p.file === q.file && p.line === q.line && p.reason === q.reason;
 
 function sameEdge(x: Edge, y: Edge): boolean {
-  return x.from === y.from && x.to === y.to && x.kind === y.kind && x.envVar === y.envVar && x.condition === y.condition && sameItems(x.evidence, y.evidence, sameEvidence);
+  return (
+    x.from === y.from &&
+    x.to === y.to &&
+    x.kind === y.kind &&
+    x.envVar === y.envVar &&
+    x.condition === y.condition &&
+    sameItems(x.evidence, y.evidence, sameEvidence)
+  );
 }
 
 function worldOf(a: Assembled, cache: LinkCache): number {
@@ -87,7 +94,8 @@ function serviceLinks(a: Assembled, cache: LinkCache | undefined, world: number)
   const scope = linkScope(a);
   const all: ServiceLinks[] = a.services.map((s) => {
     const hit = cache?.entries.get(s.service.id);
-    if (hit && hit.built === s.built && hit.built !== undefined && hit.name === s.service.name && hit.world === world) return hit.links;
+    if (hit && hit.built === s.built && hit.built !== undefined && hit.name === s.service.name && hit.world === world)
+      return hit.links;
     const links = linksOf(scope, s);
     // Equal edges keep the previous array, so a rebuilt service whose dependencies stayed put changes no edge.
     if (hit && sameItems(hit.links.edges, links.edges, sameEdge)) links.edges = hit.links.edges;
@@ -117,7 +125,8 @@ function assignLibraries(a: Assembled, all: ServiceLinks[]): void {
  * derived from the edges alone (order, patterns) can be reused by identity.
  */
 function sortedEdges(all: ServiceLinks[], cache: LinkCache | undefined): Edge[] {
-  const reused = cache?.last && sameItems(cache.last.links, all, (x, y) => x.edges === y.edges) ? cache.last.edges : undefined;
+  const reused =
+    cache?.last && sameItems(cache.last.links, all, (x, y) => x.edges === y.edges) ? cache.last.edges : undefined;
   const edges = reused ?? sortEdges(all.flatMap((l) => l.edges));
   if (cache) cache.last = { links: all, edges };
   return edges;
@@ -133,7 +142,11 @@ function hostPortConflicts(a: Assembled): Problem[] {
       const other = hostPorts.get(p.host);
       if (other && other !== s.service) {
         problems.push({
-          severity: 'error', code: 'port-conflict', file: p.evidence.file, line: p.evidence.line, serviceId: s.service.id,
+          severity: 'error',
+          code: 'port-conflict',
+          file: p.evidence.file,
+          line: p.evidence.line,
+          serviceId: s.service.id,
           message: `${s.service.name} and ${other.name} both publish host port ${p.host}; change one of them (Kyozo allocates a free port when none is given).`,
         });
       } else hostPorts.set(p.host, s.service);

@@ -20,7 +20,11 @@ export function deploymentOrder(services: Service[], edges: Edge[]): { order: st
     const names = cycle.map((id) => services.find((s) => s.id === id)!.name);
     const edge = edges.find((e) => e.kind !== 'broker' && cycle.includes(e.from) && cycle.includes(e.to));
     problems.push({
-      severity: 'error', code: 'dependency-cycle', file: edge?.evidence[0]?.file, line: edge?.evidence[0]?.line, serviceId: cycle[0],
+      severity: 'error',
+      code: 'dependency-cycle',
+      file: edge?.evidence[0]?.file,
+      line: edge?.evidence[0]?.line,
+      serviceId: cycle[0],
       message: `Dependency cycle: ${[...names, names[0]].join(' → ')}. Break one dependency (e.g. connect lazily or drop a depends_on) so the services can start in order.`,
     });
   }

@@ -18,8 +18,11 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
     if (upstream.length === 0) continue;
     const gateway = upstream.length >= 2;
     out.push({
-      kind: gateway ? 'api-gateway' : 'reverse-proxy', services: [p.id, ...upstream],
-      description: gateway ? `${p.name} routes requests to ${upstream.length} services` : `${p.name} proxies to ${services.find((s) => s.id === upstream[0])?.name}`,
+      kind: gateway ? 'api-gateway' : 'reverse-proxy',
+      services: [p.id, ...upstream],
+      description: gateway
+        ? `${p.name} routes requests to ${upstream.length} services`
+        : `${p.name} proxies to ${services.find((s) => s.id === upstream[0])?.name}`,
     });
   }
   // Frontend + backend: a browser-facing app that calls a backend, directly or through the same proxy.
@@ -39,22 +42,53 @@ export function findPatterns(services: Service[], edges: Edge[], groups: Group[]
   if (pairs.size) {
     const fs = front.filter((s) => pairs.has(s.id));
     const bs = back.filter((s) => pairs.has(s.id));
-    out.push({ kind: 'frontend-backend', services: [...fs, ...bs].map((s) => s.id), description: `${fs.map((s) => s.name).join(', ')} in front of ${bs.map((s) => s.name).join(', ')}` });
+    out.push({
+      kind: 'frontend-backend',
+      services: [...fs, ...bs].map((s) => s.id),
+      description: `${fs.map((s) => s.name).join(', ')} in front of ${bs.map((s) => s.name).join(', ')}`,
+    });
   }
   const linkedBackends = back.filter((s) => touched.has(s.id));
   if (back.length >= 3 && linkedBackends.length >= 3) {
-    out.push({ kind: 'microservices', services: back.map((s) => s.id), description: `${back.length} independently deployable backend services` });
+    out.push({
+      kind: 'microservices',
+      services: back.map((s) => s.id),
+      description: `${back.length} independently deployable backend services`,
+    });
   }
-  for (const [kind, type] of [['database', 'database'], ['cache', 'cache']] as const) {
+  for (const [kind, type] of [
+    ['database', 'database'],
+    ['cache', 'cache'],
+  ] as const) {
     const stores = services.filter((s) => s.type === type);
-    if (stores.length) out.push({ kind, services: stores.map((s) => s.id), description: `${stores.map((s) => s.name).join(', ')} (${stores.map((s) => s.image ?? s.type).join(', ')})` });
+    if (stores.length)
+      out.push({
+        kind,
+        services: stores.map((s) => s.id),
+        description: `${stores.map((s) => s.name).join(', ')} (${stores.map((s) => s.image ?? s.type).join(', ')})`,
+      });
   }
   const workers = services.filter((s) => s.type === 'worker');
-  if (workers.length) out.push({ kind: 'background-workers', services: workers.map((s) => s.id), description: `${workers.map((s) => s.name).join(', ')} run in the background` });
-  if (apps.length === 1) out.push({ kind: 'monolith', services: [apps[0].id], description: `${apps[0].name} is the one application service` });
+  if (workers.length)
+    out.push({
+      kind: 'background-workers',
+      services: workers.map((s) => s.id),
+      description: `${workers.map((s) => s.name).join(', ')} run in the background`,
+    });
+  if (apps.length === 1)
+    out.push({
+      kind: 'monolith',
+      services: [apps[0].id],
+      description: `${apps[0].name} is the one application service`,
+    });
   // Several programs of one Go module are one codebase, not a monorepo of projects.
   const ws = groups.filter((g) => g.kind === 'workspace' && g.tool !== 'go commands');
   const ids = new Set(services.map((s) => s.id));
-  if (ws.length) out.push({ kind: 'monorepo', services: ws.flatMap((g) => g.members.filter((m) => ids.has(m))), description: ws.map((g) => `${g.tool} at ${g.id}`).join('; ') });
+  if (ws.length)
+    out.push({
+      kind: 'monorepo',
+      services: ws.flatMap((g) => g.members.filter((m) => ids.has(m))),
+      description: ws.map((g) => `${g.tool} at ${g.id}`).join('; '),
+    });
   return out;
 }

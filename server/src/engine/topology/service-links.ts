@@ -11,12 +11,29 @@ import { closest } from '../detect/service-names';
 import type { DataEngine } from '../detect/types';
 import type { Assembled, ServiceFacts } from './assemble';
 import {
-  addressPrefix, candidatesFor, codeIndex, type CodeIndex, grpcKey, isOwnAddress, isStoreName, namesAService,
-  servicesNamed, topicKey, topicName,
+  addressPrefix,
+  candidatesFor,
+  codeIndex,
+  type CodeIndex,
+  grpcKey,
+  isOwnAddress,
+  isStoreName,
+  namesAService,
+  servicesNamed,
+  topicKey,
+  topicName,
 } from './code-links';
 
 const ENGINE_LABEL: Record<DataEngine, string> = {
-  postgres: 'PostgreSQL', mysql: 'MySQL', mongo: 'MongoDB', redis: 'Redis', memcached: 'Memcached', rabbitmq: 'RabbitMQ', kafka: 'Kafka', nats: 'NATS', elasticsearch: 'Elasticsearch',
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL',
+  mongo: 'MongoDB',
+  redis: 'Redis',
+  memcached: 'Memcached',
+  rabbitmq: 'RabbitMQ',
+  kafka: 'Kafka',
+  nats: 'NATS',
+  elasticsearch: 'Elasticsearch',
 };
 
 /** Hosts named by an environment value: URLs (`postgres://db:5432/app`), `host:port`, or a bare host for *_HOST vars. */
@@ -26,7 +43,11 @@ export function hostsInValue(name: string, value: string): string[] {
   if (out.length === 0) {
     const hp = /^([A-Za-z][A-Za-z0-9_.-]*):(\d{2,5})$/.exec(value.trim());
     if (hp) out.push(hp[1]);
-    else if (/(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|SERVICE)$/i.test(name) && /^[A-Za-z][A-Za-z0-9_.-]*$/.test(value.trim())) out.push(value.trim());
+    else if (
+      /(HOST|HOSTNAME|ADDR|ADDRESS|SERVER|SERVICE)$/i.test(name) &&
+      /^[A-Za-z][A-Za-z0-9_.-]*$/.test(value.trim())
+    )
+      out.push(value.trim());
   }
   return out.map((h) => h.toLowerCase());
 }
@@ -46,13 +67,29 @@ function hostsOf(name: string, value: string): string[] {
 
 // How sure each kind of evidence makes an edge; an edge seen several ways keeps the highest.
 const CONFIDENCE = {
-  declared: 1, envValue: 0.9, proxy: 0.9, workspace: 0.95, urlInCode: 0.8, hostInCode: 0.75, grpc: 0.9, broker: 0.7,
-  nameExact: 0.7, nameStem: 0.6, dialled: 0.15, driverOnly: 0.6, driverConnected: 0.8,
+  declared: 1,
+  envValue: 0.9,
+  proxy: 0.9,
+  workspace: 0.95,
+  urlInCode: 0.8,
+  hostInCode: 0.75,
+  grpc: 0.9,
+  broker: 0.7,
+  nameExact: 0.7,
+  nameStem: 0.6,
+  dialled: 0.15,
+  driverOnly: 0.6,
+  driverConnected: 0.8,
 } as const;
 
 const BROKER_LABEL: Record<string, string> = {
-  kafka: 'Kafka topic', rabbitmq: 'RabbitMQ queue', 'redis-channel': 'Redis channel', 'redis-list': 'Redis list',
-  nats: 'NATS subject', celery: 'Celery task', bull: 'BullMQ queue',
+  kafka: 'Kafka topic',
+  rabbitmq: 'RabbitMQ queue',
+  'redis-channel': 'Redis channel',
+  'redis-list': 'Redis list',
+  nats: 'NATS subject',
+  celery: 'Celery task',
+  bull: 'BullMQ queue',
 };
 
 /** What one service contributes to the graph, cached while the service and the names around it stay the same. */
@@ -92,7 +129,11 @@ export function linkScope(a: Assembled): LinkScope {
   }
   let index: CodeIndex | undefined;
   return {
-    services: a.services, byHost, byPackage, libraryByPackage, storesByEngine,
+    services: a.services,
+    byHost,
+    byPackage,
+    libraryByPackage,
+    storesByEngine,
     codeIndex: () => (index ??= codeIndex(a.services)),
   };
 }
@@ -102,8 +143,17 @@ class ServiceLinking {
   readonly edges = new Map<string, Edge>();
   readonly out: ServiceLinks;
 
-  constructor(readonly s: ServiceFacts, readonly scope: LinkScope) {
-    this.out = { edges: [], libraries: [], problems: [], driverRecommendations: [], recommendations: serviceRecommendations(s) };
+  constructor(
+    readonly s: ServiceFacts,
+    readonly scope: LinkScope,
+  ) {
+    this.out = {
+      edges: [],
+      libraries: [],
+      problems: [],
+      driverRecommendations: [],
+      recommendations: serviceRecommendations(s),
+    };
   }
 
   add(to: ServiceFacts, kind: EdgeKind, evidence: Evidence, confidence: number, extra: Partial<Edge> = {}): void {
@@ -111,12 +161,20 @@ class ServiceLinking {
     const key = `${to.service.id}\u0000${kind}`;
     const existing = this.edges.get(key);
     if (existing) {
-      if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line)) existing.evidence.push(evidence);
+      if (!existing.evidence.some((e) => e.file === evidence.file && e.line === evidence.line))
+        existing.evidence.push(evidence);
       existing.confidence = Math.max(existing.confidence ?? 0, confidence);
       if (extra.envVar && !existing.envVar) existing.envVar = extra.envVar;
       return;
     }
-    this.edges.set(key, { from: this.s.service.id, to: to.service.id, kind, evidence: [evidence], ...extra, confidence });
+    this.edges.set(key, {
+      from: this.s.service.id,
+      to: to.service.id,
+      kind,
+      evidence: [evidence],
+      ...extra,
+      confidence,
+    });
   }
 
   has(to: ServiceFacts, kind: EdgeKind): boolean {
@@ -153,7 +211,11 @@ function declaredEdges(l: ServiceLinking): void {
       const known = d.compose ? d.compose.services.map((x) => x.name) : l.scope.services.map((x) => x.service.name);
       const suggestion = closest(d.name, known);
       l.out.problems.push({
-        severity: 'error', code: 'unknown-depends-on', file: d.evidence.file, line: d.evidence.line, serviceId: s.service.id,
+        severity: 'error',
+        code: 'unknown-depends-on',
+        file: d.evidence.file,
+        line: d.evidence.line,
+        serviceId: s.service.id,
         message: `${s.service.name} depends on "${d.name}", which is not a service here${suggestion ? `; did you mean "${suggestion}"?` : ` (known: ${known.join(', ')})`}`,
       });
       continue;
@@ -230,7 +292,11 @@ function codeFactEdges(l: ServiceLinking): void {
 
 /** Address variables named after another service; an unmatched or ambiguous one becomes a recommendation. */
 function addressVariableEdges(
-  l: ServiceLinking, file: string, facts: CodeFacts, dialled: Map<string, Dial>, reported: Set<string>,
+  l: ServiceLinking,
+  file: string,
+  facts: CodeFacts,
+  dialled: Map<string, Dial>,
+  reported: Set<string>,
 ): void {
   const { s } = l;
   const idx = l.scope.codeIndex();
@@ -241,7 +307,9 @@ function addressVariableEdges(
     // A value given to the variable (compose, .env, kyozo.yaml, a default) that names another service wins.
     const declared = s.service.env.find((e) => e.name === r.name && e.value);
     const valueTargets = declared
-      ? hostsOf(declared.name, declared.value!).map((h) => l.scope.byHost.get(h)).filter((x) => x && x !== s)
+      ? hostsOf(declared.name, declared.value!)
+          .map((h) => l.scope.byHost.get(h))
+          .filter((x) => x && x !== s)
       : [];
     const { services, exact } = servicesNamed(prefix, idx, s);
     if (valueTargets.length && !(services.length === 1 && valueTargets.includes(services[0]))) continue;
@@ -264,18 +332,31 @@ function addressVariableEdges(
     const where = `${file}:${r.line}`;
     const value = `give ${r.name} a value (host:port in .env or kyozo.yaml env)`;
     if (services.length > 1) {
-      const names = services.map((x) => x.service.name).sort().join(', ');
-      l.recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
-        `another service, and ${names} all match its name; ${value} naming one of them, or declare the ` +
-        'dependency with depends_on in kyozo.yaml.');
+      const names = services
+        .map((x) => x.service.name)
+        .sort()
+        .join(', ');
+      l.recommend(
+        'unknown-service-address',
+        file,
+        r.line,
+        `${self} reads ${r.name} (${where}) as the address of ` +
+          `another service, and ${names} all match its name; ${value} naming one of them, or declare the ` +
+          'dependency with depends_on in kyozo.yaml.',
+      );
       continue;
     }
     const candidates = candidatesFor(prefix, l.scope.services, s);
     const hint = candidates.length ? `candidates: ${candidates.join(', ')}` : 'no service here has a name like it';
     const named = prefix.toLowerCase().replace(/_/g, '-');
-    l.recommend('unknown-service-address', file, r.line, `${self} reads ${r.name} (${where}) as the address of ` +
-      `another service, but no service here is named after ${named} (${hint}); ${value}, declare the dependency ` +
-      'with depends_on in kyozo.yaml, or add the service to the tree.');
+    l.recommend(
+      'unknown-service-address',
+      file,
+      r.line,
+      `${self} reads ${r.name} (${where}) as the address of ` +
+        `another service, but no service here is named after ${named} (${hint}); ${value}, declare the dependency ` +
+        'with depends_on in kyozo.yaml, or add the service to the tree.',
+    );
   }
 }
 
@@ -294,10 +375,18 @@ function grpcClientEdges(l: ServiceLinking, file: string, facts: CodeFacts, repo
       if (pointed.length === 1) target = pointed[0];
       else if (!reported.has(`grpc:${g.service}`)) {
         reported.add(`grpc:${g.service}`);
-        const names = byService.map((x) => x.service.name).sort().join(', ');
-        l.recommend('ambiguous-grpc-server', file, g.line, `${s.service.name} calls ${g.service} over gRPC ` +
-          `(${file}:${g.line}), which ${names} all serve; declare which one with depends_on in kyozo.yaml, ` +
-          'or give its address variable a value naming it.');
+        const names = byService
+          .map((x) => x.service.name)
+          .sort()
+          .join(', ');
+        l.recommend(
+          'ambiguous-grpc-server',
+          file,
+          g.line,
+          `${s.service.name} calls ${g.service} over gRPC ` +
+            `(${file}:${g.line}), which ${names} all serve; declare which one with depends_on in kyozo.yaml, ` +
+            'or give its address variable a value naming it.',
+        );
       }
     }
     if (!target) continue;
@@ -340,7 +429,10 @@ function driverEdges(l: ServiceLinking): void {
     if (target) l.add(target, 'driver', ev(d.file, `uses ${d.name} (${ENGINE_LABEL[engine]} client)`, d.line), sure);
     else if (stores.length === 0) {
       l.out.driverRecommendations.push({
-        code: 'missing-database', serviceId: s.service.id, file: d.file, line: d.line,
+        code: 'missing-database',
+        serviceId: s.service.id,
+        file: d.file,
+        line: d.line,
         message: `${s.service.name} uses ${d.name}, a ${ENGINE_LABEL[engine]} client, but no ${ENGINE_LABEL[engine]} service is defined: add one (compose image or kyozo.yaml) so it can be deployed with the stack.`,
       });
     }
@@ -353,38 +445,68 @@ function serviceRecommendations(s: ServiceFacts): Recommendation[] {
   const svc = s.service;
   const main = svc.ports[0];
   const deployable = svc.type !== 'infrastructure' && !svc.image;
-  if (deployable && svc.build?.dockerfile && main && !s.exposed.includes(main.container) && !svc.ports.some((p) => p.source === 'compose' && p.evidence.reason.startsWith('compose expose')) && main.source !== 'image-default') {
-    recs.push({ code: 'missing-expose', serviceId: svc.id, file: svc.build.dockerfile, message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.` });
+  if (
+    deployable &&
+    svc.build?.dockerfile &&
+    main &&
+    !s.exposed.includes(main.container) &&
+    !svc.ports.some((p) => p.source === 'compose' && p.evidence.reason.startsWith('compose expose')) &&
+    main.source !== 'image-default'
+  ) {
+    recs.push({
+      code: 'missing-expose',
+      serviceId: svc.id,
+      file: svc.build.dockerfile,
+      message: `${svc.name} listens on ${main.container} (${main.evidence.reason}) but its Dockerfile does not EXPOSE it: add \`EXPOSE ${main.container}\`.`,
+    });
   }
   if (deployable && !svc.healthCheck && main && !['worker', 'static', 'proxy'].includes(svc.type)) {
     // A gRPC server is probed with the gRPC health service, so that is what it lacks, not an HTTP route.
-    const grpc = s.code.flatMap(({ file, facts }) => (facts.grpc ?? []).map((g) => ({ file, g })))
+    const grpc = s.code
+      .flatMap(({ file, facts }) => (facts.grpc ?? []).map((g) => ({ file, g })))
       .find((x) => x.g.role === 'server' && x.g.service !== GRPC_HEALTH);
     if (grpc) {
       recs.push({
-        code: 'no-grpc-health', serviceId: svc.id, file: grpc.file, line: grpc.g.line,
-        message: `${svc.name} serves ${grpc.g.service} over gRPC (${grpc.file}:${grpc.g.line}) but does not ` +
+        code: 'no-grpc-health',
+        serviceId: svc.id,
+        file: grpc.file,
+        line: grpc.g.line,
+        message:
+          `${svc.name} serves ${grpc.g.service} over gRPC (${grpc.file}:${grpc.g.line}) but does not ` +
           'register the standard health service; register grpc.health.v1.Health (grpc-go health.NewServer(), ' +
           'grpcio-health-checking, grpc-js-health-check, Grpc.AspNetCore.HealthChecks) so deployments can wait ' +
           'for SERVING.',
       });
     } else {
       recs.push({
-        code: 'no-health-endpoint', serviceId: svc.id, file: svc.indicators[0],
-        message: `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments ` +
+        code: 'no-health-endpoint',
+        serviceId: svc.id,
+        file: svc.indicators[0],
+        message:
+          `${svc.name} defines no health endpoint; add a /healthz route (or a HEALTHCHECK) so deployments ` +
           'wait for real readiness instead of an open port.',
       });
     }
   }
   if (deployable && svc.build && !svc.build.dockerfile) {
-    recs.push({ code: 'no-dockerfile', serviceId: svc.id, file: svc.indicators[0], message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).` });
+    recs.push({
+      code: 'no-dockerfile',
+      serviceId: svc.id,
+      file: svc.indicators[0],
+      message: `${svc.name} has no Dockerfile; Kyozo generates one for ${svc.build.runtime ?? 'its language'} at deploy time (\`kyozo dockerfile ${svc.name}\` prints it).`,
+    });
   }
   for (const e of svc.env) {
     const fromFile = /(^|\/)(\.env[^/]*|(docker-)?compose[^/]*\.ya?ml)$/.test(e.evidence.file);
     if (fromFile && !e.interpolated && looksLikeSecretLiteral(e.name, e.value)) {
-      recs.push({ code: 'secret-literal', serviceId: svc.id, file: e.evidence.file, line: e.evidence.line, message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.` });
+      recs.push({
+        code: 'secret-literal',
+        serviceId: svc.id,
+        file: e.evidence.file,
+        line: e.evidence.line,
+        message: `${e.name} of ${svc.name} is written as a literal in ${e.evidence.file}; move it to an untracked .env file or a secret store.`,
+      });
     }
   }
   return recs;
 }
-

@@ -2,7 +2,14 @@
 // builds or runs it, kyozo.yaml and the facts of its entry files' code. Each field is decided by its own phase,
 // strongest source first, with the evidence for it.
 import type {
-  EnvVar, Evidence, HealthCheck, PortSource, PortSpec, Service, ServiceType, StartSpec,
+  EnvVar,
+  Evidence,
+  HealthCheck,
+  PortSource,
+  PortSpec,
+  Service,
+  ServiceType,
+  StartSpec,
 } from '../../protocol';
 import { GRPC_HEALTH, type CodeFacts } from '../code/code-facts';
 import type { ComposeModel, ComposeService } from '../compose/compose-import';
@@ -14,18 +21,46 @@ import type { Finding } from '../detect/types';
 import type { AssembleInput, ServiceFacts } from './assemble';
 
 const PORT_STRENGTH: PortSource[] = [
-  'kyozo.yaml', 'compose', 'dockerfile', 'procfile', 'script', 'config', 'code', 'image-default', 'framework-default',
+  'kyozo.yaml',
+  'compose',
+  'dockerfile',
+  'procfile',
+  'script',
+  'config',
+  'code',
+  'image-default',
+  'framework-default',
 ];
 const START_STRENGTH: StartSpec['source'][] = [
-  'kyozo.yaml', 'compose', 'procfile', 'dockerfile', 'script', 'manifest', 'framework-default',
+  'kyozo.yaml',
+  'compose',
+  'procfile',
+  'dockerfile',
+  'script',
+  'manifest',
+  'framework-default',
 ];
-const HEALTH_PATHS = new RegExp('^/(health|healthz|_healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|' +
-  'status|ping|_health|' +
-  'api/health|api/healthz|health/live|health/ready|health/liveness|health/readiness|actuator/health|up)/?$');
+const HEALTH_PATHS = new RegExp(
+  '^/(health|healthz|_healthz|healthcheck|ready|readyz|readiness|live|livez|liveness|' +
+    'status|ping|_health|' +
+    'api/health|api/healthz|health/live|health/ready|health/liveness|health/readiness|actuator/health|up)/?$',
+);
 // A manifest in one of these folders belongs to the project around it: `src/cartservice/src/cartservice.csproj`.
 export const GENERIC_FOLDERS = new Set(['src', 'app', 'server', 'backend']);
-const LANGUAGE_TYPES = ['nodejs', 'python', 'golang', 'rust', 'java', 'php', 'ruby', 'dotnet', 'elixir', 'gleam', 'deno',
-  'cpp'];
+const LANGUAGE_TYPES = [
+  'nodejs',
+  'python',
+  'golang',
+  'rust',
+  'java',
+  'php',
+  'ruby',
+  'dotnet',
+  'elixir',
+  'gleam',
+  'deno',
+  'cpp',
+];
 
 type Compose = { model: ComposeModel; svc: ComposeService };
 type Code = { file: string; facts: CodeFacts }[];
@@ -82,16 +117,24 @@ export function entryFilesOf(fs: Finding[]): string[] {
 }
 
 export function buildService(
-  id: string, fs: Finding[], compose: Compose | undefined, input: AssembleInput, folderOverride?: string,
+  id: string,
+  fs: Finding[],
+  compose: Compose | undefined,
+  input: AssembleInput,
+  folderOverride?: string,
 ): ServiceFacts {
   const scope = recordScope(id, fs, compose, input, folderOverride);
   const { folder, svc, kyozo, image, imgInfo, code, evidence } = scope;
   const dataEngine = imgInfo?.engine ?? fs.find((f) => f.dataEngine)?.dataEngine;
-  const language = fs.find((f) => f.language && f.detector !== 'dockerfile')?.language ??
-    fs.find((f) => f.language)?.language;
+  const language =
+    fs.find((f) => f.language && f.detector !== 'dockerfile')?.language ?? fs.find((f) => f.language)?.language;
   const frameworks = [...new Set(fs.flatMap((f) => f.frameworks ?? []))];
-  if (language === 'go' && frameworks.length === 0 &&
-      code.some((c) => c.facts.imports.some((i) => i.module === 'net/http'))) frameworks.push('net/http');
+  if (
+    language === 'go' &&
+    frameworks.length === 0 &&
+    code.some((c) => c.facts.imports.some((i) => i.module === 'net/http'))
+  )
+    frameworks.push('net/http');
   const meaningful = servicePorts(scope);
   const start = serviceStart(scope);
   const { type, finalPorts } = serviceType(scope, meaningful, start);
@@ -108,15 +151,27 @@ export function buildService(
   // update copies these records.
   const resources = kyozo?.override?.resources ?? svc?.resources;
   // A folder override is given only to compose services that do not own their folder (assemble names them file#name).
-  const composeOnly = folderOverride !== undefined && compose
-    ? { file: compose.model.files[0], name: compose.svc.name }
-    : undefined;
+  const composeOnly =
+    folderOverride !== undefined && compose ? { file: compose.model.files[0], name: compose.svc.name } : undefined;
   const service: Service = {
-    id, name, folder, type, ...(language !== undefined ? { language } : {}), frameworks,
-    confidence: combineConfidence(confidences), evidence: dedupeEvidence(evidence).slice(0, 16), ports: finalPorts,
-    ...(start ? { start } : {}), ...(build ? { build } : {}), ...(image ? { image } : {}),
-    env, ...(healthCheck ? { healthCheck } : {}), replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
-    ...(resources ? { resources } : {}), ...(svc?.volumes.length ? { volumes: svc.volumes } : {}), indicators,
+    id,
+    name,
+    folder,
+    type,
+    ...(language !== undefined ? { language } : {}),
+    frameworks,
+    confidence: combineConfidence(confidences),
+    evidence: dedupeEvidence(evidence).slice(0, 16),
+    ports: finalPorts,
+    ...(start ? { start } : {}),
+    ...(build ? { build } : {}),
+    ...(image ? { image } : {}),
+    env,
+    ...(healthCheck ? { healthCheck } : {}),
+    replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
+    ...(resources ? { resources } : {}),
+    ...(svc?.volumes.length ? { volumes: svc.volumes } : {}),
+    indicators,
     ...(composeOnly ? { composeOnly } : {}),
   };
 
@@ -126,15 +181,29 @@ export function buildService(
     ...(kyozo?.override?.dependsOn ?? []),
   ];
   return {
-    service, dependencies: fs.flatMap((f) => f.dependencies ?? []), upstreams: fs.flatMap((f) => f.upstreams ?? []),
-    dataEngine, packageName: fs.find((f) => f.packageName)?.packageName, code, declaredDeps, compose,
-    frontend: fs.some((f) => f.frontend), hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
-    exposed: fs.filter((f) => f.detector === 'dockerfile').flatMap((f) => f.ports ?? []).map((p) => p.container),
+    service,
+    dependencies: fs.flatMap((f) => f.dependencies ?? []),
+    upstreams: fs.flatMap((f) => f.upstreams ?? []),
+    dataEngine,
+    packageName: fs.find((f) => f.packageName)?.packageName,
+    code,
+    declaredDeps,
+    compose,
+    frontend: fs.some((f) => f.frontend),
+    hostNames: [...new Set([name, ...(svc ? [svc.name, ...svc.aliases] : [])])],
+    exposed: fs
+      .filter((f) => f.detector === 'dockerfile')
+      .flatMap((f) => f.ports ?? [])
+      .map((p) => p.container),
   };
 }
 
 function recordScope(
-  id: string, fs: Finding[], compose: Compose | undefined, input: AssembleInput, folderOverride?: string,
+  id: string,
+  fs: Finding[],
+  compose: Compose | undefined,
+  input: AssembleInput,
+  folderOverride?: string,
 ): RecordScope {
   const svc = compose?.svc;
   const kyozo = fs.find((f) => f.detector === 'kyozo.yaml');
@@ -157,11 +226,19 @@ function servicePorts({ fs, svc, kyozo, image, imgInfo, code }: RecordScope): Po
   const codePorts: PortSpec[] = [];
   for (const { file, facts } of code) {
     for (const p of facts.ports) {
-      codePorts.push({ container: p.port, protocol: 'tcp', source: 'code', envVar: p.envVar, evidence: ev(file, p.reason, p.line) });
+      codePorts.push({
+        container: p.port,
+        protocol: 'tcp',
+        source: 'code',
+        envVar: p.envVar,
+        evidence: ev(file, p.reason, p.line),
+      });
     }
   }
   const allPorts: PortSpec[] = [
-    ...(kyozo?.ports ?? []), ...(svc?.ports ?? []), ...fs.filter((f) => f !== kyozo).flatMap((f) => f.ports ?? []),
+    ...(kyozo?.ports ?? []),
+    ...(svc?.ports ?? []),
+    ...fs.filter((f) => f !== kyozo).flatMap((f) => f.ports ?? []),
     ...codePorts,
   ];
   if (imgInfo?.port && svc && !svc.build) {
@@ -181,28 +258,37 @@ function servicePorts({ fs, svc, kyozo, image, imgInfo, code }: RecordScope): Po
   }
   const strongest = ports[0]?.source;
   // A code port read from `process.env.PORT || 3000` confirms a script's PORT=; keep both but the script wins.
-  return ports.filter((p, i) => i === 0 || !(p.source === 'framework-default' || p.source === 'image-default') ||
-    strongest === p.source);
+  return ports.filter(
+    (p, i) => i === 0 || !(p.source === 'framework-default' || p.source === 'image-default') || strongest === p.source,
+  );
 }
 
 function serviceStart({ fs, svc, kyozo }: RecordScope): StartSpec | undefined {
-  const starts = [kyozo?.start, svc?.start, ...fs.filter((f) => f !== kyozo).map((f) => f.start)]
-    .filter((s): s is StartSpec => !!s);
+  const starts = [kyozo?.start, svc?.start, ...fs.filter((f) => f !== kyozo).map((f) => f.start)].filter(
+    (s): s is StartSpec => !!s,
+  );
   starts.sort((a, b) => START_STRENGTH.indexOf(a.source) - START_STRENGTH.indexOf(b.source));
   return starts[0];
 }
 
 /** Type: kyozo.yaml, then images, then a worker or a job, then the best-ranked detector; and the ports it keeps. */
 function serviceType(
-  scope: RecordScope, meaningful: PortSpec[], start: StartSpec | undefined,
+  scope: RecordScope,
+  meaningful: PortSpec[],
+  start: StartSpec | undefined,
 ): { type: ServiceType; finalPorts: PortSpec[] } {
   const { fs, svc, kyozo, imgInfo, code, evidence } = scope;
   const ranked = [...fs].filter((f) => f.type).sort((a, b) => (b.rank ?? 0) - (a.rank ?? 0));
   let type = kyozo?.type ?? imgInfo?.type ?? ranked[0]?.type ?? 'containerized';
-  const workerCommand = !!svc?.start && svc.ports.length === 0 &&
+  const workerCommand =
+    !!svc?.start &&
+    svc.ports.length === 0 &&
     /\b(celery\b.*\bworker|celery\b.*\bbeat|rq\s+worker|sidekiq|dramatiq|huey_consumer|arq\s)/.test(svc.start.command);
-  const worker = workerCommand || (fs.some((f) => f.worker) && !fs.some((f) => f.worker === false && f.frameworks?.length) &&
-    !meaningful.some((p) => p.source !== 'framework-default'));
+  const worker =
+    workerCommand ||
+    (fs.some((f) => f.worker) &&
+      !fs.some((f) => f.worker === false && f.frameworks?.length) &&
+      !meaningful.some((p) => p.source !== 'framework-default'));
   const httpFramework = fs.some((f) => (f.ports ?? []).some((p) => p.source === 'framework-default') && !f.worker);
   const job = !worker && fs.some((f) => f.job) && !meaningful.some((p) => p.source !== 'framework-default');
   if (!kyozo?.type && !imgInfo && worker && (!httpFramework || workerCommand)) type = 'worker';
@@ -211,13 +297,21 @@ function serviceType(
   // stream consumer, a scheduler, a bot) when its code keeps it alive, else a job that runs to completion — once
   // its code was read and no listen call was found in it.
   const listensOnNothing = meaningful.length === 0 && !httpFramework && !fs.some((f) => f.frontend);
-  if (!kyozo?.type && !imgInfo && type !== 'worker' && type !== 'job' && LANGUAGE_TYPES.includes(type) && start &&
-      code.length > 0 && listensOnNothing) {
+  if (
+    !kyozo?.type &&
+    !imgInfo &&
+    type !== 'worker' &&
+    type !== 'job' &&
+    LANGUAGE_TYPES.includes(type) &&
+    start &&
+    code.length > 0 &&
+    listensOnNothing
+  ) {
     type = programKind(code, evidence);
   }
   // A worker sharing its folder's image (compose `command: celery ... worker`) listens on nothing the image EXPOSEs.
   const ownPort = (p: PortSpec) =>
-    (workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default');
+    workerCommand ? p.source === 'compose' || p.source === 'kyozo.yaml' : p.source !== 'framework-default';
   return { type, finalPorts: type === 'worker' || type === 'job' ? meaningful.filter(ownPort) : meaningful };
 }
 
@@ -242,15 +336,22 @@ function serviceBuild({ folder, fs, svc, kyozo, image }: RecordScope, type: Serv
   const dockerFinding = fs.find((f) => f.detector === 'dockerfile');
   const langBuild = fs.find((f) => f.build?.runtime)?.build;
   // A generated Node image of a workspace member builds from the workspace root; a Dockerfile from its folder.
-  const context = svc?.build?.context ?? (dockerFinding ? undefined : langBuild?.context) ?? (folder === '.' ? '' : folder);
+  const context =
+    svc?.build?.context ?? (dockerFinding ? undefined : langBuild?.context) ?? (folder === '.' ? '' : folder);
   const build: NonNullable<Service['build']> = {
     context: context === '.' ? '' : context,
     dockerfile: kyozo?.build?.dockerfile ?? svc?.build?.dockerfile ?? dockerFinding?.build?.dockerfile,
-    target: svc?.build?.target, args: svc?.build?.args,
-    runtime: langBuild?.runtime, packageManager: langBuild?.packageManager, baseImage: kyozo?.build?.baseImage,
+    target: svc?.build?.target,
+    args: svc?.build?.args,
+    runtime: langBuild?.runtime,
+    packageManager: langBuild?.packageManager,
+    baseImage: kyozo?.build?.baseImage,
     ...(kyozo?.build?.command ? { command: kyozo.build.command } : {}),
     node: svc?.build || dockerFinding ? undefined : langBuild?.node,
-    evidence: svc?.build?.evidence ?? dockerFinding?.build?.evidence ?? langBuild?.evidence ??
+    evidence:
+      svc?.build?.evidence ??
+      dockerFinding?.build?.evidence ??
+      langBuild?.evidence ??
       ev(folder, 'built from the folder'),
   };
   if (!build.runtime && type === 'proxy') build.runtime = 'static';
@@ -266,28 +367,41 @@ function serviceEnv({ folder, fs, svc, kyozo, image, code }: RecordScope, input:
   (kyozo?.env ?? []).forEach(addEnv);
   (svc?.env ?? []).forEach(addEnv);
   if (!image) input.dotEnv(folder).forEach(addEnv);
-  fs.filter((f) => f !== kyozo).flatMap((f) => f.env ?? []).forEach(addEnv);
+  fs.filter((f) => f !== kyozo)
+    .flatMap((f) => f.env ?? [])
+    .forEach(addEnv);
   for (const { file, facts } of code) {
-    facts.envReads.forEach((r) => addEnv({
-      name: r.name, value: r.defaultValue, secret: isSecretName(r.name), evidence: ev(file, `code reads ${r.name}`, r.line),
-    }));
+    facts.envReads.forEach((r) =>
+      addEnv({
+        name: r.name,
+        value: r.defaultValue,
+        secret: isSecretName(r.name),
+        evidence: ev(file, `code reads ${r.name}`, r.line),
+      }),
+    );
   }
   return env;
 }
 
 /** Health: declared checks, then a health route the code defines, then a TCP probe for data stores. */
 function serviceHealth(
-  { fs, svc, kyozo, code }: RecordScope, type: ServiceType, finalPorts: PortSpec[],
+  { fs, svc, kyozo, code }: RecordScope,
+  type: ServiceType,
+  finalPorts: PortSpec[],
 ): HealthCheck | undefined {
   const runsToEnd = type === 'worker' || type === 'job';
-  let healthCheck: HealthCheck | undefined = kyozo?.healthCheck ?? svc?.healthCheck ??
-    fs.find((f) => f.healthCheck)?.healthCheck;
+  let healthCheck: HealthCheck | undefined =
+    kyozo?.healthCheck ?? svc?.healthCheck ?? fs.find((f) => f.healthCheck)?.healthCheck;
   if (!healthCheck) {
     for (const { file, facts } of code) {
       const route = facts.routes.find((r) => HEALTH_PATHS.test(r.path.startsWith('/') ? r.path : `/${r.path}`));
       if (route && !runsToEnd) {
         const path = route.path.startsWith('/') ? route.path : `/${route.path}`;
-        const evidence = ev(file, `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`, route.line);
+        const evidence = ev(
+          file,
+          `${route.method ? `${route.method.toUpperCase()} ` : ''}${route.path} route`,
+          route.line,
+        );
         healthCheck = { kind: 'http', path, port: finalPorts[0]?.container, evidence };
         break;
       }

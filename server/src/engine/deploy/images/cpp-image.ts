@@ -15,9 +15,17 @@ export const cppImage: ImageTemplate = {
       `FROM ${base} AS build`,
       'RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake meson ninja-build' +
         ' pkg-config && rm -rf /var/lib/apt/lists/*',
-      'WORKDIR /src', 'COPY . .', `RUN ${build}`, `RUN mkdir -p /out && cp ${program} /out/app`, '',
-      `FROM ${run}`, labels(service, 'cpp'), 'COPY --from=build /out/app /usr/local/bin/app', `USER ${USER}`,
-      ...expose(service), 'CMD ["/usr/local/bin/app"]',
+      'WORKDIR /src',
+      'COPY . .',
+      `RUN ${build}`,
+      `RUN mkdir -p /out && cp ${program} /out/app`,
+      '',
+      `FROM ${run}`,
+      labels(service, 'cpp'),
+      'COPY --from=build /out/app /usr/local/bin/app',
+      `USER ${USER}`,
+      ...expose(service),
+      'CMD ["/usr/local/bin/app"]',
     ];
   },
 };

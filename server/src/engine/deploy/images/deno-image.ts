@@ -6,9 +6,15 @@ export const denoImage: ImageTemplate = {
   lines(service, { base }) {
     // The dependency cache lives in the image, owned by the run-time user, so nothing is fetched at start.
     return [
-      `FROM ${base}`, labels(service, 'deno'), 'WORKDIR /app', 'ENV DENO_DIR=/app/.deno-cache',
-      `COPY --chown=${USER} . .`, 'RUN deno install',
-      `USER ${USER}`, ...expose(service), cmd(service, ['deno', 'run', '-A', 'main.ts']),
+      `FROM ${base}`,
+      labels(service, 'deno'),
+      'WORKDIR /app',
+      'ENV DENO_DIR=/app/.deno-cache',
+      `COPY --chown=${USER} . .`,
+      'RUN deno install',
+      `USER ${USER}`,
+      ...expose(service),
+      cmd(service, ['deno', 'run', '-A', 'main.ts']),
     ];
   },
 };

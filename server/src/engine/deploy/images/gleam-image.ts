@@ -5,9 +5,17 @@ import { expose, labels, USER } from './dockerfile-parts';
 export const gleamImage: ImageTemplate = {
   lines(service, { base, run }) {
     return [
-      `FROM ${base} AS build`, 'WORKDIR /src', 'COPY . .', 'RUN gleam export erlang-shipment', '',
-      `FROM ${run}`, labels(service, 'gleam'), 'COPY --from=build /src/build/erlang-shipment /app', `USER ${USER}`,
-      ...expose(service), 'CMD ["/app/entrypoint.sh", "run"]',
+      `FROM ${base} AS build`,
+      'WORKDIR /src',
+      'COPY . .',
+      'RUN gleam export erlang-shipment',
+      '',
+      `FROM ${run}`,
+      labels(service, 'gleam'),
+      'COPY --from=build /src/build/erlang-shipment /app',
+      `USER ${USER}`,
+      ...expose(service),
+      'CMD ["/app/entrypoint.sh", "run"]',
     ];
   },
 };

@@ -6,11 +6,11 @@ import { cmd, expose, has, healthcheck, labels, USER, userBuild } from './docker
 // Composer unpacks dist archives with unzip (the official PHP images have neither it nor the zip extension); both are
 // fetched only when the base image lacks them, so a base image that carries them builds without those downloads.
 const COMPOSER = [
-  'RUN command -v unzip >/dev/null || { apt-get update && apt-get install -y --no-install-recommends unzip '
-    + '&& rm -rf /var/lib/apt/lists/*; }',
-  'RUN command -v composer >/dev/null || { '
-    + 'php -r "copy(\'https://getcomposer.org/installer\', \'/tmp/composer-setup.php\');" '
-    + '&& php /tmp/composer-setup.php --quiet --install-dir=/usr/local/bin --filename=composer; }',
+  'RUN command -v unzip >/dev/null || { apt-get update && apt-get install -y --no-install-recommends unzip ' +
+    '&& rm -rf /var/lib/apt/lists/*; }',
+  'RUN command -v composer >/dev/null || { ' +
+    "php -r \"copy('https://getcomposer.org/installer', '/tmp/composer-setup.php');\" " +
+    '&& php /tmp/composer-setup.php --quiet --install-dir=/usr/local/bin --filename=composer; }',
   'ENV COMPOSER_ALLOW_SUPERUSER=1 COMPOSER_NO_INTERACTION=1',
   'COPY composer.json composer.lock* ./',
   'RUN composer install --no-dev --no-scripts --no-autoloader --prefer-dist --no-progress',

@@ -23,12 +23,12 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           // its own downloads; --frozen installs exactly uv.lock.
           'ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1',
           'COPY pyproject.toml uv.lock* ./',
-          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev --no-install-project; '
-            + 'else /opt/tools/bin/uv sync --no-dev --no-install-project; fi',
+          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev --no-install-project; ' +
+            'else /opt/tools/bin/uv sync --no-dev --no-install-project; fi',
         ],
         after: [
-          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev; '
-            + 'else /opt/tools/bin/uv sync --no-dev; fi',
+          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev; ' +
+            'else /opt/tools/bin/uv sync --no-dev; fi',
         ],
       };
     case 'poetry':
@@ -48,8 +48,8 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           tool('pdm'),
           'RUN python -m venv /opt/venv',
           'COPY pyproject.toml pdm.lock* ./',
-          'RUN /opt/tools/bin/pdm export --prod -o /tmp/requirements.txt '
-            + '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+          'RUN /opt/tools/bin/pdm export --prod -o /tmp/requirements.txt ' +
+            '&& pip install --no-cache-dir -r /tmp/requirements.txt',
         ],
         after: [],
       };
@@ -59,8 +59,8 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           tool('pipenv'),
           'RUN python -m venv /opt/venv',
           'COPY Pipfile Pipfile.lock* ./',
-          'RUN /opt/tools/bin/pipenv requirements > /tmp/requirements.txt '
-            + '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+          'RUN /opt/tools/bin/pipenv requirements > /tmp/requirements.txt ' +
+            '&& pip install --no-cache-dir -r /tmp/requirements.txt',
         ],
         after: [],
       };
@@ -87,9 +87,10 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
  * Django's static files. A fresh project sets no STATIC_ROOT (or leaves out the staticfiles app), so that refusal
  * skips the step; any other failure (a settings module that does not import) fails the build with its output.
  */
-const COLLECTSTATIC = 'RUN if out="$(python manage.py collectstatic --noinput 2>&1)"; then echo "$out" | tail -n 1; '
-  + 'elif echo "$out" | grep -q -e "STATIC_ROOT setting" -e "Unknown command: .collectstatic"; '
-  + 'then echo "collectstatic skipped: the settings set no STATIC_ROOT"; else echo "$out"; exit 1; fi';
+const COLLECTSTATIC =
+  'RUN if out="$(python manage.py collectstatic --noinput 2>&1)"; then echo "$out" | tail -n 1; ' +
+  'elif echo "$out" | grep -q -e "STATIC_ROOT setting" -e "Unknown command: .collectstatic"; ' +
+  'then echo "collectstatic skipped: the settings set no STATIC_ROOT"; else echo "$out"; exit 1; fi';
 
 function probe(url: string): string[] {
   return ['python', '-c', `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=3)`];

@@ -6,8 +6,9 @@ import { cmd, expose, healthcheck, labels, USER, userBuild } from './dockerfile-
 
 const BUNDLE_ENV = 'ENV BUNDLE_DEPLOYMENT=1 BUNDLE_WITHOUT=development:test BUNDLE_PATH=/usr/local/bundle';
 // Rails 7.1 reads SECRET_KEY_BASE_DUMMY; older versions need any SECRET_KEY_BASE to boot for the task.
-const PRECOMPILE = 'RUN if bundle exec rails -T 2>/dev/null | grep -q "assets:precompile"; then '
-  + 'SECRET_KEY_BASE_DUMMY=1 SECRET_KEY_BASE=assets-precompile-only bundle exec rails assets:precompile; fi';
+const PRECOMPILE =
+  'RUN if bundle exec rails -T 2>/dev/null | grep -q "assets:precompile"; then ' +
+  'SECRET_KEY_BASE_DUMMY=1 SECRET_KEY_BASE=assets-precompile-only bundle exec rails assets:precompile; fi';
 
 const RAILS_RUN_ENV = ' RAILS_ENV=production RAILS_LOG_TO_STDOUT=1 RAILS_SERVE_STATIC_FILES=1';
 
@@ -24,8 +25,8 @@ export const rubyImage: ImageTemplate = {
     const own = userBuild(service);
     return [
       `FROM ${base} AS build`,
-      'RUN apt-get update && apt-get install -y --no-install-recommends build-essential git pkg-config '
-        + '&& rm -rf /var/lib/apt/lists/*',
+      'RUN apt-get update && apt-get install -y --no-install-recommends build-essential git pkg-config ' +
+        '&& rm -rf /var/lib/apt/lists/*',
       'WORKDIR /app',
       BUNDLE_ENV,
       ...(rails ? ['ENV RAILS_ENV=production'] : []),

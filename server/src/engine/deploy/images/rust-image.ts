@@ -22,13 +22,13 @@ export const rustImage: ImageTemplate = {
     const build = own
       ? [`RUN ${own}`]
       : [
-        'RUN if [ -f Cargo.lock ]; then locked=--locked; fi; '
-          + 'cargo build --release $locked --message-format=json-render-diagnostics > /tmp/cargo.json',
-        `RUN mkdir -p /out && bin="$(${find} | tail -n 1)" && if [ -z "$bin" ]; then `
-          + `echo 'cargo built no binary${source ? ` from ${source}` : ''}; `
-          + "declare it with [[bin]] in Cargo.toml' >&2; "
-          + 'exit 1; fi && cp "$bin" /out/app',
-      ];
+          'RUN if [ -f Cargo.lock ]; then locked=--locked; fi; ' +
+            'cargo build --release $locked --message-format=json-render-diagnostics > /tmp/cargo.json',
+          `RUN mkdir -p /out && bin="$(${find} | tail -n 1)" && if [ -z "$bin" ]; then ` +
+            `echo 'cargo built no binary${source ? ` from ${source}` : ''}; ` +
+            "declare it with [[bin]] in Cargo.toml' >&2; " +
+            'exit 1; fi && cp "$bin" /out/app',
+        ];
     return [
       `FROM ${base} AS build`,
       'WORKDIR /src',
