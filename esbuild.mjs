@@ -1,6 +1,6 @@
 // One entry per artefact. Everything is bundled so the VSIX and the CLI ship only what runs.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -23,6 +23,9 @@ const node = {
     '@vscode/tree-sitter-wasm',
     'cpu-features',
     'ssh2',
+    // Its encoding tables are 4 MB of source: inlined, every start of `kyozo` read and parsed them. It gets a bundle of
+    // its own in dist/node_modules (below), where Node resolves it from dist/*.js, loaded only when tokens are counted.
+    'gpt-tokenizer',
   ],
 };
 
@@ -34,6 +37,13 @@ const artefacts = [
   // `kyozo mcp` loads the MCP SDK (and, for its actions, the orchestrator) only when it runs.
   { ...node, entryPoints: ['server/src/mcp/mcp-server.ts'], outfile: 'dist/cli-mcp.js' },
   { ...node, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js' },
+  {
+    ...node,
+    external: [],
+    sourcemap: false,
+    entryPoints: ['gpt-tokenizer'],
+    outfile: 'dist/node_modules/gpt-tokenizer/index.js',
+  },
   // The language server checks documents in this worker thread, off the thread that answers requests.
   { ...node, entryPoints: ['server/src/lsp/analysis-worker.ts'], outfile: 'dist/analysis-worker.js' },
   { ...node, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js' },
@@ -53,15 +63,23 @@ const artefacts = [
     entryPoints: ['webviews/topology/main.ts'],
     outfile: 'dist/webviews/topology.js',
   },
-].filter((a) => existsSync(a.entryPoints[0]));
+].filter((a) => existsSync(a.entryPoints[0]) || !a.entryPoints[0].includes('/'));
+
+/** The manifest beside gpt-tokenizer's bundle, so `require('gpt-tokenizer')` from dist/ resolves to it. */
+function writeTokenizerManifest() {
+  mkdirSync('dist/node_modules/gpt-tokenizer', { recursive: true });
+  writeFileSync('dist/node_modules/gpt-tokenizer/package.json', '{ "name": "gpt-tokenizer", "main": "index.js" }\n');
+}
 
 if (watch) {
+  writeTokenizerManifest();
   for (const a of artefacts) await (await esbuild.context(a)).watch();
   console.log(`watching ${artefacts.length} artefacts`);
 } else {
+  if (production) copyRuntimePackages();
+  writeTokenizerManifest();
   await Promise.all(artefacts.map((a) => esbuild.build(a)));
   console.log(`built ${artefacts.map((a) => a.outfile).join(', ')}`);
-  if (production) copyRuntimePackages();
 }
 
 // The externals above are required at run time; for the VSIX (`npm run package`, built with --production) the few
