@@ -213,7 +213,7 @@ test('a service description: stack, env names, relations, tests, deployment, rel
     cart.suggestions.value.some((s) => s.includes('protos/demo.proto')),
     cart.suggestions.value.join(' | '),
   );
-  assert.match(cart.summary.value, /gRPC service \(CartService\) cartservice.*called by/);
+  assert.match(cart.summary.value, /^gRPC service \(CartService\) in .*called by/);
   const checkout = await describeIn('platform-layout', 'src/checkout');
   assert.ok(
     checkout.deployment.value.some((d) => d.kind === 'helm' && d.file === 'helm-chart/templates/checkout.yaml'),
@@ -333,6 +333,14 @@ test('the repository map of examples/shop ranks services first and then the othe
   assert.ok(services > 0 && others > services, map.text);
   assert.match(map.text, /packages\/shared\/ library/);
   assert.equal(map.folders.omitted, 0);
+  assert.match(map.text, /^# shop: 8 services, 1 library, 14 folders\n/, map.text);
+  // One sentence a person would write: what, in which language and framework, where it listens, who it talks to.
+  assert.match(
+    map.text,
+    /- orders \(orders\) HTTP service in Go \(chi\) with 2 routes, on port 8080; calls db; called by api/,
+    map.text,
+  );
+  assert.match(map.text, /api\/src\/ module: JavaScript code of the service api defining 3 HTTP routes/, map.text);
 });
 
 test('.proto services: packages, comments, streaming and nested options', () => {

@@ -982,6 +982,7 @@ interface SummaryInput {
 
 const list = (xs: string[], max = 3) =>
   xs.length > max ? `${xs.slice(0, max).join(', ')} and ${xs.length - max} more` : xs.join(', ');
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const uniq = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => Boolean(x)))];
 
 /** One sentence a person would write about the folder. */
@@ -993,19 +994,17 @@ function summarize(dir: string, purpose: FolderPurpose, x: SummaryInput): string
       const s = x.service!;
       const grpc = count('grpc-server').map((c) => c.name.split('.').pop()!);
       const routes = count('http-route');
-      const what = grpc.length
-        ? `gRPC service (${list(grpc)})`
-        : routes.length
-          ? `HTTP service with ${routes.length} route(s)`
-          : `${s.type} service`;
-      const fw = s.frameworks.length ? ` using ${s.frameworks.join(', ')}` : '';
+      // "HTTP service in Go (chi) with 2 routes, on port 8080; calls db; called by api."
+      const what = grpc.length ? `gRPC service (${list(grpc)})` : routes.length ? 'HTTP service' : `${s.type} service`;
+      const fw = s.frameworks.length ? ` (${s.frameworks.join(', ')})` : '';
+      const routeCount = !grpc.length && routes.length ? ` with ${plural(routes.length, 'route')}` : '';
       const calls = uniq(x.links.dependsOn.value.filter((l) => l.kind !== 'library').map((l) => l.service));
       const callers = uniq(x.links.usedBy.value.map((l) => l.service));
       const port = s.ports[0] ? `, on port ${s.ports[0].container}` : '';
       const rel = [calls.length ? `calls ${list(calls)}` : '', callers.length ? `called by ${list(callers)}` : '']
         .filter(Boolean)
         .join('; ');
-      return `${lang ? `${lang} ` : ''}${what} ${s.name}${fw}${port}${rel ? `; ${rel}` : ''}.`;
+      return `${what}${lang ? ` in ${lang}` : ''}${fw}${routeCount}${port}${rel ? `; ${rel}` : ''}.`;
     }
     case 'library': {
       const users = uniq(x.links.usedBy.value.map((l) => l.service));
@@ -1015,7 +1014,7 @@ function summarize(dir: string, purpose: FolderPurpose, x: SummaryInput): string
     case 'module': {
       const routes = count('http-route').length;
       const inside = x.owner ? ` of the ${x.owner.kind} ${x.owner.name}` : '';
-      return `${lang ? `${lang} code` : 'Code'}${inside}${routes ? ` defining ${routes} HTTP route(s)` : ''}.`;
+      return `${lang ? `${lang} code` : 'Code'}${inside}${routes ? ` defining ${plural(routes, 'HTTP route')}` : ''}.`;
     }
     case 'tests': {
       const target = x.links.testsFor.value[0];

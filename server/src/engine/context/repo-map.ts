@@ -48,6 +48,8 @@ const tokens = (s: string) =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, on purpose
   (countTokens ??= (require('gpt-tokenizer') as typeof import('gpt-tokenizer')).countTokens)(s);
 
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export function repoMap(
   topology: Topology,
   descriptions: readonly FolderDescription[],
@@ -60,8 +62,8 @@ export function repoMap(
   const services = topology.services.filter((s) => !s.composeOnly);
   const images = topology.services.filter((s) => s.composeOnly);
   const head: string[] = [
-    `# ${topology.name}: ${topology.services.length} services, ${topology.libraries.length} libraries, ` +
-      `${descriptions.length} folders`,
+    `# ${topology.name}: ${count(topology.services.length, 'service')}, ` +
+      `${count(topology.libraries.length, 'library', 'libraries')}, ${count(descriptions.length, 'folder')}`,
   ];
 
   // Every service name, grouped by parent folder; a name that differs from its folder's last segment says both.
