@@ -82,20 +82,7 @@ export interface BuildSpec {
   target?: string;
   args?: Record<string, string>;
   /** Toolchain for a generated Dockerfile. */
-  runtime?:
-    | 'node'
-    | 'python'
-    | 'go'
-    | 'rust'
-    | 'java'
-    | 'php'
-    | 'ruby'
-    | 'dotnet'
-    | 'static'
-    | 'deno'
-    | 'elixir'
-    | 'gleam'
-    | 'cpp';
+  runtime?: Runtime;
   packageManager?:
     | 'npm'
     | 'pnpm'
@@ -168,6 +155,22 @@ export interface Resources {
   memoryMb?: number;
   cpus?: number;
 }
+
+/** The toolchain a generated Dockerfile is built with. */
+export type Runtime =
+  | 'node'
+  | 'python'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'php'
+  | 'ruby'
+  | 'dotnet'
+  | 'static'
+  | 'deno'
+  | 'elixir'
+  | 'gleam'
+  | 'cpp';
 
 export interface Service {
   /** Stable id: folder path relative to the root ('.' for the root); image-only compose services use `<compose file>#<name>`. */

@@ -1,20 +1,7 @@
 // The orchestrator's public contract: the CLI and the language server use only this.
-import type { DeploymentEvent, ServiceState, ServiceStatus, Topology } from '../../protocol';
+import type { DeploymentEvent, Runtime, ServiceState, ServiceStatus, Topology } from '../../protocol';
 
-export type Runtime =
-  | 'node'
-  | 'python'
-  | 'go'
-  | 'rust'
-  | 'java'
-  | 'php'
-  | 'ruby'
-  | 'dotnet'
-  | 'static'
-  | 'deno'
-  | 'elixir'
-  | 'gleam'
-  | 'cpp';
+export type { Runtime } from '../../protocol';
 
 export interface OrchestratorOptions {
   /** Docker Engine address; defaults to DOCKER_HOST, then the local socket. `unix:///path` or `tcp://host:port`. */
