@@ -4,13 +4,14 @@
 // builds install from the public npm registry, one at a time (two cores), on one shared Node 22 base image.
 // KYOZO_REALWORLD=dir,dir runs only those projects.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ServiceStatus } from '../../server/src/protocol';
+import { kyozoCli } from '../support/kyozo-cli';
 import { cleanupWorkspace, engineAvailable } from '../support/docker-engine';
 import { ensureBunBuildImage, ensureNode22BuildImage } from '../support/node-build-image';
 
@@ -50,23 +51,7 @@ function danglingImages(): Set<string> {
   return new Set(out.split('\n').filter(Boolean));
 }
 
-type CliResult = { status: number | null; stdout: string; stderr: string };
-
-/** The CLI as a user runs it; asynchronous, so the test runner keeps its timeouts while a build runs. */
-function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-      cwd: repo,
-      env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' },
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const kyozo = kyozoCli(join(work, 'state'));
 
 describe('real projects deploy with kyozo up and answer', { timeout: apps.length * 600_000 + 300_000 }, async () => {
   if (!(await engineAvailable())) {

@@ -5,13 +5,13 @@
 // is reachable, so the builds use the toolchain images test/support/runtime-base-images.ts assembles from the host's
 // Debian packages.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ServiceStatus } from '../../server/src/protocol';
+import { kyozoCli } from '../support/kyozo-cli';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { ensureRuntimeTestImages } from '../support/runtime-base-images';
 
@@ -69,22 +69,7 @@ const run = randomBytes(3).toString('hex');
 const work = mkdtempSync(join(tmpdir(), 'kyozo-runtimes-'));
 const projects: string[] = [];
 
-type CliResult = { status: number | null; stdout: string; stderr: string };
-
-function kyozo(args: string[], timeoutMs = 600_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'server/src/cli/main.ts'), ...args], {
-      cwd: repo,
-      env: { ...process.env, KYOZO_STATE_DIR: join(work, 'state'), NO_COLOR: '1' },
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const kyozo = kyozoCli(join(work, 'state'));
 
 describe('Python, Go and Rust folders deploy through their generated images', { timeout: 1_200_000 }, async () => {
   if (!(await engineAvailable())) {
