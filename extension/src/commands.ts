@@ -12,6 +12,7 @@ import {
   type ClientCommand,
   type ComposeParams,
   type ExplainParams,
+  type ShareCommand,
 } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
@@ -75,8 +76,8 @@ interface CommandContext {
 type Handler = (...args: unknown[]) => unknown;
 type ServiceAction = (ref: ServiceRef, args: unknown[]) => Promise<unknown>;
 
-/** openTopology belongs to the topology panel, which registers it with the panel it opens. */
-type TableCommand = Exclude<ClientCommand, typeof ClientCommands.openTopology>;
+/** openTopology belongs to the topology panel, which registers it with the panel it opens; Share's to share/. */
+type TableCommand = Exclude<ClientCommand, typeof ClientCommands.openTopology | ShareCommand>;
 
 export function registerCommands(
   context: vscode.ExtensionContext,

@@ -8,6 +8,7 @@ import { KyozoModel } from './kyozo-model';
 import { createLanguageClient } from './language-client';
 import { LogTerminals } from './log-terminal';
 import { registerServicesView } from './services-view';
+import { registerShareIdentity } from './share/team-commands';
 import { registerStatusBar } from './status-bar';
 import { registerTopologyPanel } from './topology-panel';
 import { topologySource } from './topology-source';
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   context.subscriptions.push(logs);
   registerCommands(context, client, model, logs);
   registerWorkspaceTrust(context, client);
+  registerShareIdentity(context, output);
   context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 
   const loaded = new Set<string>();

@@ -589,6 +589,20 @@ export const EngineCommandNames: Readonly<Record<string, string>> = {
  * The extension's commands (package.json `contributes.commands`), which the server's CodeLens and the topology
  * webview's actions also invoke: the client owns terminals, browsers and quick picks.
  */
+/** Kyozo Share's commands, registered by extension/src/share/ (not by the service command table). */
+export const ShareCommands = {
+  signIn: 'kyozo.share.signIn',
+  createAccount: 'kyozo.share.createAccount',
+  signOut: 'kyozo.share.signOut',
+  createTeam: 'kyozo.share.createTeam',
+  invite: 'kyozo.share.invite',
+  joinTeam: 'kyozo.share.joinTeam',
+  manageMembers: 'kyozo.share.manageMembers',
+  showFingerprint: 'kyozo.share.showFingerprint',
+} as const;
+
+export type ShareCommand = (typeof ShareCommands)[keyof typeof ShareCommands];
+
 export const ClientCommands = {
   analyze: 'kyozo.analyze',
   deployService: 'kyozo.deployService',
@@ -606,6 +620,7 @@ export const ClientCommands = {
   deployFolder: 'kyozo.deployFolder',
   showServiceDetails: 'kyozo.showServiceDetails',
   openTopology: 'kyozo.openTopology',
+  ...ShareCommands,
 } as const;
 
 export type ClientCommand = (typeof ClientCommands)[keyof typeof ClientCommands];
