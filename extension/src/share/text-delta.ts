@@ -1,0 +1,336 @@
+// The editor-free half of the TextDocument <-> Y.Text binding: changes as deltas, and the state machine that keeps a
+// document and a Y.Text equal while edits cross in both directions. text-binding.ts adapts it to vscode.
+//
+// Deltas are quill-delta's (retain / insert / delete over UTF-16 code units): it is the format Y.Text.applyDelta and
+// Y.Text events already speak, and its compose and transform are the operational transforms needed when the editor
+// and the room edit at once; its diff (fast-diff) gives the minimal edit that repairs a divergence. Offsets count
+// UTF-16 units on both sides (VS Code's offsetAt, Y.Text indices), and a CRLF document counts \r\n as two.
+import Delta from 'quill-delta';
+import * as Y from 'yjs';
+
+export { Delta };
+
+/** One change of a document change event: a range of the text before the event, replaced by `text`. */
+export interface TextChange {
+  rangeOffset: number;
+  rangeLength: number;
+  text: string;
+}
+
+/** One edit of a WorkspaceEdit: offsets in the text before the edit; edits never overlap and come in order. */
+export interface TextEditOp {
+  offset: number;
+  length: number;
+  text: string;
+}
+
+/** The delta of one change event. VS Code's changes of one event all refer to the text before the event. */
+export function changesToDelta(changes: readonly TextChange[]): Delta {
+  const sorted = [...changes].sort((a, b) => a.rangeOffset - b.rangeOffset);
+  const d = new Delta();
+  let at = 0;
+  for (const c of sorted) {
+    if (c.rangeOffset < at) throw new Error(`overlapping changes at offset ${c.rangeOffset}`);
+    if (c.rangeOffset > at) d.retain(c.rangeOffset - at);
+    if (c.text) d.insert(c.text);
+    if (c.rangeLength) d.delete(c.rangeLength);
+    at = c.rangeOffset + c.rangeLength;
+  }
+  return d.chop();
+}
+
+/** The edits of a delta, each as a range of the text before it; a delete beside an insert is one replace. */
+export function deltaToEdits(delta: Delta): TextEditOp[] {
+  const out: TextEditOp[] = [];
+  let at = 0;
+  for (const op of delta.ops) {
+    if (typeof op.retain === 'number') {
+      at += op.retain;
+      continue;
+    }
+    const last = out[out.length - 1];
+    const open = last && last.offset + last.length === at;
+    if (typeof op.insert === 'string') {
+      if (open) last.text += op.insert;
+      else out.push({ offset: at, length: 0, text: op.insert });
+    } else if (typeof op.delete === 'number') {
+      if (open) last.length += op.delete;
+      else out.push({ offset: at, length: op.delete, text: '' });
+      at += op.delete;
+    }
+  }
+  return out;
+}
+
+/** A delta applied to a string. */
+export function applyToString(text: string, delta: Delta): string {
+  let out = '';
+  let at = 0;
+  for (const op of delta.ops) {
+    if (typeof op.retain === 'number') {
+      out += text.slice(at, at + op.retain);
+      at += op.retain;
+    } else if (typeof op.insert === 'string') out += op.insert;
+    else if (typeof op.delete === 'number') at += op.delete;
+  }
+  if (at > text.length) throw new Error(`delta spans ${at} characters; the text has ${text.length}`);
+  return out + text.slice(at);
+}
+
+/** The minimal delta from `a` to `b` (fast-diff through quill-delta; never splits a surrogate pair). */
+export function diffDelta(a: string, b: string): Delta {
+  if (a === b) return new Delta();
+  return new Delta().insert(a).diff(new Delta().insert(b)).chop();
+}
+
+/** A Y.Text event's delta, as text only (Y.Text may carry formatting attributes; the binding has none). */
+export function fromYDelta(ops: readonly { insert?: unknown; retain?: number; delete?: number }[]): Delta {
+  const d = new Delta();
+  for (const op of ops) {
+    if (typeof op.retain === 'number') d.retain(op.retain);
+    else if (typeof op.delete === 'number') d.delete(op.delete);
+    else if (typeof op.insert === 'string') d.insert(op.insert);
+    // An embed has no place in a text file: it is skipped, and the divergence check repairs what follows from it.
+  }
+  return d.chop();
+}
+
+export type Eol = '\n' | '\r\n';
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+export function withEol(text: string, eol: Eol): string {
+  return text.replace(LINE_BREAK, eol);
+}
+
+/**
+ * The correction to apply after `delta` so that the text it inserts uses `eol` (VS Code gives a document one line
+ * ending and converts every line break an edit inserts to it). In the coordinates of the text after `delta`; empty when
+ * nothing needs converting.
+ */
+export function eolFixup(delta: Delta, eol: Eol): Delta {
+  const fix = new Delta();
+  let at = 0; // index in the text after `delta`
+  let done = 0; // up to where `fix` has been written
+  for (const op of delta.ops) {
+    if (typeof op.retain === 'number') at += op.retain;
+    else if (typeof op.insert === 'string') {
+      const s = op.insert;
+      const fixed = withEol(s, eol);
+      if (fixed !== s) {
+        fix
+          .retain(at - done)
+          .delete(s.length)
+          .insert(fixed);
+        done = at + s.length;
+      }
+      at += s.length;
+    }
+  }
+  return fix.chop();
+}
+
+/** What the binding needs of a document; text-binding.ts implements it on a vscode.TextDocument. */
+export interface DocumentPort {
+  getText(): string;
+  eol(): Eol;
+  /**
+   * Applies the edits as one change. Resolves false, having applied nothing, when the document changed since the
+   * text the edits were computed from (VS Code's applyEdit checks the document's version) or refused the edit.
+   */
+  applyEdits(edits: TextEditOp[]): Promise<boolean>;
+}
+
+export interface BindingOptions {
+  /** Transaction origin of the binding's own Y.Text changes; its observer skips them. Default: the binding. */
+  origin?: unknown;
+  /** When the document and the text differ at bind time: which one wins. Default 'text' (the room's). */
+  initial?: 'text' | 'document';
+  /** Called with a one-line explanation whenever the binding repairs a divergence or an edit fails. */
+  onProblem?: (message: string) => void;
+  /** After this long without activity, the document is compared with the text, and a difference repaired. */
+  verifyAfterMs?: number;
+}
+
+export interface BindingStats {
+  localChanges: number;
+  remoteEdits: number;
+  rejectedEdits: number;
+  repairs: number;
+}
+
+/**
+ * Keeps a document and a Y.Text equal. Local change events become Y.Text edits (one transaction each, tagged with the
+ * binding's origin so they are not echoed); remote Y.Text changes become document edits with minimal ranges.
+ *
+ * `gap` is the delta from the document's text (as of the last change event handled) to the Y.Text. At most one edit
+ * is in flight; remote changes meanwhile are composed into `queued`. A local change that arrives while an edit is in
+ * flight happened first in the editor, so VS Code will refuse the in-flight edit as stale: it goes back into the gap,
+ * and the local change and the gap are transformed against each other (the room's inserts first at equal offsets).
+ */
+export class TextBindingCore {
+  readonly origin: unknown;
+  readonly stats: BindingStats = { localChanges: 0, remoteEdits: 0, rejectedEdits: 0, repairs: 0 };
+  private inflight: Delta | null = null;
+  private expected: string | null = null;
+  private queued = new Delta();
+  private stale = false; // the in-flight edit will be refused: a local change came first
+  private outstanding: Promise<void> | null = null;
+  private failures = 0;
+  private verifyTimer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly observer = (event: Y.YTextEvent, tx: Y.Transaction) => {
+    if (tx.origin === this.origin) return;
+    this.queued = this.queued.compose(fromYDelta(event.delta as { insert?: unknown }[]));
+    this.pump();
+  };
+
+  constructor(
+    readonly ytext: Y.Text,
+    private readonly port: DocumentPort,
+    private readonly opts: BindingOptions = {},
+  ) {
+    this.origin = opts.origin ?? this;
+    ytext.observe(this.observer);
+    const doc = port.getText();
+    const text = ytext.toString();
+    if (doc !== text) {
+      if (withEol(text, port.eol()) === doc || opts.initial === 'document') this.toText(diffDelta(text, doc));
+      else this.queued = diffDelta(doc, text);
+    }
+    this.pump();
+  }
+
+  /** Feeds one change event of the document (the document already holds the text after it). */
+  onDocumentChange(changes: readonly TextChange[]): void {
+    if (this.disposed || changes.length === 0) return;
+    if (this.inflight && !this.stale && this.port.getText() === this.expected) {
+      this.inflight = null; // the edit this binding sent
+      this.expected = null;
+      this.failures = 0;
+      this.scheduleVerify();
+      return;
+    }
+    const local = changesToDelta(changes);
+    this.stats.localChanges++;
+    let gap = this.queued;
+    if (this.inflight) {
+      gap = this.inflight.compose(gap);
+      this.inflight = null;
+      this.expected = null;
+      this.stale = true;
+    }
+    if (gap.ops.length === 0) this.toText(local);
+    else {
+      this.toText(gap.transform(local, true));
+      gap = local.transform(gap, false);
+    }
+    this.queued = gap;
+    this.pump();
+  }
+
+  /** Resolves once no edit is in flight or queued (for tests and for shutting down cleanly). */
+  whenIdle(): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Compares the document with the text now and repairs a difference; returns whether they differed. */
+  verify(): boolean {
+    if (!this.idle()) return false;
+    const doc = this.port.getText();
+    const text = this.ytext.toString();
+    if (doc === text) return false;
+    this.stats.repairs++;
+    if (withEol(text, this.port.eol()) === doc) {
+      this.opts.onProblem?.("the shared text had other line endings than the document; the document's are kept");
+      this.toText(diffDelta(text, doc));
+    } else {
+      this.opts.onProblem?.(
+        `the document differed from the shared text (${doc.length} vs ${text.length} characters); repaired`,
+      );
+      this.queued = diffDelta(doc, text);
+      this.pump();
+    }
+    return true;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.ytext.unobserve(this.observer);
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private idle(): boolean {
+    return !this.outstanding && !this.inflight && this.queued.ops.length === 0;
+  }
+
+  private toText(delta: Delta): void {
+    if (delta.ops.length === 0) return;
+    this.ytext.doc!.transact(() => this.ytext.applyDelta(delta.ops), this.origin);
+  }
+
+  private pump(): void {
+    if (this.disposed || this.outstanding) return;
+    if (this.queued.ops.length === 0) {
+      for (const w of this.idleWaiters.splice(0)) w();
+      this.scheduleVerify();
+      return;
+    }
+    const fix = eolFixup(this.queued, this.port.eol());
+    if (fix.ops.length) {
+      this.toText(fix);
+      this.queued = this.queued.compose(fix);
+    }
+    const edits = deltaToEdits(this.queued);
+    const before = this.port.getText();
+    this.inflight = this.queued;
+    this.queued = new Delta();
+    this.expected = applyToString(before, this.inflight);
+    this.stale = false;
+    this.stats.remoteEdits++;
+    this.outstanding = this.port.applyEdits(edits).then(
+      (ok) => this.settled(ok),
+      (err: Error) => {
+        this.opts.onProblem?.(`applying a remote edit failed: ${err.message}`);
+        this.settled(false);
+      },
+    );
+  }
+
+  private settled(ok: boolean): void {
+    this.outstanding = null;
+    if (this.inflight && ok && this.port.getText() === this.expected) {
+      this.inflight = null; // applied, and its change event not seen yet
+      this.expected = null;
+    }
+    if (this.inflight) {
+      // Refused without a local change first (the document is closing, or read-only): put it back and retry a few times.
+      if (!ok) {
+        this.stats.rejectedEdits++;
+        this.failures++;
+      }
+      this.queued = this.inflight.compose(this.queued);
+      this.inflight = null;
+      this.expected = null;
+      if (this.failures > 5) {
+        this.opts.onProblem?.('the document refused remote edits 5 times; they wait for the next change');
+        this.failures = 0;
+        return;
+      }
+    } else if (!ok) this.stats.rejectedEdits++;
+    this.stale = false;
+    this.pump();
+  }
+
+  private scheduleVerify(): void {
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    const ms = this.opts.verifyAfterMs ?? 500;
+    this.verifyTimer = setTimeout(() => {
+      this.verifyTimer = null;
+      if (!this.disposed) this.verify();
+    }, ms);
+    (this.verifyTimer as { unref?: () => void }).unref?.();
+  }
+}

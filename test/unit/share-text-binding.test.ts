@@ -1,0 +1,253 @@
+// The editor-free logic of the TextDocument <-> Y.Text binding (extension/src/share/text-delta.ts), on an in-memory
+// document that behaves like VS Code's where it matters: change events carry ranges of the text before the event,
+// an edit is applied later (another thread) and refused if the document changed since it was computed, and line
+// breaks an edit inserts take the document's line ending. The same binding on real TextDocuments in a real VS Code:
+// test/e2e/vscode-share-binding.test.ts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as Y from 'yjs';
+import {
+  applyToString,
+  changesToDelta,
+  deltaToEdits,
+  diffDelta,
+  TextBindingCore,
+  withEol,
+  type DocumentPort,
+  type Eol,
+  type TextChange,
+  type TextEditOp,
+} from '../../extension/src/share/text-delta';
+
+class MemoryDocument implements DocumentPort {
+  version = 0;
+  /** Every edit the binding applied, as it sent it. */
+  readonly applied: TextEditOp[][] = [];
+  listener?: (changes: TextChange[]) => void;
+
+  constructor(
+    public text: string,
+    private readonly lineEnding: Eol = '\n',
+    private readonly latencyMs = 0,
+  ) {}
+
+  getText(): string {
+    return this.text;
+  }
+
+  eol(): Eol {
+    return this.lineEnding;
+  }
+
+  applyEdits(edits: TextEditOp[]): Promise<boolean> {
+    const version = this.version;
+    return new Promise((resolve) =>
+      setTimeout(() => {
+        if (version !== this.version) return resolve(false);
+        this.applied.push(edits);
+        this.change(edits.map((e) => ({ rangeOffset: e.offset, rangeLength: e.length, text: e.text })));
+        resolve(true);
+      }, this.latencyMs),
+    );
+  }
+
+  /** The user typing (or a multi-cursor edit): applied now, the event delivered now. */
+  type(...changes: TextChange[]): void {
+    this.change(changes);
+  }
+
+  private change(changes: TextChange[]): void {
+    const normal = changes.map((c) => ({ ...c, text: withEol(c.text, this.lineEnding) }));
+    for (const c of [...normal].sort((a, b) => b.rangeOffset - a.rangeOffset))
+      this.text = this.text.slice(0, c.rangeOffset) + c.text + this.text.slice(c.rangeOffset + c.rangeLength);
+    this.version++;
+    this.listener?.(normal);
+  }
+}
+
+function bind(ytext: Y.Text, doc: MemoryDocument): TextBindingCore {
+  const core = new TextBindingCore(ytext, doc, { verifyAfterMs: 50 });
+  doc.listener = (changes) => core.onDocumentChange(changes);
+  return core;
+}
+
+/** Two Y.Docs joined by their updates with a delay, as two peers through the relay. */
+function peers(text: string, delayMs = 0): { a: Y.Doc; b: Y.Doc; flush: () => Promise<void> } {
+  const a = new Y.Doc();
+  const b = new Y.Doc();
+  a.getText('t').insert(0, text);
+  Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+  let inFlight = 0;
+  const link = (from: Y.Doc, to: Y.Doc) =>
+    from.on('update', (u: Uint8Array, origin: unknown) => {
+      if (origin === 'wire') return;
+      inFlight++;
+      setTimeout(() => {
+        Y.applyUpdate(to, u, 'wire');
+        inFlight--;
+      }, delayMs * Math.random());
+    });
+  link(a, b);
+  link(b, a);
+  const flush = async () => {
+    while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { a, b, flush };
+}
+
+test('deltas: change events to deltas and back, edits with minimal ranges, minimal diff', () => {
+  const d = changesToDelta([
+    { rangeOffset: 10, rangeLength: 0, text: 'X' },
+    { rangeOffset: 2, rangeLength: 3, text: '' },
+  ]);
+  assert.deepEqual(d.ops, [{ retain: 2 }, { delete: 3 }, { retain: 5 }, { insert: 'X' }]);
+  assert.deepEqual(deltaToEdits(d), [
+    { offset: 2, length: 3, text: '' },
+    { offset: 10, length: 0, text: 'X' },
+  ]);
+  assert.equal(applyToString('0123456789abc', d), '0156789Xabc');
+  assert.deepEqual(deltaToEdits(diffDelta('the quick fox', 'the quick brown fox')), [
+    { offset: 10, length: 0, text: 'brown ' },
+  ]);
+});
+
+test('a remote insert and delete become edits of just those ranges; typing reaches the Y.Text, not echoed', async () => {
+  const { a, b, flush } = peers('hello world\n');
+  const doc = new MemoryDocument('hello world\n');
+  const core = bind(a.getText('t'), doc);
+  b.getText('t').insert(6, 'big ');
+  await flush();
+  await core.whenIdle();
+  assert.equal(doc.text, 'hello big world\n');
+  assert.deepEqual(doc.applied, [[{ offset: 6, length: 0, text: 'big ' }]]);
+  b.getText('t').delete(0, 6);
+  await flush();
+  await core.whenIdle();
+  assert.deepEqual(doc.applied[1], [{ offset: 0, length: 6, text: '' }]);
+
+  let ownTransactions = 0;
+  a.on('afterTransaction', (tx: Y.Transaction) => tx.origin === core.origin && ownTransactions++);
+  doc.type({ rangeOffset: 3, rangeLength: 0, text: '!' });
+  doc.type({ rangeOffset: 0, rangeLength: 0, text: '>' }, { rangeOffset: 9, rangeLength: 0, text: '<' }); // 2 cursors
+  assert.equal(a.getText('t').toString(), '>big! worl<d\n');
+  assert.equal(ownTransactions, 2, 'one transaction per change event');
+  await flush();
+  await core.whenIdle();
+  assert.equal(b.getText('t').toString(), '>big! worl<d\n');
+  assert.equal(doc.applied.length, 2, 'the binding did not echo the typed changes back into the document');
+  core.dispose();
+});
+
+test("CRLF document: offsets count \\r\\n as two; a peer's \\n arrives as \\r\\n in the document and the Y.Text", async () => {
+  const text = 'one\r\ntwo\r\nthree\r\n';
+  const { a, b, flush } = peers(text);
+  const doc = new MemoryDocument(text, '\r\n');
+  const core = bind(a.getText('t'), doc);
+  doc.type({ rangeOffset: 10, rangeLength: 0, text: 'X' }); // after "two\r\n"
+  assert.equal(a.getText('t').toString(), 'one\r\ntwo\r\nXthree\r\n');
+  b.getText('t').insert(5, 'new\nline\n'); // a peer whose editor uses \n
+  await flush();
+  await core.whenIdle();
+  await flush();
+  assert.equal(doc.text, 'one\r\nnew\r\nline\r\ntwo\r\nXthree\r\n');
+  assert.equal(a.getText('t').toString(), doc.text);
+  assert.equal(b.getText('t').toString(), doc.text, 'the peer gets the converted line endings too');
+  assert.deepEqual(doc.applied[0], [{ offset: 5, length: 0, text: 'new\r\nline\r\n' }]);
+  core.dispose();
+});
+
+test('surrogate pairs: Y.Text and the document both count UTF-16 units; an emoji is inserted and deleted whole', async () => {
+  const { a, b, flush } = peers('a😀b');
+  const doc = new MemoryDocument('a😀b');
+  const core = bind(a.getText('t'), doc);
+  b.getText('t').delete(1, 2);
+  await flush();
+  await core.whenIdle();
+  assert.equal(doc.text, 'ab');
+  assert.deepEqual(doc.applied[0], [{ offset: 1, length: 2, text: '' }]);
+  doc.type({ rangeOffset: 1, rangeLength: 0, text: '👩‍💻' });
+  assert.equal(a.getText('t').toString(), 'a👩‍💻b');
+  await flush();
+  b.getText('t').insert(a.getText('t').length - 1, '🎉');
+  await flush();
+  await core.whenIdle();
+  assert.equal(doc.text, 'a👩‍💻🎉b');
+  doc.type({ rangeOffset: 1, rangeLength: 5, text: '' }); // the 5 units of 👩‍💻
+  await flush();
+  assert.equal(b.getText('t').toString(), 'a🎉b');
+  core.dispose();
+});
+
+test('typing while a remote edit is in flight: the stale edit is refused, retried, and both edits survive', async () => {
+  const { a, b, flush } = peers('middle\n');
+  const doc = new MemoryDocument('middle\n', '\n', 15);
+  const core = bind(a.getText('t'), doc);
+  b.getText('t').insert(0, 'REMOTE ');
+  await flush(); // the edit is now in flight for 15 ms
+  doc.type({ rangeOffset: 6, rangeLength: 0, text: ' LOCAL' }); // typed before it lands
+  doc.type({ rangeOffset: 0, rangeLength: 0, text: '>' });
+  await core.whenIdle();
+  await flush();
+  // Both inserts at offset 0 were concurrent: the room's comes first, on every peer.
+  assert.equal(doc.text, 'REMOTE >middle LOCAL\n');
+  assert.equal(a.getText('t').toString(), doc.text);
+  assert.equal(b.getText('t').toString(), doc.text);
+  assert.ok(core.stats.rejectedEdits >= 1, JSON.stringify(core.stats));
+  core.dispose();
+});
+
+test('a divergence (the document changed without an event) is repaired by a minimal diff', async () => {
+  const { a } = peers('line one\nline two\n');
+  const doc = new MemoryDocument('line one\nline two\n');
+  const core = bind(a.getText('t'), doc);
+  doc.text = 'line one\nline 2\n';
+  assert.equal(core.verify(), true);
+  await core.whenIdle();
+  assert.equal(doc.text, 'line one\nline two\n');
+  assert.deepEqual(doc.applied.at(-1), [{ offset: 14, length: 1, text: 'two' }]);
+  assert.equal(core.stats.repairs, 1);
+  core.dispose();
+});
+
+test('two peers typing at once (300 random edits each, with emoji and line breaks) converge on one text', async () => {
+  const start = 'shared start\n';
+  const { a, b, flush } = peers(start, 8);
+  const docA = new MemoryDocument(start, '\n', 2);
+  const docB = new MemoryDocument(start, '\n', 3);
+  const coreA = bind(a.getText('t'), docA);
+  const coreB = bind(b.getText('t'), docB);
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pieces = ['x', 'yz', '\n', '😀', 'hello ', 'é'];
+  /** A random edit at a cursor that never splits a surrogate pair. */
+  const edit = (doc: MemoryDocument) => {
+    const t = doc.text;
+    const at = (i: number) => (i > 0 && i < t.length && /[\uDC00-\uDFFF]/.test(t[i]) ? i - 1 : i);
+    const offset = at(rand(t.length + 1));
+    if (rand(3) === 0 && offset < t.length) {
+      const end = at(Math.min(t.length, offset + 1 + rand(4)));
+      if (end > offset) return doc.type({ rangeOffset: offset, rangeLength: end - offset, text: '' });
+    }
+    doc.type({ rangeOffset: offset, rangeLength: 0, text: pieces[rand(pieces.length)] });
+  };
+  for (let i = 0; i < 300; i++) {
+    edit(docA);
+    edit(docB);
+    if (i % 7 === 0) await new Promise((r) => setTimeout(r, rand(4)));
+  }
+  for (let round = 0; round < 50; round++) {
+    await flush();
+    await Promise.all([coreA.whenIdle(), coreB.whenIdle()]);
+    await new Promise((r) => setTimeout(r, 10));
+    if (docA.text === docB.text && docA.text === a.getText('t').toString()) break;
+  }
+  assert.equal(a.getText('t').toString(), b.getText('t').toString(), 'the Y.Texts converge');
+  assert.equal(docA.text, a.getText('t').toString(), 'document A holds its Y.Text');
+  assert.equal(docB.text, b.getText('t').toString(), 'document B holds its Y.Text');
+  assert.equal(coreA.stats.repairs + coreB.stats.repairs, 0, 'no divergence had to be repaired');
+  coreA.dispose();
+  coreB.dispose();
+});
