@@ -207,11 +207,11 @@ export const expected: Record<string, ExpectedTopology> = {
       'java-batch': { type: 'job', port: null, start: { includes: 'build/install/java-batch/bin/java-batch' } },
       // the shaded jar carries the main class and the Kafka client
       'java-indexer': { type: 'worker', port: null, start: { includes: 'java -jar target/java-indexer-2.1.0.jar' } },
-      // only the exec plugin names the main class: the jar is run by class
+      // only the exec plugin names the main class: it runs by class, with the dependencies copy-dependencies copies
       'java-seed': {
         type: 'job',
         port: null,
-        start: { includes: 'java -cp target/java-seed-0.3.0.jar com.acme.seed.Seed' },
+        start: { includes: "java -cp 'target/classes:target/dependency/*' com.acme.seed.Seed" },
       },
       // settings.gradle.kts renames the project, and with it the start script
       'kotlin-digest': {

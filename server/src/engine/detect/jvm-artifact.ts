@@ -48,12 +48,16 @@ export function gradleStart(folder: FolderView, build: string, kind: 'boot' | 'a
   return `build/install/${name}/bin/${name}`;
 }
 
+/** The class path of a Maven program run by class: its compiled classes and what `dependency:copy-dependencies` copies. */
+export const MAVEN_CLASSPATH = 'target/classes:target/dependency/*';
+
 /**
  * How a Maven project's program starts: the jar of a Spring Boot, shade or assembly build carries its dependencies
- * and main class, so it runs with `java -jar`; a main class only the exec plugin names runs from the jar by class.
+ * and main class, so it runs with `java -jar`; a main class only the exec plugin names runs by class, from the
+ * compiled classes and the dependencies `mvn dependency:copy-dependencies` copies into target/dependency (the plain
+ * jar holds neither a main class in its manifest nor the dependencies).
  */
 export function mavenStart(pom: string, main?: string): string {
-  const jar = mavenJar(pom);
   const execOnly = main && /exec-maven-plugin/.test(pom) && !/maven-(?:shade|assembly|jar)-plugin/.test(pom);
-  return execOnly ? `java -cp ${jar} ${main}` : `java -jar ${jar}`;
+  return execOnly ? `java -cp '${MAVEN_CLASSPATH}' ${main}` : `java -jar ${mavenJar(pom)}`;
 }
