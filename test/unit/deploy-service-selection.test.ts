@@ -1,11 +1,13 @@
-// Which services a deployment of one service covers: what it depends on, never what only shares a queue with it.
+// Which services a deployment of one service covers, and which ones each waits for before it starts: what it depends
+// on, never what only shares a queue or topic with it.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../server/src/engine';
-import { selectServices } from '../../server/src/engine/deploy/service-selection';
+import { awaitedDependencies, selectServices } from '../../server/src/engine/deploy/service-selection';
 import { FIXTURES } from '../support/fixture-expect';
 
+const ROOT = join(__dirname, '..', '..');
 const ids = (services: { id: string }[]) => services.map((s) => s.id).sort();
 
 test('deploying the checkout service brings the services it calls, not the consumer of the topic it publishes', async () => {
@@ -38,4 +40,39 @@ test('deploying everything still covers the consumers', async () => {
   const topology = await analyze(join(FIXTURES, 'broker-queues'));
   const all = ids(selectServices(topology));
   for (const consumer of ['worker', 'auditor', 'notifier']) assert.ok(all.includes(consumer), all.join());
+});
+
+// Which services a service waits for before it starts (docker-orchestrator's `up`).
+test('the shop api waits for the services and data stores it calls, not for the worker it only sends jobs to', async () => {
+  const topology = await analyze(join(ROOT, 'examples', 'shop'));
+  assert.ok(
+    topology.edges.some((e) => e.kind === 'broker' && e.from === 'api' && e.to === 'worker'),
+    'the shop relates api and worker only through a queue',
+  );
+  assert.ok(
+    topology.order.findIndex((w) => w.includes('worker')) < topology.order.findIndex((w) => w.includes('api')),
+    'the worker starts in an earlier wave than the api (for its own reasons: it needs the cache)',
+  );
+  const all = new Set(selectServices(topology).map((s) => s.id));
+  assert.deepEqual(awaitedDependencies(topology, 'api', all).sort(), [
+    'compose.yaml#cache',
+    'compose.yaml#db',
+    'orders',
+    'users',
+  ]);
+  // The worker still waits for the broker it reads from (the cache), and the gateway for what it proxies.
+  assert.deepEqual(awaitedDependencies(topology, 'worker', all), ['compose.yaml#cache']);
+  assert.deepEqual(awaitedDependencies(topology, 'gateway', all).sort(), ['api', 'web']);
+  // Only what is deployed together is waited for.
+  assert.deepEqual(awaitedDependencies(topology, 'api', new Set(['api', 'worker', 'orders'])), ['orders']);
+});
+
+test('producers and consumers of one topic each wait for the broker, not for each other', async () => {
+  const topology = await analyze(join(FIXTURES, 'event-driven'));
+  const all = new Set(selectServices(topology).map((s) => s.id));
+  for (const id of ['orders', 'notifications', 'shipping'])
+    assert.deepEqual(awaitedDependencies(topology, id, all), ['compose.yaml#kafka'], id);
+  // Even when the topology's order puts a consumer in an earlier wave, a topic is no reason to wait for it.
+  const shuffled = { ...topology, order: [['compose.yaml#kafka'], ['notifications', 'shipping'], ['orders']] };
+  assert.deepEqual(awaitedDependencies(shuffled, 'orders', all), ['compose.yaml#kafka']);
 });

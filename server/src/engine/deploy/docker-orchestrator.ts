@@ -23,7 +23,7 @@ import { allocatePorts, portKey } from './port-allocator';
 import { reconcile } from './reconcile';
 import { validateReplicas } from './replica-count';
 import { serviceEnvironment } from './service-env';
-import { deployable, findService, selectServices } from './service-selection';
+import { awaitedDependencies, deployable, findService, selectServices } from './service-selection';
 import { crashedReplica, notDeployed, replicaStatus, summarizeService, type ReplicaReading } from './service-status';
 import { openWorkspace, workspaceContainers, type Workspace } from './workspace';
 
@@ -239,8 +239,7 @@ export class DockerOrchestrator implements Orchestrator {
       // The network is created while images are checked or built; containers wait for it.
       const network = this.ensureNetwork(ws);
       network.catch(() => undefined);
-      const waveOf = new Map<string, number>();
-      topology.order.forEach((wave, i) => wave.forEach((id) => waveOf.set(id, i)));
+      const deploying = new Set(selected.map((s) => s.id));
       const tasks = new Map<string, Promise<void>>();
       const failures: ServiceFailure[] = [];
       const run = async (service: Service): Promise<void> => {
@@ -256,16 +255,7 @@ export class DockerOrchestrator implements Orchestrator {
             (line) => progress(service.id, started, 'building', line),
             options.signal,
           );
-          const deps = topology.edges
-            .filter(
-              (e) =>
-                e.from === service.id &&
-                e.to !== service.id &&
-                tasks.has(e.to) &&
-                (waveOf.get(e.to) ?? -1) < (waveOf.get(service.id) ?? 0),
-            )
-            .map((e) => e.to)
-            .filter((id, i, a) => a.indexOf(id) === i);
+          const deps = awaitedDependencies(topology, service.id, deploying);
           if (deps.length) {
             progress(service.id, started, 'waiting', `waiting for ${deps.join(', ')} to be healthy`);
             const results = await Promise.allSettled(deps.map((d) => tasks.get(d)));
