@@ -143,6 +143,8 @@ export interface CreateFileOptions {
   excluded?: FileEntry['excluded'];
   size?: number;
   bom?: boolean;
+  /** 'directory' for a folder listed but not shared (a linked folder); only with `excluded`. */
+  kind?: 'file' | 'directory';
   /** Replace an existing file at the path (its text is dropped unless another entry names it). */
   overwrite?: boolean;
 }
@@ -234,7 +236,7 @@ export class WorkspaceDoc {
         throw new ShareTreeError('is-a-directory', key, `${key} is a folder; a file cannot replace it.`);
       if (old && !opts.overwrite) throw new ShareTreeError('exists', key, `${key} already exists.`);
       this.ensureParents(key);
-      entry = { kind: 'file', size: opts.size ?? 0 };
+      entry = { kind: opts.excluded && opts.kind === 'directory' ? 'directory' : 'file', size: opts.size ?? 0 };
       if (opts.excluded) entry.excluded = opts.excluded;
       else {
         const id = randomUUID();
