@@ -19,7 +19,8 @@ describe('generated Dockerfiles', () => {
         env: [{ name: 'API_KEY', value: 'very-secret', secret: true, evidence: { file: 'api/.env', reason: '.env' } }],
       }),
     );
-    assert.match(text, /^FROM node:20-slim$/m);
+    assert.match(text, /^FROM node:24-slim$/m);
+    assert.equal(DEFAULT_BASE_IMAGES.node, 'node:24-slim');
     assert.match(text, /^COPY package\.json package-lock\.json\* \.\/$/m);
     assert.match(text, /npm ci --omit=dev/);
     assert.match(text, /^USER 10001:10001$/m);

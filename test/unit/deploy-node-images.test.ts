@@ -235,6 +235,35 @@ describe('generated Node.js images', () => {
     for (const ok of ['20.19.0', '22.12.0', '24.1.0']) assert.equal(warns(ok), '', ok);
   });
 
+  test('the default Node image is the Active LTS, node:24-slim; engines.node still picks a configured node-<major>', async () => {
+    const needs = (engines: string) =>
+      only(
+        project({
+          'package.json': JSON.stringify({
+            name: 'app',
+            scripts: { start: 'node server.js' },
+            engines: { node: engines },
+          }),
+          'package-lock.json': '{}',
+          'server.js': 'require("http").createServer().listen(process.env.PORT || 3000);\n',
+        }),
+      );
+    // Node 20 reached its end of life in April 2026: nothing configured, a project builds on Node 24.
+    const current = await needs('>=22.12');
+    assert.match(generateDockerfile(current), /^FROM node:24-slim$/m);
+    assert.doesNotMatch(generateDockerfile(current), /node:20/);
+    const check = JSON.parse(/^RUN \["node","-e",(".*")\]$/m.exec(generateDockerfile(current))![1]!) as string;
+    const run = (version: string) =>
+      spawnSync(process.execPath, ['-e', check.replaceAll('process.versions.node', `'${version}'`)], {
+        encoding: 'utf8',
+      }).stdout;
+    assert.equal(run('24.0.0'), '', 'the default image satisfies a range that needs Node 22.12 or later');
+    // A project that stays on Node 20 gets the image configured for it, and the default only with a warning.
+    const legacy = await needs('^20.19.0');
+    assert.match(generateDockerfile(legacy, { 'node-20': 'node:20-slim' }), /^FROM node:20-slim$/m);
+    assert.match(generateDockerfile(legacy), /^FROM node:24-slim$/m);
+  });
+
   test('kyozo.yaml build: runs in the build stage in place of the build script', async () => {
     const dir = project({
       'package.json': JSON.stringify({

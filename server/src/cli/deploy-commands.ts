@@ -110,7 +110,7 @@ function withDeployOptions(cmd: Command): Command {
     .option('--docker-host <url>', 'Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)')
     .option(
       '--base-image <runtime=image>',
-      'base image for generated Dockerfiles, e.g. node=node:20-slim, or a run ' +
+      'base image for generated Dockerfiles, e.g. node=node:24-slim, or a run ' +
         "stage's, e.g. go-run=scratch (repeatable; also KYOZO_BASE_IMAGES)",
       (v: string, p: string[]) => [...p, v],
       [],

@@ -19,7 +19,8 @@ import { nodeImageForEngine } from './node-engine';
 import type { Runtime } from './orchestrator';
 
 export const DEFAULT_BASE_IMAGES: Record<Runtime, string> = {
-  node: 'node:20-slim',
+  // The Active LTS: Node 20 reached its end of life in April 2026, 22 is in maintenance until April 2027.
+  node: 'node:24-slim',
   python: 'python:3.12-slim',
   go: 'golang:1.22',
   rust: 'rust:1',

@@ -54,7 +54,7 @@ const BUILD_FAILURE_HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][]
   [
     /gyp ERR!|node-gyp[^\n]*(?:not found|failed)/,
     'a native module is compiled during the install and the base image lacks its toolchain (Python, make and a C++ ' +
-      'compiler); choose a fuller Node image (node:22 rather than node:22-slim) with --base-image',
+      'compiler); choose a fuller Node image (node:24 rather than node:24-slim) with --base-image',
   ],
   [
     /JavaScript heap out of memory|Reached heap limit/,
