@@ -394,3 +394,32 @@ export function shareHostFiles(w: WorkspaceDoc, scan: HostScan): void {
     }
   }, w.origin);
 }
+
+/**
+ * The absolute path of a root-relative path whose folder lies inside the real root (the last name is not followed,
+ * so a link there is removed or renamed itself, never its target). Throws HostFileError 'outside-workspace'.
+ */
+export function confinedPath(root: string, relPath: string): string {
+  const realRoot = fs.realpathSync.native(root);
+  const rel = normalizeSharePath(relPath);
+  const abs = path.join(realRoot, rel);
+  let dir = path.dirname(abs);
+  // The folder may not exist yet (a rename into a new folder): check the nearest one that does.
+  for (;;) {
+    try {
+      dir = fs.realpathSync.native(dir);
+      break;
+    } catch {
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  if (!inside(realRoot, dir))
+    throw new HostFileError(
+      'outside-workspace',
+      rel,
+      `${rel} lies under a link that leads outside the workspace folder.`,
+    );
+  return abs;
+}
