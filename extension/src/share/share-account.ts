@@ -171,7 +171,11 @@ export class ShareAccount {
         await api.request('DELETE', '/v1/tokens/current').catch(() => undefined);
         throw e;
       }
+      const before = await this.stored(server);
       await this.context.secrets.store(this.tokenKey(server), JSON.stringify({ token, userId, username }));
+      // The token this one replaces is revoked, so signing in again leaves no valid token behind on the server.
+      if (before)
+        await new SyncApi(server, before.token).request('DELETE', '/v1/tokens/current').catch(() => undefined);
       const fp = deviceFingerprint(identity);
       this.output.appendLine(`Kyozo Share: signed in to ${server} as ${username} (device ${fp})`);
       void vscode.window.showInformationMessage(

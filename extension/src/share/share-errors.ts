@@ -43,6 +43,7 @@ export function describeShareError(e: unknown, what: string, server?: string): s
     if (/^invite-|^invalid-invite$/.test(e.code)) {
       return `Kyozo Share: cannot ${what}: ${says.replace(/:.*$/, '')}. Ask an admin of the team for a new invite.`;
     }
+    if (e.status === 409) return `Kyozo Share: cannot ${what}: ${says}.`;
     if (e.status === 403) return `Kyozo Share: cannot ${what}: ${says}. Ask an owner or admin of the team.`;
     if (e.status === 404) return `Kyozo Share: cannot ${what}: ${says}.`;
     if (e.status === 400) return `Kyozo Share: cannot ${what}: ${says}.`;

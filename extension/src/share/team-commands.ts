@@ -175,14 +175,16 @@ class TeamCommands {
       if (parsed.server && configured && parsed.server !== configured) {
         // A link must not redirect this user's token to a server of the link's choosing: only an explicit yes does.
         const yes = 'Switch Server';
+        // Driven with arguments (no one to ask), only switchServer: true switches.
         const ok =
           args.switchServer ??
-          (await vscode.window.showWarningMessage(
-            `Kyozo Share: this invite is for the sync server ${parsed.server}, but you use ${configured}. ` +
-              `Switch to ${parsed.server}? You will sign in there; your token for ${configured} is never sent to it.`,
-            { modal: true },
-            yes,
-          )) === yes;
+          (args.invite === undefined &&
+            (await vscode.window.showWarningMessage(
+              `Kyozo Share: this invite is for the sync server ${parsed.server}, but you use ${configured}. ` +
+                `Switch to ${parsed.server}? You will sign in there; your token for ${configured} is never sent to it.`,
+              { modal: true },
+              yes,
+            )) === yes);
         if (!ok) {
           throw new ShareError(
             `the invite is for ${parsed.server} and you use ${configured}: nothing was sent; ` +
