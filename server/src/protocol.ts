@@ -156,6 +156,16 @@ export interface Resources {
   cpus?: number;
 }
 
+/** kyozo.yaml `scaling`: replicas between min and max, added or removed to keep average CPU near the target. */
+export interface Scaling {
+  min: number;
+  max: number;
+  /** Percent of the CPU request (default 70). */
+  targetCpu: number;
+  /** How long load must stay low before replicas are removed. */
+  cooldownSeconds?: number;
+}
+
 /** The toolchain a generated Dockerfile is built with. */
 export type Runtime =
   | 'node'
@@ -194,6 +204,8 @@ export interface Service {
   healthCheck?: HealthCheck;
   replicas: number;
   resources?: Resources;
+  /** Autoscaling bounds from kyozo.yaml `scaling`. */
+  scaling?: Scaling;
   /** Volumes declared for the service (compose, or a data path for a database). */
   volumes?: { target: string; source?: string; evidence: Evidence }[];
   /** Library packages of the same workspace this service uses (ids into `libraries`). */

@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { Command as CommandClass } from 'commander';
 import { registerAnalyzeCommands } from './analyze-commands';
 import { registerContextCommands } from './context-commands';
+import { registerK8sCommands } from './k8s-commands';
 
 declare const KYOZO_SPLIT_CLI: boolean | undefined;
-const ENGINE_ONLY = new Set(['analyze', 'explain', 'describe', 'context', 'mcp']);
+const ENGINE_ONLY = new Set(['analyze', 'explain', 'describe', 'context', 'mcp', 'k8s']);
 
 type Registrar = (program: Command) => void;
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
 
   registerAnalyzeCommands(program);
   registerContextCommands(program);
+  registerK8sCommands(program);
   if (!ENGINE_ONLY.has(process.argv[2])) {
     (await loadCommands('deploy'))(program);
     (await loadCommands('sync'))(program);

@@ -20,6 +20,7 @@ export interface KyozoManifest {
   health?: string | { path?: string; command?: string | string[]; interval?: number };
   resources?: { memory?: string; cpus?: number };
   replicas?: number;
+  scaling?: { min?: number; max: number; target_cpu?: number; cooldown?: number | string };
   base_image?: string;
   build?: string | { command?: string; dockerfile?: string };
 }
@@ -43,6 +44,12 @@ function memoryMb(v: string): number | undefined {
   return Math.round(
     Number(m[1]) * (unit === 'g' ? 1024 : unit === 'k' ? 1 / 1024 : unit === 'm' ? 1 : 1 / (1024 * 1024)),
   );
+}
+
+/** `30`, `30s` or `5m` as seconds (the schema admits only these forms). */
+function seconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  return Number.parseInt(v, 10) * (v.endsWith('m') ? 60 : 1);
 }
 
 function suggest(key: string | undefined): string {
@@ -157,11 +164,27 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
     const reason = dockerfile ? `kyozo.yaml builds ${dockerfile}` : `kyozo.yaml build command: ${b.command}`;
     f.build = { ...f.build, command: b.command, dockerfile, evidence: at('build', reason) };
   }
+  if (m.scaling && (m.scaling.min ?? 1) > m.scaling.max)
+    f.problems!.push({
+      severity: 'warning',
+      code: 'kyozo-yaml-invalid',
+      file,
+      line: findLine(text, /^scaling\s*:/m),
+      message: `${file}: scaling min (${m.scaling.min}) is above max (${m.scaling.max}); max is taken as ${m.scaling.min}.`,
+    });
   f.override = {
     name: m.name,
     replicas: m.replicas,
     resources: m.resources
       ? { memoryMb: m.resources.memory ? memoryMb(m.resources.memory) : undefined, cpus: m.resources.cpus }
+      : undefined,
+    scaling: m.scaling
+      ? {
+          min: m.scaling.min ?? 1,
+          max: Math.max(m.scaling.max, m.scaling.min ?? 1),
+          targetCpu: m.scaling.target_cpu ?? 70,
+          ...(m.scaling.cooldown !== undefined ? { cooldownSeconds: seconds(m.scaling.cooldown) } : {}),
+        }
       : undefined,
     dependsOn: m.depends_on?.map((d) => ({
       name: d,

@@ -9,6 +9,7 @@ import type {
   Problem,
   Recommendation,
   Resources,
+  Scaling,
   ServiceType,
   StartSpec,
 } from '../../protocol';
@@ -69,6 +70,7 @@ export interface Finding {
     name?: string;
     replicas?: number;
     resources?: Resources;
+    scaling?: Scaling;
     dependsOn?: { name: string; evidence: Evidence }[];
   };
   /** nginx/caddy upstream hosts. */

@@ -170,6 +170,7 @@ export function buildService(
     ...(healthCheck ? { healthCheck } : {}),
     replicas: kyozo?.override?.replicas ?? svc?.replicas ?? 1,
     ...(resources ? { resources } : {}),
+    ...(kyozo?.override?.scaling ? { scaling: kyozo.override.scaling } : {}),
     ...(svc?.volumes.length ? { volumes: svc.volumes } : {}),
     indicators,
     ...(composeOnly ? { composeOnly } : {}),
