@@ -76,8 +76,14 @@ interface CommandContext {
 type Handler = (...args: unknown[]) => unknown;
 type ServiceAction = (ref: ServiceRef, args: unknown[]) => Promise<unknown>;
 
-/** openTopology belongs to the topology panel, which registers it with the panel it opens; Share's to share/. */
-type TableCommand = Exclude<ClientCommand, typeof ClientCommands.openTopology | ShareCommand>;
+/**
+ * openTopology belongs to the topology panel, which registers it with the panel it opens; Share's to share/;
+ * describeFolder to pathwalker/.
+ */
+type TableCommand = Exclude<
+  ClientCommand,
+  typeof ClientCommands.openTopology | typeof ClientCommands.describeFolder | ShareCommand
+>;
 
 export function registerCommands(
   context: vscode.ExtensionContext,

@@ -7,6 +7,7 @@ import { registerExplorerDecorations } from './explorer-decorations';
 import { KyozoModel } from './kyozo-model';
 import { createLanguageClient } from './language-client';
 import { LogTerminals } from './log-terminal';
+import { registerPathWalker, type PathWalkerApi } from './pathwalker';
 import { registerServicesView } from './services-view';
 import { registerShareIdentity } from './share/team-commands';
 import { registerStatusBar } from './status-bar';
@@ -19,6 +20,8 @@ export interface KyozoApi {
   model: KyozoModel;
   /** Resolves when every workspace folder has been analysed once. */
   ready: Promise<void>;
+  /** Describe Folder, the language-model tools and @kyozo, as this editor's API allowed them. */
+  pathWalker: PathWalkerApi;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<KyozoApi> {
@@ -48,6 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   registerCommands(context, client, model, logs);
   registerWorkspaceTrust(context, client);
   registerShareIdentity(context, output);
+  const pathWalker = registerPathWalker(context, client, model);
   context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 
   const loaded = new Set<string>();
@@ -68,7 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
     );
   }
   context.subscriptions.push({ dispose: () => void client.stop() });
-  return { model, ready };
+  return { model, ready, pathWalker };
 }
 
 export function deactivate(): void {

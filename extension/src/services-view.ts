@@ -11,6 +11,13 @@ type Node =
 
 export const SERVICES_VIEW = 'kyozo.services';
 
+/** The one-sentence summary of a service's folder (PathWalker's), shown first in the service's tooltip. */
+type FolderSummaries = (folderUri: string, folder: string) => Promise<string | undefined>;
+let folderSummaries: FolderSummaries | undefined;
+export function setFolderSummaries(lookup: FolderSummaries): void {
+  folderSummaries = lookup;
+}
+
 class ServicesTree implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -95,6 +102,18 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     item.contextValue = `kyozo.service.${state}${status?.ports.some((p) => p.url) ? '.web' : ''}`;
     item.command = { command: ClientCommands.revealService, title: 'Reveal', arguments: [node.ref] };
     item.accessibilityInformation = { label: `${service.name}, ${service.type}, ${state}` };
+    return item;
+  }
+
+  /** Asked when the tooltip is about to show: the folder's summary goes first (image-only services have none). */
+  async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
+    if (node.kind !== 'service' || node.ref.service.composeOnly || !folderSummaries) return item;
+    const summary = await folderSummaries(node.ref.folderUri, node.ref.service.folder);
+    if (!summary) return item;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendText(summary);
+    md.appendMarkdown(`\n\n${tooltipOf(node.ref.service, node.ref.status).value}`);
+    item.tooltip = md;
     return item;
   }
 }

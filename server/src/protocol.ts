@@ -516,6 +516,39 @@ export const EventsRequest = new RequestType<EventsParams, DeploymentEvent[], vo
 /** client → server: generated compose YAML for a workspace folder (its generated Dockerfiles are written beside). */
 export const ComposeRequest = new RequestType<ComposeParams, string, void>('kyozo/compose');
 
+/** kyozo/describeFolder: PathWalker's description of one folder, from the analysis the server already holds. */
+export interface DescribeFolderParams {
+  /** The folder: a file URI, or a path relative to the workspace folder. */
+  folder: string;
+  /** The workspace folder; found from `folder` when it is a URI. */
+  folderUri?: string;
+}
+export interface DescribeFolderResult {
+  folderUri: string;
+  /** Root-relative posix path (`.` for the root). */
+  folder: string;
+  purpose: string;
+  confidence: number;
+  summary: string;
+  /** The whole description as Markdown, with evidence links to file:line. */
+  markdown: string;
+}
+/** kyozo/agentTool: one of kyozo mcp's tools (kyozo_find, kyozo_describe_folder, ...), answered as JSON text. */
+export interface AgentToolParams {
+  tool: string;
+  input: Record<string, unknown>;
+  folderUri?: string;
+}
+export interface AgentToolResult {
+  text: string;
+}
+/** client → server: describe a folder; fails with the reason when it is not a folder of an open workspace. */
+export const DescribeFolderRequest = new RequestType<DescribeFolderParams, DescribeFolderResult, void>(
+  'kyozo/describeFolder',
+);
+/** client → server: run an agent tool (the language-model tools and the @kyozo participant). */
+export const AgentToolRequest = new RequestType<AgentToolParams, AgentToolResult, void>('kyozo/agentTool');
+
 /** The method names, for code that routes messages by name (a test client recording every notification). */
 export const Methods = {
   topology: TopologyNotification.method,
@@ -632,6 +665,7 @@ export const ClientCommands = {
   deployFolder: 'kyozo.deployFolder',
   showServiceDetails: 'kyozo.showServiceDetails',
   openTopology: 'kyozo.openTopology',
+  describeFolder: 'kyozo.describeFolder',
   ...ShareCommands,
 } as const;
 

@@ -451,6 +451,24 @@ export class DeployCommands {
     return { streamId };
   }
 
+  /** The last `tail` lines a service's containers printed (kyozo_logs); refused in an untrusted workspace. */
+  async recentLogs(f: WorkspaceFolderState, serviceId: string, tail: number): Promise<string[]> {
+    if (!this.trusted)
+      throw new ResponseError(
+        ErrorCodes.InvalidRequest,
+        'Kyozo: logs are not available in an untrusted workspace. Trust the workspace ("Manage Workspace Trust"), ' +
+          'then retry.',
+      );
+    await this.firstPing;
+    const o = this.requireOrchestrator();
+    const lines: string[] = [];
+    for await (const chunk of o.logs(f.topology!, serviceId, { follow: false, tail })) {
+      lines.push(...chunk.replace(/\n$/, '').split('\n'));
+      if (lines.length >= tail) break;
+    }
+    return lines.slice(-tail);
+  }
+
   stopLogs(streamId: string): void {
     this.logStreams.get(streamId)?.abort();
     this.logStreams.delete(streamId);

@@ -8,6 +8,7 @@ import { registerFeatures } from './feature-requests';
 import { FileWatching } from './file-watching';
 import { FolderAnalysis } from './folder-analysis';
 import { registerKyozoRequests } from './kyozo-requests';
+import { registerPathWalkerRequests } from './pathwalker-requests';
 import { ServerSession, type ServerDeps } from './server-session';
 
 export { DEFAULT_SETTINGS, type ServerDeps } from './server-session';
@@ -28,6 +29,7 @@ export function startLanguageServer(
   // Features registration: hover, CodeLens, code actions; then commands and Kyozo's own requests.
   registerFeatures(server, diagnostics);
   registerKyozoRequests(server);
+  registerPathWalkerRequests(server);
   server.onDispose(() => server.commands.dispose());
   connection.onShutdown(() => server.dispose());
 }

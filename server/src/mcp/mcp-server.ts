@@ -9,13 +9,15 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { Topology } from '../protocol';
 import {
+  AgentInputError,
   AnalyzeInputError,
   BASE_IMAGE_KEYS,
+  compactTopology,
   DEFAULT_IGNORED_DIRS,
   DEFAULT_MAP_BUDGET,
   explain,
+  findInWorkspace,
   FolderDescriber,
   FolderNotFoundError,
   isBaseImageKey,
@@ -65,29 +67,6 @@ function parseBaseImages(list: string[]): BaseImages {
     out[runtime] = image;
   }
   return out;
-}
-
-/** The services of the topology in the few fields an agent needs, with their dependencies by name. */
-function compactTopology(t: Topology) {
-  const name = (id: string) => t.services.find((s) => s.id === id)?.name ?? id;
-  return {
-    name: t.name,
-    services: t.services.map((s) => ({
-      name: s.name,
-      folder: s.folder,
-      type: s.type,
-      language: s.language,
-      frameworks: s.frameworks,
-      ports: s.ports.map((p) => p.container),
-      image: s.image,
-      start: s.start?.command,
-      dependsOn: [...new Set(t.edges.filter((e) => e.from === s.id).map((e) => `${name(e.to)} (${e.kind})`))],
-    })),
-    libraries: t.libraries.map((l) => ({ name: l.name, folder: l.folder })),
-    order: t.order.map((wave) => wave.map(name)),
-    patterns: t.patterns.map((p) => p.description),
-    problems: t.problems.map((p) => `${p.severity}: ${p.message}`),
-  };
 }
 
 /** Builds the server on an analysed workspace; `serveMcp` connects it to stdio. */
@@ -169,75 +148,13 @@ export function createKyozoMcpServer(describer: FolderDescriber, options: McpOpt
       },
     },
     async (args) => {
-      const given = Object.entries(args).filter(([, v]) => v !== undefined);
-      if (given.length !== 1) throw invalid(`give exactly one of route, env, talksTo, file (got ${given.length})`);
-      const t = topology();
-      const services = t.services.filter((s) => !s.composeOnly);
-      if (args.route !== undefined) {
-        const m = /^\s*(?:([A-Za-z]+)\s+)?(\S+)\s*$/.exec(args.route);
-        const method = m?.[1]?.toUpperCase();
-        const target = m?.[2] ?? args.route;
-        const matches = [];
-        for (const s of services) {
-          const d = await describe(s.folder);
-          for (const c of d.capabilities.value) {
-            if (c.kind === 'http-route') {
-              const [verb, path] = c.name.split(' ');
-              if (path === target && (!method || verb === method || verb === 'ANY'))
-                matches.push({ service: s.name, capability: c });
-            } else if (
-              c.kind === 'grpc-method' &&
-              (c.name === target || c.name.endsWith(`.${target}`) || c.name.endsWith(`/${target}`))
-            ) {
-              matches.push({ service: s.name, capability: c });
-            }
-          }
-        }
-        return json({ route: args.route, matches });
+      try {
+        return json(await findInWorkspace(describer, args));
+      } catch (err) {
+        if (err instanceof AgentInputError || err instanceof FolderNotFoundError || err instanceof UnknownServiceError)
+          throw invalid(err.message);
+        throw err;
       }
-      if (args.env !== undefined) {
-        const matches = [];
-        for (const s of services) {
-          const d = await describe(s.folder);
-          if (d.envRead.value.includes(args.env)) {
-            const evidence = d.envRead.evidence.filter((e) => e.reason.endsWith(` ${args.env}`));
-            matches.push({ service: s.name, folder: s.folder, evidence });
-          }
-        }
-        return json({ env: args.env, matches });
-      }
-      if (args.talksTo !== undefined) {
-        const target = service(args.talksTo);
-        const name = (id: string) => t.services.find((s) => s.id === id)?.name ?? id;
-        return json({
-          service: target.name,
-          calledBy: t.edges
-            .filter((e) => e.to === target.id)
-            .map((e) => ({ service: name(e.from), kind: e.kind, evidence: e.evidence })),
-          calls: t.edges
-            .filter((e) => e.from === target.id)
-            .map((e) => ({ service: name(e.to), kind: e.kind, evidence: e.evidence })),
-        });
-      }
-      const rel = describer
-        .fileIndex()
-        .relative(args.file!.startsWith('/') ? args.file! : `${describer.root}/${args.file}`);
-      if (rel === undefined)
-        throw invalid(`${args.file} is outside the workspace ${describer.root}; pass a path inside it`);
-      const folder = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '.';
-      const d = await describe(folder);
-      const owner = services
-        .filter((s) => s.folder === '.' || rel === s.folder || rel.startsWith(`${s.folder}/`))
-        .sort((a, b) => b.folder.length - a.folder.length)[0];
-      const library = t.libraries.find((l) => rel.startsWith(`${l.folder}/`));
-      return json({
-        file: rel,
-        folder,
-        purpose: d.purpose.value,
-        service: owner?.name,
-        serviceFolder: owner?.folder,
-        library: library?.name,
-      });
     },
   );
 
