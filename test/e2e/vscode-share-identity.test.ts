@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { parseInvite } from '../../extension/src/share/join-uri';
-import { fingerprint, SyncApiError } from '../../sync-server/src/client';
-import { createUser, startTestServer, type TestServer } from '../support/sync-harness';
+import { joinLink, parseInvite } from '../../extension/src/share/join-uri';
+import { fingerprint, newRoomKey, SyncApiError, wrapRoomKey } from '../../sync-server/src/client';
+import { OperatorDb } from '../support/hostile-server';
+import { createUser, startTestServer, verifyDevices, type TestServer } from '../support/sync-harness';
 import {
   bundleSuite,
   CHROMIUM,
@@ -201,8 +202,8 @@ test(
     await page.screenshot({ path: join(artefacts, 'vscode-share-fingerprint.png') });
 
     // No token or password in any file VS Code keeps for this profile (settings, logs, state) or in the workspace.
-    const token = db.prepare('SELECT hash FROM tokens').all();
-    assert.equal(token.length, 2, 'alice and bob hold one token each');
+    const tokens = db.prepare('SELECT hash FROM tokens').all();
+    assert.equal(tokens.length, 2, 'alice and bob hold one token each');
     const leaks = [...filesHolding(userData, ['kyz_', PASSWORD]), ...filesHolding(folder, ['kyz_', PASSWORD])];
     assert.deepEqual(leaks, []);
     const trustDir = join(userData, 'User', 'globalStorage', 'kyozo.kyozo', 'share');
@@ -213,7 +214,48 @@ test(
       readFileSync(join(trustDir, trustFiles[0]), 'utf8'),
       new RegExp(bob.identity.signPublicKey.toString('base64').replace(/[+/]/g, '.')),
     );
-    send('checked', {});
+
+    // A second team, owned here by dave, with carol a verified member and a room; the operator of the server adds a key
+    // wrap for alice's device signed by carol, who is no admin, as a server could try to hand out a key of its choosing.
+    const dave = await createUser(server, 'dave');
+    const carol = await createUser(server, 'carol');
+    const ops = await dave.api.createTeam('Ops');
+    await carol.api.acceptInvite((await dave.api.invite(ops.id, 'member')).invite);
+    await verifyDevices(dave, ops.id, [carol]);
+    const { room: opsRoom } = await dave.api.createRoom(ops.id, 'ops', dave.identity, dave.trust);
+    const aliceKeys = db
+      .prepare(
+        'SELECT sign_pub AS sign, dh_pub AS dh FROM device_keys k JOIN users u ON u.id = k.user_id WHERE u.username = ?',
+      )
+      .get('alice') as { sign: Buffer; dh: Buffer };
+    const forged = wrapRoomKey(
+      opsRoom.id,
+      1,
+      newRoomKey(),
+      { signPublicKey: aliceKeys.sign, dhPublicKey: aliceKeys.dh },
+      carol.identity,
+    );
+    const operator = new OperatorDb(server.dataDir);
+    operator.putWrap(opsRoom.id, 1, aliceKeys.sign, forged);
+    operator.close();
+    const opsLink = joinLink('kyozo.kyozo', server.url, (await dave.api.invite(ops.id, 'viewer')).invite);
+    send('checked', { link: opsLink });
+    await waitFile(join(signals, 'joined-second'), 60_000, why);
+
+    const r5 = JSON.parse(results());
+    assert.deepEqual(r5.joinedSecond, {
+      teamId: ops.id,
+      role: 'viewer',
+      server: server.url,
+      rooms: [{ roomId: opsRoom.id, name: 'ops', epochs: [] }],
+    });
+    const carolFp = fingerprint(carol.identity.signPublicKey, carol.identity.dhPublicKey);
+    const refusedToast = page.locator('.notification-toast', { hasText: 'refused a room key' }).first();
+    await refusedToast.waitFor({ timeout: 30_000 });
+    const refusedText = (await refusedToast.locator('.notification-list-item-message').textContent()) ?? '';
+    assert.ok(refusedText.includes(`signed by device ${carolFp} (carol)`), refusedText);
+    await page.screenshot({ path: join(artefacts, 'vscode-share-wrap-refused.png') });
+    send('checked-second', {});
     await waitFile(join(signals, 'done'), 60_000, why);
 
     // Signed out: the token is revoked on the server and gone from SecretStorage; team commands say to sign in.

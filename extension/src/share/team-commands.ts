@@ -146,7 +146,9 @@ class TeamCommands {
 
   async join(
     args: { invite?: string; switchServer?: boolean; parsed?: ParsedInvite } = {},
-  ): Promise<CommandResult<{ teamId: string; role: string; server: string }>> {
+  ): Promise<
+    CommandResult<{ teamId: string; role: string; server: string; rooms: { roomId: string; epochs: number[] }[] }>
+  > {
     let server: string | undefined;
     try {
       let parsed = args.parsed;
@@ -212,12 +214,19 @@ class TeamCommands {
       const joined = await s.api.acceptInvite(parsed.invite);
       // The team's signed roster: its signer is pinned on first use, with a warning naming the fingerprint to check.
       await s.api.syncRoster(joined.teamId, s.trust);
+      // The room keys already wrapped to this device, checked now: a wrap no trusted admin device signed is refused
+      // with an error naming its signer (shown by ShareAccount from the trust warning), not found out later.
+      const rooms = [];
+      for (const room of await s.api.teamRooms(joined.teamId)) {
+        const keyring = await s.api.loadKeyring(room.id, s.identity, s.trust);
+        rooms.push({ roomId: room.id, name: room.name, epochs: keyring.epochs() });
+      }
       const fp = deviceFingerprint(s.identity);
       void vscode.window.showInformationMessage(
         `Kyozo Share: you joined the team as ${joined.role}. Read your device fingerprint ${fp} to an admin of the ` +
           'team out of band so they can verify it; room keys reach verified devices only.',
       );
-      return { teamId: joined.teamId, role: joined.role, server };
+      return { teamId: joined.teamId, role: joined.role, server, rooms };
     } catch (e) {
       return this.account.fail(e, 'join the team', server);
     }

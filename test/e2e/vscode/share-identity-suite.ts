@@ -114,7 +114,14 @@ export async function run(): Promise<void> {
     await cmd(ShareCommands.showFingerprint);
     signal('removed');
 
-    await fromOuter('checked');
+    // Another team's join link, opened as a user pasting it: the team joins, and the one key wrapped to this device,
+    // signed by a member who is no admin, is refused with an error naming that device.
+    const second = (await fromOuter('checked')) as { link: string };
+    await vscode.commands.executeCommand('notifications.clearAll');
+    results.joinedSecond = await cmd(ShareCommands.joinTeam, { invite: second.link });
+    signal('joined-second');
+
+    await fromOuter('checked-second');
     results.signOut = await cmd(ShareCommands.signOut);
     results.fingerprintAfterSignOut = await cmd(ShareCommands.showFingerprint, { copy: true });
     results.afterSignOut = await refusal(ShareCommands.createTeam, { name: 'late' });
