@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { analyze } from '../../server/src/engine/index';
 import { exportKubernetes, KubernetesExportError, type KubernetesExport } from '../../server/src/engine/k8s';
+import { edge, port, service, topology as makeTopology } from '../support/docker-topology-builder';
 
 const repo = join(import.meta.dirname, '..', '..');
 const shop = join(repo, 'examples', 'shop');
@@ -303,6 +304,23 @@ describe('kyozo k8s: kyozo.yaml scaling and planted secrets', async () => {
       () => exportKubernetes({ ...topology, services: [], edges: [], patterns: [] }),
       (e: unknown) => e instanceof KubernetesExportError && /no services found/.test(e.message),
     );
+  });
+});
+
+describe('kyozo k8s: names Kubernetes would refuse', async () => {
+  await modelsLoaded;
+  test('a service whose name starts with a digit is served as svc-<name>, and its clients use that name', () => {
+    const t = makeTopology(
+      '/nowhere/My_Shop_',
+      'My_Shop_',
+      [service('2048-game', { ports: [port(8080)] }), service('api', { ports: [port(3000)], env: [] })],
+      [edge('api', '2048-game', { envVar: 'GAME_URL' })],
+    );
+    const docs = objects(exportKubernetes(t));
+    assert.equal(find(docs, 'Service', 'svc-2048-game').spec.ports[0].port, 8080);
+    assert.equal(envOf(docs, 'api').GAME_URL, 'http://svc-2048-game:8080');
+    // A label value may not end with '_'.
+    assert.equal(find(docs, 'Deployment', 'api').metadata.labels['app.kubernetes.io/part-of'], 'my_shop');
   });
 });
 

@@ -345,6 +345,8 @@ function documentYaml(header: string[], docs: Record<string, unknown>[]): string
 
 export function exportKubernetes(topology: Topology, options: KubernetesExportOptions = {}): KubernetesExport {
   const project = projectName(options.project ?? topology.name);
+  // A label value: at most 63 characters, starting and ending with a letter or digit.
+  const partOf = project.slice(0, 63).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'kyozo';
   const tag = options.tag ?? 'latest';
   const namespace = options.namespace;
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))
@@ -374,6 +376,10 @@ export function exportKubernetes(topology: Topology, options: KubernetesExportOp
         ? `no deployable service in ${topology.root} (${skipped.map((x) => `${x.service}: ${x.reason}`).join('; ')})`
         : `no services found in ${topology.root}; Kyozo looks for Dockerfiles, compose files, package manifests, Procfiles and kyozo.yaml`,
     );
+  // A Service's name must start with a letter (RFC 1035); a folder such as 2048-game is served as svc-2048-game, and
+  // its clients' URLs use that name.
+  for (const [i, s] of runnable.entries())
+    if (!/^[a-z]/.test(s.name)) runnable[i] = { ...s, name: `svc-${s.name}`.slice(0, 63).replace(/-+$/, '') };
   runnable.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const byId = new Map(runnable.map((s) => [s.id, s]));
   const entries = new Set(entryServices(topology, byId).map((s) => s.id));
@@ -382,7 +388,7 @@ export function exportKubernetes(topology: Topology, options: KubernetesExportOp
     ...(namespace ? { namespace } : {}),
     labels: {
       [LABEL_NAME]: s.name,
-      [LABEL_PART_OF]: project,
+      [LABEL_PART_OF]: partOf,
       [LABEL_MANAGED_BY]: 'kyozo',
       [LABEL_COMPONENT]: s.type,
     },
@@ -395,7 +401,7 @@ export function exportKubernetes(topology: Topology, options: KubernetesExportOp
     const ports = uniquePorts(s);
     const env = serviceEnv(topology, s, byId);
     const stateful = isStateful(s);
-    const selector = { [LABEL_NAME]: s.name, [LABEL_PART_OF]: project };
+    const selector = { [LABEL_NAME]: s.name, [LABEL_PART_OF]: partOf };
 
     if (Object.keys(env.config).length)
       docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${s.name}-config`, s), data: env.config });
@@ -600,7 +606,7 @@ export function exportKubernetes(topology: Topology, options: KubernetesExportOp
     const doc = {
       apiVersion: 'v1',
       kind: 'Namespace',
-      metadata: { name: namespace, labels: { [LABEL_PART_OF]: project, [LABEL_MANAGED_BY]: 'kyozo' } },
+      metadata: { name: namespace, labels: { [LABEL_PART_OF]: partOf, [LABEL_MANAGED_BY]: 'kyozo' } },
     };
     files.push({
       name: 'namespace.yaml',
