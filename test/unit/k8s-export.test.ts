@@ -324,6 +324,79 @@ describe('kyozo k8s: names Kubernetes would refuse', async () => {
   });
 });
 
+describe('kyozo k8s: other data images, URLs with passwords, volumes', async () => {
+  await modelsLoaded;
+  const evidence = { file: 'test', reason: 'built by the test' };
+  const t = makeTopology(
+    '/nowhere/mixed',
+    'mixed',
+    [
+      service('compose.yaml#mysql', { type: 'database', image: 'mysql:8', ports: [port(3306)] }),
+      service('compose.yaml#mongo', { type: 'database', image: 'mongo:7', ports: [port(27017)] }),
+      service('app', {
+        ports: [port(8080), port(5353, { protocol: 'udp' })],
+        env: [
+          { name: 'UPSTREAM_URL', value: 'https://bot:hunter2hunter2@partner.example.com/v1', secret: false, evidence },
+          { name: 'GITHUB_TOKEN', value: 'ghp_plantedtoken0000', secret: true, evidence },
+        ],
+        volumes: [
+          { source: './config', target: '/etc/app', evidence },
+          { source: 'cache', target: '/var/cache/app', evidence },
+        ],
+      }),
+    ],
+    [edge('app', 'compose.yaml#mysql'), edge('app', 'compose.yaml#mongo', { envVar: 'MONGO_URL' })],
+  );
+  const out = exportKubernetes(t);
+  const docs = objects(out);
+
+  test('MySQL and MongoDB clients get URLs whose password comes from the database Secret', () => {
+    const env = envOf(docs, 'app');
+    assert.equal(env.MYSQL_URL, 'mysql://kyozo:$(KYOZO_MYSQL_PASSWORD)@mysql:3306/mysql');
+    assert.equal(env.DATABASE_URL, env.MYSQL_URL, 'the first data dependency gives DATABASE_URL');
+    assert.equal(env.MONGO_URL, 'mongodb://kyozo:$(KYOZO_MONGO_PASSWORD)@mongo:27017/mongo?authSource=admin');
+    assert.deepEqual(env.KYOZO_MYSQL_PASSWORD, { secretKeyRef: { name: 'mysql-secrets', key: 'MYSQL_PASSWORD' } });
+    const mysql = envOf(docs, 'mysql', 'StatefulSet');
+    assert.equal(mysql.MYSQL_RANDOM_ROOT_PASSWORD, 'yes');
+    assert.deepEqual(mysql.MYSQL_PASSWORD, { secretKeyRef: { name: 'mysql-secrets', key: 'MYSQL_PASSWORD' } });
+    assert.deepEqual(envOf(docs, 'mongo', 'StatefulSet').MONGO_INITDB_ROOT_PASSWORD, {
+      secretKeyRef: { name: 'mongo-secrets', key: 'MONGO_INITDB_ROOT_PASSWORD' },
+    });
+  });
+
+  test('a URL with a password outside the topology and a secret-looking name are Secret references', () => {
+    const env = envOf(docs, 'app');
+    assert.deepEqual(env.UPSTREAM_URL, { secretKeyRef: { name: 'app-secrets', key: 'UPSTREAM_URL' } });
+    assert.deepEqual(env.GITHUB_TOKEN, { secretKeyRef: { name: 'app-secrets', key: 'GITHUB_TOKEN' } });
+    for (const f of out.files) {
+      assert.ok(!f.yaml.includes('hunter2hunter2'), f.name);
+      assert.ok(!f.yaml.includes('ghp_plantedtoken0000'), f.name);
+    }
+    assert.deepEqual(
+      out.secrets.find((x) => x.name === 'app-secrets'),
+      { name: 'app-secrets', keys: ['GITHUB_TOKEN', 'UPSTREAM_URL'] },
+    );
+  });
+
+  test('a bind mount is left out and a named volume is an emptyDir, each with a note; a UDP port keeps its protocol', () => {
+    const app = container(docs, 'app');
+    assert.deepEqual(
+      app.volumeMounts.map((m: Doc) => m.mountPath),
+      ['/tmp', '/var/cache/app'],
+    );
+    assert.equal(out.notes.length, 2);
+    assert.match(out.notes[0]!, /app: the bind mount \.\/config:\/etc\/app is left out/);
+    assert.match(out.notes[1]!, /app: the volume cache is an emptyDir/);
+    assert.deepEqual(
+      find(docs, 'Service', 'app').spec.ports.map((p: Doc) => [p.name, p.protocol]),
+      [
+        ['tcp-8080', 'TCP'],
+        ['udp-5353', 'UDP'],
+      ],
+    );
+  });
+});
+
 describe('kyozo.yaml scaling', () => {
   test('an out-of-range target and min above max are reported on the kyozo.yaml line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kyozo-k8s-scaling-'));
