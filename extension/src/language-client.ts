@@ -17,6 +17,7 @@ export function readSettings(): KyozoSettings {
   return {
     docker: { host: c.get<string>('docker.host') || undefined },
     baseImages: c.get<Record<string, string>>('baseImages') ?? {},
+    build: { builder: c.get<'auto' | 'buildkit' | 'classic'>('build.builder') ?? 'auto' },
     defaults: { memoryMb: c.get<number>('defaults.memoryMb'), cpus: c.get<number>('defaults.cpus') },
     ignore: c.get<string[]>('ignore') ?? [],
     autoDeploy: c.get<boolean>('autoDeploy') ?? false,

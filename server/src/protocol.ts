@@ -434,6 +434,8 @@ export interface KyozoSettings {
   docker: { host?: string };
   /** Base images for generated Dockerfiles, per runtime (`node`, `python`, ...). */
   baseImages: Record<string, string>;
+  /** The engine's builder for images: `auto` (BuildKit when the engine has it), `buildkit` or `classic`. */
+  build?: { builder?: 'auto' | 'buildkit' | 'classic' };
   /** Default limits when a service declares none. */
   defaults: { memoryMb?: number; cpus?: number };
   /** Extra gitignore-style globs the analysis skips. */

@@ -55,8 +55,10 @@ describe('deploy errors on a real engine', { timeout: 240_000 }, async () => {
     test('deploy errors', { skip: 'no Docker engine' }, () => undefined);
     return;
   }
+  // The classic builder, whose `Step n/m` output these tests read (deploy-buildkit.test.ts covers BuildKit's).
   const orchestrator = createOrchestrator({
     baseImages: { node: 'kyozo-test/node:20' },
+    builder: 'classic',
     stateDir,
     healthTimeoutMs: 30_000,
   });

@@ -93,7 +93,7 @@ describe('real projects deploy with kyozo up and answer', { timeout: apps.length
     const up = await kyozo(['up', dir, '--project', project, '--base-image', `node=${baseImage}`]);
     const out = `${up.stdout}\n${up.stderr}`;
     assert.equal(up.status, 1, out);
-    assert.match(out, /failed at Step \d+\/\d+ : RUN .*npm ci/, 'names the step');
+    assert.match(out, /failed at (?:Step \d+\/\d+ :|\[[\w-]+ \d+\/\d+\]) RUN .*npm ci/, 'names the step');
     assert.match(out, /package-lock\.json .*in sync/, 'shows the output that says why');
     assert.match(out, /lockfile does not match package\.json; run the install locally .* commit the updated lockfile/);
   });

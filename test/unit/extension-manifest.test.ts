@@ -22,6 +22,7 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
   // what is shown; each is listed here so a new setting gets the same decision.
   const windowScoped = [
     'kyozo.baseImages',
+    'kyozo.build.builder',
     'kyozo.defaults.memoryMb',
     'kyozo.defaults.cpus',
     'kyozo.ignore',

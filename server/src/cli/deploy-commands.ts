@@ -23,7 +23,13 @@ import {
   type DeployProgress,
 } from '../engine';
 // The Docker client: only this bundle (dist/cli-deploy.js) and the language server load it.
-import { createOrchestrator, DeploymentError, EngineUnreachableError } from '../engine/deploy';
+import {
+  createOrchestrator,
+  DeploymentError,
+  EngineUnreachableError,
+  parseBuilderChoice,
+  type BuilderChoice,
+} from '../engine/deploy';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -37,6 +43,7 @@ interface DeployFlags {
   dir?: string;
   dockerHost?: string;
   baseImage: string[];
+  builder?: string;
   stateDir?: string;
   topology?: string;
   memory?: string;
@@ -61,6 +68,19 @@ function parseBaseImages(list: string[]): BaseImages {
   return out;
 }
 
+/** `--builder`, else KYOZO_BUILDER, else auto. */
+function builderChoice(flags: DeployFlags): BuilderChoice {
+  try {
+    return (
+      parseBuilderChoice(flags.builder, '--builder') ??
+      parseBuilderChoice(process.env.KYOZO_BUILDER, 'KYOZO_BUILDER') ??
+      'auto'
+    );
+  } catch (e) {
+    throw new CliInputError((e as Error).message);
+  }
+}
+
 function orchestratorFor(flags: DeployFlags) {
   const memoryMb = flags.memory ? parseMemoryMb(flags.memory) : undefined;
   const cpus = flags.cpus ? Number(flags.cpus) : undefined;
@@ -69,6 +89,7 @@ function orchestratorFor(flags: DeployFlags) {
   return createOrchestrator({
     dockerHost: flags.dockerHost,
     baseImages: parseBaseImages(flags.baseImage),
+    builder: builderChoice(flags),
     stateDir: flags.stateDir,
     project: flags.project,
     defaults: { memoryMb, cpus },
@@ -114,6 +135,11 @@ function withDeployOptions(cmd: Command): Command {
         "stage's, e.g. go-run=scratch (repeatable; also KYOZO_BASE_IMAGES)",
       (v: string, p: string[]) => [...p, v],
       [],
+    )
+    .option(
+      '--builder <builder>',
+      'how images are built: auto (BuildKit when the engine has it), buildkit (cache mounts for package managers) ' +
+        'or classic (default: KYOZO_BUILDER, else auto)',
     )
     .option(
       '--state-dir <dir>',
@@ -485,7 +511,20 @@ function dockerfileCommand(program: Command): void {
           throw new CliInputError(
             `${service.name} is of type ${service.type}, for which Kyozo has no Dockerfile template; add a Dockerfile or set type in kyozo.yaml`,
           );
-        process.stdout.write(generateDockerfile(service, parseBaseImages(flags.baseImage)));
+        // Written for the builder that would build it: `auto` asks the engine.
+        const baseImages = parseBaseImages(flags.baseImage);
+        const choice = builderChoice(flags);
+        let builder = choice === 'auto' ? undefined : choice;
+        if (!builder) {
+          const o = createOrchestrator({ dockerHost: flags.dockerHost, builder: choice });
+          if ((await o.ping()).reachable) builder = await o.builder();
+          else
+            process.stderr.write(
+              `kyozo: no Docker engine answers at ${o.host}; this is the Dockerfile for the classic builder ` +
+                '(--builder buildkit prints the one BuildKit builds)\n',
+            );
+        }
+        process.stdout.write(generateDockerfile(service, baseImages, { builder: builder ?? 'classic' }));
       }),
     );
 }

@@ -81,6 +81,7 @@ export class DeployCommands {
     this.orchestrator = this.factory({
       dockerHost: s.docker.host || undefined,
       baseImages: s.baseImages,
+      builder: s.build?.builder,
       defaults: s.defaults,
     });
     this.firstPing = this.ping();
@@ -482,7 +483,9 @@ export class DeployCommands {
     const uri = `${f.rootUri}/${[...service.folder.split('/').filter((p) => p && p !== '.'), 'Dockerfile'].map(encodeURIComponent).join('/')}`;
     if (existsSync(file))
       throw new ResponseError(ErrorCodes.InvalidParams, `${file} already exists; Kyozo does not overwrite it.`);
-    const text = generateDockerfile(service, this.settings().baseImages);
+    // Written for the builder Kyozo would build it with (BuildKit's cache mounts only when the engine has BuildKit).
+    const builder = this.orchestrator && this.reachable ? await this.orchestrator.builder() : 'classic';
+    const text = generateDockerfile(service, this.settings().baseImages, { builder });
     const r = await this.connection.workspace.applyEdit({
       label: `Generate Dockerfile for ${service.name}`,
       edit: {

@@ -7,7 +7,8 @@ import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
 import { HealthWatch } from './health-wait';
-import { ensureServiceImage } from './image-builder';
+import { parseBuilderChoice, type Builder } from './builder';
+import { engineHasBuildkit, ensureServiceImage } from './image-builder';
 import { Label } from './labels';
 import { serviceLogs, tailLogs } from './log-stream';
 import type {
@@ -47,6 +48,21 @@ export class DockerOrchestrator implements Orchestrator {
 
   ping(): Promise<EngineReachability> {
     return pingEngine(this.docker, this.host);
+  }
+
+  private resolvedBuilder?: Builder;
+
+  async builder(): Promise<Builder> {
+    if (this.resolvedBuilder) return this.resolvedBuilder;
+    const choice =
+      parseBuilderChoice(this.options.builder, 'the builder setting (kyozo.build.builder)') ??
+      parseBuilderChoice(process.env.KYOZO_BUILDER, 'KYOZO_BUILDER') ??
+      'auto';
+    if (choice !== 'auto') return (this.resolvedBuilder = choice);
+    // Asked once per engine answer: an engine that is away now is asked again next time.
+    const version = await this.docker.version().catch(() => undefined);
+    if (!version) return 'classic';
+    return (this.resolvedBuilder = engineHasBuildkit(version) ? 'buildkit' : 'classic');
   }
 
   private async requireEngine(): Promise<void> {
@@ -254,6 +270,7 @@ export class DockerOrchestrator implements Orchestrator {
             this.options.baseImages ?? {},
             (line) => progress(service.id, started, 'building', line),
             options.signal,
+            await this.builder(),
           );
           const deps = awaitedDependencies(topology, service.id, deploying);
           if (deps.length) {
@@ -509,7 +526,19 @@ export class DockerOrchestrator implements Orchestrator {
     const image = (await present(replicas[0]?.ImageID)) ?? (await present(deployed.image));
     if (image) return image;
     const baseImages = { ...this.options.baseImages, ...deployed.baseImages };
-    return (await ensureServiceImage(this.docker, topology, ws.project, service, baseImages, () => undefined)).image;
+    const builder = await this.builder();
+    return (
+      await ensureServiceImage(
+        this.docker,
+        topology,
+        ws.project,
+        service,
+        baseImages,
+        () => undefined,
+        undefined,
+        builder,
+      )
+    ).image;
   }
 
   private async serviceStatus(topology: Topology, serviceId: string): Promise<ServiceStatus> {

@@ -7,6 +7,8 @@ import type { Service, Topology } from '../../protocol';
 import { DEFAULT_MAX_FILE_BYTES } from '../scan/default-ignores';
 import { WorkspaceFiles } from '../scan/workspace-files';
 import { collectContext, contextTar, DEFAULT_DOCKERIGNORE, GENERATED_CONTEXT_IGNORES } from './build-context';
+import type { Builder } from './builder';
+import { BuildkitProgress, decodeTrace, isTraceEvent } from './buildkit-trace';
 import { generateDockerfile, runtimeContextIgnores } from './dockerfile-generator';
 import type { BaseImages } from './dockerfile-generator';
 import { RUNTIME_BUILD_FAILURE_HINTS } from './images/runtime-build-hints';
@@ -92,8 +94,9 @@ export class BuildError extends Error {
     ownDockerfile?: string,
     stepOutput: string[] = logTail,
   ) {
+    // The classic builder fails at `Step 1/9 : FROM ...`, BuildKit at `[internal] load metadata for ...`.
     const baseImageMissing =
-      /^Step \d+\/\d+ : FROM /i.test(step ?? '') &&
+      /^(?:Step \d+\/\d+ : FROM |\[internal\] load metadata for |\[[^\]]+\] FROM )/i.test(step ?? '') &&
       /pull access denied|not found|no such host|manifest unknown|repository does not exist/i.test(reason);
     const hint = ownDockerfile
       ? ` (the base image is neither present nor pullable: load it with \`docker load\` or \`docker pull\`, or change the FROM line of ${ownDockerfile})`
@@ -114,6 +117,15 @@ export class ImageUnavailableError extends Error {
         `Build or load it (\`docker build -t ${image} .\`, \`docker load\`), check the name, or check registry access.`,
     );
   }
+}
+
+/**
+ * BuildKit when the engine has it: built into Linux engines since Docker 18.09 (API 1.39); Windows engines and older
+ * ones have the classic builder only.
+ */
+export function engineHasBuildkit(version: { Os?: string; ApiVersion?: string }): boolean {
+  const [major = 0, minor = 0] = (version.ApiVersion ?? '').split('.').map(Number);
+  return (version.Os ?? '').toLowerCase() === 'linux' && (major > 1 || (major === 1 && minor >= 39));
 }
 
 export interface ImageResult {
@@ -151,7 +163,12 @@ function missing<T>(what: string, fn: () => T): T {
  * The build inputs of a service: context folder (its real path, inside the workspace), Dockerfile text (generated
  * when the folder has none). Everything the engine is sent is checked here, before any tar is made.
  */
-export function buildInputs(topology: Topology, service: Service, baseImages: BaseImages) {
+export function buildInputs(
+  topology: Topology,
+  service: Service,
+  baseImages: BaseImages,
+  builder: Builder = 'classic',
+) {
   const contextRel = service.build?.context ?? (service.folder === '.' ? '' : service.folder);
   const written = join(topology.root, contextRel);
   const rel = relative(topology.root, written);
@@ -171,7 +188,11 @@ export function buildInputs(topology: Topology, service: Service, baseImages: Ba
     }
     return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: text };
   }
-  return { contextDir, dockerfileName: '.kyozo.Dockerfile', generated: generateDockerfile(service, baseImages) };
+  return {
+    contextDir,
+    dockerfileName: '.kyozo.Dockerfile',
+    generated: generateDockerfile(service, baseImages, { builder }),
+  };
 }
 
 export async function ensureServiceImage(
@@ -182,6 +203,7 @@ export async function ensureServiceImage(
   baseImages: BaseImages,
   onLine: (line: string) => void,
   signal?: AbortSignal,
+  builder: Builder = 'classic',
 ): Promise<ImageResult> {
   const t0 = Date.now();
   if (!service.build && service.image) {
@@ -195,7 +217,7 @@ export async function ensureServiceImage(
   // compose folder instead, nor fail with a misleading "cannot generate a Dockerfile".
   const refused = topology.problems.find((p) => p.code === 'compose-build-outside' && p.serviceId === service.id);
   if (refused) throw new Error(`not built: ${refused.message}`);
-  const inputs = buildInputs(topology, service, baseImages);
+  const inputs = buildInputs(topology, service, baseImages, builder);
   const ctx = collectContext(inputs.contextDir, {
     root: topology.root,
     dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
@@ -206,8 +228,10 @@ export async function ensureServiceImage(
   });
   const tag = `${imageRepository(project, service)}:${ctx.hash.slice(0, 16)}`;
   if (await imageExists(docker, tag)) return { image: tag, built: false, durationMs: Date.now() - t0 };
-  onLine(`building ${tag}`);
+  onLine(`building ${tag}${builder === 'buildkit' ? ' with BuildKit' : ''}`);
+  // BuildKit takes the context from the request body as the classic builder does (no client session needed).
   const stream = await docker.buildImage(contextTar(ctx), {
+    version: builder === 'buildkit' ? '2' : '1',
     t: tag,
     dockerfile: ctx.dockerfileName,
     buildargs: service.build?.args,
@@ -219,6 +243,25 @@ export async function ensureServiceImage(
   const lines: string[] = [];
   let step: string | undefined;
   let stepStart = 0;
+  const trace = new BuildkitProgress((line) => {
+    lines.push(line);
+    onLine(line);
+  });
+  let traceUnreadable = false;
+  // The failing step, its output and the last lines shown: from the trace under BuildKit, the stream otherwise.
+  const failure = (reason: string) => {
+    const own = service.build?.dockerfile;
+    const failed = trace.failedStep();
+    if (failed) return new BuildError(service.id, failed.name, lines.slice(-50), reason, own, failed.output);
+    return new BuildError(
+      service.id,
+      step ?? trace.currentStep(),
+      lines.slice(-50),
+      reason,
+      own,
+      lines.slice(stepStart),
+    );
+  };
   await new Promise<void>((resolve, reject) => {
     const abort = () => {
       (stream as unknown as { destroy?: () => void }).destroy?.();
@@ -229,12 +272,19 @@ export async function ensureServiceImage(
       stream,
       (err) => {
         signal?.removeEventListener('abort', abort);
-        if (err) {
-          const own = service.build?.dockerfile;
-          reject(new BuildError(service.id, step, lines.slice(-50), err.message, own, lines.slice(stepStart)));
-        } else resolve();
+        if (err) reject(failure(err.message));
+        else resolve();
       },
-      (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+      (event: { id?: string; aux?: unknown; stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+        if (isTraceEvent(event)) {
+          try {
+            trace.update(decodeTrace(event.aux));
+          } catch (e) {
+            // Progress only: the build goes on, and its result and errors still arrive as JSON.
+            if (!traceUnreadable) onLine((e as Error).message);
+            traceUnreadable = true;
+          }
+        }
         if (event.stream) {
           for (const raw of event.stream.split('\n')) {
             const line = raw.trimEnd();
@@ -249,15 +299,12 @@ export async function ensureServiceImage(
         }
         if (event.error) {
           lines.push(event.error.trimEnd());
-          const reason = event.errorDetail?.message ?? event.error;
-          const own = service.build?.dockerfile;
-          reject(new BuildError(service.id, step, lines.slice(-50), reason, own, lines.slice(stepStart)));
+          reject(failure(event.errorDetail?.message ?? event.error));
         }
       },
     );
   });
-  if (!(await imageExists(docker, tag)))
-    throw new BuildError(service.id, step, lines.slice(-50), 'the engine reported no error but produced no image');
+  if (!(await imageExists(docker, tag))) throw failure('the engine reported no error but produced no image');
   return { image: tag, built: true, durationMs: Date.now() - t0 };
 }
 

@@ -12,6 +12,8 @@ export {
   runtimeOf,
 } from './dockerfile-generator';
 export type { BaseImages } from './dockerfile-generator';
+export { BUILDER_CHOICES, parseBuilderChoice } from './builder';
+export type { Builder, BuilderChoice } from './builder';
 export {
   DockerOrchestrator,
   DeploymentError,

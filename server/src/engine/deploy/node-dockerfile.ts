@@ -4,7 +4,7 @@
 // member is built from its workspace root (one install from the root lockfile) and runs alone.
 import type { Service } from '../../protocol';
 import { isSinglePageApp, STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
-import { userBuild } from './images/dockerfile-parts';
+import { CLASSIC, run, userBuild, type BuildFeatures, type CacheDir } from './images/dockerfile-parts';
 import { nodeEngineCheck } from './node-engine';
 
 const USER = '10001:10001';
@@ -51,14 +51,15 @@ function installAll(pm: Pm): string {
 }
 
 /** Removes dev dependencies after the build (workspace-aware: run at the root). */
-function pruneDev(pm: Pm): string {
+function pruneDev(pm: Pm, build: BuildFeatures): string {
   switch (pm) {
     case 'pnpm':
       // `pnpm prune --prod` in a workspace drops the members' own dependencies; a production install from the
-      // store the full install filled (offline) links exactly what the lockfile says production needs.
+      // store the full install filled (offline) links exactly what the lockfile says production needs. A store in a
+      // cache mount may have been pruned since the install's layer was made: it is preferred, not required.
       return (
         'find . -name node_modules -type d -prune -exec rm -rf {} + ' +
-        '&& pnpm install --frozen-lockfile --prod --offline --ignore-scripts'
+        `&& pnpm install --frozen-lockfile --prod ${build.cacheMounts ? '--prefer-offline' : '--offline'} --ignore-scripts`
       );
     case 'yarn':
       return (
@@ -91,6 +92,23 @@ function installProd(pm: Pm): string {
       );
   }
 }
+
+/**
+ * Download caches under BuildKit. npm's is set for the step only: the image's own NPM_CONFIG_CACHE stays for the
+ * unprivileged user. Yarn 1 keeps its cache at a fixed path when run as root; Yarn 2+ in its global folder. Bun's
+ * install links from its cache, which a mount on another filesystem would turn into copies of every package: none.
+ */
+const NPM_CACHE: CacheDir = { id: 'kyozo-npm', target: '/root/.npm', env: 'NPM_CONFIG_CACHE' };
+const PM_CACHES: Record<Pm, CacheDir[]> = {
+  npm: [NPM_CACHE],
+  pnpm: [NPM_CACHE, { id: 'kyozo-pnpm-store', target: '/root/.local/share/pnpm/store', env: 'npm_config_store_dir' }],
+  yarn: [
+    NPM_CACHE,
+    { id: 'kyozo-yarn', target: '/usr/local/share/.cache/yarn', sharing: 'locked' },
+    { id: 'kyozo-yarn-berry', target: '/root/.yarn/berry', env: 'YARN_GLOBAL_FOLDER', sharing: 'locked' },
+  ],
+  bun: [],
+};
 
 const LOCKFILES: Record<Pm, string> = {
   npm: 'package-lock.json',
@@ -132,8 +150,9 @@ function cmd(service: Service, fallback: string[]): string {
 }
 
 /** The lines of the generated Dockerfile of a Node.js service, after the header comment. */
-export function nodeDockerfileLines(service: Service, base: string): string[] {
+export function nodeDockerfileLines(service: Service, base: string, features: BuildFeatures = CLASSIC): string[] {
   const pm = (service.build?.packageManager ?? 'npm') as Pm;
+  const cached = (command: string, caches = PM_CACHES[pm]) => run(command, caches, features);
   const plan = service.build?.node ?? {};
   const member = plan.member;
   const app = member ? `/app/${member}` : '/app';
@@ -165,10 +184,10 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     // Yarn 2+ needs its .yarnrc.yml and .yarn/ (a pinned release, plugins) to install, so yarn copies everything.
     const install =
       pm === 'yarn'
-        ? [`COPY --chown=${USER} . .`, `RUN ${installProd(pm)} && mkdir -p node_modules`]
+        ? [`COPY --chown=${USER} . .`, cached(`${installProd(pm)} && mkdir -p node_modules`)]
         : [
             `COPY package.json ${LOCKFILES[pm]}* ./`,
-            `RUN ${installProd(pm)} && mkdir -p node_modules`,
+            cached(`${installProd(pm)} && mkdir -p node_modules`),
             `COPY --chown=${USER} . .`,
           ];
     return [
@@ -199,9 +218,9 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   ];
   if (member || pm === 'yarn') {
     // A workspace install needs every member's package.json, and yarn berry its .yarnrc.yml and release.
-    build.push('COPY . .', `RUN ${installAll(pm)}`);
+    build.push('COPY . .', cached(installAll(pm)));
   } else {
-    build.push(`COPY package.json ${LOCKFILES[pm]}* ./`, `RUN ${installAll(pm)}`, 'COPY . .');
+    build.push(`COPY package.json ${LOCKFILES[pm]}* ./`, cached(installAll(pm)), 'COPY . .');
   }
   if (buildScript) build.push(...(member ? [`WORKDIR ${app}`] : []), buildStep);
 
@@ -209,9 +228,12 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
     const serveConfig = JSON.stringify(SERVE_CONFIG).replace(/'/g, "'\\''");
     return [
       ...build,
-      `RUN npm install --prefix ${STATIC_SERVER.dir} --no-audit --no-fund ` +
-        `${STATIC_SERVER.package}@${STATIC_SERVER.version} ` +
-        `&& printf '%s\\n' '${serveConfig}' > ${STATIC_SERVER.dir}/serve.json`,
+      cached(
+        `npm install --prefix ${STATIC_SERVER.dir} --no-audit --no-fund ` +
+          `${STATIC_SERVER.package}@${STATIC_SERVER.version} ` +
+          `&& printf '%s\\n' '${serveConfig}' > ${STATIC_SERVER.dir}/serve.json`,
+        [NPM_CACHE],
+      ),
       '',
       `FROM ${base}`,
       ...labels,
@@ -265,7 +287,7 @@ export function nodeDockerfileLines(service: Service, base: string): string[] {
   return [
     ...build,
     ...(member && buildScript ? ['WORKDIR /app'] : []),
-    `RUN ${pruneDev(pm)}`,
+    cached(pruneDev(pm, features)),
     '',
     `FROM ${base}`,
     ...labels,

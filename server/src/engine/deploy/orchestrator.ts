@@ -1,5 +1,6 @@
 // The orchestrator's public contract: the CLI and the language server use only this.
 import type { DeploymentEvent, Runtime, ServiceState, ServiceStatus, Topology } from '../../protocol';
+import type { Builder, BuilderChoice } from './builder';
 
 export type { Runtime } from '../../protocol';
 
@@ -16,6 +17,8 @@ export interface OrchestratorOptions {
   project?: string;
   /** How long `up`/`scale`/`restart` wait for a service to become healthy (default 90 s). */
   healthTimeoutMs?: number;
+  /** The engine's builder for images (`--builder`, KYOZO_BUILDER, `kyozo.build.builder`); `auto` by default. */
+  builder?: BuilderChoice;
 }
 
 export interface DeployProgress {
@@ -60,6 +63,8 @@ export interface EngineReachability {
 
 export interface Orchestrator {
   ping(): Promise<EngineReachability>;
+  /** The builder images are built with: the chosen one, or for `auto` what the engine has (classic when it is away). */
+  builder(): Promise<Builder>;
   up(topology: Topology, options?: UpOptions): Promise<ServiceStatus[]>;
   down(topology: Topology, options?: { volumes?: boolean }): Promise<void>;
   start(topology: Topology, serviceId: string): Promise<ServiceStatus>;

@@ -1,8 +1,9 @@
 // Pieces every generated Dockerfile shares. Design rules so one text works on both the official images and minimal
 // ones (a scratch image with busybox and the runtime, as the tests build): numeric USER (no useradd, no /etc/passwd
 // entry needed), only POSIX sh in RUN, and no environment values baked in (they are injected at run time).
-// No `RUN --mount=type=cache`: Kyozo builds through the engine's build API, whose classic builder rejects it, so
-// caching comes from layer order (dependency manifests and lockfiles are copied and installed before the sources).
+// Caching comes from layer order (dependency manifests and lockfiles are copied and installed before the sources)
+// and, when BuildKit builds the image, from cache mounts that keep each package manager's download cache between
+// builds; the classic builder rejects `RUN --mount`, so a Dockerfile written for it has none.
 import type { Service } from '../../../protocol';
 
 export const USER = '10001:10001';
@@ -13,9 +14,46 @@ export interface TemplateImages {
   run: string;
 }
 
+/** What the builder that runs the Dockerfile accepts beyond the classic syntax. */
+export interface BuildFeatures {
+  /** `RUN --mount=type=cache` (BuildKit). */
+  cacheMounts: boolean;
+}
+
+export const CLASSIC: BuildFeatures = { cacheMounts: false };
+
+/**
+ * A package manager's cache, mounted at `target` while a step runs (never part of a layer). `env` names the variable
+ * that points the tool at it, set for that step only; without one the target is the tool's own default path.
+ * `locked` serialises builds that share it, for tools whose cache is not safe to write from two builds at once.
+ */
+export interface CacheDir {
+  id: string;
+  target: string;
+  env?: string;
+  sharing?: 'locked';
+}
+
+/** A RUN step, with cache mounts for `caches` when the builder takes them. */
+export function run(command: string, caches: readonly CacheDir[], build: BuildFeatures): string {
+  if (!build.cacheMounts || !caches.length) return `RUN ${command}`;
+  const mounts = caches.map(
+    (c) => `--mount=type=cache,id=${c.id},target=${c.target}${c.sharing ? `,sharing=${c.sharing}` : ''}`,
+  );
+  const env = caches.filter((c) => c.env).map((c) => `${c.env}=${c.target}`);
+  return `RUN ${mounts.join(' ')} ${env.length ? `export ${env.join(' ')} && ` : ''}${command}`;
+}
+
+/** pip's cache: mounted under BuildKit, else turned off so it does not stay in a layer. */
+export const PIP_CACHE: CacheDir = { id: 'kyozo-pip', target: '/root/.cache/pip', env: 'PIP_CACHE_DIR' };
+
+export function pipNoCache(build: BuildFeatures): string {
+  return build.cacheMounts ? '' : ' --no-cache-dir';
+}
+
 export interface ImageTemplate {
   /** The Dockerfile lines after the header comment. */
-  lines(service: Service, images: TemplateImages): string[];
+  lines(service: Service, images: TemplateImages, build: BuildFeatures): string[];
   /** Context paths this runtime's generated build never needs (rebuilt inside the image), beyond the common ones. */
   ignores?: string[];
 }

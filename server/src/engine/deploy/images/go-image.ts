@@ -2,8 +2,14 @@
 // `cmd/<name>` program of a module with several), built in the toolchain image and run alone on the smallest base
 // from settings (distroless static by default; `go-run=scratch` works too, as the binary needs nothing).
 import type { Service } from '../../../protocol';
-import type { ImageTemplate } from './dockerfile-parts';
-import { expose, labels, programCmd, USER, userBuild } from './dockerfile-parts';
+import type { CacheDir, ImageTemplate } from './dockerfile-parts';
+import { expose, labels, programCmd, run, USER, userBuild } from './dockerfile-parts';
+
+/** Module downloads and compiled packages, kept between builds under BuildKit. */
+const GO_CACHES: CacheDir[] = [
+  { id: 'kyozo-go-mod', target: '/root/.cache/go-mod', env: 'GOMODCACHE' },
+  { id: 'kyozo-go-build', target: '/root/.cache/go-build', env: 'GOCACHE' },
+];
 
 /** The package to build: the one `go run <pkg>` names, else the module's root. */
 export function goPackage(service: Service): string {
@@ -12,7 +18,7 @@ export function goPackage(service: Service): string {
 }
 
 export const goImage: ImageTemplate = {
-  lines(service, { base, run }) {
+  lines(service, { base, run: runImage }, features) {
     const own = userBuild(service);
     const build = own ?? `CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app ${goPackage(service)}`;
     return [
@@ -24,11 +30,15 @@ export const goImage: ImageTemplate = {
       // from matching nothing, which the classic builder refuses).
       'COPY go.* ./',
       'COPY go.mod vendo[r]/modules.tx[t] /tmp/go-vendor/',
-      'RUN if [ -f /tmp/go-vendor/modules.txt ]; then echo "building from vendor/"; else go mod download; fi',
+      run(
+        'if [ -f /tmp/go-vendor/modules.txt ]; then echo "building from vendor/"; else go mod download; fi',
+        GO_CACHES.slice(0, 1),
+        features,
+      ),
       'COPY . .',
-      `RUN ${build}`,
+      run(build, GO_CACHES, features),
       '',
-      `FROM ${run}`,
+      `FROM ${runImage}`,
       labels(service, 'go'),
       'COPY --from=build /out/app /app',
       `USER ${USER}`,

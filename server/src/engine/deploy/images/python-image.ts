@@ -2,18 +2,25 @@
 // the run stage gets that environment and the sources (bytecode compiled), and no build tool or compiler. The
 // command is detection's: the project's own WSGI/ASGI server (gunicorn, uvicorn, hypercorn, daphne) on its port.
 import type { Service } from '../../../protocol';
-import type { ImageTemplate } from './dockerfile-parts';
-import { cmd, expose, has, healthcheck, labels, USER, userBuild } from './dockerfile-parts';
+import type { BuildFeatures, CacheDir, ImageTemplate } from './dockerfile-parts';
+import { cmd, expose, has, healthcheck, labels, PIP_CACHE, pipNoCache, run, USER, userBuild } from './dockerfile-parts';
 
 const VENV = 'ENV VIRTUAL_ENV=/opt/venv PATH=/opt/venv/bin:$PATH';
 
-/** Package-manager tools live in their own environment of the build stage, so they never reach the run stage. */
-function tool(name: string): string {
-  return `RUN python -m venv /opt/tools && /opt/tools/bin/pip install --no-cache-dir ${name}`;
-}
+const UV_CACHE: CacheDir = { id: 'kyozo-uv', target: '/root/.cache/uv', env: 'UV_CACHE_DIR' };
+const POETRY_CACHE: CacheDir = {
+  id: 'kyozo-poetry',
+  target: '/root/.cache/pypoetry',
+  env: 'POETRY_CACHE_DIR',
+  sharing: 'locked',
+};
 
 /** Lines that install the dependencies (before the sources are copied, so the layer is reused) and after. */
-function dependencySteps(service: Service): { before: string[]; after: string[] } {
+function dependencySteps(service: Service, build: BuildFeatures): { before: string[]; after: string[] } {
+  const noCache = pipNoCache(build);
+  const pip = (command: string) => run(command, [PIP_CACHE], build);
+  // Package-manager tools live in their own environment of the build stage, so they never reach the run stage.
+  const tool = (name: string) => pip(`python -m venv /opt/tools && /opt/tools/bin/pip install${noCache} ${name}`);
   switch (service.build?.packageManager) {
     case 'uv':
       return {
@@ -23,12 +30,19 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           // its own downloads; --frozen installs exactly uv.lock.
           'ENV UV_PROJECT_ENVIRONMENT=/opt/venv UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1',
           'COPY pyproject.toml uv.lock* ./',
-          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev --no-install-project; ' +
-            'else /opt/tools/bin/uv sync --no-dev --no-install-project; fi',
+          run(
+            'if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev --no-install-project; ' +
+              'else /opt/tools/bin/uv sync --no-dev --no-install-project; fi',
+            [UV_CACHE],
+            build,
+          ),
         ],
         after: [
-          'RUN if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev; ' +
-            'else /opt/tools/bin/uv sync --no-dev; fi',
+          run(
+            'if [ -f uv.lock ]; then /opt/tools/bin/uv sync --frozen --no-dev; else /opt/tools/bin/uv sync --no-dev; fi',
+            [UV_CACHE],
+            build,
+          ),
         ],
       };
     case 'poetry':
@@ -38,7 +52,11 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           'RUN python -m venv /opt/venv',
           'COPY pyproject.toml poetry.lock* ./',
           // With virtualenvs.create off, poetry installs into the active environment (VIRTUAL_ENV).
-          'RUN POETRY_VIRTUALENVS_CREATE=false /opt/tools/bin/poetry install --only main --no-root --no-interaction',
+          run(
+            'POETRY_VIRTUALENVS_CREATE=false /opt/tools/bin/poetry install --only main --no-root --no-interaction',
+            [POETRY_CACHE, PIP_CACHE],
+            build,
+          ),
         ],
         after: [],
       };
@@ -48,8 +66,9 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           tool('pdm'),
           'RUN python -m venv /opt/venv',
           'COPY pyproject.toml pdm.lock* ./',
-          'RUN /opt/tools/bin/pdm export --prod -o /tmp/requirements.txt ' +
-            '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+          pip(
+            `/opt/tools/bin/pdm export --prod -o /tmp/requirements.txt && pip install${noCache} -r /tmp/requirements.txt`,
+          ),
         ],
         after: [],
       };
@@ -59,8 +78,9 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           tool('pipenv'),
           'RUN python -m venv /opt/venv',
           'COPY Pipfile Pipfile.lock* ./',
-          'RUN /opt/tools/bin/pipenv requirements > /tmp/requirements.txt ' +
-            '&& pip install --no-cache-dir -r /tmp/requirements.txt',
+          pip(
+            `/opt/tools/bin/pipenv requirements > /tmp/requirements.txt && pip install${noCache} -r /tmp/requirements.txt`,
+          ),
         ],
         after: [],
       };
@@ -72,13 +92,13 @@ function dependencySteps(service: Service): { before: string[]; after: string[] 
           before: [
             'RUN python -m venv /opt/venv',
             'COPY requirements*.txt ./',
-            'RUN pip install --no-cache-dir -r requirements.txt',
+            pip(`pip install${noCache} -r requirements.txt`),
           ],
           after: [],
         };
       }
       const packaged = has(service, 'pyproject.toml') || has(service, 'setup.py');
-      return { before: ['RUN python -m venv /opt/venv'], after: packaged ? ['RUN pip install --no-cache-dir .'] : [] };
+      return { before: ['RUN python -m venv /opt/venv'], after: packaged ? [pip(`pip install${noCache} .`)] : [] };
     }
   }
 }
@@ -98,8 +118,8 @@ function probe(url: string): string[] {
 
 export const pythonImage: ImageTemplate = {
   ignores: ['.mypy_cache', '.pytest_cache', '.ruff_cache', '.tox', '.nox', '*.egg-info', 'htmlcov', '.coverage'],
-  lines(service, { base }) {
-    const deps = dependencySteps(service);
+  lines(service, { base }, build) {
+    const deps = dependencySteps(service, build);
     const django = service.frameworks.includes('django') && has(service, 'manage.py');
     const own = userBuild(service);
     const buildStep = own ? [`RUN ${own}`] : django ? [COLLECTSTATIC] : [];
