@@ -182,7 +182,7 @@ describe('cache mounts in generated Dockerfiles', () => {
     }
   });
 
-  test('Python, Go and Rust: pip, uv and poetry caches; module and build caches; the registry and target/', () => {
+  test('Python, Go, Rust, Java: pip, uv, poetry; modules and build cache; registry and target/; Maven, Gradle', () => {
     const py = (packageManager?: 'uv' | 'poetry') =>
       generateDockerfile(
         service('svc', {
@@ -234,5 +234,24 @@ describe('cache mounts in generated Dockerfiles', () => {
     assert.match(rust, /id=kyozo-cargo-registry,target=\/usr\/local\/cargo\/registry /);
     // target/ is the service's own (builds of other services do not share it) and holds the binary copied next.
     assert.equal((rust.match(/id=kyozo-cargo-target-api,target=\/src\/target,sharing=locked/g) ?? []).length, 2, rust);
+
+    const java = (packageManager: 'maven' | 'gradle') =>
+      generateDockerfile(
+        service('svc', {
+          type: 'java',
+          language: 'java',
+          build: { context: 'svc', runtime: 'java', packageManager, evidence: { file: 'x', reason: 'test' } },
+        }),
+        {},
+        { builder: 'buildkit' },
+      );
+    assert.match(
+      java('maven'),
+      /^RUN --mount=type=cache,id=kyozo-maven,target=\/root\/\.m2\/repository,sharing=locked if \[ -f mvnw \]/m,
+    );
+    assert.match(
+      java('gradle'),
+      /id=kyozo-gradle-caches,target=\/root\/\.gradle\/caches,sharing=locked --mount=type=cache,id=kyozo-gradle-wrapper/,
+    );
   });
 });

@@ -3,8 +3,15 @@
 // container's memory limit: a runnable jar with `java -jar`, the Gradle `application` plugin's start script from
 // installDist, or a Maven main class from its compiled classes and copied dependencies.
 import type { Service } from '../../../protocol';
-import type { ImageTemplate } from './dockerfile-parts';
-import { expose, labels, programCmd, USER, userBuild } from './dockerfile-parts';
+import type { CacheDir, ImageTemplate } from './dockerfile-parts';
+import { expose, labels, programCmd, run as runStep, USER, userBuild } from './dockerfile-parts';
+
+/** Maven's local repository and Gradle's caches and wrapper distributions (their settings files stay visible). */
+const MAVEN_CACHES: CacheDir[] = [{ id: 'kyozo-maven', target: '/root/.m2/repository', sharing: 'locked' }];
+const GRADLE_CACHES: CacheDir[] = [
+  { id: 'kyozo-gradle-caches', target: '/root/.gradle/caches', sharing: 'locked' },
+  { id: 'kyozo-gradle-wrapper', target: '/root/.gradle/wrapper', sharing: 'locked' },
+];
 
 const HEAP = '-XX:MaxRAMPercentage=75';
 const GRADLE_CMD = 'if [ -f gradlew ]; then gradle="sh ./gradlew"; else gradle=gradle; fi; ';
@@ -43,13 +50,14 @@ export function javaLaunch(service: Service): Launch {
 
 export const javaImage: ImageTemplate = {
   ignores: ['.gradle', '/build', '.idea', '*.iml'],
-  lines(service, { base, run }) {
+  lines(service, { base, run }, features) {
     const launch = javaLaunch(service);
+    const caches = service.build?.packageManager === 'gradle' ? GRADLE_CACHES : MAVEN_CACHES;
     const head = (workdir: string, build: string) => [
       `FROM ${base} AS build`,
       `WORKDIR ${workdir}`,
       'COPY . .',
-      `RUN ${build}`,
+      runStep(build, caches, features),
     ];
     const runStage = [`FROM ${run}`, labels(service, 'java'), 'WORKDIR /app'];
     if (launch.kind === 'install') {
