@@ -3,6 +3,7 @@
 // Dockerfiles' cache mounts, which only a Dockerfile written for BuildKit has.
 // (test/integration/deploy-buildkit.test.ts builds with BuildKit on the real engine.)
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -95,6 +96,25 @@ describe('builder choice', () => {
       () => parseBuilderChoice('kaniko', 'KYOZO_BUILDER'),
       /^Error: KYOZO_BUILDER expects one of auto, buildkit, classic; got 'kaniko'$/,
     );
+  });
+
+  test('kyozo dockerfile prints the Dockerfile of the builder chosen; a wrong one exits 2 saying what it got', () => {
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'server/src/cli/main.ts'), 'dockerfile', ...args],
+        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KYOZO_BUILDER: '', ...env } },
+      );
+    const dir = join(realworld, 'express-api');
+    const bk = cli(['express-api', '--dir', dir, '--builder', 'buildkit']);
+    assert.equal(bk.status, 0, bk.stderr);
+    assert.match(bk.stdout, /^RUN --mount=type=cache,id=kyozo-npm,/m);
+    const classic = cli(['express-api', '--dir', dir], { KYOZO_BUILDER: 'classic' });
+    assert.equal(classic.status, 0, classic.stderr);
+    assert.doesNotMatch(classic.stdout, /--mount/);
+    const wrong = cli(['express-api', '--dir', dir, '--builder', 'docker']);
+    assert.equal(wrong.status, 2);
+    assert.equal(wrong.stderr, "kyozo: --builder expects one of auto, buildkit, classic; got 'docker'\n");
   });
 
   test('auto means BuildKit on Linux engines from API 1.39 (Docker 18.09), the classic builder elsewhere', () => {
