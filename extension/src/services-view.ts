@@ -97,7 +97,8 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.None);
     item.id = `service:${node.ref.folderUri}:${service.id}`;
     item.description = summary(service, status);
-    item.tooltip = tooltipOf(service, status);
+    // VS Code resolves only a tooltip left undefined: with PathWalker's summaries, resolveTreeItem writes it on hover.
+    if (!folderSummaries || service.composeOnly) item.tooltip = tooltipOf(service, status);
     item.iconPath = iconOf(state);
     item.contextValue = `kyozo.service.${state}${status?.ports.some((p) => p.url) ? '.web' : ''}`;
     item.command = { command: ClientCommands.revealService, title: 'Reveal', arguments: [node.ref] };
@@ -109,10 +110,15 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
   async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
     if (node.kind !== 'service' || node.ref.service.composeOnly || !folderSummaries) return item;
     const summary = await folderSummaries(node.ref.folderUri, node.ref.service.folder);
-    if (!summary) return item;
+    const details = tooltipOf(node.ref.service, node.ref.status);
+    if (!summary) {
+      item.tooltip = details;
+      return item;
+    }
     const md = new vscode.MarkdownString(undefined, true);
-    md.appendText(summary);
-    md.appendMarkdown(`\n\n${tooltipOf(node.ref.service, node.ref.status).value}`);
+    // appendText would turn its spaces into &nbsp;, which a reader (or a search of the tooltip) does not expect.
+    md.appendMarkdown(summary.replace(/[\\`*_{}[\]<>#|]/g, '\\$&'));
+    md.appendMarkdown(`\n\n${details.value}`);
     item.tooltip = md;
     return item;
   }

@@ -61,7 +61,9 @@ export class KyozoChat {
   }
 
   /** The engine's answer to a request, as Markdown, and the files it cites. */
-  async engineAnswer(request: ChatRequestLike): Promise<{ markdown: string; cites: Evidence[]; deploy?: string[] }> {
+  async engineAnswer(
+    request: ChatRequestLike,
+  ): Promise<{ markdown: string; cites: Evidence[]; deploy?: { id: string; name: string }[] }> {
     const prompt = request.prompt.trim();
     switch (request.command) {
       case 'describe': {
@@ -108,7 +110,7 @@ export class KyozoChat {
         const markdown =
           (unknown.length ? `No service named ${unknown.map((n) => `\`${n}\``).join(', ')}.\n\n` : '') +
           (services.length ? `Kyozo would deploy:\n\n${lines.join('\n')}` : 'There is nothing to deploy.');
-        return { markdown, cites: [], deploy: services.map((s) => s.id) };
+        return { markdown, cites: [], deploy: services.map((s) => ({ id: s.id, name: s.name })) };
       }
       default: {
         const answer = await this.tools.run('kyozo_topology', {});
@@ -149,8 +151,12 @@ export class KyozoChat {
         );
       } else {
         const folderUri = this.tools.folderUri();
-        for (const id of answer.deploy)
-          stream.button({ command: ClientCommands.deployService, title: `Deploy ${id}`, arguments: [folderUri, id] });
+        for (const s of answer.deploy)
+          stream.button({
+            command: ClientCommands.deployService,
+            title: `Deploy ${s.name}`,
+            arguments: [folderUri, s.id],
+          });
       }
     }
     return { metadata: { command: request.command, phrasedByModel: phrased } };

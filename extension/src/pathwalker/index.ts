@@ -48,9 +48,19 @@ export function registerPathWalker(
   const tools = new AgentTools(client, model);
   const chat = new KyozoChat(model, descriptions, tools);
   return {
-    tools: registerAgentTools(context, tools),
-    participant: registerChatParticipant(context, chat),
-    mcpProvider: registerMcpProvider(context, model),
+    tools: optional('language-model tools', [], () => registerAgentTools(context, tools)),
+    participant: optional('the @kyozo chat participant', false, () => registerChatParticipant(context, chat)),
+    mcpProvider: optional('the MCP server definition', false, () => registerMcpProvider(context, model)),
     chat: chat.handle,
   };
+}
+
+/** An editor API that is there but refuses (a preview shape, a missing contribution) leaves the rest working. */
+function optional<T>(what: string, fallback: T, register: () => T): T {
+  try {
+    return register();
+  } catch (e) {
+    console.warn(`Kyozo: ${what} not offered in this editor: ${(e as Error).message}`);
+    return fallback;
+  }
 }
