@@ -3,7 +3,7 @@
 // kyozo/agentTool answers kyozo mcp's read tools with the same JSON. package.json's language-model tools carry the
 // names and input schemas the MCP server lists.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
@@ -110,6 +110,52 @@ describe('kyozo/describeFolder and kyozo/agentTool on platform-layout', () => {
       const e = await rejection(s.connection.sendRequest(AgentToolRequest, { tool, input }));
       assert.match(e.message, reason, `${tool} ${JSON.stringify(input)}`);
     }
+  });
+});
+
+describe('kyozo/describeFolder after a file change', () => {
+  let s: LspSession;
+  before(async () => {
+    s = await startSession('platform-layout');
+  });
+  after(async () => {
+    await s?.close();
+  });
+
+  it('answers from the files as they are now: a route added to a Go file is found once the change is seen', async () => {
+    const find = async (route: string) =>
+      JSON.parse((await s.connection.sendRequest(AgentToolRequest, { tool: 'kyozo_find', input: { route } })).text)
+        .matches as { service: string }[];
+    assert.deepEqual(await find('GET /orders'), []);
+    const before = await s.connection.sendRequest(DescribeFolderRequest, { folder: s.uri('src/frontend') });
+    assert.doesNotMatch(before.markdown, /GET \/orders/);
+    // handlers.go changes no service, port or dependency: the topology stays the same object, the description not.
+    const handlers = join(s.folder, 'src/frontend/handlers.go');
+    writeFileSync(
+      handlers,
+      readFileSync(handlers, 'utf8') +
+        '\nfunc (h *handlers) routes(r *mux.Router) {\n\tr.HandleFunc("/orders", h.viewCart).Methods(http.MethodGet)\n}\n',
+    );
+    await s.connection.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [{ uri: s.uri('src/frontend/handlers.go'), type: 2 }],
+    });
+    const after = await s.connection.sendRequest(DescribeFolderRequest, { folder: s.uri('src/frontend') });
+    assert.match(after.markdown, /http-route `(GET|ANY) \/orders` \(\[src\/frontend\/handlers\.go:\d+\]/);
+    assert.deepEqual(
+      (await find('GET /orders')).map((m) => m.service),
+      ['frontend'],
+    );
+  });
+
+  it('describes a folder again when a file that changes no service appears in it', async () => {
+    const before = await s.connection.sendRequest(DescribeFolderRequest, { folder: 'docs', folderUri: s.folderUri });
+    assert.equal(before.summary, 'Documentation (architecture.md).');
+    writeFileSync(join(s.folder, 'docs/runbook.md'), '# Runbook\n');
+    await s.connection.sendNotification('workspace/didChangeWatchedFiles', {
+      changes: [{ uri: s.uri('docs/runbook.md'), type: 1 }],
+    });
+    const after = await s.connection.sendRequest(DescribeFolderRequest, { folder: 'docs', folderUri: s.folderUri });
+    assert.match(after.summary, /runbook\.md/);
   });
 });
 

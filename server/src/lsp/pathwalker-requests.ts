@@ -1,7 +1,7 @@
 // PathWalker in the editor: kyozo/describeFolder (the Describe Folder page and the Services view's summaries) and
 // kyozo/agentTool (the language-model tools and the @kyozo chat participant). Both describe folders on the analyzer
 // each workspace folder already holds: a FolderDescriber reads its file index and topology, so nothing is walked or
-// analysed a second time. Its cache lives until the folder's topology changes.
+// analysed a second time. Its cache lives until the folder's next analysis or change batch.
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { ErrorCodes, ResponseError } from 'vscode-languageserver';
@@ -26,7 +26,6 @@ import {
   type DescribeFolderParams,
   type DescribeFolderResult,
   type Evidence,
-  type Topology,
 } from '../protocol';
 import type { ServerSession } from './server-session';
 import type { WorkspaceFolderState } from './workspace-folder';
@@ -36,7 +35,7 @@ const MAX_LOG_LINES = 500;
 const invalid = (message: string) => new ResponseError(ErrorCodes.InvalidParams, message);
 
 export function registerPathWalkerRequests(server: ServerSession): void {
-  const describers = new WeakMap<WorkspaceFolderState, { topology: Topology; describer: FolderDescriber }>();
+  const describers = new WeakMap<WorkspaceFolderState, { generation: number; describer: FolderDescriber }>();
 
   /** The folder's describer on its current topology, once the changes reported so far are analysed. */
   async function describerOf(f: WorkspaceFolderState): Promise<FolderDescriber> {
@@ -47,9 +46,9 @@ export function registerPathWalkerRequests(server: ServerSession): void {
         `Kyozo has not analysed ${f.root}${f.lastError ? `: ${f.lastError}` : ''}; run Kyozo: Analyze Workspace.`,
       );
     const cached = describers.get(f);
-    if (cached?.topology === f.topology) return cached.describer;
+    if (cached?.generation === f.generation) return cached.describer;
     const describer = new FolderDescriber(f.analyzer);
-    describers.set(f, { topology: f.topology, describer });
+    describers.set(f, { generation: f.generation, describer });
     return describer;
   }
 

@@ -11,6 +11,8 @@ export class WorkspaceFolderState {
   readonly statuses = new Map<string, ServiceStatus>();
   engineReachable: boolean | undefined;
   lastError: string | undefined;
+  /** Counts the analyses and change batches applied; an update that changes no service keeps the same topology. */
+  generation = 0;
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -52,6 +54,7 @@ export class WorkspaceFolderState {
   analyze(): Promise<void> {
     return this.serial(async () => {
       this.topology = await this.analyzer.analyze();
+      this.generation++;
       this.lastError = undefined;
       this.onTopology(this);
     });
@@ -76,11 +79,13 @@ export class WorkspaceFolderState {
       void this.serial(async () => {
         if (!this.topology) {
           this.topology = await this.analyzer.analyze();
+          this.generation++;
           this.onTopology(this);
           return;
         }
         const { topology, change } = await this.analyzer.update(batch);
         this.topology = topology;
+        this.generation++;
         this.onTopology(this, change);
       }).then(() => done?.resolve());
     }, delayMs);
