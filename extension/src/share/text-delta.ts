@@ -147,6 +147,8 @@ export interface BindingOptions {
   initial?: 'text' | 'document';
   /** Called with a one-line explanation whenever the binding repairs a divergence or an edit fails. */
   onProblem?: (message: string) => void;
+  /** Receives one line per step (change events, edits sent and answered), for a debug log. */
+  trace?: (line: string) => void;
   /** After this long without activity, the document is compared with the text, and a difference repaired. */
   verifyAfterMs?: number;
 }
@@ -173,7 +175,10 @@ export class TextBindingCore {
   private inflight: Delta | null = null;
   private expected: string | null = null;
   private queued = new Delta();
-  private stale = false; // the in-flight edit will be refused: a local change came first
+  private inflightAlt: Delta | null = null; // the in-flight edit with VS Code's order at equal offsets
+  private expectedAlt: string | null = null;
+  private mustVerify = false;
+  private awaitingEvent = false; // the in-flight edit was applied; its change event is the next one to arrive
   private outstanding: Promise<void> | null = null;
   private failures = 0;
   private verifyTimer: ReturnType<typeof setTimeout> | null = null;
@@ -204,28 +209,42 @@ export class TextBindingCore {
   /** Feeds one change event of the document (the document already holds the text after it). */
   onDocumentChange(changes: readonly TextChange[]): void {
     if (this.disposed || changes.length === 0) return;
-    if (this.inflight && !this.stale && this.port.getText() === this.expected) {
-      this.inflight = null; // the edit this binding sent
-      this.expected = null;
+    const matches = this.port.getText() === this.expected;
+    this.opts.trace?.(
+      `event ${JSON.stringify(changes.map((c) => [c.rangeOffset, c.rangeLength, c.text]))} inflight=${!!this.inflight} ` +
+        `awaiting=${this.awaitingEvent} matches=${matches}`,
+    );
+    const matchesAlt = !matches && this.expectedAlt !== null && this.port.getText() === this.expectedAlt;
+    if (this.inflight && (matches || matchesAlt || this.awaitingEvent)) {
+      // The edit this binding sent. VS Code may answer applyEdit before or after delivering its change event, and
+      // may apply it after an edit typed meanwhile, its ranges moved past that edit's.
+      this.clearInflight();
+      this.awaitingEvent = false;
       this.failures = 0;
-      this.scheduleVerify();
+      if (!matches) this.mustVerify = true; // placed by VS Code, not where this binding would have
+      if (!this.outstanding) this.pump();
       return;
     }
     const local = changesToDelta(changes);
     this.stats.localChanges++;
-    let gap = this.queued;
+    // The edit in flight (if any) and the queued room changes are moved past the local change, which is moved past
+    // them into the Y.Text; at equal offsets the room's inserts come first.
+    // VS Code may also apply the in-flight edit after this change, its ranges moved past it; where an insert of each
+    // falls at the same offset, its order is VS Code's, so the other order is recognised too.
+    let pastInflight = local;
     if (this.inflight) {
-      gap = this.inflight.compose(gap);
-      this.inflight = null;
-      this.expected = null;
-      this.stale = true;
+      const text = this.port.getText();
+      pastInflight = this.inflight.transform(local, true);
+      this.inflightAlt = local.transform(this.inflightAlt ?? this.inflight, true);
+      this.inflight = local.transform(this.inflight, false);
+      this.expected = applyToString(text, this.inflight);
+      this.expectedAlt = applyToString(text, this.inflightAlt);
     }
-    if (gap.ops.length === 0) this.toText(local);
+    if (this.queued.ops.length === 0) this.toText(pastInflight);
     else {
-      this.toText(gap.transform(local, true));
-      gap = local.transform(gap, false);
+      this.toText(this.queued.transform(pastInflight, true));
+      this.queued = pastInflight.transform(this.queued, false);
     }
-    this.queued = gap;
     this.pump();
   }
 
@@ -262,6 +281,13 @@ export class TextBindingCore {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
+  private clearInflight(): void {
+    this.inflight = null;
+    this.expected = null;
+    this.inflightAlt = null;
+    this.expectedAlt = null;
+  }
+
   private idle(): boolean {
     return !this.outstanding && !this.inflight && this.queued.ops.length === 0;
   }
@@ -272,8 +298,12 @@ export class TextBindingCore {
   }
 
   private pump(): void {
-    if (this.disposed || this.outstanding) return;
+    if (this.disposed || this.outstanding || this.inflight) return;
     if (this.queued.ops.length === 0) {
+      if (this.mustVerify) {
+        this.mustVerify = false;
+        if (this.verify()) return;
+      }
       for (const w of this.idleWaiters.splice(0)) w();
       this.scheduleVerify();
       return;
@@ -288,8 +318,10 @@ export class TextBindingCore {
     this.inflight = this.queued;
     this.queued = new Delta();
     this.expected = applyToString(before, this.inflight);
-    this.stale = false;
+    this.inflightAlt = null;
+    this.expectedAlt = null;
     this.stats.remoteEdits++;
+    this.opts.trace?.(`send ${JSON.stringify(edits)}`);
     this.outstanding = this.port.applyEdits(edits).then(
       (ok) => this.settled(ok),
       (err: Error) => {
@@ -301,26 +333,27 @@ export class TextBindingCore {
 
   private settled(ok: boolean): void {
     this.outstanding = null;
-    if (this.inflight && ok && this.port.getText() === this.expected) {
-      this.inflight = null; // applied, and its change event not seen yet
-      this.expected = null;
-    }
-    if (this.inflight) {
-      // Refused without a local change first (the document is closing, or read-only): put it back and retry a few times.
-      if (!ok) {
-        this.stats.rejectedEdits++;
-        this.failures++;
+    this.opts.trace?.(`answer ${ok} inflight=${!!this.inflight} matches=${this.port.getText() === this.expected}`);
+    if (this.inflight && ok) {
+      if (this.port.getText() !== this.expected) {
+        this.awaitingEvent = true; // applied; its change event has not arrived yet
+        return;
       }
+      this.clearInflight(); // applied, and the document already shows it
+    }
+    if (!ok) this.stats.rejectedEdits++;
+    if (this.inflight) {
+      // Refused (a change typed first made it stale, or the document is closing): it goes back into the queue, moved
+      // past what was typed since. A document that keeps refusing is left until its next change.
+      this.failures++;
       this.queued = this.inflight.compose(this.queued);
-      this.inflight = null;
-      this.expected = null;
-      if (this.failures > 5) {
-        this.opts.onProblem?.('the document refused remote edits 5 times; they wait for the next change');
+      this.clearInflight();
+      if (this.failures > 20) {
+        this.opts.onProblem?.('the document refused remote edits 20 times in a row; they wait for its next change');
         this.failures = 0;
         return;
       }
-    } else if (!ok) this.stats.rejectedEdits++;
-    this.stale = false;
+    }
     this.pump();
   }
 
