@@ -50,6 +50,20 @@ describe('BuildKit trace records', () => {
     assert.ok(!shown.some((l) => l.startsWith('[internal]') || l === 'copy /context /'), shown.join('\n'));
   });
 
+  test('steps of parallel stages are named again whenever their output interleaves', () => {
+    const { shown } = replay('parallel-stages.jsonl');
+    const owner = new Map<string, string>();
+    let current = '';
+    for (const line of shown) {
+      if (/^\[(web|api) 2\/2\] RUN /.test(line)) current = line.slice(1, 4);
+      else if (/^(web|api) line \d/.test(line)) owner.set(line, current);
+    }
+    // Every output line comes right after the name of the step that printed it, whichever stage spoke last.
+    assert.equal(owner.size, 6, shown.join('\n'));
+    for (const [line, stage] of owner) assert.equal(line.slice(0, 3), stage, `${line} shown under ${stage}`);
+    assert.ok(shown.filter((l) => l.startsWith('[web 2/2] RUN ')).length >= 2, 'the stages took turns');
+  });
+
   test('a failing step is named with everything it printed, and the build hints read that output', () => {
     const { progress, shown, error } = replay('failing-step.jsonl');
     const failed = progress.failedStep();
