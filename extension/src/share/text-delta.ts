@@ -164,10 +164,12 @@ export interface BindingStats {
  * Keeps a document and a Y.Text equal. Local change events become Y.Text edits (one transaction each, tagged with the
  * binding's origin so they are not echoed); remote Y.Text changes become document edits with minimal ranges.
  *
- * `gap` is the delta from the document's text (as of the last change event handled) to the Y.Text. At most one edit
- * is in flight; remote changes meanwhile are composed into `queued`. A local change that arrives while an edit is in
- * flight happened first in the editor, so VS Code will refuse the in-flight edit as stale: it goes back into the gap,
- * and the local change and the gap are transformed against each other (the room's inserts first at equal offsets).
+ * The Y.Text is the document's text (as of the last change event handled) plus the edit in flight (`inflight`, at
+ * most one) plus the remote changes that came since (`queued`). A local change that arrives while an edit is in flight
+ * was typed before VS Code applied it: VS Code then either refuses the edit (its version is stale; it goes back into
+ * the queue) or applies it after the change with its ranges moved. Either way the local change is transformed past
+ * the in-flight and queued edits into the Y.Text, and they are transformed past it (the room's inserts first at equal
+ * offsets), so the edit's change event is still recognised by the text it leaves.
  */
 export class TextBindingCore {
   readonly origin: unknown;
