@@ -90,6 +90,18 @@ describe('BuildKit trace records', () => {
     assert.match(err.message, /the base image is neither present nor pullable: load it, or choose one/);
   });
 
+  test('a `# syntax=` frontend the engine cannot pull is named, with what to do', () => {
+    const { progress, error } = replay('syntax-frontend.jsonl');
+    const failed = progress.failedStep();
+    assert.equal(failed?.name, 'resolve image config for docker.io/docker/dockerfile:1');
+    const err = new BuildError('api', failed!.name, [], error!, 'api/Dockerfile', failed!.output);
+    assert.match(
+      err.message,
+      /The Dockerfile's `# syntax=` line names a BuildKit frontend image the engine cannot pull/,
+    );
+    assert.match(err.message, /--builder classic/);
+  });
+
   test('a record that is not a StatusResponse is an error that says so, not a crash or garbage', () => {
     assert.throws(
       () => decodeTrace(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]).toString('base64')),

@@ -17,6 +17,13 @@ import { Label } from './labels';
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
 const BUILD_FAILURE_HINTS: [RegExp, string | ((m: RegExpExecArray) => string)][] = [
   [
+    // BuildKit fetches the frontend a `# syntax=` line names before it reads the Dockerfile; the classic builder
+    // ignores the line.
+    /frontend gateway\.v0: .*(?:no such host|pull access denied|not found|manifest unknown|i\/o timeout|refused)/,
+    "the Dockerfile's `# syntax=` line names a BuildKit frontend image the engine cannot pull; remove the line (the " +
+      "engine's own frontend reads the Dockerfile), make that image reachable, or build with --builder classic",
+  ],
+  [
     /fonts\.(googleapis|gstatic)\.com|Failed to fetch (font|`[^`]+` from Google Fonts)/i,
     'this Next.js app fetches Google Fonts at build time and the build has no network access to that host; ' +
       'self-host the font with next/font/local, or build where fonts.googleapis.com is reachable',
