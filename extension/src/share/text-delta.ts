@@ -180,6 +180,8 @@ export class TextBindingCore {
   private inflightAlt: Delta | null = null; // the in-flight edit with VS Code's order at equal offsets
   private expectedAlt: string | null = null;
   private mustVerify = false;
+  private changedSinceSend = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private awaitingEvent = false; // the in-flight edit was applied; its change event is the next one to arrive
   private outstanding: Promise<void> | null = null;
   private failures = 0;
@@ -229,6 +231,7 @@ export class TextBindingCore {
     }
     const local = changesToDelta(changes);
     this.stats.localChanges++;
+    this.changedSinceSend = true;
     // The edit in flight (if any) and the queued room changes are moved past the local change, which is moved past
     // them into the Y.Text; at equal offsets the room's inserts come first.
     // VS Code may also apply the in-flight edit after this change, its ranges moved past it; where an insert of each
@@ -280,6 +283,7 @@ export class TextBindingCore {
     this.disposed = true;
     this.ytext.unobserve(this.observer);
     if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -291,7 +295,7 @@ export class TextBindingCore {
   }
 
   private idle(): boolean {
-    return !this.outstanding && !this.inflight && this.queued.ops.length === 0;
+    return !this.outstanding && !this.inflight && !this.retryTimer && this.queued.ops.length === 0;
   }
 
   private toText(delta: Delta): void {
@@ -301,6 +305,10 @@ export class TextBindingCore {
 
   private pump(): void {
     if (this.disposed || this.outstanding || this.inflight) return;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
     if (this.queued.ops.length === 0) {
       if (this.mustVerify) {
         this.mustVerify = false;
@@ -322,6 +330,7 @@ export class TextBindingCore {
     this.expected = applyToString(before, this.inflight);
     this.inflightAlt = null;
     this.expectedAlt = null;
+    this.changedSinceSend = false;
     this.stats.remoteEdits++;
     this.opts.trace?.(`send ${JSON.stringify(edits)}`);
     this.outstanding = this.port.applyEdits(edits).then(
@@ -353,6 +362,15 @@ export class TextBindingCore {
       if (this.failures > 20) {
         this.opts.onProblem?.('the document refused remote edits 20 times in a row; they wait for its next change');
         this.failures = 0;
+        return;
+      }
+      if (!this.changedSinceSend) {
+        // The change that made it stale has not reached this side yet: resending now would be refused again. The
+        // change's event resends it (onDocumentChange pumps); this timer does if no event comes.
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          this.pump();
+        }, 25);
         return;
       }
     }
