@@ -14,7 +14,13 @@ import type { Topology } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine/index';
 import { createOrchestrator, DeploymentError, generateDockerfile } from '../../server/src/engine/deploy/index';
 import type { BuilderChoice, DeployProgress } from '../../server/src/engine/deploy/index';
+import {
+  collectContext,
+  DEFAULT_DOCKERIGNORE,
+  GENERATED_CONTEXT_IGNORES,
+} from '../../server/src/engine/deploy/build-context';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { kyozoCli } from '../support/kyozo-cli';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { ensureNode22BuildImage } from '../support/node-build-image';
 
@@ -103,10 +109,20 @@ describe('BuildKit builds on a real engine', { timeout: 900_000 }, async () => {
     const first = await deploy('auto', node, await analyze(dir), `kz-bk-npm-${run}`);
     assert.equal(await first.o.builder(), 'buildkit', 'Docker 20.10 on Linux has BuildKit');
     await first.up;
-    assert.ok(
-      first.lines.some((l) => / with BuildKit$/.test(l)),
-      first.lines.join('\n'),
-    );
+    const tag = first.lines.map((l) => /^building \S+:([0-9a-f]{16}) with BuildKit$/.exec(l)?.[1]).find(Boolean);
+    assert.ok(tag, first.lines.join('\n'));
+    // `kyozo dockerfile` (auto, asking the engine) prints exactly what was built: the image is tagged with the hash of
+    // the context, generated Dockerfile included, and the printed text gives the same hash.
+    const printed = await kyozoCli(stateDir)(['dockerfile', '.', '--dir', dir, '--base-image', `node=${node}`]);
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.match(printed.stdout, /^RUN --mount=type=cache,id=kyozo-npm,/m);
+    const context = collectContext(dir, {
+      dockerfile: { name: '.kyozo.Dockerfile', text: printed.stdout },
+      extraIgnores: GENERATED_CONTEXT_IGNORES,
+      defaultIgnores: DEFAULT_DOCKERIGNORE,
+      buildArgs: { target: '' },
+    });
+    assert.equal(context.hash.slice(0, 16), tag);
     const install =
       /^\[(?:[\w-]+ )?\d+\/\d+\] RUN --mount=type=cache,id=kyozo-npm,target=\/root\/\.npm export NPM_CONFIG_CACHE=/;
     assert.ok(
