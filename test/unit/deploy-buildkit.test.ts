@@ -143,10 +143,10 @@ describe('builder choice', () => {
     assert.equal(wrong.stderr, "kyozo: --builder expects one of auto, buildkit, classic; got 'docker'\n");
   });
 
-  test('auto means BuildKit on Linux engines from API 1.39 (Docker 18.09), the classic builder elsewhere', () => {
+  test('auto means BuildKit on Linux engines from API 1.40 (Docker 19.03), the classic builder elsewhere', () => {
     assert.equal(engineHasBuildkit({ Os: 'linux', ApiVersion: '1.41' }), true);
-    assert.equal(engineHasBuildkit({ Os: 'linux', ApiVersion: '1.39' }), true);
-    assert.equal(engineHasBuildkit({ Os: 'linux', ApiVersion: '1.38' }), false);
+    assert.equal(engineHasBuildkit({ Os: 'linux', ApiVersion: '1.40' }), true);
+    assert.equal(engineHasBuildkit({ Os: 'linux', ApiVersion: '1.39' }), false);
     assert.equal(engineHasBuildkit({ Os: 'windows', ApiVersion: '1.41' }), false);
     assert.equal(engineHasBuildkit({}), false);
   });

@@ -127,12 +127,12 @@ export class ImageUnavailableError extends Error {
 }
 
 /**
- * BuildKit when the engine has it: built into Linux engines since Docker 18.09 (API 1.39); Windows engines and older
- * ones have the classic builder only.
+ * BuildKit when the engine has it: Linux engines from Docker 19.03 (API 1.40; 18.09's first BuildKit is left to the
+ * classic builder); Windows engines have the classic builder only.
  */
 export function engineHasBuildkit(version: { Os?: string; ApiVersion?: string }): boolean {
   const [major = 0, minor = 0] = (version.ApiVersion ?? '').split('.').map(Number);
-  return (version.Os ?? '').toLowerCase() === 'linux' && (major > 1 || (major === 1 && minor >= 39));
+  return (version.Os ?? '').toLowerCase() === 'linux' && (major > 1 || (major === 1 && minor >= 40));
 }
 
 export interface ImageResult {
