@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import Database from 'better-sqlite3';
 import { joinLink, parseInvite } from '../../extension/src/share/join-uri';
 import { fingerprint, newRoomKey, SyncApiError, wrapRoomKey } from '../../sync-server/src/client';
@@ -56,6 +57,29 @@ function filesHolding(dir: string, needles: string[]): string[] {
   };
   walk(dir);
   return hits;
+}
+
+const BELL = '.statusbar-item[id*="notifications"] a, .codicon-bell, .codicon-bell-dot';
+
+/**
+ * The notification holding `text`: its toast, or, once the toast has timed out (15 s for information; a loaded
+ * machine can take that long between two steps), its entry in the notification center, opened for the look.
+ */
+async function notification(page: Page, text: string): Promise<{ item: Locator; done(): Promise<void> }> {
+  const toast = page.locator('.notification-toast', { hasText: text }).first();
+  if (
+    await toast.waitFor({ timeout: 3000 }).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    await page.waitForTimeout(600); // the toast's fade-in, for the screenshot
+    return { item: toast, done: async () => undefined };
+  }
+  await page.locator(BELL).first().click({ force: true });
+  const item = page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  await item.waitFor({ timeout: 30_000 });
+  return { item, done: () => page.locator(BELL).first().click({ force: true }) };
 }
 
 async function rejects(p: Promise<unknown>, status: number): Promise<void> {
@@ -173,6 +197,33 @@ test(
       `alice owner (you): ${r1.fingerprint.fingerprint} verified`,
       `bob admin: ${bobFp} verified`,
     ]);
+    // The Manage Members quick pick, as the user sees it: each member with role and device fingerprint and state.
+    const rows = page.locator('.quick-input-widget .monaco-list-row');
+    await page.waitForFunction(
+      () => document.querySelectorAll('.quick-input-widget .monaco-list-row').length === 2,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const picked = (await rows.allTextContents()).join('\n');
+    for (const text of [
+      'alice (you)',
+      'owner',
+      `${r1.fingerprint.fingerprint} · verified`,
+      'bob',
+      'admin',
+      `${bobFp} · verified`,
+    ]) {
+      assert.ok(picked.includes(text), `${text} in ${picked}`);
+    }
+    await page.screenshot({ path: join(artefacts, 'vscode-share-members.png') });
+    // Picking bob shows his whole fingerprint and what can be done (left open: the suite clears it later).
+    await rows.filter({ hasText: 'bob' }).click();
+    const card = await notification(page, 'bob · admin');
+    const cardText = (await card.item.locator('.notification-list-item-message').textContent()) ?? '';
+    assert.ok(cardText.includes(`device 1 (verified): ${bobFp}`), cardText);
+    assert.deepEqual(await card.item.locator('.monaco-button').allTextContents(), ['Change Role…', 'Remove…']);
+    await page.screenshot({ path: join(artefacts, 'vscode-share-member.png') });
+    await card.done();
     const roster = await bob.api.syncRoster(r1.team.teamId, bob.trust);
     assert.equal(bob.trust.roleOf(r1.team.teamId, bob.identity.signPublicKey), 'admin', `roster v${roster?.version}`);
     const { room } = await bob.api.createRoom(r1.team.teamId, 'notes', bob.identity);
@@ -182,6 +233,7 @@ test(
 
     // Removed: the room got a new key, bob's calls fail, bad invites were refused with what to do.
     const r3 = JSON.parse(results());
+    assert.equal(r3.memberPick, null, 'the member card was cleared without a choice: nothing done');
     assert.deepEqual(r3.removal.rotated, [{ roomId: room.id, epoch: 2 }]);
     assert.deepEqual(shown(r3.membersAfterRemoval), [`alice owner (you): ${r1.fingerprint.fingerprint} verified`]);
     await rejects(bob.api.members(r1.team.teamId), 404);
@@ -193,13 +245,10 @@ test(
     assert.equal(r3.serverAfterForeignLink, server.url, 'a foreign link changed nothing');
 
     // What the user sees: the fingerprint notification with its Copy button.
-    const toast = page.locator('.notification-toast', { hasText: r1.fingerprint.fingerprint }).first();
-    await toast.waitFor({ timeout: 30_000 }).catch(async (e: Error) => {
-      await page.screenshot({ path: join(artefacts, 'vscode-share-fingerprint-missing.png') });
-      throw e;
-    });
-    assert.deepEqual(await toast.locator('.monaco-button').allTextContents(), ['Copy']);
+    const shownFp = await notification(page, `fingerprint is ${r1.fingerprint.fingerprint}`);
+    assert.deepEqual(await shownFp.item.locator('.monaco-button').allTextContents(), ['Copy']);
     await page.screenshot({ path: join(artefacts, 'vscode-share-fingerprint.png') });
+    await shownFp.done();
 
     // No token or password in any file VS Code keeps for this profile (settings, logs, state) or in the workspace.
     const tokens = db.prepare('SELECT hash FROM tokens').all();
@@ -250,11 +299,12 @@ test(
       rooms: [{ roomId: opsRoom.id, name: 'ops', epochs: [] }],
     });
     const carolFp = fingerprint(carol.identity.signPublicKey, carol.identity.dhPublicKey);
-    const refusedToast = page.locator('.notification-toast', { hasText: 'refused a room key' }).first();
-    await refusedToast.waitFor({ timeout: 30_000 });
-    const refusedText = (await refusedToast.locator('.notification-list-item-message').textContent()) ?? '';
+    const refused = await notification(page, 'refused a room key');
+    const refusedText = (await refused.item.locator('.notification-list-item-message').textContent()) ?? '';
     assert.ok(refusedText.includes(`signed by device ${carolFp} (carol)`), refusedText);
+    assert.equal(await refused.item.locator('.codicon-error').count(), 1, 'shown as an error');
     await page.screenshot({ path: join(artefacts, 'vscode-share-wrap-refused.png') });
+    await refused.done();
     send('checked-second', {});
     await waitFile(join(signals, 'done'), 60_000, why);
 

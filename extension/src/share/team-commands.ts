@@ -274,28 +274,42 @@ class TeamCommands {
         );
         if (!picked) return undefined;
         userId = picked.member.userId;
-        const choices = [
-          { label: 'Change Role…', action: 'setRole' as const, fingerprint: undefined },
-          ...picked.member.devices
-            .filter((d) => d.state !== 'verified')
-            .map((d) => ({
-              label: `Mark Verified: ${d.fingerprint}`,
-              detail: 'only after they read you this fingerprint over a channel you trust',
-              action: 'verify' as const,
-              fingerprint: d.fingerprint,
-            })),
-          ...(picked.member.you
-            ? []
-            : [{ label: 'Remove from Team', action: 'remove' as const, fingerprint: undefined }]),
+        // A notification shows the member's whole fingerprints (a quick pick row cuts them) and what can be done.
+        const m = picked.member;
+        const unverified = m.devices.filter((d) => d.state !== 'verified');
+        const buttons = [
+          'Change Role…',
+          ...(unverified.length ? ['Mark Verified…'] : []),
+          ...(m.you ? [] : ['Remove…']),
         ];
-        const what = await vscode.window.showQuickPick(choices, { title: picked.label, ignoreFocusOut: true });
-        if (!what) return undefined;
-        action = what.action;
-        fp = what.fingerprint;
+        const devices = m.devices.length
+          ? m.devices.map((d, n) => `device ${n + 1} (${d.state}): ${d.fingerprint}`).join('; ')
+          : 'no device registered yet';
+        const compare = unverified.length
+          ? '. Compare a fingerprint with its owner over a channel you trust before marking it verified.'
+          : '.';
+        const chosen = await vscode.window.showInformationMessage(
+          `Kyozo Share: ${m.username}${m.you ? ' (you)' : ''} · ${m.role} · ${devices}${compare}`,
+          ...buttons,
+        );
+        if (!chosen) return undefined;
+        action = chosen === 'Remove…' ? 'remove' : chosen === 'Mark Verified…' ? 'verify' : 'setRole';
+        if (action === 'verify') {
+          fp =
+            unverified.length === 1
+              ? unverified[0].fingerprint
+              : (
+                  await vscode.window.showQuickPick(
+                    unverified.map((d) => ({ label: d.fingerprint })),
+                    { title: `Mark which device of ${m.username} verified?`, ignoreFocusOut: true },
+                  )
+                )?.label;
+          if (!fp) return undefined;
+        }
         if (action === 'remove') {
           const yes = 'Remove';
           const sure = await vscode.window.showWarningMessage(
-            `Remove ${picked.member.username} from the team? Their sockets close and the keys of the team's rooms ` +
+            `Remove ${m.username} from the team? Their sockets close and the keys of the team's rooms ` +
               'this device administers are rotated.',
             { modal: true },
             yes,

@@ -87,7 +87,11 @@ export async function run(): Promise<void> {
       role: 'admin',
     });
     results.membersAfterRole = await cmd(ShareCommands.manageMembers, { teamId: team.teamId, action: 'list' });
+    // Without an action the command shows the members in a quick pick; the outer test picks one and reads the card.
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const picking = vscode.commands.executeCommand(ShareCommands.manageMembers, { teamId: team.teamId });
     signal('role-changed');
+    void Promise.resolve(picking).then((r) => (results.memberPick = r ?? null));
 
     // Bob, now admin, made a room; removing him rotates its key and closes him out.
     await fromOuter('room-made');
