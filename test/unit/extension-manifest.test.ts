@@ -18,6 +18,8 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
   // `machine`: user or remote settings only; VS Code drops a workspace or folder value with a warning.
   assert.equal(settings['kyozo.docker.host']?.scope, 'machine');
   assert.equal(settings['kyozo.autoDeploy']?.scope, 'machine');
+  // The sync server a user's Kyozo Share token and password go to: a repository must not pick it.
+  assert.equal(settings['kyozo.sync.server']?.scope, 'machine');
   // The rest only shape what a trusted workspace deploys (which its own Dockerfiles and kyozo.yaml decide anyway) or
   // what is shown; each is listed here so a new setting gets the same decision.
   const windowScoped = [
@@ -28,7 +30,10 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
     'kyozo.ignore',
     'kyozo.servicesView.groupBy',
   ];
-  assert.deepEqual(Object.keys(settings).sort(), [...windowScoped, 'kyozo.autoDeploy', 'kyozo.docker.host'].sort());
+  assert.deepEqual(
+    Object.keys(settings).sort(),
+    [...windowScoped, 'kyozo.autoDeploy', 'kyozo.docker.host', 'kyozo.sync.server'].sort(),
+  );
   for (const key of windowScoped) assert.equal(settings[key].scope ?? 'window', 'window', key);
 });
 
