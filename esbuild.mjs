@@ -71,13 +71,23 @@ function writeTokenizerManifest() {
   writeFileSync('dist/node_modules/gpt-tokenizer/package.json', '{ "name": "gpt-tokenizer", "main": "index.js" }\n');
 }
 
+/**
+ * dockerode opens a BuildKit session with a gRPC service it loads from `${__dirname}/proto/auth.proto`; bundled,
+ * __dirname is dist/, so the .proto files go there (without them every BuildKit build from dist/ failed with ENOENT).
+ */
+function copyDockerodeProtos() {
+  cpSync('node_modules/dockerode/lib/proto', 'dist/proto', { recursive: true });
+}
+
 if (watch) {
   writeTokenizerManifest();
+  copyDockerodeProtos();
   for (const a of artefacts) await (await esbuild.context(a)).watch();
   console.log(`watching ${artefacts.length} artefacts`);
 } else {
   if (production) copyRuntimePackages();
   writeTokenizerManifest();
+  copyDockerodeProtos();
   await Promise.all(artefacts.map((a) => esbuild.build(a)));
   console.log(`built ${artefacts.map((a) => a.outfile).join(', ')}`);
 }
