@@ -153,7 +153,8 @@ describe('Python, Go and Rust folders deploy through their generated images', { 
       if (app.healthy) {
         const container = testDocker().getContainer(containers[0]!.Id);
         let health: string | undefined;
-        for (let i = 0; i < 40 && health !== 'healthy'; i++) {
+        // `up` is ready on Kyozo's host-side probe; the engine's first check runs 30 s (the interval) after the start.
+        for (let i = 0; i < 75 && health !== 'healthy'; i++) {
           health = (await container.inspect()).State.Health?.Status;
           if (health !== 'healthy') await new Promise((r) => setTimeout(r, 1000));
         }

@@ -294,7 +294,10 @@ describe('generated Node.js images', () => {
   test('a known health route becomes the image HEALTHCHECK', async () => {
     const svc = await only(join(realworld, 'npm-workspace'), 'apps/web');
     assert.equal(svc.healthCheck?.path, '/health');
-    assert.match(generateDockerfile(svc), /^HEALTHCHECK .*CMD \["node","-e",".*http:\/\/127\.0\.0\.1:3000\/health/m);
+    assert.match(
+      generateDockerfile(svc),
+      /^HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD \["node","-e",".*http:\/\/127\.0\.0\.1:3000\/health/m,
+    );
   });
 
   test('a failed build says what caused it and what to do, from the output of the failing step', () => {

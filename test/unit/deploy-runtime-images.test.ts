@@ -66,7 +66,7 @@ describe('generated Python images', () => {
     assert.match(run, /^LABEL org\.opencontainers\.image\.title="svc" dev\.kyozo\.generated="python"$/m);
     const probe = 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8000/healthz", timeout=3)';
     assert.ok(run.includes(`CMD ${JSON.stringify(['python', '-c', probe])}`), run);
-    assert.match(run, /^HEALTHCHECK --interval=5s/m);
+    assert.match(run, /^HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 CMD /m);
     assert.match(run, /^CMD \["sh","-c","gunicorn app:app --bind 0\.0\.0\.0:8000"\]$/m);
   });
 

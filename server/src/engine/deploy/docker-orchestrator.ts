@@ -7,6 +7,7 @@ import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
 import { HealthWatch } from './health-wait';
+import { createLimiter, mapLimited, type Limiter } from './limiter';
 import { parseBuilderChoice, type Builder } from './builder';
 import { engineHasBuildkit, ensureServiceImage } from './image-builder';
 import { Label } from './labels';
@@ -33,13 +34,19 @@ export { deployable, findService, selectServices } from './service-selection';
 export { DeploymentError, ServiceFailure } from './deployment-record';
 export { demuxBuffer } from './log-stream';
 
+/** Containers handled at once by up/stop/down/restart: measured on 2 cores with 100 services, see docs/deploy.md. */
+export const DEFAULT_PARALLELISM = 6;
+
 export class DockerOrchestrator implements Orchestrator {
   readonly docker: Docker;
   readonly host: string;
   private readonly limits: DefaultLimits;
   private readonly health: HealthWatch;
+  /** Bounds the containers started, stopped, restarted and removed at once (options.parallelism, default 6). */
+  readonly engineCalls: Limiter;
 
   constructor(private readonly options: OrchestratorOptions = {}) {
+    this.engineCalls = createLimiter(options.parallelism ?? DEFAULT_PARALLELISM);
     this.host = engineAddress(options.dockerHost);
     this.docker = createDockerClient(options.dockerHost);
     this.limits = { memoryMb: options.defaults?.memoryMb ?? 512, cpus: options.defaults?.cpus ?? 0.5 };
@@ -85,7 +92,7 @@ export class DockerOrchestrator implements Orchestrator {
 
   /** See reconcile.ts: only `up` and repair() run it. */
   reconcile(ws: Workspace, removeOrphans: boolean): Promise<string[]> {
-    return reconcile(this.docker, ws, removeOrphans);
+    return reconcile(this.docker, ws, removeOrphans, this.engineCalls);
   }
 
   private readonly networks = new Map<string, Promise<void>>();
@@ -285,21 +292,31 @@ export class DockerOrchestrator implements Orchestrator {
           if (options.signal?.aborted) throw new Error('interrupted');
           progress(service.id, started, 'starting');
           await network;
-          const { ids, imageId } = await this.applyService(
-            ws,
-            service,
-            img.image,
-            deployment,
-            (m) => progress(service.id, started, 'starting', m),
-            options.signal,
+          // Creating and starting is bounded across the wave; the health wait is not (its probes are, see health-wait.ts).
+          const { ids, imageId } = await this.engineCalls(() =>
+            this.applyService(
+              ws,
+              service,
+              img.image,
+              deployment,
+              (m) => progress(service.id, started, 'starting', m),
+              options.signal,
+            ),
           );
-          await this.health.waitHealthy(ws, service, ids, options.signal);
+          const readiness = await this.health.waitHealthy(ws, service, ids, options.signal);
           ws.store.rememberDeployedImage(service.id, imageId, this.options.baseImages ?? {});
           const durationMs = Date.now() - started;
           ws.events.append('service_started', {
             serviceId: service.id,
             durationMs,
-            details: { deployment, replicas: ids.length, image: img.image, built: img.built, buildMs: img.durationMs },
+            details: {
+              deployment,
+              replicas: ids.length,
+              image: img.image,
+              built: img.built,
+              buildMs: img.durationMs,
+              readiness,
+            },
           });
           progress(service.id, started, 'healthy');
         } catch (err) {
@@ -331,14 +348,14 @@ export class DockerOrchestrator implements Orchestrator {
     await this.requireEngine();
     const ws = this.workspace(topology);
     const byService = new Map<string, number>();
-    for (const c of await this.containers(ws)) {
+    await mapLimited(this.engineCalls, await this.containers(ws), async (c) => {
       await this.docker
         .getContainer(c.Id)
         .remove({ force: true })
         .catch(() => undefined);
       const sid = c.Labels[Label.service] ?? '';
       byService.set(sid, (byService.get(sid) ?? 0) + 1);
-    }
+    });
     for (const [serviceId, n] of byService)
       ws.events.append('service_stopped', { serviceId, message: 'removed by down', details: { removed: n } });
     for (const n of await this.docker.listNetworks({ filters: { label: [`${Label.workspace}=${ws.project}`] } })) {
@@ -367,7 +384,11 @@ export class DockerOrchestrator implements Orchestrator {
       return this.serviceStatus(topology, service.id);
     }
     const t0 = Date.now();
-    for (const c of list) if (c.State !== 'running') await this.docker.getContainer(c.Id).start();
+    await mapLimited(
+      this.engineCalls,
+      list.filter((c) => c.State !== 'running'),
+      (c) => this.docker.getContainer(c.Id).start(),
+    );
     await this.health.waitHealthy(
       ws,
       service,
@@ -387,15 +408,14 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const t0 = Date.now();
     const list = await this.containers(ws, service.id);
-    await Promise.all(
-      list
-        .filter((c) => c.State === 'running' || c.State === 'restarting')
-        .map((c) =>
-          this.docker
-            .getContainer(c.Id)
-            .stop({ t: 10 })
-            .catch(() => undefined),
-        ),
+    await mapLimited(
+      this.engineCalls,
+      list.filter((c) => c.State === 'running' || c.State === 'restarting'),
+      (c) =>
+        this.docker
+          .getContainer(c.Id)
+          .stop({ t: 10 })
+          .catch(() => undefined),
     );
     ws.events.append('service_stopped', {
       serviceId: service.id,
@@ -415,18 +435,23 @@ export class DockerOrchestrator implements Orchestrator {
         .map((c) => c.Labels[Label.service]),
     );
     const running = topology.services.filter((s) => deployable(s) && live.has(s.id));
-    for (const [i, s] of running.entries()) {
-      if (options.signal?.aborted) break;
-      const percentage = Math.round((i / running.length) * 100);
-      options.onProgress?.({
-        serviceId: s.id,
-        state: 'stopping',
-        elapsedMs: Date.now() - t0,
-        message: s.name,
-        percentage,
-      });
-      await this.stop(topology, s.id);
-    }
+    // Services stop in parallel, bounded: each service's stop() queues its containers on engineCalls, which holds
+    // the engine to `parallelism` stops at once; an aborted signal stops services not yet begun.
+    let begun = 0;
+    await Promise.all(
+      running.map(async (s) => {
+        if (options.signal?.aborted) return;
+        const percentage = Math.round((begun++ / running.length) * 100);
+        options.onProgress?.({
+          serviceId: s.id,
+          state: 'stopping',
+          elapsedMs: Date.now() - t0,
+          message: s.name,
+          percentage,
+        });
+        await this.stop(topology, s.id);
+      }),
+    );
     return this.status(topology, { stats: false });
   }
 
@@ -437,7 +462,7 @@ export class DockerOrchestrator implements Orchestrator {
     const t0 = Date.now();
     const list = await this.containers(ws, service.id);
     if (!list.length) return this.start(topology, service.id);
-    await Promise.all(list.map((c) => this.docker.getContainer(c.Id).restart({ t: 10 })));
+    await mapLimited(this.engineCalls, list, (c) => this.docker.getContainer(c.Id).restart({ t: 10 }));
     await this.health.waitHealthy(
       ws,
       service,
@@ -457,7 +482,7 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     const service = findService(topology, serviceId);
     const list = await this.containers(ws, service.id);
-    await Promise.all(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true })));
+    await mapLimited(this.engineCalls, list, (c) => this.docker.getContainer(c.Id).remove({ force: true }));
     ws.events.append('service_stopped', {
       serviceId: service.id,
       message: 'removed',
@@ -474,8 +499,9 @@ export class DockerOrchestrator implements Orchestrator {
     const before = (await this.containers(ws, service.id)).length;
     ws.store.setDesiredReplicas(service.id, replicas);
     if (replicas === 0) {
-      for (const c of await this.containers(ws, service.id))
-        await this.docker.getContainer(c.Id).remove({ force: true });
+      await mapLimited(this.engineCalls, await this.containers(ws, service.id), (c) =>
+        this.docker.getContainer(c.Id).remove({ force: true }),
+      );
     } else {
       // Scaling creates containers, so it is recorded as a deployment with this process's pid, like `up`:
       // reconcile() (run by `up`, `kyozo ps` and repair(), in this process or another one) then knows the fresh

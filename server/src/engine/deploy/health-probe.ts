@@ -1,8 +1,9 @@
 // Readiness and health from the host, through the port the container publishes on 127.0.0.1.
 // Why from the host: it needs nothing inside the image (no shell, curl or wget: works for
 // scratch and distroless images, no exec processes in the container), and it checks the very
-// path a user's browser takes. Images with a HEALTHCHECK (or a compose/kyozo.yaml command check)
-// keep the engine's own health status instead.
+// path a user's browser takes. It decides readiness even when the image has a HEALTHCHECK (the
+// engine's verdict still counts once it has one); only a health command (compose, kyozo.yaml, the
+// project's Dockerfile) and services without a published port wait on the engine (health-wait.ts).
 import { request } from 'node:http';
 import { connect as connectHttp2, constants as http2 } from 'node:http2';
 import { connect } from 'node:net';

@@ -1,13 +1,65 @@
 // Health during a deployment: waiting until every replica is healthy (or failing with its exit code and last logs),
-// and one health reading of a replica, the engine's HEALTHCHECK or our probe through its published port.
+// and one health reading of a replica, our cheap probe through its published port or the engine's HEALTHCHECK.
 import type Docker from 'dockerode';
 import type { HealthState, Service } from '../../protocol';
 import { ServiceFailure } from './deployment-record';
 import { grpcHealthProbe, httpProbe, tcpProbe } from './health-probe';
+import { createLimiter, type Limiter } from './limiter';
 import { tailLogs } from './log-stream';
 import type { Workspace } from './workspace';
 
-const POLL_MS = 100;
+/** Host-side probes in flight at once, whatever the number of services: the rest queue. */
+export const MAX_PROBES_IN_FLIGHT = 8;
+
+/**
+ * How long a wait sleeps between two readings: 250 ms with one service waited on, 10 ms more for each further one,
+ * at most 2 s, so 100 services waiting at once read each replica every 2 s instead of flooding the engine and the
+ * probes (each reading is an inspect and a probe per replica).
+ */
+export function probeIntervalMs(servicesWaiting: number): number {
+  return Math.min(2000, 250 + 10 * Math.max(0, servicesWaiting - 1));
+}
+
+/** Where a replica's readiness comes from. */
+export type ReadinessProbe =
+  | { kind: 'http'; hostPort: number; path: string }
+  | { kind: 'tcp'; hostPort: number }
+  | { kind: 'grpc'; hostPort: number }
+  /** The engine's HEALTHCHECK status (no published port to probe, or a health command only the container can run). */
+  | { kind: 'engine' }
+  /** Nothing to probe: running for a second counts. */
+  | { kind: 'running' };
+
+/** The name recorded in `service_started` events for the probe that said healthy. */
+export type ReadinessSource = 'host-http' | 'host-tcp' | 'host-grpc' | 'engine-healthcheck' | 'running';
+
+/**
+ * Which probe decides a replica's readiness. Kyozo's own host-side probe through the published port (HTTP on a known
+ * health route, gRPC health, else TCP) whenever there is one, even when the image has a HEALTHCHECK: generated
+ * HEALTHCHECKs run every 30 s, and an exec per container every few seconds overloads a small machine at 100
+ * services. A health command (compose, kyozo.yaml, the project's own Dockerfile) is the engine's to run; without a
+ * published port the engine's HEALTHCHECK decides, or the process running when there is none.
+ */
+export function readinessProbe(
+  service: Service,
+  bindings: Record<string, { HostPort?: string }[] | null | undefined>,
+  engineCheck: boolean,
+): ReadinessProbe {
+  const hc = service.healthCheck;
+  if (hc?.kind === 'command' && engineCheck) return { kind: 'engine' };
+  const mainPort = hc?.port ?? service.ports.find((p) => p.protocol === 'tcp')?.container;
+  const hostPort = mainPort ? Number(bindings[`${mainPort}/tcp`]?.[0]?.HostPort ?? 0) : 0;
+  if (!hostPort) return engineCheck ? { kind: 'engine' } : { kind: 'running' };
+  if (hc?.kind === 'http' && hc.path) return { kind: 'http', hostPort, path: hc.path };
+  if (hc?.kind === 'grpc') return { kind: 'grpc', hostPort };
+  return { kind: 'tcp', hostPort };
+}
+
+function sourceOf(probe: ReadinessProbe): ReadinessSource {
+  if (probe.kind === 'engine') return 'engine-healthcheck';
+  if (probe.kind === 'running') return 'running';
+  return `host-${probe.kind}`;
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -32,6 +84,10 @@ function describeProbe(service: Service): string {
 export class HealthWatch {
   /** Probe results of the last two seconds, so a status right after a wait does not probe again. */
   private readonly recentProbes = new Map<string, { health: HealthState; at: number }>();
+  /** Bounds the host-side probes in flight across every wait and status read of this process. */
+  readonly probes: Limiter = createLimiter(MAX_PROBES_IN_FLIGHT);
+  /** Services being waited on now; stretches the interval between readings. */
+  private waiting = 0;
 
   constructor(
     private readonly docker: Docker,
@@ -63,11 +119,29 @@ export class HealthWatch {
     return after?.State.ExitCode ?? st.ExitCode;
   }
 
-  /** Waits until every replica is healthy (or running, when nothing can be probed); throws with the exit code and last logs. */
-  async waitHealthy(ws: Workspace, service: Service, ids: string[], signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until every replica is healthy (or running, when nothing can be probed); throws with the exit code and last
+   * logs. Returns which probes said healthy.
+   */
+  async waitHealthy(ws: Workspace, service: Service, ids: string[], signal?: AbortSignal): Promise<ReadinessSource[]> {
+    this.waiting++;
+    try {
+      return await this.waitAll(ws, service, ids, signal);
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  private async waitAll(
+    ws: Workspace,
+    service: Service,
+    ids: string[],
+    signal?: AbortSignal,
+  ): Promise<ReadinessSource[]> {
     const deadline = Date.now() + this.timeoutMs;
     const pending = new Set(ids);
     const runningSince = new Map<string, number>();
+    const sources = new Set<ReadinessSource>();
     while (pending.size) {
       if (signal?.aborted) throw new Error('interrupted');
       for (const id of [...pending]) {
@@ -86,7 +160,7 @@ export class HealthWatch {
             { exitCode, logTail: logs },
           );
         }
-        const health = await this.probeContainer(service, info);
+        const { health, source } = await this.read(service, info);
         if (health === 'healthy' || health === 'none') {
           if (health === 'none') {
             const since = runningSince.get(id) ?? Date.now();
@@ -94,6 +168,7 @@ export class HealthWatch {
             if (Date.now() - since < 1000) continue; // running without a check: must survive a second
           }
           pending.delete(id);
+          sources.add(source);
         } else if (health === 'unhealthy' && info.State.Health) {
           throw new ServiceFailure(
             service.id,
@@ -116,15 +191,30 @@ export class HealthWatch {
           { logTail: logs },
         );
       }
-      await sleep(POLL_MS, signal);
+      await sleep(probeIntervalMs(this.waiting), signal);
     }
+    return [...sources];
   }
 
-  /** One health reading: the engine's HEALTHCHECK status, else our probe through the published port. */
+  /**
+   * One health reading: the engine's verdict once its HEALTHCHECK has one (healthy, or unhealthy, which fails a wait
+   * at once), else, while it is still starting or absent, our probe through the published port (see readinessProbe).
+   */
   async probeContainer(service: Service, info: Docker.ContainerInspectInfo): Promise<HealthState> {
-    if (!info.State.Running) return 'unhealthy';
+    return (await this.read(service, info)).health;
+  }
+
+  private async read(
+    service: Service,
+    info: Docker.ContainerInspectInfo,
+  ): Promise<{ health: HealthState; source: ReadinessSource }> {
     const h = info.State.Health?.Status;
-    if (h) return h === 'healthy' ? 'healthy' : h === 'unhealthy' ? 'unhealthy' : 'starting';
+    if (!info.State.Running) return { health: 'unhealthy', source: 'running' };
+    if (h === 'healthy' || h === 'unhealthy') return { health: h, source: 'engine-healthcheck' };
+    const probe = readinessProbe(service, info.NetworkSettings?.Ports ?? {}, h !== undefined);
+    const source = sourceOf(probe);
+    if (probe.kind === 'engine') return { health: 'starting', source };
+    if (probe.kind === 'running') return { health: 'none', source };
     const recent = this.recentProbes.get(info.Id);
     if (
       recent &&
@@ -132,22 +222,16 @@ export class HealthWatch {
       recent.health === 'healthy' &&
       Date.parse(info.State.StartedAt) < recent.at
     )
-      return recent.health;
-    const health = await this.probePorts(service, info);
+      return { health: recent.health, source };
+    const ok = await this.probes(() =>
+      probe.kind === 'http'
+        ? httpProbe(probe.hostPort, probe.path)
+        : probe.kind === 'grpc'
+          ? grpcHealthProbe(probe.hostPort)
+          : tcpProbe(probe.hostPort),
+    );
+    const health: HealthState = ok ? 'healthy' : 'starting';
     this.recentProbes.set(info.Id, { health, at: Date.now() });
-    return health;
-  }
-
-  private async probePorts(service: Service, info: Docker.ContainerInspectInfo): Promise<HealthState> {
-    const hc = service.healthCheck;
-    const bindings = info.NetworkSettings?.Ports ?? {};
-    const portOf = (container: number) => Number(bindings[`${container}/tcp`]?.[0]?.HostPort ?? 0);
-    const mainPort = hc?.port ?? service.ports.find((p) => p.protocol === 'tcp')?.container;
-    if (!mainPort) return 'none';
-    const host = portOf(mainPort);
-    if (!host) return 'none';
-    if (hc?.kind === 'http' && hc.path) return (await httpProbe(host, hc.path)) ? 'healthy' : 'starting';
-    if (hc?.kind === 'grpc') return (await grpcHealthProbe(host)) ? 'healthy' : 'starting';
-    return (await tcpProbe(host)) ? 'healthy' : 'starting';
+    return { health, source };
   }
 }

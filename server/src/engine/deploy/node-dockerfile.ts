@@ -4,7 +4,14 @@
 // member is built from its workspace root (one install from the root lockfile) and runs alone.
 import type { Service } from '../../protocol';
 import { isSinglePageApp, STATIC_SERVER, staticServerArgv } from '../detect/node-build-plan';
-import { CLASSIC, run, userBuild, type BuildFeatures, type CacheDir } from './images/dockerfile-parts';
+import {
+  CLASSIC,
+  HEALTHCHECK_OPTIONS,
+  run,
+  userBuild,
+  type BuildFeatures,
+  type CacheDir,
+} from './images/dockerfile-parts';
 import { nodeEngineCheck } from './node-engine';
 
 const USER = '10001:10001';
@@ -122,10 +129,9 @@ function healthcheck(service: Service, port: number | undefined): string[] {
   if (hc?.kind !== 'http' || !hc.path || !(hc.port ?? port)) return [];
   const url = `http://127.0.0.1:${hc.port ?? port}${hc.path.startsWith('/') ? '' : '/'}${hc.path}`;
   const probe = `fetch(${JSON.stringify(url)}).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`;
-  const options = '--interval=5s --timeout=3s --start-period=30s --retries=3';
   // Bun runs the same probe (fetch, process.exit) and is all a Bun image may have.
   const runtime = service.build?.packageManager === 'bun' ? 'bun' : 'node';
-  return [`HEALTHCHECK ${options} CMD ${JSON.stringify([runtime, '-e', probe])}`];
+  return [`HEALTHCHECK ${HEALTHCHECK_OPTIONS} CMD ${JSON.stringify([runtime, '-e', probe])}`];
 }
 
 function expose(service: Service): string[] {

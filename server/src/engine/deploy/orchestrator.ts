@@ -19,6 +19,11 @@ export interface OrchestratorOptions {
   healthTimeoutMs?: number;
   /** The engine's builder for images (`--builder`, KYOZO_BUILDER, `kyozo.build.builder`); `auto` by default. */
   builder?: BuilderChoice;
+  /**
+   * Containers created and started (`up`, within a wave), stopped, restarted or removed at once (default 6): never
+   * one after another, never all 100 at once on a 2-core machine.
+   */
+  parallelism?: number;
 }
 
 export interface DeployProgress {

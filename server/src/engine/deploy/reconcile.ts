@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import { openDeployments } from './deployment-record';
 import { Label } from './labels';
+import { mapLimited, type Limiter } from './limiter';
 import { workspaceContainers, type Workspace } from './workspace';
 
 function pidAlive(pid: number): boolean {
@@ -19,7 +20,12 @@ function pidAlive(pid: number): boolean {
  * deployment is recorded as failed, and (with `removeOrphans`, during `up`) containers of services no longer in
  * the topology are removed. Returns the names of the containers removed.
  */
-export async function reconcile(docker: Docker, ws: Workspace, removeOrphans: boolean): Promise<string[]> {
+export async function reconcile(
+  docker: Docker,
+  ws: Workspace,
+  removeOrphans: boolean,
+  limit: Limiter,
+): Promise<string[]> {
   const removed: string[] = [];
   const open = openDeployments(ws.events.read());
   const dead = new Set<string>();
@@ -35,11 +41,12 @@ export async function reconcile(docker: Docker, ws: Workspace, removeOrphans: bo
     }
   }
   const ids = new Set(ws.topology.services.map((s) => s.id));
-  for (const c of await workspaceContainers(docker, ws)) {
+  // Removed `limit` at a time (the orchestrator's parallelism), never one after another.
+  await mapLimited(limit, await workspaceContainers(docker, ws), async (c) => {
     const dep = c.Labels[Label.deployment];
     const neverStarted = c.State === 'created' && (!dep || dead.has(dep) || !open.has(dep));
     const orphan = removeOrphans && !ids.has(c.Labels[Label.service] ?? '');
-    if (!neverStarted && !orphan) continue;
+    if (!neverStarted && !orphan) return;
     // A never-started container is removed without force: if a live deployment started it since the
     // listing above, the engine refuses (409) instead of killing the new replica.
     const gone = await docker
@@ -50,6 +57,6 @@ export async function reconcile(docker: Docker, ws: Workspace, removeOrphans: bo
         () => false,
       );
     if (gone) removed.push(c.Names[0]?.replace(/^\//, '') ?? c.Id);
-  }
+  });
   return removed;
 }

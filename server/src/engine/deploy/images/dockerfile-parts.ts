@@ -104,12 +104,20 @@ export function healthUrl(service: Service): string | undefined {
   return `http://127.0.0.1:${port}${hc.path.startsWith('/') ? '' : '/'}${hc.path}`;
 }
 
+/**
+ * The options of every generated HEALTHCHECK. Each check execs the runtime's interpreter in the container (tens of
+ * MB and a CPU burst for node, python or java), so a 5 s interval over 100 services kept a 2-core machine above a
+ * load of 100; every 30 s is 20 times fewer runs. Readiness during `kyozo up` does not wait for it: Kyozo probes the
+ * published port from the host. The 60 s start period lets slow starters (JVM, first migrations) fail checks without
+ * counting, and --start-interval (faster checks during it) needs Docker 25, which 20.10 engines lack.
+ */
+export const HEALTHCHECK_OPTIONS = '--interval=30s --timeout=5s --start-period=60s --retries=3';
+
 /** A HEALTHCHECK running `probe(url)` (an argv using the runtime's own interpreter: run images carry no curl). */
 export function healthcheck(service: Service, probe: (url: string) => string[]): string[] {
   const url = healthUrl(service);
   if (!url) return [];
-  const options = '--interval=5s --timeout=3s --start-period=30s --retries=3';
-  return [`HEALTHCHECK ${options} CMD ${JSON.stringify(probe(url))}`];
+  return [`HEALTHCHECK ${HEALTHCHECK_OPTIONS} CMD ${JSON.stringify(probe(url))}`];
 }
 
 /** Whether the service's folder holds `file` among the indicator files detection reported. */
