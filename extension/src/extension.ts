@@ -10,6 +10,7 @@ import { LogTerminals } from './log-terminal';
 import { registerPathWalker, type PathWalkerApi } from './pathwalker';
 import { registerServicesView } from './services-view';
 import { registerShareIdentity } from './share/team-commands';
+import { registerWorkspaceShare } from './share/workspace-share';
 import { registerStatusBar } from './status-bar';
 import { registerTopologyPanel } from './topology-panel';
 import { topologySource } from './topology-source';
@@ -50,7 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   context.subscriptions.push(logs);
   registerCommands(context, client, model, logs);
   registerWorkspaceTrust(context, client);
-  registerShareIdentity(context, output);
+  registerWorkspaceShare(context, registerShareIdentity(context, output), output);
   const pathWalker = registerPathWalker(context, client, model);
   context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 

@@ -646,6 +646,9 @@ export const ShareCommands = {
   joinTeam: 'kyozo.share.joinTeam',
   manageMembers: 'kyozo.share.manageMembers',
   showFingerprint: 'kyozo.share.showFingerprint',
+  shareWorkspace: 'kyozo.share.shareWorkspace',
+  stopSharing: 'kyozo.share.stopSharing',
+  joinWorkspace: 'kyozo.share.joinWorkspace',
 } as const;
 
 export type ShareCommand = (typeof ShareCommands)[keyof typeof ShareCommands];

@@ -9,6 +9,7 @@ import { deviceFingerprint, deviceIdentity } from './device-keys';
 import { JOIN_PATH, joinLink, parseInvite, parseJoinQuery, type ParsedInvite } from './join-uri';
 import { ShareAccount, type CommandResult, type ShareSession, type SignInArgs } from './share-account';
 import { ShareError } from './share-errors';
+import { handleShareUri } from './share-filesystem';
 
 const ROLES: { role: RosterRole; detail: string }[] = [
   { role: 'member', detail: 'edits shared workspaces and acts on shared services' },
@@ -49,6 +50,7 @@ export function registerShareIdentity(context: vscode.ExtensionContext, output: 
   context.subscriptions.push(
     vscode.window.registerUriHandler({
       handleUri: async (uri) => {
+        if (handleShareUri(uri)) return;
         if (uri.path !== JOIN_PATH) {
           void vscode.window.showErrorMessage(`Kyozo: unknown link ${uri.path}; Kyozo opens only ${JOIN_PATH} links.`);
           return;
