@@ -194,6 +194,9 @@ test(
     send('checked', {});
     await waitFile(join(signals, 'stopped'), 30_000, why);
     await waitFor(() => w.meta.get('ended') !== undefined, 'the ended flag at the guest', 10_000);
+    const rStop = JSON.parse(results());
+    assert.equal(rStop.again.roomId, r2.share.roomId, 'the folder room is reused');
+    assert.equal(rStop.again.reused, true);
     guest.provider.destroy();
     console.log(
       `# phase 1 (host): share took ${r2.shareMs} ms; 12 keystrokes x2 + create + rename on the host disk after ` +
@@ -243,6 +246,15 @@ test(
     m.w.doc.transact(() => m.w.meta.set('ended', { at: Date.now(), reason: 'stopped by the host' }));
     await m.provider.whenAcked();
     send('host-stopped', {});
+    await waitFile(join(signals, 'end-checked'), 60_000, why);
+    const rEnd = JSON.parse(results());
+    assert.equal(a.toString(), '[host] hello from node\n typed by the guest', 'nothing reached the host after the end');
+    assert.match(rEnd.afterEnd.status, /Share ended/);
+    // carol removes the window's user from the viewer team: the server closes the socket, the guest is told.
+    const aliceId = (await carol.api.members(viewer.teamId)).find((x) => x.userId !== carol.userId)!.userId;
+    const tRemove = Date.now();
+    await carol.api.removeMember(viewer.teamId, aliceId, carol.identity, carol.trust);
+    send('removed', {});
     const end = Date.now() + 60_000;
     while (!('finishedAt' in JSON.parse(results())) && !('error' in JSON.parse(results()))) {
       if (Date.now() > end) throw new Error(`the suite did not finish: ${why()}`);
@@ -255,7 +267,9 @@ test(
     assert.equal(endedGuest.readonly, true);
     assert.match(JSON.stringify(r6.writeAfterEnd), /NoPermissions|ended/);
     assert.equal(a.toString(), '[host] hello from node\n typed by the guest', 'nothing reached the host after the end');
-    console.log(`# phase 2 (guest): ${Date.now() - phase2} ms`);
+    const removed = r6.afterRemoval.guests.find((g: { roomId: string }) => g.roomId === v.roomId);
+    assert.equal(removed.ended, 'you were removed from the team');
+    console.log(`# phase 2 (guest): ${Date.now() - phase2} ms; removal seen within ${Date.now() - tRemove} ms`);
     m.provider.destroy();
     v.provider.destroy();
   },

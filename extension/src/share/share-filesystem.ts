@@ -283,6 +283,10 @@ export function registerShareFileSystem(
   const end = (share: GuestShare, reason: string) => {
     if (share.ended !== undefined) return;
     share.ended = reason;
+    // Nothing typed from here on is taken for shared: the bindings stop and the provider leaves the room.
+    for (const b of share.bindings.values()) b.dispose();
+    share.bindings.clear();
+    share.provider.disconnect();
     output.appendLine(`Kyozo Share: the share of room ${share.roomId} ended: ${reason}`);
     register();
     showGuest();
@@ -302,7 +306,7 @@ export function registerShareFileSystem(
     }
     const share = fsp.shares.get(at.roomId);
     const text = share?.workspace.textOf(at.path);
-    if (!share || !text || share.bindings.has(at.path)) return;
+    if (!share || !text || share.ended !== undefined || share.bindings.has(at.path)) return;
     share.bindings.set(
       at.path,
       bindTextDocument(d, text, { onProblem: (m) => output.appendLine(`Kyozo Share: ${at.path}: ${m}`) }),
@@ -440,6 +444,7 @@ export function registerShareFileSystem(
   context.subscriptions.push(
     vscode.commands.registerCommand(ShareCommands.joinWorkspace, (a?: JoinArgs) => join(a)),
     vscode.commands.registerCommand(SHARE_STATE_COMMAND, () => ({
+      status: status.text,
       guests: [...fsp.shares.values()].map((s) => ({ ...result(s), ended: s.ended, bound: [...s.bindings.keys()] })),
     })),
     vscode.workspace.onDidOpenTextDocument(bind),

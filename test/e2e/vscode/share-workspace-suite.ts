@@ -83,6 +83,9 @@ export async function run(): Promise<void> {
     signal('seen');
     await fromOuter('checked');
     results.stopped = await cmd(ShareCommands.stopSharing);
+    // Sharing the same folder with the same team again reuses its room.
+    results.again = await cmd(ShareCommands.shareWorkspace, { teamId: team.teamId });
+    results.stoppedAgain = await cmd(ShareCommands.stopSharing);
     signal('stopped');
 
     // ---- phase 2: this window joins rooms a Node host filled ----
@@ -150,12 +153,26 @@ export async function run(): Promise<void> {
       await sleep(100);
     }
     results.afterEnd = state;
+    // Typing into the editor after the end reaches no one.
+    await vscode.window.showTextDocument(a, { preview: false });
+    for (const ch of '!!') await vscode.commands.executeCommand('type', { text: ch });
+    results.guestAfterEnd = a.getText();
     try {
       await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(root, 'a.txt'), Buffer.from('after the end'));
       results.writeAfterEnd = 'accepted';
     } catch (e) {
       results.writeAfterEnd = { code: (e as vscode.FileSystemError).code, message: (e as Error).message };
     }
+    // The viewer is removed from the team: the guest is told and that share turns read-only too.
+    signal('end-checked');
+    await fromOuter('removed');
+    const end2 = Date.now() + 20_000;
+    while (Date.now() < end2) {
+      state = (await vscode.commands.executeCommand(SHARE_STATE_COMMAND)) as State;
+      if (state.guests.find((g) => g.roomId === viewer.roomId)?.ended) break;
+      await sleep(100);
+    }
+    results.afterRemoval = state;
     results.finishedAt = new Date().toISOString();
   } catch (e) {
     results.error = `${(e as Error).stack ?? e}`;
