@@ -1,7 +1,8 @@
 // Health probing at scale on a real engine: 12 small busybox httpd services whose image carries a HEALTHCHECK
 // every 30 s come up healthy on Kyozo's own host-side HTTP probe (the deployment events say which probe said
-// healthy, where waiting on the engine would have said it 30 s after each start at the earliest), and `up` and `down` handle their containers with bounded
-// parallelism (the orchestrator's limiter records the most container operations it had in flight).
+// healthy; waiting on the engine would have said it 30 s after each start at the earliest), and `up`, stopping
+// everything and `down` handle their containers with bounded parallelism (the orchestrator's limiter records the
+// most container operations it had in flight).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -74,6 +75,18 @@ describe('health probing at scale on a real engine', { timeout: 300_000 }, async
     assert.ok(most >= 2 && most <= DEFAULT_PARALLELISM, `${most} containers were started at once`);
   });
 
+  test('stopping everything stops the 12 services in parallel, at most the configured parallelism at once', async () => {
+    orchestrator.engineCalls.resetStats();
+    const progress: string[] = [];
+    const all = await orchestrator.stopAll(topology, { onProgress: (p) => progress.push(p.serviceId) });
+    assert.deepEqual(
+      all.filter((s) => s.state !== 'stopped').map((s) => `${s.name}: ${s.state}`),
+      [],
+    );
+    assert.equal(progress.length, COUNT);
+    assert.equal(orchestrator.engineCalls.maxActive, DEFAULT_PARALLELISM);
+  });
+
   test('`down` removes them all, at most the configured parallelism at once and never one after another', async () => {
     orchestrator.engineCalls.resetStats();
     await orchestrator.down(topology);
@@ -83,7 +96,9 @@ describe('health probing at scale on a real engine', { timeout: 300_000 }, async
       filters: { label: [`dev.kyozo.workspace=${project}`] },
     });
     assert.equal(left.length, 0);
-    const stopped = (await orchestrator.events(topology)).filter((e) => e.type === 'service_stopped');
+    const stopped = (await orchestrator.events(topology)).filter(
+      (e) => e.type === 'service_stopped' && e.message === 'removed by down',
+    );
     assert.equal(stopped.length, COUNT);
   });
 });

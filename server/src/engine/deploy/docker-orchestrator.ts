@@ -435,23 +435,22 @@ export class DockerOrchestrator implements Orchestrator {
         .map((c) => c.Labels[Label.service]),
     );
     const running = topology.services.filter((s) => deployable(s) && live.has(s.id));
-    // Services stop in parallel, bounded: each service's stop() queues its containers on engineCalls, which holds
-    // the engine to `parallelism` stops at once; an aborted signal stops services not yet begun.
+    // Services stop in parallel, `parallelism` at a time (their containers then queue on engineCalls): progress says
+    // when each one begins, and an aborted signal stops only services not yet begun.
+    const services = createLimiter(this.engineCalls.concurrency);
     let begun = 0;
-    await Promise.all(
-      running.map(async (s) => {
-        if (options.signal?.aborted) return;
-        const percentage = Math.round((begun++ / running.length) * 100);
-        options.onProgress?.({
-          serviceId: s.id,
-          state: 'stopping',
-          elapsedMs: Date.now() - t0,
-          message: s.name,
-          percentage,
-        });
-        await this.stop(topology, s.id);
-      }),
-    );
+    await mapLimited(services, running, async (s) => {
+      if (options.signal?.aborted) return;
+      const percentage = Math.round((begun++ / running.length) * 100);
+      options.onProgress?.({
+        serviceId: s.id,
+        state: 'stopping',
+        elapsedMs: Date.now() - t0,
+        message: s.name,
+        percentage,
+      });
+      await this.stop(topology, s.id);
+    });
     return this.status(topology, { stats: false });
   }
 
