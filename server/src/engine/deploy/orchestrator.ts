@@ -37,7 +37,7 @@ export interface DeployProgress {
 
 export interface StopAllOptions {
   onProgress?: (p: DeployProgress) => void;
-  /** Stops before the next service; the one being stopped finishes. */
+  /** Services not yet begun are left running; those being stopped finish. */
   signal?: AbortSignal;
 }
 
