@@ -7,7 +7,16 @@
 // opens with its text, typing reaches the Node host's Y.Text and the host's edit reaches the editor, a new file
 // reaches the host, the viewer's writes fail with NoPermissions, and when the host stops, the file system is read-only.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -123,7 +132,11 @@ test(
     const resultsFile = join(signals, 'results.json');
     const results = () => (existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '(no results yet)');
     const why = () => `results: ${results()}\ncode-server: ${cs.output().slice(-3000)}`;
-    const send = (name: string, body: unknown) => writeFileSync(join(signals, name), JSON.stringify(body));
+    // Written whole (a temporary file, then a rename), as the suite polls for it.
+    const send = (name: string, body: unknown) => {
+      writeFileSync(join(signals, `${name}.tmp`), JSON.stringify(body));
+      renameSync(join(signals, `${name}.tmp`), join(signals, name));
+    };
     await page.goto(workbenchUrl(cs, folder, suite));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 
@@ -235,6 +248,7 @@ test(
     const r5 = JSON.parse(results());
     assert.equal(r5.guestAfterHostEdit, '[host] hello from node\n typed by the guest');
     await waitFor(() => m.w.textOf('src/new.ts')?.toString() === 'export {};\n', 'the new file at the host', 10_000);
+    assert.deepEqual(r5.folders, ['project file://' + folder, `carol (Kyozo Share) kyozo-share:/${v.roomId}/`]);
     assert.equal(r5.viewer.role, 'viewer');
     assert.equal(r5.viewer.readonly, true);
     assert.equal(r5.viewerRead, 'hello from node\n');

@@ -25,6 +25,7 @@ import { websocketUrl, type ParsedShareLink } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
 
 const ENDED_KEY = 'ended'; // set by the host's Stop Sharing (workspace-share.ts)
+const KNOWN_ROOMS = 'kyozo.share.joined:';
 
 export interface JoinArgs {
   link?: string;
@@ -424,6 +425,9 @@ export function registerShareFileSystem(
         `Kyozo Share: joined ${share.host}'s workspace as ${share.role}` +
           (share.readonly ? ' (read-only).' : '. Your edits reach everyone in the room.'),
       );
+      // Remembered so a window that opens with this folder (a reload) joins again by itself.
+      await context.globalState.update(`${KNOWN_ROOMS}${roomId}`, server);
+      fsp.emitter.fire([{ type: vscode.FileChangeType.Changed, uri: share.uri('') }]);
       return result(share);
     } catch (e) {
       return account.fail(e, 'join the shared workspace', s?.server);
@@ -440,6 +444,24 @@ export function registerShareFileSystem(
       .toString(),
     readonly: share.readonly,
   });
+
+  // A window opened (or reloaded) with kyozo-share: folders joins their rooms again, on the server it joined them on.
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    if (f.uri.scheme !== SHARE_SCHEME) continue;
+    let roomId: string;
+    try {
+      roomId = splitSharePath(f.uri.path).roomId;
+    } catch {
+      continue;
+    }
+    const server = context.globalState.get<string>(`${KNOWN_ROOMS}${roomId}`);
+    if (server) void join({ parsed: { server, roomId }, addFolder: false });
+    else {
+      void vscode.window.showWarningMessage(
+        `Kyozo Share: ${f.name} is a shared workspace this device has not joined: open its share link again.`,
+      );
+    }
+  }
 
   context.subscriptions.push(
     vscode.commands.registerCommand(ShareCommands.joinWorkspace, (a?: JoinArgs) => join(a)),

@@ -3,7 +3,7 @@
 // its folder with a team whose other member is the outer test's process (a Node peer on the client library). Phase 2,
 // the window is the GUEST: it joins two rooms a Node host filled (as member and as viewer) through kyozo-share:.
 // The two sides meet through signal files in KYOZO_E2E_DIR; every answer goes to results.json.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { ShareCommands } from '../../../server/src/protocol';
@@ -33,7 +33,11 @@ export async function run(): Promise<void> {
   const server = process.env.KYOZO_SHARE_SERVER!;
   const password = process.env.KYOZO_SHARE_PASSWORD!;
   const results: Record<string, unknown> = { startedAt: new Date().toISOString() };
-  const save = () => writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2));
+  // Written whole (a temporary file, then a rename): the outer test polls the file and never reads half of it.
+  const save = () => {
+    writeFileSync(join(dir, 'results.json.tmp'), JSON.stringify(results, null, 2));
+    renameSync(join(dir, 'results.json.tmp'), join(dir, 'results.json'));
+  };
   const signal = (name: string) => {
     save();
     writeFileSync(join(dir, name), new Date().toISOString());
@@ -121,9 +125,15 @@ export async function run(): Promise<void> {
 
     const viewer = await cmd<{ roomId: string; folder: string; role: string; readonly: boolean }>(
       ShareCommands.joinWorkspace,
-      { link: links.viewer, addFolder: false },
+      { link: links.viewer },
     );
     results.viewer = viewer;
+    await until(
+      'the viewer folder in the window',
+      () => vscode.workspace.workspaceFolders?.find((f) => f.uri.toString() === viewer.folder),
+      10_000,
+    );
+    results.folders = vscode.workspace.workspaceFolders!.map((f) => `${f.name} ${f.uri.toString()}`);
     const vRoot = vscode.Uri.parse(viewer.folder);
     results.viewerRead = Buffer.from(
       await vscode.workspace.fs.readFile(vscode.Uri.joinPath(vRoot, 'a.txt')),
