@@ -238,6 +238,8 @@ test(
       ['src', 2],
     ]);
     assert.deepEqual(r4.srcListing, [['b.ts', 1]]);
+    assert.match(r4.excludedRead, /logo\.png is listed but not shared by the host \(binary: holds a NUL byte\)/);
+    assert.equal(r4.joinedState.status, '$(broadcast) Joined carol');
     assert.equal(r4.guestOpened, 'hello from node\n');
     assert.equal(r4.guestTyped, 'hello from node\n typed by the guest');
     const a = m.w.textOf('a.txt')!;

@@ -109,6 +109,13 @@ export async function run(): Promise<void> {
     const root = vscode.Uri.parse(joined.folder);
     results.rootListing = await vscode.workspace.fs.readDirectory(root);
     results.srcListing = await vscode.workspace.fs.readDirectory(vscode.Uri.joinPath(root, 'src'));
+    try {
+      await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root, 'logo.png'));
+      results.excludedRead = 'read';
+    } catch (e) {
+      results.excludedRead = (e as Error).message;
+    }
+    results.joinedState = await vscode.commands.executeCommand(SHARE_STATE_COMMAND);
     const aUri = vscode.Uri.joinPath(root, 'a.txt');
     const a = await vscode.workspace.openTextDocument(aUri);
     results.guestOpened = a.getText();
