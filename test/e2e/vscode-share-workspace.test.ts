@@ -84,7 +84,13 @@ async function nodeHostRoom(server: TestServer, owner: TestUser, teamId: string)
     w.createFile('logo.png', { excluded: { reason: 'binary', detail: 'holds a NUL byte' }, size: 10 });
   });
   await p.provider.whenAcked();
-  return { roomId: room.id, w, provider: p.provider, link: shareLink('kyozo.kyozo', server.url, room.id) };
+  return {
+    roomId: room.id,
+    w,
+    provider: p.provider,
+    keyring: p.keyring,
+    link: shareLink('kyozo.kyozo', server.url, room.id),
+  };
 }
 
 test(
@@ -225,7 +231,8 @@ test(
     await waitFile(join(signals, 'joined-teams'), 30_000, why);
     const m = await nodeHostRoom(server, carol, member.teamId);
     const v = await nodeHostRoom(server, carol, viewer.teamId);
-    send('rooms', { member: m.link, viewer: v.link });
+    const k = await nodeHostRoom(server, carol, member.teamId);
+    send('rooms', { member: m.link, viewer: v.link, rotate: k.link });
     await waitFile(join(signals, 'guest-typed'), 60_000, why);
     const r4 = JSON.parse(results());
     assert.match(r4.badLink.error, /cannot join the shared workspace: .*not a Kyozo share link/);
@@ -271,6 +278,9 @@ test(
     const tRemove = Date.now();
     await carol.api.removeMember(viewer.teamId, aliceId, carol.identity, carol.trust);
     send('removed', {});
+    // carol gives a third room a new key wrapped to her device alone: the window can no longer open its updates.
+    await carol.api.rotateRoomKey(k.roomId, member.teamId, carol.identity, k.keyring);
+    send('rotated', {});
     const end = Date.now() + 60_000;
     while (!('finishedAt' in JSON.parse(results())) && !('error' in JSON.parse(results()))) {
       if (Date.now() > end) throw new Error(`the suite did not finish: ${why()}`);
@@ -286,7 +296,9 @@ test(
     const removed = r6.afterRemoval.guests.find((g: { roomId: string }) => g.roomId === v.roomId);
     assert.equal(removed.ended, 'you were removed from the team');
     console.log(`# phase 2 (guest): ${Date.now() - phase2} ms; removal seen within ${Date.now() - tRemove} ms`);
-    m.provider.destroy();
-    v.provider.destroy();
+    const rotated = r6.afterRotation.guests.find((g: { roomId: string }) => g.roomId === k.roomId);
+    assert.equal(rotated.ended, "the room's key was rotated and this device was not given the new one");
+    assert.equal(rotated.readonly, true);
+    for (const x of [m, v, k]) x.provider.destroy();
   },
 );

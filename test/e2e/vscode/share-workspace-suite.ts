@@ -99,13 +99,17 @@ export async function run(): Promise<void> {
       await cmd(ShareCommands.joinTeam, { invite: invites.viewer }),
     ];
     signal('joined-teams');
-    const links = await fromOuter<{ member: string; viewer: string }>('rooms');
+    const links = await fromOuter<{ member: string; viewer: string; rotate: string }>('rooms');
     results.badLink = await vscode.commands.executeCommand(ShareCommands.joinWorkspace, { link: 'https://x/nope' });
     const joined = await cmd<{ roomId: string; folder: string; role: string; readonly: boolean }>(
       ShareCommands.joinWorkspace,
       { link: links.member, addFolder: false },
     );
     results.joined = joined;
+    const rotating = await cmd<{ roomId: string }>(ShareCommands.joinWorkspace, {
+      link: links.rotate,
+      addFolder: false,
+    });
     const root = vscode.Uri.parse(joined.folder);
     results.rootListing = await vscode.workspace.fs.readDirectory(root);
     results.srcListing = await vscode.workspace.fs.readDirectory(vscode.Uri.joinPath(root, 'src'));
@@ -190,6 +194,14 @@ export async function run(): Promise<void> {
       await sleep(100);
     }
     results.afterRemoval = state;
+    await fromOuter('rotated');
+    const end3 = Date.now() + 20_000;
+    while (Date.now() < end3) {
+      state = (await vscode.commands.executeCommand(SHARE_STATE_COMMAND)) as State;
+      if (state.guests.find((g) => g.roomId === rotating.roomId)?.ended) break;
+      await sleep(100);
+    }
+    results.afterRotation = state;
     results.finishedAt = new Date().toISOString();
   } catch (e) {
     results.error = `${(e as Error).stack ?? e}`;
