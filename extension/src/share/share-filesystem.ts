@@ -16,15 +16,16 @@ import { ShareError } from './share-errors';
 import {
   parseShareLink,
   parseShareQuery,
+  SHARE_ENDED_KEY,
   SHARE_PATH,
   SHARE_SCHEME,
   SHARE_STATE_COMMAND,
   splitSharePath,
+  websocketUrl,
+  type ParsedShareLink,
 } from './share-link';
-import { websocketUrl, type ParsedShareLink } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
 
-const ENDED_KEY = 'ended'; // set by the host's Stop Sharing (workspace-share.ts)
 const KNOWN_ROOMS = 'kyozo.share.joined:';
 
 export interface JoinArgs {
@@ -394,9 +395,9 @@ export function registerShareFileSystem(
       }
       const share = new GuestShare(roomId, server, provider, awareness, w, provider.role, (e) => fsp.emitter.fire(e));
       fsp.shares.set(roomId, share);
-      if (w.meta.get(ENDED_KEY) !== undefined) share.ended = `${share.host} stopped sharing`;
+      if (w.meta.get(SHARE_ENDED_KEY) !== undefined) share.ended = `${share.host} stopped sharing`;
       w.meta.observe(() => {
-        if (w.meta.get(ENDED_KEY) !== undefined) end(share, `${share.host} stopped sharing`);
+        if (w.meta.get(SHARE_ENDED_KEY) !== undefined) end(share, `${share.host} stopped sharing`);
       });
       provider.on('denied', ({ code }: { code: number }) =>
         end(

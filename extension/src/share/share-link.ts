@@ -65,3 +65,6 @@ export function splitSharePath(uriPath: string): { roomId: string; path: string 
 /** The command that reports what this window shares and has joined (for diagnostics and the end-to-end tests). */
 export const SHARE_STATE_COMMAND = 'kyozo.share.state';
 export const SHARE_HOST_STATE_COMMAND = 'kyozo.share.hostState';
+
+/** The shared document's kyozo.meta key the host sets when it stops sharing; a guest that sees it turns read-only. */
+export const SHARE_ENDED_KEY = 'ended';

@@ -13,7 +13,7 @@ import { scanHostFiles, shareHostFiles } from './host-files';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
 import { registerShareFileSystem } from './share-filesystem';
-import { SHARE_HOST_STATE_COMMAND, shareLink, websocketUrl } from './share-link';
+import { SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink, websocketUrl } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
 import { normalizeSharePath, WorkspaceDoc } from './workspace-doc';
 
@@ -33,9 +33,6 @@ export interface ShareResult {
   shared: number;
   excluded: { path: string; reason: string }[];
 }
-
-/** The shared document's flag that tells guests the share is over (set by Stop Sharing). */
-export const ENDED_KEY = 'ended';
 
 class HostShare {
   private readonly bindings = new Map<string, TextBinding>();
@@ -137,7 +134,7 @@ class HostShare {
 
   /** Tells guests the share ended, waits (briefly) for the server to hold that, and disconnects. */
   async stop(reason: string): Promise<void> {
-    this.workspace.doc.transact(() => this.workspace.meta.set(ENDED_KEY, { at: Date.now(), reason }));
+    this.workspace.doc.transact(() => this.workspace.meta.set(SHARE_ENDED_KEY, { at: Date.now(), reason }));
     await this.provider.whenAcked(3000).catch(() => undefined);
     for (const b of this.bindings.values()) b.dispose();
     this.bindings.clear();
@@ -237,7 +234,7 @@ export function registerWorkspaceShare(
       const ignore = vscode.workspace.getConfiguration('kyozo', folder.uri).get<string[]>('ignore', []);
       const scan = scanHostFiles(folder.uri.fsPath, { ignore });
       doc.transact(() => {
-        w.meta.delete(ENDED_KEY);
+        w.meta.delete(SHARE_ENDED_KEY);
         w.meta.set('host', s!.username);
         shareHostFiles(w, scan);
       });
