@@ -178,7 +178,9 @@ test('under sustained writes the WAL is checkpointed and reused, so it stays far
       }
       const wal = statSync(join(dataDir, 'sync.db-wal')).size;
       assert.ok(written > 8 * 1024 * 1024, `wrote ${written} bytes`);
-      assert.ok(wal < written / 3, `the WAL is ${wal} bytes after ${written} bytes of frames: it was not reused`);
+      // A WAL that is never reused holds at least every frame written; one checkpointed and reused stays a fraction of
+      // that (a third on an idle machine; on a loaded one checkpoints run later, so the bound leaves room for that).
+      assert.ok(wal < written / 2, `the WAL is ${wal} bytes after ${written} bytes of frames: it was not reused`);
     } finally {
       await store.close();
     }
