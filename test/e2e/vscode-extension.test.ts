@@ -11,8 +11,6 @@ import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-i
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import {
   bundleSuite,
-  CHROMIUM,
-  CODE_SERVER,
   explorerBadges,
   openBrowser,
   repoRoot,
@@ -21,6 +19,7 @@ import {
   viewRows,
   workbenchUrl,
   type CodeServer,
+  codeServerMissing,
 } from './vscode/harness';
 
 const artefacts = join(repoRoot, 'test-results');
@@ -37,14 +36,7 @@ test(
   'Kyozo in VS Code: badges, Services view, hover, CodeLens, deploy turns the service to running',
   { timeout: 600_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    if (missing.length && process.env.CI === 'true')
-      throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
-    if (missing.length) {
-      console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     if (!(await engineAvailable())) {
       t.skip('no Docker engine');
       return;

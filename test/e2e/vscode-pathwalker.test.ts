@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   bundleSuite,
-  CHROMIUM,
-  CODE_SERVER,
   openBrowser,
   repoRoot,
   startCodeServer,
   workbenchUrl,
   type CodeServer,
+  codeServerMissing,
+  waitFile,
 } from './vscode/harness';
 
 const artefacts = join(repoRoot, 'test-results');
@@ -34,29 +34,11 @@ const TOOLS = [
 ];
 
 /** Waits for the suite's signal file; a suite that failed (results.json has an error) ends the wait at once. */
-async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  const results = join(path, '..', 'results.json');
-  while (!existsSync(path)) {
-    const failed = existsSync(results) && 'error' in JSON.parse(readFileSync(results, 'utf8'));
-    if (failed) throw new Error(`the suite failed: ${why()}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 test(
   'PathWalker in VS Code: Describe Folder, language-model tools, @kyozo, Services tooltip',
   { timeout: 600_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    const setup = `${missing.join(', ')}; run bash .ci/machine-setup.sh`;
-    if (missing.length && process.env.CI === 'true') throw new Error(`missing ${setup} (required when CI=true)`);
-    if (missing.length) {
-      console.log(`# skipped: not installed: ${setup}`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-pathwalker-')));
     const folder = join(base, 'platform-layout');

@@ -8,26 +8,18 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   bundleSuite,
-  CHROMIUM,
-  CODE_SERVER,
   openBrowser,
   startCodeServer,
   workbenchUrl,
   type CodeServer,
+  codeServerMissing,
 } from './vscode/harness';
 
 test(
   'Share binding in VS Code: minimal remote edits, typing, CRLF, emoji, a disk edit while open',
   { timeout: 300_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    if (missing.length && process.env.CI === 'true')
-      throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
-    if (missing.length) {
-      console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-share-')));
     const folder = join(base, 'ws');
     const signals = join(base, 'signals');

@@ -18,30 +18,19 @@ import { OperatorDb } from '../support/hostile-server';
 import { createUser, startTestServer, verifyDevices, type TestServer } from '../support/sync-harness';
 import {
   bundleSuite,
-  CHROMIUM,
-  CODE_SERVER,
   openBrowser,
   repoRoot,
   startCodeServer,
   workbenchUrl,
   type CodeServer,
+  codeServerMissing,
+  waitFile,
 } from './vscode/harness';
 
 const artefacts = join(repoRoot, 'test-results');
 const PASSWORD = 'correct horse battery staple';
 
 /** Waits for the suite's signal file; a suite that failed (results.json has an error) ends the wait at once. */
-async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  const results = join(path, '..', 'results.json');
-  while (!existsSync(path)) {
-    const failed = existsSync(results) && 'error' in JSON.parse(readFileSync(results, 'utf8'));
-    if (failed) throw new Error(`the suite failed: ${why()}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Every file under `dir` (below 20 MB) whose bytes contain one of `needles`, as path: needle. */
 function filesHolding(dir: string, needles: string[]): string[] {
   const hits: string[] = [];
@@ -90,14 +79,7 @@ test(
   'Kyozo Share in VS Code: account, team, invite, join, members, role, removal, sign out',
   { timeout: 420_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    if (missing.length && process.env.CI === 'true')
-      throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
-    if (missing.length) {
-      console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-share-')));

@@ -35,28 +35,17 @@ import {
 } from '../support/sync-harness';
 import {
   bundleSuite,
-  CHROMIUM,
-  CODE_SERVER,
   openBrowser,
   repoRoot,
   startCodeServer,
   workbenchUrl,
   type CodeServer,
+  codeServerMissing,
+  waitFile,
 } from './vscode/harness';
 
 const PASSWORD = 'correct horse battery staple';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  const results = join(path, '..', 'results.json');
-  while (!existsSync(path)) {
-    const failed = existsSync(results) && 'error' in JSON.parse(readFileSync(results, 'utf8'));
-    if (failed) throw new Error(`the suite failed: ${why()}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
-    await sleep(100);
-  }
-}
 
 const readOr = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
@@ -97,14 +86,7 @@ test(
   'Kyozo Share in VS Code: share a workspace with a Node guest, join a Node host',
   { timeout: 240_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    if (missing.length && process.env.CI === 'true')
-      throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
-    if (missing.length) {
-      console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-sharews-')));

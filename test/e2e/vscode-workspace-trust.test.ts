@@ -21,23 +21,13 @@ import {
   startCodeServer,
   workbenchUrl,
   type CodeServer,
+  waitFile,
 } from './vscode/harness';
 
 const artefacts = join(repoRoot, 'test-results');
 const DEAD_ENGINE = 'tcp://127.0.0.1:1';
 
 /** Waits for the suite's signal file; a suite that failed (results.json has an error) ends the wait at once. */
-async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  const results = join(path, '..', 'results.json');
-  while (!existsSync(path)) {
-    const failed = existsSync(results) && 'error' in JSON.parse(readFileSync(results, 'utf8'));
-    if (failed) throw new Error(`the suite failed: ${why()}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Text of the notification toasts on screen, with their buttons. */
 function toasts(page: Page): Promise<{ text: string; buttons: string[] }[]> {
   return page.evaluate(() =>

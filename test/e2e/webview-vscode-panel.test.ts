@@ -4,12 +4,12 @@
 // Reuses the code-server harness of test/e2e/vscode/ (no Docker needed: analysis only).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Frame, Page } from 'playwright-core';
-import { CHROMIUM, CODE_SERVER, openBrowser, repoRoot, startCodeServer, type CodeServer } from './vscode/harness';
+import { openBrowser, repoRoot, startCodeServer, type CodeServer, codeServerMissing } from './vscode/harness';
 
 const artefacts = join(repoRoot, 'test-results', 'webview');
 
@@ -75,14 +75,7 @@ test(
   'Kyozo: Open Topology shows the workspace services in a real VS Code and survives a reload',
   { timeout: 420_000 },
   async (t) => {
-    const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
-    if (missing.length && process.env.CI === 'true')
-      throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
-    if (missing.length) {
-      console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
-      t.skip('code-server or Chromium missing');
-      return;
-    }
+    if (codeServerMissing(t)) return;
     execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-webview-e2e-')));
     const folder = join(base, 'shop');

@@ -1,7 +1,7 @@
 // Starts code-server (VS Code 1.100.3 in the browser) on 127.0.0.1 with this repository as the development
 // extension and the bundled suite as extensionTestsPath, then opens it in Debian's Chromium through playwright-core.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,4 +215,30 @@ export function viewRows(page: Page, title: string): Promise<string[]> {
     }
     return [];
   }, title);
+}
+
+/**
+ * True when the test must skip because code-server or Chromium is not installed (said in one line); with CI=true their
+ * absence is an error instead.
+ */
+export function codeServerMissing(t: { skip(message?: string): void }): boolean {
+  const missing = [CODE_SERVER, CHROMIUM].filter((p) => !existsSync(p));
+  if (missing.length && process.env.CI === 'true')
+    throw new Error(`missing ${missing.join(', ')} (required when CI=true); run bash .ci/machine-setup.sh`);
+  if (!missing.length) return false;
+  console.log(`# skipped: ${missing.join(', ')} not installed; run bash .ci/machine-setup.sh`);
+  t.skip('code-server or Chromium missing');
+  return true;
+}
+
+/** Waits for a file the suite writes; stops early when the suite's results.json beside it records an error. */
+export async function waitFile(path: string, ms: number, why: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  const results = join(path, '..', 'results.json');
+  while (!existsSync(path)) {
+    const failed = existsSync(results) && 'error' in JSON.parse(readFileSync(results, 'utf8'));
+    if (failed) throw new Error(`the suite failed: ${why()}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${path}: ${why()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
