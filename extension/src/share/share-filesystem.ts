@@ -13,6 +13,7 @@ import { CloseCode } from '../../../sync-server/src/wire';
 import { LAYOUT_VERSION, ShareTreeError, SharePathError, WorkspaceDoc, type FileEntry } from './workspace-doc';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
+import { connectRoom } from './room-connection';
 import {
   parseShareLink,
   parseShareQuery,
@@ -21,7 +22,6 @@ import {
   SHARE_SCHEME,
   SHARE_STATE_COMMAND,
   splitSharePath,
-  websocketUrl,
   type ParsedShareLink,
 } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
@@ -359,30 +359,7 @@ export function registerShareFileSystem(
             'fingerprint ("Kyozo Share: Manage Members"), then join again',
         );
       }
-      const session = s;
-      const doc = new Y.Doc();
-      const awareness = new Awareness(doc);
-      awareness.setLocalState({ user: { name: s.username }, role: 'guest' });
-      const provider = new EncryptedProvider(doc, {
-        url: websocketUrl(server),
-        roomId,
-        token: s.api.token!,
-        identity: s.identity,
-        keyring,
-        awareness,
-        trust: s.trust.forTeam(teamId),
-        refreshKeys: async () => {
-          await session.api.loadKeyring(roomId, session.identity, session.trust, keyring);
-        },
-      });
-      const synced = await Promise.race([
-        provider.whenSynced().then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-      ]);
-      if (!synced) {
-        provider.destroy();
-        throw new ShareError(`the sync server ${server} did not open room ${roomId} within 15 s; try again`);
-      }
+      const { doc, awareness, provider } = await connectRoom(s, { roomId, teamId, keyring }, 'guest');
       const w = new WorkspaceDoc(doc);
       const layout = w.layoutVersion();
       if (layout !== LAYOUT_VERSION) {

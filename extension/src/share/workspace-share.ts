@@ -12,8 +12,9 @@ import { DiskSync } from './disk-sync';
 import { scanHostFiles, shareHostFiles } from './host-files';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
+import { connectRoom } from './room-connection';
 import { registerShareFileSystem } from './share-filesystem';
-import { SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink, websocketUrl } from './share-link';
+import { SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
 import { normalizeSharePath, WorkspaceDoc } from './workspace-doc';
 
@@ -206,30 +207,7 @@ export function registerWorkspaceShare(
         keyring = made.keyring;
         await context.workspaceState.update(key, { roomId, teamId });
       }
-      const session = s;
-      const doc = new Y.Doc();
-      const awareness = new Awareness(doc);
-      awareness.setLocalState({ user: { name: s.username }, role: 'host' });
-      const provider = new EncryptedProvider(doc, {
-        url: websocketUrl(s.server),
-        roomId,
-        token: s.api.token!,
-        identity: s.identity,
-        keyring,
-        awareness,
-        trust: s.trust.forTeam(teamId),
-        refreshKeys: async () => {
-          await session.api.loadKeyring(roomId, session.identity, session.trust, keyring);
-        },
-      });
-      const synced = await Promise.race([
-        provider.whenSynced().then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-      ]);
-      if (!synced) {
-        provider.destroy();
-        throw new ShareError(`the sync server ${s.server} did not open room ${roomId} within 15 s; try again`);
-      }
+      const { doc, awareness, provider } = await connectRoom(s, { roomId, teamId, keyring }, 'host');
       const w = new WorkspaceDoc(doc);
       const ignore = vscode.workspace.getConfiguration('kyozo', folder.uri).get<string[]>('ignore', []);
       const scan = scanHostFiles(folder.uri.fsPath, { ignore });
