@@ -9,7 +9,7 @@ need_pkgs=()
 for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certificates neovim \
          libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config \
          python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi \
-         python3-django python3-whitenoise golang-go cargo; do
+         python3-django python3-whitenoise golang-go cargo docker-registry apache2-utils; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
