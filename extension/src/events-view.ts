@@ -14,6 +14,7 @@ const ICONS: Record<DeploymentEvent['type'], [string, string?]> = {
   service_scaled: ['layers'],
   health_check_failed: ['warning', 'charts.yellow'],
   health_changed: ['heart'],
+  remote_action: ['remote', 'charts.purple'],
 };
 
 class EventsTree implements vscode.TreeDataProvider<DeploymentEvent & { folderUri: string }> {

@@ -330,6 +330,11 @@ export interface Topology {
   problems: Problem[];
   recommendations: Recommendation[];
   stats: { files: number; folders: number; durationMs: number };
+  /**
+   * Set on the topology of one deployment environment (the root kyozo.yaml's `environments:`): it deploys as the
+   * project `<baseName>-<name>`, with its own network, containers, state folder and events.
+   */
+  environment?: { name: string; baseName: string; confirm: boolean };
 }
 
 /** What `Analyzer.update` reports beside the new topology. */
@@ -386,7 +391,9 @@ export type DeploymentEventType =
   | 'service_stopped'
   | 'service_scaled'
   | 'health_check_failed'
-  | 'health_changed';
+  | 'health_changed'
+  /** Kyozo Share: a guest asked the host to act on a service (the message names who, and what came of it). */
+  | 'remote_action';
 
 export interface DeploymentEvent {
   id: string;
