@@ -254,7 +254,7 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     await this.reconcile(ws, !options.services?.length);
     const selected = selectServices(topology, options.services);
-    const record = DeploymentRecord.start(ws.events, { services: selected.map((s) => s.id) });
+    const record = DeploymentRecord.start(ws.events, { services: selected.map((s) => s.id), details: options.details });
     const deployment = record.id;
     const progress = (serviceId: string, started: number, state: DeployProgress['state'], message?: string) =>
       options.onProgress?.({ serviceId, state, elapsedMs: Date.now() - started, message });
@@ -269,16 +269,20 @@ export class DockerOrchestrator implements Orchestrator {
         const started = Date.now();
         progress(service.id, started, 'building');
         try {
-          const img = await ensureServiceImage(
-            this.docker,
-            topology,
-            ws.project,
-            service,
-            this.options.baseImages ?? {},
-            (line) => progress(service.id, started, 'building', line),
-            options.signal,
-            await this.builder(),
-          );
+          // Given images (pulled from the registry, promoted from another environment) run as they are, unbuilt.
+          const given = options.images?.[service.id];
+          const img = given
+            ? { image: given, built: false, durationMs: 0 }
+            : await ensureServiceImage(
+                this.docker,
+                topology,
+                ws.imageProject,
+                service,
+                this.options.baseImages ?? {},
+                (line) => progress(service.id, started, 'building', line),
+                options.signal,
+                await this.builder(),
+              );
           const deps = awaitedDependencies(topology, service.id, deploying);
           if (deps.length) {
             progress(service.id, started, 'waiting', `waiting for ${deps.join(', ')} to be healthy`);
@@ -556,7 +560,7 @@ export class DockerOrchestrator implements Orchestrator {
       await ensureServiceImage(
         this.docker,
         topology,
-        ws.project,
+        ws.imageProject,
         service,
         baseImages,
         () => undefined,

@@ -12,6 +12,7 @@ import { BuildkitProgress, decodeTrace, isTraceEvent } from './buildkit-trace';
 import { generateDockerfile, runtimeContextIgnores } from './dockerfile-generator';
 import type { BaseImages } from './dockerfile-generator';
 import { RUNTIME_BUILD_FAILURE_HINTS } from './images/runtime-build-hints';
+import { imageLabels } from './image-labels';
 import { Label } from './labels';
 
 /** Causes a build's output makes plain, with what to do about each; the first that matches is named. */
@@ -202,6 +203,24 @@ export function buildInputs(
   };
 }
 
+/** The build context of a service as the engine is sent it; its hash names the image. */
+export function serviceContext(topology: Topology, service: Service, baseImages: BaseImages, builder: Builder) {
+  const inputs = buildInputs(topology, service, baseImages, builder);
+  return collectContext(inputs.contextDir, {
+    root: topology.root,
+    dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
+    extraIgnores: service.build?.dockerfile ? [] : [...GENERATED_CONTEXT_IGNORES, ...runtimeContextIgnores(service)],
+    // The folder's own Dockerfile gets its .dockerignore, or a default that keeps secrets and .git out.
+    defaultIgnores: DEFAULT_DOCKERIGNORE,
+    buildArgs: { ...service.build?.args, target: service.build?.target ?? '' },
+  });
+}
+
+/** The tag of an image built from a context: the first 16 hex digits of its content hash. */
+export function contentTag(hash: string): string {
+  return hash.slice(0, 16);
+}
+
 export async function ensureServiceImage(
   docker: Docker,
   topology: Topology,
@@ -224,16 +243,8 @@ export async function ensureServiceImage(
   // compose folder instead, nor fail with a misleading "cannot generate a Dockerfile".
   const refused = topology.problems.find((p) => p.code === 'compose-build-outside' && p.serviceId === service.id);
   if (refused) throw new Error(`not built: ${refused.message}`);
-  const inputs = buildInputs(topology, service, baseImages, builder);
-  const ctx = collectContext(inputs.contextDir, {
-    root: topology.root,
-    dockerfile: inputs.generated !== undefined ? { name: inputs.dockerfileName, text: inputs.generated } : undefined,
-    extraIgnores: service.build?.dockerfile ? [] : [...GENERATED_CONTEXT_IGNORES, ...runtimeContextIgnores(service)],
-    // The folder's own Dockerfile gets its .dockerignore, or a default that keeps secrets and .git out.
-    defaultIgnores: DEFAULT_DOCKERIGNORE,
-    buildArgs: { ...service.build?.args, target: service.build?.target ?? '' },
-  });
-  const tag = `${imageRepository(project, service)}:${ctx.hash.slice(0, 16)}`;
+  const ctx = serviceContext(topology, service, baseImages, builder);
+  const tag = `${imageRepository(project, service)}:${contentTag(ctx.hash)}`;
   if (await imageExists(docker, tag)) return { image: tag, built: false, durationMs: Date.now() - t0 };
   onLine(`building ${tag}${builder === 'buildkit' ? ' with BuildKit' : ''}`);
   // BuildKit takes the context from the request body as the classic builder does (no client session needed).
@@ -243,7 +254,7 @@ export async function ensureServiceImage(
     dockerfile: ctx.dockerfileName,
     buildargs: service.build?.args,
     target: service.build?.target,
-    labels: { [Label.workspace]: project, [Label.service]: service.id },
+    labels: { ...imageLabels(topology, service, ctx.hash), [Label.workspace]: project, [Label.service]: service.id },
     rm: true,
     forcerm: true,
   } as Docker.ImageBuildOptions);

@@ -44,6 +44,10 @@ export interface StopAllOptions {
 export interface UpOptions {
   /** Deploy only these services (and what they depend on). */
   services?: string[];
+  /** Image (id or reference) per service id, run instead of building: pulled from a registry, or promoted. */
+  images?: Record<string, string>;
+  /** Recorded on the deployment_started event (a promotion names both environments). */
+  details?: Record<string, unknown>;
   onProgress?: (p: DeployProgress) => void;
   signal?: AbortSignal;
 }

@@ -7,17 +7,21 @@ import { resolveStateDir, StateStore } from './state-store';
 
 export interface Workspace {
   topology: Topology;
+  /** The compose project: the workspace's name, then its environment's (`shop-staging`) when it has one. */
   project: string;
+  /** The workspace's own project, shared by its environments: built images are named after it and reused. */
+  imageProject: string;
   network: string;
   store: StateStore;
   events: EventLog;
 }
 
 export function openWorkspace(topology: Topology, options: { project?: string; stateDir?: string }): Workspace {
-  const project = projectName(options.project ?? topology.name);
+  const imageProject = projectName(options.project ?? topology.name);
+  const project = topology.environment ? `${imageProject}-${topology.environment.name}` : imageProject;
   const dir = resolveStateDir(topology.root, project, options.stateDir);
   const network = `${project}_default`;
-  return { topology, project, network, store: new StateStore(dir), events: new EventLog(dir, project) };
+  return { topology, project, imageProject, network, store: new StateStore(dir), events: new EventLog(dir, project) };
 }
 
 /** The workspace's containers (of one service, when given), found by label and ordered by replica number. */

@@ -23,7 +23,12 @@ export interface KyozoManifest {
   scaling?: { min?: number; max: number; target_cpu?: number; cooldown?: number | string };
   base_image?: string;
   build?: string | { command?: string; dockerfile?: string };
+  registry?: string;
+  environments?: Record<string, unknown>;
 }
+
+/** Keys of the workspace root's kyozo.yaml that configure the workspace, not a service (see deploy/environments.ts). */
+export const WORKSPACE_KEYS = ['registry', 'environments'] as const;
 
 // Ajv compiles the schema once into a validator function; its error paths point at the offending key. Loading Ajv
 // and compiling cost tens of milliseconds, so both wait for the first kyozo.yaml: most repositories have none.
@@ -113,6 +118,17 @@ export function detectKyozoYaml(folder: FolderView): Finding | undefined {
     return base;
   }
   const m = value;
+  const workspaceKeys = WORKSPACE_KEYS.filter((k) => k in m);
+  if (folder.dir !== '.' && workspaceKeys.length)
+    base.problems!.push({
+      severity: 'error',
+      code: 'kyozo-yaml-invalid',
+      file,
+      line: findLine(text, new RegExp(`^${workspaceKeys[0]}\\s*:`, 'm')),
+      message: `${file}: ${workspaceKeys.join(' and ')} configure the whole workspace and are read only from the kyozo.yaml at its root; move them there.`,
+    });
+  // A root kyozo.yaml holding only the workspace's registry and environments does not make the root a service.
+  if (folder.dir === '.' && workspaceKeys.length && Object.keys(m).length === workspaceKeys.length) return undefined;
   const at = (key: string, reason: string): Evidence =>
     ev(file, reason, findLine(text, new RegExp(`^${key}\\s*:`, 'm')));
   const f = base;
