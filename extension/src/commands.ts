@@ -14,7 +14,7 @@ import {
   type ExplainParams,
   type ShareCommand,
 } from '../../server/src/protocol';
-import type { KyozoModel, ServiceRef } from './kyozo-model';
+import type { KyozoModel, RemoteOrigin, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
 import { EVENTS_VIEW } from './events-view';
 import { runServerCommand } from './server-command';
@@ -59,8 +59,8 @@ async function pickService(
 }
 
 function folderUriFor(model: KyozoModel, args: unknown[]): string | undefined {
-  if (typeof args[0] === 'string' && model.folders.has(args[0])) return args[0];
-  const folders = [...model.folders.keys()];
+  if (typeof args[0] === 'string' && model.folders.has(args[0]) && !model.folders.get(args[0])!.remote) return args[0];
+  const folders = model.localFolders().map((f) => f.folderUri);
   const active = vscode.window.activeTextEditor?.document.uri;
   const wf = active ? vscode.workspace.getWorkspaceFolder(active) : undefined;
   return (wf && folders.find((f) => f === wf.uri.toString())) ?? folders[0];
@@ -99,7 +99,11 @@ export function registerCommands(
     [ClientCommands.stopService]: onEngine(cx, 'Stop Service', onRef(cx, ServerCommands.stop), deployed),
     [ClientCommands.restartService]: onEngine(cx, 'Restart Service', onRef(cx, ServerCommands.restart), deployed),
     [ClientCommands.scaleService]: onEngine(cx, 'Scale Service', scaleService(cx)),
-    [ClientCommands.showLogs]: onEngine(cx, 'Show Logs', (r) => logs.open(r.folderUri, r.service.id, r.service.name)),
+    [ClientCommands.showLogs]: onEngine(
+      cx,
+      'Show Logs',
+      (r) => remoteOf(cx, r)?.act('logs', r.service.id) ?? logs.open(r.folderUri, r.service.id, r.service.name),
+    ),
     [ClientCommands.openServiceUrl]: onService(cx, 'Open Service', openServiceUrl, (r) => !!urlOf(r.status)),
     [ClientCommands.revealService]: onService(cx, 'Reveal Service', revealService(cx)),
     [ClientCommands.deployAll]: whenTrusted('Deploy All', guarded(deployAll(cx))),
@@ -150,8 +154,22 @@ type ServiceCommand =
   | typeof ServerCommands.stop
   | typeof ServerCommands.restart;
 
+const REMOTE_ACTION = {
+  [ServerCommands.deploy]: 'deploy',
+  [ServerCommands.start]: 'deploy',
+  [ServerCommands.stop]: 'stop',
+  [ServerCommands.restart]: 'restart',
+} as const;
+
+/** A Kyozo Share host's service (share/remote-services.ts): actions on it go to the host as signed requests. */
+function remoteOf(cx: CommandContext, r: ServiceRef): RemoteOrigin | undefined {
+  return cx.model.folders.get(r.folderUri)?.remote;
+}
+
 function onRef(cx: CommandContext, command: ServiceCommand): ServiceAction {
-  return (r) => runServerCommand(cx.client, command, r.folderUri, r.service.id);
+  return (r) =>
+    remoteOf(cx, r)?.act(REMOTE_ACTION[command], r.service.id) ??
+    runServerCommand(cx.client, command, r.folderUri, r.service.id);
 }
 
 function analyze(cx: CommandContext): Handler {
@@ -178,6 +196,8 @@ function scaleService(cx: CommandContext): ServiceAction {
       if (input === undefined) return undefined;
       replicas = Number(input);
     }
+    const remote = remoteOf(cx, r);
+    if (remote) return remote.act('scale', r.service.id, { replicas });
     return runServerCommand(cx.client, ServerCommands.scale, r.folderUri, r.service.id, replicas);
   };
 }
@@ -208,7 +228,7 @@ function deployAll(cx: CommandContext) {
 
 function stopAll(cx: CommandContext) {
   return async (...args: unknown[]) => {
-    const folders = typeof args[0] === 'string' ? [args[0]] : [...cx.model.folders.keys()];
+    const folders = typeof args[0] === 'string' ? [args[0]] : cx.model.localFolders().map((f) => f.folderUri);
     for (const f of folders) await runServerCommand(cx.client, ServerCommands.stopAll, f);
   };
 }
@@ -238,6 +258,8 @@ function deployFolder(cx: CommandContext) {
         `${rel} is not a service Kyozo recognises. Add a Dockerfile, a start script, or a kyozo.yaml with "start" and "port", then run "Kyozo: Analyze Workspace".`,
       );
     }
+    const remote = remoteOf(cx, ref);
+    if (remote) return remote.act('deploy', ref.service.id);
     return runServerCommand(cx.client, ServerCommands.deploy, ref.folderUri, ref.service.id);
   };
 }
@@ -249,6 +271,9 @@ function showServiceDetails(cx: CommandContext) {
       ? cx.model.serviceAtFolder(uri)
       : (refFromArgs(cx.model, args) ?? (await pickService(cx.model, 'Show Service Details')));
     if (!ref) throw new Error(`${uri ? vscode.workspace.asRelativePath(uri) : 'that folder'} is not a Kyozo service.`);
+    const remote = remoteOf(cx, ref);
+    if (remote)
+      throw new Error(`${ref.service.name} runs on ${remote.host}'s machine: its details are in their window.`);
     const params: ExplainParams = { folderUri: ref.folderUri, serviceId: ref.service.id };
     const r = await cx.client.sendRequest(ExplainRequest, params);
     const content = `# ${ref.service.name}\n\n${r?.markdown ?? 'No details.'}\n`;

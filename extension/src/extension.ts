@@ -9,6 +9,8 @@ import { createLanguageClient } from './language-client';
 import { LogTerminals } from './log-terminal';
 import { registerPathWalker, type PathWalkerApi } from './pathwalker';
 import { registerServicesView } from './services-view';
+import { registerPresence } from './share/participants-view';
+import { registerSharedOperations } from './share/remote-services';
 import { registerShareIdentity } from './share/team-commands';
 import { registerWorkspaceShare } from './share/workspace-share';
 import { registerStatusBar } from './status-bar';
@@ -52,6 +54,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   registerCommands(context, client, model, logs);
   registerWorkspaceTrust(context, client);
   registerWorkspaceShare(context, registerShareIdentity(context, output), output);
+  registerSharedOperations(context, client, model, logs, output);
+  registerPresence(context, output);
   const pathWalker = registerPathWalker(context, client, model);
   context.subscriptions.push(registerTopologyPanel(context, topologySource(model)));
 

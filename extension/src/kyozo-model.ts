@@ -18,6 +18,22 @@ export interface FolderModel {
   folderUri: string;
   topology: Topology;
   statuses: Map<string, ServiceStatus>;
+  /** Set on a Kyozo Share host's services, seen from a guest window (share/remote-services.ts). */
+  remote?: RemoteOrigin;
+}
+
+/** Where a remote folder's services run, and how this window acts on them. */
+export interface RemoteOrigin {
+  roomId: string;
+  host: string;
+  /** This user's role in the host's team: viewers see the services but cannot act on them. */
+  role: string;
+  /** Sends a signed request to the host and resolves with its answer. */
+  act(
+    action: 'deploy' | 'stop' | 'restart' | 'scale' | 'logs',
+    serviceId: string,
+    args?: { replicas?: number },
+  ): Promise<unknown>;
 }
 
 export interface ServiceRef {
@@ -81,6 +97,48 @@ export class KyozoModel implements vscode.Disposable {
         this.engineEmitter.fire(p);
       }),
     ];
+  }
+
+  /** Puts (or replaces) a remote folder: a Kyozo Share host's services, its statuses and its events. */
+  putRemote(folder: FolderModel, events: (DeploymentEvent & { folderUri: string })[]): void {
+    const before = this.folders.get(folder.folderUri);
+    this.folders.set(folder.folderUri, folder);
+    const known = new Set(this.events.map((e) => e.id));
+    const added = events.filter((e) => !known.has(e.id));
+    if (added.length) {
+      this.events.push(...added);
+      this.events.sort((a, b) => b.at.localeCompare(a.at));
+    }
+    this.ready = true;
+    this.updateContext();
+    if (!before || JSON.stringify(before.topology.services) !== JSON.stringify(folder.topology.services))
+      this.topologyEmitter.fire(folder.folderUri);
+    this.statusEmitter.fire(folder.folderUri);
+    for (const e of added) this.eventEmitter.fire(e);
+  }
+
+  /** Removes a remote folder (the share ended or was left) with its events. */
+  dropRemote(folderUri: string): void {
+    if (!this.folders.get(folderUri)?.remote) return;
+    this.folders.delete(folderUri);
+    for (let i = this.events.length - 1; i >= 0; i--)
+      if (this.events[i].folderUri === folderUri) this.events.splice(i, 1);
+    this.updateContext();
+    this.topologyEmitter.fire(folderUri);
+    this.statusEmitter.fire(folderUri);
+  }
+
+  /** Adds an event this window made (a guest's request answered by this host), newest first. */
+  addEvent(folderUri: string, event: DeploymentEvent): void {
+    if (this.events.some((e) => e.id === event.id)) return;
+    this.events.unshift({ ...event, folderUri });
+    if (this.events.length > 500) this.events.length = 500;
+    this.eventEmitter.fire(event);
+  }
+
+  /** The folders analysed in this window, without Kyozo Share hosts' folders. */
+  localFolders(): FolderModel[] {
+    return [...this.folders.values()].filter((f) => !f.remote);
   }
 
   services(): ServiceRef[] {

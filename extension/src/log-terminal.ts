@@ -11,10 +11,13 @@ import { runServerCommand } from './server-command';
 
 export class LogTerminals implements vscode.Disposable {
   private readonly streams = new Map<string, vscode.EventEmitter<string>>();
+  private readonly sinks = new Map<string, (text: string, done: boolean) => void>();
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly client: LanguageClient) {
     this.subscription = client.onNotification(LogOutputNotification, (p) => {
+      this.sinks.get(p.streamId)?.(p.text, !!p.done);
+      if (p.done) this.sinks.delete(p.streamId);
       const out = this.streams.get(p.streamId);
       if (!out) return;
       if (p.text) out.fire(p.text.replace(/\r?\n/g, '\r\n'));
@@ -51,6 +54,20 @@ export class LogTerminals implements vscode.Disposable {
       write.fire(`\r\n\x1b[31m[kyozo] could not follow the logs of ${name}: ${(e as Error).message}\x1b[0m\r\n`);
     }
     return terminal;
+  }
+
+  /**
+   * Follows a service's logs without a terminal (for a Kyozo Share guest who asked): the last 200 lines, then each
+   * new chunk, go to `sink` until the returned function is called or the container stops.
+   */
+  async follow(folderUri: string, serviceId: string, sink: (text: string, done: boolean) => void): Promise<() => void> {
+    const { streamId } = await runServerCommand(this.client, ServerCommands.logs, folderUri, serviceId);
+    this.sinks.set(streamId, sink);
+    return () => {
+      if (!this.sinks.delete(streamId)) return;
+      const p: StopLogsParams = { streamId };
+      void this.client.sendNotification(StopLogsNotification, p);
+    };
   }
 
   dispose(): void {

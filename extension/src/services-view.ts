@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { ClientCommands } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
-import { iconOf, stateOf, summary, tooltipOf } from './service-presentation';
+import { colorOf, iconOf, stateOf, summary, tooltipOf } from './service-presentation';
 
 type Node =
   | { kind: 'folder'; folderUri: string; label: string }
@@ -81,7 +81,9 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
   getTreeItem(node: Node): vscode.TreeItem {
     if (node.kind === 'folder') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
-      item.iconPath = new vscode.ThemeIcon('root-folder');
+      const remote = this.model.folders.get(node.folderUri)?.remote;
+      item.iconPath = new vscode.ThemeIcon(remote ? 'remote' : 'root-folder');
+      if (remote) item.description = `remote · ${remote.host}`;
       item.id = `folder:${node.folderUri}`;
       return item;
     }
@@ -103,12 +105,29 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     item.contextValue = `kyozo.service.${state}${status?.ports.some((p) => p.url) ? '.web' : ''}`;
     item.command = { command: ClientCommands.revealService, title: 'Reveal', arguments: [node.ref] };
     item.accessibilityInformation = { label: `${service.name}, ${service.type}, ${state}` };
+    const remote = this.model.folders.get(node.ref.folderUri)?.remote;
+    if (remote) {
+      // A Kyozo Share host's service: actions go to the host as signed requests; a viewer gets none (the host would
+      // refuse them anyway).
+      item.description = `${item.description ? `${item.description} · ` : ''}remote · ${remote.host}`;
+      item.iconPath = new vscode.ThemeIcon('remote', colorOf(state));
+      item.contextValue =
+        remote.role === 'viewer' ? `kyozo.remoteService.${state}.viewer` : `kyozo.service.${state}.remote`;
+      item.accessibilityInformation = { label: `${service.name}, ${service.type}, ${state}, remote on ${remote.host}` };
+      const tip = tooltipOf(service, status);
+      tip.appendMarkdown(
+        `\n\nRuns on **${remote.host}**'s machine (Kyozo Share, you are ${remote.role})` +
+          (remote.role === 'viewer' ? ': viewers see it but cannot act on it.' : '.'),
+      );
+      item.tooltip = tip;
+    }
     return item;
   }
 
   /** Asked when the tooltip is about to show: the folder's summary goes first (image-only services have none). */
   async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
     if (node.kind !== 'service' || node.ref.service.composeOnly || !folderSummaries) return item;
+    if (this.model.folders.get(node.ref.folderUri)?.remote) return item;
     const summary = await folderSummaries(node.ref.folderUri, node.ref.service.folder);
     const details = tooltipOf(node.ref.service, node.ref.status);
     if (!summary) {

@@ -20,6 +20,9 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
   assert.equal(settings['kyozo.autoDeploy']?.scope, 'machine');
   // The sync server a user's Kyozo Share token and password go to: a repository must not pick it.
   assert.equal(settings['kyozo.sync.server']?.scope, 'machine');
+  // Whether a guest's request to act on this machine's services asks the host first: a shared repository must not
+  // turn the question off.
+  assert.equal(settings['kyozo.share.confirmRemoteActions']?.scope, 'machine');
   // The rest only shape what a trusted workspace deploys (which its own Dockerfiles and kyozo.yaml decide anyway) or
   // what is shown; each is listed here so a new setting gets the same decision.
   const windowScoped = [
@@ -32,7 +35,13 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
   ];
   assert.deepEqual(
     Object.keys(settings).sort(),
-    [...windowScoped, 'kyozo.autoDeploy', 'kyozo.docker.host', 'kyozo.sync.server'].sort(),
+    [
+      ...windowScoped,
+      'kyozo.autoDeploy',
+      'kyozo.docker.host',
+      'kyozo.sync.server',
+      'kyozo.share.confirmRemoteActions',
+    ].sort(),
   );
   for (const key of windowScoped) assert.equal(settings[key].scope ?? 'window', 'window', key);
 });

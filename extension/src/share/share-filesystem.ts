@@ -14,6 +14,7 @@ import { LAYOUT_VERSION, ShareTreeError, SharePathError, WorkspaceDoc, type File
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
 import { connectRoom } from './room-connection';
+import { roomClosed, roomOpened } from './share-rooms';
 import {
   parseShareLink,
   parseShareQuery,
@@ -113,6 +114,7 @@ class GuestShare {
   };
 
   dispose(): void {
+    roomClosed(this.roomId, 'left');
     for (const b of this.bindings.values()) b.dispose();
     this.bindings.clear();
     this.stopTree();
@@ -285,6 +287,7 @@ export function registerShareFileSystem(
   const end = (share: GuestShare, reason: string) => {
     if (share.ended !== undefined) return;
     share.ended = reason;
+    roomClosed(share.roomId, reason);
     // Nothing typed from here on is taken for shared: the bindings stop and the provider leaves the room.
     for (const b of share.bindings.values()) b.dispose();
     share.bindings.clear();
@@ -296,6 +299,20 @@ export function registerShareFileSystem(
       `Kyozo Share: the share by ${share.host} ended: ${reason}. The files stay open as a read-only copy; ` +
         'nothing you type now reaches anyone.',
     );
+  };
+
+  const demote = async (share: GuestShare) => {
+    if (fsp.shares.get(share.roomId) !== share || share.ended !== undefined) return;
+    output.appendLine(`Kyozo Share: room ${share.roomId} refused an edit (no longer a writing role); joining again`);
+    share.dispose();
+    fsp.shares.delete(share.roomId);
+    const r = await join({ parsed: { server: share.server, roomId: share.roomId }, addFolder: false });
+    if (r && !('error' in r)) {
+      void vscode.window.showWarningMessage(
+        `Kyozo Share: you are now a ${r.role} of ${r.host}'s workspace: your last edits were not taken, and the ` +
+          'open files show the shared text again.',
+      );
+    }
   };
 
   const bind = (d: vscode.TextDocument) => {
@@ -387,8 +404,21 @@ export function registerShareFileSystem(
       provider.on('keys-missing', () =>
         end(share, "the room's key was rotated and this device was not given the new one"),
       );
+      // The server refused an edit: an admin made this user a viewer while joined. The refused edits are in this
+      // document only, so the room is joined again from the server's copy, read-only, and open documents are brought
+      // back to the room's text.
+      provider.on('server-error', ({ code }: { code: string }) => {
+        if (code === 'forbidden') void demote(share);
+      });
       register();
       showGuest();
+      if (share.ended === undefined) {
+        const folderUri = share
+          .uri('')
+          .with({ path: `/${roomId}/` })
+          .toString();
+        roomOpened({ side: 'guest', roomId, doc, session: s, role: share.role, host: share.host, folderUri });
+      }
       for (const d of vscode.workspace.textDocuments) bind(d);
       const folder = share.uri('').with({ path: `/${roomId}/` });
       if (

@@ -65,6 +65,12 @@ export function splitSharePath(uriPath: string): { roomId: string; path: string 
 /** The command that reports what this window shares and has joined (for diagnostics and the end-to-end tests). */
 export const SHARE_STATE_COMMAND = 'kyozo.share.state';
 export const SHARE_HOST_STATE_COMMAND = 'kyozo.share.hostState';
+/**
+ * Internal: the host writes a snapshot of its shared room now. Run after a member of the room's team lost the writing
+ * role or was removed: peers then refuse that member's updates from the log, so their past edits reach later joiners
+ * only inside a snapshot a current writer signed. Takes { teamId, roomId?, epoch? } (the room key epoch to wait for).
+ */
+export const SHARE_COMPACT_COMMAND = 'kyozo.share.compactTeamRoom';
 
 /** The shared document's kyozo.meta key the host sets when it stops sharing; a guest that sees it turns read-only. */
 export const SHARE_ENDED_KEY = 'ended';

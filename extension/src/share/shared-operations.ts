@@ -262,7 +262,7 @@ export function toTopology(t: SharedTopology): Topology {
         container,
         protocol: 'tcp' as const,
         source: 'config' as const,
-        evidence: { file: '', reason: 'published by the host' },
+        evidence: { file: s.folder, reason: 'published by the host' },
       })),
       env: [],
       replicas: s.replicas,

@@ -13,8 +13,9 @@ import { scanHostFiles, shareHostFiles } from './host-files';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
 import { connectRoom } from './room-connection';
+import { roomClosed, roomOpened } from './share-rooms';
 import { registerShareFileSystem } from './share-filesystem';
-import { SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink } from './share-link';
+import { SHARE_COMPACT_COMMAND, SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink } from './share-link';
 import { bindTextDocument, type TextBinding } from './text-binding';
 import { normalizeSharePath, WorkspaceDoc } from './workspace-doc';
 
@@ -39,6 +40,8 @@ class HostShare {
   private readonly bindings = new Map<string, TextBinding>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private disk: DiskSync | undefined;
+  /** The room's keys, as the provider uses them (a rotation adds the new epoch). */
+  keyring: RoomKeyring | undefined;
 
   constructor(
     readonly folder: vscode.WorkspaceFolder,
@@ -133,8 +136,24 @@ class HostShare {
     return [...this.bindings.keys()];
   }
 
+  /**
+   * Writes a snapshot of the room signed by this device, once everything sent is acknowledged and (after a rotation)
+   * the room's key is at `epoch`; tried for up to 5 s. Returns whether the snapshot went out.
+   */
+  async compact(epoch = 0): Promise<boolean> {
+    const end = Date.now() + 5000;
+    while (Date.now() < end) {
+      await this.provider.whenAcked(1000).catch(() => undefined);
+      if ((this.keyring?.current ?? 0) >= epoch && this.provider.compact()) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    this.output.appendLine(`Kyozo Share: could not write a snapshot of room ${this.roomId} within 5 s`);
+    return false;
+  }
+
   /** Tells guests the share ended, waits (briefly) for the server to hold that, and disconnects. */
   async stop(reason: string): Promise<void> {
+    roomClosed(this.roomId, reason);
     this.workspace.doc.transact(() => this.workspace.meta.set(SHARE_ENDED_KEY, { at: Date.now(), reason }));
     await this.provider.whenAcked(3000).catch(() => undefined);
     for (const b of this.bindings.values()) b.dispose();
@@ -218,7 +237,10 @@ export function registerWorkspaceShare(
       });
       for (const p of scan.problems) output.appendLine(`Kyozo Share: ${p}`);
       host = new HostShare(folder, roomId, teamId, provider, awareness, w, output);
+      host.keyring = keyring;
       await host.start(ignore);
+      const folderUri = folder.uri.toString();
+      roomOpened({ side: 'host', roomId, doc, session: s, role: 'host', host: s.username, folderUri });
       awareness.on('change', showHost);
       provider.on('denied', ({ reason }: { reason: string }) => {
         void vscode.window.showErrorMessage(`Kyozo Share: the server closed the share of ${folder.name}: ${reason}`);
@@ -257,6 +279,9 @@ export function registerWorkspaceShare(
   context.subscriptions.push(
     vscode.commands.registerCommand(ShareCommands.shareWorkspace, (a?: ShareArgs) => share(a)),
     vscode.commands.registerCommand(ShareCommands.stopSharing, (a?: { reason?: string }) => stop(a)),
+    vscode.commands.registerCommand(SHARE_COMPACT_COMMAND, (a: { teamId: string; roomId?: string; epoch?: number }) =>
+      host && host.teamId === a.teamId && (a.roomId ?? host.roomId) === host.roomId ? host.compact(a.epoch) : false,
+    ),
     vscode.commands.registerCommand(SHARE_HOST_STATE_COMMAND, () =>
       host
         ? {
