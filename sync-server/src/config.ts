@@ -3,6 +3,10 @@ export interface SyncServerConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** '' for the embedded SQLite database in dataDir, or postgres://... for a database several instances share. */
+  storeUrl: string;
+  /** '' for none (one instance), or redis://... for the pub/sub that fans frames out between instances. */
+  redisUrl: string;
   /** Largest WebSocket frame accepted (snapshots included). */
   maxFrameBytes: number;
   /** Frames per second per connection (token bucket refill) and the burst allowed. */
@@ -45,6 +49,8 @@ export function defaultConfig(overrides: Partial<SyncServerConfig> = {}): SyncSe
     host: '127.0.0.1',
     port: 4444,
     dataDir: '.kyozo-sync',
+    storeUrl: '',
+    redisUrl: '',
     maxFrameBytes: 8 * 1024 * 1024,
     rateLimitPerSecond: 200,
     rateLimitBurst: 400,

@@ -19,7 +19,8 @@ import type { SyncServerConfig } from './config';
 import { FrameVerifier, type Verdict } from './frame-verifier';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import { ROLE_RANK, type Role, type SyncStore } from './store/store';
+import type { ControlMessage, Fanout } from './fanout/fanout';
+import { ROLE_RANK, StoreRefusal, type Role, type SyncStore } from './store/store';
 import {
   CloseCode,
   FrameError,
@@ -29,6 +30,7 @@ import {
   SIGNATURE_BYTES,
   authSignedBytes,
   decodeAuth,
+  decodeU64Frame,
   encodeJsonFrame,
   encodeU64Frame,
   readDataHeader,
@@ -64,9 +66,16 @@ interface Queued {
   verdict: Verdict | 'pending' | 'unchecked';
 }
 
+/** Work for a room's feed of updates from other instances: a frame to relay, or a sender's clock to catch up to. */
+type FeedItem = { frame: Buffer; from: Conn | null } | { sender: string; upTo: number };
+
 class RoomState {
   readonly conns = new Set<Conn>();
   readonly inflight = new Set<Inflight>();
+  /** With fan-out: each sender's highest clock relayed to this instance's sockets (or in the log they loaded). */
+  readonly relayed: Map<string, number>;
+  /** With fan-out: set while missing updates are read from the store; later frames wait here, in order. */
+  feed: FeedItem[] | null = null;
   constructor(
     readonly id: string,
     readonly teamId: string,
@@ -75,7 +84,9 @@ class RoomState {
     readonly clocks: Map<string, number>,
     public rotationRequired: boolean, // a member left and the key has not been rotated since: no writes
     readonly bytes: RoomBytes,
-  ) {}
+  ) {
+    this.relayed = new Map(clocks);
+  }
 }
 
 type ConnState = 'pre-auth' | 'joining' | 'live' | 'closed';
@@ -147,6 +158,7 @@ export class Relay {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly quota: ByteQuota,
+    private readonly fanout: Fanout | null = null,
   ) {
     this.verifier = new FrameVerifier(undefined, (err) => log.error({ err: err.message }, 'frame verifier failed'));
     this.inUpdate = metrics.framesIn.labels('update');
@@ -158,9 +170,64 @@ export class Relay {
     this.outgoingTimer.unref();
   }
 
-  // ---- hooks called by the HTTP API ----
-  /** Closes every socket of a removed member in the team's rooms; returns how many were closed. */
+  /** Joins the other instances' fan-out; with none, this relay alone serves its rooms. */
+  async startFanout(): Promise<void> {
+    await this.fanout?.start({
+      frame: (roomId, frame) => this.onFanoutFrame(roomId, frame),
+      control: (m) => this.applyControl(m),
+      gap: () => {
+        this.log.warn('fan-out reconnected: reading what the other instances stored meanwhile from the log');
+        for (const room of this.rooms.values()) void this.catchUp(room);
+      },
+    });
+  }
+
+  // ---- hooks called by the HTTP API; with fan-out, every instance acts on them ----
+  /** Closes every socket of a removed member in the team's rooms; returns how many were closed here. */
   memberRemoved(teamId: string, userId: string): number {
+    this.fanout?.publishControl({ type: 'member-removed', teamId, userId });
+    return this.closeMember(teamId, userId);
+  }
+
+  roleChanged(teamId: string, userId: string, role: Role): void {
+    this.fanout?.publishControl({ type: 'role-changed', teamId, userId, role });
+    this.setRole(teamId, userId, role);
+  }
+
+  /** A member left the team: its keyed rooms take no writes until their key is rotated (keysRotated). */
+  rotationRequired(teamId: string): void {
+    this.fanout?.publishControl({ type: 'rotation-required', teamId });
+    this.requireRotation(teamId);
+  }
+
+  /** Closes every socket authenticated with a token that was just revoked; returns how many were closed here. */
+  tokenRevoked(hash: string): number {
+    this.fanout?.publishControl({ type: 'token-revoked', hash });
+    return this.closeToken(hash);
+  }
+
+  keysRotated(roomId: string, epoch: number): void {
+    this.fanout?.publishControl({ type: 'keys-rotated', roomId, epoch });
+    this.announceRotation(roomId, epoch);
+  }
+
+  private applyControl(m: ControlMessage): void {
+    this.log.debug({ control: m.type }, 'change from another instance');
+    switch (m.type) {
+      case 'member-removed':
+        return void this.closeMember(m.teamId, m.userId);
+      case 'role-changed':
+        return this.setRole(m.teamId, m.userId, m.role);
+      case 'rotation-required':
+        return this.requireRotation(m.teamId);
+      case 'token-revoked':
+        return void this.closeToken(m.hash);
+      case 'keys-rotated':
+        return this.announceRotation(m.roomId, m.epoch);
+    }
+  }
+
+  private closeMember(teamId: string, userId: string): number {
     let n = 0;
     for (const c of this.conns) {
       if (c.room?.teamId === teamId && c.userId === userId) {
@@ -171,12 +238,11 @@ export class Relay {
     return n;
   }
 
-  roleChanged(teamId: string, userId: string, role: Role): void {
+  private setRole(teamId: string, userId: string, role: Role): void {
     for (const c of this.conns) if (c.room?.teamId === teamId && c.userId === userId) c.role = role;
   }
 
-  /** A member left the team: its keyed rooms take no writes until their key is rotated (keysRotated). */
-  rotationRequired(teamId: string): void {
+  private requireRotation(teamId: string): void {
     const mark = (room: RoomState | undefined) => {
       if (room?.teamId === teamId && room.epoch > 0) room.rotationRequired = true;
     };
@@ -184,8 +250,7 @@ export class Relay {
     for (const loading of this.loading.values()) void loading.then(mark); // read from the database before the change
   }
 
-  /** Closes every socket authenticated with a token that was just revoked; returns how many. */
-  tokenRevoked(hash: string): number {
+  private closeToken(hash: string): number {
     let n = 0;
     for (const c of this.conns) {
       if (c.tokenHash !== hash) continue;
@@ -195,7 +260,7 @@ export class Relay {
     return n;
   }
 
-  keysRotated(roomId: string, epoch: number): void {
+  private announceRotation(roomId: string, epoch: number): void {
     const room = this.rooms.get(roomId);
     if (!room) return;
     room.epoch = epoch;
@@ -228,6 +293,7 @@ export class Relay {
     await new Promise((r) => setImmediate(r)); // let the acknowledgements of the last commit go out
     for (const c of this.conns) this.close(c, CloseCode.ShuttingDown, 'server shutting down');
     await this.verifier.close();
+    await this.fanout?.close();
   }
 
   // ---- connection lifecycle ----
@@ -316,6 +382,7 @@ export class Relay {
   private maybeDropRoom(room: RoomState): void {
     if (room.conns.size === 0 && room.inflight.size === 0 && this.rooms.get(room.id) === room) {
       this.rooms.delete(room.id);
+      this.fanout?.leaveRoom(room.id);
       this.metrics.rooms.set(this.rooms.size);
     }
   }
@@ -489,6 +556,9 @@ export class Relay {
       p = (async () => {
         const row = await this.store.room(roomId);
         if (!row) return undefined;
+        // Subscribed before the clocks are read: what another instance stores later arrives through the fan-out,
+        // what it stored before is in the log a joining socket loads.
+        await this.fanout?.joinRoom(roomId);
         const [clocks, bytes] = await Promise.all([this.store.senderClocks(roomId), this.quota.room(roomId)]);
         const state = new RoomState(roomId, row.teamId, row.keyEpoch, row.head, clocks, row.rotationRequired, bytes);
         this.rooms.set(roomId, state);
@@ -509,6 +579,9 @@ export class Relay {
     this.metrics.connections.inc();
     // Everything accepted so far becomes durable first, so lastClock tells the client exactly what it may forget.
     await this.store.flush();
+    // With several instances the database is the authority: this device may have written through another one (which
+    // may have died before acknowledging, or before publishing what it stored).
+    if (this.fanout) await this.catchUp(room);
     // Frames committed from here on are relayed into joinQueue; the log below may contain some of them as well,
     // and the client drops such duplicates by (sender, clock).
     const log = await this.store.loadRoomLog(room.id);
@@ -667,7 +740,7 @@ export class Relay {
     return false;
   }
 
-  private relay(room: RoomState, from: Conn, frame: Buffer): void {
+  private relay(room: RoomState, from: Conn | null, frame: Buffer): void {
     let n = 0;
     for (const c of room.conns) {
       if (c === from) continue;
@@ -730,7 +803,10 @@ export class Relay {
         room.inflight.delete(entry);
         this.quota.durable(room.bytes, entry.sender, frame.length);
         this.holdBack(conn, -1);
-        this.relay(room, conn, frame);
+        if (this.fanout) {
+          this.fanout.publish(room.id, frame);
+          this.feedUpdate(room, conn, frame);
+        } else this.relay(room, conn, frame);
         // Every write of a commit batch resolves in the same tick: one cumulative ACK per socket per batch.
         if (conn.ackClock === 0)
           queueMicrotask(() => {
@@ -740,7 +816,16 @@ export class Relay {
         conn.ackClock = Math.max(conn.ackClock, h.clock);
         if (room.conns.size === 0) this.maybeDropRoom(room);
       },
-      (err: Error) => this.storageFailed(room, err),
+      (err: Error) => {
+        if (!(err instanceof StoreRefusal)) return this.storageFailed(room, err);
+        // Another instance stored this sender's clock first: not stored, not acknowledged; the client resynchronises.
+        room.inflight.delete(entry);
+        this.quota.lost(entry.sender, frame.length);
+        this.holdBack(conn, -1);
+        room.clocks.set(conn.sender, err.expected - 1);
+        this.sendError(conn, { code: err.code, message: err.message, clock: h.clock, expected: err.expected });
+        if (room.conns.size === 0) this.maybeDropRoom(room);
+      },
     );
   }
 
@@ -813,6 +898,7 @@ export class Relay {
     if (!this.checkSender(conn, h.sender)) return;
     this.inAwareness.inc();
     this.relay(room, conn, frame);
+    this.fanout?.publish(room.id, frame);
   }
 
   private onSnapshot(conn: Conn, room: RoomState, frame: Buffer, verdict: Verdict | 'unchecked'): void {
@@ -855,6 +941,7 @@ export class Relay {
         );
         const f = encodeU64Frame(FrameKind.Head, head);
         for (const c of room.conns) this.send(c, f);
+        this.fanout?.publish(room.id, f);
         // Recounted once the writes committed after it in the same batch have counted themselves durable (their
         // callbacks were queued before this one), or they would count twice.
         queueMicrotask(() =>
@@ -863,7 +950,122 @@ export class Relay {
           }),
         );
       },
-      (err: Error) => this.storageFailed(room, err),
+      (err: Error) => {
+        if (!(err instanceof StoreRefusal)) return this.storageFailed(room, err);
+        // Another instance compacted first: this snapshot builds on a head that is gone. The room's sockets learn
+        // the current head from here (its own notice may have been passed over while this one was pending).
+        room.head = err.expected;
+        this.sendError(conn, { code: 'stale-head', message: err.message, expected: err.expected });
+        const f = encodeU64Frame(FrameKind.Head, err.expected);
+        for (const c of room.conns) this.send(c, f);
+      },
     );
+  }
+
+  // ---- several instances: what the others stored and sent ----
+  private onFanoutFrame(roomId: string, frame: Buffer): void {
+    const room = this.rooms.get(roomId);
+    if (!room || frame.length === 0) return;
+    try {
+      if (frame[0] === FrameKind.Update) this.feedUpdate(room, null, frame);
+      else if (frame[0] === FrameKind.Awareness) this.relay(room, null, frame);
+      else if (frame[0] === FrameKind.Head) {
+        const head = decodeU64Frame(frame);
+        if (head <= room.head) return;
+        room.head = head;
+        for (const c of room.conns) this.send(c, frame);
+        this.quota.recount(room.id, room.bytes).catch((err: Error) => {
+          this.log.error({ room: room.id, err: err.message }, "recounting the room's bytes after a snapshot failed");
+        });
+      }
+    } catch (err) {
+      this.log.warn({ room: roomId, err: (err as Error).message }, 'unreadable frame from another instance');
+    }
+  }
+
+  /**
+   * Relays a stored update to this instance's sockets once, in each sender's clock order. An update whose sender's
+   * earlier ones never arrived (their instance died between commit and publish, or the broker dropped them) waits
+   * while those are read from the log, so a client never sees a gap in a sender's clocks.
+   */
+  private feedUpdate(room: RoomState, from: Conn | null, frame: Buffer): void {
+    if (room.feed) {
+      room.feed.push({ frame, from });
+      return;
+    }
+    const h = readDataHeader(frame);
+    const sender = h.sender.toString('hex');
+    const last = room.relayed.get(sender) ?? 0;
+    if (h.clock <= last) return; // relayed already, or in the log its sockets loaded
+    if (h.clock === last + 1) return this.relayStored(room, from, frame, sender, h.clock);
+    room.feed = [{ frame, from }];
+    void this.runFeed(room);
+  }
+
+  private relayStored(room: RoomState, from: Conn | null, frame: Buffer, sender: string, clock: number): void {
+    room.relayed.set(sender, clock);
+    if (from === null) {
+      // Stored by another instance: it counts toward the quotas here too, and is the sender's newest clock.
+      this.quota.accepted(room.bytes, sender, frame.length);
+      this.quota.durable(room.bytes, sender, frame.length);
+      if (clock > (room.clocks.get(sender) ?? 0)) room.clocks.set(sender, clock);
+    }
+    this.relay(room, from, frame);
+  }
+
+  private async runFeed(room: RoomState): Promise<void> {
+    const feed = room.feed!;
+    while (feed.length) {
+      const item = feed[0];
+      const h = 'frame' in item ? readDataHeader(item.frame) : null;
+      const sender = h ? h.sender.toString('hex') : (item as { sender: string }).sender;
+      const upTo = h ? h.clock - 1 : (item as { upTo: number }).upTo;
+      await this.fill(room, sender, upTo);
+      feed.shift();
+      if (h && 'frame' in item && h.clock === (room.relayed.get(sender) ?? 0) + 1)
+        this.relayStored(room, item.from, item.frame, sender, h.clock);
+    }
+    room.feed = null;
+  }
+
+  /** Reads a sender's updates this instance has not relayed, up to `upTo`, relays them and publishes them again. */
+  private async fill(room: RoomState, sender: string, upTo: number): Promise<void> {
+    const after = room.relayed.get(sender) ?? 0;
+    if (upTo <= after) return;
+    let frames: Buffer[];
+    try {
+      frames = await this.store.updatesBetween(room.id, Buffer.from(sender, 'hex'), after, upTo);
+    } catch (err) {
+      this.log.error({ room: room.id, err: (err as Error).message }, 'reading missed updates failed');
+      frames = [];
+    }
+    for (const f of frames) {
+      const clock = readDataHeader(f).clock;
+      if (clock !== (room.relayed.get(sender) ?? 0) + 1) break;
+      this.relayStored(room, null, f, sender, clock);
+      // The other instances may have missed them too; each relays an update once.
+      this.fanout?.publish(room.id, f);
+    }
+    if ((room.relayed.get(sender) ?? 0) >= upTo) return;
+    // A snapshot dropped them since: the room's sockets load it again, snapshot and all.
+    this.log.info({ room: room.id, sender: sender.slice(0, 16) }, 'missed updates were compacted; resynchronising');
+    room.relayed.set(sender, upTo);
+    for (const c of room.conns) this.close(c, 1012, 'resynchronise: reconnect');
+  }
+
+  /** Takes the room's sender clocks from the store, and queues what this instance has not relayed yet. */
+  private async catchUp(room: RoomState): Promise<void> {
+    const stored = await this.store.senderClocks(room.id);
+    const behind: FeedItem[] = [];
+    for (const [sender, clock] of stored) {
+      if (clock > (room.clocks.get(sender) ?? 0)) room.clocks.set(sender, clock);
+      if (clock > (room.relayed.get(sender) ?? 0)) behind.push({ sender, upTo: clock });
+    }
+    if (behind.length === 0) return;
+    if (room.feed) room.feed.push(...behind);
+    else {
+      room.feed = behind;
+      void this.runFeed(room);
+    }
   }
 }

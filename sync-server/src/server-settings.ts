@@ -99,6 +99,26 @@ export const SYNC_SETTINGS: readonly SyncSetting[] = [
       c.metricsToken = v;
     },
   },
+  {
+    // Prefer the environment variable when the URL holds a password: a flag shows in the process list.
+    flag: 'store',
+    env: 'KYOZO_SYNC_STORE',
+    help: 'postgres://user:password@host/db for a database several instances share (default: SQLite in --data-dir)',
+    set: (c, v, w) => {
+      if (v === 'sqlite') c.storeUrl = '';
+      else if (/^postgres(ql)?:\/\/./.test(v)) c.storeUrl = v;
+      else throw new Error(`${w} must be sqlite or a postgres://user:password@host:port/database URL`);
+    },
+  },
+  {
+    flag: 'redis',
+    env: 'KYOZO_SYNC_REDIS',
+    help: 'redis://host:port for the fan-out between instances sharing a --store (default: none, one instance)',
+    set: (c, v, w) => {
+      if (!/^rediss?:\/\/./.test(v)) throw new Error(`${w} must be a redis://host:port (or rediss://) URL`);
+      c.redisUrl = v;
+    },
+  },
 ];
 
 /** Settings from flag values (keyed by flag name or its camelCase, as commander gives them) and the environment. */
@@ -109,6 +129,10 @@ export function syncServerConfig(values: Record<string, unknown>, env: NodeJS.Pr
     if (typeof flag === 'string') s.set(cfg, flag, `--${s.flag}`);
     else if (env[s.env] !== undefined && env[s.env] !== '') s.set(cfg, env[s.env]!, s.env);
   }
+  if (cfg.redisUrl && !cfg.storeUrl)
+    throw new Error(
+      '--redis fans frames out between instances that share one database: give --store postgres://... as well',
+    );
   return cfg;
 }
 

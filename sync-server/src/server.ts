@@ -6,8 +6,11 @@ import { ByteQuota } from './byte-quota';
 import { defaultConfig, type SyncServerConfig } from './config';
 import { createApi } from './http-api';
 import { createLogger, type Logger } from './logger';
+import { RedisFanout } from './fanout/redis-fanout';
 import { createMetrics } from './metrics';
 import { Relay } from './relay';
+import { redactUrl } from './service-url';
+import { PostgresStore } from './store/postgres-store';
 import { checkPrivateDataDir } from './store/private-data-dir';
 import { SqliteStore } from './store/sqlite-store';
 import type { SyncStore } from './store/store';
@@ -28,18 +31,24 @@ export async function startSyncServer(
   const cfg = defaultConfig(overrides);
   const log = createLogger(cfg.logLevel, logDestination);
   const metrics = createMetrics();
-  checkPrivateDataDir(cfg.dataDir);
-  const store = new SqliteStore({
-    dataDir: cfg.dataDir,
-    commitWindowMs: cfg.commitWindowMs,
-    synchronous: cfg.synchronous,
-    onCommit: (n, ms) => {
-      metrics.commitBatch.observe(n);
-      metrics.commitSeconds.observe(ms / 1000);
-    },
-    onCheckpointFailed: (message) =>
-      log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
-  });
+  const onCommit = (n: number, ms: number) => {
+    metrics.commitBatch.observe(n);
+    metrics.commitSeconds.observe(ms / 1000);
+  };
+  let store: SyncStore;
+  if (cfg.storeUrl) {
+    store = await PostgresStore.open({ url: cfg.storeUrl, commitWindowMs: cfg.commitWindowMs, onCommit });
+  } else {
+    checkPrivateDataDir(cfg.dataDir);
+    store = new SqliteStore({
+      dataDir: cfg.dataDir,
+      commitWindowMs: cfg.commitWindowMs,
+      synchronous: cfg.synchronous,
+      onCommit,
+      onCheckpointFailed: (message) =>
+        log.warn({ err: message }, 'WAL checkpoint failed; retrying after the next commit'),
+    });
+  }
   const counted = performance.now();
   const quota = await ByteQuota.load(store, cfg.roomQuotaBytes, cfg.userQuotaBytes).catch(async (err: Error) => {
     await store.close();
@@ -49,7 +58,14 @@ export async function startSyncServer(
   if (countMs > 1000) log.info({ ms: countMs }, 'counted the bytes every sender holds, for the quotas');
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
   // Ciphertext does not compress, so permessage-deflate would only cost CPU.
-  const relay = new Relay(wss, store, cfg, log, metrics, quota);
+  const fanout = cfg.redisUrl
+    ? new RedisFanout(cfg.redisUrl, (message) => log.warn({ err: message }, 'fan-out (Redis) error'))
+    : null;
+  const relay = new Relay(wss, store, cfg, log, metrics, quota, fanout);
+  await relay.startFanout().catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
   const app = createApi(store, () => relay, cfg, log, metrics);
   // A client that sends its request slowly (slowloris) is cut off; node checks the deadlines every second here
   // instead of every 30 s.
@@ -74,7 +90,9 @@ export async function startSyncServer(
     {
       host: cfg.host,
       port,
-      dataDir: cfg.dataDir,
+      store: cfg.storeUrl ? redactUrl(cfg.storeUrl) : `sqlite:${cfg.dataDir}`,
+      fanout: cfg.redisUrl ? redactUrl(cfg.redisUrl) : 'none',
+      ...(fanout ? { instance: fanout.instanceId } : {}),
       maxFrameBytes: cfg.maxFrameBytes,
       commitWindowMs: cfg.commitWindowMs,
       roomQuotaBytes: cfg.roomQuotaBytes,

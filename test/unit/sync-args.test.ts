@@ -67,3 +67,21 @@ test('quotas, the metrics token and the per-address cap are settings like the ot
   refused(['--metrics-token', 'short'], {}, /--metrics-token must be at least 16 characters/);
   refused(['--max-pre-auth-per-address', '0'], {}, /--max-pre-auth-per-address must be a whole number from 1 to 1/);
 });
+
+test('--store and --redis (or their variables) name a shared PostgreSQL database and the fan-out; bad ones are refused', () => {
+  assert.deepEqual(
+    parseSyncServerArgs(['--store', 'postgres://kyozo:pw@db:5432/sync', '--redis', 'redis://cache:6379'], {}),
+    { storeUrl: 'postgres://kyozo:pw@db:5432/sync', redisUrl: 'redis://cache:6379' },
+  );
+  assert.deepEqual(
+    parseSyncServerArgs([], { KYOZO_SYNC_STORE: 'postgresql://db/sync', KYOZO_SYNC_REDIS: 'rediss://cache' }),
+    { storeUrl: 'postgresql://db/sync', redisUrl: 'rediss://cache' },
+  );
+  assert.deepEqual(parseSyncServerArgs(['--store', 'sqlite'], {}), { storeUrl: '' });
+  assert.throws(() => parseSyncServerArgs(['--store', 'mysql://db/sync'], {}), /--store must be sqlite or a postgres:/);
+  assert.throws(() => parseSyncServerArgs(['--redis', 'cache:6379', '--store', 'postgres://db/s'], {}), /redis:\/\//);
+  assert.throws(
+    () => parseSyncServerArgs(['--redis', 'redis://cache'], {}),
+    /--redis fans frames out between instances that share one database: give --store postgres/,
+  );
+});

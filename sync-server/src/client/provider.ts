@@ -31,6 +31,12 @@ import { OpenError, openData, openSnapshot, sealData, sealSnapshot, type RoomKey
 export interface ProviderOptions {
   /** ws://host:port of the sync server. */
   url: string;
+  /**
+   * Further instances of the same server (several sharing one PostgreSQL database and Redis): after a socket that
+   * failed before HELLO, or dropped abnormally (1006), or whose instance shut down (1001, 1012), the next attempt
+   * goes to the next URL in turn.
+   */
+  fallbackUrls?: string[];
   roomId: string;
   token: string;
   identity: DeviceIdentity;
@@ -120,6 +126,7 @@ export class EncryptedProvider extends EventEmitter {
   private batchTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private attempts = 0;
+  private urlIndex = 0; // into [url, ...fallbackUrls]
   private trailing = 0;
   private compacting = false;
   private awarenessClock = 0;
@@ -180,7 +187,9 @@ export class EncryptedProvider extends EventEmitter {
     this.stopped = false;
     if (this.ws) return;
     this.setStatus('connecting');
-    const ws = new WebSocket(`${this.opts.url}/v1/rooms/${this.opts.roomId}/sync`, { perMessageDeflate: false });
+    const urls = [this.opts.url, ...(this.opts.fallbackUrls ?? [])];
+    const url = urls[this.urlIndex % urls.length];
+    const ws = new WebSocket(`${url}/v1/rooms/${this.opts.roomId}/sync`, { perMessageDeflate: false });
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => this.touch(ws));
@@ -336,6 +345,7 @@ export class EncryptedProvider extends EventEmitter {
 
   private onClose(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) return;
+    if (this.status !== 'connected' || code === 1006 || code === 1001 || code === 1012) this.urlIndex++;
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;

@@ -191,6 +191,9 @@ export class SqliteStore implements SyncStore {
           SELECT sender, clock FROM sender_clocks WHERE room_id = @room
           UNION ALL SELECT sender, max(clock) AS clock FROM log WHERE room = ${ROOM_NO.replace('?', '@room')} GROUP BY sender
         ) GROUP BY sender`),
+      between: p(
+        `SELECT frame FROM log WHERE room = ${ROOM_NO} AND sender = ? AND clock > ? AND clock <= ? ORDER BY clock`,
+      ),
       logBytes: p(`SELECT coalesce(sum(length(frame)), 0) AS n FROM log WHERE room = ${ROOM_NO}`),
       snapshotBytes: p('SELECT coalesce(sum(length(frame)), 0) AS n FROM snapshots WHERE room_id = ?'),
       // length() of a BLOB is read from the record header: no frame is loaded to count it.
@@ -300,6 +303,10 @@ export class SqliteStore implements SyncStore {
     for (const r of this.st.clocks.all({ room: roomId }) as Row[])
       out.set((r.sender as Buffer).toString('hex'), r.clock as number);
     return out;
+  }
+
+  async updatesBetween(roomId: string, sender: Buffer, after: number, upTo: number): Promise<Buffer[]> {
+    return (this.st.between.all(roomId, sender, after, upTo) as Row[]).map((r) => r.frame as Buffer);
   }
 
   async storedBytes(roomId: string): Promise<number> {

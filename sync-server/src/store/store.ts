@@ -1,5 +1,6 @@
-// The storage contract. SQLite implements it for one instance; a PostgreSQL store can implement the same interface
-// for several instances (the log methods are already asynchronous and idempotent per (room, sender, clock)).
+// The storage contract. SQLite (sqlite-store.ts) implements it for one instance, PostgreSQL (postgres-store.ts) for
+// several instances sharing one database; the log methods are asynchronous and store an update at most once per
+// (room, sender, clock).
 
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 export const ROLE_RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
@@ -80,6 +81,22 @@ export interface RoomLog {
   updates: Buffer[]; // in acceptance order
 }
 
+/**
+ * A log write the store itself refused because the database holds something newer than the instance that accepted it
+ * knew: another instance stored that sender's clock first ('replay', 'clock-gap'), or a snapshot on a head another
+ * instance moved ('stale-head'). `expected` is the clock (or head) the store would take next. Only a store shared by
+ * several instances refuses; SQLite's single instance has already checked all of it in memory.
+ */
+export class StoreRefusal extends Error {
+  constructor(
+    readonly code: 'replay' | 'clock-gap' | 'stale-head',
+    readonly expected: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface SyncStore {
   // Accounts, teams, rooms: low volume, request path.
   createUser(user: User): Promise<void>;
@@ -122,6 +139,8 @@ export interface SyncStore {
   putSnapshot(snapshot: SnapshotWrite): Promise<void>;
   loadRoomLog(roomId: string): Promise<RoomLog>;
   senderClocks(roomId: string): Promise<Map<string, number>>;
+  /** The sender's updates with clocks in (after, upTo], in clock order; those a snapshot dropped are missing. */
+  updatesBetween(roomId: string, sender: Buffer, after: number, upTo: number): Promise<Buffer[]>;
   storedBytes(roomId: string): Promise<number>;
   /** Bytes of updates in the log per sender (hex), over every room, or over one room. */
   logBytesBySender(roomId?: string): Promise<Map<string, number>>;
