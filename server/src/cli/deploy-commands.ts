@@ -27,9 +27,14 @@ import {
   createOrchestrator,
   DeploymentError,
   EngineUnreachableError,
+  EnvironmentError,
   parseBuilderChoice,
+  PromotionError,
+  RegistryError,
+  topologyFor,
   type BuilderChoice,
 } from '../engine/deploy';
+import { pullForUp, registerRegistryCommands } from './registry-commands';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -39,8 +44,10 @@ const red = paint(31);
 const green = paint(32);
 const yellow = paint(33);
 
-interface DeployFlags {
+export interface DeployFlags {
   dir?: string;
+  /** A deployment environment of the root kyozo.yaml: its overrides, as the project <name>-<env>. */
+  env?: string;
   dockerHost?: string;
   baseImage: string[];
   builder?: string;
@@ -51,9 +58,9 @@ interface DeployFlags {
   project?: string;
 }
 
-class CliInputError extends Error {}
+export class CliInputError extends Error {}
 
-function parseBaseImages(list: string[]): BaseImages {
+export function parseBaseImages(list: string[]): BaseImages {
   const out: BaseImages = {};
   const all = [...(process.env.KYOZO_BASE_IMAGES ?? '').split(',').filter(Boolean), ...list];
   for (const item of all) {
@@ -69,7 +76,7 @@ function parseBaseImages(list: string[]): BaseImages {
 }
 
 /** `--builder`, else KYOZO_BUILDER, else auto. */
-function builderChoice(flags: DeployFlags): BuilderChoice {
+export function builderChoice(flags: DeployFlags): BuilderChoice {
   try {
     return (
       parseBuilderChoice(flags.builder, '--builder') ??
@@ -81,7 +88,7 @@ function builderChoice(flags: DeployFlags): BuilderChoice {
   }
 }
 
-function orchestratorFor(flags: DeployFlags) {
+export function orchestratorFor(flags: DeployFlags) {
   const memoryMb = flags.memory ? parseMemoryMb(flags.memory) : undefined;
   const cpus = flags.cpus ? Number(flags.cpus) : undefined;
   if (cpus !== undefined && !(cpus > 0))
@@ -104,7 +111,12 @@ function parseMemoryMb(text: string): number {
   return unit === 'g' ? n * 1024 : unit === 'k' ? n / 1024 : n;
 }
 
-async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> {
+/** The folder's topology, with `--env`'s overrides applied. */
+export async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> {
+  return topologyFor(await loadBaseTopology(dir, flags), flags.env);
+}
+
+async function loadBaseTopology(dir: string, flags: DeployFlags): Promise<Topology> {
   if (flags.topology) {
     try {
       return JSON.parse(readFileSync(flags.topology, 'utf8')) as Topology;
@@ -119,15 +131,16 @@ async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> 
 }
 
 /** Splits `[dir] [service...]`: the first argument is the folder when it names an existing directory. */
-function dirAndServices(args: string[], flags: DeployFlags): { dir: string; services: string[] } {
+export function dirAndServices(args: string[], flags: DeployFlags): { dir: string; services: string[] } {
   if (args[0] && !flags.dir && existsSync(args[0]) && statSync(args[0]).isDirectory())
     return { dir: args[0], services: args.slice(1) };
   return { dir: flags.dir ?? '.', services: args };
 }
 
-function withDeployOptions(cmd: Command): Command {
+export function withDeployOptions(cmd: Command): Command {
   return cmd
     .option('-d, --dir <dir>', 'workspace folder (default: current folder)')
+    .option('--env <name>', "deployment environment of the root kyozo.yaml's environments: (its own project and state)")
     .option('--docker-host <url>', 'Docker engine address (default: DOCKER_HOST, then unix:///var/run/docker.sock)')
     .option(
       '--base-image <runtime=image>',
@@ -221,7 +234,7 @@ function formatEvents(events: DeploymentEvent[]): string {
  * Live progress. On a terminal: one line per service, redrawn in place with its state and a ticking
  * elapsed time. Elsewhere (CI logs, pipes): one line per state change. Build output with --verbose.
  */
-function progressPrinter(
+export function progressPrinter(
   topology: Topology,
   verbose: boolean,
 ): { onProgress: (p: DeployProgress) => void; stop: () => void } {
@@ -275,7 +288,7 @@ function progressPrinter(
   };
 }
 
-async function run(action: () => Promise<void>): Promise<void> {
+export async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
@@ -283,9 +296,18 @@ async function run(action: () => Promise<void>): Promise<void> {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(err.exitCode);
     }
-    if (err instanceof CliInputError || err instanceof UnknownServiceError || err instanceof InvalidReplicasError) {
+    if (
+      err instanceof CliInputError ||
+      err instanceof UnknownServiceError ||
+      err instanceof InvalidReplicasError ||
+      err instanceof EnvironmentError
+    ) {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(2);
+    }
+    if (err instanceof RegistryError || err instanceof PromotionError) {
+      process.stderr.write(`kyozo: ${err.message}\n`);
+      process.exit(1);
     }
     if (err instanceof DeploymentError) {
       process.stderr.write(
@@ -311,7 +333,10 @@ export function registerDeployCommands(program: Command): void {
   eventsCommand(program);
   dockerfileCommand(program);
   composeCommand(program);
+  registerRegistryCommands(program);
 }
+
+type UpFlags = DeployFlags & { verbose?: boolean; json?: boolean; registry?: string; fromRegistry?: boolean };
 
 /** `kyozo up`: build and start in dependency order; Ctrl-C removes what was created but not started. */
 function upCommand(program: Command): void {
@@ -323,7 +348,9 @@ function upCommand(program: Command): void {
     .description('build and start the services of a folder in dependency order, waiting for each to be healthy')
     .option('-v, --verbose', 'print build output')
     .option('--json', 'print the final statuses as JSON')
-    .action((args: string[], flags: DeployFlags & { verbose?: boolean; json?: boolean }) =>
+    .option('--registry <registry>', 'registry for --from-registry (default: registry: of the root kyozo.yaml)')
+    .option('--from-registry', "pull each service's image of its current content from the registry instead of building")
+    .action((args: string[], flags: UpFlags) =>
       run(async () => {
         const { dir, services } = dirAndServices(args, flags);
         const topology = await loadTopology(dir, flags);
@@ -340,10 +367,12 @@ function upCommand(program: Command): void {
         process.on('SIGINT', onSigint);
         process.on('SIGTERM', onSigint);
         const t0 = Date.now();
+        // Pulled before anything is touched: a registry that refuses leaves the running services as they were.
+        const images = flags.fromRegistry ? await pullForUp(orchestrator, topology, services, flags) : undefined;
         const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
         try {
           const statuses = await orchestrator
-            .up(topology, { services, onProgress: printer?.onProgress, signal: abort.signal })
+            .up(topology, { services, images, onProgress: printer?.onProgress, signal: abort.signal })
             .finally(() => printer?.stop());
           if (flags.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
           else

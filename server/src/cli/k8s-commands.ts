@@ -4,10 +4,12 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { exportKubernetes, KubernetesExportError, writeKubernetesExport } from '../engine';
+import { EnvironmentError, topologyFor } from '../engine/deploy/environments';
 import { loadTopology } from './analyze-commands';
 
 interface K8sFlags {
   output: string;
+  env?: string;
   registry?: string;
   tag?: string;
   namespace?: string;
@@ -45,6 +47,7 @@ export function registerK8sCommands(program: Command): void {
     .option('-o, --output <folder>', 'folder to write the manifests into', 'k8s')
     .option('--registry <prefix>', 'registry prefix for built images, e.g. registry.example.com/team (default: none)')
     .option('--tag <tag>', 'tag of built images', 'latest')
+    .option('--env <name>', "apply a deployment environment of the root kyozo.yaml's environments: (its overrides)")
     .option('--namespace <ns>', 'namespace for every object (adds namespace.yaml)')
     .option('--project <name>', 'workspace name in image names and labels (default: the folder name)')
     .option('--ingress-class <class>', "Ingress class (default: the cluster's default)")
@@ -58,8 +61,9 @@ export function registerK8sCommands(program: Command): void {
     )
     .action(async (dir: string, flags: K8sFlags) => {
       const folder = outputFolder(flags.output);
-      const topology = await loadTopology(dir, flags.ignore);
+      let topology = await loadTopology(dir, flags.ignore);
       try {
+        topology = topologyFor(topology, flags.env);
         const out = exportKubernetes(topology, {
           registry: flags.registry,
           tag: flags.tag,
@@ -85,7 +89,7 @@ export function registerK8sCommands(program: Command): void {
         }
         process.stdout.write(`Apply with: kubectl apply -k ${shown(folder)}\n`);
       } catch (err) {
-        if (err instanceof KubernetesExportError) fail(err.message);
+        if (err instanceof KubernetesExportError || err instanceof EnvironmentError) fail(err.message);
         throw err;
       }
     });

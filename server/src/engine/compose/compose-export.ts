@@ -131,7 +131,8 @@ function healthcheckFor(service: Service): Record<string, unknown> | undefined {
 export function exportCompose(topology: Topology, options: ComposeExportOptions = {}): ComposeExport {
   const outputDir = options.outputDir ?? topology.root;
   const dockerfilesDir = options.dockerfilesDir ?? '.kyozo/dockerfiles';
-  const project = projectName(topology.name);
+  // An environment's compose project is its own (`shop-staging`), as `kyozo up --env` names it.
+  const project = projectName(topology.environment ? `${topology.name}-${topology.environment.name}` : topology.name);
   const services: Record<string, Record<string, unknown>> = {};
   const volumes: Record<string, Record<string, unknown>> = {};
   const dockerfiles: Record<string, string> = {};

@@ -31,3 +31,25 @@ export { BuildError, ImageUnavailableError } from './image-builder';
 export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator & DockerOrchestrator {
   return new DockerOrchestrator(options);
 }
+export {
+  applyEnvironment,
+  environmentNames,
+  EnvironmentError,
+  needsConfirmation,
+  readWorkspaceConfig,
+  topologyFor,
+} from './environments';
+export type { WorkspaceConfig } from './environments';
+export {
+  parseRegistry,
+  pullServices,
+  pushable,
+  pushServices,
+  registryImages,
+  registryReference,
+  RegistryError,
+} from './registry';
+export type { PushProgress, PushResult, RegistryContext, RegistryImage } from './registry';
+export { promote, PromotionError } from './promote';
+export type { PromotionResult } from './promote';
+export { ImageLabel, KYOZO_VERSION } from './image-labels';

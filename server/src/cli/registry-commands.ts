@@ -1,0 +1,170 @@
+// `kyozo push [services]`, `kyozo promote <from> <to> [services]` and what `kyozo up --from-registry` pulls: the
+// registry and environments on the command line. Exit codes as the other deploy commands: 1 failed, 2 bad input.
+import type { Command } from 'commander';
+import type { Topology } from '../protocol';
+import {
+  findService,
+  parseRegistry,
+  promote,
+  pullServices,
+  pushable,
+  pushServices,
+  readWorkspaceConfig,
+  selectServices,
+  type PushProgress,
+  type RegistryContext,
+} from '../engine/deploy';
+import {
+  builderChoice,
+  CliInputError,
+  dirAndServices,
+  formatStatuses,
+  loadTopology,
+  orchestratorFor,
+  parseBaseImages,
+  progressPrinter,
+  run,
+  withDeployOptions,
+  type DeployFlags,
+} from './deploy-commands';
+
+type RegistryFlags = DeployFlags & { registry?: string; json?: boolean; verbose?: boolean };
+
+/** `--registry`, else KYOZO_REGISTRY, else the root kyozo.yaml's `registry:`. */
+function registryFor(topology: Topology, flags: RegistryFlags, what: string): string {
+  const registry =
+    parseRegistry(flags.registry, '--registry') ??
+    parseRegistry(process.env.KYOZO_REGISTRY, 'KYOZO_REGISTRY') ??
+    parseRegistry(readWorkspaceConfig(topology.root).registry, 'registry: in kyozo.yaml');
+  if (!registry)
+    throw new CliInputError(
+      `${what} needs a registry: pass --registry <host[:port][/path]>, set KYOZO_REGISTRY, or add registry: to the ` +
+        'kyozo.yaml at the workspace root',
+    );
+  return registry;
+}
+
+async function registryContext(
+  orchestrator: ReturnType<typeof orchestratorFor>,
+  topology: Topology,
+  flags: RegistryFlags,
+  what: string,
+): Promise<RegistryContext> {
+  builderChoice(flags); // a bad --builder is refused before anything else
+  return {
+    docker: orchestrator.docker,
+    registry: registryFor(topology, flags, what),
+    project: orchestrator.workspace(topology).imageProject,
+    baseImages: parseBaseImages(flags.baseImage),
+    builder: await orchestrator.builder(),
+  };
+}
+
+/** `up --from-registry`: every image pulled (or refused) before `up` touches a container. */
+export async function pullForUp(
+  orchestrator: ReturnType<typeof orchestratorFor>,
+  topology: Topology,
+  services: string[],
+  flags: RegistryFlags,
+): Promise<Record<string, string>> {
+  const ctx = await registryContext(orchestrator, topology, flags, '--from-registry');
+  const name = (id: string) => topology.services.find((s) => s.id === id)?.name ?? id;
+  const seen = new Set<string>();
+  const images = await pullServices(ctx, topology, selectServices(topology, services), (id, line) => {
+    if (!seen.has(id)) process.stderr.write(`pulling ${name(id)} from ${ctx.registry}\n`);
+    seen.add(id);
+    if (flags.verbose) process.stderr.write(`  ${line}\n`);
+  });
+  return images;
+}
+
+function megabytes(n: number): string {
+  return `${(n / 1048576).toFixed(1)} MB`;
+}
+
+/** One line per state, and while pushing one per quarter of the bytes sent: readable on a terminal and in CI logs. */
+function pushPrinter(topology: Topology): (p: PushProgress) => void {
+  const name = (id: string) => topology.services.find((s) => s.id === id)?.name ?? id;
+  const width = Math.max(8, ...topology.services.map((s) => s.name.length));
+  const last = new Map<string, string>();
+  return (p) => {
+    const quarter = p.total ? Math.floor((4 * (p.current ?? 0)) / p.total) : -1;
+    const key = `${p.state}/${quarter}`;
+    if (last.get(p.serviceId) === key) return;
+    last.set(p.serviceId, key);
+    const bytes = p.total ? ` ${megabytes(p.current ?? 0)} of ${megabytes(p.total)}` : '';
+    const message =
+      p.state === 'pushing' && p.total ? '' : p.message ? ` ${p.message.split('\n')[0]!.slice(0, 120)}` : '';
+    process.stdout.write(`${name(p.serviceId).padEnd(width)}  ${p.state.padEnd(8)}${bytes}${message}\n`);
+  };
+}
+
+export function registerRegistryCommands(program: Command): void {
+  withDeployOptions(
+    program
+      .command('push')
+      .argument('[dir-or-service...]', 'folder (default: current), then services to push (default: all built ones)'),
+  )
+    .description(
+      'build (when changed) and push images to the registry as <registry>/<project>/<service>:<content hash>, ' +
+        "with the user's Docker credentials",
+    )
+    .option(
+      '--registry <registry>',
+      'registry host[:port][/path] (default: KYOZO_REGISTRY, then registry: in kyozo.yaml)',
+    )
+    .option('--json', 'print the pushed references and digests as JSON')
+    .action((args: string[], flags: RegistryFlags) =>
+      run(async () => {
+        const { dir, services } = dirAndServices(args, flags);
+        const topology = await loadTopology(dir, flags);
+        const orchestrator = orchestratorFor(flags);
+        const ctx = await registryContext(orchestrator, topology, flags, 'kyozo push');
+        const selected = services.length
+          ? services.map((ref) => findService(topology, ref))
+          : topology.services.filter(pushable);
+        const skipped = selected.filter((s) => !pushable(s));
+        if (skipped.length)
+          throw new CliInputError(
+            `${skipped.map((s) => s.name).join(', ')} run${skipped.length === 1 ? 's' : ''} an image Kyozo does not ` +
+              `build (${skipped.map((s) => s.image).join(', ')}); push only built services`,
+          );
+        if (!selected.length) throw new CliInputError(`${topology.name} has no services Kyozo builds; nothing to push`);
+        const results = await pushServices(ctx, topology, selected, flags.json ? undefined : pushPrinter(topology));
+        if (flags.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        else for (const r of results) process.stdout.write(`pushed ${r.reference}@${r.digest}\n`);
+      }),
+    );
+
+  withDeployOptions(
+    program
+      .command('promote')
+      .argument('<from>', 'environment whose running images are promoted, e.g. staging')
+      .argument('<to>', 'environment to deploy them to, e.g. production')
+      .argument('[service...]', 'services to promote (default: all that run in <from>), with what they depend on'),
+  )
+    .description(
+      'deploy to <to> exactly the images <from> runs (no rebuild), once <from> is healthy; recorded in both ' +
+        "environments' events",
+    )
+    .option('--json', 'print the promoted images and the statuses as JSON')
+    .action((from: string, to: string, services: string[], flags: RegistryFlags) =>
+      run(async () => {
+        if (flags.env) throw new CliInputError('promote names its environments itself; leave out --env');
+        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const orchestrator = orchestratorFor(flags);
+        const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
+        const result = await promote(orchestrator, topology, readWorkspaceConfig(topology.root), from, to, {
+          services,
+          onProgress: printer?.onProgress,
+        }).finally(() => printer?.stop());
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        for (const i of result.images)
+          process.stdout.write(`promoted ${i.serviceId}: ${i.digest ?? i.image} (${from} -> ${to})\n`);
+        process.stdout.write(`\n${formatStatuses(result.statuses)}\n`);
+      }),
+    );
+}
