@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Topology } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine/index';
+import { ensureTestGatewayImage, TEST_GATEWAY_IMAGE } from '../support/gateway-image';
 import { createOrchestrator } from '../../server/src/engine/deploy/index';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
@@ -22,8 +23,9 @@ const project = `kz-sb-${run}`;
 const dir = join(work, project);
 
 // What `kyozo up --base-image node=...` and a later plain `kyozo scale` each create from their flags.
-const upWith = createOrchestrator({ baseImages: { node: TEST_BASE_IMAGES.node }, stateDir, project });
-const later = createOrchestrator({ baseImages: {}, stateDir, project });
+const gatewayImage = TEST_GATEWAY_IMAGE;
+const upWith = createOrchestrator({ baseImages: { node: TEST_BASE_IMAGES.node }, stateDir, project, gatewayImage });
+const later = createOrchestrator({ baseImages: {}, stateDir, project, gatewayImage });
 
 function apiImages(): Promise<string[]> {
   const label = [`dev.kyozo.workspace=${project}`, 'dev.kyozo.service=api'];
@@ -42,6 +44,7 @@ describe('scale after up --base-image', { timeout: 300_000 }, async () => {
 
   before(async () => {
     await ensureTestBaseImages();
+    await ensureTestGatewayImage(); // a scaled service with a port is served through the gateway
     cpSync(fixture, dir, { recursive: true });
     topology = await analyze(dir);
     const up = await upWith.up(topology, { services: ['api'] });

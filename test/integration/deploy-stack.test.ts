@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import type { ServiceStatus, Topology } from '../../server/src/protocol';
 import { analyze } from '../../server/src/engine/index';
+import { ensureTestGatewayImage, TEST_GATEWAY_IMAGE } from '../support/gateway-image';
 import { createOrchestrator } from '../../server/src/engine/deploy/index';
 import { exportCompose } from '../../server/src/engine/compose/compose-export';
 import { engineAvailable, cleanupWorkspace, testDocker } from '../support/docker-engine';
@@ -44,11 +45,16 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
   }
   let topology: Topology;
   let statuses: ServiceStatus[];
-  const orchestrator = createOrchestrator({ baseImages: { node: 'kyozo-test/node:20' }, stateDir });
+  const orchestrator = createOrchestrator({
+    baseImages: { node: 'kyozo-test/node:20' },
+    stateDir,
+    gatewayImage: TEST_GATEWAY_IMAGE,
+  });
   const byName = (name: string) => statuses.find((s) => s.name === name)!;
 
   before(async () => {
     await ensureTestBaseImages();
+    await ensureTestGatewayImage(); // a scaled service with a port is served through the gateway
     const dir = join(work, project);
     cpSync(fixture, dir, { recursive: true });
     topology = await analyze(dir);

@@ -6,6 +6,8 @@ import { COMPOSE_VERSION, containerSpec, type DefaultLimits, type VolumeMount } 
 import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './deployment-record';
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
+import { DEFAULT_GATEWAY_IMAGE, Gateways } from './gateway';
+import { needsGateway } from './gateway-config';
 import { HealthWatch } from './health-wait';
 import { createLimiter, mapLimited, type Limiter } from './limiter';
 import { parseBuilderChoice, type Builder } from './builder';
@@ -44,6 +46,8 @@ export class DockerOrchestrator implements Orchestrator {
   private readonly health: HealthWatch;
   /** Bounds the containers started, stopped, restarted and removed at once (options.parallelism, default 6). */
   readonly engineCalls: Limiter;
+  /** The nginx gateways of scaled services (gateway.ts). */
+  readonly gateways: Gateways;
 
   constructor(private readonly options: OrchestratorOptions = {}) {
     this.engineCalls = createLimiter(options.parallelism ?? DEFAULT_PARALLELISM);
@@ -51,6 +55,16 @@ export class DockerOrchestrator implements Orchestrator {
     this.docker = createDockerClient(options.dockerHost);
     this.limits = { memoryMb: options.defaults?.memoryMb ?? 512, cpus: options.defaults?.cpus ?? 0.5 };
     this.health = new HealthWatch(this.docker, options.healthTimeoutMs ?? 90_000);
+    const gatewayImage = options.gatewayImage || process.env.KYOZO_GATEWAY_IMAGE || DEFAULT_GATEWAY_IMAGE;
+    this.gateways = new Gateways(this.docker, gatewayImage);
+  }
+
+  /** Replicas a service should run: what `scale` (or the autoscaler) last set, else the topology's, within `scaling`. */
+  private desiredReplicas(ws: Workspace, service: Service): number {
+    const stored = ws.store.desiredReplicas(service.id);
+    if (stored === 0) return 0;
+    const n = stored ?? Math.max(1, service.replicas || 1, service.scaling?.min ?? 1);
+    return service.scaling ? Math.min(Math.max(n, service.scaling.min), service.scaling.max) : n;
   }
 
   ping(): Promise<EngineReachability> {
@@ -162,10 +176,16 @@ export class DockerOrchestrator implements Orchestrator {
     deployment: string,
     onMessage: (m: string) => void,
     signal?: AbortSignal,
-  ): Promise<{ ids: string[]; imageId: string }> {
-    const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
+  ): Promise<{ ids: string[]; imageId: string; gateway: boolean }> {
+    const desired = this.desiredReplicas(ws, service);
     const all = await this.containers(ws);
     const existing = all.filter((c) => c.Labels[Label.service] === service.id);
+    // Behind a gateway the replicas publish no TCP port: the gateway publishes the service's (gateway.ts).
+    const gateway = needsGateway(
+      service,
+      desired,
+      all.some((c) => c.Labels[Label.gateway] === service.id),
+    );
     const owned = new Map<number, string>();
     for (const c of all) {
       for (const p of c.Ports ?? []) {
@@ -187,13 +207,15 @@ export class DockerOrchestrator implements Orchestrator {
     const ids: string[] = [];
     for (let replica = 1; replica <= desired; replica++) {
       if (signal?.aborted) throw new Error('interrupted');
-      const requests = service.ports.map((p) => ({
-        serviceId: service.id,
-        replica,
-        container: p.container,
-        protocol: p.protocol,
-        requested: replica === 1 ? p.host : undefined,
-      }));
+      const requests = service.ports
+        .filter((p) => !gateway || p.protocol === 'udp')
+        .map((p) => ({
+          serviceId: service.id,
+          replica,
+          container: p.container,
+          protocol: p.protocol,
+          requested: replica === 1 ? p.host : undefined,
+        }));
       const unique = requests.filter(
         (r, i) => requests.findIndex((x) => x.container === r.container && x.protocol === r.protocol) === i,
       );
@@ -242,7 +264,7 @@ export class DockerOrchestrator implements Orchestrator {
     for (const c of existing) {
       if (Number(c.Labels[Label.replica]) > desired) await this.docker.getContainer(c.Id).remove({ force: true });
     }
-    return { ids, imageId: imageInfo.Id };
+    return { ids, imageId: imageInfo.Id, gateway };
   }
 
   private tailLogs(id: string, n: number): Promise<string[]> {
@@ -297,7 +319,7 @@ export class DockerOrchestrator implements Orchestrator {
           progress(service.id, started, 'starting');
           await network;
           // Creating and starting is bounded across the wave; the health wait is not (its probes are, see health-wait.ts).
-          const { ids, imageId } = await this.engineCalls(() =>
+          const { ids, imageId, gateway } = await this.engineCalls(() =>
             this.applyService(
               ws,
               service,
@@ -308,6 +330,7 @@ export class DockerOrchestrator implements Orchestrator {
             ),
           );
           const readiness = await this.health.waitHealthy(ws, service, ids, options.signal);
+          if (gateway) await this.gateways.sync(ws, service);
           ws.store.rememberDeployedImage(service.id, imageId, this.options.baseImages ?? {});
           const durationMs = Date.now() - started;
           ws.events.append('service_started', {
@@ -357,8 +380,8 @@ export class DockerOrchestrator implements Orchestrator {
         .getContainer(c.Id)
         .remove({ force: true })
         .catch(() => undefined);
-      const sid = c.Labels[Label.service] ?? '';
-      byService.set(sid, (byService.get(sid) ?? 0) + 1);
+      const sid = c.Labels[Label.service];
+      if (sid) byService.set(sid, (byService.get(sid) ?? 0) + 1);
     });
     for (const [serviceId, n] of byService)
       ws.events.append('service_stopped', { serviceId, message: 'removed by down', details: { removed: n } });
@@ -398,6 +421,7 @@ export class DockerOrchestrator implements Orchestrator {
       service,
       list.map((c) => c.Id),
     );
+    await this.gateways.refresh(ws, service);
     ws.events.append('service_started', {
       serviceId: service.id,
       durationMs: Date.now() - t0,
@@ -421,6 +445,7 @@ export class DockerOrchestrator implements Orchestrator {
           .stop({ t: 10 })
           .catch(() => undefined),
     );
+    await this.gateways.refresh(ws, service).catch(() => undefined);
     ws.events.append('service_stopped', {
       serviceId: service.id,
       durationMs: Date.now() - t0,
@@ -471,6 +496,7 @@ export class DockerOrchestrator implements Orchestrator {
       service,
       list.map((c) => c.Id),
     );
+    await this.gateways.refresh(ws, service);
     ws.events.append('service_started', {
       serviceId: service.id,
       durationMs: Date.now() - t0,
@@ -486,6 +512,7 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const list = await this.containers(ws, service.id);
     await mapLimited(this.engineCalls, list, (c) => this.docker.getContainer(c.Id).remove({ force: true }));
+    await this.gateways.remove(ws, service.id);
     ws.events.append('service_stopped', {
       serviceId: service.id,
       message: 'removed',
@@ -493,7 +520,12 @@ export class DockerOrchestrator implements Orchestrator {
     });
   }
 
-  async scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus> {
+  async scale(
+    topology: Topology,
+    serviceId: string,
+    replicas: number,
+    options: { reason?: string } = {},
+  ): Promise<ServiceStatus> {
     validateReplicas(replicas, `scale ${serviceId}`);
     await this.requireEngine();
     const ws = this.workspace(topology);
@@ -519,18 +551,21 @@ export class DockerOrchestrator implements Orchestrator {
       try {
         await this.ensureNetwork(ws);
         const image = await this.imageToScale(ws, topology, service);
-        const { ids } = await this.applyService(ws, service, image, record.id, () => undefined);
+        const { ids, gateway } = await this.applyService(ws, service, image, record.id, () => undefined);
         await this.health.waitHealthy(ws, service, ids);
+        if (gateway) await this.gateways.sync(ws, service);
       } catch (err) {
         record.failed(toFailure(service.id, err));
         throw err;
       }
       record.completed();
     }
+    if (replicas === 0) await this.gateways.refresh(ws, service).catch(() => undefined);
     ws.events.append('service_scaled', {
       serviceId: service.id,
       durationMs: Date.now() - t0,
-      details: { from: before, to: replicas },
+      message: options.reason,
+      details: { from: before, to: replicas, ...(options.reason ? { reason: options.reason } : {}) },
     });
     return this.serviceStatus(topology, service.id);
   }
@@ -588,7 +623,7 @@ export class DockerOrchestrator implements Orchestrator {
     return Promise.all(
       topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
         const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
-        const desired = ws.store.desiredReplicas(service.id) ?? Math.max(1, service.replicas || 1);
+        const desired = this.desiredReplicas(ws, service);
         if (!mine.length) return notDeployed(service, desired);
         const infos = await Promise.all(
           mine.map((c) =>
@@ -609,7 +644,11 @@ export class DockerOrchestrator implements Orchestrator {
         );
         const crashed = crashedReplica(readings.map(replicaStatus));
         const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
-        return summarizeService(service, desired, readings, { stats: sample, crashLogs });
+        const summary = summarizeService(service, desired, readings, { stats: sample, crashLogs });
+        // Behind a gateway, the service's URL is the gateway's.
+        const gateway = containers.find((c) => c.Labels[Label.gateway] === service.id && c.State === 'running');
+        if (gateway) summary.ports = gatewayPublished(gateway, summary.ports);
+        return summary;
       }),
     );
   }
@@ -627,6 +666,13 @@ export class DockerOrchestrator implements Orchestrator {
     } catch {
       return { cpuPercent: 0, memoryBytes: 0 };
     }
+  }
+
+  /** Brings every gateway of the workspace up to date with its replicas (a watch calls it on each engine event). */
+  private refreshGateways(topology: Topology): void {
+    const ws = this.workspace(topology);
+    for (const service of topology.services.filter(deployable))
+      this.gateways.refresh(ws, service).catch(() => undefined); // a rejected config is recorded as an event
   }
 
   async *logs(topology: Topology, serviceId: string, options: LogOptions = {}): AsyncIterable<string> {
@@ -651,13 +697,15 @@ export class DockerOrchestrator implements Orchestrator {
   ): { dispose(): void } {
     let disposed = false;
     // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas.
-    const refresh = () =>
-      this.status(topology(), { stats: false }).then(
+    const refresh = () => {
+      this.refreshGateways(topology());
+      return this.status(topology(), { stats: false }).then(
         (s) => {
           if (!disposed) onStatus(s);
         },
         () => undefined,
       );
+    };
     const health = (serviceId: string, healthy: boolean, status: string) => {
       try {
         const type = healthy ? 'health_changed' : 'health_check_failed';
@@ -682,4 +730,18 @@ export class DockerOrchestrator implements Orchestrator {
       },
     };
   }
+}
+
+/** The gateway's published TCP ports, with the replicas' UDP ones (the gateway does not proxy UDP). */
+function gatewayPublished(gateway: Docker.ContainerInfo, replicaPorts: ServiceStatus['ports']): ServiceStatus['ports'] {
+  const tcp = (gateway.Ports ?? [])
+    .filter((p) => p.PublicPort && p.Type === 'tcp')
+    .map((p) => ({
+      container: p.PrivatePort,
+      host: p.PublicPort,
+      protocol: 'tcp' as const,
+      url: `http://127.0.0.1:${p.PublicPort}`,
+    }));
+  const unique = tcp.filter((p, i) => tcp.findIndex((q) => q.container === p.container) === i);
+  return [...unique, ...replicaPorts.filter((p) => p.protocol === 'udp')].sort((a, b) => a.container - b.container);
 }

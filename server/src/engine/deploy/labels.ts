@@ -10,6 +10,8 @@ export const Label = {
   replica: 'dev.kyozo.replica',
   deployment: 'dev.kyozo.deployment',
   probe: 'dev.kyozo.probe',
+  /** On a load-balancing gateway (gateway.ts): the id of the service it fronts. Replicas carry `service` instead. */
+  gateway: 'dev.kyozo.gateway',
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',
   composeNumber: 'com.docker.compose.container-number',

@@ -24,6 +24,11 @@ export interface OrchestratorOptions {
    * one after another, never all 100 at once on a 2-core machine.
    */
   parallelism?: number;
+  /**
+   * The nginx image of the gateway that balances a scaled service (`kyozo.images.gateway`, `--gateway-image`,
+   * KYOZO_GATEWAY_IMAGE; default nginx:1.27-alpine).
+   */
+  gatewayImage?: string;
 }
 
 export interface DeployProgress {
@@ -80,7 +85,8 @@ export interface Orchestrator {
   stop(topology: Topology, serviceId: string): Promise<ServiceStatus>;
   restart(topology: Topology, serviceId: string): Promise<ServiceStatus>;
   remove(topology: Topology, serviceId: string): Promise<void>;
-  scale(topology: Topology, serviceId: string, replicas: number): Promise<ServiceStatus>;
+  /** `reason` (the autoscaler's "cpu 92% > 70% for 30s") is recorded with the service_scaled event. */
+  scale(topology: Topology, serviceId: string, replicas: number, options?: { reason?: string }): Promise<ServiceStatus>;
   /** Stops every service with a running container, one after another; statuses after. */
   stopAll(topology: Topology, options?: StopAllOptions): Promise<ServiceStatus[]>;
   /**

@@ -45,7 +45,8 @@ export async function reconcile(
   await mapLimited(limit, await workspaceContainers(docker, ws), async (c) => {
     const dep = c.Labels[Label.deployment];
     const neverStarted = c.State === 'created' && (!dep || dead.has(dep) || !open.has(dep));
-    const orphan = removeOrphans && !ids.has(c.Labels[Label.service] ?? '');
+    // A gateway belongs to the service it fronts (gateway.ts).
+    const orphan = removeOrphans && !ids.has(c.Labels[Label.service] ?? c.Labels[Label.gateway] ?? '');
     if (!neverStarted && !orphan) return;
     // A never-started container is removed without force: if a live deployment started it since the
     // listing above, the engine refuses (409) instead of killing the new replica.
