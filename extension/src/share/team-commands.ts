@@ -10,6 +10,7 @@ import { JOIN_PATH, joinLink, parseInvite, parseJoinQuery, type ParsedInvite } f
 import { ShareAccount, type CommandResult, type ShareSession, type SignInArgs } from './share-account';
 import { ShareError } from './share-errors';
 import { handleShareUri } from './share-filesystem';
+import { SHARE_COMPACT_COMMAND } from './share-link';
 
 const ROLES: { role: RosterRole; detail: string }[] = [
   { role: 'member', detail: 'edits shared workspaces and acts on shared services' },
@@ -362,6 +363,8 @@ class TeamCommands {
       if (!/is not an admin in version/.test((e as Error).message)) throw e;
       note = ' The server has it; the signed member list waits for an admin device of the roster to publish it.';
     }
+    // Peers stop applying a former writer's updates from the room's log: a snapshot this device signs keeps them.
+    if (role === 'viewer') await vscode.commands.executeCommand(SHARE_COMPACT_COMMAND, { teamId });
     void vscode.window.showInformationMessage(`Kyozo Share: the role is now ${role}.${note}`);
     return { teamId, userId, role };
   }
@@ -379,6 +382,8 @@ class TeamCommands {
         ' This device is not an admin in the team’s signed roster, so it rotated no room key: the rooms refuse ' +
         'writes until an admin device rotates them.';
     }
+    // As for a viewer: the removed member's past edits reach later joiners only inside a snapshot of a writer.
+    for (const r of removal.rotated) await vscode.commands.executeCommand(SHARE_COMPACT_COMMAND, { teamId, ...r });
     void vscode.window.showInformationMessage(
       `Kyozo Share: member removed; ${removal.socketsClosed} connection(s) closed, ` +
         `${removal.rotated.length} room key(s) rotated.${note}`,

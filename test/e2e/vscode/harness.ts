@@ -156,6 +156,19 @@ export async function startCodeServer(
   };
 }
 
+/** Starts one code-server per spec, at once, each with its own port, user-data and extensions dirs. */
+export async function startCodeServers(
+  specs: { folder: string; env: Record<string, string>; options?: CodeServerOptions }[],
+): Promise<CodeServer[]> {
+  const started = await Promise.allSettled(specs.map((s) => startCodeServer(s.folder, s.env, s.options)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+    throw failed.reason;
+  }
+  return started.map((r) => (r as PromiseFulfilledResult<CodeServer>).value);
+}
+
 /** The workbench URL that loads this repository as the development extension and runs the suite in it. */
 export function workbenchUrl(cs: CodeServer, folder: string, suiteFile: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
