@@ -32,10 +32,15 @@ type RegistryFlags = DeployFlags & { registry?: string; json?: boolean; verbose?
 
 /** `--registry`, else KYOZO_REGISTRY, else the root kyozo.yaml's `registry:`. */
 function registryFor(topology: Topology, flags: RegistryFlags, what: string): string {
-  const registry =
-    parseRegistry(flags.registry, '--registry') ??
-    parseRegistry(process.env.KYOZO_REGISTRY, 'KYOZO_REGISTRY') ??
-    parseRegistry(readWorkspaceConfig(topology.root).registry, 'registry: in kyozo.yaml');
+  let registry: string | undefined;
+  try {
+    registry =
+      parseRegistry(flags.registry, '--registry') ??
+      parseRegistry(process.env.KYOZO_REGISTRY, 'KYOZO_REGISTRY') ??
+      parseRegistry(readWorkspaceConfig(topology.root).registry, 'registry: in kyozo.yaml');
+  } catch (e) {
+    throw new CliInputError((e as Error).message);
+  }
   if (!registry)
     throw new CliInputError(
       `${what} needs a registry: pass --registry <host[:port][/path]>, set KYOZO_REGISTRY, or add registry: to the ` +
