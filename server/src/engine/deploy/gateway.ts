@@ -4,7 +4,7 @@
 // with `nginx -t` and loaded with `nginx -s reload`, which lets old workers finish their requests: nothing is dropped.
 import type Docker from 'dockerode';
 import * as tar from 'tar-stream'; // a config file as a tar stream in memory for putArchive, without a temp folder
-import type { Service } from '../../protocol';
+import type { HealthState, Service } from '../../protocol';
 import { COMPOSE_VERSION } from './container-spec';
 import {
   GATEWAY_CONF,
@@ -91,9 +91,14 @@ export class Gateways {
   /** The configuration each gateway container runs, so an unchanged upstream is not reloaded. */
   private readonly applied = new Map<string, string>();
 
+  /**
+   * `probe`: a replica's health as the orchestrator reads it (the engine's verdict once it has one, else Kyozo's own
+   * probe), so a replica that answers joins before a slow HEALTHCHECK's first run; the engine's status alone without.
+   */
   constructor(
     private readonly docker: Docker,
     readonly image: string,
+    private readonly probe?: (service: Service, info: Docker.ContainerInspectInfo) => Promise<HealthState>,
   ) {}
 
   /** The gateway container of a service, if it has one. */
@@ -159,19 +164,22 @@ export class Gateways {
           .catch(() => undefined),
       ),
     );
-    return infos
-      .filter((i): i is Docker.ContainerInspectInfo => Boolean(i?.State.Running && !i.State.Restarting))
-      .map((i) => {
-        const status = i.State.Health?.Status;
+    const live = infos.filter((i): i is Docker.ContainerInspectInfo =>
+      Boolean(i?.State.Running && !i.State.Restarting),
+    );
+    return Promise.all(
+      live.map(async (i) => {
+        const status = this.probe ? await this.probe(service, i) : (i.State.Health?.Status ?? 'none');
         let health: UpstreamReplica['health'] = 'starting';
-        if (status === 'healthy' || status === undefined || status === 'none') health = 'healthy';
+        if (status === 'healthy' || status === 'none') health = 'healthy';
         if (status === 'unhealthy') health = 'unhealthy';
         return {
           name: i.Name.replace(/^\//, ''),
           ip: i.NetworkSettings.Networks?.[ws.network]?.IPAddress ?? '',
           health,
         };
-      });
+      }),
+    );
   }
 
   private async syncNow(ws: Workspace, service: Service, create: boolean): Promise<GatewayState | undefined> {

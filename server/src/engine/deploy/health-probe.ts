@@ -8,10 +8,10 @@ import { request } from 'node:http';
 import { connect as connectHttp2, constants as http2 } from 'node:http2';
 import { connect } from 'node:net';
 
-/** GET http://127.0.0.1:<port><path>: healthy on any status below 400. */
-export function httpProbe(port: number, path: string, timeoutMs = 2000): Promise<boolean> {
+/** GET http://127.0.0.1:<port><path> (or another `host`): healthy on any status below 400. */
+export function httpProbe(port: number, path: string, timeoutMs = 2000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       resolve((res.statusCode ?? 500) < 400);
     });
@@ -29,9 +29,9 @@ export function httpProbe(port: number, path: string, timeoutMs = 2000): Promise
  * nothing listens in the container and then closes it at once, so a bare connect proves nothing:
  * the port counts as open only if the connection survives `holdMs` (or the server speaks first).
  */
-export function tcpProbe(port: number, holdMs = 250, timeoutMs = 2000): Promise<boolean> {
+export function tcpProbe(port: number, holdMs = 250, timeoutMs = 2000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
@@ -70,9 +70,9 @@ function servingStatus(body: Buffer): number {
  * registers it says whether it serves, which an open port does not: healthy only on grpc-status 0 with SERVING.
  * An empty `service` asks about the server as a whole.
  */
-export function grpcHealthProbe(port: number, service = '', timeoutMs = 2000): Promise<boolean> {
+export function grpcHealthProbe(port: number, service = '', timeoutMs = 2000, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const session = connectHttp2(`http://127.0.0.1:${port}`);
+    const session = connectHttp2(`http://${host}:${port}`);
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;

@@ -22,9 +22,9 @@ export function probeIntervalMs(servicesWaiting: number): number {
 
 /** Where a replica's readiness comes from. */
 export type ReadinessProbe =
-  | { kind: 'http'; hostPort: number; path: string }
-  | { kind: 'tcp'; hostPort: number }
-  | { kind: 'grpc'; hostPort: number }
+  | { kind: 'http'; hostPort: number; path: string; host?: string }
+  | { kind: 'tcp'; hostPort: number; host?: string }
+  | { kind: 'grpc'; hostPort: number; host?: string }
   /** The engine's HEALTHCHECK status (no published port to probe, or a health command only the container can run). */
   | { kind: 'engine' }
   /** Nothing to probe: running for a second counts. */
@@ -38,21 +38,26 @@ export type ReadinessSource = 'host-http' | 'host-tcp' | 'host-grpc' | 'engine-h
  * health route, gRPC health, else TCP) whenever there is one, even when the image has a HEALTHCHECK: generated
  * HEALTHCHECKs run every 30 s, and an exec per container every few seconds overloads a small machine at 100
  * services. A health command (compose, kyozo.yaml, the project's own Dockerfile) is the engine's to run; without a
- * published port the engine's HEALTHCHECK decides, or the process running when there is none.
+ * published port the engine's HEALTHCHECK decides, or the process running when there is none. A replica behind a
+ * gateway publishes nothing: given its `address` on the project network (reachable from the host with a local Linux
+ * engine), the same probe goes there, and the engine's verdict still counts once it has one.
  */
 export function readinessProbe(
   service: Service,
   bindings: Record<string, { HostPort?: string }[] | null | undefined>,
   engineCheck: boolean,
+  address?: string,
 ): ReadinessProbe {
   const hc = service.healthCheck;
   if (hc?.kind === 'command' && engineCheck) return { kind: 'engine' };
   const mainPort = hc?.port ?? service.ports.find((p) => p.protocol === 'tcp')?.container;
-  const hostPort = mainPort ? Number(bindings[`${mainPort}/tcp`]?.[0]?.HostPort ?? 0) : 0;
+  const published = mainPort ? Number(bindings[`${mainPort}/tcp`]?.[0]?.HostPort ?? 0) : 0;
+  const direct = !published && mainPort && address ? { host: address } : {};
+  const hostPort = published || (direct.host ? mainPort! : 0);
   if (!hostPort) return engineCheck ? { kind: 'engine' } : { kind: 'running' };
-  if (hc?.kind === 'http' && hc.path) return { kind: 'http', hostPort, path: hc.path };
-  if (hc?.kind === 'grpc') return { kind: 'grpc', hostPort };
-  return { kind: 'tcp', hostPort };
+  if (hc?.kind === 'http' && hc.path) return { kind: 'http', hostPort, path: hc.path, ...direct };
+  if (hc?.kind === 'grpc') return { kind: 'grpc', hostPort, ...direct };
+  return { kind: 'tcp', hostPort, ...direct };
 }
 
 function sourceOf(probe: ReadinessProbe): ReadinessSource {
@@ -211,7 +216,8 @@ export class HealthWatch {
     const h = info.State.Health?.Status;
     if (!info.State.Running) return { health: 'unhealthy', source: 'running' };
     if (h === 'healthy' || h === 'unhealthy') return { health: h, source: 'engine-healthcheck' };
-    const probe = readinessProbe(service, info.NetworkSettings?.Ports ?? {}, h !== undefined);
+    const address = Object.values(info.NetworkSettings?.Networks ?? {})[0]?.IPAddress || undefined;
+    const probe = readinessProbe(service, info.NetworkSettings?.Ports ?? {}, h !== undefined, address);
     const source = sourceOf(probe);
     if (probe.kind === 'engine') return { health: 'starting', source };
     if (probe.kind === 'running') return { health: 'none', source };
@@ -225,10 +231,10 @@ export class HealthWatch {
       return { health: recent.health, source };
     const ok = await this.probes(() =>
       probe.kind === 'http'
-        ? httpProbe(probe.hostPort, probe.path)
+        ? httpProbe(probe.hostPort, probe.path, undefined, probe.host)
         : probe.kind === 'grpc'
-          ? grpcHealthProbe(probe.hostPort)
-          : tcpProbe(probe.hostPort),
+          ? grpcHealthProbe(probe.hostPort, undefined, undefined, probe.host)
+          : tcpProbe(probe.hostPort, undefined, undefined, probe.host),
     );
     const health: HealthState = ok ? 'healthy' : 'starting';
     this.recentProbes.set(info.Id, { health, at: Date.now() });
