@@ -14,6 +14,8 @@ import { FrameKind, authSignedBytes, encodeAuth } from '../../sync-server/src/wi
 export interface WorkerConfig {
   kind: 'kyozo' | 'y-websocket';
   wsUrl: string;
+  /** Several instances of one server: client n connects to wsUrls[n % length] (so a room's clients are spread). */
+  wsUrls?: string[];
   token: string;
   roomKey: string; // base64, kyozo only
   rooms: { id: string; devices: ExportedIdentity[] }[]; // y-websocket: devices only give the count
@@ -151,7 +153,8 @@ async function run(cfg: WorkerConfig): Promise<void> {
     }
   }
   const connect = async ({ room, id, c }: (typeof plan)[number]) => {
-    const url = cfg.kind === 'kyozo' ? `${cfg.wsUrl}/v1/rooms/${room}/sync` : `${cfg.wsUrl}/${room}`;
+    const base = cfg.wsUrls?.length ? cfg.wsUrls[c.idx % cfg.wsUrls.length] : cfg.wsUrl;
+    const url = cfg.kind === 'kyozo' ? `${base}/v1/rooms/${room}/sync` : `${base}/${room}`;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     c.ws = ws;
     await new Promise<void>((resolve, reject) => {

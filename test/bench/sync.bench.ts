@@ -11,6 +11,10 @@
 // period and a 1 ms tick sends what is due. Receivers neither decrypt nor apply: they read the sender and clock from
 // our cleartext header (or the marker from the Yjs bytes), and latency is receipt minus send time of that frame.
 //
+// kyozo-3 is three instances of our server on one PostgreSQL and one Redis (private servers, test/support/pg-redis.ts),
+// under the target load only, with each room's clients spread over the three; its CPU and RSS are the three instances
+// together, and PostgreSQL's and Redis's CPU is reported beside them.
+//
 // Loads: `target` is 2,000 clients in rooms of 5 at 5 updates/s; `saturation` is 500 clients in rooms of 5 at 100
 // updates/s, more than the stock server can relay here, so "throughput" is the relayed messages per second delivered.
 // Flags: --quick, --clients N, --servers kyozo,y-websocket, --loads target,saturation, --no-storage, --load-nice N
@@ -18,7 +22,7 @@
 // BENCH_SAT_RATE, BENCH_SERVER_NODE_ARGS / BENCH_WORKER_NODE_ARGS (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'),
 // BENCH_SERVER_LOG (file for the server's output), BENCH_DEBUG=1 (workers print when slow relays were sent).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -34,6 +38,7 @@ import {
   type ExportedIdentity,
 } from '../../sync-server/src/client';
 import { startSyncServer } from '../../sync-server/src/server';
+import { pgRedisMissing, startPostgres, startRedis, type Service } from '../support/pg-redis';
 import type { WorkerConfig } from './sync-load-worker';
 
 const root = join(__dirname, '..', '..');
@@ -62,7 +67,9 @@ const arg = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 if (arg('--clients')) LOADS[0].clients = Number(arg('--clients'));
-const SERVERS = (arg('--servers') ?? 'kyozo,y-websocket').split(',') as ('kyozo' | 'y-websocket')[];
+type Kind = 'kyozo' | 'kyozo-3' | 'y-websocket';
+const SERVERS = (arg('--servers') ?? 'kyozo,kyozo-3,y-websocket').split(',') as Kind[];
+const INSTANCES = 3;
 const LOAD_NAMES = (arg('--loads') ?? 'target,saturation').split(',');
 const TICK = 100; // Linux USER_HZ
 // The load processes run at this niceness (started through `nice`, so every thread has it): on this 2-core machine
@@ -100,6 +107,9 @@ interface Outcome {
   error?: string;
   stealPct?: number;
   idlePct?: number;
+  /** kyozo-3: PostgreSQL (every backend) and Redis together. */
+  backingCpuPct?: number;
+  instanceCpuPct?: number[];
 }
 
 /** The machine's CPU time split from /proc/stat: [idle, steal, total] in ticks, over all cores. */
@@ -139,6 +149,33 @@ function procStats(pid: number): { cpu: number; rss: number } {
   return { cpu, rss };
 }
 
+/** CPU seconds of a process and all its descendants, exited ones included (PostgreSQL forks a backend per client). */
+function treeCpu(pid: number): number {
+  const parent = new Map<number, number>();
+  const own = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(e), Number(f[1]));
+      // utime + stime, and cutime + cstime: the waited-for children's time
+      own.set(Number(e), (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICK);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  for (const [p, cpu] of own) {
+    for (let a: number | undefined = p; a !== undefined && a > 1; a = parent.get(a))
+      if (a === pid) {
+        total += cpu;
+        break;
+      }
+  }
+  return total;
+}
+
 function waitListening(child: ChildProcess, pattern: RegExp): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -170,6 +207,7 @@ async function freePort(): Promise<number> {
 async function startServer(
   kind: 'kyozo' | 'y-websocket',
   dataDir: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ child: ChildProcess; port: number }> {
   if (kind === 'kyozo') {
     const child = spawn(
@@ -187,7 +225,7 @@ async function startServer(
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN },
+        env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN, ...env },
       },
     );
     if (process.env.BENCH_SERVER_LOG) {
@@ -206,6 +244,29 @@ async function startServer(
   });
   await waitListening(child, /(running) at/);
   return { child, port };
+}
+
+interface Started {
+  instances: { child: ChildProcess; port: number }[];
+  backing: Service[];
+}
+
+/** One server, or (kyozo-3) a private PostgreSQL and Redis and three instances on them. */
+async function startServers(kind: Kind, dataDir: string): Promise<Started> {
+  if (kind !== 'kyozo-3') return { instances: [await startServer(kind, dataDir)], backing: [] };
+  const missing = pgRedisMissing();
+  if (missing) throw new Error(missing);
+  const backing = await Promise.all([startPostgres(), startRedis()]);
+  const env = { KYOZO_SYNC_STORE: backing[0].url, KYOZO_SYNC_REDIS: backing[1].url };
+  const instances = [];
+  try {
+    for (let i = 0; i < INSTANCES; i++) instances.push(await startServer('kyozo', join(dataDir, `i${i}`), env));
+  } catch (err) {
+    for (const s of instances) s.child.kill('SIGKILL');
+    await Promise.all(backing.map((b) => b.stop()));
+    throw err;
+  }
+  return { instances, backing };
 }
 
 async function prepareKyozo(url: string, clients: number, roomSize: number) {
@@ -228,19 +289,38 @@ async function prepareKyozo(url: string, clients: number, roomSize: number) {
   return { token, roomKey: roomKey.toString('base64'), rooms };
 }
 
-async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[number]): Promise<Outcome> {
+async function runLoad(kind: Kind, load: (typeof LOADS)[number]): Promise<Outcome> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-'));
-  const { child, port } = await startServer(kind, dataDir).catch((err: unknown) => {
+  const nRooms0 = load.clients / load.roomSize;
+  let started: Started;
+  try {
+    started = await startServers(kind, dataDir);
+  } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
-    throw err;
-  });
+    const failed = { server: kind, load: load.name, clients: load.clients, rooms: nRooms0 };
+    return {
+      ...failed,
+      inPerSec: 0,
+      outPerSec: 0,
+      relayedPerSec: 0,
+      p50: NaN,
+      p99: NaN,
+      cpuPct: NaN,
+      rssMB: NaN,
+      idleRssMB: NaN,
+      error: (err as Error).message,
+    };
+  }
+  const { port } = started.instances[0];
+  const ports = started.instances.map((i) => i.port);
+  const pids = started.instances.map((i) => i.child.pid!);
   const wsUrl = `ws://127.0.0.1:${port}`;
   const nRooms = load.clients / load.roomSize;
   const base = { server: kind, load: load.name, clients: load.clients, rooms: nRooms };
   const workers: ChildProcess[] = [];
   try {
     const prep =
-      kind === 'kyozo'
+      kind !== 'y-websocket'
         ? await prepareKyozo(`http://127.0.0.1:${port}`, load.clients, load.roomSize)
         : {
             token: '',
@@ -263,8 +343,9 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[numbe
         : fork(WORKER_BUNDLE, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
       const cfg: WorkerConfig = {
-        kind,
+        kind: kind === 'y-websocket' ? kind : 'kyozo',
         wsUrl,
+        wsUrls: ports.map((p) => `ws://127.0.0.1:${p}`),
         token: prep.token,
         roomKey: prep.roomKey,
         rooms,
@@ -298,32 +379,52 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[numbe
     }
     for (const d of done) d.catch(() => undefined); // rejections are awaited below; avoid unhandled ones meanwhile
     await Promise.all(ready);
-    const pid = child.pid!;
-    const idleRssMB = procStats(pid).rss; // every client connected and synced, nothing sent yet
+    const stats = () => {
+      const each = pids.map(procStats);
+      return { cpu: each.reduce((n, x) => n + x.cpu, 0), rss: each.reduce((n, x) => n + x.rss, 0), each };
+    };
+    const backingCpu = () => started.backing.reduce((n, b) => n + treeCpu(b.pid), 0);
+    const counters = async () => {
+      const all = await Promise.all(ports.map(serverCounters));
+      const add = (k: keyof (typeof all)[number]) => all.reduce((n, c) => n + c[k], 0);
+      const max = (k: keyof (typeof all)[number]) => Math.max(...all.map((c) => c[k]));
+      return {
+        commits: add('commits'),
+        writes: add('writes'),
+        over10: add('over10'),
+        over50: add('over50'),
+        gcSeconds: add('gcSeconds'),
+        lagP99: max('lagP99'),
+        lagMax: max('lagMax'),
+      };
+    };
+    const idleRssMB = stats().rss; // every client connected and synced, nothing sent yet
     process.stdout.write(
       `  ${load.clients} clients connected; sending for ${(load.warmupMs + load.measureMs) / 1000} s\n`,
     );
     for (const w of workers) w.send({ type: 'go' });
     await new Promise((r) => setTimeout(r, load.warmupMs));
-    const c0 = kind === 'kyozo' ? await serverCounters(port) : undefined;
-    const s0 = procStats(pid);
+    const c0 = kind !== 'y-websocket' ? await counters() : undefined;
+    const s0 = stats();
+    const b0 = backingCpu();
     const w0 = workers.map((w) => procStats(w.pid!).cpu);
     const m0 = machineTicks();
     let rss = s0.rss;
     const sampler = setInterval(() => {
       try {
-        rss = Math.max(rss, procStats(pid).rss);
+        rss = Math.max(rss, stats().rss);
       } catch {
         /* exited */
       }
     }, 250);
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, load.measureMs));
-    const s1 = procStats(pid);
+    const s1 = stats();
+    const b1 = backingCpu();
     const w1 = workers.map((w) => procStats(w.pid!).cpu);
     const m1 = machineTicks();
     const elapsed = (performance.now() - t0) / 1000;
-    const c1 = c0 && (await serverCounters(port));
+    const c1 = c0 && (await counters());
     clearInterval(sampler);
     await Promise.all(done);
     const sum = (k: string) => results.reduce((n, r) => n + r[k], 0);
@@ -338,6 +439,10 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[numbe
       p50: results.reduce((n, r) => n + r.p50, 0) / results.length,
       p99: p('p99'),
       cpuPct: ((s1.cpu - s0.cpu) / elapsed) * 100,
+      ...(started.backing.length && {
+        backingCpuPct: ((b1 - b0) / elapsed) * 100,
+        instanceCpuPct: s1.each.map((x, i) => ((x.cpu - s0.each[i].cpu) / elapsed) * 100),
+      }),
       rssMB: Math.max(rss, s1.rss),
       idleRssMB,
       idlePct: ((m1[0] - m0[0]) / (m1[2] - m0[2])) * 100,
@@ -382,10 +487,15 @@ async function runLoad(kind: 'kyozo' | 'y-websocket', load: (typeof LOADS)[numbe
       ),
     );
     for (const w of workers) w.kill('SIGKILL');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    child.kill('SIGKILL');
+    await Promise.all(
+      started.instances.map(async ({ child: c }) => {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        c.kill('SIGKILL');
+      }),
+    );
+    await Promise.all(started.backing.map((b) => b.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -473,6 +583,7 @@ async function main(): Promise<void> {
   const outcomes: Outcome[] = [];
   for (const load of LOADS.filter((l) => LOAD_NAMES.includes(l.name))) {
     for (const kind of SERVERS) {
+      if (kind === 'kyozo-3' && load.name !== 'target') continue; // the several-instance figures are at the target load
       process.stdout.write(
         `running ${load.name} load (${load.clients} clients, ${load.rate} updates/s each) against ${kind}...\n`,
       );
@@ -530,6 +641,10 @@ async function main(): Promise<void> {
       console.log(
         `  ${o.server} ${o.load}: ${f0(o.commitsPerSec)} group commits/s (one fsync each), ${f1(o.batchMean ?? NaN)} writes per commit, ${o.commitsOver10} over 10 ms and ${o.commitsOver50} over 50 ms`,
       );
+    if (o.backingCpuPct !== undefined)
+      console.log(
+        `  ${o.server} ${o.load}: CPU and RSS are the ${INSTANCES} instances together (CPU ${(o.instanceCpuPct ?? []).map(f0).join(', ')} %); PostgreSQL and Redis another ${f0(o.backingCpuPct)} %`,
+      );
     if (o.lagMaxMs !== undefined)
       console.log(
         `  ${o.server} ${o.load}: server event loop delay p99 ${f1(o.lagP99Ms ?? NaN)} ms, max ${f1(o.lagMaxMs)} ms; ${f1(o.gcPct ?? NaN)} % of the window in GC`,
@@ -553,6 +668,7 @@ async function main(): Promise<void> {
   const ours = (l: string) => outcomes.find((o) => o.server === 'kyozo' && o.load === l) ?? missing;
   const ref = (l: string) => outcomes.find((o) => o.server === 'y-websocket' && o.load === l) ?? missing;
   const t = ours('target');
+  const three = outcomes.find((o) => o.server === 'kyozo-3' && o.load === 'target') ?? missing;
   const ratio = ours('saturation').relayedPerSec / ref('saturation').relayedPerSec;
   const efficiency = perCpu(ours('saturation')) / perCpu(ref('saturation'));
   if (!noStorage) {
@@ -581,6 +697,10 @@ async function main(): Promise<void> {
   if ((t.stealPct ?? 0) >= 5)
     console.log(
       `         the hypervisor took ${f1(t.stealPct!)} % of this machine's CPU during that window; the p99 rises with it`,
+    );
+  if (three !== missing)
+    console.log(
+      `  [info] ${INSTANCES} instances on PostgreSQL + Redis, same load: relay p99 ${f1(three.p99)} ms, ${f0(three.relayedPerSec)} relayed/s (one SQLite instance ${f1(t.p99)} ms, ${f0(t.relayedPerSec)}/s)${three.error ? `: FAILED: ${three.error}` : ''}`,
     );
   check(
     t.rssMB < 300,

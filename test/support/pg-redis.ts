@@ -11,6 +11,7 @@ import pg from 'pg';
 export interface Service {
   url: string;
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -97,6 +98,7 @@ export async function startPostgres(): Promise<Service> {
   return {
     url,
     port,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGINT'); // fast shutdown: rolls back open transactions, no wait for clients
       await waitExit(child);
@@ -132,6 +134,7 @@ export async function startRedis(): Promise<Service> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await waitExit(child);
