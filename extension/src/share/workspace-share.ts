@@ -247,6 +247,8 @@ export function registerWorkspaceShare(
         void stop({ reason: 'denied' });
       });
       showHost();
+      // The link goes out once the server holds the folder's files: a guest who opens it at once finds them.
+      await provider.whenAcked(30_000).catch((e: Error) => output.appendLine(`Kyozo Share: ${e.message}`));
       const link = shareLink(context.extension.id, s.server, roomId);
       await vscode.env.clipboard.writeText(link);
       const excluded = scan.files.filter((f) => f.excluded).map((f) => ({ path: f.path, reason: f.excluded!.reason }));

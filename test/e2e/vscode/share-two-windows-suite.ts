@@ -122,7 +122,15 @@ export async function run(): Promise<void> {
     const rnd = random(role === 'host' ? 1 : 2);
     let refused = 0;
     const t0 = Date.now();
+    const grown: { covered: string; reversed: boolean }[] = [];
     for (let i = 0; i < keys.length;) {
+      // A remote edit at the cursor can leave the selection around it (VS Code's tracked selection grows at its
+      // edges); the keystroke goes where the caret was, after the text the selection covers.
+      const sel = editor.selection;
+      if (!sel.isEmpty) {
+        grown.push({ covered: doc.getText(sel), reversed: sel.isReversed });
+        editor.selection = new vscode.Selection(sel.end, sel.end);
+      }
       const at = editor.selection.active;
       // Refused (false) when a remote edit changed the document in between: typed again, as the editor would.
       const ok = await editor.edit((b) => b.insert(at, keys[i]), { undoStopBefore: false, undoStopAfter: false });
@@ -134,7 +142,13 @@ export async function run(): Promise<void> {
       }
       await sleep(1 + Math.floor(rnd() * 12));
     }
-    results.typing = { typed: keys.join(''), refused, ms: Date.now() - t0 };
+    results.typing = {
+      typed: keys.join(''),
+      refused,
+      ms: Date.now() - t0,
+      grown: grown.length,
+      grownFirst: grown.slice(0, 5),
+    };
     signal('typed');
 
     // ---- until the outer test has compared the texts: report the document as it settles ----
