@@ -19,6 +19,7 @@ export function readSettings(): KyozoSettings {
     baseImages: c.get<Record<string, string>>('baseImages') ?? {},
     build: { builder: c.get<'auto' | 'buildkit' | 'classic'>('build.builder') ?? 'auto' },
     defaults: { memoryMb: c.get<number>('defaults.memoryMb'), cpus: c.get<number>('defaults.cpus') },
+    deploy: { parallelism: c.get<number>('deploy.parallelism') },
     ignore: c.get<string[]>('ignore') ?? [],
     autoDeploy: c.get<boolean>('autoDeploy') ?? false,
   };

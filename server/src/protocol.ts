@@ -445,6 +445,8 @@ export interface KyozoSettings {
   build?: { builder?: 'auto' | 'buildkit' | 'classic' };
   /** Default limits when a service declares none. */
   defaults: { memoryMb?: number; cpus?: number };
+  /** Containers started, stopped or removed at once (`kyozo up --parallel`; default 6). */
+  deploy?: { parallelism?: number };
   /** Extra gitignore-style globs the analysis skips. */
   ignore: string[];
   /** Deploy every service after the first analysis (off by default). */

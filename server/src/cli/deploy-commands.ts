@@ -28,6 +28,7 @@ import {
   DeploymentError,
   EngineUnreachableError,
   EnvironmentError,
+  SwarmUnavailableError,
   parseBuilderChoice,
   PromotionError,
   RegistryError,
@@ -35,6 +36,7 @@ import {
   type BuilderChoice,
 } from '../engine/deploy';
 import { pullForUp, registerRegistryCommands } from './registry-commands';
+import { parseTarget, swarmDown, swarmPs, swarmUp, type DeployTarget, type SwarmRun } from './swarm-commands';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -56,6 +58,10 @@ export interface DeployFlags {
   memory?: string;
   cpus?: string;
   project?: string;
+  /** `--parallel`: containers (or Swarm services) handled at once. */
+  parallel?: string;
+  /** `--target`: docker (the default) or swarm. */
+  target?: string;
 }
 
 export class CliInputError extends Error {}
@@ -100,7 +106,54 @@ export function orchestratorFor(flags: DeployFlags) {
     stateDir: flags.stateDir,
     project: flags.project,
     defaults: { memoryMb, cpus },
+    parallelism: parseParallel(flags.parallel),
   });
+}
+
+/** `--parallel N`, else KYOZO_PARALLEL, else the orchestrator's default (6). */
+function parseParallel(text: string | undefined): number | undefined {
+  const value = text ?? process.env.KYOZO_PARALLEL;
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new CliInputError(`--parallel expects a whole number from 1 to 64, got '${value}'`);
+  return n;
+}
+
+/** `--target swarm`: the Swarm deployer's options and printing, from the same flags. */
+function swarmRunFor(flags: DeployFlags, json?: boolean, onProgress?: (p: DeployProgress) => void): SwarmRun {
+  const cpus = flags.cpus ? Number(flags.cpus) : undefined;
+  if (cpus !== undefined && !(cpus > 0))
+    throw new CliInputError(`--cpus expects a positive number, got '${flags.cpus}'`);
+  return {
+    options: {
+      dockerHost: flags.dockerHost,
+      baseImages: parseBaseImages(flags.baseImage),
+      stateDir: flags.stateDir,
+      project: flags.project,
+      defaults: {
+        memoryMb: flags.memory ? parseMemoryMb(flags.memory) : undefined,
+        cpus,
+      },
+      parallelism: parseParallel(flags.parallel),
+    },
+    json,
+    onProgress,
+    format: formatStatuses,
+  };
+}
+
+function deployTarget(flags: DeployFlags): DeployTarget {
+  const target = parseTarget(flags.target);
+  if (target instanceof Error) throw new CliInputError(target.message);
+  return target;
+}
+
+function withTarget(cmd: Command): Command {
+  return cmd.option(
+    '--target <target>',
+    'docker: containers on the engine (default); swarm: Docker Swarm services on the manager DOCKER_HOST names',
+  );
 }
 
 function parseMemoryMb(text: string): number {
@@ -161,7 +214,8 @@ export function withDeployOptions(cmd: Command): Command {
     .option('--project <name>', 'compose project / workspace name (default: the folder name)')
     .option('--topology <file>', 'use a topology JSON (from `kyozo analyze --json`) instead of analysing the folder')
     .option('--memory <size>', 'default memory limit per container (default 512m)')
-    .option('--cpus <n>', 'default CPU limit per container (default 0.5)');
+    .option('--cpus <n>', 'default CPU limit per container (default 0.5)')
+    .option('--parallel <n>', 'containers started, stopped or removed at once (default 6; also KYOZO_PARALLEL)');
 }
 
 function seconds(ms: number): string {
@@ -292,7 +346,7 @@ export async function run(action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    if (err instanceof EngineUnreachableError) {
+    if (err instanceof EngineUnreachableError || err instanceof SwarmUnavailableError) {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(err.exitCode);
     }
@@ -340,10 +394,12 @@ type UpFlags = DeployFlags & { verbose?: boolean; json?: boolean; registry?: str
 
 /** `kyozo up`: build and start in dependency order; Ctrl-C removes what was created but not started. */
 function upCommand(program: Command): void {
-  withDeployOptions(
-    program
-      .command('up')
-      .argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'),
+  withTarget(
+    withDeployOptions(
+      program
+        .command('up')
+        .argument('[dir-or-service...]', 'folder to deploy (default: current), then services to deploy (default: all)'),
+    ),
   )
     .description('build and start the services of a folder in dependency order, waiting for each to be healthy')
     .option('-v, --verbose', 'print build output')
@@ -354,6 +410,12 @@ function upCommand(program: Command): void {
       run(async () => {
         const { dir, services } = dirAndServices(args, flags);
         const topology = await loadTopology(dir, flags);
+        if (deployTarget(flags) === 'swarm') {
+          const printer = flags.json ? undefined : progressPrinter(topology, Boolean(flags.verbose));
+          return swarmUp(topology, services, swarmRunFor(flags, flags.json, printer?.onProgress)).finally(() =>
+            printer?.stop(),
+          );
+        }
         const orchestrator = orchestratorFor(flags);
         const abort = new AbortController();
         let interrupts = 0;
@@ -387,12 +449,13 @@ function upCommand(program: Command): void {
 
 /** `kyozo down`: remove the containers and the network (and the volumes, when asked). */
 function downCommand(program: Command): void {
-  withDeployOptions(program.command('down').argument('[dir]'))
+  withTarget(withDeployOptions(program.command('down').argument('[dir]')))
     .description('remove the containers and the network of a folder (volumes only with --volumes)')
     .option('--volumes', 'also remove the named volumes (database data)')
     .action((dir: string | undefined, flags: DeployFlags & { volumes?: boolean }) =>
       run(async () => {
         const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        if (deployTarget(flags) === 'swarm') return swarmDown(topology, swarmRunFor(flags));
         await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
         process.stdout.write(
           `removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`,
@@ -403,13 +466,14 @@ function downCommand(program: Command): void {
 
 /** `kyozo ps`: statuses rebuilt from the engine, after repairing what an interrupted up left. */
 function psCommand(program: Command): void {
-  withDeployOptions(program.command('ps').argument('[dir]'))
+  withTarget(withDeployOptions(program.command('ps').argument('[dir]')))
     .description('services with state, health, replicas, URLs, uptime, CPU and memory (rebuilt from the engine)')
     .option('--json', 'print ServiceStatus[] as JSON')
     .option('--no-stats', 'skip CPU and memory sampling (faster)')
     .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) =>
       run(async () => {
         const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        if (deployTarget(flags) === 'swarm') return swarmPs(topology, swarmRunFor(flags, flags.json));
         const orchestrator = orchestratorFor(flags);
         // ps is where a user looks after a killed `kyozo up`, so it also cleans up what that left.
         await orchestrator.repair(topology);

@@ -83,6 +83,9 @@ export class DeployCommands {
       baseImages: s.baseImages,
       builder: s.build?.builder,
       defaults: s.defaults,
+      // A value the setting's schema would refuse falls back to the default rather than failing every command.
+      parallelism:
+        Number.isInteger(s.deploy?.parallelism) && s.deploy!.parallelism! >= 1 ? s.deploy!.parallelism : undefined,
     });
     this.firstPing = this.ping();
     return this.firstPing;
@@ -131,11 +134,12 @@ export class DeployCommands {
     if (!o || !this.reachable || !f.topology || f.watch) return;
     f.watch = o.watch(
       () => f.topology!,
-      (statuses) => this.publishStatuses(f, statuses),
+      (statuses, partial) => this.publishStatuses(f, statuses, !partial),
       (e) => this.publishEvent(f, e),
     );
+    // No CPU and memory: the editor shows neither, and sampling them costs about a second per container.
     void o
-      .status(f.topology)
+      .status(f.topology, { stats: false })
       .then((s) => this.publishStatuses(f, s))
       .catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
     this.autoDeploy(f);

@@ -20,6 +20,7 @@ import type {
   LogOptions,
   Orchestrator,
   OrchestratorOptions,
+  StatusOptions,
   StopAllOptions,
   UpOptions,
 } from './orchestrator';
@@ -615,13 +616,15 @@ export class DockerOrchestrator implements Orchestrator {
     return this.reconcile(this.workspace(topology), false);
   }
 
-  async status(topology: Topology, options: { stats?: boolean } = {}): Promise<ServiceStatus[]> {
+  async status(topology: Topology, options: StatusOptions = {}): Promise<ServiceStatus[]> {
     await this.requireEngine();
     const ws = this.workspace(topology);
     const containers = await this.containers(ws);
     const sample = options.stats !== false;
+    const only = options.services && new Set(options.services);
+    const services = topology.services.filter((s) => deployable(s) && (!only || only.has(s.id)));
     return Promise.all(
-      topology.services.filter(deployable).map(async (service): Promise<ServiceStatus> => {
+      services.map(async (service): Promise<ServiceStatus> => {
         const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
         const desired = this.desiredReplicas(ws, service);
         if (!mine.length) return notDeployed(service, desired);
@@ -692,16 +695,17 @@ export class DockerOrchestrator implements Orchestrator {
 
   watch(
     topology: () => Topology,
-    onStatus: (statuses: ServiceStatus[]) => void,
+    onStatus: (statuses: ServiceStatus[], partial?: boolean) => void,
     onEvent?: (e: DeploymentEvent) => void,
   ): { dispose(): void } {
     let disposed = false;
-    // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas.
-    const refresh = () => {
+    // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas. It
+    // reads only the services the events concerned (one inspect per replica, not one per replica of all 100).
+    const refresh = (services?: string[]) => {
       this.refreshGateways(topology());
-      return this.status(topology(), { stats: false }).then(
+      return this.status(topology(), { stats: false, services }).then(
         (s) => {
-          if (!disposed) onStatus(s);
+          if (!disposed) onStatus(s, services !== undefined);
         },
         () => undefined,
       );
@@ -720,7 +724,7 @@ export class DockerOrchestrator implements Orchestrator {
       }
     };
     const watcher = watchEngine(this.docker, this.workspace(topology()).project, {
-      refresh: () => void refresh(),
+      refresh: (services) => void refresh(services),
       health,
     });
     return {

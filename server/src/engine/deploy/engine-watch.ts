@@ -1,38 +1,68 @@
-// Follows the engine's container events of one workspace: each change asks for a (debounced) status refresh, and
-// a HEALTHCHECK verdict is handed over as it happens. Watching changes nothing in the engine.
+// Follows the engine's container events of one workspace: each change asks for a (debounced) status refresh of the
+// services it concerns, and a HEALTHCHECK verdict is handed over as it happens. Watching changes nothing in the engine.
 import type Docker from 'dockerode';
 import { Label } from './labels';
 
 type Destroyable = { destroy(): void };
 
+/** A burst of events is read once, 200 ms after its last event, and never later than 500 ms after its first. */
+export const REFRESH_DEBOUNCE_MS = 200;
+export const REFRESH_MAX_DELAY_MS = 500;
+
 export interface EngineWatchHandlers {
-  /** Something changed: called once 200 ms after the last of a burst of events, and once at the start. */
-  refresh(): void;
+  /**
+   * Something changed: called after a burst of events with the ids of the services whose containers it concerned,
+   * and once at the start with `undefined` (every service).
+   */
+  refresh(serviceIds?: string[]): void;
   /** A replica's HEALTHCHECK said healthy or unhealthy. */
   health?(serviceId: string, healthy: boolean, status: string): void;
+}
+
+/**
+ * Whether an event can change a service's status. A HEALTHCHECK's exec_create/exec_start/exec_die (three per check
+ * and container: 10 a second at 100 services every 30 s) cannot; its verdict comes as health_status.
+ */
+export function changesStatus(status: string | undefined): boolean {
+  return !status?.startsWith('exec_');
 }
 
 export function watchEngine(docker: Docker, project: string, handlers: EngineWatchHandlers): { dispose(): void } {
   let disposed = false;
   let stream: NodeJS.ReadableStream | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const refresh = () => {
+  let burstStart = 0;
+  let pending: Set<string> | undefined = undefined;
+  let everything = false;
+  const fire = () => {
+    timer = undefined;
+    burstStart = 0;
+    const ids = everything ? undefined : [...(pending ?? [])];
+    pending = undefined;
+    everything = false;
+    if (!disposed && (ids === undefined || ids.length)) handlers.refresh(ids);
+  };
+  const schedule = (serviceId: string | undefined) => {
+    if (serviceId === undefined) everything = true;
+    else (pending ??= new Set()).add(serviceId);
+    const now = Date.now();
+    burstStart ||= now;
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!disposed) handlers.refresh();
-    }, 200);
+    timer = setTimeout(fire, Math.max(0, Math.min(REFRESH_DEBOUNCE_MS, burstStart + REFRESH_MAX_DELAY_MS - now)));
   };
   const onLine = (line: string) => {
     let ev: { status?: string; Actor?: { Attributes?: Record<string, string> } };
     try {
       ev = JSON.parse(line) as typeof ev;
     } catch {
-      return; // a line cut by the stream; the refresh below still happens
+      schedule(undefined); // a line cut by the stream: read everything
+      return;
     }
     const serviceId = ev.Actor?.Attributes?.[Label.service];
     if (ev.status?.startsWith('health_status') && serviceId) {
       handlers.health?.(serviceId, ev.status.endsWith('healthy') && !ev.status.endsWith('unhealthy'), ev.status);
     }
+    if (changesStatus(ev.status)) schedule(serviceId);
   };
   docker.getEvents({ filters: { label: [`${Label.workspace}=${project}`], type: ['container'] } }).then(
     (s) => {
@@ -43,12 +73,11 @@ export function watchEngine(docker: Docker, project: string, handlers: EngineWat
         const parts = (rest + d.toString('utf8')).split('\n');
         rest = parts.pop() ?? '';
         for (const line of parts) if (line.trim()) onLine(line);
-        refresh();
       });
     },
     () => undefined,
   );
-  refresh();
+  schedule(undefined);
   return {
     dispose: () => {
       disposed = true;

@@ -26,6 +26,8 @@ export { EngineUnreachableError, engineAddress } from './docker-client';
 export { ServiceIndex, UnknownServiceError } from './service-index';
 export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplicas } from './replica-count';
 export { describeProgress } from './deploy-progress';
+export { SwarmDeployer, SwarmUnavailableError } from './swarm';
+export type { SwarmOptions, SwarmUpOptions } from './swarm';
 export { BuildError, ImageUnavailableError } from './image-builder';
 
 export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator & DockerOrchestrator {

@@ -66,6 +66,8 @@ export interface LogOptions {
 export interface StatusOptions {
   /** Sample CPU and memory from the stats API (about a second per call; default true). */
   stats?: boolean;
+  /** Only these services (ids); all by default. */
+  services?: string[];
 }
 
 export interface EngineReachability {
@@ -98,10 +100,13 @@ export interface Orchestrator {
   status(topology: Topology, options?: StatusOptions): Promise<ServiceStatus[]>;
   logs(topology: Topology, serviceId: string, options?: LogOptions): AsyncIterable<string>;
   events(topology: Topology, serviceId?: string): Promise<DeploymentEvent[]>;
-  /** Follows the engine's event stream; calls back with fresh statuses on any change of this workspace. */
+  /**
+   * Follows the engine's event stream; calls back with fresh statuses on any change of this workspace: of every
+   * service at first, then (`partial`) of the services the events concerned.
+   */
   watch(
     topology: () => Topology,
-    onStatus: (statuses: ServiceStatus[]) => void,
+    onStatus: (statuses: ServiceStatus[], partial?: boolean) => void,
     onEvent?: (e: DeploymentEvent) => void,
   ): { dispose(): void };
 }

@@ -310,20 +310,25 @@ export class SwarmDeployer {
         });
       ws.events.append('service_stopped', { serviceId, message: 'removed by down --target swarm' });
     });
-    // A network is removable once no task is attached to it; tasks take a moment to stop after their service goes.
+    // A network is removable once no task is attached to it (tasks take a moment to stop after their service goes),
+    // and the manager removes it asynchronously: wait until it is no longer listed.
     const name = swarmNetworkName(ws.project);
     const end = Date.now() + 60_000;
+    let lastError: Error | undefined;
     for (;;) {
       const net = (await this.docker.listNetworks({ filters: { name: [name] } })).find((n) => n.Name === name);
       if (!net) break;
-      try {
-        await this.docker.getNetwork(net.Id).remove();
-        break;
-      } catch (e) {
-        if (Date.now() > end)
-          throw new Error(`could not remove the network ${name}: ${(e as Error).message}`, { cause: e });
-        await sleep(500);
-      }
+      await this.docker
+        .getNetwork(net.Id)
+        .remove()
+        .catch((e: Error) => {
+          if (!/not found/i.test(e.message)) lastError = e;
+        });
+      if (Date.now() > end)
+        throw new Error(`could not remove the network ${name}: ${lastError?.message ?? 'still listed after 60 s'}`, {
+          cause: lastError,
+        });
+      await sleep(500);
     }
     return services.map(([, s]) => s.Spec?.Name ?? s.ID);
   }
