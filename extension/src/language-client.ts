@@ -20,6 +20,9 @@ export function readSettings(): KyozoSettings {
     build: { builder: c.get<'auto' | 'buildkit' | 'classic'>('build.builder') ?? 'auto' },
     defaults: { memoryMb: c.get<number>('defaults.memoryMb'), cpus: c.get<number>('defaults.cpus') },
     deploy: { parallelism: c.get<number>('deploy.parallelism') },
+    images: { gateway: c.get<string>('images.gateway') || undefined },
+    environment: c.get<string>('environment') || undefined,
+    registry: c.get<string>('registry') || undefined,
     ignore: c.get<string[]>('ignore') ?? [],
     autoDeploy: c.get<boolean>('autoDeploy') ?? false,
   };

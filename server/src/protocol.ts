@@ -447,6 +447,12 @@ export interface KyozoSettings {
   defaults: { memoryMb?: number; cpus?: number };
   /** Containers started, stopped or removed at once (`kyozo up --parallel`; default 6). */
   deploy?: { parallelism?: number };
+  /** Images Kyozo runs itself: `gateway`, the nginx in front of scaled services (default nginx:1.27-alpine). */
+  images?: { gateway?: string };
+  /** The deployment environment (of the root kyozo.yaml's `environments:`) commands act on; none: the workspace's own. */
+  environment?: string;
+  /** Registry images are pushed to (`kyozo.registry`); the root kyozo.yaml's `registry:` when unset. */
+  registry?: string;
   /** Extra gitignore-style globs the analysis skips. */
   ignore: string[];
   /** Deploy every service after the first analysis (off by default). */
@@ -589,7 +595,36 @@ export const ServerCommands = {
   logs: 'kyozo.server.logs',
   analyze: 'kyozo.server.analyze',
   generateDockerfile: 'kyozo.server.generateDockerfile',
+  push: 'kyozo.server.push',
+  environments: 'kyozo.server.environments',
+  registryImages: 'kyozo.server.registryImages',
 } as const;
+
+/** The workspace's environments and registry as the root kyozo.yaml and the settings name them. */
+export interface EnvironmentInfo {
+  /** `kyozo.environment`, when set. */
+  active?: string;
+  environments: string[];
+  /** Deploying to the active environment asks first (production, or `confirm: true`). */
+  confirm: boolean;
+  registry?: string;
+  /** Why the root kyozo.yaml (or the active environment) cannot be used, when it cannot. */
+  error?: string;
+}
+
+/** One service's image in the registry: its local image, its reference there and the digest it was pushed with. */
+export interface RegistryImageInfo {
+  serviceId: string;
+  localImage?: string;
+  reference: string;
+  digest?: string;
+}
+
+export interface PushedImage {
+  serviceId: string;
+  reference: string;
+  digest: string;
+}
 
 export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
 
@@ -616,6 +651,10 @@ export interface ServerCommandSignatures {
   /** Every workspace folder when none is named. */
   [ServerCommands.analyze]: { args: [folderUri?: string]; result: AnalyzeResult[] };
   [ServerCommands.generateDockerfile]: { args: [folderUri: string, serviceId: string]; result: { uri: string } };
+  /** Every service Kyozo builds when none is named. */
+  [ServerCommands.push]: { args: [folderUri: string, serviceId?: string]; result: PushedImage[] };
+  [ServerCommands.environments]: { args: [folderUri: string]; result: EnvironmentInfo };
+  [ServerCommands.registryImages]: { args: [folderUri: string]; result: RegistryImageInfo[] };
 }
 
 /** More replicas than this on one engine is almost always a typo, and each one holds host ports. */
@@ -639,6 +678,7 @@ export const EngineCommandNames: Readonly<Record<string, string>> = {
   [ServerCommands.restart]: 'Restart',
   [ServerCommands.scale]: 'Scale',
   [ServerCommands.logs]: 'Show Logs',
+  [ServerCommands.push]: 'Push',
 };
 
 /**
@@ -658,6 +698,9 @@ export const ShareCommands = {
   shareWorkspace: 'kyozo.share.shareWorkspace',
   stopSharing: 'kyozo.share.stopSharing',
   joinWorkspace: 'kyozo.share.joinWorkspace',
+  followParticipant: 'kyozo.share.followParticipant',
+  stopFollowing: 'kyozo.share.stopFollowing',
+  goToParticipant: 'kyozo.share.goToParticipant',
 } as const;
 
 export type ShareCommand = (typeof ShareCommands)[keyof typeof ShareCommands];
@@ -680,6 +723,9 @@ export const ClientCommands = {
   showServiceDetails: 'kyozo.showServiceDetails',
   openTopology: 'kyozo.openTopology',
   describeFolder: 'kyozo.describeFolder',
+  pushService: 'kyozo.pushService',
+  pushAll: 'kyozo.pushAll',
+  selectEnvironment: 'kyozo.selectEnvironment',
   ...ShareCommands,
 } as const;
 

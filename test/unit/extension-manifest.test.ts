@@ -32,6 +32,13 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
     'kyozo.defaults.cpus',
     'kyozo.ignore',
     'kyozo.servicesView.groupBy',
+    'kyozo.deploy.parallelism',
+    // Which environment the editor deploys to and shows, and the registry pushes go to (pushing needs trust, and
+    // Docker sends a registry only the credentials the user stored for it).
+    'kyozo.environment',
+    'kyozo.registry',
+    // The gateway image a trusted workspace's scaled services run behind (restricted, like the base images).
+    'kyozo.images.gateway',
   ];
   assert.deepEqual(
     Object.keys(settings).sort(),
@@ -58,5 +65,7 @@ test('untrusted workspaces get limited support: no workspace values for what dep
     'kyozo.defaults.cpus',
     'kyozo.defaults.memoryMb',
     'kyozo.docker.host',
+    'kyozo.images.gateway',
+    'kyozo.registry',
   ]);
 });

@@ -35,6 +35,7 @@ import {
   topologyFor,
   type BuilderChoice,
 } from '../engine/deploy';
+import { watchAfterUp } from './up-watch';
 import { pullForUp, registerRegistryCommands } from './registry-commands';
 import { parseTarget, swarmDown, swarmPs, swarmUp, type DeployTarget, type SwarmRun } from './swarm-commands';
 
@@ -62,6 +63,8 @@ export interface DeployFlags {
   parallel?: string;
   /** `--target`: docker (the default) or swarm. */
   target?: string;
+  /** `--gateway-image`: the nginx image that balances scaled services (else KYOZO_GATEWAY_IMAGE). */
+  gatewayImage?: string;
 }
 
 export class CliInputError extends Error {}
@@ -107,6 +110,7 @@ export function orchestratorFor(flags: DeployFlags) {
     project: flags.project,
     defaults: { memoryMb, cpus },
     parallelism: parseParallel(flags.parallel),
+    gatewayImage: flags.gatewayImage,
   });
 }
 
@@ -215,7 +219,11 @@ export function withDeployOptions(cmd: Command): Command {
     .option('--topology <file>', 'use a topology JSON (from `kyozo analyze --json`) instead of analysing the folder')
     .option('--memory <size>', 'default memory limit per container (default 512m)')
     .option('--cpus <n>', 'default CPU limit per container (default 0.5)')
-    .option('--parallel <n>', 'containers started, stopped or removed at once (default 6; also KYOZO_PARALLEL)');
+    .option('--parallel <n>', 'containers started, stopped or removed at once (default 6; also KYOZO_PARALLEL)')
+    .option(
+      '--gateway-image <image>',
+      'nginx image of the gateway in front of scaled services (default: KYOZO_GATEWAY_IMAGE, else nginx:1.27-alpine)',
+    );
 }
 
 function seconds(ms: number): string {
@@ -390,7 +398,13 @@ export function registerDeployCommands(program: Command): void {
   registerRegistryCommands(program);
 }
 
-type UpFlags = DeployFlags & { verbose?: boolean; json?: boolean; registry?: string; fromRegistry?: boolean };
+type UpFlags = DeployFlags & {
+  verbose?: boolean;
+  json?: boolean;
+  registry?: string;
+  fromRegistry?: boolean;
+  watch?: boolean;
+};
 
 /** `kyozo up`: build and start in dependency order; Ctrl-C removes what was created but not started. */
 function upCommand(program: Command): void {
@@ -406,6 +420,7 @@ function upCommand(program: Command): void {
     .option('--json', 'print the final statuses as JSON')
     .option('--registry <registry>', 'registry for --from-registry (default: registry: of the root kyozo.yaml)')
     .option('--from-registry', "pull each service's image of its current content from the registry instead of building")
+    .option('--watch', 'stay after up: keep gateways in step with healthy replicas and autoscale services with scaling')
     .action((args: string[], flags: UpFlags) =>
       run(async () => {
         const { dir, services } = dirAndServices(args, flags);
@@ -443,6 +458,7 @@ function upCommand(program: Command): void {
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }
+        if (flags.watch) await watchAfterUp(orchestrator, topology, (l) => process.stdout.write(`${l}\n`));
       }),
     );
 }

@@ -28,6 +28,7 @@ import {
   type LogOutputParams,
   type ServiceStatus,
   type ServiceStatusParams,
+  type Topology,
 } from '../protocol';
 import {
   describeProgress,
@@ -36,6 +37,7 @@ import {
   validateReplicas,
   type OrchestratorFactory,
 } from './orchestrator-link';
+import { activeTopology, environmentInfo, pushFromServer, registryImagesFromServer } from './registry-environment';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
 
@@ -86,6 +88,7 @@ export class DeployCommands {
       // A value the setting's schema would refuse falls back to the default rather than failing every command.
       parallelism:
         Number.isInteger(s.deploy?.parallelism) && s.deploy!.parallelism! >= 1 ? s.deploy!.parallelism : undefined,
+      gatewayImage: s.images?.gateway || undefined,
     });
     this.firstPing = this.ping();
     return this.firstPing;
@@ -132,14 +135,31 @@ export class DeployCommands {
     f.engineReachable = this.reachable;
     const o = this.orchestrator;
     if (!o || !this.reachable || !f.topology || f.watch) return;
-    f.watch = o.watch(
-      () => f.topology!,
+    const watch = o.watch(
+      () => this.statusTopology(f),
       (statuses, partial) => this.publishStatuses(f, statuses, !partial),
       (e) => this.publishEvent(f, e),
     );
+    // Services with kyozo.yaml `scaling` are autoscaled while the folder is watched; decisions arrive as events.
+    const scaler = o.autoscale(() => (f.topology ? this.statusTopology(f) : undefined), {
+      onDecision: (id, d, e) => {
+        if (e) this.connection.console.warn(`autoscaling ${id} to ${d.replicas} failed: ${e.message}`);
+        else
+          void o
+            .events(this.statusTopology(f), id)
+            .then((events) => events.filter((x) => x.type === 'service_scaled').at(-1))
+            .then((scaled) => scaled && this.publishEvent(f, scaled));
+      },
+    });
+    f.watch = {
+      dispose: () => {
+        watch.dispose();
+        scaler.dispose();
+      },
+    };
     // No CPU and memory: the editor shows neither, and sampling them costs about a second per container.
     void o
-      .status(f.topology, { stats: false })
+      .status(this.statusTopology(f), { stats: false })
       .then((s) => this.publishStatuses(f, s))
       .catch((e: Error) => this.connection.console.warn(`status: ${e.message}`));
     this.autoDeploy(f);
@@ -149,14 +169,35 @@ export class DeployCommands {
     const o = this.orchestrator;
     if (!o || !this.trusted || !this.settings().autoDeploy || !f.topology?.services.length || this.autoDeployed.has(f))
       return;
+    // An environment that asks before a deploy (production) is never deployed unasked.
+    const topology = this.statusTopology(f);
+    if (topology.environment?.confirm) return;
     this.autoDeployed.add(f);
     void this.run(f, 'Deploying all services (auto-deploy)', (p) =>
-      o.up(f.topology!, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }),
+      o.up(topology, { onProgress: (d) => p.report(describeProgress(d)), signal: p.signal }),
     ).catch((e: Error) => {
       // Said, not asked: a message request without answers to pick would wait on the user for nothing.
       const message = `Kyozo auto-deploy failed: ${e.message}`;
       void this.connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message });
     });
+  }
+
+  /** What status and events show: the active environment's (kyozo.environment), else the workspace's own. */
+  private statusTopology(f: WorkspaceFolderState): Topology {
+    try {
+      return activeTopology(f.topology!, this.settings());
+    } catch {
+      return f.topology!; // an unusable environment is said by the environments command and refused by deploys
+    }
+  }
+
+  /** The topology a command acts on; an unusable environment is refused with what to fix. */
+  private deployTopology(f: WorkspaceFolderState): Topology {
+    try {
+      return activeTopology(f.topology!, this.settings());
+    } catch (e) {
+      throw new ResponseError(ErrorCodes.InvalidParams, `Kyozo environment: ${(e as Error).message}`);
+    }
   }
 
   topologyChanged(f: WorkspaceFolderState): void {
@@ -179,7 +220,7 @@ export class DeployCommands {
   async events(folderUri: string, serviceId?: string): Promise<DeploymentEvent[]> {
     const f = this.folder(folderUri);
     if (!f?.topology || !this.orchestrator) return [];
-    return this.orchestrator.events(f.topology, serviceId);
+    return this.orchestrator.events(this.statusTopology(f), serviceId);
   }
 
   async compose(folderUri: string): Promise<string> {
@@ -191,7 +232,7 @@ export class DeployCommands {
         `No analysed workspace folder ${folderUri}; open it and run "Kyozo: Analyze Workspace".`,
       );
     const s = this.settings();
-    const out = exportCompose(f.topology, { baseImages: s.baseImages, defaults: s.defaults });
+    const out = exportCompose(this.deployTopology(f), { baseImages: s.baseImages, defaults: s.defaults });
     await this.writeGeneratedDockerfiles(f, out.dockerfiles);
     return out.yaml;
   }
@@ -272,12 +313,13 @@ export class DeployCommands {
         `${params.command}: "${folderUri}" is not an open workspace folder; pass the folder URI as the first argument.`,
       );
     await f.idle();
-    const t = f.topology;
-    if (!t)
+    if (!f.topology)
       throw new ResponseError(
         ErrorCodes.InternalError,
         `${f.root} has not been analysed${f.lastError ? `: ${f.lastError}` : ''}. Run "Kyozo: Analyze Workspace".`,
       );
+    if (params.command === ServerCommands.environments) return environmentInfo(f.topology, this.settings());
+    const t = this.deployTopology(f);
     const service = serviceId ? serviceById(t, serviceId) : undefined;
     const needService = (): NonNullable<typeof service> => {
       if (!service)
@@ -353,6 +395,35 @@ export class DeployCommands {
       }
       case ServerCommands.logs:
         return this.followLogs(f, o, needService().id);
+      case ServerCommands.push: {
+        if (serviceId) needService();
+        return this.run(
+          f,
+          service ? `Pushing ${service.name}` : 'Pushing all services',
+          (p) =>
+            pushFromServer(
+              o,
+              t,
+              this.settings(),
+              service?.id,
+              (d) => {
+                const pct = d.total ? Math.round((100 * (d.current ?? 0)) / d.total) : undefined;
+                p.report(
+                  `${d.serviceId}: ${d.state}${d.message && !d.total ? ` ${d.message.split('\n')[0]}` : ''}`,
+                  pct,
+                );
+              },
+              p.signal,
+            ),
+          token,
+          workDone,
+          clientToken,
+        );
+      }
+      case ServerCommands.registryImages:
+        return registryImagesFromServer(o, t, this.settings()).catch((e: Error) => {
+          throw new ResponseError(ErrorCodes.InvalidRequest, e.message);
+        });
       default:
         throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown Kyozo command ${params.command}`);
     }
@@ -434,7 +505,11 @@ export class DeployCommands {
         timer = undefined;
       };
       try {
-        for await (const chunk of o.logs(f.topology!, serviceId, { follow: true, tail: 200, signal: abort.signal })) {
+        for await (const chunk of o.logs(this.statusTopology(f), serviceId, {
+          follow: true,
+          tail: 200,
+          signal: abort.signal,
+        })) {
           buffer += chunk.endsWith('\n') ? chunk : chunk + '\n';
           if (buffer.length > 64 * 1024) flush();
           else timer ??= setTimeout(flush, 50);
@@ -467,7 +542,7 @@ export class DeployCommands {
     await this.firstPing;
     const o = this.requireOrchestrator();
     const lines: string[] = [];
-    for await (const chunk of o.logs(f.topology!, serviceId, { follow: false, tail })) {
+    for await (const chunk of o.logs(this.statusTopology(f), serviceId, { follow: false, tail })) {
       lines.push(...chunk.replace(/\n$/, '').split('\n'));
       if (lines.length >= tail) break;
     }

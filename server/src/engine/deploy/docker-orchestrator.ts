@@ -6,6 +6,7 @@ import { COMPOSE_VERSION, containerSpec, type DefaultLimits, type VolumeMount } 
 import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './deployment-record';
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
+import { Autoscaler, type AutoscalerOptions } from './autoscaler';
 import { DEFAULT_GATEWAY_IMAGE, Gateways } from './gateway';
 import { needsGateway } from './gateway-config';
 import { HealthWatch } from './health-wait';
@@ -57,7 +58,9 @@ export class DockerOrchestrator implements Orchestrator {
     this.limits = { memoryMb: options.defaults?.memoryMb ?? 512, cpus: options.defaults?.cpus ?? 0.5 };
     this.health = new HealthWatch(this.docker, options.healthTimeoutMs ?? 90_000);
     const gatewayImage = options.gatewayImage || process.env.KYOZO_GATEWAY_IMAGE || DEFAULT_GATEWAY_IMAGE;
-    this.gateways = new Gateways(this.docker, gatewayImage);
+    this.gateways = new Gateways(this.docker, gatewayImage, (service, info) =>
+      this.health.probeContainer(service, info),
+    );
   }
 
   /** Replicas a service should run: what `scale` (or the autoscaler) last set, else the topology's, within `scaling`. */
@@ -569,6 +572,10 @@ export class DockerOrchestrator implements Orchestrator {
       details: { from: before, to: replicas, ...(options.reason ? { reason: options.reason } : {}) },
     });
     return this.serviceStatus(topology, service.id);
+  }
+
+  autoscale(topology: () => Topology | undefined, options: AutoscalerOptions = {}): { dispose(): void } {
+    return new Autoscaler(this, topology, options).start();
   }
 
   /**

@@ -29,6 +29,9 @@ export { describeProgress } from './deploy-progress';
 export { SwarmDeployer, SwarmUnavailableError } from './swarm';
 export type { SwarmOptions, SwarmUpOptions } from './swarm';
 export { BuildError, ImageUnavailableError } from './image-builder';
+export { Autoscaler, decideScale, policyOf } from './autoscaler';
+export type { AutoscalerOptions, ScaleDecision, ScalingPolicy } from './autoscaler';
+export { DEFAULT_GATEWAY_IMAGE, GatewayError } from './gateway';
 
 export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator & DockerOrchestrator {
   return new DockerOrchestrator(options);

@@ -1,5 +1,6 @@
 // The orchestrator's public contract: the CLI and the language server use only this.
 import type { DeploymentEvent, Runtime, ServiceState, ServiceStatus, Topology } from '../../protocol';
+import type { AutoscalerOptions } from './autoscaler';
 import type { Builder, BuilderChoice } from './builder';
 
 export type { Runtime } from '../../protocol';
@@ -89,6 +90,11 @@ export interface Orchestrator {
   remove(topology: Topology, serviceId: string): Promise<void>;
   /** `reason` (the autoscaler's "cpu 92% > 70% for 30s") is recorded with the service_scaled event. */
   scale(topology: Topology, serviceId: string, replicas: number, options?: { reason?: string }): Promise<ServiceStatus>;
+  /**
+   * Runs the autoscaler (autoscaler.ts) for the deployed services of the topology that have `scaling`, until disposed:
+   * the language server and `kyozo up --watch` do, beside watch().
+   */
+  autoscale(topology: () => Topology | undefined, options?: AutoscalerOptions): { dispose(): void };
   /** Stops every service with a running container, one after another; statuses after. */
   stopAll(topology: Topology, options?: StopAllOptions): Promise<ServiceStatus[]>;
   /**
