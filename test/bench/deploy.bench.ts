@@ -5,6 +5,9 @@
 //  4. folder to verified (analyse, build, start, the HTTP check of test/realworld/manifest.json answers) for a Vite
 //     SPA, a Next app and an express API, cold (a new copy of the folder: nothing of it built) and warm (the same
 //     folder again after down: the image must be reused, not rebuilt), against the product's "< 60 s" target
+//  5. a 100-service workspace (deploy-scale.bench.ts): up vs docker-compose, status reads, the language server's RSS,
+//     CPU and kill-to-status time; `npm run bench:deploy -- --only scale100` (or BENCH_DEPLOY_ONLY=scale100) runs it
+//     alone, without the slow image builds of 1-4
 // Bounded (a quarter of an hour at most) and cleans up the containers, networks and images it creates.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +21,7 @@ import { exportCompose } from '../../server/src/engine/compose/compose-export';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { ensureNode22BuildImage } from '../support/node-build-image';
+import { scale100, scaleRows } from './deploy-scale.bench';
 
 const repo = join(import.meta.dirname, '..', '..');
 const run = randomBytes(3).toString('hex');
@@ -279,9 +283,33 @@ function verifiedRow(what: string, elapsed: number): string[] {
   return [`folder → verified, ${what}`, ms(elapsed), target, `${ratio.toFixed(2)}x`, '< 60 s', met];
 }
 
+function printRows(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+/** `--only scale100` (or BENCH_DEPLOY_ONLY=scale100): the 100-service part alone. */
+function only(): string | undefined {
+  const i = process.argv.indexOf('--only');
+  return (i >= 0 ? process.argv[i + 1] : undefined) ?? process.env.BENCH_DEPLOY_ONLY;
+}
+
 async function main(): Promise<void> {
   if (!(await engineAvailable())) process.exit(process.env.CI === 'true' ? 1 : 0);
   await ensureTestBaseImages();
+  const part = only();
+  if (part && part !== 'scale100') throw new Error(`--only expects scale100, got '${part}'`);
+  if (part === 'scale100') {
+    try {
+      const f = await scale100(work, stateDir, run);
+      const engine = execFileSync('docker', ['version', '-f', '{{.Server.Version}}'], { encoding: 'utf8' }).trim();
+      console.log(`\nbench:deploy --only scale100 (engine ${engine})`);
+      printRows([['measure', 'kyozo', 'reference', 'ratio', 'target', ''], ...scaleRows(f)]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     const one = await singleService();
     const ten = await tenServices();
@@ -328,11 +356,11 @@ async function main(): Promise<void> {
         verifiedRow(`${v.dir}, warm (same image)`, v.warm),
       ]),
     ];
-    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    rows.push(...scaleRows(await scale100(work, stateDir, run)));
     console.log(
       `\nbench:deploy (median of ${ROUNDS} rounds for 1, ${Math.min(ROUNDS, 2)} for 2; engine ${execFileSync('docker', ['version', '-f', '{{.Server.Version}}'], { encoding: 'utf8' }).trim()})`,
     );
-    for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    printRows(rows);
   } finally {
     for (const p of projects) await cleanupWorkspace(p, { images: true });
     rmSync(work, { recursive: true, force: true });
