@@ -187,6 +187,7 @@ test('a member asks, the host confirms and runs it; results and events reach the
   const ran: string[] = [];
   const asked: string[] = [];
   let allow = true;
+  let confirmFails = false;
   const hostEvents: string[] = [];
   const h = new RemoteActionHost(host, {
     roomId: ROOM,
@@ -197,6 +198,7 @@ test('a member asks, the host confirms and runs it; results and events reach the
     ]),
     hasService: (id) => id === 'web',
     confirm: async (r, who) => {
+      if (confirmFails) throw new Error('no dialogs here');
       asked.push(`${who.username}:${r.action}`);
       return allow;
     },
@@ -237,6 +239,13 @@ test('a member asks, the host confirms and runs it; results and events reach the
   allow = false;
   const declined = sendRequest(guest, alice, 'alice', { room: ROOM, action: 'restart', service: 'web', args: {} });
   assert.equal((await awaitResult(guest, declined.nonce, 5000)).message, 'carol declined restart web');
+  // A host that cannot be asked (the editor refused to show the question) runs nothing and says why.
+  confirmFails = true;
+  const unasked = sendRequest(guest, alice, 'alice', { room: ROOM, action: 'stop', service: 'web', args: {} });
+  const unaskedAnswer = await awaitResult(guest, unasked.nonce, 5000);
+  assert.equal(unaskedAnswer.state, 'refused');
+  assert.equal(unaskedAnswer.message, 'carol could not be asked (no dialogs here), so nothing ran');
+  confirmFails = false;
   allow = true;
   const unknown = sendRequest(guest, alice, 'alice', { room: ROOM, action: 'stop', service: 'db', args: {} });
   assert.match((await awaitResult(guest, unknown.nonce, 5000)).message!, /carol has no service db/);

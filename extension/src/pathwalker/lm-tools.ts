@@ -27,10 +27,10 @@ export class AgentTools {
 
   /** The workspace folder tools answer for: the first one Kyozo has analysed. */
   folderUri(): string {
-    const first = this.model.folders.keys().next();
-    if (first.done)
+    const first = this.model.localFolders()[0];
+    if (!first)
       throw new Error('Kyozo has not analysed a workspace folder yet; open a folder and wait for its services.');
-    return first.value;
+    return first.folderUri;
   }
 
   private service(folderUri: string, ref: unknown): Service {

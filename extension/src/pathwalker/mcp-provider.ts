@@ -24,7 +24,8 @@ export function registerMcpProvider(context: vscode.ExtensionContext, model: Kyo
     lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, {
       onDidChangeMcpServerDefinitions: changed.event,
       provideMcpServerDefinitions: () =>
-        [...model.folders.values()].map((f) => {
+        // A Kyozo Share host's folder (remote) is not on this machine: no MCP server for it.
+        model.localFolders().map((f) => {
           const dir = vscode.Uri.parse(f.folderUri);
           // The editor's own runtime runs the CLI: Electron acts as Node with ELECTRON_RUN_AS_NODE.
           const def = new McpStdioServerDefinition(

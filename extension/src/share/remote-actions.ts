@@ -149,7 +149,7 @@ export function hostActions(
 
 async function confirm(r: SignedRequest, who: Requester, name: string): Promise<boolean> {
   if (!vscode.workspace.getConfiguration('kyozo').get<boolean>(CONFIRM_SETTING, true)) return true;
-  const what = describeAction(r.action, name, r.args);
+  const what = r.action === 'logs' ? `see the logs of ${name}` : describeAction(r.action, name, r.args);
   const pick = await vscode.window.showWarningMessage(
     `Kyozo Share: ${who.username} (${who.role}) asks to ${what} on this machine.`,
     {

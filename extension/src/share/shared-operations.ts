@@ -623,9 +623,14 @@ export class RemoteActionHost {
         throw new RequestRefused('unknown-service', `${this.o.host} has no service ${r.service}`, who);
       }
       this.answer(r.nonce, { state: 'waiting', at: Date.now(), by: who.username, message: `asking ${this.o.host}` });
-      if (!(await this.o.confirm(r, who))) {
-        throw new RequestRefused('declined', `${this.o.host} declined ${what()}`, who);
+      let allowed: boolean;
+      try {
+        allowed = await this.o.confirm(r, who);
+      } catch (e) {
+        const why = (e as Error).message;
+        throw new RequestRefused('declined', `${this.o.host} could not be asked (${why}), so nothing ran`, who);
       }
+      if (!allowed) throw new RequestRefused('declined', `${this.o.host} declined ${what()}`, who);
     } catch (e) {
       if (!(e instanceof RequestRefused)) throw e;
       const asker = e.by?.username ?? (typeof r.user === 'string' ? `${r.user.slice(0, 100)} (unverified)` : 'someone');
