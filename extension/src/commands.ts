@@ -16,6 +16,7 @@ import {
 } from '../../server/src/protocol';
 import type { KyozoModel, RemoteOrigin, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
+import { confirmDeploy } from './environments';
 import { EVENTS_VIEW } from './events-view';
 import { runServerCommand } from './server-command';
 import { stateOf, summary, urlOf } from './service-presentation';
@@ -78,11 +79,16 @@ type ServiceAction = (ref: ServiceRef, args: unknown[]) => Promise<unknown>;
 
 /**
  * openTopology belongs to the topology panel, which registers it with the panel it opens; Share's to share/;
- * describeFolder to pathwalker/.
+ * describeFolder to pathwalker/; the environment and push commands to environments.ts.
  */
 type TableCommand = Exclude<
   ClientCommand,
-  typeof ClientCommands.openTopology | typeof ClientCommands.describeFolder | ShareCommand
+  | typeof ClientCommands.openTopology
+  | typeof ClientCommands.describeFolder
+  | typeof ClientCommands.pushService
+  | typeof ClientCommands.pushAll
+  | typeof ClientCommands.selectEnvironment
+  | ShareCommand
 >;
 
 export function registerCommands(
@@ -167,9 +173,14 @@ function remoteOf(cx: CommandContext, r: ServiceRef): RemoteOrigin | undefined {
 }
 
 function onRef(cx: CommandContext, command: ServiceCommand): ServiceAction {
-  return (r) =>
-    remoteOf(cx, r)?.act(REMOTE_ACTION[command], r.service.id) ??
-    runServerCommand(cx.client, command, r.folderUri, r.service.id);
+  return async (r) => {
+    const remote = remoteOf(cx, r);
+    if (remote) return remote.act(REMOTE_ACTION[command], r.service.id);
+    // Deploying to an environment that asks first (production) waits for the user's yes.
+    if (command === ServerCommands.deploy && !(await confirmDeploy(cx.client, r.folderUri, r.service.name)))
+      return undefined;
+    return runServerCommand(cx.client, command, r.folderUri, r.service.id);
+  };
 }
 
 function analyze(cx: CommandContext): Handler {
@@ -222,6 +233,7 @@ function deployAll(cx: CommandContext) {
   return async (...args: unknown[]) => {
     const folder = folderUriFor(cx.model, args);
     if (!folder) throw new Error('no analysed workspace folder; open a folder and run "Kyozo: Analyze Workspace".');
+    if (!(await confirmDeploy(cx.client, folder, 'every service'))) return undefined;
     return runServerCommand(cx.client, ServerCommands.deployAll, folder);
   };
 }
@@ -260,6 +272,7 @@ function deployFolder(cx: CommandContext) {
     }
     const remote = remoteOf(cx, ref);
     if (remote) return remote.act('deploy', ref.service.id);
+    if (!(await confirmDeploy(cx.client, ref.folderUri, ref.service.name))) return undefined;
     return runServerCommand(cx.client, ServerCommands.deploy, ref.folderUri, ref.service.id);
   };
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { EventsRequest, type EventsParams } from '../../server/src/protocol';
 import { registerCommands } from './commands';
+import { registerEnvironments } from './environments';
 import { registerEventsView } from './events-view';
 import { registerExplorerDecorations } from './explorer-decorations';
 import { KyozoModel } from './kyozo-model';
@@ -52,6 +53,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<KyozoA
   const logs = new LogTerminals(client);
   context.subscriptions.push(logs);
   registerCommands(context, client, model, logs);
+  registerEnvironments(context, client, model);
   registerWorkspaceTrust(context, client);
   registerWorkspaceShare(context, registerShareIdentity(context, output), output);
   registerSharedOperations(context, client, model, logs, output);

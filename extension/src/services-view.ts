@@ -1,13 +1,16 @@
 // The Services view: services per workspace folder, grouped by deployment wave or by pattern, with inline actions.
 import * as vscode from 'vscode';
-import { ClientCommands } from '../../server/src/protocol';
+import { ClientCommands, type RegistryImageInfo } from '../../server/src/protocol';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import { colorOf, iconOf, stateOf, summary, tooltipOf } from './service-presentation';
 
 type Node =
   | { kind: 'folder'; folderUri: string; label: string }
   | { kind: 'group'; folderUri: string; label: string; ids: string[]; description?: string }
-  | { kind: 'service'; ref: ServiceRef };
+  | { kind: 'service'; ref: ServiceRef }
+  | { kind: 'registry'; folderUri: string }
+  | { kind: 'image'; folderUri: string; info: RegistryImageInfo }
+  | { kind: 'note'; folderUri: string; label: string };
 
 export const SERVICES_VIEW = 'kyozo.services';
 
@@ -16,6 +19,19 @@ type FolderSummaries = (folderUri: string, folder: string) => Promise<string | u
 let folderSummaries: FolderSummaries | undefined;
 export function setFolderSummaries(lookup: FolderSummaries): void {
   folderSummaries = lookup;
+}
+
+/** Per service: its local image, registry reference and digest (the server's registryImages command). */
+type RegistryImages = (folderUri: string) => Promise<RegistryImageInfo[]>;
+let registryImages: RegistryImages | undefined;
+export function setRegistryImages(lookup: RegistryImages): void {
+  registryImages = lookup;
+}
+
+let refreshTree: (() => void) | undefined;
+/** Reads everything again, the Registry node's digests included (after a push). */
+export function refreshServicesView(): void {
+  refreshTree?.();
 }
 
 class ServicesTree implements vscode.TreeDataProvider<Node> {
@@ -27,13 +43,14 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     this.changed.fire(undefined);
   }
 
-  getChildren(node?: Node): Node[] {
+  getChildren(node?: Node): Node[] | Promise<Node[]> {
     if (!node) {
       const folders = [...this.model.folders.values()].filter((f) => f.topology.services.length > 0);
       if (folders.length === 1) return this.groups(folders[0].folderUri);
       return folders.map((f) => ({ kind: 'folder', folderUri: f.folderUri, label: f.topology.name }));
     }
     if (node.kind === 'folder') return this.groups(node.folderUri);
+    if (node.kind === 'registry') return this.images(node.folderUri);
     if (node.kind === 'group')
       return node.ids
         .map((id) => this.model.find(node.folderUri, id))
@@ -42,7 +59,24 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
     return [];
   }
 
+  private async images(folderUri: string): Promise<Node[]> {
+    try {
+      const images = (await registryImages?.(folderUri)) ?? [];
+      if (!images.length) return [{ kind: 'note', folderUri, label: 'No service Kyozo builds' }];
+      return images.map((info) => ({ kind: 'image', folderUri, info }));
+    } catch (e) {
+      return [{ kind: 'note', folderUri, label: (e as Error).message.replace(/^Request \S+ failed[^:]*: /, '') }];
+    }
+  }
+
   private groups(folderUri: string): Node[] {
+    const groups = this.waveGroups(folderUri);
+    if (registryImages && groups.length && !this.model.folders.get(folderUri)?.remote)
+      groups.push({ kind: 'registry', folderUri });
+    return groups;
+  }
+
+  private waveGroups(folderUri: string): Node[] {
     const f = this.model.folders.get(folderUri);
     if (!f) return [];
     const t = f.topology;
@@ -87,6 +121,40 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
       item.id = `folder:${node.folderUri}`;
       return item;
     }
+    if (node.kind === 'registry') {
+      const item = new vscode.TreeItem('Registry', vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `registry:${node.folderUri}`;
+      item.iconPath = new vscode.ThemeIcon('package');
+      item.description = 'images pushed and their digests';
+      item.contextValue = 'kyozo.registry';
+      return item;
+    }
+    if (node.kind === 'image') {
+      const { info } = node;
+      const item = new vscode.TreeItem(info.serviceId, vscode.TreeItemCollapsibleState.None);
+      item.id = `image:${node.folderUri}:${info.serviceId}`;
+      item.description = info.digest
+        ? `pushed ${info.digest.slice(0, 19)}`
+        : info.localImage
+          ? 'built, not pushed'
+          : 'not built';
+      item.iconPath = new vscode.ThemeIcon(info.digest ? 'cloud' : 'cloud-upload');
+      item.contextValue = 'kyozo.registryImage';
+      const tip = new vscode.MarkdownString(undefined, true);
+      tip.appendMarkdown(`**${info.serviceId}**\n\n`);
+      tip.appendMarkdown(`- Local image: \`${info.localImage ?? 'not built from the current content'}\`\n`);
+      tip.appendMarkdown(`- Pushed tag: \`${info.reference}\`\n`);
+      tip.appendMarkdown(`- Digest: \`${info.digest ?? 'not pushed'}\``);
+      item.tooltip = tip;
+      item.accessibilityInformation = { label: `${info.serviceId}, ${item.description}` };
+      return item;
+    }
+    if (node.kind === 'note') {
+      const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+      item.iconPath = new vscode.ThemeIcon('info');
+      item.tooltip = node.label;
+      return item;
+    }
     if (node.kind === 'group') {
       const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
       item.description = node.description;
@@ -126,6 +194,7 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
 
   /** Asked when the tooltip is about to show: the folder's summary goes first (image-only services have none). */
   async resolveTreeItem(item: vscode.TreeItem, node: Node): Promise<vscode.TreeItem> {
+    if (node.kind !== 'service') return item;
     if (node.kind !== 'service' || node.ref.service.composeOnly || !folderSummaries) return item;
     if (this.model.folders.get(node.ref.folderUri)?.remote) return item;
     const summary = await folderSummaries(node.ref.folderUri, node.ref.service.folder);
@@ -146,6 +215,7 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
 export function registerServicesView(context: vscode.ExtensionContext, model: KyozoModel): vscode.TreeView<unknown> {
   const tree = new ServicesTree(model);
   const view = vscode.window.createTreeView(SERVICES_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  refreshTree = () => tree.refresh();
   const update = () => {
     tree.refresh();
     const all = model.services();
