@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const all = ['detect', 'code', 'lsp', 'webview', 'deploy', 'sync', 'context'];
+const all = ['detect', 'code', 'lsp', 'webview', 'deploy', 'sync', 'share', 'context'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : all;
 const unknown = wanted.filter((n) => !all.includes(n));
 if (unknown.length) {
