@@ -97,6 +97,13 @@ describe('Swarm service spec', () => {
     assert.deepEqual(task.Networks, [{ Target: 'w_swarm', Aliases: ['web'] }]);
   });
 
+  test('an image that exists on one node only keeps the service on that node', () => {
+    const { spec } = swarmServiceSpec(ws, api, inputs(api, { constraints: ['node.id==n1'] }), limits);
+    assert.deepEqual((spec.TaskTemplate as { Placement?: unknown }).Placement, { Constraints: ['node.id==n1'] });
+    const free = swarmServiceSpec(ws, api, inputs(api), limits);
+    assert.equal((free.spec.TaskTemplate as { Placement?: unknown }).Placement, undefined);
+  });
+
   test('without an overlay network the service has none; a changed env changes the hash', () => {
     const { spec } = swarmServiceSpec({ ...ws, network: undefined }, api, inputs(api), limits);
     assert.equal((spec.TaskTemplate as { Networks?: unknown }).Networks, undefined);

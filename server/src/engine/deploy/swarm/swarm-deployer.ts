@@ -64,7 +64,7 @@ export class SwarmDeployer {
     this.timeoutMs = options.healthTimeoutMs ?? 120_000;
   }
 
-  private async requireManager(): Promise<{ nodes: number }> {
+  private async requireManager(): Promise<{ nodes: number; nodeId: string }> {
     const r = await pingEngine(this.docker, this.host);
     if (!r.reachable) throw new EngineUnreachableError(this.host, r.message ?? 'no answer');
     return requireSwarmManager(this.docker, this.host);
@@ -92,7 +92,7 @@ export class SwarmDeployer {
   }
 
   async up(topology: Topology, options: SwarmUpOptions = {}): Promise<ServiceStatus[]> {
-    const { nodes } = await this.requireManager();
+    const { nodes, nodeId } = await this.requireManager();
     const ws = this.workspace(topology);
     const selected = selectServices(topology, options.services);
     const warn = options.onWarning ?? (() => undefined);
@@ -129,12 +129,15 @@ export class SwarmDeployer {
           options.signal,
           builder,
         );
-        if (nodes > 1 && !warnedImages && img.image.startsWith('kyozo-')) {
+        // Swarm runs images by tag; one built here exists on this node only, so its tasks are kept here.
+        const localOnly = nodes > 1 && img.image.startsWith(`kyozo-${ws.project}/`);
+        if (localOnly && !warnedImages) {
           warnedImages = true;
           warn(
-            `the swarm has ${nodes} nodes, and images built here exist on this node only: Swarm runs images by tag, ` +
-              'so tasks placed elsewhere fail with "No such image". Push the images to a registry every node can ' +
-              'pull from (kyozo.images.registry), or constrain the services to this node.',
+            `the swarm has ${nodes} nodes, and images built here exist on this node only (Swarm runs images by ` +
+              'tag; elsewhere a task fails with "No such image"), so services built here are placed on this node. ' +
+              'Spreading them needs their images in a registry every node pulls from, which the Swarm target does ' +
+              'not do yet.',
           );
         }
         const deps = awaitedDependencies(topology, service.id, deploying);
@@ -159,6 +162,7 @@ export class SwarmDeployer {
             env: serviceEnvironment(topology, service, ws.store),
             mounts: this.volumes(ws.project, service),
             endpointMode: this.options.endpointMode ?? 'dnsrr',
+            constraints: localOnly && nodeId ? [`node.id==${nodeId}`] : undefined,
             healthIntervalSeconds: this.options.healthIntervalSeconds,
           },
           this.limits,

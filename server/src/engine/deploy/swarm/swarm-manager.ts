@@ -8,7 +8,7 @@ export class SwarmUnavailableError extends Error {
 }
 
 interface SwarmInfo {
-  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; Error?: string; Nodes?: number };
+  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; Error?: string; Nodes?: number; NodeID?: string };
 }
 
 /** Undefined when the engine is a Swarm manager; otherwise what is wrong and what to do. */
@@ -31,9 +31,9 @@ export function swarmManagerProblem(info: SwarmInfo, host: string): string | und
   );
 }
 
-export async function requireSwarmManager(docker: Docker, host: string): Promise<{ nodes: number }> {
+export async function requireSwarmManager(docker: Docker, host: string): Promise<{ nodes: number; nodeId: string }> {
   const info = (await docker.info()) as SwarmInfo;
   const problem = swarmManagerProblem(info, host);
   if (problem) throw new SwarmUnavailableError(problem);
-  return { nodes: info.Swarm?.Nodes ?? 1 };
+  return { nodes: info.Swarm?.Nodes ?? 1, nodeId: info.Swarm?.NodeID ?? '' };
 }

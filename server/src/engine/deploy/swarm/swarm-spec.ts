@@ -45,6 +45,8 @@ export interface SwarmServiceInputs {
    * (Swarm's default, which needs the ip_vs module on every node).
    */
   endpointMode: 'vip' | 'dnsrr';
+  /** Placement constraints, e.g. `node.id==<id>` for an image that exists on one node only. */
+  constraints?: string[];
   /** A health check interval below the minimum, only for tests that must not wait 10 s per task. */
   healthIntervalSeconds?: number;
 }
@@ -145,6 +147,7 @@ export function swarmServiceSpec(
         },
       },
       RestartPolicy: { Condition: 'on-failure', Delay: 5 * SECOND, MaxAttempts: 5, Window: 60 * SECOND },
+      ...(inputs.constraints?.length ? { Placement: { Constraints: inputs.constraints } } : {}),
       ...(ws.network ? { Networks: [{ Target: ws.network, Aliases: [service.name] }] } : {}),
       LogDriver: { Name: 'json-file', Options: { 'max-size': '10m', 'max-file': '3' } },
     },
