@@ -204,7 +204,8 @@ export function unknownEnvironment(config: WorkspaceConfig, name: string): Envir
     return new EnvironmentError(
       `unknown environment '${name}': the workspace's kyozo.yaml defines no environments; add environments: { ${name}: {} } to the kyozo.yaml at the workspace root`,
     );
-  const near = closest(name, known);
+  // `prod` for production: a prefix is as likely a meaning as a typo.
+  const near = known.find((k) => k.startsWith(name)) ?? closest(name, known);
   return new EnvironmentError(
     `unknown environment '${name}'${near ? ` (did you mean ${near}?)` : ''}; ${config.file} defines ${known.join(', ')}`,
   );
