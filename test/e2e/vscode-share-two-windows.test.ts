@@ -28,6 +28,7 @@ import {
   codeServerMissing,
   freePort,
   openBrowser,
+  outputChannelLog,
   repoRoot,
   startCodeServers,
   workbenchUrl,
@@ -196,6 +197,14 @@ test(
     const final: string = results('host').live.text;
     assert.equal(results('guest').live.text, final, 'the guest document equals the host document');
     assert.equal(disk(), final, "the host's file on disk equals the documents");
+    // What each window's binding reported (repairs of a divergence, refused edits), for a failure to name.
+    const shareLog = (cs: CodeServer) =>
+      outputChannelLog(cs, 'Kyozo')
+        .split('\n')
+        .filter((l) => /Kyozo Share: .*(repaired|refused|failed|differed)/.test(l))
+        .join('\n');
+    const bindingLog = `host: ${shareLog(host) || '(nothing)'}\nguest: ${shareLog(guest) || '(nothing)'}`;
+    console.log(`# binding problems reported: ${bindingLog}`);
     // Both typed at the end of the first line: everything typed lies between "Shared notes" and its line break.
     assert.ok(final.startsWith('Shared notes') && final.endsWith('\n'), final);
     const typedPart = final.slice('Shared notes'.length, -1);
@@ -203,12 +212,12 @@ test(
     assert.equal(
       letters(/[a-z]/),
       hostTyped.replace(/\n/g, ''),
-      `every host keystroke, in the host's order: ${JSON.stringify(final)}`,
+      `every host keystroke, in the host's order: ${JSON.stringify(final)}; ${bindingLog}`,
     );
     assert.equal(
       letters(/[A-Z]/),
       guestTyped.replace(/\n/g, ''),
-      `every guest keystroke, in the guest's order: ${JSON.stringify(final)}`,
+      `every guest keystroke, in the guest's order: ${JSON.stringify(final)}; ${bindingLog}`,
     );
     assert.equal(final.length, 'Shared notes\n'.length + 2 * KEYSTROKES, 'nothing lost, nothing doubled');
     console.log(

@@ -1,7 +1,7 @@
 // Starts code-server (VS Code 1.100.3 in the browser) on 127.0.0.1 with this repository as the development
 // extension and the bundled suite as extensionTestsPath, then opens it in Debian's Chromium through playwright-core.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,8 @@ export function freePort(): Promise<number> {
 export interface CodeServer {
   port: number;
   url: string;
+  /** The instance's --user-data-dir (VS Code's logs, output channels included, are under logs/). */
+  userDataDir: string;
   process: ChildProcess;
   output(): string;
   stop(): Promise<void>;
@@ -142,6 +144,7 @@ export async function startCodeServer(
   return {
     port,
     url,
+    userDataDir: userData,
     process: child,
     output: () => out,
     stop: () =>
@@ -154,6 +157,19 @@ export async function startCodeServer(
         }, 5000).unref();
       }),
   };
+}
+
+/** The lines of an extension's output channel (by its name) that VS Code logged in a code-server instance. */
+export function outputChannelLog(cs: CodeServer, channel: string): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith(`-${channel}.log`)) out.push(readFileSync(join(dir, e.name), 'utf8'));
+    }
+  };
+  walk(join(cs.userDataDir, 'logs'));
+  return out.join('\n');
 }
 
 /** Starts one code-server per spec, at once, each with its own port, user-data and extensions dirs. */
