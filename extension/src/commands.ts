@@ -16,6 +16,7 @@ import {
 } from '../../server/src/protocol';
 import type { KyozoModel, RemoteOrigin, ServiceRef } from './kyozo-model';
 import type { LogTerminals } from './log-terminal';
+import { setAutoscaling } from './autoscaling-command';
 import { confirmDeploy } from './environments';
 import { EVENTS_VIEW } from './events-view';
 import { runServerCommand } from './server-command';
@@ -118,6 +119,9 @@ export function registerCommands(
     [ClientCommands.showEvents]: guarded(showEvents),
     [ClientCommands.deployFolder]: whenTrusted('Deploy Folder as a Service', guarded(deployFolder(cx))),
     [ClientCommands.showServiceDetails]: guarded(showServiceDetails(cx)),
+    [ClientCommands.setAutoscaling]: onService(cx, 'Set Autoscaling', setAutoscaling(client, model), (r) => {
+      return !r.service.composeOnly;
+    }),
   };
   for (const [id, run] of Object.entries(table)) context.subscriptions.push(vscode.commands.registerCommand(id, run));
 }

@@ -598,6 +598,7 @@ export const ServerCommands = {
   push: 'kyozo.server.push',
   environments: 'kyozo.server.environments',
   registryImages: 'kyozo.server.registryImages',
+  setScaling: 'kyozo.server.setScaling',
 } as const;
 
 /** The workspace's environments and registry as the root kyozo.yaml and the settings name them. */
@@ -655,6 +656,32 @@ export interface ServerCommandSignatures {
   [ServerCommands.push]: { args: [folderUri: string, serviceId?: string]; result: PushedImage[] };
   [ServerCommands.environments]: { args: [folderUri: string]; result: EnvironmentInfo };
   [ServerCommands.registryImages]: { args: [folderUri: string]; result: RegistryImageInfo[] };
+  /** Writes (or, with null, removes) the `scaling` block of the service's kyozo.yaml; answers the file's URI. */
+  [ServerCommands.setScaling]: {
+    args: [folderUri: string, serviceId: string, scaling: Scaling | null];
+    result: { uri: string };
+  };
+}
+
+/**
+ * Why `value` is not a `scaling` the editor may write (min and max 1..MAX_REPLICAS with min <= max, target_cpu
+ * 1..100, cooldown 0 s or more; the kyozo.yaml schema's bounds), or undefined when it is one.
+ */
+export function scalingProblem(value: unknown): string | undefined {
+  const v = value as Partial<Scaling> | null;
+  if (!v || typeof v !== 'object') return 'scaling must be an object with min, max, targetCpu';
+  const whole = (n: unknown, lo: number, hi: number) =>
+    typeof n === 'number' && Number.isInteger(n) && n >= lo && n <= hi;
+  if (!whole(v.min, 1, MAX_REPLICAS))
+    return `min must be a whole number from 1 to ${MAX_REPLICAS}, got "${String(v.min)}"`;
+  if (!whole(v.max, 1, MAX_REPLICAS))
+    return `max must be a whole number from 1 to ${MAX_REPLICAS}, got "${String(v.max)}"`;
+  if (v.min! > v.max!) return `min (${v.min}) must not be above max (${v.max})`;
+  if (!whole(v.targetCpu, 1, 100))
+    return `target CPU must be a whole percentage from 1 to 100, got "${String(v.targetCpu)}"`;
+  if (v.cooldownSeconds !== undefined && !whole(v.cooldownSeconds, 0, 86_400))
+    return `cooldown must be a whole number of seconds from 0 to 86400, got "${String(v.cooldownSeconds)}"`;
+  return undefined;
 }
 
 /** More replicas than this on one engine is almost always a typo, and each one holds host ports. */
@@ -726,6 +753,7 @@ export const ClientCommands = {
   pushService: 'kyozo.pushService',
   pushAll: 'kyozo.pushAll',
   selectEnvironment: 'kyozo.selectEnvironment',
+  setAutoscaling: 'kyozo.setAutoscaling',
   ...ShareCommands,
 } as const;
 

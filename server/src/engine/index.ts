@@ -18,6 +18,7 @@ export type { BaseImages } from './deploy/dockerfile-generator';
 export { ServiceIndex, UnknownServiceError } from './deploy/service-index';
 export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplicas } from './deploy/replica-count';
 export { describeProgress } from './deploy/deploy-progress';
+export { ScalingManifestError, withScaling } from './deploy/scaling-manifest';
 export { exportCompose, writeComposeExport } from './compose/compose-export';
 export { exportKubernetes, KubernetesExportError, writeKubernetesExport } from './k8s';
 export type { KubernetesExport, KubernetesExportOptions, KubernetesFile } from './k8s';

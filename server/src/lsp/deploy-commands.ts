@@ -38,6 +38,7 @@ import {
   type OrchestratorFactory,
 } from './orchestrator-link';
 import { activeTopology, environmentInfo, pushFromServer, registryImagesFromServer } from './registry-environment';
+import { writeScaling } from './scaling-command';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
 
@@ -330,6 +331,11 @@ export class DeployCommands {
       return service;
     };
     if (params.command === ServerCommands.generateDockerfile) return this.writeDockerfile(f, needService());
+    if (params.command === ServerCommands.setScaling) {
+      const written = writeScaling(f.root, f.rootUri, needService(), extra ?? null);
+      void f.analyze();
+      return written;
+    }
     const o = this.requireOrchestrator();
     const name = service?.name ?? f.root;
     switch (params.command) {
