@@ -14,6 +14,14 @@ export interface RoomConnection {
 
 const SYNC_TIMEOUT_MS = 15_000;
 
+// Features that are handed only a room's document (presence, through share-rooms.ts) find its awareness here.
+const connections = new WeakMap<Y.Doc, RoomConnection & { teamId: string }>();
+
+/** The awareness, provider and team of a room's document that connectRoom made, or undefined. */
+export function connectionOf(doc: Y.Doc): (RoomConnection & { teamId: string }) | undefined {
+  return connections.get(doc);
+}
+
 /** Connects to a room with the keys this device holds and waits until its document has synced (15 s at most). */
 export async function connectRoom(
   session: ShareSession,
@@ -44,5 +52,6 @@ export async function connectRoom(
     provider.destroy();
     throw new ShareError(`the sync server ${session.server} did not open room ${roomId} within 15 s; try again`);
   }
+  connections.set(doc, { doc, awareness, provider, teamId });
   return { doc, awareness, provider };
 }

@@ -13,6 +13,7 @@ import { CloseCode } from '../../../sync-server/src/wire';
 import { LAYOUT_VERSION, ShareTreeError, SharePathError, WorkspaceDoc, type FileEntry } from './workspace-doc';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
+import { PARTICIPANTS_FOCUS } from './participants-view';
 import { connectRoom } from './room-connection';
 import { roomClosed, roomOpened } from './share-rooms';
 import {
@@ -279,8 +280,8 @@ export function registerShareFileSystem(
     status.text = s.ended ? `$(debug-disconnect) Share ended · ${s.host}` : `$(broadcast) Joined ${s.host}`;
     status.tooltip = s.ended
       ? `Kyozo Share: ${s.ended}. The files are a read-only copy.`
-      : `Kyozo Share: joined ${s.host}'s workspace as ${s.role} (room ${s.roomId})`;
-    status.command = undefined;
+      : `Kyozo Share: joined ${s.host}'s workspace as ${s.role} (room ${s.roomId}). Click to see who is here.`;
+    status.command = s.ended ? undefined : PARTICIPANTS_FOCUS;
     status.show();
   };
 

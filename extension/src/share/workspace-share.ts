@@ -12,6 +12,7 @@ import { DiskSync } from './disk-sync';
 import { scanHostFiles, shareHostFiles } from './host-files';
 import type { CommandResult, ShareAccount, ShareSession } from './share-account';
 import { ShareError } from './share-errors';
+import { PARTICIPANTS_FOCUS } from './participants-view';
 import { connectRoom } from './room-connection';
 import { roomClosed, roomOpened } from './share-rooms';
 import { registerShareFileSystem } from './share-filesystem';
@@ -182,8 +183,10 @@ export function registerWorkspaceShare(
     }
     const peers = [...host.awareness.getStates().keys()].filter((id) => id !== host!.awareness.clientID).length;
     status.text = `$(broadcast) Sharing · ${peers}`;
-    status.tooltip = `Kyozo Share: sharing ${host.folder.name} (room ${host.roomId}); ${peers} other participant(s)`;
-    status.command = ShareCommands.stopSharing;
+    status.tooltip =
+      `Kyozo Share: sharing ${host.folder.name} (room ${host.roomId}); ${peers} other participant(s). ` +
+      'Click to see who is here.';
+    status.command = PARTICIPANTS_FOCUS;
     status.show();
   };
 
