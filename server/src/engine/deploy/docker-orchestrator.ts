@@ -679,9 +679,10 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   /** Brings every gateway of the workspace up to date with its replicas (a watch calls it on each engine event). */
-  private refreshGateways(topology: Topology): void {
+  /** `only`: the services events concerned; each refresh looks its gateway up, one engine call per service. */
+  private refreshGateways(topology: Topology, only?: string[]): void {
     const ws = this.workspace(topology);
-    for (const service of topology.services.filter(deployable))
+    for (const service of topology.services.filter((s) => deployable(s) && (!only || only.includes(s.id))))
       this.gateways.refresh(ws, service).catch(() => undefined); // a rejected config is recorded as an event
   }
 
@@ -709,7 +710,7 @@ export class DockerOrchestrator implements Orchestrator {
     // A refresh is a status() read: it never reconciles, so a watcher cannot remove another process's replicas. It
     // reads only the services the events concerned (one inspect per replica, not one per replica of all 100).
     const refresh = (services?: string[]) => {
-      this.refreshGateways(topology());
+      this.refreshGateways(topology(), services);
       return this.status(topology(), { stats: false, services }).then(
         (s) => {
           if (!disposed) onStatus(s, services !== undefined);
