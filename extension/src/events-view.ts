@@ -31,7 +31,9 @@ class EventsTree implements vscode.TreeDataProvider<DeploymentEvent & { folderUr
     const service = e.serviceId
       ? (this.model.find(e.folderUri, e.serviceId)?.service.name ?? e.serviceId)
       : e.workspace;
-    const item = new vscode.TreeItem(`${service}: ${e.type.replace(/_/g, ' ')}`);
+    // A remote action's message says what was asked, by whom, and what came of it.
+    const what = e.type === 'remote_action' && e.message ? e.message : e.type.replace(/_/g, ' ');
+    const item = new vscode.TreeItem(`${service}: ${what}`);
     const [icon, color] = ICONS[e.type] ?? ['circle'];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.description = `${new Date(e.at).toLocaleTimeString()}${e.durationMs !== undefined ? ` · ${(e.durationMs / 1000).toFixed(1)}s` : ''}`;

@@ -7,7 +7,10 @@ export function registerStatusBar(context: vscode.ExtensionContext, model: Kyozo
   item.name = 'Kyozo Services';
   item.command = 'kyozo.services.focus';
   const update = () => {
-    const all = model.services().filter((r) => r.service.type !== 'infrastructure');
+    // This machine's services: a Kyozo Share host's (remote) ones have their own count in the host's window.
+    const all = model
+      .services()
+      .filter((r) => r.service.type !== 'infrastructure' && !model.folders.get(r.folderUri)?.remote);
     const running = all.filter((r) => r.status?.state === 'running').length;
     const failing = all.filter((r) => r.status?.state === 'error' || r.status?.state === 'unhealthy').length;
     if (model.engine && !model.engine.reachable) {
