@@ -1039,10 +1039,13 @@ export class Relay {
       this.log.error({ room: room.id, err: (err as Error).message }, 'reading missed updates failed');
       frames = [];
     }
+    // The sender's own socket here (if it is here) neither gets its updates back nor counts them twice.
+    let own: Conn | null = null;
+    for (const c of room.conns) if (c.sender === sender) own = c;
     for (const f of frames) {
       const clock = readDataHeader(f).clock;
       if (clock !== (room.relayed.get(sender) ?? 0) + 1) break;
-      this.relayStored(room, null, f, sender, clock);
+      this.relayStored(room, own, f, sender, clock);
       // The other instances may have missed them too; each relays an update once.
       this.fanout?.publish(room.id, f);
     }
