@@ -85,6 +85,7 @@ async function languageServer(folder: string, topology: Topology) {
     env: process.env,
   });
   child.stderr.resume();
+  child.stdin.on('error', () => undefined); // the server exits on `exit`; a late write must not end the bench
   const connection = createMessageConnection(
     new StreamMessageReader(child.stdout),
     new StreamMessageWriter(child.stdin),
