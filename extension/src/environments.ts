@@ -22,20 +22,19 @@ export function environmentInfo(client: LanguageClient, folderUri: string): Prom
 }
 
 /**
- * True when the deploy may go ahead: always without an environment or for one that does not ask; otherwise after the
- * user says so in a modal dialog naming the environment.
+ * True when the deploy may go ahead: always without an environment or for one that does not ask; otherwise once the
+ * user says so to a warning naming the environment.
  */
 export async function confirmDeploy(client: LanguageClient, folderUri: string, what: string): Promise<boolean> {
   const info = await environmentInfo(client, folderUri);
   if (!info.active || !info.confirm) return true;
   const deploy = `Deploy to ${info.active}`;
+  // A notification with both answers rather than a modal dialog: nothing is deployed until the user picks the first,
+  // and dismissing it is a no. (VS Code refuses modal dialogs to an extension under test, so this one is tested.)
   const answer = await vscode.window.showWarningMessage(
-    `Kyozo: deploy ${what} to ${info.active}?`,
-    {
-      modal: true,
-      detail: `The active environment (kyozo.environment) is ${info.active}, which asks before a deploy.`,
-    },
+    `Kyozo: deploy ${what} to ${info.active}? The active environment (kyozo.environment) asks before a deploy.`,
     deploy,
+    'Cancel',
   );
   return answer === deploy;
 }

@@ -127,6 +127,7 @@ class ServicesTree implements vscode.TreeDataProvider<Node> {
       item.iconPath = new vscode.ThemeIcon('package');
       item.description = 'images pushed and their digests';
       item.contextValue = 'kyozo.registry';
+      item.accessibilityInformation = { label: 'Registry' };
       return item;
     }
     if (node.kind === 'image') {

@@ -1,0 +1,162 @@
+// Environments and the registry in a real VS Code (code-server 4.100.3 through Debian's Chromium), on the real engine
+// and a loopback distribution registry: the status bar names the active environment, Select Environment switches it,
+// Deploy runs the environment's project, Push Service fills the Services view's Registry node with the digest, and
+// deploying to production asks first (Cancel deploys nothing; Deploy to production deploys).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ensureTestBaseImages } from '../support/docker-base-images';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { registryAvailable, startRegistry } from '../support/loopback-registry';
+import {
+  bundleSuite,
+  codeServerMissing,
+  openBrowser,
+  repoRoot,
+  startCodeServer,
+  viewRows,
+  waitFile,
+  workbenchUrl,
+  type CodeServer,
+} from './vscode/harness';
+
+const artefacts = join(repoRoot, 'test-results');
+
+function statusBarTexts(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('.statusbar-item')).map((e) => e.textContent?.trim() ?? ''),
+  );
+}
+
+/** The Kyozo warning on screen (a notification toast): its message and buttons. */
+async function warning(page: Page): Promise<{ message: string; buttons: string[] }> {
+  const toast = page.locator('.notification-toast', { hasText: 'Kyozo: deploy web to' }).first();
+  await toast.waitFor({ timeout: 120_000 });
+  return {
+    message: (await toast.locator('.notification-list-item-message').textContent())?.trim() ?? '',
+    buttons: (await toast.locator('.monaco-button').allTextContents()).map((b) => b.trim()).filter(Boolean),
+  };
+}
+
+const clickWarning = (page: Page, button: string) =>
+  page
+    .locator('.notification-toast', { hasText: 'Kyozo: deploy web to' })
+    .locator('.monaco-button', { hasText: button })
+    .first()
+    .click();
+
+test(
+  'Kyozo in VS Code: environment switch, deploy to staging, push, production asks first',
+  { timeout: 900_000 },
+  async (t) => {
+    if (codeServerMissing(t)) return;
+    if (!(await engineAvailable())) return t.skip('no Docker engine');
+    const missing = registryAvailable();
+    if (missing) {
+      if (process.env.CI === 'true') throw new Error(missing);
+      return t.skip(missing);
+    }
+    execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
+    await ensureTestBaseImages();
+    const registry = await startRegistry();
+    const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-env-')));
+    const project = `kzenv${Date.now().toString(36)}`;
+    const folder = join(base, project);
+    const signals = join(base, 'signals');
+    cpSync(join(repoRoot, 'test/fixtures/registry-environments'), folder, { recursive: true });
+    mkdirSync(join(folder, '.vscode'), { recursive: true });
+    writeFileSync(join(folder, '.vscode/settings.json'), JSON.stringify({ 'kyozo.registry': registry.address }));
+    mkdirSync(signals, { recursive: true });
+    mkdirSync(artefacts, { recursive: true });
+    const suite = await bundleSuite(base, 'environments-suite.ts');
+
+    const live: { cs?: CodeServer; closeBrowser?: () => Promise<void> } = {};
+    t.after(async () => {
+      await live.closeBrowser?.();
+      await live.cs?.stop();
+      for (const env of ['staging', 'production']) await cleanupWorkspace(`${project}-${env}`);
+      await cleanupWorkspace(project, { images: true });
+      for (const img of await testDocker().listImages())
+        for (const tag of (img.RepoTags ?? []).filter((x) => x.includes(`/${project}/`)))
+          await testDocker()
+            .getImage(tag)
+            .remove({ force: true })
+            .catch(() => undefined);
+      await registry.stop();
+      rmSync(base, { recursive: true, force: true });
+    });
+
+    const cs = await startCodeServer(folder, { KYOZO_E2E_DIR: signals, KYOZO_STATE_DIR: join(base, 'state') });
+    live.cs = cs;
+    const { browser, page } = await openBrowser();
+    live.closeBrowser = () => browser.close();
+    const results = () =>
+      existsSync(join(signals, 'results.json')) ? readFileSync(join(signals, 'results.json'), 'utf8') : '{}';
+    const why = () => `results: ${results()}\ncode-server: ${cs.output().slice(-3000)}`;
+    await page.goto(workbenchUrl(cs, folder, suite), { timeout: 120_000 });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await waitFile(join(signals, 'phase1'), 420_000, why);
+
+    // Staging: selected, deployed as its own project, pushed.
+    const inner1 = JSON.parse(results());
+    assert.equal(inner1.error, undefined, inner1.error);
+    assert.equal(inner1.selected, 'staging');
+    assert.equal(inner1.setting, 'staging');
+    const docker = testDocker();
+    const running = (p: string) => docker.listContainers({ filters: { label: [`dev.kyozo.workspace=${p}`] } });
+    assert.equal((await running(`${project}-staging`)).length, 1, 'web runs in the staging project');
+    assert.equal((await running(project)).length, 0, 'nothing of the workspace itself');
+    assert.match(inner1.pushed?.[0]?.reference ?? '', new RegExp(`^${registry.address}/${project}/web:[0-9a-f]{16}$`));
+    const digest = inner1.pushed[0].digest as string;
+    assert.ok((await statusBarTexts(page)).includes('staging'), JSON.stringify(await statusBarTexts(page)));
+
+    await page.click('.activitybar a[aria-label^="Kyozo"]', { force: true });
+    await page.waitForFunction(() => document.querySelectorAll('.pane .monaco-list-row').length > 0, undefined, {
+      timeout: 30_000,
+    });
+    const registryRow = page.locator('.pane .monaco-list-row[aria-label^="Registry"]').first();
+    await registryRow.waitFor({ timeout: 30_000 });
+    await registryRow.click();
+    const pushedRow = `web, pushed ${digest.slice(0, 19)}`;
+    for (let i = 0; i < 80 && !(await viewRows(page, 'Services')).includes(pushedRow); i++)
+      await page.waitForTimeout(250);
+    const rows = await viewRows(page, 'Services');
+    assert.ok(rows.includes(pushedRow), JSON.stringify(rows));
+    assert.ok(rows.includes('worker, not built'), JSON.stringify(rows));
+    await page.screenshot({ path: join(artefacts, 'vscode-environments-registry.png') });
+
+    // Production asks first: Cancel deploys nothing.
+    writeFileSync(join(signals, 'production'), '1');
+    await waitFile(join(signals, 'asking'), 120_000, why);
+    const asked = await warning(page);
+    assert.match(asked.message, /^Kyozo: deploy web to production\? The active environment/);
+    assert.deepEqual(asked.buttons, ['Deploy to production', 'Cancel']);
+    assert.ok((await statusBarTexts(page)).includes('production'));
+    await page.screenshot({ path: join(artefacts, 'vscode-environments-confirm.png') });
+    await clickWarning(page, 'Cancel');
+    await waitFile(join(signals, 'phase2'), 60_000, why);
+    const inner2 = JSON.parse(results());
+    assert.equal(inner2.error, undefined, inner2.error);
+    assert.equal(inner2.cancelled, null);
+    assert.equal(inner2.stateAfterCancel, 'not-deployed');
+    assert.equal((await running(`${project}-production`)).length, 0, 'Cancel deployed nothing');
+
+    // ...and Deploy to production deploys there, beside staging.
+    writeFileSync(join(signals, 'again'), '1');
+    await waitFile(join(signals, 'asking-again'), 60_000, why);
+    await warning(page);
+    await clickWarning(page, 'Deploy to production');
+    await waitFile(join(signals, 'phase3'), 300_000, why);
+    const inner3 = JSON.parse(results());
+    assert.equal(inner3.error, undefined, inner3.error);
+    const [prod] = await running(`${project}-production`);
+    assert.ok(prod, 'web runs in the production project');
+    const env = (await docker.getContainer(prod.Id).inspect()).Config.Env ?? [];
+    assert.ok(env.includes('GREETING=hello from production'), JSON.stringify(env));
+    assert.equal((await running(`${project}-staging`)).length, 1, 'staging still runs');
+  },
+);
