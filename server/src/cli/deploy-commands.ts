@@ -474,7 +474,8 @@ function downCommand(program: Command): void {
         if (deployTarget(flags) === 'swarm') return swarmDown(topology, swarmRunFor(flags));
         await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
         process.stdout.write(
-          `removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}\n`,
+          `removed the containers${flags.volumes ? ', volumes' : ''} and network of ${topology.name}` +
+            `${topology.environment ? ` (${topology.environment.name})` : ''}\n`,
         );
       }),
     );

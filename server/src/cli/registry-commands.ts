@@ -93,6 +93,8 @@ function pushPrinter(topology: Topology): (p: PushProgress) => void {
   const width = Math.max(8, ...topology.services.map((s) => s.name.length));
   const last = new Map<string, string>();
   return (p) => {
+    // The engine learns each layer's size as it starts it, so early totals run behind: no figure until they settle.
+    if (p.total && (p.current ?? 0) > p.total) return;
     const quarter = p.total ? Math.floor((4 * (p.current ?? 0)) / p.total) : -1;
     const key = `${p.state}/${quarter}`;
     if (last.get(p.serviceId) === key) return;
