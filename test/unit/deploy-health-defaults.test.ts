@@ -1,6 +1,6 @@
 // Health checks at scale and the status path, without an engine: a health command given without an interval runs
-// every 10 s after a start period (in containers and in the exported compose file), never every 2 s; the engine watch
-// ignores a HEALTHCHECK's exec events; `--parallel` refuses what is not a whole number from 1 to 64.
+// every 10 s after a start period (in containers and in the exported compose file), never every 2 s; `--parallel`
+// refuses what is not a whole number from 1 to 64.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,6 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { exportCompose } from '../../server/src/engine/compose/compose-export';
 import { containerSpec } from '../../server/src/engine/deploy/container-spec';
-import { changesStatus } from '../../server/src/engine/deploy/engine-watch';
 import { port, service, topology } from '../support/docker-topology-builder';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -54,14 +53,6 @@ describe('health commands at scale', () => {
     const hc = out.services.db!.healthcheck!;
     assert.equal(hc.interval, '10s');
     assert.ok(typeof hc.start_period === 'string' && parseInt(hc.start_period, 10) >= 10, JSON.stringify(hc));
-  });
-});
-
-describe('engine events', () => {
-  test("a HEALTHCHECK's exec events change no status; starts, deaths and health verdicts do", () => {
-    for (const s of ['exec_create: wget -q', 'exec_start: wget -q', 'exec_die']) assert.equal(changesStatus(s), false);
-    for (const s of ['die', 'start', 'kill', 'health_status: unhealthy', 'destroy'])
-      assert.equal(changesStatus(s), true);
   });
 });
 

@@ -19,14 +19,6 @@ export interface EngineWatchHandlers {
   health?(serviceId: string, healthy: boolean, status: string): void;
 }
 
-/**
- * Whether an event can change a service's status. A HEALTHCHECK's exec_create/exec_start/exec_die (three per check
- * and container: 10 a second at 100 services every 30 s) cannot; its verdict comes as health_status.
- */
-export function changesStatus(status: string | undefined): boolean {
-  return !status?.startsWith('exec_');
-}
-
 export function watchEngine(docker: Docker, project: string, handlers: EngineWatchHandlers): { dispose(): void } {
   let disposed = false;
   let stream: NodeJS.ReadableStream | undefined;
@@ -62,7 +54,8 @@ export function watchEngine(docker: Docker, project: string, handlers: EngineWat
     if (ev.status?.startsWith('health_status') && serviceId) {
       handlers.health?.(serviceId, ev.status.endsWith('healthy') && !ev.status.endsWith('unhealthy'), ev.status);
     }
-    if (changesStatus(ev.status)) schedule(serviceId);
+    // Every event counts, a HEALTHCHECK's exec events too: a gateway re-reads its replicas' health on them.
+    schedule(serviceId);
   };
   docker.getEvents({ filters: { label: [`${Label.workspace}=${project}`], type: ['container'] } }).then(
     (s) => {
