@@ -21,7 +21,7 @@ import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
 
 const repoRoot = resolve(new URL('../..', import.meta.url).pathname);
-const README_MAX_LINES = 150;
+const README_MAX_LINES = 180;
 const md = new MarkdownIt({ html: true });
 
 interface Reference {
