@@ -109,7 +109,8 @@ test(
       writeFileSync(join(signals, `${name}.tmp`), JSON.stringify(body));
       renameSync(join(signals, `${name}.tmp`), join(signals, name));
     };
-    await page.goto(workbenchUrl(cs, folder, suite));
+    // A machine running other suites beside this one can take over 30 s (page.goto's default) to serve the workbench.
+    await page.goto(workbenchUrl(cs, folder, suite), { timeout: 120_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 
     // ---- phase 1: the window hosts; bob (member) and dave (viewer) are Node guests ----
