@@ -128,7 +128,9 @@ describe('load-balancing gateway on a real engine', { timeout: 600_000 }, async 
     const s = statuses.find((x) => x.name === 'web')!;
     assert.deepEqual(s.replicas, { running: 3, desired: 3 });
     url = `${s.ports[0]!.url!}/cgi-bin/host`;
-    const replicas = await docker.listContainers({ filters: { label: [`dev.kyozo.service=compose.yaml#web`] } });
+    const replicas = await docker.listContainers({
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=compose.yaml#web`] },
+    });
     assert.equal(replicas.length, 3);
     for (const r of replicas)
       assert.deepEqual(
@@ -143,7 +145,9 @@ describe('load-balancing gateway on a real engine', { timeout: 600_000 }, async 
   });
 
   test('the gateway is labelled like every Kyozo container, runs as a non-root user, unprivileged', async () => {
-    const [gw] = await docker.listContainers({ filters: { label: [`dev.kyozo.gateway=compose.yaml#web`] } });
+    const [gw] = await docker.listContainers({
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.gateway=compose.yaml#web`] },
+    });
     assert.ok(gw, 'a gateway container runs');
     const info = await docker.getContainer(gw.Id).inspect();
     assert.equal(info.Config.Labels['dev.kyozo.workspace'], project);
@@ -159,7 +163,9 @@ describe('load-balancing gateway on a real engine', { timeout: 600_000 }, async 
       () => topology,
       () => undefined,
     );
-    const [, second] = await docker.listContainers({ filters: { label: [`dev.kyozo.service=compose.yaml#web`] } });
+    const [, second] = await docker.listContainers({
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=compose.yaml#web`] },
+    });
     const sick = second!.Id;
     const hostname = (await docker.getContainer(sick).inspect()).Config.Hostname;
     const exec = async (cmd: string[]) => {
@@ -189,7 +195,9 @@ describe('load-balancing gateway on a real engine', { timeout: 600_000 }, async 
   });
 
   test('a replica killed under 20 requests in flight costs no failed request', async () => {
-    const [, , third] = await docker.listContainers({ filters: { label: [`dev.kyozo.service=compose.yaml#web`] } });
+    const [, , third] = await docker.listContainers({
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=compose.yaml#web`] },
+    });
     const result = await load(url, 600, 20, {
       at: 150,
       run: () => docker.getContainer(third!.Id).kill(),
@@ -213,7 +221,9 @@ describe('load-balancing gateway on a real engine', { timeout: 600_000 }, async 
   });
 
   test('a configuration nginx rejects is not applied: the running one keeps serving, the reason is reported', async () => {
-    const [gw] = await docker.listContainers({ filters: { label: [`dev.kyozo.gateway=compose.yaml#web`] } });
+    const [gw] = await docker.listContainers({
+      filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.gateway=compose.yaml#web`] },
+    });
     const ws = orchestrator.workspace(topology);
     const svc = topology.services[0]!;
     await assert.rejects(

@@ -114,10 +114,11 @@ export class Gateways {
    * Creates the gateway when missing, or brings its upstream up to date with the replicas running now. Throws a
    * GatewayError when nginx rejects the new configuration (the running one stays) or the gateway cannot start.
    */
-  sync(ws: Workspace, service: Service): Promise<GatewayState | undefined> {
+  /** `leaving`: ids of replicas about to be removed, taken out of the upstream first (a scale-in drains them). */
+  sync(ws: Workspace, service: Service, leaving?: ReadonlySet<string>): Promise<GatewayState | undefined> {
     const key = `${ws.project}/${service.id}`;
     const previous = this.queues.get(key) ?? Promise.resolve(undefined);
-    const next = previous.catch(() => undefined).then(() => this.syncNow(ws, service, true));
+    const next = previous.catch(() => undefined).then(() => this.syncNow(ws, service, true, leaving));
     this.queues.set(key, next);
     void next
       .finally(() => {
@@ -154,8 +155,10 @@ export class Gateways {
   }
 
   /** The replicas of a service with their address on the project network and their health. */
-  private async replicas(ws: Workspace, service: Service): Promise<UpstreamReplica[]> {
-    const list = (await workspaceContainers(this.docker, ws, service.id)).filter((c) => c.State === 'running');
+  private async replicas(ws: Workspace, service: Service, leaving?: ReadonlySet<string>): Promise<UpstreamReplica[]> {
+    const list = (await workspaceContainers(this.docker, ws, service.id)).filter(
+      (c) => c.State === 'running' && !leaving?.has(c.Id),
+    );
     const infos = await Promise.all(
       list.map((c) =>
         this.docker
@@ -182,10 +185,15 @@ export class Gateways {
     );
   }
 
-  private async syncNow(ws: Workspace, service: Service, create: boolean): Promise<GatewayState | undefined> {
+  private async syncNow(
+    ws: Workspace,
+    service: Service,
+    create: boolean,
+    leaving?: ReadonlySet<string>,
+  ): Promise<GatewayState | undefined> {
     const existing = await this.find(ws, service.id);
     if (!existing && !create) return undefined;
-    const all = await this.replicas(ws, service);
+    const all = await this.replicas(ws, service, leaving);
     const upstream = upstreamReplicas(all);
     const conf = gatewayConfig({ serviceName: service.name, ports: gatewayPorts(service.ports), replicas: upstream });
     let id: string;
@@ -276,63 +284,75 @@ export class Gateways {
         owned.set(p.PublicPort, portKey({ serviceId, replica, container: p.PrivatePort, protocol }));
       }
     }
-    const assigned = await allocatePorts(
-      ws.store,
-      ports.map((container) => ({
-        serviceId: service.id,
-        replica: 1,
-        container,
-        protocol: 'tcp' as const,
-        requested: service.ports.find((p) => p.container === container && p.protocol === 'tcp')?.host,
-      })),
-      owned,
-    );
-    for (const p of assigned)
-      if (p.conflict) ws.events.append('health_changed', { serviceId: service.id, message: p.conflict });
-    const exposed: Record<string, object> = {};
-    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
-    for (const p of assigned) {
-      exposed[`${p.container}/tcp`] = {};
-      bindings[`${p.container}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: String(p.host) }];
+    // The engine refuses a port another container reserved between our check and our start (another workspace, or a
+    // container created and not yet started): that port is avoided and the next free one taken, three times at most.
+    for (let attempt = 1; ; attempt++) {
+      const assigned = await allocatePorts(
+        ws.store,
+        ports.map((container) => ({
+          serviceId: service.id,
+          replica: 1,
+          container,
+          protocol: 'tcp' as const,
+          requested: service.ports.find((p) => p.container === container && p.protocol === 'tcp')?.host,
+        })),
+        owned,
+      );
+      for (const p of assigned)
+        if (p.conflict) ws.events.append('health_changed', { serviceId: service.id, message: p.conflict });
+      const exposed: Record<string, object> = {};
+      const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      for (const p of assigned) {
+        exposed[`${p.container}/tcp`] = {};
+        bindings[`${p.container}/tcp`] = [{ HostIp: '127.0.0.1', HostPort: String(p.host) }];
+      }
+      const name = `${service.name}-gateway`;
+      const container = await this.docker.createContainer({
+        name: `${ws.project}_${service.name}_gateway`,
+        Image: this.image,
+        // nginx itself, not the image's entrypoint script: nothing edits the configuration but Kyozo.
+        Entrypoint: ['nginx', '-c', GATEWAY_CONF, '-g', 'daemon off;'],
+        Cmd: [],
+        User: GATEWAY_USER,
+        ExposedPorts: exposed,
+        Labels: {
+          [Label.workspace]: ws.project,
+          [Label.root]: ws.topology.root,
+          [Label.gateway]: service.id,
+          [Label.folder]: service.folder,
+          [Label.composeProject]: ws.project,
+          [Label.composeService]: name,
+          [Label.composeNumber]: '1',
+          [Label.composeOneoff]: 'False',
+          [Label.composeVersion]: COMPOSE_VERSION,
+          [Label.composeWorkingDir]: ws.topology.root,
+        },
+        HostConfig: {
+          PortBindings: bindings,
+          NetworkMode: ws.network,
+          RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
+          Privileged: false,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges:true'],
+          Memory: 128 * 1024 * 1024,
+          LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        },
+        NetworkingConfig: { EndpointsConfig: { [ws.network]: { Aliases: [name] } } },
+      });
+      try {
+        await writeConfig(container, GATEWAY_CONF, conf);
+        await container.start();
+      } catch (e) {
+        const taken = /:(\d+) failed: port is already allocated/.exec((e as Error).message);
+        await container.remove({ force: true }).catch(() => undefined);
+        if (!taken || attempt >= 3) throw e;
+        owned.set(Number(taken[1]), 'allocated by the engine to another container');
+        continue;
+      }
+      await this.waitListening(service, container.id);
+      this.applied.set(container.id, conf);
+      return container.id;
     }
-    const name = `${service.name}-gateway`;
-    const container = await this.docker.createContainer({
-      name: `${ws.project}_${service.name}_gateway`,
-      Image: this.image,
-      // nginx itself, not the image's entrypoint script: nothing edits the configuration but Kyozo.
-      Entrypoint: ['nginx', '-c', GATEWAY_CONF, '-g', 'daemon off;'],
-      Cmd: [],
-      User: GATEWAY_USER,
-      ExposedPorts: exposed,
-      Labels: {
-        [Label.workspace]: ws.project,
-        [Label.root]: ws.topology.root,
-        [Label.gateway]: service.id,
-        [Label.folder]: service.folder,
-        [Label.composeProject]: ws.project,
-        [Label.composeService]: name,
-        [Label.composeNumber]: '1',
-        [Label.composeOneoff]: 'False',
-        [Label.composeVersion]: COMPOSE_VERSION,
-        [Label.composeWorkingDir]: ws.topology.root,
-      },
-      HostConfig: {
-        PortBindings: bindings,
-        NetworkMode: ws.network,
-        RestartPolicy: { Name: 'unless-stopped', MaximumRetryCount: 0 },
-        Privileged: false,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges:true'],
-        Memory: 128 * 1024 * 1024,
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
-      },
-      NetworkingConfig: { EndpointsConfig: { [ws.network]: { Aliases: [name] } } },
-    });
-    await writeConfig(container, GATEWAY_CONF, conf);
-    await container.start();
-    await this.waitListening(service, container.id);
-    this.applied.set(container.id, conf);
-    return container.id;
   }
 
   /** Until nginx accepts connections on the first published port; a gateway that exits says why. */
