@@ -6,11 +6,10 @@ import { ByteQuota } from './byte-quota';
 import { defaultConfig, type SyncServerConfig } from './config';
 import { createApi } from './http-api';
 import { createLogger, type Logger } from './logger';
-import { RedisFanout } from './fanout/redis-fanout';
+import type { Fanout } from './fanout/fanout';
 import { createMetrics } from './metrics';
 import { Relay } from './relay';
 import { redactUrl } from './service-url';
-import { PostgresStore } from './store/postgres-store';
 import { checkPrivateDataDir } from './store/private-data-dir';
 import { SqliteStore } from './store/sqlite-store';
 import type { SyncStore } from './store/store';
@@ -37,6 +36,8 @@ export async function startSyncServer(
   };
   let store: SyncStore;
   if (cfg.storeUrl) {
+    // Loaded only when used: a server on SQLite alone never loads pg or ioredis.
+    const { PostgresStore } = await import('./store/postgres-store');
     store = await PostgresStore.open({ url: cfg.storeUrl, commitWindowMs: cfg.commitWindowMs, onCommit });
   } else {
     checkPrivateDataDir(cfg.dataDir);
@@ -58,9 +59,11 @@ export async function startSyncServer(
   if (countMs > 1000) log.info({ ms: countMs }, 'counted the bytes every sender holds, for the quotas');
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
   // Ciphertext does not compress, so permessage-deflate would only cost CPU.
-  const fanout = cfg.redisUrl
-    ? new RedisFanout(cfg.redisUrl, (message) => log.warn({ err: message }, 'fan-out (Redis) error'))
-    : null;
+  let fanout: Fanout | null = null;
+  if (cfg.redisUrl) {
+    const { RedisFanout } = await import('./fanout/redis-fanout');
+    fanout = new RedisFanout(cfg.redisUrl, (message) => log.warn({ err: message }, 'fan-out (Redis) error'));
+  }
   const relay = new Relay(wss, store, cfg, log, metrics, quota, fanout);
   await relay.startFanout().catch(async (err: Error) => {
     await store.close();

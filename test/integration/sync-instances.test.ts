@@ -56,7 +56,8 @@ describe('three sync server instances on one PostgreSQL and one Redis', { skip: 
     dataDir = mkdtempSync(join(tmpdir(), 'kyozo-instances-'));
     const env = { KYOZO_SYNC_STORE: postgres.url, KYOZO_SYNC_REDIS: redis.url, KYOZO_SYNC_LOG_LEVEL: 'info' };
     // One after another: the first creates the schema (the others would wait on its lock anyway).
-    for (let i = 0; i < 3; i++) instances.push(await spawnSyncServer(join(dataDir, `unused-${i}`), 0, env));
+    // Each compiles the server through tsx first: on a machine busy with other test runs that took 12 s here.
+    for (let i = 0; i < 3; i++) instances.push(await spawnSyncServer(join(dataDir, `unused-${i}`), 0, env, 90_000));
     // Accounts made through different instances: they all read and write the one database.
     owner = await createUser(instances[0]);
     bob = await createUser(instances[1]);

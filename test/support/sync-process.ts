@@ -12,13 +12,23 @@ export interface ServerProcess {
   output: string[];
 }
 
-export function spawnSyncServer(dataDir: string, port = 0, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function spawnSyncServer(
+  dataDir: string,
+  port = 0,
+  extraEnv: NodeJS.ProcessEnv = {},
+  startTimeoutMs = 20_000,
+): Promise<ServerProcess> {
   const main = join(repoRoot, 'sync-server/src/main.ts');
-  return spawnSyncServerFrom(['--import', 'tsx', main, '--port', String(port), '--data-dir', dataDir], extraEnv);
+  const argv = ['--import', 'tsx', main, '--port', String(port), '--data-dir', dataDir];
+  return spawnSyncServerFrom(argv, extraEnv, startTimeoutMs);
 }
 
 /** Runs `node <argv>` (a bundle such as dist/sync-server.js and its flags) until the server says it listens. */
-export function spawnSyncServerFrom(argv: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function spawnSyncServerFrom(
+  argv: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  startTimeoutMs = 20_000,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, argv, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,8 +38,8 @@ export function spawnSyncServerFrom(argv: string[], extraEnv: NodeJS.ProcessEnv 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`sync server did not start within 20 s:\n${output.join('')}`));
-    }, 20_000);
+      reject(new Error(`sync server did not start within ${startTimeoutMs / 1000} s:\n${output.join('')}`));
+    }, startTimeoutMs);
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       output.push(d.toString());

@@ -23,6 +23,7 @@ export class RedisFanout implements Fanout {
   private readonly rooms = new Set<string>();
   private handlers: FanoutHandlers | null = null;
   private readyOnce = false;
+  private lastError = ''; // ioredis rejects a failed connect() with "Connection is closed": the cause came before
 
   constructor(
     private readonly url: string,
@@ -31,7 +32,11 @@ export class RedisFanout implements Fanout {
     const opts = { lazyConnect: true, connectionName: `kyozo-sync-${this.instanceId.slice(0, 8)}` };
     this.pub = new Redis(url, opts);
     this.sub = new Redis(url, opts);
-    for (const c of [this.pub, this.sub]) c.on('error', (err: Error) => this.onError(err.message));
+    for (const c of [this.pub, this.sub])
+      c.on('error', (err: Error) => {
+        this.lastError = err.message;
+        if (this.readyOnce) this.onError(err.message);
+      });
   }
 
   async start(handlers: FanoutHandlers): Promise<void> {
@@ -41,7 +46,8 @@ export class RedisFanout implements Fanout {
     } catch (err) {
       this.pub.disconnect();
       this.sub.disconnect();
-      throw new Error(`Redis ${redactUrl(this.url)}: ${(err as Error).message}`, { cause: err });
+      const why = this.lastError || (err as Error).message;
+      throw new Error(`Redis ${redactUrl(this.url)}: ${why}: start Redis there, or fix --redis`, { cause: err });
     }
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.onMessage(channel, message));
     // After a reconnect ioredis subscribes again by itself, but whatever was published meanwhile is gone.

@@ -136,7 +136,8 @@ export class PostgresStore implements SyncStore {
       await store.migrate();
     } catch (err) {
       await store.pool.end().catch(() => undefined);
-      throw new Error(`PostgreSQL store ${redactUrl(opts.url)}: ${(err as Error).message}`, { cause: err });
+      const hint = 'check that PostgreSQL answers there and the role may create a schema, or fix --store';
+      throw new Error(`PostgreSQL store ${redactUrl(opts.url)}: ${(err as Error).message}: ${hint}`, { cause: err });
     }
     return store;
   }
