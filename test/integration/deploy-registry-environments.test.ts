@@ -217,6 +217,7 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     assert.equal(promotion.from, 'staging');
     assert.equal(promotion.to, 'production');
     assert.equal(promotion.images.web, pushed.web);
+    assert.equal(start.message, 'promoted from staging to production');
     const deployment = start.details?.deployment;
     const started = prod.filter((e) => e.type === 'service_started' && e.details?.deployment === deployment);
     assert.deepEqual(

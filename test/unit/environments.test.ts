@@ -15,7 +15,7 @@ import {
   readWorkspaceConfig,
   topologyFor,
 } from '../../server/src/engine/deploy/environments';
-import { parseRegistry, RegistryError } from '../../server/src/engine/deploy/registry';
+import { parseRegistry, RegistryError, registryFailure } from '../../server/src/engine/deploy/registry';
 import { dockerCredentials } from '../../server/src/engine/deploy/registry-credentials';
 import { openWorkspace } from '../../server/src/engine/deploy/workspace';
 
@@ -209,6 +209,23 @@ describe('registry references and Docker credentials', () => {
       () => parseRegistry('Registry.Example.com:tag', '--registry'),
       (e: Error) => e instanceof RegistryError && /--registry expects a registry such as/.test(e.message),
     );
+  });
+
+  test("the engine's push and pull errors become what to do, whatever digits the address has", () => {
+    const ref = '127.0.0.1:40345/shop/web:0123456789abcdef';
+    const said = (m: string) => registryFailure('pull', ref, m).message;
+    assert.match(
+      said('Get "http://127.0.0.1:40345/v2/": dial tcp 127.0.0.1:40345: connect: connection refused'),
+      /failed: the registry 127\.0\.0\.1:40345 cannot be reached/,
+    );
+    assert.match(
+      said(
+        '(HTTP code 500) server error - Head "http://127.0.0.1:40345/v2/shop/web/manifests/x": no basic auth credentials',
+      ),
+      /was refused by 127\.0\.0\.1:40345: .*docker login 127\.0\.0\.1:40345/,
+    );
+    assert.match(said('unauthorized: authentication required'), /was refused by/);
+    assert.match(said('manifest unknown: manifest unknown'), /is not in the registry .*push it first \(kyozo push\)/);
   });
 
   test('auths entries, credHelpers, credsStore and none', () => {

@@ -39,6 +39,8 @@ export interface DeploymentStart {
   serviceId?: string;
   services: string[];
   details?: Record<string, unknown>;
+  /** What the event log shows for it (a promotion names both environments). */
+  message?: string;
 }
 
 export class DeploymentRecord {
@@ -55,7 +57,7 @@ export class DeploymentRecord {
     const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
     const id = start.kind ? `${start.kind}-${suffix}` : suffix;
     const details = { deployment: id, pid: process.pid, services: start.services, ...start.details };
-    events.append('deployment_started', { serviceId: start.serviceId, details });
+    events.append('deployment_started', { serviceId: start.serviceId, message: start.message, details });
     return new DeploymentRecord(events, id, start.services, start.serviceId);
   }
 

@@ -280,7 +280,11 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     await this.reconcile(ws, !options.services?.length);
     const selected = selectServices(topology, options.services);
-    const record = DeploymentRecord.start(ws.events, { services: selected.map((s) => s.id), details: options.details });
+    const record = DeploymentRecord.start(ws.events, {
+      services: selected.map((s) => s.id),
+      details: options.details,
+      message: options.message,
+    });
     const deployment = record.id;
     const progress = (serviceId: string, started: number, state: DeployProgress['state'], message?: string) =>
       options.onProgress?.({ serviceId, state, elapsedMs: Date.now() - started, message });

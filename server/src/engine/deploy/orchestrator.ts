@@ -54,6 +54,8 @@ export interface UpOptions {
   images?: Record<string, string>;
   /** Recorded on the deployment_started event (a promotion names both environments). */
   details?: Record<string, unknown>;
+  /** The deployment_started event's message. */
+  message?: string;
   onProgress?: (p: DeployProgress) => void;
   signal?: AbortSignal;
 }

@@ -81,6 +81,7 @@ export async function promote(
     services: selected.map((s) => s.id),
     images: Object.fromEntries(images.map((i) => [i.serviceId, i.image])),
     details: { promotion },
+    message: `promoted from ${from} to ${to}`,
     onProgress: options.onProgress,
     signal: options.signal,
   });

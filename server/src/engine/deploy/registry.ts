@@ -65,21 +65,26 @@ export interface PushResult {
 }
 
 /** The engine's push or pull error as what to do: wrong credentials, no registry there, or the registry's refusal. */
-function registryFailure(action: 'push' | 'pull', ref: string, message: string): RegistryError {
+export function registryFailure(action: 'push' | 'pull', ref: string, message: string): RegistryError {
   const host = registryHost(ref);
   const said = message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
-  if (/unauthorized|authentication required|no basic auth credentials|denied|401|403/i.test(said))
-    return new RegistryError(
-      `${action} of ${ref} was refused by ${host}: ${said}. Check the credentials for ${host} (docker login ${host}; ` +
-        'Kyozo uses those of ~/.docker/config.json and its credential helpers)',
-    );
+  // Unreachable first: an address's port may contain 401 or 403, and the engine's dial errors name the address.
   if (
-    /connection refused|no such host|i\/o timeout|dial tcp|server gave HTTP response|EOF|network is unreachable/i.test(
+    /connection refused|no such host|i\/o timeout|dial tcp|server gave HTTP response|\bEOF\b|network is unreachable/i.test(
       said,
     )
   )
     return new RegistryError(
       `${action} of ${ref} failed: the registry ${host} cannot be reached (${said}); check the address and that it runs`,
+    );
+  if (
+    /unauthorized|authentication required|no basic auth credentials|denied|\b40[13] (?:Unauthorized|Forbidden)\b/i.test(
+      said,
+    )
+  )
+    return new RegistryError(
+      `${action} of ${ref} was refused by ${host}: ${said}. Check the credentials for ${host} (docker login ${host}; ` +
+        'Kyozo uses those of ~/.docker/config.json and its credential helpers)',
     );
   if (/manifest unknown|not found/i.test(said) && action === 'pull')
     return new RegistryError(
