@@ -55,9 +55,11 @@ const APP = Array.from({ length: 40 }, (_, i) =>
 const NOTES = Array.from({ length: 200 }, (_, i) => `note ${i + 1}: ${'text '.repeat(4)}`).join('\n');
 
 /** Every name tag drawn in the page's editors: the name, the text of its line, and the line's text before the tag. */
-function nameTags(page: Page): Promise<{ name: string; line: string; before: string; color: string }[]> {
+function nameTags(
+  page: Page,
+): Promise<{ name: string; line: string; before: string; color: string; x: number; y: number; h: number }[]> {
   return page.evaluate(() => {
-    const out: { name: string; line: string; before: string; color: string }[] = [];
+    const out: { name: string; line: string; before: string; color: string; x: number; y: number; h: number }[] = [];
     for (const el of Array.from(document.querySelectorAll('.view-lines .view-line span'))) {
       const after = getComputedStyle(el, '::after');
       const content = after.content;
@@ -71,6 +73,10 @@ function nameTags(page: Page): Promise<{ name: string; line: string; before: str
         line: (line.textContent ?? '').replace(/\u00a0/g, ' '),
         before: r.toString().replace(/\u00a0/g, ' '),
         color: after.backgroundColor,
+        // where the caret is: the tag's anchor sits at it, in the line's box
+        x: el.getBoundingClientRect().left,
+        y: line.getBoundingClientRect().top,
+        h: line.getBoundingClientRect().height,
       });
     }
     return out;
@@ -150,7 +156,7 @@ test(
       });
       return last;
     };
-    await page.goto(workbenchUrl(cs, folder, suite));
+    await page.goto(workbenchUrl(cs, folder, suite), { timeout: 120_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
 
     // ---- phase 1: the window hosts, bob is a Node guest ----
@@ -229,6 +235,27 @@ test(
     ]);
     await page.mouse.move(10, 10);
     await page.screenshot({ path: join(artefacts, 'share-presence.png') });
+    // Hovering the character after bob's caret names him, with his roles and device.
+    const [tagNow] = await tagsNamed('bob');
+    await page.mouse.move(tagNow.x + 4, tagNow.y + tagNow.h / 2);
+    let hover = '';
+    await poll(
+      async () => {
+        hover = await page.evaluate(() =>
+          Array.from(document.querySelectorAll('.monaco-hover'))
+            .map((h) => (h.textContent ?? '').replace(/\s+/g, ' '))
+            .join(' | '),
+        );
+        return hover.includes('bob · guest, member · device');
+      },
+      "the hover of bob's cursor",
+      10_000,
+    ).catch((e) => {
+      throw new Error(`${(e as Error).message}: hover text ${JSON.stringify(hover)}`);
+    });
+    assert.ok(hover.includes(bobFp), `the hover gives bob's fingerprint: ${hover}`);
+    await page.screenshot({ path: join(artefacts, 'share-presence-hover.png') });
+    await page.mouse.move(10, 10);
 
     // bob inserts a line above his cursor: the cursor stays on "greeting" (relative positions), now on line 6.
     app.insert(0, '// bob was here\n');

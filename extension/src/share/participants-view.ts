@@ -182,7 +182,14 @@ export class PresenceHub implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Kyozo Share: ${node.participant.name} has no shared file open.`);
       return { name: node.participant.name };
     }
-    await show(view);
+    try {
+      await show(view);
+    } catch (e) {
+      // a file the host listed but did not share, say: the file system's message says why
+      const error = `cannot open ${node.participant.file} where ${node.participant.name} is: ${(e as Error).message}`;
+      void vscode.window.showErrorMessage(`Kyozo Share: ${error}`);
+      return { error };
+    }
     return { name: node.participant.name, file: node.participant.file };
   }
 
@@ -310,12 +317,27 @@ async function show(view: FollowView): Promise<vscode.TextEditor> {
     editor.selection = new vscode.Selection(d.positionAt(view.anchor), d.positionAt(view.head));
   }
   // One reveal: two in a row (their top, then their cursor) race, the second scrolling from where the first began.
-  if (view.visibleStart !== undefined) {
-    const top = d.positionAt(view.visibleStart);
-    editor.revealRange(new vscode.Range(top, top), vscode.TextEditorRevealType.AtTop);
-  } else if (view.head !== undefined) {
-    const head = d.positionAt(view.head);
-    editor.revealRange(new vscode.Range(head, head), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  const line = d.positionAt(view.visibleStart ?? view.head ?? 0).line;
+  const reveal = () => {
+    const at = d.positionAt(view.visibleStart ?? view.head ?? 0);
+    const how = view.visibleStart !== undefined ? 'AtTop' : 'InCenterIfOutsideViewport';
+    editor.revealRange(new vscode.Range(at, at), vscode.TextEditorRevealType[how]);
+  };
+  if (view.visibleStart === undefined && view.head === undefined) return editor;
+  reveal();
+  // An editor that has just opened may not be laid out yet and drop the reveal: it is made again if the line is still
+  // out of view once the editor has scrolled (or half a second later).
+  if (editor !== active) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        sub.dispose();
+        clearTimeout(timer);
+        resolve();
+      };
+      const sub = vscode.window.onDidChangeTextEditorVisibleRanges((e) => e.textEditor === editor && done());
+      const timer = setTimeout(done, 500);
+    });
+    if (!editor.visibleRanges.some((r) => r.start.line <= line && line <= r.end.line)) reveal();
   }
   return editor;
 }
