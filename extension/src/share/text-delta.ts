@@ -179,7 +179,6 @@ export class TextBindingCore {
   private queued = new Delta();
   private inflightAlt: Delta | null = null; // the in-flight edit with VS Code's order at equal offsets
   private expectedAlt: string | null = null;
-  private inflightBase = ''; // the document's text the in-flight edit (and its other order) applies to
   private mustVerify = false;
   private changedSinceSend = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -223,18 +222,10 @@ export class TextBindingCore {
     if (this.inflight && (matches || matchesAlt || this.awaitingEvent)) {
       // The edit this binding sent. VS Code may answer applyEdit before or after delivering its change event, and
       // may apply it after an edit typed meanwhile, its ranges moved past that edit's.
-      // VS Code put its insert and a keystroke typed meanwhile the other way round from the Y.Text. The order is put
-      // right first, before any queued room edit (those are placed by the Y.Text's order, and a keystroke typed in
-      // between would be too, both landing in the wrong spot), by moving the room's text, never the keystroke.
-      const reorder =
-        matchesAlt && this.inflightAlt && this.inflight
-          ? this.inflightAlt.invert(new Delta().insert(this.inflightBase)).compose(this.inflight)
-          : null;
       this.clearInflight();
       this.awaitingEvent = false;
       this.failures = 0;
-      if (reorder) this.queued = reorder.chop().compose(this.queued);
-      else if (!matches) this.mustVerify = true; // placed by VS Code, not where this binding would have
+      if (!matches) this.mustVerify = true; // placed by VS Code, not where this binding would have
       if (!this.outstanding) this.pump();
       return;
     }
@@ -253,7 +244,6 @@ export class TextBindingCore {
       this.inflight = local.transform(this.inflight, false);
       this.expected = applyToString(text, this.inflight);
       this.expectedAlt = applyToString(text, this.inflightAlt);
-      this.inflightBase = text;
     }
     if (this.queued.ops.length === 0) this.toText(pastInflight);
     else {
@@ -338,7 +328,6 @@ export class TextBindingCore {
     this.inflight = this.queued;
     this.queued = new Delta();
     this.expected = applyToString(before, this.inflight);
-    this.inflightBase = before;
     this.inflightAlt = null;
     this.expectedAlt = null;
     this.changedSinceSend = false;
