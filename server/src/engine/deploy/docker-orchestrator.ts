@@ -265,9 +265,13 @@ export class DockerOrchestrator implements Orchestrator {
       await created.start();
       ids.push(created.id);
     }
-    for (const c of existing) {
-      if (Number(c.Labels[Label.replica]) > desired) await this.docker.getContainer(c.Id).remove({ force: true });
+    const leaving = existing.filter((c) => Number(c.Labels[Label.replica]) > desired);
+    // Behind a gateway, replicas leave its upstream (and its old workers finish their requests) before they are removed.
+    if (gateway && leaving.length && all.some((c) => c.Labels[Label.gateway] === service.id)) {
+      await this.gateways.sync(ws, service, new Set(leaving.map((c) => c.Id))).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
     }
+    for (const c of leaving) await this.docker.getContainer(c.Id).remove({ force: true });
     return { ids, imageId: imageInfo.Id, gateway };
   }
 
