@@ -75,7 +75,7 @@ function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<
 
 test(
   'Kyozo Share between two VS Code windows: concurrent typing through a server restart, files, viewer, removal',
-  { timeout: 420_000 },
+  { timeout: 900_000 },
   async (t) => {
     if (codeServerMissing(t)) return;
     const started = Date.now();
@@ -154,7 +154,7 @@ test(
     const signalled = (name: string) => existsSync(join(signals, name));
 
     // ---- share and join ----
-    await until('both windows ready to type', () => signalled('host-ready') && signalled('guest-ready'), 150_000);
+    await until('both windows ready to type', () => signalled('host-ready') && signalled('guest-ready'), 300_000);
     const setupMs = Date.now() - started;
     assert.equal(results('guest').joined.role, 'member');
     assert.equal(results('guest').before, 'Shared notes\n');
@@ -162,14 +162,14 @@ test(
     // ---- both type 500 keystrokes at once; the sync server is killed and started again part-way ----
     send('go');
     const typingStarted = Date.now();
-    await until(`the host ${KILL_AT} keystrokes in`, () => (results('host').progress?.typed ?? 0) >= KILL_AT, 60_000);
+    await until(`the host ${KILL_AT} keystrokes in`, () => (results('host').progress?.typed ?? 0) >= KILL_AT, 240_000);
     const typedAtKill = { host: results('host').progress.typed, guest: results('guest').progress?.typed ?? 0 };
     await kill(sync.child, 'SIGKILL');
     await sleep(500);
     sync = await startSyncProcess(port, dataDir);
     live.sync = sync.child;
     const restartedAfter = Date.now() - typingStarted;
-    await until('both windows done typing', () => signalled('host-typed') && signalled('guest-typed'), 120_000);
+    await until('both windows done typing', () => signalled('host-typed') && signalled('guest-typed'), 400_000);
     const hostTyped: string = results('host').typing.typed;
     const guestTyped: string = results('guest').typing.typed;
     assert.equal(hostTyped, keystrokes('host', KEYSTROKES).join(''));
@@ -236,6 +236,9 @@ test(
 
     // ---- the guest creates a file and renames it: it appears on the host's disk ----
     await until('the guest renamed a file', () => signalled('guest-renamed'), 30_000);
+    // Saving the guest's document (bound, so it holds the shared text) is not refused as a conflict.
+    assert.equal(results('guest').guestSaved, true, 'the guest saved its document');
+    assert.equal(results('guest').guestDirtyAfterSave, false);
     const renamed = join(hostFolder, 'docs', 'renamed.txt');
     await until(
       'the renamed file on the host disk',

@@ -108,8 +108,11 @@ class GuestShare {
     const out: vscode.FileChangeEvent[] = [];
     for (const { path, entry } of this.workspace.list()) {
       if (!entry.text || !ids.has(entry.text)) continue;
+      // A bound document holds the edit already: its modification time stays, or saving it would be refused as
+      // older than the file ("the content of the file is newer").
+      if (this.bindings.has(path)) continue;
       this.touch(path);
-      if (!this.bindings.has(path)) out.push({ type: vscode.FileChangeType.Changed, uri: this.uri(path) });
+      out.push({ type: vscode.FileChangeType.Changed, uri: this.uri(path) });
     }
     if (out.length) this.fire(out);
   };

@@ -57,7 +57,7 @@ export async function run(): Promise<void> {
   };
   const read = <T>(name: string) =>
     existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined;
-  const waitFor = <T>(name: string, ms = 120_000) => until<T>(`signal ${name}`, () => read<T>(name), ms, 50);
+  const waitFor = <T>(name: string, ms = 300_000) => until<T>(`signal ${name}`, () => read<T>(name), ms, 50);
   const state = async () =>
     (await vscode.commands.executeCommand(role === 'host' ? SHARE_HOST_STATE_COMMAND : SHARE_STATE_COMMAND)) as {
       status: string;
@@ -164,7 +164,9 @@ export async function run(): Promise<void> {
     }
 
     if (role === 'guest') {
-      // ---- the guest creates a file and renames it; the host's disk follows ----
+      // ---- the guest saves its document (after hundreds of remote edits), then creates and renames a file ----
+      results.guestSaved = await doc.save();
+      results.guestDirtyAfterSave = doc.isDirty;
       const root = vscode.Uri.parse((results.joined as { folder: string }).folder);
       await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(root, 'made.txt'), Buffer.from('made by bob\n'));
       await vscode.workspace.fs.rename(
