@@ -110,4 +110,43 @@ describe('kyozo k8s (CLI)', () => {
     assert.equal(badNs.status, 2);
     assert.match(badNs.stderr, /--namespace must be a DNS label/);
   });
+
+  test('with a registry, built images are named as kyozo push names them: <registry>/<project>/<service>:<content hash>', async () => {
+    const { analyze, contentTag, serviceContext } = await import('../../server/src/engine');
+    const topology = await analyze(shop);
+    const api = topology.services.find((s) => s.name === 'api')!;
+    const expected = `127.0.0.1:5000/team/shop/api:${contentTag(serviceContext(topology, api, {}, 'buildkit').hash)}`;
+
+    const out = join(work, 'registry-out');
+    const r = await kyozo(['k8s', shop, '-o', out, '--registry', '127.0.0.1:5000/team']);
+    assert.equal(r.status, 0, r.stderr);
+    const docs = readFileSync(join(out, 'api.yaml'), 'utf8')
+      .split(/^---$/m)
+      .map((d) => parse(d));
+    const deployment = docs.find((d) => d?.kind === 'Deployment');
+    assert.equal(deployment.spec.template.spec.containers[0].image, expected);
+    // A service that runs someone else's image keeps it.
+    const cache = readFileSync(join(out, 'cache.yaml'), 'utf8');
+    assert.match(cache, /image: redis/);
+
+    // An explicit --tag keeps the previous naming; a bad registry is refused.
+    const tagged = await kyozo([
+      'k8s',
+      shop,
+      '-o',
+      join(work, 'tagged-out'),
+      '--registry',
+      'r.example.com',
+      '--tag',
+      'v1',
+    ]);
+    assert.equal(tagged.status, 0, tagged.stderr);
+    assert.match(
+      readFileSync(join(work, 'tagged-out', 'api.yaml'), 'utf8'),
+      /image: r\.example\.com\/kyozo-shop\/api:v1/,
+    );
+    const bad = await kyozo(['k8s', shop, '-o', join(work, 'bad-out'), '--registry', 'HTTP://Bad Registry']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--registry expects a registry/);
+  });
 });

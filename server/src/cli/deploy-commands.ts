@@ -6,12 +6,10 @@ import type { Command } from 'commander';
 import type { DeploymentEvent, ServiceStatus, Topology } from '../protocol';
 import {
   analyze,
-  BASE_IMAGE_KEYS,
   DEFAULT_MAX_FILE_BYTES,
   exportCompose,
   generateDockerfile,
   InvalidReplicasError,
-  isBaseImageKey,
   runtimeOf,
   ServiceIndex,
   UnknownServiceError,
@@ -19,7 +17,6 @@ import {
   WorkspaceFileError,
   WorkspaceFiles,
   writeComposeExport,
-  type BaseImages,
   type DeployProgress,
 } from '../engine';
 // The Docker client: only this bundle (dist/cli-deploy.js) and the language server load it.
@@ -67,22 +64,8 @@ export interface DeployFlags {
   gatewayImage?: string;
 }
 
-export class CliInputError extends Error {}
-
-export function parseBaseImages(list: string[]): BaseImages {
-  const out: BaseImages = {};
-  const all = [...(process.env.KYOZO_BASE_IMAGES ?? '').split(',').filter(Boolean), ...list];
-  for (const item of all) {
-    const [runtime, image] = item.split('=', 2).map((x) => x.trim());
-    if (!runtime || !image || !isBaseImageKey(runtime)) {
-      throw new CliInputError(
-        `--base-image expects <runtime>=<image> with runtime one of ${BASE_IMAGE_KEYS.join(', ')}; ` + `got '${item}'`,
-      );
-    }
-    out[runtime] = image;
-  }
-  return out;
-}
+import { CliInputError, parseBaseImages } from './cli-input';
+export { CliInputError, parseBaseImages };
 
 /** `--builder`, else KYOZO_BUILDER, else auto. */
 export function builderChoice(flags: DeployFlags): BuilderChoice {

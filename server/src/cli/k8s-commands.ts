@@ -3,8 +3,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { exportKubernetes, KubernetesExportError, writeKubernetesExport } from '../engine';
-import { EnvironmentError, topologyFor } from '../engine/deploy/environments';
+import {
+  contentTag,
+  EnvironmentError,
+  exportKubernetes,
+  KubernetesExportError,
+  parseRegistry,
+  pushable,
+  readWorkspaceConfig,
+  registryRepository,
+  serviceContext,
+  topologyFor,
+  writeKubernetesExport,
+} from '../engine';
+import type { Builder } from '../engine';
+import type { Service, Topology } from '../protocol';
+import { parseBaseImages } from './cli-input';
 import { loadTopology } from './analyze-commands';
 
 interface K8sFlags {
@@ -12,6 +26,8 @@ interface K8sFlags {
   env?: string;
   registry?: string;
   tag?: string;
+  builder?: string;
+  baseImage: string[];
   namespace?: string;
   project?: string;
   ingressClass?: string;
@@ -36,6 +52,39 @@ function outputFolder(output: string): string {
   return path;
 }
 
+/** --registry, else KYOZO_REGISTRY, else the root kyozo.yaml's registry: (the same order as kyozo push). */
+function registryOf(topology: Topology, flags: K8sFlags): string | undefined {
+  try {
+    return (
+      parseRegistry(flags.registry, '--registry') ??
+      parseRegistry(process.env.KYOZO_REGISTRY, 'KYOZO_REGISTRY') ??
+      parseRegistry(readWorkspaceConfig(topology.root).registry, 'registry: in kyozo.yaml')
+    );
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
+
+/** The reference `kyozo push` gives each built service: its content hash needs no engine, only the files. */
+function pushedReferences(topology: Topology, registry: string, flags: K8sFlags): Record<string, string> {
+  if (flags.builder !== 'buildkit' && flags.builder !== 'classic')
+    fail(`--builder must be buildkit or classic (the builder kyozo push used), got '${flags.builder}'`);
+  const builder: Builder = flags.builder;
+  let baseImages;
+  try {
+    baseImages = parseBaseImages(flags.baseImage);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const project = topology.name;
+  const images: Record<string, string> = {};
+  for (const s of topology.services.filter((x: Service) => pushable(x))) {
+    const hash = serviceContext(topology, s, baseImages, builder).hash;
+    images[s.id] = `${registryRepository(registry, flags.project ?? project, s)}:${contentTag(hash)}`;
+  }
+  return images;
+}
+
 export function registerK8sCommands(program: Command): void {
   program
     .command('k8s')
@@ -45,8 +94,19 @@ export function registerK8sCommands(program: Command): void {
     )
     .argument('[dir]', 'folder to analyse', '.')
     .option('-o, --output <folder>', 'folder to write the manifests into', 'k8s')
-    .option('--registry <prefix>', 'registry prefix for built images, e.g. registry.example.com/team (default: none)')
-    .option('--tag <tag>', 'tag of built images', 'latest')
+    .option(
+      '--registry <prefix>',
+      "registry of built images, e.g. registry.example.com/team (default: KYOZO_REGISTRY, then the root kyozo.yaml's " +
+        'registry:); images are then named as kyozo push names them: <registry>/<project>/<service>:<content hash>',
+    )
+    .option('--tag <tag>', 'tag of built images instead of their content hash (default without a registry: latest)')
+    .option('--builder <builder>', 'builder the content hash is computed for, as kyozo push used it', 'buildkit')
+    .option(
+      '--base-image <runtime=image>',
+      'base image of generated Dockerfiles, as kyozo push used it (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--env <name>', "apply a deployment environment of the root kyozo.yaml's environments: (its overrides)")
     .option('--namespace <ns>', 'namespace for every object (adds namespace.yaml)')
     .option('--project <name>', 'workspace name in image names and labels (default: the folder name)')
@@ -63,9 +123,11 @@ export function registerK8sCommands(program: Command): void {
       const folder = outputFolder(flags.output);
       let topology = await loadTopology(dir, flags.ignore);
       try {
+        const registry = registryOf(topology, flags);
         topology = topologyFor(topology, flags.env);
         const out = exportKubernetes(topology, {
-          registry: flags.registry,
+          registry,
+          images: registry && flags.tag === undefined ? pushedReferences(topology, registry, flags) : undefined,
           tag: flags.tag,
           namespace: flags.namespace,
           project: flags.project,

@@ -14,6 +14,8 @@ import { isSecretName } from '../parse/secret-names';
 export interface KubernetesExportOptions {
   /** Prefix for built images (`registry.example.com/team`); default none: the local names `kyozo up` builds. */
   registry?: string;
+  /** Exact references of built images by service id (what `kyozo push` pushed); they win over registry and tag. */
+  images?: Record<string, string>;
   /** Tag for built images (default `latest`). */
   tag?: string;
   /** Namespace set on every object and in kustomization.yaml; a namespace.yaml is added. */
@@ -406,7 +408,10 @@ export function exportKubernetes(topology: Topology, options: KubernetesExportOp
     if (Object.keys(env.config).length)
       docs.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(`${s.name}-config`, s), data: env.config });
 
-    const image = s.build || !s.image ? `${registry ? `${registry}/` : ''}kyozo-${project}/${s.name}:${tag}` : s.image;
+    const image =
+      s.build || !s.image
+        ? (options.images?.[s.id] ?? `${registry ? `${registry}/` : ''}kyozo-${project}/${s.name}:${tag}`)
+        : s.image;
     const container: Record<string, unknown> = { name: s.name, image, imagePullPolicy: 'IfNotPresent' };
     if (s.start && (s.start.source === 'compose' || s.start.source === 'kyozo.yaml')) {
       if (s.start.argv?.length) container.args = s.start.argv;
