@@ -424,6 +424,9 @@ export function registerShareFileSystem(
         roomOpened({ side: 'guest', roomId, doc, session: s, role: share.role, host: share.host, folderUri });
       }
       for (const d of vscode.workspace.textDocuments) bind(d);
+      // Remembered before the folder is added: adding a second folder to a one-folder window makes VS Code reload it
+      // into an untitled workspace, and the reloaded window joins again from this record (below).
+      await context.globalState.update(`${KNOWN_ROOMS}${roomId}`, server);
       const folder = share.uri('').with({ path: `/${roomId}/` });
       if (
         args.addFolder !== false &&
@@ -437,8 +440,6 @@ export function registerShareFileSystem(
         `Kyozo Share: joined ${share.host}'s workspace as ${share.role}` +
           (share.readonly ? ' (read-only).' : '. Your edits reach everyone in the room.'),
       );
-      // Remembered so a window that opens with this folder (a reload) joins again by itself.
-      await context.globalState.update(`${KNOWN_ROOMS}${roomId}`, server);
       fsp.emitter.fire([{ type: vscode.FileChangeType.Changed, uri: share.uri('') }]);
       return result(share);
     } catch (e) {
