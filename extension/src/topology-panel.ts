@@ -113,6 +113,11 @@ class TopologyPanel {
       }),
       source.onDidChangeStatus((statuses) => this.post({ type: 'status', statuses })),
       source.onDidAddEvent((event) => this.post({ type: 'events', events: [event] })),
+      // The statuses are the active environment's (kyozo.environment): the title names it.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        const t = source.topology();
+        if (e.affectsConfiguration('kyozo.environment') && t) this.setTitle(t);
+      }),
       panel.onDidDispose(() => {
         for (const d of this.subscriptions) d.dispose();
       }),
@@ -127,7 +132,8 @@ class TopologyPanel {
   }
 
   private setTitle(t: Topology): void {
-    this.panel.title = `Topology: ${t.name}`;
+    const environment = vscode.workspace.getConfiguration('kyozo').get<string>('environment')?.trim();
+    this.panel.title = `Topology: ${t.name}${environment ? ` · ${environment}` : ''}`;
   }
 
   private post(m: HostToWebviewMessage): void {

@@ -106,6 +106,7 @@ test(
     assert.equal(inner1.error, undefined, inner1.error);
     assert.equal(inner1.selected, 'staging');
     assert.equal(inner1.setting, 'staging');
+    assert.match(inner1.topologyTab ?? '', / · staging$/, 'the topology panel names the active environment');
     const docker = testDocker();
     const running = (p: string) => docker.listContainers({ filters: { label: [`dev.kyozo.workspace=${p}`] } });
     assert.equal((await running(`${project}-staging`)).length, 1, 'web runs in the staging project');

@@ -53,6 +53,13 @@ export async function run(): Promise<void> {
     const pushed = (await vscode.commands.executeCommand('kyozo.pushService', folderUri, 'web')) as
       { reference: string; digest: string }[] | undefined;
     results.pushed = pushed ?? null;
+    // The topology panel shows the active environment's services and names it in its title.
+    await vscode.commands.executeCommand('kyozo.openTopology');
+    results.topologyTab = await until(
+      'the topology tab',
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Topology:'))?.label,
+      30_000,
+    );
     signal('phase1');
 
     await waitSignal('production', 120_000);
