@@ -38,7 +38,7 @@ describe('language server in an untrusted workspace', () => {
       [ServerCommands.stopAll]: [],
       [ServerCommands.scale]: ['api', 2],
     };
-    assert.equal(Object.keys(EngineCommandNames).length, 8);
+    assert.equal(Object.keys(EngineCommandNames).length, 9);
     for (const [command, name] of Object.entries(EngineCommandNames)) {
       await assert.rejects(
         run(s, command, ...(args[command] ?? ['api'])),
