@@ -5,12 +5,14 @@
 // while this test kills the sync server (SIGKILL) and starts it again on the same port and data dir part-way through.
 // At the end the host's file on disk, the host's document and the guest's document are the same text, holding every
 // keystroke of both in the order each typed them. Then the guest creates and renames a file (it appears on the host's
-// disk), the host makes the guest a viewer (the guest's edit is refused and its document shows the host's text), and
-// the host removes the guest (disconnected within 2 s; joining again fails). Screenshots of both windows go to
-// test-results/share-two-windows-host.png and -guest.png.
+// disk), the guest deploys the host's web service on the host's Docker engine (running on both sides), the host makes
+// the guest a viewer (the guest's edit is refused and its document shows the host's text), and the host removes the
+// guest (disconnected within 2 s; joining again fails). Screenshots of both windows go to test-results/
+// share-two-windows-{host,guest}.png (after typing) and share-two-windows-deploy-{host,guest}.png (after the deploy).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -31,10 +33,13 @@ import {
   outputChannelLog,
   repoRoot,
   startCodeServers,
+  viewRows,
   workbenchUrl,
   type CodeServer,
 } from './vscode/harness';
 import { keystrokes } from './vscode/share-two-windows-keys';
+import { ensureTestBaseImages } from '../support/docker-base-images';
+import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 
 const PASSWORD = 'correct horse battery staple';
 // Each window's keystrokes; fewer (KYOZO_E2E_SHARE_KEYSTROKES) only to try a change quickly.
@@ -78,6 +83,12 @@ test(
   { timeout: 900_000 },
   async (t) => {
     if (codeServerMissing(t)) return;
+    if (!(await engineAvailable())) {
+      if (process.env.CI === 'true') throw new Error('no Docker engine answers (required when CI=true)');
+      t.skip('no Docker engine');
+      return;
+    }
+    await ensureTestBaseImages();
     const started = Date.now();
     execFileSync(process.execPath, [join(repoRoot, 'esbuild.mjs')], { cwd: repoRoot, stdio: 'ignore' });
     const base = realpathSync(mkdtempSync(join(tmpdir(), 'kyozo-e2e-share2-')));
@@ -89,6 +100,10 @@ test(
     mkdirSync(dataDir, { mode: 0o700 });
     writeFileSync(join(hostFolder, 'shared.txt'), 'Shared notes\n');
     writeFileSync(join(hostFolder, 'readme.md'), '# project\n');
+    cpSync(join(repoRoot, 'test/fixtures/vscode-workspace/web'), join(hostFolder, 'web'), { recursive: true });
+    const docker = testDocker();
+    const webContainers = (all = false) =>
+      docker.listContainers({ all, filters: { label: [`dev.kyozo.root=${hostFolder}`, 'dev.kyozo.service=web'] } });
     const suite = await bundleSuite(base, 'share-two-windows-suite.ts');
 
     const live: { sync?: ChildProcess; windows?: CodeServer[]; closeBrowsers: (() => Promise<void>)[] } = {
@@ -98,6 +113,8 @@ test(
       for (const c of live.closeBrowsers) await c().catch(() => undefined);
       for (const w of live.windows ?? []) await w.stop();
       await kill(live.sync, 'SIGTERM');
+      for (const c of await webContainers(true).catch(() => []))
+        await cleanupWorkspace(c.Labels['dev.kyozo.workspace'], { images: true }).catch(() => undefined);
       rmSync(base, { recursive: true, force: true });
     });
     const port = await freePort();
@@ -247,6 +264,33 @@ test(
     );
     assert.equal(existsSync(join(hostFolder, 'made.txt')), false, 'the old name is gone from the host disk');
     send('renamed-checked');
+
+    // ---- the guest deploys the host's web on the host's engine: running on both sides ----
+    await until('the deploy seen by both windows', () => signalled('host-deploy-seen'), 420_000);
+    assert.equal(results('guest').webAfter, 'running', 'the guest sees web running');
+    assert.equal(results('host').hostWeb, 'running', 'the host sees web running');
+    const running = await webContainers();
+    assert.equal(running.length, 1, 'one web container runs on the engine');
+    assert.equal(running[0].State, 'running');
+    // Both Services views list web running; the guest's marks it remote, on alice's machine.
+    const rowShown = (page: typeof hostPage, pattern: RegExp) =>
+      page.waitForFunction(
+        (source) =>
+          Array.from(document.querySelectorAll('.pane .monaco-list-row')).some((r) =>
+            new RegExp(source).test(r.getAttribute('aria-label') ?? ''),
+          ),
+        pattern.source,
+        { timeout: 30_000 },
+      );
+    await rowShown(hostPage, /^web, .*running/);
+    await rowShown(guestPage, /^web, .*running.*remote on alice$/);
+    assert.ok(
+      (await viewRows(guestPage, 'Services')).some((r) => /^web, .*running.*remote on alice$/.test(r)),
+      JSON.stringify(await viewRows(guestPage, 'Services')),
+    );
+    await hostPage.screenshot({ path: join(artefacts, 'share-two-windows-deploy-host.png') });
+    await guestPage.screenshot({ path: join(artefacts, 'share-two-windows-deploy-guest.png') });
+    send('deploy-checked');
 
     // ---- the host makes the guest a viewer: the guest's edit is refused, its document shows the host's text ----
     await until('the viewer check', () => signalled('guest-viewer-done'), 40_000);

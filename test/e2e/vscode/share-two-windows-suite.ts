@@ -7,16 +7,31 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { ShareCommands } from '../../../server/src/protocol';
+import { ClientCommands, ShareCommands } from '../../../server/src/protocol';
+import { SHARE_REMOTE_STATE_COMMAND } from '../../../extension/src/share/remote-services';
 import { SHARE_HOST_STATE_COMMAND, SHARE_STATE_COMMAND } from '../../../extension/src/share/share-link';
 import { keystrokes } from './share-two-windows-keys';
 
+interface KyozoApi {
+  model: { find(folderUri: string, id: string): { status?: { state: string } } | undefined };
+}
+
+interface RemoteState {
+  folderUri: string;
+  services: { id: string; state: string }[];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false) return v;
     await sleep(everyMs);
   }
@@ -65,9 +80,14 @@ export async function run(): Promise<void> {
       peers?: number;
     };
   try {
-    const ext = vscode.extensions.getExtension('kyozo.kyozo');
+    const ext = vscode.extensions.getExtension<KyozoApi>('kyozo.kyozo');
     if (!ext) throw new Error('extension kyozo.kyozo is not installed in this host');
-    await ext.activate();
+    const api = await ext.activate();
+    // The guest's Deploy below runs without a question: VS Code refuses modal dialogs in a test run.
+    if (role === 'host')
+      await vscode.workspace
+        .getConfiguration('kyozo')
+        .update('share.confirmRemoteActions', false, vscode.ConfigurationTarget.Global);
     const username = role === 'host' ? 'alice' : 'bob';
     await cmd(ShareCommands.createAccount, { server, username, password });
     const me = await cmd<{ fingerprint: string }>(ShareCommands.showFingerprint, { copy: false });
@@ -174,11 +194,42 @@ export async function run(): Promise<void> {
         vscode.Uri.joinPath(root, 'docs/renamed.txt'),
       );
       signal('renamed');
+
+      // ---- the guest deploys the host's web service on the host's Docker engine ----
+      await waitFor('renamed-checked');
+      const folder = (results.joined as { folder: string }).folder;
+      const webState = async () =>
+        ((await vscode.commands.executeCommand(SHARE_REMOTE_STATE_COMMAND)) as RemoteState[])
+          .find((x) => x.folderUri === folder)
+          ?.services.find((x) => x.id === 'web')?.state;
+      results.webBefore = await until("the host's web among the remote services", webState, 60_000);
+      const t = Date.now();
+      results.deployAnswer =
+        (await vscode.commands.executeCommand(ClientCommands.deployService, folder, 'web')) ?? null;
+      results.webAfter = await until(
+        'web running, as the guest sees it',
+        async () => ((await webState()) === 'running' ? 'running' : undefined),
+        300_000,
+      );
+      results.deployMs = Date.now() - t;
+      await vscode.commands.executeCommand('workbench.view.extension.kyozo');
+      signal('deployed');
+    } else {
+      await waitFor('renamed-checked');
+      await waitFor('guest-deployed', 360_000);
+      const folderUri = vscode.workspace.workspaceFolders![0].uri.toString();
+      results.hostWeb = await until(
+        'web running in the host window',
+        () => (api.model.find(folderUri, 'web')?.status?.state === 'running' ? 'running' : undefined),
+        60_000,
+      );
+      await vscode.commands.executeCommand('workbench.view.extension.kyozo');
+      signal('deploy-seen');
     }
 
     // ---- the host makes the guest a viewer; the guest's edit is refused ----
     if (role === 'host') {
-      await waitFor('renamed-checked');
+      await waitFor('deploy-checked');
       const members = await cmd<{ members: { userId: string; username: string }[] }>(ShareCommands.manageMembers, {
         teamId,
         action: 'list',
