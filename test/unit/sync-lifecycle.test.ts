@@ -443,7 +443,7 @@ test(
       await waitFor(() => /sync server listening/.test(out), `the CLI to start the server (${out})`, 45_000);
       const port = Number(/"port":(\d+)/.exec(out)![1]);
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
-      assert.match(out, new RegExp(`"dataDir":"${dataDir.replace(/[/\\]/g, '.')}"`));
+      assert.match(out, new RegExp(`"store":"sqlite:${dataDir.replace(/[/\\]/g, '.')}"`));
       assert.match(
         out,
         /"maxFrameBytes":131072,"commitWindowMs":7\b/,
