@@ -151,6 +151,36 @@ describe('deploy the fixture stack on a real engine', { timeout: 300_000 }, asyn
     }
   });
 
+  test('a container killed outside Kyozo is an error, pushed by the watch; a stop by Kyozo is not', async () => {
+    const seen: { state: string; message?: string; at: number }[] = [];
+    const watcher = orchestrator.watch(
+      () => topology,
+      (s) => {
+        const files = s.find((x) => x.name === 'files');
+        if (files) seen.push({ state: files.state, message: files.message, at: Date.now() });
+      },
+    );
+    try {
+      const [c] = await docker.listContainers({
+        filters: { label: [`dev.kyozo.workspace=${project}`, `dev.kyozo.service=${byName('files').serviceId}`] },
+      });
+      const killedAt = Date.now();
+      await docker.getContainer(c!.Id).kill();
+      const deadline = Date.now() + 20_000;
+      while (!seen.some((x) => x.at >= killedAt && x.state === 'error') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const error = seen.find((x) => x.at >= killedAt && x.state === 'error');
+      assert.ok(error, `no error state was pushed: ${JSON.stringify(seen)}`);
+      assert.match(error.message ?? '', /was killed outside Kyozo \(SIGKILL, exit code 137/);
+      // Started again and stopped by Kyozo: stopped, not an error, even when the stop ends in SIGKILL.
+      await orchestrator.start(topology, 'files');
+      assert.equal((await orchestrator.stop(topology, 'files')).state, 'stopped');
+    } finally {
+      watcher.dispose();
+      await orchestrator.start(topology, 'files');
+    }
+  });
+
   test('containers carry labels, limits and hardening; env is injected at run time, not baked into the image', async () => {
     const list = await docker.listContainers({ all: true, filters: { label: [`dev.kyozo.workspace=${project}`] } });
     assert.equal(list.length, 3);

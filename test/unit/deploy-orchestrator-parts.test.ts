@@ -69,6 +69,18 @@ describe('orchestrator parts', () => {
     const sigterm = reading({ Status: 'exited', Running: false, ExitCode: 143 });
     const stopped = summarizeService(api, 1, [sigterm], { stats: false });
     assert.deepEqual([stopped.state, stopped.message], ['stopped', undefined]);
+    // SIGKILL: a stop that outlived its grace period when Kyozo stopped the service, a crash otherwise.
+    const sigkill = reading({ Status: 'exited', Running: false, ExitCode: 137 });
+    const graceOver = summarizeService(api, 1, [sigkill], { stats: false, stoppedByKyozo: true });
+    assert.deepEqual([graceOver.state, graceOver.message], ['stopped', undefined]);
+    const killed = summarizeService(api, 1, [sigkill], { stats: false, stoppedByKyozo: false });
+    assert.deepEqual(
+      [killed.state, killed.message],
+      [
+        'error',
+        'was killed outside Kyozo (SIGKILL, exit code 137: docker kill, the OOM killer, or a docker stop it ignored)',
+      ],
+    );
   });
 
   test('a deployment record: started with the pid, open until completed or failed', () => {

@@ -284,6 +284,10 @@ export class DockerOrchestrator implements Orchestrator {
     const ws = this.workspace(topology);
     await this.reconcile(ws, !options.services?.length);
     const selected = selectServices(topology, options.services);
+    ws.store.setStopped(
+      selected.map((s) => s.id),
+      false,
+    );
     const record = DeploymentRecord.start(ws.events, {
       services: selected.map((s) => s.id),
       details: options.details,
@@ -423,6 +427,7 @@ export class DockerOrchestrator implements Orchestrator {
       return this.serviceStatus(topology, service.id);
     }
     const t0 = Date.now();
+    ws.store.setStopped([service.id], false);
     await mapLimited(
       this.engineCalls,
       list.filter((c) => c.State !== 'running'),
@@ -448,6 +453,8 @@ export class DockerOrchestrator implements Orchestrator {
     const service = findService(topology, serviceId);
     const t0 = Date.now();
     const list = await this.containers(ws, service.id);
+    // Recorded first: the engine's events of the stop find the service stopped by Kyozo, not killed.
+    ws.store.setStopped([service.id], true);
     await mapLimited(
       this.engineCalls,
       list.filter((c) => c.State === 'running' || c.State === 'restarting'),
@@ -502,7 +509,9 @@ export class DockerOrchestrator implements Orchestrator {
     const t0 = Date.now();
     const list = await this.containers(ws, service.id);
     if (!list.length) return this.start(topology, service.id);
+    ws.store.setStopped([service.id], true);
     await mapLimited(this.engineCalls, list, (c) => this.docker.getContainer(c.Id).restart({ t: 10 }));
+    ws.store.setStopped([service.id], false);
     await this.health.waitHealthy(
       ws,
       service,
@@ -638,6 +647,7 @@ export class DockerOrchestrator implements Orchestrator {
     const sample = options.stats !== false;
     const only = options.services && new Set(options.services);
     const services = topology.services.filter((s) => deployable(s) && (!only || only.has(s.id)));
+    const stopped = ws.store.stoppedServices();
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
         const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
@@ -660,9 +670,10 @@ export class DockerOrchestrator implements Orchestrator {
               health: await this.health.probeContainer(service, info),
             })),
         );
-        const crashed = crashedReplica(readings.map(replicaStatus));
+        const stoppedByKyozo = stopped.has(service.id);
+        const crashed = crashedReplica(readings.map(replicaStatus), stoppedByKyozo);
         const crashLogs = crashed ? await this.tailLogs(crashed.containerId, 10) : undefined;
-        const summary = summarizeService(service, desired, readings, { stats: sample, crashLogs });
+        const summary = summarizeService(service, desired, readings, { stats: sample, crashLogs, stoppedByKyozo });
         // Behind a gateway, the service's URL is the gateway's.
         const gateway = containers.find((c) => c.Labels[Label.gateway] === service.id && c.State === 'running');
         if (gateway) summary.ports = gatewayPublished(gateway, summary.ports);

@@ -34,9 +34,13 @@ export function replicaStatus(r: ReplicaReading): ReplicaStatus {
   };
 }
 
-/** A replica restarting, or one that exited with a code other than a stop's (0, 137 SIGKILL, 143 SIGTERM). */
-export function crashedReplica(replicas: ReplicaStatus[]): ReplicaStatus | undefined {
-  const stopCodes = [0, 137, 143];
+/**
+ * A replica restarting, or one that exited with a code other than a stop's (0, 143 SIGTERM, and 137 SIGKILL when
+ * `stoppedByKyozo`: a stop that outlived its grace period). A SIGKILL Kyozo did not send (`docker kill`, the OOM
+ * killer) is a crash.
+ */
+export function crashedReplica(replicas: ReplicaStatus[], stoppedByKyozo = true): ReplicaStatus | undefined {
+  const stopCodes = stoppedByKyozo ? [0, 137, 143] : [0, 143];
   const crashed = (r: ReplicaStatus) => r.state === 'exited' && !stopCodes.includes(r.exitCode ?? 0);
   return replicas.find((r) => r.state === 'restarting' || crashed(r));
 }
@@ -79,7 +83,7 @@ export function summarizeService(
   service: Service,
   desired: number,
   readings: ReplicaReading[],
-  options: { stats: boolean; crashLogs?: string[] },
+  options: { stats: boolean; crashLogs?: string[]; stoppedByKyozo?: boolean },
 ): ServiceStatus {
   const replicas = readings.map(replicaStatus);
   let cpu = 0;
@@ -90,12 +94,14 @@ export function summarizeService(
   }
   const running = replicas.filter((r) => r.state === 'running');
   const health = serviceHealth(running);
-  const crashed = crashedReplica(replicas);
+  const crashed = crashedReplica(replicas, options.stoppedByKyozo);
   const first = readings.find((r) => r.info.State.Running)?.info ?? readings[0]?.info;
   const logs = options.crashLogs ?? [];
-  const message = crashed
-    ? `exited with code ${crashed.exitCode ?? '?'}${logs.length ? `: ${logs.slice(-3).join(' | ')}` : ''}`
-    : undefined;
+  const how =
+    crashed?.exitCode === 137
+      ? 'was killed outside Kyozo (SIGKILL, exit code 137: docker kill, the OOM killer, or a docker stop it ignored)'
+      : `exited with code ${crashed?.exitCode ?? '?'}`;
+  const message = crashed ? `${how}${logs.length ? `: ${logs.slice(-3).join(' | ')}` : ''}` : undefined;
   const sampled = options.stats && running.length > 0;
   return {
     serviceId: service.id,

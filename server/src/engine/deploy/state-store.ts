@@ -38,6 +38,11 @@ interface StateFile {
   baseImages: Record<string, Partial<Record<Runtime, string>>>;
   /** Per service, the image id `up` last started, for a scale that finds no replica to copy. */
   images: Record<string, string>;
+  /**
+   * Services Kyozo stopped and has not started since: a replica of one of them that exited on SIGKILL was stopped,
+   * one of any other was killed from outside (`docker kill`, the OOM killer) and is shown as an error.
+   */
+  stopped: Record<string, true>;
 }
 
 /** A small JSON document rewritten atomically (temp file + fsync + rename) so a crash never truncates it. */
@@ -57,9 +62,10 @@ export class StateStore {
         replicas: parsed.replicas ?? {},
         baseImages: parsed.baseImages ?? {},
         images: parsed.images ?? {},
+        stopped: parsed.stopped ?? {},
       };
     } catch {
-      return { credentials: {}, ports: {}, replicas: {}, baseImages: {}, images: {} };
+      return { credentials: {}, ports: {}, replicas: {}, baseImages: {}, images: {}, stopped: {} };
     }
   }
 
@@ -100,6 +106,23 @@ export class StateStore {
   setDesiredReplicas(serviceId: string, n: number): void {
     this.update((s) => {
       s.replicas[serviceId] = n;
+    });
+  }
+
+  /** The services Kyozo stopped and has not started since. */
+  stoppedServices(): Set<string> {
+    return new Set(Object.keys(this.read().stopped));
+  }
+
+  /** Records that Kyozo stops (true) or starts (false) these services; the file is written only on a change. */
+  setStopped(serviceIds: string[], stopped: boolean): void {
+    const current = this.read().stopped;
+    if (serviceIds.every((id) => (current[id] === true) === stopped)) return;
+    this.update((s) => {
+      for (const id of serviceIds) {
+        if (stopped) s.stopped[id] = true;
+        else delete s.stopped[id];
+      }
     });
   }
 
