@@ -14,6 +14,7 @@ import {
   type ServiceStatusParams,
 } from '../../server/src/protocol';
 import { ensureTestBaseImages, TEST_BASE_IMAGES } from '../support/docker-base-images';
+import { ensureTestGatewayImage, TEST_GATEWAY_IMAGE } from '../support/gateway-image';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { startSession, type LspSession } from '../unit/lsp-harness';
 
@@ -23,7 +24,13 @@ describe('language server deploy commands on a real engine', async () => {
   before(async () => {
     if (!available) return;
     await ensureTestBaseImages();
-    s = await startSession('vscode-workspace', { realEngine: true, baseImages: { node: TEST_BASE_IMAGES.node } });
+    // Two replicas are served through a gateway: a local nginx image, since none can be pulled.
+    await ensureTestGatewayImage();
+    s = await startSession('vscode-workspace', {
+      realEngine: true,
+      baseImages: { node: TEST_BASE_IMAGES.node },
+      images: { gateway: TEST_GATEWAY_IMAGE },
+    });
   });
   after(async () => {
     if (!s) return;

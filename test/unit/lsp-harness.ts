@@ -56,6 +56,8 @@ export interface SessionOptions {
   /** Use the machine's Docker engine (integration tests); by default the server is pointed at a socket that does not exist. */
   realEngine?: boolean;
   baseImages?: Record<string, string>;
+  /** kyozo.images (the gateway's nginx image: tests name a local one). */
+  images?: { gateway?: string };
   /** Extra files written into the copied fixture before the server starts. */
   files?: Record<string, string>;
   /** What the client says of the workspace's trust (initializationOptions.workspaceTrusted; 'unset': nothing). */
@@ -226,6 +228,7 @@ export async function startSession(fixture: string, options: SessionOptions = {}
       settings: {
         docker: { host: options.realEngine ? undefined : noEngine },
         baseImages: options.baseImages ?? {},
+        images: options.images ?? {},
         defaults: {},
         ignore: [],
         autoDeploy: options.autoDeploy ?? false,
