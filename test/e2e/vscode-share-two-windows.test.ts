@@ -28,11 +28,13 @@ import { test } from 'node:test';
 import {
   bundleSuite,
   codeServerMissing,
+  explorerBadges,
   freePort,
   openBrowser,
   outputChannelLog,
   repoRoot,
   startCodeServers,
+  themeColor,
   viewRows,
   workbenchUrl,
   type CodeServer,
@@ -128,6 +130,10 @@ test(
       KYOZO_SHARE_SERVER: url,
       KYOZO_SHARE_PASSWORD: PASSWORD,
     });
+    // The guest's window is a multi-root workspace, so joining adds the shared folder to its Explorer in place (from a
+    // one-folder window VS Code would reload into a new workspace, which it refuses to a window under test).
+    const guestWorkspace = join(guestFolder, 'guest.code-workspace');
+    writeFileSync(guestWorkspace, JSON.stringify({ folders: [{ path: guestFolder }] }));
     const [host, guest] = await startCodeServers([
       { folder: hostFolder, env: env('host') },
       { folder: guestFolder, env: env('guest') },
@@ -137,7 +143,7 @@ test(
     const loads: Promise<unknown>[] = [];
     for (const [cs, folder] of [
       [host, hostFolder],
-      [guest, guestFolder],
+      [guest, guestWorkspace],
     ] as const) {
       const { browser, page } = await openBrowser();
       live.closeBrowsers.push(() => browser.close());
@@ -290,6 +296,19 @@ test(
     );
     await hostPage.screenshot({ path: join(artefacts, 'share-two-windows-deploy-host.png') });
     await guestPage.screenshot({ path: join(artefacts, 'share-two-windows-deploy-guest.png') });
+    // The guest's Explorer: the shared folder, its web folder with the type badge, green as it runs on alice's engine.
+    await guestPage.click('.activitybar a[aria-label^="Explorer"]', { force: true });
+    const sharedRoot = guestPage.locator('.explorer-folders-view .monaco-list-row[aria-label*="Kyozo Share"]').first();
+    await sharedRoot.waitFor({ timeout: 30_000 });
+    if ((await sharedRoot.getAttribute('aria-expanded')) === 'false') await sharedRoot.click();
+    const webBadge = async () =>
+      (await explorerBadges(guestPage)).find((b) => b.label === 'web' || b.label.endsWith('/web'));
+    const green = await themeColor(guestPage, '--vscode-charts-green');
+    for (let i = 0; i < 80 && (await webBadge())?.color !== green; i++) await sleep(250);
+    const badge = await webBadge();
+    assert.equal(badge?.badge, 'ST', JSON.stringify(await explorerBadges(guestPage)));
+    assert.equal(badge?.color, green, 'the remote web runs: its badge is green');
+    await guestPage.screenshot({ path: join(artefacts, 'share-two-windows-explorer-guest.png') });
     send('deploy-checked');
 
     // ---- the host makes the guest a viewer: the guest's edit is refused, its document shows the host's text ----

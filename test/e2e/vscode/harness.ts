@@ -186,13 +186,15 @@ export async function startCodeServers(
 }
 
 /** The workbench URL that loads this repository as the development extension and runs the suite in it. */
+/** The workbench on `folder`, or on a multi-root workspace when it is a .code-workspace file. */
 export function workbenchUrl(cs: CodeServer, folder: string, suiteFile: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
   const payload = JSON.stringify([
     ['extensionDevelopmentPath', remote(repoRoot)],
     ['extensionTestsPath', remote(suiteFile)],
   ]);
-  return `${cs.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
+  const open = folder.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  return `${cs.url}/?${open}=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
 }
 
 export async function openBrowser(): Promise<{ browser: Browser; page: Page }> {
