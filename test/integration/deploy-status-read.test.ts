@@ -78,6 +78,33 @@ describe('status() is a read', { timeout: 120_000 }, async () => {
     assert.equal((await orchestrator.events(topology)).length, events);
   });
 
+  test('a full read reuses the inspect of a container the list shows unchanged; a read of a service inspects', async () => {
+    await orchestrator.status(topology, { stats: false });
+    // Counted on the real client: every inspect the orchestrator makes goes through getContainer().inspect().
+    let inspects = 0;
+    const client = orchestrator.docker;
+    const getContainer = client.getContainer.bind(client);
+    client.getContainer = (id: string) => {
+      const container = getContainer(id);
+      const inspect = container.inspect.bind(container);
+      container.inspect = ((...args: Parameters<typeof inspect>) => {
+        inspects++;
+        return inspect(...args);
+      }) as typeof container.inspect;
+      return container;
+    };
+    try {
+      const again = await orchestrator.status(topology, { stats: false });
+      assert.equal(inspects, 0, 'the list showed the container unchanged');
+      assert.equal(again.find((s) => s.name === 'files')?.state, 'stopped');
+      const files = topology.services.find((s) => s.name === 'files')!;
+      await orchestrator.status(topology, { stats: false, services: [files.id] });
+      assert.equal(inspects, 1, 'a read of the service inspects its container');
+    } finally {
+      client.getContainer = getContainer;
+    }
+  });
+
   test('repair() removes the never-started container and records the interrupted deployment as failed', async () => {
     const removed = await orchestrator.repair(topology);
     assert.deepEqual(removed, [`${project}_files_1`]);
