@@ -275,6 +275,8 @@ test(
     await until('the deploy seen by both windows', () => signalled('host-deploy-seen'), 420_000);
     assert.equal(results('guest').webAfter, 'running', 'the guest sees web running');
     assert.equal(results('host').hostWeb, 'running', 'the host sees web running');
+    assert.match(results('guest').remoteHover ?? '', /on alice's machine \(remote, Kyozo Share\)/);
+    assert.match(results('guest').remoteHover ?? '', /running/);
     const running = await webContainers();
     assert.equal(running.length, 1, 'one web container runs on the engine');
     assert.equal(running[0].State, 'running');

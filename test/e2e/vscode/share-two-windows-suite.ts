@@ -212,6 +212,18 @@ export async function run(): Promise<void> {
         300_000,
       );
       results.deployMs = Date.now() - t;
+      // A hover on the remote service's Dockerfile names it, its state and whose machine it runs on.
+      const dockerfile = vscode.Uri.joinPath(vscode.Uri.parse(folder), 'web/Dockerfile');
+      await vscode.workspace.openTextDocument(dockerfile);
+      const hovers =
+        (await vscode.commands.executeCommand<vscode.Hover[]>(
+          'vscode.executeHoverProvider',
+          dockerfile,
+          new vscode.Position(0, 0),
+        )) ?? [];
+      results.remoteHover = hovers
+        .flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value)))
+        .join('\n');
       await vscode.commands.executeCommand('workbench.view.extension.kyozo');
       signal('deployed');
     } else {
