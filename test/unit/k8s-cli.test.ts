@@ -112,7 +112,8 @@ describe('kyozo k8s (CLI)', () => {
   });
 
   test('with a registry, built images are named as kyozo push names them: <registry>/<project>/<service>:<content hash>', async () => {
-    const { analyze, contentTag, serviceContext } = await import('../../server/src/engine');
+    const { analyze } = await import('../../server/src/engine');
+    const { contentTag, serviceContext } = await import('../../server/src/engine/deploy/image-builder');
     const topology = await analyze(shop);
     const api = topology.services.find((s) => s.name === 'api')!;
     const expected = `127.0.0.1:5000/team/shop/api:${contentTag(serviceContext(topology, api, {}, 'buildkit').hash)}`;

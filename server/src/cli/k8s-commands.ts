@@ -4,15 +4,13 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  contentTag,
   EnvironmentError,
   exportKubernetes,
   KubernetesExportError,
   parseRegistry,
   pushable,
   readWorkspaceConfig,
-  registryRepository,
-  serviceContext,
+  registryReference,
   topologyFor,
   writeKubernetesExport,
 } from '../engine';
@@ -76,12 +74,10 @@ function pushedReferences(topology: Topology, registry: string, flags: K8sFlags)
   } catch (e) {
     fail((e as Error).message);
   }
-  const project = topology.name;
+  const ctx = { registry, project: flags.project ?? topology.name, baseImages, builder };
   const images: Record<string, string> = {};
-  for (const s of topology.services.filter((x: Service) => pushable(x))) {
-    const hash = serviceContext(topology, s, baseImages, builder).hash;
-    images[s.id] = `${registryRepository(registry, flags.project ?? project, s)}:${contentTag(hash)}`;
-  }
+  for (const s of topology.services.filter((x: Service) => pushable(x)))
+    images[s.id] = registryReference(ctx, topology, s);
   return images;
 }
 

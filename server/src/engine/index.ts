@@ -20,8 +20,7 @@ export { InvalidReplicasError, MAX_REPLICAS, replicaCountProblem, validateReplic
 export { describeProgress } from './deploy/deploy-progress';
 export { ScalingManifestError, withScaling } from './deploy/scaling-manifest';
 export { EnvironmentError, readWorkspaceConfig, topologyFor } from './deploy/environments';
-export { contentTag, serviceContext } from './deploy/image-builder';
-export { parseRegistry, pushable, registryRepository } from './deploy/registry';
+export { parseRegistry, pushable, registryReference } from './deploy/registry';
 export type { Builder } from './deploy/builder';
 export { exportCompose, writeComposeExport } from './compose/compose-export';
 export { exportKubernetes, KubernetesExportError, writeKubernetesExport } from './k8s';

@@ -185,8 +185,10 @@ export async function startCodeServers(
   return started.map((r) => (r as PromiseFulfilledResult<CodeServer>).value);
 }
 
-/** The workbench URL that loads this repository as the development extension and runs the suite in it. */
-/** The workbench on `folder`, or on a multi-root workspace when it is a .code-workspace file. */
+/**
+ * The workbench URL that loads this repository as the development extension and runs the suite in it, on `folder`, or
+ * on a multi-root workspace when it is a .code-workspace file.
+ */
 export function workbenchUrl(cs: CodeServer, folder: string, suiteFile: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
   const payload = JSON.stringify([

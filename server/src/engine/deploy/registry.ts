@@ -42,8 +42,11 @@ export interface RegistryContext {
   builder: Builder;
 }
 
-/** The reference a service's current content has in the registry (computed from the folder, nothing built). */
-export function registryReference(ctx: RegistryContext, topology: Topology, service: Service): string {
+/**
+ * The reference a service's current content has in the registry (computed from the folder, nothing built, no engine
+ * needed: `kyozo k8s` names images with it too).
+ */
+export function registryReference(ctx: Omit<RegistryContext, 'docker'>, topology: Topology, service: Service): string {
   const hash = serviceContext(topology, service, ctx.baseImages, ctx.builder).hash;
   return `${registryRepository(ctx.registry, ctx.project, service)}:${contentTag(hash)}`;
 }
