@@ -13,6 +13,7 @@ import {
   workbenchUrl,
   type CodeServer,
   codeServerMissing,
+  repoRoot,
 } from './vscode/harness';
 
 test(
@@ -52,6 +53,9 @@ test(
     }
     const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
     console.log(`# race: ${r.race?.length} characters, ${JSON.stringify(r.race?.stats)}`);
+    // The binding's steps while both typed, for a failure to show.
+    mkdirSync(join(repoRoot, 'test-results'), { recursive: true });
+    writeFileSync(join(repoRoot, 'test-results', 'share-binding-race.log'), (r.race?.log ?? []).join('\n'));
     assert.equal(r.error, undefined, r.error);
     assert.equal(r.ok, true);
     // The peer's insert and delete arrived as change events of exactly their ranges (never the whole document).

@@ -158,10 +158,20 @@ test(
       const f = join(signals, `${role}-results.json`);
       return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : {};
     };
+    // Each binding's trace (kyozo.share.traceEdits, on in the suite) goes to test-results/ when something fails.
+    const traceTail = (cs: CodeServer, role: string) => {
+      const lines = outputChannelLog(cs, 'Kyozo')
+        .split('\n')
+        .filter((l) => l.includes('Kyozo Share'));
+      writeFileSync(join(artefacts, `share-two-windows-trace-${role}.log`), lines.join('\n'));
+      return lines.slice(-25).join('\n');
+    };
     const why = () =>
       `host: ${JSON.stringify(results('host')).slice(0, 3000)}\nguest: ${JSON.stringify(results('guest')).slice(0, 3000)}` +
       `\nhost code-server: ${host.output().slice(-1500)}\nguest code-server: ${guest.output().slice(-1500)}` +
-      `\nsync server: ${sync.log().slice(-1500)}`;
+      `\nsync server: ${sync.log().slice(-1500)}` +
+      `\nhost binding trace (all of it in test-results/): ${traceTail(host, 'host')}` +
+      `\nguest binding trace: ${traceTail(guest, 'guest')}`;
     const send = (name: string, body: unknown = {}) => {
       writeFileSync(join(signals, `${name}.tmp`), JSON.stringify(body));
       renameSync(join(signals, `${name}.tmp`), join(signals, name));
@@ -224,10 +234,12 @@ test(
     const shareLog = (cs: CodeServer) =>
       outputChannelLog(cs, 'Kyozo')
         .split('\n')
-        .filter((l) => /Kyozo Share: .*(repaired|refused|failed|differed)/.test(l))
+        .filter((l) => /Kyozo Share: .*(repaired|refus|failed|differed)/.test(l) && !l.includes('trace:'))
         .join('\n');
-    const bindingLog = `host: ${shareLog(host) || '(nothing)'}\nguest: ${shareLog(guest) || '(nothing)'}`;
-    console.log(`# binding problems reported: ${bindingLog}`);
+    const bindingLog =
+      `host: ${shareLog(host) || '(nothing)'}\nguest: ${shareLog(guest) || '(nothing)'}` +
+      `\nlast steps of the host's binding: ${traceTail(host, 'host')}\nand the guest's: ${traceTail(guest, 'guest')}`;
+    console.log(`# binding problems reported: ${bindingLog.split('\nlast steps')[0]}`);
     // Both typed at the end of the first line: everything typed lies between "Shared notes" and its line break.
     assert.ok(final.startsWith('Shared notes') && final.endsWith('\n'), final);
     const typedPart = final.slice('Shared notes'.length, -1);

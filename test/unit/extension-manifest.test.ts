@@ -39,6 +39,8 @@ test('settings that pick the Docker engine or deploy by themselves cannot come f
     'kyozo.registry',
     // The gateway image a trusted workspace's scaled services run behind (restricted, like the base images).
     'kyozo.images.gateway',
+    // A debug trace of shared editing, to the output channel only.
+    'kyozo.share.traceEdits',
   ];
   assert.deepEqual(
     Object.keys(settings).sort(),

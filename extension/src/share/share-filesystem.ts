@@ -26,7 +26,7 @@ import {
   splitSharePath,
   type ParsedShareLink,
 } from './share-link';
-import { bindTextDocument, type TextBinding } from './text-binding';
+import { bindTextDocument, sharedFileBindingOptions, type TextBinding } from './text-binding';
 
 const KNOWN_ROOMS = 'kyozo.share.joined:';
 
@@ -330,10 +330,7 @@ export function registerShareFileSystem(
     const share = fsp.shares.get(at.roomId);
     const text = share?.workspace.textOf(at.path);
     if (!share || !text || share.ended !== undefined || share.bindings.has(at.path)) return;
-    share.bindings.set(
-      at.path,
-      bindTextDocument(d, text, { onProblem: (m) => output.appendLine(`Kyozo Share: ${at.path}: ${m}`) }),
-    );
+    share.bindings.set(at.path, bindTextDocument(d, text, sharedFileBindingOptions(output, at.path)));
   };
 
   const join = async (args: JoinArgs = {}): Promise<CommandResult<JoinResult>> => {

@@ -24,15 +24,48 @@ class VscodeDocumentPort implements DocumentPort {
 
   async applyEdits(edits: TextEditOp[]): Promise<boolean> {
     if (this.document.isClosed) return false;
-    const edit = new vscode.WorkspaceEdit();
-    for (const e of edits) {
-      const range = new vscode.Range(this.document.positionAt(e.offset), this.document.positionAt(e.offset + e.length));
-      edit.replace(this.document.uri, range, e.text);
+    const ranges = edits.map((e) => ({
+      range: new vscode.Range(this.document.positionAt(e.offset), this.document.positionAt(e.offset + e.length)),
+      text: e.text,
+    }));
+    // Through an editor showing the document where there is one: VS Code applies an editor's edit at once, and refuses
+    // it (false) if the document changed since. A workspace edit to the active editor's document has its version
+    // checked before a more minimal edit is computed, and is then applied at the ranges it was computed for, even
+    // after a keystroke typed meanwhile (the binding corrects that, but the caret may have moved with it).
+    // A read-only editor (a viewer's, or files.readonlyInclude) answers true and changes nothing: its document's
+    // version stays (an applied edit's change event arrives before the answer), and the edit goes the other way.
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === this.document);
+    if (editor) {
+      const version = this.document.version;
+      const ok = await editor.edit(
+        (b) => {
+          for (const r of ranges) b.replace(r.range, r.text);
+        },
+        { undoStopBefore: true, undoStopAfter: true },
+      );
+      if (!ok || this.document.version !== version) return ok;
     }
+    const edit = new vscode.WorkspaceEdit();
+    for (const r of ranges) edit.replace(this.document.uri, r.range, r.text);
     // applyEdit carries the document's version: VS Code refuses it (false) if the user typed since.
     return vscode.workspace.applyEdit(edit);
   }
 }
+
+/**
+ * The options every binding of a shared file gets: problems (a repaired divergence, a refused edit) go to the output
+ * channel, and with `kyozo.share.traceEdits` on, one line per step too (change events, edits sent and answered), for
+ * reporting a problem with shared editing.
+ */
+export function sharedFileBindingOptions(output: { appendLine(line: string): void }, path: string): BindingOptions {
+  const traceOn = vscode.workspace.getConfiguration('kyozo').get<boolean>(TRACE_SETTING, false);
+  return {
+    onProblem: (m) => output.appendLine(`Kyozo Share: ${path}: ${m}`),
+    trace: traceOn ? (line) => output.appendLine(`Kyozo Share trace: ${path}: ${line}`) : undefined,
+  };
+}
+
+const TRACE_SETTING = 'share.traceEdits';
 
 /** Starts keeping `document` and `ytext` equal; dispose to stop (closing the document stops it too). */
 export function bindTextDocument(document: vscode.TextDocument, ytext: Y.Text, opts: BindingOptions = {}): TextBinding {

@@ -165,26 +165,31 @@ export interface BindingStats {
  * binding's origin so they are not echoed); remote Y.Text changes become document edits with minimal ranges.
  *
  * The Y.Text is the document's text (as of the last change event handled) plus the edit in flight (`inflight`, at
- * most one) plus the remote changes that came since (`queued`). A local change that arrives while an edit is in flight
- * was typed before VS Code applied it: VS Code then either refuses the edit (its version is stale; it goes back into
- * the queue) or applies it after the change with its ranges moved. Either way the local change is transformed past
- * the in-flight and queued edits into the Y.Text, and they are transformed past it (the room's inserts first at equal
- * offsets), so the edit's change event is still recognised by the text it leaves.
+ * most one) plus the remote changes that came since (`queued`). While the editor has not answered the edit in flight,
+ * change events are held: only the answer tells which of them is the edit's own. A refused edit (the document changed
+ * since it was computed) has no event, and everything held was typed; an applied one was applied on the version it
+ * was computed for, so its event is the first held (VS Code delivers it before the answer; keystrokes the editor
+ * handled before answering follow it).
+ * Typed changes are transformed past the edits in flight and queued into the Y.Text, and those past them (the room's
+ * inserts first at equal offsets). VS Code may apply an edit to the active editor with ranges computed before a
+ * keystroke typed meanwhile (its version is checked before, not after, it computes a more minimal edit): when the
+ * edit's event is not the edit sent, the document is repaired at once by the minimal diff to the Y.Text.
  */
 export class TextBindingCore {
   readonly origin: unknown;
   readonly stats: BindingStats = { localChanges: 0, remoteEdits: 0, rejectedEdits: 0, repairs: 0 };
   private inflight: Delta | null = null;
-  private expected: string | null = null;
+  private sentOn = ''; // the document's text when the edit in flight was computed
+  private sentOps: Delta['ops'] = []; // the edit in flight as sent
+  private typedSinceSend = new Delta(); // the changes typed since then, composed
   private queued = new Delta();
-  private inflightAlt: Delta | null = null; // the in-flight edit with VS Code's order at equal offsets
-  private expectedAlt: string | null = null;
+  private outstanding = false; // the edit in flight is not answered yet
+  private held: Delta[] = []; // change events that came while it was unanswered
+  private awaitingEvent = false; // the edit in flight was applied; its change event is the next one to arrive
+  private awaitTimer: ReturnType<typeof setTimeout> | null = null;
   private mustVerify = false;
-  private changedSinceSend = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private awaitingEvent = false; // the in-flight edit was applied; its change event is the next one to arrive
-  private outstanding: Promise<void> | null = null;
-  private failures = 0;
+  private retryMs = RETRY_MIN_MS;
   private verifyTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
   private idleWaiters: (() => void)[] = [];
@@ -213,43 +218,19 @@ export class TextBindingCore {
   /** Feeds one change event of the document (the document already holds the text after it). */
   onDocumentChange(changes: readonly TextChange[]): void {
     if (this.disposed || changes.length === 0) return;
-    const matches = this.port.getText() === this.expected;
+    const change = changesToDelta(changes);
     this.opts.trace?.(
-      `event ${JSON.stringify(changes.map((c) => [c.rangeOffset, c.rangeLength, c.text]))} inflight=${!!this.inflight} ` +
-        `awaiting=${this.awaitingEvent} matches=${matches}`,
+      `event ${JSON.stringify(change.ops)} outstanding=${this.outstanding} awaiting=${this.awaitingEvent}`,
     );
-    const matchesAlt = !matches && this.expectedAlt !== null && this.port.getText() === this.expectedAlt;
-    if (this.inflight && (matches || matchesAlt || this.awaitingEvent)) {
-      // The edit this binding sent. VS Code may answer applyEdit before or after delivering its change event, and
-      // may apply it after an edit typed meanwhile, its ranges moved past that edit's.
-      this.clearInflight();
-      this.awaitingEvent = false;
-      this.failures = 0;
-      if (!matches) this.mustVerify = true; // placed by VS Code, not where this binding would have
-      if (!this.outstanding) this.pump();
+    if (this.outstanding) {
+      this.held.push(change);
       return;
     }
-    const local = changesToDelta(changes);
-    this.stats.localChanges++;
-    this.changedSinceSend = true;
-    // The edit in flight (if any) and the queued room changes are moved past the local change, which is moved past
-    // them into the Y.Text; at equal offsets the room's inserts come first.
-    // VS Code may also apply the in-flight edit after this change, its ranges moved past it; where an insert of each
-    // falls at the same offset, its order is VS Code's, so the other order is recognised too.
-    let pastInflight = local;
-    if (this.inflight) {
-      const text = this.port.getText();
-      pastInflight = this.inflight.transform(local, true);
-      this.inflightAlt = local.transform(this.inflightAlt ?? this.inflight, true);
-      this.inflight = local.transform(this.inflight, false);
-      this.expected = applyToString(text, this.inflight);
-      this.expectedAlt = applyToString(text, this.inflightAlt);
-    }
-    if (this.queued.ops.length === 0) this.toText(pastInflight);
-    else {
-      this.toText(this.queued.transform(pastInflight, true));
-      this.queued = pastInflight.transform(this.queued, false);
-    }
+    if (this.awaitingEvent) {
+      this.awaitingEvent = false;
+      this.clearAwaitTimer();
+      this.ownEvent(change);
+    } else this.local(change);
     this.pump();
   }
 
@@ -282,20 +263,14 @@ export class TextBindingCore {
   dispose(): void {
     this.disposed = true;
     this.ytext.unobserve(this.observer);
-    if (this.verifyTimer) clearTimeout(this.verifyTimer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const t of [this.verifyTimer, this.retryTimer, this.awaitTimer]) if (t) clearTimeout(t);
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private clearInflight(): void {
-    this.inflight = null;
-    this.expected = null;
-    this.inflightAlt = null;
-    this.expectedAlt = null;
-  }
-
   private idle(): boolean {
-    return !this.outstanding && !this.inflight && !this.retryTimer && this.queued.ops.length === 0;
+    return (
+      !this.outstanding && !this.inflight && !this.retryTimer && !this.awaitingEvent && this.queued.ops.length === 0
+    );
   }
 
   private toText(delta: Delta): void {
@@ -303,8 +278,47 @@ export class TextBindingCore {
     this.ytext.doc!.transact(() => this.ytext.applyDelta(delta.ops), this.origin);
   }
 
+  /**
+   * A change typed in the document: into the Y.Text past the edit in flight and the queued ones, which are moved past
+   * it; at equal offsets the room's inserts come first.
+   */
+  private local(change: Delta): void {
+    this.stats.localChanges++;
+    let past = change;
+    if (this.inflight) {
+      this.typedSinceSend = this.typedSinceSend.compose(change);
+      past = this.inflight.transform(change, true);
+      this.inflight = change.transform(this.inflight, false);
+    }
+    if (this.queued.ops.length === 0) this.toText(past);
+    else {
+      this.toText(this.queued.transform(past, true));
+      this.queued = past.transform(this.queued, false);
+    }
+  }
+
+  /**
+   * The change event of the edit in flight. Placed otherwise than sent, the document is corrected at once: what VS
+   * Code did is undone and the edit applied as sent, as one edit that touches only those ranges (the text typed around
+   * them is left alone, and the queued room edits keep their own ranges).
+   */
+  private ownEvent(change: Delta): void {
+    const sent = this.inflight!;
+    this.inflight = null;
+    this.retryMs = RETRY_MIN_MS;
+    if (JSON.stringify(change.ops) === JSON.stringify(sent.ops)) return;
+    const before = applyToString(this.sentOn, this.typedSinceSend);
+    if (applyToString(before, sent) === this.port.getText()) return; // the same result through other ranges
+    const correction = change.invert(new Delta().insert(before)).compose(sent);
+    this.stats.repairs++;
+    this.opts.trace?.(
+      `placed otherwise than sent ${JSON.stringify(sent.ops)}; correcting ${JSON.stringify(correction.ops)}`,
+    );
+    this.queued = correction.compose(this.queued);
+  }
+
   private pump(): void {
-    if (this.disposed || this.outstanding || this.inflight) return;
+    if (this.disposed || this.outstanding || this.inflight || this.awaitingEvent) return;
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -324,16 +338,15 @@ export class TextBindingCore {
       this.queued = this.queued.compose(fix);
     }
     const edits = deltaToEdits(this.queued);
-    const before = this.port.getText();
+    this.sentOn = this.port.getText();
+    this.sentOps = this.queued.ops;
+    this.typedSinceSend = new Delta();
     this.inflight = this.queued;
     this.queued = new Delta();
-    this.expected = applyToString(before, this.inflight);
-    this.inflightAlt = null;
-    this.expectedAlt = null;
-    this.changedSinceSend = false;
+    this.outstanding = true;
     this.stats.remoteEdits++;
     this.opts.trace?.(`send ${JSON.stringify(edits)}`);
-    this.outstanding = this.port.applyEdits(edits).then(
+    this.port.applyEdits(edits).then(
       (ok) => this.settled(ok),
       (err: Error) => {
         this.opts.onProblem?.(`applying a remote edit failed: ${err.message}`);
@@ -343,38 +356,73 @@ export class TextBindingCore {
   }
 
   private settled(ok: boolean): void {
-    this.outstanding = null;
-    this.opts.trace?.(`answer ${ok} inflight=${!!this.inflight} matches=${this.port.getText() === this.expected}`);
-    if (this.inflight && ok) {
-      if (this.port.getText() !== this.expected) {
-        this.awaitingEvent = true; // applied; its change event has not arrived yet
+    if (this.disposed) return;
+    this.outstanding = false;
+    const held = this.held.splice(0);
+    this.opts.trace?.(`answer ${ok} held=${held.length}`);
+    if (ok) {
+      const own = this.ownIndex(held);
+      for (const change of held.slice(0, own)) this.local(change);
+      if (own < held.length) {
+        this.ownEvent(held[own]);
+        for (const change of held.slice(own + 1)) this.local(change);
+      } else {
+        // Answered before its change event arrived: the next event is the edit's. Should none come (an edit that
+        // changed nothing), the comparison with the Y.Text settles it.
+        this.awaitingEvent = true;
+        this.awaitTimer = setTimeout(() => {
+          this.awaitTimer = null;
+          if (!this.awaitingEvent || this.disposed) return;
+          this.awaitingEvent = false;
+          this.inflight = null;
+          this.mustVerify = true;
+          this.pump();
+        }, AWAIT_EVENT_MS);
         return;
       }
-      this.clearInflight(); // applied, and the document already shows it
-    }
-    if (!ok) this.stats.rejectedEdits++;
-    if (this.inflight) {
-      // Refused (a change typed first made it stale, or the document is closing): it goes back into the queue, moved
-      // past what was typed since. A document that keeps refusing is left until its next change.
-      this.failures++;
-      this.queued = this.inflight.compose(this.queued);
-      this.clearInflight();
-      if (this.failures > 20) {
-        this.opts.onProblem?.('the document refused remote edits 20 times in a row; they wait for its next change');
-        this.failures = 0;
-        return;
-      }
-      if (!this.changedSinceSend) {
-        // The change that made it stale has not reached this side yet: resending now would be refused again. The
-        // change's event resends it (onDocumentChange pumps); this timer does if no event comes.
+    } else {
+      this.stats.rejectedEdits++;
+      for (const change of held) this.local(change);
+      this.queued = this.inflight!.compose(this.queued);
+      this.inflight = null;
+      if (held.length === 0) {
+        // Refused with no change typed (the document is closing, or the change is still on its way): tried again
+        // later, less often the longer it lasts; any change event tries at once.
+        const ms = this.retryMs;
+        this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+        if (ms >= RETRY_MAX_MS)
+          this.opts.onProblem?.(`the document keeps refusing remote edits; retrying every ${ms} ms`);
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;
           this.pump();
-        }, 25);
+        }, ms);
         return;
       }
     }
     this.pump();
+  }
+
+  /**
+   * Which held event is the applied edit's. VS Code applies an edit only on the version it was computed for, so it is
+   * the first event after it; only a workspace edit to the active editor may land later, at the ranges it was computed
+   * for: an event equal to the edit moved past the ones before it, or to the edit as sent, is taken as its own first.
+   * `held.length` when none came yet.
+   */
+  private ownIndex(held: Delta[]): number {
+    if (held.length === 0) return 0;
+    const sent = JSON.stringify(this.sentOps);
+    let inflight = this.inflight!;
+    for (let i = 0; i < held.length; i++) {
+      const ops = JSON.stringify(held[i].ops);
+      if (ops === JSON.stringify(inflight.ops) || ops === sent) return i;
+      inflight = held[i].transform(inflight, false);
+    }
+    return 0;
+  }
+
+  private clearAwaitTimer(): void {
+    if (this.awaitTimer) clearTimeout(this.awaitTimer);
+    this.awaitTimer = null;
   }
 
   private scheduleVerify(): void {
@@ -387,3 +435,7 @@ export class TextBindingCore {
     (this.verifyTimer as { unref?: () => void }).unref?.();
   }
 }
+
+const RETRY_MIN_MS = 25;
+const RETRY_MAX_MS = 2000;
+const AWAIT_EVENT_MS = 2000;

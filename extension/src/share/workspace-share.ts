@@ -17,7 +17,7 @@ import { connectRoom } from './room-connection';
 import { roomClosed, roomOpened } from './share-rooms';
 import { registerShareFileSystem } from './share-filesystem';
 import { SHARE_COMPACT_COMMAND, SHARE_ENDED_KEY, SHARE_HOST_STATE_COMMAND, shareLink } from './share-link';
-import { bindTextDocument, type TextBinding } from './text-binding';
+import { bindTextDocument, sharedFileBindingOptions, type TextBinding } from './text-binding';
 import { normalizeSharePath, WorkspaceDoc } from './workspace-doc';
 
 const ROOM_STATE = 'kyozo.share.room:';
@@ -108,7 +108,7 @@ class HostShare {
     const text = this.workspace.textOf(p);
     if (!text) return;
     this.disk?.pause(p);
-    const binding = bindTextDocument(d, text, { onProblem: (m) => this.output.appendLine(`Kyozo Share: ${p}: ${m}`) });
+    const binding = bindTextDocument(d, text, sharedFileBindingOptions(this.output, p));
     this.bindings.set(p, binding);
     // The host's disk follows the room for open files too: once a peer's edits are in the document (it holds the
     // shared text again), the document is saved, a short pause after the last one.

@@ -88,6 +88,10 @@ export async function run(): Promise<void> {
       await vscode.workspace
         .getConfiguration('kyozo')
         .update('share.confirmRemoteActions', false, vscode.ConfigurationTarget.Global);
+    // Each window's binding traces its steps to the output channel, for a failure to show.
+    await vscode.workspace
+      .getConfiguration('kyozo')
+      .update('share.traceEdits', true, vscode.ConfigurationTarget.Global);
     const username = role === 'host' ? 'alice' : 'bob';
     await cmd(ShareCommands.createAccount, { server, username, password });
     const me = await cmd<{ fingerprint: string }>(ShareCommands.showFingerprint, { copy: false });
