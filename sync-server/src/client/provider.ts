@@ -52,7 +52,7 @@ export interface ProviderOptions {
    */
   refreshKeys?: () => Promise<void>;
   awareness?: Awareness;
-  /** Local edits within this window become one signed frame. */
+  /** At most one signed frame of local edits per window (ms, default 20); the first after a quiet one goes at once. */
   batchMs?: number;
   /**
    * Upload a snapshot once about this many updates trail the current one (default 500; 0 disables). Each client adds
@@ -124,6 +124,7 @@ export class EncryptedProvider extends EventEmitter {
   private unsent: Uint8Array[] = [];
   private inflight: Outgoing[] = [];
   private batchTimer: NodeJS.Timeout | null = null;
+  private lastFlushAt = 0; // when local edits last went out: the batch window counts from it
   private retryTimer: NodeJS.Timeout | null = null;
   private attempts = 0;
   private urlIndex = 0; // into [url, ...fallbackUrls]
@@ -150,7 +151,12 @@ export class EncryptedProvider extends EventEmitter {
     if (origin === this) return;
     this.unsent.push(update);
     if (this.unsent.length >= MAX_BATCH) this.flush();
-    else if (!this.batchTimer && this.live) this.batchTimer = setTimeout(() => this.flush(), this.opts.batchMs ?? 20);
+    else if (!this.batchTimer && this.live) {
+      // At most one frame per window, and no wait after a quiet one: a keystroke after a pause goes out on the next
+      // tick (with whatever the same tick added); the edits that follow it within the window share the next frame.
+      const wait = Math.max(0, this.lastFlushAt + (this.opts.batchMs ?? 20) - Date.now());
+      this.batchTimer = setTimeout(() => this.flush(), wait);
+    }
   };
   // Presence speaks only for this client (peers time out the others themselves) and, like edits, goes out at most once
   // per batch window: a cursor dragged across a file is one signed frame per window, not one per position.
@@ -252,6 +258,7 @@ export class EncryptedProvider extends EventEmitter {
     }
     if (this.unsent.length === 0) return;
     if (this.live && !this.keyed()) return; // sent once the rotated key has loaded
+    this.lastFlushAt = Date.now();
     // One frame per MAX_BATCH updates or MAX_MERGED_BYTES, whichever comes first: a batch of large pastes never
     // becomes one frame past the server's limit (which would close the socket, again after every reconnect).
     let group: Uint8Array[] = [];
