@@ -122,6 +122,8 @@ export class DockerOrchestrator implements Orchestrator {
    * call instead of 101 calls. Reads of named services (after an engine event, or an action of ours) always inspect.
    */
   private readonly inspected = new Map<string, { key: string; at: number; info: Docker.ContainerInspectInfo }>();
+  /** Each running container's CPU counters at this client's previous stats reading: the CPU share is the change since. */
+  private readonly cpuReadings = new Map<string, { total: number; system: number; at: number }>();
 
   private async inspect(c: Docker.ContainerInfo, fresh: boolean): Promise<Docker.ContainerInspectInfo | undefined> {
     const key = `${c.State}|${/\((healthy|unhealthy|health: starting)\)/.exec(c.Status ?? '')?.[1] ?? ''}`;
@@ -671,7 +673,8 @@ export class DockerOrchestrator implements Orchestrator {
     const stopped = ws.store.stoppedServices();
     const fresh = only !== undefined;
     if (!only)
-      for (const id of this.inspected.keys()) if (!containers.some((c) => c.Id === id)) this.inspected.delete(id);
+      for (const seen of [this.inspected, this.cpuReadings])
+        for (const id of seen.keys()) if (!containers.some((c) => c.Id === id)) seen.delete(id);
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
         const mine = containers.filter((c) => c.Labels[Label.service] === service.id);
@@ -699,12 +702,34 @@ export class DockerOrchestrator implements Orchestrator {
     );
   }
 
-  /** CPU and memory from the stats API (one sample, with the engine's previous reading for the CPU delta). */
+  /**
+   * CPU and memory from the stats API. One-shot (API 1.41): the engine answers with one reading at once, instead of
+   * waiting a second for a second reading to take the CPU delta from; the delta is taken from this client's previous
+   * reading of the container instead (on the first one, or after a minute, from a second reading 100 ms later).
+   */
   private async stats(id: string): Promise<{ cpuPercent: number; memoryBytes: number }> {
     try {
-      const s = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as Docker.ContainerStats;
-      const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
-      const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
+      const container = this.docker.getContainer(id);
+      const read = async () =>
+        (await container.stats({ stream: false, 'one-shot': true } as {
+          stream: false;
+        })) as unknown as Docker.ContainerStats;
+      const counters = (s: Docker.ContainerStats) => ({
+        total: s.cpu_stats.cpu_usage.total_usage,
+        system: s.cpu_stats.system_cpu_usage ?? 0,
+        at: Date.now(),
+      });
+      let s = await read();
+      let previous = this.cpuReadings.get(id);
+      if (!previous || Date.now() - previous.at > 60_000) {
+        previous = counters(s);
+        await new Promise((r) => setTimeout(r, 100));
+        s = await read();
+      }
+      const now = counters(s);
+      this.cpuReadings.set(id, now);
+      const cpuDelta = now.total - previous.total;
+      const sysDelta = now.system - previous.system;
       const cpus = s.cpu_stats.online_cpus ?? s.cpu_stats.cpu_usage.percpu_usage?.length ?? 1;
       const cpuPercent = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
       const cache = (s.memory_stats.stats as Record<string, number> | undefined)?.cache ?? 0;
