@@ -35,6 +35,7 @@ export interface ScaleFigures {
   kyozoDownMs: number;
   statusNoStats: { p50: number; p99: number; n: number };
   statusStats: { p50: number; p99: number; n: number };
+  coldStatsMs: number;
   cliPsMs: number;
   lspRssMb: number;
   lspCpuPercent: number;
@@ -184,15 +185,31 @@ export async function scale100(work: string, stateDir: string, run: string): Pro
     if (unhealthy.length) throw new Error(`scale100: ${unhealthy.length} services not healthy after up`);
     console.log(`scale100: kyozo up ${Math.round(kyozoUpMs)} ms`);
 
-    // 2. status reads with 100 running
+    // 2. status reads with 100 running, once the engine's own health checks have answered (until then a read probes
+    // each service from the host, as up does); reads with stats after one cold read (every container read twice,
+    // 100 ms apart, for its CPU delta), which is reported beside them
+    const settleEnd = Date.now() + 120_000;
+    let settleMs = performance.now();
+    while (Date.now() < settleEnd) {
+      const starting = await docker.listContainers({
+        filters: { label: [`dev.kyozo.workspace=${tsProject}`], health: ['starting'] },
+      });
+      if (starting.length === 0) break;
+      await sleep(1000);
+    }
+    settleMs = performance.now() - settleMs;
     const noStats: number[] = [];
     for (let i = 0; i < 20; i++) {
       t0 = performance.now();
       await orchestrator.status(topology, { stats: false });
       noStats.push(performance.now() - t0);
     }
+    t0 = performance.now();
+    await orchestrator.status(topology, { stats: true });
+    const coldStatsMs = performance.now() - t0;
     const withStats: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 20; i++) {
+      await sleep(250);
       t0 = performance.now();
       await orchestrator.status(topology, { stats: true });
       withStats.push(performance.now() - t0);
@@ -208,7 +225,8 @@ export async function scale100(work: string, stateDir: string, run: string): Pro
     console.log(
       `scale100: status read p50/p99 ${Math.round(percentile(noStats, 50))}/${Math.round(percentile(noStats, 99))} ms ` +
         `without stats, ${Math.round(percentile(withStats, 50))}/${Math.round(percentile(withStats, 99))} ms with; ` +
-        `kyozo ps --no-stats ${Math.round(cliPsMs)} ms`,
+        `kyozo ps --no-stats ${Math.round(cliPsMs)} ms; first read with stats ${Math.round(coldStatsMs)} ms; engine ` +
+        `health checks answered ${Math.round(settleMs)} ms after up`,
     );
 
     // 3. the language server while the 100 run
@@ -295,6 +313,7 @@ export async function scale100(work: string, stateDir: string, run: string): Pro
       kyozoDownMs,
       statusNoStats: { p50: percentile(noStats, 50), p99: percentile(noStats, 99), n: noStats.length },
       statusStats: { p50: percentile(withStats, 50), p99: percentile(withStats, 99), n: withStats.length },
+      coldStatsMs,
       cliPsMs,
       lspRssMb,
       lspCpuPercent,
@@ -343,7 +362,7 @@ export function scaleRows(f: ScaleFigures): string[][] {
     [
       `status read, ${f.services} running, with stats (p50/p99, n=${f.statusStats.n})`,
       `${ms(f.statusStats.p50)} / ${ms(f.statusStats.p99)}`,
-      '-',
+      `first read (no earlier reading) ${ms(f.coldStatsMs)}`,
       '-',
       'p99 < 300 ms',
       f.statusStats.p99 < 300 ? 'met' : 'MISSED',

@@ -193,6 +193,16 @@ test(
     assert.equal(results('guest').before, 'Shared notes\n');
 
     // ---- both type 500 keystrokes at once; the sync server is killed and started again part-way ----
+    // The host's extension host (its pid from code-server's log): CPU and peak RSS while both type, printed below.
+    const hostExtHost = Number(/<(\d+)> Launched Extension Host Process/.exec(host.output())?.[1] ?? 0);
+    const cpuSeconds = (pid: number) => {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+    };
+    const peakRssMb = (pid: number) =>
+      Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    const cpuBefore = hostExtHost ? cpuSeconds(hostExtHost) : 0;
     send('go');
     const typingStarted = Date.now();
     await until(`the host ${KILL_AT} keystrokes in`, () => (results('host').progress?.typed ?? 0) >= KILL_AT, 240_000);
@@ -203,6 +213,11 @@ test(
     live.sync = sync.child;
     const restartedAfter = Date.now() - typingStarted;
     await until('both windows done typing', () => signalled('host-typed') && signalled('guest-typed'), 400_000);
+    const typingMs = Date.now() - typingStarted;
+    const hostCost = hostExtHost
+      ? `the host's extension host used ${(((cpuSeconds(hostExtHost) - cpuBefore) * 1000 * 100) / typingMs).toFixed(1)} % ` +
+        `of a core while both typed (typing included), peak RSS ${peakRssMb(hostExtHost).toFixed(0)} MB`
+      : "the host's extension host was not found in code-server's log";
     const hostTyped: string = results('host').typing.typed;
     const guestTyped: string = results('guest').typing.typed;
     assert.equal(hostTyped, keystrokes('host', KEYSTROKES).join(''));
@@ -263,7 +278,7 @@ test(
         `${results('guest').typing.ms} ms (${results('host').typing.refused} / ${results('guest').typing.refused} ` +
         `typed again after a remote edit came first); sync server killed at ${typedAtKill.host} / ` +
         `${typedAtKill.guest} keystrokes and listening again ${restartedAfter} ms after the start; documents equal ` +
-        `${convergedAfter} ms after the start${savedByTest ? '; the host saved its own last keystrokes' : ''}`,
+        `${convergedAfter} ms after the start${savedByTest ? '; the host saved its own last keystrokes' : ''}; ${hostCost}`,
     );
     await hostPage.screenshot({ path: join(artefacts, 'share-two-windows-host.png') });
     await guestPage.screenshot({ path: join(artefacts, 'share-two-windows-guest.png') });

@@ -1,15 +1,34 @@
 // CPU of a service's replicas from the Docker stats API, as a percentage of each replica's CPU limit (what
 // kyozo.yaml `scaling.target_cpu` means, like a Kubernetes HPA's utilisation of the request). Replicas are sampled
 // concurrently, never one after another (a stats call takes about a second: the engine waits for a second reading),
-// and each reading is cached briefly so the autoscaler and a status read in the same second share it.
+// and each reading is cached briefly so the services sampled in the same second share it.
 import type Docker from 'dockerode';
+
+/** A container's CPU time and the host's, both in nanoseconds, at one reading of the stats API. */
+export interface CpuCounters {
+  total: number;
+  system: number;
+}
+
+export function cpuCounters(s: Docker.ContainerStats): CpuCounters {
+  return { total: s.cpu_stats.cpu_usage.total_usage, system: s.cpu_stats.system_cpu_usage ?? 0 };
+}
+
+/** Percent of one core used between two readings (`s` the later one, for the number of cores). */
+export function cpuPercentBetween(before: CpuCounters, s: Docker.ContainerStats): number {
+  const now = cpuCounters(s);
+  const cpuDelta = now.total - before.total;
+  const sysDelta = now.system - before.system;
+  const cpus = s.cpu_stats.online_cpus ?? s.cpu_stats.cpu_usage.percpu_usage?.length ?? 1;
+  return sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+}
 
 /** Percent of one core used between the engine's two readings in one stats answer. */
 export function cpuPercentOfStats(s: Docker.ContainerStats): number {
-  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - (s.precpu_stats?.cpu_usage?.total_usage ?? 0);
-  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats?.system_cpu_usage ?? 0);
-  const cpus = s.cpu_stats.online_cpus ?? s.cpu_stats.cpu_usage.percpu_usage?.length ?? 1;
-  return sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+  return cpuPercentBetween(
+    { total: s.precpu_stats?.cpu_usage?.total_usage ?? 0, system: s.precpu_stats?.system_cpu_usage ?? 0 },
+    s,
+  );
 }
 
 export class CpuSampler {

@@ -7,6 +7,7 @@ import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
 import { Autoscaler, type AutoscalerOptions } from './autoscaler';
+import { cpuCounters, cpuPercentBetween, cpuPercentOfStats } from './cpu-sampler';
 import { DEFAULT_GATEWAY_IMAGE, Gateways } from './gateway';
 import { needsGateway } from './gateway-config';
 import { HealthWatch } from './health-wait';
@@ -122,6 +123,17 @@ export class DockerOrchestrator implements Orchestrator {
    * call instead of 101 calls. Reads of named services (after an engine event, or an action of ours) always inspect.
    */
   private readonly inspected = new Map<string, { key: string; at: number; info: Docker.ContainerInspectInfo }>();
+  /** The last CPU and memory reading of each running container, for status reads (sampleOf). */
+  private readonly samples = new Map<
+    string,
+    {
+      at: number;
+      value: { cpuPercent: number; memoryBytes: number };
+      refreshing?: Promise<{ cpuPercent: number; memoryBytes: number }>;
+    }
+  >();
+  // Stats calls mostly wait for the engine's next collection, so many at once cost little; bounded all the same.
+  private readonly statsCalls = createLimiter(128);
   /** Each running container's CPU counters at this client's previous stats reading: the CPU share is the change since. */
   private readonly cpuReadings = new Map<string, { total: number; system: number; at: number }>();
 
@@ -673,7 +685,7 @@ export class DockerOrchestrator implements Orchestrator {
     const stopped = ws.store.stoppedServices();
     const fresh = only !== undefined;
     if (!only)
-      for (const seen of [this.inspected, this.cpuReadings])
+      for (const seen of [this.inspected, this.cpuReadings, this.samples])
         for (const id of seen.keys()) if (!containers.some((c) => c.Id === id)) seen.delete(id);
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
@@ -686,7 +698,7 @@ export class DockerOrchestrator implements Orchestrator {
             .filter((i) => i !== undefined)
             .map(async (info): Promise<ReplicaReading> => ({
               info,
-              sample: sample && info.State.Running ? await this.stats(info.Id) : undefined,
+              sample: sample && info.State.Running ? await this.sampleOf(info.Id) : undefined,
               health: await this.health.probeContainer(service, info),
             })),
         );
@@ -703,35 +715,47 @@ export class DockerOrchestrator implements Orchestrator {
   }
 
   /**
-   * CPU and memory from the stats API. One-shot (API 1.41): the engine answers with one reading at once, instead of
-   * waiting a second for a second reading to take the CPU delta from; the delta is taken from this client's previous
-   * reading of the container instead (on the first one, or after a minute, from a second reading 100 ms later).
+   * A container's CPU and memory for a status read: a reading under 2 s old as it is; one under 30 s old too, while a
+   * new one is taken in the background (the next read gets it); otherwise a new reading, waited for. The readings of
+   * a read are taken at once (up to 128), never one after another.
+   */
+  private sampleOf(id: string): Promise<{ cpuPercent: number; memoryBytes: number }> {
+    const cached = this.samples.get(id);
+    const age = cached ? Date.now() - cached.at : Infinity;
+    const refresh = () => {
+      const entry = this.samples.get(id);
+      if (entry?.refreshing) return entry.refreshing;
+      const refreshing = this.statsCalls(() => this.stats(id)).then((value) => {
+        this.samples.set(id, { at: Date.now(), value });
+        return value;
+      });
+      if (entry) entry.refreshing = refreshing;
+      else refreshing.catch(() => undefined);
+      return refreshing;
+    };
+    if (cached && age < SAMPLE_FRESH_MS) return Promise.resolve(cached.value);
+    if (cached && age < SAMPLE_STALE_MS) {
+      void refresh();
+      return Promise.resolve(cached.value);
+    }
+    return refresh();
+  }
+
+  /**
+   * CPU and memory from the stats API. The engine answers at its next collection (once a second). Without an earlier
+   * reading of the container (or one over a minute old) the answer holds two collections and the CPU delta between
+   * them; after that, a one-shot answer (API 1.41) holds one, and the delta is taken from this client's previous one.
    */
   private async stats(id: string): Promise<{ cpuPercent: number; memoryBytes: number }> {
     try {
       const container = this.docker.getContainer(id);
-      const read = async () =>
-        (await container.stats({ stream: false, 'one-shot': true } as {
-          stream: false;
-        })) as unknown as Docker.ContainerStats;
-      const counters = (s: Docker.ContainerStats) => ({
-        total: s.cpu_stats.cpu_usage.total_usage,
-        system: s.cpu_stats.system_cpu_usage ?? 0,
-        at: Date.now(),
-      });
-      let s = await read();
-      let previous = this.cpuReadings.get(id);
-      if (!previous || Date.now() - previous.at > 60_000) {
-        previous = counters(s);
-        await new Promise((r) => setTimeout(r, 100));
-        s = await read();
-      }
-      const now = counters(s);
-      this.cpuReadings.set(id, now);
-      const cpuDelta = now.total - previous.total;
-      const sysDelta = now.system - previous.system;
-      const cpus = s.cpu_stats.online_cpus ?? s.cpu_stats.cpu_usage.percpu_usage?.length ?? 1;
-      const cpuPercent = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+      const known = this.cpuReadings.get(id);
+      const previous = known && Date.now() - known.at < 60_000 ? known : undefined;
+      const s = (await container.stats(
+        (previous ? { stream: false, 'one-shot': true } : { stream: false }) as { stream: false },
+      )) as unknown as Docker.ContainerStats;
+      this.cpuReadings.set(id, { ...cpuCounters(s), at: Date.now() });
+      const cpuPercent = previous ? cpuPercentBetween(previous, s) : cpuPercentOfStats(s);
       const cache = (s.memory_stats.stats as Record<string, number> | undefined)?.cache ?? 0;
       return { cpuPercent, memoryBytes: Math.max(0, (s.memory_stats.usage ?? 0) - cache) };
     } catch {
@@ -818,3 +842,6 @@ function gatewayPublished(gateway: Docker.ContainerInfo, replicaPorts: ServiceSt
   const unique = tcp.filter((p, i) => tcp.findIndex((q) => q.container === p.container) === i);
   return [...unique, ...replicaPorts.filter((p) => p.protocol === 'udp')].sort((a, b) => a.container - b.container);
 }
+
+const SAMPLE_FRESH_MS = 2000;
+const SAMPLE_STALE_MS = 30_000;
