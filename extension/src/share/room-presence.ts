@@ -148,9 +148,10 @@ export class RoomPresence implements vscode.Disposable {
       const text = path ? this.textOf(path) : undefined;
       if (text) {
         const d = editor.document;
-        // The document and the text agree except while an edit crosses the binding; a position computed then would
-        // land a few characters off, so it waits for the binding to catch up.
-        if (documentLength(d) !== text.length) {
+        // The document and the text agree except while an edit crosses the binding (a keystroke not yet in the text,
+        // a peer's edit not yet in the document: the lengths may still match); a position computed then would land
+        // off, so it waits for the binding to catch up.
+        if (documentLength(d) !== text.length || d.getText() !== text.toString()) {
           next.selections = prev.file === path ? prev.selections : undefined;
           next.visible = prev.file === path ? prev.visible : undefined;
           this.retry(active);
