@@ -7,7 +7,7 @@ import { DeploymentError, DeploymentRecord, ServiceFailure, toFailure } from './
 import { createDockerClient, engineAddress, EngineUnreachableError, pingEngine } from './docker-client';
 import { watchEngine } from './engine-watch';
 import { Autoscaler, type AutoscalerOptions } from './autoscaler';
-import { cpuCounters, cpuPercentBetween, cpuPercentOfStats } from './cpu-sampler';
+import { cpuCounters, cpuPercentBetween, cpuPercentOfStats, type CpuCounters } from './cpu-sampler';
 import { DEFAULT_GATEWAY_IMAGE, Gateways } from './gateway';
 import { needsGateway } from './gateway-config';
 import { HealthWatch } from './health-wait';
@@ -123,19 +123,15 @@ export class DockerOrchestrator implements Orchestrator {
    * call instead of 101 calls. Reads of named services (after an engine event, or an action of ours) always inspect.
    */
   private readonly inspected = new Map<string, { key: string; at: number; info: Docker.ContainerInspectInfo }>();
-  /** The last CPU and memory reading of each running container, for status reads (sampleOf). */
-  private readonly samples = new Map<
-    string,
-    {
-      at: number;
-      value: { cpuPercent: number; memoryBytes: number };
-      refreshing?: Promise<{ cpuPercent: number; memoryBytes: number }>;
-    }
-  >();
+  /**
+   * The last stats reading of each running container, for status reads (sampleOf): its CPU and memory, and its CPU
+   * counters, from which the next reading's CPU share is taken.
+   */
+  private readonly samples = new Map<string, { at: number; value: ResourceSample; counters: CpuCounters }>();
+  /** Readings being taken, so reads at the same moment share one. */
+  private readonly sampling = new Map<string, Promise<ResourceSample>>();
   // Stats calls mostly wait for the engine's next collection, so many at once cost little; bounded all the same.
   private readonly statsCalls = createLimiter(128);
-  /** Each running container's CPU counters at this client's previous stats reading: the CPU share is the change since. */
-  private readonly cpuReadings = new Map<string, { total: number; system: number; at: number }>();
 
   private async inspect(c: Docker.ContainerInfo, fresh: boolean): Promise<Docker.ContainerInspectInfo | undefined> {
     const key = `${c.State}|${/\((healthy|unhealthy|health: starting)\)/.exec(c.Status ?? '')?.[1] ?? ''}`;
@@ -685,7 +681,7 @@ export class DockerOrchestrator implements Orchestrator {
     const stopped = ws.store.stoppedServices();
     const fresh = only !== undefined;
     if (!only)
-      for (const seen of [this.inspected, this.cpuReadings, this.samples])
+      for (const seen of [this.inspected, this.samples])
         for (const id of seen.keys()) if (!containers.some((c) => c.Id === id)) seen.delete(id);
     return Promise.all(
       services.map(async (service): Promise<ServiceStatus> => {
@@ -719,26 +715,16 @@ export class DockerOrchestrator implements Orchestrator {
    * new one is taken in the background (the next read gets it); otherwise a new reading, waited for. The readings of
    * a read are taken at once (up to 128), never one after another.
    */
-  private sampleOf(id: string): Promise<{ cpuPercent: number; memoryBytes: number }> {
+  private sampleOf(id: string): Promise<ResourceSample> {
     const cached = this.samples.get(id);
     const age = cached ? Date.now() - cached.at : Infinity;
-    const refresh = () => {
-      const entry = this.samples.get(id);
-      if (entry?.refreshing) return entry.refreshing;
-      const refreshing = this.statsCalls(() => this.stats(id)).then((value) => {
-        this.samples.set(id, { at: Date.now(), value });
-        return value;
-      });
-      if (entry) entry.refreshing = refreshing;
-      else refreshing.catch(() => undefined);
-      return refreshing;
-    };
     if (cached && age < SAMPLE_FRESH_MS) return Promise.resolve(cached.value);
-    if (cached && age < SAMPLE_STALE_MS) {
-      void refresh();
-      return Promise.resolve(cached.value);
+    let next = this.sampling.get(id);
+    if (!next) {
+      next = this.statsCalls(() => this.stats(id)).finally(() => this.sampling.delete(id));
+      this.sampling.set(id, next);
     }
-    return refresh();
+    return cached && age < SAMPLE_STALE_MS ? Promise.resolve(cached.value) : next;
   }
 
   /**
@@ -746,18 +732,20 @@ export class DockerOrchestrator implements Orchestrator {
    * reading of the container (or one over a minute old) the answer holds two collections and the CPU delta between
    * them; after that, a one-shot answer (API 1.41) holds one, and the delta is taken from this client's previous one.
    */
-  private async stats(id: string): Promise<{ cpuPercent: number; memoryBytes: number }> {
+  private async stats(id: string): Promise<ResourceSample> {
     try {
-      const container = this.docker.getContainer(id);
-      const known = this.cpuReadings.get(id);
-      const previous = known && Date.now() - known.at < 60_000 ? known : undefined;
-      const s = (await container.stats(
-        (previous ? { stream: false, 'one-shot': true } : { stream: false }) as { stream: false },
-      )) as unknown as Docker.ContainerStats;
-      this.cpuReadings.set(id, { ...cpuCounters(s), at: Date.now() });
+      const known = this.samples.get(id);
+      const previous = known && Date.now() - known.at < 60_000 ? known.counters : undefined;
+      const s = (await this.docker
+        .getContainer(id)
+        .stats(
+          (previous ? { stream: false, 'one-shot': true } : { stream: false }) as { stream: false },
+        )) as unknown as Docker.ContainerStats;
       const cpuPercent = previous ? cpuPercentBetween(previous, s) : cpuPercentOfStats(s);
       const cache = (s.memory_stats.stats as Record<string, number> | undefined)?.cache ?? 0;
-      return { cpuPercent, memoryBytes: Math.max(0, (s.memory_stats.usage ?? 0) - cache) };
+      const value = { cpuPercent, memoryBytes: Math.max(0, (s.memory_stats.usage ?? 0) - cache) };
+      this.samples.set(id, { at: Date.now(), value, counters: cpuCounters(s) });
+      return value;
     } catch {
       return { cpuPercent: 0, memoryBytes: 0 };
     }
@@ -841,6 +829,12 @@ function gatewayPublished(gateway: Docker.ContainerInfo, replicaPorts: ServiceSt
     }));
   const unique = tcp.filter((p, i) => tcp.findIndex((q) => q.container === p.container) === i);
   return [...unique, ...replicaPorts.filter((p) => p.protocol === 'udp')].sort((a, b) => a.container - b.container);
+}
+
+/** CPU and memory of one container at one reading. */
+interface ResourceSample {
+  cpuPercent: number;
+  memoryBytes: number;
 }
 
 const SAMPLE_FRESH_MS = 2000;
