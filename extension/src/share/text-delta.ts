@@ -308,7 +308,9 @@ export class TextBindingCore {
     this.retryMs = RETRY_MIN_MS;
     if (JSON.stringify(change.ops) === JSON.stringify(sent.ops)) return;
     const before = applyToString(this.sentOn, this.typedSinceSend);
-    if (applyToString(before, sent) === this.port.getText()) return; // the same result through other ranges
+    // The same result through other ranges? (Compared with the event's own result: the document may already hold
+    // keystrokes typed after it.)
+    if (applyToString(before, sent) === applyToString(before, change)) return;
     const correction = change.invert(new Delta().insert(before)).compose(sent);
     this.stats.repairs++;
     this.opts.trace?.(
