@@ -148,10 +148,8 @@ export class RoomPresence implements vscode.Disposable {
       const text = path ? this.textOf(path) : undefined;
       if (text) {
         const d = editor.document;
-        // The document and the text agree except while an edit crosses the binding (a keystroke not yet in the text,
-        // a peer's edit not yet in the document: the lengths may still match); a position computed then would land
-        // off, so it waits for the binding to catch up.
-        if (documentLength(d) !== text.length || d.getText() !== text.toString()) {
+        // A position computed while an edit crosses the binding would land off: it waits for the binding.
+        if (!inStep(d, text)) {
           next.selections = prev.file === path ? prev.selections : undefined;
           next.visible = prev.file === path ? prev.visible : undefined;
           this.retry(active);
@@ -204,7 +202,7 @@ export class RoomPresence implements vscode.Disposable {
       const doc = editor.document;
       // While a room edit is on its way into the document, offsets in the text do not match the document's lines:
       // the decorations stay where they are (the editor moves them with the edit) and are drawn again after it.
-      if (text && documentLength(doc) !== text.length && this.staleRenders++ < MAX_STALE_RENDERS) {
+      if (text && !inStep(doc, text) && this.staleRenders++ < MAX_STALE_RENDERS) {
         this.scheduleRender();
         continue;
       }
@@ -299,8 +297,13 @@ function nameTag(p: Participant, below: boolean): vscode.ThemableDecorationAttac
   };
 }
 
-function documentLength(d: vscode.TextDocument): number {
-  return d.offsetAt(d.lineAt(d.lineCount - 1).range.end);
+/**
+ * Whether the document and its shared text hold the same text. They do except while an edit crosses the binding (a
+ * keystroke not yet in the text, a peer's edit not yet in the document), when offsets in one are off in the other;
+ * the lengths can match even then, so the texts are compared when they do.
+ */
+function inStep(d: vscode.TextDocument, text: Y.Text): boolean {
+  return d.offsetAt(d.lineAt(d.lineCount - 1).range.end) === text.length && d.getText() === text.toString();
 }
 
 function disposeDecorations(d: ParticipantDecorations): void {
