@@ -12,8 +12,20 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { EncryptedProvider, RoomKeyring } from '../../sync-server/src/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createIdentity,
+  DeviceTrust,
+  EncryptedProvider,
+  fingerprint,
+  JsonFileTrustStore,
+  RoomKeyring,
+  SyncApi,
+} from '../../sync-server/src/client';
 import { importIdentity, type ExportedIdentity } from '../../sync-server/src/client/identity';
+import { WorkspaceDoc } from '../../extension/src/share/workspace-doc';
 import {
   TextBindingCore,
   type DocumentPort,
@@ -36,10 +48,23 @@ export interface ParticipantConfig {
   initialText: string;
   /** The provider's batching of local edits (Kyozo only); the extension's when undefined. */
   batchMs?: number;
+  /**
+   * Join a room a VS Code window shares, as a guest's client does: create an account, register a new device, accept
+   * the team's invite, take the team's signed roster, and, once the host has verified this device and shared, open
+   * the room key wrapped to it. The shared file is the workspace document's shared.txt.
+   */
+  join?: { server: string; username: string; password: string; invite: string };
+}
+
+/** What a joining participant is told once the host has shared (see ParticipantConfig.join). */
+export interface SharedRoom {
+  roomId: string;
+  teamId: string;
 }
 
 export type ParticipantMessage =
   | { type: 'ready' }
+  | { type: 'enrolled'; fingerprint: string }
   | { type: 'typed'; sent: number[] }
   | { type: 'result'; arrivals: number[][]; text: string; stats: unknown; refused: Record<string, number> }
   | { type: 'error'; message: string };
@@ -85,11 +110,57 @@ class ModelPort implements DocumentPort {
   }
 }
 
+const nextMessage = <T>() => new Promise<T>((resolve) => process.once('message', (m: T) => resolve(m)));
+
+/** Joins the room a VS Code host shares, through the team's invite, roster and wrapped key (ParticipantConfig.join). */
+async function joinShared(cfg: ParticipantConfig, doc: Y.Doc): Promise<{ provider: EncryptedProvider; ytext: Y.Text }> {
+  const { server, username, password, invite } = cfg.join!;
+  const api = new SyncApi(server);
+  await api.createAccount(username, password);
+  await api.login(username, password);
+  const identity = createIdentity();
+  await api.registerDevice(identity);
+  const trustDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-trust-'));
+  process.once('exit', () => rmSync(trustDir, { recursive: true, force: true }));
+  const trust = await DeviceTrust.open(new JsonFileTrustStore(join(trustDir, 'trust.json')), identity);
+  const { teamId } = await api.acceptInvite(invite);
+  await api.syncRoster(teamId, trust);
+  send({ type: 'enrolled', fingerprint: fingerprint(identity.signPublicKey, identity.dhPublicKey) });
+  const room = await nextMessage<SharedRoom>();
+  // The roster the host published after verifying every participant: the devices whose edits this one accepts.
+  const keyring = await api.loadKeyring(room.roomId, identity, trust);
+  if (!keyring.epochs().length) throw new Error(`${username}: no room key was wrapped to this device`);
+  const provider = new EncryptedProvider(doc, {
+    url: cfg.wsUrl,
+    roomId: room.roomId,
+    token: api.token!,
+    identity,
+    keyring,
+    batchMs: cfg.batchMs,
+    trust: trust.forTeam(teamId),
+    refreshKeys: async () => {
+      await api.loadKeyring(room.roomId, identity, trust, keyring);
+    },
+  });
+  await provider.whenSynced();
+  const workspace = new WorkspaceDoc(doc);
+  const end = Date.now() + 20_000;
+  let ytext = workspace.textOf('shared.txt');
+  while (!ytext) {
+    if (Date.now() > end) throw new Error(`${username}: shared.txt is not in the shared workspace`);
+    await new Promise((r) => setTimeout(r, 20));
+    ytext = workspace.textOf('shared.txt');
+  }
+  return { provider, ytext };
+}
+
 async function run(cfg: ParticipantConfig): Promise<void> {
   const doc = new Y.Doc();
-  const ytext = doc.getText('shared.txt');
+  let ytext = doc.getText('shared.txt');
   let provider: EncryptedProvider | WebsocketProvider;
-  if (cfg.kind === 'kyozo') {
+  if (cfg.join) {
+    ({ provider, ytext } = await joinShared(cfg, doc));
+  } else if (cfg.kind === 'kyozo') {
     const keyring = new RoomKeyring();
     keyring.set(1, Buffer.from(cfg.roomKey!, 'base64'));
     provider = new EncryptedProvider(doc, {
@@ -136,7 +207,7 @@ async function run(cfg: ParticipantConfig): Promise<void> {
       }
   };
   send({ type: 'ready' });
-  await new Promise<void>((resolve) => process.once('message', () => resolve())); // 'go'
+  await nextMessage(); // 'go'
 
   const sent: number[] = [];
   const mine = charOf(cfg.index);
@@ -150,7 +221,7 @@ async function run(cfg: ParticipantConfig): Promise<void> {
   }
   send({ type: 'typed', sent });
   // Until every keystroke of everyone has arrived here (the coordinator then asks for the result).
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await nextMessage();
   await core.whenIdle();
   send({
     type: 'result',

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -22,10 +22,13 @@ const CHROME_ARGS = [
   '--disable-sync',
 ];
 
-/** Bundles a suite of test/e2e/vscode/ (suite.ts by default) into one CommonJS module the extension host requires. */
+/**
+ * Bundles a suite into one CommonJS module the extension host requires: a file of test/e2e/vscode/ (suite.ts by
+ * default) or, given an absolute path, that file.
+ */
 export async function bundleSuite(outDir: string, suite = 'suite.ts'): Promise<string> {
   const outfile = join(outDir, 'suite', 'index.js');
-  const entryPoints = [join(repoRoot, 'test/e2e/vscode', suite)];
+  const entryPoints = [isAbsolute(suite) ? suite : join(repoRoot, 'test/e2e/vscode', suite)];
   await esbuild.build({
     entryPoints,
     outfile,
