@@ -13,6 +13,7 @@ for p in docker.io docker-compose chromium busybox-static ripgrep git ca-certifi
          libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config \
          python3.11 python3-venv tzdata python3-flask python3-gunicorn python3-uvicorn python3-fastapi \
          python3-django python3-whitenoise golang-go cargo docker-registry apache2-utils nginx \
+         golang-docker-credential-helpers pass \
          postgresql redis-server; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done

@@ -1,7 +1,8 @@
 // The registry and environments on a real engine and real loopback registries (Debian's docker-registry, open and
 // behind htpasswd), through the `kyozo` CLI as a user runs it: push, then up --from-registry on an engine without the
 // project's images; staging and production side by side; promote moving digests without a build; secrets only in the
-// containers' run-time environment; and clear errors for wrong credentials, an unreachable registry and bad input.
+// containers' run-time environment (one kept in a real secret store, pass through docker-credential-pass, set with
+// `kyozo secret set`); and clear errors for wrong credentials, an unreachable registry and bad input.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import type { DeploymentEvent } from '../../server/src/protocol';
 import { cleanupWorkspace, dockerCli, engineAvailable, testDocker } from '../support/docker-engine';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { kyozoCli } from '../support/kyozo-cli';
+import { createPassStore, passStoreMissing, type PassStore } from '../support/pass-store';
 import {
   dockerConfigWith,
   freePort,
@@ -31,6 +33,7 @@ const kyozo = kyozoCli(stateDir);
 // Values that must reach the containers' environment and nowhere else.
 const FILE_SECRET = `file-secret-${randomBytes(8).toString('hex')}`;
 const ENV_SECRET = `env-secret-${randomBytes(8).toString('hex')}`;
+const STORE_SECRET = `store-secret-${randomBytes(8).toString('hex')}`;
 
 const docker = testDocker();
 
@@ -81,6 +84,7 @@ function writeWorkspaceYaml(extra = ''): void {
       `    env_file: ${join(work, 'secrets', 'staging.env')}`,
       '    secrets:',
       '      SESSION_TOKEN: { from_env: KZ_RE_SESSION_TOKEN }',
+      '      STORE_TOKEN: { from_store: store-token }',
       '    services:',
       '      worker:',
       '        replicas: 2',
@@ -100,7 +104,7 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     test('registry and environments', { skip: 'no Docker engine' }, () => undefined);
     return;
   }
-  const missing = registryAvailable();
+  const missing = registryAvailable() ?? passStoreMissing();
   if (missing) {
     if (process.env.CI === 'true') throw new Error(missing);
     test('registry and environments', { skip: missing }, () => undefined);
@@ -108,6 +112,7 @@ describe('registry and environments on a real engine and registry', { timeout: 9
   }
   let open: LoopbackRegistry;
   let locked: LoopbackRegistry;
+  let store: PassStore;
   const pushed: Record<string, string> = {};
 
   before(async () => {
@@ -117,6 +122,10 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     writeFileSync(join(work, 'secrets', 'staging.env'), `# staging only\nAPI_TOKEN=${FILE_SECRET}\n`, { mode: 0o600 });
     writeWorkspaceYaml();
     process.env.KZ_RE_SESSION_TOKEN = ENV_SECRET;
+    store = createPassStore();
+    const set = await kyozo(['secret', 'set', 'staging', 'store-token', '-d', dir], 60_000, `${STORE_SECRET}\n`);
+    assert.equal(set.status, 0, set.stderr);
+    assert.doesNotMatch(set.stdout + set.stderr, new RegExp(STORE_SECRET));
     open = await startRegistry();
     locked = await startRegistry({ user: 'kyozo', password: 'right-password' });
   });
@@ -126,6 +135,7 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     await removeProjectImages().catch(() => undefined);
     await open?.stop();
     await locked?.stop();
+    store?.cleanup();
     delete process.env.DOCKER_CONFIG;
     rmSync(work, { recursive: true, force: true });
   });
@@ -177,8 +187,9 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     const [productionWeb] = await containers('production', 'web');
     assert.equal((await envOf(stagingWeb!.Id)).GREETING, 'hello from staging');
     assert.equal((await envOf(productionWeb!.Id)).GREETING, 'hello from production');
-    // Staging's secrets are staging's: production has neither.
+    // Staging's secrets are staging's: production has none of them.
     assert.equal((await envOf(productionWeb!.Id)).API_TOKEN, undefined);
+    assert.equal((await envOf(productionWeb!.Id)).STORE_TOKEN, undefined);
     assert.notEqual(stagingWeb!.Ports[0]?.PublicPort, productionWeb!.Ports[0]?.PublicPort);
     assert.deepEqual(Object.keys(stagingWeb!.NetworkSettings.Networks), [`${project}-staging_default`]);
     assert.deepEqual(Object.keys(productionWeb!.NetworkSettings.Networks), [`${project}-production_default`]);
@@ -243,7 +254,8 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     const env = await envOf(web!.Id);
     assert.equal(env.API_TOKEN, FILE_SECRET);
     assert.equal(env.SESSION_TOKEN, ENV_SECRET);
-    const leaks = (text: string) => [FILE_SECRET, ENV_SECRET].filter((s) => text.includes(s));
+    assert.equal(env.STORE_TOKEN, STORE_SECRET);
+    const leaks = (text: string) => [FILE_SECRET, ENV_SECRET, STORE_SECRET].filter((s) => text.includes(s));
     for (const c of await containers('staging')) {
       const info = await docker.getContainer(c.Id).inspect();
       assert.deepEqual(leaks(JSON.stringify(info.Config.Labels)), [], 'container labels');

@@ -28,6 +28,7 @@ import {
   SwarmUnavailableError,
   parseBuilderChoice,
   PromotionError,
+  SecretStoreError,
   RegistryError,
   topologyFor,
   type BuilderChoice,
@@ -350,7 +351,7 @@ export async function run(action: () => Promise<void>): Promise<void> {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(2);
     }
-    if (err instanceof RegistryError || err instanceof PromotionError) {
+    if (err instanceof RegistryError || err instanceof PromotionError || err instanceof SecretStoreError) {
       process.stderr.write(`kyozo: ${err.message}\n`);
       process.exit(1);
     }

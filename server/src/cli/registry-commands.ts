@@ -1,9 +1,13 @@
-// `kyozo push [services]`, `kyozo promote <from> <to> [services]` and what `kyozo up --from-registry` pulls: the
-// registry and environments on the command line. Exit codes as the other deploy commands: 1 failed, 2 bad input.
+// `kyozo push [services]`, `kyozo promote <from> <to> [services]`, `kyozo secret set|rm|ls` and what `kyozo up
+// --from-registry` pulls: the registry and environments on the command line. Exit codes as the other deploy
+// commands: 1 failed, 2 bad input.
+import { realpathSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Topology } from '../protocol';
 import {
+  eraseSecret,
   findService,
+  listStoredSecrets,
   parseRegistry,
   promote,
   pullServices,
@@ -11,6 +15,8 @@ import {
   pushServices,
   readWorkspaceConfig,
   selectServices,
+  storeSecret,
+  unknownEnvironment,
   type PushProgress,
   type RegistryContext,
 } from '../engine/deploy';
@@ -106,7 +112,113 @@ function pushPrinter(topology: Topology): (p: PushProgress) => void {
   };
 }
 
+/** A secret's value: stdin to its end when piped, else typed at a prompt that does not echo it. */
+async function readSecretValue(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  }
+  process.stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  return new Promise((resolve) => {
+    let value = '';
+    const done = (then: () => void) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      then();
+    };
+    const onData = (data: Buffer) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done(() => resolve(value));
+        if (ch === '\u0003') return done(() => process.exit(130));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** The workspace folder (real path) and its kyozo.yaml, refusing an environment it does not define. */
+function secretWorkspace(dir: string, environment: string | undefined): string {
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch {
+    throw new CliInputError(`${dir} is not a folder Kyozo can read: pass the workspace with --dir`);
+  }
+  if (environment !== undefined) {
+    const config = readWorkspaceConfig(root);
+    if (!config.environments[environment]) throw unknownEnvironment(config, environment);
+  }
+  return root;
+}
+
+function registerSecretCommands(program: Command): void {
+  const secret = program
+    .command('secret')
+    .description(
+      "environment secrets in your secret store (Docker's credential helper: credsStore in ~/.docker/config.json, " +
+        'or KYOZO_SECRET_STORE), referenced from kyozo.yaml as secrets: { NAME: { from_store: <name> } }',
+    );
+  const dirOption = ['-d, --dir <dir>', 'workspace folder (default: current)', '.'] as const;
+  secret
+    .command('set')
+    .argument('<environment>', 'environment of the root kyozo.yaml, e.g. staging')
+    .argument('<name>', 'the name kyozo.yaml references (from_store: <name>)')
+    .option(...dirOption)
+    .description(
+      "store a secret for this workspace's environment: typed at a prompt that does not echo it, or piped in",
+    )
+    .action((environment: string, name: string, flags: { dir: string }) =>
+      run(async () => {
+        const root = secretWorkspace(flags.dir, environment);
+        const value = await readSecretValue(`value of ${name} for ${environment}: `);
+        storeSecret(root, environment, name, value);
+        process.stdout.write(`stored ${name} for ${environment} of ${root}\n`);
+      }),
+    );
+  secret
+    .command('rm')
+    .argument('<environment>', 'environment of the root kyozo.yaml')
+    .argument('<name>', 'the secret to remove')
+    .option(...dirOption)
+    .description("remove a secret of this workspace's environment from the store")
+    .action((environment: string, name: string, flags: { dir: string }) =>
+      run(async () => {
+        const root = secretWorkspace(flags.dir, undefined);
+        if (!eraseSecret(root, environment, name))
+          throw new CliInputError(`the secret store has no ${name} for ${environment} of ${root}`);
+        process.stdout.write(`removed ${name} for ${environment} of ${root}\n`);
+      }),
+    );
+  secret
+    .command('ls')
+    .argument('[environment]', 'only this environment')
+    .option(...dirOption)
+    .option('--json', 'print them as JSON')
+    .description("list the names (never the values) of this workspace's secrets in the store")
+    .action((environment: string | undefined, flags: { dir: string; json?: boolean }) =>
+      run(async () => {
+        const root = secretWorkspace(flags.dir, undefined);
+        const all = listStoredSecrets(root).filter((s) => !environment || s.environment === environment);
+        if (flags.json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+        else if (!all.length)
+          process.stdout.write(`no secrets stored for ${environment ?? 'any environment'} of ${root}\n`);
+        else for (const s of all) process.stdout.write(`${s.environment}  ${s.name}\n`);
+      }),
+    );
+}
+
 export function registerRegistryCommands(program: Command): void {
+  registerSecretCommands(program);
   withDeployOptions(
     program
       .command('push')

@@ -11,12 +11,15 @@ import type { EnvVar, Service, Topology } from '../../protocol';
 import schema from '../../../../schemas/kyozo.schema.json';
 import { closest } from '../detect/service-names';
 import { isSecretName, looksLikeSecretLiteral } from '../parse/secret-names';
+import { readStoredSecret, SecretStoreError } from './secret-store';
 
 export class EnvironmentError extends Error {}
 
 export interface SecretRef {
   from_env?: string;
   file?: string;
+  /** An entry of the user's secret store for this workspace and environment (secret-store.ts). */
+  from_store?: string;
 }
 
 type EnvValues = Record<string, string | number | boolean>;
@@ -158,6 +161,7 @@ function files(v: string | string[] | undefined): string[] {
 /** Secret variables of an environment (or one service of it): names and values, read now, never stored. */
 function secretValues(
   root: string,
+  environment: string,
   at: string,
   source: { env_file?: string | string[]; secrets?: Record<string, SecretRef> },
 ): Record<string, string> {
@@ -174,6 +178,20 @@ function secretValues(
       out[name] = v;
     } else if (ref.file) {
       out[name] = readFileSync(secretPath(root, ref.file, `${at}.secrets.${name}`), 'utf8').replace(/\r?\n$/, '');
+    } else if (ref.from_store) {
+      let v: string | undefined;
+      try {
+        v = readStoredSecret(root, environment, ref.from_store);
+      } catch (e) {
+        if (!(e instanceof SecretStoreError)) throw e;
+        throw new EnvironmentError(`${at}.secrets.${name} reads ${ref.from_store} from the secret store: ${e.message}`);
+      }
+      if (v === undefined)
+        throw new EnvironmentError(
+          `${at}.secrets.${name} reads ${ref.from_store} from the secret store, which has none for this workspace's ` +
+            `${environment}; set it: kyozo secret set ${environment} ${ref.from_store}`,
+        );
+      out[name] = v;
     }
   }
   return out;
@@ -239,13 +257,13 @@ export function applyEnvironment(topology: Topology, config: WorkspaceConfig, na
     }
     overrides.set(service, o);
   }
-  const shared = secretValues(topology.root, `environments.${name}`, spec);
+  const shared = secretValues(topology.root, name, `environments.${name}`, spec);
   for (const service of out.services) {
     if (service.composeOnly) continue;
     const o = overrides.get(service) ?? {};
     const reason = `environment ${name}`;
     for (const [k, v] of Object.entries({ ...spec.env, ...o.env })) setEnv(service, k, String(v), false, file, reason);
-    const own = secretValues(topology.root, `environments.${name}.services.${service.name}`, o);
+    const own = secretValues(topology.root, name, `environments.${name}.services.${service.name}`, o);
     for (const [k, v] of Object.entries({ ...shared, ...own })) setEnv(service, k, v, true, file, `${reason} secret`);
     if (o.replicas !== undefined) service.replicas = o.replicas;
     if (o.resources)

@@ -40,6 +40,7 @@ export {
   applyEnvironment,
   environmentNames,
   EnvironmentError,
+  unknownEnvironment,
   needsConfirmation,
   readWorkspaceConfig,
   topologyFor,
@@ -56,5 +57,6 @@ export {
 } from './registry';
 export type { PushProgress, PushResult, RegistryContext, RegistryImage } from './registry';
 export { promote, PromotionError } from './promote';
+export { eraseSecret, listStoredSecrets, SecretStoreError, storeSecret } from './secret-store';
 export type { PromotionResult } from './promote';
 export { ImageLabel, KYOZO_VERSION } from './image-labels';

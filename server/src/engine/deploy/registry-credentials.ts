@@ -28,7 +28,8 @@ export function dockerConfigFile(): string {
   return join(process.env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json');
 }
 
-function readConfig(): DockerConfig {
+/** $DOCKER_CONFIG/config.json as Docker reads it; empty when there is none (or it is not JSON). */
+export function readDockerConfig(): DockerConfig {
   try {
     return JSON.parse(readFileSync(dockerConfigFile(), 'utf8')) as DockerConfig;
   } catch {
@@ -69,7 +70,7 @@ function fromHelper(helper: string, host: string): RegistryAuth | undefined {
 /** Credentials for a registry, or undefined for anonymous access. */
 export function dockerCredentials(registry: string): RegistryAuth | undefined {
   const host = registryHost(registry);
-  const config = readConfig();
+  const config = readDockerConfig();
   const helper = Object.entries(config.credHelpers ?? {}).find(([k]) => sameHost(k, host))?.[1];
   if (helper) return fromHelper(helper, host);
   const entry = Object.entries(config.auths ?? {}).find(([k]) => sameHost(k, host))?.[1];
