@@ -89,6 +89,7 @@ type TableCommand = Exclude<
   | typeof ClientCommands.pushService
   | typeof ClientCommands.pushAll
   | typeof ClientCommands.selectEnvironment
+  | typeof ClientCommands.setEnvironmentSecret
   | ShareCommand
 >;
 

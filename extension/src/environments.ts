@@ -1,9 +1,16 @@
 // Environments and the registry in the editor: a status bar item with the active environment (kyozo.environment) that
-// switches it, the confirmation before deploying to an environment that asks for one (production), and Push Service /
-// Push All. Everything goes through the language server's commands, as the other deploy commands do.
+// switches it, the confirmation before deploying to an environment that asks for one (production), Push Service /
+// Push All, and Set Environment Secret (an entry of the user's secret store that the root kyozo.yaml names). Everything goes through the language server's commands, as the other deploy commands do.
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ClientCommands, ServerCommands, type EnvironmentInfo } from '../../server/src/protocol';
+import {
+  ClientCommands,
+  ServerCommands,
+  STORE_SECRET_NAME,
+  type EnvironmentInfo,
+  type KyozoExperimentalCapabilities,
+} from '../../server/src/protocol';
+import { sealValue } from './sealed-value';
 import type { KyozoModel, ServiceRef } from './kyozo-model';
 import { runServerCommand } from './server-command';
 import { refreshServicesView, setRegistryImages } from './services-view';
@@ -107,6 +114,89 @@ export function registerEnvironments(
     return pushed;
   };
 
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  // (folderUri?, environment?, name?, value?): each one not given is asked for; the value in a password box.
+  const setSecret = async (...args: unknown[]) => {
+    const folder = localFolder(model, str(args[0]));
+    if (!folder) throw new Error('no analysed workspace folder; open a folder and run "Kyozo: Analyze Workspace".');
+    const info = await environmentInfo(client, folder);
+    if (!info.environments.length)
+      throw new Error(info.error ?? 'the root kyozo.yaml defines no environments: add environments: to it first');
+    const listed = await runServerCommand(client, ServerCommands.secrets, folder);
+    if (listed.error && /no secret store is set|is not installed|not a credential helper/.test(listed.error))
+      throw new Error(listed.error);
+    const missing = (env: string) => listed.secrets.filter((x) => x.environment === env && !x.stored).length;
+    const environment =
+      str(args[1]) ??
+      (
+        await vscode.window.showQuickPick(
+          [...info.environments]
+            .sort((a, b) => (a === info.active ? -1 : b === info.active ? 1 : 0))
+            .map((label) => ({
+              label,
+              description: [label === info.active ? 'active' : '', missing(label) ? `${missing(label)} not set` : '']
+                .filter(Boolean)
+                .join(' · '),
+            })),
+          { title: 'Kyozo: Set Environment Secret', placeHolder: 'The environment the secret is for' },
+        )
+      )?.label;
+    if (!environment) return undefined;
+    const other = '$(add) Another name…';
+    let name = str(args[2]);
+    if (!name) {
+      const picked = await vscode.window.showQuickPick(
+        [
+          ...listed.secrets
+            .filter((x) => x.environment === environment)
+            .map((x) => ({
+              label: x.name,
+              description: x.stored ? 'set' : 'not set',
+              detail: `from_store for ${x.variables.join(', ')}`,
+            })),
+          { label: other, description: '', detail: 'a name kyozo.yaml does not reference yet' },
+        ],
+        { title: `Kyozo: Set Environment Secret (${environment})`, placeHolder: 'Secrets the root kyozo.yaml names' },
+      );
+      if (!picked) return undefined;
+      name =
+        picked.label === other
+          ? await vscode.window.showInputBox({
+              title: `Kyozo: Set Environment Secret (${environment})`,
+              prompt: 'The name kyozo.yaml references (secrets: { VAR: { from_store: <name> } })',
+              validateInput: (v) =>
+                STORE_SECRET_NAME.test(v) ? undefined : 'letters, digits, _ . - (at most 64 characters)',
+            })
+          : picked.label;
+      if (!name) return undefined;
+    }
+    const value =
+      str(args[3]) ??
+      (await vscode.window.showInputBox({
+        title: `Kyozo: ${name} for ${environment}`,
+        prompt: "The value goes to your secret store (Docker's credential helper), never to the repository or a log",
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v ? undefined : 'the value is empty'),
+      }));
+    if (!value) return undefined;
+    const key = (client.initializeResult?.capabilities.experimental as { kyozo?: KyozoExperimentalCapabilities })?.kyozo
+      ?.sealingKey;
+    if (!key) throw new Error('the language server offers no key to seal the secret to; restart it and try again');
+    const stored = await runServerCommand(
+      client,
+      ServerCommands.setSecret,
+      folder,
+      environment,
+      name,
+      sealValue(value, key),
+    );
+    void vscode.window.showInformationMessage(
+      `Kyozo: stored ${name} for ${environment} in your secret store (docker-credential-${stored.store}).`,
+    );
+    return stored;
+  };
+
   const guarded =
     (fn: (...args: unknown[]) => Promise<unknown>) =>
     async (...args: unknown[]) => {
@@ -135,6 +225,7 @@ export function registerEnvironments(
   context.subscriptions.push(
     item,
     vscode.commands.registerCommand(ClientCommands.selectEnvironment, guarded(selectEnvironment)),
+    vscode.commands.registerCommand(ClientCommands.setEnvironmentSecret, guarded(setSecret)),
     vscode.commands.registerCommand(ClientCommands.pushService, whenTrusted('Push Service', guarded(pushService))),
     vscode.commands.registerCommand(
       ClientCommands.pushAll,

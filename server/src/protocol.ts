@@ -599,7 +599,39 @@ export const ServerCommands = {
   environments: 'kyozo.server.environments',
   registryImages: 'kyozo.server.registryImages',
   setScaling: 'kyozo.server.setScaling',
+  secrets: 'kyozo.server.secrets',
+  setSecret: 'kyozo.server.setSecret',
 } as const;
+
+/**
+ * A value sealed to the language server's key (initialize result: capabilities.experimental.kyozo.sealingKey): X25519
+ * with a key made per value (`epk`, SPKI DER), HKDF-SHA256, AES-256-GCM; all base64.
+ */
+export interface SealedValue {
+  epk: string;
+  iv: string;
+  ct: string;
+  tag: string;
+}
+
+/** What the server adds to its initialize result under capabilities.experimental.kyozo. */
+export interface KyozoExperimentalCapabilities {
+  /** The key secrets are sealed to before they go over LSP (SealedValue). */
+  sealingKey: string;
+}
+
+/** A secret-store entry's name (`from_store`): letters, digits, `_ . -`, 1–64 characters; the schema's pattern. */
+export const STORE_SECRET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+/** An entry of the user's secret store that the root kyozo.yaml names (`from_store`) for one environment. */
+export interface StoreSecretInfo {
+  environment: string;
+  name: string;
+  /** The variables that take its value. */
+  variables: string[];
+  /** Whether the store holds it for this workspace and environment (never its value). */
+  stored: boolean;
+}
 
 /** The workspace's environments and registry as the root kyozo.yaml and the settings name them. */
 export interface EnvironmentInfo {
@@ -656,6 +688,16 @@ export interface ServerCommandSignatures {
   [ServerCommands.push]: { args: [folderUri: string, serviceId?: string]; result: PushedImage[] };
   [ServerCommands.environments]: { args: [folderUri: string]; result: EnvironmentInfo };
   [ServerCommands.registryImages]: { args: [folderUri: string]; result: RegistryImageInfo[] };
+  /** The secret-store entries the root kyozo.yaml names, and whether each is set; `error` when the store fails. */
+  [ServerCommands.secrets]: {
+    args: [folderUri: string];
+    result: { store?: string; secrets: StoreSecretInfo[]; error?: string };
+  };
+  /** Stores a secret for an environment of the root kyozo.yaml in the user's secret store, the value sealed. */
+  [ServerCommands.setSecret]: {
+    args: [folderUri: string, environment: string, name: string, value: SealedValue];
+    result: { environment: string; name: string; store: string };
+  };
   /** Writes (or, with null, removes) the `scaling` block of the service's kyozo.yaml; answers the file's URI. */
   [ServerCommands.setScaling]: {
     args: [folderUri: string, serviceId: string, scaling: Scaling | null];
@@ -753,6 +795,7 @@ export const ClientCommands = {
   pushService: 'kyozo.pushService',
   pushAll: 'kyozo.pushAll',
   selectEnvironment: 'kyozo.selectEnvironment',
+  setEnvironmentSecret: 'kyozo.setEnvironmentSecret',
   setAutoscaling: 'kyozo.setAutoscaling',
   ...ShareCommands,
 } as const;

@@ -1,5 +1,7 @@
 // Environments and the registry in a real VS Code (code-server 4.100.3 through Debian's Chromium), on the real engine
-// and a loopback distribution registry: the status bar names the active environment, Select Environment switches it,
+// and a loopback distribution registry: Set Environment Secret takes a secret through its pickers and password box into
+// a real secret store (pass) and staging runs with it; the status bar names the active environment, Select
+// Environment switches it,
 // Deploy runs the environment's project, Push Service fills the Services view's Registry node with the digest, and
 // deploying to production asks first (Cancel deploys nothing; Deploy to production deploys).
 import assert from 'node:assert/strict';
@@ -11,11 +13,13 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
+import { createPassStore, passStoreMissing } from '../support/pass-store';
 import { registryAvailable, startRegistry } from '../support/loopback-registry';
 import {
   bundleSuite,
   codeServerMissing,
   openBrowser,
+  outputChannelLog,
   repoRoot,
   startCodeServer,
   viewRows,
@@ -55,7 +59,7 @@ test(
   async (t) => {
     if (codeServerMissing(t)) return;
     if (!(await engineAvailable())) return t.skip('no Docker engine');
-    const missing = registryAvailable();
+    const missing = registryAvailable() ?? passStoreMissing();
     if (missing) {
       if (process.env.CI === 'true') throw new Error(missing);
       return t.skip(missing);
@@ -68,6 +72,15 @@ test(
     const folder = join(base, project);
     const signals = join(base, 'signals');
     cpSync(join(repoRoot, 'test/fixtures/registry-environments'), folder, { recursive: true });
+    // Staging takes a secret from the user's secret store (pass behind docker-credential-pass, made for this test;
+    // code-server and so the language server inherit its environment).
+    const yaml = readFileSync(join(folder, 'kyozo.yaml'), 'utf8');
+    writeFileSync(
+      join(folder, 'kyozo.yaml'),
+      yaml.replace('  staging:\n', '  staging:\n    secrets:\n      DB_PASSWORD: { from_store: db-password }\n'),
+    );
+    const store = createPassStore();
+    const secretValue = `typed secret ${Date.now()}`;
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     writeFileSync(join(folder, '.vscode/settings.json'), JSON.stringify({ 'kyozo.registry': registry.address }));
     mkdirSync(signals, { recursive: true });
@@ -87,6 +100,7 @@ test(
             .remove({ force: true })
             .catch(() => undefined);
       await registry.stop();
+      store.cleanup();
       rmSync(base, { recursive: true, force: true });
     });
 
@@ -99,11 +113,36 @@ test(
     const why = () => `results: ${results()}\ncode-server: ${cs.output().slice(-3000)}`;
     await page.goto(workbenchUrl(cs, folder, suite), { timeout: 120_000 });
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+
+    // Set Environment Secret through its own UI: pick staging, pick the name kyozo.yaml references, type the value.
+    await waitFile(join(signals, 'secret-asking'), 240_000, why);
+    const quickInput = page.locator('.quick-input-widget .quick-input-box input');
+    const pick = async (text: string, expect: RegExp) => {
+      await quickInput.waitFor({ timeout: 60_000 });
+      await page.waitForFunction(
+        (source) =>
+          Array.from(document.querySelectorAll('.quick-input-widget .monaco-list-row')).some((r) =>
+            new RegExp(source).test(r.getAttribute('aria-label') ?? r.textContent ?? ''),
+          ),
+        expect.source,
+        { timeout: 60_000 },
+      );
+      await quickInput.fill(text);
+      await page.keyboard.press('Enter');
+    };
+    await pick('staging', /staging/);
+    await pick('db-password', /db-password/);
+    await page.waitForSelector('.quick-input-widget input[type="password"]', { timeout: 60_000 });
+    await page.screenshot({ path: join(artefacts, 'vscode-environments-secret.png') });
+    await page.locator('.quick-input-widget input[type="password"]').fill(secretValue);
+    await page.keyboard.press('Enter');
     await waitFile(join(signals, 'phase1'), 420_000, why);
 
     // Staging: selected, deployed as its own project, pushed.
     const inner1 = JSON.parse(results());
     assert.equal(inner1.error, undefined, inner1.error);
+    assert.deepEqual(inner1.secret, { environment: 'staging', name: 'db-password', store: 'pass' });
+    assert.ok(!results().includes(secretValue));
     assert.equal(inner1.selected, 'staging');
     assert.equal(inner1.setting, 'staging');
     assert.match(inner1.topologyTab ?? '', / · staging$/, 'the topology panel names the active environment');
@@ -111,6 +150,11 @@ test(
     const running = (p: string) => docker.listContainers({ filters: { label: [`dev.kyozo.workspace=${p}`] } });
     assert.equal((await running(`${project}-staging`)).length, 1, 'web runs in the staging project');
     assert.equal((await running(project)).length, 0, 'nothing of the workspace itself');
+    const [stagingWeb] = await running(`${project}-staging`);
+    const stagingEnv = (await docker.getContainer(stagingWeb!.Id).inspect()).Config.Env ?? [];
+    assert.ok(stagingEnv.includes(`DB_PASSWORD=${secretValue}`), 'the secret typed in VS Code reaches staging');
+    const kyozoLog = outputChannelLog(cs, 'Kyozo');
+    assert.ok(kyozoLog.length > 0 && !kyozoLog.includes(secretValue), "not in the Kyozo output channel's log");
     assert.match(inner1.pushed?.[0]?.reference ?? '', new RegExp(`^${registry.address}/${project}/web:[0-9a-f]{16}$`));
     const digest = inner1.pushed[0].digest as string;
     assert.ok((await statusBarTexts(page)).includes('staging'), JSON.stringify(await statusBarTexts(page)));

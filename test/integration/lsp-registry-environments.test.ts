@@ -4,7 +4,7 @@
 // work-done progress and the Registry commands report the pushed digest; production asks first; a bad environment is
 // refused with what to fix.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,9 @@ import {
   type EnvironmentInfo,
   type KyozoSettings,
   type PushedImage,
+  type KyozoExperimentalCapabilities,
   type RegistryImageInfo,
+  type StoreSecretInfo,
   type ServiceStatus,
   type ServiceStatusParams,
 } from '../../server/src/protocol';
@@ -22,6 +24,8 @@ import { projectName } from '../../server/src/engine/deploy/labels';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { registryAvailable, startRegistry, type LoopbackRegistry } from '../support/loopback-registry';
+import { createPassStore, passStoreMissing, type PassStore } from '../support/pass-store';
+import { sealValue } from '../../extension/src/sealed-value';
 import { startSession, type LspSession } from '../unit/lsp-harness';
 
 describe('language server environments and registry on a real engine', async () => {
@@ -29,6 +33,8 @@ describe('language server environments and registry on a real engine', async () 
   let s: LspSession;
   let registry: LoopbackRegistry;
   let project: string;
+  // The secret store the server's process inherits (made before it starts): pass behind docker-credential-pass.
+  let store: PassStore | undefined;
   const stateDir = mkdtempSync(join(tmpdir(), 'kyozo-lsp-env-state-'));
   const saved = process.env.KYOZO_STATE_DIR;
 
@@ -44,6 +50,8 @@ describe('language server environments and registry on a real engine', async () 
     await ensureTestBaseImages();
     registry = await startRegistry();
     process.env.KYOZO_STATE_DIR = stateDir;
+    if (!passStoreMissing()) store = createPassStore();
+    else if (process.env.CI === 'true') throw new Error(passStoreMissing());
     s = await startSession('registry-environments', { realEngine: true });
     project = projectName(basename(s.folder));
     if (!s.topologies.length) await s.next(Methods.topology, () => true, 60_000);
@@ -63,6 +71,7 @@ describe('language server environments and registry on a real engine', async () 
           .remove({ force: true })
           .catch(() => undefined);
     await registry.stop();
+    store?.cleanup();
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -148,6 +157,77 @@ describe('language server environments and registry on a real engine', async () 
         execute(ServerCommands.registryImages, [s.folderUri]),
         /no registry is set: set kyozo\.registry/,
       );
+    },
+  );
+
+  it(
+    'Set Environment Secret: lists what kyozo.yaml names, stores the sealed value, and staging deploys with it',
+    { skip: !available || !!passStoreMissing(), timeout: 300_000 },
+    async () => {
+      const file = join(s.folder, 'kyozo.yaml');
+      const original = readFileSync(file, 'utf8');
+      const value = `sealed-${Date.now()} with spaces`;
+      try {
+        writeFileSync(
+          file,
+          original.replace(
+            '  staging:\n',
+            '  staging:\n    secrets:\n      DB_PASSWORD: { from_store: db-password }\n',
+          ),
+        );
+        await configure({ environment: 'staging' });
+        const before = await execute<EnvironmentInfo>(ServerCommands.environments, [s.folderUri]);
+        assert.match(
+          before.error ?? '',
+          /has none for this workspace's staging; set it: kyozo secret set staging db-password/,
+        );
+        const listed = await execute<{ store?: string; secrets: StoreSecretInfo[] }>(ServerCommands.secrets, [
+          s.folderUri,
+        ]);
+        assert.deepEqual(listed, {
+          store: 'pass',
+          secrets: [{ environment: 'staging', name: 'db-password', variables: ['DB_PASSWORD'], stored: false }],
+        });
+        // The value goes sealed to the key the server announced; a plain string is refused.
+        await assert.rejects(
+          execute(ServerCommands.setSecret, [s.folderUri, 'staging', 'db-password', value]),
+          /must be sealed to the server/,
+        );
+        const key = (s.initializeResult?.capabilities.experimental as { kyozo: KyozoExperimentalCapabilities }).kyozo
+          .sealingKey;
+        const sealed = sealValue(value, key);
+        assert.ok(!JSON.stringify(sealed).includes(value));
+        await assert.rejects(
+          execute(ServerCommands.setSecret, [s.folderUri, 'stagin', 'db-password', sealed]),
+          /unknown environment 'stagin' \(did you mean staging\?\)/,
+        );
+        const tampered = {
+          ...sealed,
+          ct: Buffer.from(Buffer.from(sealed.ct, 'base64').map((b) => b ^ 1)).toString('base64'),
+        };
+        await assert.rejects(
+          execute(ServerCommands.setSecret, [s.folderUri, 'staging', 'db-password', tampered]),
+          /does not open with this server/,
+        );
+        const stored = await execute(ServerCommands.setSecret, [s.folderUri, 'staging', 'db-password', sealed]);
+        assert.deepEqual(stored, { environment: 'staging', name: 'db-password', store: 'pass' });
+        const after = await execute<{ secrets: StoreSecretInfo[] }>(ServerCommands.secrets, [s.folderUri]);
+        assert.equal(after.secrets[0]!.stored, true);
+        assert.equal((await execute<EnvironmentInfo>(ServerCommands.environments, [s.folderUri])).error, undefined);
+
+        const statuses = await execute<ServiceStatus[]>(ServerCommands.deploy, [s.folderUri, 'web']);
+        assert.equal(statuses.find((x) => x.serviceId === 'web')?.state, 'running');
+        const [web] = await testDocker().listContainers({
+          filters: { label: [`dev.kyozo.workspace=${project}-staging`, 'dev.kyozo.service=web'] },
+        });
+        const env = (await testDocker().getContainer(web!.Id).inspect()).Config.Env ?? [];
+        assert.ok(env.includes(`DB_PASSWORD=${value}`), 'the stored value reaches staging');
+        // Nothing the server sent the client holds it.
+        const sent = JSON.stringify([s.notifications, s.requests, s.progress]);
+        assert.ok(!sent.includes(value), 'not in any message from the server');
+      } finally {
+        writeFileSync(file, original);
+      }
     },
   );
 });

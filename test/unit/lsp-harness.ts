@@ -49,6 +49,8 @@ export interface LspSession {
   diagnosticsOf(uri: string, accept?: (p: PublishDiagnosticsParams) => boolean): Promise<PublishDiagnosticsParams>;
   open(rel: string, text: string, languageId?: string): Promise<void>;
   close(): Promise<void>;
+  /** What the server answered to `initialize` (its capabilities). */
+  initializeResult?: { capabilities: { experimental?: unknown } };
 }
 
 /** Copies a fixture to a temporary folder (tests change files) and starts an initialised session on it. */
@@ -218,7 +220,7 @@ export async function startSession(fixture: string, options: SessionOptions = {}
   const firstTopology = session.next<TopologyParams>(Methods.topology);
   let clientInfo: { name: string; version?: string } | undefined = { name: 'Visual Studio Code', version: '1.90.0' };
   if (options.client) clientInfo = options.client.name ? { name: options.client.name } : undefined;
-  await connection.sendRequest('initialize', {
+  session.initializeResult = await connection.sendRequest('initialize', {
     processId: process.pid,
     rootUri: folderUri,
     workspaceFolders: [{ uri: folderUri, name: 'fixture' }],

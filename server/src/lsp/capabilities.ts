@@ -7,10 +7,16 @@ import {
   type InitializeResult,
   type ServerCapabilities,
 } from 'vscode-languageserver';
-import { ServerCommands, type InitializationOptions, type KyozoSettings } from '../protocol';
+import {
+  ServerCommands,
+  type InitializationOptions,
+  type KyozoExperimentalCapabilities,
+  type KyozoSettings,
+} from '../protocol';
 import { clientProfile } from './client-profile';
 import type { DiagnosticsPublisher } from './diagnostics-publisher';
 import type { FolderAnalysis } from './folder-analysis';
+import { SEALING_KEY } from './sealed-secrets';
 import { DEFAULT_SETTINGS, type ServerSession } from './server-session';
 
 export const SERVER_CAPABILITIES: ServerCapabilities = {
@@ -40,7 +46,11 @@ export function negotiateCapabilities(
     const opened = params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: '' }] : []);
     for (const wf of opened) folders.add(wf.uri);
     void commands.start();
-    return { capabilities: SERVER_CAPABILITIES, serverInfo: { name: 'kyozo-language-server', version: '0.1.0' } };
+    const kyozo: KyozoExperimentalCapabilities = { sealingKey: SEALING_KEY };
+    return {
+      capabilities: { ...SERVER_CAPABILITIES, experimental: { kyozo } },
+      serverInfo: { name: 'kyozo-language-server', version: '0.1.0' },
+    };
   });
 
   connection.onInitialized(() => {

@@ -37,7 +37,14 @@ import {
   validateReplicas,
   type OrchestratorFactory,
 } from './orchestrator-link';
-import { activeTopology, environmentInfo, pushFromServer, registryImagesFromServer } from './registry-environment';
+import {
+  activeTopology,
+  environmentInfo,
+  pushFromServer,
+  registryImagesFromServer,
+  setStoreSecret,
+  storeSecretsInfo,
+} from './registry-environment';
 import { writeScaling } from './scaling-command';
 import { serviceById } from './service-lookup';
 import type { WorkspaceFolderState } from './workspace-folder';
@@ -320,6 +327,16 @@ export class DeployCommands {
         `${f.root} has not been analysed${f.lastError ? `: ${f.lastError}` : ''}. Run "Kyozo: Analyze Workspace".`,
       );
     if (params.command === ServerCommands.environments) return environmentInfo(f.topology, this.settings());
+    // Before the environment's topology is made: a missing secret is what these commands are there to set.
+    if (params.command === ServerCommands.secrets) return storeSecretsInfo(f.root);
+    if (params.command === ServerCommands.setSecret) {
+      const [, environment, name, value] = params.arguments ?? [];
+      try {
+        return setStoreSecret(f.root, environment, name, value);
+      } catch (e) {
+        throw new ResponseError(ErrorCodes.InvalidParams, `Set Environment Secret: ${(e as Error).message}`);
+      }
+    }
     const t = this.deployTopology(f);
     const service = serviceId ? serviceById(t, serviceId) : undefined;
     const needService = (): NonNullable<typeof service> => {

@@ -8,14 +8,27 @@ import {
   parseRegistry,
   pushable,
   pushServices,
+  readStoredSecret,
   readWorkspaceConfig,
   registryImages,
+  secretStoreHelper,
+  storeReferences,
+  storeSecret,
   topologyFor,
+  unknownEnvironment,
   type Orchestrator,
   type PushProgress,
   type RegistryContext,
 } from '../engine/deploy';
-import type { EnvironmentInfo, KyozoSettings, PushedImage, RegistryImageInfo, Topology } from '../protocol';
+import type {
+  EnvironmentInfo,
+  KyozoSettings,
+  PushedImage,
+  RegistryImageInfo,
+  StoreSecretInfo,
+  Topology,
+} from '../protocol';
+import { openSealed } from './sealed-secrets';
 import { serviceById } from './service-lookup';
 
 /** The topology commands act on: the active environment's, or the workspace's own when none is set. Throws. */
@@ -89,4 +102,35 @@ export async function registryImagesFromServer(
 ): Promise<RegistryImageInfo[]> {
   const ctx = await context(o, topology, settings);
   return registryImages(ctx, topology);
+}
+
+/** The secret-store entries the root kyozo.yaml names, each with whether the store holds it (never its value). */
+export function storeSecretsInfo(root: string): { store?: string; secrets: StoreSecretInfo[]; error?: string } {
+  const refs = storeReferences(readWorkspaceConfig(root));
+  let store: string | undefined;
+  try {
+    store = refs.length ? secretStoreHelper() : undefined;
+    const secrets = refs.map((r) => ({ ...r, stored: readStoredSecret(root, r.environment, r.name) !== undefined }));
+    return { store, secrets };
+  } catch (e) {
+    return { store, secrets: refs.map((r) => ({ ...r, stored: false })), error: (e as Error).message };
+  }
+}
+
+/**
+ * Stores a secret of one of the root kyozo.yaml's environments; the value arrives sealed (sealed-secrets.ts) and goes
+ * to the store's helper only.
+ */
+export function setStoreSecret(
+  root: string,
+  environment: unknown,
+  name: unknown,
+  sealed: unknown,
+): { environment: string; name: string; store: string } {
+  if (typeof environment !== 'string' || typeof name !== 'string')
+    throw new Error('setSecret takes the environment, the name and the sealed value');
+  const config = readWorkspaceConfig(root);
+  if (!config.environments[environment]) throw unknownEnvironment(config, environment);
+  storeSecret(root, environment, name, openSealed(sealed));
+  return { environment, name, store: secretStoreHelper() };
 }

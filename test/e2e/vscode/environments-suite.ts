@@ -1,5 +1,6 @@
 // The extensionTestsPath module for vscode-environments.test.ts, run in the extension host of a code-server window on
-// the registry-environments fixture: it switches the environment with Kyozo: Select Environment, deploys web to
+// the registry-environments fixture: it runs Set Environment Secret with no arguments (the outer test answers its
+// pickers and password box in Chromium), switches the environment with Kyozo: Select Environment, deploys web to
 // staging, pushes it, then asks to deploy to production twice (the outer test, in Chromium, answers the warning
 // with Cancel, then with Deploy to production). It reports to results.json and meets the outer test through signal
 // files.
@@ -45,6 +46,12 @@ export async function run(): Promise<void> {
     const api = await vscode.extensions.getExtension<KyozoApi>('kyozo.kyozo')!.activate();
     await api.ready;
     const web = () => api.model.find(folderUri, 'web')?.status;
+
+    // Staging's kyozo.yaml names a secret from the store: set it through the command's own pickers first.
+    signal('secret-asking');
+    const stored = await vscode.commands.executeCommand('kyozo.setEnvironmentSecret');
+    results.secret = stored ?? null;
+    save();
 
     results.selected = await vscode.commands.executeCommand('kyozo.selectEnvironment', folderUri, 'staging');
     results.setting = vscode.workspace.getConfiguration('kyozo').get('environment');

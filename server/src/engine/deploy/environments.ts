@@ -189,7 +189,8 @@ function secretValues(
       if (v === undefined)
         throw new EnvironmentError(
           `${at}.secrets.${name} reads ${ref.from_store} from the secret store, which has none for this workspace's ` +
-            `${environment}; set it: kyozo secret set ${environment} ${ref.from_store}`,
+            `${environment}; set it: kyozo secret set ${environment} ${ref.from_store} ` +
+            '(in VS Code: Kyozo: Set Environment Secret)',
         );
       out[name] = v;
     }
@@ -209,6 +210,23 @@ function setEnv(service: Service, name: string, value: string, secret: boolean, 
   const i = service.env.findIndex((e) => e.name === name);
   if (i >= 0) service.env[i] = entry;
   else service.env.push(entry);
+}
+
+/** The secret-store entries (`from_store`) each environment names, with the variables that take them. */
+export function storeReferences(config: WorkspaceConfig): { environment: string; name: string; variables: string[] }[] {
+  const out = new Map<string, { environment: string; name: string; variables: string[] }>();
+  for (const [environment, spec] of Object.entries(config.environments)) {
+    const sources = [spec, ...Object.values(spec.services ?? {})];
+    for (const source of sources)
+      for (const [variable, ref] of Object.entries(source.secrets ?? {})) {
+        if (!ref.from_store) continue;
+        const key = `${environment}/${ref.from_store}`;
+        const entry = out.get(key) ?? { environment, name: ref.from_store, variables: [] };
+        if (!entry.variables.includes(variable)) entry.variables.push(variable);
+        out.set(key, entry);
+      }
+  }
+  return [...out.values()];
 }
 
 /** The names of the environments, for messages and pickers. */

@@ -43,6 +43,7 @@ export {
   unknownEnvironment,
   needsConfirmation,
   readWorkspaceConfig,
+  storeReferences,
   topologyFor,
 } from './environments';
 export type { WorkspaceConfig } from './environments';
@@ -57,6 +58,13 @@ export {
 } from './registry';
 export type { PushProgress, PushResult, RegistryContext, RegistryImage } from './registry';
 export { promote, PromotionError } from './promote';
-export { eraseSecret, listStoredSecrets, SecretStoreError, storeSecret } from './secret-store';
+export {
+  eraseSecret,
+  listStoredSecrets,
+  readStoredSecret,
+  SecretStoreError,
+  secretStoreHelper,
+  storeSecret,
+} from './secret-store';
 export type { PromotionResult } from './promote';
 export { ImageLabel, KYOZO_VERSION } from './image-labels';

@@ -8,12 +8,11 @@
 // hostile repository could otherwise have any stored credential put into a container it controls).
 import { execFileSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import { STORE_SECRET_NAME } from '../../protocol';
 import { readDockerConfig } from './registry-credentials';
 
 export class SecretStoreError extends Error {}
 
-/** A secret's name in the store: letters, digits, `_`, `.`, `-`; 1–64 characters. */
-export const SECRET_ENTRY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const HELPER = /^[a-z0-9][a-z0-9_.-]*$/;
 const TIMEOUT_MS = 15_000;
 
@@ -43,7 +42,7 @@ function prefix(root: string): string {
 
 /** The store's key of a workspace's secret. */
 export function secretKey(root: string, environment: string, name: string): string {
-  if (!SECRET_ENTRY.test(name))
+  if (!STORE_SECRET_NAME.test(name))
     throw new SecretStoreError(
       `'${name.slice(0, 80)}' is not a secret name: use letters, digits, _ . - (at most 64 characters)`,
     );
@@ -131,6 +130,6 @@ export function listStoredSecrets(root: string): { environment: string; name: st
       const slash = rest.indexOf('/');
       return { environment: rest.slice(0, slash), name: rest.slice(slash + 1) };
     })
-    .filter((s) => s.environment && SECRET_ENTRY.test(s.name))
+    .filter((s) => s.environment && STORE_SECRET_NAME.test(s.name))
     .sort((a, b) => a.environment.localeCompare(b.environment) || a.name.localeCompare(b.name));
 }
