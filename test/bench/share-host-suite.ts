@@ -13,18 +13,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { cmd } from '../e2e/vscode/share-command';
 import { ShareCommands } from '../../server/src/protocol';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 const charOf = (i: number) => String.fromCharCode(0x4e00 + i);
-
-async function cmd<T>(id: string, args?: unknown): Promise<T> {
-  const r = (await vscode.commands.executeCommand(id, args)) as T & { error?: string };
-  if (r && typeof r === 'object' && 'error' in r) throw new Error(`${id} failed: ${r.error}`);
-  if (r === undefined) throw new Error(`${id} answered nothing`);
-  return r;
-}
 
 export async function run(): Promise<void> {
   const dir = process.env.KYOZO_BENCH_DIR!;

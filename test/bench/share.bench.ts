@@ -241,6 +241,30 @@ function watchProcess(pid: number) {
   };
 }
 
+function outcome(
+  server: string,
+  participants: number,
+  keystrokes: number,
+  { sorted, missing }: ReturnType<typeof latencies>,
+  host: { cpuPct: number; rssMB: number },
+  syncServer: { cpuPct: number },
+  converged: boolean,
+): Outcome {
+  return {
+    server,
+    participants,
+    keystrokes: keystrokes * participants,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    hostCpuPct: host.cpuPct,
+    hostRssMB: host.rssMB,
+    serverCpuPct: syncServer.cpuPct,
+    converged,
+    missing,
+  };
+}
+
 async function runRoom(kind: 'kyozo' | 'y-websocket', participants: number): Promise<Outcome> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kyozo-bench-share-'));
   const { child: server, port } = await startServer(kind, dataDir);
@@ -277,24 +301,13 @@ async function runRoom(kind: 'kyozo' | 'y-websocket', participants: number): Pro
     await new Promise((r) => setTimeout(r, 3000)); // the last keystrokes arrive
     fleet.send('report');
     const results = await fleet.all('result');
-    const { sorted, missing } = latencies(
+    const measured = latencies(
       typed.map((t) => t.sent),
       results.map((r) => r.arrivals),
       keystrokes,
     );
-    return {
-      server: kind,
-      participants,
-      keystrokes: keystrokes * participants,
-      p50: quantile(sorted, 0.5),
-      p99: quantile(sorted, 0.99),
-      max: sorted[sorted.length - 1] ?? NaN,
-      hostCpuPct: h.cpuPct,
-      hostRssMB: h.rssMB,
-      serverCpuPct: sv.cpuPct,
-      converged: results.every((r) => r.text === results[0].text),
-      missing,
-    };
+    const converged = results.every((r) => r.text === results[0].text);
+    return outcome(kind, participants, keystrokes, measured, h, sv, converged);
   } finally {
     fleet.stop();
     server.kill('SIGTERM');
@@ -409,19 +422,8 @@ async function runVsCodeRoom(participants: number): Promise<Outcome> {
         `VS Code's own round trip for an extension's edit (TextEditor.edit to its change event) ${pp(hostTyped.roundTrips)}; ` +
         `the host's keystrokes: ${hostTyped.refused} typed again after a remote edit came first`,
     );
-    return {
-      server: 'kyozo, VS Code host',
-      participants,
-      keystrokes: keystrokes * participants,
-      p50: quantile(sorted, 0.5),
-      p99: quantile(sorted, 0.99),
-      max: sorted[sorted.length - 1] ?? NaN,
-      hostCpuPct: h.cpuPct,
-      hostRssMB: h.rssMB,
-      serverCpuPct: sv.cpuPct,
-      converged: results.every((r) => r.text === hostResult.text),
-      missing,
-    };
+    const converged = results.every((r) => r.text === hostResult.text);
+    return outcome('kyozo, VS Code host', participants, keystrokes, { sorted, missing }, h, sv, converged);
   } finally {
     fleet.stop();
     await closeBrowser().catch(() => undefined);

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { cmd } from './share-command';
 import { ClientCommands, ShareCommands } from '../../../server/src/protocol';
 import { SHARE_REMOTE_STATE_COMMAND } from '../../../extension/src/share/remote-services';
 
@@ -36,13 +37,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
     await sleep(150);
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
-
-async function cmd<T>(id: string, args?: unknown): Promise<T> {
-  const r = (await vscode.commands.executeCommand(id, args)) as T & { error?: string };
-  if (r && typeof r === 'object' && 'error' in r) throw new Error(`${id} failed: ${r.error}`);
-  if (r === undefined) throw new Error(`${id} answered nothing`);
-  return r;
 }
 
 export async function run(): Promise<void> {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { cmd } from './share-command';
 import { ClientCommands, ShareCommands } from '../../../server/src/protocol';
 import { SHARE_REMOTE_STATE_COMMAND } from '../../../extension/src/share/remote-services';
 import { SHARE_HOST_STATE_COMMAND, SHARE_STATE_COMMAND } from '../../../extension/src/share/share-link';
@@ -36,13 +37,6 @@ async function until<T>(
     await sleep(everyMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-async function cmd<T>(id: string, args?: unknown): Promise<T> {
-  const r = (await vscode.commands.executeCommand(id, args)) as T & { error?: string };
-  if (r && typeof r === 'object' && 'error' in r) throw new Error(`${id} failed: ${r.error}`);
-  if (r === undefined) throw new Error(`${id} answered nothing`);
-  return r;
 }
 
 /** A small deterministic generator, so a run's pauses can be told apart from another's only by the seed. */

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { cmd } from './share-command';
 import { ShareCommands } from '../../../server/src/protocol';
 import { SHARE_HOST_STATE_COMMAND, SHARE_STATE_COMMAND } from '../../../extension/src/share/share-link';
 
@@ -19,13 +20,6 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
     await sleep(100);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-async function cmd<T>(id: string, args?: unknown): Promise<T> {
-  const r = (await vscode.commands.executeCommand(id, args)) as T & { error?: string };
-  if (r && typeof r === 'object' && 'error' in r) throw new Error(`${id} failed: ${r.error}`);
-  if (r === undefined) throw new Error(`${id} answered nothing`);
-  return r;
 }
 
 export async function run(): Promise<void> {
