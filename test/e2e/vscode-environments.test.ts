@@ -54,7 +54,7 @@ const clickWarning = (page: Page, button: string) =>
     .click();
 
 test(
-  'Kyozo in VS Code: environment switch, deploy to staging, push, production asks first',
+  'Kyozo in VS Code: environment secret, environment switch, deploy to staging, push, production asks first',
   { timeout: 900_000 },
   async (t) => {
     if (codeServerMissing(t)) return;
