@@ -4,7 +4,7 @@
 // work-done progress and the Registry commands report the pushed digest; production asks first; a bad environment is
 // refused with what to fix.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,7 +24,7 @@ import { projectName } from '../../server/src/engine/deploy/labels';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 import { registryAvailable, startRegistry, type LoopbackRegistry } from '../support/loopback-registry';
-import { createPassStore, passStoreMissing, type PassStore } from '../support/pass-store';
+import { CREDENTIAL_PASS, createPassStore, passStoreMissing, type PassStore } from '../support/pass-store';
 import { sealValue } from '../../extension/src/sealed-value';
 import { startSession, type LspSession } from '../unit/lsp-harness';
 
@@ -50,8 +50,19 @@ describe('language server environments and registry on a real engine', async () 
     await ensureTestBaseImages();
     registry = await startRegistry();
     process.env.KYOZO_STATE_DIR = stateDir;
-    if (!passStoreMissing()) store = createPassStore();
-    else if (process.env.CI === 'true') throw new Error(passStoreMissing());
+    if (!passStoreMissing()) {
+      store = createPassStore();
+      // docker-credential-pass behind a wrapper that notes each call, to count how often the server reads the store.
+      const bin = join(store.dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, 'docker-credential-kztest-pass'),
+        `#!/bin/sh\necho "$1" >> ${join(store.dir, 'calls')}\nexec ${CREDENTIAL_PASS} "$@"\n`,
+        { mode: 0o755 },
+      );
+      process.env.PATH = `${bin}:${process.env.PATH}`;
+      process.env.KYOZO_SECRET_STORE = 'kztest-pass';
+    } else if (process.env.CI === 'true') throw new Error(passStoreMissing());
     s = await startSession('registry-environments', { realEngine: true });
     project = projectName(basename(s.folder));
     if (!s.topologies.length) await s.next(Methods.topology, () => true, 60_000);
@@ -71,6 +82,7 @@ describe('language server environments and registry on a real engine', async () 
           .remove({ force: true })
           .catch(() => undefined);
     await registry.stop();
+    if (store) process.env.PATH = process.env.PATH!.split(':').slice(1).join(':');
     store?.cleanup();
     rmSync(stateDir, { recursive: true, force: true });
   });
@@ -185,7 +197,7 @@ describe('language server environments and registry on a real engine', async () 
           s.folderUri,
         ]);
         assert.deepEqual(listed, {
-          store: 'pass',
+          store: 'kztest-pass',
           secrets: [{ environment: 'staging', name: 'db-password', variables: ['DB_PASSWORD'], stored: false }],
         });
         // The value goes sealed to the key the server announced; a plain string is refused.
@@ -210,7 +222,7 @@ describe('language server environments and registry on a real engine', async () 
           /does not open with this server/,
         );
         const stored = await execute(ServerCommands.setSecret, [s.folderUri, 'staging', 'db-password', sealed]);
-        assert.deepEqual(stored, { environment: 'staging', name: 'db-password', store: 'pass' });
+        assert.deepEqual(stored, { environment: 'staging', name: 'db-password', store: 'kztest-pass' });
         const after = await execute<{ secrets: StoreSecretInfo[] }>(ServerCommands.secrets, [s.folderUri]);
         assert.equal(after.secrets[0]!.stored, true);
         assert.equal((await execute<EnvironmentInfo>(ServerCommands.environments, [s.folderUri])).error, undefined);
@@ -222,6 +234,12 @@ describe('language server environments and registry on a real engine', async () 
         });
         const env = (await testDocker().getContainer(web!.Id).inspect()).Config.Env ?? [];
         assert.ok(env.includes(`DB_PASSWORD=${value}`), 'the stored value reaches staging');
+        // Status, events and the autoscaler's tick (every 5 s) do not read the store again: only commands do.
+        const reads = () =>
+          existsSync(join(store!.dir, 'calls')) ? readFileSync(join(store!.dir, 'calls'), 'utf8') : '';
+        const readsBefore = reads().split('\n').length;
+        await new Promise((r) => setTimeout(r, 6_000));
+        assert.equal(reads().split('\n').length, readsBefore, `the store was read again: ${reads()}`);
         // Nothing the server sent the client holds it.
         const sent = JSON.stringify([s.notifications, s.requests, s.progress]);
         assert.ok(!sent.includes(value), 'not in any message from the server');

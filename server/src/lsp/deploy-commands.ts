@@ -1,6 +1,6 @@
 // workspace/executeCommand over the orchestrator: deploy/start/stop/restart/scale/logs with work-done progress and
 // cancellation; live status from orchestrator.watch, pushed as kyozo/serviceStatus and kyozo/deploymentEvent.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ResponseError,
@@ -65,6 +65,13 @@ export class DeployCommands {
   private trusted = false;
   /** Folders auto-deployed in this session: once each, not again after a settings change or a trust grant. */
   private readonly autoDeployed = new WeakSet<WorkspaceFolderState>();
+  // Each folder's topology for status, events, logs and the autoscaler, kept while the analysis, the environment
+  // setting and the root kyozo.yaml stay as they were: making it reads the environment's secrets (a credential helper,
+  // and gpg behind pass, for from_store), which the engine watch and the autoscaler's 5 s tick must not do each time.
+  private readonly statusTopologies = new WeakMap<
+    WorkspaceFolderState,
+    { base: Topology; key: string; topology: Topology }
+  >();
 
   constructor(
     private readonly connection: Connection,
@@ -190,19 +197,35 @@ export class DeployCommands {
     });
   }
 
-  /** What status and events show: the active environment's (kyozo.environment), else the workspace's own. */
-  private statusTopology(f: WorkspaceFolderState): Topology {
-    try {
-      return activeTopology(f.topology!, this.settings());
-    } catch {
-      return f.topology!; // an unusable environment is said by the environments command and refused by deploys
-    }
+  /** What decides whether a folder's kept status topology still holds, besides its analysis. */
+  private statusKey(f: WorkspaceFolderState): string {
+    const file = ['kyozo.yaml', 'kyozo.yml'].map((n) => join(f.root, n)).find((p) => existsSync(p));
+    const st = file ? statSync(file, { throwIfNoEntry: false }) : undefined;
+    return JSON.stringify([this.settings().environment?.trim() ?? '', file, st?.mtimeMs, st?.size]);
   }
 
-  /** The topology a command acts on; an unusable environment is refused with what to fix. */
-  private deployTopology(f: WorkspaceFolderState): Topology {
+  /** What status and events show: the active environment's (kyozo.environment), else the workspace's own. */
+  private statusTopology(f: WorkspaceFolderState): Topology {
+    const key = this.statusKey(f);
+    const kept = this.statusTopologies.get(f);
+    if (kept && kept.base === f.topology && kept.key === key) return kept.topology;
+    let topology: Topology;
     try {
-      return activeTopology(f.topology!, this.settings());
+      topology = activeTopology(f.topology!, this.settings());
+    } catch {
+      topology = f.topology!; // an unusable environment is said by the environments command and refused by deploys
+    }
+    this.statusTopologies.set(f, { base: f.topology!, key, topology });
+    return topology;
+  }
+
+  /** The topology a command acts on, read afresh (secrets included); an unusable environment is refused. */
+  private deployTopology(f: WorkspaceFolderState): Topology {
+    const key = this.statusKey(f);
+    try {
+      const topology = activeTopology(f.topology!, this.settings());
+      this.statusTopologies.set(f, { base: f.topology!, key, topology });
+      return topology;
     } catch (e) {
       throw new ResponseError(ErrorCodes.InvalidParams, `Kyozo environment: ${(e as Error).message}`);
     }
@@ -332,7 +355,9 @@ export class DeployCommands {
     if (params.command === ServerCommands.setSecret) {
       const [, environment, name, value] = params.arguments ?? [];
       try {
-        return setStoreSecret(f.root, environment, name, value);
+        const stored = setStoreSecret(f.root, environment, name, value);
+        this.statusTopologies.delete(f);
+        return stored;
       } catch (e) {
         throw new ResponseError(ErrorCodes.InvalidParams, `Set Environment Secret: ${(e as Error).message}`);
       }
