@@ -19,6 +19,7 @@ import { exportCompose } from '../../server/src/engine/compose/compose-export';
 import { ServiceStatusNotification, type ServiceStatusParams, type Topology } from '../../server/src/protocol';
 import { cleanupWorkspace, testDocker } from '../support/docker-engine';
 import { TEST_BASE_IMAGES } from '../support/docker-base-images';
+import { procStats } from '../support/proc-stats';
 
 const repo = join(import.meta.dirname, '..', '..');
 // BENCH_SCALE_SERVICES (a multiple of 4) tries the bench on fewer services.
@@ -68,15 +69,6 @@ async function allHealthy(project: string, expected: number): Promise<boolean> {
     filters: { label: [`com.docker.compose.project=${project}`] },
   });
   return list.length >= expected && list.every((c) => /\(healthy\)/.test(c.Status));
-}
-
-/** CPU ticks (user + system) and RSS of a process, from /proc. */
-function procSample(pid: number): { ticks: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return { ticks, rssMb: Number(rss ?? 0) / 1024 };
 }
 
 /** The built language server on the folder, as an editor starts it; resolves once a status lists every service. */
@@ -237,12 +229,12 @@ export async function scale100(work: string, stateDir: string, run: string): Pro
     const killStates: string[] = [];
     try {
       await sleep(5000); // the first status reads settle
-      const a = procSample(lsp.pid);
+      const a = procStats(lsp.pid);
       const idleMs = 30_000;
       await sleep(idleMs);
-      const b = procSample(lsp.pid);
-      lspRssMb = b.rssMb;
-      lspCpuPercent = ((b.ticks - a.ticks) / 100 / (idleMs / 1000)) * 100;
+      const b = procStats(lsp.pid);
+      lspRssMb = b.rss;
+      lspCpuPercent = ((b.cpu - a.cpu) / (idleMs / 1000)) * 100;
       for (const n of [7, 42, 93]) {
         const name = `s${String(Math.min(n, SERVICES)).padStart(3, '0')}`;
         const c = (await docker.listContainers({ filters: { label: [`com.docker.compose.service=${name}`] } })).find(

@@ -31,15 +31,17 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
 import { createIdentity, exportIdentity, newRoomKey, SyncApi, wrapRoomKey } from '../../sync-server/src/client';
 import type { ParticipantConfig, ParticipantMessage, SharedRoom } from './share-participant';
+import { procStats } from '../support/proc-stats';
 import {
   bundleSuite,
   CODE_SERVER,
+  extensionHostPid,
+  freePort,
   openBrowser,
   startCodeServer,
   workbenchUrl,
@@ -66,25 +68,7 @@ const VSCODE_HOST = (arg('--vscode-host') ?? '10')
   .map(Number)
   .filter((n) => n > 1);
 const WARMUP_KEYS = RATE; // the first second of each participant's typing is not measured
-const TICK = 100; // Linux USER_HZ
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
-
-function procStats(pid: number): { cpu: number; rss: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / TICK;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  return { cpu, rss };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function waitOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -384,7 +368,7 @@ async function runVsCodeRoom(participants: number): Promise<Outcome> {
     const room = await fromHost<SharedRoom>('shared', 120_000);
     fleet.send(room);
     await fleet.all('ready');
-    const extensionHost = Number(/<(\d+)> Launched Extension Host Process/.exec(cs.output())?.[1]);
+    const extensionHost = extensionHostPid(cs);
     if (!extensionHost)
       throw new Error(`the extension host's pid is not in code-server's log: ${cs.output().slice(-2000)}`);
     const host = watchProcess(extensionHost);

@@ -40,6 +40,7 @@ import {
 import { startSyncServer } from '../../sync-server/src/server';
 import { pgRedisMissing, startPostgres, startRedis, type Service } from '../support/pg-redis';
 import type { WorkerConfig } from './sync-load-worker';
+import { procStats } from '../support/proc-stats';
 
 const root = join(__dirname, '..', '..');
 const WORKER_BUNDLE = join(root, 'dist', 'bench', 'sync-load-worker.js');
@@ -139,14 +140,6 @@ async function serverCounters(port: number) {
     lagP99: num('kyozo_sync_nodejs_eventloop_lag_p99_seconds'),
     lagMax: num('kyozo_sync_nodejs_eventloop_lag_max_seconds'),
   };
-}
-
-function procStats(pid: number): { cpu: number; rss: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / TICK;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-  return { cpu, rss };
 }
 
 /** CPU seconds of a process and all its descendants, exited ones included (PostgreSQL forks a backend per client). */

@@ -29,6 +29,7 @@ import {
   bundleSuite,
   codeServerMissing,
   explorerBadges,
+  extensionHostPid,
   freePort,
   openBrowser,
   outputChannelLog,
@@ -41,6 +42,7 @@ import {
 } from './vscode/harness';
 import { keystrokes } from './vscode/share-two-windows-keys';
 import { ensureTestBaseImages } from '../support/docker-base-images';
+import { peakRssMb, procStats } from '../support/proc-stats';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 
 const PASSWORD = 'correct horse battery staple';
@@ -194,15 +196,8 @@ test(
 
     // ---- both type 500 keystrokes at once; the sync server is killed and started again part-way ----
     // The host's extension host (its pid from code-server's log): CPU and peak RSS while both type, printed below.
-    const hostExtHost = Number(/<(\d+)> Launched Extension Host Process/.exec(host.output())?.[1] ?? 0);
-    const cpuSeconds = (pid: number) => {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
-    };
-    const peakRssMb = (pid: number) =>
-      Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    const cpuBefore = hostExtHost ? cpuSeconds(hostExtHost) : 0;
+    const hostExtHost = extensionHostPid(host);
+    const cpuBefore = hostExtHost ? procStats(hostExtHost).cpu : 0;
     send('go');
     const typingStarted = Date.now();
     await until(`the host ${KILL_AT} keystrokes in`, () => (results('host').progress?.typed ?? 0) >= KILL_AT, 240_000);
@@ -215,7 +210,7 @@ test(
     await until('both windows done typing', () => signalled('host-typed') && signalled('guest-typed'), 400_000);
     const typingMs = Date.now() - typingStarted;
     const hostCost = hostExtHost
-      ? `the host's extension host used ${(((cpuSeconds(hostExtHost) - cpuBefore) * 1000 * 100) / typingMs).toFixed(1)} % ` +
+      ? `the host's extension host used ${(((procStats(hostExtHost).cpu - cpuBefore) * 1000 * 100) / typingMs).toFixed(1)} % ` +
         `of a core while both typed (typing included), peak RSS ${peakRssMb(hostExtHost).toFixed(0)} MB`
       : "the host's extension host was not found in code-server's log";
     const hostTyped: string = results('host').typing.typed;

@@ -175,6 +175,12 @@ export function outputChannelLog(cs: CodeServer, channel: string): string {
   return out.join('\n');
 }
 
+/** The pid of a code-server instance's extension host (from its log), or undefined before it started. */
+export function extensionHostPid(cs: CodeServer): number | undefined {
+  const pid = Number(/<(\d+)> Launched Extension Host Process/.exec(cs.output())?.[1]);
+  return pid || undefined;
+}
+
 /** Starts one code-server per spec, at once, each with its own port, user-data and extensions dirs. */
 export async function startCodeServers(
   specs: { folder: string; env: Record<string, string>; options?: CodeServerOptions }[],
