@@ -1,6 +1,6 @@
 // workspace/executeCommand over the orchestrator: deploy/start/stop/restart/scale/logs with work-done progress and
 // cancellation; live status from orchestrator.watch, pushed as kyozo/serviceStatus and kyozo/deploymentEvent.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ResponseError,
@@ -40,6 +40,7 @@ import {
 import {
   activeTopology,
   environmentInfo,
+  environmentKey,
   pushFromServer,
   registryImagesFromServer,
   setStoreSecret,
@@ -197,16 +198,9 @@ export class DeployCommands {
     });
   }
 
-  /** What decides whether a folder's kept status topology still holds, besides its analysis. */
-  private statusKey(f: WorkspaceFolderState): string {
-    const file = ['kyozo.yaml', 'kyozo.yml'].map((n) => join(f.root, n)).find((p) => existsSync(p));
-    const st = file ? statSync(file, { throwIfNoEntry: false }) : undefined;
-    return JSON.stringify([this.settings().environment?.trim() ?? '', file, st?.mtimeMs, st?.size]);
-  }
-
   /** What status and events show: the active environment's (kyozo.environment), else the workspace's own. */
   private statusTopology(f: WorkspaceFolderState): Topology {
-    const key = this.statusKey(f);
+    const key = environmentKey(f.root, this.settings());
     const kept = this.statusTopologies.get(f);
     if (kept && kept.base === f.topology && kept.key === key) return kept.topology;
     let topology: Topology;
@@ -221,7 +215,7 @@ export class DeployCommands {
 
   /** The topology a command acts on, read afresh (secrets included); an unusable environment is refused. */
   private deployTopology(f: WorkspaceFolderState): Topology {
-    const key = this.statusKey(f);
+    const key = environmentKey(f.root, this.settings());
     try {
       const topology = activeTopology(f.topology!, this.settings());
       this.statusTopologies.set(f, { base: f.topology!, key, topology });

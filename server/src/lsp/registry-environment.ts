@@ -1,6 +1,8 @@
 // The active environment (`kyozo.environment`) and the registry (`kyozo.registry`, else the root kyozo.yaml's) for the
 // language server's deploy commands: the engine does the work (environments.ts, registry.ts); this maps settings in
 // and plain results out.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   DockerOrchestrator,
   environmentNames,
@@ -16,6 +18,7 @@ import {
   storeSecret,
   topologyFor,
   unknownEnvironment,
+  workspaceConfigName,
   type Orchestrator,
   type PushProgress,
   type RegistryContext,
@@ -34,6 +37,16 @@ import { serviceById } from './service-lookup';
 /** The topology commands act on: the active environment's, or the workspace's own when none is set. Throws. */
 export function activeTopology(topology: Topology, settings: KyozoSettings): Topology {
   return topologyFor(topology, settings.environment?.trim() || undefined);
+}
+
+/**
+ * What the active environment's topology depends on besides the analysis: the kyozo.environment setting and the
+ * root kyozo.yaml (its name, modification time and size). Equal keys, same topology, secrets apart.
+ */
+export function environmentKey(root: string, settings: KyozoSettings): string {
+  const file = workspaceConfigName(root);
+  const st = file ? statSync(join(root, file), { throwIfNoEntry: false }) : undefined;
+  return JSON.stringify([settings.environment?.trim() ?? '', file, st?.mtimeMs, st?.size]);
 }
 
 export function environmentInfo(topology: Topology, settings: KyozoSettings): EnvironmentInfo {

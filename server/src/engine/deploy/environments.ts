@@ -68,8 +68,13 @@ function validator(): ValidateFunction {
 }
 
 /** Reads the root kyozo.yaml's `registry:` and `environments:`; no file means no settings. Invalid files throw. */
+/** The root's kyozo.yaml (or kyozo.yml) by its name, when there is one. */
+export function workspaceConfigName(root: string): string | undefined {
+  return ['kyozo.yaml', 'kyozo.yml'].find((n) => existsSync(join(root, n)));
+}
+
 export function readWorkspaceConfig(root: string): WorkspaceConfig {
-  const name = ['kyozo.yaml', 'kyozo.yml'].find((n) => existsSync(join(root, n)));
+  const name = workspaceConfigName(root);
   if (!name) return { environments: {} };
   const text = readFileSync(join(root, name), 'utf8');
   const lc = new LineCounter();

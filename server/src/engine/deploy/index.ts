@@ -45,6 +45,7 @@ export {
   readWorkspaceConfig,
   storeReferences,
   topologyFor,
+  workspaceConfigName,
 } from './environments';
 export type { WorkspaceConfig } from './environments';
 export {
