@@ -123,8 +123,7 @@ export function registerEnvironments(
     if (!info.environments.length)
       throw new Error(info.error ?? 'the root kyozo.yaml defines no environments: add environments: to it first');
     const listed = await runServerCommand(client, ServerCommands.secrets, folder);
-    if (listed.error && /no secret store is set|is not installed|not a credential helper/.test(listed.error))
-      throw new Error(listed.error);
+    if (listed.unusable) throw new Error(listed.error);
     const missing = (env: string) => listed.secrets.filter((x) => x.environment === env && !x.stored).length;
     const environment =
       str(args[1]) ??

@@ -623,6 +623,17 @@ export interface KyozoExperimentalCapabilities {
 /** A secret-store entry's name (`from_store`): letters, digits, `_ . -`, 1–64 characters; the schema's pattern. */
 export const STORE_SECRET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * The secret-store entries the root kyozo.yaml names, and whether each is set; `error` when the store fails, and
+ * `unusable` when it cannot be used at all (none set, its helper not installed or not answering).
+ */
+export interface StoreSecretsListing {
+  store?: string;
+  secrets: StoreSecretInfo[];
+  error?: string;
+  unusable?: boolean;
+}
+
 /** An entry of the user's secret store that the root kyozo.yaml names (`from_store`) for one environment. */
 export interface StoreSecretInfo {
   environment: string;
@@ -688,11 +699,7 @@ export interface ServerCommandSignatures {
   [ServerCommands.push]: { args: [folderUri: string, serviceId?: string]; result: PushedImage[] };
   [ServerCommands.environments]: { args: [folderUri: string]; result: EnvironmentInfo };
   [ServerCommands.registryImages]: { args: [folderUri: string]; result: RegistryImageInfo[] };
-  /** The secret-store entries the root kyozo.yaml names, and whether each is set; `error` when the store fails. */
-  [ServerCommands.secrets]: {
-    args: [folderUri: string];
-    result: { store?: string; secrets: StoreSecretInfo[]; error?: string };
-  };
+  [ServerCommands.secrets]: { args: [folderUri: string]; result: StoreSecretsListing };
   /** Stores a secret for an environment of the root kyozo.yaml in the user's secret store, the value sealed. */
   [ServerCommands.setSecret]: {
     args: [folderUri: string, environment: string, name: string, value: SealedValue];

@@ -18,6 +18,7 @@ import {
   secretKey,
   storeSecret,
 } from '../../server/src/engine/deploy/secret-store';
+import { storeSecretsInfo } from '../../server/src/lsp/registry-environment';
 import { CREDENTIAL_PASS, createPassStore, passStoreMissing, type PassStore } from '../support/pass-store';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'registry-environments');
@@ -118,6 +119,8 @@ describe('environment secrets in the secret store (pass through docker-credentia
       delete process.env.KYOZO_SECRET_STORE;
       process.env.DOCKER_CONFIG = config;
       assert.throws(() => readStoredSecret(dir, 'staging', 'db-password'), /no secret store is set: .*credsStore/);
+      // The editor's Set Environment Secret stops before asking anything when the store cannot be used at all.
+      assert.equal(storeSecretsInfo(dir).unusable, true);
       assert.throws(
         () => topologyFor(base, 'staging'),
         (e: Error) =>
@@ -125,11 +128,19 @@ describe('environment secrets in the secret store (pass through docker-credentia
       );
       writeFileSync(join(config, 'config.json'), JSON.stringify({ credsStore: 'pass' }));
       assert.equal(readStoredSecret(dir, 'staging', 'db-password'), 'pa55 word', "Docker's credsStore is used");
+      assert.deepEqual(storeSecretsInfo(dir), {
+        store: 'pass',
+        secrets: [{ environment: 'staging', name: 'db-password', variables: ['DB_PASSWORD'], stored: true }],
+      });
       process.env.KYOZO_SECRET_STORE = 'kz-not-installed';
       assert.throws(
         () => readStoredSecret(dir, 'staging', 'db-password'),
-        /docker-credential-kz-not-installed is not installed/,
+        (e: Error) =>
+          e instanceof SecretStoreError &&
+          e.unusable &&
+          /docker-credential-kz-not-installed is not installed/.test(e.message),
       );
+      assert.equal(storeSecretsInfo(dir).unusable, true);
       process.env.KYOZO_SECRET_STORE = 'pass; rm -rf /';
       assert.throws(() => readStoredSecret(dir, 'staging', 'db-password'), /is not a credential helper name/);
     } finally {

@@ -13,6 +13,7 @@ import {
   readStoredSecret,
   readWorkspaceConfig,
   registryImages,
+  SecretStoreError,
   secretStoreHelper,
   storeReferences,
   storeSecret,
@@ -28,7 +29,7 @@ import type {
   KyozoSettings,
   PushedImage,
   RegistryImageInfo,
-  StoreSecretInfo,
+  StoreSecretsListing,
   Topology,
 } from '../protocol';
 import { openSealed } from './sealed-secrets';
@@ -118,7 +119,7 @@ export async function registryImagesFromServer(
 }
 
 /** The secret-store entries the root kyozo.yaml names, each with whether the store holds it (never its value). */
-export function storeSecretsInfo(root: string): { store?: string; secrets: StoreSecretInfo[]; error?: string } {
+export function storeSecretsInfo(root: string): StoreSecretsListing {
   const refs = storeReferences(readWorkspaceConfig(root));
   let store: string | undefined;
   try {
@@ -126,7 +127,9 @@ export function storeSecretsInfo(root: string): { store?: string; secrets: Store
     const secrets = refs.map((r) => ({ ...r, stored: readStoredSecret(root, r.environment, r.name) !== undefined }));
     return { store, secrets };
   } catch (e) {
-    return { store, secrets: refs.map((r) => ({ ...r, stored: false })), error: (e as Error).message };
+    const secrets = refs.map((r) => ({ ...r, stored: false }));
+    const unusable = e instanceof SecretStoreError && e.unusable;
+    return { store, secrets, error: (e as Error).message, ...(unusable ? { unusable } : {}) };
   }
 }
 

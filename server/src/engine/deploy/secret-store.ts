@@ -11,7 +11,15 @@ import { realpathSync } from 'node:fs';
 import { STORE_SECRET_NAME } from '../../protocol';
 import { readDockerConfig } from './registry-credentials';
 
-export class SecretStoreError extends Error {}
+export class SecretStoreError extends Error {
+  constructor(
+    message: string,
+    /** The store cannot be used at all (none set, its helper not installed or not answering), not just this entry. */
+    readonly unusable = false,
+  ) {
+    super(message);
+  }
+}
 
 const HELPER = /^[a-z0-9][a-z0-9_.-]*$/;
 const TIMEOUT_MS = 15_000;
@@ -24,9 +32,10 @@ export function secretStoreHelper(): string {
       'no secret store is set: Kyozo keeps secrets in your Docker credential store; set credsStore in ' +
         '~/.docker/config.json (secretservice, osxkeychain, wincred or pass, as for docker login) or ' +
         'KYOZO_SECRET_STORE=<helper>',
+      true,
     );
   if (!HELPER.test(named))
-    throw new SecretStoreError(`the secret store '${named}' is not a credential helper name (such as pass)`);
+    throw new SecretStoreError(`the secret store '${named}' is not a credential helper name (such as pass)`, true);
   return named;
 }
 
@@ -63,11 +72,13 @@ function helper(helperName: string, verb: 'get' | 'store' | 'erase' | 'list', in
       throw new SecretStoreError(
         `the secret store docker-credential-${helperName} is not installed (not on PATH); install it or set ` +
           'KYOZO_SECRET_STORE to the helper you use',
+        true,
       );
     if (err.code === 'ETIMEDOUT')
       throw new SecretStoreError(
         `the secret store docker-credential-${helperName} did not answer within ${TIMEOUT_MS / 1000} s (is it ` +
           'waiting for a passphrase or an unlocked keyring?)',
+        true,
       );
     // Helpers say what went wrong on stdout (docker-credential-helpers) or stderr; never the secret itself.
     const said = `${err.stdout ?? ''} ${err.stderr ?? ''}`.trim().split('\n')[0]!.slice(0, 200);
