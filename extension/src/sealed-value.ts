@@ -8,9 +8,7 @@ import {
   hkdfSync,
   randomBytes,
 } from 'node:crypto';
-import type { SealedValue } from '../../server/src/protocol';
-
-const INFO = 'kyozo sealed value v1';
+import { SEALED_VALUE_INFO, type SealedValue } from '../../server/src/protocol';
 
 /** `value` sealed to `serverKey` (SPKI DER, base64, from the initialize result's experimental.kyozo.sealingKey). */
 export function sealValue(value: string, serverKey: string): SealedValue {
@@ -20,7 +18,7 @@ export function sealValue(value: string, serverKey: string): SealedValue {
     privateKey: mine.privateKey,
     publicKey: createPublicKey({ key: Buffer.from(serverKey, 'base64'), format: 'der', type: 'spki' }),
   });
-  const key = Buffer.from(hkdfSync('sha256', shared, epk, INFO, 32));
+  const key = Buffer.from(hkdfSync('sha256', shared, epk, SEALED_VALUE_INFO, 32));
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const ct = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);

@@ -607,6 +607,9 @@ export const ServerCommands = {
  * A value sealed to the language server's key (initialize result: capabilities.experimental.kyozo.sealingKey): X25519
  * with a key made per value (`epk`, SPKI DER), HKDF-SHA256, AES-256-GCM; all base64.
  */
+/** HKDF's info for a SealedValue's key: both sides derive it with this. */
+export const SEALED_VALUE_INFO = 'kyozo sealed value v1';
+
 export interface SealedValue {
   epk: string;
   iv: string;

@@ -3,14 +3,12 @@
 // of the messages holds ciphertext no one can open once the process is gone. X25519 agreement with a key the editor
 // makes per value, HKDF-SHA256, AES-256-GCM: node:crypto's own primitives.
 import { createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto';
-import type { SealedValue } from '../protocol';
+import { SEALED_VALUE_INFO, type SealedValue } from '../protocol';
 
 const pair = generateKeyPairSync('x25519');
 
 /** The server's public key, as the initialize result announces it (SPKI DER, base64). */
 export const SEALING_KEY = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-
-const INFO = 'kyozo sealed value v1';
 
 /** The value sealed to SEALING_KEY; throws on anything else (another key, a changed byte, a malformed object). */
 export function openSealed(sealed: unknown): string {
@@ -22,7 +20,7 @@ export function openSealed(sealed: unknown): string {
     privateKey: pair.privateKey,
     publicKey: createPublicKey({ key: epk, format: 'der', type: 'spki' }),
   });
-  const key = Buffer.from(hkdfSync('sha256', shared, epk, INFO, 32));
+  const key = Buffer.from(hkdfSync('sha256', shared, epk, SEALED_VALUE_INFO, 32));
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(s.iv!, 'base64'));
   decipher.setAuthTag(Buffer.from(s.tag!, 'base64'));
   try {
