@@ -88,12 +88,11 @@ function helper(helperName: string, verb: 'get' | 'store' | 'erase' | 'list', in
 
 const notFound = (e: unknown) => e instanceof SecretStoreError && /not found|no such|does not exist/i.test(e.message);
 
-/** The value of a workspace's secret, or undefined when the store has none under that name. */
-export function readStoredSecret(root: string, environment: string, name: string): string | undefined {
-  const store = secretStoreHelper();
+/** The value the store holds under `key`, or undefined when it has none. */
+function entryOf(store: string, key: string): string | undefined {
   let out: string;
   try {
-    out = helper(store, 'get', secretKey(root, environment, name));
+    out = helper(store, 'get', key);
   } catch (e) {
     if (notFound(e)) return undefined;
     throw e;
@@ -107,6 +106,11 @@ export function readStoredSecret(root: string, environment: string, name: string
   }
 }
 
+/** The value of a workspace's secret, or undefined when the store has none under that name. */
+export function readStoredSecret(root: string, environment: string, name: string): string | undefined {
+  return entryOf(secretStoreHelper(), secretKey(root, environment, name));
+}
+
 /** Stores (or replaces) a workspace's secret. */
 export function storeSecret(root: string, environment: string, name: string, value: string): void {
   if (!value) throw new SecretStoreError(`the value of ${name} is empty: nothing was stored`);
@@ -118,8 +122,9 @@ export function storeSecret(root: string, environment: string, name: string, val
 /** Removes a workspace's secret; false when there was none. */
 export function eraseSecret(root: string, environment: string, name: string): boolean {
   const store = secretStoreHelper();
-  if (readStoredSecret(root, environment, name) === undefined) return false;
-  helper(store, 'erase', secretKey(root, environment, name));
+  const key = secretKey(root, environment, name);
+  if (entryOf(store, key) === undefined) return false;
+  helper(store, 'erase', key);
   return true;
 }
 
