@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -279,6 +279,29 @@ describe('registry and environments on a real engine and registry', { timeout: 9
     }
     // The compose export references them.
     assert.match(outputs[3]!.stdout, /API_TOKEN: \$\{API_TOKEN:\?/);
+    // Without the secrets (the store's helper gone, the variable unset, the env file away), what only finds or reads
+    // the environment's containers still works; a deploy is refused.
+    const saved = { store: process.env.KYOZO_SECRET_STORE, session: process.env.KZ_RE_SESSION_TOKEN };
+    process.env.KYOZO_SECRET_STORE = 'kz-not-installed';
+    delete process.env.KZ_RE_SESSION_TOKEN;
+    renameSync(join(work, 'secrets'), join(work, 'secrets-away'));
+    try {
+      for (const args of [
+        ['ps', dir, '--env', 'staging', '--json', '--no-stats'],
+        ['events', '-d', dir, '--env', 'staging', '--json'],
+        ['logs', 'web', '-d', dir, '--env', 'staging'],
+      ]) {
+        const r = await kyozo(args);
+        assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+      }
+      const refused = await kyozo(['up', dir, '--env', 'staging']);
+      assert.equal(refused.status, 2);
+      assert.match(refused.stderr, /environments\.staging/);
+    } finally {
+      renameSync(join(work, 'secrets-away'), join(work, 'secrets'));
+      process.env.KYOZO_SECRET_STORE = saved.store;
+      process.env.KZ_RE_SESSION_TOKEN = saved.session;
+    }
     assert.match(outputs[3]!.stdout, new RegExp(`docker compose -p ${project}-staging up`));
   });
 

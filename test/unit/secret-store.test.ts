@@ -121,6 +121,10 @@ describe('environment secrets in the secret store (pass through docker-credentia
       assert.throws(() => readStoredSecret(dir, 'staging', 'db-password'), /no secret store is set: .*credsStore/);
       // The editor's Set Environment Secret stops before asking anything when the store cannot be used at all.
       assert.equal(storeSecretsInfo(dir).unusable, true);
+      // What only finds or reads the environment's containers reads no secret, so it works without the store.
+      const readOnly = topologyFor(base, 'staging', { secrets: false });
+      assert.equal(readOnly.environment?.name, 'staging');
+      assert.ok(readOnly.services.every((x) => !x.env.some((e) => e.name === 'DB_PASSWORD')));
       assert.throws(
         () => topologyFor(base, 'staging'),
         (e: Error) =>

@@ -152,9 +152,13 @@ function parseMemoryMb(text: string): number {
   return unit === 'g' ? n * 1024 : unit === 'k' ? n / 1024 : n;
 }
 
-/** The folder's topology, with `--env`'s overrides applied. */
-export async function loadTopology(dir: string, flags: DeployFlags): Promise<Topology> {
-  return topologyFor(await loadBaseTopology(dir, flags), flags.env);
+/** The folder's topology, with `--env`'s overrides applied; its secrets read unless `secrets: false`. */
+export async function loadTopology(
+  dir: string,
+  flags: DeployFlags,
+  options: { secrets?: boolean } = {},
+): Promise<Topology> {
+  return topologyFor(await loadBaseTopology(dir, flags), flags.env, options);
 }
 
 async function loadBaseTopology(dir: string, flags: DeployFlags): Promise<Topology> {
@@ -454,7 +458,7 @@ function downCommand(program: Command): void {
     .option('--volumes', 'also remove the named volumes (database data)')
     .action((dir: string | undefined, flags: DeployFlags & { volumes?: boolean }) =>
       run(async () => {
-        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags, { secrets: false });
         if (deployTarget(flags) === 'swarm') return swarmDown(topology, swarmRunFor(flags));
         await orchestratorFor(flags).down(topology, { volumes: flags.volumes });
         process.stdout.write(
@@ -473,7 +477,7 @@ function psCommand(program: Command): void {
     .option('--no-stats', 'skip CPU and memory sampling (faster)')
     .action((dir: string | undefined, flags: DeployFlags & { json?: boolean; stats?: boolean }) =>
       run(async () => {
-        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags);
+        const topology = await loadTopology(dir ?? flags.dir ?? '.', flags, { secrets: false });
         if (deployTarget(flags) === 'swarm') return swarmPs(topology, swarmRunFor(flags, flags.json));
         const orchestrator = orchestratorFor(flags);
         // ps is where a user looks after a killed `kyozo up`, so it also cleans up what that left.
@@ -496,7 +500,10 @@ function serviceVerbCommands(program: Command): void {
       .description(description)
       .action((ref: string, flags: DeployFlags) =>
         run(async () => {
-          const topology = await loadTopology(flags.dir ?? '.', flags);
+          // start and restart may deploy the service (it has no containers yet); stop and rm only find its containers.
+          const topology = await loadTopology(flags.dir ?? '.', flags, {
+            secrets: verb === 'start' || verb === 'restart',
+          });
           const orchestrator = orchestratorFor(flags);
           const service = findServiceOrExit(topology, ref);
           if (verb === 'rm') {
@@ -539,7 +546,7 @@ function logsCommand(program: Command): void {
     .option('--tail <n>', 'lines per container to start from', '200')
     .action((ref: string, flags: DeployFlags & { follow?: boolean; tail: string }) =>
       run(async () => {
-        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const topology = await loadTopology(flags.dir ?? '.', flags, { secrets: false });
         const service = findServiceOrExit(topology, ref);
         const tail = Number(flags.tail);
         if (!Number.isInteger(tail) || tail < 0)
@@ -567,7 +574,7 @@ function eventsCommand(program: Command): void {
     .option('-n, --last <n>', 'only the last N events')
     .action((ref: string | undefined, flags: DeployFlags & { json?: boolean; last?: string }) =>
       run(async () => {
-        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const topology = await loadTopology(flags.dir ?? '.', flags, { secrets: false });
         const id = ref ? findServiceOrExit(topology, ref).id : undefined;
         let events = await orchestratorFor(flags).events(topology, id);
         if (flags.last) events = events.slice(-Number(flags.last));
@@ -582,7 +589,7 @@ function dockerfileCommand(program: Command): void {
     .description('print the Dockerfile Kyozo generates for a service without one (commit it to customise)')
     .action((ref: string, flags: DeployFlags) =>
       run(async () => {
-        const topology = await loadTopology(flags.dir ?? '.', flags);
+        const topology = await loadTopology(flags.dir ?? '.', flags, { secrets: false });
         const service = findServiceOrExit(topology, ref);
         if (service.build?.dockerfile) {
           const label = `Dockerfile ${service.build.dockerfile} of ${service.name}`;

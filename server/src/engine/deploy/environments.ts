@@ -261,7 +261,12 @@ export function needsConfirmation(config: WorkspaceConfig, name: string): boolea
  * The topology of one environment: env values, replicas, resources, scaling, ports and base images overridden, and
  * secrets read from their references (marked secret, so exports reference them and never write their values).
  */
-export function applyEnvironment(topology: Topology, config: WorkspaceConfig, name: string): EnvironmentTopology {
+export function applyEnvironment(
+  topology: Topology,
+  config: WorkspaceConfig,
+  name: string,
+  options: EnvironmentOptions = {},
+): EnvironmentTopology {
   const spec = config.environments[name];
   if (!spec) throw unknownEnvironment(config, name);
   const file = config.file ?? 'kyozo.yaml';
@@ -280,13 +285,16 @@ export function applyEnvironment(topology: Topology, config: WorkspaceConfig, na
     }
     overrides.set(service, o);
   }
-  const shared = secretValues(topology.root, name, `environments.${name}`, spec);
+  const readSecrets = options.secrets !== false;
+  const shared = readSecrets ? secretValues(topology.root, name, `environments.${name}`, spec) : {};
   for (const service of out.services) {
     if (service.composeOnly) continue;
     const o = overrides.get(service) ?? {};
     const reason = `environment ${name}`;
     for (const [k, v] of Object.entries({ ...spec.env, ...o.env })) setEnv(service, k, String(v), false, file, reason);
-    const own = secretValues(topology.root, name, `environments.${name}.services.${service.name}`, o);
+    const own = readSecrets
+      ? secretValues(topology.root, name, `environments.${name}.services.${service.name}`, o)
+      : {};
     for (const [k, v] of Object.entries({ ...shared, ...own })) setEnv(service, k, v, true, file, `${reason} secret`);
     if (o.replicas !== undefined) service.replicas = o.replicas;
     if (o.resources)
@@ -330,8 +338,21 @@ export function applyEnvironment(topology: Topology, config: WorkspaceConfig, na
   return out;
 }
 
+export interface EnvironmentOptions {
+  /**
+   * false: leave the environment's secrets out, reading none of their references (no env file, variable, file or
+   * secret store). For what only finds, stops or reads the environment's containers (down, ps, stop, logs, events):
+   * those work even when a secret cannot be read, e.g. with the keyring locked or a CI variable unset.
+   */
+  secrets?: boolean;
+}
+
 /** The topology to deploy: the environment's when one is named, else the workspace's as it is. */
-export function topologyFor(topology: Topology, environment: string | undefined): Topology {
+export function topologyFor(
+  topology: Topology,
+  environment: string | undefined,
+  options: EnvironmentOptions = {},
+): Topology {
   if (!environment) return topology;
-  return applyEnvironment(topology, readWorkspaceConfig(topology.root), environment);
+  return applyEnvironment(topology, readWorkspaceConfig(topology.root), environment, options);
 }
