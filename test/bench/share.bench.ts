@@ -37,6 +37,7 @@ import * as esbuild from 'esbuild';
 import { createIdentity, exportIdentity, newRoomKey, SyncApi, wrapRoomKey } from '../../sync-server/src/client';
 import type { ParticipantConfig, ParticipantMessage, SharedRoom } from './share-participant';
 import { procStats } from '../support/proc-stats';
+import { spawnSyncServerFrom } from '../support/sync-process';
 import {
   bundleSuite,
   CODE_SERVER,
@@ -70,6 +71,7 @@ const VSCODE_HOST = (arg('--vscode-host') ?? '10')
 const WARMUP_KEYS = RATE; // the first second of each participant's typing is not measured
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
+/** y-websocket's server until it says it runs. */
 function waitOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -88,20 +90,21 @@ function waitOutput(child: ChildProcess, pattern: RegExp): Promise<void> {
 }
 
 async function startServer(kind: 'kyozo' | 'y-websocket', dataDir: string) {
+  if (kind === 'kyozo') {
+    const argv = [join(root, 'dist/sync-server.js'), '--port', '0', '--data-dir', dataDir];
+    const { child, port } = await spawnSyncServerFrom(argv, {
+      KYOZO_SYNC_LOG_LEVEL: 'info',
+      KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN,
+    });
+    return { child, port };
+  }
   const port = await freePort();
-  const child =
-    kind === 'kyozo'
-      ? spawn(process.execPath, [join(root, 'dist/sync-server.js'), '--port', String(port), '--data-dir', dataDir], {
-          cwd: root,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info', KYOZO_SYNC_METRICS_TOKEN: METRICS_TOKEN },
-        })
-      : spawn(process.execPath, [join(root, 'node_modules/y-websocket/bin/server.cjs')], {
-          cwd: root,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
-        });
-  await waitOutput(child, kind === 'kyozo' ? /sync server listening/ : /running at/);
+  const child = spawn(process.execPath, [join(root, 'node_modules/y-websocket/bin/server.cjs')], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+  });
+  await waitOutput(child, /running at/);
   return { child, port };
 }
 
