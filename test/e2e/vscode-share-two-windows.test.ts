@@ -10,7 +10,7 @@
 // guest (disconnected within 2 s; joining again fails). Screenshots of both windows go to test-results/
 // share-two-windows-{host,guest}.png (after typing) and share-two-windows-deploy-{host,guest}.png (after the deploy).
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -43,6 +43,7 @@ import {
 import { keystrokes } from './vscode/share-two-windows-keys';
 import { ensureTestBaseImages } from '../support/docker-base-images';
 import { peakRssMb, procStats } from '../support/proc-stats';
+import { spawnSyncServerFrom } from '../support/sync-process';
 import { cleanupWorkspace, engineAvailable, testDocker } from '../support/docker-engine';
 
 const PASSWORD = 'correct horse battery staple';
@@ -54,24 +55,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The sync server as its own process, so it can be killed outright and started again on the same port and data. */
 async function startSyncProcess(port: number, dataDir: string): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'dist/sync-server.js'), '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYOZO_SYNC_LOG_LEVEL: 'info' } },
-  );
-  let out = '';
-  const collect = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const end = Date.now() + 20_000;
-  while (!/sync server listening/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`the sync server exited (${child.exitCode}): ${out}`);
-    if (Date.now() > end) throw new Error(`the sync server did not listen within 20 s: ${out}`);
-    await sleep(50);
-  }
-  return { child, log: () => out };
+  const argv = [join(repoRoot, 'dist/sync-server.js'), '--port', String(port), '--host', '127.0.0.1'];
+  const { child, output } = await spawnSyncServerFrom([...argv, '--data-dir', dataDir], {
+    KYOZO_SYNC_LOG_LEVEL: 'info',
+  });
+  return { child, log: () => output.join('').slice(-20_000) };
 }
 
 function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
